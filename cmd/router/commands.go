@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter"
+	"github.com/logrouter/logrouter/internal/app"
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+	"github.com/logrouter/logrouter/rules"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+type globalFlags struct {
+	config string
+	rules  string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "router",
+		Short:         "logrouter: a streaming log router and normalizer for security teams",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration file (default: the embedded config.example.yaml and starter rules)")
+	root.PersistentFlags().StringVar(&g.rules, "rules", "", "rules directory (overrides rules.dir of the configuration)")
+	root.AddCommand(runCmd(g), validateCmd(g), rulesCmd(g), explainCmd(g))
+	return root
+}
+
+// load returns the configuration and where its rules are.
+func (g *globalFlags) load() (*config.Config, app.RulesSource, error) {
+	var cfg *config.Config
+	var src app.RulesSource
+	var err error
+	if g.config == "" {
+		cfg, err = config.Parse("config.example.yaml (embedded)", logrouter.ExampleConfig)
+		src = app.RulesSource{FS: logrouter.StarterRules, Dir: cfg.Rules.Dir}
+	} else {
+		cfg, err = config.Load(g.config)
+		if err == nil {
+			src = app.RulesFor(cfg, g.config)
+		}
+	}
+	if err != nil {
+		return nil, src, err
+	}
+	if g.rules != "" {
+		src = app.RulesSource{FS: os.DirFS(g.rules), Dir: "."}
+	}
+	return cfg, src, nil
+}
+
+func runCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the router until SIGTERM or SIGINT",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, src, err := g.load()
+			if err != nil {
+				return err
+			}
+			log := app.NewLogger(cfg.Log, os.Stderr)
+			log.Info("starting logrouter", "version", version, "config", configName(g.config))
+			a, err := app.New(cfg, src, log)
+			if err != nil {
+				return err
+			}
+			return a.Run(cmd.Context())
+		},
+	}
+}
+
+func configName(p string) string {
+	if p == "" {
+		return "embedded config.example.yaml"
+	}
+	return p
+}
+
+func validateCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Check a configuration and its rules; exit non-zero with every problem found",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, src, err := g.load()
+			if err != nil {
+				return &exitError{2, err}
+			}
+			r, err := app.BuildRouter(cfg, src)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (%d rules, %d natively compiled; destinations: %s)\n",
+				configName(g.config), len(r.Rules.Rules), len(r.Rules.Rules)-r.Rules.VMRules(),
+				strings.Join(r.Table.Destinations, ", "))
+			return nil
+		},
+	}
+}
+
+func rulesCmd(g *globalFlags) *cobra.Command {
+	c := &cobra.Command{Use: "rules", Short: "Work with routing rules"}
+	var verbose bool
+	test := &cobra.Command{
+		Use:   "test",
+		Short: "Run the rule test files (*_test.yaml) next to the rules",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, src, err := g.load()
+			if err != nil {
+				return &exitError{2, err}
+			}
+			r, err := app.BuildRouter(cfg, src)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			cases, err := rules.LoadTests(src.FS, src.Dir)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			if len(cases) == 0 {
+				return &exitError{2, fmt.Errorf("no rule tests found (*_test.yaml next to the rules)")}
+			}
+			return reportTests(cmd.OutOrStdout(), r.RunTests(cases), verbose)
+		},
+	}
+	test.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every case and the normalized event of failures")
+	c.AddCommand(test)
+	return c
+}
+
+func reportTests(w io.Writer, results []route.TestResult, verbose bool) error {
+	failed := 0
+	for _, res := range results {
+		tc := res.Case
+		if res.Diff == "" {
+			if verbose {
+				fmt.Fprintf(w, "ok   %s:%d %s (%s, %s)\n", tc.File, tc.Line, tc.Name, res.Prio, res.Rule)
+			}
+			continue
+		}
+		failed++
+		fmt.Fprintf(w, "FAIL %s:%d %s\n%s", tc.File, tc.Line, tc.Name, res.Diff)
+		if verbose && res.Output != nil {
+			fmt.Fprintf(w, "  normalized event: %s\n", res.Output)
+		}
+	}
+	fmt.Fprintf(w, "%d rule tests, %d passed, %d failed\n", len(results), len(results)-failed, failed)
+	if failed > 0 {
+		return &exitError{1, fmt.Errorf("%d rule tests failed", failed)}
+	}
+	return nil
+}
+
+func explainCmd(g *globalFlags) *cobra.Command {
+	var sourcetype, output string
+	c := &cobra.Command{
+		Use:   "explain [FILE...]",
+		Short: "Show how events (NDJSON on stdin or in files) are normalized, classified and routed",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, src, err := g.load()
+			if err != nil {
+				return &exitError{2, err}
+			}
+			r, err := app.BuildRouter(cfg, src)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			var in io.Reader = cmd.InOrStdin()
+			if len(args) > 0 {
+				var rs []io.Reader
+				for _, a := range args {
+					f, err := os.Open(a)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					rs = append(rs, f)
+				}
+				in = io.MultiReader(rs...)
+			}
+			if output != "text" && output != "json" {
+				return &exitError{2, fmt.Errorf("--output: use text or json")}
+			}
+			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json")
+		},
+	}
+	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype")
+	c.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per event)")
+	return c
+}
+
+func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool) error {
+	wk := r.NewWorker()
+	var p fastjson.Parser
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	meta := pipeline.Meta{Input: "explain", Protocol: "ndjson", IngestTime: time.Now().UnixNano()}
+	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
+	line, bad := 0, 0
+	for sc.Scan() {
+		line++
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var obj *fastjson.Value
+		var text []byte
+		if raw[0] == '{' {
+			v, err := p.ParseBytes(raw)
+			if err != nil {
+				bad++
+				fmt.Fprintf(w, "line %d: rejected (invalid_json): %v\n", line, err)
+				continue
+			}
+			obj = v
+		} else {
+			text = raw
+		}
+		out, ev, err := wk.Explain(nil, &meta, obj, text, &em)
+		if err != nil {
+			bad++
+			fmt.Fprintf(w, "line %d: rejected (%s): %v\n", line, normalize.Reason(err), err)
+			continue
+		}
+		dests := r.Table.Names(ev.Priority)
+		rule := r.Rules.RuleName(int(ev.Rule))
+		if asJSON {
+			rec, _ := json.Marshal(struct {
+				Line         int             `json:"line"`
+				Rule         string          `json:"rule"`
+				Priority     string          `json:"priority"`
+				Destinations []string        `json:"destinations"`
+				SourceType   string          `json:"source_type"`
+				Hash         string          `json:"hash"`
+				Event        json.RawMessage `json:"event"`
+			}{line, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
+			fmt.Fprintf(w, "%s\n", rec)
+			continue
+		}
+		fmt.Fprintf(w, "line %d: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
+			line, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if bad > 0 {
+		return &exitError{1, fmt.Errorf("%d of %d lines were rejected", bad, line)}
+	}
+	return nil
+}

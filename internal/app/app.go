@@ -1,0 +1,244 @@
+// Package app wires a configuration into a running router: rules, engine,
+// destinations, quarantine, the HTTP input and the admin listener. cmd/router
+// and the end-to-end tests both use it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/engine"
+	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+	"github.com/logrouter/logrouter/rules"
+	"github.com/logrouter/logrouter/sinks/file"
+	"github.com/logrouter/logrouter/sinks/quarantine"
+	"github.com/logrouter/logrouter/sinks/s3"
+)
+
+// RulesSource says where rule files live: a file system and a directory in it.
+type RulesSource struct {
+	FS  fs.FS
+	Dir string
+}
+
+// RulesFor resolves cfg.Rules.Dir against the directory of the config file.
+func RulesFor(cfg *config.Config, configPath string) RulesSource {
+	dir := cfg.Rules.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(configPath), dir)
+	}
+	return RulesSource{FS: os.DirFS(dir), Dir: "."}
+}
+
+// BuildRouter compiles normalization and rules and the routing table.
+func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
+	norm, err := normalize.Compile(*cfg.Normalize)
+	if err != nil {
+		return nil, err
+	}
+	def, err := pipeline.ParsePriority(cfg.Rules.DefaultPriority)
+	if err != nil {
+		return nil, fmt.Errorf("rules.default_priority: %w", err)
+	}
+	set, err := rules.Load(src.FS, src.Dir, def)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	names := make([]string, len(cfg.Destinations))
+	for i, d := range cfg.Destinations {
+		names[i] = d.Name
+	}
+	table, err := route.NewTable(names, cfg.Routing.ByPriority(), cfg.Routing.All)
+	if err != nil {
+		return nil, err
+	}
+	return &route.Router{Norm: norm, Rules: set, Table: table}, nil
+}
+
+// NewLogger returns the process logger for cfg.
+func NewLogger(cfg config.Log, w *os.File) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// App is a wired router.
+type App struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	eng   *engine.Engine
+	in    *httpin.Server
+	admin *http.Server
+	adml  net.Listener
+	ready atomic.Bool
+	done  chan struct{}
+}
+
+// New builds everything and opens the destinations; nothing listens yet.
+func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
+	router, err := BuildRouter(cfg, src)
+	if err != nil {
+		return nil, err
+	}
+	sinks := make([]pipeline.Sink, 0, len(cfg.Destinations))
+	closeAll := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, s := range sinks {
+			_ = s.Close(ctx)
+		}
+	}
+	for _, d := range cfg.Destinations {
+		s, err := newSink(cfg, d)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("destination %s: %w", d.Name, err)
+		}
+		sinks = append(sinks, s)
+	}
+	q, err := quarantine.New(cfg.Quarantine)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	m := engine.NewMetrics()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "logrouter_rules_loaded", Help: "Rules loaded."}, func() float64 { return float64(len(router.Rules.Rules)) }))
+	eng, err := engine.New(cfg.Engine, router, sinks, q, m, log)
+	if err != nil {
+		closeAll()
+		_ = q.Close(context.Background())
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, eng: eng, done: make(chan struct{})}
+	a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
+	if err != nil {
+		_ = eng.Close(context.Background())
+		return nil, err
+	}
+	if n := router.Rules.VMRules(); n > 0 {
+		log.Info("some rules run on the expr VM (slower); see rules/README.md for the fast subset", "rules", n)
+	}
+	log.Info("router configured", "rules", len(router.Rules.Rules), "destinations", router.Table.Destinations,
+		"P1", router.Table.Names(pipeline.P1), "P2", router.Table.Names(pipeline.P2), "P3", router.Table.Names(pipeline.P3))
+	return a, nil
+}
+
+func newSink(cfg *config.Config, d config.Destination) (pipeline.Sink, error) {
+	switch d.Type {
+	case "archive_dir":
+		c := *d.ArchiveDir
+		if c.Node == "" {
+			c.Node = cfg.Node
+		}
+		return s3.New(d.Name, c)
+	case "file":
+		return file.New(d.Name, *d.File)
+	}
+	return nil, fmt.Errorf("unknown destination type %q", d.Type)
+}
+
+// Engine returns the engine (for tests).
+func (a *App) Engine() *engine.Engine { return a.eng }
+
+// HTTPAddr is the HTTP input's listening address (after Start).
+func (a *App) HTTPAddr() string { return a.in.Addr() }
+
+// AdminAddr is the admin listener's address (after Start).
+func (a *App) AdminAddr() string {
+	if a.adml == nil {
+		return ""
+	}
+	return a.adml.Addr().String()
+}
+
+// Start opens the listeners. On error, everything opened is closed.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", a.cfg.Admin.Address)
+	if err != nil {
+		_ = a.eng.Close(context.Background())
+		return fmt.Errorf("admin: listen on %s: %w (change admin.address)", a.cfg.Admin.Address, err)
+	}
+	a.adml = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.eng.Metrics().Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !a.ready.Load() {
+			http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.admin.Serve(ln) }()
+	if err := a.in.Start(); err != nil {
+		_ = a.admin.Close()
+		_ = a.eng.Close(context.Background())
+		return err
+	}
+	a.ready.Store(true)
+	a.log.Info("logrouter ready", "http", a.HTTPAddr(), "admin", a.AdminAddr())
+	return nil
+}
+
+// Shutdown stops gracefully within ctx: readiness goes false, the HTTP input
+// stops accepting and answers requests in progress, in-flight batches finish,
+// destinations and quarantine are flushed and closed.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.ready.Store(false)
+	var errs []error
+	if err := a.in.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http input: %w", err))
+	}
+	if err := a.eng.Close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if a.admin != nil {
+		if err := a.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the app, waits for ctx to end, then shuts down within the
+// configured shutdown_timeout.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := a.Shutdown(sctx)
+	if err == nil {
+		a.log.Info("stopped cleanly")
+	}
+	return err
+}

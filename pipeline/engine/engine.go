@@ -1,0 +1,292 @@
+// Package engine runs the spine: it hands pooled normalize/classify workers to
+// sources, splits each finished batch into one lane per destination, writes
+// the lanes concurrently and fires the batch's Ack when every lane is done.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/route"
+)
+
+// Config bounds the engine.
+type Config struct {
+	// MaxInflightBatches bounds batches being delivered at once (memory
+	// bound); Emit blocks when it is reached. Default 256.
+	MaxInflightBatches int `yaml:"max_inflight_batches"`
+	// WriteTimeout bounds one sink Write. Default 30s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.MaxInflightBatches < 0 {
+		return fmt.Errorf("engine.max_inflight_batches: must be positive")
+	}
+	if c.WriteTimeout < 0 {
+		return fmt.Errorf("engine.write_timeout: must be positive")
+	}
+	return nil
+}
+
+// Engine is safe for concurrent use by many sources.
+type Engine struct {
+	router     *route.Router
+	sinks      []pipeline.Sink
+	quarantine pipeline.Quarantine
+	m          *Metrics
+	log        *slog.Logger
+	cfg        Config
+
+	workers sync.Pool
+	jobs    sync.Pool
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	closed  atomic.Bool
+	base    context.Context
+	cancel  context.CancelFunc
+
+	ruleCtr  []prometheus.Counter // index = rule index + 1
+	prioCtr  [pipeline.NumPriorities]prometheus.Counter
+	destOK   []prometheus.Counter
+	destFail []prometheus.Counter
+	destB    []prometheus.Counter
+	destLat  []prometheus.Observer
+}
+
+// New wires an engine. sinks[i] is the destination with id i in
+// router.Table.Destinations.
+func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Quarantine, m *Metrics, log *slog.Logger) (*Engine, error) {
+	if len(sinks) != len(router.Table.Destinations) {
+		return nil, fmt.Errorf("engine: %d sinks for %d destinations", len(sinks), len(router.Table.Destinations))
+	}
+	if cfg.MaxInflightBatches == 0 {
+		cfg.MaxInflightBatches = 256
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Engine{router: router, sinks: sinks, quarantine: q, m: m, log: log, cfg: cfg,
+		sem: make(chan struct{}, cfg.MaxInflightBatches)}
+	e.base, e.cancel = context.WithCancel(context.Background())
+	e.workers.New = func() any { return router.NewWorker() }
+	e.jobs.New = func() any {
+		return &job{e: e, views: make([]pipeline.Batch, len(sinks))}
+	}
+	e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues("default"))
+	for _, r := range router.Rules.Rules {
+		e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues(r.Name))
+	}
+	for _, p := range pipeline.Priorities {
+		e.prioCtr[p] = m.PriorityEvts.WithLabelValues(p.String())
+	}
+	for _, d := range router.Table.Destinations {
+		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "delivered"))
+		e.destFail = append(e.destFail, m.DestEvents.WithLabelValues(d, "failed"))
+		e.destB = append(e.destB, m.DestBytes.WithLabelValues(d))
+		e.destLat = append(e.destLat, m.DestLatency.WithLabelValues(d))
+	}
+	return e, nil
+}
+
+// Router returns the engine's router.
+func (e *Engine) Router() *route.Router { return e.router }
+
+// Metrics returns the engine's metrics.
+func (e *Engine) Metrics() *Metrics { return e.m }
+
+// Worker returns a pooled worker for normalizing and classifying events into
+// a batch. Return it with PutWorker before the goroutine parses anything that
+// outlives the batch.
+func (e *Engine) Worker() *route.Worker { return e.workers.Get().(*route.Worker) }
+
+// PutWorker returns w to the pool.
+func (e *Engine) PutWorker(w *route.Worker) { e.workers.Put(w) }
+
+// Quarantine stores rejected records and counts them by input and reason. It
+// returns nil once they are stored.
+func (e *Engine) Quarantine(ctx context.Context, recs []pipeline.Rejected) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := e.quarantine.Put(ctx, recs); err != nil {
+		// Not a drop yet: the caller answers with an error so the sender retries.
+		e.log.Error("quarantine write failed", "records", len(recs), "err", err)
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	for i := range recs {
+		e.m.Quarantined.WithLabelValues(recs[i].Input, recs[i].Reason).Inc()
+	}
+	return nil
+}
+
+// ErrShuttingDown is returned by Emit after Close started.
+var ErrShuttingDown = errors.New("logrouter is shutting down")
+
+type job struct {
+	e     *Engine
+	b     *pipeline.Batch
+	lanes route.Lanes
+	views []pipeline.Batch
+	start time.Time
+}
+
+// Emit delivers b: it counts the batch, splits it per destination and writes
+// every non-empty lane concurrently. It returns once the writes are started
+// (it blocks while max_inflight_batches are in flight). Whatever happens,
+// b.Ack fires exactly once, after every lane finished, with the first error;
+// the caller keeps ownership of b and may Release it after that.
+func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
+	if e.closed.Load() {
+		b.Ack.Done(ErrShuttingDown)
+		return ErrShuttingDown
+	}
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		err := fmt.Errorf("waiting for delivery capacity: %w", ctx.Err())
+		b.Ack.Done(err)
+		return err
+	}
+	e.wg.Add(1)
+	e.m.InflightBatch.Inc()
+	e.count(b)
+
+	j := e.jobs.Get().(*job)
+	j.b = b
+	j.start = time.Now()
+	e.router.Table.Split(b, &j.lanes)
+	lanes := 0
+	for _, l := range j.lanes.Events {
+		if len(l) > 0 {
+			lanes++
+		}
+	}
+	if lanes == 0 {
+		e.finish(j)
+		b.Ack.Done(nil)
+		return nil
+	}
+	// One reference per lane; the engine's own reference is released by the
+	// job once all lanes are done so the job can be recycled first.
+	pending := new(atomic.Int32)
+	pending.Store(int32(lanes))
+	var mu sync.Mutex
+	var firstErr error
+	for d, evs := range j.lanes.Events {
+		if len(evs) == 0 {
+			continue
+		}
+		go func(d int, evs []pipeline.Event) {
+			err := e.write(d, b.View(&j.views[d], evs))
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+			if pending.Add(-1) == 0 {
+				e.finish(j)
+				b.Ack.Done(firstErr)
+			}
+		}(d, evs)
+	}
+	return nil
+}
+
+func (e *Engine) finish(j *job) {
+	j.b = nil
+	for i := range j.views {
+		j.views[i] = pipeline.Batch{}
+	}
+	e.jobs.Put(j)
+	e.m.InflightBatch.Dec()
+	<-e.sem
+	e.wg.Done()
+}
+
+func (e *Engine) write(d int, v *pipeline.Batch) error {
+	ctx, cancel := context.WithTimeout(e.base, e.cfg.WriteTimeout)
+	defer cancel()
+	start := time.Now()
+	err := e.sinks[d].Write(ctx, v)
+	e.destLat[d].Observe(time.Since(start).Seconds())
+	if err != nil {
+		e.destFail[d].Add(float64(len(v.Events)))
+		e.log.Warn("destination write failed", "destination", e.sinks[d].Name(),
+			"events", len(v.Events), "permanent", pipeline.IsPermanent(err), "err", err)
+		return fmt.Errorf("destination %s: %w", e.sinks[d].Name(), err)
+	}
+	e.destOK[d].Add(float64(len(v.Events)))
+	e.destB[d].Add(float64(v.Bytes()))
+	return nil
+}
+
+// count updates per-input, per-rule and per-priority counters for a batch.
+func (e *Engine) count(b *pipeline.Batch) {
+	if len(b.Events) == 0 {
+		return
+	}
+	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events)))
+	var prio [pipeline.NumPriorities]int
+	// Most batches hit few rules: count runs of the same rule.
+	run, runRule := 0, b.Events[0].Rule
+	for i := range b.Events {
+		ev := &b.Events[i]
+		prio[ev.Priority]++
+		if ev.Rule != runRule {
+			e.ruleCtr[runRule+1].Add(float64(run))
+			run, runRule = 0, ev.Rule
+		}
+		run++
+	}
+	e.ruleCtr[runRule+1].Add(float64(run))
+	for _, p := range pipeline.Priorities {
+		if prio[p] > 0 {
+			e.prioCtr[p].Add(float64(prio[p]))
+		}
+	}
+}
+
+// Close stops accepting batches, waits for in-flight ones (bounded by ctx),
+// then closes every sink and the quarantine. It is idempotent.
+func (e *Engine) Close(ctx context.Context) error {
+	if e.closed.Swap(true) {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	var errs []error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.cancel() // abort sink writes still running
+		<-done
+		errs = append(errs, fmt.Errorf("in-flight batches did not finish before the shutdown deadline: %w", ctx.Err()))
+	}
+	e.cancel()
+	for _, s := range e.sinks {
+		if err := s.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close destination %s: %w", s.Name(), err))
+		}
+	}
+	if e.quarantine != nil {
+		if err := e.quarantine.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close quarantine: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Priority is the routing class a rule gives an event.
+type Priority uint8
+
+// Priorities, most urgent first. PriorityNone means "not classified yet".
+const (
+	PriorityNone Priority = iota
+	P1
+	P2
+	P3
+)
+
+// NumPriorities is the size of an array indexed by Priority.
+const NumPriorities = 4
+
+// Priorities lists the real priorities in drain order.
+var Priorities = [...]Priority{P1, P2, P3}
+
+func (p Priority) String() string {
+	switch p {
+	case P1:
+		return "P1"
+	case P2:
+		return "P2"
+	case P3:
+		return "P3"
+	}
+	return "none"
+}
+
+// ParsePriority parses "P1", "P2" or "P3" (case-insensitive).
+func ParsePriority(s string) (Priority, error) {
+	switch s {
+	case "P1", "p1":
+		return P1, nil
+	case "P2", "p2":
+		return P2, nil
+	case "P3", "p3":
+		return P3, nil
+	}
+	return PriorityNone, fmt.Errorf("invalid priority %q: use P1, P2 or P3", s)
+}
+
+// Event is one normalized record.
+//
+// Raw is a canonical JSON object written once by the normalizer into the owning
+// Batch's arena; it is read-only and valid until the batch is released.
+type Event struct {
+	Raw []byte
+	// Time is the event's own time in unix nanoseconds UTC, or the ingest time
+	// when the event carried none (see Batch.Meta.IngestTime).
+	Time int64
+	// Hash identifies the event's content independent of key order and
+	// whitespace, and of ingest metadata. It is the dedup key and a stable
+	// document id, so redelivery is idempotent downstream.
+	Hash uint64
+	// SourceType names the kind of source (for example "crowdstrike.falcon");
+	// it is interned by the normalizer, so it allocates nothing per event.
+	SourceType string
+	// Priority is set by routing.
+	Priority Priority
+	// Rule is the index of the rule that matched in the loaded rule set, or -1
+	// when the default priority applied.
+	Rule int32
+
+	off uint32 // offset of Raw in the arena, to rebase Raw when the arena grows
+}
+
+// Meta describes where a batch came from. It is shared by all its events.
+type Meta struct {
+	// Input is the configured input name (for example "http").
+	Input string
+	// Protocol is the wire format: "hec", "hec_raw", "bulk", "ndjson", ...
+	Protocol string
+	// Peer is the remote address of the sender.
+	Peer string
+	// Token is the name of the authentication token used, never its value.
+	Token string
+	// IngestTime is when the batch was received, unix nanoseconds UTC.
+	IngestTime int64
+}
+
+// Batch is the unit of transport and acknowledgement.
+//
+// Sources fill a batch through a Builder (see package normalize), hand it to the
+// engine, wait for Ack to fire and then Release it. Stages after the source only
+// read it.
+type Batch struct {
+	Events []Event
+	Ack    *Ack
+	Meta   Meta
+
+	arena  []byte
+	parent *Batch // non-nil for views made by Split
+}
+
+const maxPooledArena = 64 << 20
+
+var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+
+// NewBatch returns an empty batch from a pool. Release it after its Ack fired.
+func NewBatch() *Batch {
+	return batchPool.Get().(*Batch)
+}
+
+// Release returns b to the pool. The caller guarantees that the Ack fired (or
+// was never handed out) and that no stage still reads b or any view of it.
+// Releasing a view is a no-op.
+func (b *Batch) Release() {
+	if b == nil || b.parent != nil {
+		return
+	}
+	clear(b.Events) // drop references to interned strings
+	b.Events = b.Events[:0]
+	b.Ack = nil
+	b.Meta = Meta{}
+	if cap(b.arena) > maxPooledArena {
+		b.arena = nil
+	}
+	b.arena = b.arena[:0]
+	batchPool.Put(b)
+}
+
+// Reset empties b for reuse by its owner, keeping its capacity.
+func (b *Batch) Reset() {
+	clear(b.Events)
+	b.Events = b.Events[:0]
+	b.arena = b.arena[:0]
+}
+
+// Len returns the number of events.
+func (b *Batch) Len() int { return len(b.Events) }
+
+// Bytes returns the total size of the events' Raw bytes.
+func (b *Batch) Bytes() int {
+	n := 0
+	for i := range b.Events {
+		n += len(b.Events[i].Raw)
+	}
+	return n
+}
+
+// Grow makes room for n more arena bytes, so that a builder that knows the input
+// size appends without reallocating.
+func (b *Batch) Grow(n int) {
+	if cap(b.arena)-len(b.arena) < n {
+		b.rebase(append(make([]byte, 0, len(b.arena)+n), b.arena...))
+	}
+}
+
+// Arena returns the arena for appending exactly one event's bytes, to be
+// followed by Commit with the grown slice. Bytes between len(Arena()) and the
+// new length become the event's Raw. A builder that finds the event invalid
+// halfway simply does not Commit: the next Arena starts from the last commit.
+func (b *Batch) Arena() []byte { return b.arena }
+
+// Commit appends ev with Raw set to the bytes written to arena since the last
+// Arena call. arena must be the slice returned by Arena, grown by append.
+func (b *Batch) Commit(arena []byte, ev Event) {
+	start := len(b.arena)
+	if unsafe.SliceData(arena) != unsafe.SliceData(b.arena) {
+		b.rebase(arena) // append moved the arena: repoint earlier events
+	}
+	b.arena = arena
+	ev.off = uint32(start)
+	ev.Raw = arena[start:len(arena):len(arena)]
+	b.Events = append(b.Events, ev)
+}
+
+// rebase moves the arena to a new backing array and repoints every Raw.
+func (b *Batch) rebase(arena []byte) {
+	for i := range b.Events {
+		ev := &b.Events[i]
+		n := len(ev.Raw)
+		ev.Raw = arena[ev.off : int(ev.off)+n : int(ev.off)+n]
+	}
+	b.arena = arena[:len(b.arena)]
+}
+
+// View returns a batch that shares b's arena, Meta and Ack and holds events.
+// Views are what routing hands to sinks; Release on a view does nothing.
+func (b *Batch) View(v *Batch, events []Event) *Batch {
+	root := b
+	if b.parent != nil {
+		root = b.parent
+	}
+	v.Events = events
+	v.Ack = b.Ack
+	v.Meta = b.Meta
+	v.parent = root
+	return v
+}

@@ -1,0 +1,173 @@
+package httpin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// errTooLarge is returned when a body exceeds the configured limit.
+var errTooLarge = errors.New("body too large")
+
+// errEncoding is returned for an unsupported Content-Encoding.
+type errEncoding struct{ enc string }
+
+func (e errEncoding) Error() string {
+	return fmt.Sprintf("unsupported Content-Encoding %q: send identity, gzip or zstd", e.enc)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+const maxPooledBuf = 16 << 20
+
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+var (
+	gzipPool sync.Pool
+	zstdPool sync.Pool
+)
+
+// readBody reads r (decoded per encoding) into a pooled buffer, failing with
+// errTooLarge past limit bytes of decoded data, so a compression bomb costs at
+// most limit bytes of memory. The caller returns the buffer with putBuf.
+func readBody(r io.Reader, encoding string, limit int64, sizeHint int64) (*[]byte, error) {
+	bp := bufPool.Get().(*[]byte)
+	var src io.Reader
+	switch enc := strings.ToLower(strings.TrimSpace(encoding)); enc {
+	case "", "identity":
+		src = r
+	case "gzip", "x-gzip":
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(r)
+		} else {
+			err = zr.Reset(r)
+		}
+		if err != nil {
+			putBuf(bp)
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		defer gzipPool.Put(zr)
+		src = zr
+	case "zstd":
+		zr, _ := zstdPool.Get().(*zstd.Decoder)
+		var err error
+		if zr == nil {
+			zr, err = zstd.NewReader(r, zstd.WithDecoderConcurrency(1),
+				zstd.WithDecoderMaxMemory(uint64(limit)+1), zstd.WithDecoderLowmem(true))
+		} else {
+			err = zr.Reset(r)
+		}
+		if err != nil {
+			putBuf(bp)
+			return nil, fmt.Errorf("zstd body: %w", err)
+		}
+		defer func() { _ = zr.Reset(nil); zstdPool.Put(zr) }()
+		src = zr
+	default:
+		putBuf(bp)
+		return nil, errEncoding{enc}
+	}
+	buf := *bp
+	if encoding == "" && sizeHint > 0 && sizeHint <= limit && int64(cap(buf)) < sizeHint+1 {
+		buf = make([]byte, 0, sizeHint+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			*bp = buf
+			putBuf(bp)
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*bp = buf
+			putBuf(bp)
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+	}
+	*bp = buf
+	return bp, nil
+}
+
+// skipWS returns b without leading JSON whitespace.
+func skipWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// nextObject returns the length of the JSON object at the start of b (which
+// must start with '{'), by matching braces outside strings. It does not
+// validate the object; the parser does. It lets a body of concatenated HEC
+// events be split without parsing it twice.
+func nextObject(b []byte) (int, error) {
+	if len(b) == 0 || b[0] != '{' {
+		return 0, errors.New("expected '{' at the start of an event")
+	}
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		case '"':
+			// skip the string, honouring backslash escapes
+			i++
+			for {
+				j := bytes.IndexByte(b[i:], '"')
+				if j < 0 {
+					return 0, errors.New("unterminated string")
+				}
+				i += j
+				k := i - 1
+				for k >= 0 && b[k] == '\\' {
+					k--
+				}
+				if (i-k-1)%2 == 0 {
+					break
+				}
+				i++
+			}
+		}
+	}
+	return 0, errors.New("unterminated object")
+}
+
+// nextLine splits off the first line of b (without '\n' or a trailing '\r').
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		line, rest = b, nil
+	} else {
+		line, rest = b[:i], b[i+1:]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}

@@ -1,0 +1,221 @@
+package httpin
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// bulkItem is the outcome of one action of a _bulk request.
+type bulkItem struct {
+	op       string // "index" or "create" (or the unsupported op named)
+	index    []byte
+	id       []byte
+	status   int // 0 while waiting for delivery
+	errType  string
+	errMsg   string
+	eventIdx int // index in the batch, -1 if not an event
+}
+
+// handleBulk serves the Elasticsearch/OpenSearch bulk API as Beats, Logstash,
+// Fluent Bit and Vector send it: NDJSON pairs of an action line
+// ({"index":{...}} or {"create":{...}}) and a source line. Each item gets its
+// own status: 201 when accepted, 400 mapper_parsing_exception for a source
+// line that is not a JSON object (quarantined), 503 when delivery failed (the
+// sender retries only those). A malformed action line fails the whole
+// request with 400, as Elasticsearch does; its body is quarantined.
+func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
+	start := time.Now()
+	tok, ar := s.authenticate(r, false)
+	if ar != authOK {
+		w.Header().Set("WWW-Authenticate", `Basic realm="logrouter"`)
+		return writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials: use Basic auth with a configured token as password, or 'Authorization: Bearer <token>'")
+	}
+	bp, status, msg := s.readBody(r)
+	if status != 0 {
+		return writeJSONError(w, status, "parse_exception", msg)
+	}
+	defer putBuf(bp)
+	body := *bp
+	urlIndex := []byte(r.PathValue("index"))
+	q := s.newRequest(r, ProtoBulk, tok, len(body))
+	defST := q.defaultSourceType()
+	var pa fastjson.Parser // action lines are tiny; a local parser keeps source values valid
+	items := make([]bulkItem, 0, 64)
+	ids := make([]byte, 0, 1024) // backing store for copied _index/_id values
+	lineNo := 0
+	for rest := body; len(rest) > 0; {
+		var line []byte
+		line, rest = nextLine(rest)
+		lineNo++
+		if len(skipWS(line)) == 0 {
+			continue
+		}
+		a, err := pa.ParseBytes(line)
+		var ao *fastjson.Object
+		if err == nil {
+			ao, err = a.Object()
+		}
+		if err != nil || ao.Len() != 1 {
+			q.rejected = q.rejected[:0]
+			q.reject(body, "bulk_malformed_action", errors.New("malformed action/metadata line "+strconv.Itoa(lineNo)))
+			q.b.Events = q.b.Events[:0]
+			if _, derr := q.deliver(r.Context()); derr != nil {
+				return writeJSONError(w, http.StatusServiceUnavailable, "unavailable", derr.Error())
+			}
+			return writeJSONError(w, http.StatusBadRequest, "illegal_argument_exception",
+				"Malformed action/metadata line ["+strconv.Itoa(lineNo)+"], expected a JSON object with one of index, create, update, delete")
+		}
+		var it bulkItem
+		var meta *fastjson.Value
+		ao.Visit(func(k []byte, v *fastjson.Value) {
+			it.op = string(k)
+			meta = v
+		})
+		it.eventIdx = -1
+		idx := urlIndex
+		if meta != nil && meta.Type() == fastjson.TypeObject {
+			if v := meta.GetStringBytes("_index"); len(v) > 0 {
+				idx = v
+			}
+			if v := meta.GetStringBytes("_id"); len(v) > 0 {
+				start := len(ids)
+				ids = append(ids, v...)
+				it.id = ids[start:len(ids):len(ids)]
+			}
+		}
+		start := len(ids)
+		ids = append(ids, idx...)
+		it.index = ids[start:len(ids):len(ids)]
+
+		switch it.op {
+		case "index", "create":
+		case "delete":
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "action_request_validation_exception", "logrouter ingests events: delete is not supported"
+			items = append(items, it)
+			continue
+		default: // update and anything unknown carry a source line we skip
+			_, rest = nextLine(rest)
+			lineNo++
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "action_request_validation_exception", "logrouter ingests events: use index or create, not "+it.op
+			items = append(items, it)
+			continue
+		}
+		var src []byte
+		src, rest = nextLine(rest)
+		lineNo++
+		v, err := q.p.ParseBytes(src)
+		if err != nil || v.Type() != fastjson.TypeObject {
+			if err == nil {
+				err = errors.New("the source line is not a JSON object")
+			}
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", "failed to parse: "+err.Error()
+			q.reject(src, "invalid_json", err)
+			items = append(items, it)
+			continue
+		}
+		q.em = normalize.EventMeta{Index: it.index, DefaultSourceType: defST}
+		if len(defST) == 0 {
+			q.em.DefaultSourceType = it.index
+		}
+		if q.add(src, v, nil) {
+			it.eventIdx = len(q.b.Events) - 1
+			if it.id == nil {
+				start := len(ids)
+				ids = strconv.AppendUint(ids, q.b.Events[it.eventIdx].Hash, 16)
+				it.id = ids[start:len(ids):len(ids)]
+			}
+		} else {
+			last := q.rejected[len(q.rejected)-1]
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", last.Detail
+		}
+		items = append(items, it)
+	}
+	_, derr := q.deliver(r.Context())
+	out := make([]byte, 0, 64+len(items)*96)
+	out = append(out, `{"took":`...)
+	out = strconv.AppendInt(out, time.Since(start).Milliseconds(), 10)
+	errorsAny := derr != nil
+	for i := range items {
+		if items[i].status >= 300 {
+			errorsAny = true
+		}
+	}
+	out = append(out, `,"errors":`...)
+	out = strconv.AppendBool(out, errorsAny)
+	out = append(out, `,"items":[`...)
+	for i := range items {
+		it := &items[i]
+		if it.status == 0 {
+			if derr != nil {
+				it.status, it.errType, it.errMsg = http.StatusServiceUnavailable, "unavailable_shards_exception", "not accepted by every destination, retry: "+derr.Error()
+			} else {
+				it.status = http.StatusCreated
+			}
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '{')
+		out = normalize.AppendString(out, []byte(it.op))
+		out = append(out, `:{"_index":`...)
+		out = normalize.AppendString(out, it.index)
+		if it.id != nil {
+			out = append(out, `,"_id":`...)
+			out = normalize.AppendString(out, it.id)
+		}
+		if it.status == http.StatusCreated {
+			out = append(out, `,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1`...)
+		}
+		out = append(out, `,"status":`...)
+		out = strconv.AppendInt(out, int64(it.status), 10)
+		if it.errType != "" {
+			out = append(out, `,"error":{"type":`...)
+			out = normalize.AppendString(out, []byte(it.errType))
+			out = append(out, `,"reason":`...)
+			out = normalize.AppendString(out, []byte(it.errMsg))
+			out = append(out, '}')
+		}
+		out = append(out, `}}`...)
+	}
+	out = append(out, "]}"...)
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	return writeRaw(w, http.StatusOK, out)
+}
+
+// writeJSONError answers with an Elasticsearch-style error body.
+func writeJSONError(w http.ResponseWriter, status int, typ, reason string) int {
+	out := make([]byte, 0, 96+len(reason))
+	out = append(out, `{"error":{"type":`...)
+	out = normalize.AppendString(out, []byte(typ))
+	out = append(out, `,"reason":`...)
+	out = normalize.AppendString(out, []byte(reason))
+	out = append(out, `},"status":`...)
+	out = strconv.AppendInt(out, int64(status), 10)
+	out = append(out, '}')
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	return writeRaw(w, status, out)
+}
+
+// handleESInfo answers GET / like an Elasticsearch node, which Beats,
+// Logstash and Vector check before sending bulk requests.
+func (s *Server) handleESInfo(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	out := []byte(`{"name":"logrouter","cluster_name":"logrouter","cluster_uuid":"logrouter","version":{"number":`)
+	out = normalize.AppendString(out, []byte(s.cfg.ESVersion))
+	out = append(out, `,"build_flavor":"default","build_type":"logrouter","lucene_version":"9.8.0","minimum_wire_compatibility_version":"7.17.0","minimum_index_compatibility_version":"7.0.0"},"tagline":"You Know, for Search"}`...)
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeRaw(w, http.StatusOK, out)
+}

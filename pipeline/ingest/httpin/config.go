@@ -1,0 +1,106 @@
+package httpin
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is one HTTP input (`inputs.http` in the router configuration).
+type Config struct {
+	// Name labels the input in metrics and event metadata. Default "http".
+	Name string `yaml:"name"`
+	// Address to listen on. Default ":8088" (Splunk HEC's port).
+	Address string `yaml:"address"`
+	// MaxBodyBytes bounds one request body after decompression. Default 10 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxConcurrentRequests bounds requests processed at once; past it clients
+	// get 503 (HEC) or 429 with Retry-After. Default 128.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+	// ReadTimeout bounds reading one request. Default 60s.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// SourceType is the default source type of events from this input.
+	SourceType string `yaml:"source_type"`
+	// Tokens accepted on every endpoint (HEC "Authorization: Splunk <token>",
+	// or Basic auth with the token as password, or "Bearer <token>"). When
+	// empty, no authentication is required (logged as a warning at start).
+	Tokens []Token `yaml:"tokens"`
+	// AllowQueryToken accepts ?token= on HEC endpoints (Splunk's
+	// allowQueryStringAuth), for senders that cannot set headers.
+	AllowQueryToken bool `yaml:"allow_query_token"`
+	// ESVersion is the Elasticsearch version announced on GET / so Beats,
+	// Logstash and Vector accept this endpoint. Default "8.11.0".
+	ESVersion string `yaml:"es_version"`
+	// TLS, when both files are set, serves HTTPS.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+}
+
+// Token is one accepted credential and the defaults it implies.
+type Token struct {
+	// Name identifies the token in metrics and in event metadata
+	// (logrouter.token); the secret itself is never logged or stored.
+	Name string `yaml:"name"`
+	// Token is the secret. Use ${ENV_VAR} in the config file.
+	Token string `yaml:"token"`
+	// SourceType is the default source type of events sent with this token.
+	SourceType string `yaml:"source_type"`
+	// Index is the default HEC index of events sent with this token.
+	Index string `yaml:"index"`
+}
+
+// SetDefaults fills unset fields.
+func (c *Config) SetDefaults() {
+	if c.Name == "" {
+		c.Name = "http"
+	}
+	if c.Address == "" {
+		c.Address = ":8088"
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 10 << 20
+	}
+	if c.MaxConcurrentRequests == 0 {
+		c.MaxConcurrentRequests = 128
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 60 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 120 * time.Second
+	}
+	if c.ESVersion == "" {
+		c.ESVersion = "8.11.0"
+	}
+}
+
+// Validate checks the configuration; prefix is the YAML path of the block.
+func (c *Config) Validate(prefix string) error {
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("%s.max_body_bytes: must be positive", prefix)
+	}
+	if c.MaxConcurrentRequests < 0 {
+		return fmt.Errorf("%s.max_concurrent_requests: must be positive", prefix)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return fmt.Errorf("%s: set both tls_cert_file and tls_key_file, or neither", prefix)
+	}
+	names := map[string]bool{}
+	secrets := map[string]bool{}
+	for i, t := range c.Tokens {
+		switch {
+		case t.Name == "":
+			return fmt.Errorf("%s.tokens[%d].name: required (it labels metrics; the secret is never shown)", prefix, i)
+		case t.Token == "":
+			return fmt.Errorf("%s.tokens[%d] (%s).token: empty; if it comes from ${VAR}, set that environment variable", prefix, i, t.Name)
+		case names[t.Name]:
+			return fmt.Errorf("%s.tokens[%d].name: %q is used twice", prefix, i, t.Name)
+		case secrets[t.Token]:
+			return fmt.Errorf("%s.tokens[%d] (%s).token: the same secret is configured twice", prefix, i, t.Name)
+		}
+		names[t.Name] = true
+		secrets[t.Token] = true
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package httpin
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/internal/timeparse"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// Splunk HEC status codes (Splunk docs, "Troubleshoot HTTP Event Collector").
+const (
+	hecSuccess         = 0
+	hecTokenRequired   = 2
+	hecInvalidAuth     = 3
+	hecInvalidToken    = 4
+	hecNoData          = 5
+	hecInvalidFormat   = 6
+	hecServerError     = 8
+	hecBusy            = 9
+	hecEventRequired   = 12
+	hecEventBlank      = 13
+	hecQueryAuthOff    = 16
+	hecHealthy         = 17
+	hecUnhealthyQueues = 18
+)
+
+var hecText = map[int]string{
+	hecSuccess:         "Success",
+	hecTokenRequired:   "Token is required",
+	hecInvalidAuth:     "Invalid authorization",
+	hecInvalidToken:    "Invalid token",
+	hecNoData:          "No data",
+	hecInvalidFormat:   "Invalid data format",
+	hecServerError:     "Internal server error",
+	hecBusy:            "Server is busy",
+	hecEventRequired:   "Event field is required",
+	hecEventBlank:      "Event field cannot be blank",
+	hecQueryAuthOff:    "Query string authorization is not enabled",
+	hecHealthy:         "HEC is healthy",
+	hecUnhealthyQueues: "HEC is unhealthy, queues are full",
+}
+
+// writeHEC answers in HEC's shape. detail, when set, replaces the standard
+// text so the sender sees what to change.
+func writeHEC(w http.ResponseWriter, status, code int, detail string) int {
+	text := hecText[code]
+	if detail != "" {
+		text = detail
+	}
+	buf := make([]byte, 0, 64+len(text))
+	buf = append(buf, `{"text":`...)
+	buf = normalize.AppendString(buf, []byte(text))
+	buf = append(buf, `,"code":`...)
+	buf = strconv.AppendInt(buf, int64(code), 10)
+	buf = append(buf, '}')
+	return writeRaw(w, status, buf)
+}
+
+func writeHECInvalid(w http.ResponseWriter, code, eventNum int, detail string) int {
+	buf := make([]byte, 0, 128+len(detail))
+	buf = append(buf, `{"text":`...)
+	buf = normalize.AppendString(buf, []byte(hecText[code]+": "+detail))
+	buf = append(buf, `,"code":`...)
+	buf = strconv.AppendInt(buf, int64(code), 10)
+	buf = append(buf, `,"invalid-event-number":`...)
+	buf = strconv.AppendInt(buf, int64(eventNum), 10)
+	buf = append(buf, '}')
+	return writeRaw(w, http.StatusBadRequest, buf)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) int {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return status
+}
+
+func (s *Server) hecAuth(w http.ResponseWriter, r *http.Request) (*Token, int, bool) {
+	tok, ar := s.authenticate(r, true)
+	switch ar {
+	case authOK:
+		return tok, 0, true
+	case authMissing:
+		return nil, writeHEC(w, http.StatusUnauthorized, hecTokenRequired, ""), false
+	case authMalformed:
+		return nil, writeHEC(w, http.StatusUnauthorized, hecInvalidAuth, "Invalid authorization: use the header 'Authorization: Splunk <token>'"), false
+	case authQueryDisabled:
+		return nil, writeHEC(w, http.StatusBadRequest, hecQueryAuthOff, "Query string authorization is not enabled (inputs.http.allow_query_token)"), false
+	}
+	return nil, writeHEC(w, http.StatusForbidden, hecInvalidToken, ""), false
+}
+
+func (s *Server) hecBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, bool) {
+	bp, status, msg := s.readBody(r)
+	if status != 0 {
+		return nil, writeHEC(w, status, hecInvalidFormat, msg), false
+	}
+	if len(skipWS(*bp)) == 0 {
+		putBuf(bp)
+		return nil, writeHEC(w, http.StatusBadRequest, hecNoData, ""), false
+	}
+	return bp, 0, true
+}
+
+// hecTime converts HEC's "time" (epoch seconds as a number or a string, with
+// an optional fraction) to unix nanoseconds; 0 when absent or invalid.
+func hecTime(v *fastjson.Value, scratch []byte) int64 {
+	if v == nil {
+		return 0
+	}
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		b := v.MarshalTo(scratch[:0])
+		if ns, ok := timeparse.ParseEpoch(b); ok {
+			return ns
+		}
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		if ns, ok := timeparse.ParseEpoch(b); ok {
+			return ns
+		}
+	}
+	return 0
+}
+
+// handleHEC serves /services/collector/event: one or more concatenated JSON
+// envelopes {"time","host","source","sourcetype","index","event","fields"}.
+// As Splunk does, events before the first invalid one are accepted and the
+// answer names the invalid event's number; that event and everything after it
+// go to quarantine.
+func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
+	tok, code, ok := s.hecAuth(w, r)
+	if !ok {
+		return code
+	}
+	bp, code, ok := s.hecBody(w, r)
+	if !ok {
+		return code
+	}
+	defer putBuf(bp)
+	body := *bp
+	q := s.newRequest(r, ProtoHEC, tok, len(body))
+	defST := q.defaultSourceType()
+	var defIndex []byte
+	if tok != nil && tok.Index != "" {
+		defIndex = []byte(tok.Index)
+	}
+	var scratch [64]byte
+	failCode, failNum, failMsg := 0, 0, ""
+	rest := skipWS(body)
+	for num := 0; len(rest) > 0; num++ {
+		fail := func(c int, reason string, err error, raw []byte) {
+			failCode, failNum, failMsg = c, num, err.Error()
+			q.reject(raw, reason, err)
+		}
+		n, err := nextObject(rest)
+		if err != nil {
+			fail(hecInvalidFormat, "invalid_json", err, rest)
+			rest = nil // the whole remainder was quarantined with it
+			break
+		}
+		raw := rest[:n]
+		rest = skipWS(rest[n:])
+		v, err := q.p.ParseBytes(raw)
+		if err != nil {
+			fail(hecInvalidFormat, "invalid_json", err, raw)
+			break
+		}
+		ev := v.Get("event")
+		if ev == nil {
+			fail(hecEventRequired, "hec_missing_event", errEventRequired, raw)
+			break
+		}
+		if t := ev.Type(); t == fastjson.TypeNull || (t == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
+			fail(hecEventBlank, "hec_blank_event", errEventBlank, raw)
+			break
+		}
+		q.em = normalize.EventMeta{
+			Time:              hecTime(v.Get("time"), scratch[:]),
+			SourceType:        v.GetStringBytes("sourcetype"),
+			DefaultSourceType: defST,
+			Host:              v.GetStringBytes("host"),
+			Source:            v.GetStringBytes("source"),
+			Index:             v.GetStringBytes("index"),
+			Fields:            v.Get("fields"),
+		}
+		if len(q.em.Index) == 0 {
+			q.em.Index = defIndex
+		}
+		switch ev.Type() {
+		case fastjson.TypeObject:
+			q.add(raw, ev, nil)
+		case fastjson.TypeString:
+			q.add(raw, nil, ev.GetStringBytes())
+		default: // a number, boolean or array event becomes its JSON text
+			q.add(raw, nil, ev.MarshalTo(nil))
+		}
+	}
+	if failCode != 0 && len(rest) > 0 {
+		q.reject(rest, "hec_not_processed", errAfterInvalid)
+	}
+	if _, err := q.deliver(r.Context()); err != nil {
+		st, msg := deliveryStatus(err)
+		w.Header().Set("Retry-After", "1")
+		return writeHEC(w, st, hecBusy, msg)
+	}
+	if failCode != 0 {
+		return writeHECInvalid(w, failCode, failNum, failMsg)
+	}
+	return writeHEC(w, http.StatusOK, hecSuccess, "")
+}
+
+type hecError string
+
+func (e hecError) Error() string { return string(e) }
+
+const (
+	errEventRequired = hecError("the envelope has no \"event\" field")
+	errEventBlank    = hecError("the \"event\" field is null or an empty string")
+	errAfterInvalid  = hecError("not processed: it follows an invalid event in the same request; fix that event and resend these")
+)
+
+// handleHECRaw serves /services/collector/raw: one event per line, metadata
+// from the query string (?host=&source=&sourcetype=&index=). A line that is a
+// JSON object is taken as the event's fields; any other line becomes
+// "message".
+func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
+	tok, code, ok := s.hecAuth(w, r)
+	if !ok {
+		return code
+	}
+	bp, code, ok := s.hecBody(w, r)
+	if !ok {
+		return code
+	}
+	defer putBuf(bp)
+	body := *bp
+	q := s.newRequest(r, ProtoHECRaw, tok, len(body))
+	qv := r.URL.Query()
+	q.em = normalize.EventMeta{
+		SourceType:        []byte(qv.Get("sourcetype")),
+		DefaultSourceType: q.defaultSourceType(),
+		Host:              []byte(qv.Get("host")),
+		Source:            []byte(qv.Get("source")),
+		Index:             []byte(qv.Get("index")),
+	}
+	if len(q.em.Index) == 0 && tok != nil {
+		q.em.Index = []byte(tok.Index)
+	}
+	for rest := body; len(rest) > 0; {
+		var line []byte
+		line, rest = nextLine(rest)
+		if len(skipWS(line)) == 0 {
+			continue
+		}
+		if t := skipWS(line); t[0] == '{' {
+			if v, err := q.p.ParseBytes(t); err == nil && v.Type() == fastjson.TypeObject {
+				q.add(line, v, nil)
+				continue
+			}
+		}
+		q.add(line, nil, line)
+	}
+	if _, err := q.deliver(r.Context()); err != nil {
+		st, msg := deliveryStatus(err)
+		w.Header().Set("Retry-After", "1")
+		return writeHEC(w, st, hecBusy, msg)
+	}
+	return writeHEC(w, http.StatusOK, hecSuccess, "")
+}
+
+// handleHECHealth serves /services/collector/health.
+func (s *Server) handleHECHealth(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		writeHEC(w, http.StatusServiceUnavailable, hecUnhealthyQueues, "")
+		return
+	}
+	writeHEC(w, http.StatusOK, hecHealthy, "")
+}

@@ -1,0 +1,394 @@
+// Package httpin is the HTTP input: Splunk HEC (/services/collector/...),
+// Elasticsearch/OpenSearch _bulk and plain NDJSON or JSON arrays (/ingest),
+// with gzip or zstd bodies.
+//
+// A request is answered only after every event it carried was accepted by all
+// the destinations it was routed to (the batch's Ack fired), and after every
+// record that could not become an event was stored in quarantine. Errors keep
+// each protocol's own shape: HEC's {"text","code"}, a bulk response with
+// per-item status, or an NDJSON summary.
+package httpin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/engine"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+)
+
+// Protocol names, used in metrics and event metadata.
+const (
+	ProtoHEC    = "hec"
+	ProtoHECRaw = "hec_raw"
+	ProtoBulk   = "bulk"
+	ProtoNDJSON = "ndjson"
+)
+
+// Server is one HTTP input.
+type Server struct {
+	cfg    Config
+	eng    *engine.Engine
+	log    *slog.Logger
+	sem    chan struct{}
+	srv    *http.Server
+	ln     net.Listener
+	tokens []Token
+
+	parsers fastjson.ParserPool
+	reqCtr  *prometheus.CounterVec
+	bytes   prometheus.Counter
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	done    chan error
+}
+
+// New returns a server for cfg; call Start to listen.
+func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate("inputs.http"); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg:    cfg,
+		eng:    eng,
+		log:    log.With("input", cfg.Name),
+		sem:    make(chan struct{}, cfg.MaxConcurrentRequests),
+		tokens: cfg.Tokens,
+		reqCtr: eng.Metrics().Requests,
+		bytes:  eng.Metrics().InputBytes.WithLabelValues(cfg.Name),
+	}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if len(cfg.Tokens) == 0 {
+		s.log.Warn("no tokens configured: the HTTP input accepts unauthenticated requests; set inputs.http.tokens")
+	}
+	return s, nil
+}
+
+// Handler returns the request router (for tests and embedding).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/services/collector", "/services/collector/event", "/services/collector/event/1.0"} {
+		mux.HandleFunc("POST "+p, s.limit(ProtoHEC, s.handleHEC))
+	}
+	for _, p := range []string{"/services/collector/raw", "/services/collector/raw/1.0"} {
+		mux.HandleFunc("POST "+p, s.limit(ProtoHECRaw, s.handleHECRaw))
+	}
+	for _, p := range []string{"/services/collector/health", "/services/collector/health/1.0"} {
+		mux.HandleFunc("GET "+p, s.handleHECHealth)
+	}
+	mux.HandleFunc("POST /_bulk", s.limit(ProtoBulk, s.handleBulk))
+	mux.HandleFunc("PUT /_bulk", s.limit(ProtoBulk, s.handleBulk))
+	mux.HandleFunc("POST /{index}/_bulk", s.limit(ProtoBulk, s.handleBulk))
+	mux.HandleFunc("PUT /{index}/_bulk", s.limit(ProtoBulk, s.handleBulk))
+	mux.HandleFunc("GET /{$}", s.handleESInfo)
+	mux.HandleFunc("HEAD /{$}", s.handleESInfo)
+	mux.HandleFunc("POST /ingest", s.limit(ProtoNDJSON, s.handleNDJSON))
+	return mux
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("httpin: already started")
+	}
+	ln, err := net.Listen("tcp", s.cfg.Address)
+	if err != nil {
+		return fmt.Errorf("inputs.http: listen on %s: %w (is another process using the port? change inputs.http.address)", s.cfg.Address, err)
+	}
+	s.ln = ln
+	s.started = true
+	s.done = make(chan error, 1)
+	go func() {
+		var err error
+		if s.cfg.TLSCertFile != "" {
+			err = s.srv.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	s.log.Info("HTTP input listening", "address", ln.Addr().String(), "tls", s.cfg.TLSCertFile != "")
+	return nil
+}
+
+// Addr returns the listening address (after Start).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Shutdown stops accepting connections and waits, bounded by ctx, for the
+// requests in progress to be answered. It is idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed || !s.started {
+		s.closed = true
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// limit bounds concurrent requests and counts them by status code.
+func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Request) int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var code int
+		select {
+		case s.sem <- struct{}{}:
+			code = h(w, r)
+			<-s.sem
+		default:
+			w.Header().Set("Retry-After", "1")
+			msg := fmt.Sprintf("logrouter is busy: %d requests in progress (raise inputs.http.max_concurrent_requests or add replicas)", s.cfg.MaxConcurrentRequests)
+			if proto == ProtoHEC || proto == ProtoHECRaw {
+				code = writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
+			} else {
+				code = writeJSONError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", msg)
+			}
+		}
+		s.reqCtr.WithLabelValues(s.cfg.Name, proto, strconv.Itoa(code)).Inc()
+	}
+}
+
+// authenticate returns the matching token, or an error kind.
+type authResult int
+
+const (
+	authOK authResult = iota
+	authMissing
+	authMalformed
+	authInvalid
+	authQueryDisabled
+)
+
+func (s *Server) authenticate(r *http.Request, hec bool) (*Token, authResult) {
+	if len(s.tokens) == 0 {
+		return nil, authOK
+	}
+	var secret string
+	h := r.Header.Get("Authorization")
+	switch {
+	case h == "":
+		if q := r.URL.Query().Get("token"); q != "" && hec {
+			if !s.cfg.AllowQueryToken {
+				return nil, authQueryDisabled
+			}
+			secret = q
+		} else {
+			return nil, authMissing
+		}
+	default:
+		scheme, rest, ok := strings.Cut(h, " ")
+		if !ok {
+			return nil, authMalformed
+		}
+		rest = strings.TrimSpace(rest)
+		switch strings.ToLower(scheme) {
+		case "splunk", "bearer":
+			secret = rest
+		case "basic":
+			dec, err := base64.StdEncoding.DecodeString(rest)
+			if err != nil {
+				return nil, authMalformed
+			}
+			_, pw, ok := strings.Cut(string(dec), ":")
+			if !ok {
+				return nil, authMalformed
+			}
+			secret = pw
+		case "apikey": // Elasticsearch API key: base64(id:key), the key is the token
+			dec, err := base64.StdEncoding.DecodeString(rest)
+			if err != nil {
+				return nil, authMalformed
+			}
+			if _, k, ok := strings.Cut(string(dec), ":"); ok {
+				secret = k
+			} else {
+				secret = string(dec)
+			}
+		default:
+			return nil, authMalformed
+		}
+	}
+	for i := range s.tokens {
+		if subtle.ConstantTimeCompare([]byte(s.tokens[i].Token), []byte(secret)) == 1 {
+			return &s.tokens[i], authOK
+		}
+	}
+	return nil, authInvalid
+}
+
+// request is the state of one ingest request.
+type request struct {
+	s        *Server
+	proto    string
+	b        *pipeline.Batch
+	w        *route.Worker
+	p        *fastjson.Parser
+	rejected []pipeline.Rejected
+	tok      *Token
+	em       normalize.EventMeta
+}
+
+func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen int) *request {
+	q := &request{s: s, proto: proto, tok: tok}
+	q.b = pipeline.NewBatch()
+	q.b.Meta = pipeline.Meta{
+		Input:      s.cfg.Name,
+		Protocol:   proto,
+		Peer:       peerIP(r.RemoteAddr),
+		IngestTime: time.Now().UnixNano(),
+	}
+	if tok != nil {
+		q.b.Meta.Token = tok.Name
+	}
+	// Normalized output is about the input size plus metadata per event.
+	q.b.Grow(bodyLen + bodyLen/4 + 4096)
+	q.w = s.eng.Worker()
+	q.p = s.parsers.Get()
+	return q
+}
+
+// defaultSourceType is the token's, else the input's configured source type.
+func (q *request) defaultSourceType() []byte {
+	if q.tok != nil && q.tok.SourceType != "" {
+		return []byte(q.tok.SourceType)
+	}
+	if q.s.cfg.SourceType != "" {
+		return []byte(q.s.cfg.SourceType)
+	}
+	return nil
+}
+
+func (q *request) reject(raw []byte, reason string, err error) {
+	q.rejected = append(q.rejected, pipeline.Rejected{
+		Raw: raw, Reason: reason, Detail: err.Error(),
+		Input: q.b.Meta.Input, Protocol: q.proto, Peer: q.b.Meta.Peer,
+		Time: q.b.Meta.IngestTime,
+	})
+}
+
+// add normalizes one record into the batch; failures are quarantined.
+func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
+	if err := q.w.Add(q.b, obj, text, &q.em); err != nil {
+		q.reject(raw, normalize.Reason(err), err)
+		return false
+	}
+	return true
+}
+
+// deliver releases the parser and worker, stores rejected records, emits the
+// batch and waits for its Ack. It returns the delivery error, if any; the
+// batch is released.
+func (q *request) deliver(ctx context.Context) (accepted int, err error) {
+	q.s.parsers.Put(q.p)
+	q.s.eng.PutWorker(q.w)
+	q.p, q.w = nil, nil
+	defer func() {
+		q.b.Release()
+		q.b = nil
+	}()
+	if len(q.rejected) > 0 {
+		if qerr := q.s.eng.Quarantine(ctx, q.rejected); qerr != nil {
+			return 0, qerr
+		}
+	}
+	accepted = len(q.b.Events)
+	if accepted == 0 {
+		return 0, nil
+	}
+	done := make(chan error, 1)
+	q.b.Ack = pipeline.NewAck(func(err error) { done <- err })
+	_ = q.s.eng.Emit(ctx, q.b) // the Ack reports any error
+	if err := <-done; err != nil {
+		return 0, err
+	}
+	return accepted, nil
+}
+
+// abort releases resources without delivering.
+func (q *request) abort() {
+	if q.p != nil {
+		q.s.parsers.Put(q.p)
+		q.s.eng.PutWorker(q.w)
+	}
+	if q.b != nil {
+		q.b.Release()
+	}
+}
+
+// readBody reads and decodes the request body; on error it returns the HTTP
+// status and message to answer with.
+func (s *Server) readBody(r *http.Request) (*[]byte, int, string) {
+	bp, err := readBody(r.Body, r.Header.Get("Content-Encoding"), s.cfg.MaxBodyBytes, r.ContentLength)
+	var ee errEncoding
+	switch {
+	case err == nil:
+		s.bytes.Add(float64(len(*bp)))
+		return bp, 0, ""
+	case errors.Is(err, errTooLarge):
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes after decompression: send smaller batches or raise inputs.http.max_body_bytes", s.cfg.MaxBodyBytes)
+	case errors.As(err, &ee):
+		return nil, http.StatusUnsupportedMediaType, err.Error()
+	default:
+		return nil, http.StatusBadRequest, err.Error()
+	}
+}
+
+func peerIP(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+func deliveryStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, engine.ErrShuttingDown):
+		return http.StatusServiceUnavailable, "logrouter is shutting down; retry against another replica"
+	case errors.Is(err, pipeline.ErrOverloaded):
+		return http.StatusServiceUnavailable, err.Error()
+	}
+	return http.StatusServiceUnavailable, "events were not accepted by every destination, retry: " + err.Error()
+}

@@ -1,0 +1,97 @@
+package normalize
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config controls how events are rewritten into the normalized form. It is the
+// `normalize:` block of the router configuration.
+type Config struct {
+	// TimestampFields are the paths tried, in order, for the event's own time.
+	// The first one present that parses (epoch s/ms/us/ns, RFC 3339, common
+	// log formats) becomes @timestamp.
+	TimestampFields []string `yaml:"timestamp_fields"`
+	// KeepTimestampField keeps the source field @timestamp was taken from;
+	// by default it is removed as a duplicate of @timestamp.
+	KeepTimestampField bool `yaml:"keep_timestamp_field"`
+	// Rename maps a vendor field path to its path in the normalized schema
+	// (for example src_ip: source.ip). Paths are dot-separated; a key that
+	// itself contains dots ("id.orig_h" in Zeek) matches too.
+	Rename map[string]string `yaml:"rename"`
+	// Drop lists field paths removed from every event.
+	Drop []string `yaml:"drop"`
+	// KeepEmpty keeps null values, empty strings, empty objects and empty
+	// arrays; by default they are removed.
+	KeepEmpty bool `yaml:"keep_empty"`
+	// MaxFields bounds the number of fields (at all depths) of one event;
+	// larger events are rejected to quarantine. Default 2000.
+	MaxFields int `yaml:"max_fields"`
+}
+
+// DefaultTimestampFields are the time fields of common shippers and vendors.
+var DefaultTimestampFields = []string{
+	"@timestamp", "timestamp", "time", "ts", "eventTime", "event_time",
+	"published", "createdAt", "created_at", "datetime", "date_time",
+	"EventTime", "TimeCreated", "TimeGenerated", "receive_time",
+	"metadata.eventCreationTime", "_time",
+}
+
+// DefaultConfig returns the configuration used when the block is absent.
+func DefaultConfig() Config {
+	return Config{
+		TimestampFields: append([]string(nil), DefaultTimestampFields...),
+		MaxFields:       2000,
+	}
+}
+
+// reserved are paths the normalizer writes itself.
+var reserved = []string{"@timestamp", "event.ingested", "logrouter"}
+
+// Validate checks the configuration and says which key to fix.
+func (c *Config) Validate() error {
+	if c.MaxFields < 0 {
+		return fmt.Errorf("normalize.max_fields: must be positive, got %d", c.MaxFields)
+	}
+	for i, f := range c.TimestampFields {
+		if err := checkPath(f); err != nil {
+			return fmt.Errorf("normalize.timestamp_fields[%d]: %w", i, err)
+		}
+	}
+	drops := make(map[string]bool, len(c.Drop))
+	for i, f := range c.Drop {
+		if err := checkPath(f); err != nil {
+			return fmt.Errorf("normalize.drop[%d]: %w", i, err)
+		}
+		drops[f] = true
+	}
+	for from, to := range c.Rename {
+		if err := checkPath(from); err != nil {
+			return fmt.Errorf("normalize.rename %q: %w", from, err)
+		}
+		if err := checkPath(to); err != nil {
+			return fmt.Errorf("normalize.rename %q -> %q: target %w", from, to, err)
+		}
+		if drops[from] {
+			return fmt.Errorf("normalize.rename %q: the field is also in normalize.drop; keep one of the two", from)
+		}
+		for _, r := range reserved {
+			if to == r || strings.HasPrefix(to, r+".") {
+				return fmt.Errorf("normalize.rename %q -> %q: %q is written by logrouter itself; choose another target", from, to, r)
+			}
+		}
+	}
+	return nil
+}
+
+func checkPath(p string) error {
+	if p == "" {
+		return fmt.Errorf("empty field path")
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if seg == "" {
+			return fmt.Errorf("field path %q has an empty segment (leading, trailing or double dot)", p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1024 @@
+// Package normalize rewrites decoded events into logrouter's canonical JSON.
+//
+// One Normalizer per goroutine: it owns a tree of the current event that
+// points into the fastjson values of the caller's parser, so an event must be
+// built, inspected (Lookup) and written (AppendTo) before that parser parses
+// anything else. Nothing here allocates per event in steady state: the tree,
+// the path buffer and the scratch space are reused.
+//
+// What normalization does, in order:
+//  1. walks the input object, dropping configured fields, moving renamed
+//     fields to their target path (creating or merging objects), and
+//     resolving duplicate keys: the last occurrence in an object wins, in the
+//     position of the first;
+//  2. takes @timestamp from the envelope time (HEC "time") or the first
+//     configured timestamp field that parses, falling back to the ingest time,
+//     and removes the source field unless told to keep it;
+//  3. adds metadata: event.dataset (the source type), event.ingested,
+//     host.name from the envelope when absent, labels from HEC fields, and
+//     logrouter.{input,protocol,peer,token,index,source};
+//  4. writes canonical JSON: @timestamp first, strings re-escaped (control
+//     characters escaped, invalid UTF-8 replaced), invalid numbers written as
+//     strings, null/empty values and objects left empty by that removed.
+//
+// The event's Hash sums one 64-bit hash per leaf (path and value), so key
+// order and whitespace never change it; ingest metadata (event.ingested and
+// logrouter.*) is excluded, so the same event sent twice hashes the same.
+package normalize
+
+import (
+	"errors"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/internal/timeparse"
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// Errors returned by Build; the caller quarantines the record with the reason.
+var (
+	ErrNotObject      = errors.New("event is not a JSON object")
+	ErrTooManyFields  = errors.New("event has more fields than normalize.max_fields")
+	errNoEventContent = errors.New("event has no content")
+)
+
+// Reason returns the quarantine reason label for an error returned by Build.
+func Reason(err error) string {
+	switch {
+	case errors.Is(err, ErrNotObject):
+		return "not_object"
+	case errors.Is(err, ErrTooManyFields):
+		return "too_many_fields"
+	case errors.Is(err, errNoEventContent):
+		return "empty_event"
+	}
+	return "normalize_error"
+}
+
+// EventMeta is per-event data from the protocol envelope. All byte slices may
+// point into the caller's parser and must stay valid until AppendTo returns.
+type EventMeta struct {
+	// Time is the envelope's time (HEC "time") in unix nanoseconds; 0 if none.
+	// It wins over the event's own timestamp fields.
+	Time int64
+	// SourceType, when set, is the source type of this event (HEC
+	// sourcetype); it overrides an event.dataset found in the event.
+	SourceType []byte
+	// DefaultSourceType applies when neither SourceType nor the event's own
+	// event.dataset is set (the token's or the input's configured default).
+	DefaultSourceType []byte
+	// Host (HEC host) becomes host.name when the event has none.
+	Host []byte
+	// Source (HEC source) becomes logrouter.source.
+	Source []byte
+	// Index (HEC index, bulk _index) becomes logrouter.index.
+	Index []byte
+	// Fields (HEC indexed fields, an object) become labels.
+	Fields *fastjson.Value
+}
+
+// Compiled is a validated Config prepared for fast lookups; it is immutable
+// and shared by all Normalizers.
+type Compiled struct {
+	cfg       Config
+	tsFields  []Path
+	actions   actionTable // by source path: drop, rename, or interior
+	pathRules bool
+	maxFields int
+}
+
+// actionTable maps field paths to actions by FNV hash (the same hash the
+// root index uses, so a root key is hashed once).
+type actionTable struct {
+	mask  uint64
+	slots []actionSlot
+}
+
+type actionSlot struct {
+	used bool
+	hash uint64
+	path string
+	a    action
+}
+
+func newActionTable(m map[string]action) actionTable {
+	size := 8
+	for size < 2*len(m) {
+		size *= 2
+	}
+	t := actionTable{mask: uint64(size - 1), slots: make([]actionSlot, size)}
+	for p, a := range m {
+		h := hashString(p)
+		i := h & t.mask
+		for t.slots[i].used {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = actionSlot{used: true, hash: h, path: p, a: a}
+	}
+	return t
+}
+
+func (t *actionTable) get(path []byte, h uint64) (action, bool) {
+	for i := h & t.mask; t.slots[i].used; i = (i + 1) & t.mask {
+		if sl := &t.slots[i]; sl.hash == h && sl.path == string(path) {
+			return sl.a, true
+		}
+	}
+	return action{}, false
+}
+
+// action is what happens to a field path. interior marks a proper prefix of
+// a drop or rename path, so that lookups stop early in unaffected subtrees.
+type action struct {
+	drop     bool
+	interior bool
+	target   [][]byte // rename target segments
+}
+
+// Compile validates cfg and prepares it.
+func Compile(cfg Config) (*Compiled, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Compiled{
+		cfg:       cfg,
+		maxFields: cfg.MaxFields,
+	}
+	actions := make(map[string]action)
+	if c.maxFields == 0 {
+		c.maxFields = 2000
+	}
+	for _, f := range cfg.TimestampFields {
+		c.tsFields = append(c.tsFields, CompilePath(f))
+	}
+	addInterior := func(p string) {
+		for i := 0; i < len(p); i++ {
+			if p[i] == '.' {
+				a := actions[p[:i]]
+				a.interior = true
+				actions[p[:i]] = a
+			}
+		}
+	}
+	for from, to := range cfg.Rename {
+		a := actions[from]
+		a.target = splitPath(to)
+		actions[from] = a
+		addInterior(from)
+	}
+	for _, d := range cfg.Drop {
+		a := actions[d]
+		a.drop = true
+		actions[d] = a
+		addInterior(d)
+	}
+	c.actions = newActionTable(actions)
+	c.pathRules = len(actions) > 0
+	return c, nil
+}
+
+func splitPath(p string) [][]byte {
+	parts := strings.Split(p, ".")
+	out := make([][]byte, len(parts))
+	for i, s := range parts {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+// node kinds
+const (
+	kObject  uint8 = iota + 1
+	kValue         // a fastjson scalar or array
+	kStr           // data holds an unescaped string
+	kLit           // data holds a JSON literal
+	kRemoved       // skipped when writing and looking up
+)
+
+type node struct {
+	key   []byte
+	val   *fastjson.Value
+	data  []byte
+	kind  uint8
+	skip  bool  // excluded from the hash (ingest metadata)
+	gen   int32 // input object it came from; 0 when synthesized
+	first int32
+	last  int32
+	next  int32
+}
+
+// Normalizer builds and writes one event at a time. It is not safe for
+// concurrent use; keep one per goroutine (engine workers pool them).
+type Normalizer struct {
+	c     *Compiled
+	nodes []node
+	// rootIdx indexes the root object's members by key hash (open
+	// addressing, node index + 1, 0 = empty) so that building and looking up
+	// wide events is O(1) per key instead of a scan of the root.
+	rootIdx   [rootSlots]int32
+	rootCount int
+	path      []byte
+	gen       int32
+	fields    int
+	err       error
+	kvs       []kvPair
+	scratch   []byte
+
+	// per-event results
+	time       int64
+	sourceType []byte
+	tsBuf      []byte
+
+	// per-batch caches
+	ingestNs  int64
+	ingestBuf []byte
+	meta      *pipeline.Meta
+
+	interned map[string]string
+}
+
+type kvPair struct {
+	key []byte
+	val *fastjson.Value
+}
+
+// New returns a Normalizer for c.
+func (c *Compiled) New() *Normalizer {
+	return &Normalizer{
+		c:        c,
+		nodes:    make([]node, 0, 128),
+		interned: make(map[string]string),
+	}
+}
+
+const maxInterned = 4096
+
+const (
+	rootSlots    = 256
+	rootMaxIndex = rootSlots / 2 // past this load, fall back to scanning
+)
+
+// hashKey is FNV-1a: short keys, no call overhead, good enough spread.
+func hashKey(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+func hashString(s string) uint64 { return hashKey(s2b(s)) }
+
+// Path is a field path compiled for repeated lookups (see CompilePath).
+type Path struct {
+	s string
+	// cuts are the lengths of the candidate root keys, longest first: the
+	// whole path (a literal dotted key) and then each dotted prefix.
+	cuts   []int
+	hashes []uint64
+}
+
+// CompilePath prepares a dot-separated field path for LookupPath.
+func CompilePath(p string) Path {
+	cp := Path{s: p}
+	cp.cuts = append(cp.cuts, len(p))
+	cp.hashes = append(cp.hashes, hashString(p))
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '.' {
+			cp.cuts = append(cp.cuts, i)
+			cp.hashes = append(cp.hashes, hashString(p[:i]))
+		}
+	}
+	return cp
+}
+
+// String returns the path as written.
+func (p *Path) String() string { return p.s }
+
+// intern returns s as a string without allocating for source types seen
+// before; the table is bounded, past it each new value allocates once.
+func (n *Normalizer) intern(b []byte) string {
+	if s, ok := n.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(n.interned) < maxInterned {
+		n.interned[s] = s
+	}
+	return s
+}
+
+func (n *Normalizer) newNode(key []byte, kind uint8, gen int32) int32 {
+	n.nodes = append(n.nodes, node{key: key, kind: kind, gen: gen, first: -1, last: -1, next: -1})
+	return int32(len(n.nodes) - 1)
+}
+
+func (n *Normalizer) child(parent int32, key []byte) int32 {
+	if parent == 0 && n.rootCount <= rootMaxIndex {
+		return n.rootLookup(key, hashKey(key))
+	}
+	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
+		if n.nodes[c].kind != kRemoved && string(n.nodes[c].key) == string(key) {
+			return c
+		}
+	}
+	return -1
+}
+
+func (n *Normalizer) rootLookup(key []byte, h uint64) int32 {
+	for i := h & (rootSlots - 1); ; i = (i + 1) & (rootSlots - 1) {
+		c := n.rootIdx[i] - 1
+		if c < 0 {
+			return -1
+		}
+		if nd := &n.nodes[c]; nd.kind != kRemoved && string(nd.key) == string(key) {
+			return c
+		}
+	}
+}
+
+func (n *Normalizer) rootInsert(c int32, h uint64) {
+	n.rootCount++
+	if n.rootCount > rootMaxIndex {
+		return // scanning from now on for this event
+	}
+	for i := h & (rootSlots - 1); ; i = (i + 1) & (rootSlots - 1) {
+		if n.rootIdx[i] == 0 {
+			n.rootIdx[i] = c + 1
+			return
+		}
+	}
+}
+
+// set returns the node for key under parent, creating it or resolving a
+// collision: two objects from different sources merge; anything else is
+// replaced in place (last wins, position of the first).
+func (n *Normalizer) set(parent int32, key []byte, kind uint8, gen int32) int32 {
+	var h uint64
+	if parent == 0 {
+		h = hashKey(key)
+	}
+	return n.setH(parent, key, h, kind, gen)
+}
+
+// setH is set with the key's hash precomputed (needed only at the root).
+func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen int32) int32 {
+	var existing int32
+	if parent == 0 && n.rootCount <= rootMaxIndex {
+		existing = n.rootLookup(key, h)
+	} else {
+		existing = n.child(parent, key)
+	}
+	if c := existing; c >= 0 {
+		nd := &n.nodes[c]
+		if kind == kObject && nd.kind == kObject && (nd.gen != gen || gen == 0) {
+			return c
+		}
+		*nd = node{key: nd.key, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
+		return c
+	}
+	c := n.newNode(key, kind, gen)
+	p := &n.nodes[parent]
+	if p.last >= 0 {
+		n.nodes[p.last].next = c
+	} else {
+		p.first = c
+	}
+	p.last = c
+	if parent == 0 {
+		n.rootInsert(c, h)
+	}
+	return c
+}
+
+// setPath walks/creates objects along segs and sets the leaf.
+func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
+	parent := int32(0)
+	for _, s := range segs[:len(segs)-1] {
+		parent = n.set(parent, s, kObject, 0)
+	}
+	return n.set(parent, segs[len(segs)-1], kind, gen)
+}
+
+// setMissing sets a synthesized leaf at segs only if nothing is there and no
+// scalar blocks the path; it reports whether it did.
+func (n *Normalizer) setMissing(segs [][]byte) int32 {
+	parent := int32(0)
+	for _, s := range segs[:len(segs)-1] {
+		c := n.child(parent, s)
+		switch {
+		case c < 0:
+			c = n.set(parent, s, kObject, 0)
+		case n.nodes[c].kind != kObject:
+			return -1
+		}
+		parent = c
+	}
+	if n.child(parent, segs[len(segs)-1]) >= 0 {
+		return -1
+	}
+	return n.set(parent, segs[len(segs)-1], kStr, 0)
+}
+
+var (
+	segTimestamp = [][]byte{[]byte("@timestamp")}
+	segDataset   = splitPath("event.dataset")
+	segIngested  = splitPath("event.ingested")
+	segHost      = splitPath("host.name")
+	segLabels    = [][]byte{[]byte("labels")}
+	segMessage   = []byte("message")
+	keyLogrouter = []byte("logrouter")
+	keyInput     = []byte("input")
+	keyProtocol  = []byte("protocol")
+	keyPeer      = []byte("peer")
+	keyToken     = []byte("token")
+	keyIndex     = []byte("index")
+	keySource    = []byte("source")
+)
+
+// Build prepares one event from obj (a parsed JSON value that must be an
+// object) or, when obj is nil, from text (which becomes the "message" field).
+// bm is the batch's metadata; m the event's envelope (may be nil). After Build
+// returns nil, Lookup and AppendTo may be called until the next Build.
+func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
+	n.nodes = n.nodes[:0]
+	if n.rootCount > 0 {
+		clear(n.rootIdx[:])
+		n.rootCount = 0
+	}
+	n.path = n.path[:0]
+	n.fields = 0
+	n.err = nil
+	n.gen = 0
+	n.time = 0
+	n.sourceType = nil
+	n.meta = bm
+	if m == nil {
+		m = &noMeta
+	}
+	root := n.newNode(nil, kObject, 0)
+	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
+
+	switch {
+	case obj != nil:
+		o, err := obj.Object()
+		if err != nil {
+			return ErrNotObject
+		}
+		n.walk(root, o, true)
+		if n.err != nil {
+			return n.err
+		}
+	case len(text) > 0:
+		c := n.set(root, segMessage, kStr, 0)
+		n.nodes[c].data = text
+	default:
+		return errNoEventContent
+	}
+
+	// @timestamp: envelope, then the configured fields, then ingest time.
+	n.time = m.Time
+	if n.time == 0 {
+		n.time = n.findTime(bm.IngestTime)
+	}
+	if n.time == 0 {
+		n.time = bm.IngestTime
+	}
+	n.tsBuf = append(timeparse.AppendRFC3339(append(n.tsBuf[:0], '"'), n.time), '"')
+	// The input's own @timestamp, if any, replaced this node in place; put the
+	// canonical value back (same position: first).
+	tn := &n.nodes[ts]
+	*tn = node{key: segTimestamp[0], kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
+
+	// event.dataset is the source type.
+	switch {
+	case len(m.SourceType) > 0:
+		c := n.setPath(segDataset, kStr, 0)
+		n.nodes[c].data = m.SourceType
+		n.sourceType = m.SourceType
+	default:
+		if c := n.findPath(&pathDataset); c >= 0 {
+			if v := n.stringOf(c); len(v) > 0 {
+				n.sourceType = v
+				break
+			}
+		}
+		st := m.DefaultSourceType
+		if len(st) == 0 {
+			st = unknownSourceType
+		}
+		if c := n.setMissing(segDataset); c >= 0 {
+			n.nodes[c].data = st
+		}
+		n.sourceType = st
+	}
+
+	if c := n.setMissing(segIngested); c >= 0 {
+		n.nodes[c].kind = kLit
+		n.nodes[c].data = n.ingested(bm.IngestTime)
+		n.nodes[c].skip = true
+	}
+	if len(m.Host) > 0 {
+		if c := n.setMissing(segHost); c >= 0 {
+			n.nodes[c].data = m.Host
+		}
+	}
+	if m.Fields != nil {
+		if o, err := m.Fields.Object(); err == nil && o.Len() > 0 {
+			c := n.setPath(segLabels, kObject, 0)
+			n.walk(c, o, false)
+			if n.err != nil {
+				return n.err
+			}
+		}
+	}
+
+	lr := n.set(root, keyLogrouter, kObject, 0) // ingest metadata always wins
+	n.nodes[lr].skip = true
+	n.metaStr(lr, keyInput, s2b(bm.Input))
+	n.metaStr(lr, keyProtocol, s2b(bm.Protocol))
+	n.metaStr(lr, keyPeer, s2b(bm.Peer))
+	n.metaStr(lr, keyToken, s2b(bm.Token))
+	n.metaStr(lr, keyIndex, m.Index)
+	n.metaStr(lr, keySource, m.Source)
+	return nil
+}
+
+var (
+	pathDataset       = CompilePath("event.dataset")
+	noMeta            EventMeta
+	unknownSourceType = []byte("unknown")
+)
+
+func (n *Normalizer) metaStr(parent int32, key, val []byte) {
+	if len(val) == 0 {
+		return
+	}
+	c := n.set(parent, key, kStr, 0)
+	n.nodes[c].data = val
+}
+
+func (n *Normalizer) ingested(ns int64) []byte {
+	if ns != n.ingestNs || n.ingestBuf == nil {
+		n.ingestNs = ns
+		n.ingestBuf = append(timeparse.AppendRFC3339(append(n.ingestBuf[:0], '"'), ns), '"')
+	}
+	return n.ingestBuf
+}
+
+// walk adds the members of o under parent. rules enables rename/drop lookups
+// (off inside renamed subtrees and labels).
+func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
+	n.gen++
+	gen := n.gen
+	base := len(n.path)
+	check := rules && n.c.pathRules
+	if check && base > 0 {
+		a, _ := n.c.actions.get(n.path, hashKey(n.path))
+		check = a.interior
+	}
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if n.err != nil {
+			return
+		}
+		n.fields++
+		if n.fields > n.c.maxFields {
+			n.err = ErrTooManyFields
+			return
+		}
+		descend := rules
+		isObj := v.Type() == fastjson.TypeObject
+		kind := kValue
+		if isObj {
+			kind = kObject
+		}
+		var c int32 = -1
+		var h uint64 // key hash at the root, where the path is the key
+		if parent == 0 {
+			h = hashKey(key)
+		}
+		if rules {
+			n.path = n.path[:base]
+			if base > 0 {
+				n.path = append(n.path, '.')
+			}
+			n.path = append(n.path, key...)
+			if check {
+				ph := h
+				if base > 0 {
+					ph = hashKey(n.path)
+				}
+				if a, ok := n.c.actions.get(n.path, ph); ok {
+					if a.drop {
+						return
+					}
+					if a.target != nil {
+						c = n.setPath(a.target, kind, gen)
+						descend = false
+					}
+				}
+			}
+		}
+		if isObj {
+			if c < 0 {
+				c = n.setH(parent, key, h, kObject, gen)
+			}
+			n.nodes[c].val = v // the input object, for rules that read it whole
+			obj, _ := v.Object()
+			n.walk(c, obj, descend)
+			n.path = n.path[:base]
+			return
+		}
+		if c < 0 {
+			c = n.setH(parent, key, h, kind, gen)
+		}
+		n.nodes[c].val = v
+	})
+	n.path = n.path[:base]
+}
+
+// findPath returns the node at p, or -1. At the root it uses the index: the
+// whole path as a literal key first, then each dotted prefix, descending.
+func (n *Normalizer) findPath(p *Path) int32 {
+	if n.rootCount > rootMaxIndex {
+		return n.find(0, p.s)
+	}
+	for i, cut := range p.cuts {
+		c := n.rootLookup(s2b(p.s[:cut]), p.hashes[i])
+		if c < 0 {
+			continue
+		}
+		if cut == len(p.s) {
+			return c
+		}
+		if n.nodes[c].kind == kObject {
+			if r := n.find(c, p.s[cut+1:]); r >= 0 {
+				return r
+			}
+		}
+	}
+	return -1
+}
+
+// find returns the node at path (dot-separated; keys containing dots match
+// too) below parent, or -1.
+func (n *Normalizer) find(parent int32, path string) int32 {
+	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
+		nd := &n.nodes[c]
+		if nd.kind == kRemoved {
+			continue
+		}
+		k := nd.key
+		if len(k) == len(path) && string(k) == path {
+			return c
+		}
+		if nd.kind == kObject && len(path) > len(k) && path[len(k)] == '.' && string(k) == path[:len(k)] {
+			if r := n.find(c, path[len(k)+1:]); r >= 0 {
+				return r
+			}
+		}
+	}
+	return -1
+}
+
+// stringOf returns the string value of node c, or nil.
+func (n *Normalizer) stringOf(c int32) []byte {
+	nd := &n.nodes[c]
+	switch nd.kind {
+	case kStr:
+		return nd.data
+	case kValue:
+		if nd.val.Type() == fastjson.TypeString {
+			b, _ := nd.val.StringBytes()
+			return b
+		}
+	}
+	return nil
+}
+
+func (n *Normalizer) findTime(ingest int64) int64 {
+	now := time.Unix(0, ingest)
+	for i := range n.c.tsFields {
+		c := n.findPath(&n.c.tsFields[i])
+		if c < 0 {
+			continue
+		}
+		nd := &n.nodes[c]
+		if nd.kind != kValue {
+			continue
+		}
+		var ns int64
+		var ok bool
+		switch nd.val.Type() {
+		case fastjson.TypeString:
+			b, _ := nd.val.StringBytes()
+			ns, ok = timeparse.Parse(b, now)
+		case fastjson.TypeNumber:
+			n.scratch = nd.val.MarshalTo(n.scratch[:0])
+			ns, ok = timeparse.ParseEpoch(n.scratch)
+			if !ok {
+				ns, ok = timeparse.FromEpoch(nd.val.GetFloat64())
+			}
+		}
+		if ok {
+			if !n.c.cfg.KeepTimestampField && c != 1 { // node 1 is @timestamp, rewritten by Build
+				nd.kind = kRemoved
+			}
+			return ns
+		}
+	}
+	return 0
+}
+
+// Kind is the JSON type of a looked-up field.
+type Kind uint8
+
+// Field kinds. Missing means the path does not exist (or was removed).
+const (
+	Missing Kind = iota
+	Null
+	String
+	Number
+	Bool
+	Object
+	Array
+)
+
+// Value is a field as rules see it. Str points into parser or config memory
+// and is valid until the next Build.
+type Value struct {
+	Kind Kind
+	Str  []byte
+	Num  float64
+	Bool bool
+	// Raw is the parsed input value behind an Array or Object (for an object,
+	// as it arrived, before renames inside it); nil for added metadata.
+	Raw *fastjson.Value
+}
+
+// Lookup returns the normalized field at path (as rules name it, for example
+// "source.ip"). It reflects renames, drops and added metadata. For repeated
+// lookups of the same path, compile it once and use LookupPath.
+func (n *Normalizer) Lookup(path string) Value {
+	p := CompilePath(path)
+	return n.LookupPath(&p)
+}
+
+// LookupPath is Lookup for a compiled path; it does not allocate.
+func (n *Normalizer) LookupPath(p *Path) Value {
+	c := n.findPath(p)
+	if c < 0 {
+		return Value{}
+	}
+	nd := &n.nodes[c]
+	switch nd.kind {
+	case kObject:
+		return Value{Kind: Object, Raw: nd.val}
+	case kStr:
+		return Value{Kind: String, Str: nd.data}
+	case kLit:
+		d := nd.data
+		if len(d) >= 2 && d[0] == '"' {
+			d = d[1 : len(d)-1]
+		}
+		return Value{Kind: String, Str: d}
+	case kValue:
+		v := nd.val
+		switch v.Type() {
+		case fastjson.TypeString:
+			b, _ := v.StringBytes()
+			return Value{Kind: String, Str: b}
+		case fastjson.TypeNumber:
+			return Value{Kind: Number, Num: v.GetFloat64()}
+		case fastjson.TypeTrue:
+			return Value{Kind: Bool, Bool: true}
+		case fastjson.TypeFalse:
+			return Value{Kind: Bool}
+		case fastjson.TypeNull:
+			return Value{Kind: Null}
+		case fastjson.TypeArray:
+			return Value{Kind: Array, Raw: v}
+		}
+	}
+	return Value{}
+}
+
+// SourceType returns the source type resolved by the last Build.
+func (n *Normalizer) SourceType() []byte { return n.sourceType }
+
+// AppendTo writes the event built by the last Build to dst as one JSON object
+// and returns the extended slice and the event (Raw unset; the caller commits
+// it to its batch).
+func (n *Normalizer) AppendTo(dst []byte) ([]byte, pipeline.Event) {
+	var h uint64
+	dst, _, h = n.writeObject(dst, 0, 0, false)
+	return dst, pipeline.Event{
+		Time:       n.time,
+		Hash:       h,
+		SourceType: n.intern(n.sourceType),
+		Rule:       -1,
+	}
+}
+
+// Append is Build followed by AppendTo.
+func (n *Normalizer) Append(dst []byte, obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) ([]byte, pipeline.Event, error) {
+	if err := n.Build(obj, text, bm, m); err != nil {
+		return dst, pipeline.Event{}, err
+	}
+	dst, ev := n.AppendTo(dst)
+	return dst, ev, nil
+}
+
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// leafHash hashes one member: the parent path's hash and the member's
+// `"key":value` bytes, in one pass.
+func leafHash(ph uint64, member []byte) uint64 {
+	return mix64(ph ^ xxhash.Sum64(member))
+}
+
+// keyHash is the path hash of a composite member (an object or array), which
+// its own members mix in.
+func keyHash(ph uint64, key []byte) uint64 {
+	return mix64(ph ^ xxhash.Sum64(key) ^ 0x5bd1e9955bd1e995)
+}
+
+func composite(v *fastjson.Value) bool {
+	t := v.Type()
+	return t == fastjson.TypeObject || t == fastjson.TypeArray
+}
+
+// writeObject writes object node idx. It returns the number of members
+// written and the sum of their hashes. An object that ends up empty is still
+// written as {} here; the caller decides whether to keep it.
+func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([]byte, int, uint64) {
+	dst = append(dst, '{')
+	count := 0
+	var sum uint64
+	for c := n.nodes[idx].first; c >= 0; c = n.nodes[c].next {
+		nd := &n.nodes[c]
+		if nd.kind == kRemoved {
+			continue
+		}
+		mark := len(dst)
+		if count > 0 {
+			dst = append(dst, ',')
+		}
+		kstart := len(dst)
+		dst = AppendString(dst, nd.key)
+		dst = append(dst, ':')
+		noHash := skip || nd.skip
+		var h uint64
+		empty := false
+		switch nd.kind {
+		case kObject:
+			var k int
+			dst, k, h = n.writeObject(dst, c, keyHash(ph, nd.key), noHash)
+			empty = k == 0
+		case kStr:
+			empty = len(nd.data) == 0
+			dst = AppendString(dst, nd.data)
+			h = leafHash(ph, dst[kstart:])
+		case kLit:
+			dst = append(dst, nd.data...)
+			h = leafHash(ph, dst[kstart:])
+		case kValue:
+			if composite(nd.val) {
+				dst, empty, h = n.writeValue(dst, nd.val, keyHash(ph, nd.key))
+			} else {
+				dst, empty, _ = n.writeValue(dst, nd.val, 0)
+				h = leafHash(ph, dst[kstart:])
+			}
+		}
+		if empty && !n.c.cfg.KeepEmpty {
+			dst = dst[:mark]
+			continue
+		}
+		count++
+		if !noHash {
+			sum += h
+		}
+	}
+	return append(dst, '}'), count, sum
+}
+
+// writeValue writes a fastjson value that is not an object node of the tree:
+// a scalar, an array, or an object inside an array. For composites it
+// returns their hash under path hash ph; for scalars the caller hashes the
+// written bytes itself.
+func (n *Normalizer) writeValue(dst []byte, v *fastjson.Value, ph uint64) ([]byte, bool, uint64) {
+	start := len(dst)
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return AppendString(dst, b), len(b) == 0, 0
+	case fastjson.TypeNumber:
+		dst = v.MarshalTo(dst)
+		if !validNumber(dst[start:]) {
+			n.scratch = append(n.scratch[:0], dst[start:]...)
+			dst = AppendString(dst[:start], n.scratch)
+		}
+	case fastjson.TypeTrue:
+		dst = append(dst, "true"...)
+	case fastjson.TypeFalse:
+		dst = append(dst, "false"...)
+	case fastjson.TypeNull:
+		return append(dst, "null"...), true, 0
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		dst = append(dst, '[')
+		var sum uint64
+		for i, e := range arr {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			eph := mix64(ph ^ uint64(i+1)*0x9e3779b97f4a7c15)
+			if composite(e) {
+				var h uint64
+				dst, _, h = n.writeValue(dst, e, eph)
+				sum += h
+			} else {
+				es := len(dst)
+				dst, _, _ = n.writeValue(dst, e, 0)
+				sum += leafHash(eph, dst[es:])
+			}
+		}
+		return append(dst, ']'), len(arr) == 0, sum
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		dst, k, h := n.writeInner(dst, o, ph)
+		return dst, k == 0, h
+	}
+	return dst, false, 0
+}
+
+// writeInner writes an object found inside an array: duplicate keys resolved
+// (last wins), empty values removed, no renames.
+func (n *Normalizer) writeInner(dst []byte, o *fastjson.Object, ph uint64) ([]byte, int, uint64) {
+	base := len(n.kvs)
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		n.kvs = append(n.kvs, kvPair{key, v})
+	})
+	kvs := n.kvs[base:]
+	dst = append(dst, '{')
+	count := 0
+	var sum uint64
+	for i := range kvs {
+		// last wins: skip a key that occurs again later in the object
+		dup := false
+		for j := i + 1; j < len(kvs); j++ {
+			if string(kvs[j].key) == string(kvs[i].key) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		mark := len(dst)
+		if count > 0 {
+			dst = append(dst, ',')
+		}
+		kstart := len(dst)
+		dst = AppendString(dst, kvs[i].key)
+		dst = append(dst, ':')
+		var empty bool
+		var h uint64
+		if composite(kvs[i].val) {
+			dst, empty, h = n.writeValue(dst, kvs[i].val, keyHash(ph, kvs[i].key))
+		} else {
+			dst, empty, _ = n.writeValue(dst, kvs[i].val, 0)
+			h = leafHash(ph, dst[kstart:])
+		}
+		if empty && !n.c.cfg.KeepEmpty {
+			dst = dst[:mark]
+			continue
+		}
+		count++
+		sum += h
+	}
+	n.kvs = n.kvs[:base]
+	return append(dst, '}'), count, sum
+}
+
+// s2b returns the bytes of s without copying; the result is only ever read.
+func s2b(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// String implements fmt.Stringer for debugging.
+func (k Kind) String() string {
+	return [...]string{"missing", "null", "string", "number", "bool", "object", "array"}[k]
+}

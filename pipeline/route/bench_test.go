@@ -1,0 +1,199 @@
+package route_test
+
+import (
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter"
+	"github.com/logrouter/logrouter/bench/loadgen"
+	"github.com/logrouter/logrouter/internal/app"
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+)
+
+// exampleRouter is the router of the embedded example config: its renames,
+// drops and the starter rules.
+func exampleRouter(tb testing.TB) *route.Router {
+	tb.Helper()
+	cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := app.BuildRouter(cfg, app.RulesSource{FS: logrouter.StarterRules, Dir: "rules"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// corpus returns n events of the realistic mix (seeded), their HEC
+// sourcetypes and total size.
+func corpus(n int) (events, sourcetypes [][]byte, size int) {
+	m := loadgen.New(loadgen.Options{Seed: 1})
+	for i := 0; i < n; i++ {
+		ev, k := m.Next(nil)
+		events = append(events, ev)
+		sourcetypes = append(sourcetypes, []byte(k.SourceType()))
+		size += len(ev)
+	}
+	return events, sourcetypes, size
+}
+
+// BenchmarkNormalizeRoute measures the per-event hot path: fastjson parse,
+// normalization into the batch arena and rule classification, for batches of
+// 1000 events of the realistic mix with their HEC sourcetypes. MB/s is input
+// bytes per second on one core.
+func BenchmarkNormalizeRoute(b *testing.B) {
+	r := exampleRouter(b)
+	events, sts, size := corpus(1000)
+	w := r.NewWorker()
+	var p fastjson.Parser
+	batch := pipeline.NewBatch()
+	batch.Meta = pipeline.Meta{Input: "http", Protocol: "hec", Peer: "10.0.0.1", IngestTime: 1764331200e9}
+	var em normalize.EventMeta
+	run := func() {
+		batch.Reset()
+		batch.Grow(size * 2)
+		for i, ev := range events {
+			v, err := p.ParseBytes(ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			em.SourceType = sts[i]
+			if err := w.Add(batch, v, nil, &em); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	run()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkNormalizeRouteNoSourcetype is the same mix without HEC
+// sourcetypes, so rules fall through to their field-based branches.
+func BenchmarkNormalizeRouteNoSourcetype(b *testing.B) {
+	r := exampleRouter(b)
+	events, _, size := corpus(1000)
+	w := r.NewWorker()
+	var p fastjson.Parser
+	batch := pipeline.NewBatch()
+	batch.Meta = pipeline.Meta{Input: "http", Protocol: "ndjson", IngestTime: 1764331200e9}
+	run := func() {
+		batch.Reset()
+		for _, ev := range events {
+			v, _ := p.ParseBytes(ev)
+			if err := w.Add(batch, v, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	run()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkParseOnly is the fastjson floor for the same corpus, for scale.
+func BenchmarkParseOnly(b *testing.B) {
+	events, _, size := corpus(1000)
+	var p fastjson.Parser
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, ev := range events {
+			if _, err := p.ParseBytes(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkSplit measures splitting a classified batch into destination lanes.
+func BenchmarkSplit(b *testing.B) {
+	r := exampleRouter(b)
+	events, sts, size := corpus(1000)
+	w := r.NewWorker()
+	var p fastjson.Parser
+	batch := pipeline.NewBatch()
+	var em normalize.EventMeta
+	for i, ev := range events {
+		v, _ := p.ParseBytes(ev)
+		em.SourceType = sts[i]
+		_ = w.Add(batch, v, nil, &em)
+	}
+	var lanes route.Lanes
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.Table.Split(batch, &lanes)
+	}
+}
+
+// TestStarterRulesClassifyTheMix checks that every kind of the load
+// generator's mix gets the priority the starter rules promise, with and
+// without a sourcetype.
+func TestStarterRulesClassifyTheMix(t *testing.T) {
+	r := exampleRouter(t)
+	w := r.NewWorker()
+	var p fastjson.Parser
+	m := loadgen.New(loadgen.Options{Seed: 7})
+	seen := map[loadgen.Kind]bool{}
+	for i := 0; i < 3000; i++ {
+		ev, k := m.Next(nil)
+		seen[k] = true
+		for _, st := range []string{k.SourceType(), ""} {
+			batch := pipeline.NewBatch()
+			v, err := p.ParseBytes(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Add(batch, v, nil, &normalize.EventMeta{SourceType: []byte(st)}); err != nil {
+				t.Fatal(err)
+			}
+			got := batch.Events[0]
+			if got.Priority.String() != k.Priority() {
+				t.Fatalf("%s (sourcetype %q) got %s by rule %s, want %s:\n%s", k, st, got.Priority, r.Rules.RuleName(int(got.Rule)), k.Priority(), ev)
+			}
+			batch.Release()
+		}
+	}
+	if len(seen) != len(loadgen.Kinds) {
+		t.Errorf("only %d of %d kinds generated", len(seen), len(loadgen.Kinds))
+	}
+}
+
+func TestWorkerZeroAllocs(t *testing.T) {
+	r := exampleRouter(t)
+	events, sts, size := corpus(200)
+	w := r.NewWorker()
+	var p fastjson.Parser
+	batch := pipeline.NewBatch()
+	batch.Grow(size * 2)
+	var em normalize.EventMeta
+	run := func() {
+		batch.Reset()
+		for i, ev := range events {
+			v, _ := p.ParseBytes(ev)
+			em.SourceType = sts[i]
+			_ = w.Add(batch, v, nil, &em)
+		}
+	}
+	run()
+	run()
+	if a := testing.AllocsPerRun(20, run); a != 0 {
+		t.Errorf("%.1f allocations per batch of %d events, want 0", a, len(events))
+	}
+}

@@ -1,0 +1,168 @@
+// Package route classifies normalized events with a rules.Set and splits
+// batches into one lane per destination according to the routing table.
+package route
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/rules"
+)
+
+// Table maps priorities to destination ids. A destination's id is its index
+// in Destinations.
+type Table struct {
+	Destinations []string
+	byPriority   [pipeline.NumPriorities][]int
+}
+
+// NewTable builds a table. byPriority names the destinations of each
+// priority; all names destinations that receive every event (the archive).
+// Every name must be in dests.
+func NewTable(dests []string, byPriority map[pipeline.Priority][]string, all []string) (*Table, error) {
+	t := &Table{Destinations: dests}
+	id := make(map[string]int, len(dests))
+	for i, d := range dests {
+		id[d] = i
+	}
+	add := func(p pipeline.Priority, name string) error {
+		i, ok := id[name]
+		if !ok {
+			return fmt.Errorf("unknown destination %q: define it under destinations", name)
+		}
+		for _, have := range t.byPriority[p] {
+			if have == i {
+				return nil
+			}
+		}
+		t.byPriority[p] = append(t.byPriority[p], i)
+		return nil
+	}
+	for _, p := range pipeline.Priorities {
+		for _, name := range all {
+			if err := add(p, name); err != nil {
+				return nil, fmt.Errorf("routing.all: %w", err)
+			}
+		}
+		for _, name := range byPriority[p] {
+			if err := add(p, name); err != nil {
+				return nil, fmt.Errorf("routing.%s: %w", p, err)
+			}
+		}
+		sort.Ints(t.byPriority[p])
+	}
+	return t, nil
+}
+
+// For returns the destination ids for priority p (sorted; do not modify).
+func (t *Table) For(p pipeline.Priority) []int { return t.byPriority[p] }
+
+// Names returns the sorted destination names for priority p.
+func (t *Table) Names(p pipeline.Priority) []string {
+	out := make([]string, 0, len(t.byPriority[p]))
+	for _, i := range t.byPriority[p] {
+		out = append(out, t.Destinations[i])
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lanes holds one slice of events per destination; reuse it across batches.
+type Lanes struct {
+	Events [][]pipeline.Event
+}
+
+// Split distributes b's events over l, one lane per destination. Events are
+// copied by value (Raw still points into b's arena).
+func (t *Table) Split(b *pipeline.Batch, l *Lanes) {
+	if len(l.Events) != len(t.Destinations) {
+		l.Events = make([][]pipeline.Event, len(t.Destinations))
+	}
+	for i := range l.Events {
+		clear(l.Events[i])
+		l.Events[i] = l.Events[i][:0]
+	}
+	for i := range b.Events {
+		ev := &b.Events[i]
+		for _, d := range t.byPriority[ev.Priority] {
+			l.Events[d] = append(l.Events[d], *ev)
+		}
+	}
+}
+
+// Router holds what classification needs; it is immutable and shared.
+type Router struct {
+	Norm  *normalize.Compiled
+	Rules *rules.Set
+	Table *Table
+}
+
+// Worker normalizes and classifies events for one goroutine at a time.
+type Worker struct {
+	r     *Router
+	n     *normalize.Normalizer
+	paths []normalize.Path
+	vals  []normalize.Value
+	seen  []uint32
+	epoch uint32
+}
+
+// NewWorker returns a Worker; keep one per goroutine (pool them).
+func (r *Router) NewWorker() *Worker {
+	nf := len(r.Rules.Fields)
+	w := &Worker{r: r, n: r.Norm.New(), vals: make([]normalize.Value, nf), seen: make([]uint32, nf)}
+	for _, f := range r.Rules.Fields {
+		w.paths = append(w.paths, normalize.CompilePath(f))
+	}
+	return w
+}
+
+// Field implements rules.Env: it looks a field up on first use per event.
+func (w *Worker) Field(id int) *normalize.Value {
+	if w.seen[id] != w.epoch {
+		w.seen[id] = w.epoch
+		w.vals[id] = w.n.LookupPath(&w.paths[id])
+	}
+	return &w.vals[id]
+}
+
+// Add normalizes one record (obj, or text when obj is nil), classifies it and
+// appends it to b. On error nothing is appended and the caller quarantines the
+// record with normalize.Reason(err).
+func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *normalize.EventMeta) error {
+	if err := w.n.Build(obj, text, &b.Meta, m); err != nil {
+		return err
+	}
+	idx := w.classify()
+	arena, ev := w.n.AppendTo(b.Arena())
+	ev.Rule = int32(idx)
+	ev.Priority = w.r.Rules.Priority(idx)
+	b.Commit(arena, ev)
+	return nil
+}
+
+func (w *Worker) classify() int {
+	w.epoch++
+	if w.epoch == 0 { // wrapped: forget every cached field
+		clear(w.seen)
+		w.epoch = 1
+	}
+	return w.r.Rules.Eval(w)
+}
+
+// Explain normalizes and classifies one record like Add and returns the
+// normalized JSON (appended to dst) with the event.
+func (w *Worker) Explain(dst []byte, meta *pipeline.Meta, obj *fastjson.Value, text []byte, m *normalize.EventMeta) ([]byte, pipeline.Event, error) {
+	if err := w.n.Build(obj, text, meta, m); err != nil {
+		return dst, pipeline.Event{}, err
+	}
+	idx := w.classify()
+	dst, ev := w.n.AppendTo(dst)
+	ev.Rule = int32(idx)
+	ev.Priority = w.r.Rules.Priority(idx)
+	return dst, ev, nil
+}

@@ -1,0 +1,444 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"github.com/valyala/fastjson"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logrouter/logrouter/internal/yamlerr"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// Rule is one compiled rule.
+type Rule struct {
+	Name        string
+	Description string
+	Priority    pipeline.Priority
+	Expr        string
+	// File and Line locate the rule's expression for error messages.
+	File string
+	Line int
+
+	native pred
+	prog   *vm.Program
+	refs   []int // field ids the VM program reads
+}
+
+// Native reports whether the rule runs on the native matcher (else on the VM).
+func (r *Rule) Native() bool { return r.native != nil }
+
+// Set is an ordered, compiled rule set. It is immutable and safe for
+// concurrent use; per-event state lives in the caller's Env.
+type Set struct {
+	Rules   []Rule
+	Default pipeline.Priority
+	// Fields lists every field path the rules read; a field's id is its index.
+	Fields []string
+}
+
+// VMRules returns how many rules run on expr's VM instead of natively.
+func (s *Set) VMRules() int {
+	n := 0
+	for i := range s.Rules {
+		if s.Rules[i].native == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Eval returns the index of the first rule that matches, or -1. Errors of VM
+// rules count as no match (the caller can count them with EvalErr).
+func (s *Set) Eval(env Env) int {
+	for i := range s.Rules {
+		r := &s.Rules[i]
+		if r.native != nil {
+			if r.native(env) {
+				return i
+			}
+			continue
+		}
+		if ok, _ := r.runVM(s, env); ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// Priority returns the priority for an Eval result.
+func (s *Set) Priority(idx int) pipeline.Priority {
+	if idx < 0 {
+		return s.Default
+	}
+	return s.Rules[idx].Priority
+}
+
+// RuleName returns the rule name for an Eval result, "default" for -1.
+func (s *Set) RuleName(idx int) string {
+	if idx < 0 {
+		return "default"
+	}
+	return s.Rules[idx].Name
+}
+
+func (r *Rule) runVM(s *Set, env Env) (bool, error) {
+	m := make(map[string]any, len(r.refs))
+	for _, id := range r.refs {
+		setPath(m, s.Fields[id], toAny(env.Field(id)))
+	}
+	out, err := expr.Run(r.prog, m)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+func setPath(m map[string]any, p string, v any) {
+	for {
+		i := strings.IndexByte(p, '.')
+		if i < 0 {
+			if _, exists := m[p].(map[string]any); exists && v != nil {
+				if mv, ok := v.(map[string]any); ok {
+					for k, x := range mv { // merge, explicit sub-paths win
+						if _, set := m[p].(map[string]any)[k]; !set {
+							m[p].(map[string]any)[k] = x
+						}
+					}
+					return
+				}
+			}
+			m[p] = v
+			return
+		}
+		sub, ok := m[p[:i]].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			m[p[:i]] = sub
+		}
+		m, p = sub, p[i+1:]
+	}
+}
+
+func toAny(v *normalize.Value) any {
+	switch v.Kind {
+	case normalize.String:
+		return string(v.Str)
+	case normalize.Number:
+		return v.Num
+	case normalize.Bool:
+		return v.Bool
+	case normalize.Array, normalize.Object:
+		if v.Raw != nil {
+			return fromJSON(v.Raw)
+		}
+		if v.Kind == normalize.Object {
+			return map[string]any{}
+		}
+	}
+	return nil
+}
+
+func fromJSON(v *fastjson.Value) any {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return string(b)
+	case fastjson.TypeNumber:
+		return v.GetFloat64()
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		out := make([]any, len(a))
+		for i, e := range a {
+			out[i] = fromJSON(e)
+		}
+		return out
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		out := make(map[string]any, o.Len())
+		o.Visit(func(k []byte, e *fastjson.Value) { out[string(k)] = fromJSON(e) })
+		return out
+	}
+	return nil
+}
+
+// File is the YAML shape of a rule file.
+type File struct {
+	Rules []RuleSpec `yaml:"rules"`
+}
+
+// RuleSpec is one rule as written in YAML.
+type RuleSpec struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Priority    string `yaml:"priority"`
+	Expr        string `yaml:"expr"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// IsTestFile reports whether name is a rule test file (*_test.yaml).
+func IsTestFile(name string) bool {
+	return strings.HasSuffix(name, "_test.yaml") || strings.HasSuffix(name, "_test.yml")
+}
+
+// RuleFiles lists the rule files of dir in load order.
+func RuleFiles(fsys fs.FS, dir string) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("rules: read directory %s: %w", dir, err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || IsTestFile(name) || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			continue
+		}
+		files = append(files, path.Join(dir, name))
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Load reads every rule file in dir (see RuleFiles) and compiles the set. All
+// errors are reported together, each with file, line and cause.
+func Load(fsys fs.FS, dir string, def pipeline.Priority) (*Set, error) {
+	files, err := RuleFiles(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var specs []located
+	var errs []error
+	for _, f := range files {
+		data, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		s, err := ParseFile(f, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		specs = append(specs, s...)
+	}
+	// Compile what parsed so that one run reports every problem.
+	set, err := compileSet(specs, def)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return set, nil
+}
+
+// located is a RuleSpec with its position.
+type located struct {
+	RuleSpec
+	file     string
+	line     int // of the rule
+	exprLine int // of the expr value
+}
+
+// ParseFile decodes one rule file strictly (unknown keys rejected with their
+// line) and records the line of each rule's expression.
+func ParseFile(name string, data []byte) ([]located, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, errors.New(yamlerr.Format(name, err))
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, errors.New(yamlerr.Format(name, err))
+	}
+	out := make([]located, len(f.Rules))
+	items := ruleNodes(&doc)
+	for i, r := range f.Rules {
+		out[i] = located{RuleSpec: r, file: name}
+		if i < len(items) {
+			out[i].line = items[i].Line
+			out[i].exprLine = items[i].Line
+			for j := 0; j+1 < len(items[i].Content); j += 2 {
+				if items[i].Content[j].Value == "expr" {
+					out[i].exprLine = items[i].Content[j+1].Line
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// ruleNodes returns the mapping nodes of the rules list.
+func ruleNodes(doc *yaml.Node) []*yaml.Node {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "rules" && m.Content[i+1].Kind == yaml.SequenceNode {
+			return m.Content[i+1].Content
+		}
+	}
+	return nil
+}
+
+func compileSet(specs []located, def pipeline.Priority) (*Set, error) {
+	s := &Set{Default: def}
+	ft := &fieldTable{ids: map[string]int{}}
+	seen := map[string]string{}
+	var errs []error
+	for _, sp := range specs {
+		where := fmt.Sprintf("%s:%d", sp.file, sp.line)
+		if !nameRE.MatchString(sp.Name) {
+			errs = append(errs, fmt.Errorf("%s: rule name %q: use lower-case letters, digits, '.', '_' and '-'", where, sp.Name))
+			continue
+		}
+		if prev, dup := seen[sp.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: rule %q is already defined at %s; rule names must be unique", where, sp.Name, prev))
+			continue
+		}
+		seen[sp.Name] = where
+		prio, err := pipeline.ParsePriority(sp.Priority)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: rule %q: %v", where, sp.Name, err))
+			continue
+		}
+		r, err := compileRule(sp.Expr, ft)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: rule %q: %v", sp.file, sp.exprLine, sp.Name, err))
+			continue
+		}
+		r.Name, r.Description, r.Priority = sp.Name, sp.Description, prio
+		r.File, r.Line = sp.file, sp.exprLine
+		s.Rules = append(s.Rules, r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	s.Fields = ft.paths
+	return s, nil
+}
+
+// optionalMembers makes every member access optional, so a missing field is
+// nil instead of an error, matching the native matcher.
+type optionalMembers struct{}
+
+func (optionalMembers) Visit(node *ast.Node) {
+	if m, ok := (*node).(*ast.MemberNode); ok {
+		m.Optional = true
+	}
+}
+
+// compileRule validates src with expr's compiler and lowers it when it can.
+func compileRule(src string, ft *fieldTable) (Rule, error) {
+	return compileRuleMode(src, ft, false)
+}
+
+// compileRuleMode is compileRule; forceVM skips lowering (tests compare the
+// two implementations).
+func compileRuleMode(src string, ft *fieldTable, forceVM bool) (Rule, error) {
+	r := Rule{Expr: src}
+	if strings.TrimSpace(src) == "" {
+		return r, fmt.Errorf("expr is empty")
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return r, fmt.Errorf("expr does not compile: %v", err)
+	}
+	opts := []expr.Option{expr.AllowUndefinedVariables(), expr.AsBool(), expr.Patch(optionalMembers{})}
+	// Log fields are often named like expr builtins (type, date, duration,
+	// count...). A builtin name used as a plain identifier, not called, is a
+	// field here: disable that builtin for this expression.
+	for _, name := range shadowedBuiltins(tree.Node) {
+		opts = append(opts, expr.DisableBuiltin(name))
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return r, fmt.Errorf("expr does not compile: %v", err)
+	}
+	l := &lowerer{fields: ft}
+	// Lower on a scratch table first so a rule that falls back to the VM does
+	// not leave half its fields behind.
+	scratch := &fieldTable{ids: map[string]int{}}
+	for k, v := range ft.ids {
+		scratch.ids[k] = v
+	}
+	scratch.paths = append([]string(nil), ft.paths...)
+	l.fields = scratch
+	p, lerr := l.lower(tree.Node)
+	if forceVM && lerr == nil {
+		lerr = errNotLowered{"forced"}
+	}
+	var nl errNotLowered
+	switch {
+	case lerr == nil:
+		*ft = *scratch
+		r.native = p
+		return r, nil
+	case !errors.As(lerr, &nl):
+		return r, lerr // e.g. an invalid regular expression
+	}
+	paths, err := refs(tree.Node)
+	if err != nil {
+		return r, err
+	}
+	r.prog = prog
+	for _, p := range paths {
+		r.refs = append(r.refs, ft.id(p))
+	}
+	return r, nil
+}
+
+// shadowedBuiltins returns builtin names that n uses as identifiers.
+func shadowedBuiltins(n ast.Node) []string {
+	var names []string
+	v := identVisitor(func(id *ast.IdentifierNode) {
+		if _, ok := builtinNames[id.Value]; ok && !slices.Contains(names, id.Value) {
+			names = append(names, id.Value)
+		}
+	})
+	ast.Walk(&n, v)
+	return names
+}
+
+type identVisitor func(*ast.IdentifierNode)
+
+func (f identVisitor) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok {
+		f(id)
+	}
+}
+
+var builtinNames = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	for _, b := range builtin.Builtins {
+		m[b.Name] = struct{}{}
+	}
+	return m
+}()

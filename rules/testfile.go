@@ -1,0 +1,184 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logrouter/logrouter/internal/yamlerr"
+)
+
+// TestCase is one case of a rule test file (*_test.yaml next to the rules):
+// an input event and what the rules must make of it.
+type TestCase struct {
+	Name string `yaml:"name"`
+	// SourceType is applied as if the event arrived with this HEC sourcetype.
+	SourceType string `yaml:"sourcetype"`
+	// Event is the raw event as the vendor sends it: a YAML/JSON mapping, or a
+	// string holding JSON (or plain text, which becomes "message").
+	Event yaml.Node `yaml:"event"`
+	// Expect is what must come out.
+	Expect Expect `yaml:"expect"`
+
+	// File and Line locate the case.
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+	// JSON is Event rendered as JSON (or the text for a plain string).
+	JSON []byte `yaml:"-"`
+	// Text reports that JSON holds plain text, not a JSON object.
+	Text bool `yaml:"-"`
+}
+
+// Expect is the expected outcome of a TestCase; empty fields are not checked.
+type Expect struct {
+	Priority     string   `yaml:"priority"`
+	Rule         string   `yaml:"rule"`
+	Destinations []string `yaml:"destinations"`
+}
+
+type testFile struct {
+	Tests []TestCase `yaml:"tests"`
+}
+
+// LoadTests reads every *_test.yaml in dir, in file-name order.
+func LoadTests(fsys fs.FS, dir string) ([]TestCase, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("rules: read directory %s: %w", dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && IsTestFile(e.Name()) {
+			names = append(names, path.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	var all []TestCase
+	var errs []error
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cases, err := ParseTests(name, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all = append(all, cases...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// ParseTests decodes one test file strictly.
+func ParseTests(name string, data []byte) ([]TestCase, error) {
+	var f testFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, errors.New(yamlerr.Format(name, err))
+	}
+	for i := range f.Tests {
+		tc := &f.Tests[i]
+		tc.File = name
+		tc.Line = tc.Event.Line
+		where := fmt.Sprintf("%s:%d", name, tc.Line)
+		if tc.Name == "" {
+			return nil, fmt.Errorf("%s: test #%d has no name", where, i+1)
+		}
+		switch tc.Event.Kind {
+		case yaml.MappingNode:
+			var buf bytes.Buffer
+			if err := nodeJSON(&buf, &tc.Event); err != nil {
+				return nil, fmt.Errorf("%s: test %q: event: %v", where, tc.Name, err)
+			}
+			tc.JSON = buf.Bytes()
+		case yaml.ScalarNode:
+			tc.JSON = []byte(tc.Event.Value)
+			tc.Text = !json.Valid(tc.JSON) || !strings.HasPrefix(strings.TrimSpace(tc.Event.Value), "{")
+		default:
+			return nil, fmt.Errorf("%s: test %q: event must be a mapping or a JSON string", where, tc.Name)
+		}
+		if tc.Expect.Priority == "" && tc.Expect.Rule == "" && tc.Expect.Destinations == nil {
+			return nil, fmt.Errorf("%s: test %q: expect names nothing to check (priority, rule or destinations)", where, tc.Name)
+		}
+	}
+	return f.Tests, nil
+}
+
+// nodeJSON renders a YAML node as JSON, keeping key order and duplicates.
+func nodeJSON(w *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			w.WriteString("null")
+			return nil
+		}
+		return nodeJSON(w, n.Content[0])
+	case yaml.AliasNode:
+		return nodeJSON(w, n.Alias)
+	case yaml.MappingNode:
+		w.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			k, _ := json.Marshal(n.Content[i].Value)
+			w.Write(k)
+			w.WriteByte(':')
+			if err := nodeJSON(w, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		w.WriteByte('}')
+	case yaml.SequenceNode:
+		w.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			if err := nodeJSON(w, c); err != nil {
+				return err
+			}
+		}
+		w.WriteByte(']')
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			w.WriteString("null")
+		case "!!bool":
+			b, err := strconv.ParseBool(strings.ToLower(n.Value))
+			if err != nil {
+				return fmt.Errorf("line %d: invalid boolean %q", n.Line, n.Value)
+			}
+			w.WriteString(strconv.FormatBool(b))
+		case "!!int", "!!float":
+			if json.Valid([]byte(n.Value)) {
+				w.WriteString(n.Value)
+				return nil
+			}
+			f, err := strconv.ParseFloat(n.Value, 64)
+			if err != nil {
+				return fmt.Errorf("line %d: invalid number %q", n.Line, n.Value)
+			}
+			w.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		default:
+			s, _ := json.Marshal(n.Value)
+			w.Write(s)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+// Package quarantine stores rejected records (pipeline.Rejected) as NDJSON
+// evidence files for inspection and later replay ("router quarantine replay").
+//
+// Files are <dir>/quarantine-<YYYYMMDDTHH>.ndjson (UTC hour at the time of
+// writing), rotated like the file destination: on hour change, before a file
+// would grow past max_file_bytes (quarantine-<hour>.<N>.ndjson), and at every
+// process start. Each line is one record:
+//
+//	{"time":"2024-05-01T13:00:00.123456789Z","reason":"invalid_json","detail":"...",
+//	 "input":"http","protocol":"hec","peer":"10.0.0.1:5123","destination":"siem",
+//	 "raw":"<the original bytes as a JSON string>"}
+//
+// Empty fields are omitted. When Raw is not valid UTF-8 it is stored as
+// "raw_base64" (standard encoding, with padding) instead of "raw", so the
+// exact bytes survive. ReadFile and Read parse such files back.
+package quarantine
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/sinks/file"
+)
+
+// DefaultMaxFileBytes is the default for Config.MaxFileBytes (256 MiB).
+const DefaultMaxFileBytes = file.DefaultMaxFileBytes
+
+// fileBase is the file name stem: quarantine-<hour>.ndjson.
+const fileBase = "quarantine"
+
+// Config configures the quarantine directory.
+type Config struct {
+	// Dir is the directory the quarantine files are written to; created if
+	// missing. Required.
+	Dir string `yaml:"dir"`
+	// MaxFileBytes rotates a file before it would grow past this size.
+	// 0 means DefaultMaxFileBytes (256 MiB).
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
+	// Fsync makes every Put fsync before returning. Unset (nil) means true:
+	// quarantine volume is small and the records are evidence. Set
+	// "fsync: false" to return after write(2) only.
+	Fsync *bool `yaml:"fsync"`
+}
+
+// Validate reports configuration errors; the messages name the yaml key
+// (relative to the block, whose path the caller prefixes) and say how to fix
+// it.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Dir) == "" {
+		errs = append(errs, errors.New(`"dir" is required: set it to the directory rejected records are stored in`))
+	}
+	if c.MaxFileBytes < 0 {
+		errs = append(errs, fmt.Errorf(`"max_file_bytes" must not be negative (got %d): omit it for the default of 256 MiB or give a size in bytes`, c.MaxFileBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// Option changes how New builds a Dir.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock replaces time.Now, which decides the hour in the file name and
+// the time stored for records whose Rejected.Time is zero (for tests).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// Dir is a quarantine stored in a local directory. It implements
+// pipeline.Quarantine. Put may be called from many goroutines at once; each
+// Put renders its records without a lock and appends them with one write(2).
+type Dir struct {
+	rf  *file.RotatingFile
+	now func() time.Time
+}
+
+var _ pipeline.Quarantine = (*Dir)(nil)
+
+// New validates cfg and returns a Dir. The directory is created if missing;
+// no file is created before the first Put.
+func New(cfg Config, opts ...Option) (*Dir, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	fsync := cfg.Fsync == nil || *cfg.Fsync
+	rf, err := file.NewRotatingFile(cfg.Dir, fileBase, cfg.MaxFileBytes, fsync, o.now)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	return &Dir{rf: rf, now: o.now}, nil
+}
+
+// line is the on-disk shape of one record; field order is the line's order.
+type line struct {
+	Time        string `json:"time"`
+	Reason      string `json:"reason,omitempty"`
+	Detail      string `json:"detail,omitempty"`
+	Input       string `json:"input,omitempty"`
+	Protocol    string `json:"protocol,omitempty"`
+	Peer        string `json:"peer,omitempty"`
+	Destination string `json:"destination,omitempty"`
+	Raw         string `json:"raw,omitempty"`
+	RawBase64   string `json:"raw_base64,omitempty"`
+}
+
+type encBuf struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encPool = sync.Pool{New: func() any {
+	e := &encBuf{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// AppendRecord appends the NDJSON line (with its trailing '\n') for r to dst.
+// A zero r.Time is stored as now.
+func AppendRecord(dst []byte, r *pipeline.Rejected, now time.Time) []byte {
+	e := encPool.Get().(*encBuf)
+	e.buf.Reset()
+	appendLine(e, r, now)
+	dst = append(dst, e.buf.Bytes()...)
+	putEnc(e)
+	return dst
+}
+
+func putEnc(e *encBuf) {
+	if e.buf.Cap() <= 16<<20 {
+		encPool.Put(e)
+	}
+}
+
+func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
+	t := now
+	if r.Time != 0 {
+		t = time.Unix(0, r.Time)
+	}
+	l := line{
+		Time:        t.UTC().Format(time.RFC3339Nano),
+		Reason:      r.Reason,
+		Detail:      r.Detail,
+		Input:       r.Input,
+		Protocol:    r.Protocol,
+		Peer:        r.Peer,
+		Destination: r.Destination,
+	}
+	if utf8.Valid(r.Raw) {
+		l.Raw = string(r.Raw)
+	} else {
+		l.RawBase64 = base64.StdEncoding.EncodeToString(r.Raw)
+	}
+	// Strings always encode: the only failure mode of Encode is an
+	// unsupported type. Invalid UTF-8 in the metadata fields is replaced by
+	// U+FFFD, which is acceptable for labels and messages.
+	if err := e.enc.Encode(&l); err != nil {
+		panic("quarantine: encode: " + err.Error())
+	}
+}
+
+// Put appends one line per record with a single write(2), fsynced unless
+// "fsync: false".
+//
+// Nil means every record is stored (the caller may acknowledge upstream); an
+// error means none of them are (see file.RotatingFile.Write) and is an IO
+// error worth retrying, or ctx's error when waiting for the file lock outlived
+// it. Put does not retain recs or their bytes. After Close it returns
+// pipeline.ErrClosed. Records with a zero Time are stamped with the current
+// time.
+func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return d.rf.Write(ctx, nil) // reports ErrClosed after Close
+	}
+	e := encPool.Get().(*encBuf)
+	e.buf.Reset()
+	now := d.now()
+	for i := range recs {
+		appendLine(e, &recs[i], now)
+	}
+	err := d.rf.Write(ctx, e.buf.Bytes())
+	putEnc(e)
+	if err != nil && !errors.Is(err, pipeline.ErrClosed) && ctx.Err() == nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return err
+}
+
+// Close fsyncs and closes the current file. It is idempotent; ctx bounds the
+// wait for Puts in flight. After Close, Put returns pipeline.ErrClosed.
+func (d *Dir) Close(ctx context.Context) error {
+	if err := d.rf.Close(ctx); err != nil {
+		return fmt.Errorf("quarantine: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package quarantine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// Record is one quarantined record read back from a file.
+type Record struct {
+	// Time is when the record was rejected (UTC).
+	Time        time.Time
+	Reason      string
+	Detail      string
+	Input       string
+	Protocol    string
+	Peer        string
+	Destination string
+	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
+	// nil when the record had none.
+	Raw []byte
+}
+
+// Rejected converts r back to the pipeline form (for replay).
+func (r Record) Rejected() pipeline.Rejected {
+	return pipeline.Rejected{
+		Raw:         r.Raw,
+		Reason:      r.Reason,
+		Detail:      r.Detail,
+		Input:       r.Input,
+		Protocol:    r.Protocol,
+		Peer:        r.Peer,
+		Destination: r.Destination,
+		Time:        r.Time.UnixNano(),
+	}
+}
+
+type wireLine struct {
+	Time        string  `json:"time"`
+	Reason      string  `json:"reason"`
+	Detail      string  `json:"detail"`
+	Input       string  `json:"input"`
+	Protocol    string  `json:"protocol"`
+	Peer        string  `json:"peer"`
+	Destination string  `json:"destination"`
+	Raw         *string `json:"raw"`
+	RawBase64   *string `json:"raw_base64"`
+}
+
+// ParseLine parses one quarantine line (with or without its trailing
+// newline). The returned Record does not alias line.
+func ParseLine(line []byte) (Record, error) {
+	var w wireLine
+	if err := json.Unmarshal(line, &w); err != nil {
+		return Record{}, err
+	}
+	var r Record
+	t, err := time.Parse(time.RFC3339Nano, w.Time)
+	if err != nil {
+		return Record{}, fmt.Errorf(`"time": %w`, err)
+	}
+	r.Time = t.UTC()
+	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination =
+		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination
+	switch {
+	case w.Raw != nil && w.RawBase64 != nil:
+		return Record{}, errors.New(`both "raw" and "raw_base64" are set`)
+	case w.Raw != nil:
+		r.Raw = []byte(*w.Raw)
+	case w.RawBase64 != nil:
+		r.Raw, err = base64.StdEncoding.DecodeString(*w.RawBase64)
+		if err != nil {
+			return Record{}, fmt.Errorf(`"raw_base64": %w`, err)
+		}
+	}
+	return r, nil
+}
+
+// maxLine bounds one line so that a corrupt file cannot exhaust memory.
+const maxLine = 1 << 30
+
+// ReadFile calls fn for every record in the quarantine file at path, in file
+// order. Blank lines are skipped. It stops at the first error from fn and
+// returns it unchanged. A line that does not parse stops the read with an
+// error naming the path and line number; when that line is the file's last
+// and lacks its newline, the error also wraps io.ErrUnexpectedEOF (a write
+// torn by a crash), after fn has seen every complete record before it.
+func ReadFile(path string, fn func(Record) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 256<<10)
+	var buf []byte
+	for lineNo := 1; ; lineNo++ {
+		buf = buf[:0]
+		var rerr error
+		for {
+			chunk, err := br.ReadSlice('\n')
+			buf = append(buf, chunk...)
+			if err == bufio.ErrBufferFull {
+				if len(buf) > maxLine {
+					return fmt.Errorf("%s:%d: line longer than %d bytes", path, lineNo, maxLine)
+				}
+				continue
+			}
+			rerr = err
+			break
+		}
+		if rerr != nil && rerr != io.EOF {
+			return fmt.Errorf("%s: %w", path, rerr)
+		}
+		if len(bytes.TrimSpace(buf)) > 0 {
+			rec, err := ParseLine(buf)
+			if err != nil {
+				if rerr == io.EOF {
+					return fmt.Errorf("%s:%d: incomplete last line (torn write?): %w: %v", path, lineNo, io.ErrUnexpectedEOF, err)
+				}
+				return fmt.Errorf("%s:%d: %w", path, lineNo, err)
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+	}
+}
+
+// Read returns an iterator over the records of the quarantine file at path.
+// It yields (record, nil) per record; on a read or parse error it yields
+// (Record{}, err) once and stops. See ReadFile for the error cases.
+func Read(path string) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		stop := errors.New("stop")
+		err := ReadFile(path, func(r Record) error {
+			if !yield(r, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(Record{}, err)
+		}
+	}
+}

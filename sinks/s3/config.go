@@ -1,0 +1,136 @@
+package s3
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TypeArchiveDir is the destination type name of LocalArchive in
+// configuration.
+const TypeArchiveDir = "archive_dir"
+
+// Defaults for Config.
+const (
+	DefaultGzipLevel      = 1
+	DefaultMaxObjectBytes = 128 << 20
+	DefaultMaxObjectAge   = 5 * time.Minute
+	DefaultMaxOpenObjects = 64
+)
+
+// Time sources accepted by the "time_source" key.
+const (
+	TimeSourceEvent  = "event"
+	TimeSourceIngest = "ingest"
+)
+
+// Config configures the local directory archive (type "archive_dir").
+// Zero values mean the documented defaults.
+type Config struct {
+	// Dir is the archive root; keys are paths below it. Required. Only one
+	// process may write to a directory (recovery renames every *.partial
+	// file it finds at start).
+	Dir string `yaml:"dir"`
+	// Prefix is {prefix}. Default "logs".
+	Prefix string `yaml:"prefix"`
+	// Node is {node}. Default os.Hostname().
+	Node string `yaml:"node"`
+	// KeyTemplate is the object key template (see Layout). Default
+	// DefaultKeyTemplate.
+	KeyTemplate string `yaml:"key_template"`
+	// Compression is "zstd" (default) or "gzip".
+	Compression string `yaml:"compression"`
+	// GzipLevel is the gzip level, 1 (fastest, default) to 9.
+	GzipLevel int `yaml:"gzip_level"`
+	// MaxObjectBytes rolls an object once its uncompressed size reaches it.
+	// Default 128 MiB. One Write's frame is never split, so an object can
+	// exceed it by one batch's share.
+	MaxObjectBytes int64 `yaml:"max_object_bytes"`
+	// MaxObjectAge rolls an object once it is this old (yaml: "5m").
+	// Default 5m.
+	MaxObjectAge time.Duration `yaml:"max_object_age"`
+	// MaxOpenObjects bounds the objects open at once; opening one more
+	// rolls the least recently written. Default 64.
+	MaxOpenObjects int `yaml:"max_open_objects"`
+	// TimeSource picks the time that decides {date}/{hour}: "event"
+	// (Event.Time, default) or "ingest" (Batch.Meta.IngestTime).
+	TimeSource string `yaml:"time_source"`
+	// Fsync makes every Write fsync the objects it appended to (and the
+	// directories of new and renamed files) before returning. Default
+	// false: Write returns after write(2).
+	Fsync bool `yaml:"fsync"`
+}
+
+// Layout returns the key-layout part of c.
+func (c Config) Layout() LayoutConfig {
+	return LayoutConfig{Prefix: c.Prefix, Node: c.Node, KeyTemplate: c.KeyTemplate, Compression: c.Compression}
+}
+
+// withDefaults returns c with every zero field set to its default (Node is
+// left to NewLayout).
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.Compression == "" {
+		c.Compression = CompressionZstd
+	}
+	if c.GzipLevel == 0 {
+		c.GzipLevel = DefaultGzipLevel
+	}
+	if c.MaxObjectBytes == 0 {
+		c.MaxObjectBytes = DefaultMaxObjectBytes
+	}
+	if c.MaxObjectAge == 0 {
+		c.MaxObjectAge = DefaultMaxObjectAge
+	}
+	if c.MaxOpenObjects == 0 {
+		c.MaxOpenObjects = DefaultMaxOpenObjects
+	}
+	if c.TimeSource == "" {
+		c.TimeSource = TimeSourceEvent
+	}
+	return c
+}
+
+// Validate reports every configuration error; the messages name the yaml key
+// (relative to the archive_dir block, whose path the caller prefixes) and say
+// how to fix it. It does not touch the file system.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if strings.TrimSpace(c.Dir) == "" {
+		add(`"dir" is required: set it to the directory that receives the archive`)
+	}
+	c = c.withDefaults()
+	if _, err := compressionExt(c.Compression); err != nil {
+		add("%v", err)
+	} else {
+		lc := c.Layout()
+		if lc.Node == "" {
+			lc.Node = "node" // skip os.Hostname: the node does not affect validity
+		}
+		if _, err := NewLayout(lc); err != nil {
+			add("%v", err)
+		}
+	}
+	if c.GzipLevel < 1 || c.GzipLevel > 9 {
+		add(`"gzip_level" must be between 1 (fastest) and 9 (smallest), got %d`, c.GzipLevel)
+	}
+	if c.MaxObjectBytes < 0 {
+		add(`"max_object_bytes" must be positive, got %d: omit it for the default of 128 MiB`, c.MaxObjectBytes)
+	}
+	if c.MaxObjectAge < 0 {
+		add(`"max_object_age" must be positive, got %s: omit it for the default of 5m or give a duration like "5m"`, c.MaxObjectAge)
+	}
+	if c.MaxOpenObjects < 0 {
+		add(`"max_open_objects" must be positive, got %d: omit it for the default of 64`, c.MaxOpenObjects)
+	}
+	switch c.TimeSource {
+	case TimeSourceEvent, TimeSourceIngest:
+	default:
+		add(`"time_source" must be %q or %q, not %q`, TimeSourceEvent, TimeSourceIngest, c.TimeSource)
+	}
+	return errors.Join(errs...)
+}
