@@ -110,7 +110,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 		}
 	}
 	for _, d := range cfg.Destinations {
-		s, err := newSink(cfg, d)
+		s, err := newSink(cfg, d, log.With("destination", d.Name))
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("destination %s: %w", d.Name, err)
@@ -146,14 +146,16 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-func newSink(cfg *config.Config, d config.Destination) (pipeline.Sink, error) {
+func newSink(cfg *config.Config, d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
 	switch d.Type {
 	case "archive_dir":
 		c := *d.ArchiveDir
 		if c.Node == "" {
 			c.Node = cfg.Node
 		}
-		return s3.New(d.Name, c)
+		return s3.New(d.Name, c, s3.WithErrorHandler(func(err error) {
+			log.Error("archive background error (objects stay .partial until the next start)", "err", err)
+		}))
 	case "file":
 		return file.New(d.Name, *d.File)
 	}

@@ -164,6 +164,7 @@ func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
 	e.m.InflightBatch.Inc()
 	e.count(b)
 
+	ack := b.Ack // read once: after Done the source may release b
 	j := e.jobs.Get().(*job)
 	j.b = b
 	j.start = time.Now()
@@ -175,8 +176,9 @@ func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}
 	if lanes == 0 {
-		e.finish(j)
-		b.Ack.Done(nil)
+		e.recycle(j)
+		ack.Done(nil)
+		e.release()
 		return nil
 	}
 	// One reference per lane; the engine's own reference is released by the
@@ -199,20 +201,26 @@ func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
 				mu.Unlock()
 			}
 			if pending.Add(-1) == 0 {
-				e.finish(j)
-				b.Ack.Done(firstErr)
+				e.recycle(j)
+				ack.Done(firstErr)
+				e.release() // after the Ack, so Close returns only once every Ack fired
 			}
 		}(d, evs)
 	}
 	return nil
 }
 
-func (e *Engine) finish(j *job) {
+// recycle returns a job to the pool once no lane uses it.
+func (e *Engine) recycle(j *job) {
 	j.b = nil
 	for i := range j.views {
 		j.views[i] = pipeline.Batch{}
 	}
 	e.jobs.Put(j)
+}
+
+// release frees the batch's in-flight slot.
+func (e *Engine) release() {
 	e.m.InflightBatch.Dec()
 	<-e.sem
 	e.wg.Done()

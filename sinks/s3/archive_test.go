@@ -191,7 +191,7 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Config{Dir: "d"}.withDefaults()
-	if d.MaxObjectBytes != 128<<20 || d.MaxObjectAge != 5*time.Minute || d.MaxOpenObjects != 64 ||
+	if d.MaxObjectBytes != 128<<20 || d.MaxObjectAge != 5*time.Minute || d.MaxOpenObjects != 256 ||
 		d.Compression != "zstd" || d.GzipLevel != 1 || d.Prefix != "logs" || d.TimeSource != "event" || d.Fsync {
 		t.Fatalf("defaults: %+v", d)
 	}

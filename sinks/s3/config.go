@@ -16,7 +16,7 @@ const (
 	DefaultGzipLevel      = 1
 	DefaultMaxObjectBytes = 128 << 20
 	DefaultMaxObjectAge   = 5 * time.Minute
-	DefaultMaxOpenObjects = 64
+	DefaultMaxOpenObjects = 256
 )
 
 // Time sources accepted by the "time_source" key.
@@ -51,7 +51,7 @@ type Config struct {
 	// Default 5m.
 	MaxObjectAge time.Duration `yaml:"max_object_age"`
 	// MaxOpenObjects bounds the objects open at once; opening one more
-	// rolls the least recently written. Default 64.
+	// rolls the least recently written. Default 256 (an open object costs one file descriptor; frames are written per batch, nothing is buffered).
 	MaxOpenObjects int `yaml:"max_open_objects"`
 	// TimeSource picks the time that decides {date}/{hour}: "event"
 	// (Event.Time, default) or "ingest" (Batch.Meta.IngestTime).
@@ -125,7 +125,7 @@ func (c Config) Validate() error {
 		add(`"max_object_age" must be positive, got %s: omit it for the default of 5m or give a duration like "5m"`, c.MaxObjectAge)
 	}
 	if c.MaxOpenObjects < 0 {
-		add(`"max_open_objects" must be positive, got %d: omit it for the default of 64`, c.MaxOpenObjects)
+		add(`"max_open_objects" must be positive, got %d: omit it for the default of 256`, c.MaxOpenObjects)
 	}
 	switch c.TimeSource {
 	case TimeSourceEvent, TimeSourceIngest:

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const minimal = `
+inputs:
+  http:
+    address: 127.0.0.1:0
+destinations:
+  - name: archive
+    type: archive_dir
+    archive_dir: {dir: /tmp/x}
+routing:
+  all: [archive]
+quarantine: {dir: /tmp/q}
+`
+
+func TestMinimalConfigGetsDefaults(t *testing.T) {
+	c, err := Parse("m.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Admin.Address != ":8686" || c.Rules.Dir != "rules" || c.Rules.DefaultPriority != "P3" ||
+		c.Inputs.HTTP.MaxBodyBytes != 10<<20 || c.Normalize == nil || len(c.Normalize.TimestampFields) == 0 || c.Node == "" {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+func TestErrorsNameFileLineAndKey(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{minimal + "bogus: 1\n", `c.yaml:12: unknown key "bogus"`},
+		{strings.Replace(minimal, "address: 127.0.0.1:0", "adress: x", 1), `c.yaml:4: unknown key "adress"`},
+		{minimal + "routing:\n  P1: [siem]\n", `c.yaml:12: mapping key "routing" already defined`},
+		{strings.Replace(minimal, "all: [archive]", "all: [archive]\n  P1: [nope]", 1), `routing.P1: unknown destination "nope"`},
+		{strings.Replace(minimal, "type: archive_dir", "type: s4", 1), `destinations[0] (archive).type: "s4" is not one of`},
+		{strings.Replace(minimal, "archive_dir: {dir: /tmp/x}", "file: {dir: /tmp/x}", 1), `type archive_dir needs an archive_dir: block`},
+		{minimal + "rules: {default_priority: P7}\n", `rules.default_priority`},
+		{minimal + "normalize: {rename: {a: '@timestamp'}}\n", `normalize.rename "a" -> "@timestamp"`},
+		{minimal + "shutdown_timeout: soon\n", `c.yaml:12:`},
+		{"", "the file is empty"},
+	} {
+		_, err := Parse("c.yaml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want error containing %q, got %v", tc.want, err)
+		}
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	t.Setenv("LR_TOKEN", "abc")
+	t.Setenv("LR_EMPTY", "")
+	out, err := ExpandEnv([]byte("a: ${LR_TOKEN}\nb: ${LR_UNSET:-def}\nc: ${LR_EMPTY:-fallback}\nd: $${LR_TOKEN}\n# ${NOT_EXPANDED_IN_COMMENTS}\ne: '#${LR_TOKEN}' # ${ALSO_NOT}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a: abc\nb: def\nc: fallback\nd: ${LR_TOKEN}\n# ${NOT_EXPANDED_IN_COMMENTS}\ne: '#abc' # ${ALSO_NOT}\n"
+	if string(out) != want {
+		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	}
+	if _, err := ExpandEnv([]byte("token: ${LR_DEFINITELY_UNSET}\n")); err == nil || !strings.Contains(err.Error(), "LR_DEFINITELY_UNSET") {
+		t.Fatalf("unset variable: %v", err)
+	}
+}

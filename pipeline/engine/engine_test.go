@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	tu "github.com/logrouter/logrouter/internal/testutil"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+	"github.com/logrouter/logrouter/rules"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newEngine(t *testing.T, cfg Config, sinks ...pipeline.Sink) *Engine {
+	t.Helper()
+	set, err := rules.Load(fstest.MapFS{}, ".", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, _ := normalize.Compile(normalize.DefaultConfig())
+	var names []string
+	for _, s := range sinks {
+		names = append(names, s.Name())
+	}
+	// archive gets all; siem P1; opensearch P2
+	table, err := route.NewTable(names, map[pipeline.Priority][]string{pipeline.P1: {"siem"}, pipeline.P2: {"opensearch"}}, []string{"archive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, &route.Router{Norm: norm, Rules: set, Table: table}, sinks, &tu.MemQuarantine{}, NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func batchOf(prios ...pipeline.Priority) *pipeline.Batch {
+	b := pipeline.NewBatch()
+	b.Meta.Input = "test"
+	for i, p := range prios {
+		a := append(b.Arena(), byte('a'+i))
+		b.Commit(a, pipeline.Event{Priority: p, Rule: -1})
+	}
+	return b
+}
+
+// emit sends b and waits for its Ack; it returns the Ack's error and how
+// many times the Ack fired.
+func emit(t *testing.T, e *Engine, b *pipeline.Batch) (error, int32) {
+	t.Helper()
+	var fired atomic.Int32
+	done := make(chan error, 2)
+	b.Ack = pipeline.NewAck(func(err error) { fired.Add(1); done <- err })
+	_ = e.Emit(context.Background(), b)
+	err := <-done
+	time.Sleep(10 * time.Millisecond) // a second firing would show up here
+	return err, fired.Load()
+}
+
+func raws(evs []pipeline.Event) string {
+	var s []string
+	for _, ev := range evs {
+		s = append(s, string(ev.Raw))
+	}
+	return strings.Join(s, "")
+}
+
+func TestFanOutByPriority(t *testing.T) {
+	arch, siem, os := &tu.RecordSink{SinkName: "archive"}, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"}
+	e := newEngine(t, Config{}, arch, siem, os)
+	b := batchOf(pipeline.P1, pipeline.P2, pipeline.P3, pipeline.P1)
+	if err, n := emit(t, e, b); err != nil || n != 1 {
+		t.Fatalf("err=%v fired=%d", err, n)
+	}
+	b.Release()
+	if raws(arch.Events()) != "abcd" || raws(siem.Events()) != "ad" || raws(os.Events()) != "b" {
+		t.Fatalf("archive=%q siem=%q opensearch=%q", raws(arch.Events()), raws(siem.Events()), raws(os.Events()))
+	}
+	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "delivered")); v != 2 {
+		t.Errorf("siem delivered %v", v)
+	}
+	if v := testutil.ToFloat64(e.m.PriorityEvts.WithLabelValues("P1")); v != 2 {
+		t.Errorf("P1 %v", v)
+	}
+	if err := e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slowSink finishes its Write only after release closes.
+type slowSink struct {
+	name    string
+	release chan struct{}
+	done    atomic.Bool
+}
+
+func (s *slowSink) Name() string { return s.name }
+func (s *slowSink) Write(ctx context.Context, b *pipeline.Batch) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.done.Store(true)
+	return nil
+}
+func (s *slowSink) Close(context.Context) error { return nil }
+
+// TestAckWaitsForEveryLaneEvenAfterAnError: a failing lane must not fire the
+// Ack while another lane still reads the batch.
+func TestAckWaitsForEveryLaneEvenAfterAnError(t *testing.T) {
+	slow := &slowSink{name: "archive", release: make(chan struct{})}
+	failing := &tu.RecordSink{SinkName: "siem", Err: errors.New("siem down")}
+	e := newEngine(t, Config{}, slow, failing, &tu.RecordSink{SinkName: "opensearch"})
+	b := batchOf(pipeline.P1)
+	done := make(chan error, 1)
+	b.Ack = pipeline.NewAck(func(err error) {
+		if !slow.done.Load() {
+			t.Error("Ack fired while the archive lane was still writing")
+		}
+		done <- err
+	})
+	_ = e.Emit(context.Background(), b)
+	select {
+	case <-done:
+		t.Fatal("Ack fired early")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "siem down") {
+		t.Fatalf("err = %v", err)
+	}
+	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "failed")); v != 1 {
+		t.Errorf("siem failed %v", v)
+	}
+	b.Release()
+	_ = e.Close(context.Background())
+}
+
+func TestEmptyBatchAndNoLanes(t *testing.T) {
+	e := newEngine(t, Config{}, &tu.RecordSink{SinkName: "archive"}, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	if err, n := emit(t, e, batchOf()); err != nil || n != 1 {
+		t.Fatalf("err=%v fired=%d", err, n)
+	}
+	_ = e.Close(context.Background())
+}
+
+func TestCloseWaitsThenRefuses(t *testing.T) {
+	slow := &slowSink{name: "archive", release: make(chan struct{})}
+	e := newEngine(t, Config{}, slow, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	b := batchOf(pipeline.P3)
+	acked := make(chan error, 1)
+	b.Ack = pipeline.NewAck(func(err error) { acked <- err })
+	_ = e.Emit(context.Background(), b)
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(context.Background()) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with a batch in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	if err := <-acked; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	late := batchOf(pipeline.P1)
+	if err, n := emit(t, e, late); !errors.Is(err, ErrShuttingDown) || n != 1 {
+		t.Fatalf("after Close: err=%v fired=%d", err, n)
+	}
+}
+
+func TestCloseDeadlineAbortsStuckWrites(t *testing.T) {
+	stuck := &slowSink{name: "archive", release: make(chan struct{})}
+	e := newEngine(t, Config{}, stuck, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	b := batchOf(pipeline.P3)
+	acked := make(chan error, 1)
+	b.Ack = pipeline.NewAck(func(err error) { acked <- err })
+	_ = e.Emit(context.Background(), b)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := e.Close(ctx); err == nil || !strings.Contains(err.Error(), "did not finish") {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-acked; err == nil {
+		t.Fatal("a write aborted by shutdown was acknowledged")
+	}
+	b.Release()
+}
+
+func TestInflightBound(t *testing.T) {
+	slow := &slowSink{name: "archive", release: make(chan struct{})}
+	e := newEngine(t, Config{MaxInflightBatches: 1}, slow, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	first := batchOf(pipeline.P3)
+	first.Ack = pipeline.NewAck(nil)
+	_ = e.Emit(context.Background(), first)
+	second := batchOf(pipeline.P3)
+	acked := make(chan error, 1)
+	second.Ack = pipeline.NewAck(func(err error) { acked <- err })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := e.Emit(ctx, second); err == nil {
+		t.Fatal("Emit did not block at max_inflight_batches")
+	}
+	if err := <-acked; err == nil {
+		t.Fatal("the refused batch's Ack did not report the error")
+	}
+	close(slow.release)
+	_ = e.Close(context.Background())
+	first.Release()
+	second.Release()
+}
+
+// BenchmarkEmit measures the engine's per-batch overhead (counting,
+// splitting into three lanes, one goroutine per lane, the Ack) for batches of
+// 1000 events with sinks that discard.
+func BenchmarkEmit(b *testing.B) {
+	sinks := []pipeline.Sink{tu.DiscardSink{SinkName: "archive"}, tu.DiscardSink{SinkName: "siem"}, tu.DiscardSink{SinkName: "opensearch"}}
+	t := &testing.T{}
+	e := newEngine(t, Config{}, sinks...)
+	prios := make([]pipeline.Priority, 1000)
+	for i := range prios {
+		prios[i] = pipeline.Priorities[i%3]
+	}
+	batch := batchOf(prios...)
+	done := make(chan error, 1)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		batch.Ack = pipeline.NewAck(func(err error) { done <- err })
+		_ = e.Emit(context.Background(), batch)
+		<-done
+	}
+	b.ReportMetric(float64(b.N*len(prios))/b.Elapsed().Seconds(), "events/s")
+	b.StopTimer()
+	_ = e.Close(context.Background())
+}
