@@ -252,11 +252,14 @@ func TestEndToEnd(t *testing.T) {
 	if r.header.Get("X-Elastic-Product") != "Elasticsearch" {
 		t.Error("bulk answer lacks X-Elastic-Product")
 	}
+	expect(t, "bulk zstd", h.post("/_bulk", "Basic "+basic("elastic", "s3cret"), "zstd", "{\"create\":{\"_index\":\"x\",\"_id\":\"b4\"}}\n{\"id\":\"b4\"}\n"), 200, `"errors":false`)
+	expect(t, "bulk plain", h.post("/_bulk", "Basic "+basic("elastic", "s3cret"), "", "{\"index\":{\"_index\":\"x\"}}\n{\"id\":\"b5\"}\n"), 200, `"status":201`)
 	expect(t, "bulk malformed action", h.post("/_bulk", "Bearer s3cret", "", "not json\n{}\n"), 400, "Malformed action/metadata line [1]")
 	expect(t, "bulk no auth", h.post("/_bulk", "", "", bulk), 401, "security_exception")
 
 	// NDJSON: the good lines are accepted even when one is bad.
 	expect(t, "ndjson", h.post("/ingest", "Bearer s3cret", "zstd", `{"id":"n1","kind":"detection"}`+"\n\n"+`{"id":"n2"}`+"\n"), 200, `{"accepted":2,"rejected":0}`)
+	expect(t, "ndjson gzip", h.post("/ingest", "Bearer s3cret", "gzip", `{"id":"n5"}`), 200, `{"accepted":1,"rejected":0}`)
 	expect(t, "ndjson mixed", h.post("/ingest", "Bearer s3cret", "", `{"id":"n3"}`+"\n{oops\n[1]\n"+`{"id":"n4"}`), 400, `"accepted":2,"rejected":2`)
 	expect(t, "json array", h.post("/ingest", "Bearer s3cret", "", `[{"id":"a1"},{"id":"a2","event":{"dataset":"fw.pan"}},7]`), 400, `"accepted":2,"rejected":1`)
 
@@ -274,7 +277,7 @@ func TestEndToEnd(t *testing.T) {
 	p1 := []string{"b2", "h1", "h3", "h6", "n1"}
 	// r1, r2 take the fw-token's source type; b1 the bulk index name "fw-logs".
 	p2 := []string{"a2", "b1", "h2", "r1", "r2"}
-	p3 := []string{"a1", "h4", "h5", "n2", "n3", "n4"}
+	p3 := []string{"a1", "b4", "b5", "h4", "h5", "n2", "n3", "n4", "n5"}
 	all := append(append(append([]string{}, p1...), p2...), p3...)
 	sort.Strings(all)
 	siem := readLines(t, filepath.Join(h.data, "siem"))
@@ -338,13 +341,13 @@ func TestEndToEnd(t *testing.T) {
 
 	// Metrics.
 	for _, want := range []string{
-		`logrouter_input_events_total{input="http"} 16`,
+		`logrouter_input_events_total{input="http"} 19`,
 		`logrouter_priority_events_total{priority="P1"} 5`,
 		`logrouter_priority_events_total{priority="P2"} 5`,
-		`logrouter_priority_events_total{priority="P3"} 6`,
+		`logrouter_priority_events_total{priority="P3"} 9`,
 		`logrouter_rule_matches_total{rule="edr"} 5`,
-		`logrouter_rule_matches_total{rule="default"} 6`,
-		`logrouter_destination_events_total{destination="archive",outcome="delivered"} 16`,
+		`logrouter_rule_matches_total{rule="default"} 9`,
+		`logrouter_destination_events_total{destination="archive",outcome="delivered"} 19`,
 		`logrouter_destination_events_total{destination="siem",outcome="delivered"} 5`,
 		`logrouter_destination_events_total{destination="opensearch",outcome="delivered"} 5`,
 		`logrouter_quarantined_events_total{input="http",reason="not_object"} 2`,
@@ -353,6 +356,13 @@ func TestEndToEnd(t *testing.T) {
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, series := range []string{`logrouter_input_bytes_total{input="http"} `, `logrouter_priority_bytes_total{priority="P1"} `,
+		`logrouter_rule_bytes_total{rule="edr"} `, `logrouter_destination_bytes_total{destination="siem"} `} {
+		i := strings.Index(metrics, series)
+		if i < 0 || strings.HasPrefix(metrics[i+len(series):], "0\n") {
+			t.Errorf("metrics: %s missing or zero", series)
 		}
 	}
 }

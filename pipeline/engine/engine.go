@@ -55,12 +55,14 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	ruleCtr  []prometheus.Counter // index = rule index + 1
-	prioCtr  [pipeline.NumPriorities]prometheus.Counter
-	destOK   []prometheus.Counter
-	destFail []prometheus.Counter
-	destB    []prometheus.Counter
-	destLat  []prometheus.Observer
+	ruleCtr   []prometheus.Counter // index = rule index + 1
+	ruleBytes []prometheus.Counter
+	prioCtr   [pipeline.NumPriorities]prometheus.Counter
+	prioBytes [pipeline.NumPriorities]prometheus.Counter
+	destOK    []prometheus.Counter
+	destFail  []prometheus.Counter
+	destB     []prometheus.Counter
+	destLat   []prometheus.Observer
 }
 
 // New wires an engine. sinks[i] is the destination with id i in
@@ -86,11 +88,14 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		return &job{e: e, views: make([]pipeline.Batch, len(sinks))}
 	}
 	e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues("default"))
+	e.ruleBytes = append(e.ruleBytes, m.RuleBytes.WithLabelValues("default"))
 	for _, r := range router.Rules.Rules {
 		e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues(r.Name))
+		e.ruleBytes = append(e.ruleBytes, m.RuleBytes.WithLabelValues(r.Name))
 	}
 	for _, p := range pipeline.Priorities {
 		e.prioCtr[p] = m.PriorityEvts.WithLabelValues(p.String())
+		e.prioBytes[p] = m.PriorityBytes.WithLabelValues(p.String())
 	}
 	for _, d := range router.Table.Destinations {
 		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "delivered"))
@@ -249,22 +254,27 @@ func (e *Engine) count(b *pipeline.Batch) {
 		return
 	}
 	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events)))
-	var prio [pipeline.NumPriorities]int
+	var prio, prioB [pipeline.NumPriorities]int
 	// Most batches hit few rules: count runs of the same rule.
-	run, runRule := 0, b.Events[0].Rule
+	run, runB, runRule := 0, 0, b.Events[0].Rule
 	for i := range b.Events {
 		ev := &b.Events[i]
 		prio[ev.Priority]++
+		prioB[ev.Priority] += len(ev.Raw)
 		if ev.Rule != runRule {
 			e.ruleCtr[runRule+1].Add(float64(run))
-			run, runRule = 0, ev.Rule
+			e.ruleBytes[runRule+1].Add(float64(runB))
+			run, runB, runRule = 0, 0, ev.Rule
 		}
 		run++
+		runB += len(ev.Raw)
 	}
 	e.ruleCtr[runRule+1].Add(float64(run))
+	e.ruleBytes[runRule+1].Add(float64(runB))
 	for _, p := range pipeline.Priorities {
 		if prio[p] > 0 {
 			e.prioCtr[p].Add(float64(prio[p]))
+			e.prioBytes[p].Add(float64(prioB[p]))
 		}
 	}
 }

@@ -14,7 +14,9 @@ type Metrics struct {
 	Quarantined   *prometheus.CounterVec // {input, reason}
 	Dropped       *prometheus.CounterVec // {stage, reason}
 	RuleMatches   *prometheus.CounterVec // {rule}
+	RuleBytes     *prometheus.CounterVec // {rule}
 	PriorityEvts  *prometheus.CounterVec // {priority}
+	PriorityBytes *prometheus.CounterVec // {priority}
 	DestEvents    *prometheus.CounterVec // {destination, outcome}
 	DestBytes     *prometheus.CounterVec // {destination}
 	DestLatency   *prometheus.HistogramVec
@@ -39,8 +41,12 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_dropped_events_total", Help: "Records dropped without delivery, by stage and reason."}, []string{"stage", "reason"}),
 		RuleMatches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_rule_matches_total", Help: "Events classified by each rule (\"default\" when none matched)."}, []string{"rule"}),
+		RuleBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_rule_bytes_total", Help: "Normalized bytes of the events each rule classified."}, []string{"rule"}),
 		PriorityEvts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_priority_events_total", Help: "Events per priority."}, []string{"priority"}),
+		PriorityBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_priority_bytes_total", Help: "Normalized bytes per priority."}, []string{"priority"}),
 		DestEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_destination_events_total", Help: "Events handed to a destination, by outcome (delivered, failed)."}, []string{"destination", "outcome"}),
 		DestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -58,7 +64,9 @@ func NewMetrics() *Metrics {
 	f(m.Quarantined)
 	f(m.Dropped)
 	f(m.RuleMatches)
+	f(m.RuleBytes)
 	f(m.PriorityEvts)
+	f(m.PriorityBytes)
 	f(m.DestEvents)
 	f(m.DestBytes)
 	f(m.DestLatency)
