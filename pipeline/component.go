@@ -1,6 +1,9 @@
 package pipeline
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Sink is a destination. The engine calls Write once per destination lane per
 // batch, possibly from many goroutines at once.
@@ -33,6 +36,9 @@ type Rejected struct {
 	Input, Protocol, Peer string
 	// Destination is set when a destination refused the event.
 	Destination string
+	// Status is the destination's status for the event (an HTTP status for
+	// HTTP destinations), 0 when not applicable.
+	Status int
 	// Time is when it was rejected, unix nanoseconds.
 	Time int64
 }
@@ -43,4 +49,46 @@ type Rejected struct {
 type Quarantine interface {
 	Put(ctx context.Context, recs []Rejected) error
 	Close(ctx context.Context) error
+}
+
+// ItemError is the failure of one event of a batch given to Sink.Write.
+// Whether a retry can fix it is IsPermanent(Err).
+type ItemError struct {
+	// Index is the event's index in the batch's Events.
+	Index int
+	// Status is the destination's status for the item (e.g. 400, 429).
+	Status int
+	Err    error
+}
+
+// BatchError is what Sink.Write returns when only some events of a batch
+// failed (an OpenSearch bulk answer with per-item errors). Every event not
+// listed was delivered. Retryable items are retried alone; permanent ones
+// go to the destination's quarantine.
+type BatchError struct {
+	Items []ItemError
+}
+
+func (e *BatchError) Error() string {
+	perm := 0
+	for _, it := range e.Items {
+		if IsPermanent(it.Err) {
+			perm++
+		}
+	}
+	first := ""
+	if len(e.Items) > 0 {
+		first = ": first: " + e.Items[0].Err.Error()
+	}
+	return fmt.Sprintf("%d events failed (%d permanently)%s", len(e.Items), perm, first)
+}
+
+// Admitter is implemented by sinks that can refuse a batch before anything is
+// written (a full queue). The engine asks every lane first and refuses the
+// whole batch if one says no, so that a retry does not duplicate events in
+// the destinations that would have accepted it.
+type Admitter interface {
+	// Admit returns ErrOverloaded (wrapped, naming the setting to change)
+	// when b cannot be accepted now. It must be cheap and must not block.
+	Admit(b *Batch) error
 }

@@ -55,8 +55,11 @@ func ParsePriority(s string) (Priority, error) {
 type Event struct {
 	Raw []byte
 	// Time is the event's own time in unix nanoseconds UTC, or the ingest time
-	// when the event carried none (see Batch.Meta.IngestTime).
+	// when the event carried none.
 	Time int64
+	// Ingest is when logrouter received the event, unix nanoseconds UTC. It
+	// travels with the event through durable queues, where batches coalesce.
+	Ingest int64
 	// Hash identifies the event's content independent of key order and
 	// whitespace, and of ingest metadata. It is the dedup key and a stable
 	// document id, so redelivery is idempotent downstream.

@@ -25,6 +25,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/rules"
 	"github.com/logrouter/logrouter/sinks/file"
@@ -85,14 +86,15 @@ func NewLogger(cfg config.Log, w *os.File) *slog.Logger {
 
 // App is a wired router.
 type App struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	eng   *engine.Engine
-	in    *httpin.Server
-	admin *http.Server
-	adml  net.Listener
-	ready atomic.Bool
-	done  chan struct{}
+	cfg    *config.Config
+	log    *slog.Logger
+	eng    *engine.Engine
+	queues []*queue.Queue
+	in     *httpin.Server
+	admin  *http.Server
+	adml   net.Listener
+	ready  atomic.Bool
+	done   chan struct{}
 }
 
 // New builds everything and opens the destinations; nothing listens yet.
@@ -101,7 +103,10 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := engine.NewMetrics()
+	qm := queue.NewMetrics(m.Registry)
 	sinks := make([]pipeline.Sink, 0, len(cfg.Destinations))
+	var queues []*queue.Queue
 	closeAll := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -110,10 +115,31 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 		}
 	}
 	for _, d := range cfg.Destinations {
-		s, err := newSink(cfg, d, log.With("destination", d.Name))
+		dlog := log.With("destination", d.Name)
+		s, err := newSink(cfg, d, dlog)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("destination %s: %w", d.Name, err)
+		}
+		qc := cfg.QueueFor(d)
+		if qc.Mode != "none" {
+			dlqCfg := cfg.Quarantine
+			dlqCfg.Dir = filepath.Join(cfg.Quarantine.Dir, d.Name)
+			dlq, err := quarantine.New(dlqCfg)
+			if err != nil {
+				_ = s.Close(context.Background())
+				closeAll()
+				return nil, fmt.Errorf("destination %s: quarantine: %w", d.Name, err)
+			}
+			dq, err := queue.Open(d.Name, qc, s, dlq, qm, log)
+			if err != nil {
+				_ = s.Close(context.Background())
+				_ = dlq.Close(context.Background())
+				closeAll()
+				return nil, fmt.Errorf("destination %s: %w", d.Name, err)
+			}
+			queues = append(queues, dq)
+			s = dq
 		}
 		sinks = append(sinks, s)
 	}
@@ -122,7 +148,6 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 		closeAll()
 		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	m := engine.NewMetrics()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "logrouter_rules_loaded", Help: "Rules loaded."}, func() float64 { return float64(len(router.Rules.Rules)) }))
@@ -132,7 +157,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 		_ = q.Close(context.Background())
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, eng: eng, done: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, done: make(chan struct{})}
 	a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
 	if err != nil {
 		_ = eng.Close(context.Background())
@@ -189,13 +214,9 @@ func (a *App) Start() error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !a.ready.Load() {
-			http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
+	mux.HandleFunc("GET /readyz", a.handleReady)
+	mux.HandleFunc("GET /admin/stats", a.handleStats)
+	mux.HandleFunc("POST /admin/replay", a.handleReplay)
 	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.admin.Serve(ln) }()
 	if err := a.in.Start(); err != nil {

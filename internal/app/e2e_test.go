@@ -72,6 +72,7 @@ func newHarness(t *testing.T) *harness {
 		Routing: config.Routing{P1: []string{"siem"}, P2: []string{"opensearch"}, All: []string{"archive"}},
 	}
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
+	cfg.Queue.Dir = filepath.Join(data, "queue")
 	cfg.SetDefaults()
 	cfg.Normalize.Rename = map[string]string{"msg": "message"}
 	if err := cfg.Validate(); err != nil {
@@ -347,9 +348,9 @@ func TestEndToEnd(t *testing.T) {
 		`logrouter_priority_events_total{priority="P3"} 9`,
 		`logrouter_rule_matches_total{rule="edr"} 5`,
 		`logrouter_rule_matches_total{rule="default"} 9`,
-		`logrouter_destination_events_total{destination="archive",outcome="delivered"} 19`,
-		`logrouter_destination_events_total{destination="siem",outcome="delivered"} 5`,
-		`logrouter_destination_events_total{destination="opensearch",outcome="delivered"} 5`,
+		`logrouter_destination_events_total{destination="archive",outcome="accepted"} 19`,
+		`logrouter_destination_events_total{destination="siem",outcome="accepted"} 5`,
+		`logrouter_destination_events_total{destination="opensearch",outcome="accepted"} 5`,
 		`logrouter_quarantined_events_total{input="http",reason="not_object"} 2`,
 		`logrouter_http_requests_total{code="401",input="http",protocol="hec"} 2`,
 		`logrouter_http_requests_total{code="403",input="http",protocol="hec"} 1`,

@@ -24,6 +24,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
@@ -42,7 +43,9 @@ type Config struct {
 	Destinations []Destination     `yaml:"destinations"`
 	Routing      Routing           `yaml:"routing"`
 	Quarantine   quarantine.Config `yaml:"quarantine"`
-	Engine       engine.Config     `yaml:"engine"`
+	// Queue gives every destination's durable queue its defaults.
+	Queue  queue.Config  `yaml:"queue"`
+	Engine engine.Config `yaml:"engine"`
 	// ShutdownTimeout bounds a graceful stop (SIGTERM). Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -73,10 +76,12 @@ type Rules struct {
 
 // Destination is one sink; exactly the block named by Type is set.
 type Destination struct {
-	Name       string       `yaml:"name"`
-	Type       string       `yaml:"type"`
-	ArchiveDir *s3.Config   `yaml:"archive_dir"`
-	File       *file.Config `yaml:"file"`
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	// Queue overrides the top-level queue settings for this destination.
+	Queue      *queue.Config `yaml:"queue"`
+	ArchiveDir *s3.Config    `yaml:"archive_dir"`
+	File       *file.Config  `yaml:"file"`
 }
 
 // DestinationTypes are the supported destination types.
@@ -131,6 +136,14 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.HTTP != nil {
 		c.Inputs.HTTP.SetDefaults()
 	}
+	c.Queue.SetDefaults()
+}
+
+// QueueFor returns the effective queue settings of destination d.
+func (c *Config) QueueFor(d Destination) queue.Config {
+	q := c.Queue.Merge(d.Queue)
+	q.SetDefaults()
+	return q
 }
 
 // Validate checks the whole configuration and reports every problem found.
@@ -208,6 +221,8 @@ func (c *Config) Validate() error {
 		if set > 1 {
 			add(fmt.Errorf("%s: set only the block of its type (%s)", at, d.Type))
 		}
+		qc := c.QueueFor(d)
+		add(qc.Validate(at + ".queue"))
 	}
 	check := func(key string, list []string) {
 		seen := map[string]bool{}
@@ -225,6 +240,7 @@ func (c *Config) Validate() error {
 	check("P2", c.Routing.P2)
 	check("P3", c.Routing.P3)
 	check("all", c.Routing.All)
+	add(c.Queue.Validate("queue"))
 	if err := c.Quarantine.Validate(); err != nil {
 		add(fmt.Errorf("quarantine: %w", err))
 	}

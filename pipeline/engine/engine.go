@@ -61,6 +61,7 @@ type Engine struct {
 	prioBytes [pipeline.NumPriorities]prometheus.Counter
 	destOK    []prometheus.Counter
 	destFail  []prometheus.Counter
+	admit     []pipeline.Admitter // nil where the sink cannot refuse up front
 	destB     []prometheus.Counter
 	destLat   []prometheus.Observer
 }
@@ -97,9 +98,11 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		e.prioCtr[p] = m.PriorityEvts.WithLabelValues(p.String())
 		e.prioBytes[p] = m.PriorityBytes.WithLabelValues(p.String())
 	}
-	for _, d := range router.Table.Destinations {
-		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "delivered"))
-		e.destFail = append(e.destFail, m.DestEvents.WithLabelValues(d, "failed"))
+	for i, d := range router.Table.Destinations {
+		a, _ := sinks[i].(pipeline.Admitter)
+		e.admit = append(e.admit, a)
+		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "accepted"))
+		e.destFail = append(e.destFail, m.DestEvents.WithLabelValues(d, "refused"))
 		e.destB = append(e.destB, m.DestBytes.WithLabelValues(d))
 		e.destLat = append(e.destLat, m.DestLatency.WithLabelValues(d))
 	}
@@ -154,26 +157,65 @@ type job struct {
 // b.Ack fires exactly once, after every lane finished, with the first error;
 // the caller keeps ownership of b and may Release it after that.
 func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
+	return e.emit(ctx, b, -1)
+}
+
+// EmitTo is Emit for one destination only, whatever the events' priorities
+// (quarantine replay into the destination that refused them).
+func (e *Engine) EmitTo(ctx context.Context, b *pipeline.Batch, destination string) error {
+	for i, d := range e.router.Table.Destinations {
+		if d == destination {
+			return e.emit(ctx, b, i)
+		}
+	}
+	err := fmt.Errorf("unknown destination %q (configured: %v)", destination, e.router.Table.Destinations)
+	b.Ack.Done(err)
+	return err
+}
+
+func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
+	// Read once: after the Ack fires the source may release b. The wrapper
+	// counts events the sender will have to resend.
+	ack := b.Ack
+	if n := len(b.Events); n > 0 {
+		refused := e.m.InputRefused.WithLabelValues(b.Meta.Input)
+		inner := ack
+		ack = pipeline.NewAck(func(err error) {
+			if err != nil {
+				refused.Add(float64(n))
+			}
+			inner.Done(err)
+		})
+	}
 	if e.closed.Load() {
-		b.Ack.Done(ErrShuttingDown)
+		ack.Done(ErrShuttingDown)
 		return ErrShuttingDown
 	}
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
 		err := fmt.Errorf("waiting for delivery capacity: %w", ctx.Err())
-		b.Ack.Done(err)
+		ack.Done(err)
 		return err
 	}
 	e.wg.Add(1)
 	e.m.InflightBatch.Inc()
 	e.count(b)
 
-	ack := b.Ack // read once: after Done the source may release b
 	j := e.jobs.Get().(*job)
 	j.b = b
 	j.start = time.Now()
-	e.router.Table.Split(b, &j.lanes)
+	if only < 0 {
+		e.router.Table.Split(b, &j.lanes)
+	} else {
+		if len(j.lanes.Events) != len(e.sinks) {
+			j.lanes.Events = make([][]pipeline.Event, len(e.sinks))
+		}
+		for i := range j.lanes.Events {
+			j.lanes.Events[i] = j.lanes.Events[i][:0]
+		}
+		j.lanes.Events[only] = append(j.lanes.Events[only], b.Events...)
+	}
 	lanes := 0
 	for _, l := range j.lanes.Events {
 		if len(l) > 0 {
@@ -185,6 +227,22 @@ func (e *Engine) Emit(ctx context.Context, b *pipeline.Batch) error {
 		ack.Done(nil)
 		e.release()
 		return nil
+	}
+	// Ask every lane that can refuse before any writes, so that a full queue
+	// refuses the whole batch instead of duplicating it elsewhere on retry.
+	for d, evs := range j.lanes.Events {
+		if len(evs) == 0 || e.admit[d] == nil {
+			continue
+		}
+		if err := e.admit[d].Admit(b.View(&j.views[d], evs)); err != nil {
+			for d2, evs2 := range j.lanes.Events {
+				e.destFail[d2].Add(float64(len(evs2)))
+			}
+			e.recycle(j)
+			ack.Done(err)
+			e.release()
+			return err
+		}
 	}
 	// One reference per lane; the engine's own reference is released by the
 	// job once all lanes are done so the job can be recycled first.

@@ -88,7 +88,7 @@ func TestFanOutByPriority(t *testing.T) {
 	if raws(arch.Events()) != "abcd" || raws(siem.Events()) != "ad" || raws(os.Events()) != "b" {
 		t.Fatalf("archive=%q siem=%q opensearch=%q", raws(arch.Events()), raws(siem.Events()), raws(os.Events()))
 	}
-	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "delivered")); v != 2 {
+	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "accepted")); v != 2 {
 		t.Errorf("siem delivered %v", v)
 	}
 	if v := testutil.ToFloat64(e.m.PriorityEvts.WithLabelValues("P1")); v != 2 {
@@ -142,7 +142,7 @@ func TestAckWaitsForEveryLaneEvenAfterAnError(t *testing.T) {
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "siem down") {
 		t.Fatalf("err = %v", err)
 	}
-	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "failed")); v != 1 {
+	if v := testutil.ToFloat64(e.m.DestEvents.WithLabelValues("siem", "refused")); v != 1 {
 		t.Errorf("siem failed %v", v)
 	}
 	b.Release()

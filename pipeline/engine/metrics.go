@@ -11,6 +11,7 @@ type Metrics struct {
 
 	InputEvents   *prometheus.CounterVec // {input}
 	InputBytes    *prometheus.CounterVec // {input}
+	InputRefused  *prometheus.CounterVec // {input}
 	Quarantined   *prometheus.CounterVec // {input, reason}
 	Dropped       *prometheus.CounterVec // {stage, reason}
 	RuleMatches   *prometheus.CounterVec // {rule}
@@ -35,6 +36,8 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_input_events_total", Help: "Events accepted from an input and normalized."}, []string{"input"}),
 		InputBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_input_bytes_total", Help: "Bytes received by an input (after decompression)."}, []string{"input"}),
+		InputRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_input_refused_events_total", Help: "Events of an input that were not acknowledged (the sender was told to retry; not a drop)."}, []string{"input"}),
 		Quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_quarantined_events_total", Help: "Records rejected and written to quarantine, by reason."}, []string{"input", "reason"}),
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -48,7 +51,7 @@ func NewMetrics() *Metrics {
 		PriorityBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_priority_bytes_total", Help: "Normalized bytes per priority."}, []string{"priority"}),
 		DestEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "logrouter_destination_events_total", Help: "Events handed to a destination, by outcome (delivered, failed)."}, []string{"destination", "outcome"}),
+			Name: "logrouter_destination_events_total", Help: "Events routed to a destination, by outcome: accepted (its queue took them) or refused (the source was told to retry)."}, []string{"destination", "outcome"}),
 		DestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_destination_bytes_total", Help: "Normalized event bytes delivered to a destination."}, []string{"destination"}),
 		DestLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -61,6 +64,7 @@ func NewMetrics() *Metrics {
 	}
 	f(m.InputEvents)
 	f(m.InputBytes)
+	f(m.InputRefused)
 	f(m.Quarantined)
 	f(m.Dropped)
 	f(m.RuleMatches)

@@ -819,6 +819,7 @@ func (n *Normalizer) AppendTo(dst []byte) ([]byte, pipeline.Event) {
 	dst, _, h = n.writeObject(dst, 0, 0, false)
 	return dst, pipeline.Event{
 		Time:       n.time,
+		Ingest:     n.meta.IngestTime,
 		Hash:       h,
 		SourceType: n.intern(n.sourceType),
 		Rule:       -1,

@@ -118,6 +118,7 @@ type line struct {
 	Protocol    string `json:"protocol,omitempty"`
 	Peer        string `json:"peer,omitempty"`
 	Destination string `json:"destination,omitempty"`
+	Status      int    `json:"status,omitempty"`
 	Raw         string `json:"raw,omitempty"`
 	RawBase64   string `json:"raw_base64,omitempty"`
 }
@@ -164,6 +165,7 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 		Protocol:    r.Protocol,
 		Peer:        r.Peer,
 		Destination: r.Destination,
+		Status:      r.Status,
 	}
 	if utf8.Valid(r.Raw) {
 		l.Raw = string(r.Raw)

@@ -25,6 +25,7 @@ type Record struct {
 	Protocol    string
 	Peer        string
 	Destination string
+	Status      int
 	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
 	// nil when the record had none.
 	Raw []byte
@@ -40,6 +41,7 @@ func (r Record) Rejected() pipeline.Rejected {
 		Protocol:    r.Protocol,
 		Peer:        r.Peer,
 		Destination: r.Destination,
+		Status:      r.Status,
 		Time:        r.Time.UnixNano(),
 	}
 }
@@ -52,6 +54,7 @@ type wireLine struct {
 	Protocol    string  `json:"protocol"`
 	Peer        string  `json:"peer"`
 	Destination string  `json:"destination"`
+	Status      int     `json:"status"`
 	Raw         *string `json:"raw"`
 	RawBase64   *string `json:"raw_base64"`
 }
@@ -69,8 +72,8 @@ func ParseLine(line []byte) (Record, error) {
 		return Record{}, fmt.Errorf(`"time": %w`, err)
 	}
 	r.Time = t.UTC()
-	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination =
-		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination
+	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination, r.Status =
+		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination, w.Status
 	switch {
 	case w.Raw != nil && w.RawBase64 != nil:
 		return Record{}, errors.New(`both "raw" and "raw_base64" are set`)

@@ -342,10 +342,13 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 	if ingest == 0 {
 		ingest = a.now().UnixNano()
 	}
-	ingestHour := HourOf(ingest)
+	batchHour := HourOf(ingest)
 	for i := range b.Events {
 		ev := &b.Events[i]
-		h := ingestHour
+		h := batchHour
+		if ev.Ingest != 0 {
+			h = HourOf(ev.Ingest)
+		}
 		if !a.ingest && ev.Time != 0 {
 			h = HourOf(ev.Time)
 		}

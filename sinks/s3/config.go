@@ -54,7 +54,7 @@ type Config struct {
 	// rolls the least recently written. Default 256 (an open object costs one file descriptor; frames are written per batch, nothing is buffered).
 	MaxOpenObjects int `yaml:"max_open_objects"`
 	// TimeSource picks the time that decides {date}/{hour}: "event"
-	// (Event.Time, default) or "ingest" (Batch.Meta.IngestTime).
+	// (Event.Time, default) or "ingest" (Event.Ingest, else Batch.Meta.IngestTime).
 	TimeSource string `yaml:"time_source"`
 	// Fsync makes every Write fsync the objects it appended to (and the
 	// directories of new and renamed files) before returning. Default

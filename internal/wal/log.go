@@ -1,0 +1,777 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// SyncPolicy says when Append makes a record durable.
+type SyncPolicy int
+
+const (
+	// SyncAlways: Append returns only after the record is fsynced.
+	// Concurrent Appends share fsyncs (group commit).
+	SyncAlways SyncPolicy = iota
+	// SyncInterval: Append returns after write(2); a background goroutine
+	// fsyncs every Options.SyncInterval. Acknowledged records written since
+	// the last fsync are lost if the machine (not just the process) crashes.
+	SyncInterval
+)
+
+// Default option values.
+const (
+	defaultSegmentBytes = 64 << 20
+	defaultSyncInterval = 100 * time.Millisecond
+)
+
+// Options configures a Log. The zero value is valid: 64 MiB segments,
+// SyncAlways.
+type Options struct {
+	// SegmentBytes is the size a segment file may reach before the log
+	// rolls to a new one; a record that does not fit in an otherwise empty
+	// segment gets one of its own. 0 means 64 MiB.
+	SegmentBytes int64
+	// Sync is the durability policy; default SyncAlways.
+	Sync SyncPolicy
+	// SyncInterval is the fsync period under SyncInterval; 0 means 100ms.
+	SyncInterval time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.SegmentBytes < 0 {
+		return o, fmt.Errorf("wal: SegmentBytes must not be negative (got %d)", o.SegmentBytes)
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = defaultSegmentBytes
+	}
+	if o.Sync != SyncAlways && o.Sync != SyncInterval {
+		return o, fmt.Errorf("wal: unknown sync policy %d", int(o.Sync))
+	}
+	if o.SyncInterval < 0 {
+		return o, fmt.Errorf("wal: SyncInterval must not be negative (got %v)", o.SyncInterval)
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = defaultSyncInterval
+	}
+	return o, nil
+}
+
+// Pos is the position of a record: the segment id and the byte offset of its
+// header. The zero Pos means "the beginning of the log" to NewReader. Positions
+// order records in log order (see Less).
+type Pos struct {
+	Seg uint64
+	Off int64
+}
+
+// Less reports whether p comes before q in the log.
+func (p Pos) Less(q Pos) bool {
+	if p.Seg != q.Seg {
+		return p.Seg < q.Seg
+	}
+	return p.Off < q.Off
+}
+
+// Recovery is what Open found in the log. Every byte of every segment is
+// accounted for exactly once: segment file headers, valid records
+// (Records, with Bytes of payload), records skipped for a bad payload checksum
+// (or, outside the last segment, cut short), bytes skipped with no valid
+// record header (CorruptBytes) and the torn tail (TornTailBytes).
+type Recovery struct {
+	// Segments is the number of segment files found (before Open creates
+	// any).
+	Segments int
+	// Records is the number of valid records found.
+	Records int
+	// Events is the sum of the counts of the valid records.
+	Events int64
+	// Bytes is the payload bytes of the valid records.
+	Bytes int64
+	// TornTailBytes is the incomplete bytes cut from the end of the last
+	// segment: a write that never finished, so under SyncAlways never
+	// acknowledged. Open truncates them.
+	TornTailBytes int64
+	// CorruptRecords counts records with a valid header but a bad payload
+	// checksum, or (outside the last segment) whose payload is cut short by
+	// the end of the file. They are skipped and left in place.
+	CorruptRecords int
+	// LostEvents is the exact sum of the counts of the CorruptRecords (their
+	// headers, and so their counts, are checksummed and valid).
+	LostEvents int64
+	// CorruptBytes is the bytes skipped where no valid record header could
+	// be read: a resync scan jumped from an invalid header to the next valid
+	// one (or the end of the segment), or a segment file header was missing
+	// or garbled. The events in them are unknown.
+	CorruptBytes int64
+	// Details has one human-readable line per problem (and per torn tail or
+	// missing segment), naming the file and offset.
+	Details []string
+}
+
+// segInfo describes one segment file of the log.
+type segInfo struct {
+	id   uint64
+	size int64 // for sealed segments; the active one's is Log.writeOff
+}
+
+// waiter is a SyncAlways Append waiting for its fsync.
+type waiter struct {
+	end  int64 // offset just after the record, in the active segment
+	done bool
+	err  error
+}
+
+var waiterPool = sync.Pool{New: func() any { return new(waiter) }}
+
+// Log is an append-only write-ahead log in a directory. Its methods are safe
+// for concurrent use.
+type Log struct {
+	fs   FS
+	dir  string
+	opts Options
+
+	mu   sync.Mutex
+	cond sync.Cond // signalled when a sync ends, pending waiters complete, or the log closes
+
+	closed  bool
+	f       File   // writer of the active segment (O_WRONLY|O_APPEND)
+	seg     uint64 // active segment id
+	segs    []segInfo
+	sealed  int64 // total size of the sealed segments
+	rfiles  map[uint64]File
+	visible Pos // end of what readers may see and End reports
+
+	// writeOff is the end of the records written to the active segment;
+	// syncedOff the end of those known durable. Both are record boundaries
+	// and syncedOff <= writeOff.
+	writeOff  int64
+	syncedOff int64
+	// broken: the active file may hold bytes past writeOff (a torn write, or
+	// records whose fsync failed) that could not be truncated yet. Nothing is
+	// written or fsynced until a truncate to writeOff succeeds.
+	broken    bool
+	brokenErr error
+	syncing   bool      // an fsync of f runs with mu released
+	pending   []*waiter // SyncAlways appends written but not yet synced, in order
+	syncErr   error     // SyncInterval: the last background fsync failed
+	wbuf      []byte    // header+payload staging for one Write
+
+	quit chan struct{}
+	done chan struct{}
+}
+
+// Open opens the log in dir, creating the directory and a first segment if
+// needed, recovers it (see the package documentation) and returns what
+// recovery found. It fails only for I/O errors it cannot get past and for
+// segments written by an unknown format version; damaged data is reported in
+// Recovery, never an error. The caller must Close the Log.
+func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
+	var rec Recovery
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, rec, err
+	}
+	if err := ensureDir(fs, dir); err != nil {
+		return nil, rec, fmt.Errorf("wal: open: %w", err)
+	}
+	names, err := fs.ReadDir(dir)
+	if err != nil {
+		return nil, rec, fmt.Errorf("wal: open: %w", err)
+	}
+	l := &Log{fs: fs, dir: dir, opts: o, rfiles: map[uint64]File{}}
+	l.cond.L = &l.mu
+	for _, name := range names {
+		if id, ok := parseSegName(name); ok {
+			l.segs = append(l.segs, segInfo{id: id})
+		}
+	}
+	sort.Slice(l.segs, func(i, j int) bool { return l.segs[i].id < l.segs[j].id })
+	rec.Segments = len(l.segs)
+
+	var w window
+	newActive := len(l.segs) == 0
+	for i := range l.segs {
+		last := i == len(l.segs)-1
+		if i > 0 && l.segs[i].id != l.segs[i-1].id+1 {
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: segments %d to %d are missing (events in them unknown)",
+				l.path(l.segs[i].id), l.segs[i-1].id+1, l.segs[i].id-1))
+		}
+		size, hdrOK, err := l.recoverSegment(&w, l.segs[i].id, last, &rec)
+		if err != nil {
+			return nil, rec, err
+		}
+		l.segs[i].size = size
+		if last && !hdrOK {
+			newActive = true
+		}
+	}
+
+	if newActive {
+		id := uint64(1)
+		if n := len(l.segs); n > 0 {
+			id = l.segs[n-1].id + 1
+		}
+		f, err := l.createSegment(id)
+		if err != nil {
+			return nil, rec, err
+		}
+		l.segs = append(l.segs, segInfo{id: id, size: segHeaderSize})
+		l.f = f
+	} else {
+		last := l.segs[len(l.segs)-1]
+		f, err := fs.OpenFile(l.path(last.id), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, rec, fmt.Errorf("wal: open: %w", err)
+		}
+		l.f = f
+	}
+	act := l.segs[len(l.segs)-1]
+	l.seg = act.id
+	l.writeOff, l.syncedOff = act.size, act.size
+	l.visible = Pos{act.id, act.size}
+	for _, s := range l.segs[:len(l.segs)-1] {
+		l.sealed += s.size
+	}
+	if o.Sync == SyncInterval {
+		l.quit = make(chan struct{})
+		l.done = make(chan struct{})
+		go l.syncLoop()
+	}
+	return l, rec, nil
+}
+
+// ensureDir creates dir if needed and makes the new directories durable by
+// fsyncing their parents: a segment's directory entry is only as durable as
+// the directory holding it.
+func ensureDir(fs FS, dir string) error {
+	var created []string
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := fs.ReadDir(p); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break // exists (or MkdirAll will report what is wrong)
+		}
+		created = append(created, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, c := range created {
+		if err := fs.SyncDir(filepath.Dir(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverSegment scans segment id, adds what it finds to rec and, for the last
+// segment, truncates a torn tail (rewriting a segment file header cut short).
+// It returns the segment's size afterwards and whether its file header is
+// valid.
+func (l *Log) recoverSegment(w *window, id uint64, last bool, rec *Recovery) (size int64, hdrOK bool, err error) {
+	name := l.path(id)
+	flag := os.O_RDONLY
+	if last {
+		flag = os.O_RDWR
+	}
+	f, err := l.fs.OpenFile(name, flag, 0)
+	if err != nil {
+		return 0, false, fmt.Errorf("wal: open: recover: %w", err)
+	}
+	defer f.Close()
+	size, err = f.Size()
+	if err != nil {
+		return 0, false, fmt.Errorf("wal: open: recover %s: %w", name, err)
+	}
+	w.reset(f)
+
+	if last && size < segHeaderSize {
+		// A crash while the segment was being created: rewrite its header.
+		if size > 0 {
+			rec.TornTailBytes += size
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset 0: torn tail of %d bytes (segment file header cut short) truncated", name, size))
+		}
+		if err := f.Truncate(0); err != nil {
+			return 0, false, fmt.Errorf("wal: open: truncate torn tail of %s: %w", name, err)
+		}
+		h := segHeader()
+		if _, err := f.Write(h[:]); err != nil {
+			return 0, false, fmt.Errorf("wal: open: rewrite header of %s: %w", name, err)
+		}
+		if err := f.Sync(); err != nil {
+			return 0, false, fmt.Errorf("wal: open: sync %s: %w", name, err)
+		}
+		return segHeaderSize, true, nil
+	}
+
+	var problems []item
+	tailStart := int64(segHeaderSize) // end of the last complete record (or of the header)
+	hdrIt, hdrOK, err := w.scanSegHeader(size)
+	if err != nil {
+		return 0, false, fmt.Errorf("wal: open: recover %s: %w", name, err)
+	}
+	off := int64(segHeaderSize)
+	if !hdrOK {
+		// Counted as corrupt, never as torn: the header was synced when the
+		// segment was created.
+		rec.CorruptBytes += hdrIt.end - hdrIt.off
+		rec.Details = append(rec.Details, fmt.Sprintf("%s: offset 0: %s; %d bytes skipped", name, hdrIt.reason, hdrIt.end-hdrIt.off))
+		off = hdrIt.end
+		tailStart = hdrIt.end
+	}
+	for off < size {
+		it, err := w.scanAt(off, size)
+		if err != nil {
+			return 0, false, fmt.Errorf("wal: open: recover %s: %w", name, err)
+		}
+		if it.kind == kRecord {
+			rec.Records++
+			rec.Events += int64(it.count)
+			rec.Bytes += int64(len(it.payload))
+		} else {
+			problems = append(problems, it)
+		}
+		if it.complete() {
+			tailStart = it.end
+		}
+		off = it.end
+	}
+	for _, it := range problems {
+		if last && it.off >= tailStart {
+			continue // part of the torn tail
+		}
+		switch it.kind {
+		case kBadCRC, kShort:
+			rec.CorruptRecords++
+			rec.LostEvents += int64(it.count)
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: %s", name, it.off, it.reason))
+		case kGarbage:
+			rec.CorruptBytes += it.end - it.off
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: %s; %d bytes skipped", name, it.off, it.reason, it.end-it.off))
+		}
+	}
+	if last && tailStart < size {
+		torn := size - tailStart
+		rec.TornTailBytes += torn
+		rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: torn tail of %d bytes (incomplete write) truncated", name, tailStart, torn))
+		if err := f.Truncate(tailStart); err != nil {
+			return 0, false, fmt.Errorf("wal: open: truncate torn tail of %s: %w", name, err)
+		}
+		if err := f.Sync(); err != nil {
+			return 0, false, fmt.Errorf("wal: open: sync %s: %w", name, err)
+		}
+		size = tailStart
+	}
+	return size, hdrOK, nil
+}
+
+func (l *Log) path(id uint64) string { return filepath.Join(l.dir, segName(id)) }
+
+// createSegment creates segment id with its file header, fsyncs it and the
+// directory, and returns it open for appending. On failure it removes what
+// it created (best effort).
+func (l *Log) createSegment(id uint64) (File, error) {
+	name := l.path(id)
+	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("wal: create segment: %w", err)
+	}
+	h := segHeader()
+	_, err = f.Write(h[:])
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = l.fs.SyncDir(l.dir)
+	}
+	if err != nil {
+		f.Close()
+		if l.fs.Remove(name) == nil {
+			l.fs.SyncDir(l.dir)
+		}
+		return nil, fmt.Errorf("wal: create segment %s: %w", name, err)
+	}
+	return f, nil
+}
+
+var errClosed = fmt.Errorf("wal: log closed: %w", os.ErrClosed)
+
+// Append writes one record and returns its position and the position just
+// after it.
+//
+// Under SyncAlways it returns nil only after the record is fsynced. Concurrent
+// Appends share fsyncs (group commit): the first waiter fsyncs for everyone
+// written so far while the others wait or keep writing. Under SyncInterval it
+// returns after write(2); a background goroutine fsyncs every SyncInterval.
+//
+// On a write or fsync error the log truncates the bytes that did not make it
+// (keeping at it on later calls if it cannot yet), returns the error wrapped
+// (errors.Is finds syscall.ENOSPC, for one) and stays usable: later Appends
+// succeed once the cause goes away. A record whose Append failed is never
+// reported as written: Readers never see it. Under SyncAlways all the Appends
+// that shared a failed fsync fail.
+//
+// payload may be reused by the caller once Append returns; at most 256 MiB.
+// count is stored verbatim (the number of events in the payload, for loss
+// accounting). After Close, Append returns an error wrapping os.ErrClosed.
+func (l *Log) Append(payload []byte, count uint32) (at, next Pos, err error) {
+	if int64(len(payload)) > maxPayload {
+		return Pos{}, Pos{}, fmt.Errorf("wal: append: payload of %d bytes exceeds the maximum of %d", len(payload), maxPayload)
+	}
+	pcrc := crc32.Checksum(payload, castagnoli)
+	recLen := int64(recHeaderSize + len(payload))
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		if l.closed {
+			return Pos{}, Pos{}, errClosed
+		}
+		if l.broken {
+			if err := l.repairLocked(); err != nil {
+				return Pos{}, Pos{}, err
+			}
+		}
+		if l.opts.Sync == SyncInterval && l.syncErr != nil {
+			// Surface a failed background fsync: no new acknowledgements
+			// until an fsync succeeds.
+			if l.syncing {
+				l.cond.Wait()
+				continue
+			}
+			if err := l.syncLocked(); err != nil {
+				return Pos{}, Pos{}, err
+			}
+			continue
+		}
+		if l.writeOff > segHeaderSize && l.writeOff+recLen > l.opts.SegmentBytes {
+			if l.syncing {
+				l.cond.Wait()
+				continue
+			}
+			if err := l.rollLocked(); err != nil {
+				return Pos{}, Pos{}, err
+			}
+			continue
+		}
+		break
+	}
+
+	at = Pos{l.seg, l.writeOff}
+	var n int
+	if recLen <= copyLimit {
+		l.ensureWbuf(recLen)
+		l.wbuf = l.wbuf[:recLen]
+		putRecHeader(l.wbuf, len(payload), count, pcrc)
+		copy(l.wbuf[recHeaderSize:], payload)
+		n, err = l.f.Write(l.wbuf)
+	} else {
+		var h [recHeaderSize]byte
+		putRecHeader(h[:], len(payload), count, pcrc)
+		n, err = l.f.Write(h[:])
+		if err == nil {
+			var m int
+			m, err = l.f.Write(payload)
+			n += m
+		}
+	}
+	if err == nil && int64(n) != recLen {
+		err = fmt.Errorf("short write (%d of %d bytes)", n, recLen)
+	}
+	if err != nil {
+		err = fmt.Errorf("wal: append to %s: %w", l.path(l.seg), err)
+		if n > 0 {
+			l.broken = true
+			l.brokenErr = err
+			l.repairLocked()
+		}
+		return Pos{}, Pos{}, err
+	}
+	l.writeOff += recLen
+	next = Pos{l.seg, l.writeOff}
+
+	if l.opts.Sync == SyncInterval {
+		l.visible = next
+		return at, next, nil
+	}
+	w := waiterPool.Get().(*waiter)
+	w.end, w.done, w.err = l.writeOff, false, nil
+	l.pending = append(l.pending, w)
+	for !w.done {
+		if l.syncing {
+			l.cond.Wait()
+		} else {
+			l.syncLocked()
+		}
+	}
+	err = w.err
+	w.err = nil
+	waiterPool.Put(w)
+	if err != nil {
+		return Pos{}, Pos{}, err
+	}
+	return at, next, nil
+}
+
+func (l *Log) ensureWbuf(n int64) {
+	if int64(cap(l.wbuf)) < n {
+		l.wbuf = make([]byte, n, max(n, 2*int64(cap(l.wbuf))))
+	}
+}
+
+// repairLocked truncates the active file to writeOff after a failed write or
+// fsync. It clears broken on success.
+func (l *Log) repairLocked() error {
+	if err := l.f.Truncate(l.writeOff); err != nil {
+		return fmt.Errorf("wal: cannot truncate %s (%w) after: %w", l.path(l.seg), err, l.brokenErr)
+	}
+	l.broken = false
+	l.brokenErr = nil
+	return nil
+}
+
+// syncLocked fsyncs the active file for everything written so far, with mu
+// released during the fsync, and completes the pending appends it covers.
+// It returns the fsync's error, if any. Precondition: !l.syncing.
+func (l *Log) syncLocked() error {
+	defer l.cond.Broadcast()
+	if l.broken {
+		// Never fsync bytes the log has disowned.
+		if err := l.repairLocked(); err != nil {
+			l.syncFailedLocked(err)
+			return err
+		}
+	}
+	target := l.writeOff
+	if target <= l.syncedOff {
+		l.syncDoneLocked(target)
+		return nil
+	}
+	f := l.f
+	l.syncing = true
+	l.mu.Unlock()
+	err := f.Sync()
+	l.mu.Lock()
+	l.syncing = false
+	if err != nil {
+		err = fmt.Errorf("wal: sync %s: %w", l.path(l.seg), err)
+		l.syncFailedLocked(err)
+		return err
+	}
+	l.syncDoneLocked(target)
+	return nil
+}
+
+// syncDoneLocked records that the active segment is durable up to target.
+func (l *Log) syncDoneLocked(target int64) {
+	if target > l.syncedOff {
+		l.syncedOff = target
+	}
+	l.syncErr = nil
+	if l.opts.Sync == SyncAlways {
+		l.visible = Pos{l.seg, l.syncedOff}
+	}
+	k := 0
+	for k < len(l.pending) && l.pending[k].end <= l.syncedOff {
+		l.pending[k].done = true
+		k++
+	}
+	l.dropPending(k)
+}
+
+func (l *Log) dropPending(k int) {
+	if k == 0 {
+		return
+	}
+	n := copy(l.pending, l.pending[k:])
+	clear(l.pending[n:])
+	l.pending = l.pending[:n]
+}
+
+// syncFailedLocked handles a failed fsync of the active segment. Under
+// SyncAlways nothing since the last good fsync was acknowledged: every pending
+// append fails and the file is cut back to syncedOff. Under SyncInterval
+// those records were acknowledged already and stay; the error fails Appends
+// until an fsync succeeds.
+func (l *Log) syncFailedLocked(err error) {
+	if l.opts.Sync == SyncInterval {
+		l.syncErr = err
+		return
+	}
+	for _, w := range l.pending {
+		w.done, w.err = true, err
+	}
+	l.dropPending(len(l.pending))
+	if l.writeOff > l.syncedOff {
+		l.writeOff = l.syncedOff
+		l.broken = true
+		l.brokenErr = err
+	}
+	if l.broken {
+		l.repairLocked()
+	}
+}
+
+// rollLocked seals the active segment (fsyncing it) and starts the next one.
+// Precondition: !l.syncing, !l.broken.
+func (l *Log) rollLocked() error {
+	if l.writeOff > l.syncedOff {
+		if err := l.f.Sync(); err != nil {
+			err = fmt.Errorf("wal: sync %s: %w", l.path(l.seg), err)
+			l.syncFailedLocked(err)
+			l.cond.Broadcast()
+			return err
+		}
+		l.syncDoneLocked(l.writeOff)
+		l.cond.Broadcast()
+	}
+	id := l.seg + 1
+	f, err := l.createSegment(id)
+	if err != nil {
+		return err
+	}
+	old := l.f
+	l.f = f
+	l.segs[len(l.segs)-1].size = l.writeOff
+	l.sealed += l.writeOff
+	l.segs = append(l.segs, segInfo{id: id})
+	l.seg = id
+	l.writeOff, l.syncedOff = segHeaderSize, segHeaderSize
+	l.visible = Pos{id, segHeaderSize}
+	old.Close() // its data is durable; a close error changes nothing
+	return nil
+}
+
+// syncLoop is the SyncInterval background fsync.
+func (l *Log) syncLoop() {
+	defer close(l.done)
+	t := time.NewTicker(l.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			if !l.closed && !l.syncing && (l.writeOff > l.syncedOff || l.broken) {
+				l.syncLocked()
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// TrimBefore deletes every segment all of whose records lie before pos
+// (segments with id < pos.Seg), then fsyncs the directory. It never deletes
+// the active segment. Readers positioned in a deleted segment get an error
+// wrapping os.ErrNotExist. On error, the segments already deleted stay
+// deleted and the rest stay.
+func (l *Log) TrimBefore(pos Pos) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return errClosed
+	}
+	var victims []uint64
+	for _, s := range l.segs {
+		if s.id >= pos.Seg || s.id == l.seg {
+			break
+		}
+		victims = append(victims, s.id)
+	}
+	l.mu.Unlock()
+	if len(victims) == 0 {
+		return nil
+	}
+	var err error
+	removed := 0
+	for _, id := range victims {
+		if rerr := l.fs.Remove(l.path(id)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = fmt.Errorf("wal: trim: %w", rerr)
+			break
+		}
+		removed++
+	}
+	l.mu.Lock()
+	for _, id := range victims[:removed] {
+		i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].id >= id })
+		if i < len(l.segs) && l.segs[i].id == id {
+			l.sealed -= l.segs[i].size
+			l.segs = append(l.segs[:i], l.segs[i+1:]...)
+		}
+		if f := l.rfiles[id]; f != nil {
+			f.Close()
+			delete(l.rfiles, id)
+		}
+	}
+	l.mu.Unlock()
+	if removed > 0 {
+		if serr := l.fs.SyncDir(l.dir); serr != nil && err == nil {
+			err = fmt.Errorf("wal: trim: sync directory: %w", serr)
+		}
+	}
+	return err
+}
+
+// Size returns the bytes of all segments on disk (for capacity limits),
+// counting the active segment up to its last written record.
+func (l *Log) Size() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sealed + l.writeOff
+}
+
+// End returns the position after the last record appended (acknowledged), or
+// the start of the active segment if it has none: a Reader at End returns
+// io.EOF until something is appended.
+func (l *Log) End() Pos {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.visible
+}
+
+// Close fsyncs and closes the log. Appends waiting for an fsync complete first.
+// Close is idempotent: later calls return nil. Append after Close returns an
+// error wrapping os.ErrClosed; so do Readers' Next.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	for l.syncing {
+		l.cond.Wait()
+	}
+	var err error
+	if l.broken || l.writeOff > l.syncedOff || l.syncErr != nil {
+		err = l.syncLocked()
+	}
+	for _, w := range l.pending { // none expected: syncLocked completed them
+		w.done, w.err = true, errClosed
+	}
+	l.dropPending(len(l.pending))
+	l.cond.Broadcast()
+	if l.quit != nil {
+		close(l.quit)
+		l.mu.Unlock()
+		<-l.done
+		l.mu.Lock()
+	}
+	if cerr := l.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("wal: close: %w", cerr)
+	}
+	for id, f := range l.rfiles {
+		f.Close()
+		delete(l.rfiles, id)
+	}
+	l.mu.Unlock()
+	return err
+}

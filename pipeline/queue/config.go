@@ -1,0 +1,146 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures a destination's durable queue. The top-level `queue:`
+// block gives defaults; `destinations[].queue:` overrides them per destination.
+type Config struct {
+	// Mode is "disk" (default: segment files, fsync per the policy),
+	// "memory" (the same code on an in-memory file system: nothing survives
+	// a restart; for benchmarks and for destinations whose loss is
+	// acceptable) or "none" (no queue: an acknowledgement means the
+	// destination's own Write returned; for tests and comparisons).
+	Mode string `yaml:"mode"`
+	// Dir is the root; a destination's queue lives in Dir/<destination>.
+	// Default ./data/queue.
+	Dir string `yaml:"dir"`
+	// MaxBytes bounds the bytes waiting in the queue; past it the queue is
+	// full (see OnFull). Default 1 GiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// Fsync is "always" (default: an event is acknowledged upstream only
+	// after it is fsynced; many writers share one fsync) or "interval" (it is
+	// acknowledged after write(2) and fsynced within FsyncInterval: a power
+	// loss can lose up to that much acknowledged data, a process crash
+	// cannot).
+	Fsync string `yaml:"fsync"`
+	// FsyncInterval is the interval policy's period. Default 100ms.
+	FsyncInterval time.Duration `yaml:"fsync_interval"`
+	// SegmentBytes is the size of one segment file. Default 64 MiB.
+	SegmentBytes int64 `yaml:"segment_bytes"`
+	// OnFull is what a full queue does: "block" (default: refuse, so
+	// sources are slowed: HTTP 429/503), "drop_p3" (drop incoming P3 events,
+	// counted, still refuse P1/P2) or "drop_p2_p3". P1 is never dropped.
+	OnFull string `yaml:"on_full"`
+	// BatchEvents and BatchBytes bound one delivery to the destination.
+	// Defaults 2000 events, 4 MiB.
+	BatchEvents int   `yaml:"batch_events"`
+	BatchBytes  int64 `yaml:"batch_bytes"`
+	// RetryInitial and RetryMax bound the jittered exponential backoff
+	// between delivery attempts. Defaults 200ms and 30s.
+	RetryInitial time.Duration `yaml:"retry_initial"`
+	RetryMax     time.Duration `yaml:"retry_max"`
+}
+
+// Merge returns c with the non-zero fields of o applied.
+func (c Config) Merge(o *Config) Config {
+	if o == nil {
+		return c
+	}
+	if o.Mode != "" {
+		c.Mode = o.Mode
+	}
+	if o.Dir != "" {
+		c.Dir = o.Dir
+	}
+	if o.MaxBytes != 0 {
+		c.MaxBytes = o.MaxBytes
+	}
+	if o.Fsync != "" {
+		c.Fsync = o.Fsync
+	}
+	if o.FsyncInterval != 0 {
+		c.FsyncInterval = o.FsyncInterval
+	}
+	if o.SegmentBytes != 0 {
+		c.SegmentBytes = o.SegmentBytes
+	}
+	if o.OnFull != "" {
+		c.OnFull = o.OnFull
+	}
+	if o.BatchEvents != 0 {
+		c.BatchEvents = o.BatchEvents
+	}
+	if o.BatchBytes != 0 {
+		c.BatchBytes = o.BatchBytes
+	}
+	if o.RetryInitial != 0 {
+		c.RetryInitial = o.RetryInitial
+	}
+	if o.RetryMax != 0 {
+		c.RetryMax = o.RetryMax
+	}
+	return c
+}
+
+// SetDefaults fills unset fields.
+func (c *Config) SetDefaults() {
+	if c.Mode == "" {
+		c.Mode = "disk"
+	}
+	if c.Dir == "" {
+		c.Dir = "./data/queue"
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 1 << 30
+	}
+	if c.Fsync == "" {
+		c.Fsync = "always"
+	}
+	if c.FsyncInterval == 0 {
+		c.FsyncInterval = 100 * time.Millisecond
+	}
+	if c.SegmentBytes == 0 {
+		c.SegmentBytes = 64 << 20
+	}
+	if c.OnFull == "" {
+		c.OnFull = "block"
+	}
+	if c.BatchEvents == 0 {
+		c.BatchEvents = 2000
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 4 << 20
+	}
+	if c.RetryInitial == 0 {
+		c.RetryInitial = 200 * time.Millisecond
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 30 * time.Second
+	}
+}
+
+// Validate checks a configuration after SetDefaults; prefix is its YAML path.
+func (c *Config) Validate(prefix string) error {
+	switch {
+	case c.Mode != "disk" && c.Mode != "memory" && c.Mode != "none":
+		return fmt.Errorf("%s.mode: %q is not disk, memory or none", prefix, c.Mode)
+	case c.Fsync != "always" && c.Fsync != "interval":
+		return fmt.Errorf("%s.fsync: %q is not always or interval", prefix, c.Fsync)
+	case c.OnFull != "block" && c.OnFull != "drop_p3" && c.OnFull != "drop_p2_p3":
+		return fmt.Errorf("%s.on_full: %q is not block, drop_p3 or drop_p2_p3 (P1 is never dropped)", prefix, c.OnFull)
+	case c.MaxBytes < 1<<20:
+		return fmt.Errorf("%s.max_bytes: %d is below the 1 MiB minimum", prefix, c.MaxBytes)
+	case c.SegmentBytes < 64<<10:
+		return fmt.Errorf("%s.segment_bytes: %d is below the 64 KiB minimum", prefix, c.SegmentBytes)
+	case c.BatchEvents < 1 || c.BatchBytes < 1:
+		return fmt.Errorf("%s: batch_events and batch_bytes must be positive", prefix)
+	case c.RetryInitial <= 0 || c.RetryMax < c.RetryInitial:
+		return fmt.Errorf("%s: retry_initial must be positive and retry_max at least retry_initial", prefix)
+	case c.FsyncInterval <= 0:
+		return fmt.Errorf("%s.fsync_interval: must be positive", prefix)
+	}
+	return nil
+}

@@ -1,0 +1,723 @@
+// Package queue puts a durable queue in front of every destination, so that
+// an acknowledgement means "fsynced" and one slow or dead destination never
+// delays another.
+//
+// Invariants:
+//
+//  1. Write returns nil only once every event of the view is appended to the
+//     destination's write-ahead log and, under fsync "always", fsynced (group
+//     commit: concurrent writers share one fsync). Events dropped by an
+//     explicit on_full policy are the exception, and they are counted.
+//  2. Each priority has its own log (Dir/<destination>/p1, p2, p3) and its
+//     own cursor, the position of the first record not yet confirmed by the
+//     destination. The forwarder always drains P1 first, then P2, then P3,
+//     re-checking between deliveries.
+//  3. A record is removed from the queue only after the destination
+//     confirmed every event of it or each failed one went to the
+//     destination's quarantine. Failures are retried with jittered
+//     exponential backoff for as long as it takes; a retry is never a drop.
+//  4. The cursor is persisted (atomic rename) at least every 200ms of activity and at
+//     close; segments wholly before a persisted cursor are deleted. After a
+//     crash, delivery resumes from the last persisted cursor: at-least-once,
+//     duplicates bounded by 200ms of deliveries (the event Hash lets
+//     destinations make them idempotent).
+//  5. On start, everything after the cursors is counted (recovered); damaged
+//     records are skipped and counted exactly as lost, and the queue reports
+//     itself degraded; start-up never fails because of damaged data.
+package queue
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logrouter/logrouter/internal/wal"
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// cursorInterval bounds how often a cursor is persisted (an fsync and a rename),
+// and so the deliveries repeated after a crash.
+const cursorInterval = 200 * time.Millisecond
+
+// Queue is a pipeline.Sink that makes a destination durable: Write appends
+// to the log, a forwarder goroutine delivers to the destination.
+type Queue struct {
+	name string
+	cfg  Config
+	fs   wal.FS
+	dir  string
+	sink pipeline.Sink
+	dlq  pipeline.Quarantine
+	log  *slog.Logger
+
+	subs [pipeline.NumPriorities]*sub
+
+	pendingBytes atomic.Int64
+	wake         chan struct{}
+	closeMu      sync.RWMutex // Write holds it shared; Close exclusively
+	closed       bool
+	draining     atomic.Bool
+	cancel       context.CancelFunc
+	done         chan struct{}
+
+	mu       sync.Mutex
+	degraded []string
+
+	accepted, recovered, delivered, retries prometheus.Counter
+	dropped                                 prometheus.Counter
+	queuedBytes, degradedG                  prometheus.Gauge
+	mx                                      *Metrics
+
+	scratch sync.Pool
+}
+
+type sub struct {
+	p          pipeline.Priority
+	log        *wal.Log
+	reader     *wal.Reader
+	cursor     wal.Pos // after the last confirmed record
+	saved      wal.Pos // last persisted cursor
+	scanEnd    wal.Pos // corruption before this was counted at start
+	cursorPath string
+	pending    atomic.Int64
+	queued     prometheus.Gauge
+}
+
+// Open opens (or creates) the queue of destination name and starts
+// delivering to sink. dlq receives events the destination refuses
+// permanently. Damaged data is reported by Degraded, never as an error.
+func Open(name string, cfg Config, sink pipeline.Sink, dlq pipeline.Quarantine, m *Metrics, log *slog.Logger) (*Queue, error) {
+	var fs wal.FS = wal.OS
+	if cfg.Mode == "memory" {
+		fs = wal.NewMemFS()
+	}
+	return open(name, cfg, fs, sink, dlq, m, log)
+}
+
+// open is Open on a given file system (tests use wal.MemFS and wal.ErrorFS).
+func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Quarantine, m *Metrics, log *slog.Logger) (*Queue, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate("queue"); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	q := &Queue{
+		name: name, cfg: cfg, sink: sink, dlq: dlq, log: log.With("destination", name),
+		dir:  filepath.Join(cfg.Dir, name),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), mx: m,
+		accepted:    m.Accepted.WithLabelValues(name),
+		recovered:   m.Recovered.WithLabelValues(name),
+		delivered:   m.Delivered.WithLabelValues(name),
+		retries:     m.Retries.WithLabelValues(name),
+		dropped:     m.Dropped.WithLabelValues(name, "queue_full"),
+		queuedBytes: m.QueuedBytes.WithLabelValues(name),
+		degradedG:   m.Degraded.WithLabelValues(name),
+	}
+	q.scratch.New = func() any { return new(writeScratch) }
+	q.fs = fs
+	if err := q.fs.MkdirAll(q.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("queue %s: create %s: %w", name, q.dir, err)
+	}
+	opts := wal.Options{SegmentBytes: cfg.SegmentBytes, Sync: wal.SyncAlways}
+	if cfg.Fsync == "interval" {
+		opts.Sync, opts.SyncInterval = wal.SyncInterval, cfg.FsyncInterval
+	}
+	for _, p := range pipeline.Priorities {
+		s, err := q.openSub(p, opts)
+		if err != nil {
+			q.closeLogs()
+			return nil, err
+		}
+		q.subs[p] = s
+	}
+	q.queuedBytes.Set(float64(q.pendingBytes.Load()))
+	ctx, cancel := context.WithCancel(context.Background())
+	q.cancel = cancel
+	go q.run(ctx)
+	return q, nil
+}
+
+func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
+	dir := filepath.Join(q.dir, lower(p))
+	l, rec, err := wal.Open(q.fs, dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: open %s: %w", q.name, dir, err)
+	}
+	s := &sub{p: p, log: l, cursorPath: dir + ".cursor", queued: q.mx.Queued.WithLabelValues(q.name, p.String())}
+	for _, d := range rec.Details {
+		q.log.Warn("queue recovery", "priority", p.String(), "detail", d)
+	}
+	cur, err := loadCursor(q.fs, s.cursorPath)
+	if err != nil {
+		q.markDegraded(fmt.Sprintf("%s cursor unreadable (%v): redelivering %s from the start of its log", p, err, p))
+	}
+	s.cursor, s.saved = cur, cur
+	// Count what waits after the cursor; damaged records are lost exactly.
+	// Damaged events count as recovered and then lost, so the ledger of
+	// this process balances: accepted + recovered = ... + lost + queued.
+	var events, damaged, bytes int64
+	r := l.NewReader(cur)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var ce *wal.CorruptError
+		if errors.As(err, &ce) {
+			q.lost(p, ce, "corrupt_record")
+			damaged += ce.Events
+			continue
+		}
+		if err != nil {
+			_ = l.Close()
+			return nil, fmt.Errorf("queue %s: scan %s: %w", q.name, dir, err)
+		}
+		events += int64(rec.Count)
+		bytes += int64(len(rec.Payload))
+	}
+	s.scanEnd = l.End()
+	s.reader = l.NewReader(cur)
+	s.pending.Store(events)
+	s.queued.Set(float64(events))
+	q.pendingBytes.Add(bytes)
+	if events+damaged > 0 {
+		q.recovered.Add(float64(events + damaged))
+		q.log.Info("queue recovered events waiting for delivery", "priority", p.String(), "events", events, "bytes", bytes)
+	}
+	if rec.TornTailBytes > 0 {
+		q.log.Info("queue cut an unfinished write at the end of its log (never acknowledged)", "priority", p.String(), "bytes", rec.TornTailBytes)
+	}
+	return s, nil
+}
+
+func lower(p pipeline.Priority) string {
+	return [...]string{"none", "p1", "p2", "p3"}[p]
+}
+
+func (q *Queue) lost(p pipeline.Priority, ce *wal.CorruptError, reason string) {
+	q.mx.Lost.WithLabelValues(q.name, reason).Add(float64(ce.Events))
+	q.markDegraded(fmt.Sprintf("%s queue: %d damaged records (%d events, %d bytes) skipped at %v: %s",
+		p, ce.Records, ce.Events, ce.Bytes, ce.At, ce.Reason))
+}
+
+func (q *Queue) markDegraded(msg string) {
+	q.mu.Lock()
+	q.degraded = append(q.degraded, msg)
+	q.mu.Unlock()
+	q.degradedG.Set(1)
+	q.log.Error("queue degraded", "detail", msg)
+}
+
+// Degraded lists the damage found in this queue (empty when healthy).
+func (q *Queue) Degraded() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.degraded...)
+}
+
+// Name implements pipeline.Sink.
+func (q *Queue) Name() string { return q.name }
+
+// Pending returns the events waiting for delivery.
+func (q *Queue) Pending() int64 {
+	var n int64
+	for _, p := range pipeline.Priorities {
+		n += q.subs[p].pending.Load()
+	}
+	return n
+}
+
+type writeScratch struct {
+	evs [pipeline.NumPriorities][]pipeline.Event
+	buf [pipeline.NumPriorities][]byte
+}
+
+// dropsP reports whether the on_full policy drops priority p.
+func (q *Queue) dropsP(p pipeline.Priority) bool {
+	switch q.cfg.OnFull {
+	case "drop_p3":
+		return p == pipeline.P3
+	case "drop_p2_p3":
+		return p == pipeline.P3 || p == pipeline.P2
+	}
+	return false
+}
+
+func (q *Queue) fullErr(need int64) error {
+	return fmt.Errorf("%w: destination %q: its queue is full (%d of %d bytes waiting, %d more needed); "+
+		"the destination is slower than the input or down: fix it, or raise destinations[].queue.max_bytes",
+		pipeline.ErrOverloaded, q.name, q.pendingBytes.Load(), q.cfg.MaxBytes, need)
+}
+
+// Admit implements pipeline.Admitter: it refuses a batch the queue could
+// not take, before any destination wrote anything.
+func (q *Queue) Admit(b *pipeline.Batch) error {
+	var need int64
+	for i := range b.Events {
+		if !q.dropsP(b.Events[i].Priority) {
+			need += int64(len(b.Events[i].Raw)) + 32
+		}
+	}
+	if q.pendingBytes.Load()+need > q.cfg.MaxBytes {
+		return q.fullErr(need)
+	}
+	return nil
+}
+
+// Write implements pipeline.Sink: it appends b's events to the log of their
+// priority and returns once they are durable (see the package invariants).
+func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
+	q.closeMu.RLock()
+	defer q.closeMu.RUnlock()
+	if q.closed {
+		return pipeline.ErrClosed
+	}
+	sc := q.scratch.Get().(*writeScratch)
+	defer q.scratch.Put(sc)
+	for _, p := range pipeline.Priorities {
+		clear(sc.evs[p])
+		sc.evs[p] = sc.evs[p][:0]
+	}
+	for i := range b.Events {
+		p := b.Events[i].Priority
+		if p == pipeline.PriorityNone {
+			p = pipeline.P3
+		}
+		sc.evs[p] = append(sc.evs[p], b.Events[i])
+	}
+	var total int64
+	for _, p := range pipeline.Priorities {
+		sc.buf[p] = sc.buf[p][:0]
+		if len(sc.evs[p]) > 0 {
+			sc.buf[p] = appendEvents(sc.buf[p], sc.evs[p])
+			total += int64(len(sc.buf[p]))
+		}
+	}
+	// Full: drop what the policy allows (lowest priority first), else refuse.
+	var droppedEvents int
+	if q.pendingBytes.Load()+total > q.cfg.MaxBytes {
+		for _, p := range []pipeline.Priority{pipeline.P3, pipeline.P2} {
+			if q.pendingBytes.Load()+total <= q.cfg.MaxBytes {
+				break
+			}
+			if q.dropsP(p) && len(sc.evs[p]) > 0 {
+				total -= int64(len(sc.buf[p]))
+				droppedEvents += len(sc.evs[p])
+				sc.evs[p] = sc.evs[p][:0]
+				sc.buf[p] = sc.buf[p][:0]
+			}
+		}
+		if q.pendingBytes.Load()+total > q.cfg.MaxBytes && total > 0 {
+			return q.fullErr(total)
+		}
+	}
+	// Append each priority's record; several priorities in parallel so their
+	// fsyncs overlap.
+	var errs [pipeline.NumPriorities]error
+	var wg sync.WaitGroup
+	for _, p := range pipeline.Priorities {
+		if len(sc.evs[p]) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(p pipeline.Priority) {
+			defer wg.Done()
+			errs[p] = q.append(p, sc.buf[p], len(sc.evs[p]))
+		}(p)
+	}
+	wg.Wait()
+	var firstErr error
+	accepted := droppedEvents
+	for _, p := range pipeline.Priorities {
+		if len(sc.evs[p]) == 0 {
+			continue
+		}
+		if errs[p] != nil {
+			if firstErr == nil {
+				firstErr = errs[p]
+			}
+			continue
+		}
+		accepted += len(sc.evs[p])
+	}
+	if droppedEvents > 0 {
+		q.dropped.Add(float64(droppedEvents))
+	}
+	q.accepted.Add(float64(accepted))
+	if firstErr != nil {
+		return fmt.Errorf("queue %s: %w", q.name, firstErr)
+	}
+	return nil
+}
+
+func (q *Queue) append(p pipeline.Priority, payload []byte, count int) error {
+	s := q.subs[p]
+	if _, _, err := s.log.Append(payload, uint32(count)); err != nil {
+		return err
+	}
+	s.queued.Add(float64(count))
+	s.pending.Add(int64(count))
+	q.pendingBytes.Add(int64(len(payload)))
+	q.queuedBytes.Add(float64(len(payload)))
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// run is the forwarder: it delivers P1, then P2, then P3, one batch at a
+// time, re-checking the higher priorities between batches.
+func (q *Queue) run(ctx context.Context) {
+	defer close(q.done)
+	b := pipeline.NewBatch()
+	defer b.Release()
+	d := &decoder{interned: map[string]string{}}
+	tick := time.NewTicker(cursorInterval)
+	defer tick.Stop()
+	lastSave := time.Now()
+	for {
+		progressed := false
+		for _, p := range pipeline.Priorities {
+			s := q.subs[p]
+			b.Reset()
+			end, records, bytes, err := q.fill(b, s, d)
+			if err != nil {
+				q.log.Error("queue read failed; retrying", "priority", p.String(), "err", err)
+				if !sleep(ctx, q.cfg.RetryInitial) {
+					return
+				}
+				break
+			}
+			if records == 0 {
+				continue
+			}
+			if !q.deliver(ctx, b) {
+				return // stopping: the cursor stays, the batch is redelivered next start
+			}
+			n := int64(len(b.Events))
+			s.cursor = end
+			s.pending.Add(-n)
+			s.queued.Sub(float64(n))
+			q.pendingBytes.Add(-bytes)
+			q.queuedBytes.Sub(float64(bytes))
+			progressed = true
+			break // back to P1
+		}
+		if time.Since(lastSave) >= cursorInterval {
+			q.saveCursors()
+			lastSave = time.Now()
+		}
+		if progressed {
+			continue
+		}
+		if q.draining.Load() {
+			q.saveCursors()
+			return
+		}
+		select {
+		case <-q.wake:
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// fill reads records of s into b up to the batch limits. It returns the
+// position after the last record read, how many records and payload bytes.
+func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, records int, bytes int64, err error) {
+	end = s.cursor
+	for len(b.Events) < q.cfg.BatchEvents && int64(b.Bytes()) < q.cfg.BatchBytes {
+		rec, err := s.reader.Next()
+		if err == io.EOF {
+			return end, records, bytes, nil
+		}
+		var ce *wal.CorruptError
+		if errors.As(err, &ce) {
+			// Damage before scanEnd was counted (and never queued) at start.
+			if !ce.At.Less(s.scanEnd) {
+				q.lost(s.p, ce, "corrupt_record")
+				s.pending.Add(-ce.Events)
+				s.queued.Sub(float64(ce.Events))
+				q.pendingBytes.Add(-ce.Bytes)
+				q.queuedBytes.Sub(float64(ce.Bytes))
+			}
+			continue
+		}
+		if err != nil {
+			return end, records, bytes, err
+		}
+		before := len(b.Events)
+		if derr := d.decodeInto(b, rec.Payload, rec.Count, s.p); derr != nil {
+			b.Events = b.Events[:before]
+			// A record whose CRC holds but does not decode was written by a
+			// different version: skip it, counted as lost.
+			q.lost(s.p, &wal.CorruptError{At: rec.At, Records: 1, Events: int64(rec.Count), Bytes: int64(len(rec.Payload)), Reason: derr.Error()}, "undecodable_record")
+			s.pending.Add(-int64(rec.Count))
+			s.queued.Sub(float64(rec.Count))
+		}
+		records++
+		bytes += int64(len(rec.Payload))
+		end = rec.Next
+	}
+	return end, records, bytes, nil
+}
+
+// deliver writes b to the destination until every event is confirmed or
+// quarantined. It returns false when ctx ended (or, while draining for a
+// shutdown, at the first failure) with events still undelivered.
+func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
+	if len(b.Events) == 0 {
+		return true
+	}
+	view := b
+	var retry pipeline.Batch
+	var retryEvents []pipeline.Event
+	for attempt := 0; ; attempt++ {
+		err := q.sink.Write(ctx, view)
+		if err == nil {
+			q.delivered.Add(float64(len(view.Events)))
+			return true
+		}
+		var be *pipeline.BatchError
+		switch {
+		case errors.As(err, &be):
+			var perm []pipeline.ItemError
+			next := retryEvents[:0:0]
+			for _, it := range be.Items {
+				if it.Index < 0 || it.Index >= len(view.Events) {
+					continue
+				}
+				if pipeline.IsPermanent(it.Err) {
+					perm = append(perm, it)
+				} else {
+					next = append(next, view.Events[it.Index])
+				}
+			}
+			q.delivered.Add(float64(len(view.Events) - len(perm) - len(next)))
+			if !q.quarantine(ctx, view, perm) {
+				return false
+			}
+			if len(next) == 0 {
+				return true
+			}
+			retryEvents = next
+			view = b.View(&retry, retryEvents)
+		case pipeline.IsPermanent(err):
+			items := make([]pipeline.ItemError, len(view.Events))
+			for i := range items {
+				items[i] = pipeline.ItemError{Index: i, Err: err}
+			}
+			return q.quarantine(ctx, view, items)
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		q.retries.Inc()
+		if attempt == 0 || attempt%10 == 0 {
+			q.log.Warn("destination write failed; retrying with backoff", "events", len(view.Events), "attempt", attempt+1, "err", err)
+		}
+		if q.draining.Load() {
+			return false // shutting down: leave the rest queued for the next start
+		}
+		if !sleep(ctx, q.backoff(attempt)) {
+			return false
+		}
+	}
+}
+
+// quarantine stores the permanently failed items of view in the
+// destination's quarantine, retrying the quarantine itself until it works.
+func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pipeline.ItemError) bool {
+	if len(items) == 0 {
+		return true
+	}
+	now := time.Now().UnixNano()
+	recs := make([]pipeline.Rejected, 0, len(items))
+	for _, it := range items {
+		ev := &view.Events[it.Index]
+		reason := "destination_rejected"
+		recs = append(recs, pipeline.Rejected{
+			Raw: ev.Raw, Reason: reason, Detail: it.Err.Error(), Destination: q.name,
+			Status: it.Status, Time: now,
+		})
+	}
+	for attempt := 0; ; attempt++ {
+		err := q.dlq.Put(ctx, recs)
+		if err == nil {
+			q.mx.Quarantined.WithLabelValues(q.name, "destination_rejected").Add(float64(len(recs)))
+			return true
+		}
+		q.log.Error("quarantine write failed; retrying (events stay queued)", "events", len(recs), "err", err)
+		if !sleep(ctx, q.backoff(attempt)) {
+			return false
+		}
+	}
+}
+
+func (q *Queue) backoff(attempt int) time.Duration {
+	d := q.cfg.RetryInitial
+	for i := 0; i < attempt && d < q.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, q.cfg.RetryMax)
+	// full jitter in [d/2, d)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (q *Queue) saveCursors() {
+	for _, p := range pipeline.Priorities {
+		s := q.subs[p]
+		if s.cursor == s.saved {
+			continue
+		}
+		if err := saveCursor(q.fs, s.cursorPath, s.cursor); err != nil {
+			q.log.Error("queue cursor not saved (deliveries since the last save will repeat after a crash)", "priority", p.String(), "err", err)
+			continue
+		}
+		s.saved = s.cursor
+		if err := s.log.TrimBefore(s.saved); err != nil {
+			q.log.Warn("queue segments not deleted", "priority", p.String(), "err", err)
+		}
+	}
+}
+
+// WaitIdle blocks until the queue is empty or ctx ends (for tests and
+// benchmarks).
+func (q *Queue) WaitIdle(ctx context.Context) error {
+	for q.Pending() > 0 {
+		if !sleep(ctx, 2*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Close stops accepting writes, lets the forwarder deliver what it can
+// while the destination keeps confirming (bounded by ctx), persists the
+// cursors and closes the logs, the destination and its quarantine. Whatever
+// is left stays queued for the next start. Idempotent.
+func (q *Queue) Close(ctx context.Context) error {
+	q.closeMu.Lock()
+	if q.closed {
+		q.closeMu.Unlock()
+		return nil
+	}
+	q.closed = true
+	q.closeMu.Unlock()
+	q.draining.Store(true)
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		q.cancel()
+		<-q.done
+	}
+	q.cancel()
+	q.saveCursors()
+	if left := q.Pending(); left > 0 {
+		q.log.Info("queue closed with events waiting; they are delivered after the next start", "events", left)
+	}
+	var errs []error
+	errs = append(errs, q.closeLogs())
+	if err := q.sink.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close destination %s: %w", q.name, err))
+	}
+	if q.dlq != nil {
+		if err := q.dlq.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close quarantine of %s: %w", q.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (q *Queue) closeLogs() error {
+	var errs []error
+	for _, s := range q.subs {
+		if s != nil && s.log != nil {
+			if err := s.log.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Cursor file: 8-byte segment, 8-byte offset, crc32c of both; replaced
+// atomically (write temp, fsync, rename, fsync directory).
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func saveCursor(fs wal.FS, path string, p wal.Pos) error {
+	var buf [20]byte
+	binary.LittleEndian.PutUint64(buf[0:], p.Seg)
+	binary.LittleEndian.PutUint64(buf[8:], uint64(p.Off))
+	binary.LittleEndian.PutUint32(buf[16:], crc32.Checksum(buf[:16], crcTable))
+	tmp := path + ".tmp"
+	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(buf[:]); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := fs.Rename(tmp, path); err != nil {
+		return err
+	}
+	return fs.SyncDir(filepath.Dir(path))
+}
+
+func loadCursor(fs wal.FS, path string) (wal.Pos, error) {
+	f, err := fs.OpenFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return wal.Pos{}, nil
+	}
+	if err != nil {
+		return wal.Pos{}, err
+	}
+	defer f.Close()
+	var buf [20]byte
+	if _, err := io.ReadFull(f, buf[:]); err != nil {
+		return wal.Pos{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if crc32.Checksum(buf[:16], crcTable) != binary.LittleEndian.Uint32(buf[16:]) {
+		return wal.Pos{}, fmt.Errorf("%s: checksum mismatch", path)
+	}
+	return wal.Pos{Seg: binary.LittleEndian.Uint64(buf[0:]), Off: int64(binary.LittleEndian.Uint64(buf[8:]))}, nil
+}

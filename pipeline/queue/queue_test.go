@@ -1,0 +1,581 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	tu "github.com/logrouter/logrouter/internal/testutil"
+	"github.com/logrouter/logrouter/internal/wal"
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fakeSink records what it is given and fails on demand.
+type fakeSink struct {
+	mu     sync.Mutex
+	got    []string // Raw of delivered events, in order
+	fail   func(b *pipeline.Batch) error
+	closed bool
+}
+
+func (s *fakeSink) Name() string { return "dest" }
+func (s *fakeSink) Write(ctx context.Context, b *pipeline.Batch) error {
+	s.mu.Lock()
+	f := s.fail
+	s.mu.Unlock()
+	var err error
+	if f != nil {
+		err = f(b)
+	}
+	var be *pipeline.BatchError
+	failed := map[int]bool{}
+	if errors.As(err, &be) {
+		for _, it := range be.Items {
+			failed[it.Index] = true
+		}
+	} else if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for i, ev := range b.Events {
+		if !failed[i] {
+			s.got = append(s.got, string(ev.Raw))
+		}
+	}
+	s.mu.Unlock()
+	return err
+}
+func (s *fakeSink) Close(context.Context) error { s.closed = true; return nil }
+func (s *fakeSink) setFail(f func(b *pipeline.Batch) error) {
+	s.mu.Lock()
+	s.fail = f
+	s.mu.Unlock()
+}
+func (s *fakeSink) delivered() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+type env struct {
+	t    *testing.T
+	fs   wal.FS
+	cfg  Config
+	sink *fakeSink
+	dlq  *tu.MemQuarantine
+	m    *Metrics
+	reg  *prometheus.Registry
+	q    *Queue
+}
+
+func newEnv(t *testing.T, fs wal.FS, cfg Config) *env {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	if cfg.RetryInitial == 0 {
+		cfg.RetryInitial, cfg.RetryMax = time.Millisecond, 5*time.Millisecond
+	}
+	e := &env{t: t, fs: fs, cfg: cfg, sink: &fakeSink{}, dlq: &tu.MemQuarantine{}}
+	e.reg = prometheus.NewRegistry()
+	e.m = NewMetrics(e.reg)
+	e.open()
+	return e
+}
+
+func (e *env) open() {
+	e.t.Helper()
+	q, err := open("dest", e.cfg, e.fs, e.sink, e.dlq, e.m, quiet)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.q = q
+}
+
+// reopen closes the queue (cursors saved) and opens it again with fresh
+// metrics, as a restart does.
+func (e *env) reopen() {
+	e.t.Helper()
+	e.close()
+	e.reg = prometheus.NewRegistry()
+	e.m = NewMetrics(e.reg)
+	e.open()
+}
+
+func (e *env) close() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.q.Close(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+var seq atomic.Int64
+
+// batch makes a batch of events with the given priorities; Raw is "e<n>".
+func batch(prios ...pipeline.Priority) *pipeline.Batch {
+	b := pipeline.NewBatch()
+	for _, p := range prios {
+		n := seq.Add(1)
+		raw := fmt.Sprintf(`{"seq":%d}`, n)
+		b.Commit(append(b.Arena(), raw...), pipeline.Event{Priority: p, Time: n, Ingest: 7, Hash: uint64(n), SourceType: "st", Rule: -1})
+	}
+	return b
+}
+
+func (e *env) write(prios ...pipeline.Priority) ([]string, error) {
+	b := batch(prios...)
+	defer b.Release()
+	var raws []string
+	for _, ev := range b.Events {
+		raws = append(raws, string(ev.Raw))
+	}
+	return raws, e.q.Write(context.Background(), b)
+}
+
+func (e *env) waitIdle() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.q.WaitIdle(ctx); err != nil {
+		e.t.Fatalf("queue did not drain: %d pending", e.q.Pending())
+	}
+}
+
+func (e *env) val(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }
+
+// ledger checks accepted + recovered = delivered + quarantined + dropped + lost + queued.
+func (e *env) ledger() (acc, rec, del, quar, drop, lost, queued float64) {
+	e.t.Helper()
+	sum := func(v *prometheus.CounterVec) float64 {
+		var t float64
+		ch := make(chan prometheus.Metric, 16)
+		go func() { v.Collect(ch); close(ch) }()
+		for m := range ch {
+			t += testutil.ToFloat64(m.(prometheus.Collector))
+		}
+		return t
+	}
+	acc, rec, del = e.val(e.m.Accepted), e.val(e.m.Recovered), e.val(e.m.Delivered)
+	quar, drop, lost = sum(e.m.Quarantined), sum(e.m.Dropped), sum(e.m.Lost)
+	for _, p := range pipeline.Priorities {
+		queued += e.val(e.m.Queued.WithLabelValues("dest", p.String()))
+	}
+	if acc+rec != del+quar+drop+lost+queued {
+		e.t.Errorf("ledger does not balance: accepted %v + recovered %v != delivered %v + quarantined %v + dropped %v + lost %v + queued %v",
+			acc, rec, del, quar, drop, lost, queued)
+	}
+	return
+}
+
+func TestDeliversEverythingAndBalances(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{})
+	var want []string
+	for i := 0; i < 50; i++ {
+		r, err := e.write(pipeline.P1, pipeline.P2, pipeline.P3, pipeline.P3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r...)
+	}
+	e.waitIdle()
+	got := e.sink.delivered()
+	if len(got) != len(want) {
+		t.Fatalf("delivered %d of %d", len(got), len(want))
+	}
+	acc, _, del, _, _, _, q := e.ledger()
+	if acc != 200 || del != 200 || q != 0 {
+		t.Errorf("accepted %v delivered %v queued %v", acc, del, q)
+	}
+	e.close()
+	if !e.sink.closed {
+		t.Error("destination not closed")
+	}
+}
+
+func TestP1DrainsFirst(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{BatchEvents: 10})
+	release := make(chan struct{})
+	e.sink.setFail(func(*pipeline.Batch) error {
+		<-release
+		return nil
+	})
+	var p3, p1 []string
+	for i := 0; i < 5; i++ {
+		r, _ := e.write(pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3)
+		p3 = append(p3, r...)
+	}
+	time.Sleep(20 * time.Millisecond) // the forwarder is now blocked on the first P3 batch
+	r, _ := e.write(pipeline.P1, pipeline.P1)
+	p1 = append(p1, r...)
+	close(release)
+	e.waitIdle()
+	got := e.sink.delivered()
+	// The first P3 batch was in flight; P1 must come right after it.
+	pos := map[string]int{}
+	for i, g := range got {
+		pos[g] = i
+	}
+	for _, x := range p1 {
+		if pos[x] > 11 {
+			t.Errorf("P1 event %s delivered at %d, after later P3 batches: %v", x, pos[x], got)
+		}
+	}
+	e.close()
+}
+
+func TestDestinationDownThenBack(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{})
+	var mu sync.Mutex
+	down := true
+	e.sink.setFail(func(*pipeline.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	var want []string
+	for i := 0; i < 20; i++ {
+		r, err := e.write(pipeline.P2, pipeline.P3)
+		if err != nil {
+			t.Fatal(err) // the queue accepts while the destination is down
+		}
+		want = append(want, r...)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if len(e.sink.delivered()) != 0 || e.val(e.m.Retries) == 0 {
+		t.Fatalf("delivered %d, retries %v", len(e.sink.delivered()), e.val(e.m.Retries))
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	e.waitIdle()
+	if got := e.sink.delivered(); len(got) != len(want) {
+		t.Fatalf("delivered %d of %d", len(got), len(want))
+	}
+	_, _, _, quar, drop, _, _ := e.ledger()
+	if quar != 0 || drop != 0 {
+		t.Errorf("a retry was counted as a loss: quarantined %v dropped %v", quar, drop)
+	}
+	e.close()
+}
+
+func TestPermanentAndPartialFailures(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{})
+	var mu sync.Mutex
+	attempts := 0
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if attempts == 1 { // 4 events: #0 mapping error, #1 429 (retry), #2, #3 ok
+			return &pipeline.BatchError{Items: []pipeline.ItemError{
+				{Index: 0, Status: 400, Err: pipeline.Permanentf("mapper_parsing_exception")},
+				{Index: 1, Status: 429, Err: errors.New("es_rejected_execution_exception")},
+			}}
+		}
+		return nil
+	})
+	raws, err := e.write(pipeline.P2, pipeline.P2, pipeline.P2, pipeline.P2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	got := strings.Join(e.sink.delivered(), ",")
+	if got != raws[2]+","+raws[3]+","+raws[1] {
+		t.Errorf("delivered %s", got)
+	}
+	recs := e.dlq.Records()
+	if len(recs) != 1 || string(recs[0].Raw) != raws[0] || recs[0].Destination != "dest" || recs[0].Status != 400 || !strings.Contains(recs[0].Detail, "mapper_parsing") {
+		t.Errorf("quarantine %+v", recs)
+	}
+	_, _, del, quar, _, _, _ := e.ledger()
+	if del != 3 || quar != 1 {
+		t.Errorf("delivered %v quarantined %v", del, quar)
+	}
+	// A whole batch refused permanently goes to quarantine, not into a retry loop.
+	e.sink.setFail(func(*pipeline.Batch) error { return pipeline.Permanentf("403 forbidden") })
+	_, _ = e.write(pipeline.P1, pipeline.P3)
+	e.waitIdle()
+	if len(e.dlq.Records()) != 3 {
+		t.Errorf("quarantine has %d records", len(e.dlq.Records()))
+	}
+	e.ledger()
+	e.close()
+}
+
+func TestFullQueueRefusesOrDropsP3(t *testing.T) {
+	for _, policy := range []string{"block", "drop_p3"} {
+		t.Run(policy, func(t *testing.T) {
+			e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: policy})
+			block := make(chan struct{})
+			e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
+			big := make([]pipeline.Priority, 2000)
+			for i := range big {
+				big[i] = pipeline.P2
+			}
+			var err error
+			for i := 0; i < 200 && err == nil; i++ {
+				_, err = e.write(big...)
+			}
+			if !errors.Is(err, pipeline.ErrOverloaded) || !strings.Contains(err.Error(), "queue.max_bytes") {
+				t.Fatalf("full queue: %v", err)
+			}
+			// Top it up with small batches until even those are refused.
+			small := []pipeline.Priority{pipeline.P2, pipeline.P2, pipeline.P2, pipeline.P2, pipeline.P2}
+			for err = nil; err == nil; _, err = e.write(small...) {
+			}
+			p3 := make([]pipeline.Priority, 50)
+			for i := range p3 {
+				p3[i] = pipeline.P3
+			}
+			b := batch(p3...)
+			aerr := e.q.Admit(b)
+			werr := e.q.Write(context.Background(), b)
+			b.Release()
+			if policy == "block" {
+				if aerr == nil || werr == nil {
+					t.Errorf("P3 into a full blocking queue: admit %v write %v", aerr, werr)
+				}
+			} else {
+				if aerr != nil || werr != nil {
+					t.Errorf("P3 into a full drop_p3 queue: admit %v write %v", aerr, werr)
+				}
+				if v := e.val(e.m.Dropped.WithLabelValues("dest", "queue_full")); v != 50 {
+					t.Errorf("dropped %v", v)
+				}
+				b1 := batch(small...)
+				b1.Events[0].Priority = pipeline.P1
+				if err := e.q.Write(context.Background(), b1); !errors.Is(err, pipeline.ErrOverloaded) {
+					t.Errorf("P1 must never be dropped: %v", err)
+				}
+				b1.Release()
+			}
+			close(block)
+			e.waitIdle()
+			e.ledger()
+			e.close()
+		})
+	}
+}
+
+// TestCrashKeepsEveryAcknowledgedEvent: on a strict file system that loses
+// what was not fsynced, every event whose Write returned nil is delivered
+// after the crash.
+func TestCrashKeepsEveryAcknowledgedEvent(t *testing.T) {
+	mfs := wal.NewMemFS()
+	e := newEnv(t, mfs, Config{Dir: "/q"})
+	block := make(chan struct{})
+	e.sink.setFail(func(*pipeline.Batch) error { <-block; return errors.New("never delivered") })
+	var acked []string
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				r, err := e.write(pipeline.P1, pipeline.P2, pipeline.P3)
+				if err == nil {
+					mu.Lock()
+					acked = append(acked, r...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	mfs.Crash()
+	// The old process is gone: stop its goroutine without saving anything.
+	e.q.cancel()
+	close(block)
+	<-e.q.done
+	e.sink = &fakeSink{}
+	e.reg = prometheus.NewRegistry()
+	e.m = NewMetrics(e.reg)
+	e.open()
+	e.waitIdle()
+	got := map[string]int{}
+	for _, g := range e.sink.delivered() {
+		got[g]++
+	}
+	for _, a := range acked {
+		if got[a] == 0 {
+			t.Fatalf("acknowledged event %s lost in the crash", a)
+		}
+	}
+	if _, rec, _, _, _, _, _ := e.ledger(); rec != float64(len(acked)) {
+		t.Errorf("recovered %v, acknowledged %d", rec, len(acked))
+	}
+	e.close()
+}
+
+func TestRestartResumesFromCursorWithoutRedelivery(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{})
+	first, _ := e.write(pipeline.P2, pipeline.P2, pipeline.P2)
+	e.waitIdle()
+	e.reopen()
+	e.waitIdle()
+	if got := e.sink.delivered(); len(got) != len(first) {
+		t.Fatalf("after a clean restart the destination got %d events, want %d (no redelivery)", len(got), len(first))
+	}
+	// Undelivered events survive a restart.
+	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("down") })
+	second, _ := e.write(pipeline.P1, pipeline.P3)
+	e.reopen()
+	if v := e.val(e.m.Recovered); v != 2 {
+		t.Errorf("recovered %v, want 2", v)
+	}
+	e.sink.setFail(nil)
+	e.waitIdle()
+	got := e.sink.delivered()
+	if len(got) != 5 || !contains(got, second[0]) || !contains(got, second[1]) {
+		t.Errorf("delivered %v", got)
+	}
+	e.close()
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCorruptSegmentIsCountedExactly flips a byte inside a stored record:
+// the queue still opens, reports itself degraded, counts the record's
+// events as lost and delivers the rest.
+func TestCorruptSegmentIsCountedExactly(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, wal.OS, Config{Dir: dir})
+	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("down") })
+	a, _ := e.write(pipeline.P2, pipeline.P2, pipeline.P2) // record 1: 3 events
+	b, _ := e.write(pipeline.P2, pipeline.P2)              // record 2: 2 events
+	e.close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "dest", "p2", "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v", segs)
+	}
+	data, _ := os.ReadFile(segs[0])
+	i := strings.Index(string(data), a[1]) // inside record 1's payload
+	data[i+2] ^= 0xff
+	if err := os.WriteFile(segs[0], data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.sink.setFail(nil)
+	e.reg = prometheus.NewRegistry()
+	e.m = NewMetrics(e.reg)
+	e.open()
+	e.waitIdle()
+	if got := e.sink.delivered(); strings.Join(got, ",") != strings.Join(b, ",") {
+		t.Errorf("delivered %v, want %v", got, b)
+	}
+	if lost := e.val(e.m.Lost.WithLabelValues("dest", "corrupt_record")); lost != 3 {
+		t.Errorf("lost %v, want exactly 3", lost)
+	}
+	if len(e.q.Degraded()) == 0 || e.val(e.m.Degraded.WithLabelValues("dest")) != 1 {
+		t.Error("queue not reported degraded")
+	}
+	e.ledger()
+	e.close()
+}
+
+// TestDiskFullRefusesThenRecovers: while the disk is full nothing is
+// acknowledged; when space returns, writes succeed and everything
+// acknowledged is delivered.
+func TestDiskFullRefusesThenRecovers(t *testing.T) {
+	var mu sync.Mutex
+	full := false
+	efs := &wal.ErrorFS{FS: wal.NewMemFS(), Inject: func(op, name string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if full && (op == "write" || op == "sync") && strings.HasSuffix(name, ".seg") {
+			return syscall.ENOSPC
+		}
+		return nil
+	}}
+	e := newEnv(t, efs, Config{Dir: "/q"})
+	before, err := e.write(pipeline.P1, pipeline.P2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	mu.Lock()
+	full = true
+	mu.Unlock()
+	if _, err := e.write(pipeline.P1, pipeline.P3); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("write on a full disk: %v", err)
+	}
+	mu.Lock()
+	full = false
+	mu.Unlock()
+	after, err := e.write(pipeline.P2)
+	if err != nil {
+		t.Fatalf("after space returned: %v", err)
+	}
+	e.waitIdle()
+	got := e.sink.delivered()
+	for _, x := range append(before, after...) {
+		if !contains(got, x) {
+			t.Errorf("acknowledged %s not delivered", x)
+		}
+	}
+	e.close()
+}
+
+func TestCloseIsIdempotentAndRefusesWrites(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{})
+	e.close()
+	e.close()
+	if _, err := e.write(pipeline.P1); !errors.Is(err, pipeline.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	b := batch(pipeline.P2, pipeline.P2)
+	defer b.Release()
+	b.Events[1].SourceType = ""
+	enc := appendEvents(nil, b.Events)
+	out := pipeline.NewBatch()
+	defer out.Release()
+	d := &decoder{interned: map[string]string{}}
+	if err := d.decodeInto(out, enc, 2, pipeline.P2); err != nil {
+		t.Fatal(err)
+	}
+	for i := range b.Events {
+		x, y := b.Events[i], out.Events[i]
+		if string(x.Raw) != string(y.Raw) || x.Time != y.Time || x.Ingest != y.Ingest || x.Hash != y.Hash || x.SourceType != y.SourceType || y.Priority != pipeline.P2 {
+			t.Errorf("event %d: %+v vs %+v", i, x, y)
+		}
+	}
+	for cut := 0; cut < len(enc); cut++ {
+		out.Reset()
+		if err := d.decodeInto(out, enc[:cut], 2, pipeline.P2); err == nil {
+			t.Fatalf("truncated payload (%d of %d bytes) decoded", cut, len(enc))
+		}
+	}
+}
