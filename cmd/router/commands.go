@@ -97,7 +97,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			log := app.NewLogger(cfg.Log, os.Stderr)
-			log.Info("starting logrouter", "version", version, "config", configName(g.config))
+			before, after := app.TuneGOMAXPROCS()
+			log.Info("starting logrouter", "version", version, "config", configName(g.config),
+				"cpus", before, "gomaxprocs", after)
 			a, err := app.New(cfg, src, log)
 			if err != nil {
 				return err

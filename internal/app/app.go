@@ -97,8 +97,26 @@ type App struct {
 	done   chan struct{}
 }
 
+// Option changes how New builds the app.
+type Option func(*options)
+
+type options struct {
+	sinks map[string]pipeline.Sink
+}
+
+// WithSink makes destination name use s instead of the sink its type would
+// build (embedding logrouter with a custom destination; fault tests). The
+// destination keeps its queue.
+func WithSink(name string, s pipeline.Sink) Option {
+	return func(o *options) { o.sinks[name] = s }
+}
+
 // New builds everything and opens the destinations; nothing listens yet.
-func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
+func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{sinks: map[string]pipeline.Sink{}}
+	for _, f := range opts {
+		f(&o)
+	}
 	router, err := BuildRouter(cfg, src)
 	if err != nil {
 		return nil, err
@@ -117,6 +135,10 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger) (*App, error) {
 	for _, d := range cfg.Destinations {
 		dlog := log.With("destination", d.Name)
 		s, err := newSink(cfg, d, dlog)
+		if custom, ok := o.sinks[d.Name]; ok && err == nil {
+			_ = s.Close(context.Background())
+			s = custom
+		}
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("destination %s: %w", d.Name, err)

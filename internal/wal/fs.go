@@ -125,6 +125,10 @@ type MemFS struct {
 	// (for example synced plus a prefix of what was written after it: a torn
 	// write).
 	crashKeep func(name string, synced, data []byte) []byte
+
+	// volatile: Sync keeps no durable copy (NewVolatileFS); Crash is
+	// meaningless there.
+	volatile bool
 }
 
 type memInode struct {
@@ -141,6 +145,15 @@ func NewMemFS() *MemFS {
 		durable:     map[string]*memInode{},
 		writeBudget: -1,
 	}
+}
+
+// NewVolatileFS returns an in-memory FS for data that need not survive the
+// process (queues in mode "memory"): Sync costs nothing and keeps no second
+// copy, so it must not be used for crash tests.
+func NewVolatileFS() *MemFS {
+	m := NewMemFS()
+	m.volatile = true
+	return m
 }
 
 var errCrashed = errors.New("memfs: file handle died in a simulated crash")
@@ -389,6 +402,9 @@ func (f *memFile) Sync() error {
 		return err
 	}
 	ino := f.ino
+	if f.fs.volatile {
+		return nil
+	}
 	from := min(ino.dirtyFrom, len(ino.synced), len(ino.data))
 	ino.synced = append(ino.synced[:from], ino.data[from:]...)
 	ino.dirtyFrom = len(ino.data)

@@ -101,7 +101,7 @@ type sub struct {
 func Open(name string, cfg Config, sink pipeline.Sink, dlq pipeline.Quarantine, m *Metrics, log *slog.Logger) (*Queue, error) {
 	var fs wal.FS = wal.OS
 	if cfg.Mode == "memory" {
-		fs = wal.NewMemFS()
+		fs = wal.NewVolatileFS()
 	}
 	return open(name, cfg, fs, sink, dlq, m, log)
 }
@@ -321,9 +321,11 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 				sc.buf[p] = sc.buf[p][:0]
 			}
 		}
-		if q.pendingBytes.Load()+total > q.cfg.MaxBytes && total > 0 {
-			return q.fullErr(total)
-		}
+	}
+	// Reserve the room atomically so concurrent writers never overshoot
+	// max_bytes; a failed append gives its share back.
+	if total > 0 && !q.reserve(total) {
+		return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
 	}
 	// Append each priority's record; several priorities in parallel so their
 	// fsyncs overlap.
@@ -364,14 +366,28 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	return nil
 }
 
+// reserve takes n bytes of the queue's capacity, or reports that it is full.
+func (q *Queue) reserve(n int64) bool {
+	for {
+		cur := q.pendingBytes.Load()
+		if cur+n > q.cfg.MaxBytes {
+			return false
+		}
+		if q.pendingBytes.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// append writes one record whose size was reserved.
 func (q *Queue) append(p pipeline.Priority, payload []byte, count int) error {
 	s := q.subs[p]
 	if _, _, err := s.log.Append(payload, uint32(count)); err != nil {
+		q.pendingBytes.Add(-int64(len(payload)))
 		return err
 	}
 	s.queued.Add(float64(count))
 	s.pending.Add(int64(count))
-	q.pendingBytes.Add(int64(len(payload)))
 	q.queuedBytes.Add(float64(len(payload)))
 	select {
 	case q.wake <- struct{}{}:

@@ -153,7 +153,14 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		it := &items[i]
 		if it.status == 0 {
 			if derr != nil {
-				it.status, it.errType, it.errMsg = http.StatusServiceUnavailable, "unavailable_shards_exception", "not accepted by every destination, retry: "+derr.Error()
+				// 429 es_rejected_execution_exception is what Beats, Logstash,
+				// Fluent Bit and Vector all retry with backoff.
+				st, msg := deliveryStatus(derr)
+				typ := "unavailable_shards_exception"
+				if st == http.StatusTooManyRequests {
+					typ = "es_rejected_execution_exception"
+				}
+				it.status, it.errType, it.errMsg = st, typ, msg
 			} else {
 				it.status = http.StatusCreated
 			}
@@ -185,6 +192,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	}
 	out = append(out, "]}"...)
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	if derr != nil {
+		w.Header().Set("Retry-After", "1")
+	}
 	return writeRaw(w, http.StatusOK, out)
 }
 

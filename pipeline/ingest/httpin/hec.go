@@ -204,9 +204,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 		q.reject(rest, "hec_not_processed", errAfterInvalid)
 	}
 	if _, err := q.deliver(r.Context()); err != nil {
-		st, msg := deliveryStatus(err)
+		_, msg := deliveryStatus(err)
 		w.Header().Set("Retry-After", "1")
-		return writeHEC(w, st, hecBusy, msg)
+		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	}
 	if failCode != 0 {
 		return writeHECInvalid(w, failCode, failNum, failMsg)
@@ -266,9 +266,9 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 		q.add(line, nil, line)
 	}
 	if _, err := q.deliver(r.Context()); err != nil {
-		st, msg := deliveryStatus(err)
+		_, msg := deliveryStatus(err)
 		w.Header().Set("Retry-After", "1")
-		return writeHEC(w, st, hecBusy, msg)
+		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	}
 	return writeHEC(w, http.StatusOK, hecSuccess, "")
 }

@@ -383,12 +383,16 @@ func peerIP(addr string) string {
 	return addr
 }
 
+// deliveryStatus maps a failed delivery to the status that makes senders
+// retry: 429 when a destination's queue is full (backpressure: slow down),
+// 503 otherwise. HEC has no 429 in its protocol; callers answer 503 code 9
+// ("Server is busy") there. The message names what to change.
 func deliveryStatus(err error) (int, string) {
 	switch {
 	case errors.Is(err, engine.ErrShuttingDown):
 		return http.StatusServiceUnavailable, "logrouter is shutting down; retry against another replica"
 	case errors.Is(err, pipeline.ErrOverloaded):
-		return http.StatusServiceUnavailable, err.Error()
+		return http.StatusTooManyRequests, err.Error()
 	}
 	return http.StatusServiceUnavailable, "events were not accepted by every destination, retry: " + err.Error()
 }
