@@ -24,6 +24,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/pipeline/route"
@@ -91,6 +92,7 @@ type App struct {
 	eng    *engine.Engine
 	queues []*queue.Queue
 	in     *httpin.Server
+	sl     *syslog.Server
 	admin  *http.Server
 	adml   net.Listener
 	ready  atomic.Bool
@@ -180,10 +182,19 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, done: make(chan struct{})}
-	a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
-	if err != nil {
-		_ = eng.Close(context.Background())
-		return nil, err
+	if cfg.Inputs.HTTP != nil {
+		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
+		if err != nil {
+			_ = eng.Close(context.Background())
+			return nil, err
+		}
+	}
+	if cfg.Inputs.Syslog != nil {
+		a.sl, err = syslog.New(*cfg.Inputs.Syslog, eng, log)
+		if err != nil {
+			_ = eng.Close(context.Background())
+			return nil, err
+		}
 	}
 	if n := router.Rules.VMRules(); n > 0 {
 		log.Info("some rules run on the expr VM (slower); see rules/README.md for the fast subset", "rules", n)
@@ -213,7 +224,20 @@ func newSink(cfg *config.Config, d config.Destination, log *slog.Logger) (pipeli
 func (a *App) Engine() *engine.Engine { return a.eng }
 
 // HTTPAddr is the HTTP input's listening address (after Start).
-func (a *App) HTTPAddr() string { return a.in.Addr() }
+func (a *App) HTTPAddr() string {
+	if a.in == nil {
+		return ""
+	}
+	return a.in.Addr()
+}
+
+// SyslogAddrs are the syslog listeners' addresses (after Start; "" when off).
+func (a *App) SyslogAddrs() (udp, tcp, tls string) {
+	if a.sl == nil {
+		return "", "", ""
+	}
+	return a.sl.Addrs()
+}
 
 // AdminAddr is the admin listener's address (after Start).
 func (a *App) AdminAddr() string {
@@ -241,13 +265,27 @@ func (a *App) Start() error {
 	mux.HandleFunc("POST /admin/replay", a.handleReplay)
 	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.admin.Serve(ln) }()
-	if err := a.in.Start(); err != nil {
-		_ = a.admin.Close()
-		_ = a.eng.Close(context.Background())
-		return err
+	if a.in != nil {
+		if err := a.in.Start(); err != nil {
+			_ = a.admin.Close()
+			_ = a.eng.Close(context.Background())
+			return err
+		}
+	}
+	if a.sl != nil {
+		if err := a.sl.Start(); err != nil {
+			if a.in != nil {
+				_ = a.in.Shutdown(context.Background())
+			}
+			_ = a.admin.Close()
+			_ = a.eng.Close(context.Background())
+			return err
+		}
 	}
 	a.ready.Store(true)
-	a.log.Info("logrouter ready", "http", a.HTTPAddr(), "admin", a.AdminAddr())
+	udp, tcp, tlsAddr := a.SyslogAddrs()
+	a.log.Info("logrouter ready", "http", a.HTTPAddr(), "admin", a.AdminAddr(),
+		"syslog_udp", udp, "syslog_tcp", tcp, "syslog_tls", tlsAddr)
 	return nil
 }
 
@@ -257,8 +295,15 @@ func (a *App) Start() error {
 func (a *App) Shutdown(ctx context.Context) error {
 	a.ready.Store(false)
 	var errs []error
-	if err := a.in.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("http input: %w", err))
+	if a.in != nil {
+		if err := a.in.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http input: %w", err))
+		}
+	}
+	if a.sl != nil {
+		if err := a.sl.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := a.eng.Close(ctx); err != nil {
 		errs = append(errs, err)

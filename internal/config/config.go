@@ -23,6 +23,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/sinks/file"
@@ -63,7 +64,8 @@ type Admin struct {
 
 // Inputs lists the sources.
 type Inputs struct {
-	HTTP *httpin.Config `yaml:"http"`
+	HTTP   *httpin.Config `yaml:"http"`
+	Syslog *syslog.Config `yaml:"syslog"`
 }
 
 // Rules locates the rule files.
@@ -136,6 +138,9 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.HTTP != nil {
 		c.Inputs.HTTP.SetDefaults()
 	}
+	if c.Inputs.Syslog != nil {
+		c.Inputs.Syslog.SetDefaults()
+	}
 	c.Queue.SetDefaults()
 }
 
@@ -164,10 +169,14 @@ func (c *Config) Validate() error {
 	default:
 		add(fmt.Errorf("log.format: %q is not json or text", c.Log.Format))
 	}
-	if c.Inputs.HTTP == nil {
-		add(errors.New("inputs: no input is configured; add inputs.http"))
-	} else {
+	if c.Inputs.HTTP == nil && c.Inputs.Syslog == nil {
+		add(errors.New("inputs: no input is configured; add inputs.http or inputs.syslog"))
+	}
+	if c.Inputs.HTTP != nil {
 		add(c.Inputs.HTTP.Validate("inputs.http"))
+	}
+	if c.Inputs.Syslog != nil {
+		add(c.Inputs.Syslog.Validate("inputs.syslog"))
 	}
 	if c.Normalize != nil {
 		add(c.Normalize.Validate())

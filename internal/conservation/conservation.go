@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -135,7 +136,19 @@ func Count(dir, run string) (map[uint64]int, error) {
 				return fmt.Errorf("%s: invalid JSON line: %w", path, err)
 			}
 			if string(v.GetStringBytes("run")) == run {
-				counts[v.GetUint64("seq")]++
+				seq := v.Get("seq")
+				if seq == nil {
+					return fmt.Errorf("%s: event of run %s without seq", path, run)
+				}
+				if seq.Type() == fastjson.TypeString { // typed as text by a key=value source
+					n, err := strconv.ParseUint(string(seq.GetStringBytes()), 10, 64)
+					if err != nil {
+						return fmt.Errorf("%s: seq %q: %w", path, seq.GetStringBytes(), err)
+					}
+					counts[n]++
+				} else {
+					counts[seq.GetUint64()]++
+				}
 			}
 		}
 		return sc.Err()

@@ -272,7 +272,7 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 			need += int64(len(b.Events[i].Raw)) + 32
 		}
 	}
-	if q.pendingBytes.Load()+need > q.cfg.MaxBytes {
+	if cur := q.pendingBytes.Load(); cur > 0 && cur+need > q.cfg.MaxBytes {
 		return q.fullErr(need)
 	}
 	return nil
@@ -309,7 +309,7 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	}
 	// Full: drop what the policy allows (lowest priority first), else refuse.
 	var droppedEvents int
-	if q.pendingBytes.Load()+total > q.cfg.MaxBytes {
+	if cur := q.pendingBytes.Load(); cur > 0 && cur+total > q.cfg.MaxBytes {
 		for _, p := range []pipeline.Priority{pipeline.P3, pipeline.P2} {
 			if q.pendingBytes.Load()+total <= q.cfg.MaxBytes {
 				break
@@ -367,10 +367,12 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 }
 
 // reserve takes n bytes of the queue's capacity, or reports that it is full.
+// An empty queue takes any batch, even one larger than max_bytes: refusing it
+// would refuse it forever.
 func (q *Queue) reserve(n int64) bool {
 	for {
 		cur := q.pendingBytes.Load()
-		if cur+n > q.cfg.MaxBytes {
+		if cur > 0 && cur+n > q.cfg.MaxBytes {
 			return false
 		}
 		if q.pendingBytes.CompareAndSwap(cur, cur+n) {
@@ -422,7 +424,7 @@ func (q *Queue) run(ctx context.Context) {
 			if records == 0 {
 				continue
 			}
-			if !q.deliver(ctx, b) {
+			if !q.deliverChunks(ctx, b) {
 				return // stopping: the cursor stays, the batch is redelivered next start
 			}
 			n := int64(len(b.Events))
@@ -492,6 +494,31 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		end = rec.Next
 	}
 	return end, records, bytes, nil
+}
+
+// deliverChunks delivers b in pieces of at most batch_events events and
+// batch_bytes bytes (one record can hold more: a big HTTP request or syslog
+// batch), so that destinations get the request sizes they were configured
+// for. The cursor still moves only once the whole of b is delivered.
+func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch) bool {
+	var view pipeline.Batch
+	for start := 0; start < len(b.Events); {
+		end, bytes := start, int64(0)
+		for end < len(b.Events) && end-start < q.cfg.BatchEvents &&
+			(end == start || bytes+int64(len(b.Events[end].Raw)) <= q.cfg.BatchBytes) {
+			bytes += int64(len(b.Events[end].Raw))
+			end++
+		}
+		chunk := b
+		if start > 0 || end < len(b.Events) {
+			chunk = b.View(&view, b.Events[start:end])
+		}
+		if !q.deliver(ctx, chunk) {
+			return false
+		}
+		start = end
+	}
+	return true
 }
 
 // deliver writes b to the destination until every event is confirmed or

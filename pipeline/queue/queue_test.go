@@ -579,3 +579,66 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchLargerThanTheQueueIsAcceptedWhenEmpty: refusing a batch that can
+// never fit would refuse it forever (a livelock found with syslog batches).
+func TestBatchLargerThanTheQueueIsAcceptedWhenEmpty(t *testing.T) {
+	e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20})
+	block := make(chan struct{})
+	e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
+	huge := pipeline.NewBatch()
+	raw := strings.Repeat("x", 3<<20)
+	huge.Commit(append(huge.Arena(), raw...), pipeline.Event{Priority: pipeline.P2, Rule: -1})
+	if err := e.q.Admit(huge); err != nil {
+		t.Fatalf("admit into an empty queue: %v", err)
+	}
+	if err := e.q.Write(context.Background(), huge); err != nil {
+		t.Fatalf("write into an empty queue: %v", err)
+	}
+	if err := e.q.Write(context.Background(), huge); !errors.Is(err, pipeline.ErrOverloaded) {
+		t.Fatalf("a second one must wait: %v", err)
+	}
+	huge.Release()
+	close(block)
+	e.waitIdle()
+	e.close()
+}
+
+// TestDeliveriesRespectBatchLimits: one big record is delivered in pieces of
+// at most batch_events events and batch_bytes bytes.
+func TestDeliveriesRespectBatchLimits(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{BatchEvents: 7, BatchBytes: 60})
+	var mu sync.Mutex
+	var sizes []int
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, ev := range b.Events {
+			n += len(ev.Raw)
+		}
+		if len(b.Events) > 7 || (n > 60 && len(b.Events) > 1) {
+			t.Errorf("delivery of %d events, %d bytes", len(b.Events), n)
+		}
+		sizes = append(sizes, len(b.Events))
+		return nil
+	})
+	prios := make([]pipeline.Priority, 50)
+	for i := range prios {
+		prios[i] = pipeline.P2
+	}
+	want, err := e.write(prios...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	if got := e.sink.delivered(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("delivered out of order or incompletely")
+	}
+	mu.Lock()
+	if len(sizes) < 50/7 {
+		t.Errorf("deliveries %v", sizes)
+	}
+	mu.Unlock()
+	e.close()
+}

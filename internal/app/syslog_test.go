@@ -1,0 +1,281 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
+	"github.com/logrouter/logrouter/sinks/file"
+)
+
+// syslogHarness runs the router in-process with UDP, TCP and TLS syslog
+// listeners on loopback and one NDJSON file destination receiving everything.
+type syslogHarness struct {
+	t             *testing.T
+	app           *App
+	data          string
+	udp, tcp, tls string
+	certPEM       string
+}
+
+func newSyslogHarness(t *testing.T) *syslogHarness {
+	t.Helper()
+	data := t.TempDir()
+	cert, key := selfSigned(t, data)
+	cfg := &config.Config{
+		Log:   config.Log{Level: "error", Format: "text"},
+		Admin: config.Admin{Address: "127.0.0.1:0"},
+		Inputs: config.Inputs{Syslog: &syslog.Config{
+			UDP: &syslog.UDPConfig{Address: "127.0.0.1:0"},
+			TCP: &syslog.TCPConfig{Address: "127.0.0.1:0"},
+			TLS: &syslog.TLSConfig{Address: "127.0.0.1:0", CertFile: cert, KeyFile: key},
+		}},
+		Destinations: []config.Destination{{Name: "all", Type: "file", File: &file.Config{Dir: filepath.Join(data, "all")}}},
+		Routing:      config.Routing{All: []string{"all"}},
+	}
+	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
+	cfg.Queue.Dir = filepath.Join(data, "queue")
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &syslogHarness{t: t, app: a, data: data, certPEM: cert}
+	h.udp, h.tcp, h.tls = a.SyslogAddrs()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	return h
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "logrouter-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+// lines writes n JSON messages of run to a file and returns its path.
+func (h *syslogHarness) lines(run string, n int) string {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `{"run":%q,"seq":%d,"note":"sent by a real syslog client"}`+"\n", run, i)
+	}
+	p := filepath.Join(h.data, run+".in")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// received counts the events of run that reached the destination, by seq
+// and by protocol (syslog-udp, syslog-tcp, syslog-tls).
+func (h *syslogHarness) received(run string) map[string]map[int]int {
+	out := map[string]map[int]int{}
+	files, _ := filepath.Glob(filepath.Join(h.data, "all", "*.ndjson"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var ev struct {
+				Run       string
+				Seq       int
+				Logrouter struct{ Protocol string }
+			}
+			if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Run != run {
+				continue
+			}
+			if out[ev.Logrouter.Protocol] == nil {
+				out[ev.Logrouter.Protocol] = map[int]int{}
+			}
+			out[ev.Logrouter.Protocol][ev.Seq]++
+		}
+	}
+	return out
+}
+
+// expectExactlyOnce waits for every seq of run to arrive once per protocol.
+func (h *syslogHarness) expectExactlyOnce(run string, n int, protocols ...string) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := h.received(run)
+		ok := true
+		for _, p := range protocols {
+			ok = ok && len(got[p]) == n
+		}
+		if ok || time.Now().After(deadline) {
+			for _, p := range protocols {
+				for i := 0; i < n; i++ {
+					if got[p][i] != 1 {
+						h.t.Errorf("%s over %s: seq %d arrived %d times (want exactly once)", run, p, i, got[p][i])
+					}
+				}
+			}
+			for p := range got {
+				if !contains(protocols, p) {
+					h.t.Errorf("%s: unexpected events over %s", run, p)
+				}
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func need(t *testing.T, bin string) string {
+	t.Helper()
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		t.Skipf("%s is not installed (.ci/run installs it)", bin)
+	}
+	return p
+}
+
+// TestSyslogWithLogger sends with util-linux logger over TCP (octet-counted
+// RFC 5424 and newline-framed RFC 3164) and UDP.
+func TestSyslogWithLogger(t *testing.T) {
+	logger := need(t, "logger")
+	h := newSyslogHarness(t)
+	cases := []struct {
+		run, proto string
+		args       []string
+	}{
+		{"logger-tcp-octet-5424", "syslog-tcp", []string{"--rfc5424", "-T", "--octet-count", "-P", port(h.tcp)}},
+		{"logger-tcp-lf-3164", "syslog-tcp", []string{"--rfc3164", "-T", "-P", port(h.tcp)}},
+		{"logger-udp-5424", "syslog-udp", []string{"--rfc5424", "-d", "-P", port(h.udp)}},
+	}
+	for _, c := range cases {
+		in := h.lines(c.run, 200)
+		args := append([]string{"-n", "127.0.0.1", "-t", "lrtest", "-f", in}, c.args...)
+		if out, err := exec.Command(logger, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: logger %v: %v\n%s", c.run, args, err, out)
+		}
+		h.expectExactlyOnce(c.run, 200, c.proto)
+	}
+}
+
+// TestSyslogWithRsyslog forwards a file through a real rsyslogd (omfwd) to
+// the TCP (octet-counted RFC 5424) and UDP listeners at once.
+func TestSyslogWithRsyslog(t *testing.T) {
+	rsyslogd := need(t, "rsyslogd")
+	h := newSyslogHarness(t)
+	work := t.TempDir()
+	in := h.lines("rsyslog", 300)
+	conf := filepath.Join(work, "send.conf")
+	_ = os.WriteFile(conf, []byte(fmt.Sprintf(`
+global(workDirectory="%s")
+module(load="imfile")
+input(type="imfile" File="%s" Tag="rsfile" ruleset="fwd" freshStartTail="off")
+ruleset(name="fwd") {
+  action(type="omfwd" target="127.0.0.1" port="%s" protocol="tcp" TCP_Framing="octet-counted"
+         template="RSYSLOG_SyslogProtocol23Format" queue.type="LinkedList" action.resumeRetryCount="-1")
+  action(type="omfwd" target="127.0.0.1" port="%s" protocol="udp" template="RSYSLOG_SyslogProtocol23Format")
+}
+`, work, in, port(h.tcp), port(h.udp))), 0o644)
+	cmd := exec.Command(rsyslogd, "-n", "-f", conf, "-i", filepath.Join(work, "pid"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	h.expectExactlyOnce("rsyslog", 300, "syslog-tcp", "syslog-udp")
+	if t.Failed() {
+		t.Logf("rsyslogd stderr: %s", stderr.String())
+	}
+}
+
+// TestSyslogWithSyslogNG sends stdin through a real syslog-ng: RFC 5424 over
+// TLS (octet-counted, server certificate verified) and RFC 3164 over TCP
+// (newline-framed).
+func TestSyslogWithSyslogNG(t *testing.T) {
+	script, _ := filepath.Abs("testdata/peers/syslog-ng.sh")
+	if _, err := os.Stat("/opt/syslog-ng/usr/sbin/syslog-ng"); err != nil && os.Getenv("LOGROUTER_INSTALL_PEERS") == "" {
+		t.Skip("syslog-ng is not installed in /opt/syslog-ng (.ci/run installs it)")
+	}
+	h := newSyslogHarness(t)
+	work := t.TempDir()
+	in := h.lines("syslog-ng", 300)
+	conf := filepath.Join(work, "send.conf")
+	_ = os.WriteFile(conf, []byte(fmt.Sprintf(`@version: 3.38
+options { stats_freq(0); };
+source s_in { file("%s" flags(no-parse) follow-freq(0.1) program-override("sngsend")); };
+destination d_tls { syslog("127.0.0.1" port(%s) transport("tls") tls(ca-file("%s") peer-verify(required-trusted))); };
+destination d_tcp { network("127.0.0.1" port(%s) transport("tcp")); };
+log { source(s_in); destination(d_tls); destination(d_tcp); };
+`, in, port(h.tls), h.certPEM, port(h.tcp))), 0o644)
+	cmd := exec.Command("bash", script, conf, filepath.Join(work, "run"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	h.expectExactlyOnce("syslog-ng", 300, "syslog-tls", "syslog-tcp")
+	if t.Failed() {
+		t.Logf("syslog-ng output: %s", strings.TrimSpace(stderr.String()))
+	}
+}

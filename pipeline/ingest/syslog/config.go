@@ -1,0 +1,144 @@
+package syslog
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the syslog input (`inputs.syslog`). Each transport listens when
+// its block is present (TLS also needs cert_file and key_file).
+type Config struct {
+	// Name labels the input in metrics and event metadata. Default "syslog".
+	Name string     `yaml:"name"`
+	UDP  *UDPConfig `yaml:"udp"`
+	TCP  *TCPConfig `yaml:"tcp"`
+	TLS  *TLSConfig `yaml:"tls"`
+	// MaxMessageBytes bounds one message; longer ones are cut to it (or
+	// quarantined, see OnOversize), counted, and the connection goes on.
+	// Default 64 KiB.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+	// OnOversize is "truncate" (default: keep the first max_message_bytes)
+	// or "quarantine" (store those bytes in quarantine, deliver nothing).
+	OnOversize string `yaml:"on_oversize"`
+	// MaxConnections bounds concurrent TCP+TLS connections; past it new
+	// connections are closed at once and counted. Default 1024.
+	MaxConnections int `yaml:"max_connections"`
+	// IdleTimeout closes a connection that sent nothing for this long.
+	// Default 10m.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// BatchEvents and BatchWait bound how long messages wait before they are
+	// handed to the destinations' queues (per connection, per UDP socket).
+	// Defaults 1000 and 50ms.
+	BatchEvents int           `yaml:"batch_events"`
+	BatchWait   time.Duration `yaml:"batch_wait"`
+	// Timezone of RFC 3164 timestamps, which carry none (IANA name).
+	// Default UTC.
+	Timezone string `yaml:"timezone"`
+	// SourceType applies to messages no vendor format was recognized in.
+	// Default "syslog".
+	SourceType string `yaml:"source_type"`
+	// MaxSenders bounds the per-sender parse-quality series; further senders
+	// are counted as "other". Default 1000.
+	MaxSenders int `yaml:"max_senders"`
+	// KeepOriginal keeps the raw message as event.original when a payload
+	// (JSON, CEF, LEEF, key=value, CSV) was extracted from it.
+	KeepOriginal bool `yaml:"keep_original"`
+}
+
+// UDPConfig is the UDP listener.
+type UDPConfig struct {
+	Address string `yaml:"address"` // default ":5514"
+	// ReceiveBufferBytes sizes the socket's kernel receive buffer (bursts
+	// beyond it are dropped by the kernel and counted). Default 8 MiB; the
+	// kernel caps it at net.core.rmem_max unless the process may force it.
+	ReceiveBufferBytes int `yaml:"receive_buffer_bytes"`
+}
+
+// TCPConfig is the plain TCP listener (RFC 6587 framing, auto-detected).
+type TCPConfig struct {
+	Address string `yaml:"address"` // default ":5514"
+}
+
+// TLSConfig is the TLS listener (RFC 5425), optionally with client
+// certificates (mTLS).
+type TLSConfig struct {
+	Address  string `yaml:"address"` // default ":6514"
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ClientCAFile, when set, verifies client certificates against it.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// RequireClientCert refuses clients without a valid certificate.
+	RequireClientCert bool `yaml:"require_client_cert"`
+}
+
+// SetDefaults fills unset fields.
+func (c *Config) SetDefaults() {
+	if c.Name == "" {
+		c.Name = "syslog"
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 64 << 10
+	}
+	if c.OnOversize == "" {
+		c.OnOversize = "truncate"
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.BatchEvents == 0 {
+		c.BatchEvents = 1000
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = 50 * time.Millisecond
+	}
+	if c.Timezone == "" {
+		c.Timezone = "UTC"
+	}
+	if c.SourceType == "" {
+		c.SourceType = "syslog"
+	}
+	if c.MaxSenders == 0 {
+		c.MaxSenders = 1000
+	}
+	if c.UDP != nil {
+		if c.UDP.Address == "" {
+			c.UDP.Address = ":5514"
+		}
+		if c.UDP.ReceiveBufferBytes == 0 {
+			c.UDP.ReceiveBufferBytes = 8 << 20
+		}
+	}
+	if c.TCP != nil && c.TCP.Address == "" {
+		c.TCP.Address = ":5514"
+	}
+	if c.TLS != nil && c.TLS.Address == "" {
+		c.TLS.Address = ":6514"
+	}
+}
+
+// Validate checks the configuration; prefix is its YAML path.
+func (c *Config) Validate(prefix string) error {
+	switch {
+	case c.MaxMessageBytes < 480 || c.MaxMessageBytes > 16<<20:
+		return fmt.Errorf("%s.max_message_bytes: %d is outside 480 (RFC 5424's minimum) .. 16 MiB", prefix, c.MaxMessageBytes)
+	case c.OnOversize != "truncate" && c.OnOversize != "quarantine":
+		return fmt.Errorf("%s.on_oversize: %q is not truncate or quarantine", prefix, c.OnOversize)
+	case c.MaxConnections < 1 || c.BatchEvents < 1 || c.BatchWait <= 0 || c.IdleTimeout <= 0 || c.MaxSenders < 1:
+		return fmt.Errorf("%s: max_connections, batch_events, batch_wait, idle_timeout and max_senders must be positive", prefix)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("%s.timezone: %w", prefix, err)
+	}
+	if t := c.TLS; t != nil {
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			return fmt.Errorf("%s.tls: set both cert_file and key_file (or neither: TLS then stays off)", prefix)
+		}
+		if t.RequireClientCert && t.ClientCAFile == "" {
+			return fmt.Errorf("%s.tls.require_client_cert: needs client_ca_file to verify client certificates against", prefix)
+		}
+	}
+	return nil
+}

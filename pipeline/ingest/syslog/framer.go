@@ -1,0 +1,270 @@
+package syslog
+
+import (
+	"errors"
+	"io"
+)
+
+// framing modes of a stream (RFC 6587).
+const (
+	modeUnknown = iota
+	modeOctet   // "LEN SP MSG"
+	modeLF      // MSG "\n"
+)
+
+// framer cuts a byte stream into syslog messages. It owns its buffer, so a
+// read that fails with a timeout loses nothing: the caller flushes its batch
+// and calls next again. Memory is bounded by max: a frame longer than max is
+// returned cut to max bytes with truncated set, and the rest of it is read
+// and discarded without being stored (a 1 GiB line costs max bytes).
+//
+// The framing is detected on the first frame of the stream: a frame that
+// starts with digits, a space and '<' is octet-counted, and the stream is
+// octet-counted from then on (a frame that does not start with a length is
+// still read up to its newline); anything else is newline-delimited, where
+// leading digits are never taken as a length.
+type framer struct {
+	r     io.Reader
+	buf   []byte
+	start int
+	end   int
+	max   int
+	mode  int
+
+	discard    int64 // octet-counted bytes of an oversized frame still to skip
+	discardEOL bool  // skip up to the next newline (oversized LF frame)
+	eof        bool
+}
+
+func newFramer(r io.Reader, max int) *framer {
+	size := max + 32 // room for a length prefix
+	if size < 4096 {
+		size = 4096
+	}
+	return &framer{r: r, buf: make([]byte, size), max: max}
+}
+
+// errFrameTooLong never escapes; oversize frames come back truncated.
+var errStreamEnd = io.EOF
+
+// next returns the next frame (valid until the following call), whether it
+// was truncated to max bytes, or an error from the reader (io.EOF at a clean
+// end; a final frame without newline is returned before EOF).
+func (f *framer) next() (frame []byte, truncated bool, err error) {
+	for {
+		if f.discard > 0 || f.discardEOL {
+			if err := f.skip(); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		data := f.buf[f.start:f.end]
+		if len(data) > 0 {
+			if fr, tr, ok := f.cut(data); ok {
+				return fr, tr, nil
+			}
+		}
+		if f.eof {
+			if len(data) == 0 {
+				return nil, false, errStreamEnd
+			}
+			// A last frame without a newline (or a short octet count).
+			f.start = f.end
+			if len(data) > f.max {
+				return trimEOL(data[:f.max]), true, nil
+			}
+			return trimEOL(data), false, nil
+		}
+		if err := f.fill(); err != nil {
+			if errors.Is(err, io.EOF) {
+				f.eof = true
+				continue
+			}
+			return nil, false, err
+		}
+	}
+}
+
+// cut tries to take one frame from data (the unread part of the buffer).
+func (f *framer) cut(data []byte) ([]byte, bool, bool) {
+	if f.mode == modeUnknown {
+		if m, decided := detect(data); decided {
+			f.mode = m
+		} else if len(data) < 12 && !f.eof {
+			return nil, false, false // need more bytes to decide
+		} else {
+			f.mode = modeLF
+		}
+	}
+	if f.mode == modeOctet {
+		if n, hdr, ok := octetHeader(data); ok {
+			if n > int64(f.max) {
+				// Oversized: return the first max bytes, skip the rest.
+				avail := len(data) - hdr
+				if avail < f.max && !f.eof {
+					if f.start > 0 {
+						f.compact()
+						return nil, false, false
+					}
+					if f.end < len(f.buf) {
+						return nil, false, false
+					}
+				}
+				take := min(avail, f.max)
+				frame := data[hdr : hdr+take]
+				f.start += hdr + take
+				f.discard = n - int64(take)
+				return trimEOL(frame), true, true
+			}
+			if int64(len(data)-hdr) < n {
+				if f.start > 0 && f.start+hdr+int(n) > len(f.buf) {
+					f.compact()
+				}
+				return nil, false, false
+			}
+			frame := data[hdr : hdr+int(n)]
+			f.start += hdr + int(n)
+			return trimEOL(frame), false, true
+		} else if len(data) < 12 && !f.eof && allDigits(data) {
+			return nil, false, false // a length prefix still arriving
+		}
+		// Not a length prefix: read this frame up to its newline.
+	}
+	for i, c := range data {
+		if c == '\n' {
+			frame := data[:i]
+			f.start += i + 1
+			if len(frame) > f.max {
+				return trimEOL(frame[:f.max]), true, true
+			}
+			return trimEOL(frame), false, true
+		}
+	}
+	if len(data) > f.max {
+		// No newline within max bytes: return the head, skip to the newline.
+		frame := data[:f.max]
+		f.start = f.end
+		f.discardEOL = true
+		return frame, true, true
+	}
+	if f.start > 0 {
+		f.compact()
+	}
+	return nil, false, false
+}
+
+func (f *framer) compact() {
+	n := copy(f.buf, f.buf[f.start:f.end])
+	f.start, f.end = 0, n
+}
+
+func (f *framer) fill() error {
+	if f.end == len(f.buf) {
+		if f.start == 0 {
+			// Full buffer without a frame: cut handles it next round.
+			return nil
+		}
+		f.compact()
+	}
+	n, err := f.r.Read(f.buf[f.end:])
+	f.end += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// skip consumes the rest of an oversized frame without storing it.
+func (f *framer) skip() error {
+	for {
+		data := f.buf[f.start:f.end]
+		if f.discard > 0 {
+			k := min(int64(len(data)), f.discard)
+			f.start += int(k)
+			f.discard -= k
+			if f.discard == 0 {
+				return nil
+			}
+		} else if f.discardEOL {
+			for i, c := range data {
+				if c == '\n' {
+					f.start += i + 1
+					f.discardEOL = false
+					return nil
+				}
+			}
+			f.start = f.end
+		} else {
+			return nil
+		}
+		f.start, f.end = 0, 0
+		if f.eof {
+			f.discard, f.discardEOL = 0, false
+			return nil
+		}
+		if err := f.fill(); err != nil {
+			if errors.Is(err, io.EOF) {
+				f.eof = true
+				continue
+			}
+			return err
+		}
+	}
+}
+
+// detect decides the framing from the start of a stream.
+func detect(data []byte) (mode int, decided bool) {
+	i := 0
+	for i < len(data) && i < 10 && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	switch {
+	case i == 0:
+		return modeLF, true
+	case i == len(data):
+		return 0, false
+	case data[i] != ' ' || data[0] == '0':
+		return modeLF, true
+	case i+1 == len(data):
+		return 0, false
+	case data[i+1] == '<':
+		return modeOctet, true
+	}
+	return modeLF, true
+}
+
+// octetHeader parses "LEN SP" at the start of data.
+func octetHeader(data []byte) (n int64, hdr int, ok bool) {
+	i := 0
+	for i < len(data) && i < 10 && data[i] >= '0' && data[i] <= '9' {
+		n = n*10 + int64(data[i]-'0')
+		i++
+	}
+	if i == 0 || i >= len(data) || data[i] != ' ' || data[0] == '0' {
+		return 0, 0, false
+	}
+	return n, i + 1, true
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// trimEOL drops a trailing "\n" or "\r\n" (rsyslog and syslog-ng put one
+// inside octet-counted frames) and trailing NULs some devices send.
+func trimEOL(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case '\n', '\r', 0:
+			b = b[:len(b)-1]
+			continue
+		}
+		break
+	}
+	return b
+}

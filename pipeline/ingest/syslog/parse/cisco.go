@@ -1,0 +1,237 @@
+package parse
+
+import (
+	"bytes"
+)
+
+// parseCisco recognizes "%ASA-<sev>-<id>: text" and "%FTD-<sev>-<id>: text".
+// The text is kept as "message"; for the connection messages 302013/302015
+// (built), 302014/302016 (teardown), 106023 (deny) and 106100 (ACL
+// permit/deny) source and destination address and port and event.action
+// are extracted following Cisco's documented message formats. Other IDs keep
+// just the message.
+func (p *Parser) parseCisco(b []byte) bool {
+	if len(b) < 10 || b[0] != '%' {
+		return false
+	}
+	ftd := false
+	switch string(b[1:5]) {
+	case "ASA-":
+	case "FTD-":
+		ftd = true
+	default:
+		return false
+	}
+	if b[5] < '0' || b[5] > '7' || b[6] != '-' {
+		return false
+	}
+	i := 7
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	if i == 7 || i-7 > 9 || i >= len(b) || b[i] != ':' {
+		return false
+	}
+	pl := &p.pl
+	pl.format, pl.ftd, pl.ciscoSev, pl.ciscoID = fmtCisco, ftd, b[5]-'0', b[7:i]
+	pl.dataset = "cisco.asa"
+	if ftd {
+		pl.dataset = "cisco.ftd"
+	}
+	i++
+	if i < len(b) && b[i] == ' ' {
+		i++
+	}
+	rest := b[i:]
+	if len(rest) > 0 {
+		pl.message = rest
+	}
+	switch string(pl.ciscoID) {
+	case "302013", "302015":
+		p.asaBuilt(rest)
+	case "302014", "302016":
+		p.asaTeardown(rest)
+	case "106023":
+		p.asa106023(rest)
+	case "106100":
+		p.asa106100(rest)
+	}
+	return true
+}
+
+// after returns what follows the first occurrence of sep in b.
+func after(b []byte, sep string) ([]byte, bool) {
+	i := bytes.Index(b, []byte(sep))
+	if i < 0 {
+		return nil, false
+	}
+	return b[i+len(sep):], true
+}
+
+// colonEndpoint parses "interface:address[/port]" at the start of b, up to a
+// space or '('.
+func colonEndpoint(b []byte) (ip, port []byte) {
+	e := 0
+	for e < len(b) && b[e] != ' ' && b[e] != '(' {
+		e++
+	}
+	t := b[:e]
+	c := bytes.IndexByte(t, ':')
+	if c < 0 {
+		return nil, nil
+	}
+	t = t[c+1:]
+	if s := bytes.LastIndexByte(t, '/'); s >= 0 {
+		return t[:s], t[s+1:]
+	}
+	return t, nil
+}
+
+// slashEndpoint parses "interface/address(port)" at the start of b.
+func slashEndpoint(b []byte) (ip, port []byte) {
+	e := bytes.IndexByte(b, ' ')
+	if e < 0 {
+		e = len(b)
+	}
+	t := b[:e]
+	s := bytes.IndexByte(t, '/')
+	if s < 0 {
+		return nil, nil
+	}
+	t = t[s+1:]
+	o := bytes.IndexByte(t, '(')
+	if o < 0 {
+		return t, nil
+	}
+	ip, t = t[:o], t[o+1:]
+	if c := bytes.IndexByte(t, ')'); c >= 0 {
+		port = t[:c]
+	}
+	return ip, port
+}
+
+// asaBuilt: "Built {inbound|outbound} {TCP|UDP} connection id for
+// iface:addr/port (mapped/port) [(user)] to iface:addr/port (mapped/port)...".
+// The "for" side is the outside one: for outbound connections the initiator
+// (source) is the "to" side.
+func (p *Parser) asaBuilt(b []byte) {
+	r, ok := after(b, "Built ")
+	if !ok {
+		return
+	}
+	pl := &p.pl
+	pl.action = "built"
+	outbound := hasPrefix(r, "outbound ")
+	if f, ok := after(r, " for "); ok {
+		pl.srcIP, pl.srcPt = colonEndpoint(f)
+		if t, ok := after(f, " to "); ok {
+			pl.dstIP, pl.dstPt = colonEndpoint(t)
+		}
+	}
+	if outbound {
+		pl.srcIP, pl.dstIP = pl.dstIP, pl.srcIP
+		pl.srcPt, pl.dstPt = pl.dstPt, pl.srcPt
+	}
+}
+
+// asaTeardown: "Teardown {TCP|UDP} connection id for iface:addr/port
+// [(user)] to iface:addr/port [(user)] duration ... bytes ...".
+func (p *Parser) asaTeardown(b []byte) {
+	r, ok := after(b, "Teardown ")
+	if !ok {
+		return
+	}
+	pl := &p.pl
+	pl.action = "teardown"
+	if f, ok := after(r, " for "); ok {
+		pl.srcIP, pl.srcPt = colonEndpoint(f)
+		if t, ok := after(f, " to "); ok {
+			pl.dstIP, pl.dstPt = colonEndpoint(t)
+		}
+	}
+}
+
+// asa106023: "Deny protocol src iface:addr[/port] dst iface:addr[/port]
+// [(type t, code c)] by access-group acl [hashes]".
+func (p *Parser) asa106023(b []byte) {
+	if !hasPrefix(b, "Deny ") {
+		return
+	}
+	pl := &p.pl
+	pl.action = "deny"
+	if s, ok := after(b, " src "); ok {
+		pl.srcIP, pl.srcPt = colonEndpoint(s)
+		if d, ok := after(s, " dst "); ok {
+			pl.dstIP, pl.dstPt = colonEndpoint(d)
+		}
+	}
+}
+
+// asa106100: "access-list acl {permitted|denied|est-allowed} protocol
+// iface/addr(port) [(user, sg)] -> iface/addr(port) hit-cnt n ...".
+func (p *Parser) asa106100(b []byte) {
+	r, ok := after(b, "access-list ")
+	if !ok {
+		return
+	}
+	// skip the ACL name
+	sp := bytes.IndexByte(r, ' ')
+	if sp < 0 {
+		return
+	}
+	r = r[sp+1:]
+	pl := &p.pl
+	switch {
+	case hasPrefix(r, "permitted "), hasPrefix(r, "est-allowed "):
+		pl.action = "permit"
+	case hasPrefix(r, "denied "):
+		pl.action = "deny"
+	default:
+		return
+	}
+	// action and protocol words
+	for k := 0; k < 2; k++ {
+		sp = bytes.IndexByte(r, ' ')
+		if sp < 0 {
+			return
+		}
+		r = r[sp+1:]
+	}
+	pl.srcIP, pl.srcPt = slashEndpoint(r)
+	if d, ok := after(r, "-> "); ok {
+		pl.dstIP, pl.dstPt = slashEndpoint(d)
+	}
+}
+
+// appendCisco writes "cisco":{...}, and source/destination when found.
+func (p *Parser) appendCisco(dst []byte) []byte {
+	pl := &p.pl
+	if pl.ftd {
+		dst = append(dst, `"cisco":{"ftd":{"message_id":`...)
+	} else {
+		dst = append(dst, `"cisco":{"asa":{"message_id":`...)
+	}
+	dst = appendStr(dst, pl.ciscoID)
+	dst = append(dst, `,"severity":`...)
+	dst = append(dst, '0'+pl.ciscoSev)
+	dst = append(dst, "}},"...)
+	dst = appendEndpoint(dst, "source", pl.srcIP, pl.srcPt)
+	return appendEndpoint(dst, "destination", pl.dstIP, pl.dstPt)
+}
+
+// appendEndpoint writes "name":{"ip":..,"port":n}, when ip is set; a port
+// that is not a number 0..65535 is left out (it stays in "message").
+func appendEndpoint(dst []byte, name string, ip, port []byte) []byte {
+	if len(ip) == 0 {
+		return dst
+	}
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	dst = append(dst, `":{"ip":`...)
+	dst = appendStr(dst, ip)
+	if isPort(port) {
+		dst = append(dst, `,"port":`...)
+		dst = append(dst, port...)
+	}
+	return append(dst, "},"...)
+}

@@ -1,0 +1,206 @@
+package parse
+
+import (
+	"bytes"
+	"strings"
+)
+
+// panosCol names one PAN-OS CSV column ("" for FUTURE_USE); port columns
+// are written as numbers.
+type panosCol struct {
+	name string
+	port bool
+}
+
+func panosColumns(spec string) []panosCol {
+	names := strings.Split(spec, ",")
+	cols := make([]panosCol, len(names))
+	for i, n := range names {
+		if n == "FUTURE_USE" {
+			n = ""
+		}
+		cols[i] = panosCol{name: n, port: n == "sport" || n == "dport" || n == "natsport" || n == "natdport"}
+	}
+	return cols
+}
+
+// Column names per log type, from the PAN-OS 10.x/11.x syslog field
+// descriptions. Columns past a list are written as column_<n> (1-based);
+// non-empty FUTURE_USE columns as future_use_<n>. The CONFIG log's "host"
+// column is written as admin_host ("host" is the syslog host object).
+const panosCommon = "FUTURE_USE,receive_time,serial,type,subtype,FUTURE_USE,generated_time"
+
+const panosFlow = panosCommon + ",src,dst,natsrc,natdst,rule,srcuser,dstuser,app,vsys,from,to," +
+	"inbound_if,outbound_if,logset,FUTURE_USE,sessionid,repeatcnt,sport,dport,natsport,natdport,flags,proto,action"
+
+var (
+	panosCommonCols  = panosColumns(panosCommon)
+	panosTrafficCols = panosColumns(panosFlow + ",bytes,bytes_sent,bytes_received,packets,start,elapsed,category," +
+		"FUTURE_USE,seqno,actionflags,srcloc,dstloc,FUTURE_USE,pkts_sent,pkts_received,session_end_reason," +
+		"dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name,action_source," +
+		"src_uuid,dst_uuid,tunnelid_imsi,monitortag_imei,parent_session_id,parent_start_time,tunnel," +
+		"assoc_id,chunks,chunks_sent,chunks_received,rule_uuid")
+	panosThreatCols = panosColumns(panosFlow + ",misc,threatid,category,severity,direction,seqno,actionflags," +
+		"srcloc,dstloc,FUTURE_USE,contenttype,pcap_id,filedigest,cloud,url_idx,user_agent,filetype,xff,referer," +
+		"sender,subject,recipient,reportid,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4," +
+		"vsys_name,device_name,FUTURE_USE,src_uuid,dst_uuid,http_method,tunnelid_imsi,monitortag_imei," +
+		"parent_session_id,parent_start_time,tunnel,thr_category,contentver,FUTURE_USE,assoc_id,ppid," +
+		"http_headers,url_category_list,rule_uuid")
+	panosSystemCols = panosColumns(panosCommon + ",vsys,eventid,object,FUTURE_USE,FUTURE_USE,module,severity," +
+		"opaque,seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name")
+	panosConfigCols = panosColumns(panosCommon + ",admin_host,vsys,cmd,admin,client,result,path," +
+		"before_change_detail,after_change_detail,seqno,actionflags,dg_hier_level_1,dg_hier_level_2," +
+		"dg_hier_level_3,dg_hier_level_4,vsys_name,device_name")
+)
+
+// panosType returns the column names for a PAN-OS log type, or nil when b
+// is not a PAN-OS log type.
+func panosType(b []byte) []panosCol {
+	switch string(b) {
+	case "TRAFFIC":
+		return panosTrafficCols
+	case "THREAT":
+		return panosThreatCols
+	case "SYSTEM":
+		return panosSystemCols
+	case "CONFIG":
+		return panosConfigCols
+	case "HIPMATCH", "CORRELATION", "USERID", "GLOBALPROTECT", "AUTH", "DECRYPTION",
+		"IPTAG", "GTP", "SCTP", "TUNNEL":
+		return panosCommonCols
+	}
+	return nil
+}
+
+// detectPANOS accepts a PAN-OS CSV log line: field 2 a date
+// (yyyy/mm/dd ...), field 4 a known log type. Fields may be double-quoted
+// ("" inside is a quote).
+func (p *Parser) detectPANOS(b, body []byte) bool {
+	c1 := bytes.IndexByte(b[:min(len(b), 24)], ',')
+	if c1 < 0 || len(b) < c1+12 {
+		return false
+	}
+	d := b[c1+1:]
+	if !isDigit(d[0]) || !isDigit(d[3]) || d[4] != '/' || d[7] != '/' || !isDigit(d[9]) {
+		return false
+	}
+	c2 := bytes.IndexByte(d, ',')
+	if c2 < 0 {
+		return false
+	}
+	d = d[c2+1:]
+	c3 := bytes.IndexByte(d, ',')
+	if c3 < 0 {
+		return false
+	}
+	d = d[c3+1:]
+	c4 := bytes.IndexByte(d, ',')
+	if c4 < 0 {
+		return false
+	}
+	names := panosType(d[:c4])
+	if names == nil {
+		return false
+	}
+	p.splitCSV(b)
+	pl := &p.pl
+	pl.format, pl.panos, pl.dataset = fmtPANOS, names, "paloalto.panos"
+	return true
+}
+
+// splitCSV splits b into p.cols. A field that starts with '"' runs to the
+// matching quote ("" escapes one); one whose closing quote is not followed
+// by ',' or the end is taken raw up to the next comma.
+func (p *Parser) splitCSV(b []byte) {
+	p.cols = p.cols[:0]
+	i := 0
+	for {
+		if i < len(b) && b[i] == '"' {
+			j, esc := i+1, false
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					j = -1
+					break
+				}
+				j += k
+				if j+1 < len(b) && b[j+1] == '"' {
+					esc = true
+					j += 2
+					continue
+				}
+				break
+			}
+			if j >= 0 && (j+1 == len(b) || b[j+1] == ',') {
+				p.cols = append(p.cols, span{b: b[i+1 : j], esc: esc})
+				i = j + 1
+			} else {
+				k := bytes.IndexByte(b[i+1:], ',')
+				if k < 0 {
+					k = len(b) - i - 1
+				}
+				p.cols = append(p.cols, span{b: b[i : i+1+k]})
+				i += 1 + k
+			}
+		} else {
+			k := bytes.IndexByte(b[i:], ',')
+			if k < 0 {
+				k = len(b) - i
+			}
+			p.cols = append(p.cols, span{b: b[i : i+k]})
+			i += k
+		}
+		if i >= len(b) {
+			return
+		}
+		i++ // ','
+	}
+}
+
+// unescapeCSV resolves "" into p.scratch.
+func (p *Parser) unescapeCSV(v []byte) []byte {
+	s := p.scratch[:0]
+	for i := 0; i < len(v); i++ {
+		s = append(s, v[i])
+		if v[i] == '"' && i+1 < len(v) && v[i+1] == '"' {
+			i++
+		}
+	}
+	p.scratch = s
+	return s
+}
+
+// appendPANOS writes each non-empty column as a top-level field.
+func (p *Parser) appendPANOS(dst []byte) []byte {
+	names := p.pl.panos
+	for k, c := range p.cols {
+		v := c.b
+		if len(v) == 0 {
+			continue
+		}
+		if c.esc {
+			v = p.unescapeCSV(v)
+		}
+		port := false
+		switch {
+		case k < len(names) && names[k].name != "":
+			dst = append(dst, '"')
+			dst = append(dst, names[k].name...)
+			port = names[k].port
+		case k < len(names):
+			dst = append(dst, `"future_use_`...)
+			dst = appendInt(dst, k+1)
+		default:
+			dst = append(dst, `"column_`...)
+			dst = appendInt(dst, k+1)
+		}
+		dst = append(dst, `":`...)
+		if port && isPort(v) {
+			dst = append(dst, v...)
+		} else {
+			dst = appendStr(dst, v)
+		}
+		dst = append(dst, ',')
+	}
+	return dst
+}

@@ -1,0 +1,305 @@
+package parse
+
+import "bytes"
+
+// format is the embedded payload recognized in MSG.
+type format uint8
+
+const (
+	fmtText format = iota
+	fmtJSON
+	fmtCEF
+	fmtLEEF
+	fmtCisco
+	fmtPANOS
+	fmtSnare
+	fmtKV
+)
+
+var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV}
+
+// replacesMessage reports whether the format's fields replace "message"
+// (and event.original may keep the line).
+func (f format) replacesMessage() bool {
+	switch f {
+	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV:
+		return true
+	}
+	return false
+}
+
+// Top-level keys the header writes; a JSON payload member with one of these
+// names replaces the header's (logrouter is reserved).
+const (
+	keyTimestamp uint8 = 1 << iota
+	keyLog
+	keyHost
+	keyProcess
+	keyMessage
+	keyEvent
+	keyLogrouter
+)
+
+// reservedKey returns the bit of a top-level key the parser writes itself.
+func reservedKey(k []byte) uint8 {
+	switch string(k) {
+	case "timestamp":
+		return keyTimestamp
+	case "log":
+		return keyLog
+	case "host":
+		return keyHost
+	case "process":
+		return keyProcess
+	case "message":
+		return keyMessage
+	case "event":
+		return keyEvent
+	case "logrouter":
+		return keyLogrouter
+	}
+	return 0
+}
+
+// span is a field of a delimited line; esc reports escapes to resolve.
+type span struct {
+	b   []byte
+	esc bool
+}
+
+// pair is one key=value pair; dup marks a pair not written (a duplicate or
+// a reserved key), whose information stays in "message".
+type pair struct {
+	key, val []byte
+	esc      bool
+	dup      bool
+}
+
+// payload is what detect found in MSG.
+type payload struct {
+	format   format
+	dataset  string
+	action   string
+	hasTime  bool
+	ns       int64
+	message  []byte // written as "message"; nil: none
+	jsonKeys uint8  // reserved keys present in a JSON payload
+	obj      []byte // JSON payload members, between the braces
+
+	hdr      [7][]byte // CEF / LEEF header fields
+	hdrEsc   uint8     // CEF header fields with escapes (bit per field)
+	cefEsc   bool      // extension values use CEF escapes
+	safeKeys bool      // pair keys are plain ASCII (KV, CEF): written without escaping
+
+	ftd          bool
+	ciscoID      []byte
+	ciscoSev     byte
+	srcIP, srcPt []byte
+	dstIP, dstPt []byte
+
+	panos []panosCol // column names for p.cols
+}
+
+// detect recognizes the payload of body and fills p.pl.
+func (p *Parser) detect(body []byte) {
+	pl := &p.pl
+	*pl = payload{}
+	b := body
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		if len(body) > 0 {
+			pl.message = body
+		}
+		return
+	}
+	switch b[0] {
+	case '{':
+		if p.detectJSON(b) {
+			return
+		}
+	case 'C':
+		if hasPrefix(b, "CEF:") && p.parseCEF(b, body) {
+			return
+		}
+	case 'L':
+		if hasPrefix(b, "LEEF:") && p.parseLEEF(b, body) {
+			return
+		}
+	case '%':
+		if p.parseCisco(b) {
+			return
+		}
+	case 'M':
+		if hasPrefix(b, "MSWinEventLog\t") && p.parseSnare(b) {
+			return
+		}
+	}
+	if p.detectPANOS(b, body) || p.detectKV(b, body) {
+		return
+	}
+	pl.message = body
+	if isAudit(b) {
+		pl.dataset = "linux.auditd"
+	}
+}
+
+// isAudit reports whether b is a Linux audit record (type=... msg=audit(...)).
+func isAudit(b []byte) bool {
+	return (hasPrefix(b, "type=") || hasPrefix(b, "node=")) && bytes.Contains(b, []byte("msg=audit("))
+}
+
+// appendPayload writes the payload's fields, each followed by a comma.
+func (p *Parser) appendPayload(dst []byte) []byte {
+	switch pl := &p.pl; pl.format {
+	case fmtJSON:
+		if obj := bytes.TrimSpace(pl.obj); len(obj) > 0 {
+			dst = appendValidUTF8(dst, obj)
+			dst = append(dst, ',')
+		}
+	case fmtCEF:
+		dst = p.appendCEF(dst)
+	case fmtLEEF:
+		dst = p.appendLEEF(dst)
+	case fmtCisco:
+		dst = p.appendCisco(dst)
+	case fmtPANOS:
+		dst = p.appendPANOS(dst)
+	case fmtSnare:
+		dst = p.appendSnare(dst)
+	case fmtKV:
+		dst = p.appendPairs(dst, false)
+	}
+	return dst
+}
+
+// appendPairs writes p.pairs (those not marked dup) as string members:
+// comma-separated inside an object when nested, else as top-level members
+// each followed by a comma.
+func (p *Parser) appendPairs(dst []byte, nested bool) []byte {
+	first := true
+	for k := range p.pairs {
+		pr := &p.pairs[k]
+		if pr.dup {
+			continue
+		}
+		if nested && !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		if p.pl.safeKeys {
+			dst = append(dst, '"')
+			dst = append(dst, pr.key...)
+			dst = append(dst, '"', ':')
+		} else {
+			dst = appendStr(dst, pr.key)
+			dst = append(dst, ':')
+		}
+		v := pr.val
+		if pr.esc {
+			if p.pl.cefEsc {
+				v = p.unescapeCEF(v)
+			} else {
+				v = p.unescapeQuoted(v)
+			}
+		}
+		dst = appendStr(dst, v)
+		if !nested {
+			dst = append(dst, ',')
+		}
+	}
+	return dst
+}
+
+// markDups marks duplicate keys (the first wins) and, when top is set, keys
+// the parser writes itself; it reports whether any pair was marked.
+func (p *Parser) markDups(top bool) (lossy bool) {
+	ks := &p.keys
+	ks.reset(len(p.pairs))
+	for k := range p.pairs {
+		pr := &p.pairs[k]
+		if top && reservedKey(pr.key)&^keyMessage != 0 || ks.add(pr.key, int32(k)) {
+			pr.dup, lossy = true, true
+		}
+	}
+	if lossy && top {
+		// "message" will hold the whole MSG; a "message" pair would clash.
+		for k := range p.pairs {
+			if string(p.pairs[k].key) == "message" {
+				p.pairs[k].dup = true
+			}
+		}
+	}
+	return lossy
+}
+
+// appendField writes "key":value (value non-empty), comma-separated.
+func appendField(dst []byte, first *bool, key string, val []byte) []byte {
+	if len(val) == 0 {
+		return dst
+	}
+	if !*first {
+		dst = append(dst, ',')
+	}
+	*first = false
+	dst = append(dst, '"')
+	dst = append(dst, key...)
+	dst = append(dst, `":`...)
+	return appendStr(dst, val)
+}
+
+// unescapeQuoted resolves \" and \\ into p.scratch; other backslashes stay.
+func (p *Parser) unescapeQuoted(v []byte) []byte {
+	s := p.scratch[:0]
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\') {
+			i++
+			c = v[i]
+		}
+		s = append(s, c)
+	}
+	p.scratch = s
+	return s
+}
+
+// appDataset maps the APP-NAME or TAG to a source type.
+func (p *Parser) appDataset() string {
+	a := p.h.app
+	if len(a) == 0 || len(a) > 16 {
+		return ""
+	}
+	var buf [16]byte
+	for i, c := range a {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(a)]) {
+	case "sshd", "sudo", "su", "login", "systemd-logind", "cron", "crond", "passwd",
+		"useradd", "groupadd", "usermod", "userdel", "groupdel", "chpasswd", "pam":
+		return "linux.auth"
+	case "auditd", "audispd":
+		return "linux.auditd"
+	}
+	return ""
+}
+
+// vendorDataset maps a CEF/LEEF vendor and product to a source type.
+func vendorDataset(vendor, product []byte) string {
+	switch {
+	case equalFold(vendor, "crowdstrike"):
+		return "crowdstrike.falcon"
+	case equalFold(vendor, "palo alto networks") && hasPrefixFold(product, "pan-os"):
+		return "paloalto.panos"
+	case equalFold(vendor, "fortinet") && hasPrefixFold(product, "fortigate"):
+		return "fortinet.fortigate"
+	case equalFold(vendor, "check point"):
+		return "checkpoint.firewall"
+	case equalFold(vendor, "trend micro") && hasPrefixFold(product, "deep security"):
+		return "trendmicro.deepsecurity"
+	}
+	return ""
+}

@@ -1,0 +1,655 @@
+// Package syslog is the syslog input: UDP, TCP and TLS listeners, RFC 6587
+// framing (octet counting or newline, detected per connection), and the
+// parsers of package parse (RFC 5424, RFC 3164 and the payloads devices
+// embed in them).
+//
+// Syslog has no acknowledgement in its protocol, so "accepted" means: handed
+// to every routed destination's durable queue. A connection's messages are
+// batched (batch_events, batch_wait) and the connection is not read again
+// until its batch is accepted, so when queues are full TCP senders are slowed
+// by their own socket buffers, never answered with loss. UDP cannot be slowed:
+// a batch the destinations refuse is dropped and counted, as are the kernel's
+// receive-buffer drops (SO_RXQ_OVFL).
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/engine"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+)
+
+// Server is one syslog input with its listeners.
+type Server struct {
+	cfg Config
+	eng *engine.Engine
+	log *slog.Logger
+	loc *time.Location
+	m   *metrics
+
+	udp   *net.UDPConn
+	tcp   net.Listener
+	tlsLn net.Listener
+
+	conns    chan struct{} // connection slots
+	mu       sync.Mutex
+	active   map[net.Conn]struct{}
+	closing  atomic.Bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	shutdown context.Context
+	cancel   context.CancelFunc
+	hardStop atomic.Bool // the shutdown deadline passed: stop draining
+}
+
+// drainIdle is how long a connection may stay silent while the router
+// drains it at shutdown before it is closed.
+const drainIdle = 200 * time.Millisecond
+
+type metrics struct {
+	messages   *prometheus.CounterVec // {input, transport, sender, status}
+	oversize   *prometheus.CounterVec // {input, action}
+	conns      *prometheus.GaugeVec   // {input, transport}
+	refused    prometheus.Counter
+	kernelDrop prometheus.Counter
+	dropped    *prometheus.CounterVec // engine's {stage, reason}
+	bytes      prometheus.Counter
+
+	mu      sync.Mutex
+	senders map[string]bool
+	max     int
+}
+
+// New prepares the listeners' configuration; Start binds them.
+func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate("inputs.syslog"); err != nil {
+		return nil, err
+	}
+	loc, _ := time.LoadLocation(cfg.Timezone)
+	if log == nil {
+		log = slog.Default()
+	}
+	reg := eng.Metrics().Registry
+	m := &metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_messages_total",
+			Help: "Syslog messages by sender and how they parsed (rfc5424, rfc3164, raw): which devices send garbage."}, []string{"input", "transport", "sender", "status"}),
+		oversize: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_oversize_total",
+			Help: "Messages longer than max_message_bytes, by action (truncate, quarantine)."}, []string{"input", "action"}),
+		conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_syslog_connections",
+			Help: "Open syslog connections."}, []string{"input", "transport"}),
+		dropped: eng.Metrics().Dropped,
+		senders: map[string]bool{}, max: cfg.MaxSenders,
+	}
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_connections_refused_total",
+		Help: "Connections closed at once because max_connections was reached."}, []string{"input"})
+	kd := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_udp_kernel_drops_total",
+		Help: "UDP datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL)."}, []string{"input"})
+	for _, c := range []prometheus.Collector{m.messages, m.oversize, m.conns, refused, kd} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+		}
+	}
+	m.refused = refused.WithLabelValues(cfg.Name)
+	m.kernelDrop = kd.WithLabelValues(cfg.Name)
+	m.bytes = eng.Metrics().InputBytes.WithLabelValues(cfg.Name)
+	s := &Server{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), loc: loc, m: m,
+		conns: make(chan struct{}, cfg.MaxConnections), active: map[net.Conn]struct{}{}, stop: make(chan struct{})}
+	s.shutdown, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// sender returns the label for a sender, bounded to max distinct values.
+func (m *metrics) sender(ip string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.senders[ip] {
+		return ip
+	}
+	if len(m.senders) >= m.max {
+		return "other"
+	}
+	m.senders[ip] = true
+	return ip
+}
+
+// Start binds every configured listener and serves in the background.
+func (s *Server) Start() error {
+	c := s.cfg
+	if c.UDP != nil {
+		addr, err := net.ResolveUDPAddr("udp", c.UDP.Address)
+		if err != nil {
+			return fmt.Errorf("inputs.syslog.udp.address: %w", err)
+		}
+		pc, err := net.ListenUDP("udp", addr)
+		if err != nil {
+			return fmt.Errorf("inputs.syslog.udp: listen on %s: %w (change inputs.syslog.udp.address)", c.UDP.Address, err)
+		}
+		s.tuneUDP(pc)
+		s.udp = pc
+		s.wg.Add(1)
+		go s.serveUDP(pc)
+		s.log.Info("syslog UDP listening", "address", pc.LocalAddr().String())
+	}
+	if c.TCP != nil {
+		ln, err := net.Listen("tcp", c.TCP.Address)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("inputs.syslog.tcp: listen on %s: %w (change inputs.syslog.tcp.address)", c.TCP.Address, err)
+		}
+		s.tcp = ln
+		s.wg.Add(1)
+		go s.accept(ln, "tcp")
+		s.log.Info("syslog TCP listening", "address", ln.Addr().String())
+	}
+	if c.TLS != nil && c.TLS.CertFile != "" {
+		tc, err := s.tlsConfig()
+		if err != nil {
+			s.Close()
+			return err
+		}
+		ln, err := tls.Listen("tcp", c.TLS.Address, tc)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("inputs.syslog.tls: listen on %s: %w (change inputs.syslog.tls.address)", c.TLS.Address, err)
+		}
+		s.tlsLn = ln
+		s.wg.Add(1)
+		go s.accept(ln, "tls")
+		s.log.Info("syslog TLS listening", "address", ln.Addr().String(), "client_certs", c.TLS.ClientCAFile != "")
+	}
+	return nil
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	t := s.cfg.TLS
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("inputs.syslog.tls: load cert_file/key_file: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if t.ClientCAFile != "" {
+		pem, err := os.ReadFile(t.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("inputs.syslog.tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("inputs.syslog.tls.client_ca_file: no PEM certificate in %s", t.ClientCAFile)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+		if t.RequireClientCert {
+			tc.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	}
+	return tc, nil
+}
+
+// Addrs returns the bound addresses ("" for transports not listening).
+func (s *Server) Addrs() (udp, tcp, tlsAddr string) {
+	if s.udp != nil {
+		udp = s.udp.LocalAddr().String()
+	}
+	if s.tcp != nil {
+		tcp = s.tcp.Addr().String()
+	}
+	if s.tlsLn != nil {
+		tlsAddr = s.tlsLn.Addr().String()
+	}
+	return
+}
+
+func (s *Server) accept(ln net.Listener, transport string) {
+	defer s.wg.Done()
+	gauge := s.m.conns.WithLabelValues(s.cfg.Name, transport)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("syslog accept failed", "transport", transport, "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		select {
+		case s.conns <- struct{}{}:
+		default:
+			s.m.refused.Inc()
+			_ = c.Close()
+			continue
+		}
+		s.mu.Lock()
+		s.active[c] = struct{}{}
+		s.mu.Unlock()
+		gauge.Inc()
+		s.wg.Add(1)
+		go func() {
+			defer func() {
+				s.mu.Lock()
+				delete(s.active, c)
+				s.mu.Unlock()
+				gauge.Dec()
+				<-s.conns
+				s.wg.Done()
+			}()
+			s.serveConn(c, transport)
+		}()
+	}
+}
+
+// stream turns frames of one connection (or one UDP socket) into batches.
+type stream struct {
+	s         *Server
+	transport string
+	p         *parse.Parser
+	w         *route.Worker
+	jp        fastjson.Parser
+	b         *pipeline.Batch
+	buf       []byte
+	rejected  []pipeline.Rejected
+	first     time.Time
+	defST     []byte
+	ctrs      map[counterKey]prometheus.Counter
+}
+
+type counterKey struct {
+	sender string
+	status parse.Status
+}
+
+func (s *Server) newStream(transport string) *stream {
+	st := &stream{s: s, transport: transport, w: s.eng.Worker(), defST: []byte(s.cfg.SourceType),
+		ctrs: map[counterKey]prometheus.Counter{},
+		p:    parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}
+	st.reset()
+	return st
+}
+
+func (st *stream) reset() {
+	if st.b == nil {
+		st.b = pipeline.NewBatch()
+	}
+	st.b.Reset()
+	st.b.Meta = pipeline.Meta{Input: st.s.cfg.Name, Protocol: "syslog-" + st.transport, IngestTime: time.Now().UnixNano()}
+	st.rejected = st.rejected[:0]
+	st.first = time.Time{}
+}
+
+func (st *stream) pending() bool { return len(st.b.Events) > 0 || len(st.rejected) > 0 }
+
+func (st *stream) full() bool { return len(st.b.Events) >= st.s.cfg.BatchEvents }
+
+// add parses one message into the batch; peer must be set in b.Meta.
+func (st *stream) add(frame []byte, truncated bool) {
+	st.s.m.bytes.Add(float64(len(frame)))
+	if st.first.IsZero() {
+		st.first = time.Now()
+	}
+	if truncated {
+		if st.s.cfg.OnOversize == "quarantine" {
+			st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "quarantine").Inc()
+			st.reject(frame, "too_large", fmt.Errorf("message longer than inputs.syslog.max_message_bytes (%d); these are its first bytes", st.s.cfg.MaxMessageBytes))
+			return
+		}
+		st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "truncate").Inc()
+	}
+	var res parse.Result
+	st.buf, res = st.p.AppendJSON(st.buf[:0], frame)
+	st.count(res.Status)
+	v, err := st.jp.ParseBytes(st.buf)
+	if err != nil { // the parser promises valid JSON: keep the message anyway
+		st.reject(frame, "parse_error", err)
+		return
+	}
+	em := normalize.EventMeta{DefaultSourceType: st.defST}
+	if err := st.w.Add(st.b, v, nil, &em); err != nil {
+		st.reject(frame, normalize.Reason(err), err)
+	}
+}
+
+func (st *stream) count(status parse.Status) {
+	k := counterKey{st.b.Meta.Peer, status}
+	c, ok := st.ctrs[k]
+	if !ok {
+		c = st.s.m.messages.WithLabelValues(st.s.cfg.Name, st.transport, st.s.m.sender(k.sender), status.String())
+		if len(st.ctrs) < 4096 {
+			st.ctrs[k] = c
+		}
+	}
+	c.Inc()
+}
+
+func (st *stream) reject(raw []byte, reason string, err error) {
+	st.rejected = append(st.rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
+		Input: st.s.cfg.Name, Protocol: st.b.Meta.Protocol, Peer: st.b.Meta.Peer, Time: time.Now().UnixNano()})
+}
+
+// flush hands the batch to the destinations and waits until they accepted
+// it. Over TCP it retries with backoff for as long as it takes (the
+// connection is not read meanwhile: backpressure); it gives up, counting the
+// events as dropped, only when the router shuts down past its deadline. Over
+// UDP a refused batch is dropped and counted.
+func (st *stream) flush() {
+	if !st.pending() {
+		return
+	}
+	defer st.reset()
+	s := st.s
+	for attempt := 0; len(st.rejected) > 0; attempt++ {
+		if err := s.eng.Quarantine(s.shutdown, st.rejected); err == nil {
+			break
+		} else if s.shutdown.Err() != nil {
+			s.m.dropped.WithLabelValues("syslog", "quarantine_unavailable").Add(float64(len(st.rejected)))
+			break
+		}
+		sleep(s.shutdown, backoff(attempt))
+	}
+	n := len(st.b.Events)
+	if n == 0 {
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		done := make(chan error, 1)
+		st.b.Ack = pipeline.NewAck(func(err error) { done <- err })
+		_ = s.eng.Emit(s.shutdown, st.b)
+		err := <-done
+		if err == nil {
+			return
+		}
+		if st.transport == "udp" {
+			s.m.dropped.WithLabelValues("syslog_udp", "destinations_refused").Add(float64(n))
+			return
+		}
+		if s.shutdown.Err() != nil {
+			s.m.dropped.WithLabelValues("syslog", "shutdown_deadline").Add(float64(n))
+			s.log.Error("syslog messages not accepted before the shutdown deadline", "events", n, "err", err)
+			return
+		}
+		if attempt == 0 {
+			s.log.Warn("destinations refused a syslog batch; holding the connection until they accept", "transport", st.transport, "events", n, "err", err)
+		}
+		sleep(s.shutdown, backoff(attempt))
+	}
+}
+
+func (st *stream) close() {
+	st.s.eng.PutWorker(st.w)
+	st.b.Release()
+}
+
+func backoff(attempt int) time.Duration {
+	d := 50 * time.Millisecond << min(attempt, 6)
+	return min(d, 2*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (s *Server) serveConn(c net.Conn, transport string) {
+	defer c.Close()
+	st := s.newStream(transport)
+	defer st.close()
+	peer := peerOf(c.RemoteAddr())
+	fr := newFramer(c, s.cfg.MaxMessageBytes)
+	for {
+		st.b.Meta.Peer = peer
+		closing := s.closing.Load()
+		deadline := time.Now().Add(s.cfg.IdleTimeout)
+		if closing {
+			// Shutting down: keep reading what the sender already sent (it
+			// sits in socket buffers and would be lost) until the connection
+			// goes quiet, ends, or the shutdown deadline passes.
+			deadline = time.Now().Add(drainIdle)
+		}
+		if flushAt := st.first.Add(s.cfg.BatchWait); st.pending() && flushAt.Before(deadline) {
+			deadline = flushAt
+		}
+		if s.hardStop.Load() {
+			deadline = time.Now()
+		}
+		_ = c.SetReadDeadline(deadline)
+		frame, truncated, err := fr.next()
+		if err != nil {
+			if isTimeout(err) {
+				if st.pending() {
+					st.flush()
+					continue
+				}
+				if !closing && !s.closing.Load() {
+					s.log.Debug("closing idle syslog connection", "peer", peer)
+					return
+				}
+				if s.closing.Load() && (closing || s.hardStop.Load()) {
+					return // drained: quiet for drainIdle
+				}
+				continue // woken by Shutdown: start draining
+			}
+			st.flush()
+			return
+		}
+		if len(frame) == 0 {
+			continue
+		}
+		st.add(frame, truncated)
+		if st.full() {
+			st.flush()
+		}
+	}
+}
+
+func peerOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
+}
+
+// tuneUDP sizes the receive buffer and asks the kernel to report drops.
+func (s *Server) tuneUDP(pc *net.UDPConn) {
+	want := s.cfg.UDP.ReceiveBufferBytes
+	raw, err := pc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = raw.Control(func(fd uintptr) {
+		if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, want) != nil {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, want)
+		}
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RXQ_OVFL, 1)
+		if got, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF); err == nil && got < want {
+			s.log.Warn("UDP receive buffer smaller than configured (raise net.core.rmem_max or grant CAP_NET_ADMIN)",
+				"configured", want, "kernel_gave", got/2)
+		}
+	})
+}
+
+func (s *Server) serveUDP(pc *net.UDPConn) {
+	defer s.wg.Done()
+	st := s.newStream("udp")
+	defer st.close()
+	buf := make([]byte, 65536)
+	oob := make([]byte, 128)
+	names := map[netip.Addr]string{}
+	var lastDrops uint32
+	for {
+		deadline := time.Now().Add(250 * time.Millisecond)
+		if st.pending() {
+			deadline = st.first.Add(s.cfg.BatchWait)
+		}
+		_ = pc.SetReadDeadline(deadline)
+		n, oobn, _, addr, err := pc.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if isTimeout(err) {
+				st.flush()
+				if s.closing.Load() {
+					return
+				}
+				continue
+			}
+			st.flush()
+			return
+		}
+		if d, ok := rxqOverflow(oob[:oobn]); ok {
+			if d > lastDrops {
+				s.m.kernelDrop.Add(float64(d - lastDrops))
+			}
+			lastDrops = d
+		}
+		ip := addr.Addr().Unmap()
+		peer, ok := names[ip]
+		if !ok {
+			peer = ip.String()
+			if len(names) < 65536 {
+				names[ip] = peer
+			}
+		}
+		st.b.Meta.Peer = peer
+		// A datagram is one message; some senders pack several lines.
+		data := buf[:n]
+		for len(data) > 0 {
+			line := data
+			if i := indexByte(data, '\n'); i >= 0 && i < len(data)-1 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			line = trimEOL(line)
+			if len(line) == 0 {
+				continue
+			}
+			truncated := false
+			if len(line) > s.cfg.MaxMessageBytes {
+				line, truncated = line[:s.cfg.MaxMessageBytes], true
+			}
+			st.add(line, truncated)
+		}
+		if st.full() {
+			st.flush()
+		}
+	}
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// rxqOverflow reads the SO_RXQ_OVFL counter (datagrams dropped since the
+// socket opened) from a control message.
+func rxqOverflow(oob []byte) (uint32, bool) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SO_RXQ_OVFL && len(m.Data) >= 4 {
+			d := m.Data
+			return uint32(d[0]) | uint32(d[1])<<8 | uint32(d[2])<<16 | uint32(d[3])<<24, true
+		}
+	}
+	return 0, false
+}
+
+// Close stops listening at once (used on start-up failure).
+func (s *Server) Close() {
+	s.closing.Store(true)
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Close()
+	}
+	if s.tlsLn != nil {
+		_ = s.tlsLn.Close()
+	}
+}
+
+// Shutdown stops accepting, drains every connection (reads what its sender
+// already sent until it ends or stays quiet for 200ms), flushes, and waits
+// within ctx; past ctx, reading stops and batches still refused are dropped
+// and counted (reason shutdown_deadline). Data a sender writes after that is
+// refused by the closed connection (RELP-style acknowledgement is the only
+// way for syslog to do better). Idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.closing.Swap(true) {
+		return nil
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Close()
+	}
+	if s.tlsLn != nil {
+		_ = s.tlsLn.Close()
+	}
+	s.mu.Lock()
+	for c := range s.active {
+		_ = c.SetReadDeadline(time.Now()) // wake the reader: it flushes and returns
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		// UDP: its reader sees closing at its next timeout (<= 250ms).
+		s.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.hardStop.Store(true)
+		s.cancel()
+		s.mu.Lock()
+		for c := range s.active {
+			_ = c.SetReadDeadline(time.Now())
+		}
+		s.mu.Unlock()
+		<-done
+		err = fmt.Errorf("syslog input: connections still delivering at the shutdown deadline: %w", ctx.Err())
+	}
+	s.cancel()
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	return err
+}
