@@ -18,6 +18,7 @@ import (
 	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/rules"
@@ -193,7 +194,7 @@ func reportTests(w io.Writer, results []route.TestResult, verbose bool) error {
 }
 
 func explainCmd(g *globalFlags) *cobra.Command {
-	var sourcetype, output string
+	var sourcetype, output, format string
 	c := &cobra.Command{
 		Use:   "explain [FILE...]",
 		Short: "Show how events (NDJSON on stdin or in files) are normalized, classified and routed",
@@ -222,15 +223,23 @@ func explainCmd(g *globalFlags) *cobra.Command {
 			if output != "text" && output != "json" {
 				return &exitError{2, fmt.Errorf("--output: use text or json")}
 			}
-			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json")
+			if format != "json" && format != "syslog" {
+				return &exitError{2, fmt.Errorf("--format: use json or syslog")}
+			}
+			var sp *parse.Parser
+			if format == "syslog" {
+				sp = parse.New(parse.Options{})
+			}
+			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sp)
 		},
 	}
 	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype")
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per event)")
+	c.Flags().StringVar(&format, "format", "json", "input lines are json (NDJSON; other lines become message) or syslog (parsed as the syslog input does)")
 	return c
 }
 
-func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool) error {
+func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sp *parse.Parser) error {
 	wk := r.NewWorker()
 	var p fastjson.Parser
 	sc := bufio.NewScanner(in)
@@ -238,6 +247,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	meta := pipeline.Meta{Input: "explain", Protocol: "ndjson", IngestTime: time.Now().UnixNano()}
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
 	line, bad := 0, 0
+	var syslogJSON []byte
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
@@ -246,6 +256,10 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		}
 		var obj *fastjson.Value
 		var text []byte
+		if sp != nil {
+			syslogJSON, _ = sp.AppendJSON(syslogJSON[:0], raw)
+			raw = syslogJSON
+		}
 		if raw[0] == '{' {
 			v, err := p.ParseBytes(raw)
 			if err != nil {

@@ -112,3 +112,32 @@ not json but text
 		t.Errorf("json explain: %v\n%s", err, out)
 	}
 }
+
+// TestSyslogLinesThroughStarterRules: vendor lines as devices send them over
+// syslog get the priority the taxonomy promises.
+func TestSyslogLinesThroughStarterRules(t *testing.T) {
+	lines := []struct{ line, prio, dataset string }{
+		{`<190>date=2026-11-28 time=10:04:00 devname="FGT60E-HQ" devid="FGT60E4Q16000001" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.1.1.5 srcport=51234 dstip=8.8.8.8 dstport=53 action="accept" policyid=4`, "P2", "fortinet.fortigate"},
+		{`<166>Nov 28 2026 10:00:00 asa01 : %ASA-6-302013: Built inbound TCP connection 4926 for outside:203.0.113.5/51234 (203.0.113.5/51234) to inside:10.1.1.10/443 (10.1.1.10/443)`, "P2", "cisco.asa"},
+		{`<38>Nov 28 10:00:00 web01 sshd[2212]: Failed password for root from 198.51.100.23 port 41234 ssh2`, "P2", "linux.auth"},
+		{`<14>1 2026-11-28T10:00:00Z app01 checkout - - - {"level":"info","msg":"order placed","event":{"dataset":"app.checkout"}}`, "P3", "app.checkout"},
+		{`<9>CEF:0|CrowdStrike|FalconHost|1.0|5|Detection|8|src=10.0.0.1 suser=CORP\\jdoe`, "P1", "crowdstrike.falcon"},
+	}
+	var in strings.Builder
+	for _, l := range lines {
+		in.WriteString(l.line + "\n")
+	}
+	out, err := run(t, in.String(), "explain", "--format", "syslog", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if len(got) != len(lines) {
+		t.Fatalf("%d results for %d lines:\n%s", len(got), len(lines), out)
+	}
+	for i, l := range lines {
+		if !strings.Contains(got[i], `"priority":"`+l.prio+`"`) || !strings.Contains(got[i], `"source_type":"`+l.dataset+`"`) {
+			t.Errorf("line %d (%s): want %s %s, got %s", i+1, l.dataset, l.prio, l.dataset, got[i])
+		}
+	}
+}

@@ -1,5 +1,15 @@
 package app
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+
+	dto "github.com/prometheus/client_model/go"
+)
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func counterValue(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	return m.GetCounter().GetValue()
+}

@@ -273,6 +273,11 @@ type stream struct {
 	first     time.Time
 	defST     []byte
 	ctrs      map[counterKey]prometheus.Counter
+
+	// One batch may be in flight while the next one is read and parsed, so
+	// parsing overlaps the queues' fsync.
+	prev     *pipeline.Batch
+	prevDone chan error
 }
 
 type counterKey struct {
@@ -293,8 +298,8 @@ func (st *stream) reset() {
 		st.b = pipeline.NewBatch()
 	}
 	st.b.Reset()
-	st.b.Meta = pipeline.Meta{Input: st.s.cfg.Name, Protocol: "syslog-" + st.transport, IngestTime: time.Now().UnixNano()}
 	st.rejected = st.rejected[:0]
+	st.b.Meta = pipeline.Meta{Input: st.s.cfg.Name, Protocol: "syslog-" + st.transport, IngestTime: time.Now().UnixNano()}
 	st.first = time.Time{}
 }
 
@@ -347,16 +352,13 @@ func (st *stream) reject(raw []byte, reason string, err error) {
 		Input: st.s.cfg.Name, Protocol: st.b.Meta.Protocol, Peer: st.b.Meta.Peer, Time: time.Now().UnixNano()})
 }
 
-// flush hands the batch to the destinations and waits until they accepted
-// it. Over TCP it retries with backoff for as long as it takes (the
-// connection is not read meanwhile: backpressure); it gives up, counting the
-// events as dropped, only when the router shuts down past its deadline. Over
-// UDP a refused batch is dropped and counted.
+// flush hands the batch to the destinations without waiting, after the
+// previous batch of this stream was accepted (see waitPrev): at most one
+// batch is in flight per connection.
 func (st *stream) flush() {
 	if !st.pending() {
 		return
 	}
-	defer st.reset()
 	s := st.s
 	for attempt := 0; len(st.rejected) > 0; attempt++ {
 		if err := s.eng.Quarantine(s.shutdown, st.rejected); err == nil {
@@ -367,18 +369,42 @@ func (st *stream) flush() {
 		}
 		sleep(s.shutdown, backoff(attempt))
 	}
-	n := len(st.b.Events)
-	if n == 0 {
+	st.rejected = st.rejected[:0]
+	if len(st.b.Events) == 0 {
+		st.reset()
 		return
 	}
-	for attempt := 0; ; attempt++ {
-		done := make(chan error, 1)
-		st.b.Ack = pipeline.NewAck(func(err error) { done <- err })
-		_ = s.eng.Emit(s.shutdown, st.b)
-		err := <-done
-		if err == nil {
-			return
-		}
+	st.waitPrev()
+	cur := st.b
+	st.prev, st.prevDone = cur, make(chan error, 1)
+	st.emit(cur, st.prevDone)
+	st.b = nil
+	st.reset()
+}
+
+func (st *stream) emit(b *pipeline.Batch, done chan error) {
+	b.Ack = pipeline.NewAck(func(err error) { done <- err })
+	_ = st.s.eng.Emit(st.s.shutdown, b)
+}
+
+// waitPrev waits until the batch in flight is accepted. Over TCP a refused
+// batch is re-sent with backoff for as long as it takes (the connection is
+// not read meanwhile: backpressure); it is dropped, and counted, only when
+// the router shuts down past its deadline. Over UDP a refused batch is
+// dropped and counted.
+func (st *stream) waitPrev() {
+	if st.prev == nil {
+		return
+	}
+	s := st.s
+	b := st.prev
+	defer func() {
+		b.Release()
+		st.prev, st.prevDone = nil, nil
+	}()
+	n := len(b.Events)
+	err := <-st.prevDone
+	for attempt := 0; err != nil; attempt++ {
 		if st.transport == "udp" {
 			s.m.dropped.WithLabelValues("syslog_udp", "destinations_refused").Add(float64(n))
 			return
@@ -392,10 +418,20 @@ func (st *stream) flush() {
 			s.log.Warn("destinations refused a syslog batch; holding the connection until they accept", "transport", st.transport, "events", n, "err", err)
 		}
 		sleep(s.shutdown, backoff(attempt))
+		done := make(chan error, 1)
+		st.emit(b, done)
+		err = <-done
 	}
 }
 
+// drain flushes what is pending and waits for it to be accepted.
+func (st *stream) drain() {
+	st.flush()
+	st.waitPrev()
+}
+
 func (st *stream) close() {
+	st.drain()
 	st.s.eng.PutWorker(st.w)
 	st.b.Release()
 }
