@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -278,4 +279,80 @@ log { source(s_in); destination(d_tls); destination(d_tcp); };
 	if t.Failed() {
 		t.Logf("syslog-ng output: %s", strings.TrimSpace(stderr.String()))
 	}
+}
+
+// TestSyslogMutualTLS: with require_client_cert, a client without a
+// certificate signed by client_ca_file is refused; one with it is accepted.
+func TestSyslogMutualTLS(t *testing.T) {
+	data := t.TempDir()
+	cert, key := selfSigned(t, data)
+	cfg := &config.Config{
+		Log:   config.Log{Level: "error", Format: "text"},
+		Admin: config.Admin{Address: "127.0.0.1:0"},
+		Inputs: config.Inputs{Syslog: &syslog.Config{
+			TLS: &syslog.TLSConfig{Address: "127.0.0.1:0", CertFile: cert, KeyFile: key, ClientCAFile: cert, RequireClientCert: true},
+		}},
+		Destinations: []config.Destination{{Name: "all", Type: "file", File: &file.Config{Dir: filepath.Join(data, "all")}}},
+		Routing:      config.Routing{All: []string{"all"}},
+	}
+	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "q"), filepath.Join(data, "queue")
+	cfg.SetDefaults()
+	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &syslogHarness{t: t, app: a, data: data}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	}()
+	_, _, addr := a.SyslogAddrs()
+	pemData, _ := os.ReadFile(cert)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemData)
+	send := func(withCert bool, run string) error {
+		tc := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+		if withCert {
+			kp, err := tls.LoadX509KeyPair(cert, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.Certificates = []tls.Certificate{kp}
+		}
+		c, err := tls.Dial("tcp", addr, tc)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		msg := fmt.Sprintf(`<14>1 2026-11-28T10:00:00Z h app - - - {"run":%q,"seq":0}`, run)
+		if _, err := fmt.Fprintf(c, "%d %s", len(msg), msg); err != nil {
+			return err
+		}
+		// TLS 1.3 reports a refused client certificate on the first read.
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err = c.Read(make([]byte, 1))
+		if err != nil && !isTimeoutErr(err) {
+			return err
+		}
+		return nil
+	}
+	if err := send(false, "mtls-anon"); err == nil {
+		t.Error("a client without a certificate was accepted")
+	}
+	if err := send(true, "mtls-ok"); err != nil {
+		t.Fatalf("client with a certificate: %v", err)
+	}
+	h.expectExactlyOnce("mtls-ok", 1, "syslog-tls")
+	if got := h.received("mtls-anon"); len(got) != 0 {
+		t.Errorf("events from the refused client arrived: %v", got)
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
