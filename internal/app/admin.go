@@ -20,6 +20,12 @@ func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	if a.kin != nil {
+		if ok, why := a.kin.Ready(); !ok {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
+			return
+		}
+	}
 	var problems []string
 	for _, q := range a.queues {
 		problems = append(problems, q.Degraded()...)

@@ -24,6 +24,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
@@ -93,6 +94,7 @@ type App struct {
 	queues []*queue.Queue
 	in     *httpin.Server
 	sl     *syslog.Server
+	kin    *kafkain.Source
 	admin  *http.Server
 	adml   net.Listener
 	ready  atomic.Bool
@@ -196,6 +198,13 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 			return nil, err
 		}
 	}
+	if cfg.Inputs.Kafka != nil {
+		a.kin, err = kafkain.New(*cfg.Inputs.Kafka, eng, log)
+		if err != nil {
+			_ = eng.Close(context.Background())
+			return nil, err
+		}
+	}
 	if n := router.Rules.VMRules(); n > 0 {
 		log.Info("some rules run on the expr VM (slower); see rules/README.md for the fast subset", "rules", n)
 	}
@@ -282,6 +291,19 @@ func (a *App) Start() error {
 			return err
 		}
 	}
+	if a.kin != nil {
+		if err := a.kin.Start(); err != nil {
+			if a.in != nil {
+				_ = a.in.Shutdown(context.Background())
+			}
+			if a.sl != nil {
+				_ = a.sl.Shutdown(context.Background())
+			}
+			_ = a.admin.Close()
+			_ = a.eng.Close(context.Background())
+			return err
+		}
+	}
 	a.ready.Store(true)
 	udp, tcp, tlsAddr := a.SyslogAddrs()
 	a.log.Info("logrouter ready", "http", a.HTTPAddr(), "admin", a.AdminAddr(),
@@ -302,6 +324,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.sl != nil {
 		if err := a.sl.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.kin != nil {
+		if err := a.kin.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
@@ -64,8 +65,9 @@ type Admin struct {
 
 // Inputs lists the sources.
 type Inputs struct {
-	HTTP   *httpin.Config `yaml:"http"`
-	Syslog *syslog.Config `yaml:"syslog"`
+	HTTP   *httpin.Config  `yaml:"http"`
+	Syslog *syslog.Config  `yaml:"syslog"`
+	Kafka  *kafkain.Config `yaml:"kafka"`
 }
 
 // Rules locates the rule files.
@@ -141,6 +143,9 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.Syslog != nil {
 		c.Inputs.Syslog.SetDefaults()
 	}
+	if c.Inputs.Kafka != nil {
+		c.Inputs.Kafka.SetDefaults()
+	}
 	c.Queue.SetDefaults()
 }
 
@@ -169,8 +174,11 @@ func (c *Config) Validate() error {
 	default:
 		add(fmt.Errorf("log.format: %q is not json or text", c.Log.Format))
 	}
-	if c.Inputs.HTTP == nil && c.Inputs.Syslog == nil {
-		add(errors.New("inputs: no input is configured; add inputs.http or inputs.syslog"))
+	if c.Inputs.HTTP == nil && c.Inputs.Syslog == nil && c.Inputs.Kafka == nil {
+		add(errors.New("inputs: no input is configured; add inputs.http, inputs.syslog or inputs.kafka"))
+	}
+	if c.Inputs.Kafka != nil {
+		add(c.Inputs.Kafka.Validate("inputs.kafka"))
 	}
 	if c.Inputs.HTTP != nil {
 		add(c.Inputs.HTTP.Validate("inputs.http"))

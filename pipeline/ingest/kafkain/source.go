@@ -1,0 +1,579 @@
+// Package kafkain is the Kafka input: it consumes topics as a member of a
+// consumer group (kafka-go's ConsumerGroup/Generation API, which has the
+// rebalance hook Reader lacks) and commits an offset only once every event
+// up to it was accepted by every destination it was routed to.
+//
+// Per assigned partition, one goroutine fetches records, turns them into a
+// batch (up to batch_events or batch_wait) and hands it to the engine
+// without waiting; up to max_inflight_batches of a partition may wait for
+// their Ack. A tracker commits the highest contiguous offset whose batches
+// were all accepted. A batch the destinations refuse is sent again with
+// backoff, and nothing after it is committed meanwhile: the partition slows
+// down, it never skips. Records that cannot become events (invalid JSON,
+// oversized) are quarantined with topic, partition and offset, and their
+// offsets count as done, so a poison record never stalls its partition.
+//
+// On a rebalance or shutdown each partition flushes, waits up to
+// drain_timeout for its in-flight batches, and commits their contiguous
+// prefix before it lets the group move on; what was not committed is read
+// again by the next owner (at-least-once, duplicates bounded by the
+// in-flight batches).
+package kafkain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/internal/kafkacfg"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/engine"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+)
+
+// Source is the Kafka input.
+type Source struct {
+	cfg    Config
+	eng    *engine.Engine
+	log    *slog.Logger
+	dialer *kafka.Dialer
+	topics map[string]topicState
+	m      *metrics
+
+	cg       *kafka.ConsumerGroup
+	cancel   context.CancelFunc
+	done     chan struct{}
+	started  time.Time
+	assigned atomic.Int64
+	stopped  atomic.Bool
+	reapers  sync.WaitGroup
+}
+
+type topicState struct {
+	format string
+	defST  []byte
+}
+
+type metrics struct {
+	lag        *prometheus.GaugeVec   // {input, topic, partition}
+	committed  *prometheus.GaugeVec   // {input, topic, partition}
+	rebalances prometheus.Counter     // generations joined
+	assigned   prometheus.Gauge       // partitions owned now
+	commitErrs prometheus.Counter     // failed commits (retried)
+	records    *prometheus.CounterVec // {input, topic}
+}
+
+// New prepares the source; Start joins the group.
+func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate("inputs.kafka"); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	d, err := kafkacfg.Dialer("logrouter-"+cfg.Name, cfg.TLS, cfg.SASL)
+	if err != nil {
+		return nil, fmt.Errorf("inputs.kafka: %w", err)
+	}
+	s := &Source{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), dialer: d, topics: map[string]topicState{}, done: make(chan struct{})}
+	for _, t := range cfg.Topics {
+		s.topics[t.Name] = topicState{format: t.Format, defST: []byte(t.SourceType)}
+	}
+	reg := eng.Metrics().Registry
+	lag := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_lag",
+		Help: "Records between the last one fetched and the partition's high watermark."}, []string{"input", "topic", "partition"})
+	committed := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_committed_offset",
+		Help: "Last offset committed for the partition (the next record to read)."}, []string{"input", "topic", "partition"})
+	reb := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_rebalances_total",
+		Help: "Consumer group generations joined (each is a rebalance)."}, []string{"input"})
+	asg := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_assigned_partitions",
+		Help: "Partitions this instance owns in its consumer group."}, []string{"input"})
+	cerr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_commit_errors_total",
+		Help: "Offset commits that failed (retried; records after the last commit are read again by the next owner)."}, []string{"input"})
+	rec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_records_total",
+		Help: "Records fetched."}, []string{"input", "topic"})
+	for _, c := range []prometheus.Collector{lag, committed, reb, asg, cerr, rec} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+		}
+	}
+	s.m = &metrics{lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
+		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec}
+	return s, nil
+}
+
+// Start joins the consumer group and consumes in the background.
+func (s *Source) Start() error {
+	start := kafka.FirstOffset
+	if s.cfg.StartOffset == "latest" {
+		start = kafka.LastOffset
+	}
+	topics := make([]string, 0, len(s.cfg.Topics))
+	for _, t := range s.cfg.Topics {
+		topics = append(topics, t.Name)
+	}
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: s.cfg.GroupID, Brokers: s.cfg.Brokers, Dialer: s.dialer, Topics: topics,
+		StartOffset: start, SessionTimeout: s.cfg.SessionTimeout, RebalanceTimeout: s.cfg.RebalanceTimeout,
+		HeartbeatInterval: s.cfg.HeartbeatInterval, WatchPartitionChanges: true, JoinGroupBackoff: time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			s.log.Warn("kafka consumer group: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("inputs.kafka: %w", err)
+	}
+	s.cg = cg
+	s.started = time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.run(ctx)
+	s.log.Info("kafka input joining consumer group", "group", s.cfg.GroupID, "topics", topics, "brokers", s.cfg.Brokers)
+	return nil
+}
+
+// Ready reports whether the input owns partitions; it is not ready once
+// ready_grace passed without any assigned.
+func (s *Source) Ready() (bool, string) {
+	if s.assigned.Load() > 0 || time.Since(s.started) < s.cfg.ReadyGrace {
+		return true, ""
+	}
+	return false, fmt.Sprintf("kafka input %s: no partition assigned %s after start (group %s)", s.cfg.Name, s.cfg.ReadyGrace, s.cfg.GroupID)
+}
+
+func (s *Source) run(ctx context.Context) {
+	defer close(s.done)
+	for attempt := 0; ; {
+		gen, err := s.cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				return
+			}
+			s.log.Warn("kafka: joining the consumer group failed; retrying", "err", err)
+			attempt++
+			sleep(ctx, min(time.Duration(attempt)*time.Second, 10*time.Second))
+			continue
+		}
+		attempt = 0
+		s.m.rebalances.Inc()
+		n := 0
+		var parts []string
+		for topic, pas := range gen.Assignments {
+			for _, pa := range pas {
+				n++
+				parts = append(parts, topic+"/"+strconv.Itoa(pa.ID))
+				topic, pa := topic, pa
+				gen.Start(func(gctx context.Context) { s.consume(ctx, gctx, gen, topic, pa) })
+			}
+		}
+		s.assigned.Store(int64(n))
+		s.m.assigned.Set(float64(n))
+		s.log.Info("kafka partitions assigned", "generation", gen.ID, "partitions", parts)
+	}
+}
+
+// Shutdown stops fetching, lets every partition drain and commit (within
+// drain_timeout and ctx) and leaves the group. Idempotent.
+func (s *Source) Shutdown(ctx context.Context) error {
+	if s.cg == nil || s.stopped.Swap(true) {
+		return nil
+	}
+	s.cancel()
+	var err error
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		err = fmt.Errorf("kafka input: still draining at the shutdown deadline: %w", ctx.Err())
+	}
+	if cerr := s.cg.Close(); cerr != nil && err == nil && !errors.Is(cerr, kafka.ErrGroupClosed) {
+		err = cerr
+	}
+	s.reapers.Wait() // batches that outlived their partition: wait for their Acks
+	s.assigned.Store(0)
+	s.m.assigned.Set(0)
+	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// flight is a batch waiting for its Ack.
+type flight struct {
+	b      *pipeline.Batch
+	lo, hi int64 // offsets it covers
+	state  int   // pending, done, failed
+	err    error
+}
+
+const (
+	pending = iota
+	done
+	failed
+)
+
+// partition consumes one assigned partition.
+type partition struct {
+	s      *Source
+	gen    *kafka.Generation
+	topic  string
+	id     int
+	label  string
+	ts     topicState
+	w      *route.Worker
+	jp     fastjson.Parser
+	b      *pipeline.Batch
+	lo, hi int64
+	first  time.Time
+	rej    []pipeline.Rejected
+
+	mu         sync.Mutex
+	inflight   []*flight
+	notify     chan struct{}
+	committed  int64 // next offset to read, as committed
+	accepted   int64 // every record before it was accepted (or quarantined)
+	lastCommit time.Time
+	lag        prometheus.Gauge
+	comm       prometheus.Gauge
+	records    prometheus.Counter
+}
+
+// consume runs until the generation ends (rebalance) or the input stops.
+func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic string, pa kafka.PartitionAssignment) {
+	run, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(gctx, cancel)
+	defer stop()
+	pid := strconv.Itoa(pa.ID)
+	p := &partition{s: s, gen: gen, topic: topic, id: pa.ID, label: topic + "/" + pid, ts: s.topics[topic],
+		w: s.eng.Worker(), notify: make(chan struct{}, 1), committed: pa.Offset, accepted: pa.Offset, lo: -1,
+		lag:     s.m.lag.WithLabelValues(s.cfg.Name, topic, pid),
+		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
+		records: s.m.records.WithLabelValues(s.cfg.Name, topic)}
+	defer s.eng.PutWorker(p.w)
+	p.newBatch()
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: s.cfg.Brokers, Topic: topic, Partition: pa.ID, Dialer: s.dialer,
+		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
+		ReadBackoffMin: 100 * time.Millisecond, ReadBackoffMax: time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			s.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "partition", p.label)
+		}),
+	})
+	defer r.Close()
+	if err := r.SetOffset(pa.Offset); err != nil {
+		s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", pa.Offset, "err", err)
+		<-run.Done()
+		return
+	}
+	for run.Err() == nil {
+		p.retryFailed(run)
+		p.commit(false)
+		wait := time.Second
+		if len(p.b.Events) > 0 || len(p.rej) > 0 {
+			wait = time.Until(p.first.Add(s.cfg.BatchWait))
+		}
+		fctx, fcancel := context.WithTimeout(run, max(wait, time.Millisecond))
+		m, err := r.FetchMessage(fctx)
+		fcancel()
+		if err != nil {
+			if run.Err() != nil {
+				break
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				p.flush(run)
+				continue
+			}
+			s.log.Warn("kafka fetch failed; retrying", "partition", p.label, "err", err)
+			sleep(run, 500*time.Millisecond)
+			continue
+		}
+		p.records.Inc()
+		p.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
+		p.add(&m)
+		if len(p.b.Events) >= s.cfg.BatchEvents {
+			p.flush(run)
+		}
+	}
+	p.drain()
+}
+
+func (p *partition) newBatch() {
+	p.b = pipeline.NewBatch()
+	p.b.Meta = pipeline.Meta{Input: p.s.cfg.Name, Protocol: "kafka", Peer: p.label, IngestTime: time.Now().UnixNano()}
+	p.lo, p.hi, p.first = -1, -1, time.Time{}
+	p.rej = p.rej[:0]
+}
+
+// add turns one record into events (or quarantined rejects).
+func (p *partition) add(m *kafka.Message) {
+	if p.lo < 0 {
+		p.lo = m.Offset
+		p.first = time.Now()
+	}
+	p.hi = m.Offset
+	v := m.Value
+	if len(v) > p.s.cfg.MaxMessageBytes {
+		p.reject(m, v[:p.s.cfg.MaxMessageBytes], "too_large",
+			fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes", len(v), p.s.cfg.MaxMessageBytes))
+		return
+	}
+	em := normalize.EventMeta{DefaultSourceType: p.ts.defST}
+	switch p.ts.format {
+	case "json":
+		p.addJSON(m, v, &em)
+	default: // ndjson, raw: one event per line
+		for len(v) > 0 {
+			line := v
+			if i := indexByte(v, '\n'); i >= 0 {
+				line, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+			line = trimSpace(line)
+			if len(line) == 0 {
+				continue
+			}
+			if p.ts.format == "raw" {
+				if err := p.w.Add(p.b, nil, line, &em); err != nil {
+					p.reject(m, line, normalize.Reason(err), err)
+				}
+				continue
+			}
+			p.addJSON(m, line, &em)
+		}
+	}
+}
+
+func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMeta) {
+	obj, err := p.jp.ParseBytes(raw)
+	if err != nil {
+		p.reject(m, raw, "invalid_json", err)
+		return
+	}
+	if obj.Type() != fastjson.TypeObject {
+		p.reject(m, raw, "not_object", errors.New("the record is not a JSON object"))
+		return
+	}
+	if err := p.w.Add(p.b, obj, nil, em); err != nil {
+		p.reject(m, raw, normalize.Reason(err), err)
+	}
+}
+
+func (p *partition) reject(m *kafka.Message, raw []byte, reason string, err error) {
+	p.rej = append(p.rej, pipeline.Rejected{
+		Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
+		Input: p.s.cfg.Name, Protocol: "kafka", Peer: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
+		Time: time.Now().UnixNano(),
+	})
+}
+
+// flush quarantines the rejects and hands the batch to the engine without
+// waiting, once fewer than max_inflight_batches are waiting.
+func (p *partition) flush(ctx context.Context) {
+	if p.lo < 0 {
+		return
+	}
+	for attempt := 0; len(p.rej) > 0; attempt++ {
+		if err := p.s.eng.Quarantine(context.Background(), p.rej); err == nil {
+			break
+		}
+		// The records stay uncommitted until they are stored.
+		sleep(ctx, backoff(attempt))
+		if ctx.Err() != nil && attempt > 3 {
+			p.s.log.Error("kafka: quarantine unavailable; these records will be read again after the rebalance", "partition", p.label)
+			break
+		}
+	}
+	for {
+		p.mu.Lock()
+		n := len(p.inflight)
+		p.mu.Unlock()
+		if n < p.s.cfg.MaxInflightBatches {
+			break
+		}
+		p.retryFailed(ctx)
+		p.commit(false)
+		select {
+		case <-p.notify:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	f := &flight{b: p.b, lo: p.lo, hi: p.hi}
+	p.mu.Lock()
+	p.inflight = append(p.inflight, f)
+	p.mu.Unlock()
+	if len(f.b.Events) == 0 { // every record was a poison record: done already
+		p.finish(f, nil)
+	} else {
+		p.emit(f)
+	}
+	p.newBatch()
+}
+
+func (p *partition) emit(f *flight) {
+	f.b.Ack = pipeline.NewAck(func(err error) { p.finish(f, err) })
+	_ = p.s.eng.Emit(context.Background(), f.b)
+}
+
+func (p *partition) finish(f *flight, err error) {
+	p.mu.Lock()
+	if err != nil {
+		f.state, f.err = failed, err
+	} else {
+		f.state = done
+	}
+	p.mu.Unlock()
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+// retryFailed sends refused batches again with backoff; nothing after them
+// is committed meanwhile.
+func (p *partition) retryFailed(ctx context.Context) {
+	for attempt := 0; ; attempt++ {
+		var f *flight
+		p.mu.Lock()
+		for _, x := range p.inflight {
+			if x.state == failed {
+				f = x
+				break
+			}
+		}
+		if f != nil {
+			f.state = pending
+		}
+		p.mu.Unlock()
+		if f == nil {
+			return
+		}
+		if attempt == 0 {
+			p.s.log.Warn("destinations refused a kafka batch; sending it again (offsets after it wait)", "partition", p.label,
+				"offsets", fmt.Sprintf("%d-%d", f.lo, f.hi), "err", f.err)
+		}
+		sleep(ctx, backoff(attempt))
+		p.emit(f)
+	}
+}
+
+// commit commits the highest contiguous accepted offset, at most every
+// commit_interval unless forced.
+func (p *partition) commit(force bool) {
+	p.mu.Lock()
+	k := 0
+	for k < len(p.inflight) && p.inflight[k].state == done {
+		p.accepted = p.inflight[k].hi + 1
+		p.inflight[k].b.Release()
+		k++
+	}
+	p.inflight = append(p.inflight[:0], p.inflight[k:]...)
+	next := p.accepted
+	p.mu.Unlock()
+	if next == p.committed || !(force || time.Since(p.lastCommit) >= p.s.cfg.CommitInterval) {
+		return
+	}
+	p.lastCommit = time.Now()
+	if err := p.gen.CommitOffsets(map[string]map[int]int64{p.topic: {p.id: next}}); err != nil {
+		p.s.m.commitErrs.Inc()
+		p.s.log.Warn("kafka offset commit failed (retried; uncommitted records are read again after a rebalance)", "partition", p.label, "offset", next, "err", err)
+		return
+	}
+	p.committed = next
+	p.comm.Set(float64(next))
+}
+
+// drain flushes, waits up to drain_timeout for in-flight batches (sending
+// refused ones again meanwhile), commits the contiguous prefix, and leaves
+// batches still in flight to a reaper that releases them after their Ack.
+func (p *partition) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), p.s.cfg.DrainTimeout)
+	defer cancel()
+	p.flush(ctx)
+	for ctx.Err() == nil {
+		p.commit(false)
+		p.mu.Lock()
+		n := len(p.inflight)
+		p.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		p.retryFailed(ctx)
+		select {
+		case <-p.notify:
+		case <-ctx.Done():
+		}
+	}
+	p.commit(true)
+	p.mu.Lock()
+	left := p.inflight
+	p.inflight = nil
+	p.mu.Unlock()
+	if len(left) > 0 {
+		p.s.log.Warn("kafka: batches still in flight at the end of the drain; their records will be read again", "partition", p.label, "batches", len(left))
+	}
+	for _, f := range left {
+		if f.state != pending {
+			f.b.Release()
+			continue
+		}
+		p.s.reapers.Add(1)
+		go func(f *flight) { // the engine still reads it: release after the Ack
+			defer p.s.reapers.Done()
+			for {
+				p.mu.Lock()
+				st := f.state
+				p.mu.Unlock()
+				if st != pending {
+					f.b.Release()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}(f)
+	}
+	p.b.Release()
+}
+
+func backoff(attempt int) time.Duration {
+	return min(100*time.Millisecond<<min(attempt, 6), 5*time.Second)
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
