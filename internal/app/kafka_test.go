@@ -32,7 +32,10 @@ func newKafka(t *testing.T, partitions int, topics ...string) string {
 // produce writes records to topic and returns once the broker acknowledged them.
 func produce(t *testing.T, broker, topic string, values [][]byte) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 500}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.RoundRobin{}, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: 5 * time.Millisecond, BatchSize: 500, Transport: tr}
 	defer w.Close()
 	msgs := make([]kafka.Message, len(values))
 	for i, v := range values {
@@ -165,7 +168,9 @@ func TestKafkaInputCommitsAndQuarantinesPoison(t *testing.T) {
 // consumerLag returns the records of topic not yet committed by group.
 func consumerLag(t *testing.T, broker, group, topic string, partitions int) int64 {
 	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 5 * time.Second}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 5 * time.Second, Transport: tr}
 	ctx := context.Background()
 	parts := make([]int, partitions)
 	for i := range parts {
