@@ -78,7 +78,7 @@ func startRouter(t *testing.T, cfgPath string) *proc {
 	}()
 	select {
 	case seen := <-ready:
-		if p.http == "" {
+		if p.admin == "" {
 			t.Fatalf("router did not become ready:\n%s", strings.Join(seen, "\n"))
 		}
 	case <-time.After(30 * time.Second):
