@@ -31,6 +31,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/rules"
 	"github.com/logrouter/logrouter/sinks/file"
+	"github.com/logrouter/logrouter/sinks/kafka"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
@@ -225,6 +226,10 @@ func newSink(cfg *config.Config, d config.Destination, log *slog.Logger) (pipeli
 		}))
 	case "file":
 		return file.New(d.Name, *d.File)
+	case "kafka":
+		c := *d.Kafka
+		c.SetDefaults()
+		return kafka.New(d.Name, c)
 	}
 	return nil, fmt.Errorf("unknown destination type %q", d.Type)
 }

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +17,10 @@ import (
 
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/internal/conservation"
+	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
 	"github.com/logrouter/logrouter/sinks/file"
+	kafkasink "github.com/logrouter/logrouter/sinks/kafka"
 )
 
 func newKafka(t *testing.T, partitions int, topics ...string) string {
@@ -250,5 +254,51 @@ func TestKafkaGroupRebalanceLosesNothing(t *testing.T) {
 	}
 	if dups > 6*4*1000 {
 		t.Errorf("%d duplicates: more than the in-flight batches of every partition", dups)
+	}
+}
+
+// TestEdgeKafkaGateway: events sent to an edge router's HTTP input go
+// through its durable queue to Kafka (keyed by hash) and arrive once in the
+// destinations of a gateway router consuming the topic.
+func TestEdgeKafkaGateway(t *testing.T) {
+	broker := newKafka(t, 4, "edge-logs")
+	edgeData, gwData := t.TempDir(), t.TempDir()
+	edgeCfg := &config.Config{
+		Log:    config.Log{Level: "error", Format: "text"},
+		Admin:  config.Admin{Address: "127.0.0.1:0"},
+		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0"}},
+		Destinations: []config.Destination{{Name: "gateway", Type: "kafka",
+			Kafka: &kafkasink.Config{Brokers: []string{broker}, Topic: "edge-logs"}}},
+		Routing: config.Routing{All: []string{"gateway"}},
+	}
+	edgeCfg.Quarantine.Dir, edgeCfg.Queue.Dir = filepath.Join(edgeData, "quarantine"), filepath.Join(edgeData, "queue")
+	edgeCfg.SetDefaults()
+	if err := edgeCfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	edge, err := New(edgeCfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := edge.Start(); err != nil {
+		t.Fatal(err)
+	}
+	gw := kafkaApp(t, broker, "gateways", gwData, kafkain.Topic{Name: "edge-logs"})
+	sender := conservation.NewSender("edge")
+	for i := 0; i < 20; i++ {
+		body, ids := sender.Body(100, `"kind":"detection"`)
+		res, err := http.Post("http://"+edge.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("edge ingest: %v %v", res, err)
+		}
+		res.Body.Close()
+		sender.Ack(ids)
+	}
+	got := waitAll(t, "edge", 2000, filepath.Join(gwData, "all"))
+	stopApp(t, edge)
+	stopApp(t, gw)
+	r := conservation.Check(sender.Acked(), got)
+	if len(r.Missing) > 0 || r.Duplicates > 0 {
+		t.Errorf("gateway: %s", r)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/sinks/file"
+	"github.com/logrouter/logrouter/sinks/kafka"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
@@ -86,10 +87,11 @@ type Destination struct {
 	Queue      *queue.Config `yaml:"queue"`
 	ArchiveDir *s3.Config    `yaml:"archive_dir"`
 	File       *file.Config  `yaml:"file"`
+	Kafka      *kafka.Config `yaml:"kafka"`
 }
 
 // DestinationTypes are the supported destination types.
-var DestinationTypes = []string{"archive_dir", "file"}
+var DestinationTypes = []string{"archive_dir", "file", "kafka"}
 
 // Routing maps priorities to destination names; All receive every event.
 type Routing struct {
@@ -219,6 +221,9 @@ func (c *Config) Validate() error {
 		if d.File != nil {
 			set++
 		}
+		if d.Kafka != nil {
+			set++
+		}
 		switch d.Type {
 		case "archive_dir":
 			if d.ArchiveDir == nil {
@@ -231,6 +236,15 @@ func (c *Config) Validate() error {
 				add(fmt.Errorf("%s: type file needs a file: block", at))
 			} else if err := d.File.Validate(); err != nil {
 				add(fmt.Errorf("%s.file: %w", at, err))
+			}
+		case "kafka":
+			if d.Kafka == nil {
+				add(fmt.Errorf("%s: type kafka needs a kafka: block", at))
+			} else {
+				d.Kafka.SetDefaults()
+				if err := d.Kafka.Validate(); err != nil {
+					add(fmt.Errorf("%s.kafka: %w", at, err))
+				}
 			}
 		default:
 			add(fmt.Errorf("%s.type: %q is not one of %s", at, d.Type, strings.Join(DestinationTypes, ", ")))
