@@ -302,3 +302,43 @@ func TestEdgeKafkaGateway(t *testing.T) {
 		t.Errorf("gateway: %s", r)
 	}
 }
+
+// TestKafkaReadiness: /readyz fails while no partition is assigned after
+// ready_grace (here: the brokers are unreachable).
+func TestKafkaReadiness(t *testing.T) {
+	data := t.TempDir()
+	cfg := &config.Config{
+		Log:   config.Log{Level: "error", Format: "text"},
+		Admin: config.Admin{Address: "127.0.0.1:0"},
+		Inputs: config.Inputs{Kafka: &kafkain.Config{Brokers: []string{"127.0.0.1:1"}, Topics: []kafkain.Topic{{Name: "logs"}},
+			ReadyGrace: 200 * time.Millisecond}},
+		Destinations: []config.Destination{{Name: "all", Type: "file", File: &file.Config{Dir: filepath.Join(data, "all")}}},
+		Routing:      config.Routing{All: []string{"all"}},
+	}
+	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "quarantine"), filepath.Join(data, "queue")
+	cfg.SetDefaults()
+	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopApp(t, a)
+	status := func() (int, string) {
+		res, err := http.Get("http://" + a.AdminAddr() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := status(); code != 200 {
+		t.Errorf("within the grace: %d", code)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if code, body := status(); code != 503 || !strings.Contains(body, "no partition assigned") {
+		t.Errorf("after the grace: %d %s", code, body)
+	}
+}
