@@ -61,9 +61,12 @@ type Event struct {
 	// travels with the event through durable queues, where batches coalesce.
 	Ingest int64
 	// Hash identifies the event's content independent of key order and
-	// whitespace, and of ingest metadata. It is the dedup key and a stable
-	// document id, so redelivery is idempotent downstream.
+	// whitespace, and of ingest metadata. It is a stable document id, so
+	// redelivery is idempotent downstream, and the Kafka message key.
 	Hash uint64
+	// Key is the deduplication key: Hash, or a hash of the configured
+	// dedup.key_fields.
+	Key uint64
 	// SourceType names the kind of source (for example "crowdstrike.falcon");
 	// it is interned by the normalizer, so it allocates nothing per event.
 	SourceType string

@@ -57,11 +57,11 @@ func statsCmd() *cobra.Command {
 
 func printLedger(out io.Writer, l *app.Ledger) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "INPUT\tRECEIVED\t= ACCEPTED\t+ REFUSED\t+ QUARANTINED\tBYTES\t")
+	fmt.Fprintln(w, "INPUT\tRECEIVED\t= ACCEPTED\t+ REFUSED\t+ QUARANTINED\t(DEDUPLICATED)\tBYTES\t")
 	for _, r := range l.Inputs {
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", r.Input, r.Received, r.Accepted, r.Refused, r.Quarantined, r.Bytes)
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", r.Input, r.Received, r.Accepted, r.Refused, r.Quarantined, r.Deduplicated, r.Bytes)
 	}
-	fmt.Fprintln(w, "\t\t\t\t\t\t")
+	fmt.Fprintln(w, "\t\t\t\t\t\t\t")
 	fmt.Fprintln(w, "PRIORITY\tEVENTS\tBYTES\t")
 	for _, r := range l.Priorities {
 		fmt.Fprintf(w, "%s\t%.0f\t%.0f\t\n", r.Priority, r.Events, r.Bytes)
@@ -80,7 +80,8 @@ func printLedger(out io.Writer, l *app.Ledger) {
 			r.Accepted, r.Recovered, r.Delivered, r.Quarantined, r.Dropped, r.Lost, r.Queued, r.InMotion, ok)
 	}
 	_ = w.Flush()
-	fmt.Fprintln(out, "\nRefused events were not acknowledged: their senders retry them. IN MOTION is non-zero only while a delivery is being booked.")
+	fmt.Fprintln(out, "\nRefused events were not acknowledged: their senders retry them. Deduplicated events are part of accepted:")
+	fmt.Fprintln(out, "acknowledged, not delivered again. IN MOTION is non-zero only while a delivery is being booked.")
 }
 
 func quarantineCmd() *cobra.Command {

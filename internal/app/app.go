@@ -73,7 +73,7 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &route.Router{Norm: norm, Rules: set, Table: table}, nil
+	return &route.Router{Norm: norm, Rules: set, Table: table, KeyFields: cfg.Dedup.KeyFields}, nil
 }
 
 // NewLogger returns the process logger for cfg.
@@ -184,6 +184,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		_ = q.Close(context.Background())
 		return nil, err
 	}
+	eng.EnableDedup(cfg.Dedup)
 	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, done: make(chan struct{})}
 	if cfg.Inputs.HTTP != nil {
 		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)

@@ -53,6 +53,7 @@ func BenchmarkPipeline(b *testing.B) {
 				b.Fatal(err)
 			}
 			dir := b.TempDir()
+			cfg.Dedup.Enabled = false // the benchmark replays the same events
 			cfg.Queue.Dir, cfg.Queue.Mode = filepath.Join(dir, "queue"), mode
 			if mode == "disk-interval" {
 				cfg.Queue.Mode, cfg.Queue.Fsync = "disk", "interval"

@@ -30,7 +30,10 @@ type InputLedger struct {
 	Accepted    float64 `json:"accepted"`
 	Refused     float64 `json:"refused"`
 	Quarantined float64 `json:"quarantined"`
-	Bytes       float64 `json:"bytes"`
+	// Deduplicated events are part of Accepted: acknowledged, not delivered
+	// again.
+	Deduplicated float64 `json:"deduplicated"`
+	Bytes        float64 `json:"bytes"`
 }
 
 // PriorityLedger is one route's row.
@@ -92,9 +95,10 @@ func BuildLedger(g prometheus.Gatherer) (*Ledger, error) {
 	refused := sum("logrouter_input_refused_events_total", "input", nil)
 	quar := sum("logrouter_quarantined_events_total", "input", nil)
 	bytes := sum("logrouter_input_bytes_total", "input", nil)
+	dd := sum("logrouter_input_deduplicated_events_total", "input", nil)
 	for _, in := range keys(evs, quar, bytes) {
 		l.Inputs = append(l.Inputs, InputLedger{Input: in, Received: evs[in] + quar[in], Accepted: evs[in] - refused[in],
-			Refused: refused[in], Quarantined: quar[in], Bytes: bytes[in]})
+			Refused: refused[in], Quarantined: quar[in], Deduplicated: dd[in], Bytes: bytes[in]})
 	}
 	pe := sum("logrouter_priority_events_total", "priority", nil)
 	pb := sum("logrouter_priority_bytes_total", "priority", nil)

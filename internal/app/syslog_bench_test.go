@@ -36,6 +36,7 @@ func BenchmarkSyslogTCP(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
+	cfg.Dedup.Enabled = false // the benchmark replays the same events
 	cfg.Inputs.HTTP = nil
 	cfg.Inputs.Syslog = &syslog.Config{TCP: &syslog.TCPConfig{Address: "127.0.0.1:0"}}
 	cfg.Inputs.Syslog.SetDefaults()

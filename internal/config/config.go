@@ -21,6 +21,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/yamlerr"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/dedup"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
@@ -46,6 +47,8 @@ type Config struct {
 	Destinations []Destination     `yaml:"destinations"`
 	Routing      Routing           `yaml:"routing"`
 	Quarantine   quarantine.Config `yaml:"quarantine"`
+	// Dedup drops repeats of accepted events within a window.
+	Dedup dedup.Config `yaml:"dedup"`
 	// Queue gives every destination's durable queue its defaults.
 	Queue  queue.Config  `yaml:"queue"`
 	Engine engine.Config `yaml:"engine"`
@@ -149,6 +152,7 @@ func (c *Config) SetDefaults() {
 		c.Inputs.Kafka.SetDefaults()
 	}
 	c.Queue.SetDefaults()
+	c.Dedup.SetDefaults()
 }
 
 // QueueFor returns the effective queue settings of destination d.
@@ -272,6 +276,7 @@ func (c *Config) Validate() error {
 	check("P3", c.Routing.P3)
 	check("all", c.Routing.All)
 	add(c.Queue.Validate("queue"))
+	add(c.Dedup.Validate())
 	if err := c.Quarantine.Validate(); err != nil {
 		add(fmt.Errorf("quarantine: %w", err))
 	}

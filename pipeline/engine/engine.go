@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/dedup"
 	"github.com/logrouter/logrouter/pipeline/route"
 )
 
@@ -55,6 +56,10 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
+	dedup     [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off
+	dedupCtr  map[string]prometheus.Counter      // by source type (bounded)
+	dedupMu   sync.Mutex
+	now       func() time.Time
 	ruleCtr   []prometheus.Counter // index = rule index + 1
 	ruleBytes []prometheus.Counter
 	prioCtr   [pipeline.NumPriorities]prometheus.Counter
@@ -84,6 +89,7 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 	e := &Engine{router: router, sinks: sinks, quarantine: q, m: m, log: log, cfg: cfg,
 		sem: make(chan struct{}, cfg.MaxInflightBatches)}
 	e.base, e.cancel = context.WithCancel(context.Background())
+	e.now = time.Now
 	e.workers.New = func() any { return router.NewWorker() }
 	e.jobs.New = func() any {
 		return &job{e: e, views: make([]pipeline.Batch, len(sinks))}
@@ -107,6 +113,94 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		e.destLat = append(e.destLat, m.DestLatency.WithLabelValues(d))
 	}
 	return e, nil
+}
+
+// EnableDedup turns deduplication on (call before the first Emit).
+func (e *Engine) EnableDedup(cfg dedup.Config) {
+	if !cfg.Enabled {
+		return
+	}
+	if cfg.Scope == "priority" {
+		for _, p := range pipeline.Priorities {
+			e.dedup[p] = dedup.New(cfg.Window, cfg.MaxBytes/3)
+		}
+	} else {
+		s := dedup.New(cfg.Window, cfg.MaxBytes)
+		for _, p := range pipeline.Priorities {
+			e.dedup[p] = s
+		}
+	}
+	e.dedup[pipeline.PriorityNone] = e.dedup[pipeline.P3]
+	e.dedupCtr = map[string]prometheus.Counter{}
+}
+
+// removeDuplicates drops events accepted before within the dedup window
+// from b (in place) and counts them; they count as accepted: the sender is
+// acknowledged and the first copy was delivered. Keys are recorded only when
+// a batch is accepted (rememberKeys), so a refused batch that its sender
+// sends again is not dropped as a duplicate of itself.
+func (e *Engine) rememberKeys(b *pipeline.Batch) {
+	if e.dedup[pipeline.P3] == nil {
+		return
+	}
+	now := e.now()
+	for i := range b.Events {
+		e.dedup[b.Events[i].Priority].Add(b.Events[i].Key, now)
+	}
+}
+
+func (e *Engine) removeDuplicates(b *pipeline.Batch) {
+	if e.dedup[pipeline.P3] == nil || len(b.Events) == 0 {
+		return
+	}
+	now := e.now()
+	kept := b.Events[:0]
+	dups, dupBytes := 0, 0
+	var lastST string
+	var lastCtr prometheus.Counter
+	run := 0
+	flush := func() {
+		if run > 0 {
+			lastCtr.Add(float64(run))
+			run = 0
+		}
+	}
+	for _, ev := range b.Events {
+		if !e.dedup[ev.Priority].Contains(ev.Key, now) {
+			kept = append(kept, ev)
+			continue
+		}
+		dups++
+		dupBytes += len(ev.Raw)
+		if ev.SourceType != lastST || lastCtr == nil {
+			flush()
+			lastST, lastCtr = ev.SourceType, e.dedupCounter(ev.SourceType)
+		}
+		run++
+	}
+	flush()
+	if dups == 0 {
+		return
+	}
+	clear(b.Events[len(kept):])
+	b.Events = kept
+	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(dups))
+	e.m.DedupBytes.Add(float64(dupBytes))
+}
+
+func (e *Engine) dedupCounter(st string) prometheus.Counter {
+	e.dedupMu.Lock()
+	defer e.dedupMu.Unlock()
+	c, ok := e.dedupCtr[st]
+	if !ok {
+		label := st
+		if len(e.dedupCtr) >= 1000 {
+			label = "other"
+		}
+		c = e.m.DedupSource.WithLabelValues(label)
+		e.dedupCtr[st] = c
+	}
+	return c
 }
 
 // Router returns the engine's router.
@@ -151,7 +245,8 @@ type job struct {
 	start time.Time
 }
 
-// Emit delivers b: it counts the batch, splits it per destination and writes
+// Emit delivers b: it counts the batch, drops duplicates (when dedup is on;
+// they are removed from b.Events in place), splits it per destination and writes
 // every non-empty lane concurrently. It returns once the writes are started
 // (it blocks while max_inflight_batches are in flight). Whatever happens,
 // b.Ack fires exactly once, after every lane finished, with the first error;
@@ -201,6 +296,9 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	e.wg.Add(1)
 	e.m.InflightBatch.Inc()
 	e.count(b)
+	if only < 0 {
+		e.removeDuplicates(b)
+	}
 
 	j := e.jobs.Get().(*job)
 	j.b = b
@@ -223,6 +321,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		}
 	}
 	if lanes == 0 {
+		e.rememberKeys(b)
 		e.recycle(j)
 		ack.Done(nil)
 		e.release()
@@ -264,6 +363,9 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 				mu.Unlock()
 			}
 			if pending.Add(-1) == 0 {
+				if firstErr == nil {
+					e.rememberKeys(b)
+				}
 				e.recycle(j)
 				ack.Done(firstErr)
 				e.release() // after the Ack, so Close returns only once every Ack fired

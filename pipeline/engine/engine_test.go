@@ -16,6 +16,7 @@ import (
 
 	tu "github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/dedup"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/rules"
@@ -247,5 +248,47 @@ func BenchmarkEmit(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(prios))/b.Elapsed().Seconds(), "events/s")
 	b.StopTimer()
+	_ = e.Close(context.Background())
+}
+
+func TestDedupDropsRepeatsButNotRefusedBatches(t *testing.T) {
+	arch := &tu.RecordSink{SinkName: "archive"}
+	siem, os := &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"}
+	e := newEngine(t, Config{}, arch, siem, os)
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global"})
+	mk := func() *pipeline.Batch {
+		b := pipeline.NewBatch()
+		b.Meta.Input = "test"
+		for i, key := range []uint64{1, 2, 3} {
+			a := append(b.Arena(), byte('a'+i))
+			b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
+		}
+		return b
+	}
+	// Refused first: the resent copy must not be taken for a duplicate.
+	arch.Err = errors.New("down")
+	if err, _ := emit(t, e, mk()); err == nil {
+		t.Fatal("expected the refusal")
+	}
+	arch.Err = nil
+	if err, _ := emit(t, e, mk()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(arch.Events()); n != 3 {
+		t.Fatalf("archive got %d events after the resend, want 3", n)
+	}
+	// Accepted once: a repeat is dropped, counted per source type and input.
+	if err, _ := emit(t, e, mk()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(arch.Events()); n != 3 {
+		t.Fatalf("archive got %d events, the repeat was not dropped", n)
+	}
+	if v := testutil.ToFloat64(e.m.DedupSource.WithLabelValues("st")); v != 3 {
+		t.Errorf("suppressed %v", v)
+	}
+	if v := testutil.ToFloat64(e.m.InputDedup.WithLabelValues("test")); v != 3 {
+		t.Errorf("input deduplicated %v", v)
+	}
 	_ = e.Close(context.Background())
 }

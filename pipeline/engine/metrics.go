@@ -12,6 +12,9 @@ type Metrics struct {
 	InputEvents   *prometheus.CounterVec // {input}
 	InputBytes    *prometheus.CounterVec // {input}
 	InputRefused  *prometheus.CounterVec // {input}
+	InputDedup    *prometheus.CounterVec // {input}
+	DedupSource   *prometheus.CounterVec // {source_type}
+	DedupBytes    prometheus.Counter
 	Quarantined   *prometheus.CounterVec // {input, reason}
 	Dropped       *prometheus.CounterVec // {stage, reason}
 	RuleMatches   *prometheus.CounterVec // {rule}
@@ -38,6 +41,12 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_input_bytes_total", Help: "Bytes received by an input (after decompression)."}, []string{"input"}),
 		InputRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_input_refused_events_total", Help: "Events of an input that were not acknowledged (the sender was told to retry; not a drop)."}, []string{"input"}),
+		InputDedup: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_input_deduplicated_events_total", Help: "Events of an input dropped as duplicates (accepted, not delivered again)."}, []string{"input"}),
+		DedupSource: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_dedup_suppressed_events_total", Help: "Duplicate events suppressed, by source type."}, []string{"source_type"}),
+		DedupBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "logrouter_dedup_suppressed_bytes_total", Help: "Normalized bytes of suppressed duplicates (what deduplication saved every destination)."}),
 		Quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_quarantined_events_total", Help: "Records rejected and written to quarantine, by reason."}, []string{"input", "reason"}),
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -65,6 +74,9 @@ func NewMetrics() *Metrics {
 	f(m.InputEvents)
 	f(m.InputBytes)
 	f(m.InputRefused)
+	f(m.InputDedup)
+	f(m.DedupSource)
+	f(m.DedupBytes)
 	f(m.Quarantined)
 	f(m.Dropped)
 	f(m.RuleMatches)

@@ -5,7 +5,9 @@ package route
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline"
@@ -99,16 +101,21 @@ type Router struct {
 	Norm  *normalize.Compiled
 	Rules *rules.Set
 	Table *Table
+	// KeyFields, when set, make Event.Key a hash of these fields' values
+	// (dedup.key_fields) instead of the content hash.
+	KeyFields []string
 }
 
 // Worker normalizes and classifies events for one goroutine at a time.
 type Worker struct {
-	r     *Router
-	n     *normalize.Normalizer
-	paths []normalize.Path
-	vals  []normalize.Value
-	seen  []uint32
-	epoch uint32
+	r      *Router
+	n      *normalize.Normalizer
+	paths  []normalize.Path
+	keys   []normalize.Path
+	keyBuf []byte
+	vals   []normalize.Value
+	seen   []uint32
+	epoch  uint32
 }
 
 // NewWorker returns a Worker; keep one per goroutine (pool them).
@@ -117,6 +124,9 @@ func (r *Router) NewWorker() *Worker {
 	w := &Worker{r: r, n: r.Norm.New(), vals: make([]normalize.Value, nf), seen: make([]uint32, nf)}
 	for _, f := range r.Rules.Fields {
 		w.paths = append(w.paths, normalize.CompilePath(f))
+	}
+	for _, f := range r.KeyFields {
+		w.keys = append(w.keys, normalize.CompilePath(f))
 	}
 	return w
 }
@@ -138,11 +148,43 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 		return err
 	}
 	idx := w.classify()
+	key := w.key()
 	arena, ev := w.n.AppendTo(b.Arena())
 	ev.Rule = int32(idx)
 	ev.Priority = w.r.Rules.Priority(idx)
+	ev.Key = ev.Hash
+	if len(w.keys) > 0 {
+		ev.Key = key
+	}
 	b.Commit(arena, ev)
 	return nil
+}
+
+// key hashes the dedup key fields of the event being built (kind and value
+// of each, so a missing field differs from an empty one).
+func (w *Worker) key() uint64 {
+	if len(w.keys) == 0 {
+		return 0
+	}
+	w.keyBuf = w.keyBuf[:0]
+	for i := range w.keys {
+		v := w.n.LookupPath(&w.keys[i])
+		w.keyBuf = append(w.keyBuf, byte(v.Kind))
+		switch v.Kind {
+		case normalize.String:
+			w.keyBuf = append(w.keyBuf, v.Str...)
+		case normalize.Number:
+			w.keyBuf = strconv.AppendFloat(w.keyBuf, v.Num, 'g', -1, 64)
+		case normalize.Bool:
+			w.keyBuf = strconv.AppendBool(w.keyBuf, v.Bool)
+		case normalize.Object, normalize.Array:
+			if v.Raw != nil {
+				w.keyBuf = v.Raw.MarshalTo(w.keyBuf)
+			}
+		}
+		w.keyBuf = append(w.keyBuf, 0)
+	}
+	return xxhash.Sum64(w.keyBuf)
 }
 
 func (w *Worker) classify() int {
@@ -161,8 +203,13 @@ func (w *Worker) Explain(dst []byte, meta *pipeline.Meta, obj *fastjson.Value, t
 		return dst, pipeline.Event{}, err
 	}
 	idx := w.classify()
+	key := w.key()
 	dst, ev := w.n.AppendTo(dst)
 	ev.Rule = int32(idx)
 	ev.Priority = w.r.Rules.Priority(idx)
+	ev.Key = ev.Hash
+	if len(w.keys) > 0 {
+		ev.Key = key
+	}
 	return dst, ev, nil
 }

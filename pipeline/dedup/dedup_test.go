@@ -1,0 +1,150 @@
+package dedup_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/dedup"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func TestWindow(t *testing.T) {
+	s := dedup.New(10*time.Minute, 8<<20)
+	if s.Seen(42, t0) {
+		t.Fatal("first sighting reported as a duplicate")
+	}
+	for _, d := range []time.Duration{time.Second, time.Minute, 8 * time.Minute} {
+		if !s.Seen(42, t0.Add(d)) {
+			t.Errorf("repeat after %s not caught", d)
+		}
+	}
+	// Forgotten once the window passed since the last generation holding it.
+	if s.Seen(42, t0.Add(30*time.Minute)) {
+		t.Error("a hash older than the window is still remembered")
+	}
+	if s.Seen(0, t0) || !s.Seen(0, t0) {
+		t.Error("hash 0 must work like any other")
+	}
+}
+
+// TestBudgetHolds: 10M distinct keys never push the tables past max_bytes,
+// and the newest keys are the ones remembered (oldest evicted first).
+func TestBudgetHolds(t *testing.T) {
+	n := 10_000_000
+	if raceEnabled || testing.Short() {
+		n = 1_000_000
+	}
+	const budget = 16 << 20
+	s := dedup.New(time.Hour, budget)
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := make([]uint64, 0, 1000)
+	for i := 0; i < n; i++ {
+		k := rng.Uint64()
+		s.Seen(k, t0)
+		if i >= n-1000 {
+			keys = append(keys, k)
+		}
+	}
+	if b := s.Bytes(); b > budget {
+		t.Fatalf("tables hold %d bytes, budget %d", b, budget)
+	}
+	for _, k := range keys {
+		if !s.Seen(k, t0) {
+			t.Fatal("a recent key was evicted before older ones")
+		}
+	}
+	t.Logf("%d keys through a %d MiB budget (holds about %d keys); tables at %d MiB", n, budget>>20, dedup.KeysFor(budget), s.Bytes()>>20)
+}
+
+// TestHashIgnoresOrderAndWhitespace is the property test of the dedup key:
+// N distinct events, each sent several times with keys shuffled and
+// whitespace varied, through normalization and the set. Every true duplicate
+// is suppressed and no two distinct events are merged.
+func TestHashIgnoresOrderAndWhitespace(t *testing.T) {
+	n := 1_000_000
+	if raceEnabled || testing.Short() {
+		n = 100_000
+	}
+	c, err := normalize.Compile(normalize.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm := c.New()
+	var p fastjson.Parser
+	s := dedup.New(time.Hour, 256<<20)
+	meta := &pipeline.Meta{Input: "t", IngestTime: t0.UnixNano()}
+	rng := rand.New(rand.NewPCG(3, 4))
+	kept, suppressed := 0, 0
+	buf := make([]byte, 0, 1024)
+	for i := 0; i < n; i++ {
+		fields := []string{
+			fmt.Sprintf(`"seq":%d`, i),
+			fmt.Sprintf(`"user":{"name":"u%d","id":%d}`, rng.IntN(1000), rng.IntN(100)),
+			fmt.Sprintf(`"src_ip":"10.%d.%d.%d"`, rng.IntN(256), rng.IntN(256), rng.IntN(256)),
+			`"action":"deny"`,
+			fmt.Sprintf(`"ts":%d`, 1764331200+rng.IntN(3600)),
+		}
+		copies := 1 + rng.IntN(3)
+		for c := 0; c < copies; c++ {
+			rng.Shuffle(len(fields), func(a, b int) { fields[a], fields[b] = fields[b], fields[a] })
+			sep := []string{",", " , ", ",\n", ",\t"}[rng.IntN(4)]
+			doc := "{" + strings.Join(fields, sep) + "}"
+			if c > 0 && rng.IntN(2) == 0 {
+				doc = " " + doc + "\n"
+			}
+			v, err := p.Parse(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev pipeline.Event
+			buf, ev, err = norm.Append(buf[:0], v, nil, meta, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dup := s.Seen(ev.Hash, t0)
+			if c == 0 && dup {
+				t.Fatalf("event %d merged with a different event: %s", i, doc)
+			}
+			if c > 0 && !dup {
+				t.Fatalf("copy %d of event %d not suppressed: %s", c, i, doc)
+			}
+			if dup {
+				suppressed++
+			} else {
+				kept++
+			}
+		}
+	}
+	if kept != n {
+		t.Fatalf("kept %d of %d distinct events", kept, n)
+	}
+	t.Logf("%d distinct events kept, %d copies suppressed, 0 false merges", kept, suppressed)
+	_ = json.Valid
+}
+
+func BenchmarkSeen(b *testing.B) {
+	s := dedup.New(10*time.Minute, 64<<20)
+	rng := rand.New(rand.NewPCG(5, 6))
+	keys := make([]uint64, 1<<16)
+	for i := range keys {
+		keys[i] = rng.Uint64()
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			s.Seen(keys[i&(len(keys)-1)]+uint64(i>>16), t0)
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
