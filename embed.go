@@ -12,5 +12,5 @@ var ExampleConfig []byte
 
 // StarterRules holds rules/*.yaml (rule files and their tests).
 //
-//go:embed rules/*.yaml
+//go:embed rules/*.yaml rules/profiles/*.yaml
 var StarterRules embed.FS

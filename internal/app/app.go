@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -53,7 +54,13 @@ func RulesFor(cfg *config.Config, configPath string) RulesSource {
 
 // BuildRouter compiles normalization and rules and the routing table.
 func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
-	norm, err := normalize.Compile(*cfg.Normalize)
+	ncfg := *cfg.Normalize
+	profiles, err := normalize.LoadProfiles(src.FS, path.Join(src.Dir, "profiles"))
+	if err != nil {
+		return nil, err
+	}
+	ncfg.Profiles = profiles
+	norm, err := normalize.Compile(ncfg)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// MaxFields bounds the number of fields (at all depths) of one event;
 	// larger events are rejected to quarantine. Default 2000.
 	MaxFields int `yaml:"max_fields"`
+	// Profiles map source types into the schema; they are loaded from
+	// rules/profiles (see LoadProfiles), not from this block.
+	Profiles []ProfileSpec `yaml:"-"`
 }
 
 // DefaultTimestampFields are the time fields of common shippers and vendors.

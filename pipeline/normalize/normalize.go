@@ -89,6 +89,7 @@ type Compiled struct {
 	actions   actionTable // by source path: drop, rename, or interior
 	pathRules bool
 	maxFields int
+	profiles  *profiles
 }
 
 // actionTable maps field paths to actions by FNV hash (the same hash the
@@ -178,6 +179,13 @@ func Compile(cfg Config) (*Compiled, error) {
 	}
 	c.actions = newActionTable(actions)
 	c.pathRules = len(actions) > 0
+	if len(cfg.Profiles) > 0 {
+		ps, err := compileProfiles(cfg.Profiles)
+		if err != nil {
+			return nil, err
+		}
+		c.profiles = ps
+	}
 	return c, nil
 }
 
@@ -226,6 +234,7 @@ type Normalizer struct {
 	fields    int
 	err       error
 	kvs       []kvPair
+	lits      []byte // converted values of the current event
 	scratch   []byte
 
 	// per-event results
@@ -458,6 +467,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.time = 0
 	n.sourceType = nil
 	n.meta = bm
+	n.lits = n.lits[:0]
 	if m == nil {
 		m = &noMeta
 	}
@@ -481,8 +491,39 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		return errNoEventContent
 	}
 
-	// @timestamp: envelope, then the configured fields, then ingest time.
+	// Source type: the envelope's, else the event's own event.dataset; the
+	// profile is the one that source type selects, else the first whose
+	// detection matches (which then names the source type too).
+	st := m.SourceType
+	explicit := len(st) > 0
+	if !explicit {
+		if c := n.findPath(&pathDataset); c >= 0 {
+			st = n.stringOf(c)
+		}
+	}
+	prof := n.c.profiles.lookup(st)
+	if prof == nil && n.c.profiles != nil {
+		prof = n.detectProfile()
+		if prof != nil && len(st) == 0 {
+			st = s2b(prof.name)
+		}
+	}
+	if len(st) == 0 {
+		st = m.DefaultSourceType
+	}
+	if len(st) == 0 {
+		st = unknownSourceType
+	}
+	if prof != nil {
+		n.applyProfile(prof)
+	}
+
+	// @timestamp: envelope, then the profile's and the configured fields,
+	// then ingest time.
 	n.time = m.Time
+	if n.time == 0 && prof != nil {
+		n.time = n.profileTime(prof, bm.IngestTime)
+	}
 	if n.time == 0 {
 		n.time = n.findTime(bm.IngestTime)
 	}
@@ -496,26 +537,12 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	*tn = node{key: segTimestamp[0], kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
 
 	// event.dataset is the source type.
-	switch {
-	case len(m.SourceType) > 0:
+	n.sourceType = st
+	if explicit {
 		c := n.setPath(segDataset, kStr, 0)
-		n.nodes[c].data = m.SourceType
-		n.sourceType = m.SourceType
-	default:
-		if c := n.findPath(&pathDataset); c >= 0 {
-			if v := n.stringOf(c); len(v) > 0 {
-				n.sourceType = v
-				break
-			}
-		}
-		st := m.DefaultSourceType
-		if len(st) == 0 {
-			st = unknownSourceType
-		}
-		if c := n.setMissing(segDataset); c >= 0 {
-			n.nodes[c].data = st
-		}
-		n.sourceType = st
+		n.nodes[c].data = st
+	} else if c := n.setMissing(segDataset); c >= 0 {
+		n.nodes[c].data = st
 	}
 
 	if c := n.setMissing(segIngested); c >= 0 {
@@ -699,6 +726,88 @@ func (n *Normalizer) stringOf(c int32) []byte {
 		}
 	}
 	return nil
+}
+
+// profileTime tries a profile's timestamp fields, then its joined fields.
+func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
+	now := time.Unix(0, ingest)
+	for i := range p.ts {
+		c := n.findPath(&p.ts[i])
+		if c < 0 {
+			continue
+		}
+		if ns, ok := n.parseTimeNode(c, now); ok {
+			if !n.c.cfg.KeepTimestampField {
+				n.nodes[c].kind = kRemoved
+				for i := range p.join { // the split form of the same time
+					if j := n.findPath(&p.join[i]); j >= 0 {
+						n.nodes[j].kind = kRemoved
+					}
+				}
+			}
+			return ns
+		}
+	}
+	if len(p.join) == 0 {
+		return 0
+	}
+	n.scratch = n.scratch[:0]
+	var found [4]int32
+	for i := range p.join {
+		c := n.findPath(&p.join[i])
+		if c < 0 {
+			if i < 2 {
+				return 0
+			}
+			continue
+		}
+		if i < len(found) {
+			found[i] = c + 1
+		}
+		if i > 0 {
+			n.scratch = append(n.scratch, ' ')
+		}
+		n.scratch = append(n.scratch, n.stringOf(c)...)
+	}
+	ns, ok := timeparse.Parse(n.scratch, now)
+	if !ok {
+		return 0
+	}
+	if !n.c.cfg.KeepTimestampField {
+		for _, c := range found {
+			if c > 0 {
+				n.nodes[c-1].kind = kRemoved
+			}
+		}
+	}
+	return ns
+}
+
+func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
+	nd := &n.nodes[c]
+	switch nd.kind {
+	case kStr:
+		return timeparse.Parse(nd.data, now)
+	case kValue:
+		switch nd.val.Type() {
+		case fastjson.TypeString:
+			b, _ := nd.val.StringBytes()
+			return timeparse.Parse(b, now)
+		case fastjson.TypeNumber:
+			n.scratch = nd.val.MarshalTo(n.scratch[:0])
+			if ns, ok := timeparse.ParseEpoch(n.scratch); ok {
+				return ns, true
+			}
+			return timeparse.FromEpoch(nd.val.GetFloat64())
+		}
+	case kLit:
+		d := nd.data
+		if len(d) >= 2 && d[0] == '"' {
+			return timeparse.Parse(d[1:len(d)-1], now)
+		}
+		return timeparse.ParseEpoch(d)
+	}
+	return 0, false
 }
 
 func (n *Normalizer) findTime(ingest int64) int64 {

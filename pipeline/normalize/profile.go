@@ -1,0 +1,458 @@
+package normalize
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/valyala/fastjson"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/logrouter/logrouter/internal/yamlerr"
+)
+
+// ProfileSpec is a normalization profile as written in YAML (files in
+// rules/profiles/): how events of one source type map into the normalized
+// (ECS) schema. No Go code is needed to onboard a new source.
+//
+//	profiles:
+//	  - name: fortinet.fortigate          # the source type it defines
+//	    source_types: [fortinet.firewall]  # other names that select it ("app.*" = prefix)
+//	    detect:                            # when an event arrives without a known source type
+//	      present: [devid, logid]
+//	      equals: {type: traffic}
+//	    timestamp: {fields: [eventtime], join: [date, time]}
+//	    rename: {action: event.action, sentbyte: source.bytes}
+//	    convert: {source.bytes: int, source.ip: ip}   # on the renamed names
+//	    drop: [vd]
+//	    set: {observer.vendor: Fortinet}              # only where absent
+type ProfileSpec struct {
+	Name        string         `yaml:"name"`
+	SourceTypes []string       `yaml:"source_types"`
+	Detect      *DetectSpec    `yaml:"detect"`
+	Timestamp   *TimestampSpec `yaml:"timestamp"`
+	Rename      OrderedMap     `yaml:"rename"`
+	Convert     OrderedMap     `yaml:"convert"`
+	Drop        []string       `yaml:"drop"`
+	Set         OrderedMap     `yaml:"set"`
+
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+}
+
+// DetectSpec recognizes a source by its fields: every path in Present
+// exists and every path in Equals has that string value.
+type DetectSpec struct {
+	Present []string   `yaml:"present"`
+	Equals  OrderedMap `yaml:"equals"`
+}
+
+// TimestampSpec says where a source keeps its time: Fields are tried in
+// order before the global timestamp_fields; Join names fields whose string
+// values, joined with a space, form the time ("date" "time" -> "2026-11-28
+// 10:00:00"; a third field may hold a zone offset).
+type TimestampSpec struct {
+	Fields []string `yaml:"fields"`
+	Join   []string `yaml:"join"`
+}
+
+// OrderedMap is a YAML mapping of strings that keeps the file's order.
+type OrderedMap struct {
+	Keys   []string
+	Values []string
+}
+
+// UnmarshalYAML keeps key order.
+func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected a mapping", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: the value of %q must be a scalar", v.Line, k.Value)
+		}
+		m.Keys = append(m.Keys, k.Value)
+		m.Values = append(m.Values, v.Value)
+	}
+	return nil
+}
+
+// LoadProfiles reads every *.yaml in dir (file-name order). A missing dir
+// means no profiles.
+func LoadProfiles(fsys fs.FS, dir string) ([]ProfileSpec, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("profiles: read %s: %w", dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+			names = append(names, path.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	var out []ProfileSpec
+	var errs []error
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var f struct {
+			Profiles []ProfileSpec `yaml:"profiles"`
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+			errs = append(errs, errors.New(yamlerr.Format(name, err)))
+			continue
+		}
+		var doc yaml.Node
+		_ = yaml.Unmarshal(data, &doc)
+		lines := listLines(&doc, "profiles")
+		for i := range f.Profiles {
+			f.Profiles[i].File = name
+			if i < len(lines) {
+				f.Profiles[i].Line = lines[i]
+			}
+		}
+		out = append(out, f.Profiles...)
+	}
+	return out, errors.Join(errs...)
+}
+
+func listLines(doc *yaml.Node, key string) []int {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			var out []int
+			for _, it := range m.Content[i+1].Content {
+				out = append(out, it.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// conversion kinds
+const (
+	convInt uint8 = iota + 1
+	convFloat
+	convBool
+	convIP
+	convString
+)
+
+var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": convInt, "float": convFloat, "double": convFloat,
+	"bool": convBool, "boolean": convBool, "ip": convIP, "string": convString, "keyword": convString}
+
+// profile is a compiled ProfileSpec.
+type profile struct {
+	name     string
+	present  []Path
+	eqPaths  []Path
+	eqValues [][]byte
+	ts       []Path
+	join     []Path
+	renames  []rename
+	converts []conversion
+	drops    []Path
+	sets     []constant
+}
+
+type rename struct {
+	from Path
+	to   [][]byte
+}
+
+type conversion struct {
+	p    Path
+	kind uint8
+}
+
+type constant struct {
+	segs [][]byte
+	lit  []byte
+}
+
+// profiles indexes compiled profiles by source type.
+type profiles struct {
+	byName   map[string]*profile
+	prefixes []prefixProfile
+	detect   []*profile
+}
+
+type prefixProfile struct {
+	prefix string
+	p      *profile
+}
+
+func compileProfiles(specs []ProfileSpec) (*profiles, error) {
+	ps := &profiles{byName: map[string]*profile{}}
+	var errs []error
+	for i := range specs {
+		sp := &specs[i]
+		at := fmt.Sprintf("%s:%d: profile %q", sp.File, sp.Line, sp.Name)
+		if sp.Name == "" {
+			errs = append(errs, fmt.Errorf("%s:%d: a profile needs a name (the source type it defines)", sp.File, sp.Line))
+			continue
+		}
+		p := &profile{name: sp.Name}
+		for _, st := range append([]string{sp.Name}, sp.SourceTypes...) {
+			if strings.HasSuffix(st, "*") {
+				ps.prefixes = append(ps.prefixes, prefixProfile{strings.TrimSuffix(st, "*"), p})
+				continue
+			}
+			if prev, dup := ps.byName[st]; dup {
+				errs = append(errs, fmt.Errorf("%s: source type %q is already claimed by profile %q", at, st, prev.name))
+				continue
+			}
+			ps.byName[st] = p
+		}
+		if d := sp.Detect; d != nil {
+			for _, f := range d.Present {
+				p.present = append(p.present, CompilePath(f))
+			}
+			for k, key := range d.Equals.Keys {
+				p.eqPaths = append(p.eqPaths, CompilePath(key))
+				p.eqValues = append(p.eqValues, []byte(d.Equals.Values[k]))
+			}
+			if len(p.present)+len(p.eqPaths) == 0 {
+				errs = append(errs, fmt.Errorf("%s: detect needs present or equals", at))
+			}
+			ps.detect = append(ps.detect, p)
+		}
+		if t := sp.Timestamp; t != nil {
+			for _, f := range t.Fields {
+				p.ts = append(p.ts, CompilePath(f))
+			}
+			for _, f := range t.Join {
+				p.join = append(p.join, CompilePath(f))
+			}
+		}
+		for k, from := range sp.Rename.Keys {
+			to := sp.Rename.Values[k]
+			if err := checkPath(from); err != nil {
+				errs = append(errs, fmt.Errorf("%s: rename %q: %w", at, from, err))
+				continue
+			}
+			if err := checkPath(to); err != nil {
+				errs = append(errs, fmt.Errorf("%s: rename %q -> %q: %w", at, from, to, err))
+				continue
+			}
+			for _, r := range reserved {
+				if to == r || strings.HasPrefix(to, r+".") {
+					errs = append(errs, fmt.Errorf("%s: rename %q -> %q: %q is written by logrouter itself", at, from, to, r))
+				}
+			}
+			p.renames = append(p.renames, rename{CompilePath(from), splitPath(to)})
+		}
+		for k, f := range sp.Convert.Keys {
+			kind, ok := convNames[sp.Convert.Values[k]]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip or string", at, f, sp.Convert.Values[k]))
+				continue
+			}
+			p.converts = append(p.converts, conversion{CompilePath(f), kind})
+		}
+		for _, f := range sp.Drop {
+			p.drops = append(p.drops, CompilePath(f))
+		}
+		for k, f := range sp.Set.Keys {
+			if err := checkPath(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: set %q: %w", at, f, err))
+				continue
+			}
+			p.sets = append(p.sets, constant{splitPath(f), literal(sp.Set.Values[k])})
+		}
+	}
+	sort.SliceStable(ps.prefixes, func(i, j int) bool { return len(ps.prefixes[i].prefix) > len(ps.prefixes[j].prefix) })
+	return ps, errors.Join(errs...)
+}
+
+// literal renders a YAML scalar as JSON: numbers and booleans as such,
+// anything else as a string.
+func literal(v string) []byte {
+	if v == "true" || v == "false" {
+		return []byte(v)
+	}
+	if validNumber([]byte(v)) {
+		return []byte(v)
+	}
+	return AppendString(nil, []byte(v))
+}
+
+// lookup returns the profile selected by a source type, or nil.
+func (ps *profiles) lookup(st []byte) *profile {
+	if ps == nil || len(st) == 0 {
+		return nil
+	}
+	if p, ok := ps.byName[string(st)]; ok {
+		return p
+	}
+	for _, pp := range ps.prefixes {
+		if len(st) >= len(pp.prefix) && string(st[:len(pp.prefix)]) == pp.prefix {
+			return pp.p
+		}
+	}
+	return nil
+}
+
+// detectProfile returns the first profile whose detection matches the event.
+func (n *Normalizer) detectProfile() *profile {
+	if n.c.profiles == nil {
+		return nil
+	}
+outer:
+	for _, p := range n.c.profiles.detect {
+		for i := range p.present {
+			if n.findPath(&p.present[i]) < 0 {
+				continue outer
+			}
+		}
+		for i := range p.eqPaths {
+			c := n.findPath(&p.eqPaths[i])
+			if c < 0 || !bytes.Equal(n.stringOf(c), p.eqValues[i]) {
+				continue outer
+			}
+		}
+		return p
+	}
+	return nil
+}
+
+// applyProfile renames, converts, drops and sets fields of the built tree.
+func (n *Normalizer) applyProfile(p *profile) {
+	for i := range p.renames {
+		r := &p.renames[i]
+		c := n.findPath(&r.from)
+		if c < 0 {
+			continue
+		}
+		moved := n.nodes[c]
+		n.nodes[c].kind = kRemoved
+		dst := n.setPath(r.to, moved.kind, 0)
+		d := &n.nodes[dst]
+		d.val, d.data, d.skip = moved.val, moved.data, moved.skip
+		if moved.kind == kObject && moved.first >= 0 {
+			if d.first < 0 {
+				d.first, d.last = moved.first, moved.last
+			} else {
+				n.nodes[d.last].next = moved.first
+				d.last = moved.last
+			}
+		}
+	}
+	for i := range p.drops {
+		if c := n.findPath(&p.drops[i]); c >= 0 {
+			n.nodes[c].kind = kRemoved
+		}
+	}
+	for i := range p.converts {
+		if c := n.findPath(&p.converts[i].p); c >= 0 {
+			n.convert(c, p.converts[i].kind)
+		}
+	}
+	for i := range p.sets {
+		if c := n.setMissing(p.sets[i].segs); c >= 0 {
+			n.nodes[c].kind = kLit
+			n.nodes[c].data = p.sets[i].lit
+		}
+	}
+}
+
+// convert rewrites a leaf to the wanted JSON type when its value allows it;
+// a value that does not convert is left as it was.
+func (n *Normalizer) convert(c int32, kind uint8) {
+	nd := &n.nodes[c]
+	var s []byte
+	isNum := false
+	switch nd.kind {
+	case kStr:
+		s = nd.data
+	case kValue:
+		switch nd.val.Type() {
+		case fastjson.TypeString:
+			s, _ = nd.val.StringBytes()
+		case fastjson.TypeNumber:
+			n.scratch = nd.val.MarshalTo(n.scratch[:0])
+			s, isNum = n.scratch, true
+		case fastjson.TypeTrue:
+			s = []byte("true")
+		case fastjson.TypeFalse:
+			s = []byte("false")
+		default:
+			return
+		}
+	default:
+		return
+	}
+	start := len(n.lits)
+	switch kind {
+	case convInt:
+		if i, err := strconv.ParseInt(b2s(s), 10, 64); err == nil {
+			n.lits = strconv.AppendInt(n.lits, i, 10)
+		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) {
+			n.lits = strconv.AppendInt(n.lits, int64(f), 10)
+		} else {
+			return
+		}
+	case convFloat:
+		f, err := strconv.ParseFloat(b2s(s), 64)
+		if err != nil {
+			return
+		}
+		n.lits = strconv.AppendFloat(n.lits, f, 'g', -1, 64)
+	case convBool:
+		switch {
+		case oneOfFold(s, "true", "1", "yes", "y", "on"):
+			n.lits = append(n.lits, "true"...)
+		case oneOfFold(s, "false", "0", "no", "n", "off"):
+			n.lits = append(n.lits, "false"...)
+		default:
+			return
+		}
+	case convIP:
+		a, err := netip.ParseAddr(b2s(s))
+		if err != nil {
+			return
+		}
+		n.lits = AppendString(n.lits, a.Unmap().AppendTo(n.scratch[:0]))
+	case convString:
+		if !isNum && nd.kind == kStr {
+			return
+		}
+		n.lits = AppendString(n.lits, s)
+	}
+	nd.kind, nd.data, nd.val = kLit, n.lits[start:len(n.lits):len(n.lits)], nil
+}
+
+// b2s views b as a string without copying; only for parsing calls that do
+// not keep the string.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func oneOfFold(b []byte, words ...string) bool {
+	for _, w := range words {
+		if bytes.EqualFold(b, s2b(w)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,180 @@
+package normalize
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/bench/loadgen"
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func starterProfiles(t testing.TB) []ProfileSpec {
+	t.Helper()
+	specs, err := LoadProfiles(os.DirFS("../../rules"), "profiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) < 12 {
+		t.Fatalf("only %d starter profiles", len(specs))
+	}
+	return specs
+}
+
+// TestStarterProfilesGolden: one realistic event per starter source, with
+// and without its source type (detection by fields), normalized with the
+// starter profiles and the example's global renames; outputs compared with
+// testdata/profiles/<kind>.json (go test -update rewrites them).
+func TestStarterProfilesGolden(t *testing.T) {
+	cfg := testConfig()
+	cfg.Rename = map[string]string{"src_ip": "source.ip", "srcip": "source.ip", "src_port": "source.port", "srcport": "source.port",
+		"dst_ip": "destination.ip", "dstip": "destination.ip", "dest_ip": "destination.ip", "dst_port": "destination.port",
+		"dstport": "destination.port", "dest_port": "destination.port", "msg": "message", "hostname": "host.name"}
+	cfg.Drop = nil
+	cfg.Profiles = starterProfiles(t)
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	m := loadgen.New(loadgen.Options{Seed: 42})
+	seen := map[loadgen.Kind]bool{}
+	for i := 0; i < 5000 && len(seen) < len(loadgen.Kinds); i++ {
+		ev, k := m.Next(nil)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		var outs []string
+		for _, st := range []string{k.SourceType(), ""} {
+			v, err := p.ParseBytes(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, e, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte(st)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !json.Valid(out) {
+				t.Fatalf("%s: invalid JSON %s", k, out)
+			}
+			if st == "" && e.SourceType != k.SourceType() && k != loadgen.KindApp && k != loadgen.KindLinuxAuth {
+				t.Errorf("%s without a sourcetype was detected as %q", k, e.SourceType)
+			}
+			outs = append(outs, string(out))
+		}
+		golden := filepath.Join("testdata", "profiles", k.String()+".json")
+		got := strings.Join(outs, "\n") + "\n"
+		if *update {
+			_ = os.MkdirAll(filepath.Dir(golden), 0o755)
+			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update once)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s: normalized output differs from %s:\n got: %s\nwant: %s", k, golden, got, want)
+		}
+	}
+}
+
+func TestProfileOperations(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "fw", SourceTypes: []string{"fwalias", "fwx.*"},
+		Detect:    &DetectSpec{Present: []string{"devid"}, Equals: OrderedMap{Keys: []string{"type"}, Values: []string{"traffic"}}},
+		Timestamp: &TimestampSpec{Join: []string{"date", "time", "tz"}},
+		Rename:    OrderedMap{Keys: []string{"srcip", "sport", "vendor"}, Values: []string{"source.ip", "source.port", "observer"}},
+		Convert:   OrderedMap{Keys: []string{"source.port", "source.ip", "ok", "n"}, Values: []string{"int", "ip", "bool", "float"}},
+		Drop:      []string{"junk"},
+		Set:       OrderedMap{Keys: []string{"observer.vendor", "event.kind", "x.n"}, Values: []string{"Acme", "event", "3"}},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	in := `{"type":"traffic","devid":"FG1","date":"2026-11-28","time":"10:00:00","tz":"+0100","srcip":"::ffff:10.0.0.1","sport":"443","ok":"yes","n":"1.5","junk":1,"vendor":{"vendor":"Other","model":"X"}}`
+	for _, st := range []string{"", "fwalias", "fwx.edge"} {
+		v, _ := p.Parse(in)
+		out, ev, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte(st)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `{"@timestamp":"2026-11-28T09:00:00.000Z","type":"traffic","devid":"FG1","ok":true,"n":1.5,"source":{"ip":"10.0.0.1","port":443},"observer":{"vendor":"Other","model":"X"},"event":{"kind":"event","dataset":"` +
+			map[string]string{"": "fw", "fwalias": "fwalias", "fwx.edge": "fwx.edge"}[st] + `","ingested":"2026-11-28T12:00:00.000Z"},"x":{"n":3},` + meta + `}`
+		if string(out) != want {
+			t.Errorf("source type %q:\n got: %s\nwant: %s", st, out, want)
+		}
+		if st == "" && ev.SourceType != "fw" {
+			t.Errorf("detected source type %q", ev.SourceType)
+		}
+	}
+	// Not detected: no profile applies.
+	v, _ := p.Parse(`{"type":"utm","devid":"FG1","srcip":"x"}`)
+	out, _, _ := n.Append(nil, v, nil, testMeta(), nil)
+	if !strings.Contains(string(out), `"source":{"ip":"x"}`) == false || strings.Contains(string(out), `"vendor":"Acme"`) {
+		t.Errorf("profile applied without detection: %s", out)
+	}
+}
+
+func TestProfileErrors(t *testing.T) {
+	bad := [][]ProfileSpec{
+		{{Name: ""}},
+		{{Name: "a", Rename: OrderedMap{Keys: []string{"x"}, Values: []string{"@timestamp"}}}},
+		{{Name: "a", Convert: OrderedMap{Keys: []string{"x"}, Values: []string{"uuid"}}}},
+		{{Name: "a"}, {Name: "b", SourceTypes: []string{"a"}}},
+		{{Name: "a", Detect: &DetectSpec{}}},
+	}
+	for i, specs := range bad {
+		cfg := DefaultConfig()
+		cfg.Profiles = specs
+		if _, err := Compile(cfg); err == nil {
+			t.Errorf("case %d: expected an error", i)
+		}
+	}
+}
+
+func TestProfilesZeroAllocs(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profiles = starterProfiles(t)
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	m := loadgen.New(loadgen.Options{Seed: 1})
+	var evs [][]byte
+	for i := 0; i < 200; i++ {
+		ev, _ := m.Next(nil)
+		evs = append(evs, ev)
+	}
+	meta := &pipeline.Meta{Input: "t", IngestTime: ingest}
+	dst := make([]byte, 0, 1<<20)
+	run := func() {
+		dst = dst[:0]
+		for _, ev := range evs {
+			v, _ := p.ParseBytes(ev)
+			dst, _, _ = n.Append(dst, v, nil, meta, nil)
+		}
+	}
+	run()
+	run()
+	if a := testing.AllocsPerRun(10, run); a != 0 {
+		t.Errorf("%.1f allocations per 200 events with profiles", a)
+	}
+}
