@@ -80,6 +80,25 @@ func printLedger(out io.Writer, l *app.Ledger) {
 			r.Accepted, r.Recovered, r.Delivered, r.Quarantined, r.Dropped, r.Lost, r.Queued, r.InMotion, ok)
 	}
 	_ = w.Flush()
+	r := l.Reduction
+	pct := func(x, of float64) string {
+		if of == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*x/of)
+	}
+	fmt.Fprintf(out, "\nREDUCTION  received %.0f bytes -> normalized %.0f (%s of received; renames, drops and empty values removed, metadata added)\n",
+		r.InputBytes, r.NormalizedBytes, pct(r.NormalizedBytes, r.InputBytes))
+	fmt.Fprintf(out, "           deduplication saved %.0f bytes at each destination they were routed to (%s of normalized)\n",
+		r.DedupSavedBytes, pct(r.DedupSavedBytes, r.NormalizedBytes))
+	names := make([]string, 0, len(r.Destinations))
+	for d := range r.Destinations {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		fmt.Fprintf(out, "           %-12s out %.0f bytes (%s of received)\n", d, r.Destinations[d], pct(r.Destinations[d], r.InputBytes))
+	}
 	fmt.Fprintln(out, "\nRefused events were not acknowledged: their senders retry them. Deduplicated events are part of accepted:")
 	fmt.Fprintln(out, "acknowledged, not delivered again. IN MOTION is non-zero only while a delivery is being booked.")
 }

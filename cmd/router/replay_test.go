@@ -132,7 +132,7 @@ func TestQuarantineReplayAndStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := stats.String()
-	for _, want := range []string{"DESTINATION", "siem", "archive", "BALANCED"} {
+	for _, want := range []string{"DESTINATION", "siem", "archive", "BALANCED", "REDUCTION  received", "deduplication saved"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("stats output lacks %q:\n%s", want, s)
 		}

@@ -19,8 +19,20 @@ import (
 // difference, non-zero only while a delivery is being booked.
 type Ledger struct {
 	Inputs       []InputLedger       `json:"inputs"`
+	Reduction    Reduction           `json:"reduction"`
 	Priorities   []PriorityLedger    `json:"priorities"`
 	Destinations []DestinationLedger `json:"destinations"`
+}
+
+// Reduction says what normalization and deduplication saved. Bytes in are
+// as received (decompressed); normalized bytes include the metadata
+// logrouter adds; dedup saved is the normalized bytes of dropped repeats,
+// saved at every destination they would have gone to.
+type Reduction struct {
+	InputBytes      float64            `json:"input_bytes"`
+	NormalizedBytes float64            `json:"normalized_bytes"`
+	DedupSavedBytes float64            `json:"dedup_saved_bytes"`
+	Destinations    map[string]float64 `json:"destination_bytes"`
 }
 
 // InputLedger is one input's row.
@@ -100,6 +112,14 @@ func BuildLedger(g prometheus.Gatherer) (*Ledger, error) {
 		l.Inputs = append(l.Inputs, InputLedger{Input: in, Received: evs[in] + quar[in], Accepted: evs[in] - refused[in],
 			Refused: refused[in], Quarantined: quar[in], Deduplicated: dd[in], Bytes: bytes[in]})
 	}
+	for _, v := range bytes {
+		l.Reduction.InputBytes += v
+	}
+	for _, v := range sum("logrouter_input_normalized_bytes_total", "input", nil) {
+		l.Reduction.NormalizedBytes += v
+	}
+	l.Reduction.DedupSavedBytes = sum("logrouter_dedup_suppressed_bytes_total", "", nil)[""]
+	l.Reduction.Destinations = sum("logrouter_destination_bytes_total", "destination", nil)
 	pe := sum("logrouter_priority_events_total", "priority", nil)
 	pb := sum("logrouter_priority_bytes_total", "priority", nil)
 	for _, p := range keys(pe) {

@@ -414,6 +414,7 @@ func (e *Engine) count(b *pipeline.Batch) {
 		return
 	}
 	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events)))
+	e.m.InputNormBytes.WithLabelValues(b.Meta.Input).Add(float64(b.Bytes()))
 	var prio, prioB [pipeline.NumPriorities]int
 	// Most batches hit few rules: count runs of the same rule.
 	run, runB, runRule := 0, 0, b.Events[0].Rule

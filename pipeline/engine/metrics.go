@@ -9,23 +9,24 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	InputEvents   *prometheus.CounterVec // {input}
-	InputBytes    *prometheus.CounterVec // {input}
-	InputRefused  *prometheus.CounterVec // {input}
-	InputDedup    *prometheus.CounterVec // {input}
-	DedupSource   *prometheus.CounterVec // {source_type}
-	DedupBytes    prometheus.Counter
-	Quarantined   *prometheus.CounterVec // {input, reason}
-	Dropped       *prometheus.CounterVec // {stage, reason}
-	RuleMatches   *prometheus.CounterVec // {rule}
-	RuleBytes     *prometheus.CounterVec // {rule}
-	PriorityEvts  *prometheus.CounterVec // {priority}
-	PriorityBytes *prometheus.CounterVec // {priority}
-	DestEvents    *prometheus.CounterVec // {destination, outcome}
-	DestBytes     *prometheus.CounterVec // {destination}
-	DestLatency   *prometheus.HistogramVec
-	InflightBatch prometheus.Gauge
-	Requests      *prometheus.CounterVec // {input, protocol, code}
+	InputEvents    *prometheus.CounterVec // {input}
+	InputBytes     *prometheus.CounterVec // {input}
+	InputRefused   *prometheus.CounterVec // {input}
+	InputNormBytes *prometheus.CounterVec // {input}
+	InputDedup     *prometheus.CounterVec // {input}
+	DedupSource    *prometheus.CounterVec // {source_type}
+	DedupBytes     prometheus.Counter
+	Quarantined    *prometheus.CounterVec // {input, reason}
+	Dropped        *prometheus.CounterVec // {stage, reason}
+	RuleMatches    *prometheus.CounterVec // {rule}
+	RuleBytes      *prometheus.CounterVec // {rule}
+	PriorityEvts   *prometheus.CounterVec // {priority}
+	PriorityBytes  *prometheus.CounterVec // {priority}
+	DestEvents     *prometheus.CounterVec // {destination, outcome}
+	DestBytes      *prometheus.CounterVec // {destination}
+	DestLatency    *prometheus.HistogramVec
+	InflightBatch  prometheus.Gauge
+	Requests       *prometheus.CounterVec // {input, protocol, code}
 }
 
 // NewMetrics registers the series on a new registry (plus Go and process
@@ -41,6 +42,8 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_input_bytes_total", Help: "Bytes received by an input (after decompression)."}, []string{"input"}),
 		InputRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_input_refused_events_total", Help: "Events of an input that were not acknowledged (the sender was told to retry; not a drop)."}, []string{"input"}),
+		InputNormBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_input_normalized_bytes_total", Help: "Bytes of an input's events after normalization (compare with logrouter_input_bytes_total: what renames, drops and empty-value removal saved)."}, []string{"input"}),
 		InputDedup: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_input_deduplicated_events_total", Help: "Events of an input dropped as duplicates (accepted, not delivered again)."}, []string{"input"}),
 		DedupSource: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,6 +77,7 @@ func NewMetrics() *Metrics {
 	f(m.InputEvents)
 	f(m.InputBytes)
 	f(m.InputRefused)
+	f(m.InputNormBytes)
 	f(m.InputDedup)
 	f(m.DedupSource)
 	f(m.DedupBytes)
