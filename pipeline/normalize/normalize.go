@@ -180,7 +180,7 @@ func Compile(cfg Config) (*Compiled, error) {
 	c.actions = newActionTable(actions)
 	c.pathRules = len(actions) > 0
 	if len(cfg.Profiles) > 0 {
-		ps, err := compileProfiles(cfg.Profiles)
+		ps, err := compileProfiles(cfg.Profiles, actions)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +234,9 @@ type Normalizer struct {
 	fields    int
 	err       error
 	kvs       []kvPair
-	lits      []byte // converted values of the current event
+	lits      []byte       // converted values of the current event
+	act       *actionTable // renames and drops of this walk: global, or a profile's
+	actOn     bool
 	scratch   []byte
 
 	// per-event results
@@ -450,11 +452,9 @@ var (
 	keySource    = []byte("source")
 )
 
-// Build prepares one event from obj (a parsed JSON value that must be an
-// object) or, when obj is nil, from text (which becomes the "message" field).
-// bm is the batch's metadata; m the event's envelope (may be nil). After Build
-// returns nil, Lookup and AppendTo may be called until the next Build.
-func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
+// buildTree resets the tree and walks the input with prof's renames and
+// drops (or the global ones); it returns the @timestamp node.
+func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, prof *profile) (int32, error) {
 	n.nodes = n.nodes[:0]
 	if n.rootCount > 0 {
 		clear(n.rootIdx[:])
@@ -464,6 +464,36 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.fields = 0
 	n.err = nil
 	n.gen = 0
+	n.act, n.actOn = &n.c.actions, n.c.pathRules
+	if prof != nil {
+		n.act, n.actOn = &prof.actions, prof.actionsOn
+	}
+	root := n.newNode(nil, kObject, 0)
+	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
+	switch {
+	case obj != nil:
+		o, err := obj.Object()
+		if err != nil {
+			return 0, ErrNotObject
+		}
+		n.walk(root, o, true)
+		if n.err != nil {
+			return 0, n.err
+		}
+	case len(text) > 0:
+		c := n.set(root, segMessage, kStr, 0)
+		n.nodes[c].data = text
+	default:
+		return 0, errNoEventContent
+	}
+	return ts, nil
+}
+
+// Build prepares one event from obj (a parsed JSON value that must be an
+// object) or, when obj is nil, from text (which becomes the "message" field).
+// bm is the batch's metadata; m the event's envelope (may be nil). After Build
+// returns nil, Lookup and AppendTo may be called until the next Build.
+func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
 	n.time = 0
 	n.sourceType = nil
 	n.meta = bm
@@ -471,41 +501,49 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if m == nil {
 		m = &noMeta
 	}
-	root := n.newNode(nil, kObject, 0)
-	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
-
-	switch {
-	case obj != nil:
-		o, err := obj.Object()
-		if err != nil {
-			return ErrNotObject
-		}
-		n.walk(root, o, true)
-		if n.err != nil {
-			return n.err
-		}
-	case len(text) > 0:
-		c := n.set(root, segMessage, kStr, 0)
-		n.nodes[c].data = text
-	default:
-		return errNoEventContent
-	}
-
-	// Source type: the envelope's, else the event's own event.dataset; the
-	// profile is the one that source type selects, else the first whose
-	// detection matches (which then names the source type too).
+	// Source type: the envelope's, else the event's own event.dataset, else
+	// the input's default. The profile is the one that source type selects;
+	// an event with none of them (or one that selects no profile) is matched
+	// against the profiles' detect rules, which then name the source type.
+	//
+	// The walk applies the profile's renames and drops, so it must know the
+	// profile first. It is walked with the envelope's or, failing that, the
+	// input default's profile (one pass: HEC sourcetype, a Kafka topic's or a
+	// listener's source type); it is walked again only when the event's own
+	// event.dataset selects another profile, or detection finds one.
 	st := m.SourceType
 	explicit := len(st) > 0
+	prof := n.c.profiles.lookup(st)
 	if !explicit {
+		prof = n.c.profiles.lookup(m.DefaultSourceType)
+	}
+	ts, err := n.buildTree(obj, text, prof)
+	if err != nil {
+		return err
+	}
+	if !explicit && n.c.profiles != nil {
+		want := prof
 		if c := n.findPath(&pathDataset); c >= 0 {
 			st = n.stringOf(c)
+			want = n.c.profiles.lookup(st)
 		}
-	}
-	prof := n.c.profiles.lookup(st)
-	if prof == nil && n.c.profiles != nil {
-		prof = n.detectProfile()
-		if prof != nil && len(st) == 0 {
-			st = s2b(prof.name)
+		if want == nil && (len(st) > 0 || prof == nil) {
+			// Detection runs on the tree as the global table left it.
+			if prof != nil {
+				if _, err = n.buildTree(obj, text, nil); err != nil {
+					return err
+				}
+				prof, ts = nil, 1
+			}
+			if want = n.detectProfile(); want != nil && len(st) == 0 {
+				st = s2b(want.name)
+			}
+		}
+		if want != prof {
+			if _, err = n.buildTree(obj, text, want); err != nil {
+				return err
+			}
+			prof, ts = want, 1
 		}
 	}
 	if len(st) == 0 {
@@ -565,7 +603,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		}
 	}
 
-	lr := n.set(root, keyLogrouter, kObject, 0) // ingest metadata always wins
+	lr := n.set(0, keyLogrouter, kObject, 0) // ingest metadata always wins (node 0 is the root)
 	n.nodes[lr].skip = true
 	n.metaStr(lr, keyInput, s2b(bm.Input))
 	n.metaStr(lr, keyProtocol, s2b(bm.Protocol))
@@ -604,9 +642,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 	n.gen++
 	gen := n.gen
 	base := len(n.path)
-	check := rules && n.c.pathRules
+	check := rules && n.actOn
 	if check && base > 0 {
-		a, _ := n.c.actions.get(n.path, hashKey(n.path))
+		a, _ := n.act.get(n.path, hashKey(n.path))
 		check = a.interior
 	}
 	o.Visit(func(key []byte, v *fastjson.Value) {
@@ -640,13 +678,15 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 				if base > 0 {
 					ph = hashKey(n.path)
 				}
-				if a, ok := n.c.actions.get(n.path, ph); ok {
+				if a, ok := n.act.get(n.path, ph); ok {
 					if a.drop {
 						return
 					}
 					if a.target != nil {
+						// Children keep their input paths for lookups, so a
+						// profile can move an object and map some of its
+						// fields elsewhere in the same pass.
 						c = n.setPath(a.target, kind, gen)
-						descend = false
 					}
 				}
 			}

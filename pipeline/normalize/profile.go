@@ -165,16 +165,18 @@ var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": con
 
 // profile is a compiled ProfileSpec.
 type profile struct {
-	name     string
-	present  []Path
-	eqPaths  []Path
-	eqValues [][]byte
-	ts       []Path
-	join     []Path
-	renames  []rename
-	converts []conversion
-	drops    []Path
-	sets     []constant
+	name      string
+	actions   actionTable // global renames/drops with this profile's on top
+	actionsOn bool
+	present   []Path
+	eqPaths   []Path
+	eqValues  [][]byte
+	ts        []Path
+	join      []Path
+	renames   []rename
+	converts  []conversion
+	drops     []Path
+	sets      []constant
 }
 
 type rename struct {
@@ -204,7 +206,7 @@ type prefixProfile struct {
 	p      *profile
 }
 
-func compileProfiles(specs []ProfileSpec) (*profiles, error) {
+func compileProfiles(specs []ProfileSpec, global map[string]action) (*profiles, error) {
 	ps := &profiles{byName: map[string]*profile{}}
 	var errs []error
 	for i := range specs {
@@ -264,6 +266,16 @@ func compileProfiles(specs []ProfileSpec) (*profiles, error) {
 			}
 			p.renames = append(p.renames, rename{CompilePath(from), splitPath(to)})
 		}
+		// Renames are applied while the input is walked, so a source must be
+		// a field as it arrives, never the product of another rename.
+		for k, from := range sp.Rename.Keys {
+			for j, to := range sp.Rename.Values {
+				if j != k && (from == to || strings.HasPrefix(from, to+".")) {
+					errs = append(errs, fmt.Errorf("%s: rename %q: that path only exists after rename %q -> %q; name the field as it arrives (%q)",
+						at, from, sp.Rename.Keys[j], to, sp.Rename.Keys[j]+strings.TrimPrefix(from, to)))
+				}
+			}
+		}
 		for k, f := range sp.Convert.Keys {
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
@@ -275,6 +287,35 @@ func compileProfiles(specs []ProfileSpec) (*profiles, error) {
 		for _, f := range sp.Drop {
 			p.drops = append(p.drops, CompilePath(f))
 		}
+		// The walk applies renames and drops: the global ones, then this
+		// profile's on top (same source path: the profile wins).
+		acts := make(map[string]action, len(global)+len(p.renames)+len(p.drops))
+		for k, v := range global {
+			acts[k] = v
+		}
+		interior := func(path string) {
+			for i := 0; i < len(path); i++ {
+				if path[i] == '.' {
+					a := acts[path[:i]]
+					a.interior = true
+					acts[path[:i]] = a
+				}
+			}
+		}
+		for _, r := range p.renames {
+			a := acts[r.from.s]
+			a.target, a.drop = r.to, false
+			acts[r.from.s] = a
+			interior(r.from.s)
+		}
+		for _, d := range p.drops {
+			a := acts[d.s]
+			a.drop, a.target = true, nil
+			acts[d.s] = a
+			interior(d.s)
+		}
+		p.actions = newActionTable(acts)
+		p.actionsOn = len(acts) > 0
 		for k, f := range sp.Set.Keys {
 			if err := checkPath(f); err != nil {
 				errs = append(errs, fmt.Errorf("%s: set %q: %w", at, f, err))
@@ -338,33 +379,9 @@ outer:
 	return nil
 }
 
-// applyProfile renames, converts, drops and sets fields of the built tree.
+// applyProfile converts and sets fields of the built tree (renames and
+// drops happened during the walk).
 func (n *Normalizer) applyProfile(p *profile) {
-	for i := range p.renames {
-		r := &p.renames[i]
-		c := n.findPath(&r.from)
-		if c < 0 {
-			continue
-		}
-		moved := n.nodes[c]
-		n.nodes[c].kind = kRemoved
-		dst := n.setPath(r.to, moved.kind, 0)
-		d := &n.nodes[dst]
-		d.val, d.data, d.skip = moved.val, moved.data, moved.skip
-		if moved.kind == kObject && moved.first >= 0 {
-			if d.first < 0 {
-				d.first, d.last = moved.first, moved.last
-			} else {
-				n.nodes[d.last].next = moved.first
-				d.last = moved.last
-			}
-		}
-	}
-	for i := range p.drops {
-		if c := n.findPath(&p.drops[i]); c >= 0 {
-			n.nodes[c].kind = kRemoved
-		}
-	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
 			n.convert(c, p.converts[i].kind)

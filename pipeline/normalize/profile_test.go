@@ -114,7 +114,7 @@ func TestProfileOperations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `{"@timestamp":"2026-11-28T09:00:00.000Z","type":"traffic","devid":"FG1","ok":true,"n":1.5,"source":{"ip":"10.0.0.1","port":443},"observer":{"vendor":"Other","model":"X"},"event":{"kind":"event","dataset":"` +
+		want := `{"@timestamp":"2026-11-28T09:00:00.000Z","type":"traffic","devid":"FG1","source":{"ip":"10.0.0.1","port":443},"ok":true,"n":1.5,"observer":{"vendor":"Other","model":"X"},"event":{"kind":"event","dataset":"` +
 			map[string]string{"": "fw", "fwalias": "fwalias", "fwx.edge": "fwx.edge"}[st] + `","ingested":"2026-11-28T12:00:00.000Z"},"x":{"n":3},` + meta + `}`
 		if string(out) != want {
 			t.Errorf("source type %q:\n got: %s\nwant: %s", st, out, want)
@@ -123,10 +123,26 @@ func TestProfileOperations(t *testing.T) {
 			t.Errorf("detected source type %q", ev.SourceType)
 		}
 	}
+	// An input's default source type selects its profile in one walk, unless
+	// the event names its own event.dataset.
+	for _, tc := range []struct{ in, want string }{
+		{`{"srcip":"10.0.0.2"}`, `"source":{"ip":"10.0.0.2"}`},
+		{`{"srcip":"10.0.0.2","event":{"dataset":"other"}}`, `"srcip":"10.0.0.2"`},
+		{`{"srcip":"10.0.0.2","event":{"dataset":"fwx.b"}}`, `"source":{"ip":"10.0.0.2"}`},
+	} {
+		v, _ := p.Parse(tc.in)
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{DefaultSourceType: []byte("fwalias")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("default source type, %s:\n got: %s\nwant it to contain %s", tc.in, out, tc.want)
+		}
+	}
 	// Not detected: no profile applies.
 	v, _ := p.Parse(`{"type":"utm","devid":"FG1","srcip":"x"}`)
 	out, _, _ := n.Append(nil, v, nil, testMeta(), nil)
-	if !strings.Contains(string(out), `"source":{"ip":"x"}`) == false || strings.Contains(string(out), `"vendor":"Acme"`) {
+	if strings.Contains(string(out), `"source":{"ip":"x"}`) || strings.Contains(string(out), `"vendor":"Acme"`) {
 		t.Errorf("profile applied without detection: %s", out)
 	}
 }
@@ -138,6 +154,8 @@ func TestProfileErrors(t *testing.T) {
 		{{Name: "a", Convert: OrderedMap{Keys: []string{"x"}, Values: []string{"uuid"}}}},
 		{{Name: "a"}, {Name: "b", SourceTypes: []string{"a"}}},
 		{{Name: "a", Detect: &DetectSpec{}}},
+		// A rename source must name the field as it arrives.
+		{{Name: "a", Rename: OrderedMap{Keys: []string{"event", "vendor.event.id"}, Values: []string{"vendor.event", "event.id"}}}},
 	}
 	for i, specs := range bad {
 		cfg := DefaultConfig()

@@ -1,6 +1,8 @@
 package route_test
 
 import (
+	"io/fs"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +33,16 @@ func exampleRouter(tb testing.TB) *route.Router {
 	return r
 }
 
+// noProfiles hides rules/profiles, for measuring what profiles cost.
+type noProfiles struct{ fs.FS }
+
+func (f noProfiles) Open(name string) (fs.File, error) {
+	if strings.Contains(name, "profiles") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return f.FS.Open(name)
+}
+
 // corpus returns n events of the realistic mix (seeded), their HEC
 // sourcetypes and total size.
 func corpus(n int) (events, sourcetypes [][]byte, size int) {
@@ -49,7 +61,21 @@ func corpus(n int) (events, sourcetypes [][]byte, size int) {
 // 1000 events of the realistic mix with their HEC sourcetypes. MB/s is input
 // bytes per second on one core.
 func BenchmarkNormalizeRoute(b *testing.B) {
-	r := exampleRouter(b)
+	b.Run("profiles", func(b *testing.B) { benchNormalizeRoute(b, exampleRouter(b)) })
+	b.Run("no-profiles", func(b *testing.B) {
+		cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := app.BuildRouter(cfg, app.RulesSource{FS: noProfiles{logrouter.StarterRules}, Dir: "rules"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchNormalizeRoute(b, r)
+	})
+}
+
+func benchNormalizeRoute(b *testing.B, r *route.Router) {
 	events, sts, size := corpus(1000)
 	w := r.NewWorker()
 	var p fastjson.Parser
