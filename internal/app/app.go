@@ -33,6 +33,7 @@ import (
 	"github.com/logrouter/logrouter/rules"
 	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/kafka"
+	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
@@ -135,6 +136,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	}
 	m := engine.NewMetrics()
 	qm := queue.NewMetrics(m.Registry)
+	sf := &sinkFactory{cfg: cfg, reg: m.Registry}
 	sinks := make([]pipeline.Sink, 0, len(cfg.Destinations))
 	var queues []*queue.Queue
 	closeAll := func() {
@@ -146,7 +148,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	}
 	for _, d := range cfg.Destinations {
 		dlog := log.With("destination", d.Name)
-		s, err := newSink(cfg, d, dlog)
+		s, err := sf.newSink(d, dlog)
 		if custom, ok := o.sinks[d.Name]; ok && err == nil {
 			_ = s.Close(context.Background())
 			s = custom
@@ -222,12 +224,21 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	return a, nil
 }
 
-func newSink(cfg *config.Config, d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
+// sinkFactory builds destinations; per-type metrics are registered once,
+// on first use, and shared by every destination of that type (they carry a
+// destination label).
+type sinkFactory struct {
+	cfg *config.Config
+	reg prometheus.Registerer
+	os  *opensearch.Metrics
+}
+
+func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
 	switch d.Type {
 	case "archive_dir":
 		c := *d.ArchiveDir
 		if c.Node == "" {
-			c.Node = cfg.Node
+			c.Node = f.cfg.Node
 		}
 		return s3.New(d.Name, c, s3.WithErrorHandler(func(err error) {
 			log.Error("archive background error (objects stay .partial until the next start)", "err", err)
@@ -238,6 +249,13 @@ func newSink(cfg *config.Config, d config.Destination, log *slog.Logger) (pipeli
 		c := *d.Kafka
 		c.SetDefaults()
 		return kafka.New(d.Name, c)
+	case "opensearch":
+		if f.os == nil {
+			f.os = opensearch.NewMetrics(f.reg)
+		}
+		c := *d.OpenSearch
+		c.SetDefaults()
+		return opensearch.New(d.Name, c, opensearch.WithMetrics(f.os), opensearch.WithLogger(log))
 	}
 	return nil, fmt.Errorf("unknown destination type %q", d.Type)
 }

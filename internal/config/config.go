@@ -30,6 +30,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/kafka"
+	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
@@ -87,14 +88,39 @@ type Destination struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
 	// Queue overrides the top-level queue settings for this destination.
-	Queue      *queue.Config `yaml:"queue"`
-	ArchiveDir *s3.Config    `yaml:"archive_dir"`
-	File       *file.Config  `yaml:"file"`
-	Kafka      *kafka.Config `yaml:"kafka"`
+	Queue      *queue.Config      `yaml:"queue"`
+	ArchiveDir *s3.Config         `yaml:"archive_dir"`
+	File       *file.Config       `yaml:"file"`
+	Kafka      *kafka.Config      `yaml:"kafka"`
+	OpenSearch *opensearch.Config `yaml:"opensearch"`
+}
+
+// block is a destination's type-specific block: whether it is set, and its
+// defaults-then-validate step.
+type block struct {
+	typ      string
+	set      bool
+	validate func() error
+}
+
+// blocks lists every type's block; DestinationTypes is derived from it.
+func (d *Destination) blocks() []block {
+	return []block{
+		{"archive_dir", d.ArchiveDir != nil, func() error { return d.ArchiveDir.Validate() }},
+		{"file", d.File != nil, func() error { return d.File.Validate() }},
+		{"kafka", d.Kafka != nil, func() error { d.Kafka.SetDefaults(); return d.Kafka.Validate() }},
+		{"opensearch", d.OpenSearch != nil, func() error { d.OpenSearch.SetDefaults(); return d.OpenSearch.Validate() }},
+	}
 }
 
 // DestinationTypes are the supported destination types.
-var DestinationTypes = []string{"archive_dir", "file", "kafka"}
+var DestinationTypes = func() []string {
+	var out []string
+	for _, b := range (&Destination{}).blocks() {
+		out = append(out, b.typ)
+	}
+	return out
+}()
 
 // Routing maps priorities to destination names; All receive every event.
 type Routing struct {
@@ -218,39 +244,22 @@ func (c *Config) Validate() error {
 			add(fmt.Errorf("%s.name: %q is used twice", at, d.Name))
 		}
 		names[d.Name] = true
-		set := 0
-		if d.ArchiveDir != nil {
-			set++
-		}
-		if d.File != nil {
-			set++
-		}
-		if d.Kafka != nil {
-			set++
-		}
-		switch d.Type {
-		case "archive_dir":
-			if d.ArchiveDir == nil {
-				add(fmt.Errorf("%s: type archive_dir needs an archive_dir: block", at))
-			} else if err := d.ArchiveDir.Validate(); err != nil {
-				add(fmt.Errorf("%s.archive_dir: %w", at, err))
+		set, known := 0, false
+		for _, b := range d.blocks() {
+			if b.set {
+				set++
 			}
-		case "file":
-			if d.File == nil {
-				add(fmt.Errorf("%s: type file needs a file: block", at))
-			} else if err := d.File.Validate(); err != nil {
-				add(fmt.Errorf("%s.file: %w", at, err))
+			if b.typ != d.Type {
+				continue
 			}
-		case "kafka":
-			if d.Kafka == nil {
-				add(fmt.Errorf("%s: type kafka needs a kafka: block", at))
-			} else {
-				d.Kafka.SetDefaults()
-				if err := d.Kafka.Validate(); err != nil {
-					add(fmt.Errorf("%s.kafka: %w", at, err))
-				}
+			known = true
+			if !b.set {
+				add(fmt.Errorf("%s: type %s needs its block (%s: {...}) next to type", at, d.Type, d.Type))
+			} else if err := b.validate(); err != nil {
+				add(fmt.Errorf("%s.%s: %w", at, d.Type, err))
 			}
-		default:
+		}
+		if !known {
 			add(fmt.Errorf("%s.type: %q is not one of %s", at, d.Type, strings.Join(DestinationTypes, ", ")))
 		}
 		if set > 1 {

@@ -36,7 +36,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{minimal + "routing:\n  P1: [siem]\n", `c.yaml:12: mapping key "routing" already defined`},
 		{strings.Replace(minimal, "all: [archive]", "all: [archive]\n  P1: [nope]", 1), `routing.P1: unknown destination "nope"`},
 		{strings.Replace(minimal, "type: archive_dir", "type: s4", 1), `destinations[0] (archive).type: "s4" is not one of`},
-		{strings.Replace(minimal, "archive_dir: {dir: /tmp/x}", "file: {dir: /tmp/x}", 1), `type archive_dir needs an archive_dir: block`},
+		{strings.Replace(minimal, "archive_dir: {dir: /tmp/x}", "file: {dir: /tmp/x}", 1), `type archive_dir needs its block (archive_dir: {...})`},
 		{minimal + "rules: {default_priority: P7}\n", `rules.default_priority`},
 		{minimal + "normalize: {rename: {a: '@timestamp'}}\n", `normalize.rename "a" -> "@timestamp"`},
 		{minimal + "shutdown_timeout: soon\n", `c.yaml:12:`},

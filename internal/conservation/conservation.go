@@ -143,25 +143,50 @@ func Count(dir, run string) (map[uint64]int, error) {
 				}
 				return fmt.Errorf("%s: invalid JSON line: %w", path, err)
 			}
-			if string(v.GetStringBytes("run")) == run {
-				seq := v.Get("seq")
-				if seq == nil {
-					return fmt.Errorf("%s: event of run %s without seq", path, run)
-				}
-				if seq.Type() == fastjson.TypeString { // typed as text by a key=value source
-					n, err := strconv.ParseUint(string(seq.GetStringBytes()), 10, 64)
-					if err != nil {
-						return fmt.Errorf("%s: seq %q: %w", path, seq.GetStringBytes(), err)
-					}
-					counts[n]++
-				} else {
-					counts[seq.GetUint64()]++
-				}
+			if err := countEvent(counts, v, run); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
 		return sc.Err()
 	})
 	return counts, err
+}
+
+// CountDocs counts the events of run among docs (each one JSON event, as a
+// fake destination stores them).
+func CountDocs(run string, docs [][]byte) (map[uint64]int, error) {
+	counts := map[uint64]int{}
+	var p fastjson.Parser
+	for i, d := range docs {
+		v, err := p.ParseBytes(d)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: invalid JSON: %w", i, err)
+		}
+		if err := countEvent(counts, v, run); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+	}
+	return counts, nil
+}
+
+func countEvent(counts map[uint64]int, v *fastjson.Value, run string) error {
+	if string(v.GetStringBytes("run")) != run {
+		return nil
+	}
+	seq := v.Get("seq")
+	if seq == nil {
+		return fmt.Errorf("event of run %s without seq", run)
+	}
+	if seq.Type() == fastjson.TypeString { // typed as text by a key=value source
+		n, err := strconv.ParseUint(string(seq.GetStringBytes()), 10, 64)
+		if err != nil {
+			return fmt.Errorf("seq %q: %w", seq.GetStringBytes(), err)
+		}
+		counts[n]++
+	} else {
+		counts[seq.GetUint64()]++
+	}
+	return nil
 }
 
 // Report is the outcome of Check.

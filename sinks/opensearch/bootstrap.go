@@ -1,0 +1,210 @@
+package opensearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+)
+
+// Bootstrap retry delays.
+const (
+	bootstrapRetryFirst = time.Second
+	bootstrapRetryMax   = time.Minute
+)
+
+// TemplateBody returns the index template bootstrap installs for cfg (with
+// defaults applied): JSON for PUT _index_template/<template_name>.
+func TemplateBody(cfg Config) []byte {
+	cfg.SetDefaults()
+	b := cfg.Bootstrap
+	keyword := map[string]any{"type": "keyword", "ignore_above": 1024}
+	settings := map[string]any{}
+	if b.ISMPolicy != "" {
+		settings["index.plugins.index_state_management.policy_id"] = b.ISMPolicy
+	}
+	endpoint := func() map[string]any {
+		return map[string]any{"properties": map[string]any{
+			"ip":   map[string]any{"type": "ip", "ignore_malformed": true},
+			"port": map[string]any{"type": "integer", "ignore_malformed": true},
+		}}
+	}
+	mappings := map[string]any{
+		"dynamic_templates": []any{
+			map[string]any{"logrouter_metadata": map[string]any{
+				"path_match": "logrouter.*", "match_mapping_type": "string",
+				"mapping": map[string]any{"type": "keyword", "ignore_above": 1024},
+			}},
+			map[string]any{"messages": map[string]any{
+				"match": "*message", "match_mapping_type": "string",
+				"mapping": map[string]any{"type": "keyword", "ignore_above": 1024,
+					"fields": map[string]any{"text": map[string]any{"type": "text"}}},
+			}},
+			map[string]any{"strings_as_keyword": map[string]any{
+				"match_mapping_type": "string",
+				"mapping":            keyword,
+			}},
+		},
+		"properties": map[string]any{
+			"@timestamp": map[string]any{"type": "date"},
+			"message":    map[string]any{"type": "text"},
+			"event": map[string]any{"properties": map[string]any{
+				"ingested": map[string]any{"type": "date"},
+				"dataset":  map[string]any{"type": "keyword"},
+			}},
+			"host": map[string]any{"properties": map[string]any{
+				"name": map[string]any{"type": "keyword"},
+			}},
+			"source":      endpoint(),
+			"destination": endpoint(),
+			"logrouter": map[string]any{"properties": map[string]any{
+				"input":    keyword,
+				"protocol": keyword,
+				"peer":     keyword,
+				"token":    keyword,
+				"index":    keyword,
+				"source":   keyword,
+			}},
+		},
+	}
+	tmpl := map[string]any{"mappings": mappings}
+	if len(settings) > 0 {
+		tmpl["settings"] = settings
+	}
+	doc := map[string]any{
+		"index_patterns": b.IndexPatterns,
+		"priority":       b.Priority,
+		"template":       tmpl,
+		"_meta":          map[string]any{"managed_by": "logrouter"},
+	}
+	if b.DataStream {
+		doc["data_stream"] = map[string]any{}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		panic(err) // maps of strings and numbers always marshal
+	}
+	return out
+}
+
+// bootstrapper installs the index template, retrying in the background.
+type bootstrapper struct {
+	s     *Sink
+	api   *opensearchapi.Client
+	body  []byte
+	retry time.Duration
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	ok     atomic.Bool
+}
+
+func newBootstrapper(s *Sink, retry time.Duration) *bootstrapper {
+	if retry <= 0 {
+		retry = bootstrapRetryFirst
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &bootstrapper{
+		s: s, api: opensearchapi.NewFromClient(s.client), body: TemplateBody(s.cfg),
+		retry: retry, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	}
+}
+
+// start runs the bootstrap loop and waits up to wait for its first attempt.
+func (b *bootstrapper) start(wait time.Duration) {
+	first := make(chan struct{})
+	b.s.templateReady.Set(0)
+	go b.run(first)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-first:
+	case <-t.C:
+		b.s.log.Warn("OpenSearch index template bootstrap is taking long; continuing in the background")
+	}
+}
+
+func (b *bootstrapper) run(first chan struct{}) {
+	defer close(b.done)
+	delay := b.retry
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(b.ctx, b.s.cfg.RequestTimeout)
+		created, err := b.once(ctx)
+		cancel()
+		if err == nil {
+			b.ok.Store(true)
+			b.s.templateReady.Set(1)
+		}
+		if first != nil {
+			close(first)
+			first = nil
+		}
+		if err == nil {
+			if created {
+				b.s.log.Info("OpenSearch index template created", "template", b.s.cfg.Bootstrap.TemplateName, "index_patterns", b.s.cfg.Bootstrap.IndexPatterns)
+			} else {
+				b.s.log.Info("OpenSearch index template exists; left unchanged", "template", b.s.cfg.Bootstrap.TemplateName)
+			}
+			return
+		}
+		if b.ctx.Err() != nil {
+			return
+		}
+		b.s.log.Warn("OpenSearch index template bootstrap failed; retrying in the background (events are indexed meanwhile, new indices get dynamic mappings)",
+			"template", b.s.cfg.Bootstrap.TemplateName, "attempt", attempt, "retry_in", delay, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-b.ctx.Done():
+			t.Stop()
+			return
+		}
+		delay = min(2*delay, bootstrapRetryMax)
+	}
+}
+
+// once makes sure the template exists: GET, then PUT when it is missing. It
+// reports whether it created it.
+func (b *bootstrapper) once(ctx context.Context) (created bool, err error) {
+	name := b.s.cfg.Bootstrap.TemplateName
+	resp, err := b.api.IndexTemplate.Get(ctx, &opensearchapi.IndexTemplateGetReq{IndexTemplates: name})
+	status := 0
+	if resp != nil && resp.Inspect().Response != nil {
+		status = resp.Inspect().Response.StatusCode
+	}
+	switch {
+	case status == http.StatusOK:
+		return false, nil
+	case status == http.StatusNotFound:
+	case err != nil:
+		return false, fmt.Errorf("GET _index_template/%s: %w", name, err)
+	default:
+		return false, fmt.Errorf("GET _index_template/%s: status %d", name, status)
+	}
+	cr, err := b.api.IndexTemplate.Create(ctx, opensearchapi.IndexTemplateCreateReq{
+		IndexTemplate: name,
+		Body:          bytes.NewReader(b.body),
+	})
+	if err != nil {
+		return false, fmt.Errorf("PUT _index_template/%s: %w", name, err)
+	}
+	if !cr.Acknowledged {
+		return false, errors.New("PUT _index_template/" + name + ": not acknowledged")
+	}
+	return true, nil
+}
+
+func (b *bootstrapper) stop() { b.cancel() }
+
+func (b *bootstrapper) wait() { <-b.done }
+
+// TemplateReady reports whether bootstrap found or created the index
+// template (false when bootstrap is disabled or still retrying).
+func (s *Sink) TemplateReady() bool { return s.boot != nil && s.boot.ok.Load() }

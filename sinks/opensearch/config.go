@@ -1,0 +1,275 @@
+package opensearch
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Type is the destination type name used in configuration.
+const Type = "opensearch"
+
+// Defaults for Config; SetDefaults applies them.
+const (
+	DefaultIndex                 = "logs-{source_type}-{yyyy.MM.dd}"
+	DefaultOpType                = OpCreate
+	DefaultBulkBytes             = 5 << 20
+	DefaultMaxConcurrentRequests = 4
+	DefaultRequestTimeout        = 60 * time.Second
+	DefaultTemplateName          = "logrouter"
+	DefaultTemplatePriority      = 100
+)
+
+// Operation types accepted by the "op_type" key.
+const (
+	// OpCreate indexes a document only if its _id is new: a redelivered
+	// event answers 409, which counts as delivered. Required for data
+	// streams.
+	OpCreate = "create"
+	// OpIndex creates or overwrites the document with the same _id.
+	OpIndex = "index"
+)
+
+// maxBulkBytes bounds bulk_bytes: OpenSearch's http.max_content_length
+// defaults to 100 MiB.
+const maxBulkBytes = 100 << 20
+
+// Config configures an OpenSearch destination. Zero values mean the
+// documented defaults (see SetDefaults).
+type Config struct {
+	// URLs are the cluster's nodes, "https://node-1:9200" (a path prefix
+	// is kept, for a cluster behind a reverse proxy). Required. Requests go
+	// round-robin over them; a node that fails is skipped until it answers
+	// its health check again (opensearch-go's connection pool).
+	URLs []string `yaml:"urls"`
+	// Username and Password enable HTTP basic authentication. Write the
+	// password as ${ENV_VAR}: the configuration loader expands it.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// TLS configures certificate checks and client certificates for
+	// https URLs; nil means the system roots.
+	TLS *TLSConfig `yaml:"tls"`
+	// AWSSigV4 signs every request with AWS Signature V4 (Amazon
+	// OpenSearch Service or Serverless), with credentials from the
+	// aws-sdk-go-v2 default chain (environment, shared files, web
+	// identity, ECS/EC2 roles). nil means no signing.
+	AWSSigV4 *AWSSigV4Config `yaml:"aws_sigv4"`
+	// Index is the index (or data stream) name template: literal text
+	// and the placeholders {source_type} (the event's source type,
+	// sanitized into a valid index name), {priority} (p1, p2, p3) and a
+	// date in braces made of yyyy, MM, dd and HH separated by . - or _
+	// (for example {yyyy.MM.dd}), taken from the event's time in UTC.
+	// Default "logs-{source_type}-{yyyy.MM.dd}".
+	Index string `yaml:"index"`
+	// OpType is "create" (default: a redelivered event answers 409 and
+	// counts as delivered, never a duplicate; required for data streams,
+	// with a data stream name as index) or "index" (overwrite the
+	// document with the same id).
+	OpType string `yaml:"op_type"`
+	// BulkBytes is the most uncompressed bytes (action lines and
+	// documents) in one bulk request; larger batches are split. Default
+	// 5 MiB. A single larger event is sent alone.
+	BulkBytes int `yaml:"bulk_bytes"`
+	// MaxConcurrentRequests bounds the bulk requests in flight to this
+	// destination. A batch larger than 1 MiB is split into up to this many
+	// requests sent concurrently. Default 4.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+	// Gzip compresses request bodies (Content-Encoding: gzip, level 1).
+	// Default true.
+	Gzip *bool `yaml:"gzip"`
+	// RequestTimeout bounds one bulk request (yaml: "60s"). Default 60s.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// Bootstrap installs an index template for the index pattern.
+	Bootstrap BootstrapConfig `yaml:"bootstrap"`
+}
+
+// TLSConfig configures TLS to the nodes.
+type TLSConfig struct {
+	// CAFile is a PEM bundle of the authorities that sign the nodes'
+	// certificates; empty means the system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a PEM client certificate and key, for
+	// clusters that authenticate clients by certificate.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify disables certificate verification (tests only).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// AWSSigV4Config enables AWS Signature V4 request signing.
+type AWSSigV4Config struct {
+	// Region is the AWS region of the domain or collection, for example
+	// "eu-west-1". Required.
+	Region string `yaml:"region"`
+	// Service is "es" (Amazon OpenSearch Service, default) or "aoss"
+	// (OpenSearch Serverless).
+	Service string `yaml:"service"`
+}
+
+// BootstrapConfig configures the index template the sink installs.
+type BootstrapConfig struct {
+	// Enabled makes the sink create the index template when it is
+	// missing (GET then PUT _index_template/<template_name>). An existing
+	// template is never overwritten. Default false.
+	Enabled bool `yaml:"enabled"`
+	// TemplateName is the index template's name. Default "logrouter".
+	TemplateName string `yaml:"template_name"`
+	// IndexPatterns are the template's index patterns. Default: the
+	// index template's literal text before its first placeholder,
+	// followed by "*" (for the default index, "logs-*").
+	IndexPatterns []string `yaml:"index_patterns"`
+	// Priority is the template's priority among the templates matching an
+	// index. Default 100.
+	Priority int `yaml:"priority"`
+	// ISMPolicy, when set, is written into the template's settings as
+	// index.plugins.index_state_management.policy_id, so that new indices
+	// are managed by that Index State Management policy. The policy
+	// itself must exist (logrouter does not create it).
+	ISMPolicy string `yaml:"ism_policy"`
+	// DataStream makes the template a data stream template ("data_stream":
+	// {}), for an index setting that names a data stream.
+	DataStream bool `yaml:"data_stream"`
+}
+
+// SetDefaults sets every zero field to its default.
+func (c *Config) SetDefaults() {
+	if c.Index == "" {
+		c.Index = DefaultIndex
+	}
+	if c.OpType == "" {
+		c.OpType = DefaultOpType
+	}
+	if c.BulkBytes == 0 {
+		c.BulkBytes = DefaultBulkBytes
+	}
+	if c.MaxConcurrentRequests == 0 {
+		c.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if c.Gzip == nil {
+		t := true
+		c.Gzip = &t
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.AWSSigV4 != nil && c.AWSSigV4.Service == "" {
+		s := *c.AWSSigV4
+		s.Service = "es"
+		c.AWSSigV4 = &s
+	}
+	b := &c.Bootstrap
+	if b.TemplateName == "" {
+		b.TemplateName = DefaultTemplateName
+	}
+	if b.Priority == 0 {
+		b.Priority = DefaultTemplatePriority
+	}
+	if len(b.IndexPatterns) == 0 {
+		if t, err := parseIndexTemplate(c.Index); err == nil && t.pattern() != "" {
+			b.IndexPatterns = []string{t.pattern()}
+		}
+	}
+}
+
+// Validate reports every configuration error; the messages name the yaml key
+// (relative to the destination block, whose path the caller prefixes) and say
+// how to fix it. Zero values are validated as their defaults. It does not
+// read the TLS files (New does).
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	c.SetDefaults()
+
+	if len(c.URLs) == 0 {
+		add(`"urls" is required: list the cluster's nodes, like "https://opensearch-1.example.com:9200"`)
+	}
+	for i, s := range c.URLs {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil:
+			add(`"urls[%d]" %q is not a URL: write it like "https://opensearch-1.example.com:9200"`, i, s)
+		case u.Scheme != "http" && u.Scheme != "https":
+			add(`"urls[%d]" %q must start with http:// or https://`, i, s)
+		case u.Host == "":
+			add(`"urls[%d]" %q has no host: write it like "https://opensearch-1.example.com:9200"`, i, s)
+		case u.User != nil:
+			add(`"urls[%d]" contains credentials: move them to "username" and "password" (password as ${ENV_VAR})`, i)
+		}
+	}
+	if (c.Username == "") != (c.Password == "") {
+		add(`"username" and "password" go together: set both for basic authentication (the password as ${ENV_VAR}), or neither`)
+	}
+	if c.AWSSigV4 != nil {
+		if c.Username != "" {
+			add(`"aws_sigv4" and "username"/"password" exclude each other: Amazon OpenSearch authenticates signed requests by IAM, remove one of them`)
+		}
+		if strings.TrimSpace(c.AWSSigV4.Region) == "" {
+			add(`"aws_sigv4.region" is required: the domain's AWS region, like "eu-west-1"`)
+		}
+		switch c.AWSSigV4.Service {
+		case "es", "aoss":
+		default:
+			add(`"aws_sigv4.service" must be "es" (Amazon OpenSearch Service) or "aoss" (OpenSearch Serverless), not %q`, c.AWSSigV4.Service)
+		}
+	}
+	if t := c.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
+		add(`"tls": set both "cert_file" and "key_file" for a client certificate, or neither`)
+	}
+	if _, err := parseIndexTemplate(c.Index); err != nil {
+		add("%v", err)
+	}
+	switch c.OpType {
+	case OpCreate, OpIndex:
+	default:
+		add(`"op_type" must be "create" (default; required for data streams) or "index", not %q`, c.OpType)
+	}
+	if c.BulkBytes < 1024 || c.BulkBytes > maxBulkBytes {
+		add(`"bulk_bytes" must be between 1024 and %d (OpenSearch's default http.max_content_length), got %d: omit it for the default of 5 MiB`, maxBulkBytes, c.BulkBytes)
+	}
+	if c.MaxConcurrentRequests < 1 || c.MaxConcurrentRequests > 64 {
+		add(`"max_concurrent_requests" must be between 1 and 64, got %d: omit it for the default of %d`, c.MaxConcurrentRequests, DefaultMaxConcurrentRequests)
+	}
+	if c.RequestTimeout < 0 {
+		add(`"request_timeout" must be positive, got %s: omit it for the default of 60s`, c.RequestTimeout)
+	}
+	if c.Bootstrap.Enabled {
+		if err := checkTemplateName(c.Bootstrap.TemplateName); err != nil {
+			add(`"bootstrap.template_name" %q %v`, c.Bootstrap.TemplateName, err)
+		}
+		if len(c.Bootstrap.IndexPatterns) == 0 {
+			add(`"bootstrap.index_patterns" is required when "index" starts with a placeholder: list patterns that match the index names, like "*-logs-*"`)
+		}
+		for i, p := range c.Bootstrap.IndexPatterns {
+			if p == "" || strings.ContainsAny(p, ` "\,`) {
+				add(`"bootstrap.index_patterns[%d]" %q is not an index pattern: write it like "logs-*"`, i, p)
+			}
+		}
+		if c.Bootstrap.Priority < 0 {
+			add(`"bootstrap.priority" must not be negative, got %d: omit it for the default of %d`, c.Bootstrap.Priority, DefaultTemplatePriority)
+		}
+		if p := c.Bootstrap.ISMPolicy; strings.ContainsAny(p, "\"\\") || strings.TrimSpace(p) != p {
+			add(`"bootstrap.ism_policy" %q is not a policy id: give the id of an existing ISM policy`, p)
+		}
+	}
+	if c.Bootstrap.DataStream && c.OpType != OpCreate {
+		add(`"bootstrap.data_stream" needs "op_type: create": data streams accept only create`)
+	}
+	return errors.Join(errs...)
+}
+
+// checkTemplateName checks the characters a template name cannot have (it
+// is a URL path segment).
+func checkTemplateName(s string) error {
+	if s == "" {
+		return errors.New("must not be empty: omit it for the default \"logrouter\"")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`\/*?"<>|,#:%`, c) >= 0 {
+			return errors.New(`must not contain spaces or \/*?"<>|,#:%: use letters, digits, - _ and .`)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package opensearch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// Error is an OpenSearch refusal: of one bulk item (Item true) or of a
+// whole request. Permanent ones are wrapped with pipeline.Permanent; test
+// with errors.As.
+type Error struct {
+	// Status is the HTTP status of the item or request.
+	Status int
+	// Type and Reason are OpenSearch's error type and reason (for example
+	// "mapper_parsing_exception", "failed to parse field [source.port]..."),
+	// empty when the answer had none.
+	Type, Reason string
+	// CausedBy is the type and reason of the root cause, when given.
+	CausedBy string
+	// Index is the index of the item, empty for a request.
+	Index string
+	// Item tells an item's outcome from a request's.
+	Item bool
+}
+
+func (e *Error) Error() string {
+	what := "bulk request"
+	if e.Item {
+		what = "bulk item"
+		if e.Index != "" {
+			what += " in index " + strconv.Quote(e.Index)
+		}
+	}
+	s := fmt.Sprintf("opensearch: %s: status %d", what, e.Status)
+	if e.Type != "" {
+		s += " " + e.Type
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.CausedBy != "" {
+		s += " (caused by " + e.CausedBy + ")"
+	}
+	return s
+}
+
+// outcome is the fate of one item.
+type outcome uint8
+
+const (
+	outIndexed outcome = iota
+	outConflict
+	outRetry
+	outPermanent
+)
+
+// classifyItem maps a bulk item's status (and error type) to its outcome;
+// see the table in the package documentation.
+func classifyItem(status int, errType string, create bool) outcome {
+	switch {
+	case status >= 200 && status < 300:
+		return outIndexed
+	case status == 409:
+		if create && errType == "version_conflict_engine_exception" {
+			return outConflict
+		}
+		return outRetry
+	case status == 429, status >= 500, status == 408:
+		return outRetry
+	case status == 401, status == 403:
+		// Permissions: an operator fixes them, the data is not at fault.
+		return outRetry
+	case status >= 400 && status < 500:
+		return outPermanent
+	}
+	// 1xx, 3xx, a missing status: the outcome is unknown, and sending the
+	// item again is harmless (create answers 409, index overwrites).
+	return outRetry
+}
+
+// classifyRequest maps the status of a whole bulk request other than 2xx
+// and 413 (split by the caller) to its items' outcome.
+func classifyRequest(status int) outcome {
+	if status == 400 {
+		return outPermanent
+	}
+	// 401/403 (credentials), 429, 5xx, and anything unexpected (a 404 from
+	// a wrong path prefix, a proxy's 502): retried until an operator or
+	// the cluster fixes it.
+	return outRetry
+}
+
+var parserPool fastjson.ParserPool
+
+// errorOf reads an OpenSearch error object ({"type","reason","caused_by"}).
+func errorOf(v *fastjson.Value, status int, item bool) *Error {
+	e := &Error{Status: status, Item: item}
+	if v == nil {
+		return e
+	}
+	if v.Type() == fastjson.TypeString {
+		e.Reason = string(v.GetStringBytes())
+		return e
+	}
+	e.Type = string(v.GetStringBytes("type"))
+	e.Reason = string(v.GetStringBytes("reason"))
+	if c := v.Get("caused_by"); c != nil {
+		ct, cr := c.GetStringBytes("type"), c.GetStringBytes("reason")
+		switch {
+		case len(ct) > 0 && len(cr) > 0:
+			e.CausedBy = string(ct) + ": " + string(cr)
+		default:
+			e.CausedBy = string(ct) + string(cr)
+		}
+	}
+	return e
+}
+
+// requestError builds the error of a whole request from its status and
+// body (an OpenSearch error document, or anything a proxy sends).
+func requestError(status int, body []byte) *Error {
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	if v, err := p.ParseBytes(body); err == nil && v.Type() == fastjson.TypeObject {
+		if ev := v.Get("error"); ev != nil {
+			return errorOf(ev, status, false)
+		}
+		if m := v.GetStringBytes("message"); len(m) > 0 {
+			return &Error{Status: status, Reason: string(m)}
+		}
+	}
+	e := &Error{Status: status}
+	if len(body) > 0 {
+		const maxReason = 256
+		r := body
+		if len(r) > maxReason {
+			r = r[:maxReason]
+		}
+		e.Reason = strconv.Quote(string(r))
+	}
+	return e
+}
+
+// tally counts the outcomes of one Write.
+type tally struct {
+	indexed, conflict, retried, quarantined int
+	failed                                  []pipeline.ItemError
+	// reqFailed counts the items failed by request-level errors; reqErr
+	// is the first of them.
+	reqFailed int
+	reqErr    error
+	// authErr is an item refused with 401 or 403, logged loudly.
+	authErr error
+}
+
+func (t *tally) add(o tally) {
+	t.indexed += o.indexed
+	t.conflict += o.conflict
+	t.retried += o.retried
+	t.quarantined += o.quarantined
+	t.failed = append(t.failed, o.failed...)
+	t.reqFailed += o.reqFailed
+	if t.reqErr == nil {
+		t.reqErr = o.reqErr
+	}
+	if t.authErr == nil {
+		t.authErr = o.authErr
+	}
+}
+
+// failRange records a request-level failure of items [lo, hi).
+func (t *tally) failRange(e *encoder, lo, hi, status int, err error) {
+	perm := pipeline.IsPermanent(err)
+	for k := lo; k < hi; k++ {
+		t.failed = append(t.failed, pipeline.ItemError{Index: int(e.idx[k]), Status: status, Err: err})
+	}
+	if perm {
+		t.quarantined += hi - lo
+	} else {
+		t.retried += hi - lo
+	}
+	t.reqFailed += hi - lo
+	if t.reqErr == nil {
+		t.reqErr = err
+	}
+}
+
+var errResponseMismatch = errors.New("opensearch: bulk response does not list one item per request item; sending them again")
+
+// allSucceeded is the fast path of a bulk answer without errors: OpenSearch
+// writes {"took":N,"errors":false,"items":[...]}, with "errors" true as
+// soon as one item failed, and one "status" per item (answers do not echo
+// documents). When the header says false and there are exactly n statuses,
+// all 2xx, every item succeeded and the answer need not be parsed; anything
+// else takes the full parse.
+func allSucceeded(body []byte, n int) bool {
+	head := body[:min(len(body), 64)]
+	i := bytes.Index(head, []byte(`"errors":`))
+	if i < 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(head[i+len(`"errors":`):], " \t\r\n")
+	if !bytes.HasPrefix(rest, []byte("false")) {
+		return false
+	}
+	key := []byte(`"status":`)
+	count := 0
+	for rest := body; ; {
+		j := bytes.Index(rest, key)
+		if j < 0 {
+			break
+		}
+		rest = bytes.TrimLeft(rest[j+len(key):], " \t\r\n")
+		if len(rest) < 4 || rest[0] != '2' || !isDigit(rest[1]) || !isDigit(rest[2]) || isDigit(rest[3]) {
+			return false
+		}
+		count++
+	}
+	return count == n
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// readBulkResponse maps a 2xx bulk answer for items [lo, hi) into t.
+func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) {
+	if allSucceeded(body, hi-lo) {
+		t.indexed += hi - lo
+		return
+	}
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		t.failRange(e, lo, hi, 0, fmt.Errorf("opensearch: unreadable bulk response (%v); sending the items again", err))
+		return
+	}
+	items := v.GetArray("items")
+	if len(items) != hi-lo {
+		t.failRange(e, lo, hi, 0, errResponseMismatch)
+		return
+	}
+	for k, it := range items {
+		iv, itemOp := itemValue(it, op)
+		status := iv.GetInt("status")
+		ev := iv.Get("error")
+		var errType []byte
+		if ev != nil {
+			errType = ev.GetStringBytes("type")
+		}
+		switch classifyItem(status, string(errType), itemOp == OpCreate) {
+		case outIndexed:
+			t.indexed++
+		case outConflict:
+			t.conflict++
+		case outRetry:
+			t.retried++
+			ie := errorOf(ev, status, true)
+			ie.Index = string(iv.GetStringBytes("_index"))
+			t.failed = append(t.failed, pipeline.ItemError{Index: int(e.idx[lo+k]), Status: status, Err: ie})
+			if (status == 401 || status == 403) && t.authErr == nil {
+				t.authErr = ie
+			}
+		case outPermanent:
+			t.quarantined++
+			ie := errorOf(ev, status, true)
+			ie.Index = string(iv.GetStringBytes("_index"))
+			t.failed = append(t.failed, pipeline.ItemError{Index: int(e.idx[lo+k]), Status: status, Err: pipeline.Permanent(ie)})
+		}
+	}
+}
+
+// itemValue returns the result object of a bulk item, {"create": {...}},
+// and its operation.
+func itemValue(it *fastjson.Value, op string) (*fastjson.Value, string) {
+	if v := it.Get(op); v != nil {
+		return v, op
+	}
+	o, err := it.Object()
+	if err != nil {
+		return nil, ""
+	}
+	var v *fastjson.Value
+	var key []byte
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if v == nil {
+			v, key = x, k
+		}
+	})
+	return v, string(key)
+}
+
+// Pooled response buffers.
+var respPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 64<<10)
+	return &b
+}}
