@@ -36,6 +36,7 @@ import (
 	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
+	"github.com/logrouter/logrouter/sinks/siem"
 )
 
 // RulesSource says where rule files live: a file system and a directory in it.
@@ -231,6 +232,7 @@ type sinkFactory struct {
 	cfg *config.Config
 	reg prometheus.Registerer
 	os  *opensearch.Metrics
+	sm  *siem.Metrics
 }
 
 func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
@@ -256,6 +258,23 @@ func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.
 		c := *d.OpenSearch
 		c.SetDefaults()
 		return opensearch.New(d.Name, c, opensearch.WithMetrics(f.os), opensearch.WithLogger(log))
+	case siem.TypeHEC, siem.TypeSyslog:
+		if f.sm == nil {
+			f.sm = siem.NewMetrics(f.reg)
+		}
+		opts := []siem.Option{siem.WithMetrics(f.sm), siem.WithLogger(log)}
+		if d.Type == siem.TypeHEC {
+			c := *d.SplunkHEC
+			if c.DefaultHost == "" {
+				c.DefaultHost = f.cfg.Node
+			}
+			return siem.NewHEC(d.Name, c, opts...)
+		}
+		c := *d.Syslog
+		if c.DefaultHost == "" {
+			c.DefaultHost = f.cfg.Node
+		}
+		return siem.NewSyslog(d.Name, c, opts...)
 	}
 	return nil, fmt.Errorf("unknown destination type %q", d.Type)
 }

@@ -15,10 +15,12 @@ import (
 	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/opensearch/osfake"
 	"github.com/logrouter/logrouter/sinks/s3"
+	"github.com/logrouter/logrouter/sinks/siem"
+	"github.com/logrouter/logrouter/sinks/siem/hecfake"
 )
 
 // destApp starts a router with an HTTP input (token "fw" types events
-// fw.generic: P2; token "edr" types them edr: P1), the local archive for
+// fw.generic: P2; "edr" edr: P1; "app" app.generic: P3), the local archive for
 // every event, and the given destinations routed by priority.
 func destApp(t *testing.T, data string, dests []config.Destination, r config.Routing) *App {
 	t.Helper()
@@ -29,6 +31,7 @@ func destApp(t *testing.T, data string, dests []config.Destination, r config.Rou
 		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0", Tokens: []httpin.Token{
 			{Name: "fw", Token: "fwsecret", SourceType: "fw.generic"},
 			{Name: "edr", Token: "edrsecret", SourceType: "edr"},
+			{Name: "app", Token: "appsecret", SourceType: "app.generic"},
 		}}},
 		Destinations: append([]config.Destination{{Name: "archive", Type: "archive_dir",
 			ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive"), TimeSource: "ingest"}}}, dests...),
@@ -133,6 +136,78 @@ func TestOpenSearchDestination(t *testing.T) {
 	for _, idx := range srv.Indices() {
 		if idx != "logs-fw.generic-"+time.Now().UTC().Format("2006.01.02") && idx != "logs-fw.generic-"+time.Now().UTC().Add(-time.Minute).Format("2006.01.02") {
 			t.Errorf("unexpected index %s", idx)
+		}
+	}
+}
+
+// TestRoutingToSIEMAndOpenSearch: P1 goes to the SIEM (the fake Splunk HEC,
+// indexer acknowledgement on, busy for its first requests), P2 to the fake
+// OpenSearch, nothing else goes to either, and every event is archived.
+func TestRoutingToSIEMAndOpenSearch(t *testing.T) {
+	osrv := osfake.New()
+	defer osrv.Close()
+	hec := hecfake.New(hecfake.Config{Tokens: []string{"hec-token"}, Ack: true})
+	defer hec.Close()
+	hec.FailNext(3, http.StatusServiceUnavailable, 9)
+	data := t.TempDir()
+	a := destApp(t, data, []config.Destination{
+		{Name: "siem", Type: "splunk_hec", SplunkHEC: &siem.HECConfig{URL: hec.URL(), Token: "hec-token",
+			Ack: siem.HECAckConfig{Enabled: true, PollInterval: 20 * time.Millisecond}}},
+		{Name: "opensearch", Type: "opensearch", OpenSearch: &opensearch.Config{URLs: []string{osrv.URL}}},
+	}, config.Routing{P1: []string{"siem"}, P2: []string{"opensearch"}})
+	p1, p2, p3 := conservation.NewSender("p1"), conservation.NewSender("p2"), conservation.NewSender("p3")
+	sendBatches(t, a, p1, "edrsecret", 5, 100)
+	sendBatches(t, a, p2, "fwsecret", 5, 100)
+	sendBatches(t, a, p3, "appsecret", 5, 100)
+
+	hecDocs := func(run string) func() (map[uint64]int, error) {
+		return func() (map[uint64]int, error) {
+			var ev [][]byte
+			for _, e := range hec.Events() {
+				ev = append(ev, e.Event)
+			}
+			return conservation.CountDocs(run, ev)
+		}
+	}
+	osDocs := func(run string) func() (map[uint64]int, error) {
+		return func() (map[uint64]int, error) {
+			var src [][]byte
+			for _, d := range osrv.Docs() {
+				src = append(src, d.Source)
+			}
+			return conservation.CountDocs(run, src)
+		}
+	}
+	gotP1 := waitFor(t, "siem", 500, hecDocs("p1"))
+	gotP2 := waitFor(t, "opensearch", 500, osDocs("p2"))
+	stopApp(t, a)
+	if r := conservation.Check(p1.Acked(), gotP1); len(r.Missing) > 0 || r.Acked != 500 {
+		t.Errorf("P1 at the SIEM: %s", r)
+	}
+	if r := conservation.Check(p2.Acked(), gotP2); len(r.Missing) > 0 || r.Duplicates > 0 || r.Acked != 500 {
+		t.Errorf("P2 at OpenSearch: %s", r)
+	}
+	for _, c := range []struct {
+		what string
+		fn   func() (map[uint64]int, error)
+	}{{"P2 at the SIEM", hecDocs("p2")}, {"P3 at the SIEM", hecDocs("p3")},
+		{"P1 at OpenSearch", osDocs("p1")}, {"P3 at OpenSearch", osDocs("p3")}} {
+		if got, _ := c.fn(); len(got) > 0 {
+			t.Errorf("%s: %d events", c.what, len(got))
+		}
+	}
+	for _, s := range []*conservation.Sender{p1, p2, p3} {
+		if r := conservation.Check(s.Acked(), waitAll(t, s.Run, 500, filepath.Join(data, "archive"))); len(r.Missing) > 0 || r.Acked != 500 {
+			t.Errorf("%s in the archive: %s", s.Run, r)
+		}
+	}
+	if st := hec.Stats(); st.Injected != 3 || st.AcksConfirmed == 0 {
+		t.Errorf("HEC fake: %+v (want 3 injected 503s and confirmed acks)", st)
+	}
+	for _, e := range hec.Events() {
+		if e.SourceType != "edr" {
+			t.Errorf("HEC event with sourcetype %q, want edr", e.SourceType)
+			break
 		}
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
+	"github.com/logrouter/logrouter/sinks/siem"
 )
 
 // Config is the whole router configuration.
@@ -93,6 +94,8 @@ type Destination struct {
 	File       *file.Config       `yaml:"file"`
 	Kafka      *kafka.Config      `yaml:"kafka"`
 	OpenSearch *opensearch.Config `yaml:"opensearch"`
+	SplunkHEC  *siem.HECConfig    `yaml:"splunk_hec"`
+	Syslog     *siem.SyslogConfig `yaml:"syslog"`
 }
 
 // block is a destination's type-specific block: whether it is set, and its
@@ -110,6 +113,10 @@ func (d *Destination) blocks() []block {
 		{"file", d.File != nil, func() error { return d.File.Validate() }},
 		{"kafka", d.Kafka != nil, func() error { d.Kafka.SetDefaults(); return d.Kafka.Validate() }},
 		{"opensearch", d.OpenSearch != nil, func() error { d.OpenSearch.SetDefaults(); return d.OpenSearch.Validate() }},
+		// SIEM blocks keep their zero defaults here: the app fills
+		// default_host from the top-level node first.
+		{siem.TypeHEC, d.SplunkHEC != nil, func() error { return d.SplunkHEC.Validate() }},
+		{siem.TypeSyslog, d.Syslog != nil, func() error { return d.Syslog.Validate() }},
 	}
 }
 

@@ -1,0 +1,190 @@
+package siem
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+)
+
+// Option changes how NewHEC and NewSyslog build a destination; the zero set
+// of options is the production setting minus metrics registration.
+type Option func(*options)
+
+type options struct {
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+}
+
+// WithLogger sets the logger (default slog.Default()). Tokens are never
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithMetrics sets the metrics, shared by all SIEM destinations (default:
+// unregistered series).
+func WithMetrics(m *Metrics) Option { return func(o *options) { o.metrics = m } }
+
+// WithClock replaces time.Now for the event-age histogram (for tests).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+func buildOptions(name string, opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	if o.metrics == nil {
+		o.metrics = NewMetrics(nil)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}
+
+// Secret is a credential from the configuration (write ${ENV_VAR} in the
+// file). It formats as "[redacted]" with fmt, slog and encoding/json, so a
+// logged or dumped configuration never shows it; convert with string() to
+// use it.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return redacted }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return redacted }
+
+// Format implements fmt.Formatter for every verb.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON implements json.Marshaler.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// TLSConfig configures TLS to the SIEM.
+type TLSConfig struct {
+	// CAFile is a PEM bundle of the CAs that sign the SIEM's certificate;
+	// default: the system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a client certificate and key (PEM) for
+	// mutual TLS; set both or neither.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify accepts any server certificate. For tests only:
+	// it lets anyone on the path read the events.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// ServerName is the name the certificate must carry; default the host
+	// of the address or URL.
+	ServerName string `yaml:"server_name"`
+}
+
+func (t *TLSConfig) validate() error {
+	if t != nil && (t.CertFile == "") != (t.KeyFile == "") {
+		return errors.New(`"tls": set both "cert_file" and "key_file" for mutual TLS, or neither`)
+	}
+	return nil
+}
+
+// build reads the files and returns the tls.Config (nil when t is nil).
+func (t *TLSConfig) build(serverName string) (*tls.Config, error) {
+	if t == nil {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if t.ServerName != "" {
+		tc.ServerName = t.ServerName
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf(`"tls.ca_file": %w`, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf(`"tls.ca_file": no PEM certificate in %s`, t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		kp, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf(`"tls.cert_file"/"key_file": %w`, err)
+		}
+		tc.Certificates = []tls.Certificate{kp}
+	}
+	return tc, nil
+}
+
+// rateLimit lets one log line through per interval (the rest are counted
+// and reported with the next one).
+type rateLimit struct {
+	mu         sync.Mutex
+	every      time.Duration
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether to log now and how many lines were suppressed.
+func (r *rateLimit) allow() (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < r.every {
+		r.suppressed++
+		return false, 0
+	}
+	n := r.suppressed
+	r.last, r.suppressed = now, 0
+	return true, n
+}
+
+// sleepCtx waits d or until ctx ends; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// jitter returns a duration in [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+}
+
+// mergeCtx returns a context canceled when ctx or life ends.
+func mergeCtx(ctx, life context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(life, cancel)
+	return c, func() { stop(); cancel() }
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "logrouter"
+	}
+	return h
+}

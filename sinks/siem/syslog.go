@@ -1,0 +1,500 @@
+package siem
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// writeAttempts bounds the connections one Write tries before it returns a
+// retryable error (the queue then backs off).
+const writeAttempts = 3
+
+// Syslog is a syslog destination over TCP or TLS. It implements
+// pipeline.Sink; concurrent Writes share one connection, one batch at a
+// time.
+type Syslog struct {
+	name    string
+	cfg     SyslogConfig
+	enc     *syslogEncoder
+	log     *slog.Logger
+	m       *destMetrics
+	now     func() time.Time
+	tlsConf *tls.Config
+	dialer  net.Dialer
+
+	// mu is a one-slot semaphore (so that waiting for it honors ctx); it
+	// guards everything below.
+	mu          chan struct{}
+	conn        *sconn
+	window      []*frameBuf // batches written on conn recently, oldest first
+	windowBytes int
+	replay      bool // the window must be resent on the next connection
+	backoff     time.Duration
+	nextDial    time.Time
+
+	warn      rateLimit
+	closed    atomic.Bool
+	closeOnce sync.Once
+	life      context.Context
+	stop      context.CancelFunc
+}
+
+var _ pipeline.Sink = (*Syslog)(nil)
+
+// sconn is a connection and the goroutine that watches it: receivers send
+// nothing, so a Read that returns means the receiver closed or reset it.
+type sconn struct {
+	c        net.Conn
+	brokenAt atomic.Int64 // unix ns, 0 while healthy
+	done     chan struct{}
+}
+
+func (sc *sconn) watch() {
+	defer close(sc.done)
+	var buf [512]byte
+	for {
+		if _, err := sc.c.Read(buf[:]); err != nil {
+			sc.brokenAt.CompareAndSwap(0, time.Now().UnixNano())
+			return
+		}
+	}
+}
+
+// frameBuf is a batch rendered as framed messages.
+type frameBuf struct {
+	buf     []byte
+	events  int   // messages in buf
+	perm    []int // indices of events refused as too large (not in buf)
+	at      time.Time
+	scratch []byte
+}
+
+var frameBufPool = sync.Pool{New: func() any { return new(frameBuf) }}
+
+func releaseFrameBuf(f *frameBuf) {
+	if cap(f.buf) > maxPooledBuf {
+		f.buf = nil
+	}
+	frameBufPool.Put(f)
+}
+
+var syslogParsers fastjson.ParserPool
+
+// NewSyslog validates cfg, reads the TLS files and returns the
+// destination. It connects at the first Write.
+func NewSyslog(name string, cfg SyslogConfig, opts ...Option) (*Syslog, error) {
+	if name == "" {
+		return nil, errors.New("syslog: destination name must not be empty")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.SetDefaults()
+	o := buildOptions(name, opts)
+	s := &Syslog{
+		name: name, cfg: cfg,
+		enc:    newSyslogEncoder(&cfg),
+		log:    o.log.With("destination", name, "type", TypeSyslog),
+		m:      o.metrics.forDestination(name),
+		now:    o.now,
+		dialer: net.Dialer{KeepAlive: 30 * time.Second},
+		mu:     make(chan struct{}, 1),
+		warn:   rateLimit{every: 10 * time.Second},
+	}
+	if cfg.Transport == "tls" {
+		host, _, _ := net.SplitHostPort(cfg.Address)
+		tc, err := cfg.TLS.build(host)
+		if err != nil {
+			return nil, err
+		}
+		if tc == nil {
+			tc = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+		}
+		s.tlsConf = tc
+	}
+	s.life, s.stop = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Name returns the destination name.
+func (s *Syslog) Name() string { return s.name }
+
+func (s *Syslog) encode(b *pipeline.Batch) *frameBuf {
+	f := frameBufPool.Get().(*frameBuf)
+	f.buf, f.events, f.perm = f.buf[:0], 0, f.perm[:0]
+	if need := b.Bytes() + len(b.Events)*160; cap(f.buf) < need {
+		f.buf = make([]byte, 0, need)
+	}
+	p := syslogParsers.Get()
+	for i := range b.Events {
+		var ok bool
+		if f.buf, ok = s.enc.appendFrame(f.buf, &b.Events[i], p, &f.scratch); ok {
+			f.events++
+		} else {
+			f.perm = append(f.perm, i)
+		}
+	}
+	syslogParsers.Put(p)
+	return f
+}
+
+// Write frames every event of b and writes the batch with one write to the
+// connection (reconnecting, replaying and resending as the package
+// documentation says). Nil means every message was written to the socket
+// (with confirm_with_close: read by the receiver). Events larger than
+// max_message_bytes fail permanently (a *pipeline.BatchError); any other
+// failure is retryable. Write does not retain b. After Close it returns
+// pipeline.ErrClosed.
+func (s *Syslog) Write(ctx context.Context, b *pipeline.Batch) error {
+	if s.closed.Load() {
+		return pipeline.ErrClosed
+	}
+	if b == nil || len(b.Events) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := s.encode(b)
+	var perm []int // f is given away below: copy what is needed after
+	if len(f.perm) > 0 {
+		perm = append(perm, f.perm...)
+	}
+	var err error
+	if f.events > 0 {
+		err = s.writeBatch(ctx, f) // f belongs to the replay window now, or was released
+		if err != nil {
+			s.m.retryable.Add(float64(len(b.Events) - len(perm)))
+		}
+	} else {
+		releaseFrameBuf(f)
+	}
+	s.m.permanent.Add(float64(len(perm)))
+	if err == nil {
+		delivered := len(b.Events) - len(perm)
+		s.m.delivered.Add(float64(delivered))
+		now := s.now().UnixNano()
+		if len(perm) == 0 {
+			s.m.observeAges(b.Events, now)
+		} else {
+			j := 0
+			for i := range b.Events {
+				if j < len(perm) && perm[j] == i {
+					j++
+					continue
+				}
+				s.m.observeAges(b.Events[i:i+1], now)
+			}
+		}
+	}
+	if len(perm) == 0 {
+		return err
+	}
+	items := make([]pipeline.ItemError, 0, len(b.Events))
+	permErr := pipeline.Permanentf("syslog %s: the message is larger than max_message_bytes (%d)", s.name, s.cfg.MaxMessageBytes)
+	j := 0
+	for i := range b.Events {
+		switch {
+		case j < len(perm) && perm[j] == i:
+			items = append(items, pipeline.ItemError{Index: i, Err: permErr})
+			j++
+		case err != nil:
+			items = append(items, pipeline.ItemError{Index: i, Err: err})
+		}
+	}
+	return &pipeline.BatchError{Items: items}
+}
+
+// writeBatch writes f, taking ownership of it.
+func (s *Syslog) writeBatch(ctx context.Context, f *frameBuf) error {
+	select {
+	case s.mu <- struct{}{}:
+	case <-ctx.Done():
+		releaseFrameBuf(f)
+		return ctx.Err()
+	case <-s.life.Done():
+		releaseFrameBuf(f)
+		return pipeline.ErrClosed
+	}
+	defer func() { <-s.mu }()
+	if s.closed.Load() {
+		releaseFrameBuf(f)
+		return pipeline.ErrClosed
+	}
+	ctx, cancel := mergeCtx(ctx, s.life)
+	defer cancel()
+	start := time.Now()
+	var err error
+	if s.cfg.ConfirmWithClose {
+		err = s.writeConfirmed(ctx, f)
+		releaseFrameBuf(f)
+	} else {
+		err = s.writePersistent(ctx, f)
+	}
+	s.m.reqSeconds.Observe(time.Since(start).Seconds())
+	return err
+}
+
+func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
+	var lastErr error
+	for attempt := 0; attempt < writeAttempts; attempt++ {
+		if ctx.Err() != nil {
+			break
+		}
+		if s.conn != nil && s.conn.brokenAt.Load() != 0 {
+			s.dropConn(errors.New("the receiver closed the connection"))
+		}
+		if s.conn == nil {
+			c, err := s.dial(ctx)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			s.conn = &sconn{c: c, done: make(chan struct{})}
+			go s.conn.watch()
+			if err := s.replayWindow(ctx); err != nil {
+				s.m.requests[outNetwork].Inc()
+				s.dropConn(err)
+				lastErr = err
+				continue
+			}
+		}
+		n, err := s.writeConn(ctx, s.conn.c, f.buf)
+		if err == nil {
+			s.m.requests[outOK].Inc()
+			s.backoff = 0
+			s.remember(f)
+			return nil
+		}
+		s.m.requests[outNetwork].Inc()
+		if n > 0 {
+			s.m.resentBroken.Add(float64(f.events)) // the receiver may have a part; all of it is sent again
+		}
+		s.dropConn(err)
+		lastErr = err
+	}
+	releaseFrameBuf(f)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("syslog %s: %w", s.name, lastErr)
+}
+
+// dial connects, after the backoff since the last failure.
+func (s *Syslog) dial(ctx context.Context) (net.Conn, error) {
+	if wait := time.Until(s.nextDial); wait > 0 && !sleepCtx(ctx, wait) {
+		return nil, ctx.Err()
+	}
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	defer cancel()
+	var c net.Conn
+	var err error
+	if s.tlsConf != nil {
+		c, err = (&tls.Dialer{NetDialer: &s.dialer, Config: s.tlsConf}).DialContext(dctx, "tcp", s.cfg.Address)
+	} else {
+		c, err = s.dialer.DialContext(dctx, "tcp", s.cfg.Address)
+	}
+	if err != nil {
+		s.m.requests[outDialError].Inc()
+		s.failed()
+		if ok, suppressed := s.warn.allow(); ok {
+			s.log.Warn("syslog receiver unreachable; events stay queued and are retried", "address", s.cfg.Address, "err", err, "suppressed", suppressed)
+		}
+		return nil, fmt.Errorf("connect %s: %w", s.cfg.Address, err)
+	}
+	return c, nil
+}
+
+// failed grows the reconnect backoff.
+func (s *Syslog) failed() {
+	switch {
+	case s.backoff == 0:
+		s.backoff = s.cfg.ReconnectBackoffMin
+	default:
+		s.backoff = min(2*s.backoff, s.cfg.ReconnectBackoffMax)
+	}
+	s.nextDial = time.Now().Add(jitter(s.backoff))
+}
+
+// writeConn writes buf with the write timeout, aborted when ctx ends.
+func (s *Syslog) writeConn(ctx context.Context, c net.Conn, buf []byte) (int, error) {
+	deadline := time.Now().Add(s.cfg.WriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = c.SetWriteDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetWriteDeadline(time.Unix(1, 0)) })
+	n, err := c.Write(buf)
+	stop()
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return n, err
+}
+
+// dropConn closes the connection after a failure and marks the recent
+// batches for replay.
+func (s *Syslog) dropConn(cause error) {
+	sc := s.conn
+	s.conn = nil
+	_ = sc.c.Close()
+	<-sc.done
+	brokenAt := time.Unix(0, sc.brokenAt.Load())
+	s.m.reconnects.Inc()
+	s.failed()
+	// keep what was written within replay_age before the break
+	cut := brokenAt.Add(-s.cfg.ReplayAge)
+	i := 0
+	for i < len(s.window) && s.window[i].at.Before(cut) {
+		s.windowBytes -= len(s.window[i].buf)
+		releaseFrameBuf(s.window[i])
+		s.window[i] = nil
+		i++
+	}
+	s.window = s.window[i:]
+	s.replay = len(s.window) > 0
+	if ok, suppressed := s.warn.allow(); ok {
+		s.log.Warn("syslog connection broken; reconnecting and resending recent batches (possible duplicates, counted)",
+			"address", s.cfg.Address, "err", cause, "replay_batches", len(s.window), "suppressed", suppressed)
+	}
+}
+
+// replayWindow resends the batches kept from the broken connection.
+func (s *Syslog) replayWindow(ctx context.Context) error {
+	if !s.replay {
+		return nil
+	}
+	for _, f := range s.window {
+		if _, err := s.writeConn(ctx, s.conn.c, f.buf); err != nil {
+			return err
+		}
+		s.m.resentRepl.Add(float64(f.events))
+		f.at = time.Now()
+	}
+	s.replay = false
+	return nil
+}
+
+// remember keeps f for replay (or releases it when replay is off).
+func (s *Syslog) remember(f *frameBuf) {
+	if s.cfg.ReplayBytes < 0 {
+		releaseFrameBuf(f)
+		return
+	}
+	now := time.Now()
+	f.at = now
+	s.window = append(s.window, f)
+	s.windowBytes += len(f.buf)
+	cut := now.Add(-s.cfg.ReplayAge)
+	for len(s.window) > 1 && (s.windowBytes > s.cfg.ReplayBytes || s.window[0].at.Before(cut)) {
+		s.windowBytes -= len(s.window[0].buf)
+		releaseFrameBuf(s.window[0])
+		s.window[0] = nil
+		s.window = s.window[1:]
+	}
+}
+
+// writeConfirmed writes f on a connection of its own, half-closes it and
+// waits for the receiver to close its side.
+func (s *Syslog) writeConfirmed(ctx context.Context, f *frameBuf) error {
+	var lastErr error
+	for attempt := 0; attempt < writeAttempts && ctx.Err() == nil; attempt++ {
+		c, err := s.dial(ctx)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		n, err := s.writeConn(ctx, c, f.buf)
+		if err == nil {
+			err = s.awaitClose(ctx, c)
+		}
+		_ = c.Close()
+		if err == nil {
+			s.m.requests[outOK].Inc()
+			s.backoff = 0
+			return nil
+		}
+		s.m.requests[outNetwork].Inc()
+		if n > 0 {
+			s.m.resentBroken.Add(float64(f.events))
+		}
+		s.failed()
+		lastErr = err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("syslog %s: %w", s.name, lastErr)
+}
+
+func (s *Syslog) awaitClose(ctx context.Context, c net.Conn) error {
+	if tc, ok := c.(*tls.Conn); ok {
+		if err := tc.CloseWrite(); err != nil {
+			return err
+		}
+		c = tc.NetConn()
+		_ = c.(interface{ CloseWrite() error }).CloseWrite()
+		c = tc // read through TLS
+	} else if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(s.cfg.WriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = c.SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	_, err := io.Copy(io.Discard, c)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil // closed without close_notify: still closed after reading
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("waiting for the receiver to close (confirm_with_close): %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection (waiting for a Write in flight, bounded by
+// ctx) and releases the replay window. Idempotent; Write returns
+// pipeline.ErrClosed afterwards.
+func (s *Syslog) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		select {
+		case s.mu <- struct{}{}:
+		case <-ctx.Done():
+			s.stop()
+			s.mu <- struct{}{}
+		}
+		s.stop()
+		if s.conn != nil {
+			_ = s.conn.c.Close()
+			<-s.conn.done
+			s.conn = nil
+		}
+		for _, f := range s.window {
+			releaseFrameBuf(f)
+		}
+		s.window, s.windowBytes = nil, 0
+		<-s.mu
+	})
+	return nil
+}
