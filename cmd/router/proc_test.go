@@ -99,11 +99,11 @@ func startRouter(t *testing.T, cfgPath string) *proc {
 // log lines it wrote after becoming ready.
 func (p *proc) wait(t *testing.T, d time.Duration) (error, []string) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
+	// Read stderr to its end (the process exited) before Wait: Wait closes
+	// the pipe, and lines still unread would be lost.
 	select {
-	case err := <-done:
-		return err, <-p.tail
+	case tail := <-p.tail:
+		return p.cmd.Wait(), tail
 	case <-time.After(d):
 		t.Fatalf("router did not exit within %v", d)
 	}

@@ -62,6 +62,7 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 		return nil, err
 	}
 	ncfg.Profiles = profiles
+	ncfg.CompileMatcher = rules.CompileMatcher
 	norm, err := normalize.Compile(ncfg)
 	if err != nil {
 		return nil, err

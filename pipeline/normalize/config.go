@@ -30,6 +30,10 @@ type Config struct {
 	// Profiles map source types into the schema; they are loaded from
 	// rules/profiles (see LoadProfiles), not from this block.
 	Profiles []ProfileSpec `yaml:"-"`
+	// CompileMatcher compiles profiles' detect.expr expressions; the rules
+	// package provides it (rules.CompileMatcher), which this package cannot
+	// import. A profile with detect.expr and no CompileMatcher is an error.
+	CompileMatcher func(expr string) (Matcher, error) `yaml:"-"`
 }
 
 // DefaultTimestampFields are the time fields of common shippers and vendors.

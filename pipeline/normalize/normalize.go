@@ -180,7 +180,7 @@ func Compile(cfg Config) (*Compiled, error) {
 	c.actions = newActionTable(actions)
 	c.pathRules = len(actions) > 0
 	if len(cfg.Profiles) > 0 {
-		ps, err := compileProfiles(cfg.Profiles, actions)
+		ps, err := compileProfiles(cfg.Profiles, actions, cfg.CompileMatcher)
 		if err != nil {
 			return nil, err
 		}

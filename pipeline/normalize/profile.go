@@ -49,10 +49,20 @@ type ProfileSpec struct {
 }
 
 // DetectSpec recognizes a source by its fields: every path in Present
-// exists and every path in Equals has that string value.
+// exists, every path in Equals has that string value, and Expr (an
+// expr-lang expression, as in rules) is true. Present and Equals are checked
+// first: they are cheap and narrow the events Expr runs on.
 type DetectSpec struct {
 	Present []string   `yaml:"present"`
 	Equals  OrderedMap `yaml:"equals"`
+	Expr    string     `yaml:"expr"`
+}
+
+// Matcher evaluates a detect expression against the event Build has just
+// made (it looks fields up with LookupPath). It must be safe for concurrent
+// use by many Normalizers.
+type Matcher interface {
+	Match(n *Normalizer) bool
 }
 
 // TimestampSpec says where a source keeps its time: Fields are tried in
@@ -171,6 +181,7 @@ type profile struct {
 	present   []Path
 	eqPaths   []Path
 	eqValues  [][]byte
+	match     Matcher // detect.expr, or nil
 	ts        []Path
 	join      []Path
 	renames   []rename
@@ -206,7 +217,7 @@ type prefixProfile struct {
 	p      *profile
 }
 
-func compileProfiles(specs []ProfileSpec, global map[string]action) (*profiles, error) {
+func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatcher func(string) (Matcher, error)) (*profiles, error) {
 	ps := &profiles{byName: map[string]*profile{}}
 	var errs []error
 	for i := range specs {
@@ -236,8 +247,17 @@ func compileProfiles(specs []ProfileSpec, global map[string]action) (*profiles, 
 				p.eqPaths = append(p.eqPaths, CompilePath(key))
 				p.eqValues = append(p.eqValues, []byte(d.Equals.Values[k]))
 			}
-			if len(p.present)+len(p.eqPaths) == 0 {
-				errs = append(errs, fmt.Errorf("%s: detect needs present or equals", at))
+			if strings.TrimSpace(d.Expr) != "" {
+				if compileMatcher == nil {
+					errs = append(errs, fmt.Errorf("%s: detect.expr needs the rules engine (load profiles with the rules)", at))
+				} else if m, err := compileMatcher(d.Expr); err != nil {
+					errs = append(errs, fmt.Errorf("%s: detect.expr: %w", at, err))
+				} else {
+					p.match = m
+				}
+			}
+			if len(p.present)+len(p.eqPaths) == 0 && strings.TrimSpace(d.Expr) == "" {
+				errs = append(errs, fmt.Errorf("%s: detect needs present, equals or expr", at))
 			}
 			ps.detect = append(ps.detect, p)
 		}
@@ -373,6 +393,9 @@ outer:
 			if c < 0 || !bytes.Equal(n.stringOf(c), p.eqValues[i]) {
 				continue outer
 			}
+		}
+		if p.match != nil && !p.match.Match(n) {
+			continue
 		}
 		return p
 	}
