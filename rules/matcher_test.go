@@ -36,8 +36,8 @@ func TestDetectExpr(t *testing.T) {
 		var p fastjson.Parser
 		meta := &pipeline.Meta{Input: "t", IngestTime: 1764331200e9}
 		for in, want := range map[string]string{
-			`{"vendor":"acme","code":"4625"}`: "acme.fw",
-			`{"vendor":"acme","code":"5001"}`: "unknown",
+			`{"vendor":"acme","code":"4625"}`:  "acme.fw",
+			`{"vendor":"acme","code":"5001"}`:  "unknown",
 			`{"vendor":"other","code":"4625"}`: "unknown",
 			`{"vendor":"acme"}`:                "unknown",
 		} {
