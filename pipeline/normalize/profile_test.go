@@ -39,6 +39,7 @@ func TestStarterProfilesGolden(t *testing.T) {
 		"dstport": "destination.port", "dest_port": "destination.port", "msg": "message", "hostname": "host.name"}
 	cfg.Drop = nil
 	cfg.Profiles = starterProfiles(t)
+	cfg.CompileMatcher = testMatcher
 	c, err := Compile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +170,7 @@ func TestProfileErrors(t *testing.T) {
 func TestProfilesZeroAllocs(t *testing.T) {
 	cfg := testConfig()
 	cfg.Profiles = starterProfiles(t)
+	cfg.CompileMatcher = testMatcher
 	c, err := Compile(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,10 @@
+package normalize
+
+// testMatcher compiles detect.expr for this package's tests. The starter
+// profiles use expressions, which the rules package compiles; rules imports
+// normalize, so only the external test package (matcher_ext_test.go) can
+// import it and hand its compiler over here, before any test runs.
+var testMatcher func(string) (Matcher, error)
+
+// SetTestMatcher is for matcher_ext_test.go.
+func SetTestMatcher(f func(string) (Matcher, error)) { testMatcher = f }
