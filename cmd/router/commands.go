@@ -60,7 +60,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration file (default: the embedded config.example.yaml and starter rules)")
 	root.PersistentFlags().StringVar(&g.rules, "rules", "", "rules directory (overrides rules.dir of the configuration)")
-	root.AddCommand(runCmd(g), validateCmd(g), rulesCmd(g), explainCmd(g), statsCmd(), quarantineCmd())
+	root.AddCommand(runCmd(g), validateCmd(g), rulesCmd(g), explainCmd(g), statsCmd(), quarantineCmd(), archiveCmd(g))
 	return root
 }
 

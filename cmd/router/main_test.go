@@ -141,3 +141,30 @@ func TestSyslogLinesThroughStarterRules(t *testing.T) {
 		}
 	}
 }
+
+// TestProductionExample keeps docs/examples/production.yaml (S3, Splunk HEC,
+// syslog CEF, OpenSearch) valid, and its archive queryable: router archive
+// ddl prints the Athena table for its s3 destination.
+func TestProductionExample(t *testing.T) {
+	for _, v := range []string{"LOGROUTER_NODE", "LOGROUTER_HEC_TOKEN", "LOGROUTER_CLOUDTRAIL_TOKEN", "KAFKA_PASSWORD", "SPLUNK_HEC_TOKEN"} {
+		t.Setenv(v, "x-"+strings.ToLower(v))
+	}
+	const cfg = "../../docs/examples/production.yaml"
+	out, err := run(t, "", "validate", "-c", cfg)
+	if err != nil || !strings.Contains(out, "OK") || !strings.Contains(out, "destinations: archive, splunk, qradar, opensearch") {
+		t.Fatalf("validate: %v\n%s", err, out)
+	}
+	out, err = run(t, "", "archive", "ddl", "-c", cfg, "--table", "security.logrouter_archive")
+	if err != nil {
+		t.Fatalf("archive ddl: %v\n%s", err, out)
+	}
+	for _, want := range []string{"CREATE EXTERNAL TABLE IF NOT EXISTS `security`.`logrouter_archive`",
+		"LOCATION 's3://acme-security-archive/logs/'", "'projection.enabled'='true'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("archive ddl output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := run(t, "", "archive", "ddl", "-c", "../../config.example.yaml"); err == nil || !strings.Contains(err.Error(), "no destination of type s3") {
+		t.Errorf("archive ddl without an s3 destination: %v", err)
+	}
+}

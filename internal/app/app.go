@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -234,6 +235,49 @@ type sinkFactory struct {
 	reg prometheus.Registerer
 	os  *opensearch.Metrics
 	sm  *siem.Metrics
+	s3e *prometheus.CounterVec
+}
+
+// newS3 builds the S3 archive with its metrics: upload errors by
+// permanence, and the backlog (objects staged on local disk, not yet in S3)
+// as gauges read at scrape time.
+func (f *sinkFactory) newS3(d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
+	if f.s3e == nil {
+		f.s3e = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_s3_upload_errors_total",
+			Help: "Failed S3 upload attempts by destination and permanence (permanent: credentials, bucket, KMS; the object stays staged and is retried)."},
+			[]string{"destination", "permanent"})
+		f.reg.MustRegister(f.s3e)
+	}
+	c := *d.S3
+	if c.Node == "" {
+		c.Node = f.cfg.Node
+	}
+	a, err := s3.NewS3Archive(d.Name, c, s3.WithLogger(log), s3.WithErrorHandler(func(err error) {
+		var ue *s3.UploadError
+		if errors.As(err, &ue) {
+			f.s3e.WithLabelValues(d.Name, strconv.FormatBool(ue.Permanent)).Inc()
+			if ue.Permanent {
+				log.Error("S3 upload failed; the object stays staged and is retried (fix the bucket, credentials or KMS key)", "err", err)
+				return
+			}
+			log.Warn("S3 upload failed; retrying with backoff", "err", err)
+			return
+		}
+		log.Error("S3 archive error", "err", err)
+	}))
+	if err != nil {
+		return nil, err
+	}
+	labels := prometheus.Labels{"destination": d.Name}
+	f.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logrouter_s3_backlog_objects", ConstLabels: labels,
+			Help: "Objects staged on local disk and not yet uploaded to S3."},
+			func() float64 { n, _ := a.Backlog(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logrouter_s3_backlog_bytes", ConstLabels: labels,
+			Help: "Bytes staged on local disk and not yet uploaded to S3."},
+			func() float64 { _, b := a.Backlog(); return float64(b) }),
+	)
+	return a, nil
 }
 
 func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
@@ -246,6 +290,8 @@ func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.
 		return s3.New(d.Name, c, s3.WithErrorHandler(func(err error) {
 			log.Error("archive background error (objects stay .partial until the next start)", "err", err)
 		}))
+	case s3.TypeS3:
+		return f.newS3(d, log)
 	case "file":
 		return file.New(d.Name, *d.File)
 	case "kafka":

@@ -3,11 +3,17 @@ package app
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/internal/conservation"
@@ -15,13 +21,15 @@ import (
 	"github.com/logrouter/logrouter/sinks/opensearch"
 	"github.com/logrouter/logrouter/sinks/opensearch/osfake"
 	"github.com/logrouter/logrouter/sinks/s3"
+	"github.com/logrouter/logrouter/sinks/s3/s3test"
 	"github.com/logrouter/logrouter/sinks/siem"
 	"github.com/logrouter/logrouter/sinks/siem/hecfake"
 )
 
 // destApp starts a router with an HTTP input (token "fw" types events
 // fw.generic: P2; "edr" edr: P1; "app" app.generic: P3), the local archive for
-// every event, and the given destinations routed by priority.
+// every event (unless dests has one named "archive"), and the given
+// destinations routed by priority.
 func destApp(t *testing.T, data string, dests []config.Destination, r config.Routing) *App {
 	t.Helper()
 	cfg := &config.Config{
@@ -33,9 +41,12 @@ func destApp(t *testing.T, data string, dests []config.Destination, r config.Rou
 			{Name: "edr", Token: "edrsecret", SourceType: "edr"},
 			{Name: "app", Token: "appsecret", SourceType: "app.generic"},
 		}}},
-		Destinations: append([]config.Destination{{Name: "archive", Type: "archive_dir",
-			ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive"), TimeSource: "ingest"}}}, dests...),
-		Routing: r,
+		Destinations: dests,
+		Routing:      r,
+	}
+	if !slices.ContainsFunc(dests, func(d config.Destination) bool { return d.Name == "archive" }) {
+		cfg.Destinations = append([]config.Destination{{Name: "archive", Type: "archive_dir",
+			ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive"), TimeSource: "ingest"}}}, dests...)
 	}
 	cfg.Routing.All = append(cfg.Routing.All, "archive")
 	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "quarantine"), filepath.Join(data, "queue")
@@ -209,5 +220,62 @@ func TestRoutingToSIEMAndOpenSearch(t *testing.T) {
 			t.Errorf("HEC event with sourcetype %q, want edr", e.SourceType)
 			break
 		}
+	}
+}
+
+// TestS3ArchiveDestination: every event reaches the (in-process, gofakes3)
+// S3 archive through a burst of 500s on uploads, in Hive-style keys, and the
+// staging directory is empty after shutdown.
+func TestS3ArchiveDestination(t *testing.T) {
+	srv := s3test.New(t, "archive")
+	var failed atomic.Int32
+	srv.SetFault(func(r *s3test.Request) s3test.Fault {
+		if (r.Op == s3test.OpPutObject || r.Op == s3test.OpUploadPart) && failed.Add(1) <= 3 {
+			return s3test.Status500
+		}
+		return s3test.Forward
+	})
+	data := t.TempDir()
+	staging := filepath.Join(data, "staging")
+	a := destApp(t, data, []config.Destination{{Name: "archive", Type: "s3", S3: &s3.S3Config{
+		Bucket: "archive", Endpoint: srv.URL, PathStyle: true, Region: s3test.Region,
+		AccessKeyID: s3test.AccessKeyID, SecretAccessKey: s3test.SecretAccessKey,
+		StagingDir: staging, MaxObjectAge: 200 * time.Millisecond, TimeSource: "ingest"}}}, config.Routing{})
+	s := conservation.NewSender("s3")
+	sendBatches(t, a, s, "fwsecret", 10, 100)
+	sendBatches(t, a, s, "edrsecret", 10, 100)
+	stopApp(t, a) // uploads what is still staged
+	dec, _ := zstd.NewReader(nil)
+	defer dec.Close()
+	var lines [][]byte
+	for key, body := range srv.Objects(t, "archive") {
+		if !strings.HasPrefix(key, "logs/priority=") || !strings.Contains(key, "/dt=") || !strings.HasSuffix(key, ".ndjson.zst") {
+			t.Errorf("unexpected key %s", key)
+		}
+		raw, err := dec.DecodeAll(body, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		lines = append(lines, bytes.Split(bytes.TrimSpace(raw), []byte("\n"))...)
+	}
+	got, err := conservation.CountDocs("s3", lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := conservation.Check(s.Acked(), got); len(r.Missing) > 0 || r.Acked != 2000 {
+		t.Errorf("S3 archive: %s", r)
+	}
+	if failed.Load() < 3 {
+		t.Errorf("only %d faults were injected", failed.Load())
+	}
+	left := 0
+	_ = filepath.WalkDir(staging, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left++
+		}
+		return nil
+	})
+	if left > 0 {
+		t.Errorf("%d files left in staging after shutdown", left)
 	}
 }

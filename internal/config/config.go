@@ -91,6 +91,7 @@ type Destination struct {
 	// Queue overrides the top-level queue settings for this destination.
 	Queue      *queue.Config      `yaml:"queue"`
 	ArchiveDir *s3.Config         `yaml:"archive_dir"`
+	S3         *s3.S3Config       `yaml:"s3"`
 	File       *file.Config       `yaml:"file"`
 	Kafka      *kafka.Config      `yaml:"kafka"`
 	OpenSearch *opensearch.Config `yaml:"opensearch"`
@@ -110,6 +111,7 @@ type block struct {
 func (d *Destination) blocks() []block {
 	return []block{
 		{"archive_dir", d.ArchiveDir != nil, func() error { return d.ArchiveDir.Validate() }},
+		{s3.TypeS3, d.S3 != nil, func() error { return d.S3.Validate() }},
 		{"file", d.File != nil, func() error { return d.File.Validate() }},
 		{"kafka", d.Kafka != nil, func() error { d.Kafka.SetDefaults(); return d.Kafka.Validate() }},
 		{"opensearch", d.OpenSearch != nil, func() error { d.OpenSearch.SetDefaults(); return d.OpenSearch.Validate() }},

@@ -3,7 +3,10 @@ package opensearch
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -81,6 +84,16 @@ type Config struct {
 	Gzip *bool `yaml:"gzip"`
 	// RequestTimeout bounds one bulk request (yaml: "60s"). Default 60s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// Headers are extra HTTP headers sent with every request (bulk,
+	// bootstrap and the client's health checks), for example the VL-*
+	// headers VictoriaLogs' Elasticsearch-compatible endpoint reads
+	// (VL-Msg-Field: message, VL-Time-Field: @timestamp) or a header a
+	// reverse proxy expects. Names must be valid HTTP header names; values
+	// must not contain control characters (write a secret as ${ENV_VAR}).
+	// Authorization, Content-Type, Content-Encoding, Content-Length, Host
+	// and User-Agent are refused: the sink or its HTTP client sets them
+	// (see the Validate errors). Default none.
+	Headers map[string]string `yaml:"headers"`
 	// Bootstrap installs an index template for the index pattern.
 	Bootstrap BootstrapConfig `yaml:"bootstrap"`
 }
@@ -234,6 +247,17 @@ func (c Config) Validate() error {
 	if c.RequestTimeout < 0 {
 		add(`"request_timeout" must be positive, got %s: omit it for the default of 60s`, c.RequestTimeout)
 	}
+	seen := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
+		if err := checkHeader(name, c.Headers[name]); err != nil {
+			add(`"headers": %q %v`, name, err)
+		}
+		canon := http.CanonicalHeaderKey(name)
+		if other, dup := seen[canon]; dup {
+			add(`"headers": %q and %q are the same header (names ignore case): keep one`, other, name)
+		}
+		seen[canon] = name
+	}
 	if c.Bootstrap.Enabled {
 		if err := checkTemplateName(c.Bootstrap.TemplateName); err != nil {
 			add(`"bootstrap.template_name" %q %v`, c.Bootstrap.TemplateName, err)
@@ -272,4 +296,48 @@ func checkTemplateName(s string) error {
 		}
 	}
 	return nil
+}
+
+// reservedHeaders are the header names "headers" must not set, with the
+// reason given to the operator.
+var reservedHeaders = map[string]string{
+	"Authorization":    `is set by the sink from "username"/"password" or "aws_sigv4"; a fixed header would override them (and break SigV4 signing): use those keys instead`,
+	"Content-Type":     `is set by the sink: bulk bodies are always application/x-ndjson`,
+	"Content-Encoding": `is set by the sink from "gzip": a different value would make the server misread the body`,
+	"Content-Length":   `is computed for every request body: a fixed value would corrupt requests`,
+	"Host":             `is taken from "urls": put the host name there`,
+	"User-Agent":       `is set by the OpenSearch client on every request: a value here would be ignored`,
+}
+
+// checkHeader checks one entry of "headers".
+func checkHeader(name, value string) error {
+	if !isToken(name) {
+		return errors.New(`is not a valid HTTP header name: use letters, digits and !#$%&'*+-.^_` + "`" + `|~ only, like "VL-Msg-Field"`)
+	}
+	if why, ok := reservedHeaders[http.CanonicalHeaderKey(name)]; ok {
+		return errors.New("must not be set here: it " + why)
+	}
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return errors.New("has a value with a control character (a line break?): header values must be one line")
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token (a valid header name).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -32,6 +32,19 @@ request_timeout: 30s
 		c.Bootstrap.IndexPatterns[0] != "logs-*" || c.TLS.CAFile != "/etc/ca.pem" {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if len(c.Headers) != 0 {
+		t.Fatalf("headers default: %v", c.Headers)
+	}
+	var h Config
+	if err := yaml.Unmarshal([]byte("urls: [http://x:9428/insert/elasticsearch]\nheaders: {VL-Msg-Field: message, VL-Time-Field: \"@timestamp\", X-Tab: \"a\\tb\"}\n"), &h); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Headers) != 3 || h.Headers["VL-Msg-Field"] != "message" || h.Headers["VL-Time-Field"] != "@timestamp" || h.Headers["X-Tab"] != "a\tb" {
+		t.Fatalf("headers: %q", h.Headers)
+	}
 	var off Config
 	if err := yaml.Unmarshal([]byte("urls: [http://x:9200]\ngzip: false\n"), &off); err != nil {
 		t.Fatal(err)
@@ -66,6 +79,17 @@ func TestConfigValidate(t *testing.T) {
 		{Config{URLs: []string{"http://x"}, Bootstrap: BootstrapConfig{Enabled: true, TemplateName: "a/b"}}, `"bootstrap.template_name"`},
 		{Config{URLs: []string{"http://x"}, Index: "{source_type}-logs", Bootstrap: BootstrapConfig{Enabled: true}}, `"bootstrap.index_patterns" is required`},
 		{Config{URLs: []string{"http://x"}, OpType: "index", Bootstrap: BootstrapConfig{DataStream: true}}, `"bootstrap.data_stream" needs "op_type: create"`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"VL Msg Field": "message"}}, `not a valid HTTP header name`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"": "x"}}, `not a valid HTTP header name`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"X-Ü": "x"}}, `not a valid HTTP header name`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"authorization": "Bearer x"}}, `"headers": "authorization" must not be set here: it is set by the sink from "username"/"password" or "aws_sigv4"`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Content-Type": "application/json"}}, `always application/x-ndjson`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"CONTENT-ENCODING": "zstd"}}, `from "gzip"`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Content-Length": "1"}}, `computed for every request body`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Host": "h"}}, `taken from "urls"`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"User-Agent": "me"}}, `would be ignored`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"X-Token": "a\r\nX-Evil: 1"}}, `control character`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"X-A": "1", "x-a": "2"}}, `"X-A" and "x-a" are the same header`},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()

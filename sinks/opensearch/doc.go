@@ -15,12 +15,31 @@
 //	      index: "logs-{source_type}-{yyyy.MM.dd}"   # default
 //	      bootstrap: {enabled: true, ism_policy: logs-30d}
 //
-// See Config for every key and its default. For Amazon OpenSearch Service
+// See Config for every key and its default. headers adds HTTP headers to
+// every request (for a reverse proxy, or a bulk-compatible server that reads
+// its options from headers); Authorization, Content-Type, Content-Encoding,
+// Content-Length, Host and User-Agent cannot be set there, because the sink
+// and its client set them. For Amazon OpenSearch Service
 // replace username/password by aws_sigv4: {region: eu-west-1} (service "es",
 // or "aoss" for OpenSearch Serverless; credentials from the AWS default
 // chain). OpenSearch Serverless time-series collections do not accept
 // client-chosen document ids, which this sink always sets: use a search
 // collection, or a managed domain.
+//
+// VictoriaLogs can take the sink's output on its Elasticsearch-compatible
+// endpoint, with bootstrap off (it has no index templates) and headers that
+// name the message and time fields:
+//
+//	opensearch:
+//	  urls: ["http://victorialogs:9428/insert/elasticsearch"]
+//	  headers: {VL-Msg-Field: message, VL-Time-Field: "@timestamp"}
+//
+// It ignores _index and _id (so a redelivered event is stored twice). One
+// bad document fails the whole request with 400, which the sink reports
+// permanent for every event of that request (see Outcomes), although
+// VictoriaLogs has kept the documents before the bad one. Documents whose
+// time is outside its retention (or too far ahead) are dropped, yet
+// answered 201.
 //
 // # Documents and indices
 //

@@ -172,10 +172,18 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		}
 	}
 	discover := false
+	var header http.Header
+	if len(cfg.Headers) > 0 {
+		header = make(http.Header, len(cfg.Headers))
+		for k, v := range cfg.Headers {
+			header.Set(k, v)
+		}
+	}
 	s.client, err = opensearchgo.NewClient(opensearchgo.Config{
 		Addresses: cfg.URLs,
 		Username:  cfg.Username,
 		Password:  cfg.Password,
+		Header:    header,
 		Signer:    sig,
 		// The queue retries, with backoff and only the failed items.
 		DisableRetry:         true,

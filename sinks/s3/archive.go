@@ -32,6 +32,13 @@ type options struct {
 	now     func() time.Time
 	onError func(error)
 	sweep   time.Duration
+
+	// LocalArchive as the S3 archive's staging area.
+	label      string            // error prefix; default "archive_dir <name>"
+	onFinalize func(path string) // called after an object is renamed to its final path
+
+	// S3Archive only.
+	s3 s3Options
 }
 
 // WithClock replaces time.Now for object creation times ({start}) and object
@@ -59,6 +66,19 @@ func withSweepInterval(d time.Duration) Option {
 	return func(o *options) { o.sweep = d }
 }
 
+// withLabel sets the prefix of error messages (default "archive_dir <name>").
+func withLabel(label string) Option {
+	return func(o *options) { o.label = label }
+}
+
+// withFinalizeHook has fn called with the final path of every object rolled
+// by this LocalArchive (not of those recovered by New: the caller scans for
+// those), after the rename. fn is called with the object's lock held, from
+// Write, the ticker or Close, and must not block.
+func withFinalizeHook(fn func(path string)) Option {
+	return func(o *options) { o.onFinalize = fn }
+}
+
 // LocalArchive is the local directory archive ("type: archive_dir"). It
 // implements pipeline.Sink. See the package documentation for the file
 // format and crash behaviour.
@@ -69,14 +89,16 @@ func withSweepInterval(d time.Duration) Option {
 // parallel and Writes to one partition append whole frames one after another.
 // A short archive-wide mutex guards the table of open objects.
 type LocalArchive struct {
-	name    string
-	cfg     Config
-	dir     string
-	layout  *Layout
-	ingest  bool
-	gz      bool
-	now     func() time.Time
-	onError func(error)
+	name       string
+	label      string // prefix of error messages
+	cfg        Config
+	dir        string
+	layout     *Layout
+	ingest     bool
+	gz         bool
+	now        func() time.Time
+	onError    func(error)
+	onFinalize func(path string)
 
 	zenc    *zstd.Encoder
 	gzPool  sync.Pool // *gzip.Writer at cfg.GzipLevel
@@ -192,33 +214,43 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	label := o.label
+	if label == "" {
+		label = "archive_dir " + name
+	}
 	layout, err := NewLayout(cfg.Layout())
 	if err != nil {
-		return nil, fmt.Errorf("archive_dir: %w", err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("archive_dir: dir: %w", err)
+		return nil, fmt.Errorf("%s: dir: %w", label, err)
 	}
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
-		return nil, fmt.Errorf("archive_dir: create dir: %w", err)
+		return nil, fmt.Errorf("%s: create dir: %w", label, err)
 	}
 	if err := recoverPartials(dir, cfg.Fsync, o.onError); err != nil {
-		return nil, fmt.Errorf("archive_dir %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	onFinalize := o.onFinalize
+	if onFinalize == nil {
+		onFinalize = func(string) {}
 	}
 	a := &LocalArchive{
-		name:    name,
-		cfg:     cfg,
-		dir:     dir,
-		layout:  layout,
-		ingest:  cfg.TimeSource == TimeSourceIngest,
-		gz:      cfg.Compression == CompressionGzip,
-		now:     o.now,
-		onError: o.onError,
-		objects: make(map[Partition]*object),
-		drained: make(chan struct{}),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		name:       name,
+		label:      label,
+		cfg:        cfg,
+		dir:        dir,
+		layout:     layout,
+		ingest:     cfg.TimeSource == TimeSourceIngest,
+		gz:         cfg.Compression == CompressionGzip,
+		now:        o.now,
+		onError:    o.onError,
+		onFinalize: onFinalize,
+		objects:    make(map[Partition]*object),
+		drained:    make(chan struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	a.scratch.New = func() any { return &scratch{index: make(map[Partition]int)} }
 	if a.gz {
@@ -233,14 +265,21 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 		// on first use) and starts no goroutines. A frame holds one
 		// batch's share of a partition, so a larger window would cost
 		// memory per core for little ratio.
+		level := zstd.SpeedFastest
+		switch cfg.ZstdLevel {
+		case ZstdLevelDefault:
+			level = zstd.SpeedDefault
+		case ZstdLevelBetter:
+			level = zstd.SpeedBetterCompression
+		}
 		a.zenc, err = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderLevel(level),
 			zstd.WithWindowSize(1<<20),
 			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithEncoderCRC(true),
 		)
 		if err != nil {
-			return nil, fmt.Errorf("archive_dir: zstd: %w", err)
+			return nil, fmt.Errorf("%s: zstd: %w", label, err)
 		}
 	}
 	period := o.sweep
@@ -432,7 +471,7 @@ func (a *LocalArchive) appendFrame(ctx context.Context, p Partition, frame []byt
 func (a *LocalArchive) appendLocked(o *object, frame []byte, rawLen int64) error {
 	n, err := o.f.Write(frame)
 	if err != nil {
-		err = fmt.Errorf("archive_dir %s: write %s: %w", a.name, o.partial, err)
+		err = fmt.Errorf("%s: write %s: %w", a.label, o.partial, err)
 		a.retire(o)
 		if n > 0 {
 			if terr := o.f.Truncate(o.off); terr != nil {
@@ -453,7 +492,7 @@ func (a *LocalArchive) appendLocked(o *object, frame []byte, rawLen int64) error
 			// data while a later fsync succeeds: never trust this file.
 			a.retire(o)
 			a.abandon(o)
-			return fmt.Errorf("archive_dir %s: fsync %s: %w", a.name, o.partial, err)
+			return fmt.Errorf("%s: fsync %s: %w", a.label, o.partial, err)
 		}
 	}
 	return nil
@@ -468,8 +507,13 @@ func (a *LocalArchive) abandon(o *object) {
 	}
 	_ = o.f.Close()
 	o.f = nil
-	if _, _, err := finalizePartial(o.partial, a.cfg.Fsync); err != nil {
-		a.report(fmt.Errorf("archive_dir %s: finalize %s after a write error: %w", a.name, o.partial, err))
+	_, final, err := finalizePartial(o.partial, a.cfg.Fsync)
+	if err != nil {
+		a.report(fmt.Errorf("%s: finalize %s after a write error: %w", a.label, o.partial, err))
+		return
+	}
+	if final != "" {
+		a.onFinalize(final)
 	}
 }
 
@@ -558,34 +602,39 @@ func (a *LocalArchive) openFile(o *object) error {
 			start = start.Add(time.Second) // next try: the next {start}
 		}
 		if !filepath.IsLocal(key) { // impossible with a validated layout
-			return fmt.Errorf("archive_dir %s: key %q escapes the archive directory", a.name, key)
+			return fmt.Errorf("%s: key %q escapes the archive directory", a.label, key)
 		}
 		path := filepath.Join(a.dir, filepath.FromSlash(key))
 		if err := a.mkdirs(filepath.Dir(path)); err != nil {
-			return fmt.Errorf("archive_dir %s: %w", a.name, err)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a parent was removed meanwhile (see S3Archive): again
+			}
+			return fmt.Errorf("%s: %w", a.label, err)
 		}
 		if _, err := os.Lstat(path); err == nil {
 			continue
 		}
 		partial := path + partialSuffix
 		f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, filePerm)
-		if errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) {
+			// ErrNotExist: the S3 uploader removed the directory, empty
+			// after an upload, between mkdirs and here: create it again.
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("archive_dir %s: create %s: %w", a.name, partial, err)
+			return fmt.Errorf("%s: create %s: %w", a.label, partial, err)
 		}
 		if a.cfg.Fsync {
 			if err := syncDir(filepath.Dir(partial)); err != nil {
 				_ = f.Close()
 				_ = os.Remove(partial)
-				return fmt.Errorf("archive_dir %s: fsync directory of %s: %w", a.name, partial, err)
+				return fmt.Errorf("%s: fsync directory of %s: %w", a.label, partial, err)
 			}
 		}
 		o.f, o.key, o.path, o.partial = f, key, path, partial
 		return nil
 	}
-	return fmt.Errorf("archive_dir %s: no unused key for partition %s/%s after 100 tries", a.name, o.part.Priority, o.part.SourceType)
+	return fmt.Errorf("%s: no unused key for partition %s/%s after 100 tries", a.label, o.part.Priority, o.part.SourceType)
 }
 
 // mkdirs creates dir (below a.dir) and, with fsync, makes each new entry
@@ -634,17 +683,19 @@ func (a *LocalArchive) finalize(o *object) error {
 		return nil
 	}
 	if serr != nil || cerr != nil {
-		return fmt.Errorf("archive_dir %s: roll %s: %w (left as .partial for recovery at the next start)", a.name, o.partial, errors.Join(serr, cerr))
+		return fmt.Errorf("%s: roll %s: %w (left as .partial for recovery at the next start)", a.label, o.partial, errors.Join(serr, cerr))
 	}
 	if err := os.Rename(o.partial, o.path); err != nil {
-		return fmt.Errorf("archive_dir %s: roll %s: %w", a.name, o.partial, err)
+		return fmt.Errorf("%s: roll %s: %w", a.label, o.partial, err)
 	}
+	var err error
 	if a.cfg.Fsync {
-		if err := syncDir(filepath.Dir(o.path)); err != nil {
-			return fmt.Errorf("archive_dir %s: fsync directory of %s: %w", a.name, o.path, err)
+		if err = syncDir(filepath.Dir(o.path)); err != nil {
+			err = fmt.Errorf("%s: fsync directory of %s: %w", a.label, o.path, err)
 		}
 	}
-	return nil
+	a.onFinalize(o.path)
+	return err
 }
 
 func (a *LocalArchive) report(err error) {

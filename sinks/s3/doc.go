@@ -1,8 +1,9 @@
 // Package s3 archives events as compressed NDJSON objects under a key layout
 // that is meant to be queried in place (Athena, Trino, ClickHouse s3()) and
-// shared by every archive backend. For now the only backend is the local
-// directory archive, LocalArchive ("type: archive_dir"); the S3 backend will
-// reuse Layout, Partition, Sanitize and the framing below.
+// shared by every archive backend: the local directory archive, LocalArchive
+// ("type: archive_dir"), and the S3 archive, S3Archive ("type: s3"), which
+// stages objects in a LocalArchive and uploads them (see S3Archive). DDL
+// gives the Athena table over the S3 layout.
 //
 // # Key layout
 //
@@ -47,7 +48,20 @@
 // reader then fails on that frame (its checksum), and only on it when the
 // reader decodes frame by frame, since frames are independent.
 //
-// Durability (this stage): Write returning nil means the frames were written
-// with write(2), and fsynced first with "fsync: true". Without fsync, a
-// machine crash (not a process crash) can lose the last writes.
+// Durability: Write returning nil means the frames were written with
+// write(2), and fsynced first with "fsync: true" (always on for the S3
+// archive's staging). Without fsync, a machine crash (not a process crash)
+// can lose the last writes.
+//
+// # S3
+//
+// S3Archive uploads each rolled object to s3://bucket/<key> and then deletes
+// it locally; see S3Archive for retries, multipart cleanup and Close. The
+// IAM policy needs s3:PutObject on bucket/prefix/*, s3:AbortMultipartUpload
+// and s3:ListBucketMultipartUploads (on the bucket); with object_lock also
+// s3:PutObjectRetention and, with legal_hold, s3:PutObjectLegalHold; with
+// SSE-KMS kms:GenerateDataKey and kms:Decrypt on the key (multipart uploads
+// need both). Object Lock needs a bucket created with Object Lock enabled
+// (which turns versioning on). Add a lifecycle rule
+// AbortIncompleteMultipartUpload as a backstop.
 package s3

@@ -390,3 +390,42 @@ func sanitizePath(p string) string {
 	}
 	return strings.Join(out, "/")
 }
+
+// staticPrefix returns the part of every key that does not depend on the
+// event or the object: the template's leading literals and {prefix}, cut
+// after the last '/' (so "logs/" for the default template, "" when the
+// template starts with another placeholder).
+func (l *Layout) staticPrefix() string {
+	var b strings.Builder
+loop:
+	for _, pt := range l.parts {
+		switch pt.ph {
+		case literal:
+			b.WriteString(pt.lit)
+		case phPrefix:
+			b.WriteString(l.prefix)
+		default:
+			break loop
+		}
+	}
+	s := b.String()
+	return s[:strings.LastIndexByte(s, '/')+1]
+}
+
+// fileName returns the parts of the template's last path segment.
+func (l *Layout) fileName() []part {
+	var out []part
+	for _, pt := range l.parts {
+		if pt.ph == literal {
+			if i := strings.LastIndexByte(pt.lit, '/'); i >= 0 {
+				out = out[:0]
+				if rest := pt.lit[i+1:]; rest != "" {
+					out = append(out, part{lit: rest})
+				}
+				continue
+			}
+		}
+		out = append(out, pt)
+	}
+	return out
+}
