@@ -180,6 +180,22 @@ func (b *Batch) Commit(arena []byte, ev Event) {
 	b.Events = append(b.Events, ev)
 }
 
+// Rewrite replaces event i's bytes with those fn appends to the arena; fn
+// gets the arena and the event's current Raw and returns the grown arena.
+// The old bytes stay in the arena unused. For root batches only (not views),
+// before the batch is handed on.
+func (b *Batch) Rewrite(i int, fn func(arena, old []byte) []byte) {
+	start := len(b.arena)
+	arena := fn(b.arena, b.Events[i].Raw)
+	if unsafe.SliceData(arena) != unsafe.SliceData(b.arena) {
+		b.rebase(arena)
+	}
+	b.arena = arena
+	ev := &b.Events[i]
+	ev.off = uint32(start)
+	ev.Raw = arena[start:len(arena):len(arena)]
+}
+
 // rebase moves the arena to a new backing array and repoints every Raw.
 func (b *Batch) rebase(arena []byte) {
 	for i := range b.Events {

@@ -22,6 +22,7 @@ package dedup
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,6 +42,13 @@ type Config struct {
 	// Scope is "global" (default: one set for everything) or "priority"
 	// (one set per priority, each with MaxBytes/3).
 	Scope string `yaml:"scope"`
+	// CountField, when set (e.g. "dedup.count"), is added to the first
+	// copy of an event kept after a window in which repeats of it were
+	// dropped, with how many were dropped (Tenzir's count field): a brute
+	// force repeated 10,000 times in ten minutes is one event, then one
+	// with dedup.count 9999. Counting costs 4 bytes per slot (24 bytes a
+	// key instead of 16). The path must not exist in events.
+	CountField string `yaml:"count_field"`
 }
 
 // SetDefaults fills unset fields.
@@ -71,6 +79,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("dedup.key_fields[%d]: empty path", i)
 		}
 	}
+	if c.CountField != "" {
+		for _, seg := range strings.Split(c.CountField, ".") {
+			if seg == "" || strings.ContainsAny(seg, "\"\\\x00") {
+				return fmt.Errorf("dedup.count_field: %q is not a dotted field path like dedup.count", c.CountField)
+			}
+		}
+	}
 	return nil
 }
 
@@ -80,15 +95,24 @@ const (
 	bytesPerKey = 16 // 8-byte slot at most half full
 )
 
-// KeysFor returns how many keys a byte budget holds.
+// KeysFor returns how many keys a byte budget holds (two thirds of that
+// with count_field).
 func KeysFor(maxBytes int64) int64 { return maxBytes / bytesPerKey }
 
 // Set is a windowed, bounded set of hashes. Safe for concurrent use.
+//
+// A counting set (NewCounting) also keeps, per slot, how many repeats were
+// dropped. When a generation is retired, its keys with repeats are carried
+// into the current generation, marked: the next copy of such a key is not a
+// duplicate (the window is over) and Lookup hands over the count, which
+// Add then clears. Carried keys that do not come back within the next
+// window are forgotten; a carry that does not fit the budget is dropped.
 type Set struct {
 	window   time.Duration
 	genSpan  time.Duration
 	shard    [shards]shard
 	maxSlots int // per shard per generation
+	counting bool
 }
 
 type shard struct {
@@ -98,18 +122,31 @@ type shard struct {
 }
 
 type gen struct {
-	start time.Time
-	slots []uint64 // 0 = empty (hash 0 is stored as 1)
-	n     int
+	start  time.Time
+	slots  []uint64 // 0 = empty (hash 0 is stored as 1)
+	counts []uint32 // counting sets: repeats dropped, carried flag; parallel to slots
+	n      int
 }
 
+// carried marks a count carried over from a retired generation.
+const carried = 1 << 31
+
 // New returns a set for window and memory budget maxBytes.
-func New(window time.Duration, maxBytes int64) *Set {
-	s := &Set{window: window, genSpan: window / generations}
+func New(window time.Duration, maxBytes int64) *Set { return newSet(window, maxBytes, false) }
+
+// NewCounting returns a set that also counts dropped repeats (see Set).
+func NewCounting(window time.Duration, maxBytes int64) *Set { return newSet(window, maxBytes, true) }
+
+func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
+	s := &Set{window: window, genSpan: window / generations, counting: counting}
 	// Each shard may hold generations tables; size each for its share.
 	// Slots per table: the largest power of two within the budget's share,
 	// so the tables never exceed maxBytes together.
-	perTable := maxBytes / 8 / shards / generations
+	slotBytes := int64(8)
+	if counting {
+		slotBytes = 12
+	}
+	perTable := maxBytes / slotBytes / shards / generations
 	s.maxSlots = 16
 	for int64(s.maxSlots)*2 <= perTable {
 		s.maxSlots *= 2
@@ -146,6 +183,39 @@ func (s *Set) Contains(h uint64, now time.Time) bool {
 	return s.containsLocked(sh, h, now)
 }
 
+// Lookup is Contains for a counting set: a duplicate's repeat is counted,
+// and for a key that is back after a window with dropped repeats it returns
+// dup false and that count (Add clears it once the event is accepted).
+func (s *Set) Lookup(h uint64, now time.Time) (dup bool, dropped uint32) {
+	if !s.counting {
+		return s.Contains(h, now), 0
+	}
+	if h == 0 {
+		h = 1
+	}
+	sh := &s.shard[h%shards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s.expire(sh, now)
+	for k := 0; k < generations; k++ {
+		g := &sh.gens[(sh.cur-k+generations)%generations]
+		if g.n == 0 {
+			continue
+		}
+		if i, ok := g.find(h); ok {
+			c := g.counts[i]
+			if c&carried != 0 {
+				return false, c &^ carried
+			}
+			if c < carried-1 {
+				g.counts[i] = c + 1
+			}
+			return true, 0
+		}
+	}
+	return false, 0
+}
+
 // Add records h at time now.
 func (s *Set) Add(h uint64, now time.Time) {
 	if h == 0 {
@@ -154,6 +224,23 @@ func (s *Set) Add(h uint64, now time.Time) {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	if s.counting {
+		s.expire(sh, now)
+		for k := 0; k < generations; k++ {
+			g := &sh.gens[(sh.cur-k+generations)%generations]
+			if g.n == 0 {
+				continue
+			}
+			if i, ok := g.find(h); ok {
+				if g.counts[i]&carried != 0 {
+					g.counts[i] = 0 // kept again: a new window starts
+				}
+				return
+			}
+		}
+		s.addLocked(sh, h, now)
+		return
+	}
 	if !s.containsLocked(sh, h, now) {
 		s.addLocked(sh, h, now)
 	}
@@ -177,16 +264,23 @@ func (s *Set) addLocked(sh *shard, h uint64, now time.Time) {
 		cur.start = now
 	}
 	if cur.slots == nil {
-		cur.slots = make([]uint64, s.maxSlots)
+		s.alloc(cur)
 	}
 	if cur.n >= len(cur.slots)/2 {
 		s.rotate(sh, now) // budget: this generation is full, start the next
 		cur = &sh.gens[sh.cur]
 		if cur.slots == nil {
-			cur.slots = make([]uint64, s.maxSlots)
+			s.alloc(cur)
 		}
 	}
-	cur.insert(h)
+	cur.insert(h, 0)
+}
+
+func (s *Set) alloc(g *gen) {
+	g.slots = make([]uint64, s.maxSlots)
+	if s.counting {
+		g.counts = make([]uint32, s.maxSlots)
+	}
 }
 
 // expire retires generations older than the window and rotates the current
@@ -199,7 +293,7 @@ func (s *Set) expire(sh *shard, now time.Time) {
 	for i := range sh.gens {
 		g := &sh.gens[i]
 		if i != sh.cur && g.n > 0 && now.Sub(g.start) >= s.window {
-			g.reset()
+			s.retire(sh, g)
 		}
 	}
 }
@@ -208,29 +302,87 @@ func (s *Set) expire(sh *shard, now time.Time) {
 func (s *Set) rotate(sh *shard, now time.Time) {
 	sh.cur = (sh.cur + 1) % generations
 	g := &sh.gens[sh.cur]
+	var keep []carry
+	if s.counting && g.n > 0 {
+		keep = g.carries(nil)
+	}
 	g.reset()
 	g.start = now
+	for _, c := range keep {
+		if g.slots == nil {
+			s.alloc(g)
+		}
+		if g.n >= len(g.slots)/4 { // leave the generation room for new keys
+			break
+		}
+		g.insert(c.h, c.n|carried)
+	}
+}
+
+type carry struct {
+	h uint64
+	n uint32
+}
+
+// carries returns g's keys with dropped repeats that were not carried
+// before (each count is carried once).
+func (g *gen) carries(dst []carry) []carry {
+	for i, h := range g.slots {
+		if h != 0 && g.counts[i] != 0 && g.counts[i]&carried == 0 {
+			dst = append(dst, carry{h, g.counts[i]})
+		}
+	}
+	return dst
+}
+
+// retire forgets g, carrying its counts into the current generation.
+func (s *Set) retire(sh *shard, g *gen) {
+	if !s.counting {
+		g.reset()
+		return
+	}
+	keep := g.carries(nil)
+	g.reset()
+	cur := &sh.gens[sh.cur]
+	for _, c := range keep {
+		if cur.slots == nil {
+			s.alloc(cur)
+		}
+		if cur.start.IsZero() {
+			cur.start = g.start
+		}
+		if cur.n >= len(cur.slots)/2 {
+			break
+		}
+		cur.insert(c.h, c.n|carried)
+	}
 }
 
 func (g *gen) reset() {
 	clear(g.slots)
+	clear(g.counts)
 	g.n = 0
 	g.start = time.Time{}
 }
 
 func (g *gen) contains(h uint64) bool {
+	_, ok := g.find(h)
+	return ok
+}
+
+func (g *gen) find(h uint64) (int, bool) {
 	mask := uint64(len(g.slots) - 1)
 	for i := mix(h) & mask; ; i = (i + 1) & mask {
 		switch g.slots[i] {
 		case h:
-			return true
+			return int(i), true
 		case 0:
-			return false
+			return 0, false
 		}
 	}
 }
 
-func (g *gen) insert(h uint64) {
+func (g *gen) insert(h uint64, count uint32) {
 	mask := uint64(len(g.slots) - 1)
 	for i := mix(h) & mask; ; i = (i + 1) & mask {
 		switch g.slots[i] {
@@ -238,6 +390,9 @@ func (g *gen) insert(h uint64) {
 			return
 		case 0:
 			g.slots[i] = h
+			if g.counts != nil {
+				g.counts[i] = count
+			}
 			g.n++
 			return
 		}
@@ -259,7 +414,7 @@ func (s *Set) Bytes() int64 {
 		sh := &s.shard[i]
 		sh.mu.Lock()
 		for j := range sh.gens {
-			n += int64(len(sh.gens[j].slots)) * 8
+			n += int64(len(sh.gens[j].slots))*8 + int64(len(sh.gens[j].counts))*4
 		}
 		sh.mu.Unlock()
 	}

@@ -36,6 +36,53 @@ func TestWindow(t *testing.T) {
 	}
 }
 
+// TestCounting: a counting set hands the number of repeats dropped in a
+// window to the first copy kept after it, once; Add clears it.
+func TestCounting(t *testing.T) {
+	s := dedup.NewCounting(10*time.Minute, 8<<20)
+	look := func(d time.Duration) (bool, uint32) { return s.Lookup(42, t0.Add(d)) }
+	if dup, n := look(0); dup || n != 0 {
+		t.Fatalf("first sighting: dup %v count %d", dup, n)
+	}
+	s.Add(42, t0)
+	for i := 1; i <= 5; i++ {
+		if dup, _ := look(time.Duration(i) * time.Minute); !dup {
+			t.Fatalf("repeat %d not caught", i)
+		}
+	}
+	// The window is over: the next copy is kept and carries the 5 drops,
+	// until it is accepted (Add); a refused batch sees the count again.
+	for i := 0; i < 2; i++ {
+		if dup, n := look(12 * time.Minute); dup || n != 5 {
+			t.Fatalf("after the window: dup %v count %d, want false 5", dup, n)
+		}
+	}
+	s.Add(42, t0.Add(12*time.Minute))
+	if dup, n := look(13 * time.Minute); !dup || n != 0 {
+		t.Fatalf("after the kept copy: dup %v count %d, want a duplicate again", dup, n)
+	}
+	// A key without repeats is simply forgotten; a carried count that does
+	// not come back within the next window is forgotten too.
+	s.Add(7, t0)
+	if dup, n := s.Lookup(7, t0.Add(30*time.Minute)); dup || n != 0 {
+		t.Fatalf("key without repeats: dup %v count %d", dup, n)
+	}
+	if dup, n := look(30 * time.Minute); dup || n != 1 {
+		t.Fatalf("the repeat at 13m: dup %v count %d, want false 1", dup, n)
+	}
+	s.Add(9, t0)
+	s.Lookup(9, t0.Add(time.Minute))
+	if dup, n := s.Lookup(9, t0.Add(12*time.Minute)); dup || n != 1 { // never accepted
+		t.Fatalf("key 9 after its window: dup %v count %d, want false 1", dup, n)
+	}
+	if dup, n := s.Lookup(9, t0.Add(40*time.Minute)); dup || n != 0 {
+		t.Fatalf("stale carry: dup %v count %d, want it forgotten", dup, n)
+	}
+	if b, budget := s.Bytes(), int64(8<<20); b > budget {
+		t.Fatalf("tables hold %d bytes, budget %d", b, budget)
+	}
+}
+
 // TestBudgetHolds: 10M distinct keys never push the tables past max_bytes,
 // and the newest keys are the ones remembered (oldest evicted first).
 func TestBudgetHolds(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,19 +58,23 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	dedup     [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off
-	dedupCtr  map[string]prometheus.Counter      // by source type (bounded)
-	dedupMu   sync.Mutex
-	now       func() time.Time
-	ruleCtr   []prometheus.Counter // index = rule index + 1
-	ruleBytes []prometheus.Counter
-	prioCtr   [pipeline.NumPriorities]prometheus.Counter
-	prioBytes [pipeline.NumPriorities]prometheus.Counter
-	destOK    []prometheus.Counter
-	destFail  []prometheus.Counter
-	admit     []pipeline.Admitter // nil where the sink cannot refuse up front
-	destB     []prometheus.Counter
-	destLat   []prometheus.Observer
+	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off
+	dedupCtr map[string]prometheus.Counter      // by source type (bounded)
+	dedupMu  sync.Mutex
+	// countOpen/countClose wrap the dedup count field (dedup.count_field)
+	// when it is on: `"dedup":{"count":` N `}`.
+	countOpen  []byte
+	countClose string
+	now        func() time.Time
+	ruleCtr    []prometheus.Counter // index = rule index + 1
+	ruleBytes  []prometheus.Counter
+	prioCtr    [pipeline.NumPriorities]prometheus.Counter
+	prioBytes  [pipeline.NumPriorities]prometheus.Counter
+	destOK     []prometheus.Counter
+	destFail   []prometheus.Counter
+	admit      []pipeline.Admitter // nil where the sink cannot refuse up front
+	destB      []prometheus.Counter
+	destLat    []prometheus.Observer
 }
 
 // New wires an engine. sinks[i] is the destination with id i in
@@ -120,12 +126,26 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 	if !cfg.Enabled {
 		return
 	}
+	newSet := dedup.New
+	if cfg.CountField != "" {
+		newSet = dedup.NewCounting
+		// "a.b.c" -> `"a":{"b":{"c":` ... `}}`
+		segs := strings.Split(cfg.CountField, ".")
+		for i, seg := range segs {
+			if i > 0 {
+				e.countOpen = append(e.countOpen, '{')
+			}
+			e.countOpen = strconv.AppendQuote(e.countOpen, seg)
+			e.countOpen = append(e.countOpen, ':')
+		}
+		e.countClose = strings.Repeat("}", len(segs)-1)
+	}
 	if cfg.Scope == "priority" {
 		for _, p := range pipeline.Priorities {
-			e.dedup[p] = dedup.New(cfg.Window, cfg.MaxBytes/3)
+			e.dedup[p] = newSet(cfg.Window, cfg.MaxBytes/3)
 		}
 	} else {
-		s := dedup.New(cfg.Window, cfg.MaxBytes)
+		s := newSet(cfg.Window, cfg.MaxBytes)
 		for _, p := range pipeline.Priorities {
 			e.dedup[p] = s
 		}
@@ -165,9 +185,18 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			run = 0
 		}
 	}
+	inBatch := batchKeys.Get().(*keySet)
+	defer batchKeys.Put(inBatch)
+	inBatch.reset(len(b.Events))
 	for _, ev := range b.Events {
-		if !e.dedup[ev.Priority].Contains(ev.Key, now) {
+		dup, dropped := e.dedup[ev.Priority].Lookup(ev.Key, now)
+		if !dup && inBatch.add(ev.Key, ev.Priority) {
 			kept = append(kept, ev)
+			if dropped > 0 && e.countOpen != nil {
+				b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
+					return e.appendCount(arena, old, dropped)
+				})
+			}
 			continue
 		}
 		dups++
@@ -186,6 +215,63 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	b.Events = kept
 	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(dups))
 	e.m.DedupBytes.Add(float64(dupBytes))
+}
+
+// appendCount appends old with the dedup count field added as its last
+// member.
+func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
+	if len(old) < 2 || old[len(old)-1] != '}' {
+		return append(dst, old...)
+	}
+	dst = append(dst, old[:len(old)-1]...)
+	if len(old) > 2 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, e.countOpen...)
+	dst = strconv.AppendUint(dst, uint64(n), 10)
+	dst = append(dst, e.countClose...)
+	return append(dst, '}')
+}
+
+// keySet finds repeats within one batch (the dedup set only learns a key
+// once its batch is accepted). Pooled; open addressing over (key, priority
+// scope) pairs, sized for the batch.
+type keySet struct {
+	slots []uint64
+	prio  []pipeline.Priority
+}
+
+var batchKeys = sync.Pool{New: func() any { return new(keySet) }}
+
+func (k *keySet) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(k.slots) < size {
+		k.slots, k.prio = make([]uint64, size), make([]pipeline.Priority, size)
+	}
+	k.slots, k.prio = k.slots[:size], k.prio[:size]
+	clear(k.slots)
+}
+
+// add reports whether (h, p) was new. Key 0 is stored as 1.
+func (k *keySet) add(h uint64, p pipeline.Priority) bool {
+	if h == 0 {
+		h = 1
+	}
+	mask := uint64(len(k.slots) - 1)
+	for i := (h * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
+		switch k.slots[i] {
+		case 0:
+			k.slots[i], k.prio[i] = h, p
+			return true
+		case h:
+			if k.prio[i] == p {
+				return false
+			}
+		}
+	}
 }
 
 func (e *Engine) dedupCounter(st string) prometheus.Counter {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -289,6 +290,53 @@ func TestDedupDropsRepeatsButNotRefusedBatches(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(e.m.InputDedup.WithLabelValues("test")); v != 3 {
 		t.Errorf("input deduplicated %v", v)
+	}
+	_ = e.Close(context.Background())
+}
+
+// TestDedupWithinBatchAndCountField: repeats inside one batch are dropped
+// too, and with count_field the first copy kept after a window carries how
+// many repeats that window dropped.
+func TestDedupWithinBatchAndCountField(t *testing.T) {
+	arch := &tu.RecordSink{SinkName: "archive"}
+	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return now }
+	mk := func(keys ...uint64) *pipeline.Batch {
+		b := pipeline.NewBatch()
+		b.Meta.Input = "test"
+		for _, key := range keys {
+			a := fmt.Appendf(b.Arena(), `{"k":%d}`, key)
+			b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
+		}
+		return b
+	}
+	if err, _ := emit(t, e, mk(1, 2, 1, 1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(arch.Events()); n != 3 {
+		t.Fatalf("archive got %d events, want 3 (two repeats inside the batch)", n)
+	}
+	for i := 0; i < 4; i++ { // four repeats of key 1 within the window
+		now = now.Add(10 * time.Second)
+		if err, _ := emit(t, e, mk(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(2 * time.Minute)
+	if err, _ := emit(t, e, mk(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	evs := arch.Events()
+	if len(evs) != 5 {
+		t.Fatalf("archive got %d events, want 5", len(evs))
+	}
+	if got := string(evs[3].Raw); got != `{"k":1,"dedup":{"count":4}}` {
+		t.Errorf("kept copy after the window: %s", got)
+	}
+	if got := string(evs[4].Raw); got != `{"k":2}` {
+		t.Errorf("key without repeats: %s", got)
 	}
 	_ = e.Close(context.Background())
 }

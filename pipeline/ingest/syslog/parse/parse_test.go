@@ -342,10 +342,19 @@ func TestPathological(t *testing.T) {
 	}
 	p := newTestParser()
 	for name, in := range inputs {
-		start := time.Now()
-		out, res := p.AppendJSON(nil, []byte(in))
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s: %v", name, d)
+		// A quadratic parser takes minutes on these; linear ones take
+		// milliseconds. The best of three runs keeps a loaded CI machine
+		// from failing a linear parser.
+		best := time.Hour
+		var out []byte
+		var res Result
+		for i := 0; i < 3 && best > 2*time.Second; i++ {
+			start := time.Now()
+			out, res = p.AppendJSON(out[:0], []byte(in))
+			best = min(best, time.Since(start))
+		}
+		if best > 2*time.Second {
+			t.Errorf("%s: %v (best of three)", name, best)
 		}
 		checkOutput(t, p, []byte(in), out, res)
 	}
