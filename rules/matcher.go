@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"sync"
-
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
@@ -19,20 +17,17 @@ func CompileMatcher(src string) (normalize.Matcher, error) {
 	for _, p := range ft.paths {
 		m.paths = append(m.paths, normalize.CompilePath(p))
 	}
-	m.pool.New = func() any {
-		return &matchEnv{m: m, vals: make([]normalize.Value, len(m.paths)), seen: make([]bool, len(m.paths))}
-	}
 	return m, nil
 }
 
 // matcher is immutable after CompileMatcher; per-event state lives in a
-// pooled matchEnv, so Match allocates nothing in steady state (a rule that
-// falls back to expr's VM still builds its environment map).
+// matchEnv kept by each Normalizer (Normalizer.Scratch), so Match allocates
+// nothing in steady state (a rule that falls back to expr's VM still builds
+// its environment map).
 type matcher struct {
 	rule  Rule
 	set   *Set // Fields, for the VM fallback
 	paths []normalize.Path
-	pool  sync.Pool // *matchEnv
 }
 
 type matchEnv struct {
@@ -52,7 +47,9 @@ func (e *matchEnv) Field(id int) *normalize.Value {
 
 // Match reports whether the event n has just built satisfies the expression.
 func (m *matcher) Match(n *normalize.Normalizer) bool {
-	e := m.pool.Get().(*matchEnv)
+	e := n.Scratch(m, func() any {
+		return &matchEnv{m: m, vals: make([]normalize.Value, len(m.paths)), seen: make([]bool, len(m.paths))}
+	}).(*matchEnv)
 	e.n = n
 	clear(e.seen)
 	var ok bool
@@ -62,6 +59,5 @@ func (m *matcher) Match(n *normalize.Normalizer) bool {
 		ok, _ = m.rule.runVM(m.set, e)
 	}
 	e.n = nil
-	m.pool.Put(e)
 	return ok
 }

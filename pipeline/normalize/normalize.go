@@ -222,8 +222,9 @@ type node struct {
 // Normalizer builds and writes one event at a time. It is not safe for
 // concurrent use; keep one per goroutine (engine workers pool them).
 type Normalizer struct {
-	c     *Compiled
-	nodes []node
+	c        *Compiled
+	matchers []scratchEntry // per-Normalizer state of matchers (see Scratch)
+	nodes    []node
 	// rootIdx indexes the root object's members by key hash (open
 	// addressing, node index + 1, 0 = empty) so that building and looking up
 	// wide events is O(1) per key instead of a scan of the root.
@@ -1171,4 +1172,22 @@ func s2b(s string) []byte {
 // String implements fmt.Stringer for debugging.
 func (k Kind) String() string {
 	return [...]string{"missing", "null", "string", "number", "bool", "object", "array"}[k]
+}
+
+type scratchEntry struct {
+	key, val any
+}
+
+// Scratch returns this Normalizer's state for key, made by mk on first use.
+// A Matcher keeps its per-event buffers here: a Normalizer is used by one
+// goroutine at a time, so the state needs no lock and no pool.
+func (n *Normalizer) Scratch(key any, mk func() any) any {
+	for i := range n.matchers {
+		if n.matchers[i].key == key {
+			return n.matchers[i].val
+		}
+	}
+	v := mk()
+	n.matchers = append(n.matchers, scratchEntry{key, v})
+	return v
 }
