@@ -143,6 +143,12 @@ func (c Config) validateObjects(add func(format string, args ...any)) {
 			add("%v", err)
 		}
 	}
+	// S3 keys are at most 1024 bytes; a sanitized source type takes up to 64
+	// and the file name about 60, so long prefixes or templates would make
+	// every object unuploadable.
+	if n := len(c.Prefix) + len(c.KeyTemplate); n > 512 {
+		add(`"prefix" and "key_template" are %d bytes together; keep them under 512 so that object keys stay within S3's 1024`, n)
+	}
 	if c.GzipLevel < 1 || c.GzipLevel > 9 {
 		add(`"gzip_level" must be between 1 (fastest) and 9 (smallest), got %d`, c.GzipLevel)
 	}
