@@ -39,7 +39,7 @@ type syslogHarness struct {
 	certPEM       string
 }
 
-func newSyslogHarness(t *testing.T) *syslogHarness {
+func newSyslogHarness(t *testing.T, opts ...func(*config.Config)) *syslogHarness {
 	t.Helper()
 	data := t.TempDir()
 	cert, key := selfSigned(t, data)
@@ -56,6 +56,9 @@ func newSyslogHarness(t *testing.T) *syslogHarness {
 	}
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
 	cfg.Queue.Dir = filepath.Join(data, "queue")
+	for _, o := range opts {
+		o(cfg)
+	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -355,4 +358,46 @@ func TestSyslogMutualTLS(t *testing.T) {
 func isTimeoutErr(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// TestSyslogAppSourceTypes: inputs.syslog.app_source_types types messages
+// by APP-NAME/TAG (and so selects their profile and rules); other apps keep
+// the built-in detection.
+func TestSyslogAppSourceTypes(t *testing.T) {
+	h := newSyslogHarness(t, func(c *config.Config) {
+		c.Inputs.Syslog.AppSourceTypes = map[string]string{"filterlog": "fw.pfsense"}
+	})
+	conn, err := net.Dial("tcp", h.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, `<134>1 2026-11-28T10:00:00Z fw1 filterlog - - - {"run":"ast","seq":0}`+"\n")
+	fmt.Fprint(conn, `<86>Nov 28 10:00:00 host1 sshd[42]: {"run":"ast","seq":1}`+"\n")
+	conn.Close()
+	want := map[int]string{0: "fw.pfsense", 1: "linux.auth"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := map[int]string{}
+		files, _ := filepath.Glob(filepath.Join(h.data, "all", "*.ndjson"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			for _, l := range bytes.Split(data, []byte("\n")) {
+				var ev struct {
+					Run   string
+					Seq   int
+					Event struct{ Dataset string }
+				}
+				if json.Unmarshal(l, &ev) == nil && ev.Run == "ast" {
+					got[ev.Seq] = ev.Event.Dataset
+				}
+			}
+		}
+		if len(got) == 2 || time.Now().After(deadline) {
+			if got[0] != want[0] || got[1] != want[1] {
+				t.Errorf("source types %v, want %v", got, want)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -37,6 +37,11 @@ type Config struct {
 	// SourceType applies to messages no vendor format was recognized in.
 	// Default "syslog".
 	SourceType string `yaml:"source_type"`
+	// AppSourceTypes maps an APP-NAME/TAG (exact, case-sensitive) to the
+	// source type of its messages, which then selects its normalization
+	// profile: {myapp: app.myapp, filterlog: pfsense.filterlog}. It wins
+	// over the built-in detection (sshd, sudo... -> linux.auth; CEF vendors).
+	AppSourceTypes map[string]string `yaml:"app_source_types"`
 	// MaxSenders bounds the per-sender parse-quality series; further senders
 	// are counted as "other". Default 1000.
 	MaxSenders int `yaml:"max_senders"`
@@ -121,6 +126,11 @@ func (c *Config) SetDefaults() {
 
 // Validate checks the configuration; prefix is its YAML path.
 func (c *Config) Validate(prefix string) error {
+	for app, st := range c.AppSourceTypes {
+		if app == "" || st == "" {
+			return fmt.Errorf("%s.app_source_types: %q: %q: neither the app name nor the source type may be empty", prefix, app, st)
+		}
+	}
 	switch {
 	case c.MaxMessageBytes < 480 || c.MaxMessageBytes > 16<<20:
 		return fmt.Errorf("%s.max_message_bytes: %d is outside 480 (RFC 5424's minimum) .. 16 MiB", prefix, c.MaxMessageBytes)

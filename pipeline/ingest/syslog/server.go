@@ -44,6 +44,8 @@ type Server struct {
 	log *slog.Logger
 	loc *time.Location
 	m   *metrics
+	// appST is cfg.AppSourceTypes as bytes (no conversion per message).
+	appST map[string][]byte
 
 	udp   *net.UDPConn
 	tcp   net.Listener
@@ -117,6 +119,12 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), loc: loc, m: m,
 		conns: make(chan struct{}, cfg.MaxConnections), active: map[net.Conn]struct{}{}, stop: make(chan struct{})}
 	s.shutdown, s.cancel = context.WithCancel(context.Background())
+	if len(cfg.AppSourceTypes) > 0 {
+		s.appST = make(map[string][]byte, len(cfg.AppSourceTypes))
+		for app, st := range cfg.AppSourceTypes {
+			s.appST[app] = []byte(st)
+		}
+	}
 	return s, nil
 }
 
@@ -330,6 +338,9 @@ func (st *stream) add(frame []byte, truncated bool) {
 		return
 	}
 	em := normalize.EventMeta{DefaultSourceType: st.defST}
+	if ast, ok := st.s.appST[string(res.App)]; ok {
+		em.SourceType = ast
+	}
 	if err := st.w.Add(st.b, v, nil, &em); err != nil {
 		st.reject(frame, normalize.Reason(err), err)
 	}

@@ -215,6 +215,8 @@ type Result struct {
 	Format string
 	// Hostname points into msg or scratch; valid until the next call.
 	Hostname []byte
+	// App is the APP-NAME (RFC 5424) or TAG (RFC 3164), same lifetime.
+	App []byte
 }
 
 // header is what the syslog header parsers found.
@@ -256,7 +258,7 @@ func (p *Parser) AppendJSON(dst []byte, msg []byte) ([]byte, Result) {
 		return dst, Result{Status: StatusRaw}
 	}
 	dst = p.write(dst, msg)
-	return dst, Result{Status: h.status, Format: formatNames[pl.format], Hostname: h.host}
+	return dst, Result{Status: h.status, Format: formatNames[pl.format], Hostname: h.host, App: h.app}
 }
 
 // write appends the object for a parsed header and payload. Every top-level
