@@ -28,7 +28,10 @@ type Config struct {
 	Fsync string `yaml:"fsync"`
 	// FsyncInterval is the interval policy's period. Default 100ms.
 	FsyncInterval time.Duration `yaml:"fsync_interval"`
-	// SegmentBytes is the size of one segment file. Default 64 MiB.
+	// SegmentBytes is the size of one segment file. Default 64 MiB on
+	// disk, 4 MiB in memory mode: a segment's memory is freed only once
+	// every event in it is delivered, and a growing in-memory segment
+	// reallocates, so small segments keep memory close to what is queued.
 	SegmentBytes int64 `yaml:"segment_bytes"`
 	// OnFull is what a full queue does: "block" (default: refuse, so
 	// sources are slowed: HTTP 429/503), "drop_p3" (drop incoming P3 events,
@@ -104,6 +107,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.SegmentBytes == 0 {
 		c.SegmentBytes = 64 << 20
+		if c.Mode == "memory" {
+			c.SegmentBytes = 4 << 20
+		}
 	}
 	if c.OnFull == "" {
 		c.OnFull = "block"

@@ -1,9 +1,11 @@
 package route_test
 
 import (
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -271,4 +273,43 @@ func BenchmarkNormalizeDedupRoute(b *testing.B) {
 		run()
 	}
 	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+}
+
+// withRules is the starter rules plus n synthetic ones evaluated first
+// (loadgen.SyntheticRules: none matches, so every event walks all n).
+func withRules(tb testing.TB, n int) fs.FS {
+	tb.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(logrouter.StarterRules, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(logrouter.StarterRules, p)
+		m[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m["rules/00-synthetic.yaml"] = &fstest.MapFile{Data: loadgen.SyntheticRules(n)}
+	return m
+}
+
+// BenchmarkNormalizeRouteRules is BenchmarkNormalizeRoute/profiles with 10,
+// 100 and 1000 more rules before the starter ones: what a SOC team's rule
+// count costs per event (docs/performance.md, "Rule count").
+func BenchmarkNormalizeRouteRules(b *testing.B) {
+	cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{0, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			r, err := app.BuildRouter(cfg, app.RulesSource{FS: withRules(b, n), Dir: "rules"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchNormalizeRoute(b, r)
+		})
+	}
 }

@@ -1,0 +1,91 @@
+// Command lrbench is logrouter's end-to-end benchmark: it builds the router
+// (or takes -router), starts it as a subprocess on a generated
+// configuration, receives its output in counting receivers, drives seeded
+// load and prints a report (-json for a machine-readable one).
+//
+//	go run ./bench/cmd/lrbench -scenario a -duration 20s -rate 10
+//	go run ./bench/cmd/lrbench -scenario benthos-compare -duration 20s
+//
+// Scenarios: a (full mission, disk queues), b (memory queues), c (syslog TCP
+// in), d (Kafka in: -kafka HOST:PORT or -kafka kfake), e (OpenSearch down for
+// the middle third), benthos-compare. See bench/README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/logrouter/logrouter/bench/harness"
+)
+
+func main() {
+	var o harness.Options
+	var asJSON, quiet bool
+	flag.StringVar(&o.Scenario, "scenario", "a", "a, b, c, d, e or benthos-compare (or mission, mission-memory, syslog, kafka, outage, compare)")
+	flag.StringVar(&o.RouterBin, "router", "", "router binary to run (default: go build ./cmd/router)")
+	flag.StringVar(&o.Repo, "repo", "", "logrouter module root (default: found from the working directory)")
+	flag.StringVar(&o.WorkDir, "workdir", "", "directory for run data (default: a temporary directory, removed unless -keep)")
+	flag.BoolVar(&o.Keep, "keep", false, "keep the run directory (configs, logs, queues, archive, outputs)")
+	flag.DurationVar(&o.Duration, "duration", 0, "how long to send (default 20s)")
+	flag.Float64Var(&o.RateMBps, "rate", 0, "input rate in MB/s (10^6 bytes of request bodies); 0 = flat out")
+	flag.IntVar(&o.Concurrency, "concurrency", 0, "HTTP connections, syslog connections or Kafka producers (default 8)")
+	flag.IntVar(&o.Batch, "batch", 0, "events per request (default 500)")
+	flag.Float64Var(&o.DupRate, "dup", 0.01, "share of events repeated byte for byte (loadgen DupRate); the router's dedup should drop them")
+	flag.Int64Var(&o.Seed, "seed", 1, "load generator seed")
+	flag.StringVar(&o.Protocol, "proto", "hec", "HTTP protocol for scenarios a, b, e: hec, ndjson, bulk or mixed")
+	flag.BoolVar(&o.Gzip, "gzip", false, "gzip HTTP request bodies")
+	flag.IntVar(&o.ExtraRules, "rules", 0, "add this many synthetic rules (none matches; all evaluated per event) before the starter rules")
+	flag.StringVar(&o.Kafka, "kafka", "", "Kafka broker for scenario d, or kfake for an in-process one")
+	flag.StringVar(&o.Benthos, "benthos", "", "Benthos binary (default: bench/benthos/build.sh builds v4.60.0 once)")
+	flag.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait for the queues to drain after the load (default 2m)")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the router during the load (runs bench/cmd/lrrouter, the router with pprof)")
+	flag.StringVar(&o.Trace, "trace", "", "with -cpuprofile: also save a 5s execution trace from the middle of the load (go tool trace -pprof=syscall FILE)")
+	gomaxprocs := flag.Int("gomaxprocs", 0, "set GOMAXPROCS for the router (default: the router's own choice, min(4 x CPUs, 8))")
+	flag.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	flag.BoolVar(&quiet, "q", false, "no progress lines on stderr")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: lrbench [flags]\n\nscenarios:\n")
+		for _, s := range harness.Scenarios {
+			fmt.Fprintf(flag.CommandLine.Output(), "  %-16s %s\n", s.Name+" ("+s.Alias+")", s.Description)
+		}
+		fmt.Fprintf(flag.CommandLine.Output(), "\nflags:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "lrbench: unexpected arguments %s\n", strings.Join(flag.Args(), " "))
+		os.Exit(2)
+	}
+	if *gomaxprocs > 0 {
+		o.RouterEnv = append(o.RouterEnv, fmt.Sprintf("GOMAXPROCS=%d", *gomaxprocs))
+	}
+	if !quiet {
+		o.Log = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	rep, err := harness.Run(ctx, o)
+	if rep != nil {
+		if asJSON {
+			if err := rep.JSON(os.Stdout); err != nil {
+				fmt.Fprintln(os.Stderr, "lrbench:", err)
+			}
+		} else {
+			rep.Print(os.Stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lrbench:", err)
+		os.Exit(1)
+	}
+	for _, r := range rep.Runs {
+		if !r.OK {
+			os.Exit(3)
+		}
+	}
+}

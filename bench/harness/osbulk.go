@@ -1,0 +1,152 @@
+package harness
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// OSReceiver is an OpenSearch 2.x bulk endpoint that counts: GET / answers
+// like a node, POST /_bulk and /{index}/_bulk take NDJSON action + source
+// pairs (gzip or not), record each source in its Dest and answer every item
+// 201, or 409 to a create of a document it already has (the same
+// bench_seq: the same content, so the same _id), as OpenSearch does. Between SetDown's times it answers every bulk request 503, like a
+// cluster that is down.
+type OSReceiver struct {
+	Dest               *Dest
+	s                  *server
+	downFrom, downTill atomic.Int64
+}
+
+// NewOSReceiver starts a receiver on a free loopback port.
+func NewOSReceiver(d *Dest) (*OSReceiver, error) {
+	o := &OSReceiver{Dest: d}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"name":"lrbench","cluster_name":"lrbench","cluster_uuid":"lrbench","version":{"distribution":"opensearch","number":"2.19.1","build_type":"tar","minimum_wire_compatibility_version":"7.10.0","minimum_index_compatibility_version":"7.0.0"},"tagline":"The OpenSearch Project: https://opensearch.org/"}`))
+	})
+	mux.HandleFunc("POST /_bulk", o.bulk)
+	mux.HandleFunc("POST /{index}/_bulk", o.bulk)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":{"type":"resource_not_found_exception","reason":"lrbench receiver: not implemented"},"status":404}`))
+	})
+	s, err := startServer(mux)
+	if err != nil {
+		return nil, err
+	}
+	o.s = s
+	return o, nil
+}
+
+// URL is the receiver's base URL (the sink's urls entry).
+func (o *OSReceiver) URL() string { return o.s.URL() }
+
+// Close stops the receiver.
+func (o *OSReceiver) Close() { o.s.Close() }
+
+// SetDown makes bulk requests between from and till answer 503.
+func (o *OSReceiver) SetDown(from, till time.Time) {
+	o.downFrom.Store(from.UnixNano())
+	o.downTill.Store(till.UnixNano())
+}
+
+func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
+	o.Dest.requests.Add(1)
+	now := time.Now().UnixNano()
+	if now >= o.downFrom.Load() && now < o.downTill.Load() {
+		o.Dest.refused.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":{"root_cause":[{"type":"cluster_block_exception","reason":"lrbench: down on purpose"}],"type":"cluster_block_exception","reason":"lrbench: down on purpose"},"status":503}`))
+		return
+	}
+	wk := workPool.Get().(*work)
+	defer workPool.Put(wk)
+	if err := wk.readBody(r); err != nil {
+		http.Error(w, `{"error":{"type":"parse_exception","reason":"bad body"},"status":400}`, http.StatusBadRequest)
+		return
+	}
+	// Items first, then the header, which says whether any failed.
+	items := &wk.out
+	items.Reset()
+	body := wk.body.Bytes()
+	n, conflicts := 0, 0
+	for len(body) > 0 {
+		var line []byte
+		line, body = cutLine(body)
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		act, err := wk.ap.ParseBytes(line)
+		if err != nil {
+			http.Error(w, `{"error":{"type":"illegal_argument_exception","reason":"malformed action/metadata line"},"status":400}`, http.StatusBadRequest)
+			return
+		}
+		op := "create"
+		meta := act.Get(op)
+		if meta == nil {
+			op = "index"
+			meta = act.Get(op)
+		}
+		if meta == nil {
+			http.Error(w, `{"error":{"type":"illegal_argument_exception","reason":"lrbench takes create and index actions only"},"status":400}`, http.StatusBadRequest)
+			return
+		}
+		var src []byte
+		src, body = cutLine(body)
+		// A create of a document already stored (same bench_seq, hence
+		// the same content and _id) gets OpenSearch's 409.
+		conflict := o.Dest.eventBytes(&wk.p, src, now, op == "create")
+		if n > 0 {
+			items.WriteByte(',')
+		}
+		n++
+		items.WriteString(`{"`)
+		items.WriteString(op)
+		items.WriteString(`":{"_index":`)
+		writeQuoted(items, meta.GetStringBytes("_index"))
+		items.WriteString(`,"_id":`)
+		writeQuoted(items, meta.GetStringBytes("_id"))
+		if conflict {
+			conflicts++
+			items.WriteString(`,"status":409,"error":{"type":"version_conflict_engine_exception","reason":"version conflict, document already exists"}}}`)
+			continue
+		}
+		items.WriteString(`,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"status":201}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if conflicts > 0 {
+		_, _ = w.Write([]byte(`{"took":1,"errors":true,"items":[`))
+	} else {
+		_, _ = w.Write([]byte(`{"took":1,"errors":false,"items":[`))
+	}
+	_, _ = w.Write(items.Bytes())
+	_, _ = w.Write([]byte(`]}`))
+}
+
+// cutLine returns b's first line (without its newline) and the rest.
+func cutLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
+}
+
+// writeQuoted writes s as a JSON string; index names and ids need no
+// escaping, anything else goes through strconv.
+func writeQuoted(out *bytes.Buffer, s []byte) {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			out.Write(strconv.AppendQuote(out.AvailableBuffer(), string(s)))
+			return
+		}
+	}
+	out.WriteByte('"')
+	out.Write(s)
+	out.WriteByte('"')
+}
