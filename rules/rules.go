@@ -50,6 +50,8 @@ type Set struct {
 	Default pipeline.Priority
 	// Fields lists every field path the rules read; a field's id is its index.
 	Fields []string
+
+	index *ruleIndex // nil: walk every rule (see index.go)
 }
 
 // VMRules returns how many rules run on expr's VM instead of natively.
@@ -66,6 +68,29 @@ func (s *Set) VMRules() int {
 // Eval returns the index of the first rule that matches, or -1. Errors of VM
 // rules count as no match (the caller can count them with EvalErr).
 func (s *Set) Eval(env Env) int {
+	if s.index != nil {
+		for _, i := range s.index.candidates(env) {
+			if s.match(int(i), env) {
+				return int(i)
+			}
+		}
+		return -1
+	}
+	return s.evalLinear(env)
+}
+
+// match evaluates rule i.
+func (s *Set) match(i int, env Env) bool {
+	r := &s.Rules[i]
+	if r.native != nil {
+		return r.native(env)
+	}
+	ok, _ := r.runVM(s, env)
+	return ok
+}
+
+// evalLinear is Eval without the index: every rule in order.
+func (s *Set) evalLinear(env Env) int {
 	for i := range s.Rules {
 		r := &s.Rules[i]
 		if r.native != nil {
@@ -313,6 +338,7 @@ func compileSet(specs []located, def pipeline.Priority) (*Set, error) {
 	ft := &fieldTable{ids: map[string]int{}}
 	seen := map[string]string{}
 	var errs []error
+	var ruleGuards [][]guard
 	for _, sp := range specs {
 		where := fmt.Sprintf("%s:%d", sp.file, sp.line)
 		if !nameRE.MatchString(sp.Name) {
@@ -329,11 +355,12 @@ func compileSet(specs []located, def pipeline.Priority) (*Set, error) {
 			errs = append(errs, fmt.Errorf("%s: rule %q: %v", where, sp.Name, err))
 			continue
 		}
-		r, err := compileRule(sp.Expr, ft)
+		r, g, err := compileRuleGuards(sp.Expr, ft)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: rule %q: %v", sp.file, sp.exprLine, sp.Name, err))
 			continue
 		}
+		ruleGuards = append(ruleGuards, g)
 		r.Name, r.Description, r.Priority = sp.Name, sp.Description, prio
 		r.File, r.Line = sp.file, sp.exprLine
 		s.Rules = append(s.Rules, r)
@@ -342,6 +369,7 @@ func compileSet(specs []located, def pipeline.Priority) (*Set, error) {
 		return nil, errors.Join(errs...)
 	}
 	s.Fields = ft.paths
+	s.index = buildIndex(s, ft, ruleGuards)
 	return s, nil
 }
 
@@ -358,6 +386,20 @@ func (optionalMembers) Visit(node *ast.Node) {
 // compileRule validates src with expr's compiler and lowers it when it can.
 func compileRule(src string, ft *fieldTable) (Rule, error) {
 	return compileRuleMode(src, ft, false)
+}
+
+// compileRuleGuards is compileRule that also returns the rule's guards
+// (index.go) when it was lowered.
+func compileRuleGuards(src string, ft *fieldTable) (Rule, []guard, error) {
+	r, err := compileRuleMode(src, ft, false)
+	if err != nil || r.native == nil {
+		return r, nil, err
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return r, nil, nil
+	}
+	return r, guards(tree.Node), nil
 }
 
 // compileRuleMode is compileRule; forceVM skips lowering (tests compare the

@@ -1,0 +1,136 @@
+package rules
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// indexTestRules mixes every guard shape the index understands with rules
+// it must leave unindexed (or with another field, VM rules, numbers).
+func indexTestRules() string {
+	var b strings.Builder
+	b.WriteString("rules:\n")
+	add := func(expr string) {
+		fmt.Fprintf(&b, "  - name: r%03d\n    priority: P%d\n    expr: '%s'\n", strings.Count(b.String(), "- name:"), 1+strings.Count(b.String(), "- name:")%3, expr)
+	}
+	for d := 0; d < 10; d++ {
+		add(fmt.Sprintf(`event.dataset == "ds%d" and user.name == "u%d"`, d, d))
+	}
+	add(`event.dataset in ["ds1", "ds2"] and n > 3`)
+	add(`"ds3" == event.dataset and a == "x"`)
+	add(`(event.dataset == "ds4" and a == "y") or (event.dataset == "ds5" and b)`)
+	add(`event.dataset == "ds6" and event.dataset in ["ds6", "ds7"] and n == 2`)
+	add(`event.dataset == "ds7" and event.dataset == "ds8"`)
+	add(`a == "z" and n == 1`)
+	add(`event.dataset == "ds9" or a == "w"`)
+	add(`event.dataset == "ds2" and len(a) == 1 and n == 6`) // VM: never indexed
+	add(`event.dataset == 5`)
+	add(`not (event.dataset == "ds0") and n == 5 and b`)
+	add(`event.dataset in ["ds0", "ds3"] and user.name == nil`)
+	return b.String()
+}
+
+// TestIndexMatchesLinear: the indexed Eval returns what walking every rule
+// returns, on random events over the guard values and around them.
+func TestIndexMatchesLinear(t *testing.T) {
+	set, err := Load(fstest.MapFS{"r/a.yaml": {Data: []byte(indexTestRules())}}, "r", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, n := set.IndexedField(); f != "event.dataset" || n != 10 {
+		t.Fatalf("IndexedField = %q, %d values; want event.dataset, 10", f, n)
+	}
+	c, err := normalize.Compile(normalize.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(opts ...string) string { return opts[rng.IntN(len(opts))] }
+	matched := map[int]int{}
+	for i := 0; i < 20000; i++ {
+		var parts []string
+		if ds := pick("ds0", "ds1", "ds2", "ds3", "ds4", "ds5", "ds6", "ds7", "ds8", "ds9", "other", "", "-", "5"); ds == "-" {
+		} else if ds == "5" {
+			parts = append(parts, `"event":{"dataset":5}`)
+		} else {
+			parts = append(parts, `"event":{"dataset":"`+ds+`"}`)
+		}
+		if u := pick("u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "-"); u != "-" {
+			parts = append(parts, `"user":{"name":"`+u+`"}`)
+		}
+		parts = append(parts, fmt.Sprintf(`"n":%d`, rng.IntN(7)), `"a":"`+pick("x", "y", "z", "w", "", "long")+`"`, `"b":`+pick("true", "false"))
+		buildEvent(t, n, &p, "{"+strings.Join(parts, ",")+"}")
+		e := &env{n: n, fields: set.Fields}
+		got, want := set.Eval(e), set.evalLinear(e)
+		if got != want {
+			t.Fatalf("event %d {%s}: indexed Eval = %d, linear = %d", i, strings.Join(parts, ","), got, want)
+		}
+		matched[want]++
+	}
+	// The random events must exercise most rules, or the test proves little.
+	if len(matched) < len(set.Rules)-3 {
+		t.Errorf("only %d of %d rules (and default) ever matched: %v", len(matched), len(set.Rules), matched)
+	}
+}
+
+func TestIndexNeedsEnoughGuards(t *testing.T) {
+	src := "rules:\n"
+	for i := 0; i < minIndexed-1; i++ {
+		src += fmt.Sprintf("  - name: r%d\n    priority: P1\n    expr: 'event.dataset == \"d%d\"'\n", i, i)
+	}
+	set, err := Load(fstest.MapFS{"r/a.yaml": {Data: []byte(src)}}, "r", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := set.IndexedField(); f != "" {
+		t.Fatalf("indexed on %q with %d guarded rules; want no index below %d", f, minIndexed-1, minIndexed)
+	}
+}
+
+func TestGuards(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{`a == "x"`, `a:[x]`},
+		{`"x" == a`, `a:[x]`},
+		{`a in ["x", "y"]`, `a:[x y]`},
+		{`a in ["x", 1]`, ``},
+		{`a == 1`, ``},
+		{`a != "x"`, ``},
+		{`not (a == "x")`, ``},
+		{`a == "x" and b == "y"`, `a:[x] b:[y]`},
+		{`a == "x" or a == "y"`, `a:[x y]`},
+		{`a == "x" or b == "y"`, ``},
+		{`(a == "x" and b == "1") or (a == "y" and c)`, `a:[x y]`},
+	} {
+		tree, err := parseForTest(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range guards(tree) {
+			got = append(got, fmt.Sprintf("%s:%v", g.path, g.values))
+		}
+		if s := strings.Join(got, " "); s != tc.want {
+			t.Errorf("guards(%s) = %q, want %q", tc.expr, s, tc.want)
+		}
+	}
+}
+
+func parseForTest(src string) (ast.Node, error) {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return tree.Node, nil
+}
