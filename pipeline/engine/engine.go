@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -219,8 +220,14 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 
 // appendCount appends old with the dedup count field added as its last
 // member.
+//
+// An event that already carries the field (a refused batch that its source
+// emits again: the first attempt rewrote it, and the set still holds the
+// count because the batch's keys were not recorded) is left as it is: the
+// field's path must not occur in events (dedup.Config.CountField), so it
+// can only be ours.
 func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
-	if len(old) < 2 || old[len(old)-1] != '}' {
+	if len(old) < 2 || old[len(old)-1] != '}' || bytes.Contains(old, e.countOpen) {
 		return append(dst, old...)
 	}
 	dst = append(dst, old[:len(old)-1]...)
@@ -357,13 +364,20 @@ func (e *Engine) EmitTo(ctx context.Context, b *pipeline.Batch, destination stri
 func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	// Read once: after the Ack fires the source may release b. The wrapper
 	// counts events the sender will have to resend.
+	//
+	// Refused counts the events left after deduplication: the repeats
+	// removed were dropped (and counted as such), not refused, so that
+	// input - refused = deduplicated + delivered holds whether the source
+	// resends a new copy of the batch (HTTP) or re-emits this one, from
+	// which the repeats are gone (syslog, Kafka).
 	ack := b.Ack
-	if n := len(b.Events); n > 0 {
+	kept := len(b.Events)
+	if kept > 0 {
 		refused := e.m.InputRefused.WithLabelValues(b.Meta.Input)
 		inner := ack
 		ack = pipeline.NewAck(func(err error) {
 			if err != nil {
-				refused.Add(float64(n))
+				refused.Add(float64(kept))
 			}
 			inner.Done(err)
 		})
@@ -384,6 +398,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	e.count(b)
 	if only < 0 {
 		e.removeDuplicates(b)
+		kept = len(b.Events)
 	}
 
 	j := e.jobs.Get().(*job)

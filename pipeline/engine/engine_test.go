@@ -340,3 +340,58 @@ func TestDedupWithinBatchAndCountField(t *testing.T) {
 	}
 	_ = e.Close(context.Background())
 }
+
+// TestRefusedBatchEmittedAgainKeepsTheLedger: syslog and Kafka hold a
+// refused batch and emit the same one again, after deduplication removed
+// its repeats in place. Input minus refused must still equal deduplicated
+// plus delivered, and the count field must not be added twice.
+func TestRefusedBatchEmittedAgainKeepsTheLedger(t *testing.T) {
+	arch := &tu.RecordSink{SinkName: "archive"}
+	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return now }
+	mk := func(keys ...uint64) *pipeline.Batch {
+		b := pipeline.NewBatch()
+		b.Meta.Input = "test"
+		for _, key := range keys {
+			a := fmt.Appendf(b.Arena(), `{"k":%d}`, key)
+			b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
+		}
+		return b
+	}
+	// Key 1 gets a repeat count carried past its window.
+	if err, _ := emit(t, e, mk(1)); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(10 * time.Second)
+	if err, _ := emit(t, e, mk(1)); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	// One batch: key 1 (carries count 1), key 2 twice. Refused, then the
+	// same object emitted again.
+	b := mk(1, 2, 2)
+	arch.Err = errors.New("down")
+	if err, _ := emit(t, e, b); err == nil {
+		t.Fatal("expected the refusal")
+	}
+	arch.Err = nil
+	if err, _ := emit(t, e, b); err != nil {
+		t.Fatal(err)
+	}
+	evs := arch.Events()
+	if len(evs) != 3 {
+		t.Fatalf("archive got %d events, want 3", len(evs))
+	}
+	if got := string(evs[1].Raw); got != `{"k":1,"dedup":{"count":1}}` {
+		t.Errorf("re-emitted event with a count: %s", got)
+	}
+	in := testutil.ToFloat64(e.m.InputEvents.WithLabelValues("test"))
+	refused := testutil.ToFloat64(e.m.InputRefused.WithLabelValues("test"))
+	deduped := testutil.ToFloat64(e.m.InputDedup.WithLabelValues("test"))
+	if delivered := float64(len(evs)); in-refused != deduped+delivered {
+		t.Errorf("ledger: input %v - refused %v != deduplicated %v + delivered %v", in, refused, deduped, delivered)
+	}
+	_ = e.Close(context.Background())
+}
