@@ -17,13 +17,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
 	"github.com/logrouter/logrouter/bench/harness"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	var o harness.Options
 	var asJSON, quiet bool
 	flag.StringVar(&o.Scenario, "scenario", "a", "a, b, c, d, e or benthos-compare (or mission, mission-memory, syslog, kafka, outage, compare)")
@@ -45,6 +48,7 @@ func main() {
 	flag.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait for the queues to drain after the load (default 2m)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the router during the load (runs bench/cmd/lrrouter, the router with pprof)")
 	flag.StringVar(&o.Trace, "trace", "", "with -cpuprofile: also save a 5s execution trace from the middle of the load (go tool trace -pprof=syscall FILE)")
+	harnessProfile := flag.String("harness-cpuprofile", "", "write a CPU profile of the harness itself (load generation, receivers) to this file")
 	gomaxprocs := flag.Int("gomaxprocs", 0, "set GOMAXPROCS for the router (default: the router's own choice, min(4 x CPUs, 8))")
 	flag.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	flag.BoolVar(&quiet, "q", false, "no progress lines on stderr")
@@ -59,7 +63,22 @@ func main() {
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "lrbench: unexpected arguments %s\n", strings.Join(flag.Args(), " "))
-		os.Exit(2)
+		return 2
+	}
+	if *harnessProfile != "" {
+		f, err := os.Create(*harnessProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lrbench:", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "lrbench:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
 	}
 	if *gomaxprocs > 0 {
 		o.RouterEnv = append(o.RouterEnv, fmt.Sprintf("GOMAXPROCS=%d", *gomaxprocs))
@@ -81,11 +100,12 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lrbench:", err)
-		os.Exit(1)
+		return 1
 	}
 	for _, r := range rep.Runs {
 		if !r.OK {
-			os.Exit(3)
+			return 3
 		}
 	}
+	return 0
 }
