@@ -173,8 +173,9 @@ func (o *object) unlock() { <-o.sem }
 
 // group collects the events of one partition within one Write.
 type group struct {
-	part Partition
-	buf  []byte // Raw + '\n' per event
+	part  Partition
+	buf   []byte // Raw + '\n' per event
+	frame []byte // buf compressed
 }
 
 // scratch is the per-Write working memory, pooled.
@@ -182,7 +183,6 @@ type scratch struct {
 	groups []group
 	index  map[Partition]int
 	frame  []byte
-	out    appendWriter
 }
 
 type appendWriter struct{ b []byte }
@@ -331,17 +331,57 @@ func (a *LocalArchive) Write(ctx context.Context, b *pipeline.Batch) error {
 	sc := a.scratch.Get().(*scratch)
 	defer a.putScratch(sc)
 	a.group(sc, b)
+	a.compressGroups(sc)
 	for i := range sc.groups {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		g := &sc.groups[i]
-		frame := a.compress(sc, g.buf)
-		if err := a.appendFrame(ctx, g.part, frame, int64(len(g.buf))); err != nil {
+		if err := a.appendFrame(ctx, g.part, g.frame, int64(len(g.buf))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// parallelAbove is the batch size from which the groups of a batch are
+// compressed in parallel.
+const parallelAbove = 256 << 10
+
+// compressGroups compresses every group into its frame; a large batch
+// spanning several partitions on up to GOMAXPROCS goroutines. Compression
+// is most of the archive's cost, and a destination's queue drains on one
+// goroutine: on a saturated node, that goroutine alone would get too small
+// a share of the CPUs for the archive to keep up with the inputs. Frames
+// are appended in group order afterwards, so objects are the same.
+func (a *LocalArchive) compressGroups(sc *scratch) {
+	total := 0
+	for i := range sc.groups {
+		total += len(sc.groups[i].buf)
+	}
+	workers := min(len(sc.groups), runtime.GOMAXPROCS(0))
+	if workers < 2 || total < parallelAbove {
+		for i := range sc.groups {
+			g := &sc.groups[i]
+			g.frame = a.compressTo(g.frame[:0], g.buf)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(sc.groups) {
+					return
+				}
+				g := &sc.groups[i]
+				g.frame = a.compressTo(g.frame[:0], g.buf)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func (a *LocalArchive) putScratch(sc *scratch) {
@@ -350,6 +390,9 @@ func (a *LocalArchive) putScratch(sc *scratch) {
 		g.part.SourceType = "" // do not retain the batch's strings
 		if cap(g.buf) > maxPooled {
 			g.buf = nil
+		}
+		if cap(g.frame) > maxPooled {
+			g.frame = nil
 		}
 	}
 	if len(sc.groups) > maxPooledGroups {
@@ -363,9 +406,6 @@ func (a *LocalArchive) putScratch(sc *scratch) {
 	}
 	if cap(sc.frame) > maxPooled {
 		sc.frame = nil
-	}
-	if cap(sc.out.b) > maxPooled {
-		sc.out.b = nil
 	}
 	a.scratch.Put(sc)
 }
@@ -417,21 +457,25 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 
 // compress returns src as one zstd frame or gzip member, in sc.frame.
 func (a *LocalArchive) compress(sc *scratch, src []byte) []byte {
+	sc.frame = a.compressTo(sc.frame[:0], src)
+	return sc.frame
+}
+
+// compressTo appends src as one zstd frame or gzip member to dst. Safe for
+// concurrent use (the zstd encoder's EncodeAll is; gzip writers are pooled).
+func (a *LocalArchive) compressTo(dst, src []byte) []byte {
 	if !a.gz {
-		sc.frame = a.zenc.EncodeAll(src, sc.frame[:0])
-		return sc.frame
+		return a.zenc.EncodeAll(src, dst)
 	}
 	zw := a.gzPool.Get().(*gzip.Writer)
-	sc.out.b = sc.frame[:0]
-	zw.Reset(&sc.out)
+	out := appendWriter{b: dst}
+	zw.Reset(&out)
 	// Writes to memory cannot fail.
 	_, _ = zw.Write(src)
 	_ = zw.Close()
 	zw.Reset(nil)
 	a.gzPool.Put(zw)
-	sc.frame = sc.out.b
-	sc.out.b = nil
-	return sc.frame
+	return out.b
 }
 
 // appendFrame appends frame (holding rawLen uncompressed bytes) to the open
