@@ -313,3 +313,64 @@ func BenchmarkNormalizeRouteRules(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNormalizeRouteBySize is BenchmarkNormalizeRoute/profiles on the
+// mix's events bucketed by size: how the cost splits into a per-event and a
+// per-byte part (docs/performance.md, "Event size").
+func BenchmarkNormalizeRouteBySize(b *testing.B) {
+	m := loadgen.New(loadgen.Options{Seed: 1})
+	type bucket struct {
+		name   string
+		lo, hi int
+		events [][]byte
+		sts    [][]byte
+		size   int
+	}
+	buckets := []*bucket{{name: "under-500B", lo: 0, hi: 500}, {name: "500-900B", lo: 500, hi: 900}, {name: "over-900B", lo: 900, hi: 1 << 20}}
+	for full := 0; full < len(buckets); {
+		ev, k := m.Next(nil)
+		for _, bk := range buckets {
+			if len(ev) >= bk.lo && len(ev) < bk.hi && len(bk.events) < 1000 {
+				bk.events = append(bk.events, ev)
+				bk.sts = append(bk.sts, []byte(k.SourceType()))
+				bk.size += len(ev)
+				if len(bk.events) == 1000 {
+					full++
+				}
+			}
+		}
+	}
+	r := exampleRouter(b)
+	for _, bk := range buckets {
+		b.Run(bk.name, func(b *testing.B) {
+			w := r.NewWorker()
+			var p fastjson.Parser
+			batch := pipeline.NewBatch()
+			batch.Meta = pipeline.Meta{Input: "http", Protocol: "hec", Peer: "10.0.0.1", IngestTime: 1764331200e9}
+			var em normalize.EventMeta
+			run := func() {
+				batch.Reset()
+				batch.Grow(bk.size * 2)
+				for i, ev := range bk.events {
+					v, err := p.ParseBytes(ev)
+					if err != nil {
+						b.Fatal(err)
+					}
+					em.SourceType = bk.sts[i]
+					if err := w.Add(batch, v, nil, &em); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			run()
+			b.SetBytes(int64(bk.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				run()
+			}
+			b.ReportMetric(float64(bk.size)/float64(len(bk.events)), "bytes/event")
+			b.ReportMetric(float64(b.N*len(bk.events))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
