@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,6 +42,9 @@ type Options struct {
 	// connection in turn).
 	Protocol string
 	Gzip     bool
+	// Destinations limits scenarios a-e to these of archive, siem and
+	// opensearch (nil: all three), to measure what each destination costs.
+	Destinations []string
 	// ExtraRules adds this many synthetic rules (loadgen.SyntheticRules:
 	// none matches, all evaluated for every event) before the starter
 	// rules, for measuring a large rule set end to end.
@@ -486,6 +490,41 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 		{"name": "opensearch", "type": "opensearch", "opensearch": map[string]any{"urls": []any{osr.URL()}}},
 	}
 	cfg.routing = map[string]any{"P1": []any{"siem"}, "P2": []any{"opensearch"}, "P3": []any{}, "all": []any{"archive"}}
+	dests := []*Dest{siem, osd, arch}
+	if len(o.Destinations) > 0 {
+		want := map[string]bool{}
+		for _, d := range o.Destinations {
+			if d != "archive" && d != "siem" && d != "opensearch" {
+				return nil, fmt.Errorf("destination %q: use archive, siem or opensearch", d)
+			}
+			want[d] = true
+		}
+		if spec.outage && !want["opensearch"] {
+			return nil, fmt.Errorf("the outage scenario needs the opensearch destination")
+		}
+		var kept []map[string]any
+		for _, d := range cfg.dests {
+			if want[d["name"].(string)] {
+				kept = append(kept, d)
+			}
+		}
+		cfg.dests = kept
+		for k, v := range cfg.routing {
+			var names []any
+			for _, n := range v.([]any) {
+				if want[n.(string)] {
+					names = append(names, n)
+				}
+			}
+			cfg.routing[k] = append([]any{}, names...)
+		}
+		dests = dests[:0]
+		for _, d := range []*Dest{siem, osd, arch} {
+			if want[d.Name] {
+				dests = append(dests, d)
+			}
+		}
+	}
 	s, err := startRouter(ctx, o, bin, dir, cfg)
 	if err != nil {
 		return nil, err
@@ -493,10 +532,13 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 	defer s.proc.stop(10 * time.Second)
 	s.input, s.queueMode = input, spec.queueMode
 	s.load = lc
-	s.dests = []*Dest{siem, osd, arch}
+	s.dests = dests
 	s.drain = routerDrain(o, s, cfg.adminAddr, inputName(protos[0]), protos[0] == ProtoSyslog || protos[0] == ProtoKafka)
 	s.metricsURL = "http://" + cfg.adminAddr + "/metrics"
 	s.after = func() error {
+		if len(o.Destinations) > 0 && !slices.Contains(o.Destinations, "archive") {
+			return nil
+		}
 		_, err := verifyDir(arch, filepath.Join(dir, "archive"))
 		return err
 	}

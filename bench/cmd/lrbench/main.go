@@ -48,6 +48,7 @@ func run() int {
 	flag.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait for the queues to drain after the load (default 2m)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the router during the load (runs bench/cmd/lrrouter, the router with pprof)")
 	flag.StringVar(&o.Trace, "trace", "", "with -cpuprofile: also save a 5s execution trace from the middle of the load (go tool trace -pprof=syscall FILE)")
+	dests := flag.String("dests", "", "comma-separated subset of archive,siem,opensearch for scenarios a-e (default: all three)")
 	harnessProfile := flag.String("harness-cpuprofile", "", "write a CPU profile of the harness itself (load generation, receivers) to this file")
 	gomaxprocs := flag.Int("gomaxprocs", 0, "set GOMAXPROCS for the router (default: the router's own choice, min(4 x CPUs, 8))")
 	flag.BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -64,6 +65,9 @@ func run() int {
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "lrbench: unexpected arguments %s\n", strings.Join(flag.Args(), " "))
 		return 2
+	}
+	if *dests != "" {
+		o.Destinations = strings.Split(*dests, ",")
 	}
 	if *harnessProfile != "" {
 		f, err := os.Create(*harnessProfile)
