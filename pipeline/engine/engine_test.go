@@ -294,6 +294,17 @@ func TestDedupDropsRepeatsButNotRefusedBatches(t *testing.T) {
 	_ = e.Close(context.Background())
 }
 
+// keyedBatch is a P3 batch of {"k":N} events with dedup keys N.
+func keyedBatch(keys ...uint64) *pipeline.Batch {
+	b := pipeline.NewBatch()
+	b.Meta.Input = "test"
+	for _, key := range keys {
+		a := fmt.Appendf(b.Arena(), `{"k":%d}`, key)
+		b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
+	}
+	return b
+}
+
 // TestDedupWithinBatchAndCountField: repeats inside one batch are dropped
 // too, and with count_field the first copy kept after a window carries how
 // many repeats that window dropped.
@@ -303,15 +314,7 @@ func TestDedupWithinBatchAndCountField(t *testing.T) {
 	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	e.now = func() time.Time { return now }
-	mk := func(keys ...uint64) *pipeline.Batch {
-		b := pipeline.NewBatch()
-		b.Meta.Input = "test"
-		for _, key := range keys {
-			a := fmt.Appendf(b.Arena(), `{"k":%d}`, key)
-			b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
-		}
-		return b
-	}
+	mk := keyedBatch
 	if err, _ := emit(t, e, mk(1, 2, 1, 1, 3)); err != nil {
 		t.Fatal(err)
 	}
@@ -351,15 +354,7 @@ func TestRefusedBatchEmittedAgainKeepsTheLedger(t *testing.T) {
 	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	e.now = func() time.Time { return now }
-	mk := func(keys ...uint64) *pipeline.Batch {
-		b := pipeline.NewBatch()
-		b.Meta.Input = "test"
-		for _, key := range keys {
-			a := fmt.Appendf(b.Arena(), `{"k":%d}`, key)
-			b.Commit(a, pipeline.Event{Priority: pipeline.P3, Rule: -1, Key: key, SourceType: "st"})
-		}
-		return b
-	}
+	mk := keyedBatch
 	// Key 1 gets a repeat count carried past its window.
 	if err, _ := emit(t, e, mk(1)); err != nil {
 		t.Fatal(err)
