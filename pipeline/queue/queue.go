@@ -34,7 +34,6 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -43,6 +42,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/internal/wal"
 	"github.com/logrouter/logrouter/pipeline"
 )
@@ -416,7 +416,7 @@ func (q *Queue) run(ctx context.Context) {
 			end, records, bytes, err := q.fill(b, s, d)
 			if err != nil {
 				q.log.Error("queue read failed; retrying", "priority", p.String(), "err", err)
-				if !sleep(ctx, q.cfg.RetryInitial) {
+				if !backoff.Sleep(ctx, q.cfg.RetryInitial) {
 					return
 				}
 				break
@@ -578,7 +578,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 		if q.draining.Load() {
 			return false // shutting down: leave the rest queued for the next start
 		}
-		if !sleep(ctx, q.backoff(attempt)) {
+		if !backoff.Sleep(ctx, q.backoff(attempt)) {
 			return false
 		}
 	}
@@ -607,7 +607,7 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 			return true
 		}
 		q.log.Error("quarantine write failed; retrying (events stay queued)", "events", len(recs), "err", err)
-		if !sleep(ctx, q.backoff(attempt)) {
+		if !backoff.Sleep(ctx, q.backoff(attempt)) {
 			return false
 		}
 	}
@@ -618,20 +618,7 @@ func (q *Queue) backoff(attempt int) time.Duration {
 	for i := 0; i < attempt && d < q.cfg.RetryMax; i++ {
 		d *= 2
 	}
-	d = min(d, q.cfg.RetryMax)
-	// full jitter in [d/2, d)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return backoff.Jitter(min(d, q.cfg.RetryMax))
 }
 
 func (q *Queue) saveCursors() {
@@ -655,7 +642,7 @@ func (q *Queue) saveCursors() {
 // benchmarks).
 func (q *Queue) WaitIdle(ctx context.Context) error {
 	for q.Pending() > 0 {
-		if !sleep(ctx, 2*time.Millisecond) {
+		if !backoff.Sleep(ctx, 2*time.Millisecond) {
 			return ctx.Err()
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	"github.com/logrouter/logrouter/internal/backoff"
 )
 
 // Bootstrap retry delays.
@@ -159,11 +161,7 @@ func (b *bootstrapper) run(first chan struct{}) {
 		}
 		b.s.log.Warn("OpenSearch index template bootstrap failed; retrying in the background (events are indexed meanwhile, new indices get dynamic mappings)",
 			"template", b.s.cfg.Bootstrap.TemplateName, "attempt", attempt, "retry_in", delay, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-b.ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(b.ctx, delay) {
 			return
 		}
 		delay = min(2*delay, bootstrapRetryMax)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -662,7 +662,7 @@ func (a *S3Archive) backoff(n int) time.Duration {
 	if n <= 30 {
 		d = min(a.bmin<<(n-1), a.bmax)
 	}
-	return d/2 + rand.N(d/2+1)
+	return backoff.Jitter(d)
 }
 
 // upload puts one staged object to S3 and deletes the local file.
@@ -835,16 +835,12 @@ func (a *S3Archive) janitor(ctx context.Context) {
 			if failures <= 20 {
 				d = min(a.bmin<<failures, sweepInterval)
 			}
-			wait = d/2 + rand.N(d/2+1)
+			wait = backoff.Jitter(d)
 		} else {
 			failures = 0
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 	}
 }

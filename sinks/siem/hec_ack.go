@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/internal/backoff"
 )
 
 type ackOutcome uint8
@@ -118,7 +120,7 @@ func (t *ackTracker) run(life context.Context) {
 		case <-t.wake:
 		}
 		for t.count() > 0 {
-			if !sleepCtx(life, t.h.cfg.Ack.PollInterval) {
+			if !backoff.Sleep(life, t.h.cfg.Ack.PollInterval) {
 				return
 			}
 			t.poll(life)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -294,7 +295,7 @@ func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
 
 // dial connects, after the backoff since the last failure.
 func (s *Syslog) dial(ctx context.Context) (net.Conn, error) {
-	if wait := time.Until(s.nextDial); wait > 0 && !sleepCtx(ctx, wait) {
+	if wait := time.Until(s.nextDial); wait > 0 && !backoff.Sleep(ctx, wait) {
 		return nil, ctx.Err()
 	}
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
@@ -325,7 +326,7 @@ func (s *Syslog) failed() {
 	default:
 		s.backoff = min(2*s.backoff, s.cfg.ReconnectBackoffMax)
 	}
-	s.nextDial = time.Now().Add(jitter(s.backoff))
+	s.nextDial = time.Now().Add(backoff.Jitter(s.backoff))
 }
 
 // writeConn writes buf with the write timeout, aborted when ctx ends.

@@ -34,6 +34,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/internal/kafkacfg"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -165,7 +166,7 @@ func (s *Source) run(ctx context.Context) {
 			}
 			s.log.Warn("kafka: joining the consumer group failed; retrying", "err", err)
 			attempt++
-			sleep(ctx, min(time.Duration(attempt)*time.Second, 10*time.Second))
+			backoff.Sleep(ctx, min(time.Duration(attempt)*time.Second, 10*time.Second))
 			continue
 		}
 		attempt = 0
@@ -206,15 +207,6 @@ func (s *Source) Shutdown(ctx context.Context) error {
 	s.assigned.Store(0)
 	s.m.assigned.Set(0)
 	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // flight is a batch waiting for its Ack.
@@ -304,7 +296,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 				continue
 			}
 			s.log.Warn("kafka fetch failed; retrying", "partition", p.label, "err", err)
-			sleep(run, 500*time.Millisecond)
+			backoff.Sleep(run, 500*time.Millisecond)
 			continue
 		}
 		p.records.Inc()
@@ -398,7 +390,7 @@ func (p *partition) flush(ctx context.Context) {
 			break
 		}
 		// The records stay uncommitted until they are stored.
-		sleep(ctx, backoff(attempt))
+		backoff.Sleep(ctx, retryDelay(attempt))
 		if ctx.Err() != nil && attempt > 3 {
 			p.s.log.Error("kafka: quarantine unavailable; these records will be read again after the rebalance", "partition", p.label)
 			break
@@ -472,7 +464,7 @@ func (p *partition) retryFailed(ctx context.Context) {
 			p.s.log.Warn("destinations refused a kafka batch; sending it again (offsets after it wait)", "partition", p.label,
 				"offsets", fmt.Sprintf("%d-%d", f.lo, f.hi), "err", f.err)
 		}
-		sleep(ctx, backoff(attempt))
+		backoff.Sleep(ctx, retryDelay(attempt))
 		p.emit(f)
 	}
 }
@@ -555,7 +547,7 @@ func (p *partition) drain() {
 	p.b.Release()
 }
 
-func backoff(attempt int) time.Duration {
+func retryDelay(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt, 6), 5*time.Second)
 }
 

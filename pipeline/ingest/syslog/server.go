@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
@@ -378,7 +379,7 @@ func (st *stream) flush() {
 			s.m.dropped.WithLabelValues("syslog", "quarantine_unavailable").Add(float64(len(st.rejected)))
 			break
 		}
-		sleep(s.shutdown, backoff(attempt))
+		backoff.Sleep(s.shutdown, retryDelay(attempt))
 	}
 	st.rejected = st.rejected[:0]
 	if len(st.b.Events) == 0 {
@@ -428,7 +429,7 @@ func (st *stream) waitPrev() {
 		if attempt == 0 {
 			s.log.Warn("destinations refused a syslog batch; holding the connection until they accept", "transport", st.transport, "events", n, "err", err)
 		}
-		sleep(s.shutdown, backoff(attempt))
+		backoff.Sleep(s.shutdown, retryDelay(attempt))
 		done := make(chan error, 1)
 		st.emit(b, done)
 		err = <-done
@@ -447,18 +448,9 @@ func (st *stream) close() {
 	st.b.Release()
 }
 
-func backoff(attempt int) time.Duration {
+func retryDelay(attempt int) time.Duration {
 	d := 50 * time.Millisecond << min(attempt, 6)
 	return min(d, 2*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 func isTimeout(err error) bool {
