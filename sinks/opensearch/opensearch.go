@@ -3,14 +3,11 @@ package opensearch
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,6 +21,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/signer/awsv2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -219,24 +217,9 @@ func newTransport(cfg Config) (*http.Transport, error) {
 	if t == nil {
 		return tr, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file: no PEM certificate in %s", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		kp, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file/key_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{kp}
+	tc, err := tlsconf.Client(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
+	if err != nil {
+		return nil, err
 	}
 	tr.TLSClientConfig = tc
 	return tr, nil

@@ -3,13 +3,14 @@ package siem
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/logrouter/logrouter/internal/tlsconf"
 )
 
 // Option changes how NewHEC and NewSyslog build a destination; the zero set
@@ -102,27 +103,13 @@ func (t *TLSConfig) build(serverName string) (*tls.Config, error) {
 	if t == nil {
 		return nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	tc, err := tlsconf.Client(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
+	if err != nil {
+		return nil, err
+	}
+	tc.ServerName = serverName
 	if t.ServerName != "" {
 		tc.ServerName = t.ServerName
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf(`"tls.ca_file": %w`, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf(`"tls.ca_file": no PEM certificate in %s`, t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		kp, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf(`"tls.cert_file"/"key_file": %w`, err)
-		}
-		tc.Certificates = []tls.Certificate{kp}
 	}
 	return tc, nil
 }
