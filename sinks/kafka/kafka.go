@@ -191,12 +191,7 @@ type Sink struct {
 	single *kafkago.Writer    // one message per request, to isolate permanent failures
 	maxRaw int                // largest Event.Raw sent
 
-	mu        sync.Mutex
-	closed    bool
-	inflight  sync.WaitGroup
-	closeOnce sync.Once
-	closeDone chan struct{}
-	closeErr  error
+	gate pipeline.Gate
 }
 
 var _ pipeline.Sink = (*Sink)(nil)
@@ -223,13 +218,12 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	codec, _ := compressionCodec(cfg.Compression)
 	acks, _ := requiredAcks(cfg.RequiredAcks)
 	s := &Sink{
-		name:      name,
-		cfg:       cfg,
-		topics:    topics,
-		addr:      kafkago.TCP(cfg.Brokers...),
-		rt:        o.rt,
-		maxRaw:    cfg.MaxMessageBytes - recordOverhead,
-		closeDone: make(chan struct{}),
+		name:   name,
+		cfg:    cfg,
+		topics: topics,
+		addr:   kafkago.TCP(cfg.Brokers...),
+		rt:     o.rt,
+		maxRaw: cfg.MaxMessageBytes - recordOverhead,
 	}
 	if s.rt == nil {
 		tc, err := kafkacfg.TLSConfig(cfg.TLS)
@@ -281,17 +275,6 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 // Name returns the destination name given to New.
 func (s *Sink) Name() string { return s.name }
 
-// enter registers a Write, unless the sink is closed.
-func (s *Sink) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.inflight.Add(1)
-	return true
-}
-
 // Write sends every event of b and returns once the brokers acknowledged all
 // of them (nil), or with an error: a *pipeline.BatchError when some events
 // were delivered or some failed permanently, a plain retryable error when
@@ -302,10 +285,10 @@ func (s *Sink) enter() bool {
 // Write does not retain b or any Event.Raw: the records' keys and values are
 // copies (see writeState).
 func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
-	if !s.enter() {
+	if !s.gate.Enter() {
 		return pipeline.ErrClosed
 	}
-	defer s.inflight.Done()
+	defer s.gate.Exit()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -478,29 +461,17 @@ func (s *Sink) writeErrors(ctx context.Context, st *writeState, werrs kafkago.Wr
 // then finishes in the background). After Close, Write returns
 // pipeline.ErrClosed.
 func (s *Sink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.closeOnce.Do(func() {
-		go func() {
-			s.inflight.Wait()
-			err := errors.Join(s.w.Close(), s.single.Close())
-			if s.own != nil {
-				s.own.CloseIdleConnections()
-			}
-			s.closeErr = err
-			close(s.closeDone)
-		}()
-	})
-	select {
-	case <-s.closeDone:
-		if s.closeErr != nil {
-			return fmt.Errorf("kafka %s: close: %w", s.name, s.closeErr)
+	err := s.gate.Close(ctx, func() error {
+		err := errors.Join(s.w.Close(), s.single.Close())
+		if s.own != nil {
+			s.own.CloseIdleConnections()
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("kafka %s: close: %w", s.name, ctx.Err())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("kafka %s: close: %w", s.name, err)
 	}
+	return nil
 }
 
 // writeState is one Write's scratch space, pooled so that a Write allocates

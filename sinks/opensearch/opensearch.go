@@ -89,11 +89,7 @@ type Sink struct {
 
 	boot *bootstrapper
 
-	mu        sync.Mutex
-	closed    bool
-	inflight  sync.WaitGroup
-	closeOnce sync.Once
-	closeDone chan struct{}
+	gate pipeline.Gate
 }
 
 var _ pipeline.Sink = (*Sink)(nil)
@@ -140,7 +136,6 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		reqBytes:    o.metrics.RequestBytes.WithLabelValues(name),
 		splits:      o.metrics.Splits.WithLabelValues(name),
 		requests:    o.metrics.Requests.MustCurryWith(prometheus.Labels{"destination": name}),
-		closeDone:   make(chan struct{}),
 	}
 	rt := o.rt
 	if rt == nil {
@@ -228,17 +223,6 @@ func newTransport(cfg Config) (*http.Transport, error) {
 // Name returns the destination name given to New.
 func (s *Sink) Name() string { return s.name }
 
-// enter registers a Write, unless the sink is closed.
-func (s *Sink) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.inflight.Add(1)
-	return true
-}
-
 // Write indexes every event of b and accounts for each one (see the package
 // documentation for the outcomes): nil when all were delivered, a
 // *pipeline.BatchError listing exactly the events that were not, or a plain
@@ -246,10 +230,10 @@ func (s *Sink) enter() bool {
 // is a no-op. Write does not retain b or any Event.Raw. After Close it
 // returns pipeline.ErrClosed.
 func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
-	if !s.enter() {
+	if !s.gate.Enter() {
 		return pipeline.ErrClosed
 	}
-	defer s.inflight.Done()
+	defer s.gate.Exit()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -497,29 +481,21 @@ func readAll(buf *[]byte, r io.Reader) error {
 // then finishes in the background). After Close, Write returns
 // pipeline.ErrClosed.
 func (s *Sink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.closeOnce.Do(func() {
-		if s.boot != nil {
-			s.boot.stop()
-		}
-		go func() {
-			s.inflight.Wait()
-			if s.boot != nil {
-				s.boot.wait()
-			}
-			_ = s.client.Close()
-			if s.own != nil {
-				s.own.CloseIdleConnections()
-			}
-			close(s.closeDone)
-		}()
-	})
-	select {
-	case <-s.closeDone:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("opensearch %s: close: %w", s.name, ctx.Err())
+	if s.boot != nil {
+		s.boot.stop()
 	}
+	err := s.gate.Close(ctx, func() error {
+		if s.boot != nil {
+			s.boot.wait()
+		}
+		_ = s.client.Close()
+		if s.own != nil {
+			s.own.CloseIdleConnections()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("opensearch %s: close: %w", s.name, err)
+	}
+	return nil
 }
