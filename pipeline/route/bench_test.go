@@ -79,17 +79,22 @@ func BenchmarkNormalizeRoute(b *testing.B) {
 
 func benchNormalizeRoute(b *testing.B, r *route.Router) {
 	events, sts, size := corpus(1000)
-	benchEvents(b, r, events, sts, size)
+	benchEvents(b, r, events, sts, size, nil)
 }
 
-// benchEvents normalizes and classifies events (with their HEC
-// sourcetypes) into one batch per iteration.
-func benchEvents(b *testing.B, r *route.Router, events, sts [][]byte, size int) {
+// benchEvents normalizes and classifies events into one batch per
+// iteration, with their HEC sourcetypes (sts nil: none, as NDJSON sends
+// them), then calls after (when set) on the batch.
+func benchEvents(b *testing.B, r *route.Router, events, sts [][]byte, size int, after func(*pipeline.Batch)) {
 	w := r.NewWorker()
 	var p fastjson.Parser
 	batch := pipeline.NewBatch()
 	batch.Meta = pipeline.Meta{Input: "http", Protocol: "hec", Peer: "10.0.0.1", IngestTime: 1764331200e9}
 	var em normalize.EventMeta
+	meta := &em
+	if sts == nil {
+		batch.Meta.Protocol, meta = "ndjson", nil
+	}
 	run := func() {
 		batch.Reset()
 		batch.Grow(size * 2)
@@ -98,10 +103,15 @@ func benchEvents(b *testing.B, r *route.Router, events, sts [][]byte, size int) 
 			if err != nil {
 				b.Fatal(err)
 			}
-			em.SourceType = sts[i]
-			if err := w.Add(batch, v, nil, &em); err != nil {
+			if sts != nil {
+				em.SourceType = sts[i]
+			}
+			if err := w.Add(batch, v, nil, meta); err != nil {
 				b.Fatal(err)
 			}
+		}
+		if after != nil {
+			after(batch)
 		}
 	}
 	run()
@@ -117,29 +127,8 @@ func benchEvents(b *testing.B, r *route.Router, events, sts [][]byte, size int) 
 // BenchmarkNormalizeRouteNoSourcetype is the same mix without HEC
 // sourcetypes, so rules fall through to their field-based branches.
 func BenchmarkNormalizeRouteNoSourcetype(b *testing.B) {
-	r := exampleRouter(b)
 	events, _, size := corpus(1000)
-	w := r.NewWorker()
-	var p fastjson.Parser
-	batch := pipeline.NewBatch()
-	batch.Meta = pipeline.Meta{Input: "http", Protocol: "ndjson", IngestTime: 1764331200e9}
-	run := func() {
-		batch.Reset()
-		for _, ev := range events {
-			v, _ := p.ParseBytes(ev)
-			if err := w.Add(batch, v, nil, nil); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	run()
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		run()
-	}
-	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+	benchEvents(b, exampleRouter(b), events, nil, size, nil)
 }
 
 // BenchmarkParseOnly is the fastjson floor for the same corpus, for scale.
@@ -241,28 +230,11 @@ func TestWorkerZeroAllocs(t *testing.T) {
 // check and record of every event (all distinct, the worst case: every key
 // is inserted), the stage issue 9 asks at 150 MB/s per core.
 func BenchmarkNormalizeDedupRoute(b *testing.B) {
-	r := exampleRouter(b)
 	events, sts, size := corpus(1000)
-	w := r.NewWorker()
-	var p fastjson.Parser
-	batch := pipeline.NewBatch()
-	batch.Meta = pipeline.Meta{Input: "http", Protocol: "hec", Peer: "10.0.0.1", IngestTime: 1764331200e9}
 	set := dedup.New(10*time.Minute, 64<<20)
 	now := time.Unix(1764331200, 0)
-	var em normalize.EventMeta
 	salt := uint64(0)
-	run := func() {
-		batch.Reset()
-		for i, ev := range events {
-			v, err := p.ParseBytes(ev)
-			if err != nil {
-				b.Fatal(err)
-			}
-			em.SourceType = sts[i]
-			if err := w.Add(batch, v, nil, &em); err != nil {
-				b.Fatal(err)
-			}
-		}
+	benchEvents(b, exampleRouter(b), events, sts, size, func(batch *pipeline.Batch) {
 		salt += 0x9e3779b97f4a7c15
 		for i := range batch.Events {
 			k := batch.Events[i].Key ^ salt
@@ -270,15 +242,7 @@ func BenchmarkNormalizeDedupRoute(b *testing.B) {
 				set.Add(k, now)
 			}
 		}
-	}
-	run()
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		run()
-	}
-	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+	})
 }
 
 // withRules is the starter rules plus n synthetic ones evaluated first
@@ -349,7 +313,7 @@ func BenchmarkNormalizeRouteBySize(b *testing.B) {
 	r := exampleRouter(b)
 	for _, bk := range buckets {
 		b.Run(bk.name, func(b *testing.B) {
-			benchEvents(b, r, bk.events, bk.sts, bk.size)
+			benchEvents(b, r, bk.events, bk.sts, bk.size, nil)
 			b.ReportMetric(float64(bk.size)/float64(len(bk.events)), "bytes/event")
 		})
 	}
