@@ -169,7 +169,10 @@ func (g *ledger) check(t testing.TB, res readResult, strict bool) {
 		}
 		seen[id] = true
 		if strict {
-			if err, failed := g.failed[id]; failed {
+			// An Append that failed because the crash killed its file handle
+			// has an open outcome: a concurrent fsync for another writer may
+			// have made its bytes durable first (see Append's doc).
+			if err, failed := g.failed[id]; failed && !errors.Is(err, errCrashed) {
 				t.Fatalf("record %d is present though its Append failed: %v", id, err)
 			}
 		}

@@ -418,6 +418,12 @@ var errClosed = fmt.Errorf("wal: log closed: %w", os.ErrClosed)
 // reported as written: Readers never see it. Under SyncAlways all the Appends
 // that shared a failed fsync fail.
 //
+// A failed Append is "not acknowledged", not "proven absent": if the machine
+// loses power before the truncation reaches the disk, an fsync running
+// concurrently for other Appends may already have made the bytes durable, and
+// the record reappears after recovery. Callers that retry a failed Append
+// therefore deliver at least once, never at most once.
+//
 // payload may be reused by the caller once Append returns; at most 256 MiB.
 // count is stored verbatim (the number of events in the payload, for loss
 // accounting). After Close, Append returns an error wrapping os.ErrClosed.
