@@ -1,6 +1,9 @@
 package normalize
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // safeASCII[c] is true for ASCII bytes that appear unescaped inside a JSON
 // string. Bytes >= 0x80 are checked for valid UTF-8 separately.
@@ -13,6 +16,23 @@ var safeASCII = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether all eight bytes packed in x appear unescaped in a
+// JSON string: ASCII (high bit clear), at least 0x20, neither '"' nor '\\'.
+// The classic SWAR tests: for a byte b with the high bit clear, b-k borrows
+// into the high bit exactly when b < k, so (x - ones*0x20) flags control
+// characters and ((x ^ ones*c) - ones) flags bytes equal to c. A borrow only
+// leaves a flagged byte, so "any flag set" is exact; bytes with the high bit
+// set are flagged by x itself.
+func plain8(x uint64) bool {
+	t := (x - ones*0x20) | ((x ^ ones*'"') - ones) | ((x ^ ones*'\\') - ones)
+	return (t|x)&highs == 0
+}
+
 const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a quoted JSON string. Control characters are
@@ -23,6 +43,12 @@ func AppendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Fast path: eight plain bytes at once (most log text is ASCII
+		// without quotes, backslashes or control characters).
+		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safeASCII[c] {

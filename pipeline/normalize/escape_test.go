@@ -1,8 +1,11 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -30,12 +33,123 @@ func TestValidNumber(t *testing.T) {
 	}
 }
 
+// TestPlain8 checks the eight-byte test against the byte table for every
+// byte value in every lane, with plain bytes around it (and the byte next to
+// the lane below, where a borrow would come from).
+func TestPlain8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for lane := 0; lane < 8; lane++ {
+			for _, fill := range []byte{' ', 'a', '~', '#', '!', '[', ']'} {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[lane] = byte(c)
+				x := uint64(0)
+				for i := 7; i >= 0; i-- {
+					x = x<<8 | uint64(b[i])
+				}
+				if got, want := plain8(x), c < utf8.RuneSelf && safeASCII[c]; got != want {
+					t.Fatalf("plain8(% x) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestAppendStringMatchesReference(t *testing.T) {
+	cases := []string{"", "1234567", "12345678", "123456789", strings.Repeat("plain text ", 20),
+		"ends with quote 12345\"", "\"starts with quote 1234", strings.Repeat("a", 7) + "\x7f" + strings.Repeat("b", 9),
+		strings.Repeat("x", 15) + "\x1f", "tab\tin the middle of a long line", strings.Repeat("é", 9), "abcdefg\xffhijklmno",
+		"abcdefgh\u2028ijklmnop", "user=\"root\" path=C:\\Windows\\System32 msg=ok"}
+	for _, s := range cases {
+		got, want := AppendString([]byte("x"), []byte(s)), appendStringRef([]byte("x"), []byte(s))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	}
+}
+
 func FuzzAppendString(f *testing.F) {
 	f.Add([]byte("hello\n\"x\"\xff"))
+	f.Add([]byte("0123456789abcdef\\0123456789\u2028"))
 	f.Fuzz(func(t *testing.T, s []byte) {
 		out := AppendString(nil, s)
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON for %q: %s", s, out)
 		}
+		if ref := appendStringRef(nil, s); !bytes.Equal(out, ref) {
+			t.Fatalf("%q: fast path wrote %s, byte at a time %s", s, out, ref)
+		}
 	})
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	for _, c := range []struct{ name, s string }{
+		{"ascii-short", "sshd"},
+		{"ascii-message", "Accepted publickey for deploy from 10.20.30.40 port 52344 ssh2: RSA SHA256:Zm9vYmFyYmF6cXV4"},
+		{"escapes", `cmd.exe /c "C:\\Windows\\Temp\\a.bat"\tline2\nline3`},
+		{"utf8", "Überweisung fehlgeschlagen: Konto gesperrt — 账户已锁定"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			src := []byte(c.s)
+			dst := make([]byte, 0, 4*len(src)+2)
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = AppendString(dst[:0], src)
+			}
+		})
+	}
+}
+
+// appendStringRef is AppendString one byte at a time, without the
+// eight-byte fast path: the oracle the tests compare it with.
+func appendStringRef(dst []byte, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but break JavaScript consumers.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
