@@ -76,6 +76,17 @@ func (d *Dest) event(v *fastjson.Value, size int, now int64, conflict bool) (ref
 		d.invalid.Add(1)
 		return false
 	}
+	var sent int64
+	if now != 0 {
+		sent = v.GetInt64("bench_sent_ns")
+	}
+	return d.record(seq, sent, size, now, conflict)
+}
+
+// record counts one event of this run: seq its bench_seq, sent its
+// bench_sent_ns (0: none), size its bytes, now the receive time (0: no
+// latency).
+func (d *Dest) record(seq uint64, sent int64, size int, now int64, conflict bool) (refused bool) {
 	if d.seen.set(seq) {
 		if conflict {
 			d.conflicts.Add(1)
@@ -85,10 +96,8 @@ func (d *Dest) event(v *fastjson.Value, size int, now int64, conflict bool) (ref
 	}
 	d.received.Add(1)
 	d.bytes.Add(uint64(size))
-	if now != 0 {
-		if sent := v.GetInt64("bench_sent_ns"); sent > 0 {
-			d.hist.Record(now - sent)
-		}
+	if now != 0 && sent > 0 {
+		d.hist.Record(now - sent)
 	}
 	return false
 }
@@ -101,4 +110,77 @@ func (d *Dest) eventBytes(p *fastjson.Parser, b []byte, now int64, conflict bool
 		return false
 	}
 	return d.event(v, len(b), now, conflict)
+}
+
+// fullParseEvery: a receiver on the load path parses one event in this many
+// in full (JSON validity); the others take scanEvent. Every event is parsed
+// in full when the archive is read back after the run.
+const fullParseEvery = 16
+
+// eventFast records one event found by scanning for the three bench fields
+// instead of parsing it: on a 2-core machine the receivers compete with the
+// router, and parsing every OpenSearch document cost the harness ~0.1 core.
+// n counts the caller's events: every fullParseEvery-th one, and any event
+// the scan cannot read, goes through eventBytes.
+func (d *Dest) eventFast(p *fastjson.Parser, b []byte, now int64, conflict bool, n int) (refused bool) {
+	if n%fullParseEvery == 0 {
+		return d.eventBytes(p, b, now, conflict)
+	}
+	seq, sent, ok := d.scanEvent(b)
+	if !ok {
+		return d.eventBytes(p, b, now, conflict)
+	}
+	return d.record(seq, sent, len(b), now, conflict)
+}
+
+var (
+	keyRun  = []byte(`"bench_run":"`)
+	keySeq  = []byte(`"bench_seq":`)
+	keySent = []byte(`"bench_sent_ns":`)
+)
+
+// scanEvent finds this run's bench fields in an object by byte search. A
+// key inside a string value cannot match: its quotes are escaped there. It
+// reports false for anything it does not recognise (the caller parses).
+func (d *Dest) scanEvent(b []byte) (seq uint64, sent int64, ok bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return 0, 0, false
+	}
+	i := bytes.Index(b, keyRun)
+	if i < 0 {
+		return 0, 0, false
+	}
+	run := b[i+len(keyRun):]
+	if len(run) <= len(d.run) || !bytes.Equal(run[:len(d.run)], d.run) || run[len(d.run)] != '"' {
+		return 0, 0, false
+	}
+	seq, ok = scanUint(b, keySeq)
+	if !ok || seq >= maxSeq {
+		return 0, 0, false
+	}
+	s, ok := scanUint(b, keySent)
+	if !ok {
+		return 0, 0, false
+	}
+	return seq, int64(s), true
+}
+
+// scanUint reads the unsigned integer after key in b, which a ',' or '}'
+// must end.
+func scanUint(b, key []byte) (uint64, bool) {
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return 0, false
+	}
+	b = b[i+len(key):]
+	var v uint64
+	j := 0
+	for ; j < len(b) && j < 19 && b[j] >= '0' && b[j] <= '9'; j++ {
+		v = v*10 + uint64(b[j]-'0')
+	}
+	if j == 0 || j == len(b) || (b[j] != ',' && b[j] != '}') {
+		return 0, false
+	}
+	return v, true
 }

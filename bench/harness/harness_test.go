@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
 	"go.uber.org/goleak"
 )
 
@@ -146,5 +147,42 @@ func TestGenDuplicatesKeepTheirNumber(t *testing.T) {
 	}
 	if uint64(len(seen)) != distinct {
 		t.Fatalf("%d distinct lines, %d distinct events", len(seen), distinct)
+	}
+}
+
+// TestScanEventAgreesWithParse: the receivers' byte scan reads the same
+// bench fields as a full parse for every generated event, and declines
+// (so the caller parses) whatever it does not recognise.
+func TestScanEventAgreesWithParse(t *testing.T) {
+	g := newGen(5, 0.05, "run1", false)
+	var b batch
+	g.fill(&b, ProtoNDJSON, 3000)
+	d := NewDest("x", "run1", "P1")
+	var p fastjson.Parser
+	for _, line := range bytes.Split(bytes.TrimSpace(b.body), []byte("\n")) {
+		seq, sent, ok := d.scanEvent(line)
+		v, err := p.ParseBytes(line)
+		if err != nil || !ok {
+			t.Fatalf("scan ok=%v, parse err=%v: %s", ok, err, line)
+		}
+		if want := v.GetUint64("bench_seq"); seq != want {
+			t.Fatalf("seq %d, want %d", seq, want)
+		}
+		if want := v.GetInt64("bench_sent_ns"); sent != want {
+			t.Fatalf("sent %d, want %d", sent, want)
+		}
+	}
+	for _, bad := range []string{
+		``, `{}`, `[]`, `{"bench_run":"run2","bench_seq":1,"bench_sent_ns":2}`,
+		`{"bench_run":"run1x","bench_seq":1,"bench_sent_ns":2}`,
+		`{"bench_run":"run1","bench_seq":-1,"bench_sent_ns":2}`,
+		`{"bench_run":"run1","bench_seq":1.5,"bench_sent_ns":2}`,
+		`{"bench_run":"run1","bench_seq":1}`,
+		`{"msg":"{\"bench_run\":\"run1\",\"bench_seq\":1,\"bench_sent_ns\":2}"}`,
+		`{"bench_run":"run1","bench_seq":1,"bench_sent_ns":2`,
+	} {
+		if _, _, ok := d.scanEvent([]byte(bad)); ok {
+			t.Errorf("scanEvent accepted %s", bad)
+		}
 	}
 }

@@ -101,7 +101,7 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		src, body = cutLine(body)
 		// A create of a document already stored (same bench_seq, hence
 		// the same content and _id) gets OpenSearch's 409.
-		conflict := o.Dest.eventBytes(&wk.p, src, now, op == "create")
+		conflict := o.Dest.eventFast(&wk.p, src, now, op == "create", n)
 		if n > 0 {
 			items.WriteByte(',')
 		}
