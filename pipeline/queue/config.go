@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// DefaultMaxInFlight is the default of Config.MaxInFlight.
+const DefaultMaxInFlight = 4
+
 // Config configures a destination's durable queue. The top-level `queue:`
 // block gives defaults; `destinations[].queue:` overrides them per destination.
 type Config struct {
@@ -41,6 +44,13 @@ type Config struct {
 	// Defaults 2000 events, 4 MiB.
 	BatchEvents int   `yaml:"batch_events"`
 	BatchBytes  int64 `yaml:"batch_bytes"`
+	// MaxInFlight is how many deliveries (batches) may be on their way to
+	// the destination at once. Each has its own batch of up to BatchBytes;
+	// the cursor still advances in log order, so after a crash at most
+	// this many batches (and those confirmed behind a slow one) are
+	// delivered again. 1 delivers strictly one batch after another, in log
+	// order. Default 4.
+	MaxInFlight int `yaml:"max_in_flight"`
 	// RetryInitial and RetryMax bound the jittered exponential backoff
 	// between delivery attempts. Defaults 200ms and 30s.
 	RetryInitial time.Duration `yaml:"retry_initial"`
@@ -78,6 +88,9 @@ func (c Config) Merge(o *Config) Config {
 	}
 	if o.BatchBytes != 0 {
 		c.BatchBytes = o.BatchBytes
+	}
+	if o.MaxInFlight != 0 {
+		c.MaxInFlight = o.MaxInFlight
 	}
 	if o.RetryInitial != 0 {
 		c.RetryInitial = o.RetryInitial
@@ -120,6 +133,9 @@ func (c *Config) SetDefaults() {
 	if c.BatchBytes == 0 {
 		c.BatchBytes = 4 << 20
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
 	if c.RetryInitial == 0 {
 		c.RetryInitial = 200 * time.Millisecond
 	}
@@ -143,6 +159,8 @@ func (c *Config) Validate(prefix string) error {
 		return fmt.Errorf("%s.segment_bytes: %d is below the 64 KiB minimum", prefix, c.SegmentBytes)
 	case c.BatchEvents < 1 || c.BatchBytes < 1:
 		return fmt.Errorf("%s: batch_events and batch_bytes must be positive", prefix)
+	case c.MaxInFlight < 1 || c.MaxInFlight > 64:
+		return fmt.Errorf("%s.max_in_flight: %d is not between 1 and 64: omit it for the default of %d", prefix, c.MaxInFlight, DefaultMaxInFlight)
 	case c.RetryInitial <= 0 || c.RetryMax < c.RetryInitial:
 		return fmt.Errorf("%s: retry_initial must be positive and retry_max at least retry_initial", prefix)
 	case c.FsyncInterval <= 0:

@@ -10,17 +10,23 @@
 //     explicit on_full policy are the exception, and they are counted.
 //  2. Each priority has its own log (Dir/<destination>/p1, p2, p3) and its
 //     own cursor, the position of the first record not yet confirmed by the
-//     destination. The forwarder always drains P1 first, then P2, then P3,
-//     re-checking between deliveries.
+//     destination. The forwarder reads batches in log order and keeps up to
+//     max_in_flight deliveries going at once; each free slot goes to P1
+//     first, then P2, then P3. No new delivery starts while one is backing
+//     off after a failure, so a destination that is down gets one probe at
+//     a time, not max_in_flight.
 //  3. A record is removed from the queue only after the destination
 //     confirmed every event of it or each failed one went to the
 //     destination's quarantine. Failures are retried with jittered
 //     exponential backoff for as long as it takes; a retry is never a drop.
+//     Deliveries may finish out of order; the cursor only moves over a
+//     prefix of the log whose deliveries all finished.
 //  4. The cursor is persisted (atomic rename) at least every 200ms of activity and at
 //     close; segments wholly before a persisted cursor are deleted. After a
 //     crash, delivery resumes from the last persisted cursor: at-least-once,
-//     duplicates bounded by 200ms of deliveries (the event Hash lets
-//     destinations make them idempotent).
+//     duplicates bounded by 200ms of deliveries plus those confirmed behind
+//     a delivery still in flight (the event Hash lets destinations make them
+//     idempotent).
 //  5. On start, everything after the cursors is counted (recovered); damaged
 //     records are skipped and counted exactly as lost, and the queue reports
 //     itself degraded; start-up never fails because of damaged data.
@@ -65,6 +71,7 @@ type Queue struct {
 	subs [pipeline.NumPriorities]*sub
 
 	pendingBytes atomic.Int64
+	backingOff   atomic.Int32 // deliveries waiting out a retry backoff
 	wake         chan struct{}
 	closeMu      sync.RWMutex // Write holds it shared; Close exclusively
 	closed       bool
@@ -93,6 +100,30 @@ type sub struct {
 	cursorPath string
 	pending    atomic.Int64
 	queued     prometheus.Gauge
+
+	// window holds the deliveries read from this log and not yet retired,
+	// in log order; window[0] has ticket first. Only the forwarder's
+	// goroutine touches it, cursor, first and next.
+	window      []slot
+	first, next uint64
+}
+
+// slot is one delivery's place in its log: where the cursor goes once it and
+// every delivery before it finished.
+type slot struct {
+	end  wal.Pos
+	done bool // its delivery returned...
+	ok   bool // ...with every event confirmed or quarantined
+}
+
+// flight is one delivery on its way: a batch read from s, with the ticket of
+// its slot. The forwarder owns max_in_flight of them.
+type flight struct {
+	b      *pipeline.Batch
+	s      *sub
+	ticket uint64
+	bytes  int64 // payload bytes of its records
+	ok     bool  // set by the delivery goroutine before it hands f back
 }
 
 // Open opens (or creates) the queue of destination name and starts
@@ -398,61 +429,135 @@ func (q *Queue) append(p pipeline.Priority, payload []byte, count int) error {
 	return nil
 }
 
-// run is the forwarder: it delivers P1, then P2, then P3, one batch at a
-// time, re-checking the higher priorities between batches.
+// run is the forwarder. It reads batches in log order, P1 before P2 before
+// P3 for every free slot, hands each to a goroutine that delivers it, and
+// retires finished deliveries (see settle). It returns once ctx ended or,
+// while draining, the queue is empty or a delivery gave up, and only after
+// every delivery it started has returned.
 func (q *Queue) run(ctx context.Context) {
 	defer close(q.done)
-	b := pipeline.NewBatch()
-	defer b.Release()
+	free := make([]*flight, q.cfg.MaxInFlight)
+	for i := range free {
+		free[i] = &flight{b: pipeline.NewBatch()}
+	}
+	defer func() {
+		for _, f := range free {
+			f.b.Release()
+		}
+	}()
+	finished := make(chan *flight, q.cfg.MaxInFlight)
+	inFlight := 0
+	stopping := false // a delivery gave up, or ctx ended: start nothing new
 	d := &decoder{interned: map[string]string{}}
 	tick := time.NewTicker(cursorInterval)
 	defer tick.Stop()
 	lastSave := time.Now()
+	settle := func(f *flight) {
+		inFlight--
+		if !f.ok {
+			stopping = true
+		}
+		q.settle(f)
+		free = append(free, f)
+	}
 	for {
-		progressed := false
-		for _, p := range pipeline.Priorities {
-			s := q.subs[p]
-			b.Reset()
-			end, records, bytes, err := q.fill(b, s, d)
-			if err != nil {
-				q.log.Error("queue read failed; retrying", "priority", p.String(), "err", err)
+		started, emptied := false, false
+		if !stopping && len(free) > 0 && q.backingOff.Load() == 0 {
+			f := free[len(free)-1]
+			switch ok, err := q.start(f, d); {
+			case err != nil:
+				q.log.Error("queue read failed; retrying", "err", err)
 				if !backoff.Sleep(ctx, q.cfg.RetryInitial) {
-					return
+					stopping = true
 				}
-				break
+			case ok:
+				free = free[:len(free)-1]
+				inFlight++
+				started = true
+				go func() {
+					f.ok = q.deliverChunks(ctx, f.b)
+					finished <- f
+				}()
+			default:
+				emptied = true
 			}
-			if records == 0 {
-				continue
-			}
-			if !q.deliverChunks(ctx, b) {
-				return // stopping: the cursor stays, the batch is redelivered next start
-			}
-			n := int64(len(b.Events))
-			s.cursor = end
-			s.pending.Add(-n)
-			s.queued.Sub(float64(n))
-			q.pendingBytes.Add(-bytes)
-			q.queuedBytes.Sub(float64(bytes))
-			progressed = true
-			break // back to P1
 		}
 		if time.Since(lastSave) >= cursorInterval {
 			q.saveCursors()
 			lastSave = time.Now()
 		}
-		if progressed {
+		if stopping || ctx.Err() != nil {
+			// Let every delivery return (a cancelled ctx makes them quick),
+			// then keep the cursors of what was confirmed.
+			for inFlight > 0 {
+				settle(<-finished)
+			}
+			q.saveCursors()
+			return
+		}
+		if started {
 			continue
 		}
-		if q.draining.Load() {
+		if emptied && inFlight == 0 && q.draining.Load() {
 			q.saveCursors()
 			return
 		}
 		select {
+		case f := <-finished:
+			settle(f)
 		case <-q.wake:
 		case <-tick.C:
 		case <-ctx.Done():
-			return
 		}
+	}
+}
+
+// start reads the next batch of the highest priority with records into f.
+// It reports false when every log is read to its end.
+func (q *Queue) start(f *flight, d *decoder) (bool, error) {
+	for _, p := range pipeline.Priorities {
+		s := q.subs[p]
+		f.b.Reset()
+		end, records, bytes, err := q.fill(f.b, s, d)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", p, err)
+		}
+		if records == 0 {
+			continue
+		}
+		f.s, f.bytes, f.ok = s, bytes, false
+		f.ticket = s.next
+		s.next++
+		s.window = append(s.window, slot{end: end})
+		return true, nil
+	}
+	return false, nil
+}
+
+// settle records that f's delivery returned: its events leave the queue's
+// counts if it succeeded, and the cursor of its log moves over every
+// delivery at the head of the window that finished successfully. A failed
+// delivery (the queue is stopping) holds the cursor where it is.
+func (q *Queue) settle(f *flight) {
+	s := f.s
+	sl := &s.window[f.ticket-s.first]
+	sl.done, sl.ok = true, f.ok
+	if f.ok {
+		n := int64(len(f.b.Events))
+		s.pending.Add(-n)
+		s.queued.Sub(float64(n))
+		q.pendingBytes.Add(-f.bytes)
+		q.queuedBytes.Sub(float64(f.bytes))
+	}
+	k := 0
+	for k < len(s.window) && s.window[k].done && s.window[k].ok {
+		s.cursor = s.window[k].end
+		k++
+	}
+	if k > 0 {
+		n := copy(s.window, s.window[k:])
+		s.window = s.window[:n]
+		s.first += uint64(k)
 	}
 }
 
@@ -578,7 +683,10 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 		if q.draining.Load() {
 			return false // shutting down: leave the rest queued for the next start
 		}
-		if !backoff.Sleep(ctx, q.backoff(attempt)) {
+		q.backingOff.Add(1)
+		slept := backoff.Sleep(ctx, q.backoff(attempt))
+		q.backingOff.Add(-1)
+		if !slept {
 			return false
 		}
 	}

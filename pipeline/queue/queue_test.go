@@ -212,35 +212,59 @@ func TestDeliversEverythingAndBalances(t *testing.T) {
 	}
 }
 
+// TestP1DrainsFirst: P1 written while P3 batches wait takes the first
+// delivery slot that frees up. All max_in_flight slots hold P3 batches
+// blocked in the destination; P1 arrives; one slot is released: the next
+// batch the destination sees is the P1 one.
 func TestP1DrainsFirst(t *testing.T) {
-	e := newEnv(t, wal.OS, Config{BatchEvents: 10})
-	release := make(chan struct{})
-	e.sink.setFail(func(*pipeline.Batch) error {
-		<-release
-		return nil
-	})
-	var p3, p1 []string
-	for i := 0; i < 5; i++ {
-		r, _ := e.write(pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3)
-		p3 = append(p3, r...)
+	for _, inFlight := range []int{1, 4} {
+		t.Run(fmt.Sprintf("max_in_flight=%d", inFlight), func(t *testing.T) {
+			e := newEnv(t, wal.OS, Config{BatchEvents: 10, MaxInFlight: inFlight})
+			release := make(chan struct{}, 1)
+			var mu sync.Mutex
+			var entered []pipeline.Priority // first event's priority of each Write, in order
+			e.sink.setFail(func(b *pipeline.Batch) error {
+				mu.Lock()
+				entered = append(entered, b.Events[0].Priority)
+				mu.Unlock()
+				<-release
+				return nil
+			})
+			waitEntered := func(n int) {
+				t.Helper()
+				for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+					mu.Lock()
+					got := len(entered)
+					mu.Unlock()
+					if got >= n {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%d deliveries started, want %d", got, n)
+					}
+				}
+			}
+			for i := 0; i < 2*inFlight+4; i++ {
+				_, _ = e.write(pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3)
+			}
+			waitEntered(inFlight) // every slot holds a P3 batch
+			if _, err := e.write(pipeline.P1, pipeline.P1); err != nil {
+				t.Fatal(err)
+			}
+			release <- struct{}{} // one P3 delivery finishes
+			waitEntered(inFlight + 1)
+			mu.Lock()
+			next := entered[inFlight]
+			mu.Unlock()
+			if next != pipeline.P1 {
+				t.Errorf("after a slot freed the destination got a %s batch, want P1 (order %v)", next, entered)
+			}
+			close(release)
+			e.waitIdle()
+			e.ledger()
+			e.close()
+		})
 	}
-	time.Sleep(20 * time.Millisecond) // the forwarder is now blocked on the first P3 batch
-	r, _ := e.write(pipeline.P1, pipeline.P1)
-	p1 = append(p1, r...)
-	close(release)
-	e.waitIdle()
-	got := e.sink.delivered()
-	// The first P3 batch was in flight; P1 must come right after it.
-	pos := map[string]int{}
-	for i, g := range got {
-		pos[g] = i
-	}
-	for _, x := range p1 {
-		if pos[x] > 11 {
-			t.Errorf("P1 event %s delivered at %d, after later P3 batches: %v", x, pos[x], got)
-		}
-	}
-	e.close()
 }
 
 func TestDestinationDownThenBack(t *testing.T) {
@@ -640,5 +664,112 @@ func TestDeliveriesRespectBatchLimits(t *testing.T) {
 		t.Errorf("deliveries %v", sizes)
 	}
 	mu.Unlock()
+	e.close()
+}
+
+// TestCursorWaitsForTheSlowestDelivery: deliveries finish out of order; the
+// cursor only moves over the finished prefix. One batch stays stuck in the
+// destination while later ones are confirmed; the queue closes; after a
+// restart everything from the stuck batch on is delivered again (the
+// confirmed ones a second time: at-least-once), nothing is lost, and the
+// ledgers of both processes balance.
+func TestCursorWaitsForTheSlowestDelivery(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{BatchEvents: 5, MaxInFlight: 4})
+	// The first batch's first event: batch numbers events from seq (the
+	// tests of this package do not run in parallel).
+	stuckRaw := fmt.Sprintf(`{"seq":%d}`, seq.Load()+1)
+	stuck := make(chan struct{})
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		if string(b.Events[0].Raw) == stuckRaw {
+			<-stuck
+			return errors.New("destination gave up on this request")
+		}
+		return nil
+	})
+	var all []string
+	for i := 0; i < 12; i++ {
+		r, err := e.write(pipeline.P2, pipeline.P2, pipeline.P2, pipeline.P2, pipeline.P2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && r[0] != stuckRaw {
+			t.Fatalf("first event %s, want %s", r[0], stuckRaw)
+		}
+		all = append(all, r...)
+	}
+	// The three other slots keep delivering around the stuck one.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.sink.delivered()) < len(all)-5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d of %d around the stuck batch", len(e.sink.delivered()), len(all)-5)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if p := e.q.Pending(); p != 5 {
+		t.Errorf("pending %d, want the 5 events of the stuck batch", p)
+	}
+	// Close gives up on the stuck delivery (its ctx ends); the cursor stays
+	// before it.
+	go func() { time.Sleep(50 * time.Millisecond); close(stuck) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_ = e.q.Close(ctx)
+	cancel()
+	e.ledger()
+
+	before := len(e.sink.delivered())
+	e.sink.setFail(nil)
+	e.reg = prometheus.NewRegistry()
+	e.m = NewMetrics(e.reg)
+	e.open()
+	if v := e.val(e.m.Recovered); v != float64(len(all)) {
+		t.Errorf("recovered %v after the restart, want all %d (the cursor was held by the first batch)", v, len(all))
+	}
+	e.waitIdle()
+	got := e.sink.delivered()
+	for _, a := range all {
+		if !contains(got[before:], a) {
+			t.Fatalf("event %s not delivered after the restart", a)
+		}
+	}
+	e.ledger()
+	e.close()
+}
+
+// TestOneProbeWhileDown: while a delivery backs off after a failure, no new
+// delivery starts, so a destination that is down sees at most max_in_flight
+// distinct batches (those started before the first failure), not the whole
+// queue retrying at once.
+func TestOneProbeWhileDown(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{BatchEvents: 2, MaxInFlight: 4, RetryInitial: 5 * time.Millisecond, RetryMax: 5 * time.Millisecond})
+	var mu sync.Mutex
+	down := true
+	tried := map[string]bool{}
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			tried[string(b.Events[0].Raw)] = true
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	var want []string
+	for i := 0; i < 30; i++ {
+		r, _ := e.write(pipeline.P2, pipeline.P2)
+		want = append(want, r...)
+	}
+	time.Sleep(100 * time.Millisecond) // ~20 backoff rounds
+	mu.Lock()
+	n := len(tried)
+	down = false
+	mu.Unlock()
+	if n > 4 {
+		t.Errorf("%d distinct batches tried while the destination was down, want at most max_in_flight (4)", n)
+	}
+	e.waitIdle()
+	if got := e.sink.delivered(); len(got) != len(want) {
+		t.Errorf("delivered %d of %d", len(got), len(want))
+	}
+	e.ledger()
 	e.close()
 }
