@@ -186,13 +186,29 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.Kafka != nil {
 		c.Inputs.Kafka.SetDefaults()
 	}
+	// The batch limits stay unset here: their default depends on the
+	// destination's kind (QueueFor).
+	be, bb := c.Queue.BatchEvents, c.Queue.BatchBytes
 	c.Queue.SetDefaults()
+	c.Queue.BatchEvents, c.Queue.BatchBytes = be, bb
 	c.Dedup.SetDefaults()
 }
 
-// QueueFor returns the effective queue settings of destination d.
+// QueueFor returns the effective queue settings of destination d. Archive
+// destinations (archive_dir, s3) deliver larger batches by default
+// (queue.ArchiveBatchEvents, queue.ArchiveBatchBytes) unless the
+// destination or the top-level queue block sets batch_events or
+// batch_bytes.
 func (c *Config) QueueFor(d Destination) queue.Config {
 	q := c.Queue.Merge(d.Queue)
+	if d.Type == "archive_dir" || d.Type == "s3" {
+		if q.BatchEvents == 0 {
+			q.BatchEvents = queue.ArchiveBatchEvents
+		}
+		if q.BatchBytes == 0 {
+			q.BatchBytes = queue.ArchiveBatchBytes
+		}
+	}
 	q.SetDefaults()
 	return q
 }
@@ -293,7 +309,9 @@ func (c *Config) Validate() error {
 	check("P2", c.Routing.P2)
 	check("P3", c.Routing.P3)
 	check("all", c.Routing.All)
-	add(c.Queue.Validate("queue"))
+	top := c.Queue
+	top.SetDefaults() // the batch limits are defaulted per destination
+	add(top.Validate("queue"))
 	add(c.Dedup.Validate())
 	if err := c.Quarantine.Validate(); err != nil {
 		add(fmt.Errorf("quarantine: %w", err))

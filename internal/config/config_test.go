@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/logrouter/logrouter/pipeline/queue"
 )
 
 const minimal = `
@@ -62,5 +64,44 @@ func TestExpandEnv(t *testing.T) {
 	}
 	if _, err := ExpandEnv([]byte("token: ${LR_DEFINITELY_UNSET}\n")); err == nil || !strings.Contains(err.Error(), "LR_DEFINITELY_UNSET") {
 		t.Fatalf("unset variable: %v", err)
+	}
+}
+
+// TestArchiveQueuesDeliverLargerBatches: archive destinations default to
+// larger batches; a batch limit set in the top-level queue block or the
+// destination's wins.
+func TestArchiveQueuesDeliverLargerBatches(t *testing.T) {
+	withFile := strings.Replace(minimal, "routing:", `  - name: siem
+    type: file
+    file: {dir: /tmp/f}
+routing:`, 1)
+	for _, tc := range []struct {
+		name, extra           string
+		archiveEv, fileEv     int
+		archiveBytes, fileByt int64
+	}{
+		{"defaults", "", queue.ArchiveBatchEvents, queue.DefaultBatchEvents, queue.ArchiveBatchBytes, queue.DefaultBatchBytes},
+		{"top-level", "queue: {batch_events: 500}\n", 500, 500, queue.ArchiveBatchBytes, queue.DefaultBatchBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(withFile+tc.extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, f := c.QueueFor(c.Destinations[0]), c.QueueFor(c.Destinations[1])
+			if a.BatchEvents != tc.archiveEv || f.BatchEvents != tc.fileEv || a.BatchBytes != tc.archiveBytes || f.BatchBytes != tc.fileByt {
+				t.Errorf("archive %d events %d bytes, file %d events %d bytes", a.BatchEvents, a.BatchBytes, f.BatchEvents, f.BatchBytes)
+			}
+		})
+	}
+	c, err := Parse("c.yaml", []byte(strings.Replace(minimal, "archive_dir: {dir: /tmp/x}", "archive_dir: {dir: /tmp/x}\n    queue: {batch_bytes: 1048576}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := c.QueueFor(c.Destinations[0]); q.BatchBytes != 1<<20 || q.BatchEvents != queue.ArchiveBatchEvents {
+		t.Errorf("destination override: %d events %d bytes", q.BatchEvents, q.BatchBytes)
+	}
+	if _, err := Parse("c.yaml", []byte(minimal+"queue: {batch_events: -1}\n")); err == nil || !strings.Contains(err.Error(), "batch_events") {
+		t.Errorf("negative batch_events: %v", err)
 	}
 }
