@@ -631,6 +631,12 @@ func startRouter(ctx context.Context, o *Options, bin, dir string, cfg routerCon
 				o.logf("cpu profile: %v", err)
 				return ""
 			}
+			// The heap at the end of the load, next to it (in-use as of
+			// the last GC: where the peak RSS goes).
+			heap := strings.TrimSuffix(out, filepath.Ext(out)) + "-heap" + filepath.Ext(out)
+			if err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/heap", pp), 0, heap); err != nil {
+				o.logf("heap profile: %v", err)
+			}
 			return out
 		}
 	}

@@ -186,19 +186,19 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.Kafka != nil {
 		c.Inputs.Kafka.SetDefaults()
 	}
-	// The batch limits stay unset here: their default depends on the
-	// destination's kind (QueueFor).
-	be, bb := c.Queue.BatchEvents, c.Queue.BatchBytes
+	// The batch limits and max_in_flight stay unset here: their default
+	// depends on the destination's kind (QueueFor).
+	be, bb, mf := c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight
 	c.Queue.SetDefaults()
-	c.Queue.BatchEvents, c.Queue.BatchBytes = be, bb
+	c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight = be, bb, mf
 	c.Dedup.SetDefaults()
 }
 
 // QueueFor returns the effective queue settings of destination d. Archive
-// destinations (archive_dir, s3) deliver larger batches by default
-// (queue.ArchiveBatchEvents, queue.ArchiveBatchBytes) unless the
-// destination or the top-level queue block sets batch_events or
-// batch_bytes.
+// destinations (archive_dir, s3) deliver larger batches, fewer at a time, by
+// default (queue.ArchiveBatchEvents, ArchiveBatchBytes, ArchiveMaxInFlight)
+// unless the destination or the top-level queue block sets batch_events,
+// batch_bytes or max_in_flight.
 func (c *Config) QueueFor(d Destination) queue.Config {
 	q := c.Queue.Merge(d.Queue)
 	if d.Type == "archive_dir" || d.Type == "s3" {
@@ -207,6 +207,9 @@ func (c *Config) QueueFor(d Destination) queue.Config {
 		}
 		if q.BatchBytes == 0 {
 			q.BatchBytes = queue.ArchiveBatchBytes
+		}
+		if q.MaxInFlight == 0 {
+			q.MaxInFlight = queue.ArchiveMaxInFlight
 		}
 	}
 	q.SetDefaults()

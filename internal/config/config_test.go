@@ -68,8 +68,8 @@ func TestExpandEnv(t *testing.T) {
 }
 
 // TestArchiveQueuesDeliverLargerBatches: archive destinations default to
-// larger batches; a batch limit set in the top-level queue block or the
-// destination's wins.
+// larger batches, two in flight; a value set in the top-level queue block
+// or the destination's wins.
 func TestArchiveQueuesDeliverLargerBatches(t *testing.T) {
 	withFile := strings.Replace(minimal, "routing:", `  - name: siem
     type: file
@@ -91,6 +91,9 @@ routing:`, 1)
 			a, f := c.QueueFor(c.Destinations[0]), c.QueueFor(c.Destinations[1])
 			if a.BatchEvents != tc.archiveEv || f.BatchEvents != tc.fileEv || a.BatchBytes != tc.archiveBytes || f.BatchBytes != tc.fileByt {
 				t.Errorf("archive %d events %d bytes, file %d events %d bytes", a.BatchEvents, a.BatchBytes, f.BatchEvents, f.BatchBytes)
+			}
+			if a.MaxInFlight != queue.ArchiveMaxInFlight || f.MaxInFlight != queue.DefaultMaxInFlight {
+				t.Errorf("max_in_flight: archive %d, file %d", a.MaxInFlight, f.MaxInFlight)
 			}
 		})
 	}

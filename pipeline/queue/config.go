@@ -12,12 +12,16 @@ const DefaultMaxInFlight = 4
 // share of a partition into one zstd frame, and frames of ~1 MiB compress
 // ~35% faster and ~1.7x smaller than frames of ~64 KiB (klauspost zstd
 // fastest, the realistic mix), so archive destinations get larger batches
-// (internal/config's QueueFor picks them).
+// (internal/config's QueueFor picks them). An archive compresses one
+// batch's partitions on every core already, so two deliveries in flight keep
+// it busy; memory per destination is about max_in_flight x batch_bytes x 2
+// (the decoded batch and its partition buffers).
 const (
 	DefaultBatchEvents = 2000
 	DefaultBatchBytes  = 4 << 20
 	ArchiveBatchEvents = 16000
 	ArchiveBatchBytes  = 16 << 20
+	ArchiveMaxInFlight = 2
 )
 
 // Config configures a destination's durable queue. The top-level `queue:`
@@ -62,7 +66,7 @@ type Config struct {
 	// the cursor still advances in log order, so after a crash at most
 	// this many batches (and those confirmed behind a slow one) are
 	// delivered again. 1 delivers strictly one batch after another, in log
-	// order. Default 4.
+	// order. Default 4; 2 for archive destinations (see ArchiveMaxInFlight).
 	MaxInFlight int `yaml:"max_in_flight"`
 	// RetryInitial and RetryMax bound the jittered exponential backoff
 	// between delivery attempts. Defaults 200ms and 30s.

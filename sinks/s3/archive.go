@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,7 +175,8 @@ func (o *object) unlock() { <-o.sem }
 // group collects the events of one partition within one Write.
 type group struct {
 	part  Partition
-	buf   []byte // Raw + '\n' per event
+	size  int    // bytes of its NDJSON
+	buf   []byte // Raw + '\n' per event: its part of scratch.buf
 	frame []byte // buf compressed
 }
 
@@ -182,6 +184,8 @@ type group struct {
 type scratch struct {
 	groups []group
 	index  map[Partition]int
+	of     []int32 // the group of each event of the batch
+	buf    []byte  // every group's NDJSON, one group after another
 	frame  []byte
 }
 
@@ -388,12 +392,16 @@ func (a *LocalArchive) putScratch(sc *scratch) {
 	for i := range sc.groups {
 		g := &sc.groups[i]
 		g.part.SourceType = "" // do not retain the batch's strings
-		if cap(g.buf) > maxPooled {
-			g.buf = nil
-		}
+		g.buf = nil
 		if cap(g.frame) > maxPooled {
 			g.frame = nil
 		}
+	}
+	if cap(sc.buf) > maxPooled {
+		sc.buf = nil
+	}
+	if cap(sc.of) > maxPooled/4 {
+		sc.of = nil
 	}
 	if len(sc.groups) > maxPooledGroups {
 		sc.groups = nil
@@ -411,9 +419,13 @@ func (a *LocalArchive) putScratch(sc *scratch) {
 }
 
 // group fills sc.groups with the batch's events, one group per partition, in
-// order of first appearance. It allocates nothing once the pooled buffers
-// have grown: consecutive events of one partition take the fast path, others
-// a lookup in the reused index map.
+// order of first appearance, each group's NDJSON a contiguous part of one
+// buffer (so the scratch holds about one batch's bytes, however the events
+// spread over partitions). Two passes: the first finds each event's group and
+// the groups' sizes, the second copies every event to its group's place. It
+// allocates nothing once the pooled buffers have grown: consecutive events
+// of one partition take the fast path, others a lookup in the reused index
+// map.
 func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 	last := -1
 	var lastPart Partition
@@ -422,6 +434,7 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 		ingest = a.now().UnixNano()
 	}
 	batchHour := HourOf(ingest)
+	sc.of = slices.Grow(sc.of[:0], len(b.Events))[:len(b.Events)]
 	for i := range b.Events {
 		ev := &b.Events[i]
 		h := batchHour
@@ -440,17 +453,32 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 				gi = len(sc.groups)
 				if gi < cap(sc.groups) {
 					sc.groups = sc.groups[:gi+1]
-					sc.groups[gi].buf = sc.groups[gi].buf[:0]
 				} else {
 					sc.groups = append(sc.groups, group{})
 				}
 				sc.groups[gi].part = p
+				sc.groups[gi].size = 0
 				sc.index[p] = gi
 			}
 			last, lastPart = gi, p
 		}
-		g := &sc.groups[gi]
-		g.buf = append(g.buf, ev.Raw...)
+		sc.of[i] = int32(gi)
+		sc.groups[gi].size += len(ev.Raw) + 1
+	}
+	total := 0
+	for i := range sc.groups {
+		total += sc.groups[i].size
+	}
+	sc.buf = slices.Grow(sc.buf[:0], total)[:total]
+	off := 0
+	for i := range sc.groups {
+		g := &sc.groups[i]
+		g.buf = sc.buf[off : off : off+g.size]
+		off += g.size
+	}
+	for i := range b.Events {
+		g := &sc.groups[sc.of[i]]
+		g.buf = append(g.buf, b.Events[i].Raw...) // within its capacity: no copy of the buffer
 		g.buf = append(g.buf, '\n')
 	}
 }
