@@ -454,7 +454,7 @@ func (f *memFile) Close() error {
 
 // ErrorFS wraps an FS and lets tests inject errors (e.g. syscall.ENOSPC on
 // Write, EIO on Sync) per operation and file name. Before each operation it
-// calls Inject(op, name), with op one of "open", "write", "sync", "truncate",
+// calls Inject(op, name), with op one of "open", "read" (ReadAt), "write", "sync", "truncate",
 // "remove", "rename", "syncdir", "readdir", "mkdir" and name the file's (for
 // rename the old name's, for directory operations the directory's) path as
 // passed to the FS. A non-nil result fails the operation with that error
@@ -539,6 +539,13 @@ func (f *errorFile) Write(p []byte) (int, error) {
 		return n, err
 	}
 	return f.File.Write(p)
+}
+
+func (f *errorFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.fs.inject("read", f.name); err != nil {
+		return 0, err
+	}
+	return f.File.ReadAt(p, off)
 }
 
 func (f *errorFile) Sync() error {

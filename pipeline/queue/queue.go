@@ -513,13 +513,15 @@ func (q *Queue) run(ctx context.Context) {
 }
 
 // start reads the next batch of the highest priority with records into f.
-// It reports false when every log is read to its end.
+// It reports false when every log is read to its end. A read error after
+// some records goes with what was read (the reader is past those, so
+// dropping them would skip them); the error comes back on the next read.
 func (q *Queue) start(f *flight, d *decoder) (bool, error) {
 	for _, p := range pipeline.Priorities {
 		s := q.subs[p]
 		f.b.Reset()
 		end, records, bytes, err := q.fill(f.b, s, d)
-		if err != nil {
+		if err != nil && records == 0 {
 			return false, fmt.Errorf("%s: %w", p, err)
 		}
 		if records == 0 {

@@ -773,3 +773,58 @@ func TestOneProbeWhileDown(t *testing.T) {
 	e.ledger()
 	e.close()
 }
+
+// TestReadErrorMidBatchLosesNothing: a read of the log fails after a batch
+// already holds some records. Those go out (the reader is past them), the
+// read is retried, and every event is delivered.
+func TestReadErrorMidBatchLosesNothing(t *testing.T) {
+	var mu sync.Mutex
+	armed, reads := false, 0
+	efs := &wal.ErrorFS{FS: wal.NewMemFS(), Inject: func(op, name string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed && op == "read" && strings.HasSuffix(name, ".seg") {
+			reads++
+			if reads == 2 { // the first chunk reads fine, the next fails once
+				return syscall.EIO
+			}
+		}
+		return nil
+	}}
+	e := newEnv(t, efs, Config{Dir: "/q", BatchEvents: 100000, BatchBytes: 64 << 20, MaxInFlight: 1})
+	gate := make(chan struct{})
+	e.sink.setFail(func(*pipeline.Batch) error { <-gate; return nil })
+	pad := strings.Repeat("x", 2000)
+	var want []string
+	for i := 0; i < 200; i++ { // ~400 KB: several 64 KiB read chunks
+		b := pipeline.NewBatch()
+		raw := fmt.Sprintf(`{"seq":%d,"pad":"%s"}`, seq.Add(1), pad)
+		b.Commit(append(b.Arena(), raw...), pipeline.Event{Priority: pipeline.P2, Hash: uint64(i), Rule: -1})
+		if err := e.q.Write(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+		want = append(want, raw)
+		if i == 0 {
+			time.Sleep(20 * time.Millisecond) // the first record goes out alone and blocks
+		}
+	}
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	close(gate)
+	e.waitIdle()
+	got := e.sink.delivered()
+	for _, w := range want {
+		if !contains(got, w) {
+			t.Fatalf("event %.20s... lost after a read error (%d of %d delivered)", w, len(got), len(want))
+		}
+	}
+	mu.Lock()
+	if reads < 2 {
+		t.Errorf("the read error was never injected (%d reads)", reads)
+	}
+	mu.Unlock()
+	e.ledger()
+	e.close()
+}
