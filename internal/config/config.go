@@ -186,8 +186,8 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.Kafka != nil {
 		c.Inputs.Kafka.SetDefaults()
 	}
-	// The batch limits and max_in_flight stay unset here: their default
-	// depends on the destination's kind (QueueFor).
+	// The batch limits, batch_wait and max_in_flight stay unset here:
+	// their default depends on the destination's kind (QueueFor).
 	be, bb, mf := c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight
 	c.Queue.SetDefaults()
 	c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight = be, bb, mf
@@ -195,12 +195,21 @@ func (c *Config) SetDefaults() {
 }
 
 // QueueFor returns the effective queue settings of destination d. Archive
-// destinations (archive_dir, s3) deliver larger batches, fewer at a time, by
-// default (queue.ArchiveBatchEvents, ArchiveBatchBytes, ArchiveMaxInFlight)
-// unless the destination or the top-level queue block sets batch_events,
-// batch_bytes or max_in_flight.
+// destinations (archive_dir, s3) deliver larger batches, fewer at a time and
+// wait for them to fill, by default (queue.ArchiveBatchEvents,
+// ArchiveBatchBytes, ArchiveMaxInFlight, ArchiveBatchWait); OpenSearch
+// waits queue.BulkBatchWait. A value the destination or the top-level
+// queue block sets wins.
 func (c *Config) QueueFor(d Destination) queue.Config {
 	q := c.Queue.Merge(d.Queue)
+	if q.BatchWait == 0 && (d.Queue == nil || d.Queue.BatchWait == 0) {
+		switch d.Type {
+		case "archive_dir", "s3":
+			q.BatchWait = queue.ArchiveBatchWait
+		case "opensearch":
+			q.BatchWait = queue.BulkBatchWait
+		}
+	}
 	if d.Type == "archive_dir" || d.Type == "s3" {
 		if q.BatchEvents == 0 {
 			q.BatchEvents = queue.ArchiveBatchEvents

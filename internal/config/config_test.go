@@ -95,6 +95,9 @@ routing:`, 1)
 			if a.MaxInFlight != queue.ArchiveMaxInFlight || f.MaxInFlight != queue.DefaultMaxInFlight {
 				t.Errorf("max_in_flight: archive %d, file %d", a.MaxInFlight, f.MaxInFlight)
 			}
+			if a.BatchWait != queue.ArchiveBatchWait || f.BatchWait != 0 {
+				t.Errorf("batch_wait: archive %s, file %s", a.BatchWait, f.BatchWait)
+			}
 		})
 	}
 	c, err := Parse("c.yaml", []byte(strings.Replace(minimal, "archive_dir: {dir: /tmp/x}", "archive_dir: {dir: /tmp/x}\n    queue: {batch_bytes: 1048576}", 1)))

@@ -103,9 +103,17 @@ type sub struct {
 
 	// window holds the deliveries read from this log and not yet retired,
 	// in log order; window[0] has ticket first. Only the forwarder's
-	// goroutine touches it, cursor, first and next.
+	// goroutine touches it, cursor, first, next, read and lastStart.
 	window      []slot
 	first, next uint64
+
+	// appended counts the events and payload bytes put in the log (writers
+	// add after each append; recovery sets what it found), read those the
+	// forwarder has read: their difference tells the forwarder whether a
+	// full batch is waiting (batch_wait).
+	appendedEvents, appendedBytes atomic.Int64
+	readEvents, readBytes         int64
+	lastStart                     time.Time // when the last delivery of this log started
 }
 
 // slot is one delivery's place in its log: where the cursor goes once it and
@@ -223,6 +231,8 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	s.scanEnd = l.End()
 	s.reader = l.NewReader(cur)
 	s.pending.Store(events)
+	s.appendedEvents.Store(events)
+	s.appendedBytes.Store(bytes)
 	s.queued.Set(float64(events))
 	q.pendingBytes.Add(bytes)
 	if events+damaged > 0 {
@@ -421,6 +431,8 @@ func (q *Queue) append(p pipeline.Priority, payload []byte, count int) error {
 	}
 	s.queued.Add(float64(count))
 	s.pending.Add(int64(count))
+	s.appendedEvents.Add(int64(count))
+	s.appendedBytes.Add(int64(len(payload)))
 	q.queuedBytes.Add(float64(len(payload)))
 	select {
 	case q.wake <- struct{}{}:
@@ -452,6 +464,10 @@ func (q *Queue) run(ctx context.Context) {
 	tick := time.NewTicker(cursorInterval)
 	defer tick.Stop()
 	lastSave := time.Now()
+	// linger fires when a partial batch held back by batch_wait is due.
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
 	settle := func(f *flight) {
 		inFlight--
 		if !f.ok {
@@ -464,7 +480,11 @@ func (q *Queue) run(ctx context.Context) {
 		started, emptied := false, false
 		if !stopping && len(free) > 0 && q.backingOff.Load() == 0 {
 			f := free[len(free)-1]
-			switch ok, err := q.start(f, d); {
+			ok, due, err := q.start(f, d, time.Now())
+			if !due.IsZero() {
+				linger.Reset(time.Until(due))
+			}
+			switch {
 			case err != nil:
 				q.log.Error("queue read failed; retrying", "err", err)
 				if !backoff.Sleep(ctx, q.cfg.RetryInitial) {
@@ -507,33 +527,56 @@ func (q *Queue) run(ctx context.Context) {
 			settle(f)
 		case <-q.wake:
 		case <-tick.C:
+		case <-linger.C:
 		case <-ctx.Done():
 		}
 	}
 }
 
 // start reads the next batch of the highest priority with records into f.
-// It reports false when every log is read to its end. A read error after
-// some records goes with what was read (the reader is past those, so
-// dropping them would skip them); the error comes back on the next read.
-func (q *Queue) start(f *flight, d *decoder) (bool, error) {
+// It reports false when every log is read to its end or holds back (see
+// below). A read error after some records goes with what was read (the
+// reader is past those, so dropping them would skip them); the error comes
+// back on the next read.
+//
+// batch_wait: a log whose unread records do not make a full batch is left
+// alone until batch_wait has passed since its last delivery started, so
+// that under a steady load deliveries are full batches (larger bulk
+// requests, larger archive frames: less CPU per byte) while a lone event
+// still goes at once. due is the earliest time a log held back this way
+// becomes due (zero: none).
+func (q *Queue) start(f *flight, d *decoder, now time.Time) (ok bool, due time.Time, err error) {
 	for _, p := range pipeline.Priorities {
 		s := q.subs[p]
+		if w := q.cfg.BatchWait; w > 0 && now.Sub(s.lastStart) < w {
+			events := s.appendedEvents.Load() - s.readEvents
+			bytes := s.appendedBytes.Load() - s.readBytes
+			if events <= 0 || bytes <= 0 {
+				continue // nothing unread (a record may be read before it is counted: it is, by then)
+			}
+			if events < int64(q.cfg.BatchEvents) && bytes < q.cfg.BatchBytes {
+				if at := s.lastStart.Add(w); due.IsZero() || at.Before(due) {
+					due = at
+				}
+				continue
+			}
+		}
 		f.b.Reset()
-		end, records, bytes, err := q.fill(f.b, s, d)
-		if err != nil && records == 0 {
-			return false, fmt.Errorf("%s: %w", p, err)
+		end, records, bytes, rerr := q.fill(f.b, s, d)
+		if rerr != nil && records == 0 {
+			return false, due, fmt.Errorf("%s: %w", p, rerr)
 		}
 		if records == 0 {
 			continue
 		}
+		s.lastStart = now
 		f.s, f.bytes, f.ok = s, bytes, false
 		f.ticket = s.next
 		s.next++
 		s.window = append(s.window, slot{end: end})
-		return true, nil
+		return true, time.Time{}, nil
 	}
-	return false, nil
+	return false, due, nil
 }
 
 // settle records that f's delivery returned: its events leave the queue's
@@ -576,6 +619,8 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		if errors.As(err, &ce) {
 			// Damage before scanEnd was counted (and never queued) at start.
 			if !ce.At.Less(s.scanEnd) {
+				s.readEvents += ce.Events
+				s.readBytes += ce.Bytes
 				q.lost(s.p, ce, "corrupt_record")
 				s.pending.Add(-ce.Events)
 				s.queued.Sub(float64(ce.Events))
@@ -598,6 +643,8 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		}
 		records++
 		bytes += int64(len(rec.Payload))
+		s.readEvents += int64(rec.Count)
+		s.readBytes += int64(len(rec.Payload))
 		end = rec.Next
 	}
 	return end, records, bytes, nil

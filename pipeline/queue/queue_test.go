@@ -828,3 +828,66 @@ func TestReadErrorMidBatchLosesNothing(t *testing.T) {
 	e.ledger()
 	e.close()
 }
+
+// TestBatchWaitDeliversFullBatches: with batch_wait a lone event goes at
+// once, events trickling in behind it wait (on disk) and go together once
+// batch_wait has passed, and a full batch goes without waiting.
+func TestBatchWaitDeliversFullBatches(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	e := newEnv(t, wal.OS, Config{BatchEvents: 50, BatchWait: wait})
+	var mu sync.Mutex
+	type call struct {
+		n  int
+		at time.Time
+	}
+	var calls []call
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		mu.Lock()
+		calls = append(calls, call{len(b.Events), time.Now()})
+		mu.Unlock()
+		return nil
+	})
+	snapshot := func() []call {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]call(nil), calls...)
+	}
+	start := time.Now()
+	if _, err := e.write(pipeline.P2); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	if c := snapshot(); len(c) != 1 || c[0].at.Sub(start) > wait/2 {
+		t.Fatalf("a lone event after a quiet spell: %v, want one delivery at once", c)
+	}
+	// A trickle: ten events in ten writes, well within batch_wait.
+	for i := 0; i < 10; i++ {
+		if _, err := e.write(pipeline.P2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitIdle()
+	c := snapshot()
+	if len(c) != 2 || c[1].n != 10 {
+		t.Fatalf("the trickle went out as %v, want one delivery of 10", c)
+	}
+	if d := c[1].at.Sub(c[0].at); d < wait*9/10 {
+		t.Errorf("the trickle went %s after the first delivery, want about batch_wait (%s)", d, wait)
+	}
+	// A full batch does not wait.
+	full := make([]pipeline.Priority, 50)
+	for i := range full {
+		full[i] = pipeline.P2
+	}
+	t0 := time.Now()
+	if _, err := e.write(full...); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	c = snapshot()
+	if len(c) != 3 || c[2].n != 50 || c[2].at.Sub(t0) > wait/2 {
+		t.Errorf("a full batch: %v, want a delivery of 50 at once", c[2:])
+	}
+	e.ledger()
+	e.close()
+}

@@ -103,7 +103,11 @@ type LocalArchive struct {
 
 	zenc    *zstd.Encoder
 	gzPool  sync.Pool // *gzip.Writer at cfg.GzipLevel
-	scratch sync.Pool // *scratch
+	// scratch holds up to pooledScratches idle per-Write scratches. Not a
+	// sync.Pool: each holds about a batch's bytes, and a sync.Pool keeps
+	// one per P (router run raises GOMAXPROCS above the CPUs), which was
+	// ~5 batches of idle memory under the harness.
+	scratch chan *scratch
 
 	mu      sync.Mutex
 	objects map[Partition]*object
@@ -256,7 +260,7 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
-	a.scratch.New = func() any { return &scratch{index: make(map[Partition]int)} }
+	a.scratch = make(chan *scratch, pooledScratches)
 	if a.gz {
 		level := cfg.GzipLevel
 		a.gzPool.New = func() any {
@@ -264,9 +268,9 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 			return w
 		}
 	} else {
-		// EncodeAll is safe for concurrent use; it keeps up to GOMAXPROCS
-		// encoder states (about 2.3 MiB each with a 1 MiB window, made
-		// on first use) and starts no goroutines. A frame holds one
+		// EncodeAll is safe for concurrent use; it keeps up to
+		// compressors() encoder states (about 2.3 MiB each with a 1 MiB
+		// window, made on first use) and starts no goroutines. A frame holds one
 		// batch's share of a partition, so a larger window would cost
 		// memory per core for little ratio.
 		level := zstd.SpeedFastest
@@ -279,7 +283,7 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 		a.zenc, err = zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(level),
 			zstd.WithWindowSize(1<<20),
-			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithEncoderConcurrency(compressors()),
 			zstd.WithEncoderCRC(true),
 		)
 		if err != nil {
@@ -332,7 +336,7 @@ func (a *LocalArchive) Write(ctx context.Context, b *pipeline.Batch) error {
 	if b == nil || len(b.Events) == 0 {
 		return nil
 	}
-	sc := a.scratch.Get().(*scratch)
+	sc := a.getScratch()
 	defer a.putScratch(sc)
 	a.group(sc, b)
 	a.compressGroups(sc)
@@ -348,12 +352,20 @@ func (a *LocalArchive) Write(ctx context.Context, b *pipeline.Batch) error {
 	return nil
 }
 
+// compressors is how many frames the archive compresses at once: the CPUs
+// the process may use. Not GOMAXPROCS: `router run` raises that above the
+// CPU count so that goroutines blocked in fsync do not starve the others,
+// and compressing on more goroutines than CPUs only costs encoder memory.
+func compressors() int {
+	return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+}
+
 // parallelAbove is the batch size from which the groups of a batch are
 // compressed in parallel.
 const parallelAbove = 256 << 10
 
 // compressGroups compresses every group into its frame; a large batch
-// spanning several partitions on up to GOMAXPROCS goroutines. Compression
+// spanning several partitions on up to compressors() goroutines. Compression
 // is most of the archive's cost, and a destination's queue drains on one
 // goroutine: on a saturated node, that goroutine alone would get too small
 // a share of the CPUs for the archive to keep up with the inputs. Frames
@@ -363,7 +375,7 @@ func (a *LocalArchive) compressGroups(sc *scratch) {
 	for i := range sc.groups {
 		total += len(sc.groups[i].buf)
 	}
-	workers := min(len(sc.groups), runtime.GOMAXPROCS(0))
+	workers := min(len(sc.groups), compressors())
 	if workers < 2 || total < parallelAbove {
 		for i := range sc.groups {
 			g := &sc.groups[i]
@@ -415,7 +427,23 @@ func (a *LocalArchive) putScratch(sc *scratch) {
 	if cap(sc.frame) > maxPooled {
 		sc.frame = nil
 	}
-	a.scratch.Put(sc)
+	select {
+	case a.scratch <- sc:
+	default: // enough idle ones: let the GC have it
+	}
+}
+
+// pooledScratches bounds the idle scratches an archive keeps: its queue
+// delivers max_in_flight (default 2) batches at once.
+const pooledScratches = 4
+
+func (a *LocalArchive) getScratch() *scratch {
+	select {
+	case sc := <-a.scratch:
+		return sc
+	default:
+		return &scratch{index: make(map[Partition]int)}
+	}
 }
 
 // group fills sc.groups with the batch's events, one group per partition, in
