@@ -499,7 +499,7 @@ func (q *Queue) run(ctx context.Context) {
 					finished <- f
 				}()
 			default:
-				emptied = true
+				emptied = due.IsZero() // not when batch_wait holds records back
 			}
 		}
 		if time.Since(lastSave) >= cursorInterval {
@@ -544,11 +544,12 @@ func (q *Queue) run(ctx context.Context) {
 // that under a steady load deliveries are full batches (larger bulk
 // requests, larger archive frames: less CPU per byte) while a lone event
 // still goes at once. due is the earliest time a log held back this way
-// becomes due (zero: none).
+// becomes due (zero: none). While the queue drains for Close nothing is
+// held back.
 func (q *Queue) start(f *flight, d *decoder, now time.Time) (ok bool, due time.Time, err error) {
 	for _, p := range pipeline.Priorities {
 		s := q.subs[p]
-		if w := q.cfg.BatchWait; w > 0 && now.Sub(s.lastStart) < w {
+		if w := q.cfg.BatchWait; w > 0 && now.Sub(s.lastStart) < w && !q.draining.Load() {
 			events := s.appendedEvents.Load() - s.readEvents
 			bytes := s.appendedBytes.Load() - s.readBytes
 			if events <= 0 || bytes <= 0 {

@@ -891,3 +891,30 @@ func TestBatchWaitDeliversFullBatches(t *testing.T) {
 	e.ledger()
 	e.close()
 }
+
+// TestCloseDeliversWhatBatchWaitHolds: Close drains everything it can,
+// including a partial batch batch_wait is holding back.
+func TestCloseDeliversWhatBatchWaitHolds(t *testing.T) {
+	e := newEnv(t, wal.OS, Config{BatchEvents: 100, BatchWait: time.Minute})
+	first, _ := e.write(pipeline.P3)
+	e.waitIdle() // the first goes at once and starts the minute
+	var held []string
+	for i := 0; i < 5; i++ {
+		r, _ := e.write(pipeline.P3)
+		held = append(held, r...)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := len(e.sink.delivered()); n != len(first) {
+		t.Fatalf("%d delivered before Close, want only the first (the rest wait for batch_wait)", n)
+	}
+	e.close()
+	got := e.sink.delivered()
+	for _, h := range held {
+		if !contains(got, h) {
+			t.Fatalf("%s still queued after Close: %v", h, got)
+		}
+	}
+	if p := e.q.Pending(); p != 0 {
+		t.Errorf("pending %d after Close", p)
+	}
+}
