@@ -25,6 +25,7 @@ type Dest struct {
 	dups      atomic.Uint64 // a bench_seq seen before, stored again
 	conflicts atomic.Uint64 // a bench_seq seen before, refused as a conflict (OpenSearch create: 409)
 	requests  atomic.Uint64 // requests (receivers) or files (verified directories)
+	stored    atomic.Uint64 // bytes of the files read back (verified directories)
 	refused   atomic.Uint64 // requests answered 503 on purpose (outage)
 	seen      bitset
 	hist      Hist

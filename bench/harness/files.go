@@ -43,6 +43,9 @@ func verifyDir(d *Dest, root string) (int, error) {
 			return err
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			d.stored.Add(uint64(fi.Size()))
+		}
 		name := strings.TrimSuffix(path, ".partial")
 		var r io.Reader = f
 		switch {

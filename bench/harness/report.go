@@ -108,6 +108,9 @@ type DestReport struct {
 	// during the run (sampled every 250ms).
 	PeakQueuedMB     *float64 `json:"peak_queued_mb,omitempty"`
 	PeakQueuedEvents *uint64  `json:"peak_queued_events,omitempty"`
+	// StoredMB: the size of the files read back (the archive's compressed
+	// objects); MB / StoredMB is the compression ratio.
+	StoredMB *float64 `json:"stored_mb,omitempty"`
 }
 
 // Ratio compares two runs.
@@ -164,6 +167,11 @@ func (r *Report) Print(w io.Writer) {
 					d.Lost, d.Duplicated, d.Misrouted, d.Invalid+d.Foreign, d.MB, ms(d.P50ms), ms(d.P99ms), mb(d.PeakQueuedMB), d.Requests, d.Refused, d.Conflicts)
 			}
 			tw.Flush()
+			for _, d := range x.Dests {
+				if d.StoredMB != nil && *d.StoredMB > 0 {
+					fmt.Fprintf(w, "  %s: %.1f MB of events in %.1f MB of files (compression ratio %.2f)\n", d.Name, d.MB, *d.StoredMB, d.MB / *d.StoredMB)
+				}
+			}
 			for _, n := range x.Notes {
 				fmt.Fprintf(w, "  note: %s\n", n)
 			}

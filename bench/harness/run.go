@@ -383,6 +383,10 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 		dr := DestReport{Name: d.Name, Received: d.received.Load(), Duplicated: d.dups.Load(),
 			Invalid: d.invalid.Load(), Foreign: d.foreign.Load(), MB: float64(d.bytes.Load()) / 1e6,
 			Requests: d.requests.Load(), Refused: d.refused.Load(), Conflicts: d.conflicts.Load()}
+		if st := d.stored.Load(); st > 0 {
+			mb := float64(st) / 1e6
+			dr.StoredMB = &mb
+		}
 		if qp.bytes != nil {
 			mb, ev := qp.bytes[d.Name]/1e6, uint64(qp.events[d.Name])
 			dr.PeakQueuedMB, dr.PeakQueuedEvents = &mb, &ev
