@@ -101,8 +101,8 @@ type LocalArchive struct {
 	onError    func(error)
 	onFinalize func(path string)
 
-	zenc    *zstd.Encoder
-	gzPool  sync.Pool // *gzip.Writer at cfg.GzipLevel
+	zenc   *zstd.Encoder
+	gzPool sync.Pool // *gzip.Writer at cfg.GzipLevel
 	// scratch holds up to pooledScratches idle per-Write scratches. Not a
 	// sync.Pool: each holds about a batch's bytes, and a sync.Pool keeps
 	// one per P (router run raises GOMAXPROCS above the CPUs), which was
