@@ -99,8 +99,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 			}
 			log := app.NewLogger(cfg.Log, os.Stderr)
 			before, after := app.TuneGOMAXPROCS()
+			memLimit := app.TuneMemoryLimit(log)
 			log.Info("starting logrouter", "version", version, "config", configName(g.config),
-				"cpus", before, "gomaxprocs", after)
+				"cpus", before, "gomaxprocs", after, "memory_limit", app.DescribeMemoryLimit(memLimit))
 			a, err := app.New(cfg, src, log)
 			if err != nil {
 				return err
