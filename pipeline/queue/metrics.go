@@ -21,6 +21,7 @@ type Metrics struct {
 	Queued      *prometheus.GaugeVec   // {destination, priority}
 	QueuedBytes *prometheus.GaugeVec   // {destination}
 	Degraded    *prometheus.GaugeVec   // {destination}
+	InFlight    *prometheus.GaugeVec   // {destination}
 }
 
 // NewMetrics registers the queue series on r.
@@ -46,8 +47,10 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 			Help: "Encoded bytes waiting in a destination's queue (compare with queue.max_bytes)."}, []string{"destination"}),
 		Degraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_degraded",
 			Help: "1 when recovery found damaged data in the destination's queue."}, []string{"destination"}),
+		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_deliveries_in_flight",
+			Help: "Deliveries on their way to the destination (at most queue.max_in_flight: always there means the destination is the bottleneck)."}, []string{"destination"}),
 	}
-	for _, c := range []prometheus.Collector{m.Accepted, m.Recovered, m.Delivered, m.Quarantined, m.Dropped, m.Lost, m.Retries, m.Queued, m.QueuedBytes, m.Degraded} {
+	for _, c := range []prometheus.Collector{m.Accepted, m.Recovered, m.Delivered, m.Quarantined, m.Dropped, m.Lost, m.Retries, m.Queued, m.QueuedBytes, m.Degraded, m.InFlight} {
 		r.MustRegister(c)
 	}
 	return m

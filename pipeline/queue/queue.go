@@ -84,7 +84,7 @@ type Queue struct {
 
 	accepted, recovered, delivered, retries prometheus.Counter
 	dropped                                 prometheus.Counter
-	queuedBytes, degradedG                  prometheus.Gauge
+	queuedBytes, degradedG, inFlightG       prometheus.Gauge
 	mx                                      *Metrics
 
 	scratch sync.Pool
@@ -165,6 +165,7 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 		dropped:     m.Dropped.WithLabelValues(name, "queue_full"),
 		queuedBytes: m.QueuedBytes.WithLabelValues(name),
 		degradedG:   m.Degraded.WithLabelValues(name),
+		inFlightG:   m.InFlight.WithLabelValues(name),
 	}
 	q.scratch.New = func() any { return new(writeScratch) }
 	q.fs = fs
@@ -470,6 +471,7 @@ func (q *Queue) run(ctx context.Context) {
 	defer linger.Stop()
 	settle := func(f *flight) {
 		inFlight--
+		q.inFlightG.Set(float64(inFlight))
 		if !f.ok {
 			stopping = true
 		}
@@ -493,6 +495,7 @@ func (q *Queue) run(ctx context.Context) {
 			case ok:
 				free = free[:len(free)-1]
 				inFlight++
+				q.inFlightG.Set(float64(inFlight))
 				started = true
 				go func() {
 					f.ok = q.deliverChunks(ctx, f.b)

@@ -248,6 +248,9 @@ func TestP1DrainsFirst(t *testing.T) {
 				_, _ = e.write(pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3, pipeline.P3)
 			}
 			waitEntered(inFlight) // every slot holds a P3 batch
+			if g := e.val(e.m.InFlight.WithLabelValues("dest")); g != float64(inFlight) {
+				t.Errorf("deliveries_in_flight %v with every slot busy, want %d", g, inFlight)
+			}
 			if _, err := e.write(pipeline.P1, pipeline.P1); err != nil {
 				t.Fatal(err)
 			}
@@ -263,6 +266,9 @@ func TestP1DrainsFirst(t *testing.T) {
 			e.waitIdle()
 			e.ledger()
 			e.close()
+			if g := e.val(e.m.InFlight.WithLabelValues("dest")); g != 0 {
+				t.Errorf("deliveries_in_flight %v after Close", g)
+			}
 		})
 	}
 }
