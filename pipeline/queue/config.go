@@ -81,8 +81,11 @@ type Config struct {
 	// the destination at once. Each has its own batch of up to BatchBytes;
 	// the cursor still advances in log order, so after a crash at most
 	// this many batches (and those confirmed behind a slow one) are
-	// delivered again. 1 delivers strictly one batch after another, in log
-	// order. Default 4; 2 for archive destinations (see ArchiveMaxInFlight).
+	// delivered again. Confirmed batches behind a slow one leave MaxBytes
+	// at once but their segment files stay until the cursor passes them,
+	// so disk use can briefly exceed MaxBytes by that much. 1 delivers
+	// strictly one batch after another, in log order. Default 4; 2 for
+	// archive destinations (see ArchiveMaxInFlight).
 	MaxInFlight int `yaml:"max_in_flight"`
 	// RetryInitial and RetryMax bound the jittered exponential backoff
 	// between delivery attempts. Defaults 200ms and 30s.
