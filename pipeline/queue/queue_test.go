@@ -711,8 +711,10 @@ func TestCursorWaitsForTheSlowestDelivery(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if p := e.q.Pending(); p != 5 {
-		t.Errorf("pending %d, want the 5 events of the stuck batch", p)
+	for deadline := time.Now().Add(5 * time.Second); e.q.Pending() != 5; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending %d, want the 5 events of the stuck batch", e.q.Pending())
+		}
 	}
 	// Close gives up on the stuck delivery (its ctx ends); the cursor stays
 	// before it.
@@ -798,8 +800,15 @@ func TestReadErrorMidBatchLosesNothing(t *testing.T) {
 		return nil
 	}}
 	e := newEnv(t, efs, Config{Dir: "/q", BatchEvents: 100000, BatchBytes: 64 << 20, MaxInFlight: 1})
-	gate := make(chan struct{})
-	e.sink.setFail(func(*pipeline.Batch) error { <-gate; return nil })
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	e.sink.setFail(func(*pipeline.Batch) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-gate
+		return nil
+	})
 	pad := strings.Repeat("x", 2000)
 	var want []string
 	for i := 0; i < 200; i++ { // ~400 KB: several 64 KiB read chunks
@@ -812,7 +821,7 @@ func TestReadErrorMidBatchLosesNothing(t *testing.T) {
 		b.Release()
 		want = append(want, raw)
 		if i == 0 {
-			time.Sleep(20 * time.Millisecond) // the first record goes out alone and blocks
+			<-entered // the first record goes out alone and blocks
 		}
 	}
 	mu.Lock()
@@ -839,8 +848,10 @@ func TestReadErrorMidBatchLosesNothing(t *testing.T) {
 // once, events trickling in behind it wait (on disk) and go together once
 // batch_wait has passed, and a full batch goes without waiting.
 func TestBatchWaitDeliversFullBatches(t *testing.T) {
-	const wait = 300 * time.Millisecond
-	e := newEnv(t, wal.OS, Config{BatchEvents: 50, BatchWait: wait})
+	// In memory (no fsync latency): the trickle of ten writes must land
+	// well within batch_wait even on a loaded CI machine.
+	const wait = time.Second
+	e := newEnv(t, wal.NewMemFS(), Config{Dir: "/q", BatchEvents: 50, BatchWait: wait})
 	var mu sync.Mutex
 	type call struct {
 		n  int
