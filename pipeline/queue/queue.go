@@ -13,8 +13,9 @@
 //     destination. The forwarder reads batches in log order and keeps up to
 //     max_in_flight deliveries going at once; each free slot goes to P1
 //     first, then P2, then P3. No new delivery starts while one is backing
-//     off after a failure, so a destination that is down gets one probe at
-//     a time, not max_in_flight.
+//     off after a failure, so a destination that is down is retried by the
+//     (at most max_in_flight) deliveries already under way, each with its
+//     own backoff, not by the whole queue.
 //  3. A record is removed from the queue only after the destination
 //     confirmed every event of it or each failed one went to the
 //     destination's quarantine. Failures are retried with jittered
