@@ -186,43 +186,29 @@ func (c *Config) SetDefaults() {
 	if c.Inputs.Kafka != nil {
 		c.Inputs.Kafka.SetDefaults()
 	}
-	// The batch limits, batch_wait and max_in_flight stay unset here:
-	// their default depends on the destination's kind (QueueFor).
-	be, bb, mf := c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight
-	c.Queue.SetDefaults()
-	c.Queue.BatchEvents, c.Queue.BatchBytes, c.Queue.MaxInFlight = be, bb, mf
+	// c.Queue stays as written: it overrides, per field, the defaults of
+	// each destination's kind (QueueFor).
 	c.Dedup.SetDefaults()
 }
 
-// QueueFor returns the effective queue settings of destination d. Archive
-// destinations (archive_dir, s3) deliver larger batches, fewer at a time and
-// wait for them to fill, by default (queue.ArchiveBatchEvents,
-// ArchiveBatchBytes, ArchiveMaxInFlight, ArchiveBatchWait); OpenSearch
-// waits queue.BulkBatchWait. A value the destination or the top-level
-// queue block sets wins.
+// QueueFor returns the effective queue settings of destination d: the
+// top-level queue block, then the destination's own, over the defaults of
+// its kind (archive_dir and s3: queue.KindArchive; opensearch:
+// queue.KindBulk).
 func (c *Config) QueueFor(d Destination) queue.Config {
 	q := c.Queue.Merge(d.Queue)
-	if q.BatchWait == 0 && (d.Queue == nil || d.Queue.BatchWait == 0) {
-		switch d.Type {
-		case "archive_dir", "s3":
-			q.BatchWait = queue.ArchiveBatchWait
-		case "opensearch":
-			q.BatchWait = queue.BulkBatchWait
-		}
-	}
-	if d.Type == "archive_dir" || d.Type == "s3" {
-		if q.BatchEvents == 0 {
-			q.BatchEvents = queue.ArchiveBatchEvents
-		}
-		if q.BatchBytes == 0 {
-			q.BatchBytes = queue.ArchiveBatchBytes
-		}
-		if q.MaxInFlight == 0 {
-			q.MaxInFlight = queue.ArchiveMaxInFlight
-		}
-	}
-	q.SetDefaults()
+	q.SetDefaultsFor(queueKind(d.Type))
 	return q
+}
+
+func queueKind(destType string) queue.Kind {
+	switch destType {
+	case "archive_dir", "s3":
+		return queue.KindArchive
+	case "opensearch":
+		return queue.KindBulk
+	}
+	return queue.KindDefault
 }
 
 // Validate checks the whole configuration and reports every problem found.
@@ -321,8 +307,8 @@ func (c *Config) Validate() error {
 	check("P2", c.Routing.P2)
 	check("P3", c.Routing.P3)
 	check("all", c.Routing.All)
-	top := c.Queue
-	top.SetDefaults() // the batch limits are defaulted per destination
+	top := c.Queue // as written; each destination's is QueueFor
+	top.SetDefaults()
 	add(top.Validate("queue"))
 	add(c.Dedup.Validate())
 	if err := c.Quarantine.Validate(); err != nil {

@@ -12,7 +12,7 @@ const DefaultMaxInFlight = 4
 // share of a partition into one zstd frame, and frames of ~1 MiB compress
 // ~35% faster and ~1.7x smaller than frames of ~64 KiB (klauspost zstd
 // fastest, the realistic mix), so archive destinations get larger batches
-// (internal/config's QueueFor picks them). An archive compresses one
+// (SetDefaultsFor(KindArchive)). An archive compresses one
 // batch's partitions on every core already, so two deliveries in flight keep
 // it busy; memory per destination is about max_in_flight x batch_bytes x 2
 // (the decoded batch and its partition buffers).
@@ -140,7 +140,44 @@ func (c Config) Merge(o *Config) Config {
 	return c
 }
 
-// SetDefaults fills unset fields.
+// Kind is what a destination is, as far as its queue's defaults go.
+type Kind int
+
+const (
+	// KindDefault: deliver at once (SIEM, Kafka, files).
+	KindDefault Kind = iota
+	// KindArchive: larger batches, two in flight, ArchiveBatchWait.
+	KindArchive
+	// KindBulk: BulkBatchWait (OpenSearch).
+	KindBulk
+)
+
+// SetDefaultsFor fills unset fields with the defaults of a destination of
+// kind k, then with the common ones (SetDefaults).
+func (c *Config) SetDefaultsFor(k Kind) {
+	switch k {
+	case KindArchive:
+		if c.BatchEvents == 0 {
+			c.BatchEvents = ArchiveBatchEvents
+		}
+		if c.BatchBytes == 0 {
+			c.BatchBytes = ArchiveBatchBytes
+		}
+		if c.MaxInFlight == 0 {
+			c.MaxInFlight = ArchiveMaxInFlight
+		}
+		if c.BatchWait == 0 {
+			c.BatchWait = ArchiveBatchWait
+		}
+	case KindBulk:
+		if c.BatchWait == 0 {
+			c.BatchWait = BulkBatchWait
+		}
+	}
+	c.SetDefaults()
+}
+
+// SetDefaults fills unset fields with the defaults of KindDefault.
 func (c *Config) SetDefaults() {
 	if c.Mode == "" {
 		c.Mode = "disk"
