@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,14 +77,7 @@ func newHarness(t *testing.T) *harness {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg)
 	return &harness{t: t, app: a, data: data, base: "http://" + a.HTTPAddr()}
 }
 

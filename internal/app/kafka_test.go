@@ -70,13 +70,7 @@ func kafkaApp(t *testing.T, broker, group, data string, topics ...kafkain.Topic)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg)
 	return a
 }
 
@@ -317,13 +311,7 @@ func TestKafkaReadiness(t *testing.T) {
 	}
 	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "quarantine"), filepath.Join(data, "queue")
 	cfg.SetDefaults()
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg)
 	defer stopApp(t, a)
 	status := func() (int, string) {
 		res, err := http.Get("http://" + a.AdminAddr() + "/readyz")

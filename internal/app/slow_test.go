@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -67,13 +65,7 @@ func TestSlowDestinationBackpressures(t *testing.T) {
 	}
 	slow := &slowSink{name: "siem"}
 	slow.pause.Store(int64(200 * time.Millisecond)) // 500 events/s
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithSink("siem", slow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg, WithSink("siem", slow))
 	sender := conservation.NewSender("slow")
 	var throttled atomic.Int64
 	var firstMsg atomic.Value

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -44,13 +42,7 @@ func syslogApp(t *testing.T, sl *syslog.Config, slow *slowSink, maxQueue int64) 
 	if slow != nil {
 		opts = append(opts, WithSink("siem", slow))
 	}
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg, opts...)
 	return a, data
 }
 

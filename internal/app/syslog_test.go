@@ -13,8 +13,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -63,13 +61,7 @@ func newSyslogHarness(t *testing.T, opts ...func(*config.Config)) *syslogHarness
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg)
 	h := &syslogHarness{t: t, app: a, data: data, certPEM: cert}
 	h.udp, h.tcp, h.tls = a.SyslogAddrs()
 	t.Cleanup(func() {
@@ -300,13 +292,7 @@ func TestSyslogMutualTLS(t *testing.T) {
 	}
 	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "q"), filepath.Join(data, "queue")
 	cfg.SetDefaults()
-	a, err := New(cfg, RulesSource{FS: testRules, Dir: "."}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a := startApp(t, cfg)
 	h := &syslogHarness{t: t, app: a, data: data}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
