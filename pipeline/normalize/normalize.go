@@ -32,7 +32,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
@@ -983,27 +982,6 @@ func (n *Normalizer) Append(dst []byte, obj *fastjson.Value, text []byte, bm *pi
 	}
 	dst, ev := n.AppendTo(dst)
 	return dst, ev, nil
-}
-
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-// leafHash hashes one member: the parent path's hash and the member's
-// `"key":value` bytes, in one pass.
-func leafHash(ph uint64, member []byte) uint64 {
-	return mix64(ph ^ xxhash.Sum64(member))
-}
-
-// keyHash is the path hash of a composite member (an object or array), which
-// its own members mix in.
-func keyHash(ph uint64, key []byte) uint64 {
-	return mix64(ph ^ xxhash.Sum64(key) ^ 0x5bd1e9955bd1e995)
 }
 
 func composite(v *fastjson.Value) bool {
