@@ -108,11 +108,23 @@ func parseRecHeader(h []byte) (recHeader, bool) {
 
 // window is a read buffer over one segment file. Slices it returns are valid
 // until the next call.
+//
+// The buffer is reused across reads (a forwarder reads records of up to a few
+// MiB, and allocating a buffer per record was most of the process's
+// allocation rate, hence its GC cycles): it grows to the largest read and
+// shrinks back to readChunk only after shrinkAfter reads in a row needed at
+// most a quarter of it, so a reader that once met a huge record does not
+// keep it forever, and one that alternates large records and small reads does
+// not reallocate on every record.
 type window struct {
-	r   io.ReaderAt
-	buf []byte
-	off int64 // file offset of buf[0]
+	r     io.ReaderAt
+	buf   []byte
+	off   int64 // file offset of buf[0]
+	small int   // consecutive reads that needed at most a quarter of cap(buf)
 }
+
+// shrinkAfter is how many small reads in a row release a large window buffer.
+const shrinkAfter = 256
 
 func (w *window) reset(r io.ReaderAt) {
 	w.r = r
@@ -121,24 +133,41 @@ func (w *window) reset(r io.ReaderAt) {
 }
 
 // get returns the n bytes at off. The caller guarantees off+n <= limit, where
-// limit is the end of the readable data; get reads ahead up to limit.
+// limit is the end of the readable data; get reads ahead up to limit. Bytes
+// at off that an earlier read already brought in are kept, not read again
+// (a record header read with its read-ahead, then the payload behind it).
 func (w *window) get(off int64, n int, limit int64) ([]byte, error) {
-	if off >= w.off && off+int64(n) <= w.off+int64(len(w.buf)) {
+	end := w.off + int64(len(w.buf))
+	if off >= w.off && off+int64(n) <= end {
 		s := off - w.off
 		return w.buf[s : s+int64(n)], nil
 	}
-	want := int64(n)
-	if want < readChunk {
-		want = min(int64(readChunk), limit-off)
-		if want < int64(n) {
-			want = int64(n)
+	want := max(int64(n), min(int64(readChunk), limit-off))
+	keep := 0
+	if off >= w.off && off < end {
+		keep = int(end - off)
+	}
+	c := int64(cap(w.buf))
+	switch {
+	case c < want:
+		nb := make([]byte, want)
+		copy(nb, w.buf[len(w.buf)-keep:])
+		w.buf, w.small = nb, 0
+	case c > 4*readChunk && want*4 <= c && w.small >= shrinkAfter:
+		nb := make([]byte, max(want, readChunk))
+		copy(nb, w.buf[len(w.buf)-keep:])
+		w.buf, w.small = nb[:want], 0
+	default:
+		if c > 4*readChunk && want*4 <= c {
+			w.small++
+		} else {
+			w.small = 0
 		}
+		copy(w.buf[:keep], w.buf[len(w.buf)-keep:])
+		w.buf = w.buf[:want]
 	}
-	if int64(cap(w.buf)) < want || (cap(w.buf) > 4*readChunk && want <= readChunk) {
-		w.buf = make([]byte, want)
-	}
-	w.buf = w.buf[:want]
-	m, err := w.r.ReadAt(w.buf, off)
+	m, err := w.r.ReadAt(w.buf[keep:], off+int64(keep))
+	m += keep
 	if m < n {
 		w.buf = w.buf[:0]
 		if err == nil || err == io.EOF {
