@@ -14,7 +14,15 @@
 // slot) kept at most half full, so a key costs 16 bytes on average:
 // max_bytes 64 MiB holds about 4 million keys (at a 16-byte key cost; see
 // KeysFor). The set is sharded 64 ways by hash bits, one mutex per shard, so
-// many inputs check events concurrently.
+// many inputs check events concurrently. A shard's generations share one
+// interleaved table (see table), allocated at the shard's first key; its
+// pages become resident as keys land on them, so after a few hundred
+// thousand distinct events the whole budget is resident (RSS), not one
+// generation's share per window/8 as before.
+//
+// Generation times are wall-clock nanoseconds: a clock stepped backwards
+// keeps keys longer (the budget still bounds memory), one stepped forwards
+// forgets them sooner (more events kept, never fewer).
 //
 // A false merge needs two different events with equal 64-bit hashes: about
 // n²/2⁶⁵ for n keys in the window (4 million keys: ~4e-7).
@@ -108,8 +116,8 @@ func KeysFor(maxBytes int64) int64 { return maxBytes / bytesPerKey }
 // Add then clears. Carried keys that do not come back within the next
 // window are forgotten; a carry that does not fit the budget is dropped.
 type Set struct {
-	window   time.Duration
-	genSpan  time.Duration
+	window   int64 // ns
+	genSpan  int64 // ns
 	shard    [shards]shard
 	maxSlots int // per shard per generation
 	counting bool
@@ -119,13 +127,26 @@ type shard struct {
 	mu   sync.Mutex
 	gens [generations]gen // ring; cur is the newest
 	cur  int
+	tab  table
 }
 
-type gen struct {
-	start  time.Time
+// table holds the open-addressing tables of all of a shard's generations,
+// interleaved: slot i of generation g is slots[i*generations+g]. A key
+// starts probing at the same i in every generation, so one lookup's first
+// probes into all eight share a cache line (and a page): one memory access
+// instead of eight (BenchmarkLookupAdd). Allocated at the shard's first key.
+type table struct {
 	slots  []uint64 // 0 = empty (hash 0 is stored as 1)
-	counts []uint32 // counting sets: repeats dropped, carried flag; parallel to slots
-	n      int
+	counts []uint32 // counting sets: repeats dropped, carried flag; same layout
+}
+
+// gen is one generation: a column of its shard's table.
+type gen struct {
+	start int64 // unix ns of its first key; 0 while empty
+	tab   *table
+	col   uint64 // its column in tab
+	size  uint64 // slots (a power of two)
+	n     int
 }
 
 // carried marks a count carried over from a retired generation.
@@ -138,7 +159,7 @@ func New(window time.Duration, maxBytes int64) *Set { return newSet(window, maxB
 func NewCounting(window time.Duration, maxBytes int64) *Set { return newSet(window, maxBytes, true) }
 
 func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
-	s := &Set{window: window, genSpan: window / generations, counting: counting}
+	s := &Set{window: int64(window), genSpan: int64(window / generations), counting: counting}
 	// Each shard may hold generations tables; size each for its share.
 	// Slots per table: the largest power of two within the budget's share,
 	// so the tables never exceed maxBytes together.
@@ -150,6 +171,12 @@ func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
 	s.maxSlots = 16
 	for int64(s.maxSlots)*2 <= perTable {
 		s.maxSlots *= 2
+	}
+	for i := range s.shard {
+		sh := &s.shard[i]
+		for g := range sh.gens {
+			sh.gens[g] = gen{tab: &sh.tab, col: uint64(g), size: uint64(s.maxSlots)}
+		}
 	}
 	return s
 }
@@ -163,10 +190,11 @@ func (s *Set) Seen(h uint64, now time.Time) bool {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if s.containsLocked(sh, h, now) {
+	t := now.UnixNano()
+	if s.containsLocked(sh, h, t) {
 		return true
 	}
-	s.addLocked(sh, h, now)
+	s.addLocked(sh, h, t)
 	return false
 }
 
@@ -180,7 +208,7 @@ func (s *Set) Contains(h uint64, now time.Time) bool {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return s.containsLocked(sh, h, now)
+	return s.containsLocked(sh, h, now.UnixNano())
 }
 
 // Lookup is Contains for a counting set: a duplicate's repeat is counted,
@@ -196,19 +224,19 @@ func (s *Set) Lookup(h uint64, now time.Time) (dup bool, dropped uint32) {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	s.expire(sh, now)
+	s.expire(sh, now.UnixNano())
 	for k := 0; k < generations; k++ {
 		g := &sh.gens[(sh.cur-k+generations)%generations]
 		if g.n == 0 {
 			continue
 		}
 		if i, ok := g.find(h); ok {
-			c := g.counts[i]
+			c := g.tab.counts[i]
 			if c&carried != 0 {
 				return false, c &^ carried
 			}
 			if c < carried-1 {
-				g.counts[i] = c + 1
+				g.tab.counts[i] = c + 1
 			}
 			return true, 0
 		}
@@ -224,31 +252,33 @@ func (s *Set) Add(h uint64, now time.Time) {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	t := now.UnixNano()
 	if s.counting {
-		s.expire(sh, now)
+		s.expire(sh, t)
 		for k := 0; k < generations; k++ {
 			g := &sh.gens[(sh.cur-k+generations)%generations]
 			if g.n == 0 {
 				continue
 			}
 			if i, ok := g.find(h); ok {
-				if g.counts[i]&carried != 0 {
-					g.counts[i] = 0 // kept again: a new window starts
+				if g.tab.counts[i]&carried != 0 {
+					g.tab.counts[i] = 0 // kept again: a new window starts
 				}
 				return
 			}
 		}
-		s.addLocked(sh, h, now)
+		s.addLocked(sh, h, t)
 		return
 	}
-	if !s.containsLocked(sh, h, now) {
-		s.addLocked(sh, h, now)
+	if !s.containsLocked(sh, h, t) {
+		s.addLocked(sh, h, t)
 	}
 }
 
-func (s *Set) containsLocked(sh *shard, h uint64, now time.Time) bool {
+func (s *Set) containsLocked(sh *shard, h uint64, now int64) bool {
 	s.expire(sh, now)
-	// Newest generation first: repeats are usually recent.
+	// Newest generation first: repeats are usually recent. (The first
+	// probes of all generations share a cache line: see table.)
 	for k := 0; k < generations; k++ {
 		g := &sh.gens[(sh.cur-k+generations)%generations]
 		if g.n > 0 && g.contains(h) {
@@ -258,48 +288,47 @@ func (s *Set) containsLocked(sh *shard, h uint64, now time.Time) bool {
 	return false
 }
 
-func (s *Set) addLocked(sh *shard, h uint64, now time.Time) {
+func (s *Set) addLocked(sh *shard, h uint64, now int64) {
 	cur := &sh.gens[sh.cur]
-	if cur.start.IsZero() {
+	if cur.start == 0 {
 		cur.start = now
 	}
-	if cur.slots == nil {
-		s.alloc(cur)
-	}
-	if cur.n >= len(cur.slots)/2 {
+	s.alloc(sh)
+	if uint64(cur.n) >= cur.size/2 {
 		s.rotate(sh, now) // budget: this generation is full, start the next
 		cur = &sh.gens[sh.cur]
-		if cur.slots == nil {
-			s.alloc(cur)
-		}
 	}
 	cur.insert(h, 0)
 }
 
-func (s *Set) alloc(g *gen) {
-	g.slots = make([]uint64, s.maxSlots)
+// alloc allocates sh's table on first use.
+func (s *Set) alloc(sh *shard) {
+	if sh.tab.slots != nil {
+		return
+	}
+	sh.tab.slots = make([]uint64, s.maxSlots*generations)
 	if s.counting {
-		g.counts = make([]uint32, s.maxSlots)
+		sh.tab.counts = make([]uint32, s.maxSlots*generations)
 	}
 }
 
 // expire retires generations older than the window and rotates the current
 // one when its span is over.
-func (s *Set) expire(sh *shard, now time.Time) {
+func (s *Set) expire(sh *shard, now int64) {
 	cur := &sh.gens[sh.cur]
-	if !cur.start.IsZero() && now.Sub(cur.start) >= s.genSpan {
+	if cur.start != 0 && now-cur.start >= s.genSpan {
 		s.rotate(sh, now)
 	}
 	for i := range sh.gens {
 		g := &sh.gens[i]
-		if i != sh.cur && g.n > 0 && now.Sub(g.start) >= s.window {
+		if i != sh.cur && g.n > 0 && now-g.start >= s.window {
 			s.retire(sh, g)
 		}
 	}
 }
 
 // rotate makes the oldest generation the new current one, forgetting it.
-func (s *Set) rotate(sh *shard, now time.Time) {
+func (s *Set) rotate(sh *shard, now int64) {
 	sh.cur = (sh.cur + 1) % generations
 	g := &sh.gens[sh.cur]
 	var keep []carry
@@ -309,10 +338,8 @@ func (s *Set) rotate(sh *shard, now time.Time) {
 	g.reset()
 	g.start = now
 	for _, c := range keep {
-		if g.slots == nil {
-			s.alloc(g)
-		}
-		if g.n >= len(g.slots)/4 { // leave the generation room for new keys
+		s.alloc(sh)
+		if uint64(g.n) >= g.size/4 { // leave the generation room for new keys
 			break
 		}
 		g.insert(c.h, c.n|carried)
@@ -327,9 +354,13 @@ type carry struct {
 // carries returns g's keys with dropped repeats that were not carried
 // before (each count is carried once).
 func (g *gen) carries(dst []carry) []carry {
-	for i, h := range g.slots {
-		if h != 0 && g.counts[i] != 0 && g.counts[i]&carried == 0 {
-			dst = append(dst, carry{h, g.counts[i]})
+	if g.tab.slots == nil {
+		return dst
+	}
+	for i := g.col; i < uint64(len(g.tab.slots)); i += generations {
+		h, c := g.tab.slots[i], g.tab.counts[i]
+		if h != 0 && c != 0 && c&carried == 0 {
+			dst = append(dst, carry{h, c})
 		}
 	}
 	return dst
@@ -345,24 +376,31 @@ func (s *Set) retire(sh *shard, g *gen) {
 	g.reset()
 	cur := &sh.gens[sh.cur]
 	for _, c := range keep {
-		if cur.slots == nil {
-			s.alloc(cur)
-		}
-		if cur.start.IsZero() {
+		s.alloc(sh)
+		if cur.start == 0 {
 			cur.start = g.start
 		}
-		if cur.n >= len(cur.slots)/2 {
+		if uint64(cur.n) >= cur.size/2 {
 			break
 		}
 		cur.insert(c.h, c.n|carried)
 	}
 }
 
+// reset empties g's column (it touches the whole shard table: once per
+// generation span, or when the budget rotates).
 func (g *gen) reset() {
-	clear(g.slots)
-	clear(g.counts)
+	if g.n > 0 {
+		t := g.tab
+		for i := g.col; i < uint64(len(t.slots)); i += generations {
+			t.slots[i] = 0
+		}
+		for i := g.col; i < uint64(len(t.counts)); i += generations {
+			t.counts[i] = 0
+		}
+	}
 	g.n = 0
-	g.start = time.Time{}
+	g.start = 0
 }
 
 func (g *gen) contains(h uint64) bool {
@@ -370,12 +408,15 @@ func (g *gen) contains(h uint64) bool {
 	return ok
 }
 
+// find returns the index in g.tab of h's slot, if h is in g.
 func (g *gen) find(h uint64) (int, bool) {
-	mask := uint64(len(g.slots) - 1)
+	mask := g.size - 1
+	t := g.tab.slots
 	for i := mix(h) & mask; ; i = (i + 1) & mask {
-		switch g.slots[i] {
+		j := i*generations + g.col
+		switch t[j] {
 		case h:
-			return int(i), true
+			return int(j), true
 		case 0:
 			return 0, false
 		}
@@ -383,15 +424,17 @@ func (g *gen) find(h uint64) (int, bool) {
 }
 
 func (g *gen) insert(h uint64, count uint32) {
-	mask := uint64(len(g.slots) - 1)
+	mask := g.size - 1
+	t := g.tab.slots
 	for i := mix(h) & mask; ; i = (i + 1) & mask {
-		switch g.slots[i] {
+		j := i*generations + g.col
+		switch t[j] {
 		case h:
 			return
 		case 0:
-			g.slots[i] = h
-			if g.counts != nil {
-				g.counts[i] = count
+			t[j] = h
+			if g.tab.counts != nil {
+				g.tab.counts[j] = count
 			}
 			g.n++
 			return
@@ -413,9 +456,7 @@ func (s *Set) Bytes() int64 {
 	for i := range s.shard {
 		sh := &s.shard[i]
 		sh.mu.Lock()
-		for j := range sh.gens {
-			n += int64(len(sh.gens[j].slots))*8 + int64(len(sh.gens[j].counts))*4
-		}
+		n += int64(len(sh.tab.slots))*8 + int64(len(sh.tab.counts))*4
 		sh.mu.Unlock()
 	}
 	return n
