@@ -306,10 +306,15 @@ func (s *Set) alloc(sh *shard) {
 	if sh.tab.slots != nil {
 		return
 	}
-	sh.tab.slots = make([]uint64, s.maxSlots*generations)
-	if s.counting {
-		sh.tab.counts = make([]uint32, s.maxSlots*generations)
+	sh.tab.slots, sh.tab.counts = allocTables(s, s.maxSlots*generations, s.counting)
+}
+
+func heapTables(n int, counting bool) (slots []uint64, counts []uint32) {
+	slots = make([]uint64, n)
+	if counting {
+		counts = make([]uint32, n)
 	}
+	return slots, counts
 }
 
 // expire retires generations older than the window and rotates the current

@@ -1,0 +1,31 @@
+package dedup
+
+import (
+	"runtime"
+	"syscall"
+	"unsafe"
+)
+
+// allocTables returns zeroed memory for n slots (and n counts when
+// counting), outside the Go heap: an anonymous private mapping whose pages
+// the kernel backs only when first written. Off the heap, the set's fixed
+// budget (64 MiB by default) does not raise the GC's heap goal, which is
+// twice the live heap: on the heap the table cost its size again in garbage
+// headroom (lrbench measured ~120 MB of peak RSS for a 64 MiB set). The
+// mapping is released when owner becomes unreachable.
+func allocTables(owner *Set, n int, counting bool) (slots []uint64, counts []uint32) {
+	size := n * 8
+	if counting {
+		size += n * 4
+	}
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return heapTables(n, counting) // no mapping: the heap still works
+	}
+	runtime.AddCleanup(owner, func(m []byte) { _ = syscall.Munmap(m) }, mem)
+	slots = unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n)
+	if counting {
+		counts = unsafe.Slice((*uint32)(unsafe.Pointer(&mem[n*8])), n)
+	}
+	return slots, counts
+}
