@@ -102,6 +102,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 			memLimit := app.TuneMemoryLimit(log)
 			log.Info("starting logrouter", "version", version, "config", configName(g.config),
 				"cpus", before, "gomaxprocs", after, "memory_limit", app.DescribeMemoryLimit(memLimit))
+			if cfg.Dedup.Enabled && (cfg.Normalize == nil || cfg.Normalize.HashKey == "") {
+				log.Warn("dedup is on with an unkeyed content hash: someone who controls a logged field could craft an event that is dropped as a repeat; set normalize.hash_key (docs/architecture.md, Deduplication)")
+			}
 			a, err := app.New(cfg, src, log)
 			if err != nil {
 				return err

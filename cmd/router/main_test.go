@@ -149,6 +149,7 @@ func TestProductionExample(t *testing.T) {
 	for _, v := range []string{"LOGROUTER_NODE", "LOGROUTER_HEC_TOKEN", "LOGROUTER_CLOUDTRAIL_TOKEN", "KAFKA_PASSWORD", "SPLUNK_HEC_TOKEN"} {
 		t.Setenv(v, "x-"+strings.ToLower(v))
 	}
+	t.Setenv("LOGROUTER_HASH_KEY", "00112233445566778899aabbccddeeff")
 	const cfg = "../../docs/examples/production.yaml"
 	out, err := run(t, "", "validate", "-c", cfg)
 	if err != nil || !strings.Contains(out, "OK") || !strings.Contains(out, "destinations: archive, splunk, qradar, opensearch") {

@@ -27,6 +27,17 @@ type Config struct {
 	// MaxFields bounds the number of fields (at all depths) of one event;
 	// larger events are rejected to quarantine. Default 2000.
 	MaxFields int `yaml:"max_fields"`
+	// HashKey, when set, keys the event's content hash (the deduplication
+	// key and the OpenSearch _id) with this secret: 32 hexadecimal
+	// characters, a 128-bit SipHash key (`openssl rand -hex 16`). Without
+	// it the hash is an unkeyed xxhash64 sum, and someone who controls a
+	// logged field could craft an event that hashes like one they logged
+	// before, which dedup would then drop (docs/architecture.md,
+	// "Deduplication"). Give every replica of a deployment the same key
+	// (e.g. ${LOGROUTER_HASH_KEY} from a Kubernetes Secret): a different key
+	// gives the same event a different _id. Setting or changing it changes
+	// every event's hash from then on.
+	HashKey string `yaml:"hash_key"`
 	// Profiles map source types into the schema; they are loaded from
 	// rules/profiles (see LoadProfiles), not from this block.
 	Profiles []ProfileSpec `yaml:"-"`
@@ -59,6 +70,9 @@ var reserved = []string{"@timestamp", "event.ingested", "logrouter"}
 func (c *Config) Validate() error {
 	if c.MaxFields < 0 {
 		return fmt.Errorf("normalize.max_fields: must be positive, got %d", c.MaxFields)
+	}
+	if _, err := parseHashKey(c.HashKey); err != nil {
+		return err
 	}
 	for i, f := range c.TimestampFields {
 		if err := checkPath(f); err != nil {

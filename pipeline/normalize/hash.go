@@ -1,6 +1,13 @@
 package normalize
 
-import "github.com/cespare/xxhash/v2"
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dchest/siphash"
+)
 
 // The event Hash is a persisted contract: it becomes the OpenSearch _id and
 // the deduplication key, so the functions here must never change their
@@ -10,16 +17,56 @@ import "github.com/cespare/xxhash/v2"
 // (A wyhash for these short members measured the same as xxhash64 in
 // BenchmarkNormalizeRoute, 2026-11-29: not worth breaking the contract.)
 
+// secretKey is a parsed normalize.hash_key.
+type secretKey struct {
+	on     bool
+	k0, k1 uint64
+}
+
+func parseHashKey(s string) (secretKey, error) {
+	if s == "" {
+		return secretKey{}, nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return secretKey{}, errors.New("normalize.hash_key: must be 32 hexadecimal characters, a 128-bit secret (openssl rand -hex 16)")
+	}
+	return secretKey{on: true, k0: binary.LittleEndian.Uint64(b), k1: binary.LittleEndian.Uint64(b[8:])}, nil
+}
+
+// The per-member hash is xxhash64, or SipHash-2-4 under normalize.hash_key.
+// SipHash is a keyed PRF: without the key nobody can predict a member's
+// hash, so nobody can make a sum of them collide on purpose.
+
+func (n *Normalizer) sipHash(b []byte) uint64 { return siphash.Hash(n.c.key.k0, n.c.key.k1, b) }
+
+// HashBytes hashes b as the content hash's members are hashed (keyed when
+// normalize.hash_key is set); the dedup key of dedup.key_fields uses it.
+func (n *Normalizer) HashBytes(b []byte) uint64 {
+	if n.keyed {
+		return n.sipHash(b)
+	}
+	return xxhash.Sum64(b)
+}
+
 // leafHash hashes one member: the parent path's hash and the member's
-// `"key":value` bytes, in one pass.
-func leafHash(ph uint64, member []byte) uint64 {
+// `"key":value` bytes. It is written so that the unkeyed case inlines into
+// the writers (one call, to xxhash), as it did before keys existed.
+func (n *Normalizer) leafHash(ph uint64, member []byte) uint64 {
+	if n.keyed {
+		return n.keyedLeaf(ph, member)
+	}
 	return mix64(ph ^ xxhash.Sum64(member))
+}
+
+func (n *Normalizer) keyedLeaf(ph uint64, member []byte) uint64 {
+	return mix64(ph ^ n.sipHash(member))
 }
 
 // keyHash is the path hash of a composite member (an object or array), which
 // its own members mix in.
-func keyHash(ph uint64, key []byte) uint64 {
-	return mix64(ph ^ xxhash.Sum64(key) ^ 0x5bd1e9955bd1e995)
+func (n *Normalizer) keyHash(ph uint64, key []byte) uint64 {
+	return mix64(ph ^ n.HashBytes(key) ^ 0x5bd1e9955bd1e995)
 }
 
 // mix64 is the splitmix64 finalizer; array elements also mix their index

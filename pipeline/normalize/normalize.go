@@ -89,6 +89,7 @@ type Compiled struct {
 	pathRules bool
 	maxFields int
 	profiles  *profiles
+	key       secretKey
 }
 
 // actionTable maps field paths to actions by FNV hash (the same hash the
@@ -144,9 +145,14 @@ func Compile(cfg Config) (*Compiled, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	key, err := parseHashKey(cfg.HashKey)
+	if err != nil {
+		return nil, err
+	}
 	c := &Compiled{
 		cfg:       cfg,
 		maxFields: cfg.MaxFields,
+		key:       key,
 	}
 	actions := make(map[string]action)
 	if c.maxFields == 0 {
@@ -250,6 +256,7 @@ type Normalizer struct {
 	meta      *pipeline.Meta
 
 	interned map[string]string
+	keyed    bool // normalize.hash_key is set (c.key.on, kept here for the hot path)
 }
 
 type kvPair struct {
@@ -261,6 +268,7 @@ type kvPair struct {
 func (c *Compiled) New() *Normalizer {
 	return &Normalizer{
 		c:        c,
+		keyed:    c.key.on,
 		nodes:    make([]node, 0, 128),
 		interned: make(map[string]string),
 	}
@@ -1014,21 +1022,21 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		switch nd.kind {
 		case kObject:
 			var k int
-			dst, k, h = n.writeObject(dst, c, keyHash(ph, nd.key), noHash)
+			dst, k, h = n.writeObject(dst, c, n.keyHash(ph, nd.key), noHash)
 			empty = k == 0
 		case kStr:
 			empty = len(nd.data) == 0
 			dst = AppendString(dst, nd.data)
-			h = leafHash(ph, dst[kstart:])
+			h = n.leafHash(ph, dst[kstart:])
 		case kLit:
 			dst = append(dst, nd.data...)
-			h = leafHash(ph, dst[kstart:])
+			h = n.leafHash(ph, dst[kstart:])
 		case kValue:
 			if composite(nd.val) {
-				dst, empty, h = n.writeValue(dst, nd.val, keyHash(ph, nd.key))
+				dst, empty, h = n.writeValue(dst, nd.val, n.keyHash(ph, nd.key))
 			} else {
 				dst, empty, _ = n.writeValue(dst, nd.val, 0)
-				h = leafHash(ph, dst[kstart:])
+				h = n.leafHash(ph, dst[kstart:])
 			}
 		}
 		if empty && !n.c.cfg.KeepEmpty {
@@ -1081,7 +1089,7 @@ func (n *Normalizer) writeValue(dst []byte, v *fastjson.Value, ph uint64) ([]byt
 			} else {
 				es := len(dst)
 				dst, _, _ = n.writeValue(dst, e, 0)
-				sum += leafHash(eph, dst[es:])
+				sum += n.leafHash(eph, dst[es:])
 			}
 		}
 		return append(dst, ']'), len(arr) == 0, sum
@@ -1126,10 +1134,10 @@ func (n *Normalizer) writeInner(dst []byte, o *fastjson.Object, ph uint64) ([]by
 		var empty bool
 		var h uint64
 		if composite(kvs[i].val) {
-			dst, empty, h = n.writeValue(dst, kvs[i].val, keyHash(ph, kvs[i].key))
+			dst, empty, h = n.writeValue(dst, kvs[i].val, n.keyHash(ph, kvs[i].key))
 		} else {
 			dst, empty, _ = n.writeValue(dst, kvs[i].val, 0)
-			h = leafHash(ph, dst[kstart:])
+			h = n.leafHash(ph, dst[kstart:])
 		}
 		if empty && !n.c.cfg.KeepEmpty {
 			dst = dst[:mark]

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline"
@@ -184,7 +183,7 @@ func (w *Worker) key() uint64 {
 		}
 		w.keyBuf = append(w.keyBuf, 0)
 	}
-	return xxhash.Sum64(w.keyBuf)
+	return w.n.HashBytes(w.keyBuf)
 }
 
 func (w *Worker) classify() int {
