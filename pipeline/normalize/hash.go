@@ -50,8 +50,8 @@ func (n *Normalizer) HashBytes(b []byte) uint64 {
 }
 
 // leafHash hashes one member: the parent path's hash and the member's
-// `"key":value` bytes. It is written so that the unkeyed case inlines into
-// the writers (one call, to xxhash), as it did before keys existed.
+// `"key":value` bytes. The key check is one well-predicted branch; the
+// unkeyed path measured as fast as before keys existed (BenchmarkLeafHash).
 func (n *Normalizer) leafHash(ph uint64, member []byte) uint64 {
 	if n.keyed {
 		return n.keyedLeaf(ph, member)
