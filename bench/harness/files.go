@@ -14,6 +14,62 @@ import (
 	"github.com/valyala/fastjson"
 )
 
+// readNDJSON records each line of one archived object in d: plain, or
+// compressed as name's suffix (.zst, .gz) says. A torn tail of a partial
+// object (one still being written) ends it without an error: what was read
+// counts. zr is a decoder kept across calls.
+func readNDJSON(d *Dest, name string, src io.Reader, partial bool, zr **zstd.Decoder, p *fastjson.Parser) error {
+	var r io.Reader = src
+	switch {
+	case strings.HasSuffix(name, ".zst"):
+		if *zr == nil {
+			z, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1))
+			if err != nil {
+				return err
+			}
+			*zr = z
+		} else if err := (*zr).Reset(src); err != nil {
+			return err
+		}
+		r = *zr
+	case strings.HasSuffix(name, ".gz"):
+		gz, err := gzip.NewReader(src)
+		if err != nil {
+			return err
+		}
+		defer gz.Close()
+		r = gz
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			line = line[:len(line)-1]
+		}
+		if len(line) > 0 {
+			d.eventBytes(p, line, 0, false)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if partial {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
 // verifyDir reads back every NDJSON file under root (plain, .zst or .gz,
 // finished or .partial) and records each line's event in d. It returns the
 // number of files read.
@@ -46,55 +102,11 @@ func verifyDir(d *Dest, root string) (int, error) {
 		if fi, err := f.Stat(); err == nil {
 			d.stored.Add(uint64(fi.Size()))
 		}
-		name := strings.TrimSuffix(path, ".partial")
-		var r io.Reader = f
-		switch {
-		case strings.HasSuffix(name, ".zst"):
-			if zr == nil {
-				if zr, err = zstd.NewReader(f, zstd.WithDecoderConcurrency(1)); err != nil {
-					return err
-				}
-			} else if err := zr.Reset(f); err != nil {
-				return err
-			}
-			r = zr
-		case strings.HasSuffix(name, ".gz"):
-			gz, err := gzip.NewReader(f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			defer gz.Close()
-			r = gz
+		partial := strings.HasSuffix(path, ".partial")
+		if err := readNDJSON(d, strings.TrimSuffix(path, ".partial"), f, partial, &zr, &p); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		br := bufio.NewReaderSize(r, 1<<20)
-		var long []byte
-		for {
-			line, err := br.ReadSlice('\n')
-			if err == bufio.ErrBufferFull {
-				long = append(long[:0], line...)
-				for err == bufio.ErrBufferFull {
-					line, err = br.ReadSlice('\n')
-					long = append(long, line...)
-				}
-				line = long
-			}
-			if len(line) > 0 && line[len(line)-1] == '\n' {
-				line = line[:len(line)-1]
-			}
-			if len(line) > 0 {
-				d.eventBytes(&p, line, 0, false)
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				// A torn .partial tail: what was read counts.
-				if strings.HasSuffix(path, ".partial") {
-					return nil
-				}
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
+		return nil
 	})
 	return files, err
 }

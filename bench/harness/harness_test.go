@@ -18,7 +18,9 @@ func TestMain(m *testing.M) {
 
 // TestSmokeMission runs scenario a (HEC in; HEC, OpenSearch and archive out;
 // disk queues) for two seconds at a low fixed rate against a freshly built
-// router and checks that nothing acknowledged was lost anywhere.
+// router and checks that nothing acknowledged was lost anywhere: once with
+// the archive on the local disk, once as an s3 destination writing to
+// gofakes3 (objects read back from it).
 func TestSmokeMission(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the router (about 10s)")
@@ -33,9 +35,15 @@ func TestSmokeMission(t *testing.T) {
 	if err := BuildRouter(ctx, repo, "./cmd/router", bin); err != nil {
 		t.Fatal(err)
 	}
+	for _, archive := range []string{"dir", "s3"} {
+		t.Run("archive="+archive, func(t *testing.T) { smokeMission(t, ctx, bin, archive) })
+	}
+}
+
+func smokeMission(t *testing.T, ctx context.Context, bin, archive string) {
 	var log bytes.Buffer
 	rep, err := Run(ctx, Options{
-		Scenario: "a", RouterBin: bin, WorkDir: t.TempDir(),
+		Scenario: "a", RouterBin: bin, WorkDir: t.TempDir(), Archive: archive,
 		Duration: 2 * time.Second, RateMBps: 1, Concurrency: 2, Batch: 100, DupRate: 0.01, Seed: 7,
 		Log: &log,
 	})
@@ -70,6 +78,9 @@ func TestSmokeMission(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "opensearch") {
 		t.Errorf("report lacks the destination table:\n%s", out.String())
+	}
+	if archive == "s3" && !strings.Contains(out.String(), "s3 destination") {
+		t.Errorf("report does not say the archive went to S3:\n%s", out.String())
 	}
 }
 

@@ -44,6 +44,8 @@ func run() int {
 	flag.BoolVar(&o.Gzip, "gzip", false, "gzip HTTP request bodies")
 	flag.IntVar(&o.ExtraRules, "rules", 0, "add this many synthetic rules (none matches; all evaluated per event) before the starter rules")
 	flag.StringVar(&o.Kafka, "kafka", "", "Kafka broker for scenario d, or kfake for an in-process one")
+	flag.StringVar(&o.Archive, "archive", "dir", "archive destination for scenarios a-e: dir (archive_dir on the local disk) or s3 (an s3 destination; objects read back from the server)")
+	flag.StringVar(&o.S3Endpoint, "s3-endpoint", "", "with -archive s3: an S3 server such as SeaweedFS (http://127.0.0.1:18333; any key accepted); default gofakes3 in the harness process")
 	flag.StringVar(&o.Benthos, "benthos", "", "Benthos binary (default: bench/benthos/build.sh builds v4.60.0 once)")
 	flag.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait for the queues to drain after the load (default 2m)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the router during the load (runs bench/cmd/lrrouter, the router with pprof)")
