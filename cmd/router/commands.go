@@ -99,9 +99,11 @@ func runCmd(g *globalFlags) *cobra.Command {
 			}
 			log := app.NewLogger(cfg.Log, os.Stderr)
 			before, after := app.TuneGOMAXPROCS()
-			memLimit := app.TuneMemoryLimit(log)
+			offHeap := app.OffHeapBytes(cfg)
+			memLimit := app.TuneMemoryLimit(log, offHeap)
 			log.Info("starting logrouter", "version", version, "config", configName(g.config),
-				"cpus", before, "gomaxprocs", after, "memory_limit", app.DescribeMemoryLimit(memLimit))
+				"cpus", before, "gomaxprocs", after, "memory_limit", app.DescribeMemoryLimit(memLimit),
+				"off_heap_mib", offHeap>>20)
 			if cfg.Dedup.Enabled && (cfg.Normalize == nil || cfg.Normalize.HashKey == "") {
 				log.Warn("dedup is on with an unkeyed content hash: someone who controls a logged field could craft an event that is dropped as a repeat; set normalize.hash_key (docs/architecture.md, Deduplication)")
 			}

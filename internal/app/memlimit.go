@@ -6,6 +6,9 @@ import (
 	"math"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
+
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline/dedup"
 )
 
 // MemoryLimitRatio is the share of the container's memory limit given to the
@@ -22,9 +25,45 @@ const MemoryLimitRatio = 0.9
 // a limit (no cgroup, or max) nothing changes. GOMEMLIMIT in the environment
 // wins; AUTOMEMLIMIT sets another ratio in (0, 1], or "off".
 //
+// offHeap is memory the process holds outside the Go heap (the dedup
+// tables, see OffHeapBytes): the runtime's limit is lowered by it, so that
+// heap and tables together stay within the ratio of the container's limit.
+//
 // It returns the limit in effect, math.MaxInt64 for none.
-func TuneMemoryLimit(log *slog.Logger) int64 {
-	return tuneMemoryLimit(log, memlimit.ApplyFallback(memlimit.FromCgroup, noLimit))
+func TuneMemoryLimit(log *slog.Logger, offHeap int64) int64 {
+	return tuneMemoryLimit(log, withOffHeap(log, memlimit.ApplyFallback(memlimit.FromCgroup, noLimit), offHeap))
+}
+
+// OffHeapBytes is what cfg makes the process hold outside the Go heap: the
+// deduplication tables (dedup.max_bytes in all, whatever the scope) where
+// they are mapped off the heap.
+func OffHeapBytes(cfg *config.Config) int64 {
+	if cfg.Dedup.Enabled && dedup.TablesOffHeap {
+		return cfg.Dedup.MaxBytes
+	}
+	return 0
+}
+
+// withOffHeap lowers p's limit so that MemoryLimitRatio of it leaves room
+// for offHeap bytes: ratio × (limit − offHeap/ratio) = ratio × limit − offHeap.
+// It never takes more than half the container's limit, and says so.
+func withOffHeap(log *slog.Logger, p memlimit.Provider, offHeap int64) memlimit.Provider {
+	if offHeap <= 0 {
+		return p
+	}
+	return func() (uint64, error) {
+		limit, err := p()
+		if err != nil || limit == 0 {
+			return limit, err
+		}
+		sub := uint64(float64(offHeap) / MemoryLimitRatio)
+		if sub > limit/2 {
+			log.Warn("dedup.max_bytes is more than half of the container's memory limit; lower it or raise the limit",
+				"dedup_max_bytes", offHeap, "container_limit", limit)
+			sub = limit / 2
+		}
+		return limit - sub, nil
+	}
 }
 
 // noLimit stands in when the cgroup cannot be read (not Linux, not in a

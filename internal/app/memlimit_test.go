@@ -24,6 +24,15 @@ func TestTuneMemoryLimit(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != want {
 		t.Errorf("runtime limit %d, want %d", got, want)
 	}
+	// 64 MiB of dedup tables off the heap come out of the Go limit.
+	off := int64(64 << 20)
+	if got := tuneMemoryLimit(quiet, withOffHeap(quiet, memlimit.Limit(uint64(gib)), off)); got < want-off-1<<20 || got > want-off+1<<20 {
+		t.Errorf("limit with %d off-heap bytes: %d, want about %d", off, got, want-off)
+	}
+	// Tables larger than half the container: capped at half, not below.
+	if got := tuneMemoryLimit(quiet, withOffHeap(quiet, memlimit.Limit(uint64(gib)), int64(gib))); got != int64(float64(gib/2)*MemoryLimitRatio) {
+		t.Errorf("limit with tables larger than the container: %d", got)
+	}
 	// No cgroup limit: none.
 	debug.SetMemoryLimit(math.MaxInt64)
 	if got := tuneMemoryLimit(quiet, noLimit); got != math.MaxInt64 || DescribeMemoryLimit(got) != "none" {

@@ -6,6 +6,11 @@ import (
 	"unsafe"
 )
 
+// TablesOffHeap says whether a Set's tables live outside the Go heap (and so
+// outside what GOMEMLIMIT steers): the process's memory limit must leave
+// room for them.
+const TablesOffHeap = true
+
 // allocTables returns zeroed memory for n slots (and n counts when
 // counting), outside the Go heap: an anonymous private mapping whose pages
 // the kernel backs only when first written. Off the heap, the set's fixed
