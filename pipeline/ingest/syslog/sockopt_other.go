@@ -1,0 +1,18 @@
+//go:build !linux
+
+package syslog
+
+import (
+	"net"
+)
+
+// tuneUDP sizes the receive buffer. Only Linux reports dropped datagrams
+// (SO_RXQ_OVFL, sockopt_linux.go): elsewhere the drop counter stays 0, and
+// logrouter is built for Linux containers; this lets developers build and
+// test on their laptops.
+func (s *Server) tuneUDP(pc *net.UDPConn) {
+	_ = pc.SetReadBuffer(s.cfg.UDP.ReceiveBufferBytes)
+}
+
+// rxqOverflow: no drop counter outside Linux.
+func rxqOverflow([]byte) (uint32, bool) { return 0, false }
