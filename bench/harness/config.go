@@ -53,6 +53,25 @@ func exampleSection(key string) (any, error) {
 	return v, nil
 }
 
+// withoutZeroValues drops the keys of a section whose values are empty
+// strings or false (the defaults), so that a router built from an older
+// commit, which does not know a key added since with its default value,
+// still accepts the configuration (comparing two commits with -router).
+func withoutZeroValues(section any) any {
+	m, ok := section.(map[string]any)
+	if !ok {
+		return section
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if v == "" || v == false {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
 // queueMaxBytes is queue.max_bytes: 1 GiB per destination on disk (the
 // default), 256 MiB in memory, where the queues live in the router's heap
 // (three destinations and Go's GC headroom: about 1.5 GiB of RSS at most).
@@ -69,6 +88,7 @@ func (c routerConfig) render() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	normalize = withoutZeroValues(normalize)
 	engine, err := exampleSection("engine")
 	if err != nil {
 		return "", err
