@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,14 +37,20 @@ func TestSmokeMission(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, archive := range []string{"dir", "s3"} {
-		t.Run("archive="+archive, func(t *testing.T) { smokeMission(t, ctx, bin, archive) })
+		t.Run("archive="+archive, func(t *testing.T) { smokeMission(t, ctx, bin, archive, "fake") })
 	}
+	t.Run("opensearch=vlogs", func(t *testing.T) {
+		if os.Getenv("LOGROUTER_VLOGS") == "" {
+			t.Skip("set LOGROUTER_VLOGS to the victoria-logs binary (.ci/run does) to run the mission against a real bulk API")
+		}
+		smokeMission(t, ctx, bin, "dir", "vlogs")
+	})
 }
 
-func smokeMission(t *testing.T, ctx context.Context, bin, archive string) {
+func smokeMission(t *testing.T, ctx context.Context, bin, archive, opensearch string) {
 	var log bytes.Buffer
 	rep, err := Run(ctx, Options{
-		Scenario: "a", RouterBin: bin, WorkDir: t.TempDir(), Archive: archive,
+		Scenario: "a", RouterBin: bin, WorkDir: t.TempDir(), Archive: archive, OpenSearch: opensearch,
 		Duration: 2 * time.Second, RateMBps: 1, Concurrency: 2, Batch: 100, DupRate: 0.01, Seed: 7,
 		Log: &log,
 	})
@@ -69,7 +76,7 @@ func smokeMission(t *testing.T, ctx context.Context, bin, archive string) {
 		if d.Expected == 0 || d.Distinct < d.Expected || d.Invalid+d.Foreign != 0 {
 			t.Errorf("%s: %+v", d.Name, d)
 		}
-		if d.Name != "archive" && d.P99ms == nil {
+		if d.Name != "archive" && !(d.Name == "opensearch" && opensearch == "vlogs") && d.P99ms == nil {
 			t.Errorf("%s: no latency", d.Name)
 		}
 	}

@@ -51,6 +51,13 @@ type Options struct {
 	// is empty; objects are read back from the server after the run).
 	Archive    string
 	S3Endpoint string
+	// OpenSearch is what the opensearch destination writes to in scenarios
+	// a-e: "fake" (default: the counting bulk receiver in the harness) or
+	// "vlogs" (VictoriaLogs, a real server of the bulk API, run from the
+	// VictoriaLogs binary, default $LOGROUTER_VLOGS; events are read back
+	// with a query after the run).
+	OpenSearch   string
+	VictoriaLogs string
 	// ExtraRules adds this many synthetic rules (loadgen.SyntheticRules:
 	// none matches, all evaluated for every event) before the starter
 	// rules, for measuring a large rule set end to end.
@@ -457,11 +464,32 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 		return nil, err
 	}
 	defer hec.Close()
-	osr, err := NewOSReceiver(osd)
-	if err != nil {
-		return nil, err
+	var osr *OSReceiver
+	var vl *vlogsPeer
+	switch o.OpenSearch {
+	case "", "fake":
+		if osr, err = NewOSReceiver(osd); err != nil {
+			return nil, err
+		}
+		defer osr.Close()
+	case "vlogs":
+		if spec.outage {
+			return nil, fmt.Errorf("the outage scenario needs the fake OpenSearch receiver (it answers 503 on cue)")
+		}
+		bin := o.VictoriaLogs
+		if bin == "" {
+			bin = os.Getenv("LOGROUTER_VLOGS")
+		}
+		if bin == "" {
+			return nil, fmt.Errorf("-opensearch vlogs needs the victoria-logs binary (-vlogs or LOGROUTER_VLOGS; sinks/opensearch/testdata/install-victorialogs.sh installs it)")
+		}
+		if vl, err = startVictoriaLogs(ctx, bin, dir); err != nil {
+			return nil, err
+		}
+		defer vl.close()
+	default:
+		return nil, fmt.Errorf("opensearch %q: use fake or vlogs", o.OpenSearch)
 	}
-	defer osr.Close()
 
 	cfg := routerConfig{dir: dir, queueMode: spec.queueMode, dedup: true, rulesDir: rulesDir}
 	if cfg.adminAddr, err = freePort(); err != nil {
@@ -510,7 +538,11 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 	cfg.dests = []map[string]any{
 		archDest,
 		{"name": "siem", "type": "splunk_hec", "splunk_hec": map[string]any{"url": hec.URL(), "token": hecToken}},
-		{"name": "opensearch", "type": "opensearch", "opensearch": map[string]any{"urls": []any{osr.URL()}}},
+	}
+	if vl != nil {
+		cfg.dests = append(cfg.dests, vl.dest())
+	} else {
+		cfg.dests = append(cfg.dests, map[string]any{"name": "opensearch", "type": "opensearch", "opensearch": map[string]any{"urls": []any{osr.URL()}}})
 	}
 	cfg.routing = map[string]any{"P1": []any{"siem"}, "P2": []any{"opensearch"}, "P3": []any{}, "all": []any{"archive"}}
 	dests := []*Dest{siem, osd, arch}
@@ -559,6 +591,11 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 	s.drain = routerDrain(o, s, cfg.adminAddr, inputName(protos[0]), protos[0] == ProtoSyslog || protos[0] == ProtoKafka)
 	s.metricsURL = "http://" + cfg.adminAddr + "/metrics"
 	s.after = func() error {
+		if vl != nil && (len(o.Destinations) == 0 || slices.Contains(o.Destinations, "opensearch")) {
+			if err := vl.verify(ctx, osd, run); err != nil {
+				return err
+			}
+		}
 		if len(o.Destinations) > 0 && !slices.Contains(o.Destinations, "archive") {
 			return nil
 		}
@@ -584,6 +621,9 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 		rr.RouterDeduplicated = m
 	}
 	rr.RouterCounters = s.lastMetrics.counters()
+	if vl != nil {
+		rr.Notes = append(rr.Notes, "OpenSearch was VictoriaLogs (a real bulk-API server, on the same cores, its CPU in neither column); its events were read back with a query, so it has no latency and keeps resent documents (no _id)")
+	}
 	if s3p != nil {
 		where := "gofakes3 in the harness process (its CPU is the harness's)"
 		if o.S3Endpoint != "" {

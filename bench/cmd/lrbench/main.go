@@ -45,6 +45,8 @@ func run() int {
 	flag.IntVar(&o.ExtraRules, "rules", 0, "add this many synthetic rules (none matches; all evaluated per event) before the starter rules")
 	flag.StringVar(&o.Kafka, "kafka", "", "Kafka broker for scenario d, or kfake for an in-process one")
 	flag.StringVar(&o.Archive, "archive", "dir", "archive destination for scenarios a-e: dir (archive_dir on the local disk) or s3 (an s3 destination; objects read back from the server)")
+	flag.StringVar(&o.OpenSearch, "opensearch", "fake", "what the opensearch destination writes to in scenarios a-d: fake (the counting receiver) or vlogs (VictoriaLogs, a real bulk-API server; events read back with a query)")
+	flag.StringVar(&o.VictoriaLogs, "vlogs", "", "with -opensearch vlogs: the victoria-logs binary (default $LOGROUTER_VLOGS)")
 	flag.StringVar(&o.S3Endpoint, "s3-endpoint", "", "with -archive s3: an S3 server such as SeaweedFS (http://127.0.0.1:18333; any key accepted); default gofakes3 in the harness process")
 	flag.StringVar(&o.Benthos, "benthos", "", "Benthos binary (default: bench/benthos/build.sh builds v4.60.0 once)")
 	flag.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait for the queues to drain after the load (default 2m)")
