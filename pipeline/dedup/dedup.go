@@ -455,6 +455,31 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// Reach returns how far back the set remembers at now: the age of the
+// oldest key it still holds (0 while empty), at most the window. It grows
+// with uptime up to the window; steadily below the window, the memory budget
+// is what limits deduplication (generations are retired to make room before
+// the window has passed them): raise max_bytes. (Keys spread evenly over
+// the shards, so under load every shard reaches about as far.)
+func (s *Set) Reach(now time.Time) time.Duration {
+	t := now.UnixNano()
+	var oldest int64
+	for i := range s.shard {
+		sh := &s.shard[i]
+		sh.mu.Lock()
+		for j := range sh.gens {
+			if g := &sh.gens[j]; g.n > 0 && g.start != 0 && (oldest == 0 || g.start < oldest) {
+				oldest = g.start
+			}
+		}
+		sh.mu.Unlock()
+	}
+	if oldest == 0 || oldest > t {
+		return 0
+	}
+	return min(time.Duration(t-oldest), time.Duration(s.window))
+}
+
 // Bytes returns the memory the tables take now.
 func (s *Set) Bytes() int64 {
 	var n int64

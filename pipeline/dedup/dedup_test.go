@@ -231,3 +231,34 @@ func BenchmarkLookupAdd(b *testing.B) {
 		})
 	}
 }
+
+// TestReach checks the reach gauge's source: uptime while the budget holds
+// everything, capped at the window, and less than the window when the
+// budget retires generations early.
+func TestReach(t *testing.T) {
+	window := 80 * time.Second
+	s := dedup.New(window, 64<<20)
+	if r := s.Reach(t0); r != 0 {
+		t.Fatalf("empty set: reach %v", r)
+	}
+	for i := uint64(1); i <= 1000; i++ {
+		s.Add(i*0x9e3779b97f4a7c15, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if r := s.Reach(t0.Add(30 * time.Second)); r < 29*time.Second || r > 30*time.Second {
+		t.Errorf("after 30s with room to spare: reach %v", r)
+	}
+	if r := s.Reach(t0.Add(10 * time.Minute)); r > window {
+		t.Errorf("reach %v beyond the window %v", r, window)
+	}
+
+	// 1 MiB holds ~64k keys: adding 1M over the window rotates by budget.
+	small := dedup.New(window, 1<<20)
+	now := t0
+	for i := uint64(1); i <= 1_000_000; i++ {
+		now = t0.Add(time.Duration(i) * 60 * time.Microsecond) // 60s in all
+		small.Add(i*0x9e3779b97f4a7c15, now)
+	}
+	if r := small.Reach(now); r >= 30*time.Second {
+		t.Errorf("budget-bound set: reach %v, want well under the 60s it was fed for", r)
+	}
+}

@@ -62,6 +62,7 @@ type Engine struct {
 	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off
 	dedupCtr map[string]prometheus.Counter      // by source type (bounded)
 	dedupMu  sync.Mutex
+	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countOpen/countClose wrap the dedup count field (dedup.count_field)
 	// when it is on: `"dedup":{"count":` N `}`.
 	countOpen  []byte
@@ -167,6 +168,20 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 	now := e.now()
 	for i := range b.Events {
 		e.dedup[b.Events[i].Priority].Add(b.Events[i].Key, now)
+	}
+	// The reach gauge, at most once a second (it locks every shard).
+	if last := e.reachAt.Load(); now.UnixNano()-last >= int64(time.Second) && e.reachAt.CompareAndSwap(last, now.UnixNano()) {
+		// With scope priority, the least of the sets that hold keys.
+		var reach time.Duration
+		for _, p := range pipeline.Priorities {
+			if p != pipeline.P1 && e.dedup[p] == e.dedup[pipeline.P1] {
+				break // scope global: one set
+			}
+			if r := e.dedup[p].Reach(now); r > 0 && (reach == 0 || r < reach) {
+				reach = r
+			}
+		}
+		e.m.DedupReach.Set(reach.Seconds())
 	}
 }
 

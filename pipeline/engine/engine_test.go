@@ -294,6 +294,27 @@ func TestDedupDropsRepeatsButNotRefusedBatches(t *testing.T) {
 	_ = e.Close(context.Background())
 }
 
+// TestDedupReachGauge: logrouter_dedup_reach_seconds says how far back the
+// set remembers, from the engine's clock.
+func TestDedupReachGauge(t *testing.T) {
+	arch := &tu.RecordSink{SinkName: "archive"}
+	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "priority"})
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return now }
+	for i := range 3 {
+		if err, _ := emit(t, e, keyedBatch(uint64(10*i+1), uint64(10*i+2))); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(5 * time.Second)
+	}
+	// Keys were added at +0s, +5s and +10s; the gauge was last set at +10s.
+	if v := testutil.ToFloat64(e.m.DedupReach); v != 10 {
+		t.Errorf("reach %v s, want 10", v)
+	}
+	_ = e.Close(context.Background())
+}
+
 // keyedBatch is a P3 batch of {"k":N} events with dedup keys N.
 func keyedBatch(keys ...uint64) *pipeline.Batch {
 	b := pipeline.NewBatch()

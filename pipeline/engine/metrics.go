@@ -16,6 +16,7 @@ type Metrics struct {
 	InputDedup     *prometheus.CounterVec // {input}
 	DedupSource    *prometheus.CounterVec // {source_type}
 	DedupBytes     prometheus.Counter
+	DedupReach     prometheus.Gauge
 	Quarantined    *prometheus.CounterVec // {input, reason}
 	Dropped        *prometheus.CounterVec // {stage, reason}
 	RuleMatches    *prometheus.CounterVec // {rule}
@@ -50,6 +51,8 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_dedup_suppressed_events_total", Help: "Duplicate events suppressed, by source type."}, []string{"source_type"}),
 		DedupBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "logrouter_dedup_suppressed_bytes_total", Help: "Normalized bytes of suppressed duplicates (what deduplication saved every destination)."}),
+		DedupReach: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "logrouter_dedup_reach_seconds", Help: "How far back deduplication remembers (the age of the oldest keys it holds, up to dedup.window). Steadily below dedup.window, the memory budget is the limit: raise dedup.max_bytes."}),
 		Quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_quarantined_events_total", Help: "Records rejected and written to quarantine, by reason."}, []string{"input", "reason"}),
 		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -81,6 +84,7 @@ func NewMetrics() *Metrics {
 	f(m.InputDedup)
 	f(m.DedupSource)
 	f(m.DedupBytes)
+	f(m.DedupReach)
 	f(m.Quarantined)
 	f(m.Dropped)
 	f(m.RuleMatches)
