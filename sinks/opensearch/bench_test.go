@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,10 +44,11 @@ func release(bs []*pipeline.Batch) {
 // and with gzip (level 1, every request body). MB/s is event bytes
 // (Event.Raw) per second.
 func BenchmarkEncode(b *testing.B) {
-	for _, gz := range []bool{false, true} {
+	for _, level := range []int{0, 1, 2, -2} {
+		gz := level != 0
 		name := "plain"
 		if gz {
-			name = "gzip"
+			name = fmt.Sprintf("gzip-level=%d", level)
 		}
 		b.Run(name, func(b *testing.B) {
 			bs := benchBatches(8)
@@ -55,7 +57,7 @@ func BenchmarkEncode(b *testing.B) {
 			e := new(encoder)
 			b.SetBytes(int64(bs[0].Bytes()))
 			b.ReportAllocs()
-			events := 0
+			events, in, out := 0, 0, 0
 			i := 0
 			for b.Loop() {
 				batch := bs[i%len(bs)]
@@ -64,13 +66,18 @@ func BenchmarkEncode(b *testing.B) {
 				spans := e.split(DefaultBulkBytes, DefaultMaxConcurrentRequests)
 				if gz {
 					for _, s := range spans {
-						g, _ := compress(e.bodyOf(s.lo, s.hi))
+						body := e.bodyOf(s.lo, s.hi)
+						g, z := compress(body, level)
+						in, out = in+len(body), out+len(z)
 						putGzipper(g)
 					}
 				}
 				events += len(batch.Events)
 			}
 			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			if gz {
+				b.ReportMetric(float64(in)/float64(out), "ratio")
+			}
 		})
 	}
 }

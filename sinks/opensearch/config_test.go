@@ -75,6 +75,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{URLs: []string{"http://x"}, OpType: "upsert"}, `"op_type"`},
 		{Config{URLs: []string{"http://x"}, BulkBytes: 10}, `"bulk_bytes"`},
 		{Config{URLs: []string{"http://x"}, MaxConcurrentRequests: -1}, `"max_concurrent_requests"`},
+		{Config{URLs: []string{"http://x"}, GzipLevel: 10}, `"gzip_level"`},
+		{Config{URLs: []string{"http://x"}, GzipLevel: -1}, `"gzip_level"`},
 		{Config{URLs: []string{"http://x"}, RequestTimeout: -time.Second}, `"request_timeout"`},
 		{Config{URLs: []string{"http://x"}, Bootstrap: BootstrapConfig{Enabled: true, TemplateName: "a/b"}}, `"bootstrap.template_name"`},
 		{Config{URLs: []string{"http://x"}, Index: "{source_type}-logs", Bootstrap: BootstrapConfig{Enabled: true}}, `"bootstrap.index_patterns" is required`},

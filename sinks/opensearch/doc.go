@@ -71,7 +71,7 @@
 // by default; an event larger than that goes alone). A batch larger than
 // 1 MiB is also cut into up to max_concurrent_requests requests (at least
 // 512 KiB each), sent concurrently; max_concurrent_requests also bounds the
-// requests in flight across concurrent Writes. Bodies are gzipped (level 1,
+// requests in flight across concurrent Writes. Bodies are gzipped (gzip_level, default 1;
 // Content-Encoding: gzip) unless gzip is false. Requests go through the
 // opensearch-go client, which spreads them over the urls and skips nodes
 // that fail until they answer health checks again; its own retries are off,

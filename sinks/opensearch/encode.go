@@ -215,8 +215,9 @@ func (e *encoder) bodyOf(lo, hi int) []byte { return e.body[e.offs[lo]:e.offs[hi
 
 // gzipper compresses bulk bodies into a reusable buffer.
 type gzipper struct {
-	w   *gzip.Writer
-	out sliceWriter
+	w     *gzip.Writer
+	out   sliceWriter
+	level int
 }
 
 type sliceWriter struct{ b []byte }
@@ -226,16 +227,21 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var gzipPool = sync.Pool{New: func() any {
-	g := new(gzipper)
-	g.w, _ = gzip.NewWriterLevel(&g.out, gzip.BestSpeed)
-	return g
-}}
+// gzipPools holds a pool of gzippers per level (index level+2: -2 to 9).
+var gzipPools [12]sync.Pool
 
-// compress gzips src (level 1) with a pooled gzipper; the result is valid
+// compress gzips src at level with a pooled gzipper; the result is valid
 // until putGzipper.
-func compress(src []byte) (*gzipper, []byte) {
-	g := gzipPool.Get().(*gzipper)
+func compress(src []byte, level int) (*gzipper, []byte) {
+	if level == 0 {
+		level = 1 // a Config without SetDefaults
+	}
+	p := &gzipPools[level+2]
+	g, _ := p.Get().(*gzipper)
+	if g == nil {
+		g = &gzipper{level: level}
+		g.w, _ = gzip.NewWriterLevel(&g.out, level)
+	}
 	return g, g.compress(src)
 }
 
@@ -255,5 +261,5 @@ func putGzipper(g *gzipper) {
 	if g == nil || cap(g.out.b) > maxPooledBuf {
 		return
 	}
-	gzipPool.Put(g)
+	gzipPools[g.level+2].Put(g)
 }

@@ -79,7 +79,7 @@ func TestEncodeAllocatesNothing(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("encode allocates %.1f times per batch", n)
 	}
-	g, _ := compress(e.body) // not through the pool: -race drops pooled items at random
+	g, _ := compress(e.body, 1) // not through the pool: -race drops pooled items at random
 	g.compress(e.body)
 	if n := testing.AllocsPerRun(5, func() { g.compress(e.body) }); n != 0 {
 		t.Fatalf("compress allocates %.1f times per body", n)
@@ -126,15 +126,17 @@ func TestSplit(t *testing.T) {
 	if s := e.split(100, 4); len(s) != e.items() {
 		t.Fatalf("events larger than bulk_bytes must go alone: %d spans for %d items", len(s), e.items())
 	}
-	// Compressed bodies are standard gzip.
-	g, z := compress(e.body)
-	zr, err := gzip.NewReader(bytes.NewReader(z))
-	if err != nil {
-		t.Fatal(err)
+	// Compressed bodies are standard gzip, at every level gzip_level takes.
+	for _, level := range []int{1, 2, 9, -2} {
+		g, z := compress(e.body, level)
+		zr, err := gzip.NewReader(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, e.body) {
+			t.Fatalf("gzip round trip at level %d: %v", level, err)
+		}
+		putGzipper(g)
 	}
-	plain, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(plain, e.body) {
-		t.Fatalf("gzip round trip: %v", err)
-	}
-	putGzipper(g)
 }

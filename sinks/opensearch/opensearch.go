@@ -408,7 +408,7 @@ func (s *Sink) post(ctx context.Context, raw []byte) (*response, error) {
 	payload := raw
 	var g *gzipper
 	if s.gzip {
-		g, payload = compress(raw)
+		g, payload = compress(raw, s.cfg.GzipLevel)
 	}
 	body := new(trackedBody)
 	body.r.Reset(payload)
