@@ -84,9 +84,9 @@ type Config struct {
 	// GzipLevel is the gzip level: 1 (default, fastest) to 9, or -2 for
 	// Huffman coding only. Measured on the realistic mix, one core
 	// (BenchmarkEncode/gzip-level=N): level 1 ~250 MB/s at ratio ~3.6, 2
-	// about as fast at ~3.9, -2 ~600 MB/s at ~1.5. On a LAN, -2 gives back
-	// most of the CPU gzip costs (a tenth of the router's) for 2.4x the
-	// bytes of level 1.
+	// about as fast at ~3.9, -2 ~600 MB/s at ~1.5. End to end (lrbench a,
+	// loopback) -2 saved no router CPU: sending 2.4x the bytes cost what the
+	// cheaper compression saved. Higher levels are for metered links.
 	GzipLevel int `yaml:"gzip_level"`
 	// RequestTimeout bounds one bulk request (yaml: "60s"). Default 60s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
