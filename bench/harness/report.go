@@ -69,6 +69,11 @@ type RunReport struct {
 
 	// RouterDeduplicated is what the router's deduplication dropped.
 	RouterDeduplicated float64 `json:"router_deduplicated,omitempty"`
+	// RouterGCs is the router's GC cycles (go_gc_duration_seconds_count) and
+	// DedupReachS how far back its dedup set remembered
+	// (logrouter_dedup_reach_seconds), both at the end of the drain.
+	RouterGCs   float64 `json:"router_gc_cycles,omitempty"`
+	DedupReachS float64 `json:"dedup_reach_s,omitempty"`
 	// RouterCounters are the router's logrouter_* counters at the end of
 	// the drain (input, dedup, queue ledger, destination outcomes).
 	RouterCounters map[string]float64 `json:"router_counters,omitempty"`
@@ -158,6 +163,12 @@ func (r *Report) Print(w io.Writer) {
 				x.Name, x.Input, dash(x.QueueMode), x.Distinct, x.DupsSent, x.Requests, x.Retries, x.Rejected, x.Abandoned)
 			if x.RouterDeduplicated > 0 {
 				fmt.Fprintf(w, ", %.0f dropped by the router's dedup", x.RouterDeduplicated)
+			}
+			if x.DedupReachS > 0 {
+				fmt.Fprintf(w, " (it remembered %.0f s back)", x.DedupReachS)
+			}
+			if x.RouterGCs > 0 {
+				fmt.Fprintf(w, ", %.0f GC cycles", x.RouterGCs)
 			}
 			fmt.Fprintln(w)
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

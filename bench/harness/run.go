@@ -621,6 +621,10 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 		rr.RouterDeduplicated = m
 	}
 	rr.RouterCounters = s.lastMetrics.counters()
+	if s.lastMetrics != nil {
+		rr.RouterGCs = s.lastMetrics.sum("go_gc_duration_seconds_count")
+		rr.DedupReachS = s.lastMetrics.sum("logrouter_dedup_reach_seconds")
+	}
 	if vl != nil {
 		rr.Notes = append(rr.Notes, "OpenSearch was VictoriaLogs (a real bulk-API server, on the same cores, its CPU in neither column); its events were read back with a query, so it has no latency and keeps resent documents (no _id)")
 	}
