@@ -10,6 +10,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fastjson"
 )
 
 // errTooLarge is returned when a body exceeds the configured limit.
@@ -115,6 +116,42 @@ func skipWS(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
+}
+
+// nextEnvelope splits the next JSON object off rest (which starts with
+// it, after white space) and parses it with p: raw is its bytes, v its
+// value. splitErr means no object could be delimited (the whole of rest is
+// bad); err, that raw does not parse.
+//
+// Shippers send one envelope per line. While *byLine holds, the line up to
+// the next newline is tried first: when it parses as one object, those are
+// exactly the bounds nextObject would find (JSON strings cannot hold a raw
+// newline), found with a vectorized IndexByte instead of a byte-by-byte
+// scan. The first line that is not one whole object turns *byLine off for
+// the rest of the body, which then goes through nextObject.
+func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool) (raw []byte, v *fastjson.Value, splitErr, err error) {
+	if *byLine {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i]
+		}
+		for n := len(line); n > 0 && (line[n-1] == '\r' || line[n-1] == ' ' || line[n-1] == '\t'); n-- {
+			line = line[:n-1]
+		}
+		if len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' {
+			if v, err := p.ParseBytes(line); err == nil && v.Type() == fastjson.TypeObject {
+				return line, v, nil, nil
+			}
+		}
+		*byLine = false
+	}
+	n, splitErr := nextObject(rest)
+	if splitErr != nil {
+		return nil, nil, splitErr, nil
+	}
+	raw = rest[:n]
+	v, err = p.ParseBytes(raw)
+	return raw, v, nil, err
 }
 
 // nextObject returns the length of the JSON object at the start of b (which

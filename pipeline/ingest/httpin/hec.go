@@ -152,20 +152,19 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 	var scratch [64]byte
 	failCode, failNum, failMsg := 0, 0, ""
 	rest := skipWS(body)
+	byLine := true
 	for num := 0; len(rest) > 0; num++ {
 		fail := func(c int, reason string, err error, raw []byte) {
 			failCode, failNum, failMsg = c, num, err.Error()
 			q.reject(raw, reason, err)
 		}
-		n, err := nextObject(rest)
-		if err != nil {
-			fail(hecInvalidFormat, "invalid_json", err, rest)
+		raw, v, splitErr, err := nextEnvelope(q.p, rest, &byLine)
+		if splitErr != nil {
+			fail(hecInvalidFormat, "invalid_json", splitErr, rest)
 			rest = nil // the whole remainder was quarantined with it
 			break
 		}
-		raw := rest[:n]
-		rest = skipWS(rest[n:])
-		v, err := q.p.ParseBytes(raw)
+		rest = skipWS(rest[len(raw):])
 		if err != nil {
 			fail(hecInvalidFormat, "invalid_json", err, raw)
 			break

@@ -1,7 +1,10 @@
 package httpin
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/bench/loadgen"
 )
@@ -29,5 +32,84 @@ func BenchmarkNextObject(b *testing.B) {
 			}
 			rest = skipWS(rest[n:])
 		}
+	}
+}
+
+// splitAll splits body the way handleHEC does, until the first error, and
+// describes each step.
+func splitAll(body []byte, byLine bool) []string {
+	var p fastjson.Parser
+	var steps []string
+	rest := skipWS(body)
+	for len(rest) > 0 {
+		raw, _, splitErr, err := nextEnvelope(&p, rest, &byLine)
+		if splitErr != nil {
+			return append(steps, "split error")
+		}
+		rest = skipWS(rest[len(raw):])
+		if err != nil {
+			return append(steps, "parse error: "+string(raw))
+		}
+		steps = append(steps, string(raw))
+	}
+	return steps
+}
+
+// FuzzNextEnvelope holds the one-envelope-per-line fast path to the
+// brace-matching split: same envelopes, same errors, for any body.
+func FuzzNextEnvelope(f *testing.F) {
+	for _, s := range []string{
+		"{\"event\":1}\n{\"event\":2}\n",
+		"{\"event\":1}{\"event\":2}\n{\"event\":3}",
+		"{\"event\":{\"a\":\"}\\n{\"}}\r\n{\"event\":2}  \n",
+		"{\n\"event\":1\n}\n{\"event\":2}",
+		"{\"event\":1} {\"event\":2}\n",
+		"{\"event\":1}\n{\"event\":2\n",
+		"{\"event\":1}\nnot json\n{\"event\":3}",
+		"{\"a\":\"x\"}\n[1]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, slow := splitAll(body, true), splitAll(body, false)
+		if len(fast) != len(slow) {
+			t.Fatalf("by line %q\nby braces %q", fast, slow)
+		}
+		for i := range fast {
+			if fast[i] != slow[i] {
+				t.Fatalf("step %d: by line %q, by braces %q", i, fast[i], slow[i])
+			}
+		}
+	})
+}
+
+// BenchmarkNextEnvelope splits and parses HEC bodies of the realistic mix,
+// one envelope per line, by line (what handleHEC does) and by brace
+// matching (what it does for bodies that are not one envelope per line).
+func BenchmarkNextEnvelope(b *testing.B) {
+	m := loadgen.New(loadgen.Options{Seed: 1})
+	var body, ev []byte
+	for i := 0; i < 1000; i++ {
+		var k loadgen.Kind
+		ev, k = m.Next(ev[:0])
+		body = m.HECEnvelope(body, ev, k)
+		body = append(body, '\n')
+	}
+	for _, byLine := range []bool{true, false} {
+		b.Run(fmt.Sprintf("by-line=%v", byLine), func(b *testing.B) {
+			var p fastjson.Parser
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				bl := byLine
+				for rest := skipWS(body); len(rest) > 0; {
+					raw, _, splitErr, err := nextEnvelope(&p, rest, &bl)
+					if splitErr != nil || err != nil {
+						b.Fatal(splitErr, err)
+					}
+					rest = skipWS(rest[len(raw):])
+				}
+			}
+		})
 	}
 }
