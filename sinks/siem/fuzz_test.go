@@ -272,7 +272,8 @@ func FuzzCEF(f *testing.F) {
 		if s := str("message"); s != "" {
 			wantName = s
 		}
-		wantHdr := []string{"CEF:0", headerText(vendor), DefaultCEFProduct, DefaultCEFVersion, headerText(wantSig), headerText(wantName),
+		wantHdr := []string{"CEF:0", headerText(cfg.CEF.DeviceVendor), // after SetDefaults: empty means logrouter
+			DefaultCEFProduct, DefaultCEFVersion, headerText(wantSig), headerText(wantName),
 			wantSeverity(m, ev.Priority, cfg.CEF.SeverityByPriority)}
 		if !reflect.DeepEqual(hdr, wantHdr) {
 			t.Fatalf("%s: header %q, want %q\nrecord %q", doc, hdr, wantHdr, rec)
@@ -345,7 +346,7 @@ func FuzzCEF(f *testing.F) {
 		if err != nil {
 			t.Fatalf("raw %q: %v\nrecord %q", raw, err, rec)
 		}
-		if hdr[0] != "CEF:0" || hdr[1] != headerText(vendor) || !validCEFSeverity(hdr[6]) {
+		if hdr[0] != "CEF:0" || hdr[1] != headerText(cfg.CEF.DeviceVendor) || !validCEFSeverity(hdr[6]) {
 			t.Fatalf("raw %q: header %q", raw, hdr)
 		}
 		if v == nil && len(ext) != 0 {
