@@ -14,24 +14,36 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// readNDJSON records each line of one archived object in d: plain, or
-// compressed as name's suffix (.zst, .gz) says. A torn tail of a partial
-// object (one still being written) ends it without an error: what was read
-// counts. zr is a decoder kept across calls.
-func readNDJSON(d *Dest, name string, src io.Reader, partial bool, zr **zstd.Decoder, p *fastjson.Parser) error {
+// objectReader reads archived NDJSON objects back into a Dest, keeping one
+// JSON parser and one zstd decoder across objects. Close it when done.
+type objectReader struct {
+	p  fastjson.Parser
+	zr *zstd.Decoder
+}
+
+func (o *objectReader) Close() {
+	if o.zr != nil {
+		o.zr.Close()
+	}
+}
+
+// read records each line of one archived object in d: plain, or compressed
+// as name's suffix (.zst, .gz) says. A torn tail of a partial object (one
+// still being written) ends it without an error: what was read counts.
+func (o *objectReader) read(d *Dest, name string, src io.Reader, partial bool) error {
 	var r io.Reader = src
 	switch {
 	case strings.HasSuffix(name, ".zst"):
-		if *zr == nil {
+		if o.zr == nil {
 			z, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1))
 			if err != nil {
 				return err
 			}
-			*zr = z
-		} else if err := (*zr).Reset(src); err != nil {
+			o.zr = z
+		} else if err := o.zr.Reset(src); err != nil {
 			return err
 		}
-		r = *zr
+		r = o.zr
 	case strings.HasSuffix(name, ".gz"):
 		gz, err := gzip.NewReader(src)
 		if err != nil {
@@ -56,7 +68,7 @@ func readNDJSON(d *Dest, name string, src io.Reader, partial bool, zr **zstd.Dec
 			line = line[:len(line)-1]
 		}
 		if len(line) > 0 {
-			d.eventBytes(p, line, 0, false)
+			d.eventBytes(&o.p, line, 0, false)
 		}
 		if err == io.EOF {
 			return nil
@@ -74,13 +86,8 @@ func readNDJSON(d *Dest, name string, src io.Reader, partial bool, zr **zstd.Dec
 // finished or .partial) and records each line's event in d. It returns the
 // number of files read.
 func verifyDir(d *Dest, root string) (int, error) {
-	var p fastjson.Parser
-	var zr *zstd.Decoder
-	defer func() {
-		if zr != nil {
-			zr.Close()
-		}
-	}()
+	var or objectReader
+	defer or.Close()
 	files := 0
 	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -103,7 +110,7 @@ func verifyDir(d *Dest, root string) (int, error) {
 			d.stored.Add(uint64(fi.Size()))
 		}
 		partial := strings.HasSuffix(path, ".partial")
-		if err := readNDJSON(d, strings.TrimSuffix(path, ".partial"), f, partial, &zr, &p); err != nil {
+		if err := or.read(d, strings.TrimSuffix(path, ".partial"), f, partial); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		return nil

@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	"github.com/klauspost/compress/zstd"
-	"github.com/valyala/fastjson"
 )
 
 // The S3 peer's credentials and bucket. gofakes3 accepts any signature; a
@@ -82,13 +80,8 @@ func (p *s3Peer) dest(stagingDir string) map[string]any {
 // router stopped, so that it uploaded what it had staged). It returns the
 // number of objects.
 func (p *s3Peer) verify(ctx context.Context, d *Dest) (int, error) {
-	var pr fastjson.Parser
-	var zr *zstd.Decoder
-	defer func() {
-		if zr != nil {
-			zr.Close()
-		}
-	}()
+	var or objectReader
+	defer or.Close()
 	n := 0
 	pages := s3.NewListObjectsV2Paginator(p.client, &s3.ListObjectsV2Input{Bucket: aws.String(s3Bucket), Prefix: aws.String(p.prefix + "/")})
 	for pages.HasMorePages() {
@@ -105,7 +98,7 @@ func (p *s3Peer) verify(ctx context.Context, d *Dest) (int, error) {
 			n++
 			d.requests.Add(1)
 			d.stored.Add(uint64(aws.ToInt64(o.Size)))
-			err = readNDJSON(d, key, out.Body, false, &zr, &pr)
+			err = or.read(d, key, out.Body, false)
 			out.Body.Close()
 			if err != nil {
 				return n, fmt.Errorf("s3 peer: %s: %w", key, err)
