@@ -78,6 +78,12 @@ type EventMeta struct {
 	Index []byte
 	// Fields (HEC indexed fields, an object) become labels.
 	Fields *fastjson.Value
+	// Head and Tail, when set, are objects whose members are taken before
+	// and after those of the event's object, as if the three were one
+	// object: the syslog input's header fields around a JSON payload it
+	// parsed once (parse.SplitJSON). Their top-level keys must not repeat
+	// the event's (the syslog parser leaves those out). Ignored for text.
+	Head, Tail *fastjson.Value
 }
 
 // Compiled is a validated Config prepared for fast lookups; it is immutable
@@ -462,7 +468,7 @@ var (
 
 // buildTree resets the tree and walks the input with prof's renames and
 // drops (or the global ones); it returns the @timestamp node.
-func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, prof *profile) (int32, error) {
+func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, prof *profile) (int32, error) {
 	n.nodes = n.nodes[:0]
 	if n.rootCount > 0 {
 		clear(n.rootIdx[:])
@@ -480,13 +486,17 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, prof *profile) 
 	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
 	switch {
 	case obj != nil:
-		o, err := obj.Object()
-		if err != nil {
-			return 0, ErrNotObject
-		}
-		n.walk(root, o, true)
-		if n.err != nil {
-			return 0, n.err
+		for _, v := range [...]*fastjson.Value{m.Head, obj, m.Tail} {
+			if v == nil {
+				continue
+			}
+			o, err := v.Object()
+			if err != nil {
+				return 0, ErrNotObject
+			}
+			if n.walk(root, o, true); n.err != nil {
+				return 0, n.err
+			}
 		}
 	case len(text) > 0:
 		c := n.set(root, segMessage, kStr, 0)
@@ -525,7 +535,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if !explicit {
 		prof = n.c.profiles.lookup(m.DefaultSourceType)
 	}
-	ts, err := n.buildTree(obj, text, prof)
+	ts, err := n.buildTree(obj, text, m, prof)
 	if err != nil {
 		return err
 	}
@@ -538,7 +548,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		if want == nil && (len(st) > 0 || prof == nil) {
 			// Detection runs on the tree as the global table left it.
 			if prof != nil {
-				if _, err = n.buildTree(obj, text, nil); err != nil {
+				if _, err = n.buildTree(obj, text, m, nil); err != nil {
 					return err
 				}
 				prof, ts = nil, 1
@@ -548,7 +558,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 			}
 		}
 		if want != prof {
-			if _, err = n.buildTree(obj, text, want); err != nil {
+			if _, err = n.buildTree(obj, text, m, want); err != nil {
 				return err
 			}
 			prof, ts = want, 1

@@ -272,11 +272,9 @@ func (s *Server) accept(ln net.Listener, transport string) {
 type stream struct {
 	s         *Server
 	transport string
-	p         *parse.Parser
+	mp        msgParser
 	w         *route.Worker
-	jp        fastjson.Parser
 	b         *pipeline.Batch
-	buf       []byte
 	rejected  []pipeline.Rejected
 	first     time.Time
 	defST     []byte
@@ -296,7 +294,7 @@ type counterKey struct {
 func (s *Server) newStream(transport string) *stream {
 	st := &stream{s: s, transport: transport, w: s.eng.Worker(), defST: []byte(s.cfg.SourceType),
 		ctrs: map[counterKey]prometheus.Counter{},
-		p:    parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}
+		mp:   msgParser{p: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
 	st.reset()
 	return st
 }
@@ -329,21 +327,57 @@ func (st *stream) add(frame []byte, truncated bool) {
 		}
 		st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "truncate").Inc()
 	}
-	var res parse.Result
-	st.buf, res = st.p.AppendJSON(st.buf[:0], frame)
+	em := normalize.EventMeta{DefaultSourceType: st.defST}
+	v, res, err := st.mp.parse(frame, &em)
 	st.count(res.Status)
-	v, err := st.jp.ParseBytes(st.buf)
 	if err != nil { // the parser promises valid JSON: keep the message anyway
 		st.reject(frame, "parse_error", err)
 		return
 	}
-	em := normalize.EventMeta{DefaultSourceType: st.defST}
 	if ast, ok := st.s.appST[string(res.App)]; ok {
 		em.SourceType = ast
 	}
 	if err := st.w.Add(st.b, v, nil, &em); err != nil {
 		st.reject(frame, normalize.Reason(err), err)
 	}
+}
+
+// msgParser is a syslog parser with the JSON parsers its results go
+// through. Its results are valid until its next parse.
+type msgParser struct {
+	p      *parse.Parser
+	jp     fastjson.Parser // the message: AppendJSON's object or a JSON payload
+	hp, tp fastjson.Parser // the header objects around a JSON payload
+	buf    []byte
+}
+
+// parse turns frame into the event's JSON object. A JSON payload is parsed
+// once, here, with the header's members around it in em.Head and em.Tail;
+// anything else goes through AppendJSON's object (see parse.SplitJSON).
+func (mp *msgParser) parse(frame []byte, em *normalize.EventMeta) (*fastjson.Value, parse.Result, error) {
+	var res parse.Result
+	if obj := mp.p.SplitJSON(frame); obj != nil {
+		if v, err := mp.jp.ParseBytes(obj); err == nil {
+			o, _ := v.Object() // obj starts with '{'
+			var mid int
+			var ok bool
+			if mp.buf, mid, res, ok = mp.p.AppendAround(mp.buf[:0], o); ok {
+				head, err := mp.hp.ParseBytes(mp.buf[:mid])
+				if err != nil {
+					return nil, res, err
+				}
+				tail, err := mp.tp.ParseBytes(mp.buf[mid:])
+				if err != nil {
+					return nil, res, err
+				}
+				em.Head, em.Tail = head, tail
+				return v, res, nil
+			}
+		}
+	}
+	mp.buf, res = mp.p.AppendOther(mp.buf[:0])
+	v, err := mp.jp.ParseBytes(mp.buf)
+	return v, res, err
 }
 
 func (st *stream) count(status parse.Status) {

@@ -110,6 +110,8 @@ package parse
 import (
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/logrouter/logrouter/internal/timeparse"
 )
 
@@ -137,8 +139,9 @@ type Parser struct {
 	now          func() time.Time
 	keepOriginal bool
 
-	h  header
-	pl payload
+	h   header
+	pl  payload
+	msg []byte // the message being parsed (SplitJSON to AppendAround or AppendOther)
 
 	scratch []byte    // unescaped values
 	sd      []sdElem  // structured data elements
@@ -241,6 +244,91 @@ type header struct {
 // ever dropped. dst may be nil. The appended object is always valid JSON
 // (invalid UTF-8 replaced, control characters escaped).
 func (p *Parser) AppendJSON(dst []byte, msg []byte) ([]byte, Result) {
+	p.begin(msg)
+	p.detect(p.h.body, true)
+	return p.finish(dst)
+}
+
+// AppendJSON in steps, for a caller that parses JSON itself (the syslog
+// input, with fastjson): a JSON payload is then parsed once, by the caller,
+// instead of being validated here, copied into AppendJSON's object and
+// parsed again there.
+//
+//	obj := p.SplitJSON(msg)                    // nil: the payload is no JSON object
+//	v, err := jp.ParseBytes(obj)               // the caller's parse validates it
+//	dst, mid, res, ok := p.AppendAround(dst, o) // v's object o, when err == nil
+//	dst, res = p.AppendOther(dst)              // obj == nil, err != nil or !ok
+//
+// AppendAround writes two objects: the header members that AppendJSON puts
+// before the payload's (dst[:mid]) and those it puts after them
+// (dst[mid:]). Their members, then the payload's, then the second's, are
+// AppendJSON's object for msg: TestSplitMatchesAppendJSON and
+// FuzzSplitMatchesAppendJSON hold the normalized results equal. Two
+// differences remain, both in what counts as a JSON payload: AppendJSON's
+// validator is strict RFC 8259 with a nesting limit of 128, while the
+// caller's parser decides here (fastjson also takes "nan", leading zeros or
+// control characters inside strings, down to 300 levels, and the normalizer
+// turns what is no JSON number into a string); and invalid UTF-8 inside the
+// payload is left to the consumer (the normalizer writes U+FFFD for it, as
+// AppendJSON does).
+//
+// Between SplitJSON and the AppendAround or AppendOther that follows it, the
+// Parser holds msg; obj points into msg.
+
+// SplitJSON parses msg's header and returns its payload when that may be one
+// JSON object (it starts with '{' and ends with '}', white space aside), else
+// nil. Either AppendAround or AppendOther must follow.
+func (p *Parser) SplitJSON(msg []byte) (obj []byte) {
+	p.begin(msg)
+	b := p.h.body
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil
+	}
+	return b
+}
+
+// AppendAround appends the two header objects for the JSON payload o, which
+// the caller parsed from SplitJSON's obj; mid is where the second starts. It
+// reports false, and appends nothing, when o has a top-level "logrouter"
+// member (a reserved name): AppendOther must follow then.
+func (p *Parser) AppendAround(dst []byte, o *fastjson.Object) (out []byte, mid int, res Result, ok bool) {
+	var keys uint8
+	o.Visit(func(k []byte, _ *fastjson.Value) { keys |= reservedKey(k) })
+	if keys&keyLogrouter != 0 {
+		return dst, 0, Result{}, false
+	}
+	pl := &p.pl
+	*pl = payload{format: fmtJSON, jsonKeys: keys}
+	dst = append(dst, '{')
+	start := len(dst)
+	dst = p.appendHead(dst)
+	if len(dst) > start {
+		dst[len(dst)-1] = '}' // the last member's comma
+	} else {
+		dst = append(dst, '}')
+	}
+	mid = len(dst)
+	dst = append(dst, '{')
+	dst = p.appendTail(dst, p.msg)
+	return dst, mid, p.result(), true
+}
+
+// AppendOther appends AppendJSON's object for the message SplitJSON parsed,
+// with its payload not taken as JSON (it was none, or the caller's parser
+// refused it, or it used the reserved name).
+func (p *Parser) AppendOther(dst []byte) ([]byte, Result) {
+	p.detect(p.h.body, false)
+	return p.finish(dst)
+}
+
+// begin parses msg's header into p.h.
+func (p *Parser) begin(msg []byte) {
 	if p.now == nil {
 		*p = *New(Options{})
 	}
@@ -249,24 +337,32 @@ func (p *Parser) AppendJSON(dst []byte, msg []byte) ([]byte, Result) {
 		*h = header{status: StatusRaw, pri: -1, body: msg}
 	}
 	h.body = trimTrailer(h.body)
-	p.detect(h.body)
-	pl := &p.pl
-	if h.status == StatusRaw && pl.format == fmtText {
+	p.msg = msg
+}
+
+// finish appends the object for the header and payload detected.
+func (p *Parser) finish(dst []byte) ([]byte, Result) {
+	if p.h.status == StatusRaw && p.pl.format == fmtText {
 		dst = append(dst, `{"message":`...)
-		dst = appendStr(dst, msg)
+		dst = appendStr(dst, p.msg)
 		dst = append(dst, `,"logrouter":{"parse_status":"raw"}}`...)
 		return dst, Result{Status: StatusRaw}
 	}
-	dst = p.write(dst, msg)
-	return dst, Result{Status: h.status, Format: formatNames[pl.format], Hostname: h.host, App: h.app}
+	dst = append(dst, '{')
+	dst = p.appendHead(dst)
+	dst = p.appendPayload(dst)
+	dst = p.appendTail(dst, p.msg)
+	return dst, p.result()
 }
 
-// write appends the object for a parsed header and payload. Every top-level
-// member is written with a trailing comma; logrouter, always present, closes
-// the object.
-func (p *Parser) write(dst, msg []byte) []byte {
+func (p *Parser) result() Result {
+	return Result{Status: p.h.status, Format: formatNames[p.pl.format], Hostname: p.h.host, App: p.h.app}
+}
+
+// appendHead writes the members that go before the payload's, each with a
+// trailing comma.
+func (p *Parser) appendHead(dst []byte) []byte {
 	h, pl := &p.h, &p.pl
-	dst = append(dst, '{')
 	if pl.jsonKeys&keyTimestamp == 0 {
 		switch {
 		case pl.hasTime:
@@ -291,12 +387,18 @@ func (p *Parser) write(dst, msg []byte) []byte {
 		dst = appendStr(dst, pl.message)
 		dst = append(dst, ',')
 	}
-	dst = p.appendPayload(dst)
+	return dst
+}
+
+// appendTail writes the members that go after the payload's and closes the
+// object: logrouter, always present, is the last.
+func (p *Parser) appendTail(dst, msg []byte) []byte {
+	pl := &p.pl
 	if pl.jsonKeys&keyEvent == 0 {
 		dst = p.appendEvent(dst, msg)
 	}
 	dst = append(dst, `"logrouter":{"parse_status":"`...)
-	dst = append(dst, h.status.String()...)
+	dst = append(dst, p.h.status.String()...)
 	dst = append(dst, '"')
 	if pl.format != fmtText {
 		dst = append(dst, `,"payload":"`...)

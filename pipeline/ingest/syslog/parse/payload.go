@@ -100,8 +100,9 @@ type payload struct {
 	panos []panosCol // column names for p.cols
 }
 
-// detect recognizes the payload of body and fills p.pl.
-func (p *Parser) detect(body []byte) {
+// detect recognizes the payload of body and fills p.pl; a JSON object is
+// one candidate only when json is set.
+func (p *Parser) detect(body []byte, json bool) {
 	pl := &p.pl
 	*pl = payload{}
 	b := body
@@ -116,7 +117,7 @@ func (p *Parser) detect(body []byte) {
 	}
 	switch b[0] {
 	case '{':
-		if p.detectJSON(b) {
+		if json && p.detectJSON(b) {
 			return
 		}
 	case 'C':
