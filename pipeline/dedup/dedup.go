@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
 )
 
 // Config configures deduplication (`dedup:` in the router configuration).
@@ -57,6 +59,11 @@ type Config struct {
 	// with dedup.count 9999. Counting costs 4 bytes per slot (24 bytes a
 	// key instead of 16). The path must not exist in events.
 	CountField string `yaml:"count_field"`
+	// Priorities lists the priorities deduplicated (default all three):
+	// e.g. [P2, P3] never drops a repeated P1 finding, where a repeat can
+	// itself be the signal, and still drops repeated telemetry. Events of
+	// the others are neither dropped nor remembered.
+	Priorities []string `yaml:"priorities"`
 }
 
 // SetDefaults fills unset fields.
@@ -70,6 +77,23 @@ func (c *Config) SetDefaults() {
 	if c.Scope == "" {
 		c.Scope = "global"
 	}
+}
+
+// Covers reports whether events of priority p are deduplicated (Validate
+// first). PriorityNone counts as P3, as elsewhere.
+func (c *Config) Covers(p pipeline.Priority) bool {
+	if p == pipeline.PriorityNone {
+		p = pipeline.P3
+	}
+	if len(c.Priorities) == 0 {
+		return true
+	}
+	for _, s := range c.Priorities {
+		if pr, _ := pipeline.ParsePriority(s); pr == p {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks the configuration.
@@ -86,6 +110,20 @@ func (c *Config) Validate() error {
 		if f == "" {
 			return fmt.Errorf("dedup.key_fields[%d]: empty path", i)
 		}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Priorities {
+		pr, err := pipeline.ParsePriority(p)
+		if err != nil {
+			return fmt.Errorf("dedup.priorities[%d]: %w", i, err)
+		}
+		if seen[pr.String()] {
+			return fmt.Errorf("dedup.priorities[%d]: %s is listed twice", i, pr)
+		}
+		seen[pr.String()] = true
+	}
+	if c.Priorities != nil && len(c.Priorities) == 0 {
+		return fmt.Errorf("dedup.priorities: empty; to turn deduplication off set dedup.enabled: false")
 	}
 	if c.CountField != "" {
 		for _, seg := range strings.Split(c.CountField, ".") {

@@ -59,7 +59,8 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off
+	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
+	dedupOn  bool
 	dedupCtr map[string]prometheus.Counter      // by source type (bounded)
 	dedupMu  sync.Mutex
 	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
@@ -142,17 +143,28 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 		}
 		e.countClose = strings.Repeat("}", len(segs)-1)
 	}
-	if cfg.Scope == "priority" {
-		for _, p := range pipeline.Priorities {
-			e.dedup[p] = newSet(cfg.Window, cfg.MaxBytes/3)
+	covered := 0
+	for _, p := range pipeline.Priorities {
+		if cfg.Covers(p) {
+			covered++
 		}
-	} else {
-		s := newSet(cfg.Window, cfg.MaxBytes)
-		for _, p := range pipeline.Priorities {
-			e.dedup[p] = s
+	}
+	var shared *dedup.Set
+	for _, p := range pipeline.Priorities {
+		switch {
+		case !cfg.Covers(p):
+			// nil: neither dropped nor remembered
+		case cfg.Scope == "priority":
+			e.dedup[p] = newSet(cfg.Window, cfg.MaxBytes/int64(covered))
+		default:
+			if shared == nil {
+				shared = newSet(cfg.Window, cfg.MaxBytes)
+			}
+			e.dedup[p] = shared
 		}
 	}
 	e.dedup[pipeline.PriorityNone] = e.dedup[pipeline.P3]
+	e.dedupOn = true
 	e.dedupCtr = map[string]prometheus.Counter{}
 }
 
@@ -162,22 +174,27 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 // a batch is accepted (rememberKeys), so a refused batch that its sender
 // sends again is not dropped as a duplicate of itself.
 func (e *Engine) rememberKeys(b *pipeline.Batch) {
-	if e.dedup[pipeline.P3] == nil {
+	if !e.dedupOn {
 		return
 	}
 	now := e.now()
 	for i := range b.Events {
-		e.dedup[b.Events[i].Priority].Add(b.Events[i].Key, now)
+		if s := e.dedup[b.Events[i].Priority]; s != nil {
+			s.Add(b.Events[i].Key, now)
+		}
 	}
 	// The reach gauge, at most once a second (it locks every shard).
 	if last := e.reachAt.Load(); now.UnixNano()-last >= int64(time.Second) && e.reachAt.CompareAndSwap(last, now.UnixNano()) {
 		// With scope priority, the least of the sets that hold keys.
 		var reach time.Duration
+		var last *dedup.Set
 		for _, p := range pipeline.Priorities {
-			if p != pipeline.P1 && e.dedup[p] == e.dedup[pipeline.P1] {
-				break // scope global: one set
+			s := e.dedup[p]
+			if s == nil || s == last {
+				continue // not deduplicated, or scope global: one set
 			}
-			if r := e.dedup[p].Reach(now); r > 0 && (reach == 0 || r < reach) {
+			last = s
+			if r := s.Reach(now); r > 0 && (reach == 0 || r < reach) {
 				reach = r
 			}
 		}
@@ -186,7 +203,7 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 }
 
 func (e *Engine) removeDuplicates(b *pipeline.Batch) {
-	if e.dedup[pipeline.P3] == nil || len(b.Events) == 0 {
+	if !e.dedupOn || len(b.Events) == 0 {
 		return
 	}
 	now := e.now()
@@ -205,7 +222,12 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	defer batchKeys.Put(inBatch)
 	inBatch.reset(len(b.Events))
 	for _, ev := range b.Events {
-		dup, dropped := e.dedup[ev.Priority].Lookup(ev.Key, now)
+		s := e.dedup[ev.Priority]
+		if s == nil { // a priority not deduplicated
+			kept = append(kept, ev)
+			continue
+		}
+		dup, dropped := s.Lookup(ev.Key, now)
 		if !dup && inBatch.add(ev.Key, ev.Priority) {
 			kept = append(kept, ev)
 			if dropped > 0 && e.countOpen != nil {

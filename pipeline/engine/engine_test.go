@@ -411,3 +411,71 @@ func TestRefusedBatchEmittedAgainKeepsTheLedger(t *testing.T) {
 	}
 	_ = e.Close(context.Background())
 }
+
+// TestDedupPriorities: with dedup.priorities [P2, P3], repeated P1 events
+// all go through (neither dropped nor remembered) while repeated P2 events
+// are dropped, in both scopes.
+func TestDedupPriorities(t *testing.T) {
+	for _, scope := range []string{"global", "priority"} {
+		t.Run(scope, func(t *testing.T) {
+			arch := &tu.RecordSink{SinkName: "archive"}
+			e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+			cfg := dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: scope, Priorities: []string{"P2", "p3"}}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			e.EnableDedup(cfg)
+			mk := func() *pipeline.Batch {
+				b := pipeline.NewBatch()
+				b.Meta.Input = "test"
+				for _, p := range []pipeline.Priority{pipeline.P1, pipeline.P1, pipeline.P2, pipeline.P2} {
+					a := fmt.Appendf(b.Arena(), `{"p":%d}`, p)
+					b.Commit(a, pipeline.Event{Priority: p, Rule: -1, Key: uint64(p), SourceType: "st"})
+				}
+				return b
+			}
+			for range 2 {
+				if err, _ := emit(t, e, mk()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var p1, p2 int
+			for _, ev := range arch.Events() {
+				switch ev.Priority {
+				case pipeline.P1:
+					p1++
+				case pipeline.P2:
+					p2++
+				}
+			}
+			if p1 != 4 || p2 != 1 {
+				t.Errorf("archive got %d P1 and %d P2 events, want 4 (never deduplicated) and 1", p1, p2)
+			}
+			_ = e.Close(context.Background())
+		})
+	}
+}
+
+func TestDedupConfigPriorities(t *testing.T) {
+	for _, tc := range []struct {
+		prios []string
+		err   string
+	}{
+		{nil, ""},
+		{[]string{"P1", "P2", "P3"}, ""},
+		{[]string{"P4"}, `dedup.priorities[0]: invalid priority "P4"`},
+		{[]string{"P2", "p2"}, "dedup.priorities[1]: P2 is listed twice"},
+		{[]string{}, "dedup.priorities: empty"},
+	} {
+		cfg := dedup.Config{Enabled: true, Priorities: tc.prios}
+		cfg.SetDefaults()
+		err := cfg.Validate()
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%v: error %v, want %q", tc.prios, err, tc.err)
+		}
+	}
+	cfg := dedup.Config{Priorities: []string{"P3"}}
+	if cfg.Covers(pipeline.P1) || !cfg.Covers(pipeline.P3) || !cfg.Covers(pipeline.PriorityNone) {
+		t.Error("Covers: P3 only should cover P3 and none, not P1")
+	}
+}
