@@ -61,7 +61,7 @@ type Engine struct {
 
 	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
 	dedupOn  bool
-	dedupCtr map[string]prometheus.Counter      // by source type (bounded)
+	dedupCtr map[string]prometheus.Counter // by source type (bounded)
 	dedupMu  sync.Mutex
 	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countOpen/countClose wrap the dedup count field (dedup.count_field)
