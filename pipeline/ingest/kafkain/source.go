@@ -213,7 +213,7 @@ func (s *Source) Shutdown(ctx context.Context) error {
 type flight struct {
 	b      *pipeline.Batch
 	lo, hi int64 // offsets it covers
-	state  int   // pending, done, failed
+	state  int   // pending, done, failed, unstored
 	err    error
 }
 
@@ -221,6 +221,7 @@ const (
 	pending = iota
 	done
 	failed
+	unstored // its rejects could not be quarantined: never committed, read again after the rebalance
 )
 
 // partition consumes one assigned partition.
@@ -385,6 +386,7 @@ func (p *partition) flush(ctx context.Context) {
 	if p.lo < 0 {
 		return
 	}
+	stored := true
 	for attempt := 0; len(p.rej) > 0; attempt++ {
 		if err := p.s.eng.Quarantine(context.Background(), p.rej); err == nil {
 			break
@@ -392,11 +394,13 @@ func (p *partition) flush(ctx context.Context) {
 		// The records stay uncommitted until they are stored.
 		backoff.Sleep(ctx, retryDelay(attempt))
 		if ctx.Err() != nil && attempt > 3 {
-			p.s.log.Error("kafka: quarantine unavailable; these records will be read again after the rebalance", "partition", p.label)
+			p.s.log.Error("kafka: quarantine unavailable; these records will be read again after the rebalance", "partition", p.label,
+				"offsets", fmt.Sprintf("%d-%d", p.lo, p.hi))
+			stored = false
 			break
 		}
 	}
-	for {
+	for ctx.Err() == nil {
 		p.mu.Lock()
 		n := len(p.inflight)
 		p.mu.Unlock()
@@ -414,9 +418,17 @@ func (p *partition) flush(ctx context.Context) {
 	p.mu.Lock()
 	p.inflight = append(p.inflight, f)
 	p.mu.Unlock()
-	if len(f.b.Events) == 0 { // every record was a poison record: done already
+	switch {
+	case !stored:
+		// Its poison records are stored nowhere: never commit over them
+		// (nor anything after them) in this generation; they are read
+		// again after the rebalance.
+		p.mu.Lock()
+		f.state = unstored
+		p.mu.Unlock()
+	case len(f.b.Events) == 0: // every record was a poison record: done already
 		p.finish(f, nil)
-	} else {
+	default:
 		p.emit(f)
 	}
 	p.newBatch()
@@ -441,7 +453,10 @@ func (p *partition) finish(f *flight, err error) {
 	}
 }
 
-// retryFailed sends refused batches again with backoff; nothing after them
+// retryFailed sends refused batches again with backoff, until none is
+// refused or ctx ends (a rebalance, the shutdown, the drain's deadline):
+// then it returns at once and leaves the refused batches failed, never
+// committed, so their records are read again. Nothing after a refused batch
 // is committed meanwhile.
 func (p *partition) retryFailed(ctx context.Context) {
 	for attempt := 0; ; attempt++ {
@@ -453,9 +468,6 @@ func (p *partition) retryFailed(ctx context.Context) {
 				break
 			}
 		}
-		if f != nil {
-			f.state = pending
-		}
 		p.mu.Unlock()
 		if f == nil {
 			return
@@ -464,7 +476,12 @@ func (p *partition) retryFailed(ctx context.Context) {
 			p.s.log.Warn("destinations refused a kafka batch; sending it again (offsets after it wait)", "partition", p.label,
 				"offsets", fmt.Sprintf("%d-%d", f.lo, f.hi), "err", f.err)
 		}
-		backoff.Sleep(ctx, retryDelay(attempt))
+		if !backoff.Sleep(ctx, retryDelay(attempt)) {
+			return
+		}
+		p.mu.Lock()
+		f.state = pending
+		p.mu.Unlock()
 		p.emit(f)
 	}
 }
@@ -505,7 +522,12 @@ func (p *partition) drain() {
 	for ctx.Err() == nil {
 		p.commit(false)
 		p.mu.Lock()
-		n := len(p.inflight)
+		n := 0 // flights that may still be accepted
+		for _, f := range p.inflight {
+			if f.state == pending || f.state == failed {
+				n++
+			}
+		}
 		p.mu.Unlock()
 		if n == 0 {
 			break
