@@ -56,6 +56,7 @@ type Engine struct {
 	sem     chan struct{}
 	wg      sync.WaitGroup
 	closed  atomic.Bool
+	closeMu sync.RWMutex // Close sets closed under it; emit checks it and joins wg under it
 	base    context.Context
 	cancel  context.CancelFunc
 
@@ -430,7 +431,18 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		ack.Done(err)
 		return err
 	}
+	// Close may have begun while this Emit waited for a slot: check again,
+	// under the lock Close takes to set closed, so that every batch that
+	// goes on is in wg before Close waits for it.
+	e.closeMu.RLock()
+	if e.closed.Load() {
+		e.closeMu.RUnlock()
+		<-e.sem
+		ack.Done(ErrShuttingDown)
+		return ErrShuttingDown
+	}
 	e.wg.Add(1)
+	e.closeMu.RUnlock()
 	e.m.InflightBatch.Inc()
 	e.count(b)
 	if only < 0 {
@@ -481,12 +493,25 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 			return err
 		}
 	}
-	// One reference per lane; the engine's own reference is released by the
-	// job once all lanes are done so the job can be recycled first.
+	// One reference per lane plus one for this loop, which reads j.lanes
+	// until it has started every lane: whoever drops the last one recycles
+	// the job (a lane that finished before the loop did must not hand j to
+	// another Emit while the loop still reads it), then acknowledges.
 	pending := new(atomic.Int32)
-	pending.Store(int32(lanes))
+	pending.Store(int32(lanes) + 1)
 	var mu sync.Mutex
 	var firstErr error
+	finish := func() {
+		if pending.Add(-1) != 0 {
+			return
+		}
+		if firstErr == nil {
+			e.rememberKeys(b)
+		}
+		e.recycle(j)
+		ack.Done(firstErr)
+		e.release() // after the Ack, so Close returns only once every Ack fired
+	}
 	for d, evs := range j.lanes.Events {
 		if len(evs) == 0 {
 			continue
@@ -500,16 +525,10 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 				}
 				mu.Unlock()
 			}
-			if pending.Add(-1) == 0 {
-				if firstErr == nil {
-					e.rememberKeys(b)
-				}
-				e.recycle(j)
-				ack.Done(firstErr)
-				e.release() // after the Ack, so Close returns only once every Ack fired
-			}
+			finish()
 		}(d, evs)
 	}
+	finish()
 	return nil
 }
 
@@ -581,7 +600,10 @@ func (e *Engine) count(b *pipeline.Batch) {
 // Close stops accepting batches, waits for in-flight ones (bounded by ctx),
 // then closes every sink and the quarantine. It is idempotent.
 func (e *Engine) Close(ctx context.Context) error {
-	if e.closed.Swap(true) {
+	e.closeMu.Lock()
+	already := e.closed.Swap(true)
+	e.closeMu.Unlock()
+	if already {
 		return nil
 	}
 	done := make(chan struct{})
