@@ -177,7 +177,7 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	if err := ensureDir(fs, dir); err != nil {
+	if err := EnsureDir(fs, dir); err != nil {
 		return nil, rec, fmt.Errorf("wal: open: %w", err)
 	}
 	names, err := fs.ReadDir(dir)
@@ -246,10 +246,11 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 	return l, rec, nil
 }
 
-// ensureDir creates dir if needed and makes the new directories durable by
+// EnsureDir creates dir if needed and makes the new directories durable by
 // fsyncing their parents: a segment's directory entry is only as durable as
-// the directory holding it.
-func ensureDir(fs FS, dir string) error {
+// the directory holding it. Use it, not MkdirAll, for any directory above a
+// log: once MkdirAll made a directory, EnsureDir no longer knows it is new.
+func EnsureDir(fs FS, dir string) error {
 	var created []string
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		if _, err := fs.ReadDir(p); err == nil || !errors.Is(err, os.ErrNotExist) {

@@ -38,6 +38,15 @@ type CorruptError struct {
 	Reason string
 }
 
+// PayloadBytes is the record payload bytes the region held, as a queue
+// counts what it holds: exact for one record whose header is valid (Bytes
+// less its header); for bytes with no valid header, Bytes less one header,
+// which is exact when one record's header was hit (the common case) and
+// too high by a header for each further one.
+func (e *CorruptError) PayloadBytes() int64 {
+	return max(e.Bytes-recHeaderSize, 0)
+}
+
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("wal: damaged region at segment %d offset %d skipped: %s (%d bytes, %d records, %d events lost)",
 		e.At.Seg, e.At.Off, e.Reason, e.Bytes, e.Records, e.Events)

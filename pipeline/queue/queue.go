@@ -170,7 +170,7 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 	}
 	q.scratch.New = func() any { return new(writeScratch) }
 	q.fs = fs
-	if err := q.fs.MkdirAll(q.dir, 0o755); err != nil {
+	if err := wal.EnsureDir(q.fs, q.dir); err != nil { // the new entries fsynced, not only made
 		return nil, fmt.Errorf("queue %s: create %s: %w", name, q.dir, err)
 	}
 	opts := wal.Options{SegmentBytes: cfg.SegmentBytes, Sync: wal.SyncAlways}
@@ -205,6 +205,16 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	cur, err := loadCursor(q.fs, s.cursorPath)
 	if err != nil {
 		q.markDegraded(fmt.Sprintf("%s cursor unreadable (%v): redelivering %s from the start of its log", p, err, p))
+	}
+	if end := l.End(); end.Less(cur) {
+		// Under fsync "interval" a cursor can be persisted past records a
+		// power loss then took (they were delivered: it moved over them);
+		// or the segments were removed by hand. Everything before the end
+		// was delivered, and new records go after it: start there, or
+		// they would lie before the cursor and never be delivered.
+		q.markDegraded(fmt.Sprintf("%s cursor %d:%d is past the end of its log (%d:%d), which lost its tail (power loss under fsync interval?) or segments; starting at the end",
+			p, cur.Seg, cur.Off, end.Seg, end.Off))
+		cur = end
 	}
 	s.cursor, s.saved = cur, cur
 	// Count what waits after the cursor; damaged records are lost exactly.
@@ -611,6 +621,18 @@ func (q *Queue) settle(f *flight) {
 	}
 }
 
+// givePending gives n bytes of capacity back, never going below zero, and
+// returns what is left.
+func (q *Queue) givePending(n int64) int64 {
+	for {
+		cur := q.pendingBytes.Load()
+		v := max(cur-n, 0)
+		if q.pendingBytes.CompareAndSwap(cur, v) {
+			return v
+		}
+	}
+}
+
 // fill reads records of s into b up to the batch limits. It returns the
 // position after the last record read, how many records and payload bytes.
 func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, records int, bytes int64, err error) {
@@ -624,13 +646,16 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		if errors.As(err, &ce) {
 			// Damage before scanEnd was counted (and never queued) at start.
 			if !ce.At.Less(s.scanEnd) {
+				// What was reserved for it is payload bytes, not the
+				// region (headers included); never below zero, where
+				// max_bytes would stop limiting.
+				pb := ce.PayloadBytes()
 				s.readEvents += ce.Events
-				s.readBytes += ce.Bytes
+				s.readBytes += pb
 				q.lost(s.p, ce, "corrupt_record")
 				s.pending.Add(-ce.Events)
 				s.queued.Sub(float64(ce.Events))
-				q.pendingBytes.Add(-ce.Bytes)
-				q.queuedBytes.Sub(float64(ce.Bytes))
+				q.queuedBytes.Set(float64(q.givePending(pb)))
 			}
 			continue
 		}

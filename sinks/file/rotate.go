@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logrouter/logrouter/internal/wal"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -73,7 +74,11 @@ func NewRotatingFile(dir, base string, maxBytes int64, fsync bool, now func() ti
 	if now == nil {
 		now = time.Now
 	}
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	mkdir := func() error { return os.MkdirAll(dir, dirPerm) }
+	if fsync { // new directories durable too: a file is only as durable as its directory's entry
+		mkdir = func() error { return wal.EnsureDir(wal.OS, dir) }
+	}
+	if err := mkdir(); err != nil {
 		return nil, fmt.Errorf("rotating file: create directory: %w", err)
 	}
 	return &RotatingFile{

@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/logrouter/logrouter/internal/wal"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -234,7 +235,11 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: dir: %w", label, err)
 	}
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	mkdir := func() error { return os.MkdirAll(dir, dirPerm) }
+	if cfg.Fsync { // a new root durable too: its objects are only as durable as its entry
+		mkdir = func() error { return wal.EnsureDir(wal.OS, dir) }
+	}
+	if err := mkdir(); err != nil {
 		return nil, fmt.Errorf("%s: create dir: %w", label, err)
 	}
 	if err := recoverPartials(dir, cfg.Fsync, o.onError); err != nil {
