@@ -319,6 +319,12 @@ var reservedHeaders = map[string]string{
 	"Content-Length":   `is computed for every request body: a fixed value would corrupt requests`,
 	"Host":             `is taken from "urls": put the host name there`,
 	"User-Agent":       `is set by the OpenSearch client on every request: a value here would be ignored`,
+	// With Accept-Encoding set by hand, Go's HTTP client stops decompressing
+	// answers, and the sink would read gzip bytes as the bulk answer and
+	// resend every batch forever. The client already asks for gzip answers
+	// and decompresses them.
+	"Accept-Encoding": `is set by the HTTP client, which already asks for gzip answers and decompresses them; a value here would make every answer unreadable to the sink`,
+	"Accept":          `is left to the client: the sink reads JSON answers, and another format (smile, yaml) would make every answer unreadable`,
 }
 
 // checkHeader checks one entry of "headers".

@@ -90,6 +90,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Content-Length": "1"}}, `computed for every request body`},
 		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Host": "h"}}, `taken from "urls"`},
 		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"User-Agent": "me"}}, `would be ignored`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"accept-encoding": "gzip"}}, `already asks for gzip answers`},
+		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"Accept": "application/smile"}}, `reads JSON answers`},
 		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"X-Token": "a\r\nX-Evil: 1"}}, `control character`},
 		{Config{URLs: []string{"http://x"}, Headers: map[string]string{"X-A": "1", "x-a": "2"}}, `"X-A" and "x-a" are the same header`},
 	}
