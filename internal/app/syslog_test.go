@@ -387,3 +387,41 @@ func TestSyslogAppSourceTypes(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSyslogIncompleteOctetFrameQuarantined: a TCP connection that closes
+// inside an octet-counted frame (RFC 6587) leaves half a message. It used
+// to be delivered as a whole message, its length prefix included (and so
+// parsed without its PRI); it is quarantined as incomplete_frame, and the
+// whole frame before it is delivered.
+func TestSyslogIncompleteOctetFrameQuarantined(t *testing.T) {
+	h := newSyslogHarness(t)
+	conn, err := net.Dial("tcp", h.tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := `<134>1 2026-11-28T10:00:00Z fw1 app - - - {"run":"cut","seq":0}`
+	half := `<134>1 2026-11-28T10:00:00Z fw1 app - - - {"run":"cut","se`
+	fmt.Fprintf(conn, "%d %s%d %s", len(whole), whole, len(half)+20, half)
+	conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		q, _ := filepath.Glob(filepath.Join(h.data, "quarantine", "*"))
+		var quarantined []byte
+		for _, f := range q {
+			if d, err := os.ReadFile(f); err == nil {
+				quarantined = append(quarantined, d...)
+			}
+		}
+		got := h.received("cut")
+		if (len(got) > 0 && bytes.Contains(quarantined, []byte("incomplete_frame"))) || time.Now().After(deadline) {
+			if len(got) != 1 || got["syslog-tcp"][0] != 1 {
+				t.Errorf("delivered %v, want the whole frame once", got)
+			}
+			if !bytes.Contains(quarantined, []byte(`"reason":"incomplete_frame"`)) {
+				t.Errorf("the half frame was not quarantined as incomplete_frame; quarantine holds %q", quarantined)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

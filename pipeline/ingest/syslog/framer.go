@@ -47,14 +47,23 @@ func newFramer(r io.Reader, max int) *framer {
 // errFrameTooLong never escapes; oversize frames come back truncated.
 var errStreamEnd = io.EOF
 
-// next returns the next frame (valid until the following call), whether it
-// was truncated to max bytes, or an error from the reader (io.EOF at a clean
-// end; a final frame without newline is returned before EOF).
-func (f *framer) next() (frame []byte, truncated bool, err error) {
+// frameCut says how a frame returned by next ended.
+type frameCut uint8
+
+const (
+	frameWhole      frameCut = iota
+	frameTruncated           // longer than max: its first max bytes; the rest is skipped
+	frameIncomplete          // the stream ended inside an octet-counted frame: the bytes that came, without the length
+)
+
+// next returns the next frame (valid until the following call), how it
+// ended, or an error from the reader (io.EOF at a clean end; a final frame
+// without newline is returned before EOF).
+func (f *framer) next() (frame []byte, cut frameCut, err error) {
 	for {
 		if f.discard > 0 || f.discardEOL {
 			if err := f.skip(); err != nil {
-				return nil, false, err
+				return nil, frameWhole, err
 			}
 			continue
 		}
@@ -66,32 +75,40 @@ func (f *framer) next() (frame []byte, truncated bool, err error) {
 		}
 		if f.eof {
 			if len(data) == 0 {
-				return nil, false, errStreamEnd
+				return nil, frameWhole, errStreamEnd
 			}
-			// A last frame without a newline (or a short octet count).
 			f.start = f.end
-			if len(data) > f.max {
-				return trimEOL(data[:f.max]), true, nil
+			if f.mode == modeOctet {
+				// The connection closed inside an octet-counted frame:
+				// what came is not a whole message, and its length is no
+				// part of it.
+				if n, hdr, ok := octetHeader(data); ok && int64(len(data)-hdr) < n {
+					return data[hdr:min(len(data), hdr+f.max)], frameIncomplete, nil
+				}
 			}
-			return trimEOL(data), false, nil
+			// A last frame without a newline.
+			if len(data) > f.max {
+				return trimEOL(data[:f.max]), frameTruncated, nil
+			}
+			return trimEOL(data), frameWhole, nil
 		}
 		if err := f.fill(); err != nil {
 			if errors.Is(err, io.EOF) {
 				f.eof = true
 				continue
 			}
-			return nil, false, err
+			return nil, frameWhole, err
 		}
 	}
 }
 
 // cut tries to take one frame from data (the unread part of the buffer).
-func (f *framer) cut(data []byte) ([]byte, bool, bool) {
+func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 	if f.mode == modeUnknown {
 		if m, decided := detect(data); decided {
 			f.mode = m
 		} else if len(data) < 12 && !f.eof {
-			return nil, false, false // need more bytes to decide
+			return nil, frameWhole, false // need more bytes to decide
 		} else {
 			f.mode = modeLF
 		}
@@ -104,29 +121,29 @@ func (f *framer) cut(data []byte) ([]byte, bool, bool) {
 				if avail < f.max && !f.eof {
 					if f.start > 0 {
 						f.compact()
-						return nil, false, false
+						return nil, frameWhole, false
 					}
 					if f.end < len(f.buf) {
-						return nil, false, false
+						return nil, frameWhole, false
 					}
 				}
 				take := min(avail, f.max)
 				frame := data[hdr : hdr+take]
 				f.start += hdr + take
 				f.discard = n - int64(take)
-				return trimEOL(frame), true, true
+				return trimEOL(frame), frameTruncated, true
 			}
 			if int64(len(data)-hdr) < n {
 				if f.start > 0 && f.start+hdr+int(n) > len(f.buf) {
 					f.compact()
 				}
-				return nil, false, false
+				return nil, frameWhole, false
 			}
 			frame := data[hdr : hdr+int(n)]
 			f.start += hdr + int(n)
-			return trimEOL(frame), false, true
+			return trimEOL(frame), frameWhole, true
 		} else if len(data) < 12 && !f.eof && allDigits(data) {
-			return nil, false, false // a length prefix still arriving
+			return nil, frameWhole, false // a length prefix still arriving
 		}
 		// Not a length prefix: read this frame up to its newline.
 	}
@@ -135,9 +152,9 @@ func (f *framer) cut(data []byte) ([]byte, bool, bool) {
 			frame := data[:i]
 			f.start += i + 1
 			if len(frame) > f.max {
-				return trimEOL(frame[:f.max]), true, true
+				return trimEOL(frame[:f.max]), frameTruncated, true
 			}
-			return trimEOL(frame), false, true
+			return trimEOL(frame), frameWhole, true
 		}
 	}
 	if len(data) > f.max {
@@ -145,12 +162,12 @@ func (f *framer) cut(data []byte) ([]byte, bool, bool) {
 		frame := data[:f.max]
 		f.start = f.end
 		f.discardEOL = true
-		return frame, true, true
+		return frame, frameTruncated, true
 	}
 	if f.start > 0 {
 		f.compact()
 	}
-	return nil, false, false
+	return nil, frameWhole, false
 }
 
 func (f *framer) compact() {

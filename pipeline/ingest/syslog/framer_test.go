@@ -40,8 +40,8 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 }
 
 type frameOut struct {
-	msg       string
-	truncated bool
+	msg string
+	cut frameCut
 }
 
 func frames(t *testing.T, input string, max int, timeouts bool) []frameOut {
@@ -74,14 +74,16 @@ func TestFramer(t *testing.T) {
 		max  int
 		want []frameOut
 	}{
-		{"lf", "<13>a\n<13>b\r\n\n<13>c", 64, []frameOut{{"<13>a", false}, {"<13>b", false}, {"", false}, {"<13>c", false}}},
-		{"octet", "5 <13>a6 <13>bc", 64, []frameOut{{"<13>a", false}, {"<13>bc", false}}},
-		{"octet with trailing newline inside (rsyslog)", "6 <13>a\n6 <13>b\n", 64, []frameOut{{"<13>a", false}, {"<13>b", false}}},
-		{"lf message starting with digits is not a length", "2026 log line\n12 more\n", 64, []frameOut{{"2026 log line", false}, {"12 more", false}}},
-		{"octet stream tolerates a LF frame", "5 <13>a<13>plain\n5 <13>b", 64, []frameOut{{"<13>a", false}, {"<13>plain", false}, {"<13>b", false}}},
-		{"oversized lf truncated, stream survives", long + "\n<13>ok\n", 10, []frameOut{{long[:10], true}, {"<13>ok", false}}},
-		{"oversized octet truncated, stream survives", "100 <" + long[:99] + "5 <13>k", 10, []frameOut{{"<" + long[:9], true}, {"<13>k", false}}},
+		{"lf", "<13>a\n<13>b\r\n\n<13>c", 64, []frameOut{{"<13>a", frameWhole}, {"<13>b", frameWhole}, {"", frameWhole}, {"<13>c", frameWhole}}},
+		{"octet", "5 <13>a6 <13>bc", 64, []frameOut{{"<13>a", frameWhole}, {"<13>bc", frameWhole}}},
+		{"octet with trailing newline inside (rsyslog)", "6 <13>a\n6 <13>b\n", 64, []frameOut{{"<13>a", frameWhole}, {"<13>b", frameWhole}}},
+		{"lf message starting with digits is not a length", "2026 log line\n12 more\n", 64, []frameOut{{"2026 log line", frameWhole}, {"12 more", frameWhole}}},
+		{"octet stream tolerates a LF frame", "5 <13>a<13>plain\n5 <13>b", 64, []frameOut{{"<13>a", frameWhole}, {"<13>plain", frameWhole}, {"<13>b", frameWhole}}},
+		{"oversized lf truncated, stream survives", long + "\n<13>ok\n", 10, []frameOut{{long[:10], frameTruncated}, {"<13>ok", frameWhole}}},
+		{"oversized octet truncated, stream survives", "100 <" + long[:99] + "5 <13>k", 10, []frameOut{{"<" + long[:9], frameTruncated}, {"<13>k", frameWhole}}},
 		{"empty", "", 64, nil},
+		{"octet frame cut by the end of the stream", "5 <13>a30 <13>1 2024-01-01T00:00:00Z h", 64, []frameOut{{"<13>a", frameWhole}, {"<13>1 2024-01-01T00:00:00Z h", frameIncomplete}}},
+		{"lf frame at the end of an octet stream", "5 <13>a<13>no newline", 64, []frameOut{{"<13>a", frameWhole}, {"<13>no newline", frameWhole}}},
 	}
 	for _, tt := range tests {
 		for _, timeouts := range []bool{false, true} {
@@ -128,11 +130,11 @@ func TestGiBWithoutNewlineIsBounded(t *testing.T) {
 	f := newFramer(io.MultiReader(&zeroReader{left: stream}, strings.NewReader("\n<13>after\n")), max)
 	size := cap(f.buf)
 	fr, tr, err := f.next()
-	if err != nil || !tr || len(fr) != max {
+	if err != nil || tr != frameTruncated || len(fr) != max {
 		t.Fatalf("first frame: %d bytes, truncated %v, %v", len(fr), tr, err)
 	}
 	fr, tr, err = f.next()
-	if err != nil || tr || string(fr) != "<13>after" {
+	if err != nil || tr != frameWhole || string(fr) != "<13>after" {
 		t.Fatalf("after the giant line: %q %v %v", fr, tr, err)
 	}
 	if cap(f.buf) != size {

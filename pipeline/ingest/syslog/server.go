@@ -314,12 +314,17 @@ func (st *stream) pending() bool { return len(st.b.Events) > 0 || len(st.rejecte
 func (st *stream) full() bool { return len(st.b.Events) >= st.s.cfg.BatchEvents }
 
 // add parses one message into the batch; peer must be set in b.Meta.
-func (st *stream) add(frame []byte, truncated bool) {
+func (st *stream) add(frame []byte, cut frameCut) {
 	st.s.m.bytes.Add(float64(len(frame)))
 	if st.first.IsZero() {
 		st.first = time.Now()
 	}
-	if truncated {
+	if cut == frameIncomplete {
+		// Half a message: parsed, it would pass for a whole one.
+		st.reject(frame, "incomplete_frame", errors.New("the connection closed inside an octet-counted frame (RFC 6587): these are the bytes that arrived; the sender never finished the message"))
+		return
+	}
+	if cut == frameTruncated {
 		if st.s.cfg.OnOversize == "quarantine" {
 			st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "quarantine").Inc()
 			st.reject(frame, "too_large", fmt.Errorf("message longer than inputs.syslog.max_message_bytes (%d); these are its first bytes", st.s.cfg.MaxMessageBytes))
@@ -514,7 +519,7 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 			deadline = time.Now()
 		}
 		_ = c.SetReadDeadline(deadline)
-		frame, truncated, err := fr.next()
+		frame, cut, err := fr.next()
 		if err != nil {
 			if isTimeout(err) {
 				if st.pending() {
@@ -536,7 +541,7 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		if len(frame) == 0 {
 			continue
 		}
-		st.add(frame, truncated)
+		st.add(frame, cut)
 		if st.full() {
 			st.flush()
 		}
@@ -608,11 +613,11 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 			if len(line) == 0 {
 				continue
 			}
-			truncated := false
+			cut := frameWhole
 			if len(line) > s.cfg.MaxMessageBytes {
-				line, truncated = line[:s.cfg.MaxMessageBytes], true
+				line, cut = line[:s.cfg.MaxMessageBytes], frameTruncated
 			}
-			st.add(line, truncated)
+			st.add(line, cut)
 		}
 		if st.full() {
 			st.flush()
