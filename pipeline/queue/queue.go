@@ -321,7 +321,11 @@ func (q *Queue) fullErr(need int64) error {
 func (q *Queue) Admit(b *pipeline.Batch) error {
 	var need int64
 	for i := range b.Events {
-		if !q.dropsP(b.Events[i].Priority) {
+		p := b.Events[i].Priority
+		if p == pipeline.PriorityNone {
+			p = pipeline.P3 // as Write files it
+		}
+		if !q.dropsP(p) {
 			need += int64(len(b.Events[i].Raw)) + 32
 		}
 	}

@@ -379,6 +379,9 @@ func TestFullQueueRefusesOrDropsP3(t *testing.T) {
 			p3 := make([]pipeline.Priority, 50)
 			for i := range p3 {
 				p3[i] = pipeline.P3
+				if i%2 == 1 {
+					p3[i] = pipeline.PriorityNone // filed as P3 by Write, and so by Admit
+				}
 			}
 			b := batch(p3...)
 			aerr := e.q.Admit(b)
