@@ -128,10 +128,12 @@ type part struct {
 //	{start}        the object's creation time, 20060102T150405Z
 //	{seq}          NextSeq, zero-padded to 6 digits (more once past 999999)
 //
-// The file name (last segment) must contain {seq} or {start}. The key ends
-// with the compression's extension: ".ndjson.zst" or ".ndjson.gz". A template
-// that ends in ".zst" or ".gz" must match the compression and is used as is;
-// any other template gets ".ndjson.zst"/".ndjson.gz" appended.
+// The file name (last segment) must contain {seq} or {start}. Every key ends
+// with the compression's suffix, ".zst" or ".gz": a template that ends in one
+// must match the compression and is used as is, so it may carry an extension
+// of its own (".json.zst"); any other template gets ".ndjson.zst" or
+// ".ndjson.gz" appended. The S3 archive needs more of the file name (see
+// S3Config.KeyTemplate).
 //
 // A Layout is immutable and safe for concurrent use.
 type Layout struct {
@@ -183,8 +185,9 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 	return l, nil
 }
 
-// Ext returns the extension every key ends with (".ndjson.zst" or
-// ".ndjson.gz").
+// Ext returns the compression's extension, ".ndjson.zst" or ".ndjson.gz",
+// which keys end with unless the template has an extension of its own. Every
+// key ends with its last part, ".zst" or ".gz".
 func (l *Layout) Ext() string { return l.ext }
 
 // Node returns the sanitized {node} value.

@@ -171,8 +171,9 @@ var errVanished = errors.New("staged object vanished")
 //
 // Multipart uploads that fail are aborted (by the transfer manager, and again
 // here if that failed); unfinished uploads of this node (file name
-// "{node}-...") under the key prefix are aborted at start-up and hourly, as
-// a crash or a lost answer can leave them. A bucket lifecycle rule
+// "{node}-{start}...", the timestamp parsed, so that node "a" spares node
+// "a-b") under the key prefix are aborted at start-up and hourly, as a crash
+// or a lost answer can leave them. A bucket lifecycle rule
 // AbortIncompleteMultipartUpload (7 days) is still a good idea.
 //
 // At start, NewS3Archive finalizes *.partial files a crash left (see the
@@ -456,9 +457,13 @@ func (a *S3Archive) report(err error) {
 	}
 }
 
-// stagedExt reports whether name is a finalized object's file name.
+// stagedExt reports whether name is a finalized object's file name. Every
+// key a Layout renders ends with its compression's suffix, ".zst" or ".gz":
+// the template's own extension when it has one (like ".json.zst"), else
+// ".ndjson.zst" or ".ndjson.gz". Any key_template and either compression
+// count, so objects staged under an earlier configuration are uploaded too.
 func stagedExt(name string) bool {
-	return strings.HasSuffix(name, ".ndjson.zst") || strings.HasSuffix(name, ".ndjson.gz")
+	return strings.HasSuffix(name, ".zst") || strings.HasSuffix(name, ".gz")
 }
 
 // validKey reports whether key is a key this archive could have made: a
@@ -493,7 +498,7 @@ func (a *S3Archive) enqueue(path string) {
 	rel, err := filepath.Rel(a.dir, path)
 	key := filepath.ToSlash(rel)
 	if err != nil || !validKey(key) {
-		a.report(fmt.Errorf("s3 %s: %s is not an archive object (name outside [A-Za-z0-9._=+-/] or not *.ndjson.zst/.gz): not uploaded; move it out of staging_dir", a.name, path))
+		a.report(fmt.Errorf("s3 %s: %s is not an archive object (name outside [A-Za-z0-9._=+-/] or not *.zst/*.gz): not uploaded; move it out of staging_dir", a.name, path))
 		return
 	}
 	st, err := os.Lstat(path)
@@ -784,7 +789,6 @@ func (a *S3Archive) sweep(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	mine := a.layout.Node() + "-"
 	in := &awss3.ListMultipartUploadsInput{Bucket: aws.String(a.cfg.Bucket), Prefix: aws.String(a.layout.staticPrefix())}
 	for {
 		out, err := a.client.ListMultipartUploads(ctx, in)
@@ -796,7 +800,7 @@ func (a *S3Archive) sweep(ctx context.Context) (int, error) {
 		}
 		for _, u := range out.Uploads {
 			key, id := aws.ToString(u.Key), aws.ToString(u.UploadId)
-			if !strings.HasPrefix(key[strings.LastIndexByte(key, '/')+1:], mine) || a.uploading(key) {
+			if !a.layout.ownsFileName(key[strings.LastIndexByte(key, '/')+1:]) || a.uploading(key) {
 				continue
 			}
 			actx, cancel := context.WithTimeout(ctx, abortTimeout)

@@ -212,9 +212,13 @@ func TestS3ConfigValidate(t *testing.T) {
 		{func(c *S3Config) { c.GzipLevel = 11 }, `"gzip_level"`},
 		{func(c *S3Config) { c.TimeSource = "wall" }, `"time_source"`},
 		{func(c *S3Config) { c.MaxObjectAge = -1 }, `"max_object_age"`},
-		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{seq}" }, `must start with "{node}-" and contain {start}`},
-		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{node}-{seq}" }, `must start with "{node}-" and contain {start}`},
-		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{start}-{node}" }, `must start with "{node}-"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{seq}" }, `must start with "{node}-{start}"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{node}-{seq}" }, `must start with "{node}-{start}"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{start}-{node}" }, `must start with "{node}-{start}"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{node}-{seq}-{start}" }, `must start with "{node}-{start}"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{node}_{start}-{seq}" }, `must start with "{node}-{start}"`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{node}-{start}" }, `must contain {seq}`},
+		{func(c *S3Config) { c.KeyTemplate = "{prefix}/{seq}/{node}-{start}.json.zst" }, `must contain {seq}`},
 		{func(c *S3Config) { c.PartSize = 1 << 20 }, `"part_size" must be between 5 MiB`},
 		{func(c *S3Config) { c.UploadConcurrency = 100 }, `"upload_concurrency" must be between 1 and 64`},
 		{func(c *S3Config) { c.ObjectLock.Mode = "forever" }, `"object_lock.mode" must be "GOVERNANCE" or "COMPLIANCE"`},
@@ -234,9 +238,15 @@ func TestS3ConfigValidate(t *testing.T) {
 	good := ok
 	good.ObjectLock = ObjectLockConfig{Mode: "compliance", RetainDays: 2555, LegalHold: true}
 	good.SSE, good.KMSKeyID, good.StorageClass = SSEKMS, "alias/archive", "glacier_ir"
-	good.KeyTemplate = "{prefix}/{source_type}/{date}/{node}-{start}-{seq}"
-	if err := good.Validate(); err != nil {
-		t.Fatal(err)
+	for _, tmpl := range []string{
+		"{prefix}/{source_type}/{date}/{node}-{start}-{seq}",
+		"{prefix}/{node}-{start}{seq}",
+		"{prefix}/{node}-{start}-{source_type}-{seq}.json.zst",
+	} {
+		good.KeyTemplate = tmpl
+		if err := good.Validate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d := ok.withDefaults()
 	if d.Prefix != "logs" || d.Compression != "zstd" || d.ZstdLevel != "fastest" || d.GzipLevel != 1 ||
@@ -847,5 +857,126 @@ func TestS3ProbeAfterFailure(t *testing.T) {
 	a.failures = 0 // the probe succeeded
 	if f := a.next(context.Background()); f != f2 || a.inflight != 2 {
 		t.Fatalf("next = %v, inflight %d", f, a.inflight)
+	}
+}
+
+// TestS3TemplateExtension: a key_template with an extension of its own
+// (".json.zst", ".json.gz") is valid, and its objects are uploaded, both
+// those rolled by this run and those an earlier run left staged. The
+// uploader used to take only *.ndjson.zst and *.ndjson.gz for archive
+// objects: it dropped such objects as "not an archive object" (and as
+// "unexpected file" at start), so events whose Write had returned nil never
+// reached the bucket, and the backlog did not show them.
+func TestS3TemplateExtension(t *testing.T) {
+	for _, c := range []struct{ comp, ext string }{{CompressionZstd, ".json.zst"}, {CompressionGzip, ".json.gz"}} {
+		t.Run(c.comp, func(t *testing.T) {
+			srv := s3test.New(t, testBucket)
+			dir := t.TempDir()
+			tmpl := "{prefix}/dt={date}/hour={hour}/{node}-{start}-{seq}" + c.ext
+			// An earlier run left an object staged.
+			l, err := New("earlier", Config{Dir: dir, Node: "node1", KeyTemplate: tmpl, Compression: c.comp, Fsync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, l, mkBatch(t0, ev{`{"old":1}`, pipeline.P1, "s", t0}))
+			if err := l.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+
+			var errs errorLog
+			a := openS3(t, srv, S3Config{StagingDir: dir, KeyTemplate: tmpl, Compression: c.comp}, WithErrorHandler(errs.add))
+			write(t, a.local, mkBatch(t0, ev{`{"new":1}`, pipeline.P1, "s", t0}))
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := a.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			objects, lines := bucketLines(t, srv)
+			if !slices.Equal(lines, []string{`{"new":1}`, `{"old":1}`}) {
+				t.Fatalf("bucket lines %q; errors: %s", lines, errs.String())
+			}
+			for k := range objects {
+				if !strings.HasSuffix(k, c.ext) || strings.HasSuffix(k, ".ndjson"+c.ext) {
+					t.Fatalf("key %s does not end with the template's %s", k, c.ext)
+				}
+			}
+			if files, dirs := stagedFiles(t, dir); len(files) != 0 || len(dirs) != 0 {
+				t.Fatalf("staging_dir after Close: %v %v", files, dirs)
+			}
+			if s := errs.String(); s != "" {
+				t.Fatalf("errors: %s", s)
+			}
+		})
+	}
+}
+
+// TestS3KeysNeverRepeat: an s3 key must never be used twice, since a
+// PutObject to an existing key replaces the archived object. A file name
+// without {seq} used to be valid for s3: two objects of one partition
+// opened within the same second then got the same key once the first was
+// uploaded (the only check, on the staged file, no longer saw it), and the
+// second upload overwrote the first. Validate now requires {seq}, and with
+// it objects opened within one second all reach the bucket.
+func TestS3KeysNeverRepeat(t *testing.T) {
+	srv := s3test.New(t, testBucket)
+	noSeq := s3Config(t, srv, S3Config{KeyTemplate: "{prefix}/dt={date}/hour={hour}/{node}-{start}"})
+	if err := noSeq.Validate(); err == nil || !strings.Contains(err.Error(), "must contain {seq}") {
+		t.Fatalf("Validate of a file name without {seq} = %v", err)
+	}
+	if a, err := NewS3Archive("arch", noSeq); err == nil {
+		_ = a.Close(context.Background())
+		t.Fatal("NewS3Archive accepted a file name without {seq}")
+	}
+
+	now := time.Date(2024, 5, 1, 13, 15, 2, 0, time.UTC) // every object opened in this second
+	cfg := S3Config{KeyTemplate: "{prefix}/dt={date}/hour={hour}/{node}-{start}-{seq}", MaxObjectBytes: 1}
+	a := newS3(t, srv, cfg, WithClock(func() time.Time { return now }))
+	for i := range 2 {
+		write(t, a.local, mkBatch(t0, ev{fmt.Sprintf(`{"i":%d}`, i), pipeline.P1, "s", t0}))
+		waitFor(t, 5*time.Second, "upload", func() bool { n, _ := a.Backlog(); return n == 0 })
+	}
+	if _, lines := bucketLines(t, srv); !slices.Equal(lines, []string{`{"i":0}`, `{"i":1}`}) {
+		t.Fatalf("2 objects opened within one second uploaded; the bucket holds %q", lines)
+	}
+}
+
+// TestS3SweepSparesOtherNodes: the multipart sweep aborts the unfinished
+// uploads of this node only. It used to match file names on the prefix
+// "{node}-", so node "node1" aborted those of node "node1-b" (another
+// writer of the same bucket and prefix), whose file names start with
+// "node1-b-".
+func TestS3SweepSparesOtherNodes(t *testing.T) {
+	srv := s3test.New(t, testBucket)
+	a := newS3(t, srv, S3Config{})
+	ctx := context.Background()
+	dirKey := "logs/priority=P1/source=x/dt=2024-05-01/hour=13/"
+	mine := dirKey + "node1-20240501T120000Z-000001.ndjson.zst"
+	others := []string{
+		dirKey + "node1-b-20240501T120000Z-000001.ndjson.zst",
+		dirKey + "node1-20240501-20240501T120000Z-000001.ndjson.zst",
+		dirKey + "node1-x.ndjson.zst",
+	}
+	for _, k := range append([]string{mine}, others...) {
+		if _, err := srv.Client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The janitor's start-up sweep may run meanwhile: sweep until this
+	// node's upload is gone.
+	waitFor(t, 5*time.Second, "the sweep", func() bool {
+		if _, err := a.sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return len(srv.MultipartUploads(t, testBucket)) <= len(others)
+	})
+	var left []string
+	for _, u := range srv.MultipartUploads(t, testBucket) {
+		left = append(left, u.Key)
+	}
+	sort.Strings(left)
+	want := slices.Clone(others)
+	sort.Strings(want)
+	if !slices.Equal(left, want) {
+		t.Fatalf("node1's sweep left %q, want the other nodes' %q", left, want)
 	}
 }

@@ -85,10 +85,13 @@ type S3Config struct {
 	// GzipLevel is the gzip level, 1 (default) to 9.
 	GzipLevel int `yaml:"gzip_level"`
 	// KeyTemplate is the object key template (see Layout). Default
-	// DefaultKeyTemplate. For S3 its file name must start with "{node}-"
-	// (start-up aborts this node's unfinished multipart uploads by that
-	// name) and contain {start} (keys must not repeat after a restart,
-	// when {seq} starts again at 1).
+	// DefaultKeyTemplate. For S3 its file name must start with
+	// "{node}-{start}" and contain {seq}, like "{node}-{start}-{seq}":
+	// keys must never repeat, since a PutObject to an existing key
+	// replaces the archived object. {start} keeps them apart across
+	// restarts (when {seq} starts again at 1), {seq} within a second, and
+	// start-up tells this node's unfinished multipart uploads from other
+	// nodes' by "{node}-{start}" (node "a" must not take "a-b-...").
 	KeyTemplate string `yaml:"key_template"`
 	// TimeSource is "event" (default) or "ingest"; see Config.
 	TimeSource string `yaml:"time_source"`
@@ -254,15 +257,30 @@ func (c S3Config) Validate() error {
 }
 
 // checkS3 checks what the S3 archive needs of a key template beyond Layout's
-// rules: the file name starts with "{node}-" and contains {start}.
+// rules: the file name starts with "{node}-{start}" and contains {seq}.
 func (l *Layout) checkS3() error {
 	name := l.fileName()
-	hasStart := false
+	if len(name) < 3 || name[0].ph != phNode || name[1].ph != literal || name[1].lit != "-" || name[2].ph != phStart {
+		return errors.New(`"key_template": for s3 the file name (after the last '/') must start with "{node}-{start}", like "{node}-{start}-{seq}": start-up aborts this node's unfinished multipart uploads by that name (the {start} timestamp tells node "a" from node "a-b"), and {start} keeps keys from repeating after a restart, when {seq} starts again at 1`)
+	}
 	for _, p := range name {
-		hasStart = hasStart || p.ph == phStart
+		if p.ph == phSeq {
+			return nil
+		}
 	}
-	if len(name) < 2 || name[0].ph != phNode || name[1].ph != literal || !strings.HasPrefix(name[1].lit, "-") || !hasStart {
-		return errors.New(`"key_template": for s3 the file name (after the last '/') must start with "{node}-" and contain {start}, like "{node}-{start}-{seq}": start-up cleans up this node's unfinished uploads by that name, and {start} keeps keys from repeating after a restart`)
+	return errors.New(`"key_template": for s3 the file name (after the last '/') must contain {seq}, like "{node}-{start}-{seq}": keys must never repeat, and without {seq} two objects of one partition opened within the same second get the same key, so the second upload overwrites the first archived object (S3 PutObject replaces an existing key)`)
+}
+
+// ownsFileName reports whether name, the last segment of a key, is one of
+// this node's: checkS3 makes every file name start with "{node}-{start}", so
+// it must be this node's name, '-' and a {start} timestamp. The timestamp
+// is parsed, not skipped: matching "{node}-" alone would take the file
+// names of node "node1-b" ("node1-b-20240501T120000Z-...") for node1's.
+func (l *Layout) ownsFileName(name string) bool {
+	rest, ok := strings.CutPrefix(name, l.node+"-")
+	if !ok || len(rest) < len(StartLayout) {
+		return false
 	}
-	return nil
+	_, err := time.Parse(StartLayout, rest[:len(StartLayout)])
+	return err == nil
 }
