@@ -477,6 +477,13 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 	herr := &HECError{Status: res.status, Code: res.code, Text: h.scrub(res.text), InvalidEvent: res.invalid}
 	err := fmt.Errorf("splunk_hec %s: %w", h.name, herr)
 	switch st, code := res.status, res.code; {
+	case st == http.StatusOK && !res.answer && len(bytes.TrimSpace(res.raw)) > 0:
+		// Splunk answers a JSON object; a 200 with anything else (an HTML
+		// page) is something in the way, a proxy or load balancer, that
+		// did not deliver the events: never count them delivered.
+		h.m.requests[outNetwork].Inc()
+		return whole(partRetry, fmt.Errorf("splunk_hec %s: answered 200 with a body that is no HEC answer (%q): a proxy or load balancer in the way? check the url; retrying",
+			h.name, h.scrub(string(res.raw[:min(len(res.raw), 120)]))))
 	case st == http.StatusOK:
 		h.m.requests[outOK].Inc()
 		if h.acks == nil || h.ackOff.Load() {
@@ -662,6 +669,7 @@ type hecResult struct {
 	invalid int
 	ackID   int64
 	raw     []byte // the answer's body
+	answer  bool   // raw is a JSON object, as every HEC answer is
 	err     error
 }
 
@@ -752,6 +760,7 @@ func (h *HEC) post(ctx context.Context, url string, body []byte, gz, useSem bool
 	}
 	p := answerParsers.Get()
 	if v, perr := p.ParseBytes(data); perr == nil && v.Type() == fastjson.TypeObject {
+		res.answer = true
 		if c := v.Get("code"); c != nil && c.Type() == fastjson.TypeNumber {
 			res.code = c.GetInt()
 		}

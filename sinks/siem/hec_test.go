@@ -6,8 +6,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -626,5 +628,32 @@ func TestHECP1Latency(t *testing.T) {
 	}
 	if p99 >= 1 || q[1] >= 1 {
 		t.Errorf("P1 p99 latency %.3fs (histogram %.3fs), want < 1s", p99, q[1])
+	}
+}
+
+// TestHECProxyPage: a 200 whose body is no HEC answer (a proxy's or load
+// balancer's HTML page) used to count as delivered, and in ack mode it
+// switched the destination to no-ack; it is retried, and says why.
+func TestHECProxyPage(t *testing.T) {
+	for _, ack := range []bool{false, true} {
+		page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html><body>Welcome to nginx!</body></html>")
+		}))
+		fake := newFake(t, hecfake.Config{})
+		h := newTestHEC(t, fake, func(c *HECConfig) {
+			c.URL = page.URL
+			c.Ack.Enabled = ack
+		})
+		b := makeBatch(idRange(0, 3, "ws"), pipeline.P1)
+		err := h.Write(context.Background(), b)
+		b.Release()
+		if err == nil || pipeline.IsPermanent(err) || !strings.Contains(err.Error(), "no HEC answer") {
+			t.Errorf("ack %v: got %v, want a retryable error naming the proxy page", ack, err)
+		}
+		if h.ackOff.Load() {
+			t.Errorf("ack %v: a proxy page switched the destination to no-ack mode", ack)
+		}
+		page.Close()
 	}
 }
