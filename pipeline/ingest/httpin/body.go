@@ -23,6 +23,38 @@ func (e errEncoding) Error() string {
 	return fmt.Sprintf("unsupported Content-Encoding %q: send identity, gzip or zstd", e.enc)
 }
 
+// errRead is a failure of the connection itself while the body was being
+// read: the server's read_timeout on a slow sender, a reset or a body cut
+// short. The data may well be fine, so the sender must retry, not drop it.
+type errRead struct{ err error }
+
+func (e errRead) Error() string { return "reading the request body: " + e.err.Error() }
+func (e errRead) Unwrap() error { return e.err }
+
+// connReader keeps the first error of the request's own reader, so that
+// readBody tells a failing connection (errRead) from corrupt compressed data:
+// a decoder reports both from its Read.
+type connReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *connReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// failed returns errRead when the connection failed, else err.
+func (c *connReader) failed(err error) error {
+	if c.err != nil {
+		return errRead{c.err}
+	}
+	return err
+}
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 const maxPooledBuf = 16 << 20
@@ -42,9 +74,12 @@ var (
 
 // readBody reads r (decoded per encoding) into a pooled buffer, failing with
 // errTooLarge past limit bytes of decoded data, so a compression bomb costs at
-// most limit bytes of memory. The caller returns the buffer with putBuf.
-func readBody(r io.Reader, encoding string, limit int64, sizeHint int64) (*[]byte, error) {
+// most limit bytes of memory. An error of r itself (the connection) is
+// returned as errRead; any other error means the data is bad. The caller
+// returns the buffer with putBuf.
+func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]byte, error) {
 	bp := bufPool.Get().(*[]byte)
+	r := &connReader{r: body}
 	var src io.Reader
 	switch enc := strings.ToLower(strings.TrimSpace(encoding)); enc {
 	case "", "identity":
@@ -59,7 +94,7 @@ func readBody(r io.Reader, encoding string, limit int64, sizeHint int64) (*[]byt
 		}
 		if err != nil {
 			putBuf(bp)
-			return nil, fmt.Errorf("gzip body: %w", err)
+			return nil, r.failed(fmt.Errorf("gzip body: %w", err))
 		}
 		defer gzipPool.Put(zr)
 		src = zr
@@ -74,7 +109,7 @@ func readBody(r io.Reader, encoding string, limit int64, sizeHint int64) (*[]byt
 		}
 		if err != nil {
 			putBuf(bp)
-			return nil, fmt.Errorf("zstd body: %w", err)
+			return nil, r.failed(fmt.Errorf("zstd body: %w", err))
 		}
 		defer func() { _ = zr.Reset(nil); zstdPool.Put(zr) }()
 		src = zr
@@ -103,7 +138,7 @@ func readBody(r io.Reader, encoding string, limit int64, sizeHint int64) (*[]byt
 		if err != nil {
 			*bp = buf
 			putBuf(bp)
-			return nil, fmt.Errorf("read body: %w", err)
+			return nil, r.failed(fmt.Errorf("read body: %w", err))
 		}
 	}
 	*bp = buf
@@ -162,6 +197,12 @@ func nextObject(b []byte) (int, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return 0, errors.New("expected '{' at the start of an event")
 	}
+	return matchBrackets(b)
+}
+
+// matchBrackets returns the length of the JSON object or array at the start
+// of b, by matching brackets outside strings (see nextObject).
+func matchBrackets(b []byte) (int, error) {
 	depth := 0
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
@@ -193,6 +234,80 @@ func nextObject(b []byte) (int, error) {
 		}
 	}
 	return 0, errors.New("unterminated object")
+}
+
+// arrayElems splits the JSON array b (b[0] is '[') into its elements, one
+// per call of next, so that each can be parsed alone: parsing the whole
+// array at once holds a parsed value per element before any per-request
+// limit can be checked. Like nextObject it only finds bounds, the parser
+// validates each element; err says why the array is malformed.
+type arrayElems struct {
+	rest []byte
+	n    int // elements returned so far
+	err  error
+}
+
+func newArrayElems(b []byte) arrayElems { return arrayElems{rest: skipWS(b[1:])} }
+
+// next returns the next element; false at the closing ']' or when the array
+// is malformed (err is set).
+func (a *arrayElems) next() ([]byte, bool) {
+	b := a.rest
+	if len(b) > 0 && b[0] == ']' {
+		if len(skipWS(b[1:])) > 0 {
+			a.err = errors.New("data after the array's closing ']'")
+		}
+		a.rest = nil
+		return nil, false
+	}
+	if a.n > 0 {
+		if len(b) == 0 || b[0] != ',' {
+			a.err = fmt.Errorf("expected ',' or ']' after array element %d", a.n)
+			return nil, false
+		}
+		b = skipWS(b[1:])
+	}
+	var n int
+	var err error
+	switch {
+	case len(b) == 0:
+		err = errors.New("unterminated array")
+	case b[0] == '{' || b[0] == '[':
+		n, err = matchBrackets(b)
+	default:
+		n, err = scalarLen(b)
+	}
+	if err == nil && n == 0 {
+		err = fmt.Errorf("expected a value as array element %d", a.n+1)
+	}
+	if err != nil {
+		a.err = err
+		return nil, false
+	}
+	a.n++
+	a.rest = skipWS(b[n:])
+	return b[:n], true
+}
+
+// scalarLen returns the length of the string, number or literal at the
+// start of b, without validating it.
+func scalarLen(b []byte) (int, error) {
+	if b[0] == '"' {
+		for i := 1; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1, nil
+			}
+		}
+		return 0, errors.New("unterminated string")
+	}
+	i := 0
+	for i < len(b) && b[i] != ',' && b[i] != ']' && b[i] != '}' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
+		i++
+	}
+	return i, nil
 }
 
 // nextLine splits off the first line of b (without '\n' or a trailing '\r').

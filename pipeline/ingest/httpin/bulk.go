@@ -24,11 +24,20 @@ type bulkItem struct {
 
 // handleBulk serves the Elasticsearch/OpenSearch bulk API as Beats, Logstash,
 // Fluent Bit and Vector send it: NDJSON pairs of an action line
-// ({"index":{...}} or {"create":{...}}) and a source line. Each item gets its
-// own status: 201 when accepted, 400 mapper_parsing_exception for a source
-// line that is not a JSON object (quarantined), 503 when delivery failed (the
-// sender retries only those). A malformed action line fails the whole
-// request with 400, as Elasticsearch does; its body is quarantined.
+// ({"index":{...}} or {"create":{...}}) and a source line.
+//
+// A 200 means every item was dealt with, each with its own status: 201
+// accepted, 400 mapper_parsing_exception for a source line that is not a
+// JSON object (stored in quarantine, so final), 400 for delete/update. When
+// nothing could be accepted (delivery failed, or the invalid lines could not
+// be quarantined: a batch is all or nothing), the whole request fails with
+// Retry-After: 429 es_rejected_execution_exception when a queue is full,
+// else 503. Beats, Logstash, Fluent Bit and Vector retry both, whereas
+// per-item 429/503 inside a 200 are dropped by Vector's default and per-item
+// 400s by all of them. A malformed action line fails the whole request with
+// 400, as Elasticsearch does; its body is quarantined. Past
+// max_events_per_request items or max_normalized_bytes the answer is 413, as
+// Elasticsearch answers a request over its size limit.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	start := time.Now()
 	tok, ar := s.authenticate(r, false)
@@ -36,9 +45,13 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("WWW-Authenticate", `Basic realm="logrouter"`)
 		return writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials: use Basic auth with a configured token as password, or 'Authorization: Bearer <token>'")
 	}
-	bp, status, msg := s.readBody(r)
+	bp, status, msg := s.readBody(w, r)
 	if status != 0 {
-		return writeJSONError(w, status, "parse_exception", msg)
+		typ := "parse_exception"
+		if status == http.StatusServiceUnavailable {
+			typ = esRetryType(status)
+		}
+		return writeJSONError(w, status, typ, msg)
 	}
 	defer putBuf(bp)
 	body := *bp
@@ -56,6 +69,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		if len(skipWS(line)) == 0 {
 			continue
 		}
+		if q.full(len(items)) {
+			break
+		}
 		a, err := pa.ParseBytes(line)
 		var ao *fastjson.Object
 		if err == nil {
@@ -66,7 +82,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 			q.reject(body, "bulk_malformed_action", errors.New("malformed action/metadata line "+strconv.Itoa(lineNo)))
 			q.b.Events = q.b.Events[:0]
 			if _, derr := q.deliver(r.Context()); derr != nil {
-				return writeJSONError(w, http.StatusServiceUnavailable, "unavailable", derr.Error())
+				st, msg := deliveryStatus(derr)
+				w.Header().Set("Retry-After", "1")
+				return writeJSONError(w, st, esRetryType(st), msg)
 			}
 			return writeJSONError(w, http.StatusBadRequest, "illegal_argument_exception",
 				"Malformed action/metadata line ["+strconv.Itoa(lineNo)+"], expected a JSON object with one of index, create, update, delete")
@@ -136,11 +154,21 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		}
 		items = append(items, it)
 	}
-	_, derr := q.deliver(r.Context())
+	if q.full(0) {
+		return writeJSONError(w, http.StatusRequestEntityTooLarge, "illegal_argument_exception", q.tooLarge())
+	}
+	if _, derr := q.deliver(r.Context()); derr != nil {
+		// Nothing was accepted: not the valid items (a batch is delivered
+		// whole or not at all), nor the invalid ones when their quarantine
+		// write failed. The request as a whole is retryable.
+		st, msg := deliveryStatus(derr)
+		w.Header().Set("Retry-After", "1")
+		return writeJSONError(w, st, esRetryType(st), msg)
+	}
 	out := make([]byte, 0, 64+len(items)*96)
 	out = append(out, `{"took":`...)
 	out = strconv.AppendInt(out, time.Since(start).Milliseconds(), 10)
-	errorsAny := derr != nil
+	errorsAny := false
 	for i := range items {
 		if items[i].status >= 300 {
 			errorsAny = true
@@ -152,18 +180,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	for i := range items {
 		it := &items[i]
 		if it.status == 0 {
-			if derr != nil {
-				// 429 es_rejected_execution_exception is what Beats, Logstash,
-				// Fluent Bit and Vector all retry with backoff.
-				st, msg := deliveryStatus(derr)
-				typ := "unavailable_shards_exception"
-				if st == http.StatusTooManyRequests {
-					typ = "es_rejected_execution_exception"
-				}
-				it.status, it.errType, it.errMsg = st, typ, msg
-			} else {
-				it.status = http.StatusCreated
-			}
+			it.status = http.StatusCreated
 		}
 		if i > 0 {
 			out = append(out, ',')
@@ -192,10 +209,17 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	}
 	out = append(out, "]}"...)
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
-	if derr != nil {
-		w.Header().Set("Retry-After", "1")
-	}
 	return writeRaw(w, http.StatusOK, out)
+}
+
+// esRetryType is the Elasticsearch error type of a retryable status: 429
+// es_rejected_execution_exception (a full queue: back off), which Beats,
+// Logstash, Fluent Bit and Vector all retry, else 503.
+func esRetryType(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "es_rejected_execution_exception"
+	}
+	return "unavailable_shards_exception"
 }
 
 // writeJSONError answers with an Elasticsearch-style error body.

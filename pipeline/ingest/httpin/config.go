@@ -13,6 +13,26 @@ type Config struct {
 	Address string `yaml:"address"`
 	// MaxBodyBytes bounds one request body after decompression. Default 10 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxEventsPerRequest bounds the records one request may carry (events
+	// and records refused into quarantine; for _bulk, items); past it the
+	// request is refused with 413 and nothing in it is taken. Default
+	// max_body_bytes/100 (104857 for 10 MiB).
+	//
+	// max_body_bytes alone does not bound memory: every record costs about
+	// 280 bytes however small it is (~190 normalized bytes of metadata and
+	// an 88-byte Event), so 10 MiB of "{}" lines held 1.3 GiB. Real records
+	// are well over 100 bytes with their envelope (a short syslog line in
+	// HEC ~150, the realistic mix ~870; Beats' default bulk_max_size is
+	// 1600 events), so the default refuses only bodies that are mostly
+	// framing, and holds a request to ~30 MiB of events.
+	MaxEventsPerRequest int `yaml:"max_events_per_request"`
+	// MaxNormalizedBytes bounds the normalized events of one request; past
+	// it the request is refused with 413. Default 4 x max_body_bytes (at
+	// most maxNormalizedBytesLimit): real events normalize to 1.1-1.5x their
+	// input, 100-byte ones (the smallest the default event limit lets fill a
+	// body) to ~2.9x; what passes 4x is text that grows when escaped
+	// (control characters become 6-byte \u00XX).
+	MaxNormalizedBytes int64 `yaml:"max_normalized_bytes"`
 	// MaxConcurrentRequests bounds requests processed at once; past it clients
 	// get 503 (HEC) or 429 with Retry-After. Default 128.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
@@ -36,6 +56,11 @@ type Config struct {
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
 }
+
+// maxNormalizedBytesLimit is the largest max_normalized_bytes: the events
+// of a batch are addressed with 32-bit offsets into its buffer, and the
+// limit is checked between records, so one record may still pass it.
+const maxNormalizedBytesLimit = 2 << 30
 
 // Token is one accepted credential and the defaults it implies.
 type Token struct {
@@ -61,6 +86,15 @@ func (c *Config) SetDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 10 << 20
 	}
+	if c.MaxEventsPerRequest == 0 && c.MaxBodyBytes > 0 {
+		c.MaxEventsPerRequest = int(max(c.MaxBodyBytes/100, 1))
+	}
+	if c.MaxNormalizedBytes == 0 && c.MaxBodyBytes > 0 {
+		c.MaxNormalizedBytes = maxNormalizedBytesLimit
+		if c.MaxBodyBytes < maxNormalizedBytesLimit/4 {
+			c.MaxNormalizedBytes = 4 * c.MaxBodyBytes
+		}
+	}
 	if c.MaxConcurrentRequests == 0 {
 		c.MaxConcurrentRequests = 128
 	}
@@ -79,6 +113,12 @@ func (c *Config) SetDefaults() {
 func (c *Config) Validate(prefix string) error {
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("%s.max_body_bytes: must be positive", prefix)
+	}
+	if c.MaxEventsPerRequest < 0 {
+		return fmt.Errorf("%s.max_events_per_request: must be positive", prefix)
+	}
+	if c.MaxNormalizedBytes < 0 || c.MaxNormalizedBytes > maxNormalizedBytesLimit {
+		return fmt.Errorf("%s.max_normalized_bytes: must be positive and at most %d (one request's events share one buffer addressed with 32-bit offsets); got %d", prefix, int64(maxNormalizedBytesLimit), c.MaxNormalizedBytes)
 	}
 	if c.MaxConcurrentRequests < 0 {
 		return fmt.Errorf("%s.max_concurrent_requests: must be positive", prefix)

@@ -95,9 +95,13 @@ func (s *Server) hecAuth(w http.ResponseWriter, r *http.Request) (*Token, int, b
 }
 
 func (s *Server) hecBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, bool) {
-	bp, status, msg := s.readBody(r)
+	bp, status, msg := s.readBody(w, r)
 	if status != 0 {
-		return nil, writeHEC(w, status, hecInvalidFormat, msg), false
+		code := hecInvalidFormat
+		if status == http.StatusServiceUnavailable {
+			code = hecBusy // the body did not arrive whole: retry
+		}
+		return nil, writeHEC(w, status, code, msg), false
 	}
 	if len(skipWS(*bp)) == 0 {
 		putBuf(bp)
@@ -153,7 +157,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 	failCode, failNum, failMsg := 0, 0, ""
 	rest := skipWS(body)
 	byLine := true
-	for num := 0; len(rest) > 0; num++ {
+	for num := 0; len(rest) > 0 && !q.full(num); num++ {
 		fail := func(c int, reason string, err error, raw []byte) {
 			failCode, failNum, failMsg = c, num, err.Error()
 			q.reject(raw, reason, err)
@@ -198,6 +202,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 		default: // a number, boolean or array event becomes its JSON text
 			q.add(raw, nil, ev.MarshalTo(nil))
 		}
+	}
+	if q.full(0) {
+		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, q.tooLarge())
 	}
 	if failCode != 0 && len(rest) > 0 {
 		q.reject(rest, "hec_not_processed", errAfterInvalid)
@@ -256,6 +263,9 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 		if len(skipWS(line)) == 0 {
 			continue
 		}
+		if q.full(q.records()) {
+			break
+		}
 		if t := skipWS(line); t[0] == '{' {
 			if v, err := q.p.ParseBytes(t); err == nil && v.Type() == fastjson.TypeObject {
 				q.add(line, v, nil)
@@ -263,6 +273,9 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 			}
 		}
 		q.add(line, nil, line)
+	}
+	if q.full(0) {
+		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, q.tooLarge())
 	}
 	if _, err := q.deliver(r.Context()); err != nil {
 		_, msg := deliveryStatus(err)

@@ -21,7 +21,7 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="logrouter"`)
 		return writeNDJSONError(w, http.StatusUnauthorized, "missing or invalid credentials: send 'Authorization: Bearer <token>' with a configured token")
 	}
-	bp, status, msg := s.readBody(r)
+	bp, status, msg := s.readBody(w, r)
 	if status != 0 {
 		return writeNDJSONError(w, status, msg)
 	}
@@ -47,26 +47,39 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 		q.abort()
 		return writeNDJSONError(w, http.StatusBadRequest, "empty body: send NDJSON (one JSON object per line) or a JSON array of objects")
 	case trimmed[0] == '[':
-		v, err := q.p.ParseBytes(trimmed)
-		if err != nil {
-			rejectLine(1, body, "invalid_json", err)
-			break
-		}
-		arr, _ := v.Array()
-		var scratch []byte
-		for i, e := range arr {
-			if e.Type() != fastjson.TypeObject {
-				scratch = e.MarshalTo(scratch[:0])
-				rejectLine(i+1, append([]byte(nil), scratch...), "not_object", errors.New("array element is not a JSON object"))
+		// Element by element (see arrayElems). An array that is malformed
+		// (its framing, or an object in it) is refused whole, as when it was
+		// parsed at once; an element that is not an object is rejected alone.
+		arr := newArrayElems(trimmed)
+		var err error
+		for {
+			e, ok := arr.next()
+			if !ok {
+				err = arr.err
+				break
+			}
+			if q.full(arr.n - 1) {
+				break
+			}
+			if e[0] != '{' { // rejected as it is, valid JSON or not
+				rejectLine(arr.n, e, "not_object", errors.New("array element is not a JSON object"))
 				continue
 			}
-			if !q.add(nil, e, nil) {
+			var v *fastjson.Value
+			if v, err = q.p.ParseBytes(e); err != nil {
+				break
+			}
+			if !q.add(e, v, nil) {
 				last := &q.rejected[len(q.rejected)-1]
-				last.Raw = e.MarshalTo(nil)
 				if len(errs) < 100 {
-					errs = append(errs, lineErr{i + 1, last.Reason, last.Detail})
+					errs = append(errs, lineErr{arr.n, last.Reason, last.Detail})
 				}
 			}
+		}
+		if err != nil {
+			q.b.Reset()
+			q.rejected, errs = q.rejected[:0], errs[:0]
+			rejectLine(1, body, "invalid_json", err)
 		}
 	default:
 		n := 0
@@ -76,6 +89,9 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 			n++
 			if len(skipWS(line)) == 0 {
 				continue
+			}
+			if q.full(q.records()) {
+				break
 			}
 			v, err := q.p.ParseBytes(line)
 			if err != nil {
@@ -93,6 +109,9 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 				}
 			}
 		}
+	}
+	if q.full(0) {
+		return writeNDJSONError(w, http.StatusRequestEntityTooLarge, q.tooLarge())
 	}
 	rejected := len(q.rejected)
 	accepted, err := q.deliver(r.Context())

@@ -113,3 +113,62 @@ func BenchmarkNextEnvelope(b *testing.B) {
 		})
 	}
 }
+
+// FuzzArrayElems: splitting a JSON array with arrayElems and parsing each
+// object element alone gives the elements parsing the whole array gives, and
+// fails when that fails, except where a non-object element (rejected
+// unparsed by /ingest) is itself malformed.
+func FuzzArrayElems(f *testing.F) {
+	for _, s := range []string{
+		`[{"a":1},{"b":[1,{"c":"]}"}]}, 7 ,"x\"y",[1],null,-1.5e3,{"d":"\\"}]`,
+		`[]`, ` [ ] `, `[{"a":1},]`, `[{"a":1} {"b":2}]`, `[{"a":1}] x`, `[{"a":1}`, `[`,
+		`[{"a":1},tru]`, `["unterminated]`, `[{]`, `[}`, `[1 2]`, "[\n{\"a\":1}\r\n,\t{}\n]\n", `[+]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = skipWS(b)
+		if len(b) == 0 || b[0] != '[' {
+			return
+		}
+		var whole, one fastjson.Parser
+		v, werr := whole.ParseBytes(b)
+		var want []*fastjson.Value
+		if werr == nil {
+			want, werr = v.Array()
+		}
+		a := newArrayElems(b)
+		n, objects := 0, true
+		var err error
+		for {
+			e, ok := a.next()
+			if !ok {
+				err = a.err
+				break
+			}
+			if werr == nil && n >= len(want) {
+				t.Fatalf("%q: more than the %d elements of the whole parse", b, len(want))
+			}
+			if e[0] != '{' {
+				objects = false
+				n++
+				continue
+			}
+			ev, perr := one.ParseBytes(e)
+			if perr != nil {
+				err = perr
+				break
+			}
+			if werr == nil && ev.String() != want[n].String() {
+				t.Fatalf("%q element %d: split %s, whole parse %s", b, n, ev, want[n])
+			}
+			n++
+		}
+		if werr == nil && (err != nil || n != len(want)) {
+			t.Fatalf("%q: whole parse gives %d elements, split %d, %v", b, len(want), n, err)
+		}
+		if werr != nil && err == nil && objects {
+			t.Fatalf("%q: split and parsed though the whole parse fails: %v", b, werr)
+		}
+	})
+}

@@ -170,14 +170,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// limit bounds concurrent requests and counts them by status code.
+// limit bounds concurrent requests and counts them by status code. A slot
+// is given back however h ends, a panic (which net/http recovers) included.
 func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Request) int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var code int
 		select {
 		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
 			code = h(w, r)
-			<-s.sem
 		default:
 			w.Header().Set("Retry-After", "1")
 			msg := fmt.Sprintf("logrouter is busy: %d requests in progress (raise inputs.http.max_concurrent_requests or add replicas)", s.cfg.MaxConcurrentRequests)
@@ -269,7 +270,17 @@ type request struct {
 	rejected []pipeline.Rejected
 	tok      *Token
 	em       normalize.EventMeta
+	over     overLimit // which per-request limit the request passed, if any
 }
+
+// overLimit names a per-request limit a request passed.
+type overLimit uint8
+
+const (
+	notOver overLimit = iota
+	overEvents
+	overNormalized
+)
 
 func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen int) *request {
 	q := &request{s: s, proto: proto, tok: tok}
@@ -318,9 +329,51 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 	return true
 }
 
+// full reports whether the request may take no further record: records
+// (what it holds: events and rejected records, or bulk items) reached
+// max_events_per_request, or its events passed max_normalized_bytes. It
+// notes which in q.over. Handlers call it before each record and, with 0,
+// after the last; once it held, they answer tooLarge and deliver nothing.
+// Checking between records bounds memory by the limits plus one record.
+func (q *request) full(records int) bool {
+	switch {
+	case q.over != notOver:
+	case records >= q.s.cfg.MaxEventsPerRequest:
+		q.over = overEvents
+	case int64(len(q.b.Arena())) > q.s.cfg.MaxNormalizedBytes:
+		q.over = overNormalized
+	default:
+		return false
+	}
+	return true
+}
+
+// records is how many records the request holds.
+func (q *request) records() int { return len(q.b.Events) + len(q.rejected) }
+
+// tooLarge releases the request, which passed a limit (see full), without
+// delivering or quarantining anything, and returns the 413 message: which
+// limit, and what to change.
+func (q *request) tooLarge() string {
+	q.abort()
+	if q.over == overEvents {
+		return fmt.Sprintf("request carries more than %d records: send smaller batches or raise inputs.http.max_events_per_request", q.s.cfg.MaxEventsPerRequest)
+	}
+	return fmt.Sprintf("request's events exceed %d bytes once normalized: send smaller batches or raise inputs.http.max_normalized_bytes", q.s.cfg.MaxNormalizedBytes)
+}
+
+// quarantineError is a failed quarantine write; nothing of the request was
+// delivered.
+type quarantineError struct{ err error }
+
+func (e quarantineError) Error() string { return e.err.Error() }
+func (e quarantineError) Unwrap() error { return e.err }
+
 // deliver releases the parser and worker, stores rejected records, emits the
 // batch and waits for its Ack. It returns the delivery error, if any; the
-// batch is released.
+// batch is released. When it fails nothing was accepted: the rejected records
+// are stored first (a quarantineError, and no Emit, when they could not be)
+// and a batch is delivered whole or not at all.
 func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 	q.s.parsers.Put(q.p)
 	q.s.eng.PutWorker(q.w)
@@ -331,7 +384,7 @@ func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 	}()
 	if len(q.rejected) > 0 {
 		if qerr := q.s.eng.Quarantine(ctx, q.rejected); qerr != nil {
-			return 0, qerr
+			return 0, quarantineError{qerr}
 		}
 	}
 	accepted = len(q.b.Events)
@@ -352,17 +405,24 @@ func (q *request) abort() {
 	if q.p != nil {
 		q.s.parsers.Put(q.p)
 		q.s.eng.PutWorker(q.w)
+		q.p, q.w = nil, nil
 	}
 	if q.b != nil {
 		q.b.Release()
+		q.b = nil
 	}
 }
 
 // readBody reads and decodes the request body; on error it returns the HTTP
-// status and message to answer with.
-func (s *Server) readBody(r *http.Request) (*[]byte, int, string) {
+// status and message to answer with: 413 past max_body_bytes, 415 for an
+// unknown encoding, 400 for data that cannot be decoded (final), and 503
+// with Retry-After (set on w) when the connection failed before the whole
+// body arrived, which says nothing about the data.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, string) {
 	bp, err := readBody(r.Body, r.Header.Get("Content-Encoding"), s.cfg.MaxBodyBytes, r.ContentLength)
 	var ee errEncoding
+	var re errRead
+	var ne net.Error
 	switch {
 	case err == nil:
 		s.bytes.Add(float64(len(*bp)))
@@ -371,6 +431,12 @@ func (s *Server) readBody(r *http.Request) (*[]byte, int, string) {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes after decompression: send smaller batches or raise inputs.http.max_body_bytes", s.cfg.MaxBodyBytes)
 	case errors.As(err, &ee):
 		return nil, http.StatusUnsupportedMediaType, err.Error()
+	case errors.As(err, &re):
+		w.Header().Set("Retry-After", "1")
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, http.StatusServiceUnavailable, fmt.Sprintf("the request body did not arrive within inputs.http.read_timeout (%s), nothing was accepted: retry; for slow links send smaller batches or raise read_timeout", s.cfg.ReadTimeout)
+		}
+		return nil, http.StatusServiceUnavailable, "the connection failed before the whole request body arrived, nothing was accepted: retry (" + err.Error() + ")"
 	default:
 		return nil, http.StatusBadRequest, err.Error()
 	}
@@ -393,6 +459,8 @@ func deliveryStatus(err error) (int, string) {
 		return http.StatusServiceUnavailable, "logrouter is shutting down; retry against another replica"
 	case errors.Is(err, pipeline.ErrOverloaded):
 		return http.StatusTooManyRequests, err.Error()
+	case errors.As(err, new(quarantineError)):
+		return http.StatusServiceUnavailable, "records that cannot become events could not be stored in quarantine, so nothing in this request was accepted; retry: " + err.Error()
 	}
 	return http.StatusServiceUnavailable, "events were not accepted by every destination, retry: " + err.Error()
 }
