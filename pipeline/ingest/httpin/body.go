@@ -164,7 +164,7 @@ func skipWS(b []byte) []byte {
 // newline), found with a vectorized IndexByte instead of a byte-by-byte
 // scan. The first line that is not one whole object turns *byLine off for
 // the rest of the body, which then goes through nextObject.
-func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool) (raw []byte, v *fastjson.Value, splitErr, err error) {
+func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw []byte, v *fastjson.Value, splitErr, err error) {
 	if *byLine {
 		line := rest
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
@@ -173,7 +173,9 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool) (raw []byte, v 
 		for n := len(line); n > 0 && (line[n-1] == '\r' || line[n-1] == ' ' || line[n-1] == '\t'); n-- {
 			line = line[:n-1]
 		}
-		if len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' {
+		// A line over max is not parsed: nextObject finds its bounds (it
+		// may hold several envelopes).
+		if len(line) <= max && len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' {
 			if v, err := p.ParseBytes(line); err == nil && v.Type() == fastjson.TypeObject {
 				return line, v, nil, nil
 			}
@@ -185,9 +187,15 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool) (raw []byte, v 
 		return nil, nil, splitErr, nil
 	}
 	raw = rest[:n]
+	if n > max {
+		return raw, nil, nil, errEnvelopeTooLong
+	}
 	v, err = p.ParseBytes(raw)
 	return raw, v, nil, err
 }
+
+// errEnvelopeTooLong: an envelope longer than max_event_bytes, not parsed.
+var errEnvelopeTooLong = errors.New("envelope longer than max_event_bytes")
 
 // nextObject returns the length of the JSON object at the start of b (which
 // must start with '{'), by matching braces outside strings. It does not

@@ -72,10 +72,13 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		if q.full(len(items)) {
 			break
 		}
-		a, err := pa.ParseBytes(line)
 		var ao *fastjson.Object
-		if err == nil {
-			ao, err = a.Object()
+		err := errActionTooLong
+		if len(line) <= q.s.cfg.MaxEventBytes {
+			var a *fastjson.Value
+			if a, err = pa.ParseBytes(line); err == nil {
+				ao, err = a.Object()
+			}
 		}
 		if err != nil || ao.Len() != 1 {
 			q.rejected = q.rejected[:0]
@@ -127,6 +130,11 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		var src []byte
 		src, rest = nextLine(rest)
 		lineNo++
+		if q.oversized(src) {
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "illegal_argument_exception", q.rejected[len(q.rejected)-1].Detail
+			items = append(items, it)
+			continue
+		}
 		v, err := q.p.ParseBytes(src)
 		if err != nil || v.Type() != fastjson.TypeObject {
 			if err == nil {
@@ -211,6 +219,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	return writeRaw(w, http.StatusOK, out)
 }
+
+var errActionTooLong = errors.New("action line longer than max_event_bytes")
 
 // esRetryType is the Elasticsearch error type of a retryable status: 429
 // es_rejected_execution_exception (a full queue: back off), which Beats,

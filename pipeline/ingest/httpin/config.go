@@ -33,6 +33,13 @@ type Config struct {
 	// body) to ~2.9x; what passes 4x is text that grows when escaped
 	// (control characters become 6-byte \u00XX).
 	MaxNormalizedBytes int64 `yaml:"max_normalized_bytes"`
+	// MaxEventBytes bounds one record (an HEC envelope, a line, a _bulk
+	// source, an array element); a longer one is not parsed but quarantined
+	// as too_large (its first max_event_bytes bytes), and the rest of the
+	// request is taken. Default 1 MiB. Parsing costs memory in proportion
+	// to a record's values (tens of times its size for a long array), and
+	// parsers are pooled: one 10 MiB record would pin hundreds of MiB.
+	MaxEventBytes int `yaml:"max_event_bytes"`
 	// MaxConcurrentRequests bounds requests processed at once; past it clients
 	// get 503 (HEC) or 429 with Retry-After. Default 128.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
@@ -95,6 +102,9 @@ func (c *Config) SetDefaults() {
 			c.MaxNormalizedBytes = 4 * c.MaxBodyBytes
 		}
 	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = 1 << 20
+	}
 	if c.MaxConcurrentRequests == 0 {
 		c.MaxConcurrentRequests = 128
 	}
@@ -113,6 +123,9 @@ func (c *Config) SetDefaults() {
 func (c *Config) Validate(prefix string) error {
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("%s.max_body_bytes: must be positive", prefix)
+	}
+	if c.MaxEventBytes < 0 {
+		return fmt.Errorf("%s.max_event_bytes: must be positive", prefix)
 	}
 	if c.MaxEventsPerRequest < 0 {
 		return fmt.Errorf("%s.max_events_per_request: must be positive", prefix)

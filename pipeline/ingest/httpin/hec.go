@@ -162,13 +162,17 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 			failCode, failNum, failMsg = c, num, err.Error()
 			q.reject(raw, reason, err)
 		}
-		raw, v, splitErr, err := nextEnvelope(q.p, rest, &byLine)
+		raw, v, splitErr, err := nextEnvelope(q.p, rest, &byLine, q.s.cfg.MaxEventBytes)
 		if splitErr != nil {
 			fail(hecInvalidFormat, "invalid_json", splitErr, rest)
 			rest = nil // the whole remainder was quarantined with it
 			break
 		}
 		rest = skipWS(rest[len(raw):])
+		if err == errEnvelopeTooLong {
+			q.oversized(raw) // quarantined; the next envelopes are taken
+			continue
+		}
 		if err != nil {
 			fail(hecInvalidFormat, "invalid_json", err, raw)
 			break
@@ -265,6 +269,9 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 		}
 		if q.full(q.records()) {
 			break
+		}
+		if q.oversized(line) {
+			continue
 		}
 		if t := skipWS(line); t[0] == '{' {
 			if v, err := q.p.ParseBytes(t); err == nil && v.Type() == fastjson.TypeObject {

@@ -235,3 +235,33 @@ func TestLimitsConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestEventBytesLimit: a record longer than max_event_bytes is not parsed
+// (one long record would pin parser memory tens of times its size) but
+// quarantined as too_large with its first max_event_bytes bytes, and the
+// records around it are taken, on every endpoint.
+func TestEventBytesLimit(t *testing.T) {
+	big := `{"a":[` + strings.Repeat("0,", 600) + `0]}` // ~1.2 KiB
+	for _, c := range []struct{ path, body string }{
+		{"/ingest", "{\"n\":1}\n" + big + "\n{\"n\":2}\n"},
+		{"/ingest", "[{\"n\":1}," + big + ",{\"n\":2}]"},
+		{"/_bulk", "{\"index\":{}}\n{\"n\":1}\n{\"index\":{}}\n" + big + "\n{\"index\":{}}\n{\"n\":2}\n"},
+		{"/services/collector/event", `{"event":{"n":1}}` + "\n" + `{"event":` + big + "}\n" + `{"event":{"n":2}}`},
+		{"/services/collector/event", `{"event":{"n":1}}{"event":` + big + `}{"event":{"n":2}}`}, // no newlines
+		{"/services/collector/raw", "one\n" + big + "\ntwo\n"},
+	} {
+		f := newFixture(t, Config{MaxEventBytes: 1024}, nil)
+		w := f.do("POST", c.path, "", c.body)
+		if w.Code >= 500 || w.Code == 413 {
+			t.Errorf("%s: %d %s", c.path, w.Code, w.Body)
+			continue
+		}
+		if n := len(f.rec.Events()); n != 2 {
+			t.Errorf("%s: %d events delivered, want the 2 around the long one (%s)", c.path, n, w.Body)
+		}
+		rs := f.q.Records()
+		if len(rs) != 1 || rs[0].Reason != "too_large" || len(rs[0].Raw) != 1024 || !strings.Contains(rs[0].Detail, "max_event_bytes") {
+			t.Errorf("%s: quarantined %+v, want one too_large record of its first 1024 bytes", c.path, rs)
+		}
+	}
+}

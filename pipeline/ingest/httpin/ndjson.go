@@ -65,6 +65,13 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 				rejectLine(arr.n, e, "not_object", errors.New("array element is not a JSON object"))
 				continue
 			}
+			if q.oversized(e) {
+				last := &q.rejected[len(q.rejected)-1]
+				if len(errs) < 100 {
+					errs = append(errs, lineErr{arr.n, last.Reason, last.Detail})
+				}
+				continue
+			}
 			var v *fastjson.Value
 			if v, err = q.p.ParseBytes(e); err != nil {
 				break
@@ -92,6 +99,13 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 			}
 			if q.full(q.records()) {
 				break
+			}
+			if q.oversized(line) {
+				last := &q.rejected[len(q.rejected)-1]
+				if len(errs) < 100 {
+					errs = append(errs, lineErr{n, last.Reason, last.Detail})
+				}
+				continue
 			}
 			v, err := q.p.ParseBytes(line)
 			if err != nil {

@@ -42,7 +42,7 @@ func splitAll(body []byte, byLine bool) []string {
 	var steps []string
 	rest := skipWS(body)
 	for len(rest) > 0 {
-		raw, _, splitErr, err := nextEnvelope(&p, rest, &byLine)
+		raw, _, splitErr, err := nextEnvelope(&p, rest, &byLine, 1<<30)
 		if splitErr != nil {
 			return append(steps, "split error")
 		}
@@ -103,7 +103,7 @@ func BenchmarkNextEnvelope(b *testing.B) {
 			for b.Loop() {
 				bl := byLine
 				for rest := skipWS(body); len(rest) > 0; {
-					raw, _, splitErr, err := nextEnvelope(&p, rest, &bl)
+					raw, _, splitErr, err := nextEnvelope(&p, rest, &bl, 1<<30)
 					if splitErr != nil || err != nil {
 						b.Fatal(splitErr, err)
 					}

@@ -320,6 +320,18 @@ func (q *request) reject(raw []byte, reason string, err error) {
 	})
 }
 
+// oversized quarantines raw, and reports true, when it is longer than
+// max_event_bytes: such a record is never parsed (see Config.MaxEventBytes).
+// The quarantine keeps its first max_event_bytes bytes.
+func (q *request) oversized(raw []byte) bool {
+	max := q.s.cfg.MaxEventBytes
+	if len(raw) <= max {
+		return false
+	}
+	q.reject(raw[:max], "too_large", fmt.Errorf("record of %d bytes exceeds inputs.http.max_event_bytes (%d); these are its first bytes: split it at the source or raise max_event_bytes", len(raw), max))
+	return true
+}
+
 // add normalizes one record into the batch; failures are quarantined.
 func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 	if err := q.w.Add(q.b, obj, text, &q.em); err != nil {
