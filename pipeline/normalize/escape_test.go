@@ -153,3 +153,20 @@ func appendStringRef(dst []byte, s []byte) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// TestAppendUnescaped: literals the normalizer wrote (AppendString's
+// output) unescape back to their input, surrogate pairs included; an
+// unpaired surrogate becomes U+FFFD.
+func TestAppendUnescaped(t *testing.T) {
+	for _, in := range []string{"plain", `C:\Temp\a "q" /`, "tab\tnl\nff\fbs\bcr\r", "\x01\x1f", "é😀", "mixed é \" \\ 😀 end"} {
+		q := AppendString(nil, []byte(in))
+		if got := string(appendUnescaped(nil, q[1:len(q)-1])); got != in {
+			t.Errorf("%q: escaped %s, unescaped %q", in, q, got)
+		}
+	}
+	for esc, want := range map[string]string{`\u00e9`: "é", `\ud83d\ude00`: "😀", `\ud83d`: "\ufffd", `\ud83dx`: "\ufffdx", `\ude00\ud83d`: "\ufffd\ufffd", `\/`: "/"} {
+		if got := string(appendUnescaped(nil, []byte(esc))); got != want {
+			t.Errorf("%s: %q, want %q", esc, got, want)
+		}
+	}
+}

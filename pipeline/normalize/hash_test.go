@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline"
 )
 
 const pinnedEvent = `{"a":1,"b":{"c":"x","d":[1,2,{"e":null,"f":"g"}]},"ts":1700000000,"long":"` +
@@ -85,6 +89,46 @@ func BenchmarkLeafHash(b *testing.B) {
 				}
 				_ = s
 			})
+		}
+	}
+}
+
+// TestHashEmptyComposites: an empty object or array inside an array (or
+// kept by keep_empty) used to add nothing to the sum, so events that
+// differ by it hashed alike (dedup would drop one, OpenSearch _ids
+// collide).
+func TestHashEmptyComposites(t *testing.T) {
+	hash := func(cfg Config, in string) (string, uint64) {
+		t.Helper()
+		n := mustCompile(t, cfg).New()
+		var p fastjson.Parser
+		v, err := p.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ev, err := n.Append(nil, v, nil, &pipeline.Meta{Input: "t", IngestTime: 1e18}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), ev.Hash
+	}
+	keep := DefaultConfig()
+	keep.KeepEmpty = true
+	for _, c := range []struct {
+		cfg  Config
+		a, b string
+	}{
+		{DefaultConfig(), `{"ts":1700000000,"x":1,"a":[{}]}`, `{"ts":1700000000,"x":1}`},
+		{DefaultConfig(), `{"ts":1700000000,"x":1,"a":[[],{}]}`, `{"ts":1700000000,"x":1,"a":[{}]}`},
+		{DefaultConfig(), `{"ts":1700000000,"x":1,"a":[[]]}`, `{"ts":1700000000,"x":1,"a":[{}]}`},
+		{DefaultConfig(), `{"ts":1700000000,"x":1,"a":[{"b":""}]}`, `{"ts":1700000000,"x":1}`},
+		{keep, `{"ts":1700000000,"x":1,"user":{}}`, `{"ts":1700000000,"x":1}`},
+		{keep, `{"ts":1700000000,"x":1,"user":[]}`, `{"ts":1700000000,"x":1,"user":{}}`},
+	} {
+		oa, ha := hash(c.cfg, c.a)
+		ob, hb := hash(c.cfg, c.b)
+		if oa != ob && ha == hb {
+			t.Errorf("different events hash alike %#x:\n %s\n %s", ha, oa, ob)
 		}
 	}
 }

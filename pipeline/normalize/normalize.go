@@ -21,15 +21,24 @@
 //     characters escaped, invalid UTF-8 replaced), invalid numbers written as
 //     strings, null/empty values and objects left empty by that removed.
 //
-// The event's Hash sums one 64-bit hash per leaf (path and value), so key
-// order and whitespace never change it; ingest metadata (event.ingested and
-// logrouter.*) is excluded, so the same event sent twice hashes the same.
+// The event's Hash sums one 64-bit hash per leaf (path and value; an empty
+// object or array counts as a leaf), so key order and whitespace never
+// change it; ingest metadata (event.ingested and logrouter.*) is excluded,
+// so the same event sent twice hashes the same. @timestamp is hashed: for
+// an event with no time of its own it is the ingest time, so identical
+// timeless lines sent at different times (a heartbeat) stay distinct
+// events, with distinct OpenSearch _ids; a resend of such a line is only
+// recognized within the same millisecond.
 package normalize
 
 import (
+	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/valyala/fastjson"
@@ -247,6 +256,7 @@ type Normalizer struct {
 	err       error
 	kvs       []kvPair
 	lits      []byte       // converted values of the current event
+	unesc     []byte       // unescaped literal strings handed to rules (see literal)
 	act       *actionTable // renames and drops of this walk: global, or a profile's
 	actOn     bool
 	scratch   []byte
@@ -516,6 +526,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.sourceType = nil
 	n.meta = bm
 	n.lits = n.lits[:0]
+	n.unesc = n.unesc[:0]
 	if m == nil {
 		m = &noMeta
 	}
@@ -542,8 +553,12 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if !explicit && n.c.profiles != nil {
 		want := prof
 		if c := n.findPath(&pathDataset); c >= 0 {
-			st = n.stringOf(c)
-			want = n.c.profiles.lookup(st)
+			// An empty, null or non-string one says nothing: the input's
+			// default stands (and replaces it below).
+			if own := n.stringOf(c); len(own) > 0 {
+				st = own
+				want = n.c.profiles.lookup(st)
+			}
 		}
 		if want == nil && (len(st) > 0 || prof == nil) {
 			// Detection runs on the tree as the global table left it.
@@ -594,8 +609,10 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 
 	// event.dataset is the source type.
 	n.sourceType = st
-	if explicit {
-		c := n.setPath(segDataset, kStr, 0)
+	if c := n.findPath(&pathDataset); explicit || (c >= 0 && len(n.stringOf(c)) == 0) {
+		// The envelope's wins; so does any source type over an empty,
+		// null or non-string own event.dataset.
+		c = n.setPath(segDataset, kStr, 0)
 		n.nodes[c].data = st
 	} else if c := n.setMissing(segDataset); c >= 0 {
 		n.nodes[c].data = st
@@ -949,11 +966,7 @@ func (n *Normalizer) LookupPath(p *Path) Value {
 	case kStr:
 		return Value{Kind: String, Str: nd.data}
 	case kLit:
-		d := nd.data
-		if len(d) >= 2 && d[0] == '"' {
-			d = d[1 : len(d)-1]
-		}
-		return Value{Kind: String, Str: d}
+		return n.literal(nd.data)
 	case kValue:
 		v := nd.val
 		switch v.Type() {
@@ -973,6 +986,104 @@ func (n *Normalizer) LookupPath(p *Path) Value {
 		}
 	}
 	return Value{}
+}
+
+// literal is the Value of a JSON literal the normalizer wrote itself (a
+// profile's convert or set, @timestamp): a number, true, false or null as
+// such, so that rules compare a converted event.severity as a number; a
+// string unescaped (into n.unesc when it holds escapes, valid until the
+// next Build: the buffer only grows within an event, so earlier results
+// stay valid).
+func (n *Normalizer) literal(d []byte) Value {
+	switch {
+	case len(d) >= 2 && d[0] == '"':
+		s := d[1 : len(d)-1]
+		if bytes.IndexByte(s, '\\') < 0 {
+			return Value{Kind: String, Str: s}
+		}
+		start := len(n.unesc)
+		n.unesc = appendUnescaped(n.unesc, s)
+		return Value{Kind: String, Str: n.unesc[start:len(n.unesc):len(n.unesc)]}
+	case string(d) == "true":
+		return Value{Kind: Bool, Bool: true}
+	case string(d) == "false":
+		return Value{Kind: Bool}
+	case string(d) == "null":
+		return Value{Kind: Null}
+	}
+	if f, err := strconv.ParseFloat(b2s(d), 64); err == nil {
+		return Value{Kind: Number, Num: f}
+	}
+	return Value{Kind: String, Str: d}
+}
+
+// appendUnescaped appends the JSON string body s (without its quotes, with
+// valid escapes as the normalizer writes them) unescaped; an unpaired
+// surrogate becomes U+FFFD.
+func appendUnescaped(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'u':
+			r, ok := hex4(s[i+1:])
+			if !ok {
+				dst = append(dst, '\\', 'u')
+				continue
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				lo, ok := rune(0), false
+				if i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					lo, ok = hex4(s[i+3:])
+				}
+				if d := utf16.DecodeRune(r, lo); ok && d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // \" \\ \/
+			dst = append(dst, s[i])
+		}
+	}
+	return dst
+}
+
+// hex4 reads the four hexadecimal digits at the start of b.
+func hex4(b []byte) (r rune, ok bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // SourceType returns the source type resolved by the last Build.
@@ -1032,8 +1143,11 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		switch nd.kind {
 		case kObject:
 			var k int
-			dst, k, h = n.writeObject(dst, c, n.keyHash(ph, nd.key), noHash)
-			empty = k == 0
+			kh := n.keyHash(ph, nd.key)
+			dst, k, h = n.writeObject(dst, c, kh, noHash)
+			if empty = k == 0; empty {
+				h = n.leafHash(kh, emptyObject) // kept with keep_empty
+			}
 		case kStr:
 			empty = len(nd.data) == 0
 			dst = AppendString(dst, nd.data)
@@ -1060,6 +1174,16 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 	}
 	return append(dst, '}'), count, sum
 }
+
+// An empty object or array (in an array, or kept by keep_empty) hashes as
+// its path and "{}" or "[]": with no members it would add nothing to the
+// sum, and {"x":1,"a":[{}]} would hash like {"x":1}. No member hashes these
+// bytes (members start with '"', array scalars are never {} or []), and
+// events without empty composites hash as before.
+var (
+	emptyObject = []byte("{}")
+	emptyArray  = []byte("[]")
+)
 
 // writeValue writes a fastjson value that is not an object node of the tree:
 // a scalar, an array, or an object inside an array. For composites it
@@ -1102,10 +1226,16 @@ func (n *Normalizer) writeValue(dst []byte, v *fastjson.Value, ph uint64) ([]byt
 				sum += n.leafHash(eph, dst[es:])
 			}
 		}
+		if len(arr) == 0 {
+			sum = n.leafHash(ph, emptyArray)
+		}
 		return append(dst, ']'), len(arr) == 0, sum
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		dst, k, h := n.writeInner(dst, o, ph)
+		if k == 0 {
+			h = n.leafHash(ph, emptyObject)
+		}
 		return dst, k == 0, h
 	}
 	return dst, false, 0
