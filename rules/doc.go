@@ -18,7 +18,10 @@
 // Where expr would raise a type error, the rule does not match: on the VM the
 // error makes the whole rule false; the native matcher takes the offending
 // operand as false (an ordering comparison such as n > 3 on a missing or
-// non-numeric field, or a bare non-boolean field used as a condition). The
-// two differ only under negation (not (n > 3) is true natively when n is
-// missing); write n != nil and n <= 3 when that matters.
+// non-numeric field, or a bare non-boolean field used as a condition). So
+// the two differ when such an operand is negated (not (n > 3) is true
+// natively when n is missing) or or-ed with one that holds
+// (severity >= 8 or rule.name == "X" matches natively on severity "high";
+// on the VM the type error makes the rule false). Guard typed comparisons
+// (n != nil and n <= 3) when a field's type varies.
 package rules

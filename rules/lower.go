@@ -300,9 +300,21 @@ func (l *lowerer) in(n *ast.BinaryNode) (pred, error) {
 		}
 		consts = append(consts, c)
 	}
+	// expr turns a list of strings into a set and looks a nil needle up
+	// as "": on its VM a missing or null field is `in ["", "-"]`. Do the
+	// same, so a rule means one thing whichever way it runs.
+	allStrings, hasEmpty := true, false
+	for _, c := range consts {
+		allStrings = allStrings && c.kind == cString
+		hasEmpty = hasEmpty || (c.kind == cString && len(c.str) == 0)
+	}
+	nilIn := allStrings && hasEmpty
 	id := l.fields.id(path)
 	return func(env Env) bool {
 		v := env.Field(id)
+		if nilIn && (v.Kind == normalize.Missing || v.Kind == normalize.Null) {
+			return true
+		}
 		for i := range consts {
 			if consts[i].equal(v) {
 				return true

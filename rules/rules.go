@@ -154,6 +154,13 @@ func setPath(m map[string]any, p string, v any) {
 		}
 		sub, ok := m[p[:i]].(map[string]any)
 		if !ok {
+			if m[p[:i]] != nil {
+				// A scalar or array parent (service:"web" while the rule
+				// also reads service.serviceName): its fields are nil, as
+				// natively; replacing it with a map would change the
+				// parent's own value.
+				return
+			}
 			sub = map[string]any{}
 			m[p[:i]] = sub
 		}
