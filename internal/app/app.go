@@ -447,7 +447,7 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	<-ctx.Done()
-	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	a.log.Info("shutting down (a second SIGINT or SIGTERM stops at once)", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err := a.Shutdown(sctx)
