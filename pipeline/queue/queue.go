@@ -763,9 +763,11 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 		if attempt == 0 || attempt%10 == 0 {
 			q.log.Warn("destination write failed; retrying with backoff", "events", len(view.Events), "attempt", attempt+1, "err", err)
 		}
-		if q.draining.Load() {
+		if q.draining.Load() && q.cfg.Mode != "memory" {
 			return false // shutting down: leave the rest queued for the next start
 		}
+		// A memory queue has no next start: it keeps trying until Close's
+		// deadline cancels ctx, then counts what is left as lost.
 		q.backingOff.Add(1)
 		slept := backoff.Sleep(ctx, q.backoff(attempt))
 		q.backingOff.Add(-1)
@@ -865,7 +867,18 @@ func (q *Queue) Close(ctx context.Context) error {
 	}
 	q.cancel()
 	q.saveCursors()
-	if left := q.Pending(); left > 0 {
+	if left := q.Pending(); left > 0 && q.cfg.Mode == "memory" {
+		// Nothing survives the process: count them, and leave the
+		// ledger balanced (lost instead of queued).
+		q.log.Error("memory queue closed with events undelivered: they are lost (the destination did not take them before the shutdown deadline; queue mode disk keeps them)", "events", left)
+		q.mx.Lost.WithLabelValues(q.name, "memory_queue_shutdown").Add(float64(left))
+		for _, p := range pipeline.Priorities {
+			q.subs[p].pending.Store(0)
+			q.subs[p].queued.Set(0)
+		}
+		q.pendingBytes.Store(0)
+		q.queuedBytes.Set(0)
+	} else if left > 0 {
 		q.log.Info("queue closed with events waiting; they are delivered after the next start", "events", left)
 	}
 	var errs []error
