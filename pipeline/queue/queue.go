@@ -513,7 +513,7 @@ func (q *Queue) run(ctx context.Context) {
 				q.inFlightG.Set(float64(inFlight))
 				started = true
 				go func() {
-					f.ok = q.deliverChunks(ctx, f.b)
+					f.ok = q.deliverChunks(ctx, f.b, f.s.queued)
 					finished <- f
 				}()
 			default:
@@ -607,9 +607,8 @@ func (q *Queue) settle(f *flight) {
 	sl := &s.window[f.ticket-s.first]
 	sl.done, sl.ok = true, f.ok
 	if f.ok {
-		n := int64(len(f.b.Events))
+		n := int64(len(f.b.Events)) // they left queued as deliver booked them
 		s.pending.Add(-n)
-		s.queued.Sub(float64(n))
 		q.pendingBytes.Add(-f.bytes)
 		q.queuedBytes.Sub(float64(f.bytes))
 	}
@@ -688,7 +687,7 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 // batch_bytes bytes (one record can hold more: a big HTTP request or syslog
 // batch), so that destinations get the request sizes they were configured
 // for. The cursor still moves only once the whole of b is delivered.
-func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch) bool {
+func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch, queued prometheus.Gauge) bool {
 	var view pipeline.Batch
 	for start := 0; start < len(b.Events); {
 		end, bytes := start, int64(0)
@@ -701,7 +700,7 @@ func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch) bool {
 		if start > 0 || end < len(b.Events) {
 			chunk = b.View(&view, b.Events[start:end])
 		}
-		if !q.deliver(ctx, chunk) {
+		if !q.deliver(ctx, chunk, queued) {
 			return false
 		}
 		start = end
@@ -711,8 +710,11 @@ func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch) bool {
 
 // deliver writes b to the destination until every event is confirmed or
 // quarantined. It returns false when ctx ended (or, while draining for a
-// shutdown, at the first failure) with events still undelivered.
-func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
+// shutdown, at the first failure) with events still undelivered. Events
+// leave queued (the priority's gauge) as they are booked delivered or
+// quarantined, so the ledger balances while the rest of a partly delivered
+// batch is retried.
+func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheus.Gauge) bool {
 	if len(b.Events) == 0 {
 		return true
 	}
@@ -723,6 +725,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 		err := q.sink.Write(ctx, view)
 		if err == nil {
 			q.delivered.Add(float64(len(view.Events)))
+			queued.Sub(float64(len(view.Events)))
 			return true
 		}
 		var be *pipeline.BatchError
@@ -740,8 +743,10 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 					next = append(next, view.Events[it.Index])
 				}
 			}
-			q.delivered.Add(float64(len(view.Events) - len(perm) - len(next)))
-			if !q.quarantine(ctx, view, perm) {
+			ok := float64(len(view.Events) - len(perm) - len(next))
+			q.delivered.Add(ok)
+			queued.Sub(ok)
+			if !q.quarantine(ctx, view, perm, queued) {
 				return false
 			}
 			if len(next) == 0 {
@@ -754,7 +759,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 			for i := range items {
 				items[i] = pipeline.ItemError{Index: i, Err: err}
 			}
-			return q.quarantine(ctx, view, items)
+			return q.quarantine(ctx, view, items, queued)
 		}
 		if ctx.Err() != nil {
 			return false
@@ -779,7 +784,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch) bool {
 
 // quarantine stores the permanently failed items of view in the
 // destination's quarantine, retrying the quarantine itself until it works.
-func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pipeline.ItemError) bool {
+func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pipeline.ItemError, queued prometheus.Gauge) bool {
 	if len(items) == 0 {
 		return true
 	}
@@ -797,6 +802,7 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 		err := q.dlq.Put(ctx, recs)
 		if err == nil {
 			q.mx.Quarantined.WithLabelValues(q.name, "destination_rejected").Add(float64(len(recs)))
+			queued.Sub(float64(len(recs)))
 			return true
 		}
 		q.log.Error("quarantine write failed; retrying (events stay queued)", "events", len(recs), "err", err)
