@@ -15,13 +15,25 @@ import (
 //	queue accepted + recovered = delivered + quarantined + dropped + lost + queued
 //
 // Refused events were not acknowledged: their senders retry them, so they
-// are neither delivered nor dropped. InMotion is the queue equation's
+// are neither delivered nor dropped, except where the protocol cannot tell
+// the sender (syslog over UDP) or the router gave up on them (the shutdown
+// deadline): those are also in Dropped. InMotion is the queue equation's
 // difference, non-zero only while a delivery is being booked.
 type Ledger struct {
 	Inputs       []InputLedger       `json:"inputs"`
 	Reduction    Reduction           `json:"reduction"`
 	Priorities   []PriorityLedger    `json:"priorities"`
 	Destinations []DestinationLedger `json:"destinations"`
+	// Dropped are records dropped before any destination queue took them
+	// (logrouter_dropped_events_total), by stage and reason.
+	Dropped []DropLedger `json:"dropped,omitempty"`
+}
+
+// DropLedger is one stage and reason of records dropped without delivery.
+type DropLedger struct {
+	Stage  string  `json:"stage"`
+	Reason string  `json:"reason"`
+	Events float64 `json:"events"`
 }
 
 // Reduction says what normalization and deduplication saved. Bytes in are
@@ -112,6 +124,29 @@ func BuildLedger(g prometheus.Gatherer) (*Ledger, error) {
 		l.Inputs = append(l.Inputs, InputLedger{Input: in, Received: evs[in] + quar[in], Accepted: evs[in] - refused[in],
 			Refused: refused[in], Quarantined: quar[in], Deduplicated: dd[in], Bytes: bytes[in]})
 	}
+	for _, mf := range mfs {
+		if mf.GetName() != "logrouter_dropped_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var d DropLedger
+			for _, lp := range m.GetLabel() {
+				switch lp.GetName() {
+				case "stage":
+					d.Stage = lp.GetValue()
+				case "reason":
+					d.Reason = lp.GetValue()
+				}
+			}
+			if d.Events = value(m); d.Events > 0 {
+				l.Dropped = append(l.Dropped, d)
+			}
+		}
+	}
+	sort.Slice(l.Dropped, func(i, j int) bool {
+		a, b := l.Dropped[i], l.Dropped[j]
+		return a.Stage < b.Stage || a.Stage == b.Stage && a.Reason < b.Reason
+	})
 	for _, v := range bytes {
 		l.Reduction.InputBytes += v
 	}
