@@ -67,18 +67,20 @@ type Engine struct {
 	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countOpen/countClose wrap the dedup count field (dedup.count_field)
 	// when it is on: `"dedup":{"count":` N `}`.
-	countOpen  []byte
-	countClose string
-	now        func() time.Time
-	ruleCtr    []prometheus.Counter // index = rule index + 1
-	ruleBytes  []prometheus.Counter
-	prioCtr    [pipeline.NumPriorities]prometheus.Counter
-	prioBytes  [pipeline.NumPriorities]prometheus.Counter
-	destOK     []prometheus.Counter
-	destFail   []prometheus.Counter
-	admit      []pipeline.Admitter // nil where the sink cannot refuse up front
-	destB      []prometheus.Counter
-	destLat    []prometheus.Observer
+	countOpen   []byte
+	countClose  string
+	now         func() time.Time
+	ruleCtr     []prometheus.Counter // index = rule index + 1
+	ruleBytes   []prometheus.Counter
+	prioCtr     [pipeline.NumPriorities]prometheus.Counter
+	prioBytes   [pipeline.NumPriorities]prometheus.Counter
+	destOK      []prometheus.Counter
+	destFail    []prometheus.Counter
+	admit       []pipeline.Admitter // nil where the sink cannot refuse up front
+	unrouted    bool                // some priority goes to no destination
+	unroutedCtr prometheus.Counter
+	destB       []prometheus.Counter
+	destLat     []prometheus.Observer
 }
 
 // New wires an engine. sinks[i] is the destination with id i in
@@ -114,6 +116,14 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		e.prioCtr[p] = m.PriorityEvts.WithLabelValues(p.String())
 		e.prioBytes[p] = m.PriorityBytes.WithLabelValues(p.String())
 	}
+	for _, p := range pipeline.Priorities {
+		if len(router.Table.For(p)) == 0 {
+			e.unrouted = true
+			log.Warn("routing: events of this priority go to no destination; they are acknowledged and dropped, counted as logrouter_dropped_events_total{stage=\"route\",reason=\"no_destination\"}: add a route for it or an \"all\" destination",
+				"priority", p.String())
+		}
+	}
+	e.unroutedCtr = m.Dropped.WithLabelValues("route", "no_destination")
 	for i, d := range router.Table.Destinations {
 		a, _ := sinks[i].(pipeline.Admitter)
 		e.admit = append(e.admit, a)
@@ -455,6 +465,9 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	j.start = time.Now()
 	if only < 0 {
 		e.router.Table.Split(b, &j.lanes)
+		if e.unrouted {
+			e.countUnrouted(b)
+		}
 	} else {
 		if len(j.lanes.Events) != len(e.sinks) {
 			j.lanes.Events = make([][]pipeline.Event, len(e.sinks))
@@ -530,6 +543,20 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	}
 	finish()
 	return nil
+}
+
+// countUnrouted counts the events of b whose priority goes to no
+// destination: they are acknowledged and dropped (New logs a warning).
+func (e *Engine) countUnrouted(b *pipeline.Batch) {
+	n := 0
+	for i := range b.Events {
+		if len(e.router.Table.For(b.Events[i].Priority)) == 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		e.unroutedCtr.Add(float64(n))
+	}
 }
 
 // recycle returns a job to the pool once no lane uses it.

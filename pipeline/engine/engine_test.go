@@ -479,3 +479,38 @@ func TestDedupConfigPriorities(t *testing.T) {
 		t.Error("Covers: P3 only should cover P3 and none, not P1")
 	}
 }
+
+// TestUnroutedCounted: events of a priority routed nowhere (no route of
+// its own, no "all" destination) are acknowledged and dropped; they used to
+// vanish without a count. They are counted as dropped with reason
+// no_destination, and New warns at start.
+func TestUnroutedCounted(t *testing.T) {
+	set, err := rules.Load(fstest.MapFS{}, ".", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, _ := normalize.Compile(normalize.DefaultConfig())
+	siem := &tu.RecordSink{SinkName: "siem"}
+	table, err := route.NewTable([]string{"siem"}, map[pipeline.Priority][]string{pipeline.P1: {"siem"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	e, err := New(Config{}, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{siem}, &tu.MemQuarantine{}, NewMetrics(), slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err, _ := emit(t, e, batchOf(pipeline.P1, pipeline.P2, pipeline.P3, pipeline.P3)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(siem.Events()); n != 1 {
+		t.Errorf("siem got %d events, want the P1 one", n)
+	}
+	if v := testutil.ToFloat64(e.m.Dropped.WithLabelValues("route", "no_destination")); v != 3 {
+		t.Errorf("dropped no_destination %v, want 3", v)
+	}
+	if !strings.Contains(logged.String(), "priority=P2") || !strings.Contains(logged.String(), "priority=P3") {
+		t.Errorf("no start-up warning for the unrouted priorities: %s", logged.String())
+	}
+	_ = e.Close(context.Background())
+}
