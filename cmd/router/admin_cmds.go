@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"net/http"
@@ -11,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,12 +114,24 @@ func quarantineCmd() *cobra.Command {
 	replay := &cobra.Command{
 		Use:   "replay [FILE|DIR ...]",
 		Short: "Re-send quarantined records to a running router once the cause is fixed",
-		Long: `Reads quarantine files (default: ./data/quarantine, recursively) and sends their
-records to the router's admin listener. Records a destination refused go back
-to that destination only; records rejected at input go through the whole
-pipeline again (one line, one event). A file whose records were all replayed
-is renamed to *.replayed so it is not sent twice (files written to in the last
-two minutes are left in place).`,
+		Long: `Reads quarantine files (default: ./data/quarantine, recursively: *.ndjson) and
+sends their records to the router's admin listener. Records a destination
+refused go back to that destination only; records rejected at input go
+through the whole pipeline again (one line, one event).
+
+Each record is sent once: after every chunk the router accepts, the lines
+sent are recorded next to the file in <file>.replay.json, so a later run
+(with or without --destination and --reason, after a failure or a crash)
+sends only what was not sent yet. Files are never moved or changed, so the
+router may go on appending to its current file; records added later are
+sent by a later run. An incomplete last line (a write in progress, or torn
+by a crash) is reported and left; the complete records are replayed. A file
+that changed since its progress was recorded is refused. Files renamed to
+*.replayed by earlier versions are not read.
+
+The output says, per file and in total, what was replayed, what was skipped
+because an earlier run replayed it, and what is left (filtered out, without
+raw bytes, torn or unreadable lines).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"./data/quarantine"}
@@ -126,12 +142,17 @@ two minutes are left in place).`,
 	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
 	replay.Flags().StringVar(&dest, "destination", "", "only records refused by this destination (\"input\" for input rejections)")
 	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason")
-	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing")
+	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")
 	c.AddCommand(replay)
 	return c
 }
 
-func quarantineFiles(args []string) ([]string, error) {
+// quarantineFiles lists the files args name, sorted: a file as given, a
+// directory's *.ndjson files recursively. Neither the *.replayed files
+// earlier versions renamed replayed files to nor progress files are
+// listed; named as arguments (a shell glob), they are skipped with a note
+// to out.
+func quarantineFiles(out io.Writer, args []string) ([]string, error) {
 	var files []string
 	for _, a := range args {
 		st, err := os.Stat(a)
@@ -139,7 +160,15 @@ func quarantineFiles(args []string) ([]string, error) {
 			return nil, err
 		}
 		if !st.IsDir() {
-			files = append(files, a)
+			switch {
+			case strings.HasSuffix(a, ".replayed"):
+				fmt.Fprintf(out, "%s: skipped: an earlier version replayed all its records and renamed it; to send them again, rename it back to %s\n",
+					a, filepath.Base(strings.TrimSuffix(a, ".replayed")))
+			case strings.HasSuffix(a, progressSuffix), strings.HasSuffix(a, progressSuffix+".tmp"):
+				// The replay progress of a quarantine file, not one.
+			default:
+				files = append(files, a)
+			}
 			continue
 		}
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
@@ -156,84 +185,579 @@ func quarantineFiles(args []string) ([]string, error) {
 	return files, nil
 }
 
+// Replay tuning.
+const (
+	// replayChunk is the most records one POST /admin/replay carries;
+	// progress is recorded after each accepted chunk, so a failure or a
+	// crash re-sends at most the chunk in flight.
+	replayChunk = 1000
+	// replayLiveWindow: a file modified more recently than this may still
+	// be written to by the router (a write in flight as the hour turned), so
+	// it is never recorded as finished.
+	replayLiveWindow = 10 * time.Minute
+	// progressSuffix names a quarantine file's replay progress.
+	progressSuffix = ".replay.json"
+	// maxReplayLine bounds one line, as quarantine.ReadFile does.
+	maxReplayLine = 1 << 30
+)
+
+// replayTally counts records for the summary of a run (or one file).
+type replayTally struct {
+	selected   int // not replayed before, chosen by the filters
+	sent       int // accepted by the router in this run
+	already    int // replayed by an earlier run: skipped
+	filtered   int // left by --destination or --reason
+	noRaw      int // without raw bytes: nothing to send
+	torn       int // incomplete last lines
+	unreadable int // complete lines that do not parse
+	finished   int // files finished by an earlier run, not read again
+}
+
+func (t *replayTally) add(o *replayTally) {
+	t.selected += o.selected
+	t.sent += o.sent
+	t.already += o.already
+	t.filtered += o.filtered
+	t.noRaw += o.noRaw
+	t.torn += o.torn
+	t.unreadable += o.unreadable
+	t.finished += o.finished
+}
+
+// details lists a file's skipped and left records: " (2 already replayed,
+// 1 filtered out)", or "" when there are none.
+func (t *replayTally) details() string {
+	var d []string
+	if t.already > 0 {
+		d = append(d, fmt.Sprintf("%d already replayed", t.already))
+	}
+	if t.filtered > 0 {
+		d = append(d, fmt.Sprintf("%d filtered out", t.filtered))
+	}
+	if t.noRaw > 0 {
+		d = append(d, fmt.Sprintf("%d without raw bytes", t.noRaw))
+	}
+	if len(d) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(d, ", ") + ")"
+}
+
+// summary is the last line of a run.
+func (t *replayTally) summary() string {
+	s := fmt.Sprintf("%d records selected, %d replayed", t.selected, t.sent)
+	if t.already > 0 {
+		s += fmt.Sprintf("; %d skipped (already replayed)", t.already)
+	}
+	var left []string
+	if t.filtered > 0 {
+		left = append(left, fmt.Sprintf("%d filtered out", t.filtered))
+	}
+	if t.noRaw > 0 {
+		left = append(left, fmt.Sprintf("%d without raw bytes", t.noRaw))
+	}
+	if t.torn > 0 {
+		left = append(left, plural(t.torn, "torn line"))
+	}
+	if t.unreadable > 0 {
+		left = append(left, plural(t.unreadable, "unreadable line"))
+	}
+	if len(left) > 0 {
+		s += "; left: " + strings.Join(left, ", ")
+	}
+	if t.finished > 0 {
+		s += "; " + plural(t.finished, "file") + " finished earlier, not read again"
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// replayQuarantine replays the quarantine files args name (see quarantineCmd
+// for the contract) and prints what it did to out. A file that cannot be
+// read, or whose progress does not match it, is reported and skipped; the
+// run goes on and returns an error at the end. When the router does not take
+// a chunk, or progress cannot be saved, the run stops at once with an error
+// (what was accepted before is recorded).
 func replayQuarantine(out io.Writer, admin string, args []string, dest, reason string, dryRun bool) error {
-	files, err := quarantineFiles(args)
+	files, err := quarantineFiles(out, args)
 	if err != nil {
 		return err
 	}
-	total, sentTotal := 0, 0
+	var total replayTally
+	var failed int
 	for _, f := range files {
-		groups := map[string][][]byte{}
-		all, selected := 0, 0
-		err := quarantine.ReadFile(f, func(r quarantine.Record) error {
-			all++
-			d := r.Destination
-			if d == "" {
-				d = "input"
-			}
-			if (dest != "" && d != dest) || (reason != "" && r.Reason != reason) || len(r.Raw) == 0 {
-				return nil
-			}
-			selected++
-			groups[d] = append(groups[d], r.Raw)
-			return nil
-		})
-		if err != nil {
+		stop, err := replayFile(out, admin, f, dest, reason, dryRun, time.Now(), &total)
+		if err == nil {
+			continue
+		}
+		if stop {
+			fmt.Fprintln(out, total.summary())
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		total += selected
-		if selected == 0 {
-			continue
-		}
-		if dryRun {
-			fmt.Fprintf(out, "%s: would replay %d of %d records\n", f, selected, all)
-			continue
-		}
-		for d, recs := range groups {
-			n, err := postReplay(admin, d, recs)
-			sentTotal += n
-			if err != nil {
-				return fmt.Errorf("%s: replay to %s: %w (%d records of this file were sent before the error)", f, d, err, n)
-			}
-		}
-		fmt.Fprintf(out, "%s: replayed %d of %d records\n", f, selected, all)
-		if st, err := os.Stat(f); err == nil && selected == all && time.Since(st.ModTime()) > 2*time.Minute {
-			if err := os.Rename(f, f+".replayed"); err == nil {
-				fmt.Fprintf(out, "%s: renamed to %s.replayed\n", f, filepath.Base(f))
-			}
-		}
+		fmt.Fprintf(out, "%s: error: %v\n", f, err)
+		failed++
 	}
-	fmt.Fprintf(out, "%d records selected, %d replayed\n", total, sentTotal)
+	fmt.Fprintln(out, total.summary())
+	if failed > 0 {
+		return fmt.Errorf("%s of %d not replayed (see the errors above); the other files were handled", plural(failed, "file"), len(files))
+	}
 	return nil
 }
 
-// postReplay sends records in chunks; it returns how many were accepted.
-func postReplay(admin, dest string, recs [][]byte) (int, error) {
+// replayRec is a record to send and its line in the file.
+type replayRec struct {
+	line int
+	raw  []byte
+}
+
+// replayFile replays the records of the quarantine file at path that no
+// earlier run replayed and that dest and reason select, and adds its counts
+// to total. Each chunk the router accepts is recorded in path+".replay.json"
+// before the next is sent; with dryRun nothing is sent or recorded. stop
+// reports an error that should end the run: the router did not take a chunk,
+// or progress could not be saved.
+func replayFile(out io.Writer, admin, path, dest, reason string, dryRun bool, now time.Time, total *replayTally) (stop bool, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	side := path + progressSuffix
+	prev, err := loadProgress(side)
+	if err != nil {
+		return false, err
+	}
+	if prev != nil && prev.Finished && st.Size() == prev.Bytes+prev.TornBytes {
+		total.add(&replayTally{already: prev.replayedLines(), noRaw: prev.NoRaw, unreadable: len(prev.Unreadable),
+			torn: boolInt(prev.TornBytes > 0), finished: 1})
+		return false, nil
+	}
+	changed := func() error {
+		return fmt.Errorf("changed since the last replay (its first %d bytes are not those %s was recorded for): "+
+			"its line numbers may no longer name the records already replayed, so nothing is sent from it; "+
+			"if it was replaced on purpose, move %s away to replay the whole file (records replayed before are sent again)",
+			prev.Bytes, filepath.Base(side), side)
+	}
+	done := lineSet{}
+	var checkAt int64
+	var checkCRC uint32
+	if prev != nil {
+		if st.Size() < prev.Bytes {
+			return false, changed()
+		}
+		done = newLineSet(prev.Replayed)
+		checkAt, checkCRC = prev.Bytes, prev.CRC32C
+	}
+	live := mayBeWritten(path, st.ModTime(), now)
+	var fc replayTally
+	groups := map[string][]replayRec{}
+	scan, err := scanQuarantine(path, !live, checkAt, checkCRC, func(line int, r quarantine.Record) {
+		d := r.Destination
+		if d == "" {
+			d = "input"
+		}
+		switch {
+		case done.has(line):
+			fc.already++
+		case len(r.Raw) == 0:
+			fc.noRaw++
+		case (dest != "" && d != dest) || (reason != "" && r.Reason != reason):
+			fc.filtered++
+		default:
+			fc.selected++
+			groups[d] = append(groups[d], replayRec{line: line, raw: r.Raw})
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	if !scan.prefixOK {
+		return false, changed()
+	}
+	defer total.add(&fc)
+	fc.unreadable = len(scan.unreadable)
+	for i, b := range scan.unreadable {
+		if i == 10 {
+			fmt.Fprintf(out, "%s: warning: %d more lines do not parse\n", path, len(scan.unreadable)-i)
+			break
+		}
+		fmt.Fprintf(out, "%s: warning: line %d does not parse (%v): it is not replayed; inspect it\n", path, b.line, b.err)
+	}
+	if scan.tornLine > 0 {
+		fc.torn = 1
+		if live {
+			fmt.Fprintf(out, "%s: line %d is incomplete (%d bytes, no newline yet): the router may still be writing it; a later replay sends it once it is complete\n",
+				path, scan.tornLine, scan.tornBytes)
+		} else {
+			fmt.Fprintf(out, "%s: warning: line %d is incomplete (%d bytes without a newline), cut by a crash or a failed write: it cannot be replayed and is left in the file; the complete records were handled\n",
+				path, scan.tornLine, scan.tornBytes)
+		}
+	}
+	if dryRun {
+		if fc.selected > 0 {
+			fmt.Fprintf(out, "%s: would replay %d of %d records%s\n", path, fc.selected, scan.records, fc.details())
+		}
+		return false, nil
+	}
+
+	p := &replayProgress{Version: 1, Bytes: scan.bytes, CRC32C: scan.crc, Records: scan.records, NoRaw: fc.noRaw, TornBytes: scan.tornBytes}
+	for _, b := range scan.unreadable {
+		p.Unreadable = append(p.Unreadable, b.line)
+	}
+	save := func() error {
+		p.Replayed = done.ranges()
+		p.Finished = !live && fc.already+fc.sent+fc.noRaw == scan.records
+		p.Updated = time.Now().UTC().Format(time.RFC3339)
+		return saveProgress(side, p)
+	}
+	dests := make([]string, 0, len(groups))
+	for d := range groups {
+		dests = append(dests, d)
+	}
+	sort.Strings(dests)
+	for _, d := range dests {
+		for recs := groups[d]; len(recs) > 0; {
+			n := min(len(recs), replayChunk)
+			if err := postReplay(admin, d, recs[:n]); err != nil {
+				if fc.sent > 0 {
+					fmt.Fprintf(out, "%s: replayed %d of %d records before the error%s\n", path, fc.sent, scan.records, fc.details())
+				}
+				return true, fmt.Errorf("replay to %s: %w (%d records of this file were sent and recorded before; run the command again once the router takes them: only the rest is sent)",
+					d, err, fc.sent)
+			}
+			for _, r := range recs[:n] {
+				done.add(r.line)
+			}
+			fc.sent += n
+			if err := save(); err != nil {
+				return true, fmt.Errorf("the router accepted %d records of this file but their progress could not be saved: %w; "+
+					"fix that before the next replay, or the records of lines %d to %d are sent again", n, err, recs[0].line, recs[n-1].line)
+			}
+			recs = recs[n:]
+		}
+	}
+	if fc.sent > 0 {
+		fmt.Fprintf(out, "%s: replayed %d of %d records%s\n", path, fc.sent, scan.records, fc.details())
+	} else if !live && fc.already+fc.noRaw == scan.records && (prev == nil || !prev.Finished) {
+		// Nothing left to send, ever: record the file as finished so that
+		// later runs need not read it.
+		if err := save(); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// mayBeWritten reports whether the router may still append to the
+// quarantine file at path: its name carries the current UTC hour or a later
+// one (quarantine-<YYYYMMDDTHH>[.N].ndjson), or it was modified less than
+// replayLiveWindow ago. The router never appends to a file of an earlier
+// hour or an earlier process, so any other file is finished.
+func mayBeWritten(path string, mod, now time.Time) bool {
+	if now.Sub(mod) < replayLiveWindow {
+		return true
+	}
+	stem, ok := strings.CutSuffix(filepath.Base(path), ".ndjson")
+	if !ok {
+		return false
+	}
+	if i := strings.LastIndexByte(stem, '.'); i >= 0 {
+		if _, err := strconv.Atoi(stem[i+1:]); err == nil {
+			stem = stem[:i] // the rotation index
+		}
+	}
+	i := strings.LastIndexByte(stem, '-')
+	if i < 0 {
+		return false
+	}
+	hour, err := time.Parse("20060102T15", stem[i+1:])
+	if err != nil {
+		return false
+	}
+	return now.Before(hour.Add(time.Hour))
+}
+
+// replayProgress is the content of <file>.replay.json: the lines of a
+// quarantine file the router accepted from replay, so that no later run
+// sends them again. It is replaced atomically after every accepted chunk.
+type replayProgress struct {
+	// Version is 1.
+	Version int `json:"version"`
+	// Bytes and CRC32C identify the file: the progress holds only while
+	// the file's first Bytes bytes (whole lines) have this CRC-32C
+	// (Castagnoli). Quarantine files are only ever appended to.
+	Bytes  int64  `json:"bytes"`
+	CRC32C uint32 `json:"crc32c"`
+	// Records is how many records the first Bytes bytes hold; NoRaw of them
+	// have no raw bytes (nothing to send).
+	Records int `json:"records"`
+	NoRaw   int `json:"no_raw,omitempty"`
+	// Unreadable lists the lines that do not parse; TornBytes is the size
+	// of the incomplete last line after Bytes, if any.
+	Unreadable []int `json:"unreadable,omitempty"`
+	TornBytes  int64 `json:"torn_bytes,omitempty"`
+	// Replayed lists the lines (numbered from 1) the router accepted, as
+	// [first, last] ranges.
+	Replayed [][2]int `json:"replayed"`
+	// Finished: the router no longer writes the file and every record with
+	// raw bytes was replayed. Later runs skip the file unread while its size
+	// is Bytes+TornBytes.
+	Finished bool `json:"finished"`
+	// Updated is when this was written (RFC 3339, UTC).
+	Updated string `json:"updated"`
+}
+
+// replayedLines counts the lines in p.Replayed.
+func (p *replayProgress) replayedLines() int {
+	n := 0
+	for _, r := range p.Replayed {
+		n += r[1] - r[0] + 1
+	}
+	return n
+}
+
+// loadProgress reads the progress file at path; nil when there is none.
+func loadProgress(path string) (*replayProgress, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read replay progress: %w", err)
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("replay progress %s is damaged (%s): it records which records were already replayed; "+
+			"repair it, or move it away to replay the whole file again (records replayed before are sent again)", path, why)
+	}
+	var p replayProgress
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, bad(err.Error())
+	}
+	if p.Version != 1 {
+		return nil, bad(fmt.Sprintf("version %d, this router knows 1", p.Version))
+	}
+	if p.Bytes < 0 || p.TornBytes < 0 {
+		return nil, bad("negative size")
+	}
+	last := 0
+	for _, r := range p.Replayed {
+		// A line takes at least one byte: no line number exceeds Bytes.
+		if r[0] <= last || r[1] < r[0] || int64(r[1]) > p.Bytes {
+			return nil, bad(fmt.Sprintf("range %v out of order or past the file's %d bytes", r, p.Bytes))
+		}
+		last = r[1]
+	}
+	return &p, nil
+}
+
+// saveProgress replaces the progress file at path atomically: it writes a
+// temporary file, fsyncs it, renames it over path and fsyncs the directory.
+func saveProgress(path string, p *replayProgress) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// lineSet is a set of line numbers (a bitmap).
+type lineSet []uint64
+
+func newLineSet(ranges [][2]int) lineSet {
+	var s lineSet
+	for _, r := range ranges {
+		for n := r[0]; n <= r[1]; n++ {
+			s.add(n)
+		}
+	}
+	return s
+}
+
+func (s lineSet) has(n int) bool {
+	return n/64 < len(s) && s[n/64]&(1<<(n%64)) != 0
+}
+
+func (s *lineSet) add(n int) {
+	for n/64 >= len(*s) {
+		*s = append(*s, 0)
+	}
+	(*s)[n/64] |= 1 << (n % 64)
+}
+
+// ranges returns the set as sorted [first, last] ranges.
+func (s lineSet) ranges() [][2]int {
+	r := [][2]int{}
+	start := -1
+	for i, w := range s {
+		if (w == 0 && start < 0) || (w == ^uint64(0) && start >= 0) {
+			continue
+		}
+		for b := range 64 {
+			n, in := i*64+b, w&(1<<b) != 0
+			switch {
+			case in && start < 0:
+				start = n
+			case !in && start >= 0:
+				r = append(r, [2]int{start, n - 1})
+				start = -1
+			}
+		}
+	}
+	if start >= 0 {
+		r = append(r, [2]int{start, len(s)*64 - 1})
+	}
+	return r
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// fileScan is what scanQuarantine read from a quarantine file.
+type fileScan struct {
+	bytes      int64     // end of the last complete line
+	crc        uint32    // CRC-32C of the bytes [0, bytes)
+	records    int       // records passed to fn
+	unreadable []badLine // complete lines that do not parse
+	tornLine   int       // number of an incomplete last line; 0 when none
+	tornBytes  int64     // its size
+	prefixOK   bool      // a line ended at checkAt, and the bytes before it had CRC-32C checkCRC
+}
+
+type badLine struct {
+	line int
+	err  error
+}
+
+// scanQuarantine calls fn with every record of the quarantine file at path
+// and its line number (from 1), in file order. Blank lines are skipped; a
+// complete line that does not parse is listed in unreadable and skipped. A
+// last line without its newline is torn (the router is writing it, or a
+// crash cut it): it is reported in tornLine and left out of bytes, unless
+// whole is set (the file is no longer written) and it parses, when it is a
+// record. checkAt and checkCRC are the identity an earlier run recorded;
+// prefixOK says whether the file still has it. The error is an IO error, or
+// a line too long for a quarantine file.
+func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn func(line int, r quarantine.Record)) (fileScan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileScan{}, err
+	}
+	defer f.Close()
+	s := fileScan{prefixOK: checkAt == 0 && checkCRC == 0}
+	checked := checkAt == 0
+	br := bufio.NewReaderSize(f, 256<<10)
+	var buf []byte
+	for line := 1; ; line++ {
+		buf = buf[:0]
+		var rerr error
+		for {
+			chunk, err := br.ReadSlice('\n')
+			buf = append(buf, chunk...)
+			if err == bufio.ErrBufferFull {
+				if len(buf) > maxReplayLine {
+					return s, fmt.Errorf("line %d is longer than %d bytes: not a quarantine file?", line, maxReplayLine)
+				}
+				continue
+			}
+			rerr = err
+			break
+		}
+		if rerr != nil && rerr != io.EOF {
+			return s, rerr
+		}
+		if len(buf) == 0 {
+			return s, nil
+		}
+		blank := len(bytes.TrimSpace(buf)) == 0
+		var rec quarantine.Record
+		var perr error
+		if !blank {
+			rec, perr = quarantine.ParseLine(buf)
+		}
+		if rerr == io.EOF && !blank && (perr != nil || !whole) {
+			s.tornLine, s.tornBytes = line, int64(len(buf))
+			return s, nil
+		}
+		s.bytes += int64(len(buf))
+		s.crc = crc32.Update(s.crc, castagnoli, buf)
+		if !checked && s.bytes >= checkAt {
+			checked = true
+			s.prefixOK = s.bytes == checkAt && s.crc == checkCRC
+		}
+		switch {
+		case blank:
+		case perr != nil:
+			s.unreadable = append(s.unreadable, badLine{line: line, err: perr})
+		default:
+			s.records++
+			fn(line, rec)
+		}
+		if rerr == io.EOF {
+			return s, nil
+		}
+	}
+}
+
+// postReplay sends one chunk of records to the router; nil means the router
+// accepted all of them.
+func postReplay(admin, dest string, recs []replayRec) error {
 	target := strings.TrimRight(admin, "/") + "/admin/replay"
 	if dest != "input" {
 		target += "?destination=" + url.QueryEscape(dest)
 	}
-	sent := 0
-	for len(recs) > 0 {
-		n := min(len(recs), 1000)
-		var body bytes.Buffer
-		for _, r := range recs[:n] {
-			// A record holding several lines (a quarantined NDJSON body)
-			// replays as several events, which is what it held.
-			body.Write(r)
-			body.WriteByte('\n')
-		}
-		res, err := http.Post(target, "application/x-ndjson", &body)
-		if err != nil {
-			return sent, err
-		}
-		msg, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return sent, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
-		}
-		sent += n
-		recs = recs[n:]
+	var body bytes.Buffer
+	for _, r := range recs {
+		// A record holding several lines (a quarantined NDJSON body)
+		// replays as several events, which is what it held.
+		body.Write(r.raw)
+		body.WriteByte('\n')
 	}
-	return sent, nil
+	res, err := http.Post(target, "application/x-ndjson", &body)
+	if err != nil {
+		return err
+	}
+	msg, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
 }
