@@ -1,9 +1,11 @@
 // Package config loads and validates the router's YAML configuration.
 //
-// Loading is strict: unknown keys are rejected with file and line, ${VAR} and
-// ${VAR:-default} are expanded from the environment before parsing, and every
-// block's Validate names the key to fix. Relative paths (rules.dir) resolve
-// against the configuration file's directory.
+// Loading is strict: unknown keys are rejected with file and line, and so is
+// a second YAML document; ${VAR} and ${VAR:-default} in values are expanded
+// from the environment into the parsed document, so a value arrives byte for
+// byte and is never read as YAML; every block's Validate names the key to
+// fix. Relative paths (rules.dir) resolve against the configuration file's
+// directory.
 package config
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -326,27 +329,98 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// Parse decodes data (named name in errors), expands the environment, applies
-// defaults and validates.
+// Parse decodes data (named name in errors), expands the environment in its
+// values (expandEnv), applies defaults and validates. data holds one YAML
+// document: a second one, after "---", is an error rather than ignored.
+// Unknown keys are errors with file and line.
 func Parse(name string, data []byte) (*Config, error) {
-	expanded, err := ExpandEnv(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	masked, env := maskEnv(data)
+	dec := yaml.NewDecoder(bytes.NewReader(masked))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := dec.Decode(&expanded{env: env, into: &c}); err != nil {
+		var unset *unsetEnvError
+		switch {
+		case errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("%s: the file is empty", name)
+		case errors.As(err, &unset):
+			unset.file = name
+			return nil, unset
 		}
 		return nil, errors.New(yamlerr.Format(name, err))
+	}
+	if err := noFurtherDocument(name, dec); err != nil {
+		return nil, err
 	}
 	c.SetDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: invalid configuration:\n%w", name, indent(err))
 	}
 	return &c, nil
+}
+
+// expanded decodes a document into into after expanding the environment in
+// the document's node tree (expandEnv), with the settings (KnownFields) of
+// the Decoder that reads it and the lines of the file as written.
+//
+// It implements the decode-callback form of yaml.v3's unmarshaler on
+// purpose: that callback decodes with the calling Decoder's settings, where
+// yaml.Node.Decode would drop KnownFields. The first callback hands the
+// document's root node itself to a rootNode, so expanding it in place is
+// what the second one decodes.
+type expanded struct {
+	env  *envText
+	into *Config
+}
+
+func (e *expanded) UnmarshalYAML(decode func(any) error) error {
+	var root rootNode
+	if err := decode(&root); err != nil {
+		return err
+	}
+	if err := expandEnv(root.node, e.env); err != nil {
+		return err
+	}
+	return decode(e.into)
+}
+
+// rootNode keeps the node it is decoded from.
+type rootNode struct {
+	node *yaml.Node
+}
+
+func (r *rootNode) UnmarshalYAML(n *yaml.Node) error {
+	r.node = n
+	return nil
+}
+
+// noFurtherDocument returns an error naming the line of the first document
+// after the one dec has decoded, if it has content: the configuration is one
+// document, and keys after "---" would otherwise be silently ignored. An empty
+// trailing document (a last "---", perhaps followed by comments) is accepted.
+func noFurtherDocument(name string, dec *yaml.Decoder) error {
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return errors.New(yamlerr.Format(name, err))
+		}
+		if !emptyDocument(&doc) {
+			return fmt.Errorf("%s:%d: a second YAML document starts here; the configuration is one document: remove this \"---\" and move the keys below it into the first document, or delete them", name, doc.Line)
+		}
+	}
+}
+
+// emptyDocument reports whether doc holds nothing: no value, tag or anchor.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) != 1 {
+		return len(doc.Content) == 0
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Style == 0 && n.Value == "" && n.Anchor == ""
 }
 
 // Load reads and parses the file at path.
@@ -366,65 +440,158 @@ func indent(err error) error {
 	return errors.New(strings.Join(parts, "\n"))
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+// envRef matches, at the start of its input, ${VAR} or ${VAR:-default}, on
+// one line.
+var envRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}\n]*))?\}`)
 
-// ExpandEnv replaces ${VAR} and ${VAR:-default} with environment values,
-// outside YAML comments. A ${VAR} without default whose variable is unset is
-// an error, so a missing secret never silently becomes an empty token.
-// "$${" escapes a literal "${".
-func ExpandEnv(data []byte) ([]byte, error) {
-	var missing []string
+// envText holds the references of a configuration text, which maskEnv
+// replaces with tokens before the text is parsed: a token is letters, digits
+// and "_", which YAML reads as written in any context, where a plain ${VAR}
+// inside a flow collection ({dir: ${DIR}}) would end at its "}".
+type envText struct {
+	token *regexp.Regexp // one token; its group is an index in refs
+	refs  []string       // what each token replaces, as written
+}
+
+// maskEnv returns data with each ${VAR}, ${VAR:-default} and "$${" replaced
+// by a token, and the envText that maps the tokens back. Only "${", "}" and
+// what lies between them change: lines stay as they are.
+func maskEnv(data []byte) ([]byte, *envText) {
+	marker := "LRENV" // absent from data; its one "L" leads, so tokens are only found where put
+	for bytes.Contains(data, []byte(marker)) {
+		marker += "X"
+	}
+	env := &envText{token: regexp.MustCompile(marker + `(\d+)_`)}
 	out := make([]byte, 0, len(data))
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
+	for {
+		i := bytes.IndexByte(data, '$')
+		if i < 0 {
+			return append(out, data...), env
+		}
+		out, data = append(out, data[:i]...), data[i:]
+		n := 0
+		if bytes.HasPrefix(data, []byte("$${")) {
+			n = len("$${")
+		} else if m := envRef.FindIndex(data); m != nil {
+			n = m[1]
 		} else {
-			data = nil
+			out, data = append(out, '$'), data[1:]
+			continue
 		}
-		code, comment := splitComment(line)
-		out = append(out, expandLine(code, &missing)...)
-		out = append(out, comment...)
+		out = fmt.Appendf(out, "%s%d_", marker, len(env.refs))
+		env.refs = append(env.refs, string(data[:n]))
+		data = data[n:]
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("environment variables not set: %s (or give a default: ${VAR:-value})", strings.Join(missing, ", "))
-	}
-	return out, nil
 }
 
-// splitComment splits a YAML line before a '#' that starts a comment: at the
-// line start or after whitespace, outside quotes.
-func splitComment(line []byte) (code, comment []byte) {
-	var quote byte
-	for i, c := range line {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return line[:i], line[i:]
-		}
-	}
-	return line, nil
+// ref returns what token tok replaces.
+func (e *envText) ref(tok string) string {
+	i, _ := strconv.Atoi(e.token.FindStringSubmatch(tok)[1])
+	return e.refs[i]
 }
 
-func expandLine(line []byte, missing *[]string) []byte {
-	const esc = "\x00ESCAPED_DOLLAR_BRACE\x00"
-	line = bytes.ReplaceAll(line, []byte("$${"), []byte(esc))
-	line = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
-		sub := envRef.FindSubmatch(m)
-		name := string(sub[1])
-		if v, ok := os.LookupEnv(name); ok && v != "" {
-			return []byte(v)
+// restore returns s with its tokens replaced by what they replace.
+func (e *envText) restore(s string) string {
+	return e.token.ReplaceAllStringFunc(s, e.ref)
+}
+
+// expand returns s with its tokens expanded: ${VAR} to the variable's value,
+// or to default when it is unset or empty; "$${" to a literal "${". It also
+// returns how many references s held, and the variables of those that are
+// unset or empty without a default (expanded to "").
+func (e *envText) expand(s string) (out string, refs int, missing []string) {
+	out = e.token.ReplaceAllStringFunc(s, func(tok string) string {
+		ref := e.ref(tok)
+		if ref == "$${" {
+			return "${"
 		}
-		if sub[2] != nil {
-			return sub[3]
+		refs++
+		m := envRef.FindStringSubmatch(ref)
+		name, hasDefault, def := m[1], m[2] != "", m[3]
+		if v := os.Getenv(name); v != "" {
+			return v
 		}
-		*missing = append(*missing, name)
-		return nil
+		if hasDefault {
+			return def
+		}
+		missing = append(missing, name)
+		return ""
 	})
-	return bytes.ReplaceAll(line, []byte(esc), []byte("${"))
+	return out, refs, missing
+}
+
+// expandEnv expands the references (envText.expand) in the scalar values
+// under n, parsed from a text masked by maskEnv, and puts those of mapping
+// keys back as written. Comments are not expanded (nothing reads them);
+// aliases are not followed: the node they name is expanded where it is
+// defined, once.
+//
+// A value arrives byte for byte: it is never parsed as YAML, so "#", quotes,
+// a leading "&", "*", "!" or "[" or a newline in a secret stay part of it. A
+// plain (unquoted, untagged) scalar that held a reference is typed again from
+// its expanded text, as a plain scalar written so would be, so port: ${PORT}
+// still decodes into an int, enabled: ${ON} into a bool, and "~" is null; it
+// always stays a scalar, never a list, mapping or alias. A quoted one stays a
+// string.
+//
+// A ${VAR} without default whose variable is unset or empty is an error (an
+// *unsetEnvError listing every such reference with its line), so a missing
+// secret never silently becomes an empty token.
+func expandEnv(n *yaml.Node, env *envText) error {
+	var unset []unsetEnv
+	var walk func(n *yaml.Node, value bool)
+	walk = func(n *yaml.Node, value bool) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, value)
+			}
+		case yaml.MappingNode:
+			for i, c := range n.Content {
+				walk(c, value && i%2 == 1) // keys at even indexes
+			}
+		case yaml.ScalarNode:
+			if !value {
+				n.Value = env.restore(n.Value)
+				return
+			}
+			expanded, refs, missing := env.expand(n.Value)
+			for _, v := range missing {
+				unset = append(unset, unsetEnv{name: v, line: n.Line})
+			}
+			n.Value = expanded
+			if refs > 0 && n.Style == 0 {
+				n.Tag = "" // the decoder resolves it from the value
+			}
+		}
+	}
+	walk(n, true)
+	if len(unset) > 0 {
+		return &unsetEnvError{unset: unset}
+	}
+	return nil
+}
+
+// unsetEnv is a ${VAR} without default whose variable is unset or empty.
+type unsetEnv struct {
+	name string
+	line int
+}
+
+// unsetEnvError lists every unset ${VAR} of a document, one line each.
+type unsetEnvError struct {
+	file  string // the file's name; "" reads "line N"
+	unset []unsetEnv
+}
+
+func (e *unsetEnvError) Error() string {
+	lines := make([]string, 0, len(e.unset))
+	for _, u := range e.unset {
+		at := fmt.Sprintf("line %d", u.line)
+		if e.file != "" {
+			at = fmt.Sprintf("%s:%d", e.file, u.line)
+		}
+		lines = append(lines, fmt.Sprintf("%s: environment variable %s is not set or empty; set it, or give a default: ${%s:-value}", at, u.name, u.name))
+	}
+	return strings.Join(lines, "\n")
 }
