@@ -103,7 +103,14 @@ func printLedger(out io.Writer, l *app.Ledger) {
 	for _, d := range names {
 		fmt.Fprintf(out, "           %-12s out %.0f bytes (%s of received)\n", d, r.Destinations[d], pct(r.Destinations[d], r.InputBytes))
 	}
-	fmt.Fprintln(out, "\nRefused events were not acknowledged: their senders retry them. Deduplicated events are part of accepted:")
+	if len(l.Dropped) > 0 {
+		fmt.Fprintln(out, "\nDROPPED before any destination queue (logrouter_dropped_events_total):")
+		for _, d := range l.Dropped {
+			fmt.Fprintf(out, "           %-14s %-28s %.0f\n", d.Stage, d.Reason, d.Events)
+		}
+	}
+	fmt.Fprintln(out, "\nRefused events were not acknowledged: their senders retry them, except those also listed as dropped")
+	fmt.Fprintln(out, "(syslog over UDP cannot be told; the shutdown deadline). Deduplicated events are part of accepted:")
 	fmt.Fprintln(out, "acknowledged, not delivered again. IN MOTION is non-zero only while a delivery is being booked.")
 }
 

@@ -165,3 +165,13 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPrintLedgerDropped: the ledger's drops before any queue are printed
+// with their stage and reason.
+func TestPrintLedgerDropped(t *testing.T) {
+	var out bytes.Buffer
+	printLedger(&out, &app.Ledger{Dropped: []app.DropLedger{{Stage: "syslog_udp", Reason: "destinations_refused", Events: 7}}})
+	if s := out.String(); !strings.Contains(s, "DROPPED") || !strings.Contains(s, "syslog_udp") || !strings.Contains(s, "destinations_refused") || !strings.Contains(s, " 7\n") {
+		t.Errorf("drops not printed:\n%s", s)
+	}
+}
