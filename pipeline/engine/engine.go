@@ -334,15 +334,20 @@ func (e *Engine) dedupCounter(st string) prometheus.Counter {
 	defer e.dedupMu.Unlock()
 	c, ok := e.dedupCtr[st]
 	if !ok {
-		label := st
-		if len(e.dedupCtr) >= 1000 {
-			label = "other"
+		// Source types come from senders (HEC sourcetype, _bulk _index):
+		// past 1000 of them, neither the label set nor this cache grows.
+		if len(e.dedupCtr) >= maxDedupSourceTypes {
+			return e.m.DedupSource.WithLabelValues("other")
 		}
-		c = e.m.DedupSource.WithLabelValues(label)
+		c = e.m.DedupSource.WithLabelValues(st)
 		e.dedupCtr[st] = c
 	}
 	return c
 }
+
+// maxDedupSourceTypes bounds the source types counted apart in
+// logrouter_dedup_suppressed_events_total; the rest count as "other".
+const maxDedupSourceTypes = 1000
 
 // Router returns the engine's router.
 func (e *Engine) Router() *route.Router { return e.router }

@@ -514,3 +514,21 @@ func TestUnroutedCounted(t *testing.T) {
 	}
 	_ = e.Close(context.Background())
 }
+
+// TestDedupCounterBounded: source types are chosen by senders; the cache of
+// per-source-type counters used to grow with every new one (only the label
+// was capped).
+func TestDedupCounterBounded(t *testing.T) {
+	e := newEngine(t, Config{}, &tu.RecordSink{SinkName: "archive"}, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global"})
+	for i := range 3 * maxDedupSourceTypes {
+		e.dedupCounter(fmt.Sprintf("st-%d", i)).Inc()
+	}
+	if n := len(e.dedupCtr); n > maxDedupSourceTypes {
+		t.Errorf("%d source types cached, want at most %d", n, maxDedupSourceTypes)
+	}
+	if v := testutil.ToFloat64(e.m.DedupSource.WithLabelValues("other")); v != 2*maxDedupSourceTypes {
+		t.Errorf("other = %v, want %d", v, 2*maxDedupSourceTypes)
+	}
+	_ = e.Close(context.Background())
+}
