@@ -87,6 +87,12 @@ type EventMeta struct {
 	Index []byte
 	// Fields (HEC indexed fields, an object) become labels.
 	Fields *fastjson.Value
+	// KeepOwnLogrouter keeps a "logrouter" member of the event's own (the
+	// syslog parser's parse_status; a logrouter edge's metadata read back
+	// from Kafka). Otherwise it is dropped: ingest metadata is logrouter's
+	// alone, never what a sender claims (a spoofed logrouter.token or
+	// logrouter.index).
+	KeepOwnLogrouter bool
 	// Head and Tail, when set, are objects whose members are taken before
 	// and after those of the event's object, as if the three were one
 	// object: the syslog input's header fields around a JSON payload it
@@ -257,6 +263,7 @@ type Normalizer struct {
 	kvs       []kvPair
 	lits      []byte       // converted values of the current event
 	unesc     []byte       // unescaped literal strings handed to rules (see literal)
+	dropOwnLR bool         // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
 	act       *actionTable // renames and drops of this walk: global, or a profile's
 	actOn     bool
 	scratch   []byte
@@ -525,6 +532,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.time = 0
 	n.sourceType = nil
 	n.meta = bm
+	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
 	n.lits = n.lits[:0]
 	n.unesc = n.unesc[:0]
 	if m == nil {
@@ -700,6 +708,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		var c int32 = -1
 		var h uint64 // key hash at the root, where the path is the key
 		if parent == 0 {
+			if n.dropOwnLR && string(key) == "logrouter" {
+				return
+			}
 			h = hashKey(key)
 		}
 		if rules {

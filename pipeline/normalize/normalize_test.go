@@ -269,3 +269,30 @@ func TestZeroAllocsSteadyState(t *testing.T) {
 		t.Fatalf("%.1f allocations per event, want 0", a)
 	}
 }
+
+// TestOwnLogrouterDropped: a sender's own "logrouter" member used to be
+// merged with the ingest metadata, so logrouter.token, .index, .source or
+// any extra member could be spoofed (only non-empty metadata overwrote it).
+// It is dropped unless the input owns it (KeepOwnLogrouter: syslog, Kafka).
+func TestOwnLogrouterDropped(t *testing.T) {
+	n := mustCompile(t, DefaultConfig()).New()
+	in := `{"msg":"x","logrouter":{"token":"fw-token","index":"edr","source":"crowdstrike","extra":"y"}}`
+	for _, keep := range []bool{false, true} {
+		var p fastjson.Parser
+		v, _ := p.Parse(in)
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{KeepOwnLogrouter: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var op fastjson.Parser
+		ov, _ := op.ParseBytes(out)
+		lr := ov.Get("logrouter")
+		spoofed := lr.Get("extra") != nil || string(lr.GetStringBytes("index")) == "edr" || string(lr.GetStringBytes("source")) == "crowdstrike"
+		if spoofed == !keep {
+			t.Errorf("keep %v: logrouter %s", keep, lr)
+		}
+		if string(lr.GetStringBytes("input")) != "http" {
+			t.Errorf("keep %v: ingest metadata lost: %s", keep, lr)
+		}
+	}
+}

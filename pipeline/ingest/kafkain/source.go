@@ -330,7 +330,8 @@ func (p *partition) add(m *kafka.Message) {
 			fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes", len(v), p.s.cfg.MaxMessageBytes))
 		return
 	}
-	em := normalize.EventMeta{DefaultSourceType: p.ts.defST}
+	// A logrouter edge's metadata (edge -> Kafka -> gateway) is kept.
+	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: true}
 	switch p.ts.format {
 	case "json":
 		p.addJSON(m, v, &em)

@@ -332,7 +332,7 @@ func (st *stream) add(frame []byte, cut frameCut) {
 		}
 		st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "truncate").Inc()
 	}
-	em := normalize.EventMeta{DefaultSourceType: st.defST}
+	em := normalize.EventMeta{DefaultSourceType: st.defST, KeepOwnLogrouter: true} // the parser's parse_status; a payload's own logrouter is refused
 	v, res, err := st.mp.parse(frame, &em)
 	st.count(res.Status)
 	if err != nil { // the parser promises valid JSON: keep the message anyway

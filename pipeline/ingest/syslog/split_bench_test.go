@@ -35,7 +35,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 		em := new(normalize.EventMeta)
 		for b.Loop() {
 			for _, f := range frames {
-				*em = normalize.EventMeta{DefaultSourceType: syslogST}
+				*em = normalize.EventMeta{DefaultSourceType: syslogST, KeepOwnLogrouter: true}
 				v, err := one(f, em)
 				if err != nil {
 					b.Fatal(err)

@@ -59,10 +59,10 @@ func (c *splitCheck) check(t *testing.T, msg []byte) {
 	if err != nil {
 		t.Fatalf("AppendJSON wrote invalid JSON for %q: %v", msg, err)
 	}
-	dsRef := normalize.EventMeta{DefaultSourceType: syslogST}
+	dsRef := normalize.EventMeta{DefaultSourceType: syslogST, KeepOwnLogrouter: true}
 	want, wantEv, wantErr := c.norm.Append(nil, rv, nil, &c.meta, &dsRef)
 
-	em := normalize.EventMeta{DefaultSourceType: syslogST}
+	em := normalize.EventMeta{DefaultSourceType: syslogST, KeepOwnLogrouter: true}
 	v, res, err := c.mp.parse(msg, &em)
 	if err != nil {
 		t.Fatalf("split path: %q: %v", msg, err)

@@ -22,7 +22,7 @@ func TestNormalizes(t *testing.T) {
 	n := c.New()
 	ingest := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	meta := &pipeline.Meta{Input: "syslog", Protocol: "syslog-tcp", Peer: "10.0.0.1", IngestTime: ingest.UnixNano()}
-	em := &normalize.EventMeta{DefaultSourceType: []byte("syslog")}
+	em := &normalize.EventMeta{DefaultSourceType: []byte("syslog"), KeepOwnLogrouter: true} // as the syslog input
 	p := newTestParser()
 	var jp, op fastjson.Parser
 	for _, line := range allCorpus(t) {
