@@ -12,7 +12,9 @@
 //
 // Empty fields are omitted. When Raw is not valid UTF-8 it is stored as
 // "raw_base64" (standard encoding, with padding) instead of "raw", so the
-// exact bytes survive. ReadFile and Read parse such files back.
+// exact bytes survive; so is Raw whose JSON escaping would be longer than
+// its base64 (mostly control characters), so that a record costs the
+// quarantine's disk at most 4/3 of its size. ReadFile and Read parse such files back.
 package quarantine
 
 import (
@@ -167,7 +169,7 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 		Destination: r.Destination,
 		Status:      r.Status,
 	}
-	if utf8.Valid(r.Raw) {
+	if utf8.Valid(r.Raw) && !escapesLong(r.Raw) {
 		l.Raw = string(r.Raw)
 	} else {
 		l.RawBase64 = base64.StdEncoding.EncodeToString(r.Raw)
@@ -178,6 +180,22 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 	if err := e.enc.Encode(&l); err != nil {
 		panic("quarantine: encode: " + err.Error())
 	}
+}
+
+// escapesLong reports whether b, as a JSON string, would be longer than in
+// base64: control characters take 6 bytes each (\u0001), so a record of
+// them would fill the quarantine's disk six times faster than it came in.
+func escapesLong(b []byte) bool {
+	n := len(b)
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20:
+			n += 5
+		}
+	}
+	return n > (len(b)+2)/3*4
 }
 
 // Put appends one line per record with a single write(2), fsynced unless
