@@ -261,7 +261,7 @@ func EnsureDir(fs FS, dir string) error {
 			break
 		}
 	}
-	if err := fs.MkdirAll(dir, 0o755); err != nil {
+	if err := fs.MkdirAll(dir, 0o750); err != nil { // queues hold raw logs: owner and group only, as the file sink
 		return err
 	}
 	for _, c := range created {
@@ -380,7 +380,7 @@ func (l *Log) path(id uint64) string { return filepath.Join(l.dir, segName(id)) 
 // it created (best effort).
 func (l *Log) createSegment(id uint64) (File, error) {
 	name := l.path(id)
-	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("wal: create segment: %w", err)
 	}

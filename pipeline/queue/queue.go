@@ -922,7 +922,7 @@ func saveCursor(fs wal.FS, path string, p wal.Pos) error {
 	binary.LittleEndian.PutUint64(buf[8:], uint64(p.Off))
 	binary.LittleEndian.PutUint32(buf[16:], crc32.Checksum(buf[:16], crcTable))
 	tmp := path + ".tmp"
-	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
