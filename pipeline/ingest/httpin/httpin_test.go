@@ -237,3 +237,18 @@ func FuzzHTTPBodies(f *testing.F) {
 		}
 	})
 }
+
+// TestPublishedDevTokenWarns: the embedded configuration accepts the
+// token printed in the README unless LOGROUTER_HEC_TOKEN is set; New says
+// so, loudly, since anyone can then send events.
+func TestPublishedDevTokenWarns(t *testing.T) {
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	f := newFixture(t, Config{}, nil)
+	if _, err := New(Config{Tokens: []Token{{Name: "dev", Token: PublishedDevToken}}}, f.eng, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "development token published") {
+		t.Errorf("no warning: %q", logged.String())
+	}
+}

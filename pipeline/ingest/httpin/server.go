@@ -89,8 +89,19 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	if len(cfg.Tokens) == 0 {
 		s.log.Warn("no tokens configured: the HTTP input accepts unauthenticated requests; set inputs.http.tokens")
 	}
+	for _, t := range cfg.Tokens {
+		if t.Token == PublishedDevToken {
+			s.log.Warn("the HTTP input accepts the development token published in the README (the embedded configuration's default): anyone can send events; set LOGROUTER_HEC_TOKEN or your own tokens before exposing the port",
+				"token_name", t.Name)
+		}
+	}
 	return s, nil
 }
+
+// PublishedDevToken is the token the embedded configuration accepts unless
+// LOGROUTER_HEC_TOKEN is set; it is in the README, so New warns when it is
+// accepted.
+const PublishedDevToken = "dev-token-change-me"
 
 // Handler returns the request router (for tests and embedding).
 func (s *Server) Handler() http.Handler {
