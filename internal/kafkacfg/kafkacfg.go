@@ -31,6 +31,16 @@ type SASL struct {
 	Username  string `yaml:"username"`
 	// Password: use ${ENV_VAR} in the config file.
 	Password string `yaml:"password"`
+	// AllowPlaintext lets mechanism plain run without tls: plain sends the
+	// password as it is, so without tls anyone on the path reads it. Only
+	// for a broker on loopback or a network you trust.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+}
+
+// PlainWithoutTLS is the error for SASL plain without TLS (see
+// SASL.AllowPlaintext); prefix is the YAML path of the block.
+func PlainWithoutTLS(prefix string) error {
+	return fmt.Errorf("%s.sasl: mechanism plain sends the password in clear without tls: add a tls block, use scram-sha-256/512, or set sasl.allow_plaintext: true for a broker on loopback or a trusted network", prefix)
 }
 
 // Validate checks both blocks (either may be nil); prefix is the YAML path.
@@ -46,6 +56,9 @@ func Validate(prefix string, t *TLS, s *SASL) error {
 		}
 		if s.Username == "" || s.Password == "" {
 			return fmt.Errorf("%s.sasl: username and password are required (use ${ENV_VAR} for the password)", prefix)
+		}
+		if s.Mechanism == "plain" && t == nil && !s.AllowPlaintext {
+			return PlainWithoutTLS(prefix)
 		}
 	}
 	return nil

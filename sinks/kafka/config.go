@@ -173,6 +173,9 @@ func (c Config) Validate() error {
 		if s.Password == "" {
 			add(`"sasl.password" is required with sasl: write ${ENV_VAR} and set the variable, rather than the secret itself`)
 		}
+		if s.Mechanism == "plain" && c.TLS == nil && !s.AllowPlaintext {
+			add(`"sasl": mechanism plain sends the password in clear without tls: add a "tls" block, use scram-sha-256/512, or set "sasl.allow_plaintext: true" for a broker on loopback or a trusted network`)
+		}
 	}
 	return errors.Join(errs...)
 }

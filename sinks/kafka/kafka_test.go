@@ -577,8 +577,13 @@ func TestValidate(t *testing.T) {
 	if _, err := New("x", Config{Brokers: []string{"k:9092"}, Topic: "t", TLS: &TLSConfig{CAFile: "/nonexistent/ca.pem"}}); err == nil || !strings.Contains(err.Error(), "tls.ca_file") {
 		t.Errorf("missing CA file: %v", err)
 	}
+	// plain would send the password in clear without tls: refused unless
+	// allowed.
+	if _, err := New("x", Config{Brokers: []string{"k:9092"}, Topic: "t", SASL: &SASLConfig{Mechanism: "plain", Username: "u", Password: "p"}}); err == nil || !strings.Contains(err.Error(), "allow_plaintext") {
+		t.Errorf("plain without tls: %v", err)
+	}
 	for _, mech := range []string{"plain", "scram-sha-256", "scram-sha-512"} {
-		s, err := New("x", Config{Brokers: []string{"k:9092"}, Topic: "t", SASL: &SASLConfig{Mechanism: mech, Username: "u", Password: "p"}})
+		s, err := New("x", Config{Brokers: []string{"k:9092"}, Topic: "t", SASL: &SASLConfig{Mechanism: mech, Username: "u", Password: "p", AllowPlaintext: mech == "plain"}})
 		if err != nil {
 			t.Fatalf("%s: %v", mech, err)
 		}
@@ -656,7 +661,7 @@ func TestSASL(t *testing.T) {
 	b := mkBatch(ev{raw: `{"a":1}`, hash: 1, prio: pipeline.P1})
 	defer b.Release()
 	for _, sc := range []SASLConfig{
-		{Mechanism: "plain", Username: "plainuser", Password: "plainpass"},
+		{Mechanism: "plain", Username: "plainuser", Password: "plainpass", AllowPlaintext: true}, // kfake on loopback
 		{Mechanism: "scram-sha-256", Username: "user256", Password: "pass256"},
 		{Mechanism: "scram-sha-512", Username: "user512", Password: "pass512"},
 	} {
