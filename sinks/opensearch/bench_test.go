@@ -26,7 +26,7 @@ func benchBatches(n int) []*pipeline.Batch {
 		for range benchBatch {
 			ev, kind := m.Next(nil)
 			t += int64(50 * time.Millisecond)
-			b.Commit(append(b.Arena(), ev...), pipeline.Event{Priority: pipeline.P2, SourceType: kind.SourceType(), Time: t, Hash: xxhash.Sum64(ev), Rule: -1})
+			b.Commit(append(b.Arena(), ev...), pipeline.Event{Priority: pipeline.P2, SourceType: kind.SourceType(), Time: t, Ingest: t, Hash: xxhash.Sum64(ev), Rule: -1})
 		}
 		bs[i] = b
 	}
@@ -53,7 +53,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			bs := benchBatches(8)
 			defer release(bs)
-			tmpl, _ := parseIndexTemplate(DefaultIndex)
+			nm := testNamer(b, DefaultIndex)
 			e := new(encoder)
 			b.SetBytes(int64(bs[0].Bytes()))
 			b.ReportAllocs()
@@ -62,7 +62,7 @@ func BenchmarkEncode(b *testing.B) {
 			for b.Loop() {
 				batch := bs[i%len(bs)]
 				i++
-				e.encode(tmpl, OpCreate, batch)
+				e.encode(nm, OpCreate, batch)
 				spans := e.split(DefaultBulkBytes, DefaultMaxConcurrentRequests)
 				if gz {
 					for _, s := range spans {

@@ -67,7 +67,7 @@ func TestBootstrapCreatesTemplateOnce(t *testing.T) {
 		`{"@timestamp":"2026-11-28T10:00:00Z","source":{"ip":"not-an-ip","port":"ssh"}}`,
 		`{"@timestamp":"not a date"}`,
 	} {
-		b.Commit(append(b.Arena(), raw...), pipeline.Event{Hash: uint64(i + 1), Time: baseTime.UnixNano(), SourceType: "linux.auth"})
+		b.Commit(append(b.Arena(), raw...), pipeline.Event{Hash: uint64(i + 1), Time: baseTime.UnixNano(), Ingest: baseTime.UnixNano(), SourceType: "linux.auth"})
 	}
 	err := e.sink.Write(t.Context(), b)
 	be, ok := err.(*pipeline.BatchError)

@@ -23,6 +23,30 @@ const (
 	DefaultRequestTimeout        = 60 * time.Second
 	DefaultTemplateName          = "logrouter"
 	DefaultTemplatePriority      = 100
+	// DefaultIndexDateMaxAge: a week covers the late logs a sender's own
+	// buffer delivers after an outage (a long weekend, agents catching up
+	// on spooled files), while a sender cannot date events into indices
+	// older than that, which ISM has usually made read-only, shrunk or
+	// deleted (writing there fails, or re-creates a deleted index outside
+	// its lifecycle).
+	DefaultIndexDateMaxAge = 7 * 24 * time.Hour
+	// DefaultIndexDateMaxFuture: an hour tolerates clock skew (NTP-synced
+	// hosts are seconds apart) and the last hour before a UTC midnight,
+	// but not a clock or time zone that is hours off, or events dated in
+	// the future on purpose to create tomorrow's (or next year's) indices
+	// in advance.
+	DefaultIndexDateMaxFuture = time.Hour
+	// DefaultMaxIndexSourceTypes: deployments have tens of source types
+	// (the realistic benchmark mix has 13); 200 leaves room for growth, so
+	// that a legitimate new one does not land in "other", while one sender
+	// can no longer make the source type part of the names unbounded.
+	DefaultMaxIndexSourceTypes = 200
+)
+
+// Bounds of the index name limits.
+const (
+	maxIndexDateWindow     = 10 * 365 * 24 * time.Hour
+	maxMaxIndexSourceTypes = 10000
 )
 
 // Operation types accepted by the "op_type" key.
@@ -66,6 +90,30 @@ type Config struct {
 	// (for example {yyyy.MM.dd}), taken from the event's time in UTC.
 	// Default "logs-{source_type}-{yyyy.MM.dd}".
 	Index string `yaml:"index"`
+	// IndexDateMaxAge and IndexDateMaxFuture bound how far before or after
+	// its ingest time an event's time may be and still give the date in
+	// its index name; an event outside that window is indexed under its
+	// ingest time's date (its document, @timestamp included, is
+	// unchanged), and counted in
+	// logrouter_opensearch_index_date_clamped_events_total. The event time
+	// comes from the sender, so without this one request could create an
+	// index for every day of any century. Defaults 168h (7 days) and 1h.
+	// Without a date placeholder in index they do nothing.
+	IndexDateMaxAge    time.Duration `yaml:"index_date_max_age"`
+	IndexDateMaxFuture time.Duration `yaml:"index_date_max_future"`
+	// MaxIndexSourceTypes caps the distinct source types (sanitized as in
+	// index names) this destination names indices after, for the process's
+	// lifetime: the source type comes from the sender (HEC sourcetype, the
+	// bulk _index, event.dataset), and every new one is a new index per
+	// day. Events of any further source type go to the index named with
+	// "other" instead, are counted in
+	// logrouter_opensearch_index_source_type_overflow_events_total, and
+	// each such source type is logged once at warning level (at most one
+	// line a second). Worst case, senders can create about
+	// max_index_source_types x (days in the index date window, 9 by
+	// default) daily indices. Default 200; at most 10000. Without
+	// {source_type} in index it does nothing.
+	MaxIndexSourceTypes int `yaml:"max_index_source_types"`
 	// OpType is "create" (default: a redelivered event answers 409 and
 	// counts as delivered, never a duplicate; required for data streams,
 	// with a data stream name as index) or "index" (overwrite the
@@ -157,6 +205,15 @@ func (c *Config) SetDefaults() {
 	if c.Index == "" {
 		c.Index = DefaultIndex
 	}
+	if c.IndexDateMaxAge == 0 {
+		c.IndexDateMaxAge = DefaultIndexDateMaxAge
+	}
+	if c.IndexDateMaxFuture == 0 {
+		c.IndexDateMaxFuture = DefaultIndexDateMaxFuture
+	}
+	if c.MaxIndexSourceTypes == 0 {
+		c.MaxIndexSourceTypes = DefaultMaxIndexSourceTypes
+	}
 	if c.OpType == "" {
 		c.OpType = DefaultOpType
 	}
@@ -241,6 +298,15 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseIndexTemplate(c.Index); err != nil {
 		add("%v", err)
+	}
+	if c.IndexDateMaxAge < 0 || c.IndexDateMaxAge > maxIndexDateWindow {
+		add(`"index_date_max_age" must be positive and at most 87600h (10 years), got %s: omit it for the default of 168h (7 days)`, c.IndexDateMaxAge)
+	}
+	if c.IndexDateMaxFuture < 0 || c.IndexDateMaxFuture > maxIndexDateWindow {
+		add(`"index_date_max_future" must be positive and at most 87600h (10 years), got %s: omit it for the default of 1h`, c.IndexDateMaxFuture)
+	}
+	if c.MaxIndexSourceTypes < 1 || c.MaxIndexSourceTypes > maxMaxIndexSourceTypes {
+		add(`"max_index_source_types" must be between 1 and %d, got %d: omit it for the default of %d`, maxMaxIndexSourceTypes, c.MaxIndexSourceTypes, DefaultMaxIndexSourceTypes)
 	}
 	switch c.OpType {
 	case OpCreate, OpIndex:

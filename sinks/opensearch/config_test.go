@@ -32,6 +32,17 @@ request_timeout: 30s
 		c.Bootstrap.IndexPatterns[0] != "logs-*" || c.TLS.CAFile != "/etc/ca.pem" {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.IndexDateMaxAge != 7*24*time.Hour || c.IndexDateMaxFuture != time.Hour || c.MaxIndexSourceTypes != 200 {
+		t.Fatalf("index limits defaults: %s %s %d", c.IndexDateMaxAge, c.IndexDateMaxFuture, c.MaxIndexSourceTypes)
+	}
+	var lim Config
+	if err := yaml.Unmarshal([]byte("urls: [http://x:9200]\nindex_date_max_age: 720h\nindex_date_max_future: 10m\nmax_index_source_types: 50\n"), &lim); err != nil {
+		t.Fatal(err)
+	}
+	lim.SetDefaults()
+	if err := lim.Validate(); err != nil || lim.IndexDateMaxAge != 720*time.Hour || lim.IndexDateMaxFuture != 10*time.Minute || lim.MaxIndexSourceTypes != 50 {
+		t.Fatalf("index limits from yaml: %v %+v", err, lim)
+	}
 	if len(c.Headers) != 0 {
 		t.Fatalf("headers default: %v", c.Headers)
 	}
@@ -72,6 +83,12 @@ func TestConfigValidate(t *testing.T) {
 		{Config{URLs: []string{"http://x"}, Index: "logs-{yyyy.MM.dd"}, `without "}"`},
 		{Config{URLs: []string{"http://x"}, Index: "_logs"}, `must not start with`},
 		{Config{URLs: []string{"http://x"}, Index: "logs#1"}, `cannot contain`},
+		{Config{URLs: []string{"http://x"}, IndexDateMaxAge: -time.Hour}, `"index_date_max_age" must be positive`},
+		{Config{URLs: []string{"http://x"}, IndexDateMaxAge: 87601 * time.Hour}, `"index_date_max_age" must be positive and at most 87600h`},
+		{Config{URLs: []string{"http://x"}, IndexDateMaxFuture: -time.Second}, `"index_date_max_future" must be positive`},
+		{Config{URLs: []string{"http://x"}, IndexDateMaxFuture: 1 << 62}, `"index_date_max_future" must be positive and at most 87600h`},
+		{Config{URLs: []string{"http://x"}, MaxIndexSourceTypes: -1}, `"max_index_source_types" must be between 1 and 10000, got -1`},
+		{Config{URLs: []string{"http://x"}, MaxIndexSourceTypes: 10001}, `"max_index_source_types" must be between 1 and 10000, got 10001`},
 		{Config{URLs: []string{"http://x"}, OpType: "upsert"}, `"op_type"`},
 		{Config{URLs: []string{"http://x"}, BulkBytes: 10}, `"bulk_bytes"`},
 		{Config{URLs: []string{"http://x"}, MaxConcurrentRequests: -1}, `"max_concurrent_requests"`},

@@ -60,7 +60,21 @@
 // ({yyyy.MM.dd}, {yyyy.MM}, {yyyy.MM.dd.HH}, ...) is the event's time in UTC.
 // A name that would start with - _ or + loses those characters. Names are
 // rendered once per distinct (source type, priority, day or hour) of a
-// batch, never per event. With data streams, set op_type "create" (data
+// batch, never per event.
+//
+// Senders choose both the source type (HEC sourcetype, the bulk _index,
+// event.dataset) and the event time, and every new name is a new index:
+// unbounded, one request could create thousands, until the cluster reaches
+// cluster.max_shards_per_node and refuses new indices for every source. So
+// the date comes from the event's time only when that is at most
+// index_date_max_age (7 days) before and index_date_max_future (1 hour)
+// after the event's ingest time (Event.Ingest, else the batch's, else the
+// Write's); otherwise from the ingest time (the document is unchanged). And
+// a sink names indices after at most max_index_source_types (200) distinct
+// sanitized source types, the first it sees; events of any other go to
+// "other", and each such source type is logged once at warning level (at
+// most one line a second). The set is consulted on the first event of each
+// source type in a batch, and allocates only for a type new to the sink. With data streams, set op_type "create" (data
 // streams accept nothing else) and an index without a date, such as
 // "logs-{source_type}".
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -29,7 +30,8 @@ type nameEntry struct {
 	st       string
 	prio     pipeline.Priority
 	bucket   int64
-	off, end int // prefix bytes in encoder.names
+	other    bool // the source type is over max_index_source_types
+	off, end int  // prefix bytes in encoder.names
 }
 
 // span is a range [lo, hi) of encoded items.
@@ -50,6 +52,12 @@ type encoder struct {
 	cache []nameEntry
 	names []byte // action line prefixes: {"create":{"_index":"NAME","_id":"
 	last  int    // cache entry of the previous event
+	stBuf []byte // a sanitized source type, for the source type cap
+
+	// clamped counts the events whose index date is their ingest time's
+	// (their own time is outside the index date window), overflowed those
+	// whose source type is over max_index_source_types.
+	clamped, overflowed int
 
 	spans []span
 }
@@ -88,9 +96,11 @@ func DocumentID(h uint64) string { return string(appendID(nil, h)) }
 // actionSuffix ends an action line after the id.
 const actionSuffix = "\"}}\n"
 
-// prefix returns the action line prefix for ev, rendering the index name on
+// prefix returns the action line prefix for ev, whose index date comes from
+// ns (its time, or its ingest time when clamped), rendering the index name on
 // the first event of each distinct (source type, priority, time bucket).
-func (e *encoder) prefix(t *indexTemplate, op string, ev *pipeline.Event) []byte {
+func (e *encoder) prefix(n *namer, op string, ev *pipeline.Event, ns int64) []byte {
+	t := n.t
 	st, prio, bucket := "", pipeline.PriorityNone, int64(0)
 	if t.hasSource {
 		st = ev.SourceType
@@ -99,33 +109,49 @@ func (e *encoder) prefix(t *indexTemplate, op string, ev *pipeline.Event) []byte
 		prio = ev.Priority
 	}
 	if t.gran != 0 {
-		bucket = t.bucket(ev.Time)
+		bucket = t.bucket(ns)
 	}
 	if e.last < len(e.cache) {
 		if c := &e.cache[e.last]; c.bucket == bucket && c.prio == prio && c.st == st {
+			if c.other {
+				e.overflowed++
+			}
 			return e.names[c.off:c.end]
 		}
 	}
 	for i := range e.cache {
 		if c := &e.cache[i]; c.bucket == bucket && c.prio == prio && c.st == st {
 			e.last = i
+			if c.other {
+				e.overflowed++
+			}
 			return e.names[c.off:c.end]
+		}
+	}
+	// First sight of this source type in the batch: ask the sink's cap
+	// (a map lookup; it allocates only for a source type new to the sink).
+	other, rst := false, ev.SourceType
+	if n.types != nil {
+		e.stBuf = appendSanitized(e.stBuf[:0], st, t.sourceBudget)
+		if !n.types.admit(e.stBuf) {
+			other, rst = true, OverflowSourceType
+			e.overflowed++
 		}
 	}
 	off := len(e.names)
 	e.names = append(e.names, `{"`...)
 	e.names = append(e.names, op...)
 	e.names = append(e.names, `":{"_index":"`...)
-	e.names = t.render(e.names, ev.SourceType, ev.Priority, ev.Time)
+	e.names = t.render(e.names, rst, ev.Priority, ns)
 	e.names = append(e.names, `","_id":"`...)
-	e.cache = append(e.cache, nameEntry{st: st, prio: prio, bucket: bucket, off: off, end: len(e.names)})
+	e.cache = append(e.cache, nameEntry{st: st, prio: prio, bucket: bucket, other: other, off: off, end: len(e.names)})
 	e.last = len(e.cache) - 1
 	return e.names[off:len(e.names)]
 }
 
 // encode writes the bulk body of every event of b (op is "create" or
-// "index").
-func (e *encoder) encode(t *indexTemplate, op string, b *pipeline.Batch) {
+// "index") with the index names of nm.
+func (e *encoder) encode(nm *namer, op string, b *pipeline.Batch) {
 	n := len(b.Events)
 	e.body = e.body[:0]
 	e.offs = e.offs[:0]
@@ -135,6 +161,15 @@ func (e *encoder) encode(t *indexTemplate, op string, b *pipeline.Batch) {
 	e.cache = e.cache[:0]
 	e.names = e.names[:0]
 	e.last = 0
+	e.clamped, e.overflowed = 0, 0
+	// The reference for the index date window: each event's ingest time,
+	// else the batch's, else (an event that lost it) the time of this Write.
+	dated, ref := nm.t.gran != 0, int64(0)
+	if dated {
+		if ref = b.Meta.IngestTime; ref == 0 {
+			ref = time.Now().UnixNano()
+		}
+	}
 	// Action lines take about 70 bytes besides the index name.
 	if need := b.Bytes() + n*(96+len(op)); cap(e.body) < need {
 		e.body = make([]byte, 0, need+need/8)
@@ -153,7 +188,18 @@ func (e *encoder) encode(t *indexTemplate, op string, b *pipeline.Batch) {
 		}
 		e.offs = append(e.offs, len(body))
 		e.idx = append(e.idx, int32(i))
-		body = append(body, e.prefix(t, op, ev)...)
+		ns := ev.Time
+		if dated {
+			r := ev.Ingest
+			if r == 0 {
+				r = ref
+			}
+			var clamped bool
+			if ns, clamped = nm.indexTime(ns, r); clamped {
+				e.clamped++
+			}
+		}
+		body = append(body, e.prefix(nm, op, ev, ns)...)
 		body = appendID(body, ev.Hash)
 		body = append(body, actionSuffix...)
 		if bytes.IndexByte(raw, '\n') < 0 {

@@ -12,7 +12,7 @@ import (
 )
 
 func TestEncodeFormat(t *testing.T) {
-	tmpl, _ := parseIndexTemplate(DefaultIndex)
+	nm := testNamer(t, DefaultIndex)
 	b := pipeline.NewBatch()
 	defer b.Release()
 	ts := baseTime.UnixNano()
@@ -24,11 +24,11 @@ func TestEncodeFormat(t *testing.T) {
 		{``, "x", 2},
 		{"{\"b\":\n2}", "okta.system", 0xfedcba9876543210},
 	} {
-		b.Commit(append(b.Arena(), ev.raw...), pipeline.Event{SourceType: ev.st, Hash: ev.h, Time: ts})
+		b.Commit(append(b.Arena(), ev.raw...), pipeline.Event{SourceType: ev.st, Hash: ev.h, Time: ts, Ingest: ts})
 	}
 	e := getEncoder()
 	defer putEncoder(e)
-	e.encode(tmpl, OpCreate, b)
+	e.encode(nm, OpCreate, b)
 	want := `{"create":{"_index":"logs-linux.auth-2026.11.28","_id":"00000000000000ab"}}` + "\n" + `{"a":1}` + "\n" +
 		`{"create":{"_index":"logs-okta.system-2026.11.28","_id":"fedcba9876543210"}}` + "\n" + `{"b": 2}` + "\n"
 	if string(e.body) != want {
@@ -40,19 +40,19 @@ func TestEncodeFormat(t *testing.T) {
 	if got := string(e.bodyOf(1, 2)); !strings.HasPrefix(got, `{"create":{"_index":"logs-okta`) {
 		t.Fatalf("bodyOf(1,2) = %q", got)
 	}
-	e.encode(tmpl, OpIndex, b)
+	e.encode(nm, OpIndex, b)
 	if !bytes.HasPrefix(e.body, []byte(`{"index":{"_index":"logs-linux.auth-2026.11.28","_id":"00000000000000ab"}}`)) {
 		t.Fatalf("op index: %s", e.body)
 	}
 }
 
 func TestEncodeCachesNames(t *testing.T) {
-	tmpl, _ := parseIndexTemplate(DefaultIndex)
+	nm := testNamer(t, DefaultIndex)
 	b := makeBatch(t, 1, 2000, 5*time.Second) // 13 kinds over two days
 	defer b.Release()
 	e := getEncoder()
 	defer putEncoder(e)
-	e.encode(tmpl, OpCreate, b)
+	e.encode(nm, OpCreate, b)
 	if len(e.cache) > 26 || len(e.cache) < 14 {
 		t.Fatalf("%d index names rendered for 2000 events of 13 kinds over 2 days", len(e.cache))
 	}
@@ -67,14 +67,14 @@ func TestEncodeCachesNames(t *testing.T) {
 }
 
 func TestEncodeAllocatesNothing(t *testing.T) {
-	tmpl, _ := parseIndexTemplate(DefaultIndex)
+	nm := testNamer(t, DefaultIndex)
 	b := makeBatch(t, 1, 1000, time.Second)
 	defer b.Release()
 	e := new(encoder)
-	e.encode(tmpl, OpCreate, b)
+	e.encode(nm, OpCreate, b)
 	e.split(DefaultBulkBytes, 4)
 	if n := testing.AllocsPerRun(20, func() {
-		e.encode(tmpl, OpCreate, b)
+		e.encode(nm, OpCreate, b)
 		e.split(DefaultBulkBytes, 4)
 	}); n != 0 {
 		t.Fatalf("encode allocates %.1f times per batch", n)
@@ -87,12 +87,12 @@ func TestEncodeAllocatesNothing(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	tmpl, _ := parseIndexTemplate(DefaultIndex)
+	nm := testNamer(t, DefaultIndex)
 	b := makeBatch(t, 1, 3000, time.Second)
 	defer b.Release()
 	e := getEncoder()
 	defer putEncoder(e)
-	e.encode(tmpl, OpCreate, b)
+	e.encode(nm, OpCreate, b)
 	check := func(spans []span, maxBytes int) {
 		t.Helper()
 		next := 0

@@ -41,11 +41,25 @@ func makeBatch(tb testing.TB, seed int64, n int, step time.Duration) *pipeline.B
 			Priority:   p,
 			SourceType: kind.SourceType(),
 			Time:       baseTime.Add(time.Duration(i) * step).UnixNano(),
+			Ingest:     baseTime.Add(time.Duration(i) * step).UnixNano(),
 			Hash:       xxhash.Sum64(raw),
 			Rule:       -1,
 		})
 	}
 	return b
+}
+
+// testNamer returns the index namer of a sink with the given index and
+// default limits, logging nowhere.
+func testNamer(tb testing.TB, index string) *namer {
+	tb.Helper()
+	cfg := Config{Index: index}
+	cfg.SetDefaults()
+	t, err := parseIndexTemplate(cfg.Index)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return newNamer(cfg, t, slog.New(slog.DiscardHandler), nil)
 }
 
 // syncBuffer is a log sink safe for concurrent writes.

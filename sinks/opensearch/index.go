@@ -298,7 +298,9 @@ func appendSanitized(dst []byte, s string, limit int) []byte {
 
 // IndexName returns the index an event with source type st, priority p and
 // time ns (unix nanoseconds) is written to under the index template tmpl.
-// It is for tests and tools; Write caches names per batch.
+// It is for tests and tools; Write caches names per batch, and first takes
+// the ingest time's date for ns outside index_date_max_age/_max_future and
+// "other" for a source type over max_index_source_types.
 func IndexName(tmpl, st string, p pipeline.Priority, ns int64) (string, error) {
 	t, err := parseIndexTemplate(tmpl)
 	if err != nil {

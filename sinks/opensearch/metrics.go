@@ -34,6 +34,19 @@ type Metrics struct {
 	// TemplateReady is 1 once the bootstrap index template exists (0 while
 	// bootstrap is retrying; absent when bootstrap is disabled).
 	TemplateReady *prometheus.GaugeVec // {destination}
+	// IndexDateClamped counts events indexed under their ingest time's
+	// date because their own time was more than index_date_max_age before
+	// or index_date_max_future after it (once per Write: a retried event
+	// counts again).
+	IndexDateClamped *prometheus.CounterVec // {destination}
+	// IndexSourceTypeOverflow counts events indexed under the "other"
+	// source type because theirs came after max_index_source_types others
+	// (once per Write).
+	IndexSourceTypeOverflow *prometheus.CounterVec // {destination}
+	// IndexSourceTypes is the number of distinct source types the
+	// destination names indices after (at most max_index_source_types;
+	// absent when the index has no {source_type}).
+	IndexSourceTypes *prometheus.GaugeVec // {destination}
 }
 
 // NewMetrics creates the series and registers them on r (nil: not
@@ -56,9 +69,16 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 			Help: "Bulk requests answered 413 (too large) and sent again in halves."}, []string{"destination"}),
 		TemplateReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_opensearch_template_ready",
 			Help: "1 once the bootstrap index template exists, 0 while bootstrap retries."}, []string{"destination"}),
+		IndexDateClamped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_opensearch_index_date_clamped_events_total",
+			Help: "Events whose index name took their ingest date: their time was outside index_date_max_age/index_date_max_future of it."}, []string{"destination"}),
+		IndexSourceTypeOverflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_opensearch_index_source_type_overflow_events_total",
+			Help: "Events whose index name took the source type \"other\": theirs came after max_index_source_types distinct ones."}, []string{"destination"}),
+		IndexSourceTypes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_opensearch_index_source_types",
+			Help: "Distinct source types index names are made of (at most max_index_source_types)."}, []string{"destination"}),
 	}
 	if r != nil {
-		for _, c := range []prometheus.Collector{m.Indexed, m.ConflictAsDelivered, m.Retried, m.Quarantined, m.Requests, m.RequestBytes, m.Splits, m.TemplateReady} {
+		for _, c := range []prometheus.Collector{m.Indexed, m.ConflictAsDelivered, m.Retried, m.Quarantined, m.Requests, m.RequestBytes, m.Splits, m.TemplateReady,
+			m.IndexDateClamped, m.IndexSourceTypeOverflow, m.IndexSourceTypes} {
 			r.MustRegister(c)
 		}
 	}

@@ -72,7 +72,7 @@ func withBootstrapTiming(retry, wait time.Duration) Option {
 type Sink struct {
 	name   string
 	cfg    Config
-	tmpl   *indexTemplate
+	namer  *namer // index names
 	gzip   bool
 	client *opensearchgo.Client
 	own    *http.Transport // built by New, closed by Close
@@ -81,6 +81,7 @@ type Sink struct {
 
 	indexed, conflict, retried, quarantined prometheus.Counter
 	reqBytes, splits                        prometheus.Counter
+	dateClamped, typeOverflow               prometheus.Counter
 	requests                                *prometheus.CounterVec // curried with the destination
 	templateReady                           prometheus.Gauge
 
@@ -125,7 +126,6 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	s := &Sink{
 		name:        name,
 		cfg:         cfg,
-		tmpl:        tmpl,
 		gzip:        *cfg.Gzip,
 		sem:         make(chan struct{}, cfg.MaxConcurrentRequests),
 		log:         o.log.With("destination", name),
@@ -136,7 +136,15 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		reqBytes:    o.metrics.RequestBytes.WithLabelValues(name),
 		splits:      o.metrics.Splits.WithLabelValues(name),
 		requests:    o.metrics.Requests.MustCurryWith(prometheus.Labels{"destination": name}),
+
+		dateClamped:  o.metrics.IndexDateClamped.WithLabelValues(name),
+		typeOverflow: o.metrics.IndexSourceTypeOverflow.WithLabelValues(name),
 	}
+	var typesGauge prometheus.Gauge
+	if tmpl.hasSource {
+		typesGauge = o.metrics.IndexSourceTypes.WithLabelValues(name)
+	}
+	s.namer = newNamer(cfg, tmpl, s.log, typesGauge)
 	rt := o.rt
 	if rt == nil {
 		tr, err := newTransport(cfg)
@@ -242,7 +250,13 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 	}
 	e := getEncoder()
 	defer putEncoder(e)
-	e.encode(s.tmpl, s.cfg.OpType, b)
+	e.encode(s.namer, s.cfg.OpType, b)
+	if e.clamped > 0 {
+		s.dateClamped.Add(float64(e.clamped))
+	}
+	if e.overflowed > 0 {
+		s.typeOverflow.Add(float64(e.overflowed))
+	}
 	spans := e.split(s.cfg.BulkBytes, s.cfg.MaxConcurrentRequests)
 
 	var t tally

@@ -180,7 +180,7 @@ func TestMarkerAndMappingRejections(t *testing.T) {
 	b := pipeline.NewBatch()
 	defer b.Release()
 	for i, raw := range []string{`{"a":1}`, `{"poison":true}`, `{"source":{"port":"ssh"}}`, `{"source":{"port":22}}`, ``, "{\"a\":\n2}"} {
-		b.Commit(append(b.Arena(), raw...), pipeline.Event{Hash: uint64(i + 1), Time: baseTime.UnixNano(), SourceType: "x"})
+		b.Commit(append(b.Arena(), raw...), pipeline.Event{Hash: uint64(i + 1), Time: baseTime.UnixNano(), Ingest: baseTime.UnixNano(), SourceType: "x"})
 	}
 	err := e.sink.Write(context.Background(), b)
 	var be *pipeline.BatchError
@@ -325,7 +325,7 @@ func TestSplitOn413(t *testing.T) {
 		b := makeBatch(t, 8, 600, time.Second) // about 450 KB: one request
 		// One event larger than the cluster takes in a request.
 		big := `{"message":"` + strings.Repeat("x", 70<<10) + `"}`
-		b.Commit(append(b.Arena(), big...), pipeline.Event{Hash: 42, Time: baseTime.UnixNano(), SourceType: "big"})
+		b.Commit(append(b.Arena(), big...), pipeline.Event{Hash: 42, Time: baseTime.UnixNano(), Ingest: baseTime.UnixNano(), SourceType: "big"})
 		err := e.sink.Write(context.Background(), b)
 		var be *pipeline.BatchError
 		if !errors.As(err, &be) || len(be.Items) != 1 || be.Items[0].Index != 600 || be.Items[0].Status != 413 || !pipeline.IsPermanent(be.Items[0].Err) {
