@@ -300,7 +300,12 @@ func (s *Set) Add(h uint64, now time.Time) {
 			}
 			if i, ok := g.find(h); ok {
 				if g.tab.counts[i]&carried != 0 {
-					g.tab.counts[i] = 0 // kept again: a new window starts
+					// Kept again: a new window starts, in the current
+					// generation (the carrying one may retire at once).
+					g.tab.counts[i] = 0
+					if k != 0 {
+						s.addLocked(sh, h, t)
+					}
 				}
 				return
 			}
@@ -319,8 +324,16 @@ func (s *Set) containsLocked(sh *shard, h uint64, now int64) bool {
 	// probes of all generations share a cache line: see table.)
 	for k := 0; k < generations; k++ {
 		g := &sh.gens[(sh.cur-k+generations)%generations]
-		if g.n > 0 && g.contains(h) {
-			return true
+		if g.n == 0 {
+			continue
+		}
+		if !s.counting {
+			if g.contains(h) {
+				return true
+			}
+		} else if i, ok := g.find(h); ok {
+			// A carried count is kept past its key's window: not a key.
+			return g.tab.counts[i]&carried == 0
 		}
 	}
 	return false
