@@ -77,6 +77,10 @@ type Event struct {
 	Rule int32
 
 	off uint32 // offset of Raw in the arena, to rebase Raw when the arena grows
+	// DedupRepeats is set by the engine's deduplication: the copies of this
+	// event dropped as repeats within its own batch (dedup.count_field
+	// counts them). It fills what was padding: Event did not grow.
+	DedupRepeats uint32
 }
 
 // Meta describes where a batch came from. It is shared by all its events.

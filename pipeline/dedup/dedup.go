@@ -232,7 +232,7 @@ func (s *Set) Seen(h uint64, now time.Time) bool {
 	if s.containsLocked(sh, h, t) {
 		return true
 	}
-	s.addLocked(sh, h, t)
+	s.addLocked(sh, h, t, 0)
 	return false
 }
 
@@ -283,7 +283,15 @@ func (s *Set) Lookup(h uint64, now time.Time) (dup bool, dropped uint32) {
 }
 
 // Add records h at time now.
-func (s *Set) Add(h uint64, now time.Time) {
+func (s *Set) Add(h uint64, now time.Time) { s.AddCount(h, now, 0) }
+
+// AddCount is Add for a counting set that also records repeats already
+// dropped in this window (copies of the event in the same batch, which
+// Lookup never saw): they count toward the dropped number the next copy
+// kept after the window gets from Lookup. A set that does not count
+// ignores repeats.
+func (s *Set) AddCount(h uint64, now time.Time, repeats uint32) {
+	repeats = min(repeats, carried-1)
 	if h == 0 {
 		h = 1
 	}
@@ -304,17 +312,21 @@ func (s *Set) Add(h uint64, now time.Time) {
 					// generation (the carrying one may retire at once).
 					g.tab.counts[i] = 0
 					if k != 0 {
-						s.addLocked(sh, h, t)
+						s.addLocked(sh, h, t, repeats)
+					} else {
+						g.tab.counts[i] = repeats
 					}
+				} else if c := g.tab.counts[i]; repeats > 0 && c < carried-1 {
+					g.tab.counts[i] = min(c+repeats, carried-1)
 				}
 				return
 			}
 		}
-		s.addLocked(sh, h, t)
+		s.addLocked(sh, h, t, repeats)
 		return
 	}
 	if !s.containsLocked(sh, h, t) {
-		s.addLocked(sh, h, t)
+		s.addLocked(sh, h, t, 0)
 	}
 }
 
@@ -339,7 +351,7 @@ func (s *Set) containsLocked(sh *shard, h uint64, now int64) bool {
 	return false
 }
 
-func (s *Set) addLocked(sh *shard, h uint64, now int64) {
+func (s *Set) addLocked(sh *shard, h uint64, now int64, count uint32) {
 	cur := &sh.gens[sh.cur]
 	if cur.start == 0 {
 		cur.start = now
@@ -349,7 +361,7 @@ func (s *Set) addLocked(sh *shard, h uint64, now int64) {
 		s.rotate(sh, now) // budget: this generation is full, start the next
 		cur = &sh.gens[sh.cur]
 	}
-	cur.insert(h, 0)
+	cur.insert(h, count)
 }
 
 // alloc allocates sh's table on first use.

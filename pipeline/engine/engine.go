@@ -191,7 +191,7 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 	now := e.now()
 	for i := range b.Events {
 		if s := e.dedup[b.Events[i].Priority]; s != nil {
-			s.Add(b.Events[i].Key, now)
+			s.AddCount(b.Events[i].Key, now, b.Events[i].DedupRepeats)
 		}
 	}
 	// The reach gauge, at most once a second (it locks every shard).
@@ -239,14 +239,21 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			continue
 		}
 		dup, dropped := s.Lookup(ev.Key, now)
-		if !dup && inBatch.add(ev.Key, ev.Priority) {
-			kept = append(kept, ev)
-			if dropped > 0 && e.countOpen != nil {
-				b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
-					return e.appendCount(arena, old, dropped)
-				})
+		if !dup {
+			first, isNew := inBatch.add(ev.Key, ev.Priority, int32(len(kept)))
+			if isNew {
+				ev.DedupRepeats = 0
+				kept = append(kept, ev)
+				if dropped > 0 && e.countOpen != nil {
+					b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
+						return e.appendCount(arena, old, dropped)
+					})
+				}
+				continue
 			}
-			continue
+			// A repeat within the batch: Lookup never saw it, so the set
+			// learns it with the first copy (rememberKeys).
+			kept[first].DedupRepeats++
 		}
 		dups++
 		dupBytes += len(ev.Raw)
@@ -294,6 +301,7 @@ func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
 type keySet struct {
 	slots []uint64
 	prio  []pipeline.Priority
+	first []int32 // the index of the key's first copy among the kept events
 }
 
 var batchKeys = sync.Pool{New: func() any { return new(keySet) }}
@@ -304,14 +312,15 @@ func (k *keySet) reset(n int) {
 		size *= 2
 	}
 	if cap(k.slots) < size {
-		k.slots, k.prio = make([]uint64, size), make([]pipeline.Priority, size)
+		k.slots, k.prio, k.first = make([]uint64, size), make([]pipeline.Priority, size), make([]int32, size)
 	}
-	k.slots, k.prio = k.slots[:size], k.prio[:size]
+	k.slots, k.prio, k.first = k.slots[:size], k.prio[:size], k.first[:size]
 	clear(k.slots)
 }
 
-// add reports whether (h, p) was new. Key 0 is stored as 1.
-func (k *keySet) add(h uint64, p pipeline.Priority) bool {
+// add reports whether (h, p) was new, recording idx as its first copy's;
+// for a repeat it returns the first copy's idx. Key 0 is stored as 1.
+func (k *keySet) add(h uint64, p pipeline.Priority, idx int32) (first int32, isNew bool) {
 	if h == 0 {
 		h = 1
 	}
@@ -319,11 +328,11 @@ func (k *keySet) add(h uint64, p pipeline.Priority) bool {
 	for i := (h * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
 		switch k.slots[i] {
 		case 0:
-			k.slots[i], k.prio[i] = h, p
-			return true
+			k.slots[i], k.prio[i], k.first[i] = h, p, idx
+			return idx, true
 		case h:
 			if k.prio[i] == p {
-				return false
+				return k.first[i], false
 			}
 		}
 	}
