@@ -4,12 +4,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,10 +63,8 @@ type Engine struct {
 	dedupCtr map[string]prometheus.Counter // by source type (bounded)
 	dedupMu  sync.Mutex
 	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
-	// countOpen/countClose wrap the dedup count field (dedup.count_field)
-	// when it is on: `"dedup":{"count":` N `}`.
-	countOpen   []byte
-	countClose  string
+	// countPath is dedup.count_field when it is on, else nil.
+	countPath   countPath
 	now         func() time.Time
 	ruleCtr     []prometheus.Counter // index = rule index + 1
 	ruleBytes   []prometheus.Counter
@@ -143,16 +139,7 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 	newSet := dedup.New
 	if cfg.CountField != "" {
 		newSet = dedup.NewCounting
-		// "a.b.c" -> `"a":{"b":{"c":` ... `}}`
-		segs := strings.Split(cfg.CountField, ".")
-		for i, seg := range segs {
-			if i > 0 {
-				e.countOpen = append(e.countOpen, '{')
-			}
-			e.countOpen = strconv.AppendQuote(e.countOpen, seg)
-			e.countOpen = append(e.countOpen, ':')
-		}
-		e.countClose = strings.Repeat("}", len(segs)-1)
+		e.countPath = newCountPath(strings.Split(cfg.CountField, "."))
 	}
 	covered := 0
 	for _, p := range pipeline.Priorities {
@@ -244,7 +231,7 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			if isNew {
 				ev.DedupRepeats = 0
 				kept = append(kept, ev)
-				if dropped > 0 && e.countOpen != nil {
+				if dropped > 0 && e.countPath != nil {
 					b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
 						return e.appendCount(arena, old, dropped)
 					})
@@ -273,8 +260,10 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	e.m.DedupBytes.Add(float64(dupBytes))
 }
 
-// appendCount appends old with the dedup count field added as its last
-// member.
+// appendCount appends old with the dedup count field set to n (see
+// countPath.appendWithCount): inside the event's own objects where the path
+// begins with them, so "dedup":{"id":1} becomes "dedup":{"id":1,"count":n}
+// rather than getting a second "dedup" member.
 //
 // An event that already carries the field (a refused batch that its source
 // emits again: the first attempt rewrote it, and the set still holds the
@@ -282,17 +271,7 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 // field's path must not occur in events (dedup.Config.CountField), so it
 // can only be ours.
 func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
-	if len(old) < 2 || old[len(old)-1] != '}' || bytes.Contains(old, e.countOpen) {
-		return append(dst, old...)
-	}
-	dst = append(dst, old[:len(old)-1]...)
-	if len(old) > 2 {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, e.countOpen...)
-	dst = strconv.AppendUint(dst, uint64(n), 10)
-	dst = append(dst, e.countClose...)
-	return append(dst, '}')
+	return e.countPath.appendWithCount(dst, old, n)
 }
 
 // keySet finds repeats within one batch (the dedup set only learns a key

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -533,4 +534,59 @@ func TestDedupCounterBounded(t *testing.T) {
 		t.Errorf("other = %v, want %d", v, 2*maxDedupSourceTypes)
 	}
 	_ = e.Close(context.Background())
+}
+
+// TestAppendCount: the count goes into the event's own objects on its
+// path; it used to be appended as a second top-level "dedup" member when
+// the event had a "dedup" object, and skipped when "dedup":{"count": was
+// anywhere in the event.
+func TestAppendCount(t *testing.T) {
+	p := newCountPath([]string{"dedup", "count"})
+	for in, want := range map[string]string{
+		`{"k":1}`:                                 `{"k":1,"dedup":{"count":3}}`,
+		`{}`:                                      `{"dedup":{"count":3}}`,
+		`{"dedup":{"id":"abc"},"k":1}`:            `{"dedup":{"id":"abc","count":3},"k":1}`,
+		`{"dedup":{},"k":1}`:                      `{"dedup":{"count":3},"k":1}`,
+		`{"a":{"dedup":{"count":1}},"k":"}"}`:     `{"a":{"dedup":{"count":1}},"k":"}","dedup":{"count":3}}`,
+		`{"dedup":{"count":5}}`:                   `{"dedup":{"count":5}}`, // already there: emitted again
+		`{"dedup":"x","k":1}`:                     `{"dedup":"x","k":1}`,   // a scalar in the way
+		`{"s":"a\"}b","n":[1,{"x":[]}],"t":true}`: `{"s":"a\"}b","n":[1,{"x":[]}],"t":true,"dedup":{"count":3}}`,
+		`not json`:                                `not json`,
+	} {
+		if got := string(p.appendWithCount(nil, []byte(in), 3)); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", in, got, want)
+		}
+	}
+	deep := newCountPath([]string{"a", "b", "c"})
+	if got := string(deep.appendWithCount(nil, []byte(`{"a":{"x":1}}`), 7)); got != `{"a":{"x":1,"b":{"c":7}}}` {
+		t.Errorf("three levels: %s", got)
+	}
+}
+
+// FuzzAppendCount: for any JSON object, the result is a JSON object with
+// no duplicate member on the count's path, and the count is there unless
+// the event already had the field or a scalar on its path.
+func FuzzAppendCount(f *testing.F) {
+	for _, s := range []string{`{"k":1}`, `{"dedup":{"id":"abc"},"k":1}`, `{"dedup":"x"}`, `{"a":[{"dedup":{}}],"b":"\"}"}`, `{ "dedup" : { } }`} {
+		f.Add(s)
+	}
+	p := newCountPath([]string{"dedup", "count"})
+	f.Fuzz(func(t *testing.T, in string) {
+		var v map[string]any
+		if json.Unmarshal([]byte(in), &v) != nil {
+			return
+		}
+		out := p.appendWithCount(nil, []byte(in), 3)
+		var w map[string]any
+		if err := json.Unmarshal(out, &w); err != nil {
+			t.Fatalf("%s -> invalid JSON %s: %v", in, out, err)
+		}
+		if string(out) == in {
+			return
+		}
+		d, ok := w["dedup"].(map[string]any)
+		if !ok || d["count"] != float64(3) {
+			t.Fatalf("%s -> %s: no dedup.count", in, out)
+		}
+	})
 }

@@ -1,0 +1,161 @@
+package engine
+
+import "strconv"
+
+// countPath is dedup.count_field split into JSON-encoded member names:
+// `"dedup"`, `"count"`.
+type countPath [][]byte
+
+func newCountPath(segs []string) countPath {
+	p := make(countPath, len(segs))
+	for i, s := range segs {
+		p[i] = strconv.AppendQuote(nil, s) // Validate allows no quotes or backslashes
+	}
+	return p
+}
+
+// appendWithCount appends event (one JSON object) with n at path p: inside
+// the objects of p's leading members the event already has, as new members
+// for the rest, at the end of the innermost existing object. It appends
+// the event unchanged when the field is already there (a batch emitted
+// again after a refusal: the first attempt added it) or when a member on
+// the path is not an object.
+func (p countPath) appendWithCount(dst, event []byte, n uint32) []byte {
+	at, have, ok := p.insertPoint(event)
+	if !ok {
+		return append(dst, event...)
+	}
+	dst = append(dst, event[:at]...)
+	if prev := lastNonSpace(event[:at]); prev != '{' {
+		dst = append(dst, ',')
+	}
+	for i := have; i < len(p); i++ {
+		if i > have {
+			dst = append(dst, '{')
+		}
+		dst = append(dst, p[i]...)
+		dst = append(dst, ':')
+	}
+	dst = strconv.AppendUint(dst, uint64(n), 10)
+	for i := have; i < len(p)-1; i++ {
+		dst = append(dst, '}')
+	}
+	return append(dst, event[at:]...)
+}
+
+// insertPoint finds where the count goes: the offset of the closing brace
+// of the innermost object on the path that event has, and how many of p's
+// members exist (so many objects deep). ok is false when the whole path
+// exists or a member on it is not an object (or event is no object).
+func (p countPath) insertPoint(event []byte) (at, have int, ok bool) {
+	i := skipSpace(event, 0)
+	if i >= len(event) || event[i] != '{' {
+		return 0, 0, false
+	}
+	for have = 0; ; {
+		// event[i] is the '{' of the object at depth have.
+		found := -1
+		i = skipSpace(event, i+1)
+		for i < len(event) && event[i] != '}' {
+			k := i
+			if i = skipString(event, i); i < 0 {
+				return 0, 0, false
+			}
+			key := event[k:i]
+			if i = skipSpace(event, i); i >= len(event) || event[i] != ':' {
+				return 0, 0, false
+			}
+			v := skipSpace(event, i+1)
+			if string(key) == string(p[have]) {
+				found = v
+			}
+			if i = skipValue(event, v); i < 0 {
+				return 0, 0, false
+			}
+			if i = skipSpace(event, i); i < len(event) && event[i] == ',' {
+				i = skipSpace(event, i+1)
+			}
+			if found >= 0 {
+				break
+			}
+		}
+		if found < 0 {
+			if i >= len(event) {
+				return 0, 0, false
+			}
+			return i, have, true // before this object's '}'
+		}
+		if have == len(p)-1 || event[found] != '{' {
+			return 0, 0, false // already there, or a scalar in the way
+		}
+		i, have = found, have+1
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func lastNonSpace(b []byte) byte {
+	for i := len(b) - 1; i >= 0; i-- {
+		if c := b[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+	}
+	return 0
+}
+
+// skipString returns the index after the string at b[i] ('"'), or -1.
+func skipString(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the value at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
