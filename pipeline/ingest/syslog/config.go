@@ -21,10 +21,22 @@ type Config struct {
 	// or "quarantine" (store those bytes in quarantine, deliver nothing).
 	OnOversize string `yaml:"on_oversize"`
 	// MaxConnections bounds concurrent TCP+TLS connections; past it new
-	// connections are closed at once and counted. Default 1024.
+	// connections are closed at once and counted. A TLS connection takes its
+	// slot only once its handshake completed; handshakes in progress are
+	// bounded separately, by the same number. Default 1024.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP bounds the TCP+TLS connections of one source
+	// address, TLS handshakes in progress included; past it that address's
+	// new connections are closed at once and counted, so that one host
+	// cannot take every max_connections slot. Default 64 (a relay or a NAT
+	// gateway that many senders share needs more); -1 lifts the bound.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// IdleTimeout closes a connection that sent nothing for this long.
-	// Default 10m.
+	// Default 10m. It is also how long a TCP peer that connects and never
+	// sends holds its slot: senders such as rsyslog keep quiet connections
+	// open for good, so it is not shortened for new connections; a short
+	// value makes those senders reconnect more often, a long one lets idle
+	// peers hold slots longer (max_connections_per_ip bounds each address).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// BatchEvents and BatchWait bound how long messages wait before they are
 	// handed to the destinations' queues (per connection, per UDP socket).
@@ -73,8 +85,18 @@ type TLSConfig struct {
 	// ClientCAFile, when set, verifies client certificates against it.
 	ClientCAFile string `yaml:"client_ca_file"`
 	// RequireClientCert refuses clients without a valid certificate.
+	// Without it, client_ca_file only checks the certificates clients
+	// choose to send (a warning is logged at start).
 	RequireClientCert bool `yaml:"require_client_cert"`
+	// HandshakeTimeout bounds the TLS handshake, which runs as soon as a
+	// connection is accepted; a peer that has not completed it by then is
+	// closed and counted. Default 10s; at most 1m.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
 }
+
+// maxHandshakeTimeout bounds tls.handshake_timeout: a longer one would let
+// peers that never finish a handshake hold sockets as idle ones do.
+const maxHandshakeTimeout = time.Minute
 
 // SetDefaults fills unset fields.
 func (c *Config) SetDefaults() {
@@ -89,6 +111,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 1024
+	}
+	if c.MaxConnectionsPerIP == 0 {
+		c.MaxConnectionsPerIP = 64
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 10 * time.Minute
@@ -119,8 +144,13 @@ func (c *Config) SetDefaults() {
 	if c.TCP != nil && c.TCP.Address == "" {
 		c.TCP.Address = ":5514"
 	}
-	if c.TLS != nil && c.TLS.Address == "" {
-		c.TLS.Address = ":6514"
+	if c.TLS != nil {
+		if c.TLS.Address == "" {
+			c.TLS.Address = ":6514"
+		}
+		if c.TLS.HandshakeTimeout == 0 {
+			c.TLS.HandshakeTimeout = 10 * time.Second
+		}
 	}
 }
 
@@ -138,6 +168,8 @@ func (c *Config) Validate(prefix string) error {
 		return fmt.Errorf("%s.on_oversize: %q is not truncate or quarantine", prefix, c.OnOversize)
 	case c.MaxConnections < 1 || c.BatchEvents < 1 || c.BatchWait <= 0 || c.IdleTimeout <= 0 || c.MaxSenders < 1:
 		return fmt.Errorf("%s: max_connections, batch_events, batch_wait, idle_timeout and max_senders must be positive", prefix)
+	case c.MaxConnectionsPerIP < -1:
+		return fmt.Errorf("%s.max_connections_per_ip: %d: set a positive bound, or -1 for none", prefix, c.MaxConnectionsPerIP)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("%s.timezone: %w", prefix, err)
@@ -148,6 +180,9 @@ func (c *Config) Validate(prefix string) error {
 		}
 		if t.RequireClientCert && t.ClientCAFile == "" {
 			return fmt.Errorf("%s.tls.require_client_cert: needs client_ca_file to verify client certificates against", prefix)
+		}
+		if t.HandshakeTimeout <= 0 || t.HandshakeTimeout > maxHandshakeTimeout {
+			return fmt.Errorf("%s.tls.handshake_timeout: %s is outside (0, %s]: a TLS handshake takes well under a second; set a few seconds (default 10s)", prefix, t.HandshakeTimeout, maxHandshakeTimeout)
 		}
 	}
 	return nil

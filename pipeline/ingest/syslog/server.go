@@ -10,6 +10,13 @@
 // by their own socket buffers, never answered with loss. UDP cannot be slowed:
 // a batch the destinations refuse is dropped and counted, as are the kernel's
 // receive-buffer drops (SO_RXQ_OVFL).
+//
+// Connections are bounded three ways, each refusal closed at once and
+// counted: max_connections established TCP+TLS connections, as many TLS
+// handshakes in progress (each within tls.handshake_timeout, so a peer that
+// never completes one holds no slot of the senders that did), and
+// max_connections_per_ip connections of one source address, handshakes
+// included.
 package syslog
 
 import (
@@ -18,12 +25,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,13 +57,22 @@ type Server struct {
 	// appST is cfg.AppSourceTypes as bytes (no conversion per message).
 	appST map[string][]byte
 
-	udp   *net.UDPConn
-	tcp   net.Listener
-	tlsLn net.Listener
+	udp     *net.UDPConn
+	tcp     net.Listener
+	tlsLn   net.Listener // plain TCP: handshake() runs TLS over what it accepts
+	tlsConf *tls.Config
 
-	conns    chan struct{} // connection slots
+	conns      chan struct{} // established connection slots (max_connections)
+	handshakes chan struct{} // TLS handshakes in progress (max_connections too)
+	// handshaking is cancelled when the listeners close: it ends the
+	// handshakes in progress.
+	handshaking     context.Context
+	stopHandshakes  context.CancelFunc
+	lastRefusalWarn atomic.Int64 // unix ns of the last refusal warning
+
 	mu       sync.Mutex
 	active   map[net.Conn]struct{}
+	perIP    map[netip.Addr]int // open connections by source address, handshakes included
 	closing  atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -67,10 +86,11 @@ type Server struct {
 const drainIdle = 200 * time.Millisecond
 
 type metrics struct {
-	messages   *prometheus.CounterVec // {input, transport, sender, status}
-	oversize   *prometheus.CounterVec // {input, action}
-	conns      *prometheus.GaugeVec   // {input, transport}
-	refused    prometheus.Counter
+	messages   *prometheus.CounterVec        // {input, transport, sender, status}
+	oversize   *prometheus.CounterVec        // {input, action}
+	conns      *prometheus.GaugeVec          // {input, transport}
+	refused    map[string]prometheus.Counter // by refusal reason
+	handshake  *prometheus.CounterVec        // TLS handshake failures {input, reason}
 	kernelDrop prometheus.Counter
 	dropped    *prometheus.CounterVec // engine's {stage, reason}
 	bytes      prometheus.Counter
@@ -102,10 +122,14 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		senders: map[string]bool{}, max: cfg.MaxSenders,
 	}
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_connections_refused_total",
-		Help: "Connections closed at once because max_connections was reached."}, []string{"input"})
+		Help: "Connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many), handshakes (max_connections TLS handshakes in progress)."},
+		[]string{"input", "reason"})
+	hs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_tls_handshake_failures_total",
+		Help: "TLS connections closed because their handshake failed, by reason: timeout (not completed within tls.handshake_timeout), certificate (client certificate missing or not verified), closed (the peer left), protocol (anything else: not TLS, no common version or cipher)."},
+		[]string{"input", "reason"})
 	kd := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_udp_kernel_drops_total",
 		Help: "UDP datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL)."}, []string{"input"})
-	for _, c := range []prometheus.Collector{m.messages, m.oversize, m.conns, refused, kd} {
+	for _, c := range []prometheus.Collector{m.messages, m.oversize, m.conns, refused, hs, kd} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
@@ -113,12 +137,18 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 			}
 		}
 	}
-	m.refused = refused.WithLabelValues(cfg.Name)
+	m.refused = map[string]prometheus.Counter{}
+	for _, reason := range []string{refusedMax, refusedPerIP, refusedHandshakes} {
+		m.refused[reason] = refused.WithLabelValues(cfg.Name, reason)
+	}
+	m.handshake = hs
 	m.kernelDrop = kd.WithLabelValues(cfg.Name)
 	m.bytes = eng.Metrics().InputBytes.WithLabelValues(cfg.Name)
 	s := &Server{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), loc: loc, m: m,
-		conns: make(chan struct{}, cfg.MaxConnections), active: map[net.Conn]struct{}{}, stop: make(chan struct{})}
+		conns: make(chan struct{}, cfg.MaxConnections), handshakes: make(chan struct{}, cfg.MaxConnections),
+		active: map[net.Conn]struct{}{}, perIP: map[netip.Addr]int{}, stop: make(chan struct{})}
 	s.shutdown, s.cancel = context.WithCancel(context.Background())
+	s.handshaking, s.stopHandshakes = context.WithCancel(context.Background())
 	if len(cfg.AppSourceTypes) > 0 {
 		s.appST = make(map[string][]byte, len(cfg.AppSourceTypes))
 		for app, st := range cfg.AppSourceTypes {
@@ -177,15 +207,21 @@ func (s *Server) Start() error {
 			s.Close()
 			return err
 		}
-		ln, err := tls.Listen("tcp", c.TLS.Address, tc)
+		// Not tls.Listen: its connections would handshake on their first
+		// Read, under idle_timeout, holding a slot meanwhile.
+		ln, err := net.Listen("tcp", c.TLS.Address)
 		if err != nil {
 			s.Close()
 			return fmt.Errorf("inputs.syslog.tls: listen on %s: %w (change inputs.syslog.tls.address)", c.TLS.Address, err)
 		}
-		s.tlsLn = ln
+		s.tlsLn, s.tlsConf = ln, tc
 		s.wg.Add(1)
 		go s.accept(ln, "tls")
-		s.log.Info("syslog TLS listening", "address", ln.Addr().String(), "client_certs", c.TLS.ClientCAFile != "")
+		s.log.Info("syslog TLS listening", "address", ln.Addr().String(),
+			"client_certs", c.TLS.ClientCAFile != "", "require_client_cert", c.TLS.RequireClientCert)
+		if c.TLS.ClientCAFile != "" && !c.TLS.RequireClientCert {
+			s.log.Warn("inputs.syslog.tls.client_ca_file is set without require_client_cert: clients that send no certificate are accepted; set inputs.syslog.tls.require_client_cert: true to refuse them")
+		}
 	}
 	return nil
 }
@@ -229,9 +265,21 @@ func (s *Server) Addrs() (udp, tcp, tlsAddr string) {
 	return
 }
 
+// Reasons a connection is refused (logrouter_syslog_connections_refused_total).
+const (
+	refusedMax        = "max_connections"
+	refusedPerIP      = "max_connections_per_ip"
+	refusedHandshakes = "handshakes"
+)
+
+// refusalWarnEvery spaces the warnings about refused connections: a flood
+// of them is counted, not logged.
+const refusalWarnEvery = time.Minute
+
+// accept serves the connections of ln: over "tcp" at once, over "tls" once
+// handshake has completed. Each first passes max_connections_per_ip.
 func (s *Server) accept(ln net.Listener, transport string) {
 	defer s.wg.Done()
-	gauge := s.m.conns.WithLabelValues(s.cfg.Name, transport)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -242,30 +290,172 @@ func (s *Server) accept(ln net.Listener, transport string) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		select {
-		case s.conns <- struct{}{}:
-		default:
-			s.m.refused.Inc()
-			_ = c.Close()
+		ip := addrOf(c.RemoteAddr())
+		if !s.holdIP(ip) {
+			s.refuse(c, ip, refusedPerIP)
 			continue
 		}
-		s.mu.Lock()
-		s.active[c] = struct{}{}
-		s.mu.Unlock()
-		gauge.Inc()
+		if transport == "tls" {
+			select {
+			case s.handshakes <- struct{}{}:
+			default:
+				s.releaseIP(ip)
+				s.refuse(c, ip, refusedHandshakes)
+				continue
+			}
+			s.wg.Add(1)
+			go s.handshake(c, ip)
+			continue
+		}
+		if !s.open(c, ip) {
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
-			defer func() {
-				s.mu.Lock()
-				delete(s.active, c)
-				s.mu.Unlock()
-				gauge.Dec()
-				<-s.conns
-				s.wg.Done()
-			}()
-			s.serveConn(c, transport)
+			defer s.wg.Done()
+			s.serve(c, ip, transport)
 		}()
 	}
+}
+
+// handshake runs the TLS handshake of raw, just accepted from ip, within
+// tls.handshake_timeout, and then serves it. A handshake that fails, times
+// out or is cut short by Shutdown closes the connection; failures are
+// counted by reason and logged at debug level (peers choose how often).
+// Until the handshake completes, raw holds a handshake slot, not a
+// max_connections one.
+func (s *Server) handshake(raw net.Conn, ip netip.Addr) {
+	defer s.wg.Done()
+	c := tls.Server(raw, s.tlsConf)
+	ctx, cancel := context.WithTimeout(s.handshaking, s.cfg.TLS.HandshakeTimeout)
+	err := c.HandshakeContext(ctx)
+	cancel()
+	<-s.handshakes
+	if err != nil {
+		_ = raw.Close()
+		s.releaseIP(ip)
+		if s.handshaking.Err() != nil {
+			return // shutting down: not the peer's failure
+		}
+		reason := handshakeFailure(err)
+		s.m.handshake.WithLabelValues(s.cfg.Name, reason).Inc()
+		s.log.Debug("syslog TLS handshake failed; connection closed", "peer", ip.String(), "reason", reason, "err", err)
+		return
+	}
+	if s.open(c, ip) {
+		s.serve(c, ip, "tls")
+	}
+}
+
+// handshakeFailure is the metric reason of a failed TLS handshake.
+func handshakeFailure(err error) string {
+	var verr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "timeout"
+	case errors.As(err, &verr) || strings.Contains(err.Error(), "certificate"):
+		// crypto/tls has no error type for a missing or unparsable client
+		// certificate; its messages all name it.
+		return "certificate"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return "closed"
+	}
+	return "protocol"
+}
+
+// open takes a max_connections slot for c, accepted from ip, and registers
+// it for Shutdown. It reports false, having closed c, released ip and
+// counted the refusal, when every slot is taken.
+func (s *Server) open(c net.Conn, ip netip.Addr) bool {
+	select {
+	case s.conns <- struct{}{}:
+	default:
+		s.releaseIP(ip)
+		s.refuse(c, ip, refusedMax)
+		return false
+	}
+	s.mu.Lock()
+	s.active[c] = struct{}{}
+	s.mu.Unlock()
+	return true
+}
+
+// serve reads c until it ends, then closes it and releases what open and
+// holdIP took.
+func (s *Server) serve(c net.Conn, ip netip.Addr, transport string) {
+	gauge := s.m.conns.WithLabelValues(s.cfg.Name, transport)
+	gauge.Inc()
+	defer func() {
+		s.mu.Lock()
+		delete(s.active, c)
+		s.mu.Unlock()
+		gauge.Dec()
+		<-s.conns
+		s.releaseIP(ip)
+	}()
+	s.serveConn(c, transport)
+}
+
+// holdIP counts one more connection of ip; false when ip already holds
+// max_connections_per_ip of them. Every true is paired with a releaseIP.
+func (s *Server) holdIP(ip netip.Addr) bool {
+	if s.cfg.MaxConnectionsPerIP < 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip] >= s.cfg.MaxConnectionsPerIP {
+		return false
+	}
+	s.perIP[ip]++
+	return true
+}
+
+// releaseIP undoes one holdIP. The map keeps only addresses with open
+// connections.
+func (s *Server) releaseIP(ip netip.Addr) {
+	if s.cfg.MaxConnectionsPerIP < 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip] <= 1 {
+		delete(s.perIP, ip)
+		return
+	}
+	s.perIP[ip]--
+}
+
+// refuse closes c, from ip, counts it under reason and warns at most once
+// per refusalWarnEvery, saying what to change.
+func (s *Server) refuse(c net.Conn, ip netip.Addr, reason string) {
+	defer c.Close() // last: once the peer sees it, the refusal is counted and logged
+	s.m.refused[reason].Inc()
+	now := time.Now().UnixNano()
+	last := s.lastRefusalWarn.Load()
+	if now-last < int64(refusalWarnEvery) || !s.lastRefusalWarn.CompareAndSwap(last, now) {
+		return
+	}
+	var hint string
+	switch reason {
+	case refusedMax:
+		hint = "every inputs.syslog.max_connections slot is taken: raise it, or find the peers holding them (logrouter_syslog_connections)"
+	case refusedPerIP:
+		hint = "this address holds inputs.syslog.max_connections_per_ip connections already: raise it if the address is a relay or NAT gateway many senders share"
+	case refusedHandshakes:
+		hint = "inputs.syslog.max_connections TLS handshakes are in progress: peers that do not complete theirs are closed after inputs.syslog.tls.handshake_timeout"
+	}
+	s.log.Warn("syslog connection refused (further refusals are only counted for a while: logrouter_syslog_connections_refused_total)",
+		"peer", ip.String(), "reason", reason, "hint", hint)
+}
+
+// addrOf is the source address of a connection, IPv4-mapped IPv6
+// addresses unmapped (the zero Addr for a non-TCP one).
+func addrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // stream turns frames of one connection (or one UDP socket) into batches.
@@ -519,6 +709,9 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 			deadline = time.Now()
 		}
 		_ = c.SetReadDeadline(deadline)
+		if !closing && s.closing.Load() {
+			continue // Shutdown began: its wake-up deadline may just have been overwritten
+		}
 		frame, cut, err := fr.next()
 		if err != nil {
 			if isTimeout(err) {
@@ -637,6 +830,7 @@ func indexByte(b []byte, c byte) int {
 // Close stops listening at once (used on start-up failure).
 func (s *Server) Close() {
 	s.closing.Store(true)
+	s.stopHandshakes()
 	if s.udp != nil {
 		_ = s.udp.Close()
 	}
@@ -664,6 +858,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.tlsLn != nil {
 		_ = s.tlsLn.Close()
 	}
+	s.stopHandshakes()
 	s.mu.Lock()
 	for c := range s.active {
 		_ = c.SetReadDeadline(time.Now()) // wake the reader: it flushes and returns
