@@ -589,12 +589,18 @@ func (a *LocalArchive) appendLocked(o *object, frame []byte, rawLen int64) error
 		a.report(a.finalize(o))
 		return err
 	}
+	start := o.off
 	o.off += int64(n)
 	o.size += rawLen
 	if a.cfg.Fsync {
 		if err := o.f.Sync(); err != nil {
 			// After a failed fsync the page cache may have dropped the
 			// data while a later fsync succeeds: never trust this file.
+			// Cut the frame this Write added first: the caller sends it
+			// again, and a finalized copy would archive it twice.
+			if terr := o.f.Truncate(start); terr == nil {
+				o.off, o.size = start, o.size-rawLen
+			}
 			a.retire(o)
 			a.abandon(o)
 			return fmt.Errorf("%s: fsync %s: %w", a.label, o.partial, err)
