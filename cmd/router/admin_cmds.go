@@ -25,15 +25,56 @@ import (
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
 
+// adminTokenEnv names the environment variable the admin commands read the
+// admin token from when --token is not given.
+const adminTokenEnv = "LOGROUTER_ADMIN_TOKEN"
+
+// adminClient talks to a router's admin listener: base is its URL
+// (http://127.0.0.1:8686), token the router's admin.token ("" sends none).
+type adminClient struct {
+	base  string
+	token string
+}
+
+// newAdminClient returns the client for --admin and --token: the token is
+// the flag's, else $LOGROUTER_ADMIN_TOKEN's.
+func newAdminClient(admin, token string) adminClient {
+	if token == "" {
+		token = os.Getenv(adminTokenEnv)
+	}
+	return adminClient{base: strings.TrimRight(admin, "/"), token: token}
+}
+
+// do sends a request for path (and query) to the admin listener, with the
+// token as "Authorization: Bearer <token>" when there is one.
+func (c adminClient) do(method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// adminTokenFlag adds --token to c.
+func adminTokenFlag(c *cobra.Command, token *string) {
+	c.Flags().StringVar(token, "token", "", "the router's admin.token, sent as \"Authorization: Bearer\" (default $"+adminTokenEnv+", which keeps it out of the process list)")
+}
+
 func statsCmd() *cobra.Command {
-	var admin string
+	var admin, token string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the conservation ledger of a running router (where every event went)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := http.Get(strings.TrimRight(admin, "/") + "/admin/stats")
+			res, err := newAdminClient(admin, token).do(http.MethodGet, "/admin/stats", "", nil)
 			if err != nil {
 				return fmt.Errorf("reach the admin listener (--admin %s): %w", admin, err)
 			}
@@ -56,6 +97,7 @@ func statsCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON")
+	adminTokenFlag(c, &token)
 	return c
 }
 
@@ -116,7 +158,7 @@ func printLedger(out io.Writer, l *app.Ledger) {
 
 func quarantineCmd() *cobra.Command {
 	c := &cobra.Command{Use: "quarantine", Short: "Inspect and replay quarantined records"}
-	var admin, dest, reason string
+	var admin, token, dest, reason string
 	var dryRun bool
 	replay := &cobra.Command{
 		Use:   "replay [FILE|DIR ...]",
@@ -138,18 +180,23 @@ that changed since its progress was recorded is refused. Files renamed to
 
 The output says, per file and in total, what was replayed, what was skipped
 because an earlier run replayed it, and what is left (filtered out, without
-raw bytes, torn or unreadable lines).`,
+raw bytes, torn or unreadable lines).
+
+Replaying changes state, so the router requires its admin.token, sent from
+--token or $LOGROUTER_ADMIN_TOKEN; a router without admin.token accepts
+replays from its own host (loopback) only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"./data/quarantine"}
 			}
-			return replayQuarantine(cmd.OutOrStdout(), admin, args, dest, reason, dryRun)
+			return replayQuarantineTo(cmd.OutOrStdout(), newAdminClient(admin, token), args, dest, reason, dryRun)
 		},
 	}
 	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
 	replay.Flags().StringVar(&dest, "destination", "", "only records refused by this destination (\"input\" for input rejections)")
 	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason")
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")
+	adminTokenFlag(replay, &token)
 	c.AddCommand(replay)
 	return c
 }
@@ -198,6 +245,11 @@ const (
 	// progress is recorded after each accepted chunk, so a failure or a
 	// crash re-sends at most the chunk in flight.
 	replayChunk = 1000
+	// replayChunkBytes is the most body bytes one POST carries (a record
+	// goes alone when it is larger): well within app.ReplayMaxBodyBytes,
+	// and small enough that its events, normalized, stay within the
+	// router's per-request bound.
+	replayChunkBytes = 8 << 20
 	// replayLiveWindow: a file modified more recently than this may still
 	// be written to by the router (a write in flight as the hour turned), so
 	// it is never recorded as finished.
@@ -285,13 +337,19 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// replayQuarantine replays the quarantine files args name (see quarantineCmd
-// for the contract) and prints what it did to out. A file that cannot be
-// read, or whose progress does not match it, is reported and skipped; the
-// run goes on and returns an error at the end. When the router does not take
-// a chunk, or progress cannot be saved, the run stops at once with an error
-// (what was accepted before is recorded).
+// replayQuarantine is replayQuarantineTo the admin listener at admin, with
+// the token from $LOGROUTER_ADMIN_TOKEN (none when it is unset).
 func replayQuarantine(out io.Writer, admin string, args []string, dest, reason string, dryRun bool) error {
+	return replayQuarantineTo(out, newAdminClient(admin, ""), args, dest, reason, dryRun)
+}
+
+// replayQuarantineTo replays the quarantine files args name to the router
+// admin talks to (see quarantineCmd for the contract) and prints what it did
+// to out. A file that cannot be read, or whose progress does not match it,
+// is reported and skipped; the run goes on and returns an error at the end.
+// When the router does not take a chunk, or progress cannot be saved, the
+// run stops at once with an error (what was accepted before is recorded).
+func replayQuarantineTo(out io.Writer, admin adminClient, args []string, dest, reason string, dryRun bool) error {
 	files, err := quarantineFiles(out, args)
 	if err != nil {
 		return err
@@ -329,7 +387,7 @@ type replayRec struct {
 // before the next is sent; with dryRun nothing is sent or recorded. stop
 // reports an error that should end the run: the router did not take a chunk,
 // or progress could not be saved.
-func replayFile(out io.Writer, admin, path, dest, reason string, dryRun bool, now time.Time, total *replayTally) (stop bool, err error) {
+func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dryRun bool, now time.Time, total *replayTally) (stop bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return false, err
@@ -429,7 +487,7 @@ func replayFile(out io.Writer, admin, path, dest, reason string, dryRun bool, no
 	sort.Strings(dests)
 	for _, d := range dests {
 		for recs := groups[d]; len(recs) > 0; {
-			n := min(len(recs), replayChunk)
+			n := replayChunkOf(recs)
 			if err := postReplay(admin, d, recs[:n]); err != nil {
 				if fc.sent > 0 {
 					fmt.Fprintf(out, "%s: replayed %d of %d records before the error%s\n", path, fc.sent, scan.records, fc.details())
@@ -743,12 +801,32 @@ func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn 
 	}
 }
 
+// replayChunkOf returns how many of recs, at least one, the next POST
+// carries: at most replayChunk records, app.ReplayMaxRecords lines (a record
+// holding several lines replays as several) and replayChunkBytes bytes of
+// body. A record over one of these goes alone: the router takes it (a line
+// over app.ReplayMaxEventBytes is quarantined again as too_large) or answers
+// 413 naming its limit.
+func replayChunkOf(recs []replayRec) int {
+	lines, size := 0, 0
+	for i, r := range recs {
+		l := bytes.Count(r.raw, []byte("\n")) + 1
+		s := len(r.raw) + 1
+		if i == replayChunk || (i > 0 && (lines+l > app.ReplayMaxRecords || size+s > replayChunkBytes)) {
+			return i
+		}
+		lines += l
+		size += s
+	}
+	return len(recs)
+}
+
 // postReplay sends one chunk of records to the router; nil means the router
 // accepted all of them.
-func postReplay(admin, dest string, recs []replayRec) error {
-	target := strings.TrimRight(admin, "/") + "/admin/replay"
+func postReplay(admin adminClient, dest string, recs []replayRec) error {
+	path := "/admin/replay"
 	if dest != "input" {
-		target += "?destination=" + url.QueryEscape(dest)
+		path += "?destination=" + url.QueryEscape(dest)
 	}
 	var body bytes.Buffer
 	for _, r := range recs {
@@ -757,7 +835,7 @@ func postReplay(admin, dest string, recs []replayRec) error {
 		body.Write(r.raw)
 		body.WriteByte('\n')
 	}
-	res, err := http.Post(target, "application/x-ndjson", &body)
+	res, err := admin.do(http.MethodPost, path, "application/x-ndjson", &body)
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,195 @@ package app
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline"
 )
+
+// The admin listener serves two kinds of endpoints:
+//
+//   - what only reads: /metrics, /healthz, /readyz and /admin/stats, open to
+//     whoever reaches admin.address (Prometheus scrapes the pod IP);
+//   - what changes state: POST /admin/replay, which delivers whatever it is
+//     sent to any destination (the SIEM, the Object Lock archive). It
+//     requires "Authorization: Bearer <admin.token>", or, when no
+//     admin.token is configured, a loopback peer (127.0.0.0/8, ::1).
+//
+// /admin/stats stays open: it serves the ledger, which BuildLedger computes
+// from the very counters /metrics exposes (events and bytes per input,
+// priority and destination), so guarding it would hide nothing /metrics
+// does not already show, and it changes nothing.
+
+// Admin HTTP server limits. ReadTimeout bounds reading one whole request: a
+// replay body of ReplayMaxBodyBytes needs ~0.5 MB/s to arrive in time.
+// WriteTimeout runs from the end of the headers to the end of the answer,
+// so it covers reading the body too, and then the replay's delivery, which
+// waits for destinations to accept the events (engine.write_timeout, 30s by
+// default, per try).
+const (
+	adminReadHeaderTimeout = 10 * time.Second
+	adminReadTimeout       = 2 * time.Minute
+	adminWriteTimeout      = 5 * time.Minute
+	adminIdleTimeout       = 2 * time.Minute
+	adminMaxHeaderBytes    = 64 << 10
+)
+
+// Replay limits: one POST /admin/replay is bounded as one request of the
+// HTTP input is (inputs.http max_body_bytes, max_events_per_request,
+// max_normalized_bytes, max_event_bytes), with admin-specific values rather
+// than the input's: replay must work when the HTTP input is off or tuned
+// small, and its requests come from router quarantine replay, which sends
+// at most 1000 records and 8 MiB per request (see cmd/router). Past
+// ReplayMaxBodyBytes, ReplayMaxRecords or the normalized bytes the request
+// is answered 413 naming the limit, and nothing in it is delivered or
+// quarantined.
+const (
+	// ReplayMaxBodyBytes bounds one request body (streamed, never held
+	// whole).
+	ReplayMaxBodyBytes = 64 << 20
+	// ReplayMaxRecords bounds the records (non-blank lines) of one
+	// request. Every record costs ~280 bytes of memory however small it
+	// is: 10,000 cost ~3 MiB, where 400,000 lines of 8 bytes once took
+	// ~500 MiB.
+	ReplayMaxRecords = 10_000
+	// ReplayMaxEventBytes bounds one record: a longer one is not parsed
+	// but quarantined as too_large (its first ReplayMaxEventBytes bytes),
+	// and the rest of the request is taken. It is 4 x the HTTP input's
+	// default max_event_bytes: records a destination refused are
+	// normalized events, which may be larger than what came in.
+	ReplayMaxEventBytes = 4 << 20
+	// replayMaxNormalizedBytes bounds the normalized events of one
+	// request: 8 MiB of records, the most the CLI sends at once, normalize
+	// to at most ~50 MiB (text full of control characters grows 6x).
+	replayMaxNormalizedBytes = 128 << 20
+	// replaySlots is how many replay requests are processed at once; the
+	// others wait for a slot up to replayWait, then get 503.
+	replaySlots = 2
+	replayWait  = 30 * time.Second
+)
+
+// replayLimits are the limits handleReplay applies (the constants above;
+// tests lower them).
+type replayLimits struct {
+	bodyBytes       int64
+	records         int
+	eventBytes      int
+	normalizedBytes int
+}
+
+var defaultReplayLimits = replayLimits{
+	bodyBytes:       ReplayMaxBodyBytes,
+	records:         ReplayMaxRecords,
+	eventBytes:      ReplayMaxEventBytes,
+	normalizedBytes: replayMaxNormalizedBytes,
+}
+
+// initAdmin prepares what the admin handlers need: the digest of
+// admin.token, the replay limits and slots.
+func (a *App) initAdmin() {
+	a.adminTokenSet = a.cfg.Admin.Token != ""
+	a.adminDigest = sha256.Sum256([]byte(a.cfg.Admin.Token))
+	a.replay = defaultReplayLimits
+	a.replaySlots = make(chan struct{}, replaySlots)
+}
+
+// adminHandler routes the admin listener's endpoints (see the top of this
+// file for which are guarded).
+func (a *App) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.eng.Metrics().Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.handleReady)
+	mux.HandleFunc("GET /admin/stats", a.handleStats)
+	mux.HandleFunc("POST /admin/replay", a.requireAdmin(a.handleReplay))
+	return mux
+}
+
+// logAdminAccess logs, once at start, who may use the endpoints that change
+// state.
+func (a *App) logAdminAccess() {
+	if a.adminTokenSet {
+		a.log.Info("admin: POST /admin/replay requires admin.token (Authorization: Bearer); /metrics, /healthz, /readyz and /admin/stats are open",
+			"admin", a.AdminAddr())
+		return
+	}
+	a.log.Info("admin: no admin.token configured: POST /admin/replay is accepted only from loopback (127.0.0.0/8, ::1); set admin.token to replay from elsewhere. /metrics, /healthz, /readyz and /admin/stats are open",
+		"admin", a.AdminAddr())
+}
+
+// requireAdmin serves h only to a request allowed to change state: with
+// admin.token configured, one that carries it as "Authorization: Bearer
+// <token>", whatever its peer; without, one from a loopback peer. Others
+// get 401 (no or wrong token) or 403 (not loopback), with what to do.
+func (a *App) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		what := r.Method + " " + r.URL.Path
+		if !a.adminTokenSet {
+			if !loopbackPeer(r.RemoteAddr) {
+				http.Error(w, fmt.Sprintf("%s changes state: with no admin.token configured it is accepted only from loopback (127.0.0.0/8, ::1), and this request came from %s; "+
+					"run the command on the router's host (or in its pod), or set admin.token on the router and send it as \"Authorization: Bearer <token>\" (router quarantine replay: --token or LOGROUTER_ADMIN_TOKEN)",
+					what, peer(r.RemoteAddr)), http.StatusForbidden)
+				return
+			}
+			h(w, r)
+			return
+		}
+		tok, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="logrouter admin"`)
+			http.Error(w, what+" requires the admin token: send \"Authorization: Bearer <admin.token>\" (router quarantine replay: --token or LOGROUTER_ADMIN_TOKEN)", http.StatusUnauthorized)
+			return
+		}
+		// Digests have one length whatever the token's: comparing them in
+		// constant time reveals neither the token nor its length.
+		d := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(d[:], a.adminDigest[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="logrouter admin", error="invalid_token"`)
+			http.Error(w, what+": the token sent is not the router's admin.token: check --token or LOGROUTER_ADMIN_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header value (the scheme in any case); ok is false for any other.
+func bearerToken(header string) (tok string, ok bool) {
+	scheme, tok, found := strings.Cut(strings.TrimSpace(header), " ")
+	tok = strings.TrimSpace(tok)
+	if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
+// loopbackPeer reports whether remote (a RemoteAddr, host:port) is in
+// 127.0.0.0/8 or ::1, IPv4-mapped IPv6 included. A reverse proxy on the same
+// host makes every request loopback: set admin.token behind one.
+func loopbackPeer(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
 
 // handleReady answers /readyz: 503 while starting or stopping; 200 "ready",
 // or 200 with status "degraded" and the problems when a queue found damaged
@@ -38,7 +218,8 @@ func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "degraded", "problems": problems})
 }
 
-// handleStats serves the ledger as JSON (router stats prints it).
+// handleStats serves the ledger as JSON (router stats prints it). It is open
+// like /metrics (see the top of this file).
 func (a *App) handleStats(w http.ResponseWriter, r *http.Request) {
 	l, err := BuildLedger(a.eng.Metrics().Registry)
 	if err != nil {
@@ -54,6 +235,12 @@ func (a *App) handleStats(w http.ResponseWriter, r *http.Request) {
 // destination refused) go to that destination only; without it they go
 // through the whole pipeline like /ingest. The answer comes after the
 // records are accepted, as for ingest.
+//
+// One request is bounded (replayLimits): past the body size, the record
+// count or the normalized bytes it is answered 413 naming the limit, and
+// nothing in it is delivered or quarantined; a record longer than
+// ReplayMaxEventBytes is quarantined as too_large, not parsed. Requests
+// wait for one of replaySlots.
 func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 	dest := r.URL.Query().Get("destination")
 	if dest != "" {
@@ -66,35 +253,90 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	wait := time.NewTimer(replayWait)
+	defer wait.Stop()
+	select {
+	case a.replaySlots <- struct{}{}:
+		defer func() { <-a.replaySlots }()
+	case <-wait.C:
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, fmt.Sprintf("%d replays are in progress: retry later", replaySlots), http.StatusServiceUnavailable)
+		return
+	case <-r.Context().Done():
+		return
+	}
+	lim := a.replay
+	body := http.MaxBytesReader(w, r.Body, lim.bodyBytes)
 	b := pipeline.NewBatch()
 	defer b.Release()
 	b.Meta = pipeline.Meta{Input: "replay", Protocol: "replay", Peer: peer(r.RemoteAddr), IngestTime: time.Now().UnixNano()}
 	wk := a.eng.Worker()
 	var p fastjson.Parser
-	sc := bufio.NewScanner(http.MaxBytesReader(w, r.Body, 256<<20))
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	var rejected []pipeline.Rejected
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := sc.Bytes()
-		if len(raw) == 0 {
+	reject := func(raw []byte, reason, detail string) {
+		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
+			Detail: detail, Input: "replay", Protocol: "replay", Peer: b.Meta.Peer, Time: b.Meta.IngestTime})
+	}
+	br := bufio.NewReaderSize(body, 64<<10)
+	var buf []byte
+	var tooLarge string
+	var rerr error
+	for {
+		var raw []byte
+		var size int
+		raw, size, rerr = readLine(br, buf, lim.eventBytes)
+		buf = raw[:0]
+		if rerr != nil && rerr != io.EOF {
+			break // a line cut by the error is not taken
+		}
+		if size == 0 {
+			if rerr != nil {
+				break
+			}
 			continue
 		}
-		var err error
-		if v, perr := p.ParseBytes(raw); perr == nil && v.Type() == fastjson.TypeObject {
-			err = wk.Add(b, v, nil, nil)
-		} else {
-			err = wk.Add(b, nil, raw, nil)
+		if len(b.Events)+len(rejected) >= lim.records {
+			tooLarge = fmt.Sprintf("replay request carries more than %d records: send at most %d per request", lim.records, lim.records)
+			break
 		}
-		if err != nil {
-			rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: "replay_rejected",
-				Detail: err.Error(), Input: "replay", Protocol: "replay", Time: b.Meta.IngestTime})
+		switch {
+		case size > lim.eventBytes:
+			reject(raw[:lim.eventBytes], "too_large", fmt.Sprintf("record of %d bytes exceeds the replay limit of %d bytes; it was not parsed and these are its first bytes (the whole record is in the quarantine file it was replayed from)",
+				size, lim.eventBytes))
+		default:
+			var err error
+			if v, perr := p.ParseBytes(raw); perr == nil && v.Type() == fastjson.TypeObject {
+				err = wk.Add(b, v, nil, nil)
+			} else {
+				err = wk.Add(b, nil, raw, nil)
+			}
+			if err != nil {
+				reject(raw, "replay_rejected", err.Error())
+			}
+		}
+		if len(b.Arena()) > lim.normalizedBytes {
+			tooLarge = fmt.Sprintf("replay request's events exceed %d bytes once normalized: send fewer records per request", lim.normalizedBytes)
+			break
+		}
+		if rerr != nil {
+			break
 		}
 	}
 	a.eng.PutWorker(wk)
-	if err := sc.Err(); err != nil {
-		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+	var mbe *http.MaxBytesError
+	switch {
+	case tooLarge != "":
+		// Read the rest (bounded by the body limit) so that the client,
+		// still sending, gets the answer rather than a reset.
+		_, _ = io.Copy(io.Discard, body)
+		http.Error(w, tooLarge, http.StatusRequestEntityTooLarge)
+		return
+	case errors.As(rerr, &mbe):
+		http.Error(w, fmt.Sprintf("replay request body exceeds %d bytes: send fewer records per request", lim.bodyBytes), http.StatusRequestEntityTooLarge)
+		return
+	case rerr != nil && rerr != io.EOF:
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "the request body did not arrive whole, nothing was replayed: retry ("+rerr.Error()+")", http.StatusServiceUnavailable)
 		return
 	}
 	if err := a.eng.Quarantine(r.Context(), rejected); err != nil {
@@ -118,6 +360,33 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected)})
+}
+
+// readLine reads the next line of br into buf (reusing its memory) and
+// returns it without its "\n" or "\r\n", and its length n. Of a line longer
+// than max only the first max+2 bytes are kept (n is still its whole
+// length), so a long line costs no more memory than max. err is io.EOF after
+// the last line (which may lack its "\n"), or the read error; n is 0 for a
+// blank line and at the end.
+func readLine(br *bufio.Reader, buf []byte, max int) (line []byte, n int, err error) {
+	keep := max + 2
+	buf = buf[:0]
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		n += len(chunk)
+		if room := keep - len(buf); room > 0 {
+			buf = append(buf, chunk[:min(room, len(chunk))]...)
+		}
+		if rerr == bufio.ErrBufferFull {
+			continue
+		}
+		if n <= keep {
+			buf = bytes.TrimSuffix(buf, []byte("\n"))
+			buf = bytes.TrimSuffix(buf, []byte("\r"))
+			n = len(buf)
+		}
+		return buf, n, rerr
+	}
 }
 
 func peer(addr string) string {

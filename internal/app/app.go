@@ -20,7 +20,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/pipeline"
@@ -111,6 +110,12 @@ type App struct {
 	adml   net.Listener
 	ready  atomic.Bool
 	done   chan struct{}
+
+	// The admin listener's guard and replay bounds (admin.go, initAdmin).
+	adminTokenSet bool
+	adminDigest   [32]byte
+	replay        replayLimits
+	replaySlots   chan struct{}
 }
 
 // Option changes how New builds the app.
@@ -361,16 +366,17 @@ func (a *App) Start() error {
 		return fmt.Errorf("admin: listen on %s: %w (change admin.address)", a.cfg.Admin.Address, err)
 	}
 	a.adml = ln
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.eng.Metrics().Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", a.handleReady)
-	mux.HandleFunc("GET /admin/stats", a.handleStats)
-	mux.HandleFunc("POST /admin/replay", a.handleReplay)
-	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.initAdmin()
+	a.admin = &http.Server{
+		Handler:           a.adminHandler(),
+		ReadHeaderTimeout: adminReadHeaderTimeout,
+		ReadTimeout:       adminReadTimeout,
+		WriteTimeout:      adminWriteTimeout,
+		IdleTimeout:       adminIdleTimeout,
+		MaxHeaderBytes:    adminMaxHeaderBytes,
+	}
 	go func() { _ = a.admin.Serve(ln) }()
+	a.logAdminAccess()
 	if a.in != nil {
 		if err := a.in.Start(); err != nil {
 			_ = a.admin.Close()

@@ -44,7 +44,8 @@ type Config struct {
 	// Node names this instance in object keys and logs. Default: hostname.
 	Node string `yaml:"node"`
 	Log  Log    `yaml:"log"`
-	// Admin serves /metrics, /healthz and /readyz.
+	// Admin serves /metrics, /healthz, /readyz, /admin/stats and the
+	// endpoints that change state (POST /admin/replay).
 	Admin        Admin             `yaml:"admin"`
 	Inputs       Inputs            `yaml:"inputs"`
 	Normalize    *normalize.Config `yaml:"normalize"`
@@ -67,9 +68,40 @@ type Log struct {
 	Format string `yaml:"format"` // json (default) or text
 }
 
-// Admin is the admin listener.
+// Admin is the admin listener. What only reads (/metrics, /healthz,
+// /readyz, /admin/stats) is open to whoever reaches Address; what changes
+// state (POST /admin/replay, which delivers events to any destination)
+// requires Token, or, with no Token, a loopback peer.
 type Admin struct {
-	Address string `yaml:"address"` // default ":8686"; "" after defaults disables nothing
+	// Address to listen on. Default ":8686": all interfaces, so that
+	// Prometheus can scrape the pod IP.
+	Address string `yaml:"address"`
+	// Token authenticates the endpoints that change state: clients send
+	// "Authorization: Bearer <token>" (router quarantine replay: --token or
+	// LOGROUTER_ADMIN_TOKEN). Use ${ENV_VAR}. When empty, those endpoints
+	// answer only loopback peers (127.0.0.0/8, ::1): the router's host, or
+	// its pod.
+	Token string `yaml:"token"`
+}
+
+// minAdminTokenLen is the shortest admin.token accepted: the token guards
+// event injection into every destination and may be guessed over the
+// network.
+const minAdminTokenLen = 16
+
+// Validate checks the admin block.
+func (a *Admin) Validate() error {
+	if a.Token == "" {
+		return nil
+	}
+	if len(a.Token) < minAdminTokenLen {
+		return fmt.Errorf("admin.token: %d characters is too short to resist guessing; use at least %d random characters (openssl rand -hex 32), or leave it empty to accept POST /admin/replay from loopback only",
+			len(a.Token), minAdminTokenLen)
+	}
+	if strings.IndexFunc(a.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return errors.New("admin.token: contains a space or control character, which cannot be sent as is in an Authorization header; use printable characters only (openssl rand -hex 32)")
+	}
+	return nil
 }
 
 // Inputs lists the sources.
@@ -232,6 +264,7 @@ func (c *Config) Validate() error {
 	default:
 		add(fmt.Errorf("log.format: %q is not json or text", c.Log.Format))
 	}
+	add(c.Admin.Validate())
 	if c.Inputs.HTTP == nil && c.Inputs.Syslog == nil && c.Inputs.Kafka == nil {
 		add(errors.New("inputs: no input is configured; add inputs.http, inputs.syslog or inputs.kafka"))
 	}
