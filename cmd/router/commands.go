@@ -71,7 +71,9 @@ func (g *globalFlags) load() (*config.Config, app.RulesSource, error) {
 	var err error
 	if g.config == "" {
 		cfg, err = config.Parse("config.example.yaml (embedded)", logrouter.ExampleConfig)
-		src = app.RulesSource{FS: logrouter.StarterRules, Dir: cfg.Rules.Dir}
+		if err == nil { // the environment can make it fail (a bad ${VAR})
+			src = app.RulesSource{FS: logrouter.StarterRules, Dir: cfg.Rules.Dir}
+		}
 	} else {
 		cfg, err = config.Load(g.config)
 		if err == nil {
