@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/logrouter/logrouter/internal/app"
+	"github.com/logrouter/logrouter/internal/wal"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
 
@@ -653,15 +654,7 @@ func saveProgress(path string, p *replayProgress) error {
 		_ = os.Remove(tmp)
 		return err
 	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return wal.OS.SyncDir(filepath.Dir(path))
 }
 
 // lineSet is a set of line numbers (a bitmap).

@@ -1,6 +1,10 @@
 package engine
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/logrouter/logrouter/internal/jsonscan"
+)
 
 // countPath is dedup.count_field split into JSON-encoded member names:
 // `"dedup"`, `"count"`.
@@ -48,32 +52,35 @@ func (p countPath) appendWithCount(dst, event []byte, n uint32) []byte {
 // members exist (so many objects deep). ok is false when the whole path
 // exists or a member on it is not an object (or event is no object).
 func (p countPath) insertPoint(event []byte) (at, have int, ok bool) {
-	i := skipSpace(event, 0)
+	i := jsonscan.SkipWS(event, 0)
 	if i >= len(event) || event[i] != '{' {
 		return 0, 0, false
 	}
 	for have = 0; ; {
 		// event[i] is the '{' of the object at depth have.
 		found := -1
-		i = skipSpace(event, i+1)
+		i = jsonscan.SkipWS(event, i+1)
 		for i < len(event) && event[i] != '}' {
 			k := i
-			if i = skipString(event, i); i < 0 {
+			if event[i] != '"' {
+				return 0, 0, false
+			}
+			if i = jsonscan.StringEnd(event, i); i < 0 {
 				return 0, 0, false
 			}
 			key := event[k:i]
-			if i = skipSpace(event, i); i >= len(event) || event[i] != ':' {
+			if i = jsonscan.SkipWS(event, i); i >= len(event) || event[i] != ':' {
 				return 0, 0, false
 			}
-			v := skipSpace(event, i+1)
+			v := jsonscan.SkipWS(event, i+1)
 			if string(key) == string(p[have]) {
 				found = v
 			}
-			if i = skipValue(event, v); i < 0 {
+			if i = jsonscan.ValueEnd(event, v); i < 0 {
 				return 0, 0, false
 			}
-			if i = skipSpace(event, i); i < len(event) && event[i] == ',' {
-				i = skipSpace(event, i+1)
+			if i = jsonscan.SkipWS(event, i); i < len(event) && event[i] == ',' {
+				i = jsonscan.SkipWS(event, i+1)
 			}
 			if found >= 0 {
 				break
@@ -92,13 +99,6 @@ func (p countPath) insertPoint(event []byte) (at, have int, ok bool) {
 	}
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
 func lastNonSpace(b []byte) byte {
 	for i := len(b) - 1; i >= 0; i-- {
 		if c := b[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
@@ -106,56 +106,4 @@ func lastNonSpace(b []byte) byte {
 		}
 	}
 	return 0
-}
-
-// skipString returns the index after the string at b[i] ('"'), or -1.
-func skipString(b []byte, i int) int {
-	if i >= len(b) || b[i] != '"' {
-		return -1
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the index after the value at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				if i = skipString(b, i); i < 0 {
-					return -1
-				}
-				i--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-	}
-	return i
 }

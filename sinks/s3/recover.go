@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/logrouter/logrouter/internal/wal"
 )
 
 // partialSuffix marks an object that is still being written.
@@ -242,14 +244,5 @@ func validGzipPrefix(r io.Reader) (int64, error) {
 	}
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// syncDir fsyncs dir, making the entries renamed or created in it durable.
+func syncDir(dir string) error { return wal.OS.SyncDir(dir) }

@@ -1,6 +1,10 @@
 package siem
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/logrouter/logrouter/internal/jsonscan"
+)
 
 // lookupRaw returns the bytes of the JSON value at path (nested object
 // keys) in doc, a JSON object, without parsing the rest: values before the
@@ -54,80 +58,11 @@ func lookupRaw(doc []byte, path ...string) []byte {
 	return nil
 }
 
-func skipWS(d []byte, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index after the string that starts at d[i] == '"',
-// or -1 when it is unterminated.
-func stringEnd(d []byte, i int) int {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(d[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		q := j + k
-		// the quote is escaped when an odd number of backslashes precede it
-		n := 0
-		for p := q - 1; p > i && d[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1
-		}
-		j = q + 1
-	}
-}
-
-// valueEnd returns the index after the value that starts at d[i], or -1.
-func valueEnd(d []byte, i int) int {
-	if i >= len(d) {
-		return -1
-	}
-	switch d[i] {
-	case '"':
-		return stringEnd(d, i)
-	case '{', '[':
-		depth := 0
-		for i < len(d) {
-			switch d[i] {
-			case '"':
-				e := stringEnd(d, i)
-				if e < 0 {
-					return -1
-				}
-				i = e
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	default: // number, true, false, null
-		j := i
-		for j < len(d) {
-			switch d[j] {
-			case ',', '}', ']', ' ', '\n', '\t', '\r':
-				if j == i {
-					return -1
-				}
-				return j
-			}
-			j++
-		}
-		return -1 // a document never ends inside a scalar member
-	}
-}
+var (
+	skipWS    = jsonscan.SkipWS
+	stringEnd = jsonscan.StringEnd
+	valueEnd  = jsonscan.ValueEnd
+)
 
 // plainString returns the contents of the JSON string literal lit when it
 // holds no escapes (the common case), else ok is false.
