@@ -132,6 +132,7 @@ type flight struct {
 	s      *sub
 	ticket uint64
 	bytes  int64 // payload bytes of its records
+	booked int64 // events booked delivered or quarantined (set by the delivery goroutine)
 	ok     bool  // set by the delivery goroutine before it hands f back
 }
 
@@ -513,7 +514,10 @@ func (q *Queue) run(ctx context.Context) {
 				q.inFlightG.Set(float64(inFlight))
 				started = true
 				go func() {
-					f.ok = q.deliverChunks(ctx, f.b, f.s.queued)
+					f.ok = q.deliverChunks(ctx, f.b, func(n float64) {
+						f.s.queued.Sub(n)
+						f.booked += int64(n)
+					})
 					finished <- f
 				}()
 			default:
@@ -606,6 +610,13 @@ func (q *Queue) settle(f *flight) {
 	s := f.s
 	sl := &s.window[f.ticket-s.first]
 	sl.done, sl.ok = true, f.ok
+	if !f.ok {
+		// Stopped with part of it booked: those are no longer pending
+		// (a memory queue counts what is left at Close as lost); the
+		// records stay in the log, so a disk queue delivers them again
+		// after a restart (at least once).
+		s.pending.Add(-f.booked)
+	}
 	if f.ok {
 		n := int64(len(f.b.Events)) // they left queued as deliver booked them
 		s.pending.Add(-n)
@@ -687,7 +698,7 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 // batch_bytes bytes (one record can hold more: a big HTTP request or syslog
 // batch), so that destinations get the request sizes they were configured
 // for. The cursor still moves only once the whole of b is delivered.
-func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch, queued prometheus.Gauge) bool {
+func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch, book func(events float64)) bool {
 	var view pipeline.Batch
 	for start := 0; start < len(b.Events); {
 		end, bytes := start, int64(0)
@@ -700,7 +711,7 @@ func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch, queued pro
 		if start > 0 || end < len(b.Events) {
 			chunk = b.View(&view, b.Events[start:end])
 		}
-		if !q.deliver(ctx, chunk, queued) {
+		if !q.deliver(ctx, chunk, book) {
 			return false
 		}
 		start = end
@@ -710,11 +721,11 @@ func (q *Queue) deliverChunks(ctx context.Context, b *pipeline.Batch, queued pro
 
 // deliver writes b to the destination until every event is confirmed or
 // quarantined. It returns false when ctx ended (or, while draining for a
-// shutdown, at the first failure) with events still undelivered. Events
-// leave queued (the priority's gauge) as they are booked delivered or
-// quarantined, so the ledger balances while the rest of a partly delivered
-// batch is retried.
-func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheus.Gauge) bool {
+// shutdown, at the first failure) with events still undelivered. book is
+// called with the events booked delivered or quarantined as it goes: they
+// leave queued (the priority's gauge) at once, so the ledger balances while
+// the rest of a partly delivered batch is retried.
+func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, book func(events float64)) bool {
 	if len(b.Events) == 0 {
 		return true
 	}
@@ -725,7 +736,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheu
 		err := q.sink.Write(ctx, view)
 		if err == nil {
 			q.delivered.Add(float64(len(view.Events)))
-			queued.Sub(float64(len(view.Events)))
+			book(float64(len(view.Events)))
 			return true
 		}
 		var be *pipeline.BatchError
@@ -745,8 +756,8 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheu
 			}
 			ok := float64(len(view.Events) - len(perm) - len(next))
 			q.delivered.Add(ok)
-			queued.Sub(ok)
-			if !q.quarantine(ctx, view, perm, queued) {
+			book(ok)
+			if !q.quarantine(ctx, view, perm, book) {
 				return false
 			}
 			if len(next) == 0 {
@@ -759,7 +770,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheu
 			for i := range items {
 				items[i] = pipeline.ItemError{Index: i, Err: err}
 			}
-			return q.quarantine(ctx, view, items, queued)
+			return q.quarantine(ctx, view, items, book)
 		}
 		if ctx.Err() != nil {
 			return false
@@ -784,7 +795,7 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, queued prometheu
 
 // quarantine stores the permanently failed items of view in the
 // destination's quarantine, retrying the quarantine itself until it works.
-func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pipeline.ItemError, queued prometheus.Gauge) bool {
+func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pipeline.ItemError, book func(events float64)) bool {
 	if len(items) == 0 {
 		return true
 	}
@@ -802,7 +813,7 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 		err := q.dlq.Put(ctx, recs)
 		if err == nil {
 			q.mx.Quarantined.WithLabelValues(q.name, "destination_rejected").Add(float64(len(recs)))
-			queued.Sub(float64(len(recs)))
+			book(float64(len(recs)))
 			return true
 		}
 		q.log.Error("quarantine write failed; retrying (events stay queued)", "events", len(recs), "err", err)
