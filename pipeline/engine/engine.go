@@ -229,7 +229,9 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 		if !dup {
 			first, isNew := inBatch.add(ev.Key, ev.Priority, int32(len(kept)))
 			if isNew {
-				ev.DedupRepeats = 0
+				// DedupRepeats stays: a batch refused and emitted again
+				// (syslog, Kafka) lost its repeats in the first pass but
+				// still carries their count.
 				kept = append(kept, ev)
 				if dropped > 0 && e.countPath != nil {
 					b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
@@ -458,9 +460,6 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	j.start = time.Now()
 	if only < 0 {
 		e.router.Table.Split(b, &j.lanes)
-		if e.unrouted {
-			e.countUnrouted(b)
-		}
 	} else {
 		if len(j.lanes.Events) != len(e.sinks) {
 			j.lanes.Events = make([][]pipeline.Event, len(e.sinks))
@@ -476,8 +475,14 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 			lanes++
 		}
 	}
+	// Unrouted events are dropped, and counted, only once the batch is
+	// accepted: a refused batch is sent again, whole.
+	unrouted := only < 0 && e.unrouted
 	if lanes == 0 {
 		e.rememberKeys(b)
+		if unrouted {
+			e.countUnrouted(b)
+		}
 		e.recycle(j)
 		ack.Done(nil)
 		e.release()
@@ -513,6 +518,9 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		}
 		if firstErr == nil {
 			e.rememberKeys(b)
+			if unrouted {
+				e.countUnrouted(b)
+			}
 		}
 		e.recycle(j)
 		ack.Done(firstErr)

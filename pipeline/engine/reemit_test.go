@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"github.com/logrouter/logrouter/pipeline/dedup"
+	"io"
+	"log/slog"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	tu "github.com/logrouter/logrouter/internal/testutil"
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
+	"github.com/logrouter/logrouter/rules"
+)
+
+// TestUnroutedCountedOncePerDelivery: a batch mixing routed (P1) and
+// unrouted (P3) events whose destination
+// fails is refused (the sender resends it); its unrouted events must not
+// be counted dropped on the refused attempt as well as on the resend.
+func TestUnroutedCountedOncePerDelivery(t *testing.T) {
+	set, err := rules.Load(fstest.MapFS{}, ".", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, _ := normalize.Compile(normalize.DefaultConfig())
+	siem := &tu.RecordSink{SinkName: "siem"}
+	table, err := route.NewTable([]string{"siem"}, map[pipeline.Priority][]string{pipeline.P1: {"siem"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Config{}, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{siem}, &tu.MemQuarantine{}, NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := batchOf(pipeline.P1, pipeline.P3)
+	siem.Err = errors.New("down")
+	if err, _ := emit(t, e, b); err == nil {
+		t.Fatal("expected the refusal")
+	}
+	siem.Err = nil
+	if err, _ := emit(t, e, b); err != nil {
+		t.Fatal(err)
+	}
+	in := testutil.ToFloat64(e.m.InputEvents.WithLabelValues("test"))
+	refused := testutil.ToFloat64(e.m.InputRefused.WithLabelValues("test"))
+	dropped := testutil.ToFloat64(e.m.Dropped.WithLabelValues("route", "no_destination"))
+	delivered := float64(len(siem.Events()))
+	t.Logf("input %v refused %v delivered %v dropped %v", in, refused, delivered, dropped)
+	if dropped != 1 || in-refused != delivered+dropped {
+		t.Errorf("dropped no_destination %v, want 1 (input %v - refused %v = %v, delivered %v)", dropped, in, refused, in-refused, delivered)
+	}
+	_ = e.Close(context.Background())
+}
+
+// TestInBatchRepeatsSurviveReEmit: a refused batch re-emitted as is
+// (syslog, Kafka) has lost its in-batch
+// repeats to removeDuplicates; their count (DedupRepeats) must survive.
+func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
+	arch := &tu.RecordSink{SinkName: "archive"}
+	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
+	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return now }
+	b := keyedBatch(1, 1, 1)
+	arch.Err = errors.New("down")
+	if err, _ := emit(t, e, b); err == nil {
+		t.Fatal("expected the refusal")
+	}
+	arch.Err = nil
+	if err, _ := emit(t, e, b); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	if err, _ := emit(t, e, keyedBatch(1)); err != nil {
+		t.Fatal(err)
+	}
+	evs := arch.Events()
+	if got := string(evs[len(evs)-1].Raw); got != `{"k":1,"dedup":{"count":2}}` {
+		t.Errorf("kept copy after the window: %s, want the 2 in-batch repeats counted", got)
+	}
+}
