@@ -679,6 +679,14 @@ func (n *Normalizer) ingested(ns int64) []byte {
 	return n.ingestBuf
 }
 
+// isLogrouterKey reports whether a root key names logrouter's metadata:
+// "logrouter", or a dotted path into it ("logrouter.token"), which lookups
+// and OpenSearch read as the same field.
+func isLogrouterKey(k []byte) bool {
+	const lr = "logrouter"
+	return len(k) >= len(lr) && string(k[:len(lr)]) == lr && (len(k) == len(lr) || k[len(lr)] == '.')
+}
+
 // walk adds the members of o under parent. rules enables rename/drop lookups
 // (off inside renamed subtrees and labels).
 func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
@@ -708,7 +716,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		var c int32 = -1
 		var h uint64 // key hash at the root, where the path is the key
 		if parent == 0 {
-			if n.dropOwnLR && string(key) == "logrouter" {
+			if n.dropOwnLR && isLogrouterKey(key) {
 				return
 			}
 			h = hashKey(key)

@@ -123,6 +123,7 @@ func splitSeeds(t testing.TB) [][]byte {
 	for _, s := range []string{
 		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 [ex@32473 a="1"] {"log":{"level":"info"},"process":{"name":"x"}}`,
 		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 - {"log\u0072outer":1}`,
+		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 - {"logrouter.token":"spoof","a":1}`,
 		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 - {"a":1,"a":{"b":2},"a":{"c":3}}`,
 		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 - {"src_ip":"10.0.0.1","dst_port":443,"event":{"dataset":"fortinet.fortigate"}}`,
 		`<14>1 2026-11-28T10:00:00Z app01 api 77 ID1 - {"host":{"name":"h"},"message":"m"}` + "\t \r\n",

@@ -58,6 +58,9 @@ func reservedKey(k []byte) uint8 {
 	case "logrouter":
 		return keyLogrouter
 	}
+	if len(k) > len("logrouter.") && string(k[:len("logrouter.")]) == "logrouter." {
+		return keyLogrouter // "logrouter.token" reads as logrouter.token too
+	}
 	return 0
 }
 
