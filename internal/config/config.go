@@ -484,23 +484,29 @@ var envRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}\n]*))?\}`)
 type envText struct {
 	token *regexp.Regexp // one token; its group is an index in refs
 	refs  []string       // what each token replaces, as written
+	lines []int          // the line of the file each one is on
 }
 
 // maskEnv returns data with each ${VAR}, ${VAR:-default} and "$${" replaced
 // by a token, and the envText that maps the tokens back. Only "${", "}" and
 // what lies between them change: lines stay as they are.
 func maskEnv(data []byte) ([]byte, *envText) {
-	marker := "LRENV" // absent from data; its one "L" leads, so tokens are only found where put
+	// Absent from data; its one "Q" leads, so tokens are only found where
+	// put. Q is no YAML escape letter: after a backslash in a double-quoted
+	// scalar a token starting with L (\L, U+2028) would be read as an escape.
+	marker := "QLRENV"
 	for bytes.Contains(data, []byte(marker)) {
 		marker += "X"
 	}
 	env := &envText{token: regexp.MustCompile(marker + `(\d+)_`)}
 	out := make([]byte, 0, len(data))
+	line := 1
 	for {
 		i := bytes.IndexByte(data, '$')
 		if i < 0 {
 			return append(out, data...), env
 		}
+		line += bytes.Count(data[:i], []byte{'\n'})
 		out, data = append(out, data[:i]...), data[i:]
 		n := 0
 		if bytes.HasPrefix(data, []byte("$${")) {
@@ -513,28 +519,32 @@ func maskEnv(data []byte) ([]byte, *envText) {
 		}
 		out = fmt.Appendf(out, "%s%d_", marker, len(env.refs))
 		env.refs = append(env.refs, string(data[:n]))
+		env.lines = append(env.lines, line)
 		data = data[n:]
 	}
 }
 
-// ref returns what token tok replaces.
-func (e *envText) ref(tok string) string {
+// ref returns what token tok replaces and the line it is on.
+func (e *envText) ref(tok string) (string, int) {
 	i, _ := strconv.Atoi(e.token.FindStringSubmatch(tok)[1])
-	return e.refs[i]
+	return e.refs[i], e.lines[i]
 }
 
 // restore returns s with its tokens replaced by what they replace.
 func (e *envText) restore(s string) string {
-	return e.token.ReplaceAllStringFunc(s, e.ref)
+	return e.token.ReplaceAllStringFunc(s, func(tok string) string {
+		ref, _ := e.ref(tok)
+		return ref
+	})
 }
 
 // expand returns s with its tokens expanded: ${VAR} to the variable's value,
 // or to default when it is unset or empty; "$${" to a literal "${". It also
 // returns how many references s held, and the variables of those that are
 // unset or empty without a default (expanded to "").
-func (e *envText) expand(s string) (out string, refs int, missing []string) {
+func (e *envText) expand(s string) (out string, refs int, missing []unsetEnv) {
 	out = e.token.ReplaceAllStringFunc(s, func(tok string) string {
-		ref := e.ref(tok)
+		ref, line := e.ref(tok)
 		if ref == "$${" {
 			return "${"
 		}
@@ -547,7 +557,7 @@ func (e *envText) expand(s string) (out string, refs int, missing []string) {
 		if hasDefault {
 			return def
 		}
-		missing = append(missing, name)
+		missing = append(missing, unsetEnv{name: name, line: line})
 		return ""
 	})
 	return out, refs, missing
@@ -589,9 +599,7 @@ func expandEnv(n *yaml.Node, env *envText) error {
 				return
 			}
 			expanded, refs, missing := env.expand(n.Value)
-			for _, v := range missing {
-				unset = append(unset, unsetEnv{name: v, line: n.Line})
-			}
+			unset = append(unset, missing...) // each with its own line (a block scalar spans several)
 			n.Value = expanded
 			if refs > 0 && n.Style == 0 {
 				n.Tag = "" // the decoder resolves it from the value
