@@ -41,3 +41,16 @@ func TestContainsOnCountingSet(t *testing.T) {
 		t.Fatal("Contains: key added at 0s reported present at 150s, window 80s")
 	}
 }
+
+// TestCountFieldNames: the engine writes count_field's names into events
+// as they are, so only printable ASCII without spaces, quotes or
+// backslashes is taken (a control character made invalid JSON).
+func TestCountFieldNames(t *testing.T) {
+	for f, ok := range map[string]bool{"dedup.count": true, "a.b_c-1": true, "a..b": false, "a\x01": false, "a b": false, "é": false, `a"b`: false} {
+		cfg := dedup.Config{Enabled: true, CountField: f}
+		cfg.SetDefaults()
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("%q: %v", f, err)
+		}
+	}
+}

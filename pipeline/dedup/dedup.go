@@ -127,8 +127,14 @@ func (c *Config) Validate() error {
 	}
 	if c.CountField != "" {
 		for _, seg := range strings.Split(c.CountField, ".") {
-			if seg == "" || strings.ContainsAny(seg, "\"\\\x00") {
-				return fmt.Errorf("dedup.count_field: %q is not a dotted field path like dedup.count", c.CountField)
+			// Printable ASCII without quotes or backslashes: the engine
+			// writes the names into events as they are.
+			bad := seg == ""
+			for i := 0; i < len(seg); i++ {
+				bad = bad || seg[i] <= ' ' || seg[i] >= 0x7f || seg[i] == '"' || seg[i] == '\\'
+			}
+			if bad {
+				return fmt.Errorf("dedup.count_field: %q is not a dotted field path like dedup.count (printable ASCII, no spaces, quotes or backslashes)", c.CountField)
 			}
 		}
 	}

@@ -744,10 +744,12 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, book func(events
 		case errors.As(err, &be):
 			var perm []pipeline.ItemError
 			next := retryEvents[:0:0]
+			seen := make([]bool, len(view.Events)) // a sink naming an event twice must not book it twice
 			for _, it := range be.Items {
-				if it.Index < 0 || it.Index >= len(view.Events) {
+				if it.Index < 0 || it.Index >= len(view.Events) || seen[it.Index] {
 					continue
 				}
+				seen[it.Index] = true
 				if pipeline.IsPermanent(it.Err) {
 					perm = append(perm, it)
 				} else {

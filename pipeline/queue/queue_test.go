@@ -938,3 +938,36 @@ func TestCloseDeliversWhatBatchWaitHolds(t *testing.T) {
 		t.Errorf("pending %d after Close", p)
 	}
 }
+
+// TestBatchErrorDuplicateIndex: a sink that names the same event twice in
+// its BatchError must not make the queue book fewer events delivered than
+// it confirmed (the delivered count went negative for the batch, and the
+// queued gauge up).
+func TestBatchErrorDuplicateIndex(t *testing.T) {
+	e := newEnv(t, wal.NewMemFS(), Config{})
+	var once sync.Once
+	e.sink.setFail(func(b *pipeline.Batch) error {
+		var err error
+		once.Do(func() {
+			err = &pipeline.BatchError{Items: []pipeline.ItemError{
+				{Index: 0, Status: 429, Err: errors.New("busy")},
+				{Index: 0, Status: 429, Err: errors.New("busy again")},
+			}}
+		})
+		return err
+	})
+	if _, err := e.write(pipeline.P2, pipeline.P2, pipeline.P2); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	if n := len(e.sink.delivered()); n != 3 {
+		t.Fatalf("delivered %d events, want 3", n)
+	}
+	if v := e.val(e.m.Delivered.WithLabelValues("dest")); v != 3 {
+		t.Errorf("delivered counter %v, want 3", v)
+	}
+	if v := e.val(e.m.Queued.WithLabelValues("dest", "P2")); v != 0 {
+		t.Errorf("queued gauge %v, want 0", v)
+	}
+	e.close()
+}
