@@ -176,12 +176,23 @@ sends only what was not sent yet. Files are never moved or changed, so the
 router may go on appending to its current file; records added later are
 sent by a later run. An incomplete last line (a write in progress, or torn
 by a crash) is reported and left; the complete records are replayed. A file
-that changed since its progress was recorded is refused. Files renamed to
+that changed since its progress was recorded is refused, a finished one
+included (its recorded bytes are checked, not parsed). Files renamed to
 *.replayed by earlier versions are not read.
 
-The output says, per file and in total, what was replayed, what was skipped
-because an earlier run replayed it, and what is left (filtered out, without
-raw bytes, torn or unreadable lines).
+A record of more lines or bytes than one request may carry (a quarantined
+request body) is sent in parts, line by line as the router replays it; the
+lines accepted are recorded, so a later run sends only the rest of it. A
+record the router refuses even alone (413 for a single line) is reported and
+left: it is not replayed, and later runs do not send it again; the run goes
+on. The router must answer {"replayed":n,"rejected":m} for the non-blank
+lines sent: any other answer, another error status or a network error stops
+the run.
+
+The output says, per file and in total, what was replayed (and how many of
+its lines the router quarantined again), what was skipped because an earlier
+run replayed it, and what is left (filtered out, without raw bytes, refused
+by the router as too large, torn or unreadable lines).
 
 Replaying changes state, so the router requires its admin.token, sent from
 --token or $LOGROUTER_ADMIN_TOKEN; a router without admin.token accepts
@@ -265,29 +276,37 @@ const (
 type replayTally struct {
 	selected   int // not replayed before, chosen by the filters
 	sent       int // accepted by the router in this run
+	rejected   int // lines of those the router quarantined again
 	already    int // replayed by an earlier run: skipped
 	filtered   int // left by --destination or --reason
 	noRaw      int // without raw bytes: nothing to send
+	refused    int // refused by the router even alone (413): left, not sent again
 	torn       int // incomplete last lines
 	unreadable int // complete lines that do not parse
-	finished   int // files finished by an earlier run, not read again
+	finished   int // files finished by an earlier run, not parsed again
 }
 
 func (t *replayTally) add(o *replayTally) {
 	t.selected += o.selected
 	t.sent += o.sent
+	t.rejected += o.rejected
 	t.already += o.already
 	t.filtered += o.filtered
 	t.noRaw += o.noRaw
+	t.refused += o.refused
 	t.torn += o.torn
 	t.unreadable += o.unreadable
 	t.finished += o.finished
 }
 
-// details lists a file's skipped and left records: " (2 already replayed,
-// 1 filtered out)", or "" when there are none.
+// details qualifies a file's replayed records and lists its skipped and
+// left ones: " (1 line quarantined again by the router, 2 already replayed,
+// 1 filtered out)", or "" when there is nothing to say.
 func (t *replayTally) details() string {
 	var d []string
+	if t.rejected > 0 {
+		d = append(d, plural(t.rejected, "line")+" quarantined again by the router")
+	}
 	if t.already > 0 {
 		d = append(d, fmt.Sprintf("%d already replayed", t.already))
 	}
@@ -296,6 +315,9 @@ func (t *replayTally) details() string {
 	}
 	if t.noRaw > 0 {
 		d = append(d, fmt.Sprintf("%d without raw bytes", t.noRaw))
+	}
+	if t.refused > 0 {
+		d = append(d, fmt.Sprintf("%d refused by the router as too large", t.refused))
 	}
 	if len(d) == 0 {
 		return ""
@@ -306,6 +328,9 @@ func (t *replayTally) details() string {
 // summary is the last line of a run.
 func (t *replayTally) summary() string {
 	s := fmt.Sprintf("%d records selected, %d replayed", t.selected, t.sent)
+	if t.rejected > 0 {
+		s += " (" + plural(t.rejected, "line") + " quarantined again by the router)"
+	}
 	if t.already > 0 {
 		s += fmt.Sprintf("; %d skipped (already replayed)", t.already)
 	}
@@ -315,6 +340,9 @@ func (t *replayTally) summary() string {
 	}
 	if t.noRaw > 0 {
 		left = append(left, fmt.Sprintf("%d without raw bytes", t.noRaw))
+	}
+	if t.refused > 0 {
+		left = append(left, fmt.Sprintf("%d refused by the router as too large", t.refused))
 	}
 	if t.torn > 0 {
 		left = append(left, plural(t.torn, "torn line"))
@@ -326,7 +354,7 @@ func (t *replayTally) summary() string {
 		s += "; left: " + strings.Join(left, ", ")
 	}
 	if t.finished > 0 {
-		s += "; " + plural(t.finished, "file") + " finished earlier, not read again"
+		s += "; " + plural(t.finished, "file") + " finished earlier, unchanged, skipped"
 	}
 	return s
 }
@@ -376,18 +404,31 @@ func replayQuarantineTo(out io.Writer, admin adminClient, args []string, dest, r
 	return nil
 }
 
-// replayRec is a record to send and its line in the file.
+// replayRec is what one request carries of a record: its line in the file
+// and its raw bytes, all of them or, for a record over the router's
+// per-request limits (a quarantined request body of many lines), some of its
+// lines. The router replays a record line by line (one line, one event), so
+// its lines may go in several requests.
 type replayRec struct {
 	line int
-	raw  []byte
+	raw  []byte // whole lines of the record's raw bytes, without the last "\n"
+	from int    // how many of the record's raw lines come before raw
+	last bool   // raw ends the record
+}
+
+// rawLines counts the lines of r.raw, blank ones included.
+func (r replayRec) rawLines() int {
+	return bytes.Count(r.raw, []byte("\n")) + 1
 }
 
 // replayFile replays the records of the quarantine file at path that no
 // earlier run replayed and that dest and reason select, and adds its counts
 // to total. Each chunk the router accepts is recorded in path+".replay.json"
-// before the next is sent; with dryRun nothing is sent or recorded. stop
-// reports an error that should end the run: the router did not take a chunk,
-// or progress could not be saved.
+// before the next is sent; with dryRun nothing is sent or recorded. A record
+// the router refuses even alone is recorded as left and the file goes on.
+// stop reports an error that should end the run: the router did not take a
+// chunk (or its answer was not the router's), or progress could not be
+// saved.
 func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dryRun bool, now time.Time, total *replayTally) (stop bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -398,25 +439,37 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	if err != nil {
 		return false, err
 	}
-	if prev != nil && prev.Finished && st.Size() == prev.Bytes+prev.TornBytes {
-		total.add(&replayTally{already: prev.replayedLines(), noRaw: prev.NoRaw, unreadable: len(prev.Unreadable),
-			torn: boolInt(prev.TornBytes > 0), finished: 1})
-		return false, nil
-	}
 	changed := func() error {
 		return fmt.Errorf("changed since the last replay (its first %d bytes are not those %s was recorded for): "+
 			"its line numbers may no longer name the records already replayed, so nothing is sent from it; "+
 			"if it was replaced on purpose, move %s away to replay the whole file (records replayed before are sent again)",
 			prev.Bytes, filepath.Base(side), side)
 	}
-	done := lineSet{}
+	if prev != nil && prev.Finished && st.Size() == prev.Bytes+prev.TornBytes {
+		// The size alone does not say the file is the one recorded: a
+		// file replaced by other records of the same size is not.
+		crc, err := prefixCRC(path, prev.Bytes)
+		if err != nil {
+			return false, err
+		}
+		if crc != prev.CRC32C {
+			return false, changed()
+		}
+		total.add(&replayTally{already: prev.replayedLines(), noRaw: prev.NoRaw, refused: prev.leftLines(),
+			unreadable: len(prev.Unreadable), torn: boolInt(prev.TornBytes > 0), finished: 1})
+		return false, nil
+	}
+	done, left, parts := lineSet{}, lineSet{}, map[int]int{}
 	var checkAt int64
 	var checkCRC uint32
 	if prev != nil {
 		if st.Size() < prev.Bytes {
 			return false, changed()
 		}
-		done = newLineSet(prev.Replayed)
+		done, left = newLineSet(prev.Replayed), newLineSet(prev.Left)
+		for _, p := range prev.Parts {
+			parts[p[0]] = p[1]
+		}
 		checkAt, checkCRC = prev.Bytes, prev.CRC32C
 	}
 	live := mayBeWritten(path, st.ModTime(), now)
@@ -430,6 +483,8 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		switch {
 		case done.has(line):
 			fc.already++
+		case left.has(line):
+			fc.refused++
 		case len(r.Raw) == 0:
 			fc.noRaw++
 		case (dest != "" && d != dest) || (reason != "" && r.Reason != reason):
@@ -476,8 +531,13 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		p.Unreadable = append(p.Unreadable, b.line)
 	}
 	save := func() error {
-		p.Replayed = done.ranges()
-		p.Finished = !live && fc.already+fc.sent+fc.noRaw == scan.records
+		p.Replayed, p.Left = done.ranges(), left.ranges()
+		p.Parts = p.Parts[:0]
+		for line, n := range parts {
+			p.Parts = append(p.Parts, [2]int{line, n})
+		}
+		sort.Slice(p.Parts, func(i, j int) bool { return p.Parts[i][0] < p.Parts[j][0] })
+		p.Finished = !live && fc.already+fc.sent+fc.noRaw+fc.refused == scan.records
 		p.Updated = time.Now().UTC().Format(time.RFC3339)
 		return saveProgress(side, p)
 	}
@@ -487,36 +547,85 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	}
 	sort.Strings(dests)
 	for _, d := range dests {
-		for recs := groups[d]; len(recs) > 0; {
-			n := replayChunkOf(recs)
-			if err := postReplay(admin, d, recs[:n]); err != nil {
+		var pieces []replayRec
+		for _, r := range groups[d] {
+			pieces = append(pieces, splitRecord(r, parts[r.line])...)
+		}
+		most := replayChunk // pieces per request: halved on a 413
+		for len(pieces) > 0 {
+			n := min(replayChunkOf(pieces), most)
+			rejected, err := postReplay(admin, d, pieces[:n])
+			var tooLarge *replayTooLargeError
+			if errors.As(err, &tooLarge) {
+				// Nothing of the request was taken: send less.
+				switch {
+				case n > 1:
+					most = n / 2
+				case pieces[0].rawLines() > 1:
+					halves := pieces[0].halve()
+					pieces = append(halves[:], pieces[1:]...)
+				default:
+					// One line the router does not take: its record
+					// can never be replayed. Leave it, once.
+					line, before := pieces[0].line, pieces[0].from
+					for len(pieces) > 0 && pieces[0].line == line {
+						pieces = pieces[1:]
+					}
+					left.add(line)
+					delete(parts, line)
+					fc.refused++
+					most = replayChunk
+					fmt.Fprintf(out, "%s: line %d: the router refuses this record even alone (%v): it is left in the file, not replayed, and later runs do not send it again%s; inspect it (to try again, take line %d out of \"left\" in %s)\n",
+						path, line, err, partlySent(before), line, side)
+					if err := save(); err != nil {
+						return true, fmt.Errorf("line %d was refused by the router but could not be recorded as left: %w; fix that before the next replay", line, err)
+					}
+				}
+				continue
+			}
+			if err != nil {
 				if fc.sent > 0 {
 					fmt.Fprintf(out, "%s: replayed %d of %d records before the error%s\n", path, fc.sent, scan.records, fc.details())
 				}
 				return true, fmt.Errorf("replay to %s: %w (%d records of this file were sent and recorded before; run the command again once the router takes them: only the rest is sent)",
 					d, err, fc.sent)
 			}
-			for _, r := range recs[:n] {
-				done.add(r.line)
+			for _, pc := range pieces[:n] {
+				if pc.last {
+					done.add(pc.line)
+					delete(parts, pc.line)
+					fc.sent++
+				} else {
+					parts[pc.line] = pc.from + pc.rawLines()
+				}
 			}
-			fc.sent += n
+			fc.rejected += rejected
 			if err := save(); err != nil {
-				return true, fmt.Errorf("the router accepted %d records of this file but their progress could not be saved: %w; "+
-					"fix that before the next replay, or the records of lines %d to %d are sent again", n, err, recs[0].line, recs[n-1].line)
+				return true, fmt.Errorf("the router accepted %s of this file but their progress could not be saved: %w; "+
+					"fix that before the next replay, or the records of lines %d to %d are sent again", plural(n, "record"), err, pieces[0].line, pieces[n-1].line)
 			}
-			recs = recs[n:]
+			pieces = pieces[n:]
 		}
 	}
 	if fc.sent > 0 {
 		fmt.Fprintf(out, "%s: replayed %d of %d records%s\n", path, fc.sent, scan.records, fc.details())
-	} else if !live && fc.already+fc.noRaw == scan.records && (prev == nil || !prev.Finished) {
+	} else if !live && fc.already+fc.noRaw+fc.refused == scan.records && (prev == nil || !prev.Finished) {
 		// Nothing left to send, ever: record the file as finished so that
-		// later runs need not read it.
+		// later runs need not parse it.
 		if err := save(); err != nil {
 			return false, err
 		}
 	}
 	return false, nil
+}
+
+// partlySent says, for a record left part way, how many of its lines were
+// replayed before the one refused.
+func partlySent(lines int) string {
+	if lines == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (its first %s were replayed)", plural(lines, "line"))
 }
 
 func boolInt(b bool) int {
@@ -577,9 +686,17 @@ type replayProgress struct {
 	// Replayed lists the lines (numbered from 1) the router accepted, as
 	// [first, last] ranges.
 	Replayed [][2]int `json:"replayed"`
+	// Left lists, as ranges, the lines of records the router refused even
+	// alone (413 for one line): they are not sent again.
+	Left [][2]int `json:"left,omitempty"`
+	// Parts lists the records sent in parts (more lines than one request
+	// carries) that a run stopped in, as [line, raw lines accepted]: the
+	// next run sends the rest of each.
+	Parts [][2]int `json:"parts,omitempty"`
 	// Finished: the router no longer writes the file and every record with
-	// raw bytes was replayed. Later runs skip the file unread while its size
-	// is Bytes+TornBytes.
+	// raw bytes was replayed or left. Later runs skip the file, not parsed,
+	// while its size is Bytes+TornBytes and its first Bytes bytes still
+	// have CRC32C.
 	Finished bool `json:"finished"`
 	// Updated is when this was written (RFC 3339, UTC).
 	Updated string `json:"updated"`
@@ -587,8 +704,17 @@ type replayProgress struct {
 
 // replayedLines counts the lines in p.Replayed.
 func (p *replayProgress) replayedLines() int {
+	return rangeLines(p.Replayed)
+}
+
+// leftLines counts the lines in p.Left.
+func (p *replayProgress) leftLines() int {
+	return rangeLines(p.Left)
+}
+
+func rangeLines(ranges [][2]int) int {
 	n := 0
-	for _, r := range p.Replayed {
+	for _, r := range ranges {
 		n += r[1] - r[0] + 1
 	}
 	return n
@@ -617,15 +743,38 @@ func loadProgress(path string) (*replayProgress, error) {
 	if p.Bytes < 0 || p.TornBytes < 0 {
 		return nil, bad("negative size")
 	}
-	last := 0
-	for _, r := range p.Replayed {
-		// A line takes at least one byte: no line number exceeds Bytes.
-		if r[0] <= last || r[1] < r[0] || int64(r[1]) > p.Bytes {
-			return nil, bad(fmt.Sprintf("range %v out of order or past the file's %d bytes", r, p.Bytes))
+	for _, rs := range [][][2]int{p.Replayed, p.Left} {
+		last := 0
+		for _, r := range rs {
+			// A line takes at least one byte: no line number exceeds Bytes.
+			if r[0] <= last || r[1] < r[0] || int64(r[1]) > p.Bytes {
+				return nil, bad(fmt.Sprintf("range %v out of order or past the file's %d bytes", r, p.Bytes))
+			}
+			last = r[1]
 		}
-		last = r[1]
+	}
+	last := 0
+	for _, r := range p.Parts {
+		if r[0] <= last || int64(r[0]) > p.Bytes || r[1] < 1 {
+			return nil, bad(fmt.Sprintf("part %v out of order, past the file's %d bytes or empty", r, p.Bytes))
+		}
+		last = r[0]
 	}
 	return &p, nil
+}
+
+// prefixCRC returns the CRC-32C of the first n bytes of the file at path.
+func prefixCRC(path string, n int64) (uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	if _, err := io.CopyN(h, bufio.NewReaderSize(f, 256<<10), n); err != nil {
+		return 0, fmt.Errorf("read its first %d bytes: %w", n, err)
+	}
+	return h.Sum32(), nil
 }
 
 // saveProgress replaces the progress file at path atomically: it writes a
@@ -794,16 +943,67 @@ func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn 
 	}
 }
 
+// splitRecord splits the rest of record r, its raw lines from "from" on
+// (the earlier ones were accepted before), into pieces of at most
+// app.ReplayMaxRecords lines and replayChunkBytes bytes of body; a longer
+// line is a piece alone. A record within these limits is one piece.
+func splitRecord(r replayRec, from int) []replayRec {
+	rest, line := r.raw, 0
+	for ; line < from; line++ {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 { // every line was accepted: nothing but the end to send
+			return []replayRec{{line: r.line, from: from, last: true}}
+		}
+		rest = rest[i+1:]
+	}
+	var ps []replayRec
+	cur, lines := replayRec{line: r.line, from: line}, 0
+	start := 0 // where cur begins in rest
+	for off := 0; ; line++ {
+		end := len(rest)
+		i := bytes.IndexByte(rest[off:], '\n')
+		if i >= 0 {
+			end = off + i
+		}
+		if lines > 0 && (lines == app.ReplayMaxRecords || end-start+1 > replayChunkBytes) {
+			cur.raw = rest[start : off-1]
+			ps = append(ps, cur)
+			cur, lines, start = replayRec{line: r.line, from: line}, 0, off
+		}
+		lines++
+		if i < 0 {
+			break
+		}
+		off = end + 1
+	}
+	cur.raw, cur.last = rest[start:], true
+	return append(ps, cur)
+}
+
+// halve splits r, of two lines or more, into two pieces of about half its
+// lines each.
+func (r replayRec) halve() [2]replayRec {
+	k, off := r.rawLines()/2, 0
+	for range k {
+		off += bytes.IndexByte(r.raw[off:], '\n') + 1
+	}
+	return [2]replayRec{
+		{line: r.line, raw: r.raw[:off-1], from: r.from},
+		{line: r.line, raw: r.raw[off:], from: r.from + k, last: r.last},
+	}
+}
+
 // replayChunkOf returns how many of recs, at least one, the next POST
-// carries: at most replayChunk records, app.ReplayMaxRecords lines (a record
-// holding several lines replays as several) and replayChunkBytes bytes of
-// body. A record over one of these goes alone: the router takes it (a line
-// over app.ReplayMaxEventBytes is quarantined again as too_large) or answers
-// 413 naming its limit.
+// carries: at most replayChunk pieces of records, app.ReplayMaxRecords lines
+// (a record holding several lines replays as several) and replayChunkBytes
+// bytes of body. splitRecord keeps each piece within the last two but for a
+// single line longer than replayChunkBytes, which goes alone: the router
+// takes it (a line over app.ReplayMaxEventBytes is quarantined again as
+// too_large) or answers 413 naming its limit.
 func replayChunkOf(recs []replayRec) int {
 	lines, size := 0, 0
 	for i, r := range recs {
-		l := bytes.Count(r.raw, []byte("\n")) + 1
+		l := r.rawLines()
 		s := len(r.raw) + 1
 		if i == replayChunk || (i > 0 && (lines+l > app.ReplayMaxRecords || size+s > replayChunkBytes)) {
 			return i
@@ -814,9 +1014,20 @@ func replayChunkOf(recs []replayRec) int {
 	return len(recs)
 }
 
-// postReplay sends one chunk of records to the router; nil means the router
-// accepted all of them.
-func postReplay(admin adminClient, dest string, recs []replayRec) error {
+// replayTooLargeError is the router's 413: a request over one of its
+// per-request limits, of which it took nothing.
+type replayTooLargeError struct{ msg string }
+
+func (e *replayTooLargeError) Error() string { return e.msg }
+
+// postReplay sends one chunk of records (or pieces of them) to the router
+// and returns how many of their lines it quarantined again (its
+// "rejected"); a nil error means it took all of them. A 413 is a
+// *replayTooLargeError. A 200 is the router's only when its body is
+// {"replayed":n,"rejected":m} with n+m the records (non-blank lines) sent;
+// any other is an error, as nothing is known to be replayed: a wrong
+// --admin, a proxy's login page.
+func postReplay(admin adminClient, dest string, recs []replayRec) (rejected int, err error) {
 	path := "/admin/replay"
 	if dest != "input" {
 		path += "?destination=" + url.QueryEscape(dest)
@@ -828,14 +1039,60 @@ func postReplay(admin adminClient, dest string, recs []replayRec) error {
 		body.Write(r.raw)
 		body.WriteByte('\n')
 	}
+	sent := replayRecords(body.Bytes())
 	res, err := admin.do(http.MethodPost, path, "application/x-ndjson", &body)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	msg, _ := io.ReadAll(res.Body)
+	msg, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
+	switch res.StatusCode {
+	case http.StatusOK:
+	case http.StatusRequestEntityTooLarge:
+		return 0, &replayTooLargeError{fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(msg)))}
+	default:
+		return 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	}
-	return nil
+	var ans struct {
+		Replayed *int `json:"replayed"`
+		Rejected *int `json:"rejected"`
+	}
+	if err := json.Unmarshal(msg, &ans); err != nil || ans.Replayed == nil || ans.Rejected == nil {
+		return 0, fmt.Errorf("%s, but the answer is not the router's replay answer {\"replayed\":n,\"rejected\":m} (%q): "+
+			"check that --admin names the router's admin listener, not a proxy or another service; nothing of this chunk is recorded as replayed",
+			res.Status, snippet(msg))
+	}
+	if *ans.Replayed < 0 || *ans.Rejected < 0 || *ans.Replayed+*ans.Rejected != sent {
+		return 0, fmt.Errorf("the router answered for %d records, %d were sent (%s): "+
+			"check that --admin names a router of this version; nothing of this chunk is recorded as replayed",
+			*ans.Replayed+*ans.Rejected, sent, strings.TrimSpace(string(msg)))
+	}
+	return *ans.Rejected, nil
+}
+
+// replayRecords counts the records of a replay body as the router does: the
+// lines that are not empty without their "\n" or "\r\n".
+func replayRecords(body []byte) int {
+	n := 0
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if len(bytes.TrimSuffix(line, []byte("\r"))) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// snippet is the start of an answer, for an error message.
+func snippet(b []byte) string {
+	const most = 200
+	if len(b) > most {
+		return string(b[:most]) + "..."
+	}
+	return string(b)
 }
