@@ -386,7 +386,18 @@ func replayQuarantineTo(out io.Writer, admin adminClient, args []string, dest, r
 	var total replayTally
 	var failed int
 	for _, f := range files {
+		unlock, held, err := lockForReplay(f)
+		switch {
+		case err != nil:
+			fmt.Fprintf(out, "%s: error: %v\n", f, err)
+			failed++
+			continue
+		case held:
+			fmt.Fprintf(out, "%s: skipped: another replay is sending it now\n", f)
+			continue
+		}
 		stop, err := replayFile(out, admin, f, dest, reason, dryRun, time.Now(), &total)
+		unlock()
 		if err == nil {
 			continue
 		}
