@@ -206,7 +206,7 @@ replays from its own host (loopback) only.`,
 	}
 	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
 	replay.Flags().StringVar(&dest, "destination", "", "only records refused by this destination (\"input\" for input rejections)")
-	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason")
+	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason (records the router rejected again during an earlier replay are sent only when their reason is named)")
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")
 	adminTokenFlag(replay, &token)
 	c.AddCommand(replay)
@@ -499,6 +499,11 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		case len(r.Raw) == 0:
 			fc.noRaw++
 		case (dest != "" && d != dest) || (reason != "" && r.Reason != reason):
+			fc.filtered++
+		case r.Input == "replay" && reason == "":
+			// Rejected again when an earlier run replayed it: sending it
+			// once more would loop (a cron job re-sending it forever).
+			// Naming its reason sends it.
 			fc.filtered++
 		default:
 			fc.selected++

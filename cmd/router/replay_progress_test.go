@@ -339,3 +339,23 @@ func TestReplayDryRunRecordsNothing(t *testing.T) {
 		t.Errorf("dry run wrote progress: %v", err)
 	}
 }
+
+// TestReplaySkipsRecordsRejectedOnReplay: a record the router rejected
+// when it was replayed is quarantined again (input "replay") in the same
+// directory; a run used to send it again, and a cron job forever. It is
+// filtered out unless its reason is named.
+func TestReplaySkipsRecordsRejectedOnReplay(t *testing.T) {
+	dir := t.TempDir()
+	writeOld(t, filepath.Join(dir, "2024-01-01T00.ndjson"),
+		qline("invalid_json", "a1")+
+			`{"time":"2024-01-01T00:00:01Z","reason":"replay_rejected","input":"replay","raw":"again"}`+"\n")
+	a := newReplayAdmin(t)
+	replayOnce(t, a.srv.URL, dir, "", "")
+	if got := a.lines(); len(got) != 1 || got[0] != "a1" {
+		t.Fatalf("sent %v, want only a1", got)
+	}
+	replayOnce(t, a.srv.URL, dir, "", "replay_rejected")
+	if got := a.lines(); len(got) != 2 || got[1] != "again" {
+		t.Fatalf("with its reason named: sent %v, want a1 then again", got)
+	}
+}
