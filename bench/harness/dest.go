@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"sync/atomic"
 
 	"github.com/valyala/fastjson"
@@ -121,10 +122,11 @@ const fullParseEvery = 16
 // eventFast records one event found by scanning for the three bench fields
 // instead of parsing it: on a 2-core machine the receivers compete with the
 // router, and parsing every OpenSearch document cost the harness ~0.1 core.
-// n counts the caller's events: every fullParseEvery-th one, and any event
-// the scan cannot read, goes through eventBytes.
-func (d *Dest) eventFast(p *fastjson.Parser, b []byte, now int64, conflict bool, n int) (refused bool) {
-	if n%fullParseEvery == 0 {
+// One event in fullParseEvery, chosen at random, and any event the scan
+// cannot read, goes through eventBytes. (The OpenSearch receiver validates
+// every document first, as the cluster would.)
+func (d *Dest) eventFast(p *fastjson.Parser, b []byte, now int64, conflict bool) (refused bool) {
+	if rand.Uint32N(fullParseEvery) == 0 { // a random sample: a fault tied to a position is caught too
 		return d.eventBytes(p, b, now, conflict)
 	}
 	seq, sent, ok := d.scanEvent(b)

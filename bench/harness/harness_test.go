@@ -67,7 +67,7 @@ func smokeMission(t *testing.T, ctx context.Context, bin, archive, opensearch st
 	if !r.OK || r.Lost != 0 {
 		t.Fatalf("run not OK (lost %d):\n%s\n%s", r.Lost, out.String(), log.String())
 	}
-	if r.EventsAcked == 0 || r.MBps <= 0 || r.CPUSeconds <= 0 || r.PeakRSSMB <= 0 {
+	if r.EventsAcked == 0 || r.MBps <= 0 || r.CPUSeconds <= 0 || r.PeakRSSMiB <= 0 {
 		t.Errorf("empty measurements: %+v", r)
 	}
 	want := map[string]bool{"siem": true, "opensearch": true, "archive": true}

@@ -3,6 +3,8 @@ package harness
 import (
 	"bytes"
 	"net/http"
+
+	"github.com/valyala/fastjson"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -75,7 +77,7 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 	items := &wk.out
 	items.Reset()
 	body := wk.body.Bytes()
-	n, conflicts := 0, 0
+	n, conflicts, invalid := 0, 0, 0
 	for len(body) > 0 {
 		var line []byte
 		line, body = cutLine(body)
@@ -99,12 +101,25 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		}
 		var src []byte
 		src, body = cutLine(body)
-		// A create of a document already stored (same bench_seq, hence
-		// the same content and _id) gets OpenSearch's 409.
-		conflict := o.Dest.eventFast(&wk.p, src, now, op == "create", n)
 		if n > 0 {
 			items.WriteByte(',')
 		}
+		if fastjson.ValidateBytes(src) != nil {
+			// OpenSearch refuses a document that is not JSON, item by
+			// item: the router must quarantine it, never count it sent.
+			o.Dest.invalid.Add(1)
+			n++
+			items.WriteString(`{"`)
+			items.WriteString(op)
+			items.WriteString(`":{"_index":`)
+			writeQuoted(items, meta.GetStringBytes("_index"))
+			items.WriteString(`,"status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse"}}}`)
+			invalid++
+			continue
+		}
+		// A create of a document already stored (same bench_seq, hence
+		// the same content and _id) gets OpenSearch's 409.
+		conflict := o.Dest.eventFast(&wk.p, src, now, op == "create")
 		n++
 		items.WriteString(`{"`)
 		items.WriteString(op)
@@ -120,7 +135,7 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		items.WriteString(`,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"status":201}}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if conflicts > 0 {
+	if conflicts > 0 || invalid > 0 {
 		_, _ = w.Write([]byte(`{"took":1,"errors":true,"items":[`))
 	} else {
 		_, _ = w.Write([]byte(`{"took":1,"errors":false,"items":[`))

@@ -64,7 +64,7 @@ type RunReport struct {
 	TBPerDay     float64 `json:"tb_day"`
 	CPUSeconds   float64 `json:"cpu_s"`
 	CPUSecPerGB  float64 `json:"cpu_s_per_gb"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	PeakRSSMiB   float64 `json:"peak_rss_mib"`
 	HarnessCPU   float64 `json:"harness_cpu_s"`
 
 	// RouterDeduplicated is what the router's deduplication dropped.
@@ -120,11 +120,11 @@ type DestReport struct {
 
 // Ratio compares two runs.
 type Ratio struct {
-	Of        string  `json:"of"`
-	To        string  `json:"to"`
-	MBps      float64 `json:"throughput_ratio"`
-	CPUPerGB  float64 `json:"cpu_per_gb_ratio"`
-	PeakRSSMB float64 `json:"peak_rss_ratio"`
+	Of         string  `json:"of"`
+	To         string  `json:"to"`
+	MBps       float64 `json:"throughput_ratio"`
+	CPUPerGB   float64 `json:"cpu_per_gb_ratio"`
+	PeakRSSMiB float64 `json:"peak_rss_ratio"`
 }
 
 // JSON writes r indented.
@@ -151,10 +151,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	if len(r.Runs) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "system\tinput\tqueue\tMB/s\tevents/s\tTB/day\tCPU s/GB\tpeak RSS MB\tsent\tacked\trefused\tlost\tdup\tdrain s\tharness CPU s\t")
+		fmt.Fprintln(tw, "system\tinput\tqueue\tMB/s\tevents/s\tTB/day\tCPU s/GB\tpeak RSS MiB\tsent\tacked\trefused\tlost\tdup\tdrain s\tharness CPU s\t")
 		for _, x := range r.Runs {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.0f\t%.2f\t%.1f\t%.0f\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n",
-				x.Name, x.Input, dash(x.QueueMode), x.MBps, x.EventsPerSec, x.TBPerDay, x.CPUSecPerGB, x.PeakRSSMB,
+				x.Name, x.Input, dash(x.QueueMode), x.MBps, x.EventsPerSec, x.TBPerDay, x.CPUSecPerGB, x.PeakRSSMiB,
 				x.EventsSent, x.EventsAcked, x.Refused, x.Lost, x.Dup, x.DrainSeconds, x.HarnessCPU)
 		}
 		tw.Flush()
@@ -195,7 +195,7 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	for _, q := range r.Ratios {
-		fmt.Fprintf(w, "\nratio %s / %s: throughput %.2fx, CPU per GB %.2fx, peak RSS %.2fx\n", q.Of, q.To, q.MBps, q.CPUPerGB, q.PeakRSSMB)
+		fmt.Fprintf(w, "\nratio %s / %s: throughput %.2fx, CPU per GB %.2fx, peak RSS %.2fx\n", q.Of, q.To, q.MBps, q.CPUPerGB, q.PeakRSSMiB)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
