@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/wal"
@@ -415,6 +416,13 @@ func replayQuarantineTo(out io.Writer, admin adminClient, args []string, dest, r
 	return nil
 }
 
+// fromReplay reports whether raw is an event that came in through replay
+// (logrouter.input "replay"): a destination refused it again when an
+// earlier run replayed it, and sending it once more would loop.
+func fromReplay(raw []byte) bool {
+	return bytes.Contains(raw, []byte(`"input":"replay"`)) && fastjson.GetString(raw, "logrouter", "input") == "replay"
+}
+
 // replayRec is what one request carries of a record: its line in the file
 // and its raw bytes, all of them or, for a record over the router's
 // per-request limits (a quarantined request body of many lines), some of its
@@ -500,7 +508,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			fc.noRaw++
 		case (dest != "" && d != dest) || (reason != "" && r.Reason != reason):
 			fc.filtered++
-		case r.Input == "replay" && reason == "":
+		case reason == "" && (r.Input == "replay" || fromReplay(r.Raw)):
 			// Rejected again when an earlier run replayed it: sending it
 			// once more would loop (a cron job re-sending it forever).
 			// Naming its reason sends it.
@@ -557,6 +565,13 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		p.Updated = time.Now().UTC().Format(time.RFC3339)
 		return saveProgress(side, p)
 	}
+	if len(groups) > 0 {
+		// Progress that cannot be recorded would make every run send the
+		// same accepted chunk again: find out before sending anything.
+		if err := save(); err != nil {
+			return true, fmt.Errorf("cannot record replay progress in %s: %w; nothing was sent from this file: make its directory writable first", side, err)
+		}
+	}
 	dests := make([]string, 0, len(groups))
 	for d := range groups {
 		dests = append(dests, d)
@@ -591,7 +606,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 					delete(parts, line)
 					fc.refused++
 					most = replayChunk
-					fmt.Fprintf(out, "%s: line %d: the router refuses this record even alone (%v): it is left in the file, not replayed, and later runs do not send it again%s; inspect it (to try again, take line %d out of \"left\" in %s)\n",
+					fmt.Fprintf(out, "%s: line %d: the router refuses this record even alone (%v): it is left in the file, not replayed, and later runs do not send it again%s; inspect it (to try again, take line %d out of \"left\" and set \"finished\": false in %s)\n",
 						path, line, err, partlySent(before), line, side)
 					if err := save(); err != nil {
 						return true, fmt.Errorf("line %d was refused by the router but could not be recorded as left: %w; fix that before the next replay", line, err)
@@ -1065,6 +1080,12 @@ func postReplay(admin adminClient, dest string, recs []replayRec) (rejected int,
 	switch res.StatusCode {
 	case http.StatusOK:
 	case http.StatusRequestEntityTooLarge:
+		// Only the router's own 413 (its messages start so) means "too
+		// much for one request": a proxy's or another service's 413 must
+		// not make records be left for good.
+		if !strings.HasPrefix(string(msg), "replay request") {
+			return 0, fmt.Errorf("%s, but not the router's answer (%q): check that --admin names the router's admin listener, not a proxy or another service", res.Status, snippet(msg))
+		}
 		return 0, &replayTooLargeError{fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(msg)))}
 	default:
 		return 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
