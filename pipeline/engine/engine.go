@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/dedup"
 	"github.com/logrouter/logrouter/pipeline/route"
@@ -64,7 +65,7 @@ type Engine struct {
 	dedupMu  sync.Mutex
 	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countPath is dedup.count_field when it is on, else nil.
-	countPath   countPath
+	countPath   jsonscan.Path
 	now         func() time.Time
 	ruleCtr     []prometheus.Counter // index = rule index + 1
 	ruleBytes   []prometheus.Counter
@@ -139,7 +140,7 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 	newSet := dedup.New
 	if cfg.CountField != "" {
 		newSet = dedup.NewCounting
-		e.countPath = newCountPath(strings.Split(cfg.CountField, "."))
+		e.countPath = jsonscan.NewPath(strings.Split(cfg.CountField, ".")...)
 	}
 	covered := 0
 	for _, p := range pipeline.Priorities {
@@ -263,7 +264,7 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 }
 
 // appendCount appends old with the dedup count field set to n (see
-// countPath.appendWithCount): inside the event's own objects where the path
+// jsonscan.Path.AppendWith): inside the event's own objects where the path
 // begins with them, so "dedup":{"id":1} becomes "dedup":{"id":1,"count":n}
 // rather than getting a second "dedup" member.
 //
@@ -273,7 +274,7 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 // field's path must not occur in events (dedup.Config.CountField), so it
 // can only be ours.
 func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
-	return e.countPath.appendWithCount(dst, old, n)
+	return e.countPath.AppendWith(dst, old, uint64(n))
 }
 
 // keySet finds repeats within one batch (the dedup set only learns a key

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	tu "github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/dedup"
@@ -541,7 +542,7 @@ func TestDedupCounterBounded(t *testing.T) {
 // the event had a "dedup" object, and skipped when "dedup":{"count": was
 // anywhere in the event.
 func TestAppendCount(t *testing.T) {
-	p := newCountPath([]string{"dedup", "count"})
+	p := jsonscan.NewPath("dedup", "count")
 	for in, want := range map[string]string{
 		`{"k":1}`:                                 `{"k":1,"dedup":{"count":3}}`,
 		`{}`:                                      `{"dedup":{"count":3}}`,
@@ -553,12 +554,12 @@ func TestAppendCount(t *testing.T) {
 		`{"s":"a\"}b","n":[1,{"x":[]}],"t":true}`: `{"s":"a\"}b","n":[1,{"x":[]}],"t":true,"dedup":{"count":3}}`,
 		`not json`:                                `not json`,
 	} {
-		if got := string(p.appendWithCount(nil, []byte(in), 3)); got != want {
+		if got := string(p.AppendWith(nil, []byte(in), 3)); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", in, got, want)
 		}
 	}
-	deep := newCountPath([]string{"a", "b", "c"})
-	if got := string(deep.appendWithCount(nil, []byte(`{"a":{"x":1}}`), 7)); got != `{"a":{"x":1,"b":{"c":7}}}` {
+	deep := jsonscan.NewPath("a", "b", "c")
+	if got := string(deep.AppendWith(nil, []byte(`{"a":{"x":1}}`), 7)); got != `{"a":{"x":1,"b":{"c":7}}}` {
 		t.Errorf("three levels: %s", got)
 	}
 }
@@ -570,13 +571,13 @@ func FuzzAppendCount(f *testing.F) {
 	for _, s := range []string{`{"k":1}`, `{"dedup":{"id":"abc"},"k":1}`, `{"dedup":"x"}`, `{"a":[{"dedup":{}}],"b":"\"}"}`, `{ "dedup" : { } }`} {
 		f.Add(s)
 	}
-	p := newCountPath([]string{"dedup", "count"})
+	p := jsonscan.NewPath("dedup", "count")
 	f.Fuzz(func(t *testing.T, in string) {
 		var v map[string]any
 		if json.Unmarshal([]byte(in), &v) != nil {
 			return
 		}
-		out := p.appendWithCount(nil, []byte(in), 3)
+		out := p.AppendWith(nil, []byte(in), 3)
 		var w map[string]any
 		if err := json.Unmarshal(out, &w); err != nil {
 			t.Fatalf("%s -> invalid JSON %s: %v", in, out, err)

@@ -1,30 +1,28 @@
-package engine
+package jsonscan
 
-import (
-	"strconv"
+import "strconv"
 
-	"github.com/logrouter/logrouter/internal/jsonscan"
-)
-
-// countPath is dedup.count_field split into JSON-encoded member names:
+// Path is a dotted field path (dedup.count) as JSON-encoded member names:
 // `"dedup"`, `"count"`.
-type countPath [][]byte
+type Path [][]byte
 
-func newCountPath(segs []string) countPath {
-	p := make(countPath, len(segs))
+// NewPath returns the Path of segs, which must be printable ASCII without
+// quotes or backslashes (they are written as they are).
+func NewPath(segs ...string) Path {
+	p := make(Path, len(segs))
 	for i, s := range segs {
-		p[i] = strconv.AppendQuote(nil, s) // Validate allows no quotes or backslashes
+		p[i] = strconv.AppendQuote(nil, s)
 	}
 	return p
 }
 
-// appendWithCount appends event (one JSON object) with n at path p: inside
+// AppendWith appends event (one JSON object) with the number n at path p: inside
 // the objects of p's leading members the event already has, as new members
 // for the rest, at the end of the innermost existing object. It appends
 // the event unchanged when the field is already there (a batch emitted
 // again after a refusal: the first attempt added it) or when a member on
 // the path is not an object.
-func (p countPath) appendWithCount(dst, event []byte, n uint32) []byte {
+func (p Path) AppendWith(dst, event []byte, n uint64) []byte {
 	at, have, ok := p.insertPoint(event)
 	if !ok {
 		return append(dst, event...)
@@ -40,7 +38,7 @@ func (p countPath) appendWithCount(dst, event []byte, n uint32) []byte {
 		dst = append(dst, p[i]...)
 		dst = append(dst, ':')
 	}
-	dst = strconv.AppendUint(dst, uint64(n), 10)
+	dst = strconv.AppendUint(dst, n, 10)
 	for i := have; i < len(p)-1; i++ {
 		dst = append(dst, '}')
 	}
@@ -51,36 +49,36 @@ func (p countPath) appendWithCount(dst, event []byte, n uint32) []byte {
 // of the innermost object on the path that event has, and how many of p's
 // members exist (so many objects deep). ok is false when the whole path
 // exists or a member on it is not an object (or event is no object).
-func (p countPath) insertPoint(event []byte) (at, have int, ok bool) {
-	i := jsonscan.SkipWS(event, 0)
+func (p Path) insertPoint(event []byte) (at, have int, ok bool) {
+	i := SkipWS(event, 0)
 	if i >= len(event) || event[i] != '{' {
 		return 0, 0, false
 	}
 	for have = 0; ; {
 		// event[i] is the '{' of the object at depth have.
 		found := -1
-		i = jsonscan.SkipWS(event, i+1)
+		i = SkipWS(event, i+1)
 		for i < len(event) && event[i] != '}' {
 			k := i
 			if event[i] != '"' {
 				return 0, 0, false
 			}
-			if i = jsonscan.StringEnd(event, i); i < 0 {
+			if i = StringEnd(event, i); i < 0 {
 				return 0, 0, false
 			}
 			key := event[k:i]
-			if i = jsonscan.SkipWS(event, i); i >= len(event) || event[i] != ':' {
+			if i = SkipWS(event, i); i >= len(event) || event[i] != ':' {
 				return 0, 0, false
 			}
-			v := jsonscan.SkipWS(event, i+1)
+			v := SkipWS(event, i+1)
 			if string(key) == string(p[have]) {
 				found = v
 			}
-			if i = jsonscan.ValueEnd(event, v); i < 0 {
+			if i = ValueEnd(event, v); i < 0 {
 				return 0, 0, false
 			}
-			if i = jsonscan.SkipWS(event, i); i < len(event) && event[i] == ',' {
-				i = jsonscan.SkipWS(event, i+1)
+			if i = SkipWS(event, i); i < len(event) && event[i] == ',' {
+				i = SkipWS(event, i+1)
 			}
 			if found >= 0 {
 				break
