@@ -313,6 +313,15 @@ func (t *replayTally) details() string {
 	if t.already > 0 {
 		d = append(d, fmt.Sprintf("%d already replayed", t.already))
 	}
+	d = t.appendLeft(d)
+	if len(d) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(d, ", ") + ")"
+}
+
+// appendLeft appends the records of t left unsent, by why.
+func (t *replayTally) appendLeft(d []string) []string {
 	if t.filtered > 0 {
 		d = append(d, fmt.Sprintf("%d filtered out", t.filtered))
 	}
@@ -322,10 +331,7 @@ func (t *replayTally) details() string {
 	if t.refused > 0 {
 		d = append(d, fmt.Sprintf("%d refused by the router as too large", t.refused))
 	}
-	if len(d) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(d, ", ") + ")"
+	return d
 }
 
 // summary is the last line of a run.
@@ -337,16 +343,7 @@ func (t *replayTally) summary() string {
 	if t.already > 0 {
 		s += fmt.Sprintf("; %d skipped (already replayed)", t.already)
 	}
-	var left []string
-	if t.filtered > 0 {
-		left = append(left, fmt.Sprintf("%d filtered out", t.filtered))
-	}
-	if t.noRaw > 0 {
-		left = append(left, fmt.Sprintf("%d without raw bytes", t.noRaw))
-	}
-	if t.refused > 0 {
-		left = append(left, fmt.Sprintf("%d refused by the router as too large", t.refused))
-	}
+	left := t.appendLeft(nil)
 	if t.torn > 0 {
 		left = append(left, plural(t.torn, "torn line"))
 	}
