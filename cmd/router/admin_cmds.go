@@ -167,10 +167,8 @@ func quarantineCmd() *cobra.Command {
 		Short: "Re-send quarantined records to a running router once the cause is fixed",
 		Long: `Reads quarantine files (default: ./data/quarantine, recursively: *.ndjson) and
 sends their records to the router's admin listener. Records a destination
-refused go back to that destination only, as they were (the same bytes and
-content hash, so the same OpenSearch _id; logrouter.replayed is added);
-records rejected at input go through the whole pipeline again (one line,
-one event).
+refused go back to that destination only; all go through normalization
+again (one line, one event).
 
 Each record is sent once: after every chunk the router accepts, the lines
 sent are recorded next to the file in <file>.replay.json, so a later run
@@ -416,15 +414,14 @@ func replayQuarantineTo(out io.Writer, admin adminClient, args []string, dest, r
 }
 
 // fromReplay reports whether raw is an event that came in through replay
-// (logrouter.input "replay", or logrouter.replayed on one replayed to its
-// destination as it was): a destination refused it again when an earlier
-// run replayed it, and sending it once more would loop.
+// (logrouter.input "replay", which replay writes: an event's own logrouter
+// member is dropped on that input): a destination refused it again when an
+// earlier run replayed it, and sending it once more would loop.
 func fromReplay(raw []byte) bool {
-	if !bytes.Contains(raw, []byte(`"replay`)) {
+	if !bytes.Contains(raw, []byte(`"input":"replay"`)) {
 		return false // the common case, without a parse
 	}
-	v, err := fastjson.ParseBytes(raw)
-	return err == nil && (string(v.GetStringBytes("logrouter", "input")) == "replay" || v.Exists("logrouter", "replayed"))
+	return fastjson.GetString(raw, "logrouter", "input") == "replay"
 }
 
 // replayRec is what one request carries of a record: its line in the file

@@ -306,13 +306,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 		default:
 			var err error
 			if v, perr := p.ParseBytes(raw); perr == nil && v.Type() == fastjson.TypeObject {
-				if dest != "" {
-					// A record this destination refused: the event it
-					// refused, as it was (same bytes, same _id).
-					err = wk.AddAsIs(b, v, raw)
-				} else {
-					err = wk.Add(b, v, nil, nil)
-				}
+				err = wk.Add(b, v, nil, nil)
 			} else {
 				err = wk.Add(b, nil, raw, nil)
 			}

@@ -264,7 +264,6 @@ type Normalizer struct {
 	lits      []byte       // converted values of the current event
 	unesc     []byte       // unescaped literal strings handed to rules (see literal)
 	dropOwnLR bool         // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
-	hashBuf   []byte       // DocumentHash's member bytes
 	act       *actionTable // renames and drops of this walk: global, or a profile's
 	actOn     bool
 	scratch   []byte

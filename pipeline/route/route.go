@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/valyala/fastjson"
 
-	"github.com/logrouter/logrouter/internal/jsonscan"
-	"github.com/logrouter/logrouter/internal/timeparse"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/rules"
@@ -161,43 +158,6 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 	b.Commit(arena, ev)
 	return nil
 }
-
-// AddAsIs adds raw, obj's bytes: an event this router normalized before (a
-// record a destination refused, replayed to it). The rules classify it as
-// Add would, but the batch gets raw as it was, with the content hash and
-// ingest time it was written with, and only logrouter.replayed added: the
-// destination receives the event it refused, under the same OpenSearch _id
-// (normalizing a normalized event again is not the identity: a profile may
-// move its fields again).
-func (w *Worker) AddAsIs(b *pipeline.Batch, obj *fastjson.Value, raw []byte) error {
-	o, err := obj.Object()
-	if err != nil {
-		return normalize.ErrNotObject
-	}
-	h := w.n.DocumentHash(o)
-	var ingest int64
-	if s := obj.GetStringBytes("event", "ingested"); len(s) > 0 {
-		if ns, ok := timeparse.Parse(s, time.Time{}); ok {
-			ingest = ns
-		}
-	}
-	if err := w.Add(b, obj, nil, nil); err != nil {
-		return err
-	}
-	i := len(b.Events) - 1
-	// logrouter.replayed marks it (logrouter.* is not hashed: the _id
-	// stays), so that a record the destination refuses again is known
-	// for one that came through replay, and not sent in a loop.
-	b.Rewrite(i, func(arena, _ []byte) []byte { return replayedPath.AppendWith(arena, raw, 1) })
-	ev := &b.Events[i]
-	ev.Hash, ev.Key = h, h
-	if ingest != 0 {
-		ev.Ingest = ingest
-	}
-	return nil
-}
-
-var replayedPath = jsonscan.NewPath("logrouter", "replayed")
 
 // key hashes the dedup key fields of the event being built (kind and value
 // of each, so a missing field differs from an empty one).
