@@ -104,9 +104,10 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		if n > 0 {
 			items.WriteByte(',')
 		}
-		if fastjson.ValidateBytes(src) != nil {
-			// OpenSearch refuses a document that is not JSON, item by
-			// item: the router must quarantine it, never count it sent.
+		if t := bytes.TrimSpace(src); len(t) == 0 || t[0] != '{' || fastjson.ValidateBytes(t) != nil {
+			// OpenSearch refuses a document that is not a JSON object,
+			// item by item: the router must quarantine it, never count
+			// it sent.
 			o.Dest.invalid.Add(1)
 			n++
 			items.WriteString(`{"`)

@@ -28,6 +28,7 @@ func TestOSReceiverRefusesMalformed(t *testing.T) {
 		`{"bench_run":"R","bench_seq":1,"bench_sent_ns":1,"a":"unterminated}`,
 		`{"bench_run":"R","bench_seq":2,"bench_sent_ns":1,"a":}`,
 		`{"bench_run":"R","bench_seq":3,"bench_sent_ns":1,"a":"x\q"}`,
+		`[1]`,
 	}
 	for i, doc := range docs {
 		fmt.Fprintf(&body, `{"create":{"_index":"x","_id":"%d"}}`+"\n%s\n", i, doc)
@@ -38,10 +39,10 @@ func TestOSReceiverRefusesMalformed(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if d.invalid.Load() != 3 || d.received.Load() != 1 {
-		t.Errorf("invalid=%d received=%d, want 3 and 1", d.invalid.Load(), d.received.Load())
+	if d.invalid.Load() != 4 || d.received.Load() != 1 {
+		t.Errorf("invalid=%d received=%d, want 4 and 1", d.invalid.Load(), d.received.Load())
 	}
-	if strings.Count(string(b), `"status":400`) != 3 || !strings.Contains(string(b), `"errors":true`) {
+	if strings.Count(string(b), `"status":400`) != 4 || !strings.Contains(string(b), `"errors":true`) {
 		t.Errorf("answer: %s", b)
 	}
 }
