@@ -70,9 +70,9 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		TemplateReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_opensearch_template_ready",
 			Help: "1 once the bootstrap index template exists, 0 while bootstrap retries."}, []string{"destination"}),
 		IndexDateClamped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_opensearch_index_date_clamped_events_total",
-			Help: "Events whose index name took their ingest date: their time was outside index_date_max_age/index_date_max_future of it."}, []string{"destination"}),
+			Help: "Events whose index name took their ingest date: their time was outside index_date_max_age/index_date_max_future of it (counted per write attempt: a retried event counts again)."}, []string{"destination"}),
 		IndexSourceTypeOverflow: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_opensearch_index_source_type_overflow_events_total",
-			Help: "Events whose index name took the source type \"other\": theirs came after max_index_source_types distinct ones."}, []string{"destination"}),
+			Help: "Events whose index name took the source type \"other\": theirs came after max_index_source_types distinct ones (counted per write attempt: a retried event counts again)."}, []string{"destination"}),
 		IndexSourceTypes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_opensearch_index_source_types",
 			Help: "Distinct source types index names are made of (at most max_index_source_types)."}, []string{"destination"}),
 	}
