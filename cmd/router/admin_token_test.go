@@ -1,23 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/logrouter/logrouter/internal/app"
-	"github.com/logrouter/logrouter/internal/config"
-	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
-	"github.com/logrouter/logrouter/sinks/file"
-	"github.com/logrouter/logrouter/sinks/s3"
 )
 
 const cliAdminToken = "cli-admin-token-0123456789"
@@ -112,33 +105,7 @@ func TestAdminCommandsSendToken(t *testing.T) {
 // admin.token, the replay needs the token even from loopback, and works
 // with it.
 func TestQuarantineReplayToRouterWithToken(t *testing.T) {
-	data := t.TempDir()
-	cfg := &config.Config{
-		Log:    config.Log{Level: "error", Format: "text"},
-		Admin:  config.Admin{Address: "127.0.0.1:0", Token: cliAdminToken},
-		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0"}},
-		Destinations: []config.Destination{
-			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
-			{Name: "siem", Type: "file", File: &file.Config{Dir: filepath.Join(data, "siem")}},
-		},
-		Routing: config.Routing{P1: []string{"siem"}, All: []string{"archive"}},
-	}
-	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
-	cfg.Queue.Dir = filepath.Join(data, "queue")
-	cfg.SetDefaults()
-	rulesDir, _ := filepath.Abs("../../rules")
-	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-	}()
+	a, _ := startReplayRouter(t, cliAdminToken)
 	dir := t.TempDir()
 	writeOld(t, filepath.Join(dir, "quarantine-20240101T00.ndjson"), qline("invalid_json", `{"n":1}`)+qline("invalid_json", `{"n":2}`))
 	admin := "http://" + a.AdminAddr()

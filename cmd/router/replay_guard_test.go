@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,13 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/logrouter/logrouter/internal/app"
-	"github.com/logrouter/logrouter/internal/config"
-	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
-	"github.com/logrouter/logrouter/sinks/file"
-	"github.com/logrouter/logrouter/sinks/s3"
 )
 
 // TestReplayFinishedFileReplacedSameSize: a file recorded as finished used
@@ -54,33 +47,7 @@ func TestReplayFinishedFileReplacedSameSize(t *testing.T) {
 // the router's limits (the router replays it line by line anyway), so it
 // and everything after it is replayed, once.
 func TestReplayOversizedRecordDoesNotBlockTheRest(t *testing.T) {
-	data := t.TempDir()
-	cfg := &config.Config{
-		Log:    config.Log{Level: "error", Format: "text"},
-		Admin:  config.Admin{Address: "127.0.0.1:0", Token: cliAdminToken},
-		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0"}},
-		Destinations: []config.Destination{
-			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
-			{Name: "siem", Type: "file", File: &file.Config{Dir: filepath.Join(data, "siem")}},
-		},
-		Routing: config.Routing{P1: []string{"siem"}, All: []string{"archive"}},
-	}
-	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
-	cfg.Queue.Dir = filepath.Join(data, "queue")
-	cfg.SetDefaults()
-	rulesDir, _ := filepath.Abs("../../rules")
-	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-	}()
+	a, _ := startReplayRouter(t, cliAdminToken)
 	dir := t.TempDir()
 	body := strings.TrimSuffix(strings.Repeat(`{"index":{}}`+"\n", app.ReplayMaxRecords+1), "\n")
 	writeOld(t, filepath.Join(dir, "quarantine-20240101T00.ndjson"), qline("bulk_malformed_action", body))

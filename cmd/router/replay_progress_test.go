@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,36 +19,19 @@ import (
 // POST carries and answers like the router. fail, when set, decides per POST
 // (numbered from 1) whether to answer 503 instead, without recording.
 type replayAdmin struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	got  []string
-	post int
+	*countingAdmin
 	fail func(post int) bool
 }
 
 func newReplayAdmin(t *testing.T) *replayAdmin {
 	a := &replayAdmin{}
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		a.post++
-		if a.fail != nil && a.fail(a.post) {
-			http.Error(w, "not accepted, retry: queue full", http.StatusServiceUnavailable)
-			return
+	a.countingAdmin = newCountingAdmin(t, func(post int, lines []string) (int, string) {
+		if a.fail != nil && a.fail(post) {
+			return http.StatusServiceUnavailable, "not accepted, retry: queue full"
 		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		a.got = append(a.got, lines...)
-		fmt.Fprintf(w, `{"replayed":%d,"rejected":0}`, len(lines))
-	}))
-	t.Cleanup(a.srv.Close)
+		return http.StatusOK, routerAnswer(len(lines), 0)
+	})
 	return a
-}
-
-func (a *replayAdmin) lines() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.got...)
 }
 
 // writeOld writes a quarantine file last modified an hour ago (one the

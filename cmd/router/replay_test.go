@@ -43,14 +43,16 @@ func (s *rejectingSink) Write(_ context.Context, b *pipeline.Batch) error {
 }
 func (s *rejectingSink) Close(context.Context) error { return nil }
 
-// TestQuarantineReplayAndStats: events a destination refuses permanently go
-// to its quarantine; once fixed, `router quarantine replay` sends them to
-// that destination only, and `router stats` shows a balanced ledger.
-func TestQuarantineReplayAndStats(t *testing.T) {
+// startReplayRouter starts a router on loopback with an HTTP input, an
+// archive_dir destination for every event and a file "siem" for P1, the
+// starter rules, and admin.token token (none when ""); opts replace sinks.
+// It is shut down when the test ends.
+func startReplayRouter(t *testing.T, token string, opts ...app.Option) (*app.App, *config.Config) {
+	t.Helper()
 	data := t.TempDir()
 	cfg := &config.Config{
 		Log:    config.Log{Level: "error", Format: "text"},
-		Admin:  config.Admin{Address: "127.0.0.1:0"},
+		Admin:  config.Admin{Address: "127.0.0.1:0", Token: token},
 		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0"}},
 		Destinations: []config.Destination{
 			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
@@ -62,20 +64,28 @@ func TestQuarantineReplayAndStats(t *testing.T) {
 	cfg.Queue.Dir = filepath.Join(data, "queue")
 	cfg.SetDefaults()
 	rulesDir, _ := filepath.Abs("../../rules")
-	siem := &rejectingSink{}
 	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithSink("siem", siem))
+		slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.Shutdown(ctx)
-	}()
+	})
+	return a, cfg
+}
+
+// TestQuarantineReplayAndStats: events a destination refuses permanently go
+// to its quarantine; once fixed, `router quarantine replay` sends them to
+// that destination only, and `router stats` shows a balanced ledger.
+func TestQuarantineReplayAndStats(t *testing.T) {
+	siem := &rejectingSink{}
+	a, cfg := startReplayRouter(t, "", app.WithSink("siem", siem))
 	sender := conservation.NewSender("replay")
 	body, ids := sender.Body(30, `"event":{"dataset":"crowdstrike.falcon"},"metadata":{"eventType":"DetectionSummaryEvent"}`)
 	res, err := http.Post("http://"+a.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
@@ -146,7 +156,7 @@ func TestQuarantineReplayAndStats(t *testing.T) {
 	if err := a.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	arch, err := conservation.Count(filepath.Join(data, "archive"), "replay")
+	arch, err := conservation.Count(cfg.Destinations[0].ArchiveDir.Dir, "replay")
 	if err != nil {
 		t.Fatal(err)
 	}
