@@ -378,7 +378,10 @@ func (s *Syslog) replayWindow(ctx context.Context) error {
 		return nil
 	}
 	for _, f := range s.window {
-		if _, err := s.writeConn(ctx, s.conn.c, f.buf); err != nil {
+		if n, err := s.writeConn(ctx, s.conn.c, f.buf); err != nil {
+			if n > 0 { // the receiver may have a part, and gets all of it again on the next connection
+				s.m.resentRepl.Add(float64(f.events))
+			}
 			return err
 		}
 		s.m.resentRepl.Add(float64(f.events))

@@ -626,3 +626,36 @@ func TestSyslogDown(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+// TestSyslogReplayCutCounted: a replay cut short by the receiver still
+// counts the batch it was writing, because the receiver may have part of
+// it and the next connection sends all of it again (CI once saw 6 such
+// duplicates over the resent counter in TestSyslogReceiverRestart).
+func TestSyslogReplayCutCounted(t *testing.T) {
+	m := NewMetrics(nil)
+	s := newTestSyslog(t, SyslogConfig{Address: "127.0.0.1:1"}, WithMetrics(m))
+	defer s.Close(context.Background())
+	b1, b2 := makeBatch(idRange(0, 5, "ws"), pipeline.P1), makeBatch(idRange(5, 10, "ws"), pipeline.P1)
+	defer b1.Release()
+	defer b2.Release()
+	f1, f2 := s.encode(b1), s.encode(b2)
+	client, server := net.Pipe()
+	go func() { // the receiver takes part of the first batch and dies
+		buf := make([]byte, len(f1.buf)/2)
+		_, _ = io.ReadFull(server, buf)
+		_ = server.Close()
+	}()
+	s.window, s.windowBytes, s.replay = []*frameBuf{f1, f2}, len(f1.buf)+len(f2.buf), true
+	s.conn = &sconn{c: client, done: make(chan struct{})}
+	if err := s.replayWindow(context.Background()); err == nil {
+		t.Fatal("replay on a closed pipe succeeded")
+	}
+	s.conn = nil
+	_ = client.Close()
+	if got := counterValue(t, m.Resent.WithLabelValues("siem-syslog", "replay")); got != 5 {
+		t.Errorf("resent (replay) = %v, want 5: the cut batch may be a duplicate", got)
+	}
+	if !s.replay {
+		t.Error("the window is no longer marked for replay")
+	}
+}
