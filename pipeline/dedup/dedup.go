@@ -15,10 +15,12 @@
 // max_bytes 64 MiB holds about 4 million keys (at a 16-byte key cost; see
 // KeysFor). The set is sharded 64 ways by hash bits, one mutex per shard, so
 // many inputs check events concurrently. A shard's generations share one
-// interleaved table (see table), allocated at the shard's first key; its
-// pages become resident as keys land on them, so after a few hundred
-// thousand distinct events the whole budget is resident (RSS), not one
-// generation's share per window/8 as before.
+// interleaved table (see table); all the shards' tables are one
+// allocation, made at the first key, outside the Go heap and backed by
+// huge pages where the kernel allows (a lookup then rarely misses the
+// TLB). Its pages become resident as keys land on them, so after a few
+// hundred thousand distinct events (at once, with huge pages) the whole
+// budget is resident (RSS).
 //
 // Generation times are wall-clock nanoseconds: a clock stepped backwards
 // keeps keys longer (the budget still bounds memory), one stepped forwards
@@ -165,9 +167,16 @@ type Set struct {
 	shard    [shards]shard
 	maxSlots int // per shard per generation
 	counting bool
+
+	// mem is every shard's table, one allocation (so that the kernel can
+	// back it with huge pages: see allocTables), made at the first key.
+	memOnce   sync.Once
+	memSlots  []uint64
+	memCounts []uint32
 }
 
 type shard struct {
+	idx  int // in Set.shard
 	mu   sync.Mutex
 	gens [generations]gen // ring; cur is the newest
 	cur  int
@@ -178,7 +187,7 @@ type shard struct {
 // interleaved: slot i of generation g is slots[i*generations+g]. A key
 // starts probing at the same i in every generation, so one lookup's first
 // probes into all eight share a cache line (and a page): one memory access
-// instead of eight (BenchmarkLookupAdd). Allocated at the shard's first key.
+// instead of eight (BenchmarkLookupAdd). Allocated (with every other shard's) at the set's first key.
 type table struct {
 	slots  []uint64 // 0 = empty (hash 0 is stored as 1)
 	counts []uint32 // counting sets: repeats dropped, carried flag; same layout
@@ -218,6 +227,7 @@ func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
 	}
 	for i := range s.shard {
 		sh := &s.shard[i]
+		sh.idx = i
 		for g := range sh.gens {
 			sh.gens[g] = gen{tab: &sh.tab, col: uint64(g), size: uint64(s.maxSlots)}
 		}
@@ -370,12 +380,18 @@ func (s *Set) addLocked(sh *shard, h uint64, now int64, count uint32) {
 	cur.insert(h, count)
 }
 
-// alloc allocates sh's table on first use.
+// alloc gives sh its table on first use, allocating the set's tables at
+// the first key of any shard.
 func (s *Set) alloc(sh *shard) {
 	if sh.tab.slots != nil {
 		return
 	}
-	sh.tab.slots, sh.tab.counts = allocTables(s, s.maxSlots*generations, s.counting)
+	per := s.maxSlots * generations
+	s.memOnce.Do(func() { s.memSlots, s.memCounts = allocTables(s, per*shards, s.counting) })
+	sh.tab.slots = s.memSlots[sh.idx*per : (sh.idx+1)*per : (sh.idx+1)*per]
+	if s.counting {
+		sh.tab.counts = s.memCounts[sh.idx*per : (sh.idx+1)*per : (sh.idx+1)*per]
+	}
 }
 
 func heapTables(n int, counting bool) (slots []uint64, counts []uint32) {
@@ -549,14 +565,20 @@ func (s *Set) Reach(now time.Time) time.Duration {
 	return min(time.Duration(t-oldest), time.Duration(s.window))
 }
 
-// Bytes returns the memory the tables take now.
+// Bytes returns the memory the tables take now: all of the budget's
+// tables from the first key on (0 before it).
 func (s *Set) Bytes() int64 {
 	var n int64
 	for i := range s.shard {
 		sh := &s.shard[i]
 		sh.mu.Lock()
-		n += int64(len(sh.tab.slots))*8 + int64(len(sh.tab.counts))*4
+		if sh.tab.slots != nil {
+			n = int64(len(s.memSlots))*8 + int64(len(s.memCounts))*4
+		}
 		sh.mu.Unlock()
+		if n > 0 {
+			break
+		}
 	}
 	return n
 }
