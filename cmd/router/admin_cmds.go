@@ -23,6 +23,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/app"
+	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/internal/wal"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
@@ -925,19 +926,11 @@ func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn 
 	br := bufio.NewReaderSize(f, 256<<10)
 	var buf []byte
 	for line := 1; ; line++ {
-		buf = buf[:0]
+		var n int
 		var rerr error
-		for {
-			chunk, err := br.ReadSlice('\n')
-			buf = append(buf, chunk...)
-			if err == bufio.ErrBufferFull {
-				if len(buf) > maxReplayLine {
-					return s, fmt.Errorf("line %d is longer than %d bytes: not a quarantine file?", line, maxReplayLine)
-				}
-				continue
-			}
-			rerr = err
-			break
+		buf, n, rerr = lines.Read(br, buf, maxReplayLine+1)
+		if n > maxReplayLine {
+			return s, fmt.Errorf("line %d is longer than %d bytes: not a quarantine file?", line, maxReplayLine)
 		}
 		if rerr != nil && rerr != io.EOF {
 			return s, rerr

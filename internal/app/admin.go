@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -369,24 +369,12 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 // the last line (which may lack its "\n"), or the read error; n is 0 for a
 // blank line and at the end.
 func readLine(br *bufio.Reader, buf []byte, max int) (line []byte, n int, err error) {
-	keep := max + 2
-	buf = buf[:0]
-	for {
-		chunk, rerr := br.ReadSlice('\n')
-		n += len(chunk)
-		if room := keep - len(buf); room > 0 {
-			buf = append(buf, chunk[:min(room, len(chunk))]...)
-		}
-		if rerr == bufio.ErrBufferFull {
-			continue
-		}
-		if n <= keep {
-			buf = bytes.TrimSuffix(buf, []byte("\n"))
-			buf = bytes.TrimSuffix(buf, []byte("\r"))
-			n = len(buf)
-		}
-		return buf, n, rerr
+	line, n, err = lines.Read(br, buf, max+2)
+	if n <= max+2 {
+		line = lines.TrimEOL(line)
+		n = len(line)
 	}
+	return line, n, err
 }
 
 func peer(addr string) string {

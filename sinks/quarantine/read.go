@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -106,19 +107,11 @@ func ReadFile(path string, fn func(Record) error) error {
 	br := bufio.NewReaderSize(f, 256<<10)
 	var buf []byte
 	for lineNo := 1; ; lineNo++ {
-		buf = buf[:0]
+		var n int
 		var rerr error
-		for {
-			chunk, err := br.ReadSlice('\n')
-			buf = append(buf, chunk...)
-			if err == bufio.ErrBufferFull {
-				if len(buf) > maxLine {
-					return fmt.Errorf("%s:%d: line longer than %d bytes", path, lineNo, maxLine)
-				}
-				continue
-			}
-			rerr = err
-			break
+		buf, n, rerr = lines.Read(br, buf, maxLine+1)
+		if n > maxLine {
+			return fmt.Errorf("%s:%d: line longer than %d bytes", path, lineNo, maxLine)
 		}
 		if rerr != nil && rerr != io.EOF {
 			return fmt.Errorf("%s: %w", path, rerr)
