@@ -132,3 +132,52 @@ func TestHashEmptyComposites(t *testing.T) {
 		}
 	}
 }
+
+// TestHashKeySpread: hashKey tells apart keys that differ in one byte at
+// any position and in length (its tail reads overlap), and spreads them
+// over the low bits the tables index by.
+func TestHashKeySpread(t *testing.T) {
+	seen := map[uint64]string{}
+	low := map[uint64]int{}
+	add := func(k string) {
+		h := hashKey([]byte(k))
+		if prev, ok := seen[h]; ok && prev != k {
+			t.Fatalf("hashKey(%q) == hashKey(%q)", k, prev)
+		}
+		seen[h] = k
+		low[h&255]++
+	}
+	base := "aws.cloudtrail.userIdentity.sessionContext.arn"
+	for n := 0; n <= len(base); n++ {
+		add(base[:n])
+		for i := 0; i < n; i++ {
+			b := []byte(base[:n])
+			b[i] ^= 1
+			add(string(b))
+		}
+	}
+	for _, k := range []string{"\x00", "\x00\x00", "a\x00", "\x00a", "abc\x00", "\x00abc"} {
+		add(k)
+	}
+	// ~1150 keys over 256 buckets: ~4.5 each; a bad spread piles them up.
+	for b, c := range low {
+		if c > 20 {
+			t.Errorf("low byte %#x holds %d of %d keys", b, c, len(seen))
+		}
+	}
+}
+
+func BenchmarkHashKey(b *testing.B) {
+	for _, k := range []string{"host", "event.dataset", "aws.cloudtrail.userIdentity.sessionContext.arn"} {
+		b.Run(fmt.Sprint(len(k)), func(b *testing.B) {
+			key := []byte(k)
+			b.SetBytes(int64(len(key)))
+			b.ReportAllocs()
+			var sink uint64
+			for b.Loop() {
+				sink += hashKey(key)
+			}
+			_ = sink
+		})
+	}
+}
