@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/valyala/fastjson"
-	"go.uber.org/goleak"
+
+	"github.com/logrouter/logrouter/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	testutil.VerifyTestMain(m)
 }
 
 // TestSmokeMission runs scenario a (HEC in; HEC, OpenSearch and archive out;

@@ -54,7 +54,7 @@ shutdown_timeout: 20s
 				}
 			}
 			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			if err, tail := p.wait(t, 20*time.Second); err != nil {
+			if err, tail := p.wait(t, 40*time.Second); err != nil { // past shutdown_timeout 20s
 				t.Fatalf("final stop: %v %v", err, tail)
 			}
 			break
@@ -146,7 +146,7 @@ func fetchLedger(t *testing.T, admin string) *app.Ledger {
 
 func waitDrained(t *testing.T, admin string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		l := fetchLedger(t, admin)
 		queued := 0.0

@@ -19,16 +19,16 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"go.uber.org/goleak"
 
 	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	testutil.VerifyTestMain(m)
 }
 
 var testRules = fstest.MapFS{

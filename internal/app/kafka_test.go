@@ -86,7 +86,7 @@ func stopApp(t *testing.T, a *App) {
 // waitAll waits until every seq of sender's run is in one of dirs.
 func waitAll(t *testing.T, run string, n int, dirs ...string) map[uint64]int {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		got := map[uint64]int{}
 		for _, d := range dirs {
@@ -300,18 +300,21 @@ func TestEdgeKafkaGateway(t *testing.T) {
 // TestKafkaReadiness: /readyz fails while no partition is assigned after
 // ready_grace (here: the brokers are unreachable).
 func TestKafkaReadiness(t *testing.T) {
+	const grace = 2 * time.Second
 	data := t.TempDir()
 	cfg := &config.Config{
 		Log:   config.Log{Level: "error", Format: "text"},
 		Admin: config.Admin{Address: "127.0.0.1:0"},
 		Inputs: config.Inputs{Kafka: &kafkain.Config{Brokers: []string{"127.0.0.1:1"}, Topics: []kafkain.Topic{{Name: "logs"}},
-			ReadyGrace: 200 * time.Millisecond}},
+			ReadyGrace: grace}},
 		Destinations: []config.Destination{{Name: "all", Type: "file", File: &file.Config{Dir: filepath.Join(data, "all")}}},
 		Routing:      config.Routing{All: []string{"all"}},
 	}
 	cfg.Quarantine.Dir, cfg.Queue.Dir = filepath.Join(data, "quarantine"), filepath.Join(data, "queue")
 	cfg.SetDefaults()
+	before := time.Now() // the grace starts after this, within Start
 	a := startApp(t, cfg)
+	up := time.Now() // ... and before this
 	defer stopApp(t, a)
 	status := func() (int, string) {
 		res, err := http.Get("http://" + a.AdminAddr() + "/readyz")
@@ -322,10 +325,12 @@ func TestKafkaReadiness(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	if code, _ := status(); code != 200 {
+	// Only an answer that came back within the grace proves anything (a
+	// loaded machine may take longer than that to start and ask).
+	if code, _ := status(); code != 200 && time.Since(before) < grace {
 		t.Errorf("within the grace: %d", code)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Until(up.Add(grace + 100*time.Millisecond)))
 	if code, body := status(); code != 503 || !strings.Contains(body, "no partition assigned") {
 		t.Errorf("after the grace: %d %s", code, body)
 	}

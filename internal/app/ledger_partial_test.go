@@ -67,7 +67,13 @@ func TestLedgerBalancesWhileRetryingPartialDelivery(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("ingest: %d", res.StatusCode)
 	}
-	time.Sleep(700 * time.Millisecond) // the destination stays down: nothing is being "booked"
+	// The first delivery has confirmed two events and the rest is being
+	// retried (the destination stays down: nothing is being "booked").
+	for deadline := time.Now().Add(30 * time.Second); sink.calls.Load() < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries in 30s, want the partial one and a retry", sink.calls.Load())
+		}
+	}
 	l, err := BuildLedger(a.Engine().Metrics().Registry)
 	if err != nil {
 		t.Fatal(err)

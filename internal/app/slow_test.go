@@ -108,7 +108,11 @@ func TestSlowDestinationBackpressures(t *testing.T) {
 		}()
 	}
 	var ms runtime.MemStats
-	for i := 0; i < 40; i++ { // ~2 s of overload
+	// ~2 s of overload, longer until the senders have been throttled: on a
+	// loaded machine under -race they may need more than 2 s to fill the
+	// 2 MiB queue faster than the SIEM drains it.
+	overload := time.Now().Add(60 * time.Second)
+	for i := 0; i < 40 || (throttled.Load() == 0 && time.Now().Before(overload)); i++ {
 		time.Sleep(50 * time.Millisecond)
 		runtime.ReadMemStats(&ms)
 		if ms.HeapInuse > peakHeap.Load() {
@@ -135,7 +139,7 @@ func TestSlowDestinationBackpressures(t *testing.T) {
 	}
 	// Let the SIEM catch up, then every acknowledged event must be there.
 	slow.pause.Store(0)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for queuedBytes(t, a, "siem") > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

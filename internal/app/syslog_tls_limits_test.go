@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,11 +67,23 @@ func TestSyslogTLSIdlePeersDoNotStarveAuthenticatedSenders(t *testing.T) {
 			c.Close()
 		}
 	}()
-	time.Sleep(2 * time.Second) // far past the handshake timeout
+	// Each is closed once its handshake times out (500ms): wait for that,
+	// with room for a loaded machine, but far less than the 10-minute
+	// idle_timeout the handshake used to run under.
 	for i, c := range idle {
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
 		if _, err := c.Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
-			t.Errorf("idle socket %d still open 2s after connecting (handshake_timeout 500ms): %v", i, err)
+			t.Errorf("idle socket %d still open 15s after connecting (handshake_timeout 500ms): %v", i, err)
+		}
+	}
+	// A peer sees its socket closed a moment before the server's handshake
+	// goroutine gives its slot back (and then counts the timeout): wait for
+	// all four to be counted, or the sender below could find every slot
+	// still taken.
+	timeouts := fmt.Sprintf(`logrouter_syslog_tls_handshake_failures_total{input="syslog",reason="timeout"} %d`, len(idle))
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(scrapeRegistry(t, a), timeouts); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the %d handshake timeouts were not counted:\n%s", len(idle), grep(scrapeRegistry(t, a), "handshake"))
 		}
 	}
 	pemData, _ := os.ReadFile(cert)
@@ -81,7 +94,7 @@ func TestSyslogTLSIdlePeersDoNotStarveAuthenticatedSenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{kp}}
-	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, tc)
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 15 * time.Second}, "tcp", addr, tc)
 	if err == nil {
 		msg := `<14>1 2026-11-28T10:00:00Z h app - - - {"run":"legit","seq":0}`
 		_, err = fmt.Fprintf(c, "%d %s", len(msg), msg)

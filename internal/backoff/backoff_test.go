@@ -16,7 +16,7 @@ func TestSleep(t *testing.T) {
 	if Sleep(ctx, time.Hour) {
 		t.Error("Sleep on an ended context reported the full wait")
 	}
-	if time.Since(start) > time.Second {
+	if time.Since(start) > 10*time.Second { // not the hour; room for a loaded machine
 		t.Error("Sleep did not return when its context had ended")
 	}
 	if Sleep(ctx, 0) {

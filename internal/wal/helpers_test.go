@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/logrouter/logrouter/internal/testutil"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
 
 // mkPayload returns a payload of n bytes (n >= 8) identified by id: the id in
 // the first 8 bytes, then bytes derived from id and the offset.

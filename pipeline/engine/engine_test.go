@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.uber.org/goleak"
 
 	"github.com/logrouter/logrouter/internal/jsonscan"
 	tu "github.com/logrouter/logrouter/internal/testutil"
@@ -25,7 +24,7 @@ import (
 	"github.com/logrouter/logrouter/rules"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { tu.VerifyTestMain(m) }
 
 func newEngine(t *testing.T, cfg Config, sinks ...pipeline.Sink) *Engine {
 	t.Helper()

@@ -55,7 +55,7 @@ func TestIntervalCursorPastDurableEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	idleErr := e.q.WaitIdle(ctx)
 	got := e.sink.delivered()

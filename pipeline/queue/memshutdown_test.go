@@ -23,7 +23,10 @@ func TestMemoryQueueShutdownPartlyDelivered(t *testing.T) {
 	if _, err := e.write(pipeline.P2, pipeline.P2); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Wait for the first attempt to book item 0 (a fixed sleep could end
+	// before a starved forwarder made it).
+	for deadline := time.Now().Add(10 * time.Second); e.val(e.m.Delivered) < 1 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_ = e.q.Close(ctx)

@@ -28,12 +28,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"go.uber.org/goleak"
 
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
 
 var seedTopics = []string{"logs-p1", "logs-p2", "logs-p3", "logs"}
 
@@ -388,7 +388,7 @@ func TestMissingTopicIsRetryableAndDoesNotBlockOthers(t *testing.T) {
 	if err := c.CreateTopic("logs.zeek_conn", 2, nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := s.Write(context.Background(), retry)
 		if err == nil {
@@ -452,6 +452,16 @@ func TestUnreachableClusterIsRetryable(t *testing.T) {
 // Write must have copied them, since the caller reuses the batch right after.
 func TestWriteDoesNotRetainRawAfterTimeout(t *testing.T) {
 	c := newCluster(t)
+	// Connect and cache the topic's metadata first: cold, the metadata
+	// lookup alone could outlast the 300ms below on a loaded machine, and
+	// Write then returns before producing anything (and <-held waited
+	// forever).
+	s := newSink(t, c, Config{Topic: "logs"})
+	warm := mkBatch(ev{raw: `{"original":0}`, hash: 9, prio: pipeline.P1})
+	if err := s.Write(context.Background(), warm); err != nil {
+		t.Fatal(err)
+	}
+	warm.Release()
 	release := make(chan struct{})
 	held := make(chan struct{}, 1)
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -463,7 +473,6 @@ func TestWriteDoesNotRetainRawAfterTimeout(t *testing.T) {
 		c.SleepControl(func() { <-release })
 		return nil, nil, false
 	})
-	s := newSink(t, c, Config{Topic: "logs"})
 	evs := []ev{{raw: `{"original":1}`, hash: 1, prio: pipeline.P1}, {raw: `{"original":2}`, hash: 2, prio: pipeline.P2}}
 	b := mkBatch(evs...)
 	defer b.Release()
@@ -473,12 +482,17 @@ func TestWriteDoesNotRetainRawAfterTimeout(t *testing.T) {
 	if err == nil || pipeline.IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want a retryable deadline error", err)
 	}
-	<-held
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		close(release)
+		t.Fatal("the produce request never reached the broker")
+	}
 	for i := range b.Events { // the caller reuses the batch
 		copy(b.Events[i].Raw, bytes.Repeat([]byte("X"), len(b.Events[i].Raw)))
 	}
 	close(release)
-	recs := consume(t, c, 2, "logs")
+	recs := consume(t, c, 3, "logs") // the warm-up record and the two
 	for _, r := range recs {
 		if !strings.Contains(string(r.Value), "original") {
 			t.Errorf("record value %q: the sink sent the caller's reused bytes", r.Value)

@@ -12,14 +12,14 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
-	"go.uber.org/goleak"
 
 	"github.com/logrouter/logrouter/bench/loadgen"
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/sinks/opensearch/osfake"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
 
 // baseTime is two hours before a UTC midnight, so that batches spread over
 // two daily indices.

@@ -151,9 +151,11 @@ func TestIndexDateClampEdges(t *testing.T) {
 		t.Errorf("batch ingest time: %s clamped %d", got, e.clamped)
 	}
 	b2.Meta.IngestTime = 0
+	today := "logs-fw-" + time.Now().UTC().Format("2006.01.02")
 	e.encode(testNamer(t, DefaultIndex), OpCreate, b2)
-	if got, want := indexOf(e, 0), "logs-fw-"+time.Now().UTC().Format("2006.01.02"); got != want || e.clamped != 1 {
-		t.Errorf("no ingest time: %s clamped %d, want %s (today)", got, e.clamped, want)
+	later := "logs-fw-" + time.Now().UTC().Format("2006.01.02") // the Write may cross midnight UTC
+	if got := indexOf(e, 0); (got != today && got != later) || e.clamped != 1 {
+		t.Errorf("no ingest time: %s clamped %d, want %s (today)", got, e.clamped, later)
 	}
 
 	// Without a date in the index nothing is clamped.

@@ -407,7 +407,11 @@ func TestSigV4(t *testing.T) {
 
 func TestConcurrentWrites(t *testing.T) {
 	e := newEnv(t, Config{MaxConcurrentRequests: 2})
-	e.srv.SetDelay(5 * time.Millisecond)
+	// Each request takes 20ms at the fake; the hook counts it in flight for
+	// the first 4ms only, so a request that follows a finished one never
+	// overlaps it even when the decrement's timer runs late on a loaded
+	// machine (with a 5ms delay a 1ms lag counted 3 in flight).
+	e.srv.SetDelay(20 * time.Millisecond)
 	var inflight, peak atomic.Int64
 	e.srv.SetRequestHook(func(r *http.Request) {
 		if r.URL.Path == "/_bulk" {

@@ -21,12 +21,12 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"go.uber.org/goleak"
 
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
 
 type clock struct {
 	mu sync.Mutex
@@ -347,7 +347,7 @@ func TestRollByAge(t *testing.T) {
 func TestRollByAgeTicker(t *testing.T) {
 	a := newArchive(t, Config{MaxObjectAge: 50 * time.Millisecond}, withSweepInterval(5*time.Millisecond))
 	write(t, a, mkBatch(t0, ev{`{}`, pipeline.P1, "s", t0}))
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		final, partial := listing(t, a.Dir())
 		if len(final) == 1 && len(partial) == 0 {

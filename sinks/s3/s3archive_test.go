@@ -582,7 +582,7 @@ func TestS3Outage(t *testing.T) {
 	for i := range 5 {
 		w(i) // each Write rolls its object: 5 staged objects
 	}
-	waitFor(t, 5*time.Second, "upload errors during 503s", func() bool { n, _ := errs.uploadErrors(); return n >= 2 })
+	waitFor(t, 30*time.Second, "upload errors during 503s", func() bool { n, _ := errs.uploadErrors(); return n >= 2 })
 	setMode(s3test.Drop)
 	for i := 5; i < 10; i++ {
 		w(i)
@@ -592,12 +592,12 @@ func TestS3Outage(t *testing.T) {
 		t.Fatalf("Backlog = %d files, %d bytes, want 10 files", files, bytes)
 	}
 	n0, _ := errs.uploadErrors()
-	waitFor(t, 5*time.Second, "upload errors during dropped connections", func() bool { n, _ := errs.uploadErrors(); return n >= n0+2 })
+	waitFor(t, 30*time.Second, "upload errors during dropped connections", func() bool { n, _ := errs.uploadErrors(); return n >= n0+2 })
 	if len(srv.Objects(t, testBucket)) != 0 {
 		t.Fatal("objects uploaded during the outage")
 	}
 	setMode(s3test.Forward)
-	waitFor(t, 10*time.Second, "the backlog to drain", func() bool { files, _ := a.Backlog(); return files == 0 })
+	waitFor(t, 30*time.Second, "the backlog to drain", func() bool { files, _ := a.Backlog(); return files == 0 })
 	_, lines := bucketLines(t, srv)
 	sort.Strings(want)
 	if !slices.Equal(lines, want) {
@@ -684,7 +684,10 @@ func TestS3CloseDeadline(t *testing.T) {
 	srv.SetFault(func(*s3test.Request) s3test.Fault { return s3test.Status503 })
 	a := openS3(t, srv, S3Config{}, WithErrorHandler(func(error) {}))
 	write(t, a.local, mkBatch(t0, ev{`{"n":1}`, pipeline.P1, "s", t0}))
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// S3 is down, so Close always runs to its deadline; 1s (not 100ms)
+	// leaves the staging archive's goroutine time to stop on a loaded
+	// machine, or Close gives up before rolling the open object.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	err := a.Close(ctx)
 	cancel()
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "uploaded at the next start") {
@@ -717,9 +720,17 @@ func TestS3PermanentError(t *testing.T) {
 	var errs errorLog
 	a := openS3(t, srv, S3Config{}, WithErrorHandler(errs.add))
 	write(t, a.local, mkBatch(t0, ev{`{"n":1}`, pipeline.P1, "s", t0}))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Close rolls the object and starts its upload; it is given up once an
+	// attempt has failed (a fixed 200ms deadline could end before the
+	// first attempt did on a loaded machine, and the attempt cut short
+	// reports no error).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := a.Close(ctx); err == nil {
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close(ctx) }()
+	waitFor(t, 30*time.Second, "a permanent upload error", func() bool { _, p := errs.uploadErrors(); return p > 0 })
+	cancel()
+	if err := <-closed; err == nil {
 		t.Fatal("Close uploaded to a missing bucket")
 	}
 	_, permanent := errs.uploadErrors()
@@ -844,8 +855,8 @@ func TestS3ProbeAfterFailure(t *testing.T) {
 		t.Fatalf("second upload %q started while probing", f.key)
 	}
 	a.inflight = 0
-	a.retryAt = time.Now().Add(30 * time.Millisecond)
-	start := time.Now()
+	start := time.Now() // before retryAt: a pause between the two must not shorten the wait measured
+	a.retryAt = start.Add(30 * time.Millisecond)
 	if f := a.next(context.Background()); f != f1 || time.Since(start) < 25*time.Millisecond {
 		t.Fatalf("next = %v after %v, want %q after the backoff", f, time.Since(start), f1.key)
 	}
@@ -933,7 +944,7 @@ func TestS3KeysNeverRepeat(t *testing.T) {
 	a := newS3(t, srv, cfg, WithClock(func() time.Time { return now }))
 	for i := range 2 {
 		write(t, a.local, mkBatch(t0, ev{fmt.Sprintf(`{"i":%d}`, i), pipeline.P1, "s", t0}))
-		waitFor(t, 5*time.Second, "upload", func() bool { n, _ := a.Backlog(); return n == 0 })
+		waitFor(t, 30*time.Second, "upload", func() bool { n, _ := a.Backlog(); return n == 0 })
 	}
 	if _, lines := bucketLines(t, srv); !slices.Equal(lines, []string{`{"i":0}`, `{"i":1}`}) {
 		t.Fatalf("2 objects opened within one second uploaded; the bucket holds %q", lines)
@@ -963,7 +974,7 @@ func TestS3SweepSparesOtherNodes(t *testing.T) {
 	}
 	// The janitor's start-up sweep may run meanwhile: sweep until this
 	// node's upload is gone.
-	waitFor(t, 5*time.Second, "the sweep", func() bool {
+	waitFor(t, 30*time.Second, "the sweep", func() bool {
 		if _, err := a.sweep(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -419,7 +419,7 @@ func TestSyslogExactlyOnce(t *testing.T) {
 				}
 				b.Release()
 			}
-			waitFor(t, "all messages", 5*time.Second, func() bool { return len(rcv.messages()) >= n })
+			waitFor(t, "all messages", 30*time.Second, func() bool { return len(rcv.messages()) >= n })
 			time.Sleep(50 * time.Millisecond)
 			rcv.check(t)
 			ids := msgIDs(t, rcv.messages())
@@ -498,7 +498,7 @@ func TestSyslogTLS(t *testing.T) {
 		}
 		b.Release()
 	}
-	waitFor(t, "100 messages", 5*time.Second, func() bool { return len(rcv.messages()) >= 100 })
+	waitFor(t, "100 messages", 30*time.Second, func() bool { return len(rcv.messages()) >= 100 })
 	rcv.check(t)
 	for id, n := range msgIDs(t, rcv.messages()) {
 		if n != 2 { // once per mode
@@ -547,7 +547,7 @@ func TestSyslogReceiverRestart(t *testing.T) {
 			ctx := context.Background()
 			for i := 0; i < n; i += batch {
 				if i == n/3 || i == 2*n/3 {
-					waitFor(t, "some delivery", 5*time.Second, func() bool { return len(rcv.messages()) > i/2 })
+					waitFor(t, "some delivery", 30*time.Second, func() bool { return len(rcv.messages()) > i/2 })
 					rcv.kill()
 					time.AfterFunc(150*time.Millisecond, func() { rcv.listen(rcv.addr) })
 				}
@@ -563,7 +563,7 @@ func TestSyslogReceiverRestart(t *testing.T) {
 			if err := q.WaitIdle(wctx); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the last messages", 5*time.Second, func() bool { return msgIDs(t, rcv.messages())[fmt.Sprintf("e%06d", n-1)] > 0 })
+			waitFor(t, "the last messages", 30*time.Second, func() bool { return msgIDs(t, rcv.messages())[fmt.Sprintf("e%06d", n-1)] > 0 })
 			time.Sleep(100 * time.Millisecond)
 			rcv.check(t)
 			ids := msgIDs(t, rcv.messages())
@@ -602,7 +602,7 @@ func TestSyslogMaxMessageBytes(t *testing.T) {
 	if err := s.Write(context.Background(), b); !errors.As(err, &be) || len(be.Items) != 1 || be.Items[0].Index != 2 || !pipeline.IsPermanent(be.Items[0].Err) {
 		t.Fatalf("got %v, want event 2 permanent", err)
 	}
-	waitFor(t, "3 messages", 5*time.Second, func() bool { return len(rcv.messages()) == 3 })
+	waitFor(t, "3 messages", 30*time.Second, func() bool { return len(rcv.messages()) == 3 })
 }
 
 // TestSyslogDown: with the receiver down, Write fails retryably after a

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
-	"go.uber.org/goleak"
 
 	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
@@ -26,7 +25,7 @@ import (
 	"github.com/logrouter/logrouter/rules"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
 
 type fixture struct {
 	srv  *Server
