@@ -3,8 +3,10 @@ package harness
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +205,31 @@ func TestScanEventAgreesWithParse(t *testing.T) {
 		if _, _, ok := d.scanEvent([]byte(bad)); ok {
 			t.Errorf("scanEvent accepted %s", bad)
 		}
+	}
+}
+
+// TestFreePortBelowEphemeralRange: the harness's subprocess ports come from
+// below the kernel's ephemeral range, where no outgoing connection of a
+// parallel test can take them before the subprocess binds.
+func TestFreePortBelowEphemeralRange(t *testing.T) {
+	lo := ephemeralLow()
+	if lo <= 10000 {
+		t.Skipf("ephemeral range starts at %d: freePort falls back to port 0", lo)
+	}
+	for range 20 {
+		addr, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		if port < 10000 || port >= lo {
+			t.Fatalf("freePort() = %s, want a port in [10000, %d)", addr, lo)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("the port is not free: %v", err)
+		}
+		ln.Close()
 	}
 }
