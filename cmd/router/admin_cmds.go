@@ -172,7 +172,8 @@ refused go back to that destination only; all go through normalization
 again (one line, one event).
 
 Each record is sent once: after every chunk the router accepts, the lines
-sent are recorded next to the file in <file>.replay.json, so a later run
+sent are recorded next to the file (<file>.replay.json and its journal
+<file>.replay.log), so a later run
 (with or without --destination and --reason, after a failure or a crash)
 sends only what was not sent yet. Files are never moved or changed, so the
 router may go on appending to its current file; records added later are
@@ -232,7 +233,7 @@ func quarantineFiles(out io.Writer, args []string) ([]string, error) {
 			case strings.HasSuffix(a, ".replayed"):
 				fmt.Fprintf(out, "%s: skipped: an earlier version replayed all its records and renamed it; to send them again, rename it back to %s\n",
 					a, filepath.Base(strings.TrimSuffix(a, ".replayed")))
-			case strings.HasSuffix(a, progressSuffix), strings.HasSuffix(a, progressSuffix+".tmp"):
+			case strings.HasSuffix(a, progressSuffix), strings.HasSuffix(a, progressSuffix+".tmp"), strings.HasSuffix(a, journalSuffix):
 				// The replay progress of a quarantine file, not one.
 			default:
 				files = append(files, a)
@@ -444,8 +445,8 @@ func (r replayRec) rawLines() int {
 
 // replayFile replays the records of the quarantine file at path that no
 // earlier run replayed and that dest and reason select, and adds its counts
-// to total. Each chunk the router accepts is recorded in path+".replay.json"
-// before the next is sent; with dryRun nothing is sent or recorded. A record
+// to total. Each chunk the router accepts is recorded (journaled, see
+// progressJournal) before the next is sent; with dryRun nothing is sent or recorded. A record
 // the router refuses even alone is recorded as left and the file goes on.
 // stop reports an error that should end the run: the router did not take a
 // chunk (or its answer was not the router's), or progress could not be
@@ -553,6 +554,8 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	}
 
 	p := &replayProgress{Version: 1, Bytes: scan.bytes, CRC32C: scan.crc, Records: scan.records, NoRaw: fc.noRaw, TornBytes: scan.tornBytes}
+	j := &progressJournal{path: journalPath(side)}
+	var snapBytes int64 // the last snapshot's size
 	for _, b := range scan.unreadable {
 		p.Unreadable = append(p.Unreadable, b.line)
 	}
@@ -565,8 +568,33 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		sort.Slice(p.Parts, func(i, j int) bool { return p.Parts[i][0] < p.Parts[j][0] })
 		p.Finished = !live && fc.already+fc.sent+fc.noRaw+fc.refused == scan.records
 		p.Updated = time.Now().UTC().Format(time.RFC3339)
-		return saveProgress(side, p)
+		p.Journal = newJournalID()
+		n, err := saveProgress(side, p)
+		if err != nil {
+			return err
+		}
+		snapBytes = n
+		return j.restart(p.Journal)
 	}
+	// record journals what an accepted chunk changed, and takes the
+	// journal into a new snapshot once it outweighs the last one.
+	record := func(d progressDelta) error {
+		if err := j.append(d); err != nil {
+			return save() // the sets hold the chunk: a snapshot records it too
+		}
+		if j.size > max(journalCompactBytes, snapBytes) {
+			return save()
+		}
+		return nil
+	}
+	defer func() {
+		// The journal holds every accepted chunk; a run that stops
+		// early (an error) still leaves one snapshot with all of it.
+		if j.entries > 0 {
+			_ = save()
+		}
+		j.close()
+	}()
 	if len(groups) > 0 {
 		// Progress that cannot be recorded would make every run send the
 		// same accepted chunk again: find out before sending anything.
@@ -623,21 +651,31 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 				return true, fmt.Errorf("replay to %s: %w (%d records of this file were sent and recorded before; run the command again once the router takes them: only the rest is sent)",
 					d, err, fc.sent)
 			}
+			var d progressDelta
 			for _, pc := range pieces[:n] {
 				if pc.last {
 					done.add(pc.line)
 					delete(parts, pc.line)
 					fc.sent++
+					d.Replayed = append(d.Replayed, pc.line)
 				} else {
 					parts[pc.line] = pc.from + pc.rawLines()
+					d.Parts = append(d.Parts, [2]int{pc.line, parts[pc.line]})
 				}
 			}
 			fc.rejected += rejected
-			if err := save(); err != nil {
+			if err := record(d); err != nil {
 				return true, fmt.Errorf("the router accepted %s of this file but their progress could not be saved: %w; "+
 					"fix that before the next replay, or the records of lines %d to %d are sent again", plural(n, "record"), err, pieces[0].line, pieces[n-1].line)
 			}
 			pieces = pieces[n:]
+		}
+	}
+	if j.entries > 0 {
+		// The run's last snapshot: it takes in the journal and says
+		// whether the file is finished.
+		if err := save(); err != nil {
+			return true, fmt.Errorf("the router accepted the records of this file but the final progress could not be saved: %w; its journal %s keeps what was accepted", err, j.path)
 		}
 	}
 	if fc.sent > 0 {
@@ -699,7 +737,9 @@ func mayBeWritten(path string, mod, now time.Time) bool {
 
 // replayProgress is the content of <file>.replay.json: the lines of a
 // quarantine file the router accepted from replay, so that no later run
-// sends them again. It is replaced atomically after every accepted chunk.
+// sends them again. It is a snapshot, replaced atomically at the start and
+// end of a run and when a line is left; the chunks accepted in between are
+// appended to its journal (progressJournal), which loadProgress folds in.
 type replayProgress struct {
 	// Version is 1.
 	Version int `json:"version"`
@@ -733,6 +773,9 @@ type replayProgress struct {
 	Finished bool `json:"finished"`
 	// Updated is when this was written (RFC 3339, UTC).
 	Updated string `json:"updated"`
+	// Journal names the journal (<file>.replay.log) that continues this
+	// snapshot: the chunks accepted after it (see progressJournal).
+	Journal string `json:"journal,omitempty"`
 }
 
 // replayedLines counts the lines in p.Replayed.
@@ -753,7 +796,8 @@ func rangeLines(ranges [][2]int) int {
 	return n
 }
 
-// loadProgress reads the progress file at path; nil when there is none.
+// loadProgress reads the progress file at path, with its journal's entries
+// folded in; nil when there is none.
 func loadProgress(path string) (*replayProgress, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -793,6 +837,9 @@ func loadProgress(path string) (*replayProgress, error) {
 		}
 		last = r[0]
 	}
+	if err := foldJournal(&p, path, bad); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -812,15 +859,17 @@ func prefixCRC(path string, n int64) (uint32, error) {
 
 // saveProgress replaces the progress file at path atomically: it writes a
 // temporary file, fsyncs it, renames it over path and fsyncs the directory.
-func saveProgress(path string, p *replayProgress) error {
+// It returns the file's size.
+func saveProgress(path string, p *replayProgress) (int64, error) {
+	progressSnapshots.Add(1)
 	b, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, err = f.Write(append(b, '\n'))
 	if err == nil {
@@ -834,9 +883,9 @@ func saveProgress(path string, p *replayProgress) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return err
+		return 0, err
 	}
-	return wal.OS.SyncDir(filepath.Dir(path))
+	return int64(len(b) + 1), wal.OS.SyncDir(filepath.Dir(path))
 }
 
 // lineSet is a set of line numbers (a bitmap).
