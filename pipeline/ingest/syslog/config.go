@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -69,7 +70,17 @@ type UDPConfig struct {
 	// beyond it are dropped by the kernel and counted). Default 8 MiB; the
 	// kernel caps it at net.core.rmem_max unless the process may force it.
 	ReceiveBufferBytes int `yaml:"receive_buffer_bytes"`
+	// Readers is how many sockets share the address (SO_REUSEPORT), each
+	// read, parsed and normalized by a goroutine of its own: one reader
+	// takes about one core, so a busy UDP port needs several. The kernel
+	// spreads datagrams over the sockets by sender address and port, so
+	// each sender's messages stay in order on one socket. Default the
+	// number of CPUs, at most 8; always 1 outside Linux.
+	Readers int `yaml:"readers"`
 }
+
+// maxUDPReaders bounds udp.readers.
+const maxUDPReaders = 64
 
 // TCPConfig is the plain TCP listener (RFC 6587 framing, auto-detected).
 type TCPConfig struct {
@@ -140,6 +151,9 @@ func (c *Config) SetDefaults() {
 		if c.UDP.ReceiveBufferBytes == 0 {
 			c.UDP.ReceiveBufferBytes = 8 << 20
 		}
+		if c.UDP.Readers == 0 {
+			c.UDP.Readers = min(runtime.NumCPU(), 8)
+		}
 	}
 	if c.TCP != nil && c.TCP.Address == "" {
 		c.TCP.Address = ":5514"
@@ -170,6 +184,9 @@ func (c *Config) Validate(prefix string) error {
 		return fmt.Errorf("%s: max_connections, batch_events, batch_wait, idle_timeout and max_senders must be positive", prefix)
 	case c.MaxConnectionsPerIP < -1:
 		return fmt.Errorf("%s.max_connections_per_ip: %d: set a positive bound, or -1 for none", prefix, c.MaxConnectionsPerIP)
+	}
+	if u := c.UDP; u != nil && (u.Readers < 1 || u.Readers > maxUDPReaders) {
+		return fmt.Errorf("%s.udp.readers: %d is outside 1..%d (default: the number of CPUs, at most 8)", prefix, u.Readers, maxUDPReaders)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("%s.timezone: %w", prefix, err)

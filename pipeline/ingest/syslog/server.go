@@ -57,7 +57,7 @@ type Server struct {
 	// appST is cfg.AppSourceTypes as bytes (no conversion per message).
 	appST map[string][]byte
 
-	udp     *net.UDPConn
+	udp     []*net.UDPConn // udp.readers sockets on one address
 	tcp     net.Listener
 	tlsLn   net.Listener // plain TCP: handshake() runs TLS over what it accepts
 	tlsConf *tls.Config
@@ -176,19 +176,17 @@ func (m *metrics) sender(ip string) string {
 func (s *Server) Start() error {
 	c := s.cfg
 	if c.UDP != nil {
-		addr, err := net.ResolveUDPAddr("udp", c.UDP.Address)
+		pcs, err := listenUDP(c.UDP.Address, c.UDP.Readers)
 		if err != nil {
-			return fmt.Errorf("inputs.syslog.udp.address: %w", err)
+			return err
 		}
-		pc, err := net.ListenUDP("udp", addr)
-		if err != nil {
-			return fmt.Errorf("inputs.syslog.udp: listen on %s: %w (change inputs.syslog.udp.address)", c.UDP.Address, err)
+		s.udp = pcs
+		for _, pc := range pcs {
+			s.tuneUDP(pc)
+			s.wg.Add(1)
+			go s.serveUDP(pc)
 		}
-		s.tuneUDP(pc)
-		s.udp = pc
-		s.wg.Add(1)
-		go s.serveUDP(pc)
-		s.log.Info("syslog UDP listening", "address", pc.LocalAddr().String())
+		s.log.Info("syslog UDP listening", "address", pcs[0].LocalAddr().String(), "readers", len(pcs))
 	}
 	if c.TCP != nil {
 		ln, err := net.Listen("tcp", c.TCP.Address)
@@ -253,8 +251,8 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 
 // Addrs returns the bound addresses ("" for transports not listening).
 func (s *Server) Addrs() (udp, tcp, tlsAddr string) {
-	if s.udp != nil {
-		udp = s.udp.LocalAddr().String()
+	if len(s.udp) > 0 {
+		udp = s.udp[0].LocalAddr().String()
 	}
 	if s.tcp != nil {
 		tcp = s.tcp.Addr().String()
@@ -831,8 +829,8 @@ func indexByte(b []byte, c byte) int {
 func (s *Server) Close() {
 	s.closing.Store(true)
 	s.stopHandshakes()
-	if s.udp != nil {
-		_ = s.udp.Close()
+	for _, pc := range s.udp {
+		_ = pc.Close()
 	}
 	if s.tcp != nil {
 		_ = s.tcp.Close()
@@ -885,8 +883,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("syslog input: connections still delivering at the shutdown deadline: %w", ctx.Err())
 	}
 	s.cancel()
-	if s.udp != nil {
-		_ = s.udp.Close()
+	for _, pc := range s.udp {
+		_ = pc.Close()
 	}
 	return err
 }

@@ -3,6 +3,8 @@ package syslog
 import (
 	"net"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // tuneUDP sizes the receive buffer (SO_RCVBUFFORCE when the process may,
@@ -39,4 +41,19 @@ func rxqOverflow(oob []byte) (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// reusePortSpreads: Linux spreads a port's datagrams over the sockets bound
+// to it with SO_REUSEPORT (by a hash of the sender's address and port).
+const reusePortSpreads = true
+
+// reusePort sets SO_REUSEPORT before bind (a net.ListenConfig.Control).
+func reusePort(_, _ string, c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
 }

@@ -4,6 +4,7 @@ package syslog
 
 import (
 	"net"
+	"syscall"
 )
 
 // tuneUDP sizes the receive buffer. Only Linux reports dropped datagrams
@@ -16,3 +17,9 @@ func (s *Server) tuneUDP(pc *net.UDPConn) {
 
 // rxqOverflow: no drop counter outside Linux.
 func rxqOverflow([]byte) (uint32, bool) { return 0, false }
+
+// reusePortSpreads: elsewhere SO_REUSEPORT does not spread datagrams over
+// the sockets (BSDs and macOS hand them to one), so udp.readers is 1.
+const reusePortSpreads = false
+
+func reusePort(_, _ string, _ syscall.RawConn) error { return nil }
