@@ -553,7 +553,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		return false, nil
 	}
 
-	p := &replayProgress{Version: 1, Bytes: scan.bytes, CRC32C: scan.crc, Records: scan.records, NoRaw: fc.noRaw, TornBytes: scan.tornBytes}
+	p := &replayProgress{Version: 2, Bytes: scan.bytes, CRC32C: scan.crc, Records: scan.records, NoRaw: fc.noRaw, TornBytes: scan.tornBytes}
 	j := &progressJournal{path: journalPath(side)}
 	var snapBytes int64 // the last snapshot's size
 	for _, b := range scan.unreadable {
@@ -583,7 +583,12 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			return save() // the sets hold the chunk: a snapshot records it too
 		}
 		if j.size > max(journalCompactBytes, snapBytes) {
-			return save()
+			if err := save(); err != nil {
+				// The journal holds every accepted chunk: go on, and
+				// try the snapshot again once the journal doubles.
+				snapBytes = 2 * j.size
+				fmt.Fprintf(out, "%s: warning: the progress snapshot %s could not be written (%v); its journal %s keeps what was accepted\n", path, side, err, j.path)
+			}
 		}
 		return nil
 	}
@@ -673,9 +678,10 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	}
 	if j.entries > 0 {
 		// The run's last snapshot: it takes in the journal and says
-		// whether the file is finished.
+		// whether the file is finished. Without it the journal still
+		// holds every accepted chunk (the next run folds it in).
 		if err := save(); err != nil {
-			return true, fmt.Errorf("the router accepted the records of this file but the final progress could not be saved: %w; its journal %s keeps what was accepted", err, j.path)
+			fmt.Fprintf(out, "%s: warning: the final progress snapshot %s could not be written (%v); its journal %s keeps what was accepted, and the next run takes it in\n", path, side, err, j.path)
 		}
 	}
 	if fc.sent > 0 {
@@ -741,7 +747,10 @@ func mayBeWritten(path string, mod, now time.Time) bool {
 // end of a run and when a line is left; the chunks accepted in between are
 // appended to its journal (progressJournal), which loadProgress folds in.
 type replayProgress struct {
-	// Version is 1.
+	// Version is 2: a snapshot that a journal continues (Journal). Version
+	// 1 (no journal) is still read; replay commands that know only 1
+	// refuse a 2 rather than take it as complete and resend what its
+	// journal holds.
 	Version int `json:"version"`
 	// Bytes and CRC32C identify the file: the progress holds only while
 	// the file's first Bytes bytes (whole lines) have this CRC-32C
@@ -814,8 +823,8 @@ func loadProgress(path string) (*replayProgress, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, bad(err.Error())
 	}
-	if p.Version != 1 {
-		return nil, bad(fmt.Sprintf("version %d, this router knows 1", p.Version))
+	if p.Version != 1 && p.Version != 2 {
+		return nil, bad(fmt.Sprintf("version %d, this router knows 1 and 2", p.Version))
 	}
 	if p.Bytes < 0 || p.TornBytes < 0 {
 		return nil, bad("negative size")

@@ -22,8 +22,9 @@ import (
 const journalSuffix = ".replay.log"
 
 // journalCompactBytes is the least a journal grows to before the snapshot
-// takes it in (more when the snapshot is larger: see progressJournal).
-const journalCompactBytes = 1 << 20
+// takes it in (more when the snapshot is larger: see progressJournal). A
+// variable for tests.
+var journalCompactBytes int64 = 1 << 20
 
 // progressSnapshots counts snapshots written (saveProgress), for tests.
 var progressSnapshots atomic.Int64
