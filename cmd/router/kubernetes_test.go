@@ -61,7 +61,10 @@ type k8sObject struct {
 					} `yaml:"volumeMounts"`
 				} `yaml:"containers"`
 				Volumes []struct {
-					Name      string `yaml:"name"`
+					Name     string `yaml:"name"`
+					HostPath *struct {
+						Path string `yaml:"path"`
+					} `yaml:"hostPath"`
 					ConfigMap *struct {
 						Name string `yaml:"name"`
 					} `yaml:"configMap"`
@@ -87,15 +90,34 @@ type k8sObject struct {
 	} `yaml:"spec"`
 }
 
-// TestKubernetesManifests keeps deploy/kubernetes/gateway.yaml true: its
-// config passes `router validate` (with the repository's rules where the
-// manifest mounts them), and the StatefulSet matches that config: the pod
-// sets every ${VAR} it reads, exposes every listener, probes the admin
-// port, outlives shutdown_timeout on SIGTERM, keeps queues, quarantine
-// and S3 staging on its volume (the root file system is read-only), and
-// mounts every starter profile.
+// TestKubernetesManifests keeps deploy/kubernetes/*.yaml true: each
+// manifest's config passes `router validate` (with the repository's rules
+// where the manifest mounts them), and its workload matches that config:
+// the pod sets every ${VAR} it reads, exposes every listener, probes the
+// admin port, outlives shutdown_timeout on SIGTERM, keeps queues,
+// quarantine and S3 staging on its durable volume (the root file system is
+// read-only), and mounts every starter profile.
 func TestKubernetesManifests(t *testing.T) {
-	raw, err := os.ReadFile("../../deploy/kubernetes/gateway.yaml")
+	for _, m := range []struct {
+		file, configMap, workload string
+		objects                   []string
+	}{
+		{"gateway.yaml", "logrouter-config", "StatefulSet/logrouter",
+			[]string{"ServiceAccount/logrouter", "Service/logrouter", "PodDisruptionBudget/logrouter"}},
+		{"edge-daemonset.yaml", "logrouter-edge-config", "DaemonSet/logrouter-edge", []string{"Service/logrouter-edge"}},
+	} {
+		t.Run(m.file, func(t *testing.T) {
+			checkManifest(t, "../../deploy/kubernetes/"+m.file, m.configMap, m.workload, m.objects)
+		})
+	}
+	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
+	if len(files) != 2 {
+		t.Errorf("deploy/kubernetes holds %v: add the new manifest to this test", files)
+	}
+}
+
+func checkManifest(t *testing.T, file, configMap, workload string, others []string) {
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,23 +128,23 @@ func TestKubernetesManifests(t *testing.T) {
 		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			t.Fatalf("gateway.yaml: %v", err)
+			t.Fatalf("%s: %v", file, err)
 		}
 		if o.Kind == "" || o.Metadata.Name == "" {
 			t.Fatalf("an object without kind or name: %+v", o)
 		}
 		objs[o.Kind+"/"+o.Metadata.Name] = o
 	}
-	for _, want := range []string{"ServiceAccount/logrouter", "ConfigMap/logrouter-config", "StatefulSet/logrouter", "Service/logrouter", "PodDisruptionBudget/logrouter"} {
+	for _, want := range append([]string{"ConfigMap/" + configMap, workload}, others...) {
 		if _, ok := objs[want]; !ok {
-			t.Errorf("gateway.yaml lacks %s", want)
+			t.Errorf("%s lacks %s", file, want)
 		}
 	}
-	text := objs["ConfigMap/logrouter-config"].Data["config.yaml"]
+	text := objs["ConfigMap/"+configMap].Data["config.yaml"]
 	if text == "" {
-		t.Fatal("ConfigMap logrouter-config has no config.yaml")
+		t.Fatalf("ConfigMap %s has no config.yaml", configMap)
 	}
-	sts := objs["StatefulSet/logrouter"]
+	sts := objs[workload]
 	pod := sts.Spec.Template.Spec
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers, want the router alone", len(pod.Containers))
@@ -179,8 +201,8 @@ func TestKubernetesManifests(t *testing.T) {
 			configMaps[v.Name] = v.ConfigMap.Name
 		}
 	}
-	if configMaps["config"] != "logrouter-config" {
-		t.Errorf("volume config is %q, want ConfigMap logrouter-config", configMaps["config"])
+	if configMaps["config"] != configMap {
+		t.Errorf("volume config is %q, want ConfigMap %s", configMaps["config"], configMap)
 	}
 
 	// Every listener has a container port.
@@ -202,7 +224,9 @@ func TestKubernetesManifests(t *testing.T) {
 	listen("inputs.http", cfg.Inputs.HTTP.Address, "TCP")
 	listen("inputs.syslog.udp", cfg.Inputs.Syslog.UDP.Address, "UDP")
 	listen("inputs.syslog.tcp", cfg.Inputs.Syslog.TCP.Address, "TCP")
-	listen("inputs.syslog.tls", cfg.Inputs.Syslog.TLS.Address, "TCP")
+	if cfg.Inputs.Syslog.TLS != nil && cfg.Inputs.Syslog.TLS.CertFile != "" {
+		listen("inputs.syslog.tls", cfg.Inputs.Syslog.TLS.Address, "TCP")
+	}
 	listen("admin", cfg.Admin.Address, "TCP")
 	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" ||
 		c.ReadinessProbe.HTTPGet.Port != "admin" || c.LivenessProbe.HTTPGet.Port != "admin" {
@@ -214,9 +238,19 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Errorf("terminationGracePeriodSeconds %s does not exceed shutdown_timeout %s: the kubelet kills the router mid-drain", grace, cfg.ShutdownTimeout)
 	}
 
-	// Durable state is on the claimed volume.
-	if len(sts.Spec.VolumeClaimTemplates) != 1 || mounts["/var/lib/logrouter"] != sts.Spec.VolumeClaimTemplates[0].Metadata.Name {
-		t.Fatalf("the volume claim is not mounted at /var/lib/logrouter (%v)", mounts)
+	// Durable state is on a volume that outlives the pod: the
+	// StatefulSet's claim, or the DaemonSet's node directory.
+	durableVol := ""
+	if len(sts.Spec.VolumeClaimTemplates) == 1 {
+		durableVol = sts.Spec.VolumeClaimTemplates[0].Metadata.Name
+	}
+	for _, v := range pod.Volumes {
+		if v.HostPath != nil {
+			durableVol = v.Name
+		}
+	}
+	if durableVol == "" || mounts["/var/lib/logrouter"] != durableVol {
+		t.Fatalf("no claim or hostPath volume mounted at /var/lib/logrouter (%v)", mounts)
 	}
 	durable := []string{cfg.Queue.Dir, cfg.Quarantine.Dir}
 	for _, d := range cfg.Destinations {
