@@ -41,6 +41,19 @@ type Rejected struct {
 	Status int
 	// Time is when it was rejected, unix nanoseconds.
 	Time int64
+	// Event is set when a destination refused a normalized event: what was
+	// written with Raw, so that replay can send the event as it was (the
+	// same hash, hence the same OpenSearch _id; the same time, source type
+	// and priority) rather than normalize it again. Nil for input records.
+	Event *RejectedEvent
+}
+
+// RejectedEvent is the metadata of a refused event (see Rejected.Event).
+type RejectedEvent struct {
+	Hash         uint64
+	Time, Ingest int64 // unix ns
+	SourceType   string
+	Priority     Priority
 }
 
 // Quarantine keeps rejected records for inspection and replay. Put returns nil

@@ -72,6 +72,12 @@ type Event struct {
 	SourceType string
 	// Priority is set by routing.
 	Priority Priority
+	// Replayed marks an event sent again from the quarantine to the
+	// destination that refused it, as it was written (POST /admin/replay
+	// with as=written): if that destination refuses it again, its new
+	// quarantine record says input "replay", so that replay does not loop.
+	// It travels through durable queues; it fills what was padding.
+	Replayed bool
 	// Rule is the index of the rule that matched in the loaded rule set, or -1
 	// when the default priority applied.
 	Rule int32

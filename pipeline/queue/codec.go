@@ -8,22 +8,38 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 )
 
-// Record payload format (version 1), one record per priority per lane:
+// Record payload format, one record per priority per lane:
 //
-//	u8 version
+//	u8 version (1 or 2)
 //	repeated per event:
 //	    uvarint len(Raw) | Raw
 //	    varint  Time     (unix ns)
 //	    varint  Ingest   (unix ns)
 //	    u64le   Hash
 //	    uvarint len(SourceType) | SourceType
+//	    u8      flags    (version 2 only; bit 0: Replayed)
 //
-// The record's event count is in the WAL header (exact loss accounting).
-const codecVersion = 1
+// Version 2 is written only for records holding a replayed event, so that
+// queues written without replays stay readable by releases that know only
+// version 1 (a rollback). The record's event count is in the WAL header
+// (exact loss accounting).
+const (
+	codecV1 = 1
+	codecV2 = 2
+
+	flagReplayed = 1 << 0
+)
 
 // appendEvents encodes evs (all of one priority) to dst.
 func appendEvents(dst []byte, evs []pipeline.Event) []byte {
-	dst = append(dst, codecVersion)
+	version := byte(codecV1)
+	for i := range evs {
+		if evs[i].Replayed {
+			version = codecV2
+			break
+		}
+	}
+	dst = append(dst, version)
 	for i := range evs {
 		ev := &evs[i]
 		dst = binary.AppendUvarint(dst, uint64(len(ev.Raw)))
@@ -33,6 +49,13 @@ func appendEvents(dst []byte, evs []pipeline.Event) []byte {
 		dst = binary.LittleEndian.AppendUint64(dst, ev.Hash)
 		dst = binary.AppendUvarint(dst, uint64(len(ev.SourceType)))
 		dst = append(dst, ev.SourceType...)
+		if version == codecV2 {
+			var flags byte
+			if ev.Replayed {
+				flags |= flagReplayed
+			}
+			dst = append(dst, flags)
+		}
 	}
 	return dst
 }
@@ -60,9 +83,10 @@ func (d *decoder) intern(b []byte) string {
 
 // decodeInto appends the count events of payload to b with priority p.
 func (d *decoder) decodeInto(b *pipeline.Batch, payload []byte, count uint32, p pipeline.Priority) error {
-	if len(payload) == 0 || payload[0] != codecVersion {
+	if len(payload) == 0 || (payload[0] != codecV1 && payload[0] != codecV2) {
 		return fmt.Errorf("%w: unknown version", errCodec)
 	}
+	v2 := payload[0] == codecV2
 	rest := payload[1:]
 	for i := uint32(0); i < count; i++ {
 		n, k := binary.Uvarint(rest)
@@ -89,8 +113,16 @@ func (d *decoder) decodeInto(b *pipeline.Batch, payload []byte, count uint32, p 
 		}
 		st := d.intern(rest[k : k+int(n)])
 		rest = rest[k+int(n):]
+		var flags byte
+		if v2 {
+			if len(rest) == 0 || rest[0]&^flagReplayed != 0 {
+				return fmt.Errorf("%w: event %d flags", errCodec, i)
+			}
+			flags, rest = rest[0], rest[1:]
+		}
 		arena := append(b.Arena(), raw...)
-		b.Commit(arena, pipeline.Event{Time: t, Ingest: ing, Hash: h, SourceType: st, Priority: p, Rule: -1})
+		b.Commit(arena, pipeline.Event{Time: t, Ingest: ing, Hash: h, SourceType: st, Priority: p, Rule: -1,
+			Replayed: flags&flagReplayed != 0})
 	}
 	if len(rest) != 0 {
 		return fmt.Errorf("%w: %d trailing bytes", errCodec, len(rest))

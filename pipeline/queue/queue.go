@@ -806,10 +806,17 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 	for _, it := range items {
 		ev := &view.Events[it.Index]
 		reason := "destination_rejected"
-		recs = append(recs, pipeline.Rejected{
+		r := pipeline.Rejected{
 			Raw: ev.Raw, Reason: reason, Detail: it.Err.Error(), Destination: q.name,
 			Status: it.Status, Time: now,
-		})
+			Event: &pipeline.RejectedEvent{Hash: ev.Hash, Time: ev.Time, Ingest: ev.Ingest, SourceType: ev.SourceType, Priority: ev.Priority},
+		}
+		if ev.Replayed {
+			// Refused again after a replay: its record says so, and
+			// replay does not send it once more unless asked (no loop).
+			r.Input, r.Protocol = "replay", "replay"
+		}
+		recs = append(recs, r)
 	}
 	for attempt := 0; ; attempt++ {
 		err := q.dlq.Put(ctx, recs)

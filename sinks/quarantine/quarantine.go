@@ -10,6 +10,12 @@
 //	 "input":"http","protocol":"hec","peer":"10.0.0.1:5123","destination":"siem",
 //	 "raw":"<the original bytes as a JSON string>"}
 //
+// A record of an event a destination refused also carries what was written
+// with it, so that replay can send it as it was:
+//
+//	"event":{"hash":"9f86d081884c7d65","time":"...","ingest":"...",
+//	         "source_type":"aws.cloudtrail","priority":"P2"}
+//
 // Empty fields are omitted. When Raw is not valid UTF-8 it is stored as
 // "raw_base64" (standard encoding, with padding) instead of "raw", so the
 // exact bytes survive; so is Raw whose JSON escaping would be longer than
@@ -120,9 +126,21 @@ type line struct {
 	Protocol    string `json:"protocol,omitempty"`
 	Peer        string `json:"peer,omitempty"`
 	Destination string `json:"destination,omitempty"`
-	Status      int    `json:"status,omitempty"`
-	Raw         string `json:"raw,omitempty"`
-	RawBase64   string `json:"raw_base64,omitempty"`
+	Status      int        `json:"status,omitempty"`
+	Event       *eventLine `json:"event,omitempty"`
+	Raw         string     `json:"raw,omitempty"`
+	RawBase64   string     `json:"raw_base64,omitempty"`
+}
+
+// eventLine is pipeline.RejectedEvent on disk: the hash as 16 hex digits (a
+// JSON number loses precision past 2^53), times as RFC 3339 with
+// nanoseconds (exact).
+type eventLine struct {
+	Hash       string `json:"hash"`
+	Time       string `json:"time"`
+	Ingest     string `json:"ingest"`
+	SourceType string `json:"source_type,omitempty"`
+	Priority   string `json:"priority"`
 }
 
 type encBuf struct {
@@ -168,6 +186,18 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 		Peer:        r.Peer,
 		Destination: r.Destination,
 		Status:      r.Status,
+	}
+	if ev := r.Event; ev != nil {
+		l.Event = &eventLine{
+			Hash:       fmt.Sprintf("%016x", ev.Hash),
+			Time:       time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano),
+			Ingest:     time.Unix(0, ev.Ingest).UTC().Format(time.RFC3339Nano),
+			SourceType: ev.SourceType,
+			Priority:   ev.Priority.String(),
+		}
+		if ev.Priority < pipeline.P1 || ev.Priority > pipeline.P3 {
+			l.Event.Priority = pipeline.P3.String() // unprioritized counts as P3, as in the queues
+		}
 	}
 	if utf8.Valid(r.Raw) && !escapesLong(r.Raw) {
 		l.Raw = string(r.Raw)

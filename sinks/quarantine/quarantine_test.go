@@ -339,3 +339,49 @@ func TestControlCharactersStoredAsBase64(t *testing.T) {
 		t.Errorf("a readable record was not stored as raw text:\n%.200s", data)
 	}
 }
+
+// TestEventMetadataRoundTrip: a destination's refusal keeps what was
+// written with the event (hash, times, source type, priority) through the
+// file, exactly, so that replay can send it as it was; records without it
+// (input records, earlier releases) read back without it.
+func TestEventMetadataRoundTrip(t *testing.T) {
+	now := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	ev := &pipeline.RejectedEvent{Hash: 0xfedcba9876543210, Time: 1764403200123456789, Ingest: 1764403201987654321,
+		SourceType: "aws.cloudtrail", Priority: pipeline.P2}
+	for _, r := range []pipeline.Rejected{
+		{Raw: []byte(`{"a":1}`), Reason: "destination_rejected", Destination: "opensearch", Status: 400, Event: ev},
+		{Raw: []byte(`{"a":1}`), Reason: "invalid_json", Input: "http"},
+	} {
+		line := AppendRecord(nil, &r, now)
+		got, err := ParseLine(line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if (got.Event == nil) != (r.Event == nil) || (got.Event != nil && *got.Event != *r.Event) {
+			t.Errorf("event %+v read back as %+v from %s", r.Event, got.Event, line)
+		}
+	}
+	none := *ev
+	none.Priority = pipeline.PriorityNone
+	r := pipeline.Rejected{Raw: []byte(`{}`), Destination: "d", Event: &none}
+	got, err := ParseLine(AppendRecord(nil, &r, now))
+	if err != nil || got.Event.Priority != pipeline.P3 {
+		t.Errorf("an unprioritized event: %+v, %v; want P3", got.Event, err)
+	}
+	good := `{"hash":"fedcba9876543210","time":"2026-11-29T08:00:00Z","ingest":"2026-11-29T08:00:01Z","priority":"P2"}`
+	if _, err := ParseLine([]byte(`{"time":"2026-11-29T08:00:00Z","event":` + good + `,"raw":"{}"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		strings.Replace(good, "fedcba9876543210", "123", 1),
+		strings.Replace(good, "fedcba9876543210", "zzzzzzzzzzzzzzzz", 1),
+		strings.Replace(good, `"time":"2026-11-29T08:00:00Z"`, `"time":"yesterday"`, 1),
+		strings.Replace(good, `"ingest":"2026-11-29T08:00:01Z"`, `"ingest":""`, 1),
+		strings.Replace(good, "P2", "P9", 1),
+	} {
+		line := `{"time":"2026-11-29T08:00:00Z","event":` + bad + `,"raw":"{}"}`
+		if _, err := ParseLine([]byte(line)); err == nil {
+			t.Errorf("%s read without error", line)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/logrouter/logrouter/internal/lines"
@@ -30,6 +31,9 @@ type Record struct {
 	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
 	// nil when the record had none.
 	Raw []byte
+	// Event is what was written with an event a destination refused
+	// ("event"); nil for input records and records of earlier releases.
+	Event *pipeline.RejectedEvent
 }
 
 // Rejected converts r back to the pipeline form (for replay).
@@ -44,6 +48,7 @@ func (r Record) Rejected() pipeline.Rejected {
 		Destination: r.Destination,
 		Status:      r.Status,
 		Time:        r.Time.UnixNano(),
+		Event:       r.Event,
 	}
 }
 
@@ -55,9 +60,10 @@ type wireLine struct {
 	Protocol    string  `json:"protocol"`
 	Peer        string  `json:"peer"`
 	Destination string  `json:"destination"`
-	Status      int     `json:"status"`
-	Raw         *string `json:"raw"`
-	RawBase64   *string `json:"raw_base64"`
+	Status      int        `json:"status"`
+	Event       *eventLine `json:"event"`
+	Raw         *string    `json:"raw"`
+	RawBase64   *string    `json:"raw_base64"`
 }
 
 // ParseLine parses one quarantine line (with or without its trailing
@@ -75,6 +81,13 @@ func ParseLine(line []byte) (Record, error) {
 	r.Time = t.UTC()
 	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination, r.Status =
 		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination, w.Status
+	if e := w.Event; e != nil {
+		ev, err := parseEvent(e)
+		if err != nil {
+			return Record{}, fmt.Errorf(`"event": %w`, err)
+		}
+		r.Event = ev
+	}
 	switch {
 	case w.Raw != nil && w.RawBase64 != nil:
 		return Record{}, errors.New(`both "raw" and "raw_base64" are set`)
@@ -150,4 +163,24 @@ func Read(path string) iter.Seq2[Record, error] {
 			yield(Record{}, err)
 		}
 	}
+}
+
+func parseEvent(e *eventLine) (*pipeline.RejectedEvent, error) {
+	h, err := strconv.ParseUint(e.Hash, 16, 64)
+	if err != nil || len(e.Hash) != 16 {
+		return nil, fmt.Errorf(`"hash" %q is not 16 hex digits`, e.Hash)
+	}
+	t, err := time.Parse(time.RFC3339Nano, e.Time)
+	if err != nil {
+		return nil, fmt.Errorf(`"time": %w`, err)
+	}
+	ing, err := time.Parse(time.RFC3339Nano, e.Ingest)
+	if err != nil {
+		return nil, fmt.Errorf(`"ingest": %w`, err)
+	}
+	p, err := pipeline.ParsePriority(e.Priority)
+	if err != nil {
+		return nil, fmt.Errorf(`"priority": %w`, err)
+	}
+	return &pipeline.RejectedEvent{Hash: h, Time: t.UnixNano(), Ingest: ing.UnixNano(), SourceType: e.SourceType, Priority: p}, nil
 }
