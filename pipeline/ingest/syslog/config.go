@@ -74,8 +74,9 @@ type UDPConfig struct {
 	// read, parsed and normalized by a goroutine of its own: one reader
 	// takes about one core, so a busy UDP port needs several. The kernel
 	// spreads datagrams over the sockets by sender address and port, so
-	// each sender's messages stay in order on one socket. Default the
-	// number of CPUs, at most 8; always 1 outside Linux.
+	// each sender's messages stay in order on one socket. Each socket has
+	// its own receive_buffer_bytes. Default the CPUs the process may use
+	// (a container's CPU limit), at most 8; always 1 outside Linux.
 	Readers int `yaml:"readers"`
 }
 
@@ -152,7 +153,9 @@ func (c *Config) SetDefaults() {
 			c.UDP.ReceiveBufferBytes = 8 << 20
 		}
 		if c.UDP.Readers == 0 {
-			c.UDP.Readers = min(runtime.NumCPU(), 8)
+			// GOMAXPROCS follows a container's CPU limit (and is read
+			// before `router run` raises it).
+			c.UDP.Readers = min(runtime.GOMAXPROCS(0), runtime.NumCPU(), 8)
 		}
 	}
 	if c.TCP != nil && c.TCP.Address == "" {

@@ -759,6 +759,12 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	names := map[netip.Addr]string{}
 	var lastDrops uint32
 	for {
+		if s.closing.Load() {
+			// Checked on every datagram: under a steady stream no read
+			// times out, and Shutdown would wait for this reader forever.
+			st.flush()
+			return
+		}
 		deadline := time.Now().Add(250 * time.Millisecond)
 		if st.pending() {
 			deadline = st.first.Add(s.cfg.BatchWait)
@@ -862,9 +868,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		_ = c.SetReadDeadline(time.Now()) // wake the reader: it flushes and returns
 	}
 	s.mu.Unlock()
+	for _, pc := range s.udp {
+		_ = pc.SetReadDeadline(time.Now()) // the same for the UDP readers
+	}
 	done := make(chan struct{})
 	go func() {
-		// UDP: its reader sees closing at its next timeout (<= 250ms).
 		s.wg.Wait()
 		close(done)
 	}()
@@ -879,6 +887,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = c.SetReadDeadline(time.Now())
 		}
 		s.mu.Unlock()
+		for _, pc := range s.udp {
+			_ = pc.Close()
+		}
 		<-done
 		err = fmt.Errorf("syslog input: connections still delivering at the shutdown deadline: %w", ctx.Err())
 	}

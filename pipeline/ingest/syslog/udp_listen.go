@@ -7,15 +7,18 @@ import (
 )
 
 // listenUDP binds n sockets to address, sharing it with SO_REUSEPORT where
-// the kernel spreads datagrams over them (Linux; elsewhere one socket). With
-// port 0 the first socket's port is taken by the others.
+// the kernel spreads datagrams over them (Linux; elsewhere one socket).
+//
+// SO_REUSEPORT lets any socket of the same user with the option join the
+// group, so the address is first taken without it, alone: a port held by
+// anyone (another router, with or without readers) fails as it always did
+// ("address already in use"), and port 0 resolves to a port no group
+// holds (with the option set, the kernel may hand out a port of another
+// same-user group). That socket is then closed and the group bound on its
+// port. A later router is refused the same way, by this group.
 func listenUDP(address string, n int) ([]*net.UDPConn, error) {
 	if !reusePortSpreads {
 		n = 1
-	}
-	var lc net.ListenConfig
-	if n > 1 {
-		lc.Control = reusePort
 	}
 	var pcs []*net.UDPConn
 	fail := func(err error) ([]*net.UDPConn, error) {
@@ -29,6 +32,17 @@ func listenUDP(address string, n int) ([]*net.UDPConn, error) {
 		return nil, fmt.Errorf("inputs.syslog.udp.address: %w", err)
 	}
 	addr := address
+	var lc net.ListenConfig
+	if n > 1 {
+		alone, err := lc.ListenPacket(context.Background(), "udp", address)
+		if err != nil {
+			return fail(err)
+		}
+		_, port, _ := net.SplitHostPort(alone.LocalAddr().String())
+		_ = alone.Close()
+		addr = net.JoinHostPort(host, port)
+		lc.Control = reusePort
+	}
 	for range n {
 		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
 		if err != nil {
