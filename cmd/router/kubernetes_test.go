@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,6 +41,13 @@ type k8sObject struct {
 	} `yaml:"metadata"`
 	Data map[string]string `yaml:"data"`
 	Spec struct {
+		ServiceName string `yaml:"serviceName"`
+		// Service
+		Ports []struct {
+			Name       string `yaml:"name"`
+			TargetPort string `yaml:"targetPort"`
+			Protocol   string `yaml:"protocol"`
+		} `yaml:"ports"`
 		Template struct {
 			Spec struct {
 				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
@@ -53,6 +61,7 @@ type k8sObject struct {
 						ContainerPort int    `yaml:"containerPort"`
 						Protocol      string `yaml:"protocol"`
 					} `yaml:"ports"`
+					StartupProbe   k8sProbe `yaml:"startupProbe"`
 					ReadinessProbe k8sProbe `yaml:"readinessProbe"`
 					LivenessProbe  k8sProbe `yaml:"livenessProbe"`
 					VolumeMounts   []struct {
@@ -103,7 +112,7 @@ func TestKubernetesManifests(t *testing.T) {
 		objects                   []string
 	}{
 		{"gateway.yaml", "logrouter-config", "StatefulSet/logrouter",
-			[]string{"ServiceAccount/logrouter", "Service/logrouter", "PodDisruptionBudget/logrouter"}},
+			[]string{"ServiceAccount/logrouter", "Service/logrouter", "Service/logrouter-pods", "PodDisruptionBudget/logrouter"}},
 		{"edge-daemonset.yaml", "logrouter-edge-config", "DaemonSet/logrouter-edge", []string{"Service/logrouter-edge"}},
 	} {
 		t.Run(m.file, func(t *testing.T) {
@@ -215,7 +224,7 @@ func checkManifest(t *testing.T, file, configMap, workload string, others []stri
 		ports = append(ports, port{p.ContainerPort, p.Protocol})
 	}
 	listen := func(what, addr, proto string) {
-		_, p, _ := strings.Cut(addr, ":")
+		_, p, _ := net.SplitHostPort(addr)
 		n, err := strconv.Atoi(p)
 		if err != nil || !slices.Contains(ports, port{n, proto}) {
 			t.Errorf("%s listens on %s/%s; the pod has no such port (%v)", what, addr, proto, ports)
@@ -228,9 +237,33 @@ func checkManifest(t *testing.T, file, configMap, workload string, others []stri
 		listen("inputs.syslog.tls", cfg.Inputs.Syslog.TLS.Address, "TCP")
 	}
 	listen("admin", cfg.Admin.Address, "TCP")
-	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" ||
-		c.ReadinessProbe.HTTPGet.Port != "admin" || c.LivenessProbe.HTTPGet.Port != "admin" {
-		t.Errorf("probes %+v %+v, want /readyz and /healthz on the admin port", c.ReadinessProbe, c.LivenessProbe)
+	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.StartupProbe.HTTPGet.Path != "/healthz" ||
+		c.ReadinessProbe.HTTPGet.Port != "admin" || c.LivenessProbe.HTTPGet.Port != "admin" || c.StartupProbe.HTTPGet.Port != "admin" {
+		t.Errorf("probes %+v %+v %+v, want a startup probe (queue recovery precedes the admin listener), /readyz and /healthz on the admin port",
+			c.StartupProbe, c.ReadinessProbe, c.LivenessProbe)
+	}
+	named := map[string]port{}
+	for _, p := range c.Ports {
+		named[p.Name] = port{p.ContainerPort, p.Protocol}
+	}
+	if _, adminPort, _ := net.SplitHostPort(cfg.Admin.Address); strconv.Itoa(named["admin"].n) != adminPort {
+		t.Errorf("the port named admin is %d; the admin listener is %s", named["admin"].n, cfg.Admin.Address)
+	}
+	// Services send to ports the pod has, with their protocol.
+	for name, o := range objs {
+		if o.Kind != "Service" {
+			continue
+		}
+		for _, sp := range o.Spec.Ports {
+			if p, ok := named[sp.TargetPort]; !ok || p.proto != sp.Protocol {
+				t.Errorf("%s port %s targets %s/%s; the pod has %v", name, sp.Name, sp.TargetPort, sp.Protocol, named)
+			}
+		}
+	}
+	if sts.Kind == "StatefulSet" {
+		if h, ok := objs["Service/"+sts.Spec.ServiceName]; !ok || h.Kind != "Service" {
+			t.Errorf("serviceName %q names no Service in the manifest", sts.Spec.ServiceName)
+		}
 	}
 
 	// SIGTERM: the grace period covers the router's shutdown.
