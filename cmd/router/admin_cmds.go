@@ -168,8 +168,9 @@ func quarantineCmd() *cobra.Command {
 		Short: "Re-send quarantined records to a running router once the cause is fixed",
 		Long: `Reads quarantine files (default: ./data/quarantine, recursively: *.ndjson) and
 sends their records to the router's admin listener. Records a destination
-refused go back to that destination only; all go through normalization
-again (one line, one event).
+refused go back to that destination only, as they were written (the same
+bytes, hash, time, source type and priority: the same OpenSearch _id);
+input records go through normalization again (one line, one event).
 
 Each record is sent once: after every chunk the router accepts, the lines
 sent are recorded next to the file (<file>.replay.json and its journal
@@ -426,6 +427,14 @@ func fromReplay(raw []byte) bool {
 	return fastjson.GetString(raw, "logrouter", "input") == "replay"
 }
 
+// replayGroup is what one request may mix: the records of one destination
+// ("input" for input records), either replayed as written (records of a
+// destination's refusal carrying "event") or normalized again.
+type replayGroup struct {
+	dest    string
+	written bool
+}
+
 // replayRec is what one request carries of a record: its line in the file
 // and its raw bytes, all of them or, for a record over the router's
 // per-request limits (a quarantined request body of many lines), some of its
@@ -496,7 +505,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	}
 	live := mayBeWritten(path, st.ModTime(), now)
 	var fc replayTally
-	groups := map[string][]replayRec{}
+	groups := map[replayGroup][]replayRec{}
 	scan, err := scanQuarantine(path, !live, checkAt, checkCRC, func(line int, r quarantine.Record) {
 		d := r.Destination
 		if d == "" {
@@ -518,7 +527,18 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			fc.filtered++
 		default:
 			fc.selected++
-			groups[d] = append(groups[d], replayRec{line: line, raw: r.Raw})
+			if r.Destination != "" && r.Event != nil {
+				// A destination's refusal with what was written: sent
+				// back as it was (the record itself, one line), keeping
+				// its hash, time, source type and priority.
+				rej := r.Rejected()
+				rec := bytes.TrimSuffix(quarantine.AppendRecord(nil, &rej, r.Time), []byte("\n"))
+				g := replayGroup{dest: d, written: true}
+				groups[g] = append(groups[g], replayRec{line: line, raw: rec})
+				break
+			}
+			g := replayGroup{dest: d}
+			groups[g] = append(groups[g], replayRec{line: line, raw: r.Raw})
 		}
 	})
 	if err != nil {
@@ -607,20 +627,23 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			return true, fmt.Errorf("cannot record replay progress in %s: %w; nothing was sent from this file: make its directory writable first", side, err)
 		}
 	}
-	dests := make([]string, 0, len(groups))
-	for d := range groups {
-		dests = append(dests, d)
+	order := make([]replayGroup, 0, len(groups))
+	for g := range groups {
+		order = append(order, g)
 	}
-	sort.Strings(dests)
-	for _, d := range dests {
+	sort.Slice(order, func(i, j int) bool {
+		return order[i].dest < order[j].dest || (order[i].dest == order[j].dest && !order[i].written && order[j].written)
+	})
+	for _, g := range order {
+		d := g.dest
 		var pieces []replayRec
-		for _, r := range groups[d] {
+		for _, r := range groups[g] {
 			pieces = append(pieces, splitRecord(r, parts[r.line])...)
 		}
 		most := replayChunk // pieces per request: halved on a 413
 		for len(pieces) > 0 {
 			n := min(replayChunkOf(pieces), most)
-			rejected, err := postReplay(admin, d, pieces[:n])
+			rejected, err := postReplay(admin, g, pieces[:n])
 			var tooLarge *replayTooLargeError
 			if errors.As(err, &tooLarge) {
 				// Nothing of the request was taken: send less.
@@ -1110,10 +1133,15 @@ func (e *replayTooLargeError) Error() string { return e.msg }
 // {"replayed":n,"rejected":m} with n+m the records (non-blank lines) sent;
 // any other is an error, as nothing is known to be replayed: a wrong
 // --admin, a proxy's login page.
-func postReplay(admin adminClient, dest string, recs []replayRec) (rejected int, err error) {
+func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected int, err error) {
 	path := "/admin/replay"
-	if dest != "input" {
-		path += "?destination=" + url.QueryEscape(dest)
+	if g.written {
+		// A router without this path answers 404: it never takes the
+		// record lines for events.
+		path = "/admin/replay/written"
+	}
+	if g.dest != "input" {
+		path += "?destination=" + url.QueryEscape(g.dest)
 	}
 	var body bytes.Buffer
 	for _, r := range recs {
@@ -1131,6 +1159,11 @@ func postReplay(admin adminClient, dest string, recs []replayRec) (rejected int,
 	res.Body.Close()
 	switch res.StatusCode {
 	case http.StatusOK:
+	case http.StatusNotFound:
+		if g.written {
+			return 0, fmt.Errorf("%s: the router does not know POST /admin/replay/written (it predates replaying refused events as they were written): upgrade the router; nothing of this chunk was taken", res.Status)
+		}
+		return 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	case http.StatusRequestEntityTooLarge:
 		// Only the router's own 413 (its messages start so) means "too
 		// much for one request": a proxy's or another service's 413 must

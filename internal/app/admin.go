@@ -19,6 +19,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/sinks/quarantine"
 )
 
 // The admin listener serves two kinds of endpoints:
@@ -118,7 +119,8 @@ func (a *App) adminHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.HandleFunc("GET /admin/stats", a.handleStats)
-	mux.HandleFunc("POST /admin/replay", a.requireAdmin(a.handleReplay))
+	mux.HandleFunc("POST /admin/replay", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
+	mux.HandleFunc("POST /admin/replay/written", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, true) }))
 	return mux
 }
 
@@ -241,8 +243,23 @@ func (a *App) handleStats(w http.ResponseWriter, r *http.Request) {
 // nothing in it is delivered or quarantined; a record longer than
 // ReplayMaxEventBytes is quarantined as too_large, not parsed. Requests
 // wait for one of replaySlots.
-func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
+//
+// POST /admin/replay/written?destination=NAME (written) takes quarantine
+// records themselves, one per line, of events that destination refused,
+// each with the "event" a refusal records: the event is sent to it again as
+// it was written (its bytes, hash, time, source type and priority), not
+// normalized again, so it keeps its OpenSearch _id and index; it is marked
+// Replayed, so that a second refusal is recorded with input "replay". A
+// record without "event", of another destination, or whose bytes are not a
+// JSON object is rejected (quarantined as replay_rejected). A router that
+// predates this path answers 404, so an old router never takes such lines
+// for events.
+func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool) {
 	dest := r.URL.Query().Get("destination")
+	if written && dest == "" {
+		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
+		return
+	}
 	if dest != "" {
 		known := false
 		for _, d := range a.eng.Router().Table.Destinations {
@@ -281,10 +298,15 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 	var buf []byte
 	var tooLarge string
 	var rerr error
+	lineMax := lim.eventBytes
+	if written {
+		// A record line holds the event escaped, and its metadata.
+		lineMax = 2*lim.eventBytes + 64<<10
+	}
 	for {
 		var raw []byte
 		var size int
-		raw, size, rerr = readLine(br, buf, lim.eventBytes)
+		raw, size, rerr = readLine(br, buf, lineMax)
 		buf = raw[:0]
 		if rerr != nil && rerr != io.EOF {
 			break // a line cut by the error is not taken
@@ -300,9 +322,13 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		switch {
-		case size > lim.eventBytes:
-			reject(raw[:lim.eventBytes], "too_large", fmt.Sprintf("record of %d bytes exceeds the replay limit of %d bytes; it was not parsed and these are its first bytes (the whole record is in the quarantine file it was replayed from)",
-				size, lim.eventBytes))
+		case size > lineMax:
+			reject(raw[:lineMax], "too_large", fmt.Sprintf("record of %d bytes exceeds the replay limit of %d bytes; it was not parsed and these are its first bytes (the whole record is in the quarantine file it was replayed from)",
+				size, lineMax))
+		case written:
+			if err := addWritten(b, raw, dest, lim.eventBytes); err != nil {
+				reject(raw, "replay_rejected", err.Error())
+			}
 		default:
 			var err error
 			if v, perr := p.ParseBytes(raw); perr == nil && v.Type() == fastjson.TypeObject {
@@ -384,4 +410,29 @@ func peer(addr string) string {
 		}
 	}
 	return addr
+}
+
+// addWritten commits the event of a quarantine record line as it was
+// written (see handleReplay), marked Replayed.
+func addWritten(b *pipeline.Batch, line []byte, dest string, maxEvent int) error {
+	rec, err := quarantine.ParseLine(line)
+	if err != nil {
+		return fmt.Errorf("not a quarantine record: %w", err)
+	}
+	ev := rec.Event
+	switch {
+	case ev == nil:
+		return errors.New(`the record has no "event" (input records, and records of releases before it, replay through POST /admin/replay)`)
+	case rec.Destination != dest:
+		return fmt.Errorf("the record was refused by destination %q, not %q", rec.Destination, dest)
+	case len(rec.Raw) > maxEvent:
+		return fmt.Errorf("the event has %d bytes, over the replay limit of %d", len(rec.Raw), maxEvent)
+	case len(rec.Raw) == 0 || rec.Raw[0] != '{' || fastjson.ValidateBytes(rec.Raw) != nil:
+		return errors.New("the record's raw bytes are not a JSON object, as a written event is")
+	}
+	// Ingest is this delivery's: the destinations' latency metrics
+	// measure from it, and the event's own event.ingested is in its bytes.
+	b.Commit(append(b.Arena(), rec.Raw...), pipeline.Event{Time: ev.Time, Ingest: b.Meta.IngestTime, Hash: ev.Hash, Key: ev.Hash,
+		SourceType: ev.SourceType, Priority: ev.Priority, Rule: -1, Replayed: true})
+	return nil
 }

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/sinks/quarantine"
+)
+
+// TestAdminReplayWritten: POST /admin/replay/written takes quarantine
+// records of a destination's refusals and sends each event to it as it was
+// written, the bytes unchanged (not normalized again: no logrouter.input
+// "replay" appears); a record without "event", of another destination, or
+// whose bytes are not a JSON object is rejected, and the path needs a
+// destination and the admin guard like /admin/replay.
+func TestAdminReplayWritten(t *testing.T) {
+	h := newAdminHarness(t, testAdminToken)
+	defer h.stop()
+	now := time.Now()
+	ev := &pipeline.RejectedEvent{Hash: 0x1234, Time: now.UnixNano(), Ingest: now.UnixNano(), SourceType: "crowdstrike.falcon", Priority: pipeline.P1}
+	line := func(r pipeline.Rejected) string {
+		return strings.TrimSuffix(string(quarantine.AppendRecord(nil, &r, now)), "\n")
+	}
+	const written = `{"@timestamp":"2026-11-29T08:00:00Z","message":"AS WRITTEN","logrouter":{"input":"http"}}`
+	body := strings.Join([]string{
+		line(pipeline.Rejected{Raw: []byte(written), Reason: "destination_rejected", Destination: "siem", Event: ev}),
+		line(pipeline.Rejected{Raw: []byte(written), Reason: "invalid_json", Input: "http"}),                             // no event
+		line(pipeline.Rejected{Raw: []byte(written), Reason: "destination_rejected", Destination: "archive", Event: ev}), // another destination
+		line(pipeline.Rejected{Raw: []byte(`not json`), Reason: "destination_rejected", Destination: "siem", Event: ev}),
+	}, "\n") + "\n"
+	const auth = "Bearer " + testAdminToken
+	if r := h.adminDo(http.MethodPost, "/admin/replay/written", auth, strings.NewReader(body)); r.status != http.StatusBadRequest {
+		t.Errorf("without a destination: %d %s", r.status, r.body)
+	}
+	if r := h.adminDo(http.MethodPost, "/admin/replay/written?destination=siem", "", strings.NewReader(body)); r.status != http.StatusUnauthorized {
+		t.Errorf("without the token: %d %s", r.status, r.body)
+	}
+	r := h.adminDo(http.MethodPost, "/admin/replay/written?destination=siem", auth, strings.NewReader(body))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"replayed":1`) || !strings.Contains(r.body, `"rejected":3`) {
+		t.Fatalf("replay as written: %d %s", r.status, r.body)
+	}
+	if !h.siemHas("AS WRITTEN", 10*time.Second) {
+		t.Fatal("the event was not delivered")
+	}
+	for _, l := range readLines(t, h.data+"/siem") {
+		if strings.Contains(l, "AS WRITTEN") && l != written {
+			t.Errorf("delivered\n%s\nwritten\n%s", l, written)
+		}
+	}
+}
