@@ -73,8 +73,8 @@ type Event struct {
 	// Priority is set by routing.
 	Priority Priority
 	// Replayed marks an event sent again from the quarantine to the
-	// destination that refused it, as it was written (POST /admin/replay
-	// with as=written): if that destination refuses it again, its new
+	// destination that refused it, as it was written (POST
+	// /admin/replay/written): if that destination refuses it again, its new
 	// quarantine record says input "replay", so that replay does not loop.
 	// It travels through durable queues; it fills what was padding.
 	Replayed bool

@@ -169,8 +169,10 @@ func quarantineCmd() *cobra.Command {
 		Long: `Reads quarantine files (default: ./data/quarantine, recursively: *.ndjson) and
 sends their records to the router's admin listener. Records a destination
 refused go back to that destination only, as they were written (the same
-bytes, hash, time, source type and priority: the same OpenSearch _id);
-input records go through normalization again (one line, one event).
+bytes, hash, time, source type and priority: the same OpenSearch _id and
+index); input records, and destination records of releases before that
+recorded what was written, go through normalization again (one line, one
+event).
 
 Each record is sent once: after every chunk the router accepts, the lines
 sent are recorded next to the file (<file>.replay.json and its journal

@@ -430,9 +430,15 @@ func addWritten(b *pipeline.Batch, line []byte, dest string, maxEvent int) error
 	case len(rec.Raw) == 0 || rec.Raw[0] != '{' || fastjson.ValidateBytes(rec.Raw) != nil:
 		return errors.New("the record's raw bytes are not a JSON object, as a written event is")
 	}
-	// Ingest is this delivery's: the destinations' latency metrics
-	// measure from it, and the event's own event.ingested is in its bytes.
-	b.Commit(append(b.Arena(), rec.Raw...), pipeline.Event{Time: ev.Time, Ingest: b.Meta.IngestTime, Hash: ev.Hash, Key: ev.Hash,
+	// The written ingest time too: the OpenSearch index date is checked
+	// against it (an event dated from its ingest stays in that day's
+	// index), as is an archive partition by ingest time. Latency metrics
+	// leave replayed events out.
+	ingest := ev.Ingest
+	if ingest == 0 {
+		ingest = b.Meta.IngestTime
+	}
+	b.Commit(append(b.Arena(), rec.Raw...), pipeline.Event{Time: ev.Time, Ingest: ingest, Hash: ev.Hash, Key: ev.Hash,
 		SourceType: ev.SourceType, Priority: ev.Priority, Rule: -1, Replayed: true})
 	return nil
 }

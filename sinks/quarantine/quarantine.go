@@ -119,13 +119,13 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 
 // line is the on-disk shape of one record; field order is the line's order.
 type line struct {
-	Time        string `json:"time"`
-	Reason      string `json:"reason,omitempty"`
-	Detail      string `json:"detail,omitempty"`
-	Input       string `json:"input,omitempty"`
-	Protocol    string `json:"protocol,omitempty"`
-	Peer        string `json:"peer,omitempty"`
-	Destination string `json:"destination,omitempty"`
+	Time        string     `json:"time"`
+	Reason      string     `json:"reason,omitempty"`
+	Detail      string     `json:"detail,omitempty"`
+	Input       string     `json:"input,omitempty"`
+	Protocol    string     `json:"protocol,omitempty"`
+	Peer        string     `json:"peer,omitempty"`
+	Destination string     `json:"destination,omitempty"`
 	Status      int        `json:"status,omitempty"`
 	Event       *eventLine `json:"event,omitempty"`
 	Raw         string     `json:"raw,omitempty"`
@@ -140,7 +140,10 @@ type eventLine struct {
 	Time       string `json:"time"`
 	Ingest     string `json:"ingest"`
 	SourceType string `json:"source_type,omitempty"`
-	Priority   string `json:"priority"`
+	// SourceTypeBase64 holds a source type that is not valid UTF-8 (a HEC
+	// sourcetype is taken as sent), which "source_type" would change.
+	SourceTypeBase64 string `json:"source_type_base64,omitempty"`
+	Priority         string `json:"priority"`
 }
 
 type encBuf struct {
@@ -194,6 +197,9 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 			Ingest:     time.Unix(0, ev.Ingest).UTC().Format(time.RFC3339Nano),
 			SourceType: ev.SourceType,
 			Priority:   ev.Priority.String(),
+		}
+		if !utf8.ValidString(ev.SourceType) {
+			l.Event.SourceType, l.Event.SourceTypeBase64 = "", base64.StdEncoding.EncodeToString([]byte(ev.SourceType))
 		}
 		if ev.Priority < pipeline.P1 || ev.Priority > pipeline.P3 {
 			l.Event.Priority = pipeline.P3.String() // unprioritized counts as P3, as in the queues

@@ -53,13 +53,13 @@ func (r Record) Rejected() pipeline.Rejected {
 }
 
 type wireLine struct {
-	Time        string  `json:"time"`
-	Reason      string  `json:"reason"`
-	Detail      string  `json:"detail"`
-	Input       string  `json:"input"`
-	Protocol    string  `json:"protocol"`
-	Peer        string  `json:"peer"`
-	Destination string  `json:"destination"`
+	Time        string     `json:"time"`
+	Reason      string     `json:"reason"`
+	Detail      string     `json:"detail"`
+	Input       string     `json:"input"`
+	Protocol    string     `json:"protocol"`
+	Peer        string     `json:"peer"`
+	Destination string     `json:"destination"`
 	Status      int        `json:"status"`
 	Event       *eventLine `json:"event"`
 	Raw         *string    `json:"raw"`
@@ -182,5 +182,13 @@ func parseEvent(e *eventLine) (*pipeline.RejectedEvent, error) {
 	if err != nil {
 		return nil, fmt.Errorf(`"priority": %w`, err)
 	}
-	return &pipeline.RejectedEvent{Hash: h, Time: t.UnixNano(), Ingest: ing.UnixNano(), SourceType: e.SourceType, Priority: p}, nil
+	st := e.SourceType
+	if e.SourceTypeBase64 != "" {
+		b, err := base64.StdEncoding.DecodeString(e.SourceTypeBase64)
+		if err != nil || st != "" {
+			return nil, fmt.Errorf(`"source_type_base64": not base64, or "source_type" set too`)
+		}
+		st = string(b)
+	}
+	return &pipeline.RejectedEvent{Hash: h, Time: t.UnixNano(), Ingest: ing.UnixNano(), SourceType: st, Priority: p}, nil
 }

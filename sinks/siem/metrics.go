@@ -122,8 +122,8 @@ func (m *Metrics) forDestination(name string) *destMetrics {
 func (d *destMetrics) observeAges(evs []pipeline.Event, now int64) {
 	for i := range evs {
 		ev := &evs[i]
-		if ev.Ingest <= 0 {
-			continue
+		if ev.Ingest <= 0 || ev.Replayed {
+			continue // a replay keeps its first ingest time: its age says nothing of the pipeline's
 		}
 		age := float64(now-ev.Ingest) / 1e9
 		if age < 0 {
