@@ -162,7 +162,6 @@ func TestWrittenReplayKeepsSourceType(t *testing.T) {
 	}
 }
 
-
 // TestWrittenReplayRawBase64RoundTrip: an event whose bytes are not valid
 // UTF-8 (stored as raw_base64) or are full of escapes comes back from a
 // record line byte for byte, with its metadata.
