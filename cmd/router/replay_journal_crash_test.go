@@ -202,11 +202,7 @@ func TestReplayCrashAtEveryPost(t *testing.T) {
 func TestReplayFinalSnapshotFails(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "quarantine-20240101T00.ndjson")
-	var b strings.Builder
-	for i := range 2500 {
-		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
-	}
-	writeOld(t, path, b.String())
+	writeRecords(t, path, 2500)
 	a := newCountingAdmin(t, func(post int, lines []string) (int, string) {
 		if post == 3 {
 			if err := os.Mkdir(path+progressSuffix+".tmp", 0o755); err != nil {
@@ -266,11 +262,7 @@ func loadProgressV1(t *testing.T, path string) *replayProgress {
 func TestReplayJournaledSnapshotRefusedByVersion1Readers(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "quarantine-20240101T00.ndjson")
-	var b strings.Builder
-	for i := range 3500 {
-		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
-	}
-	writeOld(t, path, b.String())
+	writeRecords(t, path, 3500)
 	a := newCrashAdmin(t, path)
 	replayOnce(t, a.srv.URL, dir, "", "")
 	posts, _ := a.snapshot()
@@ -299,12 +291,8 @@ func TestReplayFailedCompactionGoesOn(t *testing.T) {
 	journalCompactBytes = 16 << 10 // a compaction every few chunks
 	dir := t.TempDir()
 	path := filepath.Join(dir, "quarantine-20240101T00.ndjson")
-	var b strings.Builder
 	const n = 20_000
-	for i := range n {
-		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
-	}
-	writeOld(t, path, b.String())
+	writeRecords(t, path, n)
 	a := newCountingAdmin(t, func(post int, lines []string) (int, string) {
 		if post == 2 { // after the run's first snapshot
 			if err := os.Mkdir(path+progressSuffix+".tmp", 0o755); err != nil {

@@ -60,11 +60,7 @@ func TestReplayProgressSnapshotsBounded(t *testing.T) {
 func TestReplayFailedRunLeavesOneSnapshot(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "quarantine-20240101T00.ndjson")
-	var b strings.Builder
-	for i := range 3500 {
-		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
-	}
-	writeOld(t, p, b.String())
+	writeRecords(t, p, 3500)
 	a := newReplayAdmin(t)
 	a.fail = func(post int) bool { return post == 3 }
 	var out bytes.Buffer

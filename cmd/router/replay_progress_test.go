@@ -47,6 +47,17 @@ func writeOld(t *testing.T, p, content string) {
 	}
 }
 
+// writeRecords writes a finished quarantine file at path of n input
+// records, raw "r0" to "r<n-1>".
+func writeRecords(t *testing.T, path string, n int) {
+	t.Helper()
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
+	}
+	writeOld(t, path, b.String())
+}
+
 func qline(reason, raw string) string {
 	return fmt.Sprintf(`{"time":"2024-01-01T00:00:00Z","reason":%q,"input":"http","raw":%q}`+"\n", reason, raw)
 }
@@ -177,11 +188,7 @@ func TestReplayRecordWithoutRawDoesNotResend(t *testing.T) {
 // before the next is sent, and the next run sends only the rest.
 func TestReplayFailedChunkKeepsProgress(t *testing.T) {
 	dir := t.TempDir()
-	var b strings.Builder
-	for i := range 1500 {
-		b.WriteString(qline("invalid_json", fmt.Sprintf("r%d", i)))
-	}
-	writeOld(t, filepath.Join(dir, "quarantine-20240101T00.ndjson"), b.String())
+	writeRecords(t, filepath.Join(dir, "quarantine-20240101T00.ndjson"), 1500)
 	a := newReplayAdmin(t)
 	a.fail = func(post int) bool { return post == 2 }
 	var out bytes.Buffer
