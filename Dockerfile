@@ -20,7 +20,9 @@ COPY --from=build /out/router /router
 # Queues, quarantine and archive default to ./data: the nonroot user's home
 # is writable (on Kubernetes a volume holds them instead).
 WORKDIR /home/nonroot
-USER 65532:65532   # nonroot, numeric so that runAsNonRoot can verify it
+# nonroot, numeric so that runAsNonRoot can verify it (a "#" after an
+# instruction would be part of its argument, not a comment).
+USER 65532:65532
 EXPOSE 8088/tcp 5514/udp 5514/tcp 6514/tcp 8686/tcp
 ENTRYPOINT ["/router"]
 CMD ["run"]

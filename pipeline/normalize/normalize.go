@@ -115,7 +115,7 @@ type Compiled struct {
 	key       secretKey
 }
 
-// actionTable maps field paths to actions by FNV hash (the same hash the
+// actionTable maps field paths to actions by hashKey (the same hash the
 // root index uses, so a root key is hashed once).
 type actionTable struct {
 	mask  uint64
