@@ -212,7 +212,7 @@ func TestScanEventAgreesWithParse(t *testing.T) {
 // below the kernel's ephemeral range, where no outgoing connection of a
 // parallel test can take them before the subprocess binds.
 func TestFreePortBelowEphemeralRange(t *testing.T) {
-	lo := ephemeralLow()
+	lo := testutil.EphemeralLow()
 	if lo <= 10000 {
 		t.Skipf("ephemeral range starts at %d: freePort falls back to port 0", lo)
 	}

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/logrouter/logrouter/internal/testutil"
 )
 
 // FindRepo returns the root of the logrouter module at or above dir.
@@ -51,49 +51,9 @@ func BuildRouter(ctx context.Context, repo, pkg, out string) error {
 }
 
 // freePort returns a loopback address nobody listens on right now, for a
-// subprocess (the router, Benthos, VictoriaLogs) to bind a moment later.
-// It picks below the kernel's ephemeral range: a port from that range (what
-// listening on port 0 gives) can be taken in that moment by any outgoing
-// connection of a test running in parallel, while ports below it are only
-// ever taken by an explicit bind. Where the range leaves no room below it,
-// it falls back to port 0.
-func freePort() (string, error) {
-	if lo := ephemeralLow(); lo > 10000 {
-		for range 50 {
-			port := 10000 + rand.IntN(lo-10000)
-			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-			if err != nil {
-				continue // taken: try another
-			}
-			addr := ln.Addr().String()
-			return addr, ln.Close()
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
-}
-
-// ephemeralLow returns the first port of the kernel's ephemeral range
-// (Linux), or 0 when it cannot tell.
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 0
-	}
-	lo, err := strconv.Atoi(f[0])
-	if err != nil {
-		return 0
-	}
-	return lo
-}
+// subprocess (the router, Benthos, VictoriaLogs) to bind a moment later:
+// testutil.FreePort, below the ephemeral range.
+func freePort() (string, error) { return testutil.FreePort() }
 
 // process is a subprocess under measurement (the router, Benthos).
 type process struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -202,7 +203,16 @@ func firstKey(m map[string]int) string {
 // TestSyslogRsyslogRestart: rsyslogd is restarted (SIGTERM, start again on
 // the same port) twice mid-stream; nothing is lost, duplicates are counted.
 func TestSyslogRsyslogRestart(t *testing.T) {
-	rs := startRsyslog(t, 0)
+	// A port below the ephemeral range: rsyslogd listens on it again after
+	// each restart, and a parallel test's outgoing connection could take
+	// an ephemeral one in between.
+	addr, err := testutil.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	rs := startRsyslog(t, port)
 	m := NewMetrics(nil)
 	s := newTestSyslog(t, SyslogConfig{
 		Address: fmt.Sprintf("127.0.0.1:%d", rs.port), ReplayAge: 2 * time.Second,

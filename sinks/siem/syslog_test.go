@@ -27,6 +27,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -192,7 +193,14 @@ type receiver struct {
 
 func newReceiver(t testing.TB, octetCounting bool, tlsConf *tls.Config) *receiver {
 	r := &receiver{t: t, octet: octetCounting, tlsConf: tlsConf, conns: map[net.Conn]bool{}}
-	r.listen("127.0.0.1:0")
+	// Below the ephemeral range: tests kill the receiver and listen again
+	// on its port, which a parallel test's outgoing connection could take
+	// in between were it an ephemeral one.
+	addr, err := testutil.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.listen(addr)
 	t.Cleanup(r.close)
 	return r
 }
