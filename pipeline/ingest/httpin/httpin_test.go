@@ -12,17 +12,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/logrouter/logrouter/internal/testutil"
+	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
-	"github.com/logrouter/logrouter/pipeline/normalize"
-	"github.com/logrouter/logrouter/pipeline/route"
-	"github.com/logrouter/logrouter/rules"
 )
 
 func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
@@ -44,18 +41,6 @@ func newFixture(t testing.TB, cfg Config, sink pipeline.Sink) *fixture {
 // newFixtureQ is newFixture with quarantine q (nil: an in-memory one, f.q).
 func newFixtureQ(t testing.TB, cfg Config, sink pipeline.Sink, q pipeline.Quarantine) *fixture {
 	t.Helper()
-	set, err := rules.Load(fstest.MapFS{"r.yaml": {Data: []byte("rules:\n  - name: p1\n    priority: P1\n    expr: event.dataset == \"edr\"\n")}}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	norm, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"all"}, nil, []string{"all"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{}
 	if q == nil {
 		f.q = &testutil.MemQuarantine{}
@@ -67,16 +52,13 @@ func newFixtureQ(t testing.TB, cfg Config, sink pipeline.Sink, q pipeline.Quaran
 	}
 	f.sink = sink
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.eng, err = engine.New(engine.Config{}, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{sink}, q, engine.NewMetrics(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.eng = testengine.New(t, testengine.P1EDR, sink, q, log)
+	var err error
 	f.srv, err = New(cfg, f.eng, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.h = f.srv.Handler()
-	t.Cleanup(func() { _ = f.eng.Close(context.Background()) })
 	return f
 }
 

@@ -8,14 +8,12 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
-	"testing/fstest"
 	"time"
 
+	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/normalize"
-	"github.com/logrouter/logrouter/pipeline/route"
-	"github.com/logrouter/logrouter/rules"
 )
 
 // fullQueueSink refuses every batch up front, as pipeline/queue does when
@@ -40,24 +38,7 @@ func (q *failingQuarantine) Close(context.Context) error { return nil }
 
 func newEngine(t *testing.T, sink pipeline.Sink, q pipeline.Quarantine) *engine.Engine {
 	t.Helper()
-	set, err := rules.Load(fstest.MapFS{"r.yaml": {Data: []byte("rules: []\n")}}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	norm, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"all"}, nil, []string{"all"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{}, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{sink}, q,
-		engine.NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return testengine.New(t, "rules: []\n", sink, q, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func newPartition(e *engine.Engine) *partition {

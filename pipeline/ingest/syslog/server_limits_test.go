@@ -20,17 +20,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/logrouter/logrouter/internal/testutil"
-	"github.com/logrouter/logrouter/pipeline"
-	"github.com/logrouter/logrouter/pipeline/engine"
-	"github.com/logrouter/logrouter/pipeline/normalize"
-	"github.com/logrouter/logrouter/pipeline/route"
-	"github.com/logrouter/logrouter/rules"
+	"github.com/logrouter/logrouter/internal/testutil/testengine"
 )
 
 func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
@@ -110,26 +105,10 @@ type limitsFixture struct {
 // when the test ends.
 func startServer(t *testing.T, cfg Config) *limitsFixture {
 	t.Helper()
-	set, err := rules.Load(fstest.MapFS{"r.yaml": {Data: []byte("rules:\n  - name: p1\n    priority: P1\n    expr: event.dataset == \"edr\"\n")}}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	norm, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"all"}, nil, []string{"all"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &limitsFixture{rec: &testutil.RecordSink{SinkName: "all"}, log: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := engine.New(engine.Config{}, &route.Router{Norm: norm, Rules: set, Table: table},
-		[]pipeline.Sink{f.rec}, &testutil.MemQuarantine{}, engine.NewMetrics(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close(context.Background()) })
+	eng := testengine.New(t, testengine.P1EDR, f.rec, &testutil.MemQuarantine{}, log)
+	var err error
 	if f.srv, err = New(cfg, eng, log); err != nil {
 		t.Fatal(err)
 	}
