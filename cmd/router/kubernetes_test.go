@@ -2,15 +2,8 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/internal/testutil"
 )
 
 type k8sProbe struct {
@@ -174,7 +168,7 @@ func checkManifest(t *testing.T, file, configMap, workload string, others []stri
 	// The config validates, with the repository's rules and a certificate
 	// where the pod mounts them.
 	dir := t.TempDir()
-	cert, key := testCert(t, dir)
+	cert, key, _ := testutil.SelfSigned(t, dir)
 	rulesDir, _ := filepath.Abs("../../rules")
 	local := strings.NewReplacer("/etc/logrouter/rules", rulesDir,
 		"/etc/logrouter/tls/tls.crt", cert, "/etc/logrouter/tls/tls.key", key,
@@ -321,28 +315,4 @@ func checkManifest(t *testing.T, file, configMap, workload string, others []stri
 	if mounts["/etc/logrouter/rules"] != "rules" || cfg.Rules.Dir != "/etc/logrouter/rules" {
 		t.Errorf("rules.dir %s, mounts %v: the rules volume is not where the config reads it", cfg.Rules.Dir, mounts)
 	}
-}
-
-// testCert writes a self-signed certificate and its key into dir.
-func testCert(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "logrouter-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
