@@ -327,15 +327,24 @@ func keyedBatch(keys ...uint64) *pipeline.Batch {
 	return b
 }
 
-// TestDedupWithinBatchAndCountField: repeats inside one batch are dropped
-// too, and with count_field the first copy kept after a window carries how
-// many repeats that window dropped.
-func TestDedupWithinBatchAndCountField(t *testing.T) {
+// countingEngine returns an engine with dedup and count_field on (a
+// one-minute window), its archive sink, and the clock it reads, which the
+// test moves.
+func countingEngine(t *testing.T) (*Engine, *tu.RecordSink, *time.Time) {
+	t.Helper()
 	arch := &tu.RecordSink{SinkName: "archive"}
 	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
 	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	e.now = func() time.Time { return now }
+	return e, arch, &now
+}
+
+// TestDedupWithinBatchAndCountField: repeats inside one batch are dropped
+// too, and with count_field the first copy kept after a window carries how
+// many repeats that window dropped.
+func TestDedupWithinBatchAndCountField(t *testing.T) {
+	e, arch, now := countingEngine(t)
 	mk := keyedBatch
 	if err, _ := emit(t, e, mk(1, 2, 1, 1, 3)); err != nil {
 		t.Fatal(err)
@@ -344,12 +353,12 @@ func TestDedupWithinBatchAndCountField(t *testing.T) {
 		t.Fatalf("archive got %d events, want 3 (two repeats inside the batch)", n)
 	}
 	for i := 0; i < 4; i++ { // four repeats of key 1 within the window
-		now = now.Add(10 * time.Second)
+		*now = now.Add(10 * time.Second)
 		if err, _ := emit(t, e, mk(1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	now = now.Add(2 * time.Minute)
+	*now = now.Add(2 * time.Minute)
 	if err, _ := emit(t, e, mk(1, 2)); err != nil {
 		t.Fatal(err)
 	}
@@ -373,21 +382,17 @@ func TestDedupWithinBatchAndCountField(t *testing.T) {
 // its repeats in place. Input minus refused must still equal deduplicated
 // plus delivered, and the count field must not be added twice.
 func TestRefusedBatchEmittedAgainKeepsTheLedger(t *testing.T) {
-	arch := &tu.RecordSink{SinkName: "archive"}
-	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
-	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	e.now = func() time.Time { return now }
+	e, arch, now := countingEngine(t)
 	mk := keyedBatch
 	// Key 1 gets a repeat count carried past its window.
 	if err, _ := emit(t, e, mk(1)); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(10 * time.Second)
+	*now = now.Add(10 * time.Second)
 	if err, _ := emit(t, e, mk(1)); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(2 * time.Minute)
+	*now = now.Add(2 * time.Minute)
 	// One batch: key 1 (carries count 1), key 2 twice. Refused, then the
 	// same object emitted again.
 	b := mk(1, 2, 2)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"github.com/logrouter/logrouter/pipeline/dedup"
 	"io"
 	"log/slog"
 	"testing"
@@ -62,11 +61,7 @@ func TestUnroutedCountedOncePerDelivery(t *testing.T) {
 // (syslog, Kafka) has lost its in-batch
 // repeats to removeDuplicates; their count (DedupRepeats) must survive.
 func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
-	arch := &tu.RecordSink{SinkName: "archive"}
-	e := newEngine(t, Config{}, arch, &tu.RecordSink{SinkName: "siem"}, &tu.RecordSink{SinkName: "opensearch"})
-	e.EnableDedup(dedup.Config{Enabled: true, Window: time.Minute, MaxBytes: 1 << 20, Scope: "global", CountField: "dedup.count"})
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	e.now = func() time.Time { return now }
+	e, arch, now := countingEngine(t)
 	b := keyedBatch(1, 1, 1)
 	arch.Err = errors.New("down")
 	if err, _ := emit(t, e, b); err == nil {
@@ -76,7 +71,7 @@ func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
 	if err, _ := emit(t, e, b); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(2 * time.Minute)
+	*now = now.Add(2 * time.Minute)
 	if err, _ := emit(t, e, keyedBatch(1)); err != nil {
 		t.Fatal(err)
 	}
