@@ -21,12 +21,16 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/sinks/s3/s3test"
 )
 
 // freePorts returns n free TCP ports p whose p+10000 is free too (SeaweedFS
-// puts each service's gRPC port there).
+// puts each service's gRPC port there). Both lie below the kernel's
+// ephemeral range where it leaves room (10000 <= p, p+10000 < its start),
+// so that no outgoing connection of a parallel test can take one between
+// this check and weed's bind (testutil.FreePort does the same for one port).
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
 	var ports []int
@@ -36,7 +40,13 @@ func freePorts(t *testing.T, n int) []int {
 			l.Close()
 		}
 	}()
-	for p := 20000 + int(time.Now().UnixNano()%20000); len(ports) < n && p < 55000; p += 7 {
+	lo, hi := 20000, 55000
+	if eph := testutil.EphemeralLow(); eph-10000 > 10000+20*n {
+		lo, hi = 10000, eph-10000
+	}
+	start := int(time.Now().UnixNano() % int64(hi-lo))
+	for i := 0; len(ports) < n && 7*i < hi-lo; i++ {
+		p := lo + (start+7*i)%(hi-lo)
 		l1, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			continue
