@@ -429,6 +429,25 @@ var errClosed = fmt.Errorf("wal: log closed: %w", os.ErrClosed)
 // count is stored verbatim (the number of events in the payload, for loss
 // accounting). After Close, Append returns an error wrapping os.ErrClosed.
 func (l *Log) Append(payload []byte, count uint32) (at, next Pos, err error) {
+	return l.append(nil, payload, count)
+}
+
+// HeaderRoom is how many bytes AppendRecord needs before the payload.
+const HeaderRoom = recHeaderSize
+
+// AppendRecord is Append for a payload the caller encoded after HeaderRoom
+// bytes of room: rec[HeaderRoom:] is the payload. The log writes the record
+// header into rec[:HeaderRoom] and rec with one write(2), so the payload is
+// not copied (Append copies records up to 1 MiB into a buffer of its own, to
+// write header and payload in one call). Everything else is as Append: rec
+// may be reused once AppendRecord returns. len(rec) < HeaderRoom panics.
+func (l *Log) AppendRecord(rec []byte, count uint32) (at, next Pos, err error) {
+	return l.append(rec, rec[HeaderRoom:], count)
+}
+
+// append writes payload as one record; rec, when not nil, is HeaderRoom
+// bytes of room followed by payload (AppendRecord).
+func (l *Log) append(rec, payload []byte, count uint32) (at, next Pos, err error) {
 	if int64(len(payload)) > maxPayload {
 		return Pos{}, Pos{}, fmt.Errorf("wal: append: payload of %d bytes exceeds the maximum of %d", len(payload), maxPayload)
 	}
@@ -473,13 +492,17 @@ func (l *Log) Append(payload []byte, count uint32) (at, next Pos, err error) {
 
 	at = Pos{l.seg, l.writeOff}
 	var n int
-	if recLen <= copyLimit {
+	switch {
+	case rec != nil:
+		putRecHeader(rec, len(payload), count, pcrc)
+		n, err = l.f.Write(rec)
+	case recLen <= copyLimit:
 		l.ensureWbuf(recLen)
 		l.wbuf = l.wbuf[:recLen]
 		putRecHeader(l.wbuf, len(payload), count, pcrc)
 		copy(l.wbuf[recHeaderSize:], payload)
 		n, err = l.f.Write(l.wbuf)
-	} else {
+	default:
 		var h [recHeaderSize]byte
 		putRecHeader(h[:], len(payload), count, pcrc)
 		n, err = l.f.Write(h[:])

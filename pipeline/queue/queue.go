@@ -357,12 +357,15 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 		sc.evs[p] = append(sc.evs[p], b.Events[i])
 	}
+	// Each record is encoded after room for the log's record header, so
+	// that the log writes it without copying it (wal.AppendRecord);
+	// sizes count the payload only.
 	var total int64
 	for _, p := range pipeline.Priorities {
 		sc.buf[p] = sc.buf[p][:0]
 		if len(sc.evs[p]) > 0 {
-			sc.buf[p] = appendEvents(sc.buf[p], sc.evs[p])
-			total += int64(len(sc.buf[p]))
+			sc.buf[p] = appendEvents(append(sc.buf[p], headerRoom[:]...), sc.evs[p])
+			total += int64(len(sc.buf[p]) - wal.HeaderRoom)
 		}
 	}
 	// Full: drop what the policy allows (lowest priority first), else refuse.
@@ -373,7 +376,7 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 				break
 			}
 			if q.dropsP(p) && len(sc.evs[p]) > 0 {
-				total -= int64(len(sc.buf[p]))
+				total -= int64(len(sc.buf[p]) - wal.HeaderRoom)
 				droppedEvents += len(sc.evs[p])
 				sc.evs[p] = sc.evs[p][:0]
 				sc.buf[p] = sc.buf[p][:0]
@@ -439,10 +442,15 @@ func (q *Queue) reserve(n int64) bool {
 	}
 }
 
-// append writes one record whose size was reserved.
-func (q *Queue) append(p pipeline.Priority, payload []byte, count int) error {
+// headerRoom is the room Write leaves before each record's payload.
+var headerRoom [wal.HeaderRoom]byte
+
+// append writes one record whose payload size was reserved: rec is
+// wal.HeaderRoom bytes of room and the payload.
+func (q *Queue) append(p pipeline.Priority, rec []byte, count int) error {
 	s := q.subs[p]
-	if _, _, err := s.log.Append(payload, uint32(count)); err != nil {
+	payload := rec[wal.HeaderRoom:]
+	if _, _, err := s.log.AppendRecord(rec, uint32(count)); err != nil {
 		q.pendingBytes.Add(-int64(len(payload)))
 		return err
 	}
