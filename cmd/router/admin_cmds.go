@@ -283,6 +283,7 @@ type replayTally struct {
 	selected   int // not replayed before, chosen by the filters
 	sent       int // accepted by the router in this run
 	rejected   int // lines of those the router quarantined again
+	renormal   int // records sent as written that the router normalized again (not sealed by it)
 	already    int // replayed by an earlier run: skipped
 	filtered   int // left by --destination or --reason
 	noRaw      int // without raw bytes: nothing to send
@@ -296,6 +297,7 @@ func (t *replayTally) add(o *replayTally) {
 	t.selected += o.selected
 	t.sent += o.sent
 	t.rejected += o.rejected
+	t.renormal += o.renormal
 	t.already += o.already
 	t.filtered += o.filtered
 	t.noRaw += o.noRaw
@@ -312,6 +314,9 @@ func (t *replayTally) details() string {
 	var d []string
 	if t.rejected > 0 {
 		d = append(d, plural(t.rejected, "line")+" quarantined again by the router")
+	}
+	if t.renormal > 0 {
+		d = append(d, fmt.Sprintf("%d not sealed by this router, so normalized again", t.renormal))
 	}
 	if t.already > 0 {
 		d = append(d, fmt.Sprintf("%d already replayed", t.already))
@@ -342,6 +347,9 @@ func (t *replayTally) summary() string {
 	s := fmt.Sprintf("%d records selected, %d replayed", t.selected, t.sent)
 	if t.rejected > 0 {
 		s += " (" + plural(t.rejected, "line") + " quarantined again by the router)"
+	}
+	if t.renormal > 0 {
+		s += fmt.Sprintf(" (%d not sealed by this router, so normalized again, not sent as written: records of another router, edited, or of a release before seals)", t.renormal)
 	}
 	if t.already > 0 {
 		s += fmt.Sprintf("; %d skipped (already replayed)", t.already)
@@ -533,8 +541,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 				// A destination's refusal with what was written: sent
 				// back as it was (the record itself, one line), keeping
 				// its hash, time, source type and priority.
-				rej := r.Rejected()
-				rec := bytes.TrimSuffix(quarantine.AppendRecord(nil, &rej, r.Time), []byte("\n"))
+				rec := bytes.TrimSuffix(r.AppendTo(nil), []byte("\n"))
 				g := replayGroup{dest: d, written: true}
 				groups[g] = append(groups[g], replayRec{line: line, raw: rec})
 				break
@@ -645,7 +652,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		most := replayChunk // pieces per request: halved on a 413
 		for len(pieces) > 0 {
 			n := min(replayChunkOf(pieces), most)
-			rejected, err := postReplay(admin, g, pieces[:n])
+			rejected, renormal, err := postReplay(admin, g, pieces[:n])
 			var tooLarge *replayTooLargeError
 			if errors.As(err, &tooLarge) {
 				// Nothing of the request was taken: send less.
@@ -694,6 +701,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 				}
 			}
 			fc.rejected += rejected
+			fc.renormal += renormal
 			if err := record(d); err != nil {
 				return true, fmt.Errorf("the router accepted %s of this file but their progress could not be saved: %w; "+
 					"fix that before the next replay, or the records of lines %d to %d are sent again", plural(n, "record"), err, pieces[0].line, pieces[n-1].line)
@@ -1135,7 +1143,7 @@ func (e *replayTooLargeError) Error() string { return e.msg }
 // {"replayed":n,"rejected":m} with n+m the records (non-blank lines) sent;
 // any other is an error, as nothing is known to be replayed: a wrong
 // --admin, a proxy's login page.
-func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected int, err error) {
+func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, renormalized int, err error) {
 	path := "/admin/replay"
 	if g.written {
 		// A router without this path answers 404: it never takes the
@@ -1155,7 +1163,7 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected in
 	sent := replayRecords(body.Bytes())
 	res, err := admin.do(http.MethodPost, path, "application/x-ndjson", &body)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	msg, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
@@ -1163,35 +1171,38 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected in
 	case http.StatusOK:
 	case http.StatusNotFound:
 		if g.written {
-			return 0, fmt.Errorf("%s: the router does not know POST /admin/replay/written (it predates replaying refused events as they were written): upgrade the router; nothing of this chunk was taken", res.Status)
+			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/written (it predates replaying refused events as they were written): upgrade the router; nothing of this chunk was taken", res.Status)
 		}
-		return 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
+		return 0, 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	case http.StatusRequestEntityTooLarge:
 		// Only the router's own 413 (its messages start so) means "too
 		// much for one request": a proxy's or another service's 413 must
 		// not make records be left for good.
 		if !strings.HasPrefix(string(msg), "replay request") {
-			return 0, fmt.Errorf("%s, but not the router's answer (%q): check that --admin names the router's admin listener, not a proxy or another service", res.Status, snippet(msg))
+			return 0, 0, fmt.Errorf("%s, but not the router's answer (%q): check that --admin names the router's admin listener, not a proxy or another service", res.Status, snippet(msg))
 		}
-		return 0, &replayTooLargeError{fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(msg)))}
+		return 0, 0, &replayTooLargeError{fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(msg)))}
 	default:
-		return 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
+		return 0, 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	}
 	var ans struct {
 		Replayed *int `json:"replayed"`
 		Rejected *int `json:"rejected"`
+		// Renormalized (of Replayed; /admin/replay/written only): records
+		// the router did not take as written, their seal not its own.
+		Renormalized int `json:"renormalized"`
 	}
 	if err := json.Unmarshal(msg, &ans); err != nil || ans.Replayed == nil || ans.Rejected == nil {
-		return 0, fmt.Errorf("%s, but the answer is not the router's replay answer {\"replayed\":n,\"rejected\":m} (%q): "+
+		return 0, 0, fmt.Errorf("%s, but the answer is not the router's replay answer {\"replayed\":n,\"rejected\":m} (%q): "+
 			"check that --admin names the router's admin listener, not a proxy or another service; nothing of this chunk is recorded as replayed",
 			res.Status, snippet(msg))
 	}
 	if *ans.Replayed < 0 || *ans.Rejected < 0 || *ans.Replayed+*ans.Rejected != sent {
-		return 0, fmt.Errorf("the router answered for %d records, %d were sent (%s): "+
+		return 0, 0, fmt.Errorf("the router answered for %d records, %d were sent (%s): "+
 			"check that --admin names a router of this version; nothing of this chunk is recorded as replayed",
 			*ans.Replayed+*ans.Rejected, sent, strings.TrimSpace(string(msg)))
 	}
-	return *ans.Rejected, nil
+	return *ans.Rejected, max(0, ans.Renormalized), nil
 }
 
 // replayRecords counts the records of a replay body as the router does: the

@@ -150,3 +150,47 @@ func quarantineFileList(t *testing.T, dir string) []string {
 	}
 	return files
 }
+
+// TestReplayAnotherRoutersRecords: the records of a refusal are sealed with
+// the key of the router that wrote them. Replayed to another router (its
+// own key), they are not taken as written: each event is normalized again
+// (logrouter.input "replay", so it is never mistaken for the original), and
+// the run says so; nothing is lost.
+func TestReplayAnotherRoutersRecords(t *testing.T) {
+	refusing := &recordingSink{refuse: true}
+	a, cfgA := startReplayRouter(t, "", app.WithSink("siem", refusing))
+	sender := conservation.NewSender("other")
+	body, ids := sender.Body(10, `"event":{"dataset":"crowdstrike.falcon"},"metadata":{"eventType":"DetectionSummaryEvent"}`)
+	res, err := http.Post("http://"+a.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("ingest: %v %v", res, err)
+	}
+	res.Body.Close()
+	sender.Ack(ids)
+	waitFor(t, func() bool {
+		for _, d := range fetchLedger(t, a.AdminAddr()).Destinations {
+			if d.Destination == "siem" {
+				return d.Quarantined == 10
+			}
+		}
+		return false
+	})
+
+	other := &recordingSink{}
+	b, _ := startReplayRouter(t, "", app.WithSink("siem", other))
+	var out bytes.Buffer
+	if err := replayQuarantine(&out, "http://"+b.AdminAddr(), []string{filepath.Join(cfgA.Quarantine.Dir, "siem")}, "", "", false); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "10 not sealed by this router, so normalized again") {
+		t.Errorf("the run does not say the records were normalized again:\n%s", out.String())
+	}
+	waitFor(t, func() bool { other.mu.Lock(); defer other.mu.Unlock(); return len(other.got) == 10 })
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	for _, ev := range other.got {
+		if ev.Replayed || !bytes.Contains(ev.Raw, []byte(`"logrouter":{"input":"replay"`)) {
+			t.Errorf("an event of another router's record was taken as written: %s", ev.Raw)
+		}
+	}
+}

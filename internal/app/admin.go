@@ -19,6 +19,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
 
@@ -249,11 +250,17 @@ func (a *App) handleStats(w http.ResponseWriter, r *http.Request) {
 // each with the "event" a refusal records: the event is sent to it again as
 // it was written (its bytes, hash, time, source type and priority), not
 // normalized again, so it keeps its OpenSearch _id and index; it is marked
-// Replayed, so that a second refusal is recorded with input "replay". A
-// record without "event", of another destination, or whose bytes are not a
-// JSON object is rejected (quarantined as replay_rejected). A router that
-// predates this path answers 404, so an old router never takes such lines
-// for events.
+// Replayed, so that a second refusal is recorded with input "replay". Only
+// a record this router sealed (quarantine.SealKey: its seal verifies) is
+// taken as written; the raw bytes of any other record of that destination
+// with "event" (forged, edited, sealed under another router's key, or
+// written before seals) are normalized again and classified, as
+// /admin/replay does, and counted in the answer's "renormalized", so that
+// the admin token alone cannot deliver bytes with chosen provenance, _id
+// or priority. A record without "event", of another destination, or sealed
+// but whose bytes are not a JSON object is rejected (quarantined as
+// replay_rejected). A router that predates this path answers 404, so an
+// old router never takes such lines for events.
 func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool) {
 	dest := r.URL.Query().Get("destination")
 	if written && dest == "" {
@@ -298,6 +305,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var buf []byte
 	var tooLarge string
 	var rerr error
+	renormalized := 0
 	lineMax := lim.eventBytes
 	if written {
 		// A record line holds the event escaped, and its metadata.
@@ -326,17 +334,25 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			reject(raw[:lineMax], "too_large", fmt.Sprintf("record of %d bytes exceeds the replay limit of %d bytes; it was not parsed and these are its first bytes (the whole record is in the quarantine file it was replayed from)",
 				size, lineMax))
 		case written:
-			if err := addWritten(b, raw, dest, lim.eventBytes); err != nil {
+			rec, sealed, err := a.writtenRecord(raw, dest)
+			switch {
+			case err != nil:
 				reject(raw, "replay_rejected", err.Error())
+			case sealed:
+				if err := addWritten(b, rec, lim.eventBytes); err != nil {
+					reject(raw, "replay_rejected", err.Error())
+				}
+			case len(rec.Raw) > lim.eventBytes:
+				reject(rec.Raw[:lim.eventBytes], "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes; these are its first bytes", len(rec.Raw), lim.eventBytes))
+			default:
+				if err := addRaw(wk, b, &p, rec.Raw); err != nil {
+					reject(rec.Raw, "replay_rejected", err.Error())
+				} else {
+					renormalized++
+				}
 			}
 		default:
-			var err error
-			if v, perr := p.ParseBytes(raw); perr == nil && v.Type() == fastjson.TypeObject {
-				err = wk.Add(b, v, nil, nil)
-			} else {
-				err = wk.Add(b, nil, raw, nil)
-			}
-			if err != nil {
+			if err := addRaw(wk, b, &p, raw); err != nil {
 				reject(raw, "replay_rejected", err.Error())
 			}
 		}
@@ -385,7 +401,40 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected)})
+	if !written {
+		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected)})
+		return
+	}
+	if renormalized > 0 {
+		a.log.Warn("replay as written: records not sealed by this router were normalized again (their _id, priority and logrouter.* may differ from what was first written)",
+			"destination", dest, "renormalized", renormalized, "peer", b.Meta.Peer)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected), "renormalized": renormalized})
+}
+
+// addRaw normalizes and classifies one replayed record's bytes into b: a
+// JSON object as such, anything else as a text message.
+func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte) error {
+	if v, err := p.ParseBytes(raw); err == nil && v.Type() == fastjson.TypeObject {
+		return wk.Add(b, v, nil, nil)
+	}
+	return wk.Add(b, nil, raw, nil)
+}
+
+// writtenRecord parses a line of POST /admin/replay/written: a quarantine
+// record of a refusal by dest, with "event". sealed reports whether this
+// router sealed it.
+func (a *App) writtenRecord(line []byte, dest string) (rec quarantine.Record, sealed bool, err error) {
+	rec, err = quarantine.ParseLine(line)
+	switch {
+	case err != nil:
+		return rec, false, fmt.Errorf("not a quarantine record: %w", err)
+	case rec.Event == nil:
+		return rec, false, errors.New(`the record has no "event" (input records, and records of releases before it, replay through POST /admin/replay)`)
+	case rec.Destination != dest:
+		return rec, false, fmt.Errorf("the record was refused by destination %q, not %q", rec.Destination, dest)
+	}
+	return rec, a.sealKey.Verify(rec), nil
 }
 
 // readLine reads the next line of br into buf (reusing its memory) and
@@ -412,19 +461,11 @@ func peer(addr string) string {
 	return addr
 }
 
-// addWritten commits the event of a quarantine record line as it was
+// addWritten commits the event of a sealed quarantine record as it was
 // written (see handleReplay), marked Replayed.
-func addWritten(b *pipeline.Batch, line []byte, dest string, maxEvent int) error {
-	rec, err := quarantine.ParseLine(line)
-	if err != nil {
-		return fmt.Errorf("not a quarantine record: %w", err)
-	}
+func addWritten(b *pipeline.Batch, rec quarantine.Record, maxEvent int) error {
 	ev := rec.Event
 	switch {
-	case ev == nil:
-		return errors.New(`the record has no "event" (input records, and records of releases before it, replay through POST /admin/replay)`)
-	case rec.Destination != dest:
-		return fmt.Errorf("the record was refused by destination %q, not %q", rec.Destination, dest)
 	case len(rec.Raw) > maxEvent:
 		return fmt.Errorf("the event has %d bytes, over the replay limit of %d", len(rec.Raw), maxEvent)
 	case len(rec.Raw) == 0 || rec.Raw[0] != '{' || fastjson.ValidateBytes(rec.Raw) != nil:

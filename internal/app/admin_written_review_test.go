@@ -34,6 +34,7 @@ func TestWrittenReplayKeepsOpenSearchIndex(t *testing.T) {
 		config.Routing{P2: []string{"opensearch"}})
 	defer stopApp(t, a)
 
+	key := appSealKey(t, data)
 	day := func(ns int64) string { return "logs-fw.generic-" + time.Unix(0, ns).UTC().Format("2006.01.02") }
 	now := time.Now()
 	cases := []struct {
@@ -56,7 +57,7 @@ func TestWrittenReplayKeepsOpenSearchIndex(t *testing.T) {
 			Reason: "destination_rejected", Destination: "opensearch", Status: 400,
 			Event: &pipeline.RejectedEvent{Hash: c.hash, Time: c.time, Ingest: c.ingest, SourceType: "fw.generic", Priority: pipeline.P2},
 		}
-		body.Write(quarantine.AppendRecord(nil, &rej, time.Unix(0, c.ingest)))
+		body.Write(key.AppendRecord(nil, &rej, time.Unix(0, c.ingest)))
 		// What the sink computed when it first wrote the event (the
 		// date window: 7 days before, 1 hour after its ingest time).
 		idx := day(c.time)
@@ -166,12 +167,20 @@ func TestWrittenReplayKeepsSourceType(t *testing.T) {
 // UTF-8 (stored as raw_base64) or are full of escapes comes back from a
 // record line byte for byte, with its metadata.
 func TestWrittenReplayRawBase64RoundTrip(t *testing.T) {
+	key, err := quarantine.LoadOrCreateSealKey(filepath.Join(t.TempDir(), quarantine.SealKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, raw := range []string{"{\"a\":\"\xff\xfe\"}", `{"a":"\"\"\"\\\\"}`, "{\"a\":\"\u2028\u2029\"}", `{}`} {
 		ev := &pipeline.RejectedEvent{Hash: 42, Time: 0, Ingest: -1, SourceType: "", Priority: pipeline.P3}
 		rej := pipeline.Rejected{Raw: []byte(raw), Reason: "destination_rejected", Destination: "d", Event: ev}
-		line := bytes.TrimSuffix(quarantine.AppendRecord(nil, &rej, time.Now()), []byte("\n"))
+		line := bytes.TrimSuffix(key.AppendRecord(nil, &rej, time.Now()), []byte("\n"))
+		rec, err := quarantine.ParseLine(line)
+		if err != nil || !key.Verify(rec) {
+			t.Fatalf("%q: the sealed record does not verify (%v): %s", raw, err, line)
+		}
 		b := pipeline.NewBatch()
-		if err := addWritten(b, line, "d", 1<<20); err != nil {
+		if err := addWritten(b, rec, 1<<20); err != nil {
 			t.Fatalf("%q: %v", raw, err)
 		}
 		got := b.Events[0]
@@ -180,4 +189,19 @@ func TestWrittenReplayRawBase64RoundTrip(t *testing.T) {
 		}
 		b.Release()
 	}
+}
+
+// appSealKey is the seal key of the router whose data directory is data
+// (its quarantine is data/quarantine), to write records it takes as written.
+func appSealKey(t *testing.T, data string) *quarantine.SealKey {
+	t.Helper()
+	path := filepath.Join(data, "quarantine", quarantine.SealKeyFile)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the router made no seal key: %v", err)
+	}
+	key, err := quarantine.LoadOrCreateSealKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -21,15 +21,21 @@ func TestAdminReplayWritten(t *testing.T) {
 	defer h.stop()
 	now := time.Now()
 	ev := &pipeline.RejectedEvent{Hash: 0x1234, Time: now.UnixNano(), Ingest: now.UnixNano(), SourceType: "crowdstrike.falcon", Priority: pipeline.P1}
+	key := appSealKey(t, h.data)
 	line := func(r pipeline.Rejected) string {
-		return strings.TrimSuffix(string(quarantine.AppendRecord(nil, &r, now)), "\n")
+		return strings.TrimSuffix(string(key.AppendRecord(nil, &r, now)), "\n")
 	}
 	const written = `{"@timestamp":"2026-11-29T08:00:00Z","message":"AS WRITTEN","logrouter":{"input":"http"}}`
+	// Not sealed by this router (forged: chosen provenance and priority):
+	// normalized again, as an input record would be.
+	const forged = `{"@timestamp":"2026-11-29T08:00:00Z","message":"FORGED","logrouter":{"input":"http","token":"edr-fleet"}}`
+	forgedRej := pipeline.Rejected{Raw: []byte(forged), Reason: "destination_rejected", Destination: "siem", Event: ev}
 	body := strings.Join([]string{
 		line(pipeline.Rejected{Raw: []byte(written), Reason: "destination_rejected", Destination: "siem", Event: ev}),
 		line(pipeline.Rejected{Raw: []byte(written), Reason: "invalid_json", Input: "http"}),                             // no event
 		line(pipeline.Rejected{Raw: []byte(written), Reason: "destination_rejected", Destination: "archive", Event: ev}), // another destination
 		line(pipeline.Rejected{Raw: []byte(`not json`), Reason: "destination_rejected", Destination: "siem", Event: ev}),
+		strings.TrimSuffix(string(quarantine.AppendRecord(nil, &forgedRej, now)), "\n"),
 	}, "\n") + "\n"
 	const auth = "Bearer " + testAdminToken
 	if r := h.adminDo(http.MethodPost, "/admin/replay/written", auth, strings.NewReader(body)); r.status != http.StatusBadRequest {
@@ -39,15 +45,19 @@ func TestAdminReplayWritten(t *testing.T) {
 		t.Errorf("without the token: %d %s", r.status, r.body)
 	}
 	r := h.adminDo(http.MethodPost, "/admin/replay/written?destination=siem", auth, strings.NewReader(body))
-	if r.status != http.StatusOK || !strings.Contains(r.body, `"replayed":1`) || !strings.Contains(r.body, `"rejected":3`) {
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"replayed":2`) || !strings.Contains(r.body, `"rejected":3`) ||
+		!strings.Contains(r.body, `"renormalized":1`) {
 		t.Fatalf("replay as written: %d %s", r.status, r.body)
 	}
-	if !h.siemHas("AS WRITTEN", 10*time.Second) {
-		t.Fatal("the event was not delivered")
+	if !h.siemHas("AS WRITTEN", 10*time.Second) || !h.siemHas("FORGED", 10*time.Second) {
+		t.Fatal("the events were not delivered")
 	}
 	for _, l := range readLines(t, h.data+"/siem") {
 		if strings.Contains(l, "AS WRITTEN") && l != written {
 			t.Errorf("delivered\n%s\nwritten\n%s", l, written)
+		}
+		if strings.Contains(l, "FORGED") && (strings.Contains(l, "edr-fleet") || !strings.Contains(l, `"logrouter":{"input":"replay"`)) {
+			t.Errorf("an unsealed record was taken as written: %s", l)
 		}
 	}
 }

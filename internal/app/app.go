@@ -116,6 +116,7 @@ type App struct {
 	adminDigest   [32]byte
 	replay        replayLimits
 	replaySlots   chan struct{}
+	sealKey       *quarantine.SealKey // verifies records replayed as written
 }
 
 // Option changes how New builds the app.
@@ -154,6 +155,12 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 			_ = s.Close(ctx)
 		}
 	}
+	// The key that seals the records of refused events, so that only those
+	// replay as written (quarantine.SealKey).
+	sealKey, err := quarantine.LoadOrCreateSealKey(filepath.Join(cfg.Quarantine.Dir, quarantine.SealKeyFile))
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range cfg.Destinations {
 		dlog := log.With("destination", d.Name)
 		s, err := sf.newSink(d, dlog)
@@ -169,7 +176,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		if qc.Mode != "none" {
 			dlqCfg := cfg.Quarantine
 			dlqCfg.Dir = filepath.Join(cfg.Quarantine.Dir, d.Name)
-			dlq, err := quarantine.New(dlqCfg)
+			dlq, err := quarantine.New(dlqCfg, quarantine.WithSealKey(sealKey))
 			if err != nil {
 				_ = s.Close(context.Background())
 				closeAll()
@@ -202,7 +209,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		return nil, err
 	}
 	eng.EnableDedup(cfg.Dedup)
-	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, done: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, sealKey: sealKey, done: make(chan struct{})}
 	if cfg.Inputs.HTTP != nil {
 		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,6 +79,12 @@ type Option func(*options)
 
 type options struct {
 	now func() time.Time
+	key *SealKey
+}
+
+// WithSealKey seals the records of refused events with key (see SealKey).
+func WithSealKey(key *SealKey) Option {
+	return func(o *options) { o.key = key }
 }
 
 // WithClock replaces time.Now, which decides the hour in the file name and
@@ -92,6 +99,7 @@ func WithClock(now func() time.Time) Option {
 type Dir struct {
 	rf  *file.RotatingFile
 	now func() time.Time
+	key *SealKey
 }
 
 var _ pipeline.Quarantine = (*Dir)(nil)
@@ -114,7 +122,7 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	return &Dir{rf: rf, now: o.now}, nil
+	return &Dir{rf: rf, now: o.now, key: o.key}, nil
 }
 
 // line is the on-disk shape of one record; field order is the line's order.
@@ -144,6 +152,9 @@ type eventLine struct {
 	// sourcetype is taken as sent), which "source_type" would change.
 	SourceTypeBase64 string `json:"source_type_base64,omitempty"`
 	Priority         string `json:"priority"`
+	// Seal is the router's MAC of the record (see SealKey), when it was
+	// written with a key.
+	Seal string `json:"seal,omitempty"`
 }
 
 type encBuf struct {
@@ -163,7 +174,7 @@ var encPool = sync.Pool{New: func() any {
 func AppendRecord(dst []byte, r *pipeline.Rejected, now time.Time) []byte {
 	e := encPool.Get().(*encBuf)
 	e.buf.Reset()
-	appendLine(e, r, now)
+	appendLine(e, r, now, nil, nil)
 	dst = append(dst, e.buf.Bytes()...)
 	putEnc(e)
 	return dst
@@ -175,7 +186,9 @@ func putEnc(e *encBuf) {
 	}
 }
 
-func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
+// appendLine encodes r into e. A record with Event is sealed: with seal when
+// given (a record read back), else computed with key when given.
+func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, seal []byte) {
 	t := now
 	if r.Time != 0 {
 		t = time.Unix(0, r.Time)
@@ -201,8 +214,17 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time) {
 		if !utf8.ValidString(ev.SourceType) {
 			l.Event.SourceType, l.Event.SourceTypeBase64 = "", base64.StdEncoding.EncodeToString([]byte(ev.SourceType))
 		}
-		if ev.Priority < pipeline.P1 || ev.Priority > pipeline.P3 {
-			l.Event.Priority = pipeline.P3.String() // unprioritized counts as P3, as in the queues
+		p := ev.Priority
+		if p < pipeline.P1 || p > pipeline.P3 {
+			p = pipeline.P3 // unprioritized counts as P3, as in the queues
+			l.Event.Priority = p.String()
+		}
+		switch {
+		case seal != nil:
+			l.Event.Seal = hex.EncodeToString(seal)
+		case key != nil:
+			s := key.seal(r.Destination, ev, p, r.Raw)
+			l.Event.Seal = hex.EncodeToString(s[:])
 		}
 	}
 	if utf8.Valid(r.Raw) && !escapesLong(r.Raw) {
@@ -254,7 +276,7 @@ func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
 	e.buf.Reset()
 	now := d.now()
 	for i := range recs {
-		appendLine(e, &recs[i], now)
+		appendLine(e, &recs[i], now, d.key, nil)
 	}
 	err := d.rf.Write(ctx, e.buf.Bytes())
 	putEnc(e)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,12 @@ type Record struct {
 	// Event is what was written with an event a destination refused
 	// ("event"); nil for input records and records of earlier releases.
 	Event *pipeline.RejectedEvent
+	// seal is the record's "seal" (see SealKey.Verify); nil when it has none.
+	seal []byte
 }
+
+// Sealed reports whether the record carries a seal (it may still not verify).
+func (r Record) Sealed() bool { return r.seal != nil }
 
 // Rejected converts r back to the pipeline form (for replay).
 func (r Record) Rejected() pipeline.Rejected {
@@ -87,6 +93,11 @@ func ParseLine(line []byte) (Record, error) {
 			return Record{}, fmt.Errorf(`"event": %w`, err)
 		}
 		r.Event = ev
+		if e.Seal != "" {
+			if r.seal, err = hex.DecodeString(e.Seal); err != nil || len(r.seal) != sealSize {
+				return Record{}, fmt.Errorf(`"event": "seal" %q is not %d hex digits`, e.Seal, 2*sealSize)
+			}
+		}
 	}
 	switch {
 	case w.Raw != nil && w.RawBase64 != nil:

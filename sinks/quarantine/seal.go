@@ -1,0 +1,179 @@
+package quarantine
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// A destination's refusal is recorded with what was written (the "event"
+// metadata), and POST /admin/replay/written sends such a record back as it
+// was: the bytes unchanged, with the recorded hash (the OpenSearch _id),
+// priority and source type, past normalization and the rules. Anyone who
+// could hand the router such a record could therefore deliver any bytes,
+// logrouter.* provenance included, with any _id and priority. So the router
+// seals the records it writes: "seal" is an HMAC-SHA256 (128 bits, hex) of
+// the destination, the event metadata and the raw bytes under a key only the
+// router holds (SealKeyFile in the quarantine directory, mode 0600). The
+// replay endpoint takes a record as written only when its seal verifies;
+// any other record (forged, edited, sealed by another router's key, or
+// written by a release before seals) is normalized again like an input
+// record, which is what replay did before records kept what was written.
+
+// SealKeyFile is the name of the seal key in the quarantine directory.
+const SealKeyFile = "seal.key"
+
+// sealDomain separates this MAC's inputs from any other use of the key.
+const sealDomain = "logrouter quarantine seal v1\n"
+
+// sealSize is the length of a seal in bytes (hex in the record: twice that).
+const sealSize = 16
+
+// SealKey seals and verifies quarantine records. It is safe for concurrent
+// use.
+type SealKey struct {
+	key [32]byte
+}
+
+// LoadOrCreateSealKey reads the seal key at path, creating it (32 random
+// bytes, hex, mode 0600, made durable before it is used) when it does not
+// exist. A file that exists but is not a key is an error: replacing it would
+// silently unseal every record sealed with it.
+func LoadOrCreateSealKey(path string) (*SealKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createSealKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quarantine seal key: %w", err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != 32 {
+		return nil, fmt.Errorf("quarantine seal key %s is not 64 hexadecimal characters: restore it from a backup, or delete it to make a new one (records sealed with the old key then replay through normalization)", path)
+	}
+	k := &SealKey{}
+	copy(k.key[:], raw)
+	return k, nil
+}
+
+func createSealKey(path string) (*SealKey, error) {
+	k := &SealKey{}
+	if _, err := rand.Read(k.key[:]); err != nil {
+		return nil, fmt.Errorf("quarantine seal key: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("quarantine seal key: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, SealKeyFile+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("quarantine seal key: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful link it is only the spare name
+	_, err = tmp.WriteString(hex.EncodeToString(k.key[:]) + "\n")
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// Link, not rename: of two routers starting on one directory at
+		// once, the second fails here and reads the first one's key.
+		err = os.Link(tmp.Name(), path)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadOrCreateSealKey(path)
+		}
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quarantine seal key: %w", err)
+	}
+	return k, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// seal returns the seal of a record of destination dest with event ev (its
+// priority as the record states it) and raw bytes.
+func (k *SealKey) seal(dest string, ev *pipeline.RejectedEvent, p pipeline.Priority, raw []byte) [sealSize]byte {
+	m := hmac.New(sha256.New, k.key[:])
+	m.Write([]byte(sealDomain))
+	writeField(m, []byte(dest))
+	var fixed [25]byte
+	binary.LittleEndian.PutUint64(fixed[0:], ev.Hash)
+	binary.LittleEndian.PutUint64(fixed[8:], uint64(ev.Time))
+	binary.LittleEndian.PutUint64(fixed[16:], uint64(ev.Ingest))
+	fixed[24] = byte(p)
+	m.Write(fixed[:])
+	writeField(m, []byte(ev.SourceType))
+	writeField(m, raw)
+	var out [sealSize]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+// writeField writes b with its length first, so that no two field lists
+// hash the same bytes.
+func writeField(h hash.Hash, b []byte) {
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+	h.Write(b)
+}
+
+// Verify reports whether r is a record of a destination's refusal that was
+// sealed with k and has not been changed since.
+func (k *SealKey) Verify(r Record) bool {
+	if k == nil || r.Event == nil || len(r.seal) != sealSize {
+		return false
+	}
+	want := k.seal(r.Destination, r.Event, r.Event.Priority, r.Raw)
+	return hmac.Equal(want[:], r.seal)
+}
+
+// AppendRecord is the package's AppendRecord with the record sealed by k
+// (records without Event carry no seal).
+func (k *SealKey) AppendRecord(dst []byte, r *pipeline.Rejected, now time.Time) []byte {
+	e := encPool.Get().(*encBuf)
+	e.buf.Reset()
+	appendLine(e, r, now, k, nil)
+	dst = append(dst, e.buf.Bytes()...)
+	putEnc(e)
+	return dst
+}
+
+// AppendTo appends r as a quarantine line (with its trailing '\n'), its seal
+// included: what the replay command sends to POST /admin/replay/written.
+func (r Record) AppendTo(dst []byte) []byte {
+	rej := r.Rejected()
+	e := encPool.Get().(*encBuf)
+	e.buf.Reset()
+	appendLine(e, &rej, r.Time, nil, r.seal)
+	dst = append(dst, e.buf.Bytes()...)
+	putEnc(e)
+	return dst
+}
