@@ -172,9 +172,15 @@ var encPool = sync.Pool{New: func() any {
 // AppendRecord appends the NDJSON line (with its trailing '\n') for r to dst.
 // A zero r.Time is stored as now.
 func AppendRecord(dst []byte, r *pipeline.Rejected, now time.Time) []byte {
+	return appendRendered(dst, r, now, nil, nil)
+}
+
+// appendRendered appends the line appendLine renders (see there for key and
+// seal) to dst.
+func appendRendered(dst []byte, r *pipeline.Rejected, now time.Time, key *SealKey, seal []byte) []byte {
 	e := encPool.Get().(*encBuf)
 	e.buf.Reset()
-	appendLine(e, r, now, nil, nil)
+	appendLine(e, r, now, key, seal)
 	dst = append(dst, e.buf.Bytes()...)
 	putEnc(e)
 	return dst

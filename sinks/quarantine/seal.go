@@ -158,22 +158,12 @@ func (k *SealKey) Verify(r Record) bool {
 // AppendRecord is the package's AppendRecord with the record sealed by k
 // (records without Event carry no seal).
 func (k *SealKey) AppendRecord(dst []byte, r *pipeline.Rejected, now time.Time) []byte {
-	e := encPool.Get().(*encBuf)
-	e.buf.Reset()
-	appendLine(e, r, now, k, nil)
-	dst = append(dst, e.buf.Bytes()...)
-	putEnc(e)
-	return dst
+	return appendRendered(dst, r, now, k, nil)
 }
 
 // AppendTo appends r as a quarantine line (with its trailing '\n'), its seal
 // included: what the replay command sends to POST /admin/replay/written.
 func (r Record) AppendTo(dst []byte) []byte {
 	rej := r.Rejected()
-	e := encPool.Get().(*encBuf)
-	e.buf.Reset()
-	appendLine(e, &rej, r.Time, nil, r.seal)
-	dst = append(dst, e.buf.Bytes()...)
-	putEnc(e)
-	return dst
+	return appendRendered(dst, &rej, r.Time, nil, r.seal)
 }
