@@ -236,8 +236,10 @@ func quarantineFiles(out io.Writer, args []string) ([]string, error) {
 			case strings.HasSuffix(a, ".replayed"):
 				fmt.Fprintf(out, "%s: skipped: an earlier version replayed all its records and renamed it; to send them again, rename it back to %s\n",
 					a, filepath.Base(strings.TrimSuffix(a, ".replayed")))
-			case strings.HasSuffix(a, progressSuffix), strings.HasSuffix(a, progressSuffix+".tmp"), strings.HasSuffix(a, journalSuffix):
-				// The replay progress of a quarantine file, not one.
+			case strings.HasSuffix(a, progressSuffix), strings.HasSuffix(a, progressSuffix+".tmp"), strings.HasSuffix(a, journalSuffix),
+				filepath.Base(a) == quarantine.SealKeyFile:
+				// The replay progress of a quarantine file, or the
+				// router's seal key (a shell glob names it): not one.
 			default:
 				files = append(files, a)
 			}

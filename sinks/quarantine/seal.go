@@ -52,10 +52,15 @@ type SealKey struct {
 // exist. A file that exists but is not a key is an error: replacing it would
 // silently unseal every record sealed with it.
 func LoadOrCreateSealKey(path string) (*SealKey, error) {
-	b, err := os.ReadFile(path)
+	k, err := loadSealKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return createSealKey(path)
 	}
+	return k, err
+}
+
+func loadSealKey(path string) (*SealKey, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("quarantine seal key: %w", err)
 	}
@@ -96,8 +101,20 @@ func createSealKey(path string) (*SealKey, error) {
 		// Link, not rename: of two routers starting on one directory at
 		// once, the second fails here and reads the first one's key.
 		err = os.Link(tmp.Name(), path)
-		if errors.Is(err, fs.ErrExist) {
-			return LoadOrCreateSealKey(path)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			// Another router's key, or a name that is there but does
+			// not read (a dangling link): never replaced.
+			if k, err := loadSealKey(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+				return k, err
+			}
+			return nil, fmt.Errorf("quarantine seal key %s exists but cannot be read (a dangling link?): remove it or point it at the key", path)
+		case err != nil:
+			// A file system without hard links (some network and FUSE
+			// ones): create the key in place, exclusively. A crash
+			// before its fsync can leave a short file, which the next
+			// start reports rather than replaces.
+			err = writeKeyExclusive(path, k)
 		}
 	}
 	if err == nil {
@@ -107,6 +124,21 @@ func createSealKey(path string) (*SealKey, error) {
 		return nil, fmt.Errorf("quarantine seal key: %w", err)
 	}
 	return k, nil
+}
+
+func writeKeyExclusive(path string, k *SealKey) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(hex.EncodeToString(k.key[:]) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func syncDir(dir string) error {
