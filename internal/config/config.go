@@ -299,6 +299,9 @@ func (c *Config) Validate() error {
 			continue
 		}
 		at = fmt.Sprintf("destinations[%d] (%s)", i, d.Name)
+		if err := checkDestinationName(d.Name); err != nil {
+			add(fmt.Errorf("%s.name: %w", at, err))
+		}
 		if names[d.Name] {
 			add(fmt.Errorf("%s.name: %q is used twice", at, d.Name))
 		}
@@ -635,4 +638,22 @@ func (e *unsetEnvError) Error() string {
 		lines = append(lines, fmt.Sprintf("%s: environment variable %s is not set or empty; set it, or give a default: ${%s:-value}", at, u.name, u.name))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkDestinationName: a destination's name is a directory name (its queue
+// under queue.dir, its quarantine under quarantine.dir), a metrics label and
+// a query parameter, so it is a plain word: letters, digits, '_', '-' and
+// '.', not starting with '.', at most 64 bytes. "a/b" or ".." would put its
+// queue or its refusals outside its own directory (or share another's), and
+// "seal.key" is the quarantine's key file.
+func checkDestinationName(name string) error {
+	ok := len(name) <= 64 && name[0] != '.' && name != "seal.key"
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a usable name: use letters, digits, '_', '-' and '.' (not first), at most 64 characters, not \"seal.key\" (names a directory under queue.dir and quarantine.dir)", name)
+	}
+	return nil
 }

@@ -47,6 +47,12 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{minimal + "normalize: {rename: {a: '@timestamp'}}\n", `normalize.rename "a" -> "@timestamp"`},
 		{minimal + "shutdown_timeout: soon\n", `c.yaml:12:`},
 		{"", "the file is empty"},
+		{strings.Replace(minimal, "name: archive", "name: ../archive", 1), `destinations[0] (../archive).name: "../archive" is not a usable name`},
+		{strings.Replace(minimal, "name: archive", "name: a/b", 1), `"a/b" is not a usable name`},
+		{strings.Replace(minimal, "name: archive", "name: .hidden", 1), `".hidden" is not a usable name`},
+		{strings.Replace(minimal, "name: archive", "name: seal.key", 1), `"seal.key" is not a usable name`},
+		{strings.Replace(minimal, "name: archive", "name: 'arch ive'", 1), `"arch ive" is not a usable name`},
+		{strings.Replace(minimal, "name: archive", "name: "+strings.Repeat("a", 65), 1), `is not a usable name`},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -233,5 +239,15 @@ routing:`, 1)
 	}
 	if _, err := Parse("c.yaml", []byte(minimal+"queue: {batch_events: -1}\n")); err == nil || !strings.Contains(err.Error(), "batch_events") {
 		t.Errorf("negative batch_events: %v", err)
+	}
+}
+
+// TestDestinationNames: the names operators use pass (the routing table
+// then names them).
+func TestDestinationNames(t *testing.T) {
+	for _, name := range []string{"archive", "SIEM-prod", "s3.archive", "os_2", strings.Repeat("a", 64)} {
+		if err := checkDestinationName(name); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
 	}
 }
