@@ -68,6 +68,13 @@ func loadSealKey(path string) (*SealKey, error) {
 	if err != nil || len(raw) != 32 {
 		return nil, fmt.Errorf("quarantine seal key %s is not 64 hexadecimal characters: restore it from a backup, or delete it to make a new one (records sealed with the old key then replay through normalization)", path)
 	}
+	// Whoever reads the key can seal records: a copy restored or made
+	// with a loose mode is restricted to the owner again.
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("quarantine seal key %s is readable by others (mode %v) and cannot be restricted (%v): chmod 600 it", path, st.Mode().Perm(), err)
+		}
+	}
 	k := &SealKey{}
 	copy(k.key[:], raw)
 	return k, nil

@@ -161,6 +161,16 @@ func TestSealKeyFile(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.tmp")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+	// A copy with a loose mode is restricted again.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if k3, err := LoadOrCreateSealKey(path); err != nil || k3.key != k1.key {
+		t.Fatalf("the key with mode 0644: %v", err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("a key left with mode %v", st.Mode().Perm())
+	}
 	if err := os.WriteFile(path, []byte("not a key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
