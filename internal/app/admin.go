@@ -338,12 +338,12 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			switch {
 			case err != nil:
 				reject(raw, "replay_rejected", err.Error())
+			case len(rec.Raw) > lim.eventBytes:
+				reject(rec.Raw[:lim.eventBytes], "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes; these are its first bytes (the whole record is in the quarantine file it was replayed from)", len(rec.Raw), lim.eventBytes))
 			case sealed:
 				if err := addWritten(b, rec, lim.eventBytes); err != nil {
 					reject(raw, "replay_rejected", err.Error())
 				}
-			case len(rec.Raw) > lim.eventBytes:
-				reject(rec.Raw[:lim.eventBytes], "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes; these are its first bytes", len(rec.Raw), lim.eventBytes))
 			default:
 				if err := addRaw(wk, b, &p, rec.Raw); err != nil {
 					reject(rec.Raw, "replay_rejected", err.Error())

@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,37 @@ func TestAdminReplayWritten(t *testing.T) {
 		if strings.Contains(l, "FORGED") && (strings.Contains(l, "edr-fleet") || !strings.Contains(l, `"logrouter":{"input":"replay"`)) {
 			t.Errorf("an unsealed record was taken as written: %s", l)
 		}
+	}
+}
+
+// TestAdminReplayWrittenTooLarge: a record whose event is over the replay
+// limit is quarantined as too_large with its first bytes, sealed or not (it
+// was replay_rejected with the whole line when sealed); nothing is sent.
+func TestAdminReplayWrittenTooLarge(t *testing.T) {
+	h := newAdminHarness(t, testAdminToken)
+	defer h.stop()
+	h.app.replay.eventBytes = 64
+	defer func() { h.app.replay = defaultReplayLimits }()
+	key := appSealKey(t, h.data)
+	now := time.Now()
+	big := `{"message":"` + strings.Repeat("x", 100) + `"}`
+	rej := pipeline.Rejected{Raw: []byte(big), Reason: "destination_rejected", Destination: "siem",
+		Event: &pipeline.RejectedEvent{Hash: 7, Time: now.UnixNano(), Ingest: now.UnixNano(), Priority: pipeline.P1}}
+	body := string(key.AppendRecord(nil, &rej, now)) + string(quarantine.AppendRecord(nil, &rej, now))
+	r := h.adminDo(http.MethodPost, "/admin/replay/written?destination=siem", "Bearer "+testAdminToken, strings.NewReader(body))
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"replayed":0`) || !strings.Contains(r.body, `"rejected":2`) {
+		t.Fatalf("replay: %d %s", r.status, r.body)
+	}
+	n := 0
+	for _, l := range readLines(t, filepath.Join(h.data, "quarantine")) {
+		if strings.Contains(l, `"reason":"too_large"`) && strings.Contains(l, `"input":"replay"`) {
+			n++
+			if !strings.Contains(l, `"raw":"{\"message\":\"xxx`) || strings.Contains(l, `destination_rejected`) {
+				t.Errorf("too_large record holds more than the event's first bytes: %s", l)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d too_large records, want 2", n)
 	}
 }
