@@ -112,7 +112,10 @@ type Config struct {
 	// line a second). Worst case, senders can create about
 	// max_index_source_types x (days in the index date window, 9 by
 	// default) daily indices. Default 200; at most 10000. Without
-	// {source_type} in index it does nothing.
+	// {source_type} in index it does nothing. Replayed events (refusals
+	// sent back as written, from records the router sealed) keep their
+	// source type's index without taking a place: the set is rebuilt in
+	// arrival order after a restart.
 	MaxIndexSourceTypes int `yaml:"max_index_source_types"`
 	// OpType is "create" (default: a redelivered event answers 409 and
 	// counts as delivered, never a duplicate; required for data streams,

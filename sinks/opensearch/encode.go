@@ -31,6 +31,7 @@ type nameEntry struct {
 	prio     pipeline.Priority
 	bucket   int64
 	other    bool // the source type is over max_index_source_types
+	replayed bool // of replayed events, which the cap does not apply to
 	off, end int  // prefix bytes in encoder.names
 }
 
@@ -112,7 +113,7 @@ func (e *encoder) prefix(n *namer, op string, ev *pipeline.Event, ns int64) []by
 		bucket = t.bucket(ns)
 	}
 	if e.last < len(e.cache) {
-		if c := &e.cache[e.last]; c.bucket == bucket && c.prio == prio && c.st == st {
+		if c := &e.cache[e.last]; c.bucket == bucket && c.prio == prio && c.st == st && c.replayed == ev.Replayed {
 			if c.other {
 				e.overflowed++
 			}
@@ -120,7 +121,7 @@ func (e *encoder) prefix(n *namer, op string, ev *pipeline.Event, ns int64) []by
 		}
 	}
 	for i := range e.cache {
-		if c := &e.cache[i]; c.bucket == bucket && c.prio == prio && c.st == st {
+		if c := &e.cache[i]; c.bucket == bucket && c.prio == prio && c.st == st && c.replayed == ev.Replayed {
 			e.last = i
 			if c.other {
 				e.overflowed++
@@ -130,8 +131,12 @@ func (e *encoder) prefix(n *namer, op string, ev *pipeline.Event, ns int64) []by
 	}
 	// First sight of this source type in the batch: ask the sink's cap
 	// (a map lookup; it allocates only for a source type new to the sink).
+	// A replayed event (a refusal sent back as it was written, from a
+	// record this router sealed) keeps its source type's index without
+	// asking: the set of admitted types is rebuilt in arrival order after
+	// a restart, and the type it was written under may not be in it yet.
 	other, rst := false, ev.SourceType
-	if n.types != nil {
+	if n.types != nil && !ev.Replayed {
 		e.stBuf = appendSanitized(e.stBuf[:0], st, t.sourceBudget)
 		if !n.types.admit(e.stBuf) {
 			other, rst = true, OverflowSourceType
@@ -144,7 +149,7 @@ func (e *encoder) prefix(n *namer, op string, ev *pipeline.Event, ns int64) []by
 	e.names = append(e.names, `":{"_index":"`...)
 	e.names = t.render(e.names, rst, ev.Priority, ns)
 	e.names = append(e.names, `","_id":"`...)
-	e.cache = append(e.cache, nameEntry{st: st, prio: prio, bucket: bucket, other: other, off: off, end: len(e.names)})
+	e.cache = append(e.cache, nameEntry{st: st, prio: prio, bucket: bucket, other: other, replayed: ev.Replayed, off: off, end: len(e.names)})
 	e.last = len(e.cache) - 1
 	return e.names[off:len(e.names)]
 }

@@ -256,6 +256,33 @@ func TestIndexSourceTypeCap(t *testing.T) {
 	}
 }
 
+// TestIndexSourceTypeCapReplayed: a replayed event (a refusal sent back as
+// written) keeps its source type's index even past the cap, as after a
+// restart that rebuilt the admitted set in another order; it does not take
+// a place in the set, and an event of the same type in the same batch that
+// is not replayed still goes to "other".
+func TestIndexSourceTypeCapReplayed(t *testing.T) {
+	e := newEnv(t, Config{MaxIndexSourceTypes: 1})
+	ingest := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
+	b := limitBatch(ingest, limitEvent{"fw", ingest}, limitEvent{"okta", ingest}, limitEvent{"okta", ingest}, limitEvent{"linux.auth", ingest})
+	b.Events[1].Replayed = true
+	b.Events[3].Replayed = true
+	defer b.Release()
+	if err := e.sink.Write(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"logs-fw-2026.11.29", "logs-linux.auth-2026.11.29", "logs-okta-2026.11.29", "logs-other-2026.11.29"}
+	if got := e.srv.Indices(); !slices.Equal(got, want) {
+		t.Fatalf("indices %v, want %v", got, want)
+	}
+	if e.srv.Count("logs-okta-2026.11.29") != 1 || e.srv.Count("logs-other-2026.11.29") != 1 {
+		t.Fatalf("okta: %d (want the replayed one), other: %d (want the other okta)", e.srv.Count("logs-okta-2026.11.29"), e.srv.Count("logs-other-2026.11.29"))
+	}
+	if n := promtest.ToFloat64(e.m.IndexSourceTypes.WithLabelValues("os")); n != 1 {
+		t.Fatalf("source types gauge %v, want 1 (replayed events take no place)", n)
+	}
+}
+
 // TestIndexSourceTypeCapDefault sends 300 distinct source types (as a
 // sender inventing them would) to a sink with the defaults: 200 indices of
 // their own, the rest in "other".
