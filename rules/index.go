@@ -1,46 +1,73 @@
 package rules
 
 import (
+	"math/bits"
+	"slices"
+	"sort"
+
 	"github.com/expr-lang/expr/ast"
 
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
 // A rule set of a SOC team grows to hundreds or thousands of rules, most of
-// them guarded by the source they are about (`event.dataset == "okta.system"
-// and ...`). Evaluating all of them in order for every event costs ~17 ns a
-// rule; the index skips, per event, every rule whose guard cannot hold.
+// them about one source (`event.dataset == "okta.system" and ...`), often
+// with a fallback on a field only that vendor emits (`... or
+// metadata.eventType in ["DetectionSummaryEvent"]`, as the starter rules
+// are written). Evaluating all of them in order for every event costs ~17 ns
+// a rule; the index skips, per event, every rule that cannot match.
 //
-// A guard is a conjunct of a rule's top-level `and` chain of the form
-// `F == "s"` or `F in ["s1", "s2"]` (an `or` of such comparisons on the same
-// F counts too). Such a rule can only match an event whose field F is one of
-// those strings. The set indexes the field that guards the most rules: for
-// each guard value it precomputes the list of rules, in rule order, that can
-// match an event with that value (the rules guarded by it plus every rule
-// without a guard on F); every other event (F missing, not a string, or
-// another value) gets the list of unguarded rules. Eval walks one list and
-// returns the first match, so the answer is the linear walk's, exactly: a
-// skipped rule's guard is false, so the rule is.
+// An atom is a comparison `F == "s"` or `F in ["s1", "s2"]`, which holds
+// only when field F is one of those strings, or one that holds only when F
+// is present (neither missing nor null): `F != nil`, `F == 5`, `F > 3`,
+// `F startsWith "x"` (and contains, endsWith, matches), as the native
+// matcher evaluates them. A guard of an expression is a set of atoms at
+// least one of which holds whenever the expression does:
 //
-// Only natively lowered rules are indexed (the VM's comparison rules are
-// expr's; a VM rule is always in every list).
+//   - an atom is its own guard;
+//   - `A and B` has the guards of A and those of B (each is one);
+//   - `A or B` has, for a guard of A and one of B, their union;
+//   - anything else (not, !=, a number, a function) has none.
+//
+// Each native rule is indexed by its most selective guard (fewest presence
+// atoms, then fewest atoms, then on the fields most rules share), over at
+// most maxIndexFields fields. For each of those fields the index maps every
+// value its atoms name to the set of rules (a bitset) that value lets
+// match, and keeps the set of rules its presence lets match; rules without
+// a guard, and rules the VM evaluates, are in every event's set. Eval looks up
+// the indexed fields of the event (each once: rules read them through the
+// same per-event cache), takes the union of its values' sets and evaluates
+// those rules in rule order, returning the first match. So the answer is
+// the linear walk's, exactly: a rule left out has no atom of its guard
+// holding, so its guard, and the rule, is false.
 
-// minIndexed is how many guarded rules make an index worth its lookup.
+// minIndexed is how many guarded rules make an index worth its lookups.
 const minIndexed = 8
 
-type ruleIndex struct {
-	field   int                // field id of F
-	byValue map[string][]int32 // guard value -> candidate rules, in order
-	rest    []int32            // rules without a guard on F
+// maxIndexFields bounds the fields looked up per event for the index; a
+// rule whose guards all need another field is evaluated for every event.
+const maxIndexFields = 32
+
+// maxGuards and maxAtoms bound the guards of one expression and the atoms
+// of one guard (an `or` multiplies guards).
+const (
+	maxGuards = 16
+	maxAtoms  = 16
+)
+
+// atom holds when the field at path is one of values or, with present, when
+// it is neither missing nor null.
+type atom struct {
+	path    string
+	values  []string
+	present bool
 }
 
-// guard is a set of strings a field must be one of.
-type guard struct {
-	path   string
-	values []string
-}
+// guard is a set of atoms (on distinct paths) at least one of which holds
+// whenever its expression does.
+type guard []atom
 
-// guards returns the guards a rule's expression implies.
+// guards returns the guards an expression implies (see above).
 func guards(n ast.Node) []guard {
 	b, ok := n.(*ast.BinaryNode)
 	if !ok {
@@ -48,135 +75,307 @@ func guards(n ast.Node) []guard {
 	}
 	switch b.Operator {
 	case "and", "&&":
-		return append(guards(b.Left), guards(b.Right)...)
+		out := append(guards(b.Left), guards(b.Right)...)
+		if len(out) > maxGuards {
+			out = smallest(out, maxGuards)
+		}
+		return out
 	case "or", "||":
-		// F in A or F in B: F in A∪B, for fields guarded on both sides.
-		var out []guard
 		right := guards(b.Right)
+		if len(right) == 0 {
+			return nil
+		}
+		var out []guard
 		for _, l := range guards(b.Left) {
 			for _, r := range right {
-				if l.path == r.path {
-					out = append(out, guard{l.path, append(append([]string(nil), l.values...), r.values...)})
+				if u := union(l, r); len(u) <= maxAtoms {
+					out = append(out, u)
 				}
 			}
 		}
+		if len(out) > maxGuards {
+			out = smallest(out, maxGuards)
+		}
 		return out
-	case "==":
-		path, ok := fieldPath(b.Left)
-		s, sok := b.Right.(*ast.StringNode)
-		if !ok || !sok {
-			path, ok = fieldPath(b.Right)
-			s, sok = b.Left.(*ast.StringNode)
+	case "==", "!=", "<", "<=", ">", ">=", "startsWith", "endsWith", "contains", "matches":
+		path, c, ok := fieldConst(b)
+		if !ok {
+			return nil
 		}
-		if ok && sok {
-			return []guard{{path, []string{s.Value}}}
+		switch {
+		case b.Operator == "==" && c.kind == cString:
+			return []guard{{{path: path, values: []string{string(c.str)}}}}
+		case b.Operator == "==" && c.kind == cNil, b.Operator == "!=" && c.kind != cNil:
+			return nil // holds for a missing field
 		}
+		// Every other comparison the native matcher makes holds only for
+		// a value of the constant's kind (!= nil: any value).
+		return []guard{{{path: path, present: true}}}
 	case "in":
 		path, ok := fieldPath(b.Left)
 		arr, aok := b.Right.(*ast.ArrayNode)
 		if !ok || !aok || len(arr.Nodes) == 0 {
 			return nil
 		}
-		g := guard{path: path}
+		a := atom{path: path}
 		for _, e := range arr.Nodes {
 			s, ok := e.(*ast.StringNode)
 			if !ok {
 				return nil // a non-string element could match a non-string value
 			}
-			g.values = append(g.values, s.Value)
+			a.values = append(a.values, s.Value)
 		}
-		return []guard{g}
+		return []guard{{a}}
 	}
 	return nil
 }
 
-// buildIndex indexes s on the field that guards the most native rules, when
-// at least minIndexed rules are guarded. ruleGuards[i] are rule i's guards.
-func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
-	count := map[string]int{}
-	for i, gs := range ruleGuards {
-		if s.Rules[i].native == nil {
-			continue
-		}
-		seen := map[string]bool{}
-		for _, g := range gs {
-			if !seen[g.path] {
-				seen[g.path] = true
-				count[g.path]++
-			}
+// fieldConst returns the field and the constant of a comparison written
+// either way round (`F op c` or `c op F`).
+func fieldConst(b *ast.BinaryNode) (string, constant, bool) {
+	if path, ok := fieldPath(b.Left); ok {
+		if c, ok := constOf(b.Right); ok {
+			return path, c, true
 		}
 	}
-	best, bestN := "", 0
-	for p, n := range count {
-		if n > bestN || (n == bestN && p < best) {
-			best, bestN = p, n
+	if path, ok := fieldPath(b.Right); ok {
+		if c, ok := constOf(b.Left); ok {
+			return path, c, true
 		}
 	}
-	if bestN < minIndexed {
-		return nil
-	}
-	id, ok := ft.ids[best]
-	if !ok {
-		return nil
-	}
-	// allowed[i]: the values rule i's guards on best allow (the
-	// intersection of its guards on best); nil: no guard on best.
-	allowed := make([]map[string]bool, len(s.Rules))
-	values := map[string]bool{}
-	for i, gs := range ruleGuards {
-		if s.Rules[i].native == nil {
-			continue
-		}
-		for _, g := range gs {
-			if g.path != best {
+	return "", constant{}, false
+}
+
+// union is the guard holding when l or r does: their atoms, those on one
+// path merged (presence covers any value).
+func union(l, r guard) guard {
+	out := make(guard, 0, len(l)+len(r))
+	out = append(out, l...)
+	for _, a := range r {
+		if i := slices.IndexFunc(out, func(b atom) bool { return b.path == a.path }); i >= 0 {
+			if a.present || out[i].present {
+				out[i] = atom{path: a.path, present: true}
 				continue
 			}
-			set := map[string]bool{}
-			for _, v := range g.values {
-				if allowed[i] == nil || allowed[i][v] {
-					set[v] = true
+			vals := append([]string(nil), out[i].values...)
+			for _, v := range a.values {
+				if !slices.Contains(vals, v) {
+					vals = append(vals, v)
 				}
 			}
-			allowed[i] = set
+			out[i] = atom{path: a.path, values: vals}
+			continue
 		}
-		for v := range allowed[i] {
-			values[v] = true
-		}
+		out = append(out, a)
 	}
-	ix := &ruleIndex{field: id, byValue: make(map[string][]int32, len(values))}
-	for i := range s.Rules {
-		if allowed[i] == nil {
-			ix.rest = append(ix.rest, int32(i))
+	return out
+}
+
+// smallest keeps the n guards with the fewest atoms (stable).
+func smallest(gs []guard, n int) []guard {
+	sort.SliceStable(gs, func(i, j int) bool { return len(gs[i]) < len(gs[j]) })
+	return gs[:n]
+}
+
+// ruleIndex is the index of a Set (see above).
+type ruleIndex struct {
+	fields []indexField
+	always []uint64 // rules in every event's set
+}
+
+type indexField struct {
+	id      int                 // field id
+	byValue map[string][]uint64 // value -> the rules it lets match
+	present []uint64            // the rules its presence lets match; nil if none
+}
+
+// buildIndex indexes s, or returns nil when fewer than minIndexed native
+// rules have a guard. ruleGuards[i] are rule i's guards.
+func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
+	// How many rules have a guard on each path: the shared fields.
+	rulesOn := map[string]int{}
+	guarded := 0
+	for i, gs := range ruleGuards {
+		if s.Rules[i].native == nil || len(gs) == 0 {
+			continue
 		}
-	}
-	for v := range values {
-		var list []int32
-		for i := range s.Rules {
-			if allowed[i] == nil || allowed[i][v] {
-				list = append(list, int32(i))
+		guarded++
+		seen := map[string]bool{}
+		for _, g := range gs {
+			for _, a := range g {
+				if !seen[a.path] {
+					seen[a.path] = true
+					rulesOn[a.path]++
+				}
 			}
 		}
-		ix.byValue[v] = list
 	}
+	if guarded < minIndexed {
+		return nil
+	}
+	// Each rule's guard: the most selective (fewest presence atoms, then
+	// fewest atoms, then on the most shared fields) among those on usable
+	// fields. First every field the table knows is usable; if the chosen
+	// guards need more than maxIndexFields fields, only the fields most
+	// chosen guards use stay usable, and the rules choose again.
+	usable := map[string]bool{}
+	for p := range rulesOn {
+		if _, ok := ft.ids[p]; ok {
+			usable[p] = true
+		}
+	}
+	chosen := chooseGuards(s, ruleGuards, usable, rulesOn)
+	if need := guardFields(chosen); len(need) > maxIndexFields {
+		paths := make([]string, 0, len(need))
+		for p := range need {
+			paths = append(paths, p)
+		}
+		sort.Slice(paths, func(i, j int) bool {
+			if need[paths[i]] != need[paths[j]] {
+				return need[paths[i]] > need[paths[j]]
+			}
+			return paths[i] < paths[j]
+		})
+		clear(usable)
+		for _, p := range paths[:maxIndexFields] {
+			usable[p] = true
+		}
+		chosen = chooseGuards(s, ruleGuards, usable, rulesOn)
+	}
+	words := (len(s.Rules) + 63) / 64
+	ix := &ruleIndex{always: make([]uint64, words)}
+	fieldOf := map[string]int{}
+	for i, g := range chosen {
+		if g == nil {
+			ix.always[i/64] |= 1 << (i % 64)
+			continue
+		}
+		for _, a := range g {
+			k, ok := fieldOf[a.path]
+			if !ok {
+				k = len(ix.fields)
+				fieldOf[a.path] = k
+				ix.fields = append(ix.fields, indexField{id: ft.ids[a.path], byValue: map[string][]uint64{}})
+			}
+			f := &ix.fields[k]
+			if a.present {
+				if f.present == nil {
+					f.present = make([]uint64, words)
+				}
+				f.present[i/64] |= 1 << (i % 64)
+				continue
+			}
+			for _, v := range a.values {
+				set := f.byValue[v]
+				if set == nil {
+					set = make([]uint64, words)
+					f.byValue[v] = set
+				}
+				set[i/64] |= 1 << (i % 64)
+			}
+		}
+	}
+	// The most shared field first: IndexedField names it.
+	sort.SliceStable(ix.fields, func(i, j int) bool {
+		return rulesOn[ft.paths[ix.fields[i].id]] > rulesOn[ft.paths[ix.fields[j].id]]
+	})
 	return ix
 }
 
-// candidates returns the rules, in order, that can match the event.
-func (ix *ruleIndex) candidates(env Env) []int32 {
-	v := env.Field(ix.field)
-	if v.Kind == normalize.String {
-		if l, ok := ix.byValue[string(v.Str)]; ok {
-			return l
+// eval returns the first rule of s, in order, that matches, or -1.
+func (ix *ruleIndex) eval(s *Set, env Env) int {
+	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
+	hits := hitBuf[:0]
+	for k := range ix.fields {
+		f := &ix.fields[k]
+		v := env.Field(f.id)
+		if v.Kind == normalize.Missing || v.Kind == normalize.Null {
+			continue
+		}
+		if f.present != nil {
+			hits = append(hits, f.present)
+		}
+		if v.Kind == normalize.String {
+			if set, ok := f.byValue[string(v.Str)]; ok {
+				hits = append(hits, set)
+			}
 		}
 	}
-	return ix.rest
+	for w, x := range ix.always {
+		for _, h := range hits {
+			x |= h[w]
+		}
+		for ; x != 0; x &= x - 1 {
+			i := w*64 + bits.TrailingZeros64(x)
+			if s.match(i, env) {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
-// IndexedField returns the field path the set's index is on and how many
-// distinct values it maps, or "" when the set is not indexed.
+// IndexedField returns the field path the set's index shares most and how
+// many distinct values it maps, or "" when the set is not indexed.
 func (s *Set) IndexedField() (string, int) {
-	if s.index == nil {
+	if s.index == nil || len(s.index.fields) == 0 {
 		return "", 0
 	}
-	return s.Fields[s.index.field], len(s.index.byValue)
+	f := s.index.fields[0]
+	return s.Fields[f.id], len(f.byValue)
+}
+
+// IndexedFields returns the field paths the set's index looks up per
+// event, the most shared first (nil when the set is not indexed).
+func (s *Set) IndexedFields() []string {
+	if s.index == nil {
+		return nil
+	}
+	out := make([]string, len(s.index.fields))
+	for k, f := range s.index.fields {
+		out[k] = s.Fields[f.id]
+	}
+	return out
+}
+
+// chooseGuards returns, per rule, its most selective guard among those whose
+// fields are all usable (nil: none, or not a native rule).
+func chooseGuards(s *Set, ruleGuards [][]guard, usable map[string]bool, rulesOn map[string]int) []guard {
+	chosen := make([]guard, len(s.Rules))
+	for i, gs := range ruleGuards {
+		if s.Rules[i].native == nil {
+			continue
+		}
+		best, bestPresent, bestShare := -1, 0, 0
+		for j, g := range gs {
+			share, present, ok := 0, 0, true
+			for _, a := range g {
+				ok = ok && usable[a.path]
+				share += rulesOn[a.path]
+				if a.present {
+					present++
+				}
+			}
+			better := best < 0 || present < bestPresent ||
+				present == bestPresent && (len(g) < len(gs[best]) || len(g) == len(gs[best]) && share > bestShare)
+			if ok && better {
+				best, bestPresent, bestShare = j, present, share
+			}
+		}
+		if best >= 0 {
+			chosen[i] = gs[best]
+		}
+	}
+	return chosen
+}
+
+// guardFields counts, per field, the chosen guards that use it.
+func guardFields(chosen []guard) map[string]int {
+	need := map[string]int{}
+	for _, g := range chosen {
+		for _, a := range g {
+			need[a.path]++
+		}
+	}
+	return need
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -37,6 +38,12 @@ func indexTestRules() string {
 	add(`event.dataset == 5`)
 	add(`not (event.dataset == "ds0") and n == 5 and b`)
 	add(`event.dataset in ["ds0", "ds3"] and user.name == nil`)
+	// The starter rules' shape: a source, or a field only its vendor
+	// emits; and fallbacks that have no guard.
+	add(`(event.dataset == "ds5" and a != "x") or user.name in ["u3", "u4"]`)
+	add(`(event.dataset == "ds6" and n > 2) or (a == "long" and b)`)
+	add(`event.dataset == "ds1" or n == 4`)
+	add(`(user.name == "u9" or a == "w") and (event.dataset == "other" or b)`)
 	return b.String()
 }
 
@@ -49,6 +56,9 @@ func TestIndexMatchesLinear(t *testing.T) {
 	}
 	if f, n := set.IndexedField(); f != "event.dataset" || n != 10 {
 		t.Fatalf("IndexedField = %q, %d values; want event.dataset, 10", f, n)
+	}
+	if fs := set.IndexedFields(); !slices.Contains(fs, "user.name") || !slices.Contains(fs, "a") {
+		t.Fatalf("IndexedFields = %v; want user.name and a among them (disjunctive guards)", fs)
 	}
 	c, err := normalize.Compile(normalize.DefaultConfig())
 	if err != nil {
@@ -105,13 +115,25 @@ func TestGuards(t *testing.T) {
 		{`"x" == a`, `a:[x]`},
 		{`a in ["x", "y"]`, `a:[x y]`},
 		{`a in ["x", 1]`, ``},
-		{`a == 1`, ``},
+		{`a == 1`, `a:present`},
 		{`a != "x"`, ``},
+		{`a != nil`, `a:present`},
+		{`nil != a`, `a:present`},
+		{`a == nil`, ``},
+		{`a startsWith "x"`, `a:present`},
+		{`1 < a`, `a:present`},
+		{`a == true`, `a:present`},
+		{`a == "x" or a != nil`, `a:present`},
+		{`a == "x" or (b != nil and c contains "y")`, `a:[x]|b:present a:[x]|c:present`},
 		{`not (a == "x")`, ``},
 		{`a == "x" and b == "y"`, `a:[x] b:[y]`},
 		{`a == "x" or a == "y"`, `a:[x y]`},
-		{`a == "x" or b == "y"`, ``},
-		{`(a == "x" and b == "1") or (a == "y" and c)`, `a:[x y]`},
+		{`a == "x" or b == "y"`, `a:[x]|b:[y]`},
+		{`a == "x" or b != "y"`, ``},
+		{`a == "x" or (b == "y" and c)`, `a:[x]|b:[y]`},
+		{`(a == "x" and b == "1") or (a == "y" and c)`, `a:[x y] b:[1]|a:[y]`},
+		{`(a == "x" and b not in ["1"]) or c in ["p", "q"]`, `a:[x]|c:[p q]`},
+		{`a == "x" or b == "y" or a == "z"`, `a:[x z]|b:[y]`},
 	} {
 		tree, err := parseForTest(tc.expr)
 		if err != nil {
@@ -119,7 +141,15 @@ func TestGuards(t *testing.T) {
 		}
 		var got []string
 		for _, g := range guards(tree) {
-			got = append(got, fmt.Sprintf("%s:%v", g.path, g.values))
+			var atoms []string
+			for _, a := range g {
+				if a.present {
+					atoms = append(atoms, a.path+":present")
+					continue
+				}
+				atoms = append(atoms, fmt.Sprintf("%s:%v", a.path, a.values))
+			}
+			got = append(got, strings.Join(atoms, "|"))
 		}
 		if s := strings.Join(got, " "); s != tc.want {
 			t.Errorf("guards(%s) = %q, want %q", tc.expr, s, tc.want)
@@ -133,4 +163,82 @@ func parseForTest(src string) (ast.Node, error) {
 		return nil, err
 	}
 	return tree.Node, nil
+}
+
+// TestIndexMatchesLinearRandomRules: random rule sets (and/or/not over
+// comparisons on a few fields with small domains, more than 64 rules so
+// that the bitsets span words) classify random events exactly as the linear
+// walk does.
+func TestIndexMatchesLinearRandomRules(t *testing.T) {
+	c, err := normalize.Compile(normalize.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	fields := []string{"event.dataset", "event.action", "user.name", "a"}
+	vals := []string{"v0", "v1", "v2", "v3"}
+	for seed := uint64(1); seed <= 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		pick := func(xs []string) string { return xs[rng.IntN(len(xs))] }
+		var cmp func(depth int) string
+		cmp = func(depth int) string {
+			switch k := rng.IntN(8); {
+			case depth > 2 || k < 3:
+				f, v := pick(fields), pick(vals)
+				switch rng.IntN(8) {
+				case 0, 1:
+					return fmt.Sprintf(`%s == "%s"`, f, v)
+				case 2:
+					return fmt.Sprintf(`%s in ["%s", "%s"]`, f, v, pick(vals))
+				case 3:
+					return fmt.Sprintf(`%s != "%s"`, f, v)
+				case 4:
+					return fmt.Sprintf(`%s != nil`, f)
+				case 5:
+					return fmt.Sprintf(`%s == nil`, f)
+				case 6:
+					return fmt.Sprintf(`%s startsWith "v"`, f)
+				default:
+					return fmt.Sprintf(`n > %d`, rng.IntN(4))
+				}
+			case k < 5:
+				return "(" + cmp(depth+1) + " and " + cmp(depth+1) + ")"
+			case k < 7:
+				return "(" + cmp(depth+1) + " or " + cmp(depth+1) + ")"
+			default:
+				return "not (" + cmp(depth+1) + ")"
+			}
+		}
+		var b strings.Builder
+		b.WriteString("rules:\n")
+		for i := 0; i < 150; i++ {
+			fmt.Fprintf(&b, "  - name: r%03d\n    priority: P%d\n    expr: '%s'\n", i, 1+i%3, cmp(0))
+		}
+		set, err := Load(fstest.MapFS{"r/a.yaml": {Data: []byte(b.String())}}, "r", pipeline.P3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.index == nil {
+			t.Fatalf("seed %d: not indexed", seed)
+		}
+		for i := 0; i < 3000; i++ {
+			var parts []string
+			for _, f := range fields {
+				switch v := pick(append([]string{"-", "x", "null", "7"}, vals...)); v {
+				case "-":
+				case "null", "7":
+					parts = append(parts, fmt.Sprintf(`%q:%s`, f, v))
+				default:
+					parts = append(parts, fmt.Sprintf(`%q:%q`, f, v))
+				}
+			}
+			parts = append(parts, fmt.Sprintf(`"n":%d`, rng.IntN(5)))
+			buildEvent(t, n, &p, "{"+strings.Join(parts, ",")+"}")
+			e := &env{n: n, fields: set.Fields}
+			if got, want := set.Eval(e), set.evalLinear(e); got != want {
+				t.Fatalf("seed %d, event {%s}: indexed Eval = %d, linear = %d", seed, strings.Join(parts, ","), got, want)
+			}
+		}
+	}
 }

@@ -69,12 +69,7 @@ func (s *Set) VMRules() int {
 // rules count as no match (the caller can count them with EvalErr).
 func (s *Set) Eval(env Env) int {
 	if s.index != nil {
-		for _, i := range s.index.candidates(env) {
-			if s.match(int(i), env) {
-				return int(i)
-			}
-		}
-		return -1
+		return s.index.eval(s, env)
 	}
 	return s.evalLinear(env)
 }

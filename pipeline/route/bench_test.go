@@ -248,6 +248,11 @@ func BenchmarkNormalizeDedupRoute(b *testing.B) {
 // withRules is the starter rules plus n synthetic ones evaluated first
 // (loadgen.SyntheticRules: none matches, so every event walks all n).
 func withRules(tb testing.TB, n int) fs.FS {
+	return withRuleFile(tb, loadgen.SyntheticRules(n))
+}
+
+// withRuleFile is the starter rules with extra as rules/00-synthetic.yaml.
+func withRuleFile(tb testing.TB, extra []byte) fs.FS {
 	tb.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(logrouter.StarterRules, ".", func(p string, d fs.DirEntry, err error) error {
@@ -261,7 +266,7 @@ func withRules(tb testing.TB, n int) fs.FS {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m["rules/00-synthetic.yaml"] = &fstest.MapFile{Data: loadgen.SyntheticRules(n)}
+	m["rules/00-synthetic.yaml"] = &fstest.MapFile{Data: extra}
 	return m
 }
 
@@ -276,6 +281,17 @@ func BenchmarkNormalizeRouteRules(b *testing.B) {
 	for _, n := range []int{0, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			r, err := app.BuildRouter(cfg, app.RulesSource{FS: withRules(b, n), Dir: "rules"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchNormalizeRoute(b, r)
+		})
+	}
+	// The same counts in the starter rules' shape (a source or a vendor
+	// field: loadgen.SyntheticFallbackRules).
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("fallback-rules=%d", n), func(b *testing.B) {
+			r, err := app.BuildRouter(cfg, app.RulesSource{FS: withRuleFile(b, loadgen.SyntheticFallbackRules(n)), Dir: "rules"})
 			if err != nil {
 				b.Fatal(err)
 			}
