@@ -17,8 +17,9 @@ import (
 // are written). Evaluating all of them in order for every event costs ~17 ns
 // a rule; the index skips, per event, every rule that cannot match.
 //
-// An atom is a comparison `F == "s"` or `F in ["s1", "s2"]`, which holds
-// only when field F is one of those strings, or one that holds only when F
+// An atom is a comparison `F == "s"` or `F in ["s1", "s2"]` (without "",
+// which a missing field is "in"), which holds only when field F is one of
+// those strings, or one that holds only when F
 // is present (neither missing nor null): `F != nil`, `F == 5`, `F > 3`,
 // `F startsWith "x"` (and contains, endsWith, matches), as the native
 // matcher evaluates them. A guard of an expression is a set of atoms at
@@ -122,6 +123,12 @@ func guards(n ast.Node) []guard {
 			s, ok := e.(*ast.StringNode)
 			if !ok {
 				return nil // a non-string element could match a non-string value
+			}
+			if s.Value == "" {
+				// A missing or null field is in a list of strings
+				// holding "" (expr looks nil up as ""; the native
+				// matcher does the same): no guard.
+				return nil
 			}
 			a.values = append(a.values, s.Value)
 		}
@@ -284,6 +291,9 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 
 // eval returns the first rule of s, in order, that matches, or -1.
 func (ix *ruleIndex) eval(s *Set, env Env) int {
+	if len(ix.always) == 1 {
+		return ix.eval64(s, env)
+	}
 	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
 	hits := hitBuf[:0]
 	for k := range ix.fields {
@@ -310,6 +320,33 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 			if s.match(i, env) {
 				return i
 			}
+		}
+	}
+	return -1
+}
+
+// eval64 is eval for sets of at most 64 rules: one word, ORed as the
+// fields are looked up (no buffer of the sets to clear per event).
+func (ix *ruleIndex) eval64(s *Set, env Env) int {
+	x := ix.always[0]
+	for k := range ix.fields {
+		f := &ix.fields[k]
+		v := env.Field(f.id)
+		if v.Kind == normalize.Missing || v.Kind == normalize.Null {
+			continue
+		}
+		if f.present != nil {
+			x |= f.present[0]
+		}
+		if v.Kind == normalize.String {
+			if set, ok := f.byValue[string(v.Str)]; ok {
+				x |= set[0]
+			}
+		}
+	}
+	for ; x != 0; x &= x - 1 {
+		if i := bits.TrailingZeros64(x); s.match(i, env) {
+			return i
 		}
 	}
 	return -1
