@@ -52,9 +52,9 @@ func (e *cachedEnv) load() {
 func (e *cachedEnv) Field(id int) *normalize.Value { return &e.vals[id] }
 
 // TestIndexInListWithEmptyString: the native `in` (lower.go) lets a
-// missing or null field match a list of strings holding "", but the guard
-// of `a in ["", "-"]` is a value atom, and ruleIndex.eval skips missing and
-// null fields, so the rule is never a candidate for such events.
+// missing or null field match a list of strings holding "", so such a list
+// is no guard (it once was a value atom, and ruleIndex.eval skips missing
+// and null fields: the rule was never a candidate for such events).
 func TestIndexInListWithEmptyString(t *testing.T) {
 	var exprs []string
 	for i := 0; i < minIndexed; i++ {
