@@ -159,13 +159,18 @@ func (c routerConfig) render() (string, error) {
 
 // writeStarterRules copies the starter rules and profiles embedded in the
 // module (rules/) to dir, plus extra synthetic rules evaluated before them
-// (00-synthetic.yaml) when extra > 0.
-func writeStarterRules(dir string, extra int) error {
+// (00-synthetic.yaml) when extra > 0: loadgen.SyntheticRules, or with
+// fallback loadgen.SyntheticFallbackRules.
+func writeStarterRules(dir string, extra int, fallback bool) error {
 	if extra > 0 {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "00-synthetic.yaml"), loadgen.SyntheticRules(extra), 0o644); err != nil {
+		gen := loadgen.SyntheticRules
+		if fallback {
+			gen = loadgen.SyntheticFallbackRules
+		}
+		if err := os.WriteFile(filepath.Join(dir, "00-synthetic.yaml"), gen(extra), 0o644); err != nil {
 			return err
 		}
 	}

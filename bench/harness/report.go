@@ -36,6 +36,8 @@ type Params struct {
 	Protocol    string  `json:"protocol"`
 	Gzip        bool    `json:"gzip"`
 	ExtraRules  int     `json:"extra_rules"`
+	// FallbackRules: the extra rules are in the starter rules' shape.
+	FallbackRules bool `json:"fallback_rules,omitempty"`
 }
 
 // RunReport is one system under one load.
@@ -144,8 +146,12 @@ func (r *Report) Print(w io.Writer) {
 	if r.Params.RateMBps > 0 {
 		rate = fmt.Sprintf("%.1f MB/s", r.Params.RateMBps)
 	}
-	fmt.Fprintf(w, "load: %s for %.0fs, %s, %d connections, %d events per request, dup rate %.3f, seed %d, gzip %v, %d extra rules\n\n",
-		r.Params.Protocol, r.Params.DurationS, rate, r.Params.Concurrency, r.Params.Batch, r.Params.DupRate, r.Params.Seed, r.Params.Gzip, r.Params.ExtraRules)
+	shape := ""
+	if r.Params.FallbackRules {
+		shape = " (source or vendor field)"
+	}
+	fmt.Fprintf(w, "load: %s for %.0fs, %s, %d connections, %d events per request, dup rate %.3f, seed %d, gzip %v, %d extra rules%s\n\n",
+		r.Params.Protocol, r.Params.DurationS, rate, r.Params.Concurrency, r.Params.Batch, r.Params.DupRate, r.Params.Seed, r.Params.Gzip, r.Params.ExtraRules, shape)
 	if r.Skipped != "" {
 		fmt.Fprintf(w, "SKIPPED: %s\n", r.Skipped)
 	}

@@ -62,6 +62,9 @@ type Options struct {
 	// none matches, all evaluated for every event) before the starter
 	// rules, for measuring a large rule set end to end.
 	ExtraRules int
+	// FallbackRules writes the extra rules in the starter rules' shape, a
+	// source or a vendor field (loadgen.SyntheticFallbackRules).
+	FallbackRules bool
 
 	// Kafka is a broker address for scenario d, or "kfake" for an
 	// in-process one; empty skips scenario d.
@@ -155,7 +158,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Scenario: sc.Name, Description: sc.Description, RunID: newRunID(),
 		Date: time.Now().UTC().Format(time.RFC3339), Machine: describeMachine(),
 		Params: Params{Seed: o.Seed, DurationS: o.Duration.Seconds(), RateMBps: o.RateMBps, Concurrency: o.Concurrency,
-			Batch: o.Batch, DupRate: o.DupRate, Protocol: o.Protocol, Gzip: o.Gzip, ExtraRules: o.ExtraRules},
+			Batch: o.Batch, DupRate: o.DupRate, Protocol: o.Protocol, Gzip: o.Gzip, ExtraRules: o.ExtraRules, FallbackRules: o.FallbackRules},
 	}
 	if sc.Name == "d" && o.Kafka == "" {
 		rep.Skipped = "scenario d needs a Kafka broker: -kafka HOST:PORT, or -kafka kfake for an in-process one"
@@ -453,7 +456,7 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 		return nil, err
 	}
 	rulesDir := filepath.Join(dir, "rules")
-	if err := writeStarterRules(rulesDir, o.ExtraRules); err != nil {
+	if err := writeStarterRules(rulesDir, o.ExtraRules, o.FallbackRules); err != nil {
 		return nil, err
 	}
 	siem := NewDest("siem", run, "P1")

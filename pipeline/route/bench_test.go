@@ -200,6 +200,41 @@ func TestStarterRulesClassifyTheMix(t *testing.T) {
 	}
 }
 
+// TestSyntheticRulesMatchNothing: the synthetic rule sets of the benchmarks
+// and of lrbench -rules (either shape) match no event of the mix, so the
+// starter rules still decide (a match would move events to other
+// destinations, which the harness counts as lost).
+func TestSyntheticRulesMatchNothing(t *testing.T) {
+	cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, rules := range map[string][]byte{"guarded": loadgen.SyntheticRules(1000), "fallback": loadgen.SyntheticFallbackRules(1000)} {
+		r, err := app.BuildRouter(cfg, app.RulesSource{FS: withRuleFile(t, rules), Dir: "rules"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := r.NewWorker()
+		var p fastjson.Parser
+		m := loadgen.New(loadgen.Options{Seed: 3})
+		for i := 0; i < 5000; i++ {
+			ev, k := m.Next(nil)
+			batch := pipeline.NewBatch()
+			v, err := p.ParseBytes(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Add(batch, v, nil, &normalize.EventMeta{SourceType: []byte(k.SourceType())}); err != nil {
+				t.Fatal(err)
+			}
+			if rule := r.Rules.RuleName(int(batch.Events[0].Rule)); strings.HasPrefix(rule, "synthetic-") {
+				t.Fatalf("%s: synthetic rule %s matched a %s event:\n%s", name, rule, k, ev)
+			}
+			batch.Release()
+		}
+	}
+}
+
 func TestWorkerZeroAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")

@@ -43,6 +43,7 @@ func run() int {
 	flag.StringVar(&o.Protocol, "proto", "hec", "HTTP protocol for scenarios a, b, e: hec, ndjson, bulk or mixed")
 	flag.BoolVar(&o.Gzip, "gzip", false, "gzip HTTP request bodies")
 	flag.IntVar(&o.ExtraRules, "rules", 0, "add this many synthetic rules (none matches; all evaluated per event) before the starter rules")
+	flag.BoolVar(&o.FallbackRules, "fallback-rules", false, "with -rules: write them in the starter rules' shape, a source or a vendor field: (event.dataset == \"x\" and ...) or f in [...]")
 	flag.StringVar(&o.Kafka, "kafka", "", "Kafka broker for scenario d, or kfake for an in-process one")
 	flag.StringVar(&o.Archive, "archive", "dir", "archive destination for scenarios a-e: dir (archive_dir on the local disk) or s3 (an s3 destination; objects read back from the server)")
 	flag.StringVar(&o.OpenSearch, "opensearch", "fake", "what the opensearch destination writes to in scenarios a-d: fake (the counting receiver) or vlogs (VictoriaLogs, a real bulk-API server; events read back with a query)")
