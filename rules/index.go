@@ -289,6 +289,19 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 	return ix
 }
 
+// hit returns the sets of rules field f lets match for the event in env:
+// its presence's and its value's (nil when none).
+func (f *indexField) hit(env Env) (present, value []uint64) {
+	v := env.Field(f.id)
+	if v.Kind == normalize.Missing || v.Kind == normalize.Null {
+		return nil, nil
+	}
+	if v.Kind == normalize.String {
+		value = f.byValue[string(v.Str)]
+	}
+	return f.present, value
+}
+
 // eval returns the first rule of s, in order, that matches, or -1.
 func (ix *ruleIndex) eval(s *Set, env Env) int {
 	if len(ix.always) == 1 {
@@ -297,18 +310,12 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
 	hits := hitBuf[:0]
 	for k := range ix.fields {
-		f := &ix.fields[k]
-		v := env.Field(f.id)
-		if v.Kind == normalize.Missing || v.Kind == normalize.Null {
-			continue
+		p, v := ix.fields[k].hit(env)
+		if p != nil {
+			hits = append(hits, p)
 		}
-		if f.present != nil {
-			hits = append(hits, f.present)
-		}
-		if v.Kind == normalize.String {
-			if set, ok := f.byValue[string(v.Str)]; ok {
-				hits = append(hits, set)
-			}
+		if v != nil {
+			hits = append(hits, v)
 		}
 	}
 	for w, x := range ix.always {
@@ -330,18 +337,12 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 func (ix *ruleIndex) eval64(s *Set, env Env) int {
 	x := ix.always[0]
 	for k := range ix.fields {
-		f := &ix.fields[k]
-		v := env.Field(f.id)
-		if v.Kind == normalize.Missing || v.Kind == normalize.Null {
-			continue
+		p, v := ix.fields[k].hit(env)
+		if p != nil {
+			x |= p[0]
 		}
-		if f.present != nil {
-			x |= f.present[0]
-		}
-		if v.Kind == normalize.String {
-			if set, ok := f.byValue[string(v.Str)]; ok {
-				x |= set[0]
-			}
+		if v != nil {
+			x |= v[0]
 		}
 	}
 	for ; x != 0; x &= x - 1 {

@@ -58,24 +58,8 @@ func TestReplayAsWritten(t *testing.T) {
 	siem := &recordingSink{refuse: true}
 	a, cfg := startReplayRouter(t, "", app.WithSink("siem", siem))
 	admin := "http://" + a.AdminAddr()
-	sender := conservation.NewSender("written")
-	body, ids := sender.Body(20, `"event":{"dataset":"crowdstrike.falcon"},"metadata":{"eventType":"DetectionSummaryEvent"}`)
-	res, err := http.Post("http://"+a.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("ingest: %v %v", res, err)
-	}
-	res.Body.Close()
-	sender.Ack(ids)
-	quarantined := func(n float64) func() bool {
-		return func() bool {
-			for _, d := range fetchLedger(t, a.AdminAddr()).Destinations {
-				if d.Destination == "siem" {
-					return d.Quarantined == n
-				}
-			}
-			return false
-		}
-	}
+	sendDetections(t, a, "written", 20)
+	quarantined := func(n float64) func() bool { return siemQuarantined(t, a, n) }
 	waitFor(t, quarantined(20))
 	siem.mu.Lock()
 	written := map[uint64]pipeline.Event{}
@@ -159,22 +143,8 @@ func quarantineFileList(t *testing.T, dir string) []string {
 func TestReplayAnotherRoutersRecords(t *testing.T) {
 	refusing := &recordingSink{refuse: true}
 	a, cfgA := startReplayRouter(t, "", app.WithSink("siem", refusing))
-	sender := conservation.NewSender("other")
-	body, ids := sender.Body(10, `"event":{"dataset":"crowdstrike.falcon"},"metadata":{"eventType":"DetectionSummaryEvent"}`)
-	res, err := http.Post("http://"+a.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("ingest: %v %v", res, err)
-	}
-	res.Body.Close()
-	sender.Ack(ids)
-	waitFor(t, func() bool {
-		for _, d := range fetchLedger(t, a.AdminAddr()).Destinations {
-			if d.Destination == "siem" {
-				return d.Quarantined == 10
-			}
-		}
-		return false
-	})
+	sendDetections(t, a, "other", 10)
+	waitFor(t, siemQuarantined(t, a, 10))
 
 	other := &recordingSink{}
 	b, _ := startReplayRouter(t, "", app.WithSink("siem", other))
@@ -192,5 +162,31 @@ func TestReplayAnotherRoutersRecords(t *testing.T) {
 		if ev.Replayed || !bytes.Contains(ev.Raw, []byte(`"logrouter":{"input":"replay"`)) {
 			t.Errorf("an event of another router's record was taken as written: %s", ev.Raw)
 		}
+	}
+}
+
+// sendDetections ingests n CrowdStrike detections (P1: the siem) into a.
+func sendDetections(t *testing.T, a *app.App, name string, n int) {
+	t.Helper()
+	sender := conservation.NewSender(name)
+	body, ids := sender.Body(n, `"event":{"dataset":"crowdstrike.falcon"},"metadata":{"eventType":"DetectionSummaryEvent"}`)
+	res, err := http.Post("http://"+a.HTTPAddr()+"/ingest", "application/x-ndjson", bytes.NewReader(body))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("ingest: %v %v", res, err)
+	}
+	res.Body.Close()
+	sender.Ack(ids)
+}
+
+// siemQuarantined reports, for waitFor, whether the ledger counts n events
+// of the siem destination quarantined.
+func siemQuarantined(t *testing.T, a *app.App, n float64) func() bool {
+	return func() bool {
+		for _, d := range fetchLedger(t, a.AdminAddr()).Destinations {
+			if d.Destination == "siem" {
+				return d.Quarantined == n
+			}
+		}
+		return false
 	}
 }
