@@ -616,9 +616,7 @@ func TestSyslogMaxMessageBytes(t *testing.T) {
 // TestSyslogDown: with the receiver down, Write fails retryably after a
 // bounded time, and Close is prompt.
 func TestSyslogDown(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := testutil.RefusingAddr(t)
 	s := newTestSyslog(t, SyslogConfig{Address: addr, ReconnectBackoffMin: 10 * time.Millisecond})
 	b := makeBatch(idRange(0, 3, "ws"), pipeline.P1)
 	defer b.Release()
