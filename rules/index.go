@@ -363,19 +363,6 @@ func (s *Set) IndexedField() (string, int) {
 	return s.Fields[f.id], len(f.byValue)
 }
 
-// IndexedFields returns the field paths the set's index looks up per
-// event, the most shared first (nil when the set is not indexed).
-func (s *Set) IndexedFields() []string {
-	if s.index == nil {
-		return nil
-	}
-	out := make([]string, len(s.index.fields))
-	for k, f := range s.index.fields {
-		out[k] = s.Fields[f.id]
-	}
-	return out
-}
-
 // chooseGuards returns, per rule, its most selective guard among those whose
 // fields are all usable (nil: none, or not a native rule).
 func chooseGuards(s *Set, ruleGuards [][]guard, usable map[string]bool, rulesOn map[string]int) []guard {

@@ -65,11 +65,7 @@ func TestIndexInListWithEmptyString(t *testing.T) {
 	if set.index == nil {
 		t.Fatal("not indexed")
 	}
-	c, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := c.New()
+	n := testNormalizer(t)
 	var p fastjson.Parser
 	for _, js := range []string{`{}`, `{"a":null}`, `{"a":""}`, `{"a":"-"}`} {
 		buildEvent(t, n, &p, js)
@@ -83,11 +79,7 @@ func TestIndexInListWithEmptyString(t *testing.T) {
 // TestIndexMatchesLinearRandomShapes: many operator shapes, constant-first
 // comparisons, arrays, numbers, bools, > 32 fields and > 128 rules, VM rules.
 func TestIndexMatchesLinearRandomShapes(t *testing.T) {
-	c, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := c.New()
+	n := testNormalizer(t)
 	var p fastjson.Parser
 	for seed := uint64(1); seed <= 8; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 99))
@@ -238,11 +230,7 @@ func TestIndexEvalAllocs(t *testing.T) {
 	if set.index == nil {
 		t.Fatal("not indexed")
 	}
-	c, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := c.New()
+	n := testNormalizer(t)
 	var p fastjson.Parser
 	buildEvent(t, n, &p, `{"event":{"dataset":"d150"},"n":1,"f39":"x"}`)
 	e := newCachedEnv(n, set.Fields)

@@ -341,7 +341,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			case len(rec.Raw) > lim.eventBytes:
 				reject(rec.Raw[:lim.eventBytes], "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes; these are its first bytes (the whole record is in the quarantine file it was replayed from)", len(rec.Raw), lim.eventBytes))
 			case sealed:
-				if err := addWritten(b, rec, lim.eventBytes); err != nil {
+				if err := addWritten(b, rec); err != nil {
 					reject(raw, "replay_rejected", err.Error())
 				}
 			default:
@@ -462,13 +462,10 @@ func peer(addr string) string {
 }
 
 // addWritten commits the event of a sealed quarantine record as it was
-// written (see handleReplay), marked Replayed.
-func addWritten(b *pipeline.Batch, rec quarantine.Record, maxEvent int) error {
+// written (see handleReplay), marked Replayed. The caller checked its size.
+func addWritten(b *pipeline.Batch, rec quarantine.Record) error {
 	ev := rec.Event
-	switch {
-	case len(rec.Raw) > maxEvent:
-		return fmt.Errorf("the event has %d bytes, over the replay limit of %d", len(rec.Raw), maxEvent)
-	case len(rec.Raw) == 0 || rec.Raw[0] != '{' || fastjson.ValidateBytes(rec.Raw) != nil:
+	if len(rec.Raw) == 0 || rec.Raw[0] != '{' || fastjson.ValidateBytes(rec.Raw) != nil {
 		return errors.New("the record's raw bytes are not a JSON object, as a written event is")
 	}
 	// The written ingest time too: the OpenSearch index date is checked

@@ -180,7 +180,7 @@ func TestWrittenReplayRawBase64RoundTrip(t *testing.T) {
 			t.Fatalf("%q: the sealed record does not verify (%v): %s", raw, err, line)
 		}
 		b := pipeline.NewBatch()
-		if err := addWritten(b, rec, 1<<20); err != nil {
+		if err := addWritten(b, rec); err != nil {
 			t.Fatalf("%q: %v", raw, err)
 		}
 		got := b.Events[0]

@@ -39,9 +39,6 @@ type Record struct {
 	seal []byte
 }
 
-// Sealed reports whether the record carries a seal (it may still not verify).
-func (r Record) Sealed() bool { return r.seal != nil }
-
 // Rejected converts r back to the pipeline form (for replay).
 func (r Record) Rejected() pipeline.Rejected {
 	return pipeline.Rejected{
