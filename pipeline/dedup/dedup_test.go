@@ -205,21 +205,7 @@ func BenchmarkSeen(b *testing.B) {
 func BenchmarkLookupAdd(b *testing.B) {
 	for _, gens := range []int{1, 8} {
 		b.Run(fmt.Sprintf("generations=%d", gens), func(b *testing.B) {
-			const window = 80 * time.Second // 8 generations of 10s
-			s := dedup.New(window, 64<<20)
-			rng := rand.New(rand.NewPCG(7, 8))
-			perGen := int(dedup.KeysFor(64<<20)) / 8 / 4 // a quarter full: no budget rotation
-			for g := 0; g < gens; g++ {
-				now := t0.Add(time.Duration(g) * 10 * time.Second)
-				for i := 0; i < perGen; i++ {
-					s.Add(rng.Uint64(), now)
-				}
-			}
-			now := t0.Add(time.Duration(gens-1)*10*time.Second + 5*time.Second)
-			keys := make([]uint64, 1<<16)
-			for i := range keys {
-				keys[i] = rng.Uint64()
-			}
+			s, now, keys := filledSet(gens)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -230,6 +216,28 @@ func BenchmarkLookupAdd(b *testing.B) {
 			}
 		})
 	}
+}
+
+// filledSet returns a 64 MiB set with gens generations a quarter full, a
+// time in its newest generation, and 64Ki random keys (1024-aligned
+// batches of them are still random).
+func filledSet(gens int) (*dedup.Set, time.Time, []uint64) {
+	const window = 80 * time.Second // 8 generations of 10s
+	s := dedup.New(window, 64<<20)
+	rng := rand.New(rand.NewPCG(7, 8))
+	perGen := int(dedup.KeysFor(64<<20)) / 8 / 4 // a quarter full: no budget rotation
+	for g := 0; g < gens; g++ {
+		now := t0.Add(time.Duration(g) * 10 * time.Second)
+		for i := 0; i < perGen; i++ {
+			s.Add(rng.Uint64(), now)
+		}
+	}
+	now := t0.Add(time.Duration(gens-1)*10*time.Second + 5*time.Second)
+	keys := make([]uint64, 1<<16)
+	for i := range keys {
+		keys[i] = rng.Uint64()
+	}
+	return s, now, keys
 }
 
 // TestReach checks the reach gauge's source: uptime while the budget holds

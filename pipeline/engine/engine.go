@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,11 +60,12 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	dedup    [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
-	dedupOn  bool
-	dedupCtr map[string]prometheus.Counter // by source type (bounded)
-	dedupMu  sync.Mutex
-	reachAt  atomic.Int64 // when the dedup reach gauge was last set (unix ns)
+	dedup     [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
+	dedupSets []*dedup.Set                       // the distinct sets of dedup
+	dedupOn   bool
+	dedupCtr  map[string]prometheus.Counter // by source type (bounded)
+	dedupMu   sync.Mutex
+	reachAt   atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countPath is dedup.count_field when it is on, else nil.
 	countPath   jsonscan.Path
 	now         func() time.Time
@@ -163,6 +165,11 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 		}
 	}
 	e.dedup[pipeline.PriorityNone] = e.dedup[pipeline.P3]
+	for _, s := range e.dedup {
+		if s != nil && !slices.Contains(e.dedupSets, s) {
+			e.dedupSets = append(e.dedupSets, s)
+		}
+	}
 	e.dedupOn = true
 	e.dedupCtr = map[string]prometheus.Counter{}
 }
@@ -177,11 +184,18 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 		return
 	}
 	now := e.now()
-	for i := range b.Events {
-		if s := e.dedup[b.Events[i].Priority]; s != nil {
-			s.AddCount(b.Events[i].Key, now, b.Events[i].DedupRepeats)
+	ks := batchKeys.Get().(*keySet)
+	for _, s := range e.dedupSets {
+		ks.keys, ks.repeats = ks.keys[:0], ks.repeats[:0]
+		for i := range b.Events {
+			if e.dedup[b.Events[i].Priority] == s {
+				ks.keys = append(ks.keys, b.Events[i].Key)
+				ks.repeats = append(ks.repeats, b.Events[i].DedupRepeats)
+			}
 		}
+		s.AddMany(ks.keys, now, ks.repeats)
 	}
+	batchKeys.Put(ks)
 	// The reach gauge, at most once a second (it locks every shard).
 	if last := e.reachAt.Load(); now.UnixNano()-last >= int64(time.Second) && e.reachAt.CompareAndSwap(last, now.UnixNano()) {
 		// With scope priority, the least of the sets that hold keys.
@@ -220,13 +234,13 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	inBatch := batchKeys.Get().(*keySet)
 	defer batchKeys.Put(inBatch)
 	inBatch.reset(len(b.Events))
-	for _, ev := range b.Events {
-		s := e.dedup[ev.Priority]
-		if s == nil { // a priority not deduplicated
+	inBatch.lookup(e, b, now)
+	for i, ev := range b.Events {
+		if e.dedup[ev.Priority] == nil { // a priority not deduplicated
 			kept = append(kept, ev)
 			continue
 		}
-		dup, dropped := s.Lookup(ev.Key, now)
+		dup, dropped := inBatch.dup[i], inBatch.dropped[i]
 		if !dup {
 			first, isNew := inBatch.add(ev.Key, ev.Priority, int32(len(kept)))
 			if isNew {
@@ -284,6 +298,48 @@ type keySet struct {
 	slots []uint64
 	prio  []pipeline.Priority
 	first []int32 // the index of the key's first copy among the kept events
+
+	// The dedup sets' answers for the batch's events (lookup), and
+	// scratch for one set's keys.
+	dup     []bool
+	dropped []uint32
+	keys    []uint64
+	repeats []uint32
+	idx     []int32
+	sdup    []bool
+	sdrop   []uint32
+}
+
+// lookup sets k.dup[i] and k.dropped[i] to event i's answer from its
+// priority's set (false and 0 where none), asking each set once for all its
+// events (dedup.Set.LookupMany).
+func (k *keySet) lookup(e *Engine, b *pipeline.Batch, now time.Time) {
+	n := len(b.Events)
+	k.dup, k.dropped = grow(k.dup, n), grow(k.dropped, n)
+	clear(k.dup)
+	clear(k.dropped)
+	for _, s := range e.dedupSets {
+		k.keys, k.idx = k.keys[:0], k.idx[:0]
+		for i := range b.Events {
+			if e.dedup[b.Events[i].Priority] == s {
+				k.keys = append(k.keys, b.Events[i].Key)
+				k.idx = append(k.idx, int32(i))
+			}
+		}
+		k.sdup, k.sdrop = grow(k.sdup, len(k.keys)), grow(k.sdrop, len(k.keys))
+		s.LookupMany(k.keys, now, k.sdup, k.sdrop)
+		for j, i := range k.idx {
+			k.dup[i], k.dropped[i] = k.sdup[j], k.sdrop[j]
+		}
+	}
+}
+
+// grow returns s with length n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 var batchKeys = sync.Pool{New: func() any { return new(keySet) }}
