@@ -269,14 +269,27 @@ func BenchmarkNormalizeDedupRoute(b *testing.B) {
 	set := dedup.New(10*time.Minute, 64<<20)
 	now := time.Unix(1764331200, 0)
 	salt := uint64(0)
+	var keys, add []uint64
+	var dup []bool
+	var dropped []uint32
 	benchEvents(b, exampleRouter(b), events, sts, size, func(batch *pipeline.Batch) {
+		// The engine's pattern: the batch's keys looked up together, the
+		// new ones added together once accepted.
 		salt += 0x9e3779b97f4a7c15
+		keys, add = keys[:0], add[:0]
 		for i := range batch.Events {
-			k := batch.Events[i].Key ^ salt
-			if !set.Contains(k, now) {
-				set.Add(k, now)
+			keys = append(keys, batch.Events[i].Key^salt)
+		}
+		if len(dup) < len(keys) {
+			dup, dropped = make([]bool, len(keys)), make([]uint32, len(keys))
+		}
+		set.LookupMany(keys, now, dup, dropped)
+		for i, k := range keys {
+			if !dup[i] {
+				add = append(add, k)
 			}
 		}
+		set.AddMany(add, now, nil)
 	})
 }
 
