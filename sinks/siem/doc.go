@@ -122,13 +122,18 @@
 // seen at once; when the connection breaks, the destination reconnects with
 // jittered backoff, resends the batches it wrote during replay_age before
 // the break (at most replay_bytes, though the most recent batch is kept
-// whatever its size), then the current batch. So a receiver restart loses nothing that it had not read
-// for longer than replay_age, at the price of duplicates, which are counted
+// whatever its size), then the current batch; a connection that breaks
+// while it resends them (a receiver that accepts and resets while it
+// restarts) keeps all of them for the next. So a receiver restart loses
+// nothing that it had not read for longer than replay_age, at the price of
+// duplicates, which are counted
 // (logrouter_siem_resent_events_total{reason="replay"|"broken_connection"}).
 // confirm_with_close: true trades throughput for certainty: each batch gets
 // its own connection, which is half-closed after the write; Write returns
 // nil only once the receiver closed its side too, that is after it read
-// everything.
+// everything (over TLS: its close_notify and then a clean TCP close; a
+// receiver that closes with data unread resets the connection, and the
+// batch is sent again).
 //
 // # Wiring
 //

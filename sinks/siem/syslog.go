@@ -355,8 +355,17 @@ func (s *Syslog) dropConn(cause error) {
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
 	s.m.reconnects.Inc()
 	s.failed()
-	// keep what was written within replay_age before the break
+	// Keep what was written within replay_age before the break. When the
+	// connection that broke was still replaying the window (the receiver
+	// accepts and resets while it restarts, or a load balancer has no
+	// backend), none of the window is known to have reached a receiver that
+	// lasted: keep all of it (remember bounds it by replay_bytes), or an
+	// outage that shows up as resets would lose what one that shows up as
+	// refused connections keeps.
 	cut := brokenAt.Add(-s.cfg.ReplayAge)
+	if s.replay {
+		cut = time.Time{}
+	}
 	i := 0
 	for i < len(s.window) && s.window[i].at.Before(cut) {
 		s.windowBytes -= len(s.window[i].buf)
@@ -466,6 +475,14 @@ func (s *Syslog) awaitClose(ctx context.Context, c net.Conn) error {
 	_, err := io.Copy(io.Discard, c)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = nil // closed without close_notify: still closed after reading
+	}
+	if tc, ok := c.(*tls.Conn); ok && err == nil {
+		// close_notify says the receiver stopped writing, not that it read
+		// everything: one that closes with our data unread sends
+		// close_notify and then a TCP reset. Only a clean end of the TCP
+		// stream under TLS confirms. (The deadline set on c is the
+		// connection's under it.)
+		_, err = io.Copy(io.Discard, tc.NetConn())
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
