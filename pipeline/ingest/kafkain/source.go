@@ -17,7 +17,12 @@
 // drain_timeout for its in-flight batches, and commits their contiguous
 // prefix before it lets the group move on; what was not committed is read
 // again by the next owner (at-least-once, duplicates bounded by the
-// in-flight batches).
+// in-flight batches). A partition the group never committed starts at
+// start_offset and commits the offset of its first record at once, so that
+// with start_offset latest the next owner resumes there instead of at the
+// end again, past records fetched and never delivered. Waiting for the
+// engine's capacity (max_inflight_batches, shared by every input) is bounded
+// by the rebalance and the drain deadline too.
 package kafkain
 
 import (
@@ -194,16 +199,28 @@ func (s *Source) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.cancel()
+	// Closing the group ends the generation: every partition drains
+	// (bounded by drain_timeout) and commits before Close returns; then
+	// the batches that outlived their partition wait for their Acks. All of
+	// it within ctx: at the deadline the rest goes on in the background
+	// (the engine, closed next, ends those batches) and is read again by
+	// the next owner as far as it was not committed.
+	closed := make(chan error, 1)
+	go func() {
+		<-s.done
+		err := s.cg.Close()
+		if errors.Is(err, kafka.ErrGroupClosed) {
+			err = nil
+		}
+		s.reapers.Wait()
+		closed <- err
+	}()
 	var err error
 	select {
-	case <-s.done:
+	case err = <-closed:
 	case <-ctx.Done():
-		err = fmt.Errorf("kafka input: still draining at the shutdown deadline: %w", ctx.Err())
+		err = fmt.Errorf("kafka input: still draining at the shutdown deadline (uncommitted records are read again by the next owner): %w", ctx.Err())
 	}
-	if cerr := s.cg.Close(); cerr != nil && err == nil && !errors.Is(cerr, kafka.ErrGroupClosed) {
-		err = cerr
-	}
-	s.reapers.Wait() // batches that outlived their partition: wait for their Acks
 	s.assigned.Store(0)
 	s.m.assigned.Set(0)
 	return err
@@ -303,7 +320,9 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		p.records.Inc()
 		p.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 		p.add(&m)
-		if len(p.b.Events) >= s.cfg.BatchEvents {
+		// batch_wait bounds a batch's age even while records keep coming
+		// (a backlog never lets the fetch above time out).
+		if len(p.b.Events) >= s.cfg.BatchEvents || time.Since(p.first) >= s.cfg.BatchWait {
 			p.flush(run)
 		}
 	}
@@ -319,6 +338,16 @@ func (p *partition) newBatch() {
 
 // add turns one record into events (or quarantined rejects).
 func (p *partition) add(m *kafka.Message) {
+	if p.accepted < 0 {
+		// The group had no commit for the partition (pa.Offset was
+		// start_offset's sentinel): the first record fetched is where it
+		// starts. Commit that position (commit does, at once), so that
+		// the next owner resumes here rather than resolving "latest"
+		// again past records fetched here and never delivered.
+		p.mu.Lock()
+		p.accepted = m.Offset
+		p.mu.Unlock()
+	}
 	if p.lo < 0 {
 		p.lo = m.Offset
 		p.first = time.Now()
@@ -430,14 +459,19 @@ func (p *partition) flush(ctx context.Context) {
 	case len(f.b.Events) == 0: // every record was a poison record: done already
 		p.finish(f, nil)
 	default:
-		p.emit(f)
+		p.emit(ctx, f)
 	}
 	p.newBatch()
 }
 
-func (p *partition) emit(f *flight) {
+// emit hands f to the engine. Emit blocks while the engine's
+// max_inflight_batches (shared by every input) are in flight; ctx (the
+// partition's run, or the drain's deadline) bounds that wait, so a rebalance
+// or shutdown is never held by other inputs' slow destinations: a batch that
+// could not start fails and is read again by the next owner.
+func (p *partition) emit(ctx context.Context, f *flight) {
 	f.b.Ack = pipeline.NewAck(func(err error) { p.finish(f, err) })
-	_ = p.s.eng.Emit(context.Background(), f.b)
+	_ = p.s.eng.Emit(ctx, f.b)
 }
 
 func (p *partition) finish(f *flight, err error) {
@@ -483,7 +517,7 @@ func (p *partition) retryFailed(ctx context.Context) {
 		p.mu.Lock()
 		f.state = pending
 		p.mu.Unlock()
-		p.emit(f)
+		p.emit(ctx, f)
 	}
 }
 
