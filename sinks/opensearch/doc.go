@@ -123,7 +123,9 @@
 //	request outcome                               its items
 //	2xx with a bulk answer                        per item, above
 //	2xx whose answer is unreadable or does not    retryable
-//	  list one item per request item
+//	  list one item per request item, in order
+//	  (an item's _id, when given, is its
+//	  request item's)
 //	transport error, timeout (request_timeout)    retryable
 //	429, 5xx                                      retryable
 //	413 (larger than http.max_content_length)     sent again as two halves,

@@ -45,8 +45,10 @@ type encoder struct {
 	// its action line and document are body[offs[k]:offs[k+1]].
 	body []byte
 	offs []int
-	// idx[k] is item k's index in the batch's Events.
-	idx []int32
+	// idx[k] is item k's index in the batch's Events, hash[k] its
+	// event's hash (its _id).
+	idx  []int32
+	hash []uint64
 	// skipped are events not encoded (no content), reported permanent.
 	skipped []pipeline.ItemError
 
@@ -161,6 +163,7 @@ func (e *encoder) encode(nm *namer, op string, b *pipeline.Batch) {
 	e.body = e.body[:0]
 	e.offs = e.offs[:0]
 	e.idx = e.idx[:0]
+	e.hash = e.hash[:0]
 	e.skipped = e.skipped[:0]
 	clear(e.cache)
 	e.cache = e.cache[:0]
@@ -182,6 +185,7 @@ func (e *encoder) encode(nm *namer, op string, b *pipeline.Batch) {
 	if cap(e.offs) < n+1 {
 		e.offs = make([]int, 0, n+1)
 		e.idx = make([]int32, 0, n)
+		e.hash = make([]uint64, 0, n)
 	}
 	body := e.body
 	for i := range b.Events {
@@ -193,6 +197,7 @@ func (e *encoder) encode(nm *namer, op string, b *pipeline.Batch) {
 		}
 		e.offs = append(e.offs, len(body))
 		e.idx = append(e.idx, int32(i))
+		e.hash = append(e.hash, ev.Hash)
 		ns := ev.Time
 		if dated {
 			r := ev.Ingest

@@ -35,7 +35,8 @@ func fuzzItems(n uint8) int { return int(n%16) + 1 }
 // item gets exactly one outcome, and that an item counts as delivered only
 // when the answer parses, lists exactly one item per request item, and that
 // item says so (2xx, or 409 version_conflict_engine_exception to a create).
-// An unreadable or mismatched answer leaves every item retryable.
+// An unreadable or mismatched answer (item count, or an item's _id that is
+// not its request item's) leaves every item retryable.
 //
 // Regression seeds at the end: answers a former fast path took for all
 // delivered (it counted "status":2xx strings without parsing).
@@ -68,6 +69,8 @@ func FuzzBulkResponse(f *testing.F) {
 		{`{"errors":true,"items":[{"update":{"status":409,"error":{"type":"version_conflict_engine_exception"}}},[],{},{"create":null}]}`, 3, true},
 		{`{"errors":true,"items":[{"create":{"status":"201"}},{"create":{"status":201.0}},{"create":{"status":-201}},{"create":{"status":99999999999999999999}}]}`, 3, true},
 		{`{"errors":true,"items":[{"create":{"status":400,"error":"plain string reason"}}]}`, 0, true},
+		// an item about another document than its request item's
+		{bulkAnswer(false, ok, `{"create":{"_index":"logs-x-2026.11.28","_id":"0000000000000001","status":201}}`), 1, true},
 		// items count mismatch: nothing may be delivered
 		{bulkAnswer(false, ok), 1, true},
 		{bulkAnswer(false, ok, ok, ok), 1, true},
@@ -140,7 +143,16 @@ func FuzzBulkResponse(f *testing.F) {
 		if err == nil {
 			items = v.GetArray("items")
 		}
-		if err != nil || len(items) != n {
+		// An item whose _id is not its request item's (every request item
+		// here has bulkItem's) makes the whole answer unusable too.
+		idMismatch := false
+		for _, it := range items {
+			iv, _ := refItemValue(it, op)
+			if id := iv.GetStringBytes("_id"); id != nil && string(id) != "9f86d081884c7d65" {
+				idMismatch = true
+			}
+		}
+		if err != nil || len(items) != n || idMismatch {
 			if tl.indexed != 0 || tl.conflict != 0 || tl.quarantined != 0 || tl.retried != n || tl.reqFailed != n {
 				t.Fatalf("answer unreadable or not one item per request item (parse error %v, %d items for %d), "+
 					"yet indexed %d conflict %d retried %d quarantined %d (request-level %d)",

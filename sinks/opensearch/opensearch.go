@@ -297,12 +297,28 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 	return &pipeline.BatchError{Items: t.failed}
 }
 
-// sameRequestError reports whether all items failed with the same error.
+// sameRequestError reports whether all items failed for the same reason:
+// the same error, or, from the other requests of a split batch, an error
+// with the same status, permanence and message (each request makes its own
+// error value).
 func sameRequestError(items []pipeline.ItemError) bool {
+	first := items[0]
+	alike, msg := first.Err, ""
 	for i := 1; i < len(items); i++ {
-		if items[i].Err != items[0].Err {
+		err := items[i].Err
+		if err == first.Err || err == alike {
+			continue
+		}
+		if items[i].Status != first.Status || pipeline.IsPermanent(err) != pipeline.IsPermanent(first.Err) {
 			return false
 		}
+		if msg == "" {
+			msg = first.Err.Error()
+		}
+		if err.Error() != msg {
+			return false
+		}
+		alike = err
 	}
 	return true
 }

@@ -191,7 +191,18 @@ func (t *tally) failRange(e *encoder, lo, hi, status int, err error) {
 	}
 }
 
-var errResponseMismatch = errors.New("opensearch: bulk response does not list one item per request item; sending them again")
+var errResponseMismatch = errors.New("opensearch: bulk response does not list one item per request item, in order; sending them again")
+
+// idMatches reports whether answer item iv may be about request item k: it
+// has no _id, or k's.
+func (e *encoder) idMatches(iv *fastjson.Value, k int) bool {
+	id := iv.GetStringBytes("_id")
+	if id == nil {
+		return true
+	}
+	var b [16]byte
+	return string(appendID(b[:0], e.hash[k])) == string(id)
+}
 
 // readBulkResponse maps a 2xx bulk answer for items [lo, hi) into t.
 func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) {
@@ -209,6 +220,17 @@ func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) 
 	if len(items) != hi-lo {
 		t.failRange(e, lo, hi, 0, errResponseMismatch)
 		return
+	}
+	// Items answer the request's items in order. One whose _id is another
+	// item's (an answer reordered, or listing a document twice and another
+	// not at all, by a proxy or a bulk-API look-alike) would pin outcomes
+	// on the wrong events: a 429 on one that was indexed, "indexed" on one
+	// never mentioned. Then nothing is known: everything is sent again.
+	for k, it := range items {
+		if iv, _ := itemValue(it, op); !e.idMatches(iv, lo+k) {
+			t.failRange(e, lo, hi, 0, errResponseMismatch)
+			return
+		}
 	}
 	for k, it := range items {
 		iv, itemOp := itemValue(it, op)

@@ -10,10 +10,13 @@ import (
 )
 
 // fakeEncoder has n items whose batch indices are 10, 11, ...
+// fakeEncoder is an encoder of n items, events 10 to 10+n-1, all with the
+// _id bulkItem answers with (9f86d081884c7d65).
 func fakeEncoder(n int) *encoder {
 	e := new(encoder)
 	for i := range n {
 		e.idx = append(e.idx, int32(10+i))
+		e.hash = append(e.hash, 0x9f86d081884c7d65)
 	}
 	return e
 }
@@ -48,7 +51,7 @@ func TestReadBulkResponseOutcomes(t *testing.T) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`{"` + it.op + `":{"_index":"logs-x","_id":"` + strconv.Itoa(i) + `"`)
+		b.WriteString(`{"` + it.op + `":{"_index":"logs-x","_id":"9f86d081884c7d65"`)
 		if it.status != 0 {
 			b.WriteString(`,"status":` + strconv.Itoa(it.status))
 		}
