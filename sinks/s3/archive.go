@@ -214,6 +214,19 @@ const maxPooledGroups = 256
 //
 // New fails when the directory cannot be created or walked, or when a
 // leftover partial file cannot be recovered (the error names it).
+// resolveRoot returns dir with symbolic links resolved when it exists (a
+// staging or archive directory linked to a larger volume is common):
+// filepath.WalkDir does not follow a root that is a link, so recovery and
+// the staging scan would see nothing under it, and every path the archive
+// makes must be relative to the same root.
+func resolveRoot(dir string) (string, error) {
+	r, err := filepath.EvalSymlinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return dir, nil
+	}
+	return r, err
+}
+
 func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -241,6 +254,9 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 	}
 	if err := mkdir(); err != nil {
 		return nil, fmt.Errorf("%s: create dir: %w", label, err)
+	}
+	if dir, err = resolveRoot(dir); err != nil {
+		return nil, fmt.Errorf("%s: dir: %w", label, err)
 	}
 	if err := recoverPartials(dir, cfg.Fsync, o.onError); err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)

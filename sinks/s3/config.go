@@ -3,8 +3,11 @@ package s3
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
 )
 
 // TypeArchiveDir is the destination type name of LocalArchive in
@@ -128,6 +131,31 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// maxKeyBytes is S3's limit on the length of an object key.
+const maxKeyBytes = 1024
+
+// longestKey returns the length of the longest key c's layout renders: every
+// source type and node at their longest (sanitized values are at most
+// maxValueLen bytes), each priority, the earliest and latest times and the
+// largest sequence number. 0 when the layout is invalid (reported apart).
+func (c Config) longestKey() int {
+	lc := c.Layout()
+	lc.Node = strings.Repeat("n", maxValueLen)
+	l, err := NewLayout(lc)
+	if err != nil {
+		return 0
+	}
+	longest := 0
+	st := strings.Repeat("s", maxValueLen)
+	for _, p := range []pipeline.Priority{pipeline.P1, pipeline.P2, pipeline.P3, pipeline.PriorityNone} {
+		for _, ns := range []int64{math.MinInt64, math.MaxInt64} {
+			k := l.Key(Partition{Priority: p, SourceType: st, Hour: HourOf(ns)}, time.Unix(0, ns), math.MaxUint64)
+			longest = max(longest, len(k))
+		}
+	}
+	return longest
+}
+
 // validateObjects checks the keys that decide object keys and contents, which
 // archive_dir and s3 share (same yaml names).
 func (c Config) validateObjects(add func(format string, args ...any)) {
@@ -143,11 +171,10 @@ func (c Config) validateObjects(add func(format string, args ...any)) {
 			add("%v", err)
 		}
 	}
-	// S3 keys are at most 1024 bytes; a sanitized source type takes up to 64
-	// and the file name about 60, so long prefixes or templates would make
-	// every object unuploadable.
-	if n := len(c.Prefix) + len(c.KeyTemplate); n > 512 {
-		add(`"prefix" and "key_template" are %d bytes together; keep them under 512 so that object keys stay within S3's 1024`, n)
+	// S3 keys are at most 1024 bytes, and an object whose key is longer
+	// could never be uploaded: render the longest key the layout can make.
+	if n := c.longestKey(); n > maxKeyBytes {
+		add(`"prefix" and "key_template" make object keys of up to %d bytes (with 64-byte source types and node, and the widest dates); S3 allows %d: shorten them, or repeat {source_type} less`, n, maxKeyBytes)
 	}
 	if c.GzipLevel < 1 || c.GzipLevel > 9 {
 		add(`"gzip_level" must be between 1 (fastest) and 9 (smallest), got %d`, c.GzipLevel)

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -181,8 +182,25 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 	if node == "" {
 		node, _ = os.Hostname()
 	}
-	l.node = Sanitize(node)
+	l.node = nodeName(node)
 	return l, nil
+}
+
+// nodeName renders {node}: node itself when it is already a safe key
+// component, else its sanitized form (cut to leave room) with "-" and eight
+// hex digits of a hash of node. Sanitizing alone would render "edge router"
+// and "edge_router", or two long pod names that differ past byte 64, alike,
+// and two writers' keys could then collide (the second upload replacing
+// the first object).
+func nodeName(node string) string {
+	s := Sanitize(node)
+	if s == node {
+		return s
+	}
+	h := fnv.New32a()
+	h.Write([]byte(node))
+	s = s[:min(len(s), maxValueLen-9)]
+	return fmt.Sprintf("%s-%08x", s, h.Sum32())
 }
 
 // Ext returns the compression's extension, ".ndjson.zst" or ".ndjson.gz",

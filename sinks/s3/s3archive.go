@@ -340,7 +340,12 @@ func NewS3Archive(name string, cfg S3Config, opts ...Option) (*S3Archive, error)
 	if a.dir, err = filepath.Abs(cfg.StagingDir); err != nil {
 		return nil, fmt.Errorf("s3 %s: staging_dir: %w", name, err)
 	}
-	a.local, err = New(name, cfg.staging(), func(dst *options) { *dst = o },
+	if a.dir, err = resolveRoot(a.dir); err != nil {
+		return nil, fmt.Errorf("s3 %s: staging_dir: %w", name, err)
+	}
+	staging := cfg.staging()
+	staging.Dir = a.dir // the same root for the staging archive's paths and ours
+	a.local, err = New(name, staging, func(dst *options) { *dst = o },
 		withLabel("s3 "+name+" staging"), withFinalizeHook(a.enqueue))
 	if err != nil {
 		tr.CloseIdleConnections()
