@@ -99,20 +99,28 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]
 		defer gzipPool.Put(zr)
 		src = zr
 	case "zstd":
-		zr, _ := zstdPool.Get().(*zstd.Decoder)
+		// The decoder allocates the window a frame declares up front, so
+		// it is bounded; but a streaming encoder declares its window
+		// whatever the body's size (zstd -3: 2 MiB, klauspost/compress's
+		// default: 8 MiB), so the bound is never below zstdMinWindow even
+		// when max_body_bytes is. Decoded bytes are bounded below.
+		window := max(uint64(limit)+1, zstdMinWindow)
+		pz, _ := zstdPool.Get().(*pooledZstd)
 		var err error
-		if zr == nil {
+		if pz == nil || pz.window != window {
+			var zr *zstd.Decoder
 			zr, err = zstd.NewReader(r, zstd.WithDecoderConcurrency(1),
-				zstd.WithDecoderMaxMemory(uint64(limit)+1), zstd.WithDecoderLowmem(true))
+				zstd.WithDecoderMaxMemory(window), zstd.WithDecoderLowmem(true))
+			pz = &pooledZstd{zr, window}
 		} else {
-			err = zr.Reset(r)
+			err = pz.dec.Reset(r)
 		}
 		if err != nil {
 			putBuf(bp)
 			return nil, r.failed(fmt.Errorf("zstd body: %w", err))
 		}
-		defer func() { _ = zr.Reset(nil); zstdPool.Put(zr) }()
-		src = zr
+		defer func() { _ = pz.dec.Reset(nil); zstdPool.Put(pz) }()
+		src = pz.dec
 	default:
 		putBuf(bp)
 		return nil, errEncoding{enc}
@@ -138,11 +146,28 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]
 		if err != nil {
 			*bp = buf
 			putBuf(bp)
+			switch {
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+				return nil, errTooLarge // a frame that declares more than max_body_bytes
+			case errors.Is(err, zstd.ErrWindowSizeExceeded):
+				err = fmt.Errorf("%w (at most %d bytes here: compress with zstd levels up to 19, without --long)", err, max(uint64(limit)+1, zstdMinWindow))
+			}
 			return nil, r.failed(fmt.Errorf("read body: %w", err))
 		}
 	}
 	*bp = buf
 	return bp, nil
+}
+
+// zstdMinWindow is the smallest zstd window a request may declare whatever
+// max_body_bytes is: what zstd levels up to 19 and klauspost/compress's
+// default encoder use.
+const zstdMinWindow = 8 << 20
+
+// pooledZstd is a pooled decoder and the window bound it was made with.
+type pooledZstd struct {
+	dec    *zstd.Decoder
+	window uint64
 }
 
 // skipWS returns b without leading JSON whitespace.

@@ -11,6 +11,9 @@ import (
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
+// maxIndexName is the longest index name Elasticsearch accepts, in bytes.
+const maxIndexName = 255
+
 // bulkItem is the outcome of one action of a _bulk request.
 type bulkItem struct {
 	op       string // "index" or "create" (or the unsupported op named)
@@ -24,18 +27,24 @@ type bulkItem struct {
 
 // handleBulk serves the Elasticsearch/OpenSearch bulk API as Beats, Logstash,
 // Fluent Bit and Vector send it: NDJSON pairs of an action line
-// ({"index":{...}} or {"create":{...}}) and a source line.
+// ({"index":{...}} or {"create":{...}}) and a source line. An update's
+// source line holds the event as "doc" (Fluent Bit's update/upsert,
+// Logstash's doc_as_upsert) or "upsert", which is taken as an event too; a
+// delete has no source line and is refused per item.
 //
 // A 200 means every item was dealt with, each with its own status: 201
 // accepted, 400 mapper_parsing_exception for a source line that is not a
-// JSON object (stored in quarantine, so final), 400 for delete/update. When
+// JSON object (stored in quarantine, so final), 400 for delete. When
 // nothing could be accepted (delivery failed, or the invalid lines could not
 // be quarantined: a batch is all or nothing), the whole request fails with
 // Retry-After: 429 es_rejected_execution_exception when a queue is full,
 // else 503. Beats, Logstash, Fluent Bit and Vector retry both, whereas
 // per-item 429/503 inside a 200 are dropped by Vector's default and per-item
 // 400s by all of them. A malformed action line fails the whole request with
-// 400, as Elasticsearch does; its body is quarantined. Past
+// 400, as Elasticsearch does, and so does an action it does not know (a
+// line skipped would pair every later line wrongly); the body is
+// quarantined. An index name in the URL longer than Elasticsearch's 255
+// bytes is refused with 400. Past
 // max_events_per_request items or max_normalized_bytes the answer is 413, as
 // Elasticsearch answers a request over its size limit.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
@@ -56,6 +65,12 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 	defer putBuf(bp)
 	body := *bp
 	urlIndex := []byte(r.PathValue("index"))
+	if len(urlIndex) > maxIndexName {
+		// Elasticsearch's own limit. Unbounded, the index (a request line
+		// may be ~64 KiB) would be copied into every item of the answer.
+		return writeJSONError(w, http.StatusBadRequest, "invalid_index_name_exception",
+			"Invalid index name ["+strconv.Itoa(len(urlIndex))+" bytes], must not be longer than 255 bytes")
+	}
 	q := s.newRequest(r, ProtoBulk, tok, len(body))
 	defST := q.defaultSourceType()
 	var pa fastjson.Parser // action lines are tiny; a local parser keeps source values valid
@@ -80,7 +95,21 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 				ao, err = a.Object()
 			}
 		}
-		if err != nil || ao.Len() != 1 {
+		var it bulkItem
+		var meta *fastjson.Value
+		if err == nil && ao.Len() == 1 {
+			ao.Visit(func(k []byte, v *fastjson.Value) {
+				it.op = string(k)
+				meta = v
+			})
+		}
+		switch it.op {
+		case "index", "create", "update", "delete":
+		default:
+			// Malformed, or an action Elasticsearch does not know: the
+			// whole request is refused, as Elasticsearch does (skipping a
+			// line would pair every later line wrongly), and its body
+			// quarantined.
 			q.rejected = q.rejected[:0]
 			q.reject(body, "bulk_malformed_action", errors.New("malformed action/metadata line "+strconv.Itoa(lineNo)))
 			q.b.Events = q.b.Events[:0]
@@ -92,12 +121,6 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 			return writeJSONError(w, http.StatusBadRequest, "illegal_argument_exception",
 				"Malformed action/metadata line ["+strconv.Itoa(lineNo)+"], expected a JSON object with one of index, create, update, delete")
 		}
-		var it bulkItem
-		var meta *fastjson.Value
-		ao.Visit(func(k []byte, v *fastjson.Value) {
-			it.op = string(k)
-			meta = v
-		})
 		it.eventIdx = -1
 		idx := urlIndex
 		if meta != nil && meta.Type() == fastjson.TypeObject {
@@ -114,16 +137,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		ids = append(ids, idx...)
 		it.index = ids[start:len(ids):len(ids)]
 
-		switch it.op {
-		case "index", "create":
-		case "delete":
+		if it.op == "delete" { // no source line
 			it.status, it.errType, it.errMsg = http.StatusBadRequest, "action_request_validation_exception", "logrouter ingests events: delete is not supported"
-			items = append(items, it)
-			continue
-		default: // update and anything unknown carry a source line we skip
-			_, rest = nextLine(rest)
-			lineNo++
-			it.status, it.errType, it.errMsg = http.StatusBadRequest, "action_request_validation_exception", "logrouter ingests events: use index or create, not "+it.op
 			items = append(items, it)
 			continue
 		}
@@ -136,6 +151,19 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		v, err := q.p.ParseBytes(src)
+		if err == nil && v.Type() == fastjson.TypeObject && it.op == "update" {
+			// Fluent Bit's update/upsert and Logstash's action => update
+			// carry the log event as the partial document ("doc", with
+			// doc_as_upsert) or the document to create ("upsert"): it is
+			// the event. An update with neither (a script alone) has none.
+			if d := v.Get("doc"); d != nil && d.Type() == fastjson.TypeObject {
+				v = d
+			} else if u := v.Get("upsert"); u != nil && u.Type() == fastjson.TypeObject {
+				v = u
+			} else {
+				err = errors.New(`an update's source line holds the event in "doc" or "upsert"; this one has neither`)
+			}
+		}
 		if err != nil || v.Type() != fastjson.TypeObject {
 			if err == nil {
 				err = errors.New("the source line is not a JSON object")
