@@ -44,6 +44,22 @@ func newFramer(r io.Reader, max int) *framer {
 	return &framer{r: r, buf: make([]byte, size), max: max}
 }
 
+// maxTrailer is how many bytes of line ending ("\r\n") a frame may carry
+// beyond max_message_bytes and still be whole: the ending is not message.
+const maxTrailer = 2
+
+// rest returns, one per call, what the buffer holds when the connection
+// ends other than by its sender's clean close (an idle timeout, the
+// shutdown, a reset): the same frames a clean end would give, an
+// octet-counted frame cut short as frameIncomplete and a last line without
+// its newline as a frame. ok is false once nothing is left. Nothing more is
+// read from the connection.
+func (f *framer) rest() (frame []byte, cut frameCut, ok bool) {
+	f.eof = true
+	frame, cut, err := f.next()
+	return frame, cut, err == nil
+}
+
 // errFrameTooLong never escapes; oversize frames come back truncated.
 var errStreamEnd = io.EOF
 
@@ -115,7 +131,10 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 	}
 	if f.mode == modeOctet {
 		if n, hdr, ok := octetHeader(data); ok {
-			if n > int64(f.max) {
+			// Senders may count their trailer (rsyslog and syslog-ng add
+			// "\n" inside the count): up to two bytes of it are not part of
+			// the message max bounds.
+			if n > int64(f.max)+maxTrailer {
 				// Oversized: return the first max bytes, skip the rest.
 				avail := len(data) - hdr
 				if avail < f.max && !f.eof {
@@ -139,9 +158,12 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 				}
 				return nil, frameWhole, false
 			}
-			frame := data[hdr : hdr+int(n)]
+			frame := trimEOL(data[hdr : hdr+int(n)])
 			f.start += hdr + int(n)
-			return trimEOL(frame), frameWhole, true
+			if len(frame) > f.max {
+				return frame[:f.max], frameTruncated, true
+			}
+			return frame, frameWhole, true
 		} else if len(data) < 12 && !f.eof && allDigits(data) {
 			return nil, frameWhole, false // a length prefix still arriving
 		}
@@ -149,15 +171,15 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 	}
 	for i, c := range data {
 		if c == '\n' {
-			frame := data[:i]
+			frame := trimEOL(data[:i]) // "\r\n" is a trailer, not message
 			f.start += i + 1
 			if len(frame) > f.max {
-				return trimEOL(frame[:f.max]), frameTruncated, true
+				return frame[:f.max], frameTruncated, true
 			}
-			return trimEOL(frame), frameWhole, true
+			return frame, frameWhole, true
 		}
 	}
-	if len(data) > f.max {
+	if len(data) > f.max+1 { // max bytes and a "\r" may still be a whole line
 		// No newline within max bytes: return the head, skip to the newline.
 		frame := data[:f.max]
 		f.start = f.end

@@ -684,6 +684,21 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// addRest adds what fr still holds when the connection ends without its
+// sender's clean close, as a clean close would (see framer.rest): a message
+// cut short is quarantined as incomplete_frame, never dropped unseen.
+func (st *stream) addRest(fr *framer) {
+	for {
+		frame, cut, ok := fr.rest()
+		if !ok {
+			return
+		}
+		if len(frame) > 0 {
+			st.add(frame, cut)
+		}
+	}
+}
+
 func (s *Server) serveConn(c net.Conn, transport string) {
 	defer c.Close()
 	st := s.newStream(transport)
@@ -719,13 +734,16 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 				}
 				if !closing && !s.closing.Load() {
 					s.log.Debug("closing idle syslog connection", "peer", peer)
+					st.addRest(fr)
 					return
 				}
 				if s.closing.Load() && (closing || s.hardStop.Load()) {
-					return // drained: quiet for drainIdle
+					st.addRest(fr) // drained: quiet for drainIdle
+					return
 				}
 				continue // woken by Shutdown: start draining
 			}
+			st.addRest(fr) // a reset, a TLS stream cut short
 			st.flush()
 			return
 		}

@@ -259,7 +259,7 @@ func reservedJSONKey(k []byte) uint8 {
 	if bytes.IndexByte(k, '\\') < 0 {
 		return reservedKey(k)
 	}
-	var buf [16]byte // longer or non-ASCII names are not reserved
+	var buf [16]byte // non-ASCII names are not reserved; 16 bytes decide the rest
 	n := 0
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -299,7 +299,9 @@ func reservedJSONKey(k []byte) uint8 {
 			}
 		}
 		if n == len(buf) {
-			return 0
+			// Longer than any reserved name but "logrouter.<anything>",
+			// which reservedKey reserves whatever its length.
+			return reservedKey(buf[:n])
 		}
 		buf[n] = c
 		n++
