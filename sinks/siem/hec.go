@@ -162,13 +162,18 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 		eventURL: u.String() + hecEventPath,
 		ackURL:   u.String() + hecAckPath + "?channel=" + channel,
 		tr:       tr,
-		client:   &http.Client{Transport: tr, Timeout: cfg.Timeout},
-		log:      o.log.With("destination", name, "type", TypeHEC),
-		m:        o.metrics.forDestination(name),
-		now:      o.now,
-		sem:      make(chan struct{}, cfg.MaxConcurrentRequests),
-		authLog:  rateLimit{every: 10 * time.Second},
-		errLog:   rateLimit{every: 10 * time.Second},
+		// Never follow a redirect: Go would resend a POST as a GET without
+		// its body, and whatever answered that would decide the events'
+		// fate. A 3xx is retried as it is (doc.go, Outcomes).
+		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		log:     o.log.With("destination", name, "type", TypeHEC),
+		m:       o.metrics.forDestination(name),
+		now:     o.now,
+		sem:     make(chan struct{}, cfg.MaxConcurrentRequests),
+		authLog: rateLimit{every: 10 * time.Second},
+		errLog:  rateLimit{every: 10 * time.Second},
 	}
 	a := "Splunk " + token
 	h.auth.Store(&a)
@@ -477,10 +482,11 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 	herr := &HECError{Status: res.status, Code: res.code, Text: h.scrub(res.text), InvalidEvent: res.invalid}
 	err := fmt.Errorf("splunk_hec %s: %w", h.name, herr)
 	switch st, code := res.status, res.code; {
-	case st == http.StatusOK && !res.answer && len(bytes.TrimSpace(res.raw)) > 0:
+	case st == http.StatusOK && !res.answer:
 		// Splunk answers a JSON object; a 200 with anything else (an HTML
-		// page) is something in the way, a proxy or load balancer, that
-		// did not deliver the events: never count them delivered.
+		// page, an empty body: nginx "return 200;") is something in the
+		// way, a proxy or load balancer, that did not deliver the events:
+		// never count them delivered.
 		h.m.requests[outNetwork].Inc()
 		return whole(partRetry, fmt.Errorf("splunk_hec %s: answered 200 with a body that is no HEC answer (%q): a proxy or load balancer in the way? check the url; retrying",
 			h.name, h.scrub(string(res.raw[:min(len(res.raw), 120)]))))

@@ -21,6 +21,9 @@ const (
 	ackUnsupported
 )
 
+// maxIssuedIDs bounds the ackIds remembered to notice one handed out again.
+const maxIssuedIDs = 1 << 16
+
 // maxAcksPerPoll bounds the ackIds of one poll request.
 const maxAcksPerPoll = 1000
 
@@ -38,17 +41,21 @@ type ackTracker struct {
 	h       *HEC
 	mu      sync.Mutex
 	pending map[int64]*ackWaiter
-	wake    chan struct{}
-	done    chan struct{}
-	parser  fastjson.Parser
-	body    []byte
-	ids     []int64
-	warn    rateLimit
+	// issued holds the ackIds Splunk handed out on the channel recently
+	// (from maxIssued-maxIssuedIDs on), to notice one handed out again.
+	issued    map[int64]struct{}
+	maxIssued int64
+	wake      chan struct{}
+	done      chan struct{}
+	parser    fastjson.Parser
+	body      []byte
+	ids       []int64
+	warn      rateLimit
 }
 
 func newAckTracker(h *HEC) *ackTracker {
 	return &ackTracker{
-		h: h, pending: map[int64]*ackWaiter{},
+		h: h, pending: map[int64]*ackWaiter{}, issued: map[int64]struct{}{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		warn: rateLimit{every: 10 * time.Second},
 	}
@@ -63,10 +70,27 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 		w.res <- ackUnsupported
 		return w
 	}
-	if old := t.pending[id]; old != nil {
-		// The id was handed out again (Splunk restarted and lost the
-		// channel): the old request can no longer be confirmed.
-		old.res <- ackTimedOut
+	if _, again := t.issued[id]; again {
+		// Splunk handed out an ackId it had handed out before: it
+		// restarted or the channel expired, and numbers its requests from
+		// 0 again. Any id still waited for may now be confirmed by a new
+		// request's ack, so none of them can be: each is sent again.
+		for pid, old := range t.pending {
+			delete(t.pending, pid)
+			old.res <- ackTimedOut
+		}
+		clear(t.issued)
+		t.maxIssued = id
+		t.h.log.Warn("splunk_hec: an ackId was handed out again (Splunk restarted or the channel expired); requests waiting for their acknowledgement are sent again", "ack_id", id)
+	}
+	t.issued[id] = struct{}{}
+	t.maxIssued = max(t.maxIssued, id)
+	if len(t.issued) > maxIssuedIDs { // ids grow: keep the recent ones
+		for old := range t.issued {
+			if old < t.maxIssued-maxIssuedIDs/2 {
+				delete(t.issued, old)
+			}
+		}
 	}
 	t.pending[id] = w
 	t.mu.Unlock()
