@@ -188,12 +188,18 @@ func smallest(gs []guard, n int) []guard {
 type ruleIndex struct {
 	fields []indexField
 	always []uint64 // rules in every event's set
+	// order is fields by their lowest rule: eval looks them up in this
+	// order and tries the rules below the next field's lowest before it,
+	// so an event that matches an early rule never looks up the fields
+	// only later rules are indexed on.
+	order []int
 }
 
 type indexField struct {
 	id      int                 // field id
 	byValue map[string][]uint64 // value -> the rules it lets match
 	present []uint64            // the rules its presence lets match; nil if none
+	low     int                 // the lowest rule any of its sets holds
 }
 
 // buildIndex indexes s, or returns nil when fewer than minIndexed native
@@ -286,7 +292,27 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 	sort.SliceStable(ix.fields, func(i, j int) bool {
 		return rulesOn[ft.paths[ix.fields[i].id]] > rulesOn[ft.paths[ix.fields[j].id]]
 	})
+	for k := range ix.fields {
+		f := &ix.fields[k]
+		f.low = len(s.Rules)
+		f.low = min(f.low, lowestRule(f.present))
+		for _, set := range f.byValue {
+			f.low = min(f.low, lowestRule(set))
+		}
+		ix.order = append(ix.order, k)
+	}
+	sort.SliceStable(ix.order, func(i, j int) bool { return ix.fields[ix.order[i]].low < ix.fields[ix.order[j]].low })
 	return ix
+}
+
+// lowestRule returns the lowest rule in set, or a number past every rule.
+func lowestRule(set []uint64) int {
+	for w, x := range set {
+		if x != 0 {
+			return w*64 + bits.TrailingZeros64(x)
+		}
+	}
+	return 1 << 30
 }
 
 // hit returns the sets of rules field f lets match for the event in env:
@@ -303,10 +329,72 @@ func (f *indexField) hit(env Env) (present, value []uint64) {
 }
 
 // eval returns the first rule of s, in order, that matches, or -1.
+//
+// It ORs the sets of the fields' values into the candidates as it looks the
+// fields up, in order of their lowest rule. Before looking up a field whose
+// lowest rule is L, the candidates below L are final (no field left can add
+// one), so it tries them, in rule order: the first match among them is the
+// answer, and the fields left are never looked up.
 func (ix *ruleIndex) eval(s *Set, env Env) int {
 	if len(ix.always) == 1 {
 		return ix.eval64(s, env)
 	}
+	var xbuf [maxLazyWords]uint64
+	if len(ix.always) > len(xbuf) {
+		return ix.evalEager(s, env)
+	}
+	x := xbuf[:len(ix.always)]
+	copy(x, ix.always)
+	done := 0 // every candidate below it was tried
+	for _, k := range ix.order {
+		f := &ix.fields[k]
+		if f.low > done {
+			if i := tryRange(s, env, x, done, f.low); i >= 0 {
+				return i
+			}
+			done = f.low
+		}
+		p, v := f.hit(env)
+		for w := range x {
+			if p != nil {
+				x[w] |= p[w]
+			}
+			if v != nil {
+				x[w] |= v[w]
+			}
+		}
+	}
+	return tryRange(s, env, x, done, len(s.Rules))
+}
+
+// maxLazyWords bounds the rules (64 a word) eval handles on the stack;
+// larger sets take evalEager.
+const maxLazyWords = 64
+
+// tryRange tries the candidates in x from rule from up to (not including)
+// rule to, in order, and returns the first that matches, or -1.
+func tryRange(s *Set, env Env, x []uint64, from, to int) int {
+	to = min(to, len(x)*64)
+	for w := from / 64; w*64 < to; w++ {
+		c := x[w]
+		if lo := from - w*64; lo > 0 {
+			c &^= 1<<lo - 1
+		}
+		if hi := to - w*64; hi < 64 {
+			c &= 1<<hi - 1
+		}
+		for ; c != 0; c &= c - 1 {
+			if i := w*64 + bits.TrailingZeros64(c); s.match(i, env) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// evalEager is eval for sets of more than maxLazyWords*64 rules: every
+// indexed field looked up first.
+func (ix *ruleIndex) evalEager(s *Set, env Env) int {
 	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
 	hits := hitBuf[:0]
 	for k := range ix.fields {
@@ -332,12 +420,21 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 	return -1
 }
 
-// eval64 is eval for sets of at most 64 rules: one word, ORed as the
-// fields are looked up (no buffer of the sets to clear per event).
+// eval64 is eval for sets of at most 64 rules: one word.
 func (ix *ruleIndex) eval64(s *Set, env Env) int {
 	x := ix.always[0]
-	for k := range ix.fields {
-		p, v := ix.fields[k].hit(env)
+	var tried uint64
+	for _, k := range ix.order {
+		f := &ix.fields[k]
+		if below := uint64(1)<<f.low - 1; below&^tried != 0 {
+			for c := x & below &^ tried; c != 0; c &= c - 1 {
+				if i := bits.TrailingZeros64(c); s.match(i, env) {
+					return i
+				}
+			}
+			tried = below
+		}
+		p, v := f.hit(env)
 		if p != nil {
 			x |= p[0]
 		}
@@ -345,8 +442,8 @@ func (ix *ruleIndex) eval64(s *Set, env Env) int {
 			x |= v[0]
 		}
 	}
-	for ; x != 0; x &= x - 1 {
-		if i := bits.TrailingZeros64(x); s.match(i, env) {
+	for c := x &^ tried; c != 0; c &= c - 1 {
+		if i := bits.TrailingZeros64(c); s.match(i, env) {
 			return i
 		}
 	}
