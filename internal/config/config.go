@@ -647,13 +647,14 @@ func (e *unsetEnvError) Error() string {
 // queue or its refusals outside its own directory (or share another's), and
 // "seal.key" is the quarantine's key file.
 func checkDestinationName(name string) error {
-	ok := len(name) <= 64 && name[0] != '.' && name != "seal.key"
+	// "input" names, in quarantine replay, the records of no destination.
+	ok := len(name) <= 64 && name[0] != '.' && name != "seal.key" && name != "input"
 	for i := 0; ok && i < len(name); i++ {
 		c := name[i]
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 	}
 	if !ok {
-		return fmt.Errorf("%q is not a usable name: use letters, digits, '_', '-' and '.' (not first), at most 64 characters, not \"seal.key\" (names a directory under queue.dir and quarantine.dir)", name)
+		return fmt.Errorf("%q is not a usable name: use letters, digits, '_', '-' and '.' (not first), at most 64 characters, not \"seal.key\" or \"input\" (names a directory under queue.dir and quarantine.dir; quarantine replay calls input records \"input\")", name)
 	}
 	return nil
 }

@@ -60,12 +60,13 @@ type Engine struct {
 	base    context.Context
 	cancel  context.CancelFunc
 
-	dedup     [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
-	dedupSets []*dedup.Set                       // the distinct sets of dedup
-	dedupOn   bool
-	dedupCtr  map[string]prometheus.Counter // by source type (bounded)
-	dedupMu   sync.Mutex
-	reachAt   atomic.Int64 // when the dedup reach gauge was last set (unix ns)
+	dedup      [pipeline.NumPriorities]*dedup.Set // all the same Set for scope global; nil when off for that priority
+	dedupSets  []*dedup.Set                       // the distinct sets of dedup
+	dedupSetOf [pipeline.NumPriorities]int8       // index in dedupSets of each priority's set, -1 for none
+	dedupOn    bool
+	dedupCtr   map[string]prometheus.Counter // by source type (bounded)
+	dedupMu    sync.Mutex
+	reachAt    atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countPath is dedup.count_field when it is on, else nil.
 	countPath   jsonscan.Path
 	now         func() time.Time
@@ -165,10 +166,15 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 		}
 	}
 	e.dedup[pipeline.PriorityNone] = e.dedup[pipeline.P3]
-	for _, s := range e.dedup {
-		if s != nil && !slices.Contains(e.dedupSets, s) {
+	for p, s := range e.dedup {
+		e.dedupSetOf[p] = -1
+		if s == nil {
+			continue
+		}
+		if !slices.Contains(e.dedupSets, s) {
 			e.dedupSets = append(e.dedupSets, s)
 		}
+		e.dedupSetOf[p] = int8(slices.Index(e.dedupSets, s))
 	}
 	e.dedupOn = true
 	e.dedupCtr = map[string]prometheus.Counter{}
@@ -242,7 +248,7 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 		}
 		dup, dropped := inBatch.dup[i], inBatch.dropped[i]
 		if !dup {
-			first, isNew := inBatch.add(ev.Key, ev.Priority, int32(len(kept)))
+			first, isNew := inBatch.add(ev.Key, e.dedupSetOf[ev.Priority], int32(len(kept)))
 			if isNew {
 				// DedupRepeats stays: a batch refused and emitted again
 				// (syslog, Kafka) lost its repeats in the first pass but
@@ -292,11 +298,13 @@ func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
 }
 
 // keySet finds repeats within one batch (the dedup set only learns a key
-// once its batch is accepted). Pooled; open addressing over (key, priority
-// scope) pairs, sized for the batch.
+// once its batch is accepted). Pooled; open addressing over (key, dedup
+// set) pairs, sized for the batch: with scope global every priority shares
+// one set, so a P2 and a P3 copy of a key are repeats, as they are across
+// batches.
 type keySet struct {
 	slots []uint64
-	prio  []pipeline.Priority
+	set   []int8  // the dedup set (index in Engine.dedupSets) of the key
 	first []int32 // the index of the key's first copy among the kept events
 
 	// The dedup sets' answers for the batch's events (lookup), and
@@ -350,15 +358,15 @@ func (k *keySet) reset(n int) {
 		size *= 2
 	}
 	if cap(k.slots) < size {
-		k.slots, k.prio, k.first = make([]uint64, size), make([]pipeline.Priority, size), make([]int32, size)
+		k.slots, k.set, k.first = make([]uint64, size), make([]int8, size), make([]int32, size)
 	}
-	k.slots, k.prio, k.first = k.slots[:size], k.prio[:size], k.first[:size]
+	k.slots, k.set, k.first = k.slots[:size], k.set[:size], k.first[:size]
 	clear(k.slots)
 }
 
-// add reports whether (h, p) was new, recording idx as its first copy's;
+// add reports whether (h, set) was new, recording idx as its first copy's;
 // for a repeat it returns the first copy's idx. Key 0 is stored as 1.
-func (k *keySet) add(h uint64, p pipeline.Priority, idx int32) (first int32, isNew bool) {
+func (k *keySet) add(h uint64, set int8, idx int32) (first int32, isNew bool) {
 	if h == 0 {
 		h = 1
 	}
@@ -366,10 +374,10 @@ func (k *keySet) add(h uint64, p pipeline.Priority, idx int32) (first int32, isN
 	for i := (h * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
 		switch k.slots[i] {
 		case 0:
-			k.slots[i], k.prio[i], k.first[i] = h, p, idx
+			k.slots[i], k.set[i], k.first[i] = h, set, idx
 			return idx, true
 		case h:
-			if k.prio[i] == p {
+			if k.set[i] == set {
 				return k.first[i], false
 			}
 		}
@@ -470,18 +478,11 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	// input - refused = deduplicated + delivered holds whether the source
 	// resends a new copy of the batch (HTTP) or re-emits this one, from
 	// which the repeats are gone (syslog, Kafka).
+	//
+	// A batch turned away before it is counted (the engine closing, no
+	// delivery capacity in time) counts neither as input nor as refused.
 	ack := b.Ack
 	kept := len(b.Events)
-	if kept > 0 {
-		refused := e.m.InputRefused.WithLabelValues(b.Meta.Input)
-		inner := ack
-		ack = pipeline.NewAck(func(err error) {
-			if err != nil {
-				refused.Add(float64(kept))
-			}
-			inner.Done(err)
-		})
-	}
 	if e.closed.Load() {
 		ack.Done(ErrShuttingDown)
 		return ErrShuttingDown
@@ -507,6 +508,16 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	e.closeMu.RUnlock()
 	e.m.InflightBatch.Inc()
 	e.count(b)
+	if kept > 0 {
+		refused := e.m.InputRefused.WithLabelValues(b.Meta.Input)
+		inner := ack
+		ack = pipeline.NewAck(func(err error) {
+			if err != nil {
+				refused.Add(float64(kept))
+			}
+			inner.Done(err)
+		})
+	}
 	if only < 0 {
 		e.removeDuplicates(b)
 		kept = len(b.Events)

@@ -248,15 +248,18 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, se
 
 // escapesLong reports whether b, as a JSON string, would be longer than in
 // base64: control characters take 6 bytes each (\u0001), so a record of
-// them would fill the quarantine's disk six times faster than it came in.
+// them would fill the quarantine's disk six times faster than it came in;
+// encoding/json also writes U+2028 and U+2029 (3 bytes) as 6.
 func escapesLong(b []byte) bool {
 	n := len(b)
-	for _, c := range b {
+	for i, c := range b {
 		switch {
 		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
 			n++
 		case c < 0x20:
 			n += 5
+		case c == 0xe2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xa8 || b[i+2] == 0xa9):
+			n += 3 // U+2028, U+2029
 		}
 	}
 	return n > (len(b)+2)/3*4
