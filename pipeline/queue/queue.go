@@ -29,8 +29,11 @@
 //     a delivery still in flight (the event Hash lets destinations make them
 //     idempotent).
 //  5. On start, everything after the cursors is counted (recovered); damaged
-//     records are skipped and counted exactly as lost, and the queue reports
-//     itself degraded; start-up never fails because of damaged data.
+//     records are skipped and counted exactly as lost (so is a record that
+//     was whole at start and is found damaged later), and the queue reports
+//     itself degraded; start-up never fails because of damaged data. A
+//     cursor past the end of its log, or in a segment removed by hand, is
+//     moved to the end (the oldest segment left) and saved at once.
 package queue
 
 import (
@@ -92,15 +95,19 @@ type Queue struct {
 }
 
 type sub struct {
-	p          pipeline.Priority
-	log        *wal.Log
-	reader     *wal.Reader
-	cursor     wal.Pos // after the last confirmed record
-	saved      wal.Pos // last persisted cursor
-	scanEnd    wal.Pos // corruption before this was counted at start
-	cursorPath string
-	pending    atomic.Int64
-	queued     prometheus.Gauge
+	p      pipeline.Priority
+	log    *wal.Log
+	reader *wal.Reader
+	cursor wal.Pos // after the last confirmed record
+	saved  wal.Pos // last persisted cursor
+	// startDamage holds where the damaged regions found at start begin:
+	// counted then, and skipped without counting again. Damage found later
+	// (a record valid at start and damaged since, or one appended since)
+	// is counted when the forwarder meets it.
+	startDamage map[wal.Pos]bool
+	cursorPath  string
+	pending     atomic.Int64
+	queued      prometheus.Gauge
 
 	// window holds the deliveries read from this log and not yet retired,
 	// in log order; window[0] has ticket first. Only the forwarder's
@@ -207,6 +214,7 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	if err != nil {
 		q.markDegraded(fmt.Sprintf("%s cursor unreadable (%v): redelivering %s from the start of its log", p, err, p))
 	}
+	moved := false
 	if end := l.End(); end.Less(cur) {
 		// Under fsync "interval" a cursor can be persisted past records a
 		// power loss then took (they were delivered: it moved over them);
@@ -215,13 +223,13 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		// they would lie before the cursor and never be delivered.
 		q.markDegraded(fmt.Sprintf("%s cursor %d:%d is past the end of its log (%d:%d), which lost its tail (power loss under fsync interval?) or segments; starting at the end",
 			p, cur.Seg, cur.Off, end.Seg, end.Off))
-		cur = end
+		cur, moved = end, true
 	}
-	s.cursor, s.saved = cur, cur
 	// Count what waits after the cursor; damaged records are lost exactly.
 	// Damaged events count as recovered and then lost, so the ledger of
 	// this process balances: accepted + recovered = ... + lost + queued.
 	var events, damaged, bytes int64
+	s.startDamage = map[wal.Pos]bool{}
 	r := l.NewReader(cur)
 	for {
 		rec, err := r.Next()
@@ -232,6 +240,17 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		if errors.As(err, &ce) {
 			q.lost(p, ce, "corrupt_record")
 			damaged += ce.Events
+			s.startDamage[ce.At] = true
+			continue
+		}
+		if errors.Is(err, os.ErrNotExist) && events+damaged == 0 {
+			// The cursor's segment is gone (deleted by hand to free
+			// disk, with later ones left): what it held is unknown;
+			// deliver everything that is left.
+			q.markDegraded(fmt.Sprintf("%s cursor %d:%d is in a segment that was removed; delivering from the oldest segment left (the events of the removed ones are unknown)",
+				p, cur.Seg, cur.Off))
+			cur, moved = wal.Pos{}, true
+			r = l.NewReader(cur)
 			continue
 		}
 		if err != nil {
@@ -241,7 +260,16 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		events += int64(rec.Count)
 		bytes += int64(len(rec.Payload))
 	}
-	s.scanEnd = l.End()
+	if moved {
+		// Persist the corrected cursor now: left on disk, the old one would
+		// skip, at the next start, every record acknowledged from here on
+		// that is not delivered by then.
+		if err := saveCursor(q.fs, s.cursorPath, cur); err != nil {
+			_ = l.Close()
+			return nil, fmt.Errorf("queue %s: save the corrected cursor %s: %w", q.name, s.cursorPath, err)
+		}
+	}
+	s.cursor, s.saved = cur, cur
 	s.reader = l.NewReader(cur)
 	s.pending.Store(events)
 	s.appendedEvents.Store(events)
@@ -458,7 +486,10 @@ func (q *Queue) append(p pipeline.Priority, rec []byte, count int) error {
 	s.pending.Add(int64(count))
 	s.appendedEvents.Add(int64(count))
 	s.appendedBytes.Add(int64(len(payload)))
-	q.queuedBytes.Add(float64(len(payload)))
+	// The gauge shows pendingBytes (reservations of appends under way
+	// included), which reserve keeps within max_bytes: adding to it here
+	// and setting it elsewhere would count an append twice.
+	q.queuedBytes.Set(float64(q.pendingBytes.Load()))
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -601,7 +632,7 @@ func (q *Queue) start(f *flight, d *decoder, now time.Time) (ok bool, due time.T
 			continue
 		}
 		s.lastStart = now
-		f.s, f.bytes, f.ok = s, bytes, false
+		f.s, f.bytes, f.ok, f.booked = s, bytes, false, 0
 		f.ticket = s.next
 		s.next++
 		s.window = append(s.window, slot{end: end})
@@ -628,8 +659,9 @@ func (q *Queue) settle(f *flight) {
 	if f.ok {
 		n := int64(len(f.b.Events)) // they left queued as deliver booked them
 		s.pending.Add(-n)
-		q.pendingBytes.Add(-f.bytes)
-		q.queuedBytes.Sub(float64(f.bytes))
+		// Never below zero: a damaged region without valid headers gives
+		// back an estimate of its payload (wal.CorruptError.PayloadBytes).
+		q.queuedBytes.Set(float64(q.givePending(f.bytes)))
 	}
 	k := 0
 	for k < len(s.window) && s.window[k].done && s.window[k].ok {
@@ -666,8 +698,8 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		}
 		var ce *wal.CorruptError
 		if errors.As(err, &ce) {
-			// Damage before scanEnd was counted (and never queued) at start.
-			if !ce.At.Less(s.scanEnd) {
+			// Damage found at start was counted (and never queued) then.
+			if !s.startDamage[ce.At] {
 				// What was reserved for it is payload bytes, not the
 				// region (headers included); never below zero, where
 				// max_bytes would stop limiting.
