@@ -12,6 +12,7 @@ package httpin
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -132,6 +133,16 @@ func (s *Server) Start() error {
 	if s.started {
 		return errors.New("httpin: already started")
 	}
+	// Load the certificate before listening: ServeTLS would load it in
+	// the background, and a file that does not load would leave a
+	// listener that never answers while the router reports itself ready.
+	var cert tls.Certificate
+	if s.cfg.TLSCertFile != "" {
+		var err error
+		if cert, err = tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile); err != nil {
+			return fmt.Errorf("inputs.http: load tls_cert_file/tls_key_file: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", s.cfg.Address)
 	if err != nil {
 		return fmt.Errorf("inputs.http: listen on %s: %w (is another process using the port? change inputs.http.address)", s.cfg.Address, err)
@@ -139,10 +150,18 @@ func (s *Server) Start() error {
 	s.ln = ln
 	s.started = true
 	s.done = make(chan error, 1)
+	if s.cfg.TLSCertFile != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if s.srv.TLSConfig != nil {
+			cfg = s.srv.TLSConfig.Clone()
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+		s.srv.TLSConfig = cfg
+	}
 	go func() {
 		var err error
 		if s.cfg.TLSCertFile != "" {
-			err = s.srv.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+			err = s.srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
 		} else {
 			err = s.srv.Serve(ln)
 		}
