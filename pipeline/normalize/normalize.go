@@ -272,6 +272,7 @@ type Normalizer struct {
 
 	// per-event results
 	time       int64
+	timeNode   int32 // the node n.time was read from, -1 when none (the envelope, a join, ingest)
 	sourceType []byte
 	tsBuf      []byte
 
@@ -438,8 +439,23 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 	}
 	if c := existing; c >= 0 {
 		nd := &n.nodes[c]
-		if kind == kObject && nd.kind == kObject && (nd.gen != gen || gen == 0) {
-			return c
+		// Within one input object a repeated key is replaced (last wins).
+		// Across sources (a rename, logrouter's own fields, another object)
+		// objects merge, and a value where the other needs an object is
+		// kept inside it as "value" (a top-level "event" string, as
+		// structlog writes its message, under event.dataset; a "host"
+		// string next to hostname renamed to host.name): nothing is lost,
+		// and the field has one shape.
+		if nd.gen != gen || gen == 0 {
+			switch {
+			case kind == kObject && nd.kind == kObject:
+				return c
+			case kind == kObject && nd.kind != kRemoved:
+				n.displace(c)
+				return c
+			case kind != kObject && nd.kind == kObject:
+				return n.setH(c, keyValue, 0, kind, gen)
+			}
 		}
 		*nd = node{key: nd.key, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
 		return c
@@ -458,6 +474,15 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 	return c
 }
 
+// displace turns node c, a value, into an object holding that value as
+// "value" (see setH).
+func (n *Normalizer) displace(c int32) {
+	old := n.nodes[c]
+	n.nodes[c] = node{key: old.key, kind: kObject, gen: 0, first: -1, last: -1, next: old.next}
+	v := n.setH(c, keyValue, 0, old.kind, old.gen)
+	n.nodes[v].val, n.nodes[v].data, n.nodes[v].skip = old.val, old.data, old.skip
+}
+
 // setPath walks/creates objects along segs and sets the leaf.
 func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
 	parent := int32(0)
@@ -469,15 +494,24 @@ func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
 
 // setMissing sets a synthesized leaf at segs only if nothing is there and no
 // scalar blocks the path; it reports whether it did.
-func (n *Normalizer) setMissing(segs [][]byte) int32 {
+func (n *Normalizer) setMissing(segs [][]byte) int32 { return n.setAbsent(segs, false) }
+
+// setAbsent is setMissing; with displace, a value on the path is kept
+// inside the object the path needs as "value" (see setH) rather than
+// blocking it: for the fields logrouter always writes (event.dataset,
+// event.ingested), not for defaults such as host.name, where the event's
+// own value wins.
+func (n *Normalizer) setAbsent(segs [][]byte, displace bool) int32 {
 	parent := int32(0)
 	for _, s := range segs[:len(segs)-1] {
 		c := n.child(parent, s)
 		switch {
 		case c < 0:
 			c = n.set(parent, s, kObject, 0)
-		case n.nodes[c].kind != kObject:
+		case n.nodes[c].kind != kObject && !displace:
 			return -1
+		case n.nodes[c].kind != kObject:
+			n.displace(c)
 		}
 		parent = c
 	}
@@ -495,12 +529,16 @@ var (
 	segLabels    = [][]byte{[]byte("labels")}
 	segMessage   = []byte("message")
 	keyLogrouter = []byte("logrouter")
-	keyInput     = []byte("input")
-	keyProtocol  = []byte("protocol")
-	keyPeer      = []byte("peer")
-	keyToken     = []byte("token")
-	keyIndex     = []byte("index")
-	keySource    = []byte("source")
+	keyValue     = []byte("value") // a value displaced by an object (setH)
+	// keyTimestampOriginal keeps an own @timestamp that is not the event's
+	// time (see Build).
+	keyTimestampOriginal = []byte("@timestamp_original")
+	keyInput             = []byte("input")
+	keyProtocol          = []byte("protocol")
+	keyPeer              = []byte("peer")
+	keyToken             = []byte("token")
+	keyIndex             = []byte("index")
+	keySource            = []byte("source")
 )
 
 // buildTree resets the tree and walks the input with prof's renames and
@@ -550,6 +588,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 // returns nil, Lookup and AppendTo may be called until the next Build.
 func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
 	n.time = 0
+	n.timeNode = -1
 	n.sourceType = nil
 	n.meta = bm
 	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
@@ -619,19 +658,28 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 
 	// @timestamp: envelope, then the profile's and the configured fields,
 	// then ingest time.
+	// (A found time may be 0: 1970-01-01T00:00:00Z, a reset clock.)
 	n.time = m.Time
-	if n.time == 0 && prof != nil {
-		n.time = n.profileTime(prof, bm.IngestTime)
+	found := n.time != 0
+	if !found && prof != nil {
+		n.time, found = n.profileTime(prof, bm.IngestTime)
 	}
-	if n.time == 0 {
-		n.time = n.findTime(bm.IngestTime)
+	if !found {
+		n.time, found = n.findTime(bm.IngestTime)
 	}
-	if n.time == 0 {
+	if !found {
 		n.time = bm.IngestTime
 	}
 	n.tsBuf = append(timeparse.AppendRFC3339(append(n.tsBuf[:0], '"'), n.time), '"')
 	// The input's own @timestamp, if any, replaced this node in place; put the
-	// canonical value back (same position: first).
+	// canonical value back (same position: first). An own @timestamp that is
+	// not where the time came from (it did not parse, or the envelope's time
+	// won) is kept as @timestamp_original: replaced, it would leave no trace
+	// of the event's own time.
+	if tn := n.nodes[ts]; tn.gen != 0 && tn.kind != kRemoved && tn.kind != kObject && (!found || n.timeNode != ts) {
+		c := n.set(0, keyTimestampOriginal, tn.kind, tn.gen)
+		n.nodes[c].val, n.nodes[c].data = tn.val, tn.data
+	}
 	tn := &n.nodes[ts]
 	*tn = node{key: segTimestamp[0], kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
 
@@ -642,11 +690,11 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		// null or non-string own event.dataset.
 		c = n.setPath(segDataset, kStr, 0)
 		n.nodes[c].data = st
-	} else if c := n.setMissing(segDataset); c >= 0 {
+	} else if c := n.setAbsent(segDataset, true); c >= 0 {
 		n.nodes[c].data = st
 	}
 
-	if c := n.setMissing(segIngested); c >= 0 {
+	if c := n.setAbsent(segIngested, true); c >= 0 {
 		n.nodes[c].kind = kLit
 		n.nodes[c].data = n.ingested(bm.IngestTime)
 		n.nodes[c].skip = true
@@ -726,6 +774,13 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if n.fields > n.c.maxFields {
 			n.err = ErrTooManyFields
 			return
+		}
+		if !utf8.Valid(key) {
+			// Written with each invalid byte as U+FFFD: two keys that
+			// differ only there would come out alike, twice in one object
+			// (which OpenSearch refuses). Resolve them as the same key.
+			// Rare: the copy is made only for such keys.
+			key = validKey(key)
 		}
 		descend := rules
 		isObj := v.Type() == fastjson.TypeObject
@@ -807,24 +862,45 @@ func (n *Normalizer) findPath(p *Path) int32 {
 }
 
 // find returns the node at path (dot-separated; keys containing dots match
-// too) below parent, or -1.
+// too) below parent, or -1. As findPath at the root, the longest key wins:
+// the whole path as one key, then each dotted prefix, longest first, so
+// that the answer does not depend on the order of the members (nor on
+// whether the root is indexed).
 func (n *Normalizer) find(parent int32, path string) int32 {
-	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
-		nd := &n.nodes[c]
-		if nd.kind == kRemoved {
-			continue
-		}
-		k := nd.key
-		if len(k) == len(path) && string(k) == path {
-			return c
-		}
-		if nd.kind == kObject && len(path) > len(k) && path[len(k)] == '.' && string(k) == path[:len(k)] {
-			if r := n.find(c, path[len(k)+1:]); r >= 0 {
-				return r
+	for end := len(path); end > 0; end = strings.LastIndexByte(path[:end], '.') {
+		key := path[:end]
+		for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
+			nd := &n.nodes[c]
+			if nd.kind == kRemoved || len(nd.key) != len(key) || string(nd.key) != key {
+				continue
+			}
+			if end == len(path) {
+				return c
+			}
+			if nd.kind == kObject {
+				if r := n.find(c, path[end+1:]); r >= 0 {
+					return r
+				}
 			}
 		}
 	}
 	return -1
+}
+
+// validKey returns key with each byte that is not valid UTF-8 replaced by
+// U+FFFD, as AppendString writes it.
+func validKey(key []byte) []byte {
+	out := make([]byte, 0, len(key)+8)
+	for i := 0; i < len(key); {
+		r, size := utf8.DecodeRune(key[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, key[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 // stringOf returns the string value of node c, or nil.
@@ -843,7 +919,7 @@ func (n *Normalizer) stringOf(c int32) []byte {
 }
 
 // profileTime tries a profile's timestamp fields, then its joined fields.
-func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
+func (n *Normalizer) profileTime(p *profile, ingest int64) (int64, bool) {
 	now := time.Unix(0, ingest)
 	for i := range p.ts {
 		c := n.findPath(&p.ts[i])
@@ -851,6 +927,7 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
 			continue
 		}
 		if ns, ok := n.parseTimeNode(c, now); ok {
+			n.timeNode = c
 			if !n.c.cfg.KeepTimestampField {
 				n.nodes[c].kind = kRemoved
 				for i := range p.join { // the split form of the same time
@@ -859,11 +936,11 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
 					}
 				}
 			}
-			return ns
+			return ns, true
 		}
 	}
 	if len(p.join) == 0 {
-		return 0
+		return 0, false
 	}
 	n.scratch = n.scratch[:0]
 	var found [4]int32
@@ -871,7 +948,7 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
 		c := n.findPath(&p.join[i])
 		if c < 0 {
 			if i < 2 {
-				return 0
+				return 0, false
 			}
 			continue
 		}
@@ -885,7 +962,7 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
 	}
 	ns, ok := timeparse.Parse(n.scratch, now)
 	if !ok {
-		return 0
+		return 0, false
 	}
 	if !n.c.cfg.KeepTimestampField {
 		for _, c := range found {
@@ -894,7 +971,7 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) int64 {
 			}
 		}
 	}
-	return ns
+	return ns, true
 }
 
 func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
@@ -924,7 +1001,7 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 	return 0, false
 }
 
-func (n *Normalizer) findTime(ingest int64) int64 {
+func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 	now := time.Unix(0, ingest)
 	for i := range n.c.tsFields {
 		c := n.findPath(&n.c.tsFields[i])
@@ -952,10 +1029,11 @@ func (n *Normalizer) findTime(ingest int64) int64 {
 			if !n.c.cfg.KeepTimestampField && c != 1 { // node 1 is @timestamp, rewritten by Build
 				nd.kind = kRemoved
 			}
-			return ns
+			n.timeNode = c
+			return ns, true
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // Kind is the JSON type of a looked-up field.
@@ -1285,6 +1363,9 @@ func (n *Normalizer) writeValue(dst []byte, v *fastjson.Value, ph uint64) ([]byt
 func (n *Normalizer) writeInner(dst []byte, o *fastjson.Object, ph uint64) ([]byte, int, uint64) {
 	base := len(n.kvs)
 	o.Visit(func(key []byte, v *fastjson.Value) {
+		if !utf8.Valid(key) {
+			key = validKey(key) // as in walk: keys alike once written are one key
+		}
 		n.kvs = append(n.kvs, kvPair{key, v})
 	})
 	kvs := n.kvs[base:]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/netip"
 	"path"
 	"sort"
@@ -447,17 +448,17 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 	start := len(n.lits)
 	switch kind {
 	case convInt:
-		if i, err := strconv.ParseInt(b2s(s), 10, 64); err == nil {
-			n.lits = strconv.AppendInt(n.lits, i, 10)
-		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) {
-			n.lits = strconv.AppendInt(n.lits, int64(f), 10)
+		if i, err := strconv.ParseInt(b2s(intPart(s)), 10, 64); err == nil {
+			n.lits = strconv.AppendInt(n.lits, i, 10) // "42" and "42.000" exactly
+		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) && math.Abs(f) <= 1<<53 {
+			n.lits = strconv.AppendInt(n.lits, int64(f), 10) // "4.2e1"; past 2^53 a float64 is no longer the integer written
 		} else {
 			return
 		}
 	case convFloat:
 		f, err := strconv.ParseFloat(b2s(s), 64)
-		if err != nil {
-			return
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return // JSON has no NaN or Infinity: left as it was
 		}
 		n.lits = strconv.AppendFloat(n.lits, f, 'g', -1, 64)
 	case convBool:
@@ -495,4 +496,23 @@ func oneOfFold(b []byte, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// intPart returns s without a fraction of zeros ("42.000" -> "42"), else s.
+func intPart(s []byte) []byte {
+	for i, c := range s {
+		if c != '.' {
+			continue
+		}
+		for _, d := range s[i+1:] {
+			if d != '0' {
+				return s
+			}
+		}
+		if i+1 == len(s) {
+			return s // "42." is not a number ParseInt or JSON takes
+		}
+		return s[:i]
+	}
+	return s
 }
