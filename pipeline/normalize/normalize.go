@@ -841,11 +841,16 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 // findPath returns the node at p, or -1. At the root it uses the index: the
 // whole path as a literal key first, then each dotted prefix, descending.
 func (n *Normalizer) findPath(p *Path) int32 {
-	if n.rootCount > rootMaxIndex {
-		return n.find(0, p.s)
-	}
+	wide := n.rootCount > rootMaxIndex
 	for i, cut := range p.cuts {
-		c := n.rootLookup(s2b(p.s[:cut]), p.hashes[i])
+		// The root's candidates longest first, indexed or not, so that
+		// the answer does not depend on how wide the event is.
+		var c int32
+		if wide {
+			c = n.rootScan(p.s[:cut])
+		} else {
+			c = n.rootLookup(s2b(p.s[:cut]), p.hashes[i])
+		}
 		if c < 0 {
 			continue
 		}
@@ -862,26 +867,32 @@ func (n *Normalizer) findPath(p *Path) int32 {
 }
 
 // find returns the node at path (dot-separated; keys containing dots match
-// too) below parent, or -1. As findPath at the root, the longest key wins:
-// the whole path as one key, then each dotted prefix, longest first, so
-// that the answer does not depend on the order of the members (nor on
-// whether the root is indexed).
+// too) below parent, or -1.
 func (n *Normalizer) find(parent int32, path string) int32 {
-	for end := len(path); end > 0; end = strings.LastIndexByte(path[:end], '.') {
-		key := path[:end]
-		for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
-			nd := &n.nodes[c]
-			if nd.kind == kRemoved || len(nd.key) != len(key) || string(nd.key) != key {
-				continue
+	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
+		nd := &n.nodes[c]
+		if nd.kind == kRemoved {
+			continue
+		}
+		k := nd.key
+		if len(k) == len(path) && string(k) == path {
+			return c
+		}
+		if nd.kind == kObject && len(path) > len(k) && path[len(k)] == '.' && string(k) == path[:len(k)] {
+			if r := n.find(c, path[len(k)+1:]); r >= 0 {
+				return r
 			}
-			if end == len(path) {
-				return c
-			}
-			if nd.kind == kObject {
-				if r := n.find(c, path[end+1:]); r >= 0 {
-					return r
-				}
-			}
+		}
+	}
+	return -1
+}
+
+// rootScan returns the root member named key, or -1: findPath's lookup
+// once the root is too wide to be indexed.
+func (n *Normalizer) rootScan(key string) int32 {
+	for c := n.nodes[0].first; c >= 0; c = n.nodes[c].next {
+		if nd := &n.nodes[c]; nd.kind != kRemoved && len(nd.key) == len(key) && string(nd.key) == key {
+			return c
 		}
 	}
 	return -1
