@@ -121,7 +121,7 @@ func TestSyslogLinesThroughStarterRules(t *testing.T) {
 		{`<166>Nov 28 2026 10:00:00 asa01 : %ASA-6-302013: Built inbound TCP connection 4926 for outside:203.0.113.5/51234 (203.0.113.5/51234) to inside:10.1.1.10/443 (10.1.1.10/443)`, "P2", "cisco.asa"},
 		{`<38>Nov 28 10:00:00 web01 sshd[2212]: Failed password for root from 198.51.100.23 port 41234 ssh2`, "P2", "linux.auth"},
 		{`<14>1 2026-11-28T10:00:00Z app01 checkout - - - {"level":"info","msg":"order placed","event":{"dataset":"app.checkout"}}`, "P3", "app.checkout"},
-		{`<9>CEF:0|CrowdStrike|FalconHost|1.0|5|Detection|8|src=10.0.0.1 suser=CORP\\jdoe`, "P1", "crowdstrike.falcon"},
+		{`<9>CEF:0|CrowdStrike|FalconHost|1.0|DetectionSummaryEvent|Detection Summary Event|8|src=10.0.0.1 suser=CORP\\jdoe`, "P1", "crowdstrike.falcon"},
 	}
 	var in strings.Builder
 	for _, l := range lines {

@@ -272,7 +272,8 @@ type Normalizer struct {
 
 	// per-event results
 	time       int64
-	timeNode   int32 // the node n.time was read from, -1 when none (the envelope, a join, ingest)
+	timeNode   int32  // the node n.time was read from, -1 when none (the envelope, a join, ingest)
+	dsBuf      []byte // a detected event's source type (detectedDataset)
 	sourceType []byte
 	tsBuf      []byte
 
@@ -636,7 +637,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 				prof, ts = nil, 1
 			}
 			if want = n.detectProfile(); want != nil && len(st) == 0 {
-				st = s2b(want.name)
+				st = n.detectedDataset(want)
 			}
 		}
 		if want != prof {
@@ -723,6 +724,25 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.metaStr(lr, keyIndex, m.Index)
 	n.metaStr(lr, keySource, m.Source)
 	return nil
+}
+
+// detectedDataset returns the source type of an event that p detected:
+// p's name, or the name its detect.dataset makes from the event (valid until
+// the next Build).
+func (n *Normalizer) detectedDataset(p *profile) []byte {
+	if p.dsField == nil {
+		return s2b(p.name)
+	}
+	c := n.findPath(p.dsField)
+	if c < 0 {
+		return s2b(p.name)
+	}
+	v := n.stringOf(c)
+	if !datasetName(b2s(v), false) {
+		return s2b(p.name)
+	}
+	n.dsBuf = append(append(append(n.dsBuf[:0], p.dsPrefix...), v...), p.dsSuffix...)
+	return n.dsBuf
 }
 
 var (

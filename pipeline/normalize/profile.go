@@ -57,6 +57,12 @@ type DetectSpec struct {
 	Present []string   `yaml:"present"`
 	Equals  OrderedMap `yaml:"equals"`
 	Expr    string     `yaml:"expr"`
+	// Dataset names the source type of a detected event from one of its
+	// fields, as "zeek.{_path}": a record with "_path":"dns" is zeek.dns.
+	// The field is read before renames; a value that is not a short
+	// lower-case name ([a-z0-9_], at most 64 bytes) gives the profile's
+	// name. Default: the profile's name.
+	Dataset string `yaml:"dataset"`
 }
 
 // Matcher evaluates a detect expression against the event Build has just
@@ -183,12 +189,16 @@ type profile struct {
 	eqPaths   []Path
 	eqValues  [][]byte
 	match     Matcher // detect.expr, or nil
-	ts        []Path
-	join      []Path
-	renames   []rename
-	converts  []conversion
-	drops     []Path
-	sets      []constant
+	// detect.dataset: the source type of a detected event is dsPrefix,
+	// the string at dsField and dsSuffix (dsField nil: the name).
+	dsField            *Path
+	dsPrefix, dsSuffix string
+	ts                 []Path
+	join               []Path
+	renames            []rename
+	converts           []conversion
+	drops              []Path
+	sets               []constant
 }
 
 type rename struct {
@@ -259,6 +269,28 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			if len(p.present)+len(p.eqPaths) == 0 && strings.TrimSpace(d.Expr) == "" {
 				errs = append(errs, fmt.Errorf("%s: detect needs present, equals or expr", at))
+			}
+			if d.Dataset != "" {
+				open, end := strings.IndexByte(d.Dataset, '{'), strings.IndexByte(d.Dataset, '}')
+				field := ""
+				if open >= 0 && end > open {
+					field = d.Dataset[open+1 : end]
+				}
+				rest := ""
+				if end >= 0 {
+					rest = d.Dataset[end+1:]
+				}
+				switch {
+				case field == "" || strings.ContainsAny(rest, "{}") || strings.ContainsAny(d.Dataset[:open], "{}"):
+					errs = append(errs, fmt.Errorf(`%s: detect.dataset %q: write one field in braces, as "zeek.{_path}"`, at, d.Dataset))
+				case checkPath(field) != nil:
+					errs = append(errs, fmt.Errorf("%s: detect.dataset: %w", at, checkPath(field)))
+				case !datasetName(d.Dataset[:open]+"x"+rest, true):
+					errs = append(errs, fmt.Errorf(`%s: detect.dataset %q: the text around the field must be lower-case letters, digits, '.', '_' or '-'`, at, d.Dataset))
+				default:
+					fp := CompilePath(field)
+					p.dsField, p.dsPrefix, p.dsSuffix = &fp, d.Dataset[:open], rest
+				}
 			}
 			ps.detect = append(ps.detect, p)
 		}
@@ -515,4 +547,20 @@ func intPart(s []byte) []byte {
 		return s[:i]
 	}
 	return s
+}
+
+// datasetName reports whether s may be (part of) a dataset named by
+// detect.dataset: lower-case letters, digits and '_' (and, with punct, '.'
+// and '-'), 1 to 64 bytes.
+func datasetName(s string, punct bool) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || punct && (c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return true
 }
