@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/route"
@@ -415,6 +416,9 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 // addRaw normalizes and classifies one replayed record's bytes into b: a
 // JSON object as such, anything else as a text message.
 func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte) error {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return wk.Add(b, nil, raw, nil) // as text: too deep to parse cheaply
+	}
 	if v, err := p.ParseBytes(raw); err == nil && v.Type() == fastjson.TypeObject {
 		return wk.Add(b, v, nil, nil)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/internal/jsonscan"
 )
 
 // errTooLarge is returned when a body exceeds the configured limit.
@@ -200,7 +202,7 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw [
 		}
 		// A line over max is not parsed: nextObject finds its bounds (it
 		// may hold several envelopes).
-		if len(line) <= max && len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' {
+		if len(line) <= max && len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' && !jsonscan.TooDeep(line, jsonscan.MaxDepth) {
 			if v, err := p.ParseBytes(line); err == nil && v.Type() == fastjson.TypeObject {
 				return line, v, nil, nil
 			}
@@ -214,6 +216,9 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw [
 	raw = rest[:n]
 	if n > max {
 		return raw, nil, nil, errEnvelopeTooLong
+	}
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return raw, nil, nil, errTooDeep
 	}
 	v, err = p.ParseBytes(raw)
 	return raw, v, nil, err

@@ -150,7 +150,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 			items = append(items, it)
 			continue
 		}
-		v, err := q.p.ParseBytes(src)
+		v, err := q.parse(src)
 		if err == nil && v.Type() == fastjson.TypeObject && it.op == "update" {
 			// Fluent Bit's update/upsert and Logstash's action => update
 			// carry the log event as the partial document ("doc", with
@@ -168,8 +168,12 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 			if err == nil {
 				err = errors.New("the source line is not a JSON object")
 			}
-			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", "failed to parse: "+err.Error()
-			q.reject(src, "invalid_json", err)
+			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", "failed to parse: "+detail(err)
+			reason := "invalid_json"
+			if err == errTooDeep {
+				reason = "too_deep"
+			}
+			q.reject(src, reason, err)
 			items = append(items, it)
 			continue
 		}

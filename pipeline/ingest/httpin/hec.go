@@ -159,7 +159,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 	byLine := true
 	for num := 0; len(rest) > 0 && !q.full(num); num++ {
 		fail := func(c int, reason string, err error, raw []byte) {
-			failCode, failNum, failMsg = c, num, err.Error()
+			failCode, failNum, failMsg = c, num, detail(err)
 			q.reject(raw, reason, err)
 		}
 		raw, v, splitErr, err := nextEnvelope(q.p, rest, &byLine, q.s.cfg.MaxEventBytes)
@@ -174,7 +174,11 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		if err != nil {
-			fail(hecInvalidFormat, "invalid_json", err, raw)
+			reason := "invalid_json"
+			if err == errTooDeep {
+				reason = "too_deep"
+			}
+			fail(hecInvalidFormat, reason, err, raw)
 			break
 		}
 		ev := v.Get("event")
@@ -274,7 +278,7 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		if t := skipWS(line); t[0] == '{' {
-			if v, err := q.p.ParseBytes(t); err == nil && v.Type() == fastjson.TypeObject {
+			if v, err := q.parse(t); err == nil && v.Type() == fastjson.TypeObject {
 				q.add(line, v, nil)
 				continue
 			}

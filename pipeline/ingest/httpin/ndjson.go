@@ -107,9 +107,13 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 				}
 				continue
 			}
-			v, err := q.p.ParseBytes(line)
+			v, err := q.parse(line)
 			if err != nil {
-				rejectLine(n, line, "invalid_json", err)
+				reason := "invalid_json"
+				if err == errTooDeep {
+					reason = "too_deep"
+				}
+				rejectLine(n, line, reason, err)
 				continue
 			}
 			if v.Type() != fastjson.TypeObject {

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/normalize"
@@ -123,8 +124,47 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleESInfo)
 	mux.HandleFunc("HEAD /{$}", s.handleESInfo)
 	mux.HandleFunc("POST /ingest", s.limit(ProtoNDJSON, s.handleNDJSON))
-	return mux
+	return boundWrites(mux, s.cfg.ReadTimeout)
 }
+
+// boundWrites gives every answer read_timeout to be written, from its
+// first byte: a sender that stops reading its answer (a large _bulk answer,
+// pipelined requests) would otherwise hold its handler, its
+// max_concurrent_requests slot, its connection and goroutine for ever. The
+// time a request takes to be delivered before it is answered is not
+// counted (delivery is bounded by the engine's own timeouts), so there is
+// no http.Server WriteTimeout.
+func boundWrites(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Time{}) // the previous answer's bound is no longer this one's
+		h.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, d: d}, r)
+	})
+}
+
+// deadlineWriter sets the connection's write deadline at an answer's first
+// byte. The deadline stays for the part of the answer net/http flushes
+// after the handler returns.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	d     time.Duration
+	armed bool
+}
+
+func (w *deadlineWriter) arm() {
+	if !w.armed {
+		w.armed = true
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
+	}
+}
+
+func (w *deadlineWriter) WriteHeader(code int) { w.arm(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *deadlineWriter) Write(b []byte) (int, error) { w.arm(); return w.ResponseWriter.Write(b) }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {
@@ -342,9 +382,33 @@ func (q *request) defaultSourceType() []byte {
 	return nil
 }
 
+// parse parses one record of the body with q's parser, refusing nesting
+// deeper than jsonscan.MaxDepth before the parser sees it (see there).
+func (q *request) parse(raw []byte) (*fastjson.Value, error) {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return nil, errTooDeep
+	}
+	return q.p.ParseBytes(raw)
+}
+
+// errTooDeep refuses a record nested deeper than jsonscan.MaxDepth.
+var errTooDeep = fmt.Errorf("JSON nested deeper than %d levels", jsonscan.MaxDepth)
+
+// maxDetail bounds the text kept with a refused record (an error message
+// quoting input must not grow a record's quarantine or an answer).
+const maxDetail = 1024
+
+func detail(err error) string {
+	d := err.Error()
+	if len(d) > maxDetail {
+		d = d[:maxDetail] + "..."
+	}
+	return d
+}
+
 func (q *request) reject(raw []byte, reason string, err error) {
 	q.rejected = append(q.rejected, pipeline.Rejected{
-		Raw: raw, Reason: reason, Detail: err.Error(),
+		Raw: raw, Reason: reason, Detail: detail(err),
 		Input: q.b.Meta.Input, Protocol: q.proto, Peer: q.b.Meta.Peer,
 		Time: q.b.Meta.IngestTime,
 	})

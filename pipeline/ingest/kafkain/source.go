@@ -40,6 +40,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/backoff"
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/kafkacfg"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -388,6 +389,10 @@ func (p *partition) add(m *kafka.Message) {
 }
 
 func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMeta) {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		p.reject(m, raw, "too_deep", fmt.Errorf("JSON nested deeper than %d levels", jsonscan.MaxDepth))
+		return
+	}
 	obj, err := p.jp.ParseBytes(raw)
 	if err != nil {
 		p.reject(m, raw, "invalid_json", err)

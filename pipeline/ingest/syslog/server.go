@@ -40,6 +40,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/backoff"
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
@@ -499,7 +500,10 @@ func (st *stream) reset() {
 
 func (st *stream) pending() bool { return len(st.b.Events) > 0 || len(st.rejected) > 0 }
 
-func (st *stream) full() bool { return len(st.b.Events) >= st.s.cfg.BatchEvents }
+// full reports whether the batch has batch_events records, refused ones
+// included: each keeps a copy of its message (up to max_message_bytes) until
+// the flush, so they count toward the bound as events do.
+func (st *stream) full() bool { return len(st.b.Events)+len(st.rejected) >= st.s.cfg.BatchEvents }
 
 // add parses one message into the batch; peer must be set in b.Meta.
 func (st *stream) add(frame []byte, cut frameCut) {
@@ -549,7 +553,9 @@ type msgParser struct {
 // anything else goes through AppendJSON's object (see parse.SplitJSON).
 func (mp *msgParser) parse(frame []byte, em *normalize.EventMeta) (*fastjson.Value, parse.Result, error) {
 	var res parse.Result
-	if obj := mp.p.SplitJSON(frame); obj != nil {
+	if obj := mp.p.SplitJSON(frame); obj != nil && !jsonscan.TooDeep(obj, jsonscan.MaxDepth) {
+		// (A payload nested deeper goes the AppendOther way, as text:
+		// fastjson's error for it would cost megabytes to build.)
 		if v, err := mp.jp.ParseBytes(obj); err == nil {
 			o, _ := v.Object() // obj starts with '{'
 			var mid int
