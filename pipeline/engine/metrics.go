@@ -28,6 +28,7 @@ type Metrics struct {
 	DestLatency    *prometheus.HistogramVec
 	InflightBatch  prometheus.Gauge
 	Requests       *prometheus.CounterVec // {input, protocol, code}
+	TokenRequests  *prometheus.CounterVec // {input, token}: the configured tokens' names only
 }
 
 // NewMetrics registers the series on a new registry (plus Go and process
@@ -76,6 +77,8 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_inflight_batches", Help: "Batches being delivered right now."}),
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_http_requests_total", Help: "HTTP ingest requests by protocol and status code."}, []string{"input", "protocol", "code"}),
+		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_http_token_requests_total", Help: "HTTP requests authenticated with each configured token, by its name (what each sender sends)."}, []string{"input", "token"}),
 	}
 	f(m.InputEvents)
 	f(m.InputBytes)
@@ -96,5 +99,6 @@ func NewMetrics() *Metrics {
 	f(m.DestLatency)
 	f(m.InflightBatch)
 	f(m.Requests)
+	f(m.TokenRequests)
 	return m
 }

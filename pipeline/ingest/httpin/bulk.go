@@ -295,3 +295,16 @@ func (s *Server) handleESInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeRaw(w, http.StatusOK, out)
 }
+
+// handleESLicense answers GET /_license as Elasticsearch does: Beats
+// (licenser) and Logstash's elasticsearch output (license_checker) ask for
+// the license before their first _bulk and will not send without an active
+// one. logrouter has none to offer; this is the shape they check.
+func (s *Server) handleESLicense(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	writeRaw(w, http.StatusOK, []byte(`{"license":{"status":"active","uid":"logrouter","type":"basic","issue_date":"2026-01-01T00:00:00.000Z","issue_date_in_millis":1767225600000,"max_nodes":1000,"max_resource_units":null,"issued_to":"logrouter","issuer":"logrouter","start_date_in_millis":-1}}`))
+}

@@ -52,9 +52,10 @@ type Server struct {
 	ln     net.Listener
 	tokens []Token
 
-	parsers fastjson.ParserPool
-	reqCtr  *prometheus.CounterVec
-	bytes   prometheus.Counter
+	parsers   fastjson.ParserPool
+	reqCtr    *prometheus.CounterVec
+	tokenReqs []prometheus.Counter // per configured token, in cfg.Tokens order
+	bytes     prometheus.Counter
 
 	mu      sync.Mutex
 	started bool
@@ -87,6 +88,9 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	for _, t := range cfg.Tokens {
+		s.tokenReqs = append(s.tokenReqs, eng.Metrics().TokenRequests.WithLabelValues(cfg.Name, t.Name))
 	}
 	if len(cfg.Tokens) == 0 {
 		s.log.Warn("no tokens configured: the HTTP input accepts unauthenticated requests; set inputs.http.tokens")
@@ -123,6 +127,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /{index}/_bulk", s.limit(ProtoBulk, s.handleBulk))
 	mux.HandleFunc("GET /{$}", s.handleESInfo)
 	mux.HandleFunc("HEAD /{$}", s.handleESInfo)
+	mux.HandleFunc("GET /_license", s.handleESLicense)
 	mux.HandleFunc("POST /ingest", s.limit(ProtoNDJSON, s.handleNDJSON))
 	return boundWrites(mux, s.cfg.ReadTimeout)
 }
@@ -324,6 +329,7 @@ func (s *Server) authenticate(r *http.Request, hec bool) (*Token, authResult) {
 	}
 	for i := range s.tokens {
 		if subtle.ConstantTimeCompare([]byte(s.tokens[i].Token), []byte(secret)) == 1 {
+			s.tokenReqs[i].Inc()
 			return &s.tokens[i], authOK
 		}
 	}
