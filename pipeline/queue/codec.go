@@ -60,6 +60,33 @@ func appendEvents(dst []byte, evs []pipeline.Event) []byte {
 	return dst
 }
 
+// encodedSize is the most bytes appendEvents takes for ev (its flags byte
+// counted whether or not the record needs it).
+func encodedSize(ev *pipeline.Event) int64 {
+	n := uvarintLen(uint64(len(ev.Raw))) + len(ev.Raw) +
+		varintLen(ev.Time) + varintLen(ev.Ingest) + 8 +
+		uvarintLen(uint64(len(ev.SourceType))) + len(ev.SourceType) + 1
+	return int64(n)
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+// varintLen is the length of binary.AppendVarint's encoding (zig-zag).
+func varintLen(x int64) int {
+	ux := uint64(x) << 1
+	if x < 0 {
+		ux = ^ux
+	}
+	return uvarintLen(ux)
+}
+
 var errCodec = errors.New("queue record is malformed")
 
 // decoder turns record payloads back into events in a batch, copying the

@@ -91,3 +91,19 @@ func TestRefusedEventKeepsWhatWasWritten(t *testing.T) {
 	}
 	e.close()
 }
+
+// TestEncodedSize: Admit's per-event size is never below what Write's
+// encoding takes (an estimate below it let a batch through Admit that Write
+// then refused, after the other destinations had taken it).
+func TestEncodedSize(t *testing.T) {
+	for _, ev := range []pipeline.Event{
+		{},
+		{Raw: []byte("x"), Time: -1, Ingest: 1 << 62, SourceType: "st"},
+		{Raw: make([]byte, 300), Time: 1795824000000000000, Ingest: 1795824000000000001, Hash: 1, SourceType: string(make([]byte, 200)), Replayed: true},
+	} {
+		got := int64(len(appendEvents(nil, []pipeline.Event{ev})) - 1) // less the version byte
+		if est := encodedSize(&ev); est < got || est > got+1 {
+			t.Errorf("encodedSize = %d, the encoding takes %d (event %+v)", est, got, ev)
+		}
+	}
+}

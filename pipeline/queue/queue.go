@@ -349,16 +349,26 @@ func (q *Queue) fullErr(need int64) error {
 // not take, before any destination wrote anything.
 func (q *Queue) Admit(b *pipeline.Batch) error {
 	var need int64
+	var seen [pipeline.NumPriorities]bool
 	for i := range b.Events {
 		p := b.Events[i].Priority
 		if p == pipeline.PriorityNone {
 			p = pipeline.P3 // as Write files it
 		}
 		if !q.dropsP(p) {
-			need += int64(len(b.Events[i].Raw)) + 32
+			// What Write will reserve for it, exactly (or a byte more):
+			// an estimate below it would let a batch through here that
+			// Write then refuses, after the other destinations took it.
+			need += encodedSize(&b.Events[i])
+			if !seen[p] {
+				seen[p] = true
+				need++ // the record's version byte
+			}
 		}
 	}
-	if cur := q.pendingBytes.Load(); cur > 0 && cur+need > q.cfg.MaxBytes {
+	// Nothing that must be kept (P3 only, and dropped when full): Write
+	// drops and counts it, even when the queue is over max_bytes.
+	if cur := q.pendingBytes.Load(); need > 0 && cur > 0 && cur+need > q.cfg.MaxBytes {
 		return q.fullErr(need)
 	}
 	return nil

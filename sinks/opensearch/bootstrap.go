@@ -186,9 +186,14 @@ func (b *bootstrapper) once(ctx context.Context) (created bool, err error) {
 	default:
 		return false, fmt.Errorf("GET _index_template/%s: status %d", name, status)
 	}
+	// create=true: one created since the GET (another replica, an
+	// operator) makes this PUT fail rather than be replaced; the retry's GET
+	// then finds it.
+	create := true
 	cr, err := b.api.IndexTemplate.Create(ctx, opensearchapi.IndexTemplateCreateReq{
 		IndexTemplate: name,
 		Body:          bytes.NewReader(b.body),
+		Params:        opensearchapi.IndexTemplateCreateParams{Create: &create},
 	})
 	if err != nil {
 		return false, fmt.Errorf("PUT _index_template/%s: %w", name, err)
