@@ -8,18 +8,22 @@ import (
 // ddlColumns are the table's columns: the common fields of logrouter's
 // normalized schema (ECS names). An event without a field reads NULL there;
 // fields that are not columns need a column added (ALTER TABLE ... ADD
-// COLUMNS) before they can be queried. Only fields whose JSON type is the
-// same for every source are typed other than string.
+// COLUMNS) before they can be queried. Only fields logrouter itself always
+// writes as objects (event, logrouter) are structs: a struct column fails
+// every query that reads it once one event holds a plain value there, and
+// an event's own "host": "fw01" is kept as it is. The other objects are
+// string columns holding the JSON text, read with json_extract_scalar
+// (json_extract_scalar(source, '$.ip')).
 var ddlColumns = []struct{ name, typ string }{
 	{"ts", "string"}, // @timestamp, see 'mapping.ts'
 	{"message", "string"},
 	{"event", "struct<dataset:string,kind:string,action:string,outcome:string,ingested:string>"},
-	{"source", "struct<ip:string,port:int>"},
-	{"destination", "struct<ip:string,port:int>"},
-	{"host", "struct<name:string,hostname:string>"},
-	{"user", "struct<name:string,domain:string>"},
-	{"process", "struct<name:string,pid:int,command_line:string>"},
-	{"log", "struct<level:string,logger:string>"},
+	{"source", "string"},
+	{"destination", "string"},
+	{"host", "string"},
+	{"user", "string"},
+	{"process", "string"},
+	{"log", "string"},
 	{"logrouter", "struct<input:string,protocol:string,peer:string,token:string,index:string,source:string>"},
 }
 
@@ -32,8 +36,12 @@ var ddlPartitions = map[placeholder]struct {
 }{
 	phPriority:   {"priority", []string{"type'='enum", "values'='P1,P2,P3"}},
 	phSourceType: {"source_type", []string{"type'='injected"}},
-	phDate:       {"dt", []string{"type'='date", "format'='yyyy-MM-dd", "range'='NOW-5YEARS,NOW", "interval'='1", "interval.unit'='DAYS"}},
-	phHour:       {"hour", []string{"type'='integer", "range'='0,23", "digits'='2"}},
+	// Keys are dated by the event's own time (time_source: event), which
+	// may be any date, and objects may stay for decades under Object
+	// Lock: from 1970 (a reset device clock) to two days ahead (a clock
+	// running fast). Queries should constrain dt.
+	phDate: {"dt", []string{"type'='date", "format'='yyyy-MM-dd", "range'='1970-01-01,NOW+2DAYS", "interval'='1", "interval.unit'='DAYS"}},
+	phHour: {"hour", []string{"type'='integer", "range'='0,23", "digits'='2"}},
 }
 
 // DDL returns the Athena (Glue/Hive) CREATE EXTERNAL TABLE statement for the
@@ -124,6 +132,11 @@ func DDL(cfg S3Config, table string) string {
 	b.WriteString("OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n")
 	fmt.Fprintf(&b, "LOCATION '%s'\n", location)
 	props := []string{}
+	if cfg.StorageClass == "GLACIER" || cfg.StorageClass == "DEEP_ARCHIVE" {
+		// Athena skips these classes, restored objects too, unless told
+		// (engine v3). GLACIER_IR is read as any other.
+		props = append(props, "'read_restored_glacier_objects'='true'")
+	}
 	if len(parts) > 0 {
 		props = append(props, "'projection.enabled'='true'")
 		for _, ph := range parts {

@@ -2,12 +2,12 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `security`.`logrouter_archive` (
   `ts` string,
   `message` string,
   `event` struct<dataset:string,kind:string,action:string,outcome:string,ingested:string>,
-  `source` struct<ip:string,port:int>,
-  `destination` struct<ip:string,port:int>,
-  `host` struct<name:string,hostname:string>,
-  `user` struct<name:string,domain:string>,
-  `process` struct<name:string,pid:int,command_line:string>,
-  `log` struct<level:string,logger:string>,
+  `source` string,
+  `destination` string,
+  `host` string,
+  `user` string,
+  `process` string,
+  `log` string,
   `logrouter` struct<input:string,protocol:string,peer:string,token:string,index:string,source:string>
 )
 PARTITIONED BY (
@@ -31,7 +31,7 @@ TBLPROPERTIES (
   'projection.source_type.type'='injected',
   'projection.dt.type'='date',
   'projection.dt.format'='yyyy-MM-dd',
-  'projection.dt.range'='NOW-5YEARS,NOW',
+  'projection.dt.range'='1970-01-01,NOW+2DAYS',
   'projection.dt.interval'='1',
   'projection.dt.interval.unit'='DAYS',
   'projection.hour.type'='integer',
