@@ -150,7 +150,21 @@ func TestProductionExample(t *testing.T) {
 		t.Setenv(v, "x-"+strings.ToLower(v))
 	}
 	t.Setenv("LOGROUTER_HASH_KEY", "00112233445566778899aabbccddeeff")
-	const cfg = "../../docs/examples/production.yaml"
+	// The example names the rules where the gateway mounts them
+	// (/etc/logrouter/rules); here they are the repository's.
+	data, err := os.ReadFile("../../docs/examples/production.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesDir, _ := filepath.Abs("../../rules")
+	local := strings.Replace(string(data), "/etc/logrouter/rules", rulesDir, 1)
+	if local == string(data) {
+		t.Fatal("production.yaml no longer names /etc/logrouter/rules")
+	}
+	cfg := filepath.Join(t.TempDir(), "production.yaml")
+	if err := os.WriteFile(cfg, []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err := run(t, "", "validate", "-c", cfg)
 	if err != nil || !strings.Contains(out, "OK") || !strings.Contains(out, "destinations: archive, splunk, qradar, opensearch") {
 		t.Fatalf("validate: %v\n%s", err, out)
