@@ -26,10 +26,9 @@
 // (n != nil and n <= 3) when a field's type varies. `x in ["1"]` (a list of
 // strings only) is such a type error on a non-string x on the VM.
 //
-// Known differences of the VM (rules/README.md, "Known differences"; none
-// of the starter rules meets them): a rule that reads a field and one of
-// its sub-fields (a and a.b) sees a missing or null a as an empty map, and
-// a sub-field of a string or array as a type error; $env["a.b"] reads the
-// path a.b natively but nothing on the VM. Both forms of a dotted path read
-// a literal dotted key ("id.orig_h") too, the literal key first.
+// The VM reads each field path as one key of a flat environment, looked up
+// as the native matcher does (a missing parent is nil, a sub-field of a
+// string or array is nil, $env["a.b"] is the path a.b), except in a rule
+// with let variables, whose environment is nested. Both forms of a dotted
+// path read a literal dotted key ("id.orig_h") too, the literal key first.
 package rules

@@ -38,6 +38,7 @@ type Rule struct {
 	native pred
 	prog   *vm.Program
 	refs   []int // field ids the VM program reads
+	flat   bool  // the program reads each field path as one key (flatFields)
 }
 
 // Native reports whether the rule runs on the native matcher (else on the VM).
@@ -120,6 +121,12 @@ func (s *Set) RuleName(idx int) string {
 func (r *Rule) runVM(s *Set, env Env) (bool, error) {
 	m := make(map[string]any, len(r.refs))
 	for _, id := range r.refs {
+		if r.flat {
+			// The program reads every field path as one key ($env["a.b"],
+			// see flatFields), each looked up as the native matcher does.
+			m[s.Fields[id]] = toAny(env.Field(id))
+			continue
+		}
 		setPath(m, s.Fields[id], toAny(env.Field(id)))
 	}
 	out, err := expr.Run(r.prog, m)
@@ -453,11 +460,57 @@ func compileRuleMode(src string, ft *fieldTable, forceVM bool) (Rule, error) {
 		return r, err
 	}
 	r.prog = prog
+	if !declaresVariables(tree.Node) {
+		// Read every field path as one key of a flat environment, looked
+		// up as the native matcher does: a missing parent stays nil, a
+		// sub-field of a string or array is nil rather than an error, and
+		// $env["a.b"] is the path a.b, so that the VM answers as natively.
+		// (A rule with let variables keeps the nested environment: its
+		// variables' members must not be taken for fields.)
+		fopts := append(opts[:len(opts):len(opts)], expr.Patch(flatFields{}))
+		if fprog, ferr := expr.Compile(src, fopts...); ferr == nil {
+			r.prog, r.flat = fprog, true
+		}
+	}
 	for _, p := range paths {
 		r.refs = append(r.refs, ft.id(p))
 	}
 	return r, nil
 }
+
+// flatFields replaces every field path (a, a.b, a["b-c"], $env["a.b"]) by
+// $env["<path>"], the path as one key of runVM's flat environment. expr's
+// Walk visits children first, so a chain is rewritten from its root up,
+// and fieldPath reads the rewritten $env["..."] as the path it names.
+type flatFields struct{}
+
+func (flatFields) Visit(node *ast.Node) {
+	switch (*node).(type) {
+	case *ast.IdentifierNode, *ast.MemberNode:
+	default:
+		return
+	}
+	p, ok := fieldPath(*node)
+	if !ok {
+		return
+	}
+	*node = &ast.MemberNode{Node: &ast.IdentifierNode{Value: "$env"}, Property: &ast.StringNode{Value: p}, Optional: true}
+}
+
+// declaresVariables reports whether n declares let variables.
+func declaresVariables(n ast.Node) bool {
+	found := false
+	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
+		if _, ok := (*node).(*ast.VariableDeclaratorNode); ok {
+			found = true
+		}
+	}))
+	return found
+}
+
+type visitorFunc func(*ast.Node)
+
+func (f visitorFunc) Visit(n *ast.Node) { f(n) }
 
 // shadowedBuiltins returns builtin names that n uses as identifiers.
 func shadowedBuiltins(n ast.Node) []string {
