@@ -79,3 +79,42 @@ func mix64(x uint64) uint64 {
 	x ^= x >> 31
 	return x
 }
+
+// FieldKey appends to dst a fixed-width key of the normalized field at p,
+// for dedup.key_fields: its kind (one byte) and, when present, eight bytes
+// of a hash of its value as AppendTo writes it, keyed like the content hash
+// (HashBytes). An object's hash is the order-independent sum of its
+// members' hashes, members renamed into it included; a number's is of its
+// digits as written (exact past 2^53). Fixed widths leave no separator a
+// value could forge. Valid until the next Build.
+func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
+	v := n.LookupPath(p)
+	dst = append(dst, byte(v.Kind))
+	c := n.findPath(p)
+	if c < 0 || v.Kind == Missing || v.Kind == Null {
+		return dst
+	}
+	const seed = 0x6b65795f6669656c // any constant: the path hash of the field's members
+	var h uint64
+	nd := &n.nodes[c]
+	buf := n.keyScratch[:0]
+	switch nd.kind {
+	case kObject:
+		buf, _, h = n.writeObject(buf, c, seed, false)
+	case kStr:
+		buf = AppendString(buf, nd.data)
+		h = n.HashBytes(buf)
+	case kLit:
+		h = n.HashBytes(nd.data)
+	case kValue:
+		var comp uint64
+		buf, _, comp = n.writeValue(buf, nd.val, seed)
+		if composite(nd.val) {
+			h = comp
+		} else {
+			h = n.HashBytes(buf)
+		}
+	}
+	n.keyScratch = buf
+	return binary.LittleEndian.AppendUint64(dst, h)
+}

@@ -274,6 +274,7 @@ type Normalizer struct {
 	time       int64
 	timeNode   int32  // the node n.time was read from, -1 when none (the envelope, a join, ingest)
 	dsBuf      []byte // a detected event's source type (detectedDataset)
+	keyScratch []byte // FieldKey's rendering of a field
 	sourceType []byte
 	tsBuf      []byte
 

@@ -5,7 +5,6 @@ package route
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/valyala/fastjson"
 
@@ -159,29 +158,17 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 	return nil
 }
 
-// key hashes the dedup key fields of the event being built (kind and value
-// of each, so a missing field differs from an empty one).
+// key hashes the dedup key fields of the event being built: the kind and a
+// keyed hash of each normalized value, fixed-width (normalize.FieldKey), so
+// that no value can forge another tuple's key, a missing field differs from
+// an empty one, and an object's key covers the members renamed into it.
 func (w *Worker) key() uint64 {
 	if len(w.keys) == 0 {
 		return 0
 	}
 	w.keyBuf = w.keyBuf[:0]
 	for i := range w.keys {
-		v := w.n.LookupPath(&w.keys[i])
-		w.keyBuf = append(w.keyBuf, byte(v.Kind))
-		switch v.Kind {
-		case normalize.String:
-			w.keyBuf = append(w.keyBuf, v.Str...)
-		case normalize.Number:
-			w.keyBuf = strconv.AppendFloat(w.keyBuf, v.Num, 'g', -1, 64)
-		case normalize.Bool:
-			w.keyBuf = strconv.AppendBool(w.keyBuf, v.Bool)
-		case normalize.Object, normalize.Array:
-			if v.Raw != nil {
-				w.keyBuf = v.Raw.MarshalTo(w.keyBuf)
-			}
-		}
-		w.keyBuf = append(w.keyBuf, 0)
+		w.keyBuf = w.n.FieldKey(w.keyBuf, &w.keys[i])
 	}
 	return w.n.HashBytes(w.keyBuf)
 }
