@@ -130,20 +130,12 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		act, err := wk.ap.ParseBytes(line)
-		if err != nil {
-			http.Error(w, `{"error":{"type":"illegal_argument_exception","reason":"malformed action/metadata line"},"status":400}`, http.StatusBadRequest)
-			return
-		}
+		act, _ := wk.ap.ParseBytes(line) // checked above
 		op := "create"
 		meta := act.Get(op)
 		if meta == nil {
 			op = "index"
 			meta = act.Get(op)
-		}
-		if meta == nil {
-			http.Error(w, `{"error":{"type":"illegal_argument_exception","reason":"lrbench takes create and index actions only"},"status":400}`, http.StatusBadRequest)
-			return
 		}
 		var src []byte
 		src, body = cutLine(body)
