@@ -1,6 +1,13 @@
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
+
+// ErrTooDeep is the inputs' refusal of a record nested deeper than MaxDepth
+// (quarantined with reason "too_deep").
+var ErrTooDeep = fmt.Errorf("JSON nested deeper than %d levels", MaxDepth)
 
 // MaxDepth is the deepest nesting of objects and arrays the inputs accept in
 // a record. fastjson refuses past 300, but building its error costs O(depth²)

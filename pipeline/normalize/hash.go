@@ -88,10 +88,13 @@ func mix64(x uint64) uint64 {
 // digits as written (exact past 2^53). Fixed widths leave no separator a
 // value could forge. Valid until the next Build.
 func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
-	v := n.LookupPath(p)
-	dst = append(dst, byte(v.Kind))
 	c := n.findPath(p)
-	if c < 0 || v.Kind == Missing || v.Kind == Null {
+	if c < 0 {
+		return append(dst, byte(Missing))
+	}
+	kind := n.valueOf(c).Kind
+	dst = append(dst, byte(kind))
+	if kind == Missing || kind == Null {
 		return dst
 	}
 	const seed = 0x6b65795f6669656c // any constant: the path hash of the field's members

@@ -1108,6 +1108,11 @@ func (n *Normalizer) LookupPath(p *Path) Value {
 	if c < 0 {
 		return Value{}
 	}
+	return n.valueOf(c)
+}
+
+// valueOf is the Value of node c (see LookupPath).
+func (n *Normalizer) valueOf(c int32) Value {
 	nd := &n.nodes[c]
 	switch nd.kind {
 	case kObject:

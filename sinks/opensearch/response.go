@@ -225,15 +225,18 @@ func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) 
 	// item's (an answer reordered, or listing a document twice and another
 	// not at all, by a proxy or a bulk-API look-alike) would pin outcomes
 	// on the wrong events: a 429 on one that was indexed, "indexed" on one
-	// never mentioned. Then nothing is known: everything is sent again.
+	// never mentioned. Then nothing is known: what this answer recorded is
+	// taken back and everything is sent again.
+	before := *t
 	for k, it := range items {
-		if iv, _ := itemValue(it, op); !e.idMatches(iv, lo+k) {
+		iv, itemOp := itemValue(it, op)
+		if !e.idMatches(iv, lo+k) {
+			failed := t.failed[:len(before.failed)]
+			*t = before
+			t.failed = failed
 			t.failRange(e, lo, hi, 0, errResponseMismatch)
 			return
 		}
-	}
-	for k, it := range items {
-		iv, itemOp := itemValue(it, op)
 		status := iv.GetInt("status")
 		ev := iv.Get("error")
 		var errType []byte

@@ -169,11 +169,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 				err = errors.New("the source line is not a JSON object")
 			}
 			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", "failed to parse: "+detail(err)
-			reason := "invalid_json"
-			if err == errTooDeep {
-				reason = "too_deep"
-			}
-			q.reject(src, reason, err)
+			q.reject(src, parseReason(err), err)
 			items = append(items, it)
 			continue
 		}

@@ -174,11 +174,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		if err != nil {
-			reason := "invalid_json"
-			if err == errTooDeep {
-				reason = "too_deep"
-			}
-			fail(hecInvalidFormat, reason, err, raw)
+			fail(hecInvalidFormat, parseReason(err), err, raw)
 			break
 		}
 		ev := v.Get("event")

@@ -109,11 +109,7 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 			}
 			v, err := q.parse(line)
 			if err != nil {
-				reason := "invalid_json"
-				if err == errTooDeep {
-					reason = "too_deep"
-				}
-				rejectLine(n, line, reason, err)
+				rejectLine(n, line, parseReason(err), err)
 				continue
 			}
 			if v.Type() != fastjson.TypeObject {

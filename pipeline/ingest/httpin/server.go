@@ -398,7 +398,15 @@ func (q *request) parse(raw []byte) (*fastjson.Value, error) {
 }
 
 // errTooDeep refuses a record nested deeper than jsonscan.MaxDepth.
-var errTooDeep = fmt.Errorf("JSON nested deeper than %d levels", jsonscan.MaxDepth)
+var errTooDeep = jsonscan.ErrTooDeep
+
+// parseReason is the quarantine reason of a record parse refused with err.
+func parseReason(err error) string {
+	if err == errTooDeep {
+		return "too_deep"
+	}
+	return "invalid_json"
+}
 
 // maxDetail bounds the text kept with a refused record (an error message
 // quoting input must not grow a record's quarantine or an answer).

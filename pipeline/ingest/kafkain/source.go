@@ -390,7 +390,7 @@ func (p *partition) add(m *kafka.Message) {
 
 func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMeta) {
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
-		p.reject(m, raw, "too_deep", fmt.Errorf("JSON nested deeper than %d levels", jsonscan.MaxDepth))
+		p.reject(m, raw, "too_deep", jsonscan.ErrTooDeep)
 		return
 	}
 	obj, err := p.jp.ParseBytes(raw)
