@@ -79,7 +79,10 @@ var (
 // most limit bytes of memory. An error of r itself (the connection) is
 // returned as errRead; any other error means the data is bad. The caller
 // returns the buffer with putBuf.
-func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]byte, error) {
+//
+// The buffer's capacity is taken from c (max_inflight_bytes; nil for no
+// bound) as it grows; errBusy when c cannot take it.
+func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *charge) (*[]byte, error) {
 	bp := bufPool.Get().(*[]byte)
 	r := &connReader{r: body}
 	var src io.Reader
@@ -129,11 +132,31 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]
 	}
 	buf := *bp
 	if encoding == "" && sizeHint > 0 && sizeHint <= limit && int64(cap(buf)) < sizeHint+1 {
+		if !c.to(sizeHint + 1) {
+			putBuf(bp)
+			return nil, errBusy
+		}
 		buf = make([]byte, 0, sizeHint+1)
+	}
+	if !c.to(int64(cap(buf))) {
+		putBuf(bp)
+		return nil, errBusy
 	}
 	for {
 		if len(buf) == cap(buf) {
+			// Take the grown buffer's share before it is allocated
+			// (append grows large slices by ~1.25x).
+			if !c.to(int64(cap(buf)) + int64(cap(buf))/4 + 1) {
+				*bp = buf
+				putBuf(bp)
+				return nil, errBusy
+			}
 			buf = append(buf, 0)[:len(buf)]
+			if !c.to(int64(cap(buf))) {
+				*bp = buf
+				putBuf(bp)
+				return nil, errBusy
+			}
 		}
 		n, err := src.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -158,6 +181,9 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64) (*[]
 		}
 	}
 	*bp = buf
+	if c != nil {
+		c.body = int64(cap(buf))
+	}
 	return bp, nil
 }
 

@@ -47,14 +47,14 @@ type bulkItem struct {
 // bytes is refused with 400. Past
 // max_events_per_request items or max_normalized_bytes the answer is 413, as
 // Elasticsearch answers a request over its size limit.
-func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
+func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) int {
 	start := time.Now()
 	tok, ar := s.authenticate(r, false)
 	if ar != authOK {
 		w.Header().Set("WWW-Authenticate", `Basic realm="logrouter"`)
 		return writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials: use Basic auth with a configured token as password, or 'Authorization: Bearer <token>'")
 	}
-	bp, status, msg := s.readBody(w, r)
+	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
 		typ := "parse_exception"
 		if status == http.StatusServiceUnavailable {
@@ -71,7 +71,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		return writeJSONError(w, http.StatusBadRequest, "invalid_index_name_exception",
 			"Invalid index name ["+strconv.Itoa(len(urlIndex))+" bytes], must not be longer than 255 bytes")
 	}
-	q := s.newRequest(r, ProtoBulk, tok, len(body))
+	q := s.newRequest(r, ProtoBulk, tok, len(body), c)
 	defST := q.defaultSourceType()
 	var pa fastjson.Parser // action lines are tiny; a local parser keeps source values valid
 	items := make([]bulkItem, 0, 64)
@@ -191,7 +191,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) int {
 		items = append(items, it)
 	}
 	if q.full(0) {
-		return writeJSONError(w, http.StatusRequestEntityTooLarge, "illegal_argument_exception", q.tooLarge())
+		return q.refuse(w)
 	}
 	if _, derr := q.deliver(r.Context()); derr != nil {
 		// Nothing was accepted: not the valid items (a batch is delivered

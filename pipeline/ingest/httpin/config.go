@@ -43,6 +43,17 @@ type Config struct {
 	// MaxConcurrentRequests bounds requests processed at once; past it clients
 	// get 503 (HEC) or 429 with Retry-After. Default 128.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+	// MaxInflightBytes bounds the memory the requests in progress hold
+	// together: decoded bodies and normalized events. A request that would
+	// pass it is answered as past max_concurrent_requests (503 for HEC,
+	// 429 otherwise, with Retry-After) before anything of it is accepted;
+	// a request alone is never refused by it (its own limits bound it).
+	// Default: a quarter of the runtime's memory limit (GOMEMLIMIT, which
+	// `router run` sets from the container's), at least 64 MiB; 1 GiB
+	// when there is no limit. The per-request limits alone allow up to
+	// max_concurrent_requests x (max_body_bytes + max_normalized_bytes):
+	// ~6 GiB at the defaults.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
 	// ReadTimeout bounds reading one request. Default 60s.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
@@ -135,6 +146,9 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.MaxConcurrentRequests < 0 {
 		return fmt.Errorf("%s.max_concurrent_requests: must be positive", prefix)
+	}
+	if c.MaxInflightBytes < 0 {
+		return fmt.Errorf("%s.max_inflight_bytes: must be positive (omit it for a quarter of the memory limit)", prefix)
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return fmt.Errorf("%s: set both tls_cert_file and tls_key_file, or neither", prefix)

@@ -94,8 +94,8 @@ func (s *Server) hecAuth(w http.ResponseWriter, r *http.Request) (*Token, int, b
 	return nil, writeHEC(w, http.StatusForbidden, hecInvalidToken, ""), false
 }
 
-func (s *Server) hecBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, bool) {
-	bp, status, msg := s.readBody(w, r)
+func (s *Server) hecBody(w http.ResponseWriter, r *http.Request, c *charge) (*[]byte, int, bool) {
+	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
 		code := hecInvalidFormat
 		if status == http.StatusServiceUnavailable {
@@ -136,18 +136,18 @@ func hecTime(v *fastjson.Value, scratch []byte) int64 {
 // As Splunk does, events before the first invalid one are accepted and the
 // answer names the invalid event's number; that event and everything after it
 // go to quarantine.
-func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
+func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) int {
 	tok, code, ok := s.hecAuth(w, r)
 	if !ok {
 		return code
 	}
-	bp, code, ok := s.hecBody(w, r)
+	bp, code, ok := s.hecBody(w, r, c)
 	if !ok {
 		return code
 	}
 	defer putBuf(bp)
 	body := *bp
-	q := s.newRequest(r, ProtoHEC, tok, len(body))
+	q := s.newRequest(r, ProtoHEC, tok, len(body), c)
 	defST := q.defaultSourceType()
 	var defIndex []byte
 	if tok != nil && tok.Index != "" {
@@ -208,7 +208,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if q.full(0) {
-		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, q.tooLarge())
+		return q.refuse(w)
 	}
 	if failCode != 0 && len(rest) > 0 {
 		q.reject(rest, "hec_not_processed", errAfterInvalid)
@@ -238,18 +238,18 @@ const (
 // from the query string (?host=&source=&sourcetype=&index=). A line that is a
 // JSON object is taken as the event's fields; any other line becomes
 // "message".
-func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
+func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge) int {
 	tok, code, ok := s.hecAuth(w, r)
 	if !ok {
 		return code
 	}
-	bp, code, ok := s.hecBody(w, r)
+	bp, code, ok := s.hecBody(w, r, c)
 	if !ok {
 		return code
 	}
 	defer putBuf(bp)
 	body := *bp
-	q := s.newRequest(r, ProtoHECRaw, tok, len(body))
+	q := s.newRequest(r, ProtoHECRaw, tok, len(body), c)
 	qv := r.URL.Query()
 	q.em = normalize.EventMeta{
 		SourceType:        []byte(qv.Get("sourcetype")),
@@ -282,7 +282,7 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request) int {
 		q.add(line, nil, line)
 	}
 	if q.full(0) {
-		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, q.tooLarge())
+		return q.refuse(w)
 	}
 	if _, err := q.deliver(r.Context()); err != nil {
 		_, msg := deliveryStatus(err)

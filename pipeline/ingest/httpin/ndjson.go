@@ -15,19 +15,19 @@ import (
 // not; invalid ones are quarantined and listed in the answer, which is then
 // 400 so that senders do not resend the accepted ones. 200 means all were
 // accepted; 503 with Retry-After means none was (resend the whole body).
-func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
+func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge) int {
 	tok, ar := s.authenticate(r, false)
 	if ar != authOK {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="logrouter"`)
 		return writeNDJSONError(w, http.StatusUnauthorized, "missing or invalid credentials: send 'Authorization: Bearer <token>' with a configured token")
 	}
-	bp, status, msg := s.readBody(w, r)
+	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
 		return writeNDJSONError(w, status, msg)
 	}
 	defer putBuf(bp)
 	body := *bp
-	q := s.newRequest(r, ProtoNDJSON, tok, len(body))
+	q := s.newRequest(r, ProtoNDJSON, tok, len(body), c)
 	q.em = normalize.EventMeta{DefaultSourceType: q.defaultSourceType()}
 	type lineErr struct {
 		line   int
@@ -125,7 +125,7 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if q.full(0) {
-		return writeNDJSONError(w, http.StatusRequestEntityTooLarge, q.tooLarge())
+		return q.refuse(w)
 	}
 	rejected := len(q.rejected)
 	accepted, err := q.deliver(r.Context())

@@ -241,7 +241,7 @@ func TestSlowBodyOnTheWire(t *testing.T) {
 // request was answered busy.
 func TestPanicReleasesSlot(t *testing.T) {
 	f := newFixture(t, Config{MaxConcurrentRequests: 1}, nil)
-	h := f.srv.limit(ProtoNDJSON, func(http.ResponseWriter, *http.Request) int { panic("handler bug") })
+	h := f.srv.limit(ProtoNDJSON, func(http.ResponseWriter, *http.Request, *charge) int { panic("handler bug") })
 	func() {
 		defer func() { _ = recover() }()
 		h(httptest.NewRecorder(), httptest.NewRequest("POST", "/ingest", nil))

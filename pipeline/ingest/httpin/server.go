@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
@@ -48,6 +49,7 @@ type Server struct {
 	eng    *engine.Engine
 	log    *slog.Logger
 	sem    chan struct{}
+	mem    budget // max_inflight_bytes
 	srv    *http.Server
 	ln     net.Listener
 	tokens []Token
@@ -72,11 +74,15 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.MaxInflightBytes == 0 {
+		cfg.MaxInflightBytes = defaultInflightBytes()
+	}
 	s := &Server{
 		cfg:    cfg,
 		eng:    eng,
 		log:    log.With("input", cfg.Name),
 		sem:    make(chan struct{}, cfg.MaxConcurrentRequests),
+		mem:    budget{limit: cfg.MaxInflightBytes},
 		tokens: cfg.Tokens,
 		reqCtr: eng.Metrics().Requests,
 		bytes:  eng.Metrics().InputBytes.WithLabelValues(cfg.Name),
@@ -247,24 +253,39 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // limit bounds concurrent requests and counts them by status code. A slot
 // is given back however h ends, a panic (which net/http recovers) included.
-func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Request) int) http.HandlerFunc {
+// The handler gets the request's share of max_inflight_bytes, given back
+// when it returns.
+func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Request, c *charge) int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var code int
 		select {
 		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-			code = h(w, r)
+			c := &charge{b: &s.mem}
+			defer func() { c.release(); <-s.sem }()
+			code = h(w, r, c)
 		default:
-			w.Header().Set("Retry-After", "1")
 			msg := fmt.Sprintf("logrouter is busy: %d requests in progress (raise inputs.http.max_concurrent_requests or add replicas)", s.cfg.MaxConcurrentRequests)
-			if proto == ProtoHEC || proto == ProtoHECRaw {
-				code = writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
-			} else {
-				code = writeJSONError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", msg)
-			}
+			code = writeBusy(w, proto, msg)
 		}
 		s.reqCtr.WithLabelValues(s.cfg.Name, proto, strconv.Itoa(code)).Inc()
 	}
+}
+
+// writeBusy answers that the server is busy and the client should retry
+// the request after a second: 503 "Server is busy" for HEC (it has no
+// 429), 429 es_rejected_execution_exception (what Elasticsearch answers
+// under indexing pressure) otherwise.
+func writeBusy(w http.ResponseWriter, proto, msg string) int {
+	w.Header().Set("Retry-After", "1")
+	if proto == ProtoHEC || proto == ProtoHECRaw {
+		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
+	}
+	return writeJSONError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", msg)
+}
+
+// busyMsg is the answer to a request refused by max_inflight_bytes.
+func (s *Server) busyMsg() string {
+	return fmt.Sprintf("logrouter is busy: the requests in progress hold inputs.http.max_inflight_bytes (%d bytes) of bodies and events; retry, send smaller batches, or raise max_inflight_bytes (and the memory limit) or add replicas", s.cfg.MaxInflightBytes)
 }
 
 // authenticate returns the matching token, or an error kind.
@@ -347,6 +368,7 @@ type request struct {
 	tok      *Token
 	em       normalize.EventMeta
 	over     overLimit // which per-request limit the request passed, if any
+	c        *charge   // its share of max_inflight_bytes
 }
 
 // overLimit names a per-request limit a request passed.
@@ -356,10 +378,11 @@ const (
 	notOver overLimit = iota
 	overEvents
 	overNormalized
+	overBudget // max_inflight_bytes, shared by all requests: busy, not too large
 )
 
-func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen int) *request {
-	q := &request{s: s, proto: proto, tok: tok}
+func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen int, c *charge) *request {
+	q := &request{s: s, proto: proto, tok: tok, c: c}
 	q.b = pipeline.NewBatch()
 	q.b.Meta = pipeline.Meta{
 		Input:      s.cfg.Name,
@@ -451,9 +474,10 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 
 // full reports whether the request may take no further record: records
 // (what it holds: events and rejected records, or bulk items) reached
-// max_events_per_request, or its events passed max_normalized_bytes. It
-// notes which in q.over. Handlers call it before each record and, with 0,
-// after the last; once it held, they answer tooLarge and deliver nothing.
+// max_events_per_request, its events passed max_normalized_bytes, or what
+// it holds (body and events) could not be taken from max_inflight_bytes.
+// It notes which in q.over. Handlers call it before each record and, with
+// 0, after the last; once it held, they answer refuse and deliver nothing.
 // Checking between records bounds memory by the limits plus one record.
 func (q *request) full(records int) bool {
 	switch {
@@ -462,24 +486,42 @@ func (q *request) full(records int) bool {
 		q.over = overEvents
 	case int64(len(q.b.Arena())) > q.s.cfg.MaxNormalizedBytes:
 		q.over = overNormalized
+	case !q.c.to(q.c.body + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes):
+		q.over = overBudget
 	default:
 		return false
 	}
 	return true
 }
 
+// eventBytes is the memory of one pipeline.Event in a batch.
+const eventBytes = int64(unsafe.Sizeof(pipeline.Event{}))
+
 // records is how many records the request holds.
 func (q *request) records() int { return len(q.b.Events) + len(q.rejected) }
 
-// tooLarge releases the request, which passed a limit (see full), without
-// delivering or quarantining anything, and returns the 413 message: which
-// limit, and what to change.
-func (q *request) tooLarge() string {
+// refuse releases the request, which passed a limit (see full), without
+// delivering or quarantining anything, and answers it in its protocol:
+// busy (retry) past max_inflight_bytes, else 413 naming the limit and
+// what to change.
+func (q *request) refuse(w http.ResponseWriter) int {
 	q.abort()
-	if q.over == overEvents {
-		return fmt.Sprintf("request carries more than %d records: send smaller batches or raise inputs.http.max_events_per_request", q.s.cfg.MaxEventsPerRequest)
+	var msg string
+	switch q.over {
+	case overBudget:
+		return writeBusy(w, q.proto, q.s.busyMsg())
+	case overEvents:
+		msg = fmt.Sprintf("request carries more than %d records: send smaller batches or raise inputs.http.max_events_per_request", q.s.cfg.MaxEventsPerRequest)
+	default:
+		msg = fmt.Sprintf("request's events exceed %d bytes once normalized: send smaller batches or raise inputs.http.max_normalized_bytes", q.s.cfg.MaxNormalizedBytes)
 	}
-	return fmt.Sprintf("request's events exceed %d bytes once normalized: send smaller batches or raise inputs.http.max_normalized_bytes", q.s.cfg.MaxNormalizedBytes)
+	switch q.proto {
+	case ProtoHEC, ProtoHECRaw:
+		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, msg)
+	case ProtoBulk:
+		return writeJSONError(w, http.StatusRequestEntityTooLarge, "illegal_argument_exception", msg)
+	}
+	return writeNDJSONError(w, http.StatusRequestEntityTooLarge, msg)
 }
 
 // quarantineError is a failed quarantine write; nothing of the request was
@@ -538,8 +580,8 @@ func (q *request) abort() {
 // unknown encoding, 400 for data that cannot be decoded (final), and 503
 // with Retry-After (set on w) when the connection failed before the whole
 // body arrived, which says nothing about the data.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, string) {
-	bp, err := readBody(r.Body, r.Header.Get("Content-Encoding"), s.cfg.MaxBodyBytes, r.ContentLength)
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, c *charge) (*[]byte, int, string) {
+	bp, err := readBody(r.Body, r.Header.Get("Content-Encoding"), s.cfg.MaxBodyBytes, r.ContentLength, c)
 	var ee errEncoding
 	var re errRead
 	var ne net.Error
@@ -547,6 +589,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int,
 	case err == nil:
 		s.bytes.Add(float64(len(*bp)))
 		return bp, 0, ""
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", "1")
+		return nil, http.StatusServiceUnavailable, s.busyMsg()
 	case errors.Is(err, errTooLarge):
 		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes after decompression: send smaller batches or raise inputs.http.max_body_bytes", s.cfg.MaxBodyBytes)
 	case errors.As(err, &ee):
