@@ -384,9 +384,32 @@ func (a *S3Archive) StagingDir() string { return a.dir }
 
 // Write stages b: see LocalArchive.Write (fsync on). Nil means every event
 // is fsynced in an object that will be uploaded. After Close it returns
-// pipeline.ErrClosed.
+// pipeline.ErrClosed. While the objects waiting for upload hold
+// max_staged_bytes it returns a *StagingFullError and stages nothing: the
+// caller (the destination's queue) retries later.
 func (a *S3Archive) Write(ctx context.Context, b *pipeline.Batch) error {
+	a.mu.Lock()
+	files, bytes := len(a.files), a.bytes
+	a.mu.Unlock()
+	if bytes >= a.cfg.MaxStagedBytes {
+		return &StagingFullError{Name: a.name, Files: files, Bytes: bytes, Max: a.cfg.MaxStagedBytes}
+	}
 	return a.local.Write(ctx, b)
+}
+
+// StagingFullError refuses a Write while the objects waiting for upload
+// hold max_staged_bytes: S3 is slow, down or refusing. It is transient
+// (the events stay in the queue in front and are written once uploads
+// catch up), never a reason to drop.
+type StagingFullError struct {
+	Name       string
+	Files      int
+	Bytes, Max int64
+}
+
+func (e *StagingFullError) Error() string {
+	return fmt.Sprintf("s3 %s: %d objects (%d bytes) wait in staging_dir for upload, at max_staged_bytes (%d): S3 is slow, down or refusing (see the upload errors); events wait in the queue until uploads catch up, or raise max_staged_bytes if the volume has room",
+		e.Name, e.Files, e.Bytes, e.Max)
 }
 
 // Backlog returns the staged objects not uploaded yet (waiting or being

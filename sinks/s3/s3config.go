@@ -21,6 +21,8 @@ const (
 	MaxPartSize = 5 << 30
 	// MaxUploadConcurrency bounds upload_concurrency.
 	MaxUploadConcurrency = 64
+	// DefaultMaxStagedBytes is max_staged_bytes when unset.
+	DefaultMaxStagedBytes = 16 << 30
 )
 
 // Object Lock modes accepted by "object_lock.mode".
@@ -113,6 +115,14 @@ type S3Config struct {
 	// UploadConcurrency is how many objects are uploaded at once (the
 	// parts of one object go one after another). Default 4, at most 64.
 	UploadConcurrency int `yaml:"upload_concurrency"`
+	// MaxStagedBytes bounds the compressed bytes of rolled objects waiting
+	// in staging_dir for upload (Backlog): at it, Write refuses new events
+	// with a retryable error (StagingFullError), so that they wait in the
+	// destination's queue, whose max_bytes and on_full then apply, instead
+	// of filling the volume that the queues share. Default 16 GiB; size it
+	// with the queues' max_bytes to the volume. Objects still open are not
+	// counted (at most max_open_objects, each under max_object_bytes).
+	MaxStagedBytes int64 `yaml:"max_staged_bytes"`
 	// ObjectLock sets a retention on every object; omit it for none.
 	ObjectLock ObjectLockConfig `yaml:"object_lock"`
 	// SSE is the server-side encryption: "" (the bucket's default),
@@ -157,6 +167,9 @@ func (c S3Config) withDefaults() S3Config {
 	}
 	if c.UploadConcurrency == 0 {
 		c.UploadConcurrency = DefaultUploadConcurrency
+	}
+	if c.MaxStagedBytes == 0 {
+		c.MaxStagedBytes = DefaultMaxStagedBytes
 	}
 	c.ObjectLock.Mode = strings.ToUpper(c.ObjectLock.Mode)
 	c.StorageClass = strings.ToUpper(c.StorageClass)
@@ -225,6 +238,9 @@ func (c S3Config) Validate() error {
 	}
 	if c.UploadConcurrency < 1 || c.UploadConcurrency > MaxUploadConcurrency {
 		add(`"upload_concurrency" must be between 1 and %d, got %d: omit it for the default of %d`, MaxUploadConcurrency, c.UploadConcurrency, DefaultUploadConcurrency)
+	}
+	if c.MaxStagedBytes < 0 {
+		add(`"max_staged_bytes" must be positive, got %d: omit it for the default of 16 GiB`, c.MaxStagedBytes)
 	}
 	ol := c.ObjectLock
 	switch ol.Mode {
