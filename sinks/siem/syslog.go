@@ -50,6 +50,8 @@ type Syslog struct {
 	closeOnce sync.Once
 	life      context.Context
 	stop      context.CancelFunc
+	repairing atomic.Bool    // a repair goroutine is running
+	repairs   sync.WaitGroup // repair goroutines, waited for by Close
 }
 
 var _ pipeline.Sink = (*Syslog)(nil)
@@ -60,6 +62,7 @@ type sconn struct {
 	c        net.Conn
 	brokenAt atomic.Int64 // unix ns, 0 while healthy
 	done     chan struct{}
+	onBreak  func() // called once the break is recorded
 }
 
 func (sc *sconn) watch() {
@@ -67,10 +70,91 @@ func (sc *sconn) watch() {
 	var buf [512]byte
 	for {
 		if _, err := sc.c.Read(buf[:]); err != nil {
-			sc.brokenAt.CompareAndSwap(0, time.Now().UnixNano())
+			if sc.brokenAt.CompareAndSwap(0, time.Now().UnixNano()) && sc.onBreak != nil {
+				sc.onBreak()
+			}
 			return
 		}
 	}
+}
+
+// newConn wraps c and starts its watcher, which starts a repair (see
+// repair) when the receiver breaks the connection.
+func (s *Syslog) newConn(c net.Conn) *sconn {
+	sc := &sconn{c: c, done: make(chan struct{}), onBreak: s.startRepair}
+	go sc.watch()
+	return sc
+}
+
+// startRepair starts a repair goroutine unless one is running or the
+// destination is closed.
+func (s *Syslog) startRepair() {
+	if s.closed.Load() || !s.repairing.CompareAndSwap(false, true) {
+		return
+	}
+	s.repairs.Add(1)
+	go s.repair()
+}
+
+// repair reconnects and resends the replay window after the receiver broke
+// the connection, without waiting for the next Write: a quiet destination
+// (the P1 SIEM at night) must not hold batches it reported delivered until
+// an unrelated event comes. It retries with the reconnect backoff until
+// the window is resent or empty, a Write repaired the connection first, or
+// the destination closes.
+func (s *Syslog) repair() {
+	defer s.repairs.Done()
+	defer s.repairing.Store(false)
+	for {
+		select {
+		case s.mu <- struct{}{}:
+		case <-s.life.Done():
+			return
+		}
+		if s.closed.Load() {
+			<-s.mu
+			return
+		}
+		err := s.repairLocked(s.life)
+		wait := time.Until(s.nextDial)
+		<-s.mu
+		if err == nil {
+			return
+		}
+		if wait > 0 && !backoff.Sleep(s.life, wait) {
+			return
+		}
+	}
+}
+
+// errRepairWait: the reconnect backoff has not passed yet.
+var errRepairWait = errors.New("waiting out the reconnect backoff")
+
+// repairLocked (s.mu held) drops a broken connection and, when batches wait
+// for replay, connects once (not before the backoff has passed:
+// errRepairWait) and resends them. Nil means nothing waits for replay.
+func (s *Syslog) repairLocked(ctx context.Context) error {
+	if s.conn != nil && s.conn.brokenAt.Load() != 0 {
+		s.dropConn(errors.New("the receiver closed the connection"))
+	}
+	if s.conn != nil || !s.replay || len(s.window) == 0 {
+		return nil
+	}
+	if time.Until(s.nextDial) > 0 {
+		return errRepairWait
+	}
+	c, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	s.conn = s.newConn(c)
+	if err := s.replayWindow(ctx); err != nil {
+		s.m.requests[outNetwork].Inc()
+		s.dropConn(err)
+		return err
+	}
+	s.backoff = 0
+	return nil
 }
 
 // frameBuf is a batch rendered as framed messages.
@@ -263,8 +347,7 @@ func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
 				lastErr = err
 				continue
 			}
-			s.conn = &sconn{c: c, done: make(chan struct{})}
-			go s.conn.watch()
+			s.conn = s.newConn(c)
 			if err := s.replayWindow(ctx); err != nil {
 				s.m.requests[outNetwork].Inc()
 				s.dropConn(err)
@@ -494,8 +577,10 @@ func (s *Syslog) awaitClose(ctx context.Context, c net.Conn) error {
 }
 
 // Close closes the connection (waiting for a Write in flight, bounded by
-// ctx) and releases the replay window. Idempotent; Write returns
-// pipeline.ErrClosed afterwards.
+// ctx) and releases the replay window. A window that waits for replay (the
+// receiver broke the connection within replay_age of batches reported
+// delivered) is resent first, retrying within ctx; what could not be is
+// logged as lost. Idempotent; Write returns pipeline.ErrClosed afterwards.
 func (s *Syslog) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
@@ -504,6 +589,23 @@ func (s *Syslog) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			s.stop()
 			s.mu <- struct{}{}
+		}
+		for ctx.Err() == nil {
+			err := s.repairLocked(ctx)
+			if err == nil {
+				break
+			}
+			if wait := time.Until(s.nextDial); wait > 0 && !backoff.Sleep(ctx, wait) {
+				break
+			}
+		}
+		if s.replay && len(s.window) > 0 {
+			events := 0
+			for _, f := range s.window {
+				events += f.events
+			}
+			s.log.Error("syslog destination closed before it could resend the batches the receiver may have lost when it broke the connection; they were reported delivered",
+				"address", s.cfg.Address, "batches", len(s.window), "events", events)
 		}
 		s.stop()
 		if s.conn != nil {
@@ -516,6 +618,7 @@ func (s *Syslog) Close(ctx context.Context) error {
 		}
 		s.window, s.windowBytes = nil, 0
 		<-s.mu
+		s.repairs.Wait()
 	})
 	return nil
 }
