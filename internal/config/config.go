@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -349,9 +351,132 @@ func (c *Config) Validate() error {
 	top := c.Queue // as written; each destination's is QueueFor
 	top.SetDefaults()
 	add(top.Validate("queue"))
+	add(c.checkListeners())
+	add(c.checkInputNames())
+	add(c.checkOwnedDirs())
 	add(c.Dedup.Validate())
 	if err := c.Quarantine.Validate(); err != nil {
 		add(fmt.Errorf("quarantine: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// checkListeners refuses two TCP listeners on one port of overlapping
+// addresses (the same host, or either on all interfaces): `router run`
+// would fail at start with "address already in use". Port 0 (any free
+// port) never conflicts; UDP and TCP on one port do not either.
+func (c *Config) checkListeners() error {
+	type listener struct{ key, addr string }
+	var ls []listener
+	ls = append(ls, listener{"admin.address", c.Admin.Address})
+	if h := c.Inputs.HTTP; h != nil {
+		ls = append(ls, listener{"inputs.http.address", h.Address})
+	}
+	if sy := c.Inputs.Syslog; sy != nil {
+		if sy.TCP != nil {
+			ls = append(ls, listener{"inputs.syslog.tcp.address", sy.TCP.Address})
+		}
+		if sy.TLS != nil && sy.TLS.CertFile != "" {
+			ls = append(ls, listener{"inputs.syslog.tls.address", sy.TLS.Address})
+		}
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" || h == "[::]" }
+	var errs []error
+	for i := range ls {
+		hi, pi, err := net.SplitHostPort(ls[i].addr)
+		if err != nil || pi == "0" || ls[i].addr == "" {
+			continue
+		}
+		for j := i + 1; j < len(ls); j++ {
+			hj, pj, err := net.SplitHostPort(ls[j].addr)
+			if err != nil || pj != pi {
+				continue
+			}
+			if hi == hj || wildcard(hi) || wildcard(hj) {
+				errs = append(errs, fmt.Errorf("%s (%q) and %s (%q) listen on the same TCP port: the router would fail at start with \"address already in use\"; give one of them another port",
+					ls[i].key, ls[i].addr, ls[j].key, ls[j].addr))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkInputNames refuses input names that collide (their metrics and
+// events' logrouter.input would merge) or that are "replay": the name of
+// replayed events, which `router quarantine replay` skips as refusals of
+// an earlier replay, so that it does not loop; an input of that name would
+// have its quarantined records never replayed.
+func (c *Config) checkInputNames() error {
+	var errs []error
+	seen := map[string]string{}
+	check := func(key, name string) {
+		if name == "replay" {
+			errs = append(errs, fmt.Errorf(`%s: "replay" is reserved (the input of replayed events, which quarantine replay skips): choose another name`, key))
+		}
+		if prev, ok := seen[name]; ok && name != "" {
+			errs = append(errs, fmt.Errorf("%s: %q is also %s: give each input its own name (metrics and logrouter.input tell them apart by it)", key, name, prev))
+		}
+		seen[name] = key
+	}
+	if h := c.Inputs.HTTP; h != nil {
+		check("inputs.http.name", h.Name)
+	}
+	if sy := c.Inputs.Syslog; sy != nil {
+		check("inputs.syslog.name", sy.Name)
+	}
+	if k := c.Inputs.Kafka; k != nil {
+		check("inputs.kafka.name", k.Name)
+	}
+	return errors.Join(errs...)
+}
+
+// checkOwnedDirs refuses destinations whose directories (archive_dir.dir,
+// s3.staging_dir, file.dir) are the same as, or inside, another's or the
+// queue or quarantine directory. Each archive takes every object it finds
+// under its directory as its own at start (finalizes *.partial files; the
+// S3 archive uploads, then deletes, every staged object): a shared
+// directory sends one destination's objects to another's bucket and
+// deletes them from where they belong.
+func (c *Config) checkOwnedDirs() error {
+	type owned struct{ key, dir string }
+	var ds []owned
+	for i, d := range c.Destinations {
+		at := fmt.Sprintf("destinations[%d] (%s)", i, d.Name)
+		switch {
+		case d.Type == "archive_dir" && d.ArchiveDir != nil && d.ArchiveDir.Dir != "":
+			ds = append(ds, owned{at + ".archive_dir.dir", d.ArchiveDir.Dir})
+		case d.Type == "s3" && d.S3 != nil && d.S3.StagingDir != "":
+			ds = append(ds, owned{at + ".s3.staging_dir", d.S3.StagingDir})
+		case d.Type == "file" && d.File != nil && d.File.Dir != "":
+			ds = append(ds, owned{at + ".file.dir", d.File.Dir})
+		}
+	}
+	n := len(ds)
+	for i, d := range c.Destinations {
+		if qc := c.QueueFor(d); qc.Mode != "memory" && qc.Dir != "" && d.Name != "" {
+			ds = append(ds, owned{fmt.Sprintf("destinations[%d] (%s)'s queue (queue.dir/%s)", i, d.Name, d.Name), filepath.Join(qc.Dir, d.Name)})
+		}
+	}
+	if c.Quarantine.Dir != "" {
+		ds = append(ds, owned{"quarantine.dir", c.Quarantine.Dir})
+	}
+	within := func(a, b string) bool { // a is b or inside it
+		rel, err := filepath.Rel(b, a)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	var errs []error
+	for i := 0; i < n; i++ {
+		a := filepath.Clean(ds[i].dir)
+		for j := range ds {
+			if j == i || (j < n && j < i) {
+				continue // each pair of destinations once
+			}
+			b := filepath.Clean(ds[j].dir)
+			if within(a, b) || within(b, a) {
+				errs = append(errs, fmt.Errorf("%s (%q) and %s (%q) share a directory: each destination must own its directory alone (at start an archive takes every object under its own as its own); give them separate ones",
+					ds[i].key, ds[i].dir, ds[j].key, ds[j].dir))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

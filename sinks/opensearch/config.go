@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/logrouter/logrouter/internal/redact"
 )
 
 // Type is the destination type name used in configuration.
@@ -271,7 +273,7 @@ func (c Config) Validate() error {
 		u, err := url.Parse(s)
 		switch {
 		case err != nil:
-			add(`"urls[%d]" %q is not a URL: write it like "https://opensearch-1.example.com:9200"`, i, s)
+			add(`"urls[%d]" %q is not a URL: write it like "https://opensearch-1.example.com:9200"`, i, redact.URL(s))
 		case u.Scheme != "http" && u.Scheme != "https":
 			add(`"urls[%d]" %q must start with http:// or https://`, i, s)
 		case u.Host == "":
@@ -298,6 +300,15 @@ func (c Config) Validate() error {
 	}
 	if t := c.TLS; t != nil && (t.CertFile == "") != (t.KeyFile == "") {
 		add(`"tls": set both "cert_file" and "key_file" for a client certificate, or neither`)
+	}
+	if c.TLS != nil {
+		for i, s := range c.URLs {
+			if u, err := url.Parse(s); err == nil && u.Scheme == "http" {
+				// The transport would never use it: the password, the
+				// events and no client certificate would go in clear.
+				add(`"tls" is set but "urls[%d]" is http://: use https:// (or remove "tls" for a plain-text cluster)`, i)
+			}
+		}
 	}
 	if _, err := parseIndexTemplate(c.Index); err != nil {
 		add("%v", err)

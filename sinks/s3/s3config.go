@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/logrouter/logrouter/internal/redact"
 )
 
 // TypeS3 is the destination type name of S3Archive in configuration.
@@ -216,7 +218,7 @@ func (c S3Config) Validate() error {
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(`"endpoint" must be a URL like "https://minio.internal:9000", not %q`, c.Endpoint)
+			add(`"endpoint" must be a URL like "https://minio.internal:9000", not %q`, redact.URL(c.Endpoint))
 		}
 	}
 	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {

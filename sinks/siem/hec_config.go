@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/logrouter/logrouter/internal/redact"
 )
 
 // Destination type names used in configuration.
@@ -169,6 +171,11 @@ func (c HECConfig) Validate() error {
 	if err := c.TLS.validate(); err != nil {
 		add("%v", err)
 	}
+	if u, err := url.Parse(c.URL); c.TLS != nil && err == nil && u.Scheme == "http" {
+		// The transport would never use it: the token and the events
+		// would go in clear, without the CA or client certificate.
+		add(`"tls" is set but "url" is http://: use https:// (or remove "tls")`)
+	}
 	return errors.Join(errs...)
 }
 
@@ -180,7 +187,7 @@ func baseURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf(`"url" %q is not an http(s) URL: write it like https://splunk.example.com:8088`, s)
+		return nil, fmt.Errorf(`"url" %q is not an http(s) URL: write it like https://splunk.example.com:8088`, redact.URL(s))
 	}
 	if u.User != nil {
 		return nil, errors.New(`"url" must not carry credentials: use "token" or "token_file"`)

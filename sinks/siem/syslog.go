@@ -579,8 +579,8 @@ func (s *Syslog) awaitClose(ctx context.Context, c net.Conn) error {
 // Close closes the connection (waiting for a Write in flight, bounded by
 // ctx) and releases the replay window. A window that waits for replay (the
 // receiver broke the connection within replay_age of batches reported
-// delivered) is resent first, retrying within ctx; what could not be is
-// logged as lost. Idempotent; Write returns pipeline.ErrClosed afterwards.
+// delivered) is resent first, with up to writeAttempts connections within
+// ctx; what could not be is logged as lost. Idempotent; Write returns pipeline.ErrClosed afterwards.
 func (s *Syslog) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
@@ -590,7 +590,7 @@ func (s *Syslog) Close(ctx context.Context) error {
 			s.stop()
 			s.mu <- struct{}{}
 		}
-		for ctx.Err() == nil {
+		for attempt := 0; attempt < writeAttempts && ctx.Err() == nil; attempt++ {
 			err := s.repairLocked(ctx)
 			if err == nil {
 				break

@@ -147,6 +147,12 @@ func (c *Config) Validate(prefix string) error {
 	if c.MaxConcurrentRequests < 0 {
 		return fmt.Errorf("%s.max_concurrent_requests: must be positive", prefix)
 	}
+	if c.ReadTimeout <= 0 {
+		return fmt.Errorf("%s.read_timeout: must be a positive duration, got %s (it bounds reading a request and writing its answer): omit it for the default of 60s", prefix, c.ReadTimeout)
+	}
+	if c.IdleTimeout < 0 {
+		return fmt.Errorf("%s.idle_timeout: must be a positive duration, got %s: omit it for the default of 120s", prefix, c.IdleTimeout)
+	}
 	if c.MaxInflightBytes < 0 {
 		return fmt.Errorf("%s.max_inflight_bytes: must be positive (omit it for a quarter of the memory limit)", prefix)
 	}

@@ -134,5 +134,23 @@ func (c *Config) Validate(prefix string) error {
 	if c.BatchEvents < 1 || c.BatchWait <= 0 || c.MaxInflightBatches < 1 || c.MaxMessageBytes < 1 || c.FetchMaxBytes < c.MaxMessageBytes {
 		return fmt.Errorf("%s: batch_events, batch_wait, max_inflight_batches and max_message_bytes must be positive and fetch_max_bytes at least max_message_bytes", prefix)
 	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"commit_interval", c.CommitInterval}, {"drain_timeout", c.DrainTimeout},
+		{"session_timeout", c.SessionTimeout}, {"rebalance_timeout", c.RebalanceTimeout},
+		{"heartbeat_interval", c.HeartbeatInterval}, {"ready_grace", c.ReadyGrace},
+	} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s.%s: must be a positive duration, got %s: omit it for the default", prefix, d.key, d.v)
+		}
+	}
+	if c.HeartbeatInterval >= c.SessionTimeout {
+		// The coordinator expels a member that has not sent a heartbeat
+		// within session_timeout: the group would rebalance for ever.
+		// (The Java client refuses this too; a third is customary.)
+		return fmt.Errorf("%s.heartbeat_interval (%s) must be below session_timeout (%s), a third of it or less: the group coordinator expels members whose heartbeats come later than session_timeout", prefix, c.HeartbeatInterval, c.SessionTimeout)
+	}
 	return kafkacfg.Validate(prefix, c.TLS, c.SASL)
 }
