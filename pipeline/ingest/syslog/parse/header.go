@@ -80,11 +80,20 @@ func (p *Parser) parse5424(m []byte) bool {
 		if len(ts) < 10 || !isDigit(ts[0]) || ts[4] != '-' {
 			return false
 		}
-		ns, ok := timeparse.Parse(ts, time.Time{})
+		// RFC 5424 requires TIME-OFFSET; one without it (accepted
+		// leniently) is a wall-clock time like an RFC 3164 one: read in
+		// Options.Location, and replaceable by a zoned payload time.
+		zoned := isoHasZone(ts)
+		var ns int64
+		if zoned {
+			ns, ok = timeparse.Parse(ts, time.Time{})
+		} else {
+			ns, ok = p.wallTime(ts, false, true)
+		}
 		if !ok {
 			return false
 		}
-		h.hasTime, h.ns, h.zoned = true, ns, true
+		h.hasTime, h.ns, h.zoned = true, ns, zoned
 	}
 	var host, app, procid, msgid []byte
 	if host, i, ok = token(m, i, maxHeaderField); !ok {
@@ -497,19 +506,25 @@ func (p *Parser) parseISO3164(m []byte, i int) (int64, int, bool, bool) {
 		end-- // "2020-09-14T14:40:47Z: %FTD-..."
 	}
 	ts := m[i:end]
-	hasZone := false
+	hasZone := isoHasZone(ts)
+	ns, ok := p.wallTime(ts, hasZone, true)
+	return ns, end, hasZone, ok
+}
+
+// isoHasZone reports whether the ISO 8601 timestamp ts ends in Z or has
+// a numeric offset after its seconds.
+func isoHasZone(ts []byte) bool {
 	switch c := ts[len(ts)-1]; {
 	case c == 'Z' || c == 'z':
-		hasZone = true
+		return true
 	case len(ts) > 19:
 		for _, c := range ts[19:] {
 			if c == '+' || c == '-' {
-				hasZone = true
+				return true
 			}
 		}
 	}
-	ns, ok := p.wallTime(ts, hasZone, true)
-	return ns, end, hasZone, ok
+	return false
 }
 
 // wallTime parses ts with timeparse.Parse; a timestamp without a zone is in

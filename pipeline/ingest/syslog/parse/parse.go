@@ -50,7 +50,9 @@
 // PARAM-NAME inside one element, is resolved "last wins". Structured data
 // that does not parse is not an error: it is treated as the start of MSG,
 // as is anything but "-" or "[" in its place, and a message may end after
-// MSGID. A leading UTF-8 BOM is stripped from MSG. A header that breaks
+// MSGID. A TIMESTAMP without its TIME-OFFSET (accepted leniently) is a
+// wall-clock time in Options.Location, as in RFC 3164. A leading UTF-8 BOM
+// is stripped from MSG. A header that breaks
 // before STRUCTURED-DATA falls back to RFC 3164, then to raw.
 //
 // RFC 3164: optional <PRI>, then an optional TIMESTAMP ("Mmm dd hh:mm:ss"
@@ -94,8 +96,10 @@
 //
 // Duplicate keys in CEF and LEEF extensions and in key=value pairs: the
 // first wins and "message" keeps MSG. A key=value key named like a header
-// key (timestamp, log, host, process, event, logrouter) is not written
-// either, for the same reason.
+// key (timestamp, log, host, process, event, logrouter), or a dotted path
+// into one ("event.dataset", "host.hostname": read as the same fields
+// downstream), is not written either, for the same reason: text in a line
+// must not relabel its source type or host.
 //
 // event.dataset is set for recognized sources: fortinet.fortigate,
 // paloalto.panos, cisco.asa, cisco.ftd, windows.security (Snare, Security

@@ -64,6 +64,20 @@ func reservedKey(k []byte) uint8 {
 	return 0
 }
 
+// reservedPath reports whether a key=value key is, or is a dotted path into,
+// a top-level key the parser writes itself ("event.dataset", "host.hostname"
+// read as the same fields in the normalizer and OpenSearch, and the literal
+// dotted key is looked up first): such a pair is not written, so that text
+// in a line cannot relabel its source type or host for the rules. JSON
+// payloads, the device's own structure, keep reservedKey's exact names.
+func reservedPath(k []byte) bool {
+	if reservedKey(k) != 0 {
+		return true
+	}
+	i := bytes.IndexByte(k, '.')
+	return i > 0 && reservedKey(k[:i]) != 0
+}
+
 // span is a field of a delimited line; esc reports escapes to resolve.
 type span struct {
 	b   []byte
@@ -226,7 +240,7 @@ func (p *Parser) markDups(top bool) (lossy bool) {
 		// A "message" pair is never a field: "message" holds the whole MSG
 		// whenever anything is lossy, and the two would clash (found by
 		// FuzzAppendJSON: "0 A= B= message=").
-		if top && reservedKey(pr.key) != 0 || ks.add(pr.key, int32(k)) {
+		if top && reservedPath(pr.key) || ks.add(pr.key, int32(k)) {
 			pr.dup, lossy = true, true
 		}
 	}
