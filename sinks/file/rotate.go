@@ -159,7 +159,10 @@ func (r *RotatingFile) Write(ctx context.Context, p []byte) error {
 		if err := r.f.Sync(); err != nil {
 			// After a failed fsync the kernel may have dropped the dirty
 			// pages and a later fsync can succeed without them: never trust
-			// this file again.
+			// this file again. Cut p off first (best effort), so that the
+			// caller's retry, into a new file, does not leave it twice.
+			r.size -= int64(n)
+			_ = r.f.Truncate(r.size)
 			r.abandon()
 			return fmt.Errorf("fsync %s: %w", r.path, err)
 		}
