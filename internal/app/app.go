@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -424,21 +425,32 @@ func (a *App) Start() error {
 // Shutdown stops gracefully within ctx: readiness goes false, the HTTP input
 // stops accepting and answers requests in progress, in-flight batches finish,
 // destinations and quarantine are flushed and closed.
+//
+// The inputs stop side by side, each within the whole of ctx: one after
+// the other, a slow HTTP request (a body trickling in for read_timeout)
+// used up the deadline before the Kafka input could drain its batches and
+// commit their offsets (they were then consumed again by the next owner).
 func (a *App) Shutdown(ctx context.Context) error {
 	a.ready.Store(false)
-	var errs []error
+	var inErrs [3]error
+	var wg sync.WaitGroup
 	if a.in != nil {
-		if err := a.in.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http input: %w", err))
-		}
+		wg.Go(func() {
+			if err := a.in.Shutdown(ctx); err != nil {
+				inErrs[0] = fmt.Errorf("http input: %w", err)
+			}
+		})
 	}
 	if a.sl != nil {
-		if err := a.sl.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
+		wg.Go(func() { inErrs[1] = a.sl.Shutdown(ctx) })
 	}
 	if a.kin != nil {
-		if err := a.kin.Shutdown(ctx); err != nil {
+		wg.Go(func() { inErrs[2] = a.kin.Shutdown(ctx) })
+	}
+	wg.Wait()
+	var errs []error
+	for _, err := range inErrs {
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
