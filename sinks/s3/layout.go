@@ -416,6 +416,22 @@ func sanitizePath(p string) string {
 // event or the object: the template's leading literals and {prefix}, cut
 // after the last '/' (so "logs/" for the default template, "" when the
 // template starts with another placeholder).
+// ownsKey reports whether key is one of this layout's object keys for its
+// node: under its static prefix, exactly as many path segments deep as its
+// keys are (values never hold '/'), and a file name of this node
+// (ownsFileName). A writer whose prefix is nested under this one
+// ("logs/eu" under "logs") has deeper keys, and is not taken for this one.
+func (l *Layout) ownsKey(key string) bool {
+	if !strings.HasPrefix(key, l.staticPrefix()) {
+		return false
+	}
+	depth := strings.Count(l.Key(Partition{}, time.Unix(0, 0), 1), "/")
+	if strings.Count(key, "/") != depth {
+		return false
+	}
+	return l.ownsFileName(key[strings.LastIndexByte(key, '/')+1:])
+}
+
 func (l *Layout) staticPrefix() string {
 	var b strings.Builder
 loop:

@@ -172,7 +172,8 @@ var errVanished = errors.New("staged object vanished")
 // Multipart uploads that fail are aborted (by the transfer manager, and again
 // here if that failed); unfinished uploads of this node (file name
 // "{node}-{start}...", the timestamp parsed, so that node "a" spares node
-// "a-b") under the key prefix are aborted at start-up and hourly, as a crash
+// "a-b"; and as deep as this layout's keys, so that prefix "logs" spares
+// a writer under "logs/eu") under the key prefix are aborted at start-up and hourly, as a crash
 // or a lost answer can leave them. A bucket lifecycle rule
 // AbortIncompleteMultipartUpload (7 days) is still a good idea.
 //
@@ -711,7 +712,15 @@ func (a *S3Archive) upload(ctx context.Context, f *stagedFile) error {
 	// A stalled connection must not hold a worker forever.
 	uctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(f.size>>20)*time.Second)
 	defer cancel()
-	_, err = a.tm.UploadObject(uctx, a.input(f.key, fh))
+	out, err := a.tm.UploadObject(uctx, a.input(f.key, fh))
+	if err == nil && aws.ToString(out.ETag) == "" {
+		// S3 answers CompleteMultipartUpload 200 at once and can still
+		// fail it after; the SDK takes a 200 whose body holds no XML
+		// (whitespace, then a closed connection) for success. A stored
+		// object always has an ETag: without one, nothing is confirmed,
+		// and the staged file must stay for the retry.
+		err = fmt.Errorf("the upload of %s was answered without an ETag (an interrupted CompleteMultipartUpload?): not confirmed, retried", f.key)
+	}
 	if err != nil {
 		// The transfer manager aborts a failed multipart upload; abort
 		// again in case that failed (NoSuchUpload then is fine).
@@ -828,7 +837,7 @@ func (a *S3Archive) sweep(ctx context.Context) (int, error) {
 		}
 		for _, u := range out.Uploads {
 			key, id := aws.ToString(u.Key), aws.ToString(u.UploadId)
-			if !a.layout.ownsFileName(key[strings.LastIndexByte(key, '/')+1:]) || a.uploading(key) {
+			if !a.layout.ownsKey(key) || a.uploading(key) {
 				continue
 			}
 			actx, cancel := context.WithTimeout(ctx, abortTimeout)
