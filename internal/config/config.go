@@ -430,50 +430,60 @@ func (c *Config) checkInputNames() error {
 	return errors.Join(errs...)
 }
 
-// checkOwnedDirs refuses destinations whose directories (archive_dir.dir,
-// s3.staging_dir, file.dir) are the same as, or inside, another's or the
-// queue or quarantine directory. Each archive takes every object it finds
-// under its directory as its own at start (finalizes *.partial files; the
-// S3 archive uploads, then deletes, every staged object): a shared
-// directory sends one destination's objects to another's bucket and
-// deletes them from where they belong.
+// checkOwnedDirs refuses an archive directory (archive_dir.dir,
+// s3.staging_dir) that is the same as, or inside or around, another
+// destination's directory, a queue's or the quarantine's, and a file
+// sink's dir in or around the quarantine. Each archive takes every object
+// it finds under its directory as its own at start (finalizes *.partial
+// files; the S3 archive uploads, then deletes, every staged object): a
+// shared directory sends one destination's objects to another's bucket
+// and deletes them from where they belong. File sinks may share a
+// directory (each writes and scans only files named after itself).
 func (c *Config) checkOwnedDirs() error {
-	type owned struct{ key, dir string }
+	const (
+		archive = iota // owns its whole directory
+		fileDir
+		queueDir
+		quarantineDir
+	)
+	type owned struct {
+		key, dir string
+		kind     int
+	}
 	var ds []owned
 	for i, d := range c.Destinations {
 		at := fmt.Sprintf("destinations[%d] (%s)", i, d.Name)
 		switch {
 		case d.Type == "archive_dir" && d.ArchiveDir != nil && d.ArchiveDir.Dir != "":
-			ds = append(ds, owned{at + ".archive_dir.dir", d.ArchiveDir.Dir})
+			ds = append(ds, owned{at + ".archive_dir.dir", d.ArchiveDir.Dir, archive})
 		case d.Type == "s3" && d.S3 != nil && d.S3.StagingDir != "":
-			ds = append(ds, owned{at + ".s3.staging_dir", d.S3.StagingDir})
+			ds = append(ds, owned{at + ".s3.staging_dir", d.S3.StagingDir, archive})
 		case d.Type == "file" && d.File != nil && d.File.Dir != "":
-			ds = append(ds, owned{at + ".file.dir", d.File.Dir})
+			ds = append(ds, owned{at + ".file.dir", d.File.Dir, fileDir})
 		}
-	}
-	n := len(ds)
-	for i, d := range c.Destinations {
 		if qc := c.QueueFor(d); qc.Mode != "memory" && qc.Dir != "" && d.Name != "" {
-			ds = append(ds, owned{fmt.Sprintf("destinations[%d] (%s)'s queue (queue.dir/%s)", i, d.Name, d.Name), filepath.Join(qc.Dir, d.Name)})
+			ds = append(ds, owned{fmt.Sprintf("%s's queue (queue.dir/%s)", at, d.Name), filepath.Join(qc.Dir, d.Name), queueDir})
 		}
 	}
 	if c.Quarantine.Dir != "" {
-		ds = append(ds, owned{"quarantine.dir", c.Quarantine.Dir})
+		ds = append(ds, owned{"quarantine.dir", c.Quarantine.Dir, quarantineDir})
 	}
 	within := func(a, b string) bool { // a is b or inside it
 		rel, err := filepath.Rel(b, a)
 		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 	}
 	var errs []error
-	for i := 0; i < n; i++ {
-		a := filepath.Clean(ds[i].dir)
-		for j := range ds {
-			if j == i || (j < n && j < i) {
-				continue // each pair of destinations once
+	for i := range ds {
+		for j := i + 1; j < len(ds); j++ {
+			ki, kj := ds[i].kind, ds[j].kind
+			clash := ki == archive || kj == archive ||
+				ki == fileDir && kj == quarantineDir || ki == quarantineDir && kj == fileDir
+			if !clash {
+				continue
 			}
-			b := filepath.Clean(ds[j].dir)
+			a, b := filepath.Clean(ds[i].dir), filepath.Clean(ds[j].dir)
 			if within(a, b) || within(b, a) {
-				errs = append(errs, fmt.Errorf("%s (%q) and %s (%q) share a directory: each destination must own its directory alone (at start an archive takes every object under its own as its own); give them separate ones",
+				errs = append(errs, fmt.Errorf("%s (%q) and %s (%q) share a directory: an archive must own its directory alone (at start it takes every object under it as its own), and no file sink may write into the quarantine; give them separate ones",
 					ds[i].key, ds[i].dir, ds[j].key, ds[j].dir))
 			}
 		}

@@ -275,9 +275,9 @@ func (c Config) Validate() error {
 		case err != nil:
 			add(`"urls[%d]" %q is not a URL: write it like "https://opensearch-1.example.com:9200"`, i, redact.URL(s))
 		case u.Scheme != "http" && u.Scheme != "https":
-			add(`"urls[%d]" %q must start with http:// or https://`, i, s)
+			add(`"urls[%d]" %q must start with http:// or https://`, i, redact.URL(s))
 		case u.Host == "":
-			add(`"urls[%d]" %q has no host: write it like "https://opensearch-1.example.com:9200"`, i, s)
+			add(`"urls[%d]" %q has no host: write it like "https://opensearch-1.example.com:9200"`, i, redact.URL(s))
 		case u.User != nil:
 			add(`"urls[%d]" contains credentials: move them to "username" and "password" (password as ${ENV_VAR})`, i)
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -218,6 +219,7 @@ type S3Archive struct {
 	cancel   context.CancelFunc
 
 	closeMu     sync.Mutex
+	closed      atomic.Bool // Close was called: Write returns pipeline.ErrClosed
 	janitorDone chan struct{}
 }
 
@@ -389,6 +391,9 @@ func (a *S3Archive) StagingDir() string { return a.dir }
 // max_staged_bytes it returns a *StagingFullError and stages nothing: the
 // caller (the destination's queue) retries later.
 func (a *S3Archive) Write(ctx context.Context, b *pipeline.Batch) error {
+	if a.closed.Load() {
+		return pipeline.ErrClosed
+	}
 	a.mu.Lock()
 	files, bytes := len(a.files), a.bytes
 	a.mu.Unlock()
@@ -433,6 +438,7 @@ func (a *S3Archive) Backlog() (files int, bytes int64) {
 func (a *S3Archive) Close(ctx context.Context) error {
 	a.closeMu.Lock()
 	defer a.closeMu.Unlock()
+	a.closed.Store(true)
 	lerr := a.local.Close(ctx)
 
 	a.mu.Lock()

@@ -104,7 +104,23 @@ func (s *Syslog) startRepair() {
 // the destination closes.
 func (s *Syslog) repair() {
 	defer s.repairs.Done()
-	defer s.repairing.Store(false)
+	s.repairLoop()
+	s.repairing.Store(false)
+	// A break seen while the flag was still set (a receiver that accepts
+	// and closes at once while it restarts) started no repair: look again.
+	select {
+	case s.mu <- struct{}{}:
+	case <-s.life.Done():
+		return
+	}
+	again := !s.closed.Load() && s.conn != nil && s.conn.brokenAt.Load() != 0
+	<-s.mu
+	if again {
+		s.startRepair()
+	}
+}
+
+func (s *Syslog) repairLoop() {
 	for {
 		select {
 		case s.mu <- struct{}{}:
@@ -590,10 +606,13 @@ func (s *Syslog) Close(ctx context.Context) error {
 			s.stop()
 			s.mu <- struct{}{}
 		}
-		for attempt := 0; attempt < writeAttempts && ctx.Err() == nil; attempt++ {
+		for attempts := 0; attempts < writeAttempts && ctx.Err() == nil; {
 			err := s.repairLocked(ctx)
 			if err == nil {
 				break
+			}
+			if err != errRepairWait {
+				attempts++ // a connection tried, not the backoff waited out
 			}
 			if wait := time.Until(s.nextDial); wait > 0 && !backoff.Sleep(ctx, wait) {
 				break

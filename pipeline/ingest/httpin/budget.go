@@ -34,9 +34,10 @@ var errBusy = errors.New("over inputs.http.max_inflight_bytes")
 
 // charge is what one request holds of the budget.
 type charge struct {
-	b    *budget
-	held int64
-	body int64 // capacity of the request's body buffer, once read
+	b     *budget
+	held  int64
+	body  int64  // capacity of the request's body buffer, once read
+	proto string // the request's protocol, for its busy answer
 }
 
 // to makes the request hold at least n bytes, taking the difference. It

@@ -57,7 +57,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
 		typ := "parse_exception"
-		if status == http.StatusServiceUnavailable {
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 			typ = esRetryType(status)
 		}
 		return writeJSONError(w, status, typ, msg)

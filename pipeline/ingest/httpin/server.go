@@ -260,7 +260,7 @@ func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Reque
 		var code int
 		select {
 		case s.sem <- struct{}{}:
-			c := &charge{b: &s.mem}
+			c := &charge{b: &s.mem, proto: proto}
 			defer func() { c.release(); <-s.sem }()
 			code = h(w, r, c)
 		default:
@@ -590,8 +590,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, c *charge) (*[
 		s.bytes.Add(float64(len(*bp)))
 		return bp, 0, ""
 	case errors.Is(err, errBusy):
+		// As writeBusy answers: HEC has no 429.
 		w.Header().Set("Retry-After", "1")
-		return nil, http.StatusServiceUnavailable, s.busyMsg()
+		if c.proto == ProtoHEC || c.proto == ProtoHECRaw {
+			return nil, http.StatusServiceUnavailable, s.busyMsg()
+		}
+		return nil, http.StatusTooManyRequests, s.busyMsg()
 	case errors.Is(err, errTooLarge):
 		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes after decompression: send smaller batches or raise inputs.http.max_body_bytes", s.cfg.MaxBodyBytes)
 	case errors.As(err, &ee):
