@@ -124,9 +124,13 @@
 // the break (at most replay_bytes, though the most recent batch is kept
 // whatever its size), then the current batch; a connection that breaks
 // while it resends them (a receiver that accepts and resets while it
-// restarts) keeps all of them for the next. So a receiver restart loses
-// nothing that it had not read for longer than replay_age, at the price of
-// duplicates, which are counted
+// restarts) keeps all of them for the next. The reconnect and resend
+// start when the break is seen, not at the next batch (a quiet P1
+// destination may get none for hours), and Close resends a pending window
+// before it lets go (with up to three connections, within its deadline;
+// what it could not resend is logged at error level). So a receiver
+// restart loses nothing that it had not read for longer than replay_age,
+// at the price of duplicates, which are counted
 // (logrouter_siem_resent_events_total{reason="replay"|"broken_connection"}).
 // confirm_with_close: true trades throughput for certainty: each batch gets
 // its own connection, which is half-closed after the write; Write returns
