@@ -307,6 +307,9 @@ func ParseFile(name string, data []byte) ([]located, error) {
 		}
 		return nil, errors.New(yamlerr.Format(name, err))
 	}
+	if err := yamlerr.NoFurtherDocument(name, dec, "a rule file"); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, errors.New(yamlerr.Format(name, err))

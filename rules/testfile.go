@@ -91,6 +91,9 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 		}
 		return nil, errors.New(yamlerr.Format(name, err))
 	}
+	if err := yamlerr.NoFurtherDocument(name, dec, "a rule test file"); err != nil {
+		return nil, err
+	}
 	for i := range f.Tests {
 		tc := &f.Tests[i]
 		tc.File = name

@@ -245,7 +245,13 @@ func quarantineFiles(out io.Writer, args []string) ([]string, error) {
 			}
 			continue
 		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		// WalkDir does not follow a root that is a symbolic link (a data
+		// directory moved to a larger disk): walk what it points to.
+		root, err := filepath.EvalSymlinks(a)
+		if err != nil {
+			return nil, err
+		}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".ndjson") {
 				files = append(files, p)
 			}
@@ -459,6 +465,86 @@ type replayRec struct {
 	last bool   // raw ends the record
 }
 
+// recordPos is where a selected record is in its quarantine file.
+type recordPos struct {
+	line int
+	off  int64 // byte offset of its line
+}
+
+// recordReader reads the records of one replay group back from the file,
+// in file order, a chunk at a time, so that replay holds about one
+// request's records rather than the whole file.
+type recordReader struct {
+	f   *os.File
+	br  *bufio.Reader
+	at  int64 // offset br reads next
+	g   replayGroup
+	pos []recordPos
+}
+
+func newRecordReader(path string, g replayGroup, pos []recordPos) (*recordReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &recordReader{f: f, br: bufio.NewReaderSize(f, 256<<10), g: g, pos: pos}, nil
+}
+
+func (rr *recordReader) close() { _ = rr.f.Close() }
+
+// next reads the next record of the group and returns its bytes as the
+// replay sends them: a record of the router's own refusal with what was
+// written is the record itself (one line), keeping its hash, time, source
+// type and priority; any other is its raw bytes.
+func (rr *recordReader) next() (replayRec, error) {
+	p := rr.pos[0]
+	rr.pos = rr.pos[1:]
+	if p.off < rr.at {
+		if _, err := rr.f.Seek(p.off, io.SeekStart); err != nil {
+			return replayRec{}, err
+		}
+		rr.br.Reset(rr.f)
+		rr.at = p.off
+	}
+	if _, err := rr.br.Discard(int(p.off - rr.at)); err != nil {
+		return replayRec{}, err
+	}
+	buf, n, err := lines.Read(rr.br, nil, maxReplayLine+1)
+	rr.at = p.off + int64(n)
+	if err != nil && err != io.EOF {
+		return replayRec{}, err
+	}
+	r, err := quarantine.ParseLine(buf)
+	if err != nil {
+		return replayRec{}, fmt.Errorf("line %d no longer parses: %w", p.line, err)
+	}
+	if rr.g.written {
+		return replayRec{line: p.line, raw: bytes.TrimSuffix(r.AppendTo(nil), []byte("\n"))}, nil
+	}
+	return replayRec{line: p.line, raw: r.Raw}, nil
+}
+
+// fill appends pieces (splitRecord, from the lines already accepted in
+// parts) to pieces until a whole request's worth waits, or no record is
+// left.
+func (rr *recordReader) fill(pieces []replayRec, parts map[int]int) ([]replayRec, error) {
+	size := 0
+	for _, pc := range pieces {
+		size += len(pc.raw)
+	}
+	for len(pieces) < replayChunk && size < replayChunkBytes && len(rr.pos) > 0 {
+		r, err := rr.next()
+		if err != nil {
+			return pieces, err
+		}
+		for _, pc := range splitRecord(r, parts[r.line]) {
+			pieces = append(pieces, pc)
+			size += len(pc.raw)
+		}
+	}
+	return pieces, nil
+}
+
 // rawLines counts the lines of r.raw, blank ones included.
 func (r replayRec) rawLines() int {
 	return bytes.Count(r.raw, []byte("\n")) + 1
@@ -517,8 +603,10 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	}
 	live := mayBeWritten(path, st.ModTime(), now)
 	var fc replayTally
-	groups := map[replayGroup][]replayRec{}
-	scan, err := scanQuarantine(path, !live, checkAt, checkCRC, func(line int, r quarantine.Record) {
+	// Groups hold where each selected record is, not its bytes: a file of
+	// hundreds of MiB is read back a chunk at a time (recordReader).
+	groups := map[replayGroup][]recordPos{}
+	scan, err := scanQuarantine(path, !live, checkAt, checkCRC, func(line int, off int64, r quarantine.Record) {
 		d := r.Destination
 		if d == "" {
 			d = "input"
@@ -539,17 +627,10 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			fc.filtered++
 		default:
 			fc.selected++
-			if r.Destination != "" && r.Event != nil {
-				// A destination's refusal with what was written: sent
-				// back as it was (the record itself, one line), keeping
-				// its hash, time, source type and priority.
-				rec := bytes.TrimSuffix(r.AppendTo(nil), []byte("\n"))
-				g := replayGroup{dest: d, written: true}
-				groups[g] = append(groups[g], replayRec{line: line, raw: rec})
-				break
-			}
-			g := replayGroup{dest: d}
-			groups[g] = append(groups[g], replayRec{line: line, raw: r.Raw})
+			// A destination's refusal with what was written goes back as
+			// it was (see recordReader).
+			g := replayGroup{dest: d, written: r.Destination != "" && r.Event != nil}
+			groups[g] = append(groups[g], recordPos{line: line, off: off})
 		}
 	})
 	if err != nil {
@@ -647,12 +728,23 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	})
 	for _, g := range order {
 		d := g.dest
-		var pieces []replayRec
-		for _, r := range groups[g] {
-			pieces = append(pieces, splitRecord(r, parts[r.line])...)
+		src, err := newRecordReader(path, g, groups[g])
+		if err != nil {
+			return true, err
 		}
+		defer src.close()
+		var pieces []replayRec
 		most := replayChunk // pieces per request: halved on a 413
-		for len(pieces) > 0 {
+		for {
+			// Read records until a whole chunk's worth waits (or none is
+			// left): only about one request's records are in memory.
+			var err error
+			if pieces, err = src.fill(pieces, parts); err != nil {
+				return true, fmt.Errorf("%s: reading the records back: %w (%d records of this file were sent and recorded before; run the command again: only the rest is sent)", path, err, fc.sent)
+			}
+			if len(pieces) == 0 {
+				break
+			}
 			n := min(replayChunkOf(pieces), most)
 			rejected, renormal, err := postReplay(admin, g, pieces[:n])
 			var tooLarge *replayTooLargeError
@@ -1008,7 +1100,7 @@ type badLine struct {
 // record. checkAt and checkCRC are the identity an earlier run recorded;
 // prefixOK says whether the file still has it. The error is an IO error, or
 // a line too long for a quarantine file.
-func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn func(line int, r quarantine.Record)) (fileScan, error) {
+func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn func(line int, off int64, r quarantine.Record)) (fileScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return fileScan{}, err
@@ -1041,6 +1133,7 @@ func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn 
 			s.tornLine, s.tornBytes = line, int64(len(buf))
 			return s, nil
 		}
+		off := s.bytes
 		s.bytes += int64(len(buf))
 		s.crc = crc32.Update(s.crc, castagnoli, buf)
 		if !checked && s.bytes >= checkAt {
@@ -1053,7 +1146,7 @@ func scanQuarantine(path string, whole bool, checkAt int64, checkCRC uint32, fn 
 			s.unreadable = append(s.unreadable, badLine{line: line, err: perr})
 		default:
 			s.records++
-			fn(line, rec)
+			fn(line, off, rec)
 		}
 		if rerr == io.EOF {
 			return s, nil

@@ -520,7 +520,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 		return nil, errors.New(yamlerr.Format(name, err))
 	}
-	if err := noFurtherDocument(name, dec); err != nil {
+	if err := yamlerr.NoFurtherDocument(name, dec, "the configuration"); err != nil {
 		return nil, err
 	}
 	c.SetDefaults()
@@ -563,35 +563,6 @@ type rootNode struct {
 func (r *rootNode) UnmarshalYAML(n *yaml.Node) error {
 	r.node = n
 	return nil
-}
-
-// noFurtherDocument returns an error naming the line of the first document
-// after the one dec has decoded, if it has content: the configuration is one
-// document, and keys after "---" would otherwise be silently ignored. An empty
-// trailing document (a last "---", perhaps followed by comments) is accepted.
-func noFurtherDocument(name string, dec *yaml.Decoder) error {
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return errors.New(yamlerr.Format(name, err))
-		}
-		if !emptyDocument(&doc) {
-			return fmt.Errorf("%s:%d: a second YAML document starts here; the configuration is one document: remove this \"---\" and move the keys below it into the first document, or delete them", name, doc.Line)
-		}
-	}
-}
-
-// emptyDocument reports whether doc holds nothing: no value, tag or anchor.
-func emptyDocument(doc *yaml.Node) bool {
-	if len(doc.Content) != 1 {
-		return len(doc.Content) == 0
-	}
-	n := doc.Content[0]
-	return n.Kind == yaml.ScalarNode && n.Style == 0 && n.Value == "" && n.Anchor == ""
 }
 
 // Load reads and parses the file at path.

@@ -3,9 +3,13 @@
 package yamlerr
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var (
@@ -34,4 +38,34 @@ func Format(name string, err error) string {
 		lines = append(lines, name+": "+l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// NoFurtherDocument returns an error naming the line of the first document
+// after the one dec has decoded, if it has content: what (for example "the
+// configuration", "a rule file") is one document, and keys after "---"
+// would otherwise be silently ignored. An empty trailing document (a last
+// "---", perhaps followed by comments) is accepted.
+func NoFurtherDocument(name string, dec *yaml.Decoder, what string) error {
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return errors.New(Format(name, err))
+		}
+		if !emptyDocument(&doc) {
+			return fmt.Errorf("%s:%d: a second YAML document starts here; %s is one document: remove this \"---\" and move what follows it into the first document, or into a file of its own", name, doc.Line, what)
+		}
+	}
+}
+
+// emptyDocument reports whether doc holds nothing: no value, tag or anchor.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) != 1 {
+		return len(doc.Content) == 0
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Style == 0 && n.Value == "" && n.Anchor == ""
 }

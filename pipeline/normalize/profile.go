@@ -137,6 +137,10 @@ func LoadProfiles(fsys fs.FS, dir string) ([]ProfileSpec, error) {
 			errs = append(errs, errors.New(yamlerr.Format(name, err)))
 			continue
 		}
+		if err := yamlerr.NoFurtherDocument(name, dec, "a profile file"); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		var doc yaml.Node
 		_ = yaml.Unmarshal(data, &doc)
 		lines := listLines(&doc, "profiles")
