@@ -30,12 +30,14 @@ import (
 //   - `A or B` has, for a guard of A and one of B, their union;
 //   - anything else (not, !=, a number, a function) has none.
 //
-// Each native rule is indexed by its most selective guard (fewest presence
-// atoms, then fewest atoms, then on the fields most rules share), over at
-// most maxIndexFields fields. For each of those fields the index maps every
-// value its atoms name to the set of rules (a bitset) that value lets
-// match, and keeps the set of rules its presence lets match; rules without
-// a guard, and rules the VM evaluates, are in every event's set. Eval looks up
+// Each native rule, and each VM rule reading fields as the native matcher
+// does (Rule.indexable), is indexed by its most selective guard (fewest
+// presence atoms, then fewest atoms, then on the fields most rules share),
+// over at most maxIndexFields fields. For each of those fields the index
+// maps every value its atoms name to the set of rules (a bitset) that
+// value lets match, and keeps the set of rules its presence lets match;
+// rules without a guard, and VM rules with let variables, are in every
+// event's set. Eval looks up
 // the indexed fields of the event (each once: rules read them through the
 // same per-event cache), takes the union of its values' sets and evaluates
 // those rules in rule order, returning the first match. So the answer is
@@ -47,7 +49,7 @@ const minIndexed = 8
 
 // maxIndexFields bounds the fields looked up per event for the index; a
 // rule whose guards all need another field is evaluated for every event.
-const maxIndexFields = 32
+const maxIndexFields = 64
 
 // maxGuards and maxAtoms bound the guards of one expression and the atoms
 // of one guard (an `or` multiplies guards).
@@ -209,7 +211,7 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 	rulesOn := map[string]int{}
 	guarded := 0
 	for i, gs := range ruleGuards {
-		if s.Rules[i].native == nil || len(gs) == 0 {
+		if !s.Rules[i].indexable() || len(gs) == 0 {
 			continue
 		}
 		guarded++
@@ -461,11 +463,11 @@ func (s *Set) IndexedField() (string, int) {
 }
 
 // chooseGuards returns, per rule, its most selective guard among those whose
-// fields are all usable (nil: none, or not a native rule).
+// fields are all usable (nil: none, or not an indexable rule).
 func chooseGuards(s *Set, ruleGuards [][]guard, usable map[string]bool, rulesOn map[string]int) []guard {
 	chosen := make([]guard, len(s.Rules))
 	for i, gs := range ruleGuards {
-		if s.Rules[i].native == nil {
+		if !s.Rules[i].indexable() {
 			continue
 		}
 		best, bestPresent, bestShare := -1, 0, 0

@@ -118,6 +118,12 @@ func (s *Set) RuleName(idx int) string {
 	return s.Rules[idx].Name
 }
 
+// indexable reports whether the rule index may leave r out by its guards:
+// a native rule, or a VM rule reading each field path as the native
+// matcher looks it up (not one with let variables, which reads the
+// nested environment).
+func (r *Rule) indexable() bool { return r.native != nil || r.flat }
+
 func (r *Rule) runVM(s *Set, env Env) (bool, error) {
 	m := make(map[string]any, len(r.refs))
 	for _, id := range r.refs {
@@ -401,10 +407,12 @@ func compileRule(src string, ft *fieldTable) (Rule, error) {
 }
 
 // compileRuleGuards is compileRule that also returns the rule's guards
-// (index.go) when it was lowered.
+// (index.go) when it was lowered, or runs on the VM reading every field as
+// the native matcher does (flat): a guard is a property of the expression,
+// and holds for either evaluation when both see the same field values.
 func compileRuleGuards(src string, ft *fieldTable) (Rule, []guard, error) {
 	r, err := compileRuleMode(src, ft, false)
-	if err != nil || r.native == nil {
+	if err != nil || !r.indexable() {
 		return r, nil, err
 	}
 	tree, err := parser.Parse(src)
