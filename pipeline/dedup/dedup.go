@@ -32,6 +32,7 @@ package dedup
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -199,7 +200,7 @@ type gen struct {
 	start int64 // unix ns of its first key; 0 while empty
 	tab   *table
 	col   uint64 // its column in tab
-	size  uint64 // slots (a power of two)
+	size  uint64 // slots (any number: see slotOf)
 	n     int
 }
 
@@ -214,18 +215,16 @@ func NewCounting(window time.Duration, maxBytes int64) *Set { return newSet(wind
 
 func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
 	s := &Set{window: int64(window), genSpan: int64(window / generations), counting: counting}
-	// Each shard may hold generations tables; size each for its share.
-	// Slots per table: the largest power of two within the budget's share,
-	// so the tables never exceed maxBytes together.
+	// Each shard may hold generations tables; size each for its share,
+	// exactly: a slot's start is found by multiply-shift (slotOf), not a
+	// mask, so a table need not be a power of two (rounding down to one
+	// held half to three quarters of the keys max_bytes promises).
 	slotBytes := int64(8)
 	if counting {
 		slotBytes = 12
 	}
 	perTable := maxBytes / slotBytes / shards / generations
-	s.maxSlots = 16
-	for int64(s.maxSlots)*2 <= perTable {
-		s.maxSlots *= 2
-	}
+	s.maxSlots = int(max(perTable, 16))
 	for i := range s.shard {
 		sh := &s.shard[i]
 		sh.idx = i
@@ -439,11 +438,15 @@ func (s *Set) touch(sh *shard, keys []uint64, idx []int32) {
 	if t == nil || len(idx) < 2 {
 		return
 	}
-	mask := uint64(s.maxSlots - 1)
+	size := uint64(s.maxSlots)
 	var x uint64
 	for _, i := range idx {
-		j := mix(norm(keys[i])) & mask
-		x ^= t[j*generations] ^ t[((j+1)&mask)*generations]
+		j := slotOf(norm(keys[i]), size)
+		k := j + 1
+		if k == size {
+			k = 0
+		}
+		x ^= t[j*generations] ^ t[k*generations]
 	}
 	sh.sink = x
 }
@@ -610,9 +613,8 @@ func (g *gen) contains(h uint64) bool {
 
 // find returns the index in g.tab of h's slot, if h is in g.
 func (g *gen) find(h uint64) (int, bool) {
-	mask := g.size - 1
 	t := g.tab.slots
-	for i := mix(h) & mask; ; i = (i + 1) & mask {
+	for i := slotOf(h, g.size); ; i = next(i, g.size) {
 		j := i*generations + g.col
 		switch t[j] {
 		case h:
@@ -624,9 +626,8 @@ func (g *gen) find(h uint64) (int, bool) {
 }
 
 func (g *gen) insert(h uint64, count uint32) {
-	mask := g.size - 1
 	t := g.tab.slots
-	for i := mix(h) & mask; ; i = (i + 1) & mask {
+	for i := slotOf(h, g.size); ; i = next(i, g.size) {
 		j := i*generations + g.col
 		switch t[j] {
 		case h:
@@ -640,6 +641,21 @@ func (g *gen) insert(h uint64, count uint32) {
 			return
 		}
 	}
+}
+
+// slotOf is h's first slot in a table of size slots: the high word of
+// mix(h) x size (Lemire's multiply-shift), uniform for any size.
+func slotOf(h, size uint64) uint64 {
+	hi, _ := bits.Mul64(mix(h), size)
+	return hi
+}
+
+// next is the slot after i in a table of size slots (linear probing).
+func next(i, size uint64) uint64 {
+	if i++; i == size {
+		return 0
+	}
+	return i
 }
 
 // mix spreads the hash over the table (the shard index used the low bits).

@@ -264,6 +264,13 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			// A repeat within the batch: Lookup never saw it, so the set
 			// learns it with the first copy (rememberKeys).
 			kept[first].DedupRepeats++
+		} else if ev.DedupRepeats > 0 {
+			// A duplicate of a key the set holds (from an accepted batch)
+			// that carries the repeats of an earlier pass of its batch
+			// (refused, emitted again): the event leaves the batch here,
+			// so hand them to the set's count, or count_field would report
+			// fewer copies than the engine counted as dropped.
+			e.dedup[ev.Priority].AddCount(ev.Key, now, ev.DedupRepeats)
 		}
 		dups++
 		dupBytes += len(ev.Raw)
