@@ -110,6 +110,13 @@
 // returning a *CorruptError once per region as they pass it, so a queue can
 // count the loss where it happens.
 //
+// Before it returns, Open fsyncs the active segment and the log's directory
+// and its parent: a killed process may have left records written and not
+// yet fsynced, or a segment or directory created whose entry was not yet
+// fsynced, and the new process must not acknowledge records on top of what
+// a power loss could still take (or seal a segment a power loss could still
+// tear).
+//
 // # Not provided
 //
 // The log does not lock its directory against a second process; the caller

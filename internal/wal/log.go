@@ -231,6 +231,23 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 		}
 		l.f = f
 	}
+	// Make durable what this log adopts from a process that was killed:
+	// the active segment's bytes (records written, not yet fsynced: their
+	// fsync may never have run, and syncedOff below says they are synced;
+	// rolling past them would seal a segment a power loss can still tear)
+	// and the directory entries (a segment created, or a directory made,
+	// just before the kill: records acknowledged into it would vanish with
+	// its entry). A few fsyncs per log at start.
+	if err := l.f.Sync(); err != nil {
+		_ = l.f.Close()
+		return nil, rec, fmt.Errorf("wal: open: fsync %s: %w", l.path(l.segs[len(l.segs)-1].id), err)
+	}
+	for _, d := range []string{dir, filepath.Dir(filepath.Clean(dir))} {
+		if err := fs.SyncDir(d); err != nil {
+			_ = l.f.Close()
+			return nil, rec, fmt.Errorf("wal: open: fsync directory %s: %w", d, err)
+		}
+	}
 	act := l.segs[len(l.segs)-1]
 	l.seg = act.id
 	l.writeOff, l.syncedOff = act.size, act.size
