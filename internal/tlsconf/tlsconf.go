@@ -29,11 +29,12 @@ func Client(caFile, certFile, keyFile string, insecureSkipVerify bool) (*tls.Con
 		tc.RootCAs = pool
 	}
 	if certFile != "" {
-		kp, err := tls.LoadX509KeyPair(certFile, keyFile)
+		// Loaded again when the files change (a renewal), see KeyPair.
+		kp, err := LoadKeyPair(certFile, keyFile, nil)
 		if err != nil {
 			return nil, fmt.Errorf("tls.cert_file/key_file: %w", err)
 		}
-		tc.Certificates = []tls.Certificate{kp}
+		tc.GetClientCertificate = kp.GetClientCertificate
 	}
 	return tc, nil
 }

@@ -132,7 +132,7 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 	cfg.SetDefaults()
 	o := buildOptions(name, opts)
 	u, _ := baseURL(cfg.URL)
-	tlsConf, err := cfg.TLS.build(u.Hostname())
+	tlsConf, err := cfg.TLS.build()
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,13 @@ func (t *TLSConfig) validate() error {
 }
 
 // build reads the files and returns the tls.Config (nil when t is nil).
-func (t *TLSConfig) build(serverName string) (*tls.Config, error) {
+//
+// ServerName is left empty unless server_name is set: net/http and
+// tls.Dialer then verify each hop against its own host (an HTTPS proxy
+// against the proxy's name, the destination against the URL's or the
+// address's host). Set to the destination's host, it was also required of
+// an HTTPS proxy's certificate, and every request through one failed.
+func (t *TLSConfig) build() (*tls.Config, error) {
 	if t == nil {
 		return nil, nil
 	}
@@ -107,10 +113,7 @@ func (t *TLSConfig) build(serverName string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc.ServerName = serverName
-	if t.ServerName != "" {
-		tc.ServerName = t.ServerName
-	}
+	tc.ServerName = t.ServerName
 	return tc, nil
 }
 

@@ -216,7 +216,7 @@ func NewSyslog(name string, cfg SyslogConfig, opts ...Option) (*Syslog, error) {
 	}
 	if cfg.Transport == "tls" {
 		host, _, _ := net.SplitHostPort(cfg.Address)
-		tc, err := cfg.TLS.build(host)
+		tc, err := cfg.TLS.build()
 		if err != nil {
 			return nil, err
 		}

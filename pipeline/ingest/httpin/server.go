@@ -29,6 +29,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/jsonscan"
+	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/normalize"
@@ -187,10 +188,11 @@ func (s *Server) Start() error {
 	// Load the certificate before listening: ServeTLS would load it in
 	// the background, and a file that does not load would leave a
 	// listener that never answers while the router reports itself ready.
-	var cert tls.Certificate
+	// The pair is loaded again when its files change (a renewal).
+	var kp *tlsconf.KeyPair
 	if s.cfg.TLSCertFile != "" {
 		var err error
-		if cert, err = tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile); err != nil {
+		if kp, err = tlsconf.LoadKeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile, s.log); err != nil {
 			return fmt.Errorf("inputs.http: load tls_cert_file/tls_key_file: %w", err)
 		}
 	}
@@ -206,7 +208,7 @@ func (s *Server) Start() error {
 		if s.srv.TLSConfig != nil {
 			cfg = s.srv.TLSConfig.Clone()
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		cfg.GetCertificate = kp.GetCertificate
 		s.srv.TLSConfig = cfg
 	}
 	go func() {

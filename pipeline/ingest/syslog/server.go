@@ -41,6 +41,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/internal/jsonscan"
+	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
@@ -227,11 +228,12 @@ func (s *Server) Start() error {
 
 func (s *Server) tlsConfig() (*tls.Config, error) {
 	t := s.cfg.TLS
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	// The pair is loaded again when its files change (a renewal).
+	kp, err := tlsconf.LoadKeyPair(t.CertFile, t.KeyFile, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("inputs.syslog.tls: load cert_file/key_file: %w", err)
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tc := kp.Server()
 	if t.ClientCAFile != "" {
 		pem, err := os.ReadFile(t.ClientCAFile)
 		if err != nil {
