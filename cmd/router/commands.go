@@ -84,7 +84,7 @@ func (g *globalFlags) load() (*config.Config, app.RulesSource, error) {
 		return nil, src, err
 	}
 	if g.rules != "" {
-		src = app.RulesSource{FS: os.DirFS(g.rules), Dir: "."}
+		src = app.RulesSource{FS: os.DirFS(g.rules), Dir: ".", Name: g.rules}
 	}
 	return cfg, src, nil
 }

@@ -44,6 +44,9 @@ import (
 type RulesSource struct {
 	FS  fs.FS
 	Dir string
+	// Name is the directory as the operator gave it (rules.dir resolved,
+	// or --rules), for errors: file names in FS are relative to it.
+	Name string
 }
 
 // RulesFor resolves cfg.Rules.Dir against the directory of the config file.
@@ -52,7 +55,15 @@ func RulesFor(cfg *config.Config, configPath string) RulesSource {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(filepath.Dir(configPath), dir)
 	}
-	return RulesSource{FS: os.DirFS(dir), Dir: "."}
+	return RulesSource{FS: os.DirFS(dir), Dir: ".", Name: dir}
+}
+
+// where names src's directory in an error, when it is on disk.
+func (src RulesSource) where() string {
+	if src.Name == "" {
+		return ""
+	}
+	return " (rules directory " + src.Name + ")"
 }
 
 // BuildRouter compiles normalization and rules and the routing table.
@@ -60,7 +71,7 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	ncfg := *cfg.Normalize
 	profiles, err := normalize.LoadProfiles(src.FS, path.Join(src.Dir, "profiles"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("profiles%s: %w", src.where(), err)
 	}
 	ncfg.Profiles = profiles
 	ncfg.CompileMatcher = rules.CompileMatcher
@@ -74,7 +85,7 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	}
 	set, err := rules.Load(src.FS, src.Dir, def)
 	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
+		return nil, fmt.Errorf("rules%s: %w", src.where(), err)
 	}
 	names := make([]string, len(cfg.Destinations))
 	for i, d := range cfg.Destinations {
