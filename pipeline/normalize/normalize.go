@@ -161,6 +161,16 @@ type action struct {
 	drop     bool
 	interior bool
 	target   [][]byte // rename target segments
+	// within: the target lies inside the source ("host" -> "host.name"):
+	// the rename moves a scalar only. An object there is already the
+	// shape the target names a member of (a Beat's host object), and
+	// moving it under itself made host.name an object.
+	within bool
+}
+
+// renameWithin reports whether rename target to lies inside from.
+func renameWithin(from, to string) bool {
+	return len(to) > len(from) && to[len(from)] == '.' && to[:len(from)] == from
 }
 
 // Compile validates cfg and prepares it.
@@ -195,7 +205,7 @@ func Compile(cfg Config) (*Compiled, error) {
 	}
 	for from, to := range cfg.Rename {
 		a := actions[from]
-		a.target = splitPath(to)
+		a.target, a.within = splitPath(to), renameWithin(from, to)
 		actions[from] = a
 		addInterior(from)
 	}
@@ -832,7 +842,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					if a.drop {
 						return
 					}
-					if a.target != nil {
+					if a.target != nil && !(isObj && a.within) {
 						// Children keep their input paths for lookups, so a
 						// profile can move an object and map some of its
 						// fields elsewhere in the same pass.

@@ -178,11 +178,12 @@ const (
 	convFloat
 	convBool
 	convIP
+	convLower // a string in ASCII lower case (ECS keyword values such as event.outcome)
 	convString
 )
 
 var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": convInt, "float": convFloat, "double": convFloat,
-	"bool": convBool, "boolean": convBool, "ip": convIP, "string": convString, "keyword": convString}
+	"bool": convBool, "boolean": convBool, "ip": convIP, "string": convString, "keyword": convString, "lower": convLower}
 
 // profile is a compiled ProfileSpec.
 type profile struct {
@@ -336,7 +337,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		for k, f := range sp.Convert.Keys {
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip or string", at, f, sp.Convert.Values[k]))
+				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, string or lower", at, f, sp.Convert.Values[k]))
 				continue
 			}
 			p.converts = append(p.converts, conversion{CompilePath(f), kind})
@@ -361,7 +362,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		for _, r := range p.renames {
 			a := acts[r.from.s]
-			a.target, a.drop = r.to, false
+			a.target, a.drop, a.within = r.to, false, renameWithin(r.from.s, string(bytes.Join(r.to, []byte("."))))
 			acts[r.from.s] = a
 			interior(r.from.s)
 		}
@@ -511,12 +512,26 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		if err != nil {
 			return
 		}
-		n.lits = AppendString(n.lits, a.Unmap().AppendTo(n.scratch[:0]))
+		// Unmapped (::ffff:10.0.0.1 is 10.0.0.1) and without an IPv6 zone
+		// (fe80::1%eth0): OpenSearch's ip type takes neither.
+		n.lits = AppendString(n.lits, a.Unmap().WithZone("").AppendTo(n.scratch[:0]))
 	case convString:
 		if !isNum && nd.kind == kStr {
 			return
 		}
 		n.lits = AppendString(n.lits, s)
+	case convLower:
+		if isNum {
+			return
+		}
+		b := append(n.scratch[:0], s...)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		n.scratch = b[:0]
+		n.lits = AppendString(n.lits, b)
 	}
 	nd.kind, nd.data, nd.val = kLit, n.lits[start:len(n.lits):len(n.lits)], nil
 }
