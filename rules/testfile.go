@@ -26,6 +26,11 @@ type TestCase struct {
 	// Event is the raw event as the vendor sends it: a YAML/JSON mapping, or a
 	// string holding JSON (or plain text, which becomes "message").
 	Event yaml.Node `yaml:"event"`
+	// Syslog, instead of Event, is one syslog message as a device sends it
+	// (RFC 5424 or 3164, with its payload: CEF, LEEF, key=value, JSON...),
+	// parsed as the syslog input parses it (default source type syslog,
+	// times without a zone in UTC).
+	Syslog yaml.Node `yaml:"syslog"`
 	// Expect is what must come out.
 	Expect Expect `yaml:"expect"`
 
@@ -102,6 +107,20 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 		if tc.Name == "" {
 			return nil, fmt.Errorf("%s: test #%d has no name", where, i+1)
 		}
+		if tc.Syslog.Kind != 0 {
+			tc.Line = tc.Syslog.Line
+			where = fmt.Sprintf("%s:%d", name, tc.Line)
+			if tc.Syslog.Kind != yaml.ScalarNode || tc.Syslog.Value == "" {
+				return nil, fmt.Errorf("%s: test %q: syslog must be one message as a string", where, tc.Name)
+			}
+			if tc.Event.Kind != 0 {
+				return nil, fmt.Errorf("%s: test %q: give event or syslog, not both", where, tc.Name)
+			}
+			if tc.Expect.Priority == "" && tc.Expect.Rule == "" && tc.Expect.Destinations == nil {
+				return nil, fmt.Errorf("%s: test %q: expect names nothing to check (priority, rule or destinations)", where, tc.Name)
+			}
+			continue
+		}
 		switch tc.Event.Kind {
 		case yaml.MappingNode:
 			var buf bytes.Buffer
@@ -113,7 +132,7 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 			tc.JSON = []byte(tc.Event.Value)
 			tc.Text = !json.Valid(tc.JSON) || !strings.HasPrefix(strings.TrimSpace(tc.Event.Value), "{")
 		default:
-			return nil, fmt.Errorf("%s: test %q: event must be a mapping or a JSON string", where, tc.Name)
+			return nil, fmt.Errorf("%s: test %q: event must be a mapping or a JSON string (or give syslog: a syslog line)", where, tc.Name)
 		}
 		if tc.Expect.Priority == "" && tc.Expect.Rule == "" && tc.Expect.Destinations == nil {
 			return nil, fmt.Errorf("%s: test %q: expect names nothing to check (priority, rule or destinations)", where, tc.Name)

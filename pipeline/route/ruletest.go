@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/rules"
 )
@@ -39,7 +40,20 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		em := normalize.EventMeta{SourceType: []byte(tc.SourceType)}
 		var obj *fastjson.Value
 		var text []byte
-		if tc.Text {
+		if tc.Syslog.Kind != 0 {
+			// As the syslog input: its parser's JSON, its own logrouter
+			// members kept, source type syslog unless the message names one.
+			ps := parse.New(parse.Options{Now: func() time.Time { return time.Unix(0, testIngestTime) }})
+			js, _ := ps.AppendJSON(nil, []byte(tc.Syslog.Value))
+			v, err := p.ParseBytes(js)
+			if err != nil {
+				res.Diff = fmt.Sprintf("the syslog parser's output is not JSON: %v", err)
+				out = append(out, res)
+				continue
+			}
+			obj = v
+			em.DefaultSourceType, em.KeepOwnLogrouter = []byte("syslog"), true
+		} else if tc.Text {
 			text = tc.JSON
 		} else {
 			v, err := p.ParseBytes(tc.JSON)
