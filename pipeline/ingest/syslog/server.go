@@ -670,6 +670,27 @@ func (st *stream) waitPrev() {
 	}
 }
 
+// prevPoll is how often a connection whose batch is in flight looks at its
+// answer while the sender is quiet (settlePrev).
+const prevPoll = 100 * time.Millisecond
+
+// settlePrev looks, without waiting, at the batch in flight: accepted, it
+// is released; refused, waitPrev re-sends it with backoff, holding the
+// connection, as the next flush would have. Before, a refusal was only
+// seen at the sender's next message: a quiet sender's refused batch
+// waited for idle_timeout (10 minutes by default).
+func (st *stream) settlePrev() {
+	if st.prev == nil {
+		return
+	}
+	select {
+	case err := <-st.prevDone:
+		st.prevDone <- err // waitPrev reads it (the channel holds one)
+		st.waitPrev()
+	default:
+	}
+}
+
 // drain flushes what is pending and waits for it to be accepted.
 func (st *stream) drain() {
 	st.flush()
@@ -716,7 +737,8 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 	for {
 		st.b.Meta.Peer = peer
 		closing := s.closing.Load()
-		deadline := time.Now().Add(s.cfg.IdleTimeout)
+		idleAt := time.Now().Add(s.cfg.IdleTimeout)
+		deadline := idleAt
 		if closing {
 			// Shutting down: keep reading what the sender already sent (it
 			// sits in socket buffers and would be lost) until the connection
@@ -725,6 +747,11 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		}
 		if flushAt := st.first.Add(s.cfg.BatchWait); st.pending() && flushAt.Before(deadline) {
 			deadline = flushAt
+		}
+		if pollAt := time.Now().Add(prevPoll); st.prev != nil && pollAt.Before(deadline) {
+			// A batch in flight: look at its answer soon, so that a
+			// refusal is re-sent even when the sender goes quiet.
+			deadline = pollAt
 		}
 		if s.hardStop.Load() {
 			deadline = time.Now()
@@ -736,9 +763,13 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		frame, cut, err := fr.next()
 		if err != nil {
 			if isTimeout(err) {
+				st.settlePrev()
 				if st.pending() {
 					st.flush()
 					continue
+				}
+				if st.prev != nil || (!closing && time.Now().Before(idleAt)) {
+					continue // woken to look at the batch in flight, not idle
 				}
 				if !closing && !s.closing.Load() {
 					s.log.Debug("closing idle syslog connection", "peer", peer)
