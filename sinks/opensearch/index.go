@@ -128,6 +128,11 @@ func parseIndexTemplate(s string) (*indexTemplate, error) {
 		if !utf8.ValidString(p.lit) {
 			return nil, fmt.Errorf(`"index" %q is not valid UTF-8`, s)
 		}
+		if strings.ToLower(p.lit) != p.lit {
+			// Non-ASCII capitals (Ä) too: OpenSearch refuses a name that
+			// lower-casing changes.
+			return nil, fmt.Errorf(`"index" %q must be lower case: OpenSearch refuses upper case index names`, s)
+		}
 	}
 	if p := t.parts[0]; p.kind == partLiteral && strings.IndexByte("-_+", p.lit[0]) >= 0 {
 		return nil, fmt.Errorf(`"index" %q must not start with -, _ or +`, s)

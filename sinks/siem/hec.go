@@ -482,11 +482,12 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 	herr := &HECError{Status: res.status, Code: res.code, Text: h.scrub(res.text), InvalidEvent: res.invalid}
 	err := fmt.Errorf("splunk_hec %s: %w", h.name, herr)
 	switch st, code := res.status, res.code; {
-	case st == http.StatusOK && !res.answer:
-		// Splunk answers a JSON object; a 200 with anything else (an HTML
-		// page, an empty body: nginx "return 200;") is something in the
-		// way, a proxy or load balancer, that did not deliver the events:
-		// never count them delivered.
+	case st == http.StatusOK && (!res.answer || res.code != 0):
+		// Splunk answers 200 only with {"text":"Success","code":0}; a 200
+		// with anything else (an HTML page, an empty body: nginx "return
+		// 200;", a JSON object without code 0) is something in the way, a
+		// proxy or load balancer, that did not deliver the events: never
+		// count them delivered.
 		h.m.requests[outNetwork].Inc()
 		return whole(partRetry, fmt.Errorf("splunk_hec %s: answered 200 with a body that is no HEC answer (%q): a proxy or load balancer in the way? check the url; retrying",
 			h.name, h.scrub(string(res.raw[:min(len(res.raw), 120)]))))
@@ -766,8 +767,11 @@ func (h *HEC) post(ctx context.Context, url string, body []byte, gz, useSem bool
 	}
 	p := answerParsers.Get()
 	if v, perr := p.ParseBytes(data); perr == nil && v.Type() == fastjson.TypeObject {
-		res.answer = true
+		// An HEC answer has a numeric code ({"text":"Success","code":0});
+		// a JSON object without one ({}, {"status":"ok"}: a load balancer's
+		// fixed answer) is something in the way.
 		if c := v.Get("code"); c != nil && c.Type() == fastjson.TypeNumber {
+			res.answer = true
 			res.code = c.GetInt()
 		}
 		res.text = string(v.GetStringBytes("text"))
