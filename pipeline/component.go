@@ -100,8 +100,17 @@ func (e *BatchError) Error() string {
 // written (a full queue). The engine asks every lane first and refuses the
 // whole batch if one says no, so that a retry does not duplicate events in
 // the destinations that would have accepted it.
+//
+// Admission is a reservation: the room Admit found is held for b (recorded
+// with b.SetReserved) until the sink's Write(b) takes it, or Unadmit(b)
+// gives it back when another lane refused the batch. A check alone let two
+// batches admitted at once both pass, and the second Write then failed
+// after the other destinations had taken it (a duplicate on retry).
 type Admitter interface {
 	// Admit returns ErrOverloaded (wrapped, naming the setting to change)
 	// when b cannot be accepted now. It must be cheap and must not block.
 	Admit(b *Batch) error
+	// Unadmit gives back what Admit reserved for b, which will not be
+	// written.
+	Unadmit(b *Batch)
 }

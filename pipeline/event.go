@@ -115,7 +115,17 @@ type Batch struct {
 
 	arena  []byte
 	parent *Batch // non-nil for views made by Split
+
+	// reserved is what an Admitter reserved for this view (Admit), taken
+	// by its Write or given back by Unadmit.
+	reserved int64
 }
+
+// Reserved returns what an Admitter reserved for b (see Admitter).
+func (b *Batch) Reserved() int64 { return b.reserved }
+
+// SetReserved records what an Admitter reserved for b (see Admitter).
+func (b *Batch) SetReserved(n int64) { b.reserved = n }
 
 const maxPooledArena = 64 << 20
 

@@ -570,6 +570,11 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 			continue
 		}
 		if err := e.admit[d].Admit(b.View(&j.views[d], evs)); err != nil {
+			for d2 := 0; d2 < d; d2++ { // give back what the lanes before reserved
+				if len(j.lanes.Events[d2]) > 0 && e.admit[d2] != nil {
+					e.admit[d2].Unadmit(&j.views[d2])
+				}
+			}
 			for d2, evs2 := range j.lanes.Events {
 				e.destFail[d2].Add(float64(len(evs2)))
 			}

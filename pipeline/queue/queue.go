@@ -368,18 +368,39 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 	}
 	// Nothing that must be kept (P3 only, and dropped when full): Write
 	// drops and counts it, even when the queue is over max_bytes.
-	if cur := q.pendingBytes.Load(); need > 0 && cur > 0 && cur+need > q.cfg.MaxBytes {
+	if need == 0 {
+		return nil
+	}
+	// Reserve the room now, so that two batches admitted at once cannot
+	// both count on it (see pipeline.Admitter); Write takes it.
+	if !q.reserve(need) {
 		return q.fullErr(need)
 	}
+	b.SetReserved(need)
+	q.queuedBytes.Set(float64(q.pendingBytes.Load()))
 	return nil
+}
+
+// Unadmit implements pipeline.Admitter: it gives back the room Admit
+// reserved for b, which will not be written.
+func (q *Queue) Unadmit(b *pipeline.Batch) {
+	if n := b.Reserved(); n > 0 {
+		b.SetReserved(0)
+		q.pendingBytes.Add(-n)
+		q.queuedBytes.Set(float64(q.pendingBytes.Load()))
+	}
 }
 
 // Write implements pipeline.Sink: it appends b's events to the log of their
 // priority and returns once they are durable (see the package invariants).
 func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
+	// What Admit reserved for b: this Write takes it, whatever it returns.
+	res := b.Reserved()
+	b.SetReserved(0)
 	q.closeMu.RLock()
 	defer q.closeMu.RUnlock()
 	if q.closed {
+		q.pendingBytes.Add(-res)
 		return pipeline.ErrClosed
 	}
 	sc := q.scratch.Get().(*writeScratch)
@@ -407,10 +428,11 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}
 	// Full: drop what the policy allows (lowest priority first), else refuse.
+	// The room reserved for b (res) is b's own, not another writer's.
 	var droppedEvents int
-	if cur := q.pendingBytes.Load(); cur > 0 && cur+total > q.cfg.MaxBytes {
+	if cur := q.pendingBytes.Load() - res; cur > 0 && cur+total > q.cfg.MaxBytes {
 		for _, p := range []pipeline.Priority{pipeline.P3, pipeline.P2} {
-			if q.pendingBytes.Load()+total <= q.cfg.MaxBytes {
+			if q.pendingBytes.Load()-res+total <= q.cfg.MaxBytes {
 				break
 			}
 			if q.dropsP(p) && len(sc.evs[p]) > 0 {
@@ -422,9 +444,13 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}
 	// Reserve the room atomically so concurrent writers never overshoot
-	// max_bytes; a failed append gives its share back.
-	if total > 0 && !q.reserve(total) {
+	// max_bytes (beyond what Admit reserved); a failed append gives its
+	// share back.
+	if need := total - res; need > 0 && !q.reserve(need) {
+		q.pendingBytes.Add(-res)
 		return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
+	} else if need < 0 {
+		q.pendingBytes.Add(need) // Admit's estimate is at most a byte per record over
 	}
 	// Append each priority's record; several priorities in parallel so their
 	// fsyncs overlap.
@@ -455,13 +481,18 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 		accepted += len(sc.evs[p])
 	}
+	if firstErr != nil {
+		// The sender retries the whole batch: what the policy dropped is
+		// neither dropped nor accepted (it comes again). (A priority's
+		// record appended before another's failed is delivered all the
+		// same: at least once.)
+		q.accepted.Add(float64(accepted - droppedEvents))
+		return fmt.Errorf("queue %s: %w", q.name, firstErr)
+	}
 	if droppedEvents > 0 {
 		q.dropped.Add(float64(droppedEvents))
 	}
 	q.accepted.Add(float64(accepted))
-	if firstErr != nil {
-		return fmt.Errorf("queue %s: %w", q.name, firstErr)
-	}
 	return nil
 }
 

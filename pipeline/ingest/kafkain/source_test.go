@@ -28,6 +28,8 @@ func (s *fullQueueSink) Admit(*pipeline.Batch) error {
 	return fmt.Errorf("queue full: %w", pipeline.ErrOverloaded)
 }
 
+func (s *fullQueueSink) Unadmit(*pipeline.Batch) {}
+
 type failingQuarantine struct{ puts atomic.Int64 }
 
 func (q *failingQuarantine) Put(context.Context, []pipeline.Rejected) error {
