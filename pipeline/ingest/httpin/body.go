@@ -1,6 +1,7 @@
 package httpin
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
 
@@ -22,7 +25,7 @@ var errTooLarge = errors.New("body too large")
 type errEncoding struct{ enc string }
 
 func (e errEncoding) Error() string {
-	return fmt.Sprintf("unsupported Content-Encoding %q: send identity, gzip or zstd", e.enc)
+	return fmt.Sprintf("unsupported Content-Encoding %q: send identity, gzip, deflate or zstd", e.enc)
 }
 
 // errRead is a failure of the connection itself while the body was being
@@ -103,6 +106,23 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 		}
 		defer gzipPool.Put(zr)
 		src = zr
+	case "deflate", "x-deflate":
+		// HTTP's deflate is a zlib stream (RFC 9110 8.4.1.2; Vector's
+		// compression = "zlib"); some clients send raw deflate. The zlib
+		// header (CM 8, header checksum) tells them apart.
+		br := bufio.NewReader(r)
+		var fr io.Reader
+		if h, err := br.Peek(2); err == nil && h[0]&0x0f == 8 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				putBuf(bp)
+				return nil, r.failed(fmt.Errorf("deflate body: %w", err))
+			}
+			fr = zr
+		} else {
+			fr = flate.NewReader(br)
+		}
+		src = fr
 	case "zstd":
 		// The decoder allocates the window a frame declares up front, so
 		// it is bounded; but a streaming encoder declares its window

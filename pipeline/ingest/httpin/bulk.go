@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -290,6 +291,62 @@ func (s *Server) handleESInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeRaw(w, http.StatusOK, out)
+}
+
+// handleESClusterHealth answers GET/HEAD /_cluster/health, Vector's
+// elasticsearch healthcheck (only a 200 passes; `vector --require-healthy`
+// will not start without one): green, red (503) once shutting down.
+func (s *Server) handleESClusterHealth(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	status, code := "green", http.StatusOK
+	if closed {
+		status, code = "red", http.StatusServiceUnavailable
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(code)
+		return
+	}
+	writeRaw(w, code, []byte(`{"cluster_name":"logrouter","status":"`+status+`","timed_out":false,"number_of_nodes":1,"number_of_data_nodes":1,"active_primary_shards":0,"active_shards":0,"relocating_shards":0,"initializing_shards":0,"unassigned_shards":0,"delayed_unassigned_shards":0,"number_of_pending_tasks":0,"number_of_in_flight_fetch":0,"task_max_waiting_in_queue_millis":0,"active_shards_percent_as_number":100.0}`))
+}
+
+// handleESXPack answers GET /_xpack, which Logstash's elasticsearch output
+// asks (ilm_enabled auto) after connecting: no ILM here, so it sends plain
+// indices.
+func (s *Server) handleESXPack(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	writeRaw(w, http.StatusOK, []byte(`{"build":{"hash":"logrouter"},"license":{"uid":"logrouter","type":"basic","mode":"basic","status":"active"},"features":{"ilm":{"available":false,"enabled":false}}}`))
+}
+
+// handleNotFound answers every other path as Elasticsearch answers an
+// unknown one: a JSON error (Logstash's client parses 404 bodies as JSON)
+// with X-Elastic-Product; HEC paths get an HEC-style answer.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/services/") {
+		writeRaw(w, http.StatusNotFound, []byte(`{"text":"The requested URL was not found on this server.","code":404}`))
+		return
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	reason := "no handler found for uri [" + r.URL.Path + "] and method [" + r.Method + "]"
+	if len(reason) > maxDetail {
+		reason = reason[:maxDetail]
+	}
+	out := []byte(`{"error":{"root_cause":[{"type":"resource_not_found_exception","reason":`)
+	out = normalize.AppendString(out, []byte(reason))
+	out = append(out, `}],"type":"resource_not_found_exception","reason":`...)
+	out = normalize.AppendString(out, []byte(reason))
+	out = append(out, `},"status":404}`...)
+	writeRaw(w, http.StatusNotFound, out)
 }
 
 // handleESLicense answers GET /_license as Elasticsearch does: Beats

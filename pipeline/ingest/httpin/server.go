@@ -135,6 +135,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleESInfo)
 	mux.HandleFunc("HEAD /{$}", s.handleESInfo)
 	mux.HandleFunc("GET /_license", s.handleESLicense)
+	mux.HandleFunc("GET /_cluster/health", s.handleESClusterHealth)
+	mux.HandleFunc("HEAD /_cluster/health", s.handleESClusterHealth)
+	mux.HandleFunc("GET /_xpack", s.handleESXPack)
+	mux.HandleFunc("/", s.handleNotFound)
 	mux.HandleFunc("POST /ingest", s.limit(ProtoNDJSON, s.handleNDJSON))
 	return boundWrites(mux, s.cfg.ReadTimeout)
 }
