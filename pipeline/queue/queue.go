@@ -386,8 +386,7 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 func (q *Queue) Unadmit(b *pipeline.Batch) {
 	if n := b.Reserved(); n > 0 {
 		b.SetReserved(0)
-		q.pendingBytes.Add(-n)
-		q.queuedBytes.Set(float64(q.pendingBytes.Load()))
+		q.give(n)
 	}
 }
 
@@ -400,7 +399,7 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	q.closeMu.RLock()
 	defer q.closeMu.RUnlock()
 	if q.closed {
-		q.pendingBytes.Add(-res)
+		q.give(res)
 		return pipeline.ErrClosed
 	}
 	sc := q.scratch.Get().(*writeScratch)
@@ -446,11 +445,11 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	// Reserve the room atomically so concurrent writers never overshoot
 	// max_bytes (beyond what Admit reserved); a failed append gives its
 	// share back.
-	if need := total - res; need > 0 && !q.reserve(need) {
-		q.pendingBytes.Add(-res)
+	if need := total - res; need > 0 && !q.reserveOwn(need, res) {
+		q.give(res)
 		return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
 	} else if need < 0 {
-		q.pendingBytes.Add(need) // Admit's estimate is at most a byte per record over
+		q.give(-need) // Admit's estimate is at most a byte per record over
 	}
 	// Append each priority's record; several priorities in parallel so their
 	// fsyncs overlap.
@@ -499,15 +498,29 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 // reserve takes n bytes of the queue's capacity, or reports that it is full.
 // An empty queue takes any batch, even one larger than max_bytes: refusing it
 // would refuse it forever.
-func (q *Queue) reserve(n int64) bool {
+func (q *Queue) reserve(n int64) bool { return q.reserveOwn(n, 0) }
+
+// reserveOwn is reserve for a writer that already holds own bytes of the
+// capacity (what Admit reserved for its batch): a queue that holds nothing
+// else is empty for it.
+func (q *Queue) reserveOwn(n, own int64) bool {
 	for {
 		cur := q.pendingBytes.Load()
-		if cur > 0 && cur+n > q.cfg.MaxBytes {
+		if cur-own > 0 && cur+n > q.cfg.MaxBytes {
 			return false
 		}
 		if q.pendingBytes.CompareAndSwap(cur, cur+n) {
 			return true
 		}
+	}
+}
+
+// give returns n bytes of the capacity (a reservation not used, an append
+// that failed) and updates the gauge, which shows pendingBytes.
+func (q *Queue) give(n int64) {
+	if n != 0 {
+		q.pendingBytes.Add(-n)
+		q.queuedBytes.Set(float64(q.pendingBytes.Load()))
 	}
 }
 
@@ -520,7 +533,7 @@ func (q *Queue) append(p pipeline.Priority, rec []byte, count int) error {
 	s := q.subs[p]
 	payload := rec[wal.HeaderRoom:]
 	if _, _, err := s.log.AppendRecord(rec, uint32(count)); err != nil {
-		q.pendingBytes.Add(-int64(len(payload)))
+		q.give(int64(len(payload)))
 		return err
 	}
 	s.queued.Add(float64(count))
