@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -401,11 +403,32 @@ func (e *Engine) dedupCounter(st string) prometheus.Counter {
 		if len(e.dedupCtr) >= maxDedupSourceTypes {
 			return e.m.DedupSource.WithLabelValues("other")
 		}
-		c = e.m.DedupSource.WithLabelValues(st)
+		c = e.m.DedupSource.WithLabelValues(boundLabel(st))
 		e.dedupCtr[st] = c
 	}
 	return c
 }
+
+// boundLabel cuts a sender's value used as a metric label to
+// maxLabelBytes, keeping distinct values apart with a hash of the whole.
+// The result is valid UTF-8 (Prometheus refuses, with a panic, a label
+// value that is not).
+func boundLabel(s string) string {
+	if len(s) <= maxLabelBytes && utf8.ValidString(s) {
+		return s
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	cut := s[:min(len(s), maxLabelBytes-9)]
+	for len(cut) > 0 && !utf8.ValidString(cut) && !utf8.FullRuneInString(cut[len(cut)-1:]) {
+		cut = cut[:len(cut)-1]
+	}
+	return fmt.Sprintf("%s~%08x", strings.ToValidUTF8(cut, "\uFFFD"), h.Sum32())
+}
+
+// maxLabelBytes bounds a label value taken from events (a source type
+// may be as long as max_event_bytes).
+const maxLabelBytes = 128
 
 // maxDedupSourceTypes bounds the source types counted apart in
 // logrouter_dedup_suppressed_events_total; the rest count as "other".

@@ -256,10 +256,14 @@ func (t *indexTemplate) render(dst []byte, st string, p pipeline.Priority, ns in
 		}
 	}
 	// A name cannot start with - _ or + (only a leading placeholder can
-	// produce one: literals are checked by parseIndexTemplate).
+	// produce one: literals are checked by parseIndexTemplate). Nor may a
+	// sender's value start it with '.': .kibana, .opendistro_security and
+	// other hidden or system indices are the operator's to name (a literal
+	// '.' in the template is kept).
 	name := dst[start:]
+	leadingValue := t.parts[0].kind != partLiteral
 	trim := 0
-	for trim < len(name) && (name[trim] == '-' || name[trim] == '_' || name[trim] == '+') {
+	for trim < len(name) && (name[trim] == '-' || name[trim] == '_' || name[trim] == '+' || leadingValue && name[trim] == '.') {
 		trim++
 	}
 	if trim > 0 {

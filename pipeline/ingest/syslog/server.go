@@ -403,6 +403,7 @@ func (s *Server) holdIP(ip netip.Addr) bool {
 	if s.cfg.MaxConnectionsPerIP < 0 {
 		return true
 	}
+	ip = ipKey(ip)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perIP[ip] >= s.cfg.MaxConnectionsPerIP {
@@ -412,12 +413,23 @@ func (s *Server) holdIP(ip netip.Addr) bool {
 	return true
 }
 
+// ipKey is what max_connections_per_ip counts by: an IPv4 address, or an
+// IPv6 address's /64 (a host has a whole /64 and can take a new address
+// for every connection).
+func ipKey(ip netip.Addr) netip.Addr {
+	if ip.Is6() && !ip.Is4In6() {
+		return netip.PrefixFrom(ip, 64).Masked().Addr()
+	}
+	return ip
+}
+
 // releaseIP undoes one holdIP. The map keeps only addresses with open
 // connections.
 func (s *Server) releaseIP(ip netip.Addr) {
 	if s.cfg.MaxConnectionsPerIP < 0 {
 		return
 	}
+	ip = ipKey(ip)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perIP[ip] <= 1 {
