@@ -231,7 +231,7 @@ func checkManifest(t *testing.T, file, configMap, workload string, others []stri
 		listen("inputs.syslog.tls", cfg.Inputs.Syslog.TLS.Address, "TCP")
 	}
 	listen("admin", cfg.Admin.Address, "TCP")
-	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.StartupProbe.HTTPGet.Path != "/healthz" ||
+	if (c.ReadinessProbe.HTTPGet.Path != "/readyz" && c.ReadinessProbe.HTTPGet.Path != "/readyz?kafka=ignore") || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.StartupProbe.HTTPGet.Path != "/healthz" ||
 		c.ReadinessProbe.HTTPGet.Port != "admin" || c.LivenessProbe.HTTPGet.Port != "admin" || c.StartupProbe.HTTPGet.Port != "admin" {
 		t.Errorf("probes %+v %+v %+v, want a startup probe (queue recovery precedes the admin listener), /readyz and /healthz on the admin port",
 			c.StartupProbe, c.ReadinessProbe, c.LivenessProbe)

@@ -199,12 +199,16 @@ func loopbackPeer(remote string) bool {
 // handleReady answers /readyz: 503 while starting or stopping; 200 "ready",
 // or 200 with status "degraded" and the problems when a queue found damaged
 // data at start (the router works; an operator should look).
+//
+// With ?kafka=ignore the Kafka input's assignment is left out: the probe of
+// a pod whose HTTP and syslog inputs a Service fronts must not fail because
+// the pod has no partition (a Kafka outage, more replicas than partitions).
 func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	if !a.ready.Load() {
 		http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if a.kin != nil {
+	if a.kin != nil && r.URL.Query().Get("kafka") != "ignore" {
 		if ok, why := a.kin.Ready(); !ok {
 			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
 			return

@@ -334,4 +334,13 @@ func TestKafkaReadiness(t *testing.T) {
 	if code, body := status(); code != 503 || !strings.Contains(body, "no partition assigned") {
 		t.Errorf("after the grace: %d %s", code, body)
 	}
+	// The probe of a pod whose HTTP/syslog a Service fronts leaves Kafka out.
+	res, err := http.Get("http://" + a.AdminAddr() + "/readyz?kafka=ignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("/readyz?kafka=ignore after the grace: %d, want 200", res.StatusCode)
+	}
 }
