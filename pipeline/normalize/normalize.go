@@ -95,6 +95,14 @@ type EventMeta struct {
 	// alone, never what a sender claims (a spoofed logrouter.token or
 	// logrouter.index).
 	KeepOwnLogrouter bool
+	// Normalized says the record is an event a logrouter already
+	// normalized (an edge's, through Kafka): no source profile is applied
+	// again. Its renames were applied at the edge, and applying them to
+	// the result moves its ECS objects (crowdstrike.falcon's "event:
+	// crowdstrike.event" took the edge's event.action, and the detection
+	// missed its P1 rule), and a profile's time fields would replace the
+	// edge's @timestamp (another _id for the same event).
+	Normalized bool
 	// Head and Tail, when set, are objects whose members are taken before
 	// and after those of the event's object, as if the three were one
 	// object: the syslog input's header fields around a JSON payload it
@@ -625,11 +633,18 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if !explicit {
 		prof = n.c.profiles.lookup(m.DefaultSourceType)
 	}
+	if m.Normalized {
+		prof = nil
+	}
 	ts, err := n.buildTree(obj, text, m, prof)
 	if err != nil {
 		return err
 	}
-	if !explicit && n.c.profiles != nil {
+	if m.Normalized {
+		if c := n.findPath(&pathDataset); c >= 0 && len(st) == 0 {
+			st = n.stringOf(c)
+		}
+	} else if !explicit && n.c.profiles != nil {
 		want := prof
 		if c := n.findPath(&pathDataset); c >= 0 {
 			// An empty, null or non-string one says nothing: the input's
@@ -710,6 +725,11 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		n.nodes[c].kind = kLit
 		n.nodes[c].data = n.ingested(bm.IngestTime)
 		n.nodes[c].skip = true
+	} else if c := n.findPath(&pathIngested); c >= 0 {
+		// The event's own (a logrouter edge's, through Kafka): ingest
+		// metadata all the same, so not in the content hash, or the
+		// same event would get another _id and escape dedup by its path.
+		n.nodes[c].skip = true
 	}
 	if len(m.Host) > 0 {
 		if c := n.setMissing(segHost); c >= 0 {
@@ -728,10 +748,19 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 
 	lr := n.set(0, keyLogrouter, kObject, 0) // ingest metadata always wins (node 0 is the root)
 	n.nodes[lr].skip = true
-	n.metaStr(lr, keyInput, s2b(bm.Input))
-	n.metaStr(lr, keyProtocol, s2b(bm.Protocol))
-	n.metaStr(lr, keyPeer, s2b(bm.Peer))
-	n.metaStr(lr, keyToken, s2b(bm.Token))
+	if m.Normalized && n.child(lr, keyInput) >= 0 {
+		// An edge's event: where it first came in (input, protocol, the
+		// shipper's address, token) is what matters, not the Kafka hop.
+		n.metaAbsent(lr, keyInput, s2b(bm.Input))
+		n.metaAbsent(lr, keyProtocol, s2b(bm.Protocol))
+		n.metaAbsent(lr, keyPeer, s2b(bm.Peer))
+		n.metaAbsent(lr, keyToken, s2b(bm.Token))
+	} else {
+		n.metaStr(lr, keyInput, s2b(bm.Input))
+		n.metaStr(lr, keyProtocol, s2b(bm.Protocol))
+		n.metaStr(lr, keyPeer, s2b(bm.Peer))
+		n.metaStr(lr, keyToken, s2b(bm.Token))
+	}
 	n.metaStr(lr, keyIndex, m.Index)
 	n.metaStr(lr, keySource, m.Source)
 	return nil
@@ -758,9 +787,17 @@ func (n *Normalizer) detectedDataset(p *profile) []byte {
 
 var (
 	pathDataset       = CompilePath("event.dataset")
+	pathIngested      = CompilePath("event.ingested")
 	noMeta            EventMeta
 	unknownSourceType = []byte("unknown")
 )
+
+// metaAbsent is metaStr for a member the event does not have yet.
+func (n *Normalizer) metaAbsent(parent int32, key, val []byte) {
+	if n.child(parent, key) < 0 {
+		n.metaStr(parent, key, val)
+	}
+}
 
 func (n *Normalizer) metaStr(parent int32, key, val []byte) {
 	if len(val) == 0 {

@@ -360,8 +360,10 @@ func (p *partition) add(m *kafka.Message) {
 			fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes", len(v), p.s.cfg.MaxMessageBytes))
 		return
 	}
-	// A logrouter edge's metadata (edge -> Kafka -> gateway) is kept.
-	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: true}
+	// A logrouter edge's metadata (edge -> Kafka -> gateway) is kept, and
+	// its events (the sink's priority header says so) are not normalized
+	// by a source profile again.
+	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: true, Normalized: fromLogrouter(m.Headers)}
 	switch p.ts.format {
 	case "json":
 		p.addJSON(m, v, &em)
@@ -630,4 +632,15 @@ func trimSpace(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// fromLogrouter reports whether a record was written by a logrouter's
+// kafka destination: it carries the priority header (sinks/kafka.HeaderPriority).
+func fromLogrouter(hs []kafka.Header) bool {
+	for _, h := range hs {
+		if h.Key == "logrouter-priority" {
+			return true
+		}
+	}
+	return false
 }
