@@ -2,7 +2,6 @@ package tlsconf
 
 import (
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -109,6 +108,3 @@ func (k *KeyPair) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certif
 func (k *KeyPair) Server() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: k.GetCertificate}
 }
-
-// String names the files, for errors.
-func (k *KeyPair) String() string { return fmt.Sprintf("%s/%s", k.certFile, k.keyFile) }

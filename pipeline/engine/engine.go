@@ -419,11 +419,9 @@ func boundLabel(s string) string {
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(s))
-	cut := s[:min(len(s), maxLabelBytes-9)]
-	for len(cut) > 0 && !utf8.ValidString(cut) && !utf8.FullRuneInString(cut[len(cut)-1:]) {
-		cut = cut[:len(cut)-1]
-	}
-	return fmt.Sprintf("%s~%08x", strings.ToValidUTF8(cut, "\uFFFD"), h.Sum32())
+	// A rune cut in two, or any other invalid byte, becomes U+FFFD.
+	cut := strings.ToValidUTF8(s[:min(len(s), maxLabelBytes-9)], "\uFFFD")
+	return fmt.Sprintf("%s~%08x", cut, h.Sum32())
 }
 
 // maxLabelBytes bounds a label value taken from events (a source type

@@ -332,22 +332,6 @@ func (s *Server) handleESXPack(w http.ResponseWriter, r *http.Request) {
 // unknown one: a JSON error (Logstash's client parses 404 bodies as JSON)
 // with X-Elastic-Product; HEC paths get an HEC-style answer.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	if allow := allowedMethods(r.URL.Path); allow != "" {
-		// A path served under other methods: 405 with Allow, as
-		// ServeMux answered before this catch-all (and Elasticsearch).
-		w.Header().Set("Allow", allow)
-		reason := "Incorrect HTTP method for uri [" + r.URL.Path + "] and method [" + r.Method + "], allowed: [" + allow + "]"
-		if len(reason) > maxDetail {
-			reason = reason[:maxDetail]
-		}
-		if strings.HasPrefix(r.URL.Path, "/services/") {
-			writeRaw(w, http.StatusMethodNotAllowed, append(normalize.AppendString([]byte(`{"text":`), []byte(reason)), `,"code":405}`...))
-			return
-		}
-		w.Header().Set("X-Elastic-Product", "Elasticsearch")
-		writeRaw(w, http.StatusMethodNotAllowed, append(normalize.AppendString([]byte(`{"error":`), []byte(reason)), `,"status":405}`...))
-		return
-	}
 	if strings.HasPrefix(r.URL.Path, "/services/") {
 		writeRaw(w, http.StatusNotFound, []byte(`{"text":"The requested URL was not found on this server.","code":404}`))
 		return
@@ -365,22 +349,23 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusNotFound, out)
 }
 
-// allowedMethods returns the methods path is served under ("" for a path
-// not served): what Handler registers.
-func allowedMethods(path string) string {
-	switch path {
-	case "/_bulk":
-		return "POST, PUT"
-	case "/ingest", "/services/collector", "/services/collector/event", "/services/collector/event/1.0",
-		"/services/collector/raw", "/services/collector/raw/1.0":
-		return "POST"
-	case "/services/collector/health", "/services/collector/health/1.0", "/_license", "/_xpack", "/", "/_cluster/health":
-		return "GET, HEAD" // a GET pattern serves HEAD too
+// methodNotAllowed answers a served path asked with another method: 405
+// with Allow, as ServeMux did before the catch-all (and Elasticsearch),
+// ES- or HEC-style.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		reason := "Incorrect HTTP method for uri [" + r.URL.Path + "] and method [" + r.Method + "], allowed: [" + allow + "]"
+		if len(reason) > maxDetail {
+			reason = reason[:maxDetail]
+		}
+		if strings.HasPrefix(r.URL.Path, "/services/") {
+			writeRaw(w, http.StatusMethodNotAllowed, append(normalize.AppendString([]byte(`{"text":`), []byte(reason)), `,"code":405}`...))
+			return
+		}
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		writeRaw(w, http.StatusMethodNotAllowed, append(normalize.AppendString([]byte(`{"error":`), []byte(reason)), `,"status":405}`...))
 	}
-	if idx, ok := strings.CutSuffix(path, "/_bulk"); ok && len(idx) > 1 && !strings.Contains(idx[1:], "/") {
-		return "POST, PUT" // /{index}/_bulk
-	}
-	return ""
 }
 
 // handleESLicense answers GET /_license as Elasticsearch does: Beats

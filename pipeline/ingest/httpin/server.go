@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,30 +117,42 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 // accepted.
 const PublishedDevToken = "dev-token-change-me"
 
-// Handler returns the request router (for tests and embedding).
+// Handler returns the request router (for tests and embedding). Every
+// served path answers other methods 405 with Allow (from the same table),
+// every other path a JSON 404 (handleNotFound).
 func (s *Server) Handler() http.Handler {
+	hec, raw, bulk := s.limit(ProtoHEC, s.handleHEC), s.limit(ProtoHECRaw, s.handleHECRaw), s.limit(ProtoBulk, s.handleBulk)
+	routes := []struct {
+		methods, path string
+		h             http.HandlerFunc
+	}{
+		{"POST", "/services/collector", hec},
+		{"POST", "/services/collector/event", hec},
+		{"POST", "/services/collector/event/1.0", hec},
+		{"POST", "/services/collector/raw", raw},
+		{"POST", "/services/collector/raw/1.0", raw},
+		{"GET", "/services/collector/health", s.handleHECHealth},
+		{"GET", "/services/collector/health/1.0", s.handleHECHealth},
+		{"POST PUT", "/_bulk", bulk},
+		{"POST PUT", "/{index}/_bulk", bulk},
+		{"GET HEAD", "/{$}", s.handleESInfo},
+		{"GET", "/_license", s.handleESLicense},
+		{"GET HEAD", "/_cluster/health", s.handleESClusterHealth},
+		{"GET", "/_xpack", s.handleESXPack},
+		{"POST", "/ingest", s.limit(ProtoNDJSON, s.handleNDJSON)},
+	}
 	mux := http.NewServeMux()
-	for _, p := range []string{"/services/collector", "/services/collector/event", "/services/collector/event/1.0"} {
-		mux.HandleFunc("POST "+p, s.limit(ProtoHEC, s.handleHEC))
+	for _, r := range routes {
+		methods := strings.Fields(r.methods)
+		for _, m := range methods {
+			mux.HandleFunc(m+" "+r.path, r.h)
+		}
+		if slices.Contains(methods, "GET") && !slices.Contains(methods, "HEAD") {
+			methods = append(methods, "HEAD") // a GET pattern serves HEAD too
+		}
+		mux.HandleFunc(r.path, methodNotAllowed(strings.Join(methods, ", ")))
 	}
-	for _, p := range []string{"/services/collector/raw", "/services/collector/raw/1.0"} {
-		mux.HandleFunc("POST "+p, s.limit(ProtoHECRaw, s.handleHECRaw))
-	}
-	for _, p := range []string{"/services/collector/health", "/services/collector/health/1.0"} {
-		mux.HandleFunc("GET "+p, s.handleHECHealth)
-	}
-	mux.HandleFunc("POST /_bulk", s.limit(ProtoBulk, s.handleBulk))
-	mux.HandleFunc("PUT /_bulk", s.limit(ProtoBulk, s.handleBulk))
-	mux.HandleFunc("POST /{index}/_bulk", s.limit(ProtoBulk, s.handleBulk))
-	mux.HandleFunc("PUT /{index}/_bulk", s.limit(ProtoBulk, s.handleBulk))
-	mux.HandleFunc("GET /{$}", s.handleESInfo)
-	mux.HandleFunc("HEAD /{$}", s.handleESInfo)
-	mux.HandleFunc("GET /_license", s.handleESLicense)
-	mux.HandleFunc("GET /_cluster/health", s.handleESClusterHealth)
-	mux.HandleFunc("HEAD /_cluster/health", s.handleESClusterHealth)
-	mux.HandleFunc("GET /_xpack", s.handleESXPack)
 	mux.HandleFunc("/", s.handleNotFound)
-	mux.HandleFunc("POST /ingest", s.limit(ProtoNDJSON, s.handleNDJSON))
 	return boundWrites(mux, s.cfg.ReadTimeout)
 }
 

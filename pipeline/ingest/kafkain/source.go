@@ -46,6 +46,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
+	kafkasink "github.com/logrouter/logrouter/sinks/kafka"
 )
 
 // Source is the Kafka input.
@@ -635,10 +636,10 @@ func trimSpace(b []byte) []byte {
 }
 
 // fromLogrouter reports whether a record was written by a logrouter's
-// kafka destination: it carries the priority header (sinks/kafka.HeaderPriority).
+// kafka destination: it carries its priority header.
 func fromLogrouter(hs []kafka.Header) bool {
 	for _, h := range hs {
-		if h.Key == "logrouter-priority" {
+		if h.Key == kafkasink.HeaderPriority {
 			return true
 		}
 	}
