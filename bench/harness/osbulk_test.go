@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // TestOSReceiverRefusesMalformed: the fake OpenSearch used to parse only
@@ -44,5 +46,39 @@ func TestOSReceiverRefusesMalformed(t *testing.T) {
 	}
 	if strings.Count(string(b), `"status":400`) != 4 || !strings.Contains(string(b), `"errors":true`) {
 		t.Errorf("answer: %s", b)
+	}
+}
+
+// TestReadAction holds the action-line scan to what a full parse reads:
+// the router's shape is scanned, anything else parsed or refused.
+func TestReadAction(t *testing.T) {
+	var p fastjson.Parser
+	for _, tc := range []struct {
+		line      string
+		ok        bool
+		create    bool
+		index, id string
+		scanned   bool
+	}{
+		{`{"create":{"_index":"logs-p2","_id":"00ff"}}`, true, true, "logs-p2", "00ff", true},
+		{`{"index":{"_index":"logs-p2","_id":"00ff"}}`, true, false, "logs-p2", "00ff", true},
+		{`{"create":{"_id":"00ff","_index":"logs-p2"}}`, true, true, "logs-p2", "00ff", false},
+		{`{"create":{"_index":"a\"b","_id":"1"}}`, true, true, `a"b`, "1", false},
+		{`{"create":{"_index":"a\u0041","_id":"1"}}`, true, true, "aA", "1", false},
+		{`{"create":{"_index":"x","_id":"1"}} `, true, true, "x", "1", false},
+		{`{"create":{"_index":"x","_id":"1"}}}`, false, false, "", "", false},
+		{`{"create":{"_index":"x","_id":"1"`, false, false, "", "", false},
+		{`{"delete":{"_index":"x","_id":"1"}}`, false, false, "", "", false},
+		{`{"update":{"_index":"x","_id":"1"}}`, false, false, "", "", false},
+	} {
+		_, scanned := scanAction([]byte(tc.line))
+		a, err := readAction(&p, []byte(tc.line))
+		if (err == nil) != tc.ok || scanned != tc.scanned {
+			t.Errorf("%s: err %v, scanned %v; want ok %v, scanned %v", tc.line, err, scanned, tc.ok, tc.scanned)
+			continue
+		}
+		if tc.ok && (a.create != tc.create || string(a.index) != tc.index || string(a.id) != tc.id) {
+			t.Errorf("%s: got create %v index %q id %q", tc.line, a.create, a.index, a.id)
+		}
 	}
 }

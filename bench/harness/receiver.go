@@ -56,6 +56,7 @@ type work struct {
 	gz   *gzip.Reader
 	p    fastjson.Parser
 	ap   fastjson.Parser // action lines of _bulk
+	acts []bulkAction    // a _bulk body's action lines, read once
 }
 
 var workPool = sync.Pool{New: func() any { return new(work) }}
