@@ -486,11 +486,11 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 	sc.of = slices.Grow(sc.of[:0], len(b.Events))[:len(b.Events)]
 	for i := range b.Events {
 		ev := &b.Events[i]
-		h := batchHour
+		h, in := batchHour, ingest
 		if ev.Ingest != 0 {
-			h = HourOf(ev.Ingest)
+			h, in = HourOf(ev.Ingest), ev.Ingest
 		}
-		if !a.ingest && ev.Time != 0 {
+		if !a.ingest && ev.Time != 0 && inProjection(ev.Time, in) {
 			h = HourOf(ev.Time)
 		}
 		p := Partition{Priority: ev.Priority, SourceType: ev.SourceType, Hour: h}
@@ -530,6 +530,22 @@ func (a *LocalArchive) group(sc *scratch, b *pipeline.Batch) {
 		g.buf = append(g.buf, b.Events[i].Raw...) // within its capacity: no copy of the buffer
 		g.buf = append(g.buf, '\n')
 	}
+}
+
+// maxAhead is how far past its ingestion an event's own time may lie and
+// still decide its partition: the DDL projects dt up to NOW+2DAYS (ddl.go),
+// and a query runs after the ingestion.
+const maxAhead = 48 * time.Hour
+
+// inProjection reports whether an event of time t, ingested at ingest, is
+// filed under its own hour: only a time from 1970-01-01 (the start of the
+// DDL's projected range) to maxAhead past its ingestion. Athena builds the
+// partitions it reads from projection.dt.range alone, so an object keyed
+// outside it (a device clock reset to 1969, or a month fast) would be in
+// the bucket, under Object Lock, and in no query's result. Such events go
+// under their ingest hour; they keep their own @timestamp.
+func inProjection(t, ingest int64) bool {
+	return t >= 0 && t <= ingest+int64(maxAhead)
 }
 
 // compress returns src as one zstd frame or gzip member, in sc.frame.

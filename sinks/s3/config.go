@@ -76,6 +76,10 @@ type Config struct {
 	MaxOpenObjects int `yaml:"max_open_objects"`
 	// TimeSource picks the time that decides {date}/{hour}: "event"
 	// (Event.Time, default) or "ingest" (Event.Ingest, else Batch.Meta.IngestTime).
+	// With "event", an event dated before 1970 or more than two days after
+	// its ingestion is filed under its ingest hour: the generated DDL's
+	// partition projection covers 1970-01-01 to NOW+2DAYS, and Athena reads
+	// no partition outside it.
 	TimeSource string `yaml:"time_source"`
 	// Fsync makes every Write fsync the objects it appended to (and the
 	// directories of new and renamed files) before returning. Default
