@@ -1,7 +1,6 @@
 package siem
 
 import (
-	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -17,7 +16,7 @@ import (
 // accepts epoch milliseconds for all of them).
 var cefTimestampKeys = map[string]bool{
 	"rt": true, "start": true, "end": true, "art": true,
-	"deviceCustomDate1": true, "deviceCustomDate2": true,
+	"deviceCustomDate1": true, "deviceCustomDate2": true, "flexDate1": true,
 	"fileCreateTime": true, "fileModificationTime": true,
 	"oldFileCreateTime": true, "oldFileModificationTime": true,
 }
@@ -117,17 +116,34 @@ func (e *cefEncoder) appendCEF(dst []byte, ev *pipeline.Event, v *fastjson.Value
 		if !ok {
 			continue
 		}
+		if f.ts {
+			// A time key holds epoch milliseconds or nothing: a number
+			// (epoch seconds, ms, µs or ns, by magnitude) or a string
+			// timeparse reads is converted; anything else, which no SIEM
+			// could read as a time, is left out.
+			var ns int64
+			if fv.Type() == fastjson.TypeString {
+				ns, ok = timeparse.Parse(text, time.Now())
+			} else if fv.Type() == fastjson.TypeNumber {
+				ns, ok = timeparse.ParseEpoch(text)
+			} else {
+				ok = false
+			}
+			if !ok {
+				continue
+			}
+			if sep {
+				dst = append(dst, ' ')
+			}
+			dst = append(dst, f.key...)
+			dst = strconv.AppendInt(dst, ns/1e6, 10)
+			sep = true
+			continue
+		}
 		if sep {
 			dst = append(dst, ' ')
 		}
 		dst = append(dst, f.key...)
-		if f.ts && fv.Type() == fastjson.TypeString {
-			if ns, ok := timeparse.Parse(text, time.Now()); ok {
-				dst = strconv.AppendInt(dst, ns/1e6, 10)
-				sep = true
-				continue
-			}
-		}
 		dst = appendCEFValue(dst, text)
 		sep = true
 	}
@@ -200,13 +216,20 @@ func valueText(v *fastjson.Value, scratch *[]byte) ([]byte, bool) {
 	return *scratch, true
 }
 
-// appendCEFHeader escapes a header field: \ -> \\, | -> \|; CR and LF
-// (not allowed in the header) become spaces.
+// cefControl reports whether c is a control character (C0 or DEL): the
+// CEF specification has no escape for them but \n and \r in extension
+// values, and raw they are rewritten by relays (rsyslog's #000), end the
+// string for C receivers, or end a frame where NUL is the trailer (RFC 6587
+// 3.4.2). They are written as spaces.
+func cefControl(c byte) bool { return c < 0x20 || c == 0x7f }
+
+// appendCEFHeader escapes a header field: \ -> \\, | -> \|; control
+// characters, CR and LF included (not allowed in the header), become spaces.
 func appendCEFHeader(dst, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '\\' && c != '|' && c != '\n' && c != '\r' {
+		if c != '\\' && c != '|' && !cefControl(c) {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -222,23 +245,26 @@ func appendCEFHeader(dst, s []byte) []byte {
 }
 
 // appendCEFValue escapes an extension value: \ -> \\, = -> \=, LF -> \n,
-// CR -> \r.
+// CR -> \r; other control characters become spaces.
 func appendCEFValue(dst, s []byte) []byte {
-	if bytes.IndexAny(s, "\\=\n\r") < 0 {
-		return append(dst, s...)
-	}
 	start := 0
 	for i := 0; i < len(s); i++ {
+		c := s[i]
 		var esc byte
-		switch s[i] {
-		case '\\':
+		switch {
+		case c == '\\':
 			esc = '\\'
-		case '=':
+		case c == '=':
 			esc = '='
-		case '\n':
+		case c == '\n':
 			esc = 'n'
-		case '\r':
+		case c == '\r':
 			esc = 'r'
+		case cefControl(c):
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, ' ')
+			start = i + 1
+			continue
 		default:
 			continue
 		}

@@ -131,10 +131,14 @@ type CEFConfig struct {
 	// DefaultCEFExtension(); an explicit empty map sends no extension.
 	// Values are written as the field's text: strings unescaped, numbers
 	// and booleans as in JSON, objects and arrays as compact JSON. The
-	// timestamp keys (rt, start, end, art, deviceCustomDate1/2,
+	// timestamp keys (rt, start, end, art, deviceCustomDate1/2, flexDate1,
 	// fileCreateTime, fileModificationTime, oldFileCreateTime,
 	// oldFileModificationTime) get epoch milliseconds: @timestamp is
-	// the event's time, other date strings are parsed.
+	// the event's time, other date strings are parsed, numbers read as
+	// epoch seconds, milliseconds, microseconds or nanoseconds by their
+	// magnitude; a value that is no time is left out. Control characters
+	// (no CEF escape exists for them) are written as spaces, in the header
+	// and in values; LF and CR in values as \n and \r.
 	Extension map[string]string `yaml:"extension"`
 }
 
