@@ -584,27 +584,53 @@ func (h *HEC) fallbackNoAck(why string) {
 func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 	for round := 0; ; round++ {
 		var resend []span
+		// take files p's ack outcome o.
+		take := func(p *part, o ackOutcome, canResend bool) {
+			switch o {
+			case ackConfirmed, ackUnsupported:
+				p.kind = partDelivered
+			case ackTimedOut:
+				h.m.ackTimeouts.Inc()
+				if round >= maxAckResends || !canResend {
+					p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
+				} else {
+					h.m.resentAck.Add(float64(p.end - p.start))
+					p.kind = partRetry // replaced by the resend's parts below
+					resend = append(resend, p.span)
+				}
+			}
+		}
 		for i := range parts {
 			p := &parts[i]
 			if p.kind != partAckWait {
 				continue
 			}
+			// An outcome already there is taken before the context is
+			// looked at (select picks at random among ready cases).
 			select {
 			case o := <-p.ack.res:
-				switch o {
-				case ackConfirmed, ackUnsupported:
-					p.kind = partDelivered
-				case ackTimedOut:
-					h.m.ackTimeouts.Inc()
-					h.m.resentAck.Add(float64(p.end - p.start))
-					if round >= maxAckResends {
-						p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
-					} else {
-						p.kind = partRetry // replaced by the resend's parts below
-						resend = append(resend, p.span)
+				take(p, o, true)
+				continue
+			default:
+			}
+			select {
+			case o := <-p.ack.res:
+				take(p, o, true)
+			case <-ctx.Done():
+				// Requests Splunk already confirmed are delivered, even
+				// those not looked at yet: handing them back would send
+				// them again. Only those still unconfirmed are retried.
+				for j := range parts {
+					q := &parts[j]
+					if q.kind != partAckWait {
+						continue
+					}
+					select {
+					case o := <-q.ack.res:
+						take(q, o, false)
+					default:
 					}
 				}
-			case <-ctx.Done():
 				for j := range parts {
 					q := &parts[j]
 					if q.kind == partAckWait {

@@ -70,7 +70,12 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 		w.res <- ackUnsupported
 		return w
 	}
-	if _, again := t.issued[id]; again {
+	_, again := t.issued[id]
+	// An id below the ones kept (trimmed: the channel carried more than
+	// maxIssuedIDs requests) was handed out before too: ids on a channel
+	// only grow, and answers never arrive that far out of order.
+	again = again || id < t.maxIssued-maxIssuedIDs/2
+	if again {
 		// Splunk handed out an ackId it had handed out before: it
 		// restarted or the channel expired, and numbers its requests from
 		// 0 again. Any id still waited for may now be confirmed by a new
