@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -231,7 +232,10 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 			out = normalize.AppendString(out, it.id)
 		}
 		if it.status == http.StatusCreated {
-			out = append(out, `,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1`...)
+			// No _shards, _seq_no or _primary_term: no shipper reads
+			// them, and at ~190 bytes an item the answer to a 2 MB chunk
+			// outgrew Fluent Bit's default 512 KB response buffer.
+			out = append(out, `,"_version":1,"result":"created"`...)
 		}
 		out = append(out, `,"status":`...)
 		out = strconv.AppendInt(out, int64(it.status), 10)
@@ -326,6 +330,44 @@ func (s *Server) handleESXPack(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	writeRaw(w, http.StatusOK, []byte(`{"build":{"hash":"logrouter"},"license":{"uid":"logrouter","type":"basic","mode":"basic","status":"active"},"features":{"ilm":{"available":false,"enabled":false}}}`))
+}
+
+// handleESIngestPipeline answers /_ingest/pipeline/{id} as a cluster that
+// stores the pipeline: Winlogbeat 8 and Filebeat with modules load their
+// ingest pipelines on every connect (GET, then PUT unless it answered 200;
+// DELETE to roll back) and treat a failure as a failed connection, so they
+// would never send a _bulk. logrouter runs no ingest pipeline (its
+// profiles normalize the events; a _bulk's pipeline parameter is ignored):
+// GET says the pipeline exists, PUT and DELETE are acknowledged.
+func (s *Server) handleESIngestPipeline(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	if r.Method != http.MethodGet {
+		// The pipeline definition is not used; read (bounded) so the
+		// connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+		writeRaw(w, http.StatusOK, []byte(`{"acknowledged":true}`))
+		return
+	}
+	out := []byte{'{'}
+	out = normalize.AppendString(out, []byte(r.PathValue("id")))
+	out = append(out, `:{"description":"logrouter: ingest pipelines are accepted and not run; logrouter's profiles normalize events","processors":[]}}`...)
+	writeRaw(w, http.StatusOK, out)
+}
+
+// handleESNodesIngest answers GET /_nodes/ingest, which Filebeat asks when a
+// module names processors it requires (geoip, user_agent): one node that
+// has them.
+func (s *Server) handleESNodesIngest(w http.ResponseWriter, r *http.Request) {
+	if _, ar := s.authenticate(r, false); ar != authOK {
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		return
+	}
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	writeRaw(w, http.StatusOK, []byte(`{"_nodes":{"total":1,"successful":1,"failed":0},"cluster_name":"logrouter","nodes":{"logrouter":{"name":"logrouter","ingest":{"processors":[{"type":"append"},{"type":"convert"},{"type":"date"},{"type":"dissect"},{"type":"geoip"},{"type":"grok"},{"type":"json"},{"type":"kv"},{"type":"lowercase"},{"type":"pipeline"},{"type":"remove"},{"type":"rename"},{"type":"script"},{"type":"set"},{"type":"split"},{"type":"user_agent"}]}}}}`))
 }
 
 // handleNotFound answers every other path as Elasticsearch answers an

@@ -139,6 +139,8 @@ func (s *Server) Handler() http.Handler {
 		{"GET", "/_license", s.handleESLicense},
 		{"GET HEAD", "/_cluster/health", s.handleESClusterHealth},
 		{"GET", "/_xpack", s.handleESXPack},
+		{"GET PUT DELETE", "/_ingest/pipeline/{id}", s.handleESIngestPipeline},
+		{"GET", "/_nodes/ingest", s.handleESNodesIngest},
 		{"POST", "/ingest", s.limit(ProtoNDJSON, s.handleNDJSON)},
 	}
 	mux := http.NewServeMux()
