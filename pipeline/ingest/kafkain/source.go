@@ -23,6 +23,12 @@
 // end again, past records fetched and never delivered. Waiting for the
 // engine's capacity (max_inflight_batches, shared by every input) is bounded
 // by the rebalance and the drain deadline too.
+//
+// The group is given only the listed topics the cluster has (looked up again
+// every topicRecheck): one missing topic would otherwise stop them all.
+// A committed offset outside its partition's log starts again at
+// start_offset, as Kafka's auto.offset.reset does. Generations that end as
+// soon as they start are followed by a growing pause.
 package kafkain
 
 import (
@@ -30,7 +36,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,11 +67,11 @@ type Source struct {
 	topics map[string]topicState
 	m      *metrics
 
-	cg       *kafka.ConsumerGroup
 	cancel   context.CancelFunc
 	done     chan struct{}
 	started  time.Time
-	assigned atomic.Int64
+	assigned atomic.Int64 // partitions consumed now
+	lostAt   atomic.Int64 // when assigned last fell to 0 (unix ns)
 	stopped  atomic.Bool
 	reapers  sync.WaitGroup
 }
@@ -79,6 +88,7 @@ type metrics struct {
 	assigned   prometheus.Gauge       // partitions owned now
 	commitErrs prometheus.Counter     // failed commits (retried)
 	records    *prometheus.CounterVec // {input, topic}
+	resets     prometheus.Counter     // committed offsets out of the log's range, reset by start_offset
 }
 
 // New prepares the source; Start joins the group.
@@ -99,133 +109,294 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 		s.topics[t.Name] = topicState{format: t.Format, defST: []byte(t.SourceType)}
 	}
 	reg := eng.Metrics().Registry
-	lag := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_lag",
-		Help: "Records between the last one fetched and the partition's high watermark."}, []string{"input", "topic", "partition"})
-	committed := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_committed_offset",
-		Help: "Last offset committed for the partition (the next record to read)."}, []string{"input", "topic", "partition"})
-	reb := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_rebalances_total",
-		Help: "Consumer group generations joined (each is a rebalance)."}, []string{"input"})
-	asg := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_assigned_partitions",
-		Help: "Partitions this instance owns in its consumer group."}, []string{"input"})
-	cerr := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_commit_errors_total",
-		Help: "Offset commits that failed (retried; records after the last commit are read again by the next owner)."}, []string{"input"})
-	rec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_records_total",
-		Help: "Records fetched."}, []string{"input", "topic"})
-	for _, c := range []prometheus.Collector{lag, committed, reb, asg, cerr, rec} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, err
-			}
-		}
+	var err2 error
+	lag := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_lag",
+		Help: "Records between the last one fetched and the partition's high watermark."}, []string{"input", "topic", "partition"}), &err2)
+	committed := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_committed_offset",
+		Help: "Last offset committed for the partition (the next record to read)."}, []string{"input", "topic", "partition"}), &err2)
+	reb := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_rebalances_total",
+		Help: "Consumer group generations joined (each is a rebalance)."}, []string{"input"}), &err2)
+	asg := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_kafka_assigned_partitions",
+		Help: "Partitions this instance owns in its consumer group."}, []string{"input"}), &err2)
+	cerr := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_commit_errors_total",
+		Help: "Offset commits that failed (retried; records after the last commit are read again by the next owner)."}, []string{"input"}), &err2)
+	rec := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_records_total",
+		Help: "Records fetched."}, []string{"input", "topic"}), &err2)
+	rst := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_offset_resets_total",
+		Help: "Committed offsets found outside their partition's log (truncated, topic recreated) and reset by start_offset."}, []string{"input"}), &err2)
+	if err2 != nil {
+		return nil, err2
 	}
 	s.m = &metrics{lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
-		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec}
+		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec, resets: rst.WithLabelValues(cfg.Name)}
 	return s, nil
+}
+
+// register registers c, or returns the collector registered before under
+// its name (a second kafka input shares the vectors, told apart by the
+// input label). The first error is kept in *errp.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if prev, ok := are.ExistingCollector.(C); ok {
+				return prev
+			}
+		}
+		if *errp == nil {
+			*errp = err
+		}
+	}
+	return c
 }
 
 // Start joins the consumer group and consumes in the background.
 func (s *Source) Start() error {
-	start := kafka.FirstOffset
-	if s.cfg.StartOffset == "latest" {
-		start = kafka.LastOffset
+	if s.cancel != nil {
+		return errors.New("inputs.kafka: started twice")
 	}
+	gc := s.groupConfig(s.configuredTopics())
+	if err := gc.Validate(); err != nil {
+		return fmt.Errorf("inputs.kafka: %w", err)
+	}
+	s.started = time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.run(ctx)
+	s.log.Info("kafka input joining consumer group", "group", s.cfg.GroupID, "topics", gc.Topics, "brokers", s.cfg.Brokers)
+	return nil
+}
+
+func (s *Source) configuredTopics() []string {
 	topics := make([]string, 0, len(s.cfg.Topics))
 	for _, t := range s.cfg.Topics {
 		topics = append(topics, t.Name)
 	}
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+	return topics
+}
+
+// groupConfig is the consumer group's configuration for topics.
+func (s *Source) groupConfig(topics []string) kafka.ConsumerGroupConfig {
+	start := kafka.FirstOffset
+	if s.cfg.StartOffset == "latest" {
+		start = kafka.LastOffset
+	}
+	return kafka.ConsumerGroupConfig{
 		ID: s.cfg.GroupID, Brokers: s.cfg.Brokers, Dialer: s.dialer, Topics: topics,
 		StartOffset: start, SessionTimeout: s.cfg.SessionTimeout, RebalanceTimeout: s.cfg.RebalanceTimeout,
 		HeartbeatInterval: s.cfg.HeartbeatInterval, WatchPartitionChanges: true, JoinGroupBackoff: time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			s.log.Warn("kafka consumer group: " + fmt.Sprintf(msg, args...))
 		}),
-	})
-	if err != nil {
-		return fmt.Errorf("inputs.kafka: %w", err)
 	}
-	s.cg = cg
-	s.started = time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	go s.run(ctx)
-	s.log.Info("kafka input joining consumer group", "group", s.cfg.GroupID, "topics", topics, "brokers", s.cfg.Brokers)
-	return nil
 }
 
 // Ready reports whether the input owns partitions; it is not ready once
-// ready_grace passed without any assigned.
+// ready_grace passed without any assigned (since the start, or since the
+// last partition was released: a rebalance's moment without any is not an
+// outage).
 func (s *Source) Ready() (bool, string) {
-	if s.assigned.Load() > 0 || time.Since(s.started) < s.cfg.ReadyGrace {
+	if s.assigned.Load() > 0 || time.Since(s.started) < s.cfg.ReadyGrace ||
+		time.Since(time.Unix(0, s.lostAt.Load())) < s.cfg.ReadyGrace {
 		return true, ""
 	}
-	return false, fmt.Sprintf("kafka input %s: no partition assigned %s after start (group %s)", s.cfg.Name, s.cfg.ReadyGrace, s.cfg.GroupID)
+	return false, fmt.Sprintf("kafka input %s: no partition assigned for %s (group %s)", s.cfg.Name, s.cfg.ReadyGrace, s.cfg.GroupID)
 }
 
+// topicRecheck is how often the topics are looked up again: a listed topic
+// created later is consumed from then on, one deleted is left.
+const topicRecheck = 30 * time.Second
+
+// run consumes until ctx ends: one consumer group per set of the listed
+// topics that exist. A group is not given a topic the cluster does not
+// have: the leader's partition lookup fails for all topics at once and
+// kafka-go's partition watcher ends every generation, so one missing topic
+// (a typo, one the edges create on first use) would stop the others.
 func (s *Source) run(ctx context.Context) {
 	defer close(s.done)
-	for attempt := 0; ; {
-		gen, err := s.cg.Next(ctx)
+	var missingWas string
+	for ctx.Err() == nil {
+		topics, missing, err := s.existingTopics(ctx)
+		if err != nil {
+			// The cluster cannot be asked now: join with every topic and
+			// let the group retry; the watch below looks again.
+			topics, missing = s.configuredTopics(), nil
+		}
+		if m := strings.Join(missing, ","); m != missingWas {
+			missingWas = m
+			if m != "" {
+				s.log.Warn("kafka: listed topics do not exist; consuming the others, looking again every "+topicRecheck.String(),
+					"missing", missing, "consuming", topics)
+			}
+		}
+		if len(topics) == 0 {
+			backoff.Sleep(ctx, topicRecheck)
+			continue
+		}
+		cg, err := kafka.NewConsumerGroup(s.groupConfig(topics))
+		if err != nil {
+			s.log.Error("kafka: cannot create the consumer group; retrying", "err", err)
+			backoff.Sleep(ctx, 10*time.Second)
+			continue
+		}
+		stop := s.watchTopics(ctx, topics, cg)
+		s.runGroup(ctx, cg)
+		stop()
+		if err := cg.Close(); err != nil && !errors.Is(err, kafka.ErrGroupClosed) {
+			s.log.Warn("kafka: leaving the consumer group", "err", err)
+		}
+	}
+}
+
+// existingTopics splits the listed topics into those the cluster has and
+// those it has not.
+func (s *Source) existingTopics(ctx context.Context) (have, missing []string, err error) {
+	var parts []kafka.Partition
+	err = s.dialAny(ctx, func(c *kafka.Conn) error {
+		var err error
+		parts, err = c.ReadPartitions()
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	exists := map[string]bool{}
+	for _, p := range parts {
+		exists[p.Topic] = true
+	}
+	for _, t := range s.configuredTopics() {
+		if exists[t] {
+			have = append(have, t)
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	return have, missing, nil
+}
+
+// dialAny runs fn on a connection to the first broker that answers.
+func (s *Source) dialAny(ctx context.Context, fn func(*kafka.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var err error
+	for _, b := range s.cfg.Brokers {
+		var c *kafka.Conn
+		if c, err = s.dialer.DialContext(ctx, "tcp", b); err != nil {
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		err = fn(c)
+		_ = c.Close()
+		if err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// watchTopics looks the topics up every topicRecheck and closes cg when the
+// set that exists is no longer topics (run then builds the group again).
+// The returned func stops it and waits for it.
+func (s *Source) watchTopics(ctx context.Context, topics []string, cg *kafka.ConsumerGroup) (stop func()) {
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(topicRecheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+			}
+			have, _, err := s.existingTopics(wctx)
+			if err != nil || slices.Equal(have, topics) {
+				continue
+			}
+			s.log.Info("kafka: the listed topics that exist changed; joining the group again with them", "was", topics, "now", have)
+			_ = cg.Close() // the partitions drain and commit; run joins again
+			return
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// minGeneration is how long a generation must last for the next one to be
+// taken at once; shorter ones (a topic deleted under the group, a member
+// flapping) are followed by a growing pause, so that a group that cannot
+// settle does not rejoin thousands of times a second.
+const minGeneration = 2 * time.Second
+
+// runGroup takes cg's generations until ctx ends or cg is closed.
+func (s *Source) runGroup(ctx context.Context, cg *kafka.ConsumerGroup) {
+	joinFails, short := 0, 0
+	for {
+		gen, err := cg.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return
 			}
 			s.log.Warn("kafka: joining the consumer group failed; retrying", "err", err)
-			attempt++
-			backoff.Sleep(ctx, min(time.Duration(attempt)*time.Second, 10*time.Second))
+			joinFails++
+			backoff.Sleep(ctx, min(time.Duration(joinFails)*time.Second, 10*time.Second))
 			continue
 		}
-		attempt = 0
+		joinFails = 0
+		began := time.Now()
 		s.m.rebalances.Inc()
-		n := 0
+		ended := make(chan struct{})
+		gen.Start(func(gctx context.Context) { <-gctx.Done(); close(ended) })
 		var parts []string
 		for topic, pas := range gen.Assignments {
 			for _, pa := range pas {
-				n++
 				parts = append(parts, topic+"/"+strconv.Itoa(pa.ID))
 				topic, pa := topic, pa
 				gen.Start(func(gctx context.Context) { s.consume(ctx, gctx, gen, topic, pa) })
 			}
 		}
-		s.assigned.Store(int64(n))
-		s.m.assigned.Set(float64(n))
 		s.log.Info("kafka partitions assigned", "generation", gen.ID, "partitions", parts)
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return // run closes the group: the partitions drain and commit
+		}
+		if time.Since(began) >= minGeneration {
+			short = 0
+			continue
+		}
+		short++
+		pause := min(100*time.Millisecond<<min(short, 7), 10*time.Second)
+		pause += rand.N(pause / 2) // jitter: replicas do not rejoin in step
+		backoff.Sleep(ctx, pause)
 	}
 }
 
 // Shutdown stops fetching, lets every partition drain and commit (within
 // drain_timeout and ctx) and leaves the group. Idempotent.
 func (s *Source) Shutdown(ctx context.Context) error {
-	if s.cg == nil || s.stopped.Swap(true) {
+	if s.cancel == nil || s.stopped.Swap(true) {
 		return nil
 	}
 	s.cancel()
-	// Closing the group ends the generation: every partition drains
-	// (bounded by drain_timeout) and commits before Close returns; then
-	// the batches that outlived their partition wait for their Acks. All of
-	// it within ctx: at the deadline the rest goes on in the background
-	// (the engine, closed next, ends those batches) and is read again by
-	// the next owner as far as it was not committed.
-	closed := make(chan error, 1)
+	// Ending run closes the group, which ends the generation: every
+	// partition drains (bounded by drain_timeout) and commits before the
+	// close returns; then the batches that outlived their partition wait
+	// for their Acks. All of it within ctx: at the deadline the rest goes
+	// on in the background (the engine, closed next, ends those batches)
+	// and is read again by the next owner as far as it was not committed.
+	closed := make(chan struct{})
 	go func() {
 		<-s.done
-		err := s.cg.Close()
-		if errors.Is(err, kafka.ErrGroupClosed) {
-			err = nil
-		}
 		s.reapers.Wait()
-		closed <- err
+		close(closed)
 	}()
-	var err error
 	select {
-	case err = <-closed:
+	case <-closed:
+		return nil
 	case <-ctx.Done():
-		err = fmt.Errorf("kafka input: still draining at the shutdown deadline (uncommitted records are read again by the next owner): %w", ctx.Err())
+		return fmt.Errorf("kafka input: still draining at the shutdown deadline (uncommitted records are read again by the next owner): %w", ctx.Err())
 	}
-	s.assigned.Store(0)
-	s.m.assigned.Set(0)
-	return err
 }
 
 // flight is a batch waiting for its Ack.
@@ -234,6 +405,7 @@ type flight struct {
 	lo, hi int64 // offsets it covers
 	state  int   // pending, done, failed, unstored
 	err    error
+	tries  int // times it was sent again: its backoff grows with them
 }
 
 const (
@@ -282,6 +454,18 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
 		records: s.m.records.WithLabelValues(s.cfg.Name, topic)}
 	defer s.eng.PutWorker(p.w)
+	s.m.assigned.Set(float64(s.assigned.Add(1)))
+	defer func() {
+		n := s.assigned.Add(-1)
+		if n == 0 {
+			s.lostAt.Store(time.Now().UnixNano())
+		}
+		s.m.assigned.Set(float64(n))
+		// The partition's series go with it: another replica owns it now,
+		// and a lag left behind would alert (and scale) for ever.
+		s.m.lag.DeleteLabelValues(s.cfg.Name, topic, pid)
+		s.m.committed.DeleteLabelValues(s.cfg.Name, topic, pid)
+	}()
 	p.newBatch()
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: topic, Partition: pa.ID, Dialer: s.dialer,
@@ -292,6 +476,19 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		}),
 	})
 	defer r.Close()
+	if off, ok := s.inRange(run, topic, pa.ID, pa.Offset); !ok {
+		// Like auto.offset.reset: the committed offset is outside the
+		// log (truncated by an unclean leader election, the topic
+		// recreated, a restore or mirror failover). kafka-go would wait
+		// quietly for the log to reach it and then skip every record
+		// below it. The reset position is committed as the partition's
+		// first commit.
+		s.m.resets.Inc()
+		s.log.Warn("kafka: the committed offset is outside the partition's log; starting at start_offset", "partition", p.label,
+			"committed", pa.Offset, "start_offset", s.cfg.StartOffset, "now", off)
+		pa.Offset = off
+		p.accepted = off
+	}
 	if err := r.SetOffset(pa.Offset); err != nil {
 		s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", pa.Offset, "err", err)
 		<-run.Done()
@@ -331,6 +528,41 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 	p.drain()
 }
 
+// inRange checks a committed offset against the partition's log: ok is
+// false when it lies past the last offset or before the first, and off is
+// then where start_offset says to begin (the first or the last offset).
+// A sentinel (no commit yet) or a log that cannot be asked is taken as it
+// is.
+func (s *Source) inRange(ctx context.Context, topic string, part int, off int64) (int64, bool) {
+	if off < 0 {
+		return off, true
+	}
+	var first, last int64
+	var err error
+	for _, b := range s.cfg.Brokers {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var c *kafka.Conn
+		c, err = s.dialer.DialLeader(dctx, "tcp", b, topic, part)
+		cancel()
+		if err != nil {
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		first, last, err = c.ReadOffsets()
+		_ = c.Close()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil || (off >= first && off <= last) {
+		return off, true
+	}
+	if s.cfg.StartOffset == "latest" {
+		return last, false
+	}
+	return first, false
+}
+
 func (p *partition) newBatch() {
 	p.b = pipeline.NewBatch()
 	p.b.Meta = pipeline.Meta{Input: p.s.cfg.Name, Protocol: "kafka", Peer: p.label, IngestTime: time.Now().UnixNano()}
@@ -364,7 +596,10 @@ func (p *partition) add(m *kafka.Message) {
 	// A logrouter edge's metadata (edge -> Kafka -> gateway) is kept, and
 	// its events (the sink's priority header says so) are not normalized
 	// by a source profile again.
-	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: true, Normalized: fromLogrouter(m.Headers)}
+	// Any other producer's record loses its own logrouter member, as on
+	// the other inputs: nobody but an edge claims a token or an index.
+	edge := fromLogrouter(m.Headers)
+	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: edge, Normalized: edge}
 	switch p.ts.format {
 	case "json":
 		p.addJSON(m, v, &em)
@@ -502,7 +737,7 @@ func (p *partition) finish(f *flight, err error) {
 // committed, so their records are read again. Nothing after a refused batch
 // is committed meanwhile.
 func (p *partition) retryFailed(ctx context.Context) {
-	for attempt := 0; ; attempt++ {
+	for {
 		var f *flight
 		p.mu.Lock()
 		for _, x := range p.inflight {
@@ -515,13 +750,17 @@ func (p *partition) retryFailed(ctx context.Context) {
 		if f == nil {
 			return
 		}
-		if attempt == 0 {
+		// The attempt count is the flight's: a refusal that arrives after
+		// this returned (a Write that failed, not the admission) goes on
+		// from the delay it reached.
+		if f.tries == 0 || f.tries%10 == 0 {
 			p.s.log.Warn("destinations refused a kafka batch; sending it again (offsets after it wait)", "partition", p.label,
-				"offsets", fmt.Sprintf("%d-%d", f.lo, f.hi), "err", f.err)
+				"offsets", fmt.Sprintf("%d-%d", f.lo, f.hi), "tries", f.tries, "err", f.err)
 		}
-		if !backoff.Sleep(ctx, retryDelay(attempt)) {
+		if !backoff.Sleep(ctx, retryDelay(f.tries)) {
 			return
 		}
+		f.tries++
 		p.mu.Lock()
 		f.state = pending
 		p.mu.Unlock()
