@@ -111,10 +111,17 @@
 //	  to a create                                   document exists)
 //	409 otherwise (to an index op)                retryable         retried
 //	429 es_rejected_execution_exception, 5xx, 408 retryable         retried
-//	401, 403 (security_exception)                 retryable         retried
+//	401, 403 (security_exception,                 retryable, logged retried
+//	  cluster_block_exception: read-only            at error level
+//	  after the flood-stage disk watermark)
+//	404 index_not_found_exception (auto-create    retryable, logged retried
+//	  off or excluding the index)                   at error level
+//	400 whose reason is the shard limit ("this    retryable, logged retried
+//	  action would add [n] total shards, but        at error level
+//	  ... maximum shards open")
 //	400 (mapper_parsing_exception,                permanent         quarantined
-//	  illegal_argument_exception, ...), 404
-//	  index_not_found_exception, any other 4xx
+//	  illegal_argument_exception, ...), any
+//	  other 4xx
 //	no status, 1xx, 3xx                           retryable         retried
 //	event with empty Raw (not sent)               permanent         quarantined
 //
@@ -125,7 +132,8 @@
 //	2xx whose answer is unreadable or does not    retryable
 //	  list one item per request item, in order
 //	  (an item's _id, when given, is its
-//	  request item's)
+//	  request item's or no request item's:
+//	  an ingest pipeline may set _id)
 //	transport error, timeout (request_timeout)    retryable
 //	429, 5xx                                      retryable
 //	413 (larger than http.max_content_length)     sent again as two halves,
@@ -137,6 +145,11 @@
 //	400                                           permanent
 //	anything else (404 from a wrong path, a       retryable
 //	  proxy's 3xx or 502, ...)
+//
+// The refusals logged at error level are the cluster's state, not the
+// documents': an index OpenSearch will not create, the shard limit a new
+// daily index hits at midnight, a write block; they last until an operator
+// acts, and quarantining would move a whole day of events aside.
 //
 // 401 and 403 are retryable on purpose, for requests and items alike:
 // expired or rotated credentials, or a role missing a permission, are fixed

@@ -143,12 +143,26 @@ func FuzzBulkResponse(f *testing.F) {
 		if err == nil {
 			items = v.GetArray("items")
 		}
-		// An item whose _id is not its request item's (every request item
-		// here has bulkItem's) makes the whole answer unusable too.
+		// An item whose _id is another request item's makes the whole
+		// answer unusable too; an _id of no request item (an ingest
+		// pipeline's) is read by position. (Every request item here has
+		// bulkItem's _id, so no answer names another item's.)
+		reqIDs := map[string][]int{}
+		for k := lo; k < hi; k++ {
+			id := DocumentID(e.hash[k])
+			reqIDs[id] = append(reqIDs[id], k)
+		}
 		idMismatch := false
-		for _, it := range items {
+		for k, it := range items {
+			if lo+k >= hi {
+				break // more items than requested: refused below anyway
+			}
 			iv, _ := refItemValue(it, op)
-			if id := iv.GetStringBytes("_id"); id != nil && string(id) != "9f86d081884c7d65" {
+			id := iv.GetStringBytes("_id")
+			if id == nil || string(id) == DocumentID(e.hash[lo+k]) {
+				continue
+			}
+			if len(reqIDs[string(id)]) > 0 {
 				idMismatch = true
 			}
 		}
@@ -172,7 +186,8 @@ func FuzzBulkResponse(f *testing.F) {
 			iv, itemOp := refItemValue(it, op)
 			status := iv.GetInt("status")
 			errType := string(iv.GetStringBytes("error", "type"))
-			delivered, permanent := refOutcome(status, errType, itemOp == OpCreate)
+			reason := string(iv.GetStringBytes("error", "reason"))
+			delivered, permanent := refOutcome(status, errType, reason, itemOp == OpCreate)
 			f, isFailed := failed[10+lo+k]
 			if delivered == isFailed {
 				t.Fatalf("item %d (%s, status %d, error %q): failed=%v, want delivered=%v", k, itemOp, status, errType, isFailed, delivered)
@@ -211,7 +226,7 @@ func refItemValue(it *fastjson.Value, op string) (*fastjson.Value, string) {
 }
 
 // refOutcome is the documented table of item outcomes.
-func refOutcome(status int, errType string, create bool) (delivered, permanent bool) {
+func refOutcome(status int, errType, reason string, create bool) (delivered, permanent bool) {
 	switch {
 	case status >= 200 && status <= 299:
 		return true, false
@@ -219,6 +234,10 @@ func refOutcome(status int, errType string, create bool) (delivered, permanent b
 		return create && errType == "version_conflict_engine_exception", false
 	case status == 401, status == 403, status == 408, status == 429:
 		return false, false
+	case status == 404 && errType == "index_not_found_exception":
+		return false, false // the cluster's state: retried until an operator creates it
+	case status == 400 && strings.Contains(reason, "would add") && strings.Contains(reason, "shards open"):
+		return false, false // the shard limit: retried until it is raised or indices go
 	case status >= 400 && status <= 499:
 		return false, true
 	}

@@ -29,7 +29,8 @@ import (
 // per item, so far above any bulk_bytes).
 const maxResponseBytes = 256 << 20
 
-// loudEvery is how often 401/403 answers are logged at most.
+// loudEvery is how often refusals for the cluster's state (401/403, write
+// blocks, missing indices, the shard limit) are logged at most.
 const loudEvery = 10 * time.Second
 
 // Option changes how New builds a Sink; the zero set of options is the
@@ -280,8 +281,8 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 		t.failed = append(t.failed, e.skipped...)
 		t.quarantined += len(e.skipped)
 	}
-	if t.authErr != nil {
-		s.loud(t.authErr)
+	if t.loudErr != nil {
+		s.loud(t.loudMsg, t.loudErr)
 	}
 	s.indexed.Add(float64(t.indexed))
 	s.conflict.Add(float64(t.conflict))
@@ -357,7 +358,7 @@ func (s *Sink) sendRange(ctx context.Context, e *encoder, lo, hi int, t *tally) 
 		res.release()
 		var err error = rerr
 		if status == http.StatusUnauthorized || status == http.StatusForbidden {
-			s.loud(rerr)
+			s.loud(clusterState(status, []byte(rerr.Type), []byte(rerr.Reason)), rerr)
 		}
 		if classifyRequest(status) == outPermanent {
 			err = pipeline.Permanent(rerr)
@@ -366,17 +367,16 @@ func (s *Sink) sendRange(ctx context.Context, e *encoder, lo, hi int, t *tally) 
 	}
 }
 
-// loud logs a refused authentication or authorization at error level, at
-// most every loudEvery.
-func (s *Sink) loud(err error) {
+// loud logs msg, a refusal that is the cluster's state (see clusterState),
+// at error level, at most every loudEvery.
+func (s *Sink) loud(msg string, err error) {
 	now := time.Now().UnixNano()
 	last := s.lastLoud.Load()
 	if now-last < int64(loudEvery) || !s.lastLoud.CompareAndSwap(last, now) {
 		s.loudMissed.Add(1)
 		return
 	}
-	s.log.Error("OpenSearch refused the credentials or permissions: the events stay queued and are retried until an operator fixes the username/password, certificate, AWS role or the role's index permissions",
-		"err", err, "similar_errors_not_logged", s.loudMissed.Swap(0))
+	s.log.Error(msg, "err", err, "similar_errors_not_logged", s.loudMissed.Swap(0))
 }
 
 // response is a bulk answer read into a pooled buffer.

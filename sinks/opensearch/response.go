@@ -1,6 +1,7 @@
 package opensearch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -155,8 +156,11 @@ type tally struct {
 	// is the first of them.
 	reqFailed int
 	reqErr    error
-	// authErr is an item refused with 401 or 403, logged loudly.
-	authErr error
+	// loudErr is the first item refused for the cluster's state, not the
+	// document's (401/403, a write block, a missing index it will not
+	// create, the shard limit): retried, and logged loudly with loudMsg.
+	loudErr error
+	loudMsg string
 }
 
 func (t *tally) add(o tally) {
@@ -169,8 +173,8 @@ func (t *tally) add(o tally) {
 	if t.reqErr == nil {
 		t.reqErr = o.reqErr
 	}
-	if t.authErr == nil {
-		t.authErr = o.authErr
+	if t.loudErr == nil {
+		t.loudErr, t.loudMsg = o.loudErr, o.loudMsg
 	}
 }
 
@@ -193,15 +197,46 @@ func (t *tally) failRange(e *encoder, lo, hi, status int, err error) {
 
 var errResponseMismatch = errors.New("opensearch: bulk response does not list one item per request item, in order; sending them again")
 
-// idMatches reports whether answer item iv may be about request item k: it
-// has no _id, or k's.
-func (e *encoder) idMatches(iv *fastjson.Value, k int) bool {
+// idMatches reports whether answer item iv may be about request item k of
+// [lo, hi): it has no _id, k's, or one that is no other request item's (an
+// ingest pipeline may set _id: the answer, in request order, then names
+// the pipeline's). An _id of another item means an answer reordered, or
+// listing a document twice and another not at all. others is built on
+// the first _id that is not k's (rare: only under such a pipeline).
+func (e *encoder) idMatches(iv *fastjson.Value, k, lo, hi int, others *map[string]int) bool {
 	id := iv.GetStringBytes("_id")
 	if id == nil {
 		return true
 	}
 	var b [16]byte
-	return string(appendID(b[:0], e.hash[k])) == string(id)
+	if string(appendID(b[:0], e.hash[k])) == string(id) {
+		return true
+	}
+	if *others == nil {
+		*others = make(map[string]int, hi-lo)
+		for j := lo; j < hi; j++ {
+			(*others)[string(appendID(b[:0], e.hash[j]))] = j
+		}
+	}
+	j, ok := (*others)[string(id)]
+	return !ok || j == k
+}
+
+// clusterState names an item refusal that is the cluster's state, not the
+// document's: the events stay queued (retried) and the message says what an
+// operator has to do. "" for any other refusal.
+func clusterState(status int, errType, reason []byte) string {
+	switch {
+	case status == 403 && string(errType) == "cluster_block_exception":
+		return "OpenSearch blocks writes to the index (cluster_block_exception: read-only after the flood-stage disk watermark, or an index block): the events stay queued and are retried until the block is lifted"
+	case status == 401 || status == 403:
+		return "OpenSearch refused the credentials or permissions: the events stay queued and are retried until an operator fixes the username/password, certificate, AWS role or the role's index permissions"
+	case status == 404 && string(errType) == "index_not_found_exception":
+		return "OpenSearch has no such index and will not create it (action.auto_create_index is false or excludes it, or an alias or data stream is missing): the events stay queued and are retried until an operator creates the index or allows its creation"
+	case status == 400 && bytes.Contains(reason, []byte("shards open")) && bytes.Contains(reason, []byte("would add")):
+		return "OpenSearch cannot create the index: the cluster is at cluster.max_shards_per_node; the events stay queued and are retried until old indices are deleted (ISM) or the limit is raised"
+	}
+	return ""
 }
 
 // readBulkResponse maps a 2xx bulk answer for items [lo, hi) into t.
@@ -228,9 +263,10 @@ func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) 
 	// never mentioned. Then nothing is known: what this answer recorded is
 	// taken back and everything is sent again.
 	before := *t
+	var others map[string]int
 	for k, it := range items {
 		iv, itemOp := itemValue(it, op)
-		if !e.idMatches(iv, lo+k) {
+		if !e.idMatches(iv, lo+k, lo, hi, &others) {
 			failed := t.failed[:len(before.failed)]
 			*t = before
 			t.failed = failed
@@ -239,11 +275,18 @@ func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) 
 		}
 		status := iv.GetInt("status")
 		ev := iv.Get("error")
-		var errType []byte
+		var errType, reason []byte
 		if ev != nil {
-			errType = ev.GetStringBytes("type")
+			errType, reason = ev.GetStringBytes("type"), ev.GetStringBytes("reason")
 		}
-		switch classifyItem(status, string(errType), itemOp == OpCreate) {
+		out := classifyItem(status, string(errType), itemOp == OpCreate)
+		state := ""
+		if out != outIndexed && out != outConflict {
+			if state = clusterState(status, errType, reason); state != "" {
+				out = outRetry
+			}
+		}
+		switch out {
 		case outIndexed:
 			t.indexed++
 		case outConflict:
@@ -253,8 +296,8 @@ func readBulkResponse(t *tally, e *encoder, lo, hi int, body []byte, op string) 
 			ie := errorOf(ev, status, true)
 			ie.Index = string(iv.GetStringBytes("_index"))
 			t.failed = append(t.failed, pipeline.ItemError{Index: int(e.idx[lo+k]), Status: status, Err: ie})
-			if (status == 401 || status == 403) && t.authErr == nil {
-				t.authErr = ie
+			if state != "" && t.loudErr == nil {
+				t.loudErr, t.loudMsg = ie, state
 			}
 		case outPermanent:
 			t.quarantined++

@@ -40,7 +40,8 @@ func TestReadBulkResponseOutcomes(t *testing.T) {
 		{"create", "", 408, outRetry},
 		{"create", "mapper_parsing_exception", 400, outPermanent},
 		{"create", "illegal_argument_exception", 400, outPermanent},
-		{"create", "index_not_found_exception", 404, outPermanent},
+		{"create", "index_not_found_exception", 404, outRetry},
+		{"create", "not_found", 404, outPermanent},
 		{"create", "strict_dynamic_mapping_exception", 422, outPermanent},
 		{"create", "", 0, outRetry},
 		{"create", "", 302, outRetry},
@@ -99,8 +100,8 @@ func TestReadBulkResponseOutcomes(t *testing.T) {
 			t.Errorf("item %d: error text %q", i, f.Err)
 		}
 	}
-	if oe, ok := tl.authErr.(*Error); !ok || oe.Status != 401 {
-		t.Errorf("authErr = %v, want the 401 item", tl.authErr)
+	if oe, ok := tl.loudErr.(*Error); !ok || oe.Status != 401 {
+		t.Errorf("loudErr = %v, want the 401 item", tl.loudErr)
 	}
 	if tl.indexed != indexed || tl.conflict != conflict || tl.retried != retried || tl.quarantined != perm || tl.reqFailed != 0 {
 		t.Fatalf("tally %+v, want %d %d %d %d", tl, indexed, conflict, retried, perm)
