@@ -1065,10 +1065,7 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 			return timeparse.Parse(b, now)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
-			if ns, ok := timeparse.ParseEpoch(n.scratch); ok {
-				return ns, true
-			}
-			return timeparse.FromEpoch(nd.val.GetFloat64())
+			return epochNumber(n.scratch)
 		}
 	case kLit:
 		d := nd.data
@@ -1099,10 +1096,7 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 			ns, ok = timeparse.Parse(b, now)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
-			ns, ok = timeparse.ParseEpoch(n.scratch)
-			if !ok {
-				ns, ok = timeparse.FromEpoch(nd.val.GetFloat64())
-			}
+			ns, ok = epochNumber(n.scratch)
 		}
 		if ok {
 			if !n.c.cfg.KeepTimestampField && c != 1 { // node 1 is @timestamp, rewritten by Build
@@ -1113,6 +1107,28 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// epochNumber reads a JSON number's text as an epoch time: exactly when
+// timeparse.ParseEpoch can (plain digits and a fraction), else through the
+// correctly rounded float of its text (exponent forms, as Java's
+// Double.toString writes epoch seconds: 1.717789607696E9). fastjson's own
+// float reading rounds exponents twice and can land 100-200 ns off, a
+// different millisecond once written.
+func epochNumber(text []byte) (int64, bool) {
+	if ns, ok := timeparse.ParseEpoch(text); ok {
+		return ns, true
+	}
+	if len(text) == 0 {
+		return 0, false
+	}
+	// A view, not a copy: ParseFloat's error, the only thing that could
+	// keep it, is dropped here.
+	v, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
+	if err != nil {
+		return 0, false
+	}
+	return timeparse.FromEpoch(v)
 }
 
 // Kind is the JSON type of a looked-up field.

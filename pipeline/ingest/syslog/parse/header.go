@@ -77,7 +77,10 @@ func (p *Parser) parse5424(m []byte) bool {
 		return false
 	}
 	if !(len(ts) == 1 && ts[0] == '-') {
-		if len(ts) < 10 || !isDigit(ts[0]) || ts[4] != '-' {
+		// FULL-DATE "T" FULL-TIME (RFC 5424 6.2.3): a date alone (a
+		// sender writing "2024-05-01 13:15:02") is no RFC 5424 header;
+		// the BSD parser reads that form.
+		if len(ts) < 19 || !isDigit(ts[0]) || ts[4] != '-' || (ts[10] != 'T' && ts[10] != 't') {
 			return false
 		}
 		// RFC 5424 requires TIME-OFFSET; one without it (accepted
@@ -484,8 +487,10 @@ func (p *Parser) parseTimestamp3164(m []byte, i int) (ns int64, end int, zoned, 
 			hasZone, end, j = true, k, k
 		}
 	}
+	// A year is followed by a space, the end, or ": " (not "2001:db8::1",
+	// an IPv6 HOSTNAME, RFC 3164 4.1.2).
 	if !hasYear && j+5 <= len(m) && m[j] == ' ' && allDigits(m[j+1:j+5]) &&
-		(j+5 == len(m) || m[j+5] == ' ' || m[j+5] == ':') {
+		(j+5 == len(m) || m[j+5] == ' ' || (m[j+5] == ':' && (j+6 == len(m) || m[j+6] == ' '))) {
 		hasYear, end = true, j+5
 	}
 	ns, ok = p.wallTime(m[i:end], hasZone, hasYear)
@@ -505,10 +510,58 @@ func (p *Parser) parseISO3164(m []byte, i int) (int64, int, bool, bool) {
 	if m[end-1] == ':' {
 		end-- // "2020-09-14T14:40:47Z: %FTD-..."
 	}
+	// A zone after one space: "2023-03-01 14:54:44.502 +0100" (Barracuda
+	// WAF), "2023-07-01 10:00:00 UTC".
+	zoneAfter := false
+	if m[end-1] != 'Z' && m[end-1] != 'z' && !isoHasZone(m[i:end]) {
+		if k, ok := spacedZone(m, end); ok {
+			end, zoneAfter = k, true
+		}
+	}
 	ts := m[i:end]
-	hasZone := isoHasZone(ts)
+	hasZone := zoneAfter || isoHasZone(ts)
 	ns, ok := p.wallTime(ts, hasZone, true)
 	return ns, end, hasZone, ok
+}
+
+// spacedZone reads a zone at m[j:] written after one space: a numeric
+// offset (+hh:mm, +hhmm) or an abbreviation timeparse knows, ending the
+// token (a space, the end, or ':'). k is the index after it.
+func spacedZone(m []byte, j int) (k int, ok bool) {
+	if j+1 >= len(m) || m[j] != ' ' {
+		return 0, false
+	}
+	k = j + 1
+	switch c := m[k]; {
+	case c == '+' || c == '-':
+		k++
+		d := 0
+		for k < len(m) && (isDigit(m[k]) || (m[k] == ':' && d == 2)) {
+			if m[k] != ':' {
+				d++
+			}
+			k++
+		}
+		if d != 4 {
+			return 0, false
+		}
+	case c >= 'A' && c <= 'Z':
+		for k < len(m) && m[k] >= 'A' && m[k] <= 'Z' {
+			k++
+		}
+		if !isZoneAbbrev(m[j+1 : k]) {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if k == len(m) || m[k] == ' ' {
+		return k, true
+	}
+	if m[k] == ':' && (k+1 == len(m) || m[k+1] == ' ') {
+		return k, true // "... UTC: message" (the ':' ends the header)
+	}
+	return 0, false
 }
 
 // isoHasZone reports whether the ISO 8601 timestamp ts ends in Z or has
