@@ -46,10 +46,10 @@ func benchBatches(n int) []*pipeline.Batch {
 
 // BenchmarkWrite writes batches of 1000 loadgen events with zstd to an
 // in-process kfake broker (which discards the records) and topic
-// "logs-{priority}" (4 partitions each). serial is one Write at a time: its
-// latency includes batch_timeout (10ms), since kafka-go sends a partial
-// partition batch only when it times out. parallel is what the engine does,
-// many Writes at once sharing one kafka-go Writer.
+// "logs-{priority}" (4 partitions each). serial is one Write at a time;
+// parallel is what the engine does, many Writes at once sharing the
+// transport's connections (each Write sends its own produce requests, one
+// per partition).
 func BenchmarkWrite(b *testing.B) {
 	for _, mode := range []string{"serial", "parallel"} {
 		b.Run(mode, func(b *testing.B) {

@@ -23,6 +23,9 @@ const (
 	DefaultBatchTimeout    = 10 * time.Millisecond
 	DefaultMaxMessageBytes = 1000000 // the broker's default message.max.bytes (1000012) rounded down
 	DefaultWriteTimeout    = 30 * time.Second
+	// DefaultMissingTopicTimeout is five refreshes of the transport's
+	// metadata (every 6s): a topic being created is seen by then.
+	DefaultMissingTopicTimeout = 30 * time.Second
 )
 
 // maxTopicLen is Kafka's limit on topic names.
@@ -48,14 +51,15 @@ type Config struct {
 	// once the request is sent; a broker failure can lose acknowledged
 	// events).
 	RequiredAcks string `yaml:"required_acks"`
-	// BatchBytes is the most uncompressed bytes kafka-go puts in one produce
-	// request per partition. Default 1 MiB, or max_message_bytes when
+	// BatchBytes is the most uncompressed bytes in one produce request
+	// (one partition's records of one Write). Default 1 MiB, or max_message_bytes when
 	// compression is none (the broker measures the compressed batch against
 	// its message.max.bytes). Must be at least max_message_bytes.
 	BatchBytes int64 `yaml:"batch_bytes"`
-	// BatchTimeout is how long a partial batch waits for more messages
-	// before it is sent (yaml: "10ms"). Write returns after at most about
-	// this long plus the broker's round trip. Default 10ms.
+	// BatchTimeout is accepted for older configurations and has no effect:
+	// each Write sends its own requests at once (the queue in front
+	// already gathers events into batches), instead of waiting to merge
+	// concurrent Writes.
 	BatchTimeout time.Duration `yaml:"batch_timeout"`
 	// MaxMessageBytes is the largest Kafka record (the event plus key,
 	// header and batch overhead) this destination sends; larger events fail
@@ -67,6 +71,12 @@ type Config struct {
 	// queue sends the batch again (the gateway deduplicates by key).
 	// Default 30s.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MissingTopicTimeout is how long the events of a topic that does not
+	// exist are retried (they stay queued, and hold back the queue's other
+	// deliveries meanwhile) before they are quarantined as permanent
+	// failures with the topic's name, to be replayed once it is created.
+	// Default 30s.
+	MissingTopicTimeout time.Duration `yaml:"missing_topic_timeout"`
 	// TLS enables TLS to the brokers; nil means plaintext.
 	TLS *TLSConfig `yaml:"tls"`
 	// SASL enables SASL authentication; nil means none.
@@ -152,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchTimeout < 0 {
 		add(`"batch_timeout" must be positive, got %s: omit it for the default of 10ms`, c.BatchTimeout)
+	}
+	if c.MissingTopicTimeout < 0 {
+		add(`"missing_topic_timeout" must be positive, got %s: omit it for the default of 30s`, c.MissingTopicTimeout)
 	}
 	if c.WriteTimeout < 0 {
 		add(`"write_timeout" must be positive, got %s: omit it for the default of 30s`, c.WriteTimeout)

@@ -6,7 +6,10 @@
 //
 // Every event becomes one Kafka record whose value is the event's normalized
 // JSON (Event.Raw), whose key is the event's content hash (Event.Hash, 8
-// bytes big-endian) and whose timestamp is the event's time (Event.Time).
+// bytes big-endian) and whose timestamp is when the edge sends it (the
+// broker's time-based retention reads that timestamp: an event's own time,
+// a month old in a backfill or a replay, would have its record deleted
+// before the gateway read it; the event's time is in its JSON).
 // Records are partitioned with murmur2 of the key, the Java client's default
 // partitioner, so a key lands where a Java (or librdkafka "murmur2_random")
 // producer would put it. Identical events therefore get identical keys
@@ -27,18 +30,25 @@
 // [A-Za-z0-9._-] replaced by '_', at most 200 bytes), for example
 // "logs-{priority}". Names are rendered once per (priority, source type) and
 // cached, never per event. Topics are never created automatically: an event
-// whose topic does not exist fails with a retryable error, so the durable
-// queue keeps it (and retries, picking the topic up within seconds of its
-// creation) until an operator creates the topic. A missing topic never sends
-// events to quarantine, and never holds back events bound for other topics.
+// whose topic does not exist fails with a retryable error for
+// missing_topic_timeout (default 30s: the topic may be being created, and is
+// picked up within seconds), so the durable queue keeps it; a topic still
+// missing after that is an operator's to create, and its events are
+// reported permanent ("create the topic, then replay the quarantine"): the
+// queue sets them aside instead of holding back the events bound for other
+// topics, which it would while it retried them.
 //
 // # Delivery and errors
 //
 // Write is synchronous: it returns nil once the broker acknowledged every
 // message of the batch (with required_acks all, once every in-sync replica
-// has it), or an error within write_timeout. Delivery is at least once: a
-// Write that timed out may still have been written, and the queue sends the
-// batch again; the gateway's deduplication by key absorbs the copies.
+// has it), or an error within write_timeout. It sends one produce request per
+// partition (and batch_bytes), up to 16 at a time, with kafka-go's Client
+// under its own context: nothing of a Write is sent after it returned, and
+// when write_timeout ends with some partitions answered, only the others'
+// events are reported failed. Delivery is at least once: a request not
+// answered in time may still have been written, and the queue sends its
+// events again; the gateway's deduplication by key absorbs the copies.
 //
 // Outcomes are per message: when only some messages failed, Write returns a
 // *pipeline.BatchError with one ItemError per failed event (Status is the
@@ -64,9 +74,8 @@
 //	connection refused/reset, EOF, timeouts,         retryable (a plain error when no
 //	  write_timeout exceeded, ctx canceled             event of the batch was delivered)
 //
-// Kafka answers a produce request per partition batch, and kafka-go merges
-// the messages of concurrent Writes into one batch per partition, so a
-// permanent code does not say which message was at fault (a batch of good
+// Kafka answers a produce request per partition batch, so a permanent code
+// does not say which message was at fault (a batch of good
 // events that compresses to more than the broker's message.max.bytes gets
 // MESSAGE_TOO_LARGE too). Messages that fail with a permanent code are
 // therefore sent again one per request, up to 64 per Write (the rest are
@@ -75,12 +84,12 @@
 // to quarantine.
 //
 // Write copies every event's bytes into a pooled buffer before handing them
-// to kafka-go, because kafka-go keeps referencing the messages of a Write
-// that returned early (ctx ended) until its produce requests complete, and
-// the caller reuses the batch as soon as Write returns. Write allocates O(1)
-// per batch (messages, keys and values live in pooled buffers) beyond what
-// kafka-go allocates per message (about four, for its metadata look-ups),
-// and logs nothing; the queue in front of the destination counts outcomes.
+// to kafka-go, because a request still on the wire when Write returned early
+// (ctx ended) may still be reading them, and the caller reuses the batch as
+// soon as Write returns. Write allocates O(1) per batch and per request
+// (messages, keys and values live in pooled buffers, records are read from
+// them without copies), and logs nothing; the queue in front of the
+// destination counts outcomes.
 package kafka
 
 import (
@@ -119,19 +128,10 @@ const recordOverhead = 128
 // tell which of them a permanent batch-level error is about.
 const maxIsolated = 64
 
-// maxAttempts is kafka-go's retry budget per produce batch (it retries
-// temporary codes and broken connections with 100ms..1s backoff). It is low
-// because the durable queue retries forever anyway, and because a batch
-// abandoned by a timed-out Write keeps retrying in the background.
+// maxAttempts is the retry budget of one produce request within a Write
+// (temporary codes and broken connections, 100ms..1s backoff). It is low
+// because the durable queue retries forever anyway.
 const maxAttempts = 3
-
-// defaultBatchSize is kafka-go's per-partition message-count limit. kafka-go
-// preallocates that many Message slots (about 150 bytes each) for every
-// partition batch, even one that times out with a few messages, so it is
-// kept moderate: 500 typical events are about 350 KB, a third of the default
-// batch_bytes. (100, 250, 500 and 1000 were within noise of each other in
-// BenchmarkWrite; 1000 allocated 1.7 times as much per serial Write.)
-const defaultBatchSize = 500
 
 // clientID identifies the destination to the brokers (quotas, logs).
 const clientID = "logrouter"
@@ -170,26 +170,34 @@ func withMetadataTTL(d time.Duration) Option {
 	return func(o *options) { o.metadataTTL = d }
 }
 
-// withBatchSize overrides defaultBatchSize (for benchmarks).
+// withBatchSize bounds the messages of one produce request (for
+// benchmarks; by default batch_bytes alone bounds a request).
 func withBatchSize(n int) Option {
 	return func(o *options) { o.batchSize = n }
 }
 
 // Sink is the Kafka destination. It implements pipeline.Sink.
 //
-// Write is safe for concurrent use and is meant to be called from many
-// goroutines: they share one kafka-go Writer, which merges their messages
-// into one produce request per partition every batch_timeout.
+// Write is safe for concurrent use: each Write sends its own produce
+// requests over the shared transport's connections.
 type Sink struct {
-	name   string
-	cfg    Config
-	topics *topicTemplate
-	addr   net.Addr
-	rt     kafkago.RoundTripper
-	own    *kafkago.Transport // built by New, closed by Close; nil with WithTransport
-	w      *kafkago.Writer    // batching writer for every Write
-	single *kafkago.Writer    // one message per request, to isolate permanent failures
-	maxRaw int                // largest Event.Raw sent
+	name      string
+	cfg       Config
+	topics    *topicTemplate
+	addr      net.Addr
+	rt        kafkago.RoundTripper
+	own       *kafkago.Transport // built by New, closed by Close; nil with WithTransport
+	client    *kafkago.Client
+	acks      kafkago.RequiredAcks
+	codec     kafkago.Compression
+	batchSize int // most messages per request; 0: batch_bytes alone
+	maxRaw    int // largest Event.Raw sent
+
+	// missing remembers since when each topic has been missing, for
+	// missing_topic_timeout.
+	missingMu   sync.Mutex
+	missing     map[string]time.Time
+	missingWait time.Duration
 
 	gate pipeline.Gate
 }
@@ -218,12 +226,25 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	codec, _ := compressionCodec(cfg.Compression)
 	acks, _ := requiredAcks(cfg.RequiredAcks)
 	s := &Sink{
-		name:   name,
-		cfg:    cfg,
-		topics: topics,
-		addr:   kafkago.TCP(cfg.Brokers...),
-		rt:     o.rt,
-		maxRaw: cfg.MaxMessageBytes - recordOverhead,
+		name:      name,
+		cfg:       cfg,
+		topics:    topics,
+		addr:      kafkago.TCP(cfg.Brokers...),
+		rt:        o.rt,
+		acks:      acks,
+		codec:     codec,
+		batchSize: o.batchSize,
+		maxRaw:    cfg.MaxMessageBytes - recordOverhead,
+		missing:   map[string]time.Time{},
+	}
+	s.missingWait = cfg.MissingTopicTimeout
+	if s.missingWait == 0 && o.metadataTTL > 0 {
+		// Tests shorten the metadata refresh: five refreshes, as the
+		// default 30s is five of the default 6s.
+		s.missingWait = 5 * o.metadataTTL
+	}
+	if s.missingWait == 0 {
+		s.missingWait = DefaultMissingTopicTimeout
 	}
 	if s.rt == nil {
 		tc, err := kafkacfg.TLSConfig(cfg.TLS)
@@ -243,32 +264,7 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		}
 		s.rt = s.own
 	}
-	batchSize := o.batchSize
-	if batchSize <= 0 {
-		batchSize = defaultBatchSize
-	}
-	writer := func(batchSize, attempts int) *kafkago.Writer {
-		return &kafkago.Writer{
-			Addr:                   s.addr,
-			Balancer:               &kafkago.Murmur2Balancer{},
-			MaxAttempts:            attempts,
-			BatchSize:              batchSize,
-			BatchBytes:             cfg.BatchBytes,
-			BatchTimeout:           cfg.BatchTimeout,
-			ReadTimeout:            cfg.WriteTimeout,
-			WriteTimeout:           cfg.WriteTimeout,
-			RequiredAcks:           acks,
-			Async:                  false,
-			Compression:            codec,
-			Transport:              s.rt,
-			AllowAutoTopicCreation: false,
-		}
-	}
-	s.w = writer(batchSize, maxAttempts)
-	// One message per request and no retry inside kafka-go: isolation
-	// must fit the rest of the Write's time, and a retryable outcome is
-	// retried by the queue anyway.
-	s.single = writer(1, 1)
+	s.client = &kafkago.Client{Addr: s.addr, Transport: s.rt, Timeout: cfg.WriteTimeout}
 	return s, nil
 }
 
@@ -308,20 +304,8 @@ func (s *Sink) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 	}
 	if len(st.msgs) > 0 {
-		err := s.w.WriteMessages(ctx, st.msgs...)
-		// WriteMessages returns WriteErrors as is, never wrapped.
-		werrs, partial := err.(kafkago.WriteErrors) //nolint:errorlint
-		switch {
-		case err == nil:
-		case partial && len(werrs) == len(st.msgs):
-			s.writeErrors(ctx, st, werrs)
-		default:
-			// WriteMessages may have returned before kafka-go finished
-			// with the messages (ctx ended): the buffers must not be
-			// reused.
-			st.release(false)
-			return s.callError(parent, err)
-		}
+		s.assign(st)
+		s.produce(ctx, parent, st)
 	}
 	err := st.result(s, len(b.Events))
 	st.release(st.reusable)
@@ -357,6 +341,7 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 		return fmt.Errorf("looking up topics: unexpected response %T", r)
 	}
 	st.bad = st.bad[:0]
+	st.nparts = slices.Grow(st.nparts[:0], len(st.topics))[:len(st.topics)]
 	for i := range st.topics {
 		name := st.topics[i]
 		var t *metadata.ResponseTopic
@@ -369,7 +354,7 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 		var terr error
 		switch {
 		case t == nil || t.ErrorCode == int16(kafkago.UnknownTopicOrPartition):
-			terr = fmt.Errorf("kafka %s: topic %q does not exist (topics are not created automatically): create it; its events stay queued until then: %w", s.name, name, kafkago.UnknownTopicOrPartition)
+			terr = s.missingTopic(name)
 		case t.ErrorCode != 0:
 			kerr := kafkago.Error(t.ErrorCode)
 			terr = fmt.Errorf("kafka %s: topic %q: %w", s.name, name, kerr)
@@ -379,6 +364,8 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 		case len(t.Partitions) == 0:
 			terr = fmt.Errorf("kafka %s: topic %q has no partitions yet: %w", s.name, name, kafkago.LeaderNotAvailable)
 		default:
+			st.nparts[i] = len(t.Partitions)
+			s.foundTopic(name)
 			continue
 		}
 		var code int16
@@ -397,76 +384,55 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 			st.fail(int(st.idx[i]), bt.code, bt.err)
 			continue
 		}
-		st.msgs[n], st.idx[n] = st.msgs[i], st.idx[i]
+		st.msgs[n], st.idx[n], st.tix[n] = st.msgs[i], st.idx[i], st.tix[i]
 		n++
 	}
 	clear(st.msgs[n:])
-	st.msgs, st.idx = st.msgs[:n], st.idx[:n]
+	st.msgs, st.idx, st.tix = st.msgs[:n], st.idx[:n], st.tix[:n]
 	return nil
 }
 
-// writeErrors records the per-message outcome of a WriteMessages call that
-// failed in part. Messages with a permanent code are sent again one per
-// request (see the package documentation).
-func (s *Sink) writeErrors(ctx context.Context, st *writeState, werrs kafkago.WriteErrors) {
-	st.iso = st.iso[:0]
-	for i, err := range werrs {
-		if err == nil {
-			continue
+// missingTopic is the error for the events of a topic the cluster does not
+// have: retryable while it has been missing for less than
+// missing_topic_timeout, permanent after (see the package documentation).
+func (s *Sink) missingTopic(name string) error {
+	now := time.Now()
+	s.missingMu.Lock()
+	since, ok := s.missing[name]
+	if !ok {
+		if len(s.missing) >= 4096 { // bounded: a template of source types
+			clear(s.missing)
 		}
-		perm, code := classify(err)
-		if perm && len(st.iso) < maxIsolated {
-			st.iso = append(st.iso, int32(i))
-			continue
-		}
-		// A permanent code past maxIsolated is reported retryable: the
-		// next attempt isolates it.
-		st.fail(int(st.idx[i]), code, st.wrap(s, st.msgs[i].Topic, err, false))
+		since = now
+		s.missing[name] = now
 	}
-	if len(st.iso) == 0 {
-		return
+	s.missingMu.Unlock()
+	if waited := now.Sub(since); waited >= s.missingWait {
+		return pipeline.Permanent(fmt.Errorf("kafka %s: topic %q does not exist (topics are not created automatically) and has been missing for %s (missing_topic_timeout %s): create it, then replay the quarantine: %w",
+			s.name, name, waited.Round(time.Second), s.missingWait, kafkago.UnknownTopicOrPartition))
 	}
-	st.isoMsgs = st.isoMsgs[:0]
-	for _, i := range st.iso {
-		st.isoMsgs = append(st.isoMsgs, st.msgs[i])
-	}
-	err := s.single.WriteMessages(ctx, st.isoMsgs...)
-	clear(st.isoMsgs)
-	if err == nil {
-		return
-	}
-	alone, ok := err.(kafkago.WriteErrors) //nolint:errorlint // returned as is
-	if !ok || len(alone) != len(st.iso) {
-		st.reusable = false // kafka-go may still hold the messages
-		for _, i := range st.iso {
-			st.fail(int(st.idx[i]), 0, st.wrap(s, st.msgs[i].Topic, err, false))
-		}
-		return
-	}
-	for j, err := range alone {
-		if err == nil {
-			continue
-		}
-		i := st.iso[j]
-		perm, code := classify(err)
-		if perm && errors.Is(err, kafkago.MessageSizeTooLarge) {
-			err = fmt.Errorf("%w: the event (%d bytes) is larger than topic %q accepts: lower max_message_bytes to the broker's message.max.bytes (and the topic's max.message.bytes) so that such events are refused before sending, or raise those limits", err, len(st.msgs[i].Value), st.msgs[i].Topic)
-		}
-		st.fail(int(st.idx[i]), code, st.wrap(s, st.msgs[i].Topic, err, perm))
-	}
+	return fmt.Errorf("kafka %s: topic %q does not exist (topics are not created automatically): create it; its events stay queued for missing_topic_timeout %s, then go to the quarantine: %w",
+		s.name, name, s.missingWait, kafkago.UnknownTopicOrPartition)
 }
 
-// Close flushes what kafka-go still holds, waits for the Writes in flight and
-// closes the connections. It is idempotent; ctx bounds the wait (the closing
-// then finishes in the background). After Close, Write returns
-// pipeline.ErrClosed.
+// foundTopic forgets that name was missing.
+func (s *Sink) foundTopic(name string) {
+	s.missingMu.Lock()
+	if len(s.missing) > 0 {
+		delete(s.missing, name)
+	}
+	s.missingMu.Unlock()
+}
+
+// Close waits for the Writes in flight and closes the connections. It is
+// idempotent; ctx bounds the wait (the closing then finishes in the
+// background). After Close, Write returns pipeline.ErrClosed.
 func (s *Sink) Close(ctx context.Context) error {
 	err := s.gate.Close(ctx, func() error {
-		err := errors.Join(s.w.Close(), s.single.Close())
 		if s.own != nil {
 			s.own.CloseIdleConnections()
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("kafka %s: close: %w", s.name, err)
@@ -477,29 +443,26 @@ func (s *Sink) Close(ctx context.Context) error {
 // writeState is one Write's scratch space, pooled so that a Write allocates
 // O(1) per batch.
 //
-// Ownership of the record bytes: kafka-go does not copy Message.Key or
-// Message.Value; its partition writers keep the Message structs (and so the
-// byte slices) in their batches until the produce request completes. With
-// Async false, WriteMessages waits for every batch holding its messages
-// (writer.go: the loop over batch.done) before it returns nil or
-// WriteErrors, and kafka-go drops the batch afterwards, so buffers are free
-// again then. But when ctx ends first, WriteMessages returns ctx.Err() at
-// once while the batches are still queued or being sent (kafka-go documents
-// this: "they might also still be written after this method has already
-// returned"). Write must not retain Event.Raw after it returns, and the
+// Ownership of the record bytes: the produce requests read Message.Key and
+// Message.Value without copying them. A request answered is done with them;
+// one still in flight when ctx ended may be written to its connection after
+// Write returned. Write must not retain Event.Raw after it returns, and the
 // batch's arena is reused by the caller right after, so the values are
-// copied into the pooled arena below, and an arena that kafka-go may still
-// read is dropped rather than reused (reusable = false). The copy costs one
+// copied into the pooled arena below, and an arena a request may still read
+// is dropped rather than reused (reusable = false). The copy costs one
 // memmove of the batch per Write, small next to compression.
 type writeState struct {
 	arena    []byte // keys and values of msgs
 	msgs     []kafkago.Message
-	idx      []int32 // msgs[i] is b.Events[idx[i]]
+	idx      []int32  // msgs[i] is b.Events[idx[i]]
+	tix      []uint16 // msgs[i] goes to topics[tix[i]]
 	topics   []string
+	nparts   []int   // partitions of topics[i]
+	part     []int32 // msgs[i]'s partition
+	order    []int32 // msgs indexes by topic and partition
+	reqs     []request
 	bad      []badTopic
 	items    []pipeline.ItemError
-	iso      []int32 // indexes in msgs sent again one by one
-	isoMsgs  []kafkago.Message
 	overflow map[topicKey]string // names past the sink-wide cache, this batch only
 	reusable bool
 
@@ -524,19 +487,25 @@ const (
 )
 
 func (st *writeState) release(reuse bool) {
+	if !reuse {
+		// A request may still read the messages, their order and their
+		// bytes: leave those arrays to it (untouched).
+		st.arena, st.msgs, st.order = nil, nil, nil
+	}
 	clear(st.msgs)
 	clear(st.topics)
 	clear(st.bad)
 	clear(st.items)
+	clear(st.reqs)
 	st.msgs, st.topics, st.bad, st.items = st.msgs[:0], st.topics[:0], st.bad[:0], st.items[:0]
-	st.idx, st.iso = st.idx[:0], st.iso[:0]
+	st.idx, st.tix, st.nparts, st.part, st.order, st.reqs = st.idx[:0], st.tix[:0], st.nparts[:0], st.part[:0], st.order[:0], st.reqs[:0]
 	st.overflow = nil
 	st.lastErr, st.lastWrapped, st.lastTopic = nil, nil, ""
-	if !reuse || cap(st.arena) > maxPooledArena {
+	if cap(st.arena) > maxPooledArena {
 		st.arena = nil
 	}
 	if cap(st.msgs) > maxPooledMsgs {
-		st.msgs, st.idx = nil, nil
+		st.msgs, st.idx, st.tix, st.part, st.order = nil, nil, nil, nil, nil
 	}
 	st.arena = st.arena[:0]
 	statePool.Put(st)
@@ -560,6 +529,7 @@ func (st *writeState) build(s *Sink, b *pipeline.Batch) {
 	}
 	st.msgs = slices.Grow(st.msgs[:0], n)
 	st.idx = slices.Grow(st.idx[:0], n)
+	st.tix = slices.Grow(st.tix[:0], n)
 	arena := st.arena[:0]
 
 	var (
@@ -567,6 +537,7 @@ func (st *writeState) build(s *Sink, b *pipeline.Batch) {
 		lastPrio  pipeline.Priority
 		lastSrc   string
 		lastTopic string
+		lastTix   uint16
 	)
 	for i := range b.Events {
 		ev := &b.Events[i]
@@ -577,9 +548,12 @@ func (st *writeState) build(s *Sink, b *pipeline.Batch) {
 		if !have || ev.Priority != lastPrio || ev.SourceType != lastSrc {
 			have, lastPrio, lastSrc = true, ev.Priority, ev.SourceType
 			lastTopic = st.topicFor(s.topics, ev.Priority, ev.SourceType)
-			if !slices.Contains(st.topics, lastTopic) {
+			k := slices.Index(st.topics, lastTopic)
+			if k < 0 {
+				k = len(st.topics)
 				st.topics = append(st.topics, lastTopic)
 			}
+			lastTix = uint16(k)
 		}
 		start := len(arena)
 		arena = binary.BigEndian.AppendUint64(arena, ev.Hash)
@@ -592,11 +566,11 @@ func (st *writeState) build(s *Sink, b *pipeline.Batch) {
 		if ev.Priority < pipeline.NumPriorities {
 			m.Headers = priorityHeaders[ev.Priority]
 		}
-		if ev.Time > 0 {
-			m.Time = time.Unix(0, ev.Time)
-		}
+		// No Time: the record's timestamp is the send time (see the
+		// package documentation: retention).
 		st.msgs = append(st.msgs, m)
 		st.idx = append(st.idx, int32(i))
+		st.tix = append(st.tix, lastTix)
 	}
 	st.arena = arena
 }
