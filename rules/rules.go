@@ -110,10 +110,13 @@ func (s *Set) Priority(idx int) pipeline.Priority {
 	return s.Rules[idx].Priority
 }
 
-// RuleName returns the rule name for an Eval result, "default" for -1.
+// DefaultRuleName names the outcome of no rule matching; no rule may take it.
+const DefaultRuleName = "default"
+
+// RuleName returns the rule name for an Eval result, DefaultRuleName for -1.
 func (s *Set) RuleName(idx int) string {
 	if idx < 0 {
-		return "default"
+		return DefaultRuleName
 	}
 	return s.Rules[idx].Name
 }
@@ -320,8 +323,15 @@ func ParseFile(name string, data []byte) ([]located, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, errors.New(yamlerr.Format(name, err))
 	}
-	out := make([]located, len(f.Rules))
 	items := ruleNodes(&doc)
+	for _, it := range items {
+		if it.Kind == yaml.ScalarNode && it.Tag == "!!null" {
+			// The decoder drops a null item: the rules after it would be
+			// located at the lines of those before.
+			return nil, fmt.Errorf("%s:%d: an empty item in rules (a \"-\" with nothing after it): remove it, or complete the rule", name, it.Line)
+		}
+	}
+	out := make([]located, len(f.Rules))
 	for i, r := range f.Rules {
 		out[i] = located{RuleSpec: r, file: name}
 		if i < len(items) {
@@ -361,6 +371,10 @@ func compileSet(specs []located, def pipeline.Priority) (*Set, error) {
 		where := fmt.Sprintf("%s:%d", sp.file, sp.line)
 		if !nameRE.MatchString(sp.Name) {
 			errs = append(errs, fmt.Errorf("%s: rule name %q: use lower-case letters, digits, '.', '_' and '-'", where, sp.Name))
+			continue
+		}
+		if sp.Name == DefaultRuleName {
+			errs = append(errs, fmt.Errorf("%s: rule name %q is reserved: it names the outcome of no rule matching (metrics, explain, rule tests); choose another", where, sp.Name))
 			continue
 		}
 		if prev, dup := seen[sp.Name]; dup {

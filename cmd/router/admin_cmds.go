@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,7 +70,37 @@ func adminTokenFlag(c *cobra.Command, token *string) {
 	c.Flags().StringVar(token, "token", "", "the router's admin.token, sent as \"Authorization: Bearer\" (default $"+adminTokenEnv+", which keeps it out of the process list)")
 }
 
-func statsCmd() *cobra.Command {
+// adminFromConfig sets what an admin command reaches from the router's
+// configuration, when -c names one: admin.address (unless --admin was
+// given), admin.token (unless --token or the environment gives one), and,
+// with dir non-nil, quarantine.dir. Without -c the flags' defaults stand.
+func adminFromConfig(cmd *cobra.Command, g *globalFlags, admin, token, dir *string) error {
+	if g.config == "" {
+		return nil
+	}
+	cfg, _, err := g.load()
+	if err != nil {
+		return err
+	}
+	if !cmd.Flags().Changed("admin") && cfg.Admin.Address != "" {
+		host, port, err := net.SplitHostPort(cfg.Admin.Address)
+		if err == nil {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1" // listening on every interface: reach it here
+			}
+			*admin = "http://" + net.JoinHostPort(host, port)
+		}
+	}
+	if *token == "" && os.Getenv(adminTokenEnv) == "" {
+		*token = cfg.Admin.Token
+	}
+	if dir != nil {
+		*dir = cfg.Quarantine.Dir
+	}
+	return nil
+}
+
+func statsCmd(g *globalFlags) *cobra.Command {
 	var admin, token string
 	var asJSON bool
 	c := &cobra.Command{
@@ -77,6 +108,9 @@ func statsCmd() *cobra.Command {
 		Short: "Print the conservation ledger of a running router (where every event went)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := adminFromConfig(cmd, g, &admin, &token, nil); err != nil {
+				return &exitError{2, err}
+			}
 			res, err := newAdminClient(admin, token).do(http.MethodGet, "/admin/stats", "", nil)
 			if err != nil {
 				return fmt.Errorf("reach the admin listener (--admin %s): %w", admin, err)
@@ -98,7 +132,7 @@ func statsCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
+	c.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default with -c: the configuration's admin.address)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON")
 	adminTokenFlag(c, &token)
 	return c
@@ -159,14 +193,15 @@ func printLedger(out io.Writer, l *app.Ledger) {
 	fmt.Fprintln(out, "acknowledged, not delivered again. IN MOTION is non-zero only while a delivery is being booked.")
 }
 
-func quarantineCmd() *cobra.Command {
+func quarantineCmd(g *globalFlags) *cobra.Command {
 	c := &cobra.Command{Use: "quarantine", Short: "Inspect and replay quarantined records"}
 	var admin, token, dest, reason string
 	var dryRun bool
 	replay := &cobra.Command{
 		Use:   "replay [FILE|DIR ...]",
 		Short: "Re-send quarantined records to a running router once the cause is fixed",
-		Long: `Reads quarantine files (default: ./data/quarantine, recursively: *.ndjson) and
+		Long: `Reads quarantine files (default: the configuration's quarantine.dir with -c,
+else ./data/quarantine; recursively: *.ndjson) and
 sends their records to the router's admin listener. Records a destination
 refused go back to that destination only, as they were written (the same
 bytes, hash, time, source type and priority: the same OpenSearch _id and
@@ -204,13 +239,17 @@ Replaying changes state, so the router requires its admin.token, sent from
 --token or $LOGROUTER_ADMIN_TOKEN; a router without admin.token accepts
 replays from its own host (loopback) only.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "./data/quarantine"
+			if err := adminFromConfig(cmd, g, &admin, &token, &dir); err != nil {
+				return &exitError{2, err}
+			}
 			if len(args) == 0 {
-				args = []string{"./data/quarantine"}
+				args = []string{dir}
 			}
 			return replayQuarantineTo(cmd.OutOrStdout(), newAdminClient(admin, token), args, dest, reason, dryRun)
 		},
 	}
-	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener")
+	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default with -c: the configuration's admin.address)")
 	replay.Flags().StringVar(&dest, "destination", "", "only records refused by this destination (\"input\" for input rejections)")
 	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason (records the router rejected again during an earlier replay are sent only when their reason is named)")
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")

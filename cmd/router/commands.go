@@ -60,7 +60,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration file (default: the embedded config.example.yaml and starter rules)")
 	root.PersistentFlags().StringVar(&g.rules, "rules", "", "rules directory (overrides rules.dir of the configuration)")
-	root.AddCommand(runCmd(g), validateCmd(g), rulesCmd(g), explainCmd(g), statsCmd(), quarantineCmd(), archiveCmd(g))
+	root.AddCommand(runCmd(g), validateCmd(g), rulesCmd(g), explainCmd(g), statsCmd(g), quarantineCmd(g), archiveCmd(g))
 	return root
 }
 
@@ -234,11 +234,16 @@ func explainCmd(g *globalFlags) *cobra.Command {
 			if format != "json" && format != "syslog" {
 				return &exitError{2, fmt.Errorf("--format: use json or syslog")}
 			}
-			var sp *parse.Parser
+			var sy *route.SyslogInput
 			if format == "syslog" {
-				sp = parse.New(parse.Options{})
+				// As the configuration's syslog input parses and labels
+				// (its timezone, source_type, app_source_types).
+				sy = &route.SyslogInput{SourceType: "syslog"}
+				if r.Syslog != nil {
+					sy = r.Syslog
+				}
 			}
-			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sp)
+			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sy)
 		},
 	}
 	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype")
@@ -247,7 +252,11 @@ func explainCmd(g *globalFlags) *cobra.Command {
 	return c
 }
 
-func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sp *parse.Parser) error {
+func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sy *route.SyslogInput) error {
+	var sp *parse.Parser
+	if sy != nil {
+		sp = parse.New(sy.Parse)
+	}
 	wk := r.NewWorker()
 	var p fastjson.Parser
 	sc := bufio.NewScanner(in)
@@ -265,8 +274,13 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		var obj *fastjson.Value
 		var text []byte
 		if sp != nil {
-			syslogJSON, _ = sp.AppendJSON(syslogJSON[:0], raw)
+			var res parse.Result
+			syslogJSON, res = sp.AppendJSON(syslogJSON[:0], raw)
 			raw = syslogJSON
+			em = normalize.EventMeta{SourceType: []byte(sourcetype), DefaultSourceType: []byte(sy.SourceType), KeepOwnLogrouter: true}
+			if st, ok := sy.AppTypes[string(res.App)]; ok && sourcetype == "" {
+				em.SourceType = []byte(st)
+			}
 		}
 		if raw[0] == '{' {
 			v, err := p.ParseBytes(raw)

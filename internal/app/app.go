@@ -28,6 +28,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/queue"
 	"github.com/logrouter/logrouter/pipeline/route"
@@ -95,7 +96,20 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &route.Router{Norm: norm, Rules: set, Table: table, KeyFields: cfg.Dedup.KeyFields}, nil
+	r := &route.Router{Norm: norm, Rules: set, Table: table, KeyFields: cfg.Dedup.KeyFields}
+	if sy := cfg.Inputs.Syslog; sy != nil {
+		// Rule tests given as syslog lines are parsed as this input does.
+		loc, err := time.LoadLocation(sy.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("inputs.syslog.timezone: %w", err)
+		}
+		r.Syslog = &route.SyslogInput{
+			Parse:      parse.Options{Location: loc, KeepOriginal: sy.KeepOriginal},
+			SourceType: sy.SourceType,
+			AppTypes:   sy.AppSourceTypes,
+		}
+	}
+	return r, nil
 }
 
 // NewLogger returns the process logger for cfg.

@@ -348,6 +348,11 @@ func (c *Config) Validate() error {
 	check("P2", c.Routing.P2)
 	check("P3", c.Routing.P3)
 	check("all", c.Routing.All)
+	if len(c.Routing.P1) == 0 && len(c.Routing.All) == 0 {
+		// P2 or P3 may be dropped on purpose; P1 findings (EDR, NDR, cloud
+		// threat detection) never: they would be acknowledged and gone.
+		add(errors.New(`routing: P1 events go to no destination (routing.P1 and routing.all are empty): they would be acknowledged and dropped; route P1 to the SIEM (P1: [siem]) or give an "all" destination`))
+	}
 	top := c.Queue // as written; each destination's is QueueFor
 	top.SetDefaults()
 	add(top.Validate("queue"))
@@ -381,7 +386,21 @@ func (c *Config) checkListeners() error {
 		}
 	}
 	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" || h == "[::]" }
+	// localhost is the loopback address, whichever way it is written.
+	same := func(a, b string) bool {
+		loop := func(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+		return a == b || loop(a) && loop(b)
+	}
 	var errs []error
+	udp := ""
+	if sy := c.Inputs.Syslog; sy != nil && sy.UDP != nil {
+		udp = sy.UDP.Address
+	}
+	for _, l := range append(ls, listener{"inputs.syslog.udp.address", udp}) {
+		if err := checkListenAddress(l.addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", l.key, l.addr, err))
+		}
+	}
 	for i := range ls {
 		hi, pi, err := net.SplitHostPort(ls[i].addr)
 		if err != nil || pi == "0" || ls[i].addr == "" {
@@ -392,13 +411,36 @@ func (c *Config) checkListeners() error {
 			if err != nil || pj != pi {
 				continue
 			}
-			if hi == hj || wildcard(hi) || wildcard(hj) {
+			if same(hi, hj) || wildcard(hi) || wildcard(hj) {
 				errs = append(errs, fmt.Errorf("%s (%q) and %s (%q) listen on the same TCP port: the router would fail at start with \"address already in use\"; give one of them another port",
 					ls[i].key, ls[i].addr, ls[j].key, ls[j].addr))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkListenAddress refuses a listen address net.Listen would refuse at
+// start: one that is not host:port, or whose port is not 0..65535 (or a
+// service name). "" is a listener that is off or takes its default.
+func checkListenAddress(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New(`not host:port: write ":8088" for every interface, "127.0.0.1:8088" for one`)
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return fmt.Errorf("port %d is out of range (0 to 65535)", n)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("port %q is neither a number nor a known service name", port)
+	}
+	return nil
 }
 
 // checkInputNames refuses input names that collide (their metrics and
@@ -518,7 +560,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			unset.file = name
 			return nil, unset
 		}
-		return nil, errors.New(yamlerr.Format(name, err))
+		return nil, errors.New(env.hide(yamlerr.Format(name, err)))
 	}
 	if err := yamlerr.NoFurtherDocument(name, dec, "the configuration"); err != nil {
 		return nil, err
@@ -594,6 +636,30 @@ type envText struct {
 	token *regexp.Regexp // one token; its group is an index in refs
 	refs  []string       // what each token replaces, as written
 	lines []int          // the line of the file each one is on
+	// values are the expanded values that held references, with those
+	// references as written: hide takes them out of error messages.
+	values []expandedValue
+}
+
+type expandedValue struct{ value, written string }
+
+// hide replaces in msg, a decoding error, every quoted value that came from
+// the environment by the reference it came from: yaml.v3 quotes the scalar
+// it cannot decode (whole up to 10 bytes, else its first 7 and "..."), and a
+// secret in the wrong place (tokens: ${HEC_TOKEN} where a list belongs)
+// would be printed in validate's output and in logs.
+func (e *envText) hide(msg string) string {
+	for _, v := range e.values {
+		shown := v.value
+		if len(shown) > 10 {
+			shown = shown[:7] + "..."
+		}
+		if shown == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, "`"+shown+"`", "`"+v.written+"` (its value not shown)")
+	}
+	return msg
 }
 
 // maskEnv returns data with each ${VAR}, ${VAR:-default} and "$${" replaced
@@ -707,8 +773,12 @@ func expandEnv(n *yaml.Node, env *envText) error {
 				n.Value = env.restore(n.Value)
 				return
 			}
+			written := n.Value
 			expanded, refs, missing := env.expand(n.Value)
 			unset = append(unset, missing...) // each with its own line (a block scalar spans several)
+			if refs > 0 {
+				env.values = append(env.values, expandedValue{value: expanded, written: env.restore(written)})
+			}
 			n.Value = expanded
 			if refs > 0 && n.Style == 0 {
 				n.Tag = "" // the decoder resolves it from the value

@@ -162,10 +162,12 @@ func TestEnvValueTypedAsWritten(t *testing.T) {
 			c.Queue.BatchEvents, c.Queue.BatchBytes, c.Dedup.Enabled, c.ShutdownTimeout, c.Node)
 	}
 	for _, tc := range []struct{ env, yaml, want string }{
-		{"[a, b]", "dedup: {key_fields: ${LR_X}}\n", "c.yaml:12: cannot unmarshal !!str `[a, b]` into []string"},
-		{"{a: 1}", "dedup: ${LR_X}\n", "c.yaml:12: cannot unmarshal !!str `{a: 1}` into dedup.Config"},
-		{"*a", "queue: ${LR_X}\n", "c.yaml:12: cannot unmarshal !!str `*a` into queue.Config"},
-		{"500", "queue: {batch_events: '${LR_X}'}\n", "c.yaml:12: cannot unmarshal !!str `500` into int"},
+		// The value is named by its reference, never printed: it may be a
+		// secret (TestTypeErrorPrintsExpandedSecret).
+		{"[a, b]", "dedup: {key_fields: ${LR_X}}\n", "c.yaml:12: cannot unmarshal !!str `${LR_X}` (its value not shown) into []string"},
+		{"{a: 1}", "dedup: ${LR_X}\n", "c.yaml:12: cannot unmarshal !!str `${LR_X}` (its value not shown) into dedup.Config"},
+		{"*a", "queue: ${LR_X}\n", "c.yaml:12: cannot unmarshal !!str `${LR_X}` (its value not shown) into queue.Config"},
+		{"500", "queue: {batch_events: '${LR_X}'}\n", "c.yaml:12: cannot unmarshal !!str `${LR_X}` (its value not shown) into int"},
 	} {
 		t.Setenv("LR_X", tc.env)
 		_, err := Parse("c.yaml", []byte(minimal+tc.yaml))

@@ -5,7 +5,10 @@ package kafkacfg
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -60,6 +63,22 @@ func Validate(prefix string, t *TLS, s *SASL) error {
 		if s.Mechanism == "plain" && t == nil && !s.AllowPlaintext {
 			return PlainWithoutTLS(prefix)
 		}
+		if _, err := Mechanism(s); err != nil {
+			return fmt.Errorf("%s.%w", prefix, err)
+		}
+	}
+	return nil
+}
+
+// CheckBroker refuses a broker address the client could never dial: not
+// host:port, an empty host, or a port outside 1..65535.
+func CheckBroker(b string) error {
+	host, port, err := net.SplitHostPort(b)
+	if err != nil || host == "" {
+		return fmt.Errorf("%q is not host:port: write it like \"kafka-1.example.com:9092\"", b)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q has no valid port: write it like \"kafka-1.example.com:9092\"", b)
 	}
 	return nil
 }
@@ -80,10 +99,18 @@ func Mechanism(s *SASL) (sasl.Mechanism, error) {
 	switch s.Mechanism {
 	case "plain":
 		return plain.Mechanism{Username: s.Username, Password: s.Password}, nil
-	case "scram-sha-256":
-		return scram.Mechanism(scram.SHA256, s.Username, s.Password)
-	case "scram-sha-512":
-		return scram.Mechanism(scram.SHA512, s.Username, s.Password)
+	case "scram-sha-256", "scram-sha-512":
+		algo := scram.SHA256
+		if s.Mechanism == "scram-sha-512" {
+			algo = scram.SHA512
+		}
+		m, err := scram.Mechanism(algo, s.Username, s.Password)
+		if err != nil {
+			// The library's error quotes the password: name the key and
+			// the cause only.
+			return nil, errors.New("sasl: SCRAM cannot use this username or password: SASLprep (RFC 4013) refuses a character in it, such as a control character (a trailing newline from a Secret made with --from-file: strip it) or an unassigned code point")
+		}
+		return m, nil
 	}
 	return nil, fmt.Errorf("sasl.mechanism %q", s.Mechanism)
 }

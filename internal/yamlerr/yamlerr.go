@@ -32,12 +32,26 @@ func Format(name string, err error) string {
 			continue
 		}
 		if m := lineRef.FindStringSubmatchIndex(l); m != nil {
-			lines = append(lines, fmt.Sprintf("%s:%s: %s", name, l[m[2]:m[3]], l[m[1]:]))
+			lines = append(lines, fmt.Sprintf("%s:%s: %s%s", name, l[m[2]:m[3]], l[m[1]:], advice(l)))
 			continue
 		}
 		lines = append(lines, name+": "+l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// advice is what to write instead, for the type errors whose Go type name
+// alone does not say it ("cannot unmarshal !!int `30` into time.Duration").
+func advice(l string) string {
+	switch {
+	case strings.HasSuffix(l, "into time.Duration"):
+		return ": write a duration with its unit, like 30s, 5m or 1h"
+	case strings.HasSuffix(l, "into int64"), strings.HasSuffix(l, "into int"), strings.HasSuffix(l, "into uint64"):
+		return ": write a whole number (sizes are a number of bytes, like 1073741824 for 1 GiB)"
+	case strings.HasSuffix(l, "into bool"):
+		return ": write true or false"
+	}
+	return ""
 }
 
 // NoFurtherDocument returns an error naming the line of the first document

@@ -97,6 +97,15 @@ func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
 		if v.Kind != yaml.ScalarNode {
 			return fmt.Errorf("line %d: the value of %q must be a scalar", v.Line, k.Value)
 		}
+		// A key written twice: one of its values would be silently
+		// ignored (a later rename line overriding an earlier one; two
+		// detect.equals values no event has at once). The decoder refuses
+		// it in every other mapping.
+		for j := 0; j < i; j += 2 {
+			if n.Content[j].Value == k.Value {
+				return fmt.Errorf("line %d: key %q is written twice (first at line %d): keep one", k.Line, k.Value, n.Content[j].Line)
+			}
+		}
 		m.Keys = append(m.Keys, k.Value)
 		m.Values = append(m.Values, v.Value)
 	}
@@ -143,7 +152,13 @@ func LoadProfiles(fsys fs.FS, dir string) ([]ProfileSpec, error) {
 		}
 		var doc yaml.Node
 		_ = yaml.Unmarshal(data, &doc)
-		lines := listLines(&doc, "profiles")
+		lines, empty := listLines(&doc, "profiles")
+		if empty > 0 {
+			// The decoder drops a null item: the profiles after it would
+			// be numbered with the lines of those before.
+			errs = append(errs, fmt.Errorf("%s:%d: an empty item in profiles (a \"-\" with nothing after it): remove it, or complete the profile", name, empty))
+			continue
+		}
 		for i := range f.Profiles {
 			f.Profiles[i].File = name
 			if i < len(lines) {
@@ -155,21 +170,25 @@ func LoadProfiles(fsys fs.FS, dir string) ([]ProfileSpec, error) {
 	return out, errors.Join(errs...)
 }
 
-func listLines(doc *yaml.Node, key string) []int {
+// listLines returns the line of each item of the list under key, and the
+// line of the first null item (0 if none).
+func listLines(doc *yaml.Node, key string) (lines []int, empty int) {
 	if len(doc.Content) == 0 {
-		return nil
+		return nil, 0
 	}
 	m := doc.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			var out []int
 			for _, it := range m.Content[i+1].Content {
-				out = append(out, it.Line)
+				if empty == 0 && it.Kind == yaml.ScalarNode && it.Tag == "!!null" {
+					empty = it.Line
+				}
+				lines = append(lines, it.Line)
 			}
-			return out
+			return lines, empty
 		}
 	}
-	return nil
+	return nil, 0
 }
 
 // conversion kinds

@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/rules"
 )
@@ -102,6 +103,17 @@ type Router struct {
 	// KeyFields, when set, make Event.Key a hash of these fields' values
 	// (dedup.key_fields) instead of the content hash.
 	KeyFields []string
+	// Syslog is how the syslog input parses and labels messages, for rule
+	// test cases given as syslog lines (RunTests); nil: the defaults.
+	Syslog *SyslogInput
+}
+
+// SyslogInput is what the syslog input applies to a message before
+// normalization (its parser options, default and per-app source types).
+type SyslogInput struct {
+	Parse      parse.Options
+	SourceType string            // inputs.syslog.source_type
+	AppTypes   map[string]string // inputs.syslog.app_source_types
 }
 
 // Worker normalizes and classifies events for one goroutine at a time.

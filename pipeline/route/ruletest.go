@@ -41,10 +41,16 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		var obj *fastjson.Value
 		var text []byte
 		if tc.Syslog.Kind != 0 {
-			// As the syslog input: its parser's JSON, its own logrouter
-			// members kept, source type syslog unless the message names one.
-			ps := parse.New(parse.Options{Now: func() time.Time { return time.Unix(0, testIngestTime) }})
-			js, _ := ps.AppendJSON(nil, []byte(tc.Syslog.Value))
+			// As the syslog input of the configuration: its parser's
+			// JSON, its own logrouter members kept, its source types.
+			in := SyslogInput{SourceType: "syslog"}
+			if r.Syslog != nil {
+				in = *r.Syslog
+			}
+			opts := in.Parse
+			opts.Now = func() time.Time { return time.Unix(0, testIngestTime) }
+			ps := parse.New(opts)
+			js, pr := ps.AppendJSON(nil, []byte(tc.Syslog.Value))
 			v, err := p.ParseBytes(js)
 			if err != nil {
 				res.Diff = fmt.Sprintf("the syslog parser's output is not JSON: %v", err)
@@ -52,7 +58,10 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 				continue
 			}
 			obj = v
-			em.DefaultSourceType, em.KeepOwnLogrouter = []byte("syslog"), true
+			em.DefaultSourceType, em.KeepOwnLogrouter = []byte(in.SourceType), true
+			if st, ok := in.AppTypes[string(pr.App)]; ok && len(em.SourceType) == 0 {
+				em.SourceType = []byte(st)
+			}
 		} else if tc.Text {
 			text = tc.JSON
 		} else {

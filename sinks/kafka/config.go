@@ -3,8 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
+	"strings"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -129,13 +128,8 @@ func (c Config) Validate() error {
 		add(`"brokers" is required: list the bootstrap brokers as host:port`)
 	}
 	for i, b := range c.Brokers {
-		host, port, err := net.SplitHostPort(b)
-		if err != nil || host == "" {
-			add(`"brokers[%d]" %q is not host:port: write it like "kafka-1.example.com:9092"`, i, b)
-			continue
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			add(`"brokers[%d]" %q has no valid port: write it like "kafka-1.example.com:9092"`, i, b)
+		if err := kafkacfg.CheckBroker(b); err != nil {
+			add(`"brokers[%d]" %w`, i, err)
 		}
 	}
 	if _, err := parseTopic(c.Topic); err != nil {
@@ -188,6 +182,11 @@ func (c Config) Validate() error {
 		}
 		if s.Mechanism == "plain" && c.TLS == nil && !s.AllowPlaintext {
 			add(`"sasl": mechanism plain sends the password in clear without tls: add a "tls" block, use scram-sha-256/512, or set "sasl.allow_plaintext: true" for a broker on loopback or a trusted network`)
+		}
+		if s.Username != "" && s.Password != "" && strings.HasPrefix(s.Mechanism, "scram-") {
+			if _, err := kafkacfg.Mechanism(s); err != nil {
+				add("%w", err) // never the value
+			}
 		}
 	}
 	return errors.Join(errs...)

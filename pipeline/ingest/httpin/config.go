@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -167,6 +168,11 @@ func (c *Config) Validate(prefix string) error {
 			return fmt.Errorf("%s.tokens[%d].name: required (it labels metrics; the secret is never shown)", prefix, i)
 		case t.Token == "":
 			return fmt.Errorf("%s.tokens[%d] (%s).token: empty; if it comes from ${VAR}, set that environment variable", prefix, i, t.Name)
+		case strings.IndexFunc(t.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+			// A sender's token is read trimmed: one with white space or a
+			// control character (a Secret file's trailing newline) could
+			// never match, and every request would get 401.
+			return fmt.Errorf("%s.tokens[%d] (%s).token: holds white space or a control character (a trailing newline from a Secret file?); check the variable it was expanded from", prefix, i, t.Name)
 		case names[t.Name]:
 			return fmt.Errorf("%s.tokens[%d].name: %q is used twice", prefix, i, t.Name)
 		case secrets[t.Token]:

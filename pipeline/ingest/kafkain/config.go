@@ -113,6 +113,11 @@ func (c *Config) Validate(prefix string) error {
 	if len(c.Brokers) == 0 {
 		return fmt.Errorf("%s.brokers: at least one broker address is required", prefix)
 	}
+	for i, b := range c.Brokers {
+		if err := kafkacfg.CheckBroker(b); err != nil {
+			return fmt.Errorf("%s.brokers[%d]: %w", prefix, i, err)
+		}
+	}
 	if len(c.Topics) == 0 {
 		return fmt.Errorf("%s.topics: at least one topic is required", prefix)
 	}

@@ -173,6 +173,9 @@ func (c *Config) SetDefaults() {
 
 // Validate checks the configuration; prefix is its YAML path.
 func (c *Config) Validate(prefix string) error {
+	if c.UDP != nil && c.UDP.ReceiveBufferBytes < 0 {
+		return fmt.Errorf("%s.udp.receive_buffer_bytes: %d is negative: omit it for the default of 8 MiB", prefix, c.UDP.ReceiveBufferBytes)
+	}
 	for app, st := range c.AppSourceTypes {
 		if app == "" || st == "" {
 			return fmt.Errorf("%s.app_source_types: %q: %q: neither the app name nor the source type may be empty", prefix, app, st)
