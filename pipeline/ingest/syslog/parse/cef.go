@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"unicode/utf8"
 )
 
 // parseCEF parses b = "CEF:Version|Device Vendor|Device Product|Device
@@ -223,9 +224,9 @@ func (p *Parser) parseLEEF(b, body []byte) bool {
 	if !isVersion(pl.hdr[0]) {
 		return false
 	}
-	delim := byte('\t')
+	delim := '\t'
 	if pl.hdr[0][0] == '2' && i < len(b) {
-		if j := bytes.IndexByte(b[i:], '|'); j >= 0 && j <= 6 {
+		if j := bytes.IndexByte(b[i:], '|'); j >= 0 && j <= 8 {
 			if d, ok := leefDelim(b[i : i+j]); ok {
 				delim = d
 				pl.hdr[5] = b[i : i+j]
@@ -242,7 +243,8 @@ func (p *Parser) parseLEEF(b, body []byte) bool {
 			p.pairs[k].esc = false // LEEF defines no escapes
 		}
 	} else {
-		lossy = p.parseDelimPairs(ext, delim)
+		var enc [utf8.UTFMax]byte
+		lossy = p.parseDelimPairs(ext, enc[:utf8.EncodeRune(enc[:], delim)])
 	}
 	if p.markDups(false) || lossy {
 		pl.message = body
@@ -254,14 +256,16 @@ func (p *Parser) parseLEEF(b, body []byte) bool {
 	return true
 }
 
-// leefDelim decodes a LEEF 2.0 delimiter field: one character, or x09, 0x09
-// (hex code). An empty field means the default tab.
-func leefDelim(f []byte) (byte, bool) {
-	switch {
-	case len(f) == 0:
+// leefDelim decodes a LEEF 2.0 delimiter field: one character (UTF-8), or
+// its code as hex, x09, 0x09, xa6 (U+00A6, '¦': LEEF is UTF-8 text, so the
+// delimiter is that character's encoding, C2 A6, not the byte A6). An
+// empty field means the default tab.
+func leefDelim(f []byte) (rune, bool) {
+	if len(f) == 0 {
 		return '\t', true
-	case len(f) == 1:
-		return f[0], f[0] != '='
+	}
+	if r, size := utf8.DecodeRune(f); size == len(f) && r != utf8.RuneError {
+		return r, r != '=' && r != 0
 	}
 	h := f
 	if h[0] == '0' && len(h) > 2 && (h[1] == 'x' || h[1] == 'X') {
@@ -271,7 +275,7 @@ func leefDelim(f []byte) (byte, bool) {
 	} else {
 		return 0, false
 	}
-	if len(h) == 0 || len(h) > 2 {
+	if len(h) == 0 || len(h) > 6 {
 		return 0, false
 	}
 	v := 0
@@ -287,20 +291,22 @@ func leefDelim(f []byte) (byte, bool) {
 			return 0, false
 		}
 	}
-	if v == 0 || v == '=' {
+	r := rune(v)
+	if r == 0 || r == '=' || !utf8.ValidRune(r) {
 		return 0, false
 	}
-	return byte(v), true
+	return r, true
 }
 
-// parseDelimPairs splits ext on delim into key=value pairs; a piece without
-// '=' (or with an empty key) is not placed in a pair: lossy reports it.
-func (p *Parser) parseDelimPairs(ext []byte, delim byte) (lossy bool) {
+// parseDelimPairs splits ext on delim (a character's UTF-8 bytes) into
+// key=value pairs; a piece without '=' (or with an empty key) is not placed
+// in a pair: lossy reports it.
+func (p *Parser) parseDelimPairs(ext []byte, delim []byte) (lossy bool) {
 	p.pairs = p.pairs[:0]
 	for len(ext) > 0 {
 		var piece []byte
-		if j := bytes.IndexByte(ext, delim); j >= 0 {
-			piece, ext = ext[:j], ext[j+1:]
+		if j := bytes.Index(ext, delim); j >= 0 {
+			piece, ext = ext[:j], ext[j+len(delim):]
 		} else {
 			piece, ext = ext, nil
 		}

@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"net/netip"
+	"unsafe"
 )
 
 // parseCisco recognizes "%ASA-<sev>-<id>: text" and "%FTD-<sev>-<id>: text".
@@ -22,18 +24,30 @@ func (p *Parser) parseCisco(b []byte) bool {
 	default:
 		return false
 	}
-	if b[5] < '0' || b[5] > '7' || b[6] != '-' {
+	// An optional message class before the level: %ASA-session-5-106100.
+	lv := 5
+	for lv < len(b) && lv-5 <= 16 && b[lv] >= 'a' && b[lv] <= 'z' {
+		lv++
+	}
+	if lv > 5 {
+		if lv >= len(b) || b[lv] != '-' {
+			return false
+		}
+		lv++
+	}
+	if lv+2 >= len(b) || b[lv] < '0' || b[lv] > '7' || b[lv+1] != '-' {
 		return false
 	}
-	i := 7
+	id := lv + 2
+	i := id
 	for i < len(b) && isDigit(b[i]) {
 		i++
 	}
-	if i == 7 || i-7 > 9 || i >= len(b) || b[i] != ':' {
+	if i == id || i-id > 9 || i >= len(b) || b[i] != ':' {
 		return false
 	}
 	pl := &p.pl
-	pl.format, pl.ftd, pl.ciscoSev, pl.ciscoID = fmtCisco, ftd, b[5]-'0', b[7:i]
+	pl.format, pl.ftd, pl.ciscoSev, pl.ciscoID = fmtCisco, ftd, b[lv]-'0', b[id:i]
 	pl.dataset = "cisco.asa"
 	if ftd {
 		pl.dataset = "cisco.ftd"
@@ -221,13 +235,36 @@ func (p *Parser) appendCisco(dst []byte) []byte {
 
 // appendEndpoint writes "name":{"ip":..,"port":n}, when ip is set; a port
 // that is not a number 0..65535 is left out (it stays in "message").
+// isIPText reports whether b is an IP address. Names are told apart by
+// their bytes first (no allocation); only text of IP characters is parsed.
+func isIPText(b []byte) bool {
+	if len(b) == 0 || len(b) > 64 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':' || c == '%') {
+			return false
+		}
+	}
+	// A view of b: the error that could keep it is dropped here.
+	_, err := netip.ParseAddr(unsafe.String(&b[0], len(b)))
+	return err == nil
+}
+
 func appendEndpoint(dst []byte, name string, ip, port []byte) []byte {
 	if len(ip) == 0 {
 		return dst
 	}
 	dst = append(dst, '"')
 	dst = append(dst, name...)
-	dst = append(dst, `":{"ip":`...)
+	// An ASA with "names" configured logs a name where the address was
+	// (dmz:OCSP_Server/5678): .ip holds IP addresses only (ECS; OpenSearch
+	// maps it as ip), a name goes to .address.
+	if isIPText(ip) {
+		dst = append(dst, `":{"ip":`...)
+	} else {
+		dst = append(dst, `":{"address":`...)
+	}
 	dst = appendStr(dst, ip)
 	if isPort(port) {
 		dst = append(dst, `,"port":`...)

@@ -280,6 +280,11 @@ func reservedJSONKey(k []byte) uint8 {
 					}
 				}
 				if v >= 0x80 {
+					// Reserved names are ASCII, but "logrouter.<anything>"
+					// is reserved whatever follows the prefix.
+					if n >= len("logrouter.") && string(buf[:len("logrouter.")]) == "logrouter." {
+						return keyLogrouter
+					}
 					return 0
 				}
 				c = byte(v)

@@ -48,9 +48,18 @@ var (
 		"http_headers,url_category_list,rule_uuid")
 	panosSystemCols = panosColumns(panosCommon + ",vsys,eventid,object,FUTURE_USE,FUTURE_USE,module,severity," +
 		"opaque,seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name")
+	// The default CONFIG format has no change details ("in custom logs
+	// only; not in the default format"): a custom format that sends them
+	// puts them after the high-resolution timestamp.
 	panosConfigCols = panosColumns(panosCommon + ",admin_host,vsys,cmd,admin,client,result,path," +
-		"before_change_detail,after_change_detail,seqno,actionflags,dg_hier_level_1,dg_hier_level_2," +
-		"dg_hier_level_3,dg_hier_level_4,vsys_name,device_name")
+		"seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name," +
+		"device_name,device_group,audit_comment,FUTURE_USE,high_res_timestamp,before_change_detail,after_change_detail")
+	panosGlobalProtectCols = panosColumns(panosCommon + ",vsys,eventid,stage,auth_method,tunnel_type,srcuser," +
+		"srcregion,machinename,public_ip,public_ipv6,private_ip,private_ipv6,hostid,serialnumber,client_ver," +
+		"client_os,client_os_ver,repeatcnt,reason,error,opaque,status,location,login_duration,connect_method," +
+		"error_code,portal,seqno,actionflags,high_res_timestamp,selection_type,response_time,priority," +
+		"attempted_gateways,gateway,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4," +
+		"vsys_name,device_name,vsys_id")
 )
 
 // panosType returns the column names for a PAN-OS log type, or nil when b
@@ -65,7 +74,9 @@ func panosType(b []byte) []panosCol {
 		return panosSystemCols
 	case "CONFIG":
 		return panosConfigCols
-	case "HIPMATCH", "CORRELATION", "USERID", "GLOBALPROTECT", "AUTH", "DECRYPTION",
+	case "GLOBALPROTECT":
+		return panosGlobalProtectCols
+	case "HIPMATCH", "CORRELATION", "USERID", "AUTH", "DECRYPTION",
 		"IPTAG", "GTP", "SCTP", "TUNNEL":
 		return panosCommonCols
 	}
