@@ -935,21 +935,31 @@ func (n *Normalizer) findPath(p *Path) int32 {
 }
 
 // find returns the node at path (dot-separated; keys containing dots match
-// too) below parent, or -1.
+// too) below parent, or -1. As findPath at the root: the whole path as a
+// literal key first, then each dotted prefix, longest first, whatever the
+// members' order ({"id":{"orig_h":..},"id.orig_h":..} reads id.orig_h).
 func (n *Normalizer) find(parent int32, path string) int32 {
-	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
-		nd := &n.nodes[c]
-		if nd.kind == kRemoved {
+	if c := n.member(parent, path); c >= 0 {
+		return c
+	}
+	for cut := len(path) - 1; cut > 0; cut-- {
+		if path[cut] != '.' {
 			continue
 		}
-		k := nd.key
-		if len(k) == len(path) && string(k) == path {
-			return c
-		}
-		if nd.kind == kObject && len(path) > len(k) && path[len(k)] == '.' && string(k) == path[:len(k)] {
-			if r := n.find(c, path[len(k)+1:]); r >= 0 {
+		if c := n.member(parent, path[:cut]); c >= 0 && n.nodes[c].kind == kObject {
+			if r := n.find(c, path[cut+1:]); r >= 0 {
 				return r
 			}
+		}
+	}
+	return -1
+}
+
+// member returns parent's member named key, or -1.
+func (n *Normalizer) member(parent int32, key string) int32 {
+	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
+		if nd := &n.nodes[c]; nd.kind != kRemoved && len(nd.key) == len(key) && string(nd.key) == key {
+			return c
 		}
 	}
 	return -1
