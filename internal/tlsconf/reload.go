@@ -2,6 +2,8 @@ package tlsconf
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -107,4 +109,82 @@ func (k *KeyPair) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certif
 // Server returns a TLS 1.2+ server configuration serving k.
 func (k *KeyPair) Server() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: k.GetCertificate}
+}
+
+// CAPool is a PEM bundle of certificate authorities loaded from a file and
+// loaded again when the file changes (a rotated client CA in a Kubernetes
+// secret), checked at most once every CheckEvery; a bundle that does not
+// load (half written, no certificate) is logged and the last good one kept.
+type CAPool struct {
+	file  string
+	log   *slog.Logger
+	every time.Duration
+
+	mu      sync.Mutex
+	pool    *x509.CertPool
+	stamp   fileStamp
+	checked time.Time
+}
+
+// LoadCAPool loads file. The error names the file; callers prefix their
+// YAML keys.
+func LoadCAPool(file string, log *slog.Logger) (*CAPool, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &CAPool{file: file, log: log, every: CheckEvery}
+	if err := c.load(); err != nil {
+		return nil, err
+	}
+	c.checked = time.Now()
+	return c, nil
+}
+
+func (c *CAPool) load() error {
+	st, err := stampOf(c.file)
+	if err != nil {
+		return err
+	}
+	pem, err := os.ReadFile(c.file)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("no PEM certificate in %s", c.file)
+	}
+	c.pool, c.stamp = pool, st
+	return nil
+}
+
+// Current returns the pool, loading the file again first when it changed
+// since the last check (at most every CheckEvery).
+func (c *CAPool) Current() *x509.CertPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.checked) >= c.every {
+		c.checked = now
+		if st, err := stampOf(c.file); err == nil && st != c.stamp {
+			if err := c.load(); err != nil {
+				c.log.Error("client CA file changed but does not load; verifying with the previous CAs until it does", "file", c.file, "err", err)
+			} else {
+				c.log.Info("client CA file reloaded", "file", c.file)
+			}
+		}
+	}
+	return c.pool
+}
+
+// VerifyClients makes tc verify client certificates against the pool as it
+// is at each handshake (tc's other settings as they are), with auth
+// (tls.VerifyClientCertIfGiven or tls.RequireAndVerifyClientCert).
+func (c *CAPool) VerifyClients(tc *tls.Config, auth tls.ClientAuthType) {
+	tc.ClientAuth = auth
+	tc.ClientCAs = c.Current()
+	base := tc.Clone()
+	tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		cc := base.Clone()
+		cc.ClientCAs = c.Current()
+		return cc, nil
+	}
 }

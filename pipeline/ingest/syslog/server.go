@@ -22,14 +22,12 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,19 +233,16 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	}
 	tc := kp.Server()
 	if t.ClientCAFile != "" {
-		pem, err := os.ReadFile(t.ClientCAFile)
+		// Loaded again when the file changes (a rotated client CA).
+		ca, err := tlsconf.LoadCAPool(t.ClientCAFile, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("inputs.syslog.tls.client_ca_file: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("inputs.syslog.tls.client_ca_file: no PEM certificate in %s", t.ClientCAFile)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.VerifyClientCertIfGiven
+		auth := tls.VerifyClientCertIfGiven
 		if t.RequireClientCert {
-			tc.ClientAuth = tls.RequireAndVerifyClientCert
+			auth = tls.RequireAndVerifyClientCert
 		}
+		ca.VerifyClients(tc, auth)
 	}
 	return tc, nil
 }
