@@ -89,7 +89,8 @@ func (d *Dest) event(v *fastjson.Value, size int, now int64, conflict bool) (ref
 // bench_sent_ns (0: none), size its bytes, now the receive time (0: no
 // latency).
 func (d *Dest) record(seq uint64, sent int64, size int, now int64, conflict bool) (refused bool) {
-	if d.seen.set(seq) {
+	again := d.seen.set(seq)
+	if again {
 		if conflict {
 			d.conflicts.Add(1)
 			return true
@@ -98,7 +99,10 @@ func (d *Dest) record(seq uint64, sent int64, size int, now int64, conflict bool
 	}
 	d.received.Add(1)
 	d.bytes.Add(uint64(size))
-	if now != 0 && sent > 0 {
+	// One latency sample per event, at its first arrival: a resend's
+	// later copy is not another event's latency (and a 409-refused copy
+	// would otherwise be treated differently from an accepted one).
+	if !again && now != 0 && sent > 0 {
 		d.hist.Record(now - sent)
 	}
 	return false

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
+
+	archive "github.com/logrouter/logrouter/sinks/s3"
 )
 
 // objectReader reads archived NDJSON objects back into a Dest, keeping one
@@ -110,10 +113,81 @@ func verifyDir(d *Dest, root string) (int, error) {
 			d.stored.Add(uint64(fi.Size()))
 		}
 		partial := strings.HasSuffix(path, ".partial")
+		if partial && isArchiveObject(path) {
+			// What the archive holds of it is what its recovery keeps
+			// (whole, checksummed frames or members), not every line a
+			// streaming decoder hands out before a torn frame ends.
+			rec, cleanup, err := recoverPartial(path)
+			if err != nil {
+				return fmt.Errorf("%s: recover as the archive would: %w", path, err)
+			}
+			defer cleanup()
+			f.Close()
+			if f, err = os.Open(rec); err != nil {
+				return err
+			}
+			defer f.Close()
+			path, partial = rec, false
+		}
 		if err := or.read(d, strings.TrimSuffix(path, ".partial"), f, partial); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		return nil
 	})
 	return files, err
+}
+
+func isArchiveObject(path string) bool {
+	p := strings.TrimSuffix(path, ".partial")
+	return strings.HasSuffix(p, ".ndjson.zst") || strings.HasSuffix(p, ".ndjson.gz")
+}
+
+// recoverPartial copies a *.partial archive object into a directory of its
+// own and finalizes it there as the archive does when it opens (sinks/s3
+// recovery); it returns the recovered file.
+func recoverPartial(path string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "lrbench-recover-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	data, err := os.ReadFile(path)
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	base := filepath.Base(path)
+	if err := os.WriteFile(filepath.Join(dir, base), data, 0o644); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	comp := "zstd"
+	if strings.HasSuffix(strings.TrimSuffix(base, ".partial"), ".gz") {
+		comp = "gzip"
+	}
+	a, err := archive.New("lrbench-recover", archive.Config{Dir: dir, Compression: comp})
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	if err := a.Close(context.Background()); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	var out string
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() && isArchiveObject(p) && !strings.HasSuffix(p, ".partial") {
+			out = p
+		}
+		return nil
+	})
+	if out == "" {
+		// Nothing whole in it: an empty object.
+		out = filepath.Join(dir, "empty")
+		if err := os.WriteFile(out, nil, 0o644); err != nil {
+			cleanup()
+			return "", nil, err
+		}
+	}
+	return out, cleanup, nil
 }

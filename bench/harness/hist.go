@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"math"
 	"math/bits"
 	"sync/atomic"
 )
@@ -58,7 +59,10 @@ func (h *Hist) Quantile(q float64) (float64, bool) {
 	if total == 0 {
 		return 0, false
 	}
-	rank := uint64(q*float64(total) + 0.5)
+	// Nearest rank: the smallest value with at least q of the samples at
+	// or below it (rounding instead under-reported a p99 whose tail was
+	// just over 1% of a small sample).
+	rank := uint64(math.Ceil(q * float64(total)))
 	rank = max(min(rank, total), 1)
 	var acc uint64
 	for i, c := range counts {

@@ -86,8 +86,7 @@ func (o *OSReceiver) SetDown(from, till time.Time) {
 
 func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 	o.Dest.requests.Add(1)
-	now := time.Now().UnixNano()
-	if now >= o.downFrom.Load() && now < o.downTill.Load() {
+	if now := time.Now().UnixNano(); now >= o.downFrom.Load() && now < o.downTill.Load() {
 		o.Dest.refused.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -100,6 +99,9 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"type":"parse_exception","reason":"bad body"},"status":400}`, http.StatusBadRequest)
 		return
 	}
+	// Arrival is when the body is in, as the HEC receiver takes it: both
+	// latency columns include the transfer.
+	now := time.Now().UnixNano()
 	// Items first, then the header, which says whether any failed.
 	items := &wk.out
 	items.Reset()

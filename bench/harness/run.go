@@ -368,9 +368,10 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 	if err := s.proc.stop(90 * time.Second); err != nil {
 		rr.Notes = append(rr.Notes, fmt.Sprintf("stop: %v", err))
 	}
+	var verifyErr error
 	if s.after != nil {
-		if err := s.after(); err != nil {
-			rr.Notes = append(rr.Notes, "verify: "+err.Error())
+		if verifyErr = s.after(); verifyErr != nil {
+			rr.Notes = append(rr.Notes, "verify: "+verifyErr.Error())
 		}
 	}
 
@@ -394,7 +395,9 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 
 	// Per destination: expected = acknowledged distinct events whose
 	// kind's priority is routed there.
-	rr.OK = drainErr == nil && rr.EventsAcked > 0
+	// A read-back that failed (an object no reader could decode whole, a
+	// query that failed) has not verified what it counted: not OK.
+	rr.OK = drainErr == nil && verifyErr == nil && rr.EventsAcked > 0
 	for _, d := range s.dests {
 		dr := DestReport{Name: d.Name, Received: d.received.Load(), Duplicated: d.dups.Load(),
 			Invalid: d.invalid.Load(), Foreign: d.foreign.Load(), MB: float64(d.bytes.Load()) / 1e6,
