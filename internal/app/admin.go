@@ -238,6 +238,18 @@ func (a *App) handleStats(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(l)
 }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // handleReplay re-sends quarantined records: the body is NDJSON, one record's
 // raw bytes per line. With ?destination=NAME the records (normalized events a
 // destination refused) go to that destination only; without it they go
@@ -306,7 +318,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
 			Detail: detail, Input: "replay", Protocol: "replay", Peer: b.Meta.Peer, Time: b.Meta.IngestTime})
 	}
-	br := bufio.NewReaderSize(body, 64<<10)
+	counted := &countingReader{r: body}
+	// Received bytes, as every input counts its own (the ledger's
+	// reduction figures compare them with normalized bytes).
+	defer func() { a.eng.Metrics().InputBytes.WithLabelValues("replay").Add(float64(counted.n)) }()
+	br := bufio.NewReaderSize(counted, 64<<10)
 	var buf []byte
 	var tooLarge string
 	var rerr error

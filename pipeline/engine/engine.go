@@ -702,12 +702,18 @@ func (e *Engine) count(b *pipeline.Batch) {
 	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events)))
 	e.m.InputNormBytes.WithLabelValues(b.Meta.Input).Add(float64(b.Bytes()))
 	var prio, prioB [pipeline.NumPriorities]int
-	// Most batches hit few rules: count runs of the same rule.
+	// Most batches hit few rules: count runs of the same rule. Events
+	// replayed as written were classified when they came in: they count
+	// for their priority, not again for a rule (their Rule is -1, which
+	// would read as "no rule matched").
 	run, runB, runRule := 0, 0, b.Events[0].Rule
 	for i := range b.Events {
 		ev := &b.Events[i]
 		prio[ev.Priority]++
 		prioB[ev.Priority] += len(ev.Raw)
+		if ev.Replayed {
+			continue
+		}
 		if ev.Rule != runRule {
 			e.ruleCtr[runRule+1].Add(float64(run))
 			e.ruleBytes[runRule+1].Add(float64(runB))

@@ -89,6 +89,7 @@ type metrics struct {
 	commitErrs prometheus.Counter     // failed commits (retried)
 	records    *prometheus.CounterVec // {input, topic}
 	resets     prometheus.Counter     // committed offsets out of the log's range, reset by start_offset
+	inBytes    prometheus.Counter     // the engine's logrouter_input_bytes_total{input}: record values read
 }
 
 // New prepares the source; Start joins the group.
@@ -128,7 +129,8 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 		return nil, err2
 	}
 	s.m = &metrics{lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
-		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec, resets: rst.WithLabelValues(cfg.Name)}
+		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec, resets: rst.WithLabelValues(cfg.Name),
+		inBytes: eng.Metrics().InputBytes.WithLabelValues(cfg.Name)}
 	return s, nil
 }
 
@@ -439,6 +441,7 @@ type partition struct {
 	lag        prometheus.Gauge
 	comm       prometheus.Gauge
 	records    prometheus.Counter
+	inBytes    prometheus.Counter
 }
 
 // consume runs until the generation ends (rebalance) or the input stops.
@@ -452,7 +455,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		w: s.eng.Worker(), notify: make(chan struct{}, 1), committed: pa.Offset, accepted: pa.Offset, lo: -1,
 		lag:     s.m.lag.WithLabelValues(s.cfg.Name, topic, pid),
 		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
-		records: s.m.records.WithLabelValues(s.cfg.Name, topic)}
+		records: s.m.records.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes}
 	defer s.eng.PutWorker(p.w)
 	s.m.assigned.Set(float64(s.assigned.Add(1)))
 	defer func() {
@@ -476,6 +479,10 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		}),
 	})
 	defer r.Close()
+	var lastFetch atomic.Int64 // when the loop last asked for a record
+	lastFetch.Store(time.Now().UnixNano())
+	stopLag := s.watchLag(run, r, p, &lastFetch)
+	defer stopLag() // before r.Close
 	if off, ok := s.inRange(run, topic, pa.ID, pa.Offset); !ok {
 		// Like auto.offset.reset: the committed offset is outside the
 		// log (truncated by an unclean leader election, the topic
@@ -502,6 +509,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 			wait = time.Until(p.first.Add(s.cfg.BatchWait))
 		}
 		fctx, fcancel := context.WithTimeout(run, max(wait, time.Millisecond))
+		lastFetch.Store(time.Now().UnixNano())
 		m, err := r.FetchMessage(fctx)
 		fcancel()
 		if err != nil {
@@ -563,6 +571,44 @@ func (s *Source) inRange(ctx context.Context, topic string, part int, off int64)
 	return first, false
 }
 
+// lagRefresh is how long a partition may go without asking for a record
+// before its lag is looked up from the broker.
+const lagRefresh = time.Second
+
+// watchLag keeps the partition's lag gauge current while its loop is held
+// (a refused batch sent again with backoff, in-flight batches waiting for
+// their Acks): the gauge is otherwise set at each fetch only, and would read
+// flat exactly while the backlog grows. It asks the broker only for a
+// partition that has not fetched for lagRefresh. The returned func stops it
+// and waits for it.
+func (s *Source) watchLag(ctx context.Context, r *kafka.Reader, p *partition, lastFetch *atomic.Int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lagRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// A loop that fetches asks at least every second (its
+			// longest wait): only one that has not for a while is held.
+			if time.Since(time.Unix(0, lastFetch.Load())) < 5*lagRefresh/2 {
+				continue
+			}
+			lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
+			if lag, err := r.ReadLag(lctx); err == nil {
+				p.lag.Set(float64(max(lag, 0)))
+			}
+			lcancel()
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 func (p *partition) newBatch() {
 	p.b = pipeline.NewBatch()
 	p.b.Meta = pipeline.Meta{Input: p.s.cfg.Name, Protocol: "kafka", Peer: p.label, IngestTime: time.Now().UnixNano()}
@@ -588,6 +634,9 @@ func (p *partition) add(m *kafka.Message) {
 	}
 	p.hi = m.Offset
 	v := m.Value
+	if p.inBytes != nil {
+		p.inBytes.Add(float64(len(v))) // received bytes, as the other inputs count theirs
+	}
 	if len(v) > p.s.cfg.MaxMessageBytes {
 		p.reject(m, v[:p.s.cfg.MaxMessageBytes], "too_large",
 			fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes", len(v), p.s.cfg.MaxMessageBytes))

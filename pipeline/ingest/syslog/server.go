@@ -92,6 +92,9 @@ type metrics struct {
 	refused    map[string]prometheus.Counter // by refusal reason
 	handshake  *prometheus.CounterVec        // TLS handshake failures {input, reason}
 	kernelDrop prometheus.Counter
+	// kernelLost is the same count in the engine's dropped counter, so
+	// the ledger's dropped section (router stats) lists it too.
+	kernelLost prometheus.Counter
 	dropped    *prometheus.CounterVec // engine's {stage, reason}
 	bytes      prometheus.Counter
 
@@ -143,6 +146,7 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	}
 	m.handshake = hs
 	m.kernelDrop = kd.WithLabelValues(cfg.Name)
+	m.kernelLost = eng.Metrics().Dropped.WithLabelValues("syslog_udp", "kernel_receive_buffer")
 	m.bytes = eng.Metrics().InputBytes.WithLabelValues(cfg.Name)
 	s := &Server{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), loc: loc, m: m,
 		conns: make(chan struct{}, cfg.MaxConnections), handshakes: make(chan struct{}, cfg.MaxConnections),
@@ -849,6 +853,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 		if d, ok := rxqOverflow(oob[:oobn]); ok {
 			if d > lastDrops {
 				s.m.kernelDrop.Add(float64(d - lastDrops))
+				s.m.kernelLost.Add(float64(d - lastDrops))
 			}
 			lastDrops = d
 		}
