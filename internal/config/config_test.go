@@ -123,6 +123,15 @@ func TestEnvSecretArrivesByteForByte(t *testing.T) {
 	} {
 		t.Setenv("LR_TEST_TOKEN", secret)
 		c, err := Parse("c.yaml", []byte(cfgText))
+		if strings.ContainsAny(secret, " \n") {
+			// It arrives whole, and an HEC token with white space is
+			// refused (senders' tokens are read trimmed: it could never
+			// match), not cut or read as YAML.
+			if err == nil || !strings.Contains(err.Error(), "tokens[0] (t).token: holds white space") {
+				t.Errorf("secret %q: %v, want the white-space refusal", secret, err)
+			}
+			continue
+		}
 		if err != nil {
 			t.Errorf("secret %q: %v", secret, err)
 			continue
