@@ -37,6 +37,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -80,6 +81,27 @@ func Parse(b []byte, now time.Time) (ns int64, ok bool) {
 		return parseDayFirst(b)
 	}
 	return ParseEpoch(b)
+}
+
+// ParseNumber reads a JSON number's text (or a string holding one) as an
+// epoch time: exactly as ParseEpoch does when it can (digits and a
+// fraction), else through the correctly rounded float of the text (an
+// exponent form, as Java's Double.toString writes epoch seconds:
+// 1.717789607696E9) and FromEpoch. It does not allocate.
+func ParseNumber(b []byte) (ns int64, ok bool) {
+	if ns, ok := ParseEpoch(b); ok {
+		return ns, true
+	}
+	if len(b) == 0 || len(b) > 64 {
+		return 0, false
+	}
+	// A view, not a copy: ParseFloat's error, the only thing that could
+	// keep it, is dropped here.
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		return 0, false
+	}
+	return FromEpoch(v)
 }
 
 // FromEpoch converts a numeric epoch value of unknown unit to unix

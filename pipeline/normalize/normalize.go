@@ -274,19 +274,20 @@ type Normalizer struct {
 	// rootIdx indexes the root object's members by key hash (open
 	// addressing, node index + 1, 0 = empty) so that building and looking up
 	// wide events is O(1) per key instead of a scan of the root.
-	rootIdx   [rootSlots]int32
-	rootCount int
-	path      []byte
-	gen       int32
-	fields    int
-	err       error
-	kvs       []kvPair
-	lits      []byte       // converted values of the current event
-	unesc     []byte       // unescaped literal strings handed to rules (see literal)
-	dropOwnLR bool         // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
-	act       *actionTable // renames and drops of this walk: global, or a profile's
-	actOn     bool
-	scratch   []byte
+	rootIdx      [rootSlots]int32
+	rootCount    int
+	path         []byte
+	gen          int32
+	fields       int
+	err          error
+	kvs          []kvPair
+	lits         []byte       // converted values of the current event
+	unesc        []byte       // unescaped literal strings handed to rules (see literal)
+	dropOwnLR    bool         // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	keepExisting bool         // walk adds only members the parent does not have (HEC fields into labels)
+	act          *actionTable // renames and drops of this walk: global, or a profile's
+	actOn        bool
+	scratch      []byte
 
 	// per-event results
 	time       int64
@@ -739,7 +740,11 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if m.Fields != nil {
 		if o, err := m.Fields.Object(); err == nil && o.Len() > 0 {
 			c := n.setPath(segLabels, kObject, 0)
+			// The event's own labels win: an indexed field never replaces
+			// one (Splunk keeps both; a replaced value would be lost).
+			n.keepExisting = true
 			n.walk(c, o, false)
+			n.keepExisting = false
 			if n.err != nil {
 				return n.err
 			}
@@ -850,6 +855,12 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			// Rare: the copy is made only for such keys.
 			key = validKey(key)
 		}
+		if n.keepExisting {
+			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved {
+				n.keepBoth(c, v)
+				return
+			}
+		}
 		descend := rules
 		isObj := v.Type() == fastjson.TypeObject
 		kind := kValue
@@ -904,6 +915,36 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// keepBoth makes node c, a scalar the event has, the array of its value and
+// v's (a scalar HEC indexed field of the same name under labels): Splunk
+// keeps both, as a multi-value field. The same value is kept once; an
+// object or array on either side keeps the event's alone. Rare (a name
+// clash between an event's labels and its envelope's fields): it allocates.
+func (n *Normalizer) keepBoth(c int32, v *fastjson.Value) {
+	if composite(v) || v.Type() == fastjson.TypeNull {
+		return
+	}
+	nd := &n.nodes[c]
+	var cur []byte
+	switch {
+	case nd.kind == kStr:
+		cur = AppendString(nil, nd.data)
+	case nd.kind == kLit && len(nd.data) > 0 && nd.data[0] != '[':
+		cur = nd.data
+	case nd.kind == kValue && !composite(nd.val) && nd.val.Type() != fastjson.TypeNull:
+		cur, _, _ = n.writeValue(nil, nd.val, 0)
+	default:
+		return
+	}
+	add, _, _ := n.writeValue(nil, v, 0)
+	if bytes.Equal(cur, add) {
+		return
+	}
+	both := make([]byte, 0, len(cur)+len(add)+3)
+	both = append(append(append(append(append(both, '['), cur...), ','), add...), ']')
+	*nd = node{key: nd.key, kind: kLit, gen: nd.gen, data: both, first: -1, last: -1, next: nd.next}
 }
 
 // findPath returns the node at p, or -1. At the root it uses the index: the
@@ -1119,27 +1160,11 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 	return 0, false
 }
 
-// epochNumber reads a JSON number's text as an epoch time: exactly when
-// timeparse.ParseEpoch can (plain digits and a fraction), else through the
-// correctly rounded float of its text (exponent forms, as Java's
-// Double.toString writes epoch seconds: 1.717789607696E9). fastjson's own
-// float reading rounds exponents twice and can land 100-200 ns off, a
-// different millisecond once written.
-func epochNumber(text []byte) (int64, bool) {
-	if ns, ok := timeparse.ParseEpoch(text); ok {
-		return ns, true
-	}
-	if len(text) == 0 {
-		return 0, false
-	}
-	// A view, not a copy: ParseFloat's error, the only thing that could
-	// keep it, is dropped here.
-	v, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
-	if err != nil {
-		return 0, false
-	}
-	return timeparse.FromEpoch(v)
-}
+// epochNumber reads a JSON number's text as an epoch time
+// (timeparse.ParseNumber: exponent forms too, correctly rounded; fastjson's
+// own float reading rounds exponents twice and can land 100-200 ns off, a
+// different millisecond once written).
+func epochNumber(text []byte) (int64, bool) { return timeparse.ParseNumber(text) }
 
 // Kind is the JSON type of a looked-up field.
 type Kind uint8

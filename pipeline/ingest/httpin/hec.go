@@ -1,11 +1,13 @@
 package httpin
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/timeparse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
@@ -116,15 +118,17 @@ func hecTime(v *fastjson.Value, scratch []byte) int64 {
 	if v == nil {
 		return 0
 	}
+	// Exponent forms too: Java senders write doubles with Double.toString
+	// (1.700000000123E9), C senders with %g.
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		b := v.MarshalTo(scratch[:0])
-		if ns, ok := timeparse.ParseEpoch(b); ok {
+		if ns, ok := timeparse.ParseNumber(b); ok {
 			return ns
 		}
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		if ns, ok := timeparse.ParseEpoch(b); ok {
+		if ns, ok := timeparse.ParseNumber(b); ok {
 			return ns
 		}
 	}
@@ -157,20 +161,64 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	failCode, failNum, failMsg := 0, 0, ""
 	rest := skipWS(body)
 	byLine := true
-	for num := 0; len(rest) > 0 && !q.full(num); num++ {
+	// Splunk also takes the envelopes as one JSON array.
+	var arr *arrayElems
+	if len(rest) > 0 && rest[0] == '[' {
+		a := newArrayElems(rest)
+		arr = &a
+	}
+	more := func() bool {
+		if arr != nil {
+			// Until the closing ']' (an unterminated array is next's
+			// error).
+			r := skipWS(arr.rest)
+			return len(r) == 0 || r[0] != ']'
+		}
+		return len(rest) > 0
+	}
+	for num := 0; more() && !q.full(num); num++ {
 		fail := func(c int, reason string, err error, raw []byte) {
 			failCode, failNum, failMsg = c, num, detail(err)
 			q.reject(raw, reason, err)
 		}
-		raw, v, splitErr, err := nextEnvelope(q.p, rest, &byLine, q.s.cfg.MaxEventBytes)
+		var raw []byte
+		var v *fastjson.Value
+		var splitErr, err error
+		if arr != nil {
+			elem, ok := arr.next()
+			switch {
+			case ok:
+				raw = elem
+				rest = arr.rest
+				v, err = s.parseEnvelope(q.p, raw)
+			case arr.err != nil:
+				splitErr = arr.err
+			default:
+				rest = nil // the closing ']'
+			}
+		} else if len(rest) > 0 {
+			raw, v, splitErr, err = nextEnvelope(q.p, rest, &byLine, q.s.cfg.MaxEventBytes)
+			if splitErr == nil {
+				rest = skipWS(rest[len(raw):])
+			}
+		}
 		if splitErr != nil {
 			fail(hecInvalidFormat, "invalid_json", splitErr, rest)
 			rest = nil // the whole remainder was quarantined with it
 			break
 		}
-		rest = skipWS(rest[len(raw):])
-		if err == errEnvelopeTooLong {
+		if raw == nil {
+			break // the body is done
+		}
+		switch err {
+		case errEnvelopeTooLong:
 			q.oversized(raw) // quarantined; the next envelopes are taken
+			continue
+		case errTooDeep:
+			// Valid JSON nested past the bound: quarantined alone, as on
+			// the other endpoints (the sender cannot "fix" it, and a 400
+			// would make it drop the whole batch).
+			q.reject(raw, "too_deep", err)
 			continue
 		}
 		if err != nil {
@@ -210,6 +258,17 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	if q.full(0) {
 		return q.refuse(w)
 	}
+	if arr != nil && failCode == 0 {
+		// The closing ']', and nothing after it.
+		if _, ok := arr.next(); ok || arr.err != nil {
+			err := arr.err
+			if err == nil {
+				err = errors.New("elements after the last one taken")
+			}
+			failCode, failNum, failMsg = hecInvalidFormat, arr.n, detail(err)
+			q.reject(arr.rest, "invalid_json", err)
+		}
+	}
 	if failCode != 0 && len(rest) > 0 {
 		q.reject(rest, "hec_not_processed", errAfterInvalid)
 	}
@@ -224,6 +283,22 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	return writeHEC(w, http.StatusOK, hecSuccess, "")
 }
 
+// parseEnvelope parses one envelope taken from a JSON array body, with the
+// bounds nextEnvelope applies.
+func (s *Server) parseEnvelope(p *fastjson.Parser, raw []byte) (*fastjson.Value, error) {
+	if len(raw) > s.cfg.MaxEventBytes {
+		return nil, errEnvelopeTooLong
+	}
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return nil, errTooDeep
+	}
+	v, err := p.ParseBytes(raw)
+	if err == nil && v.Type() != fastjson.TypeObject {
+		err = errNotEnvelope
+	}
+	return v, err
+}
+
 type hecError string
 
 func (e hecError) Error() string { return string(e) }
@@ -232,10 +307,11 @@ const (
 	errEventRequired = hecError("the envelope has no \"event\" field")
 	errEventBlank    = hecError("the \"event\" field is null or an empty string")
 	errAfterInvalid  = hecError("not processed: it follows an invalid event in the same request; fix that event and resend these")
+	errNotEnvelope   = hecError("the array element is not a JSON object (an HEC envelope)")
 )
 
 // handleHECRaw serves /services/collector/raw: one event per line, metadata
-// from the query string (?host=&source=&sourcetype=&index=). A line that is a
+// from the query string (?host=&source=&sourcetype=&index=&time=). A line that is a
 // JSON object is taken as the event's fields; any other line becomes
 // "message".
 func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge) int {
@@ -260,6 +336,12 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 	}
 	if len(q.em.Index) == 0 && tok != nil {
 		q.em.Index = []byte(tok.Index)
+	}
+	if t := qv.Get("time"); t != "" {
+		// Splunk's raw endpoint takes the events' time from ?time= too.
+		if ns, ok := timeparse.ParseNumber([]byte(t)); ok {
+			q.em.Time = ns
+		}
 	}
 	for rest := body; len(rest) > 0; {
 		var line []byte
