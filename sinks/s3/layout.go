@@ -429,7 +429,85 @@ func (l *Layout) ownsKey(key string) bool {
 	if strings.Count(key, "/") != depth {
 		return false
 	}
-	return l.ownsFileName(key[strings.LastIndexByte(key, '/')+1:])
+	// The whole key is one this template renders: its literals
+	// ("priority=", "dt="...), this prefix and node exactly, and values
+	// where the placeholders are. A writer under a nested prefix with a
+	// template as deep (logs/eu/priority=P1/dt=... against
+	// logs/priority=P1/source=x/dt=...) is told apart here.
+	return l.ownsFileName(key[strings.LastIndexByte(key, '/')+1:]) && l.matchParts(l.parts, key)
+}
+
+// matchParts reports whether key is exactly what parts render, for some
+// values of their placeholders.
+func (l *Layout) matchParts(parts []part, key string) bool {
+	if len(parts) == 0 {
+		return key == ""
+	}
+	pt, rest := parts[0], parts[1:]
+	fixed := func(s string) bool { return strings.HasPrefix(key, s) && l.matchParts(rest, key[len(s):]) }
+	digits := func(n int, min bool) bool {
+		i := 0
+		for i < len(key) && key[i] >= '0' && key[i] <= '9' && (min || i < n) {
+			i++
+		}
+		if i < n {
+			return false
+		}
+		if !min {
+			return l.matchParts(rest, key[n:])
+		}
+		for ; i >= n; i-- { // longest first
+			if l.matchParts(rest, key[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	switch pt.ph {
+	case literal:
+		return fixed(pt.lit)
+	case phPrefix:
+		return fixed(l.prefix)
+	case phNode:
+		return fixed(l.node)
+	case phPriority:
+		for _, p := range []string{"P1", "P2", "P3", "none"} {
+			if fixed(p) {
+				return true
+			}
+		}
+		return false
+	case phDate:
+		return len(key) >= 10 && isDate(key[:10]) && l.matchParts(rest, key[10:])
+	case phHour:
+		return digits(2, false)
+	case phStart:
+		if _, err := time.Parse(StartLayout, key[:min(len(key), len(StartLayout))]); err != nil {
+			return false
+		}
+		return l.matchParts(rest, key[len(StartLayout):])
+	case phSeq:
+		return digits(6, true)
+	case phSourceType:
+		// One or more key bytes of one segment: the longest that lets the
+		// rest match.
+		end := 0
+		for end < len(key) && key[end] != '/' && literalByte(key[end]) {
+			end++
+		}
+		for i := end; i >= 1; i-- {
+			if l.matchParts(rest, key[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse("2006-01-02", s)
+	return err == nil
 }
 
 func (l *Layout) staticPrefix() string {

@@ -130,6 +130,11 @@ func IsPermanentS3Error(err error) bool {
 		if permanentCodes[ae.ErrorCode()] {
 			return true
 		}
+		if ae.ErrorCode() == "NoSuchUpload" {
+			// The multipart upload was aborted under it (another
+			// writer's janitor): sending the object again fixes it.
+			return false
+		}
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
@@ -210,6 +215,7 @@ type S3Archive struct {
 	changed  chan struct{}          // closed and replaced on every change
 	failures int                    // consecutive failed uploads
 	inflight int                    // uploads in progress
+	probe    *stagedFile            // the upload taken to probe S3 after a failure, nil when none is out
 	retryAt  time.Time              // no new upload before (wall clock)
 	draining bool                   // Close: workers exit when the queue is empty
 	running  int                    // live workers
@@ -627,14 +633,21 @@ func (a *S3Archive) next(ctx context.Context) *stagedFile {
 		wait := time.Duration(-1)
 		if len(a.queue) > 0 {
 			// After a failure one upload at a time probes S3 until one
-			// succeeds.
-			probing := a.failures > 0 && a.inflight > 0
+			// succeeds: the probe, taken once the backoff ended. Uploads
+			// that were in flight before the failure are no probe: their
+			// ending does not gate the next one (a slow one would hold
+			// every retry).
+			probing := a.failures > 0 && a.probe != nil
 			if wait = time.Until(a.retryAt); wait <= 0 && !probing {
 				f := a.queue[0]
 				a.queue[0] = nil
 				a.queue = a.queue[1:]
 				f.uploading = true
+				uploadsInFlight.Store(a.flightKey(f.key), struct{}{})
 				a.inflight++
+				if a.failures > 0 {
+					a.probe = f
+				}
 				a.mu.Unlock()
 				return f
 			}
@@ -668,7 +681,11 @@ func (a *S3Archive) next(ctx context.Context) *stagedFile {
 func (a *S3Archive) finish(ctx context.Context, f *stagedFile, err error) {
 	a.mu.Lock()
 	f.uploading = false
+	uploadsInFlight.Delete(a.flightKey(f.key))
 	a.inflight--
+	if a.probe == f {
+		a.probe = nil
+	}
 	var report error
 	switch {
 	case err == nil || errors.Is(err, errVanished):
@@ -804,9 +821,21 @@ func (a *S3Archive) abort(ctx context.Context, key, id string) {
 // uploading reports whether key is being uploaded now.
 func (a *S3Archive) uploading(key string) bool {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	f := a.files[key]
-	return f != nil && f.uploading
+	mine := f != nil && f.uploading
+	a.mu.Unlock()
+	// Another s3 destination of this process may write under the same
+	// bucket and prefix (and node): its uploads in flight are spared too.
+	_, other := uploadsInFlight.Load(a.flightKey(key))
+	return mine || other
+}
+
+// uploadsInFlight holds the objects being uploaded by every S3Archive of the
+// process (flightKey), for the janitors' sweeps.
+var uploadsInFlight sync.Map
+
+func (a *S3Archive) flightKey(key string) string {
+	return a.cfg.Endpoint + "\x00" + a.cfg.Bucket + "\x00" + key
 }
 
 // sweep aborts the unfinished multipart uploads of this node under the

@@ -849,12 +849,13 @@ func TestS3ProbeAfterFailure(t *testing.T) {
 	f1, f2 := &stagedFile{key: "a"}, &stagedFile{key: "b"}
 	a.queue = []*stagedFile{f1, f2}
 	a.failures, a.inflight = 1, 1 // a probe is out
+	a.probe = &stagedFile{key: "probe"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if f := a.next(ctx); f != nil {
 		t.Fatalf("second upload %q started while probing", f.key)
 	}
-	a.inflight = 0
+	a.inflight, a.probe = 0, nil // the probe failed
 	start := time.Now() // before retryAt: a pause between the two must not shorten the wait measured
 	a.retryAt = start.Add(30 * time.Millisecond)
 	if f := a.next(context.Background()); f != f1 || time.Since(start) < 25*time.Millisecond {

@@ -211,6 +211,13 @@ func (c S3Config) Validate() error {
 		add(`"bucket" is required: set it to the name of the archive bucket`)
 	case b != c.Bucket || strings.ContainsAny(b, "/ \t") || strings.HasPrefix(b, "s3:"):
 		add(`"bucket" must be a bare bucket name like "acme-security-archive", not %q: put key prefixes in "prefix"`, c.Bucket)
+	case strings.HasPrefix(b, "arn:") || strings.Contains(b, ":"):
+		// An ARN pasted from an IAM policy: the SDK refuses every request
+		// before sending it, which would look like an outage.
+		add(`"bucket" must be the bucket's name like "acme-security-archive", not an ARN or other name with ':' (%q)`, c.Bucket)
+	}
+	if r := c.Region; r != "" && strings.IndexFunc(r, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') }) >= 0 {
+		add(`"region" must be a region name like "eu-west-1", not %q`, r)
 	}
 	if strings.TrimSpace(c.StagingDir) == "" {
 		add(`"staging_dir" is required: set it to a local directory, owned by this destination alone, that holds events until they are uploaded`)
