@@ -856,7 +856,7 @@ func TestS3ProbeAfterFailure(t *testing.T) {
 		t.Fatalf("second upload %q started while probing", f.key)
 	}
 	a.inflight, a.probe = 0, nil // the probe failed
-	start := time.Now() // before retryAt: a pause between the two must not shorten the wait measured
+	start := time.Now()          // before retryAt: a pause between the two must not shorten the wait measured
 	a.retryAt = start.Add(30 * time.Millisecond)
 	if f := a.next(context.Background()); f != f1 || time.Since(start) < 25*time.Millisecond {
 		t.Fatalf("next = %v after %v, want %q after the backoff", f, time.Since(start), f1.key)
