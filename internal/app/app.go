@@ -69,24 +69,28 @@ func (src RulesSource) where() string {
 
 // BuildRouter compiles normalization and rules and the routing table.
 func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
+	// Every stage is checked, and every problem reported at once (router
+	// validate): the profiles, the rules and the routing do not depend on
+	// each other's success.
+	var errs []error
 	ncfg := *cfg.Normalize
 	profiles, err := normalize.LoadProfiles(src.FS, path.Join(src.Dir, "profiles"))
 	if err != nil {
-		return nil, fmt.Errorf("profiles%s: %w", src.where(), err)
+		errs = append(errs, fmt.Errorf("profiles%s: %w", src.where(), err))
 	}
 	ncfg.Profiles = profiles
 	ncfg.CompileMatcher = rules.CompileMatcher
 	norm, err := normalize.Compile(ncfg)
 	if err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	def, err := pipeline.ParsePriority(cfg.Rules.DefaultPriority)
 	if err != nil {
-		return nil, fmt.Errorf("rules.default_priority: %w", err)
+		errs = append(errs, fmt.Errorf("rules.default_priority: %w", err))
 	}
 	set, err := rules.Load(src.FS, src.Dir, def)
 	if err != nil {
-		return nil, fmt.Errorf("rules%s: %w", src.where(), err)
+		errs = append(errs, fmt.Errorf("rules%s: %w", src.where(), err))
 	}
 	names := make([]string, len(cfg.Destinations))
 	for i, d := range cfg.Destinations {
@@ -94,7 +98,10 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	}
 	table, err := route.NewTable(names, cfg.Routing.ByPriority(), cfg.Routing.All)
 	if err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	r := &route.Router{Norm: norm, Rules: set, Table: table, KeyFields: cfg.Dedup.KeyFields}
 	if sy := cfg.Inputs.Syslog; sy != nil {
