@@ -36,7 +36,9 @@ func TestSecurityHubEventZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	r := exampleRouter(t)
-	ev := []byte(`{"SchemaVersion": "2018-10-08", "Id": "arn:aws:securityhub:us-east-1:418295730164:subscription/aws-foundational-security-best-practices/v/1.0.0/S3.8/finding/1a2b3c4d", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/securityhub", "AwsAccountId": "418295730164", "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"], "Title": "S3 general purpose buckets should block public access", "Severity": {"Label": "HIGH"}, "Compliance": {"Status": "FAILED"}, "RecordState": "ACTIVE", "Workflow": {"Status": "NEW"}}`)
+	// A threat finding Security Hub aggregates (GuardDuty's): its own
+	// control findings (Compliance set) are P3 since the vendor review.
+	ev := []byte(`{"SchemaVersion": "2018-10-08", "Id": "arn:aws:guardduty:us-east-1:418295730164:detector/12abc34d567e8fa901bc2d34e56789f0/finding/1a2b3c4d", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty", "ProductName": "GuardDuty", "AwsAccountId": "418295730164", "Types": ["TTPs/Discovery/Recon:EC2-PortProbeUnprotectedPort"], "Title": "Unprotected port on EC2 instance i-99999999 is being probed", "Severity": {"Label": "HIGH"}, "RecordState": "ACTIVE", "Workflow": {"Status": "NEW"}}`)
 	w := r.NewWorker()
 	var p fastjson.Parser
 	batch := pipeline.NewBatch()
