@@ -53,6 +53,11 @@ var DefaultTimestampFields = []string{
 	"published", "createdAt", "created_at", "datetime", "date_time",
 	"EventTime", "TimeCreated", "TimeGenerated", "receive_time",
 	"metadata.eventCreationTime", "_time",
+	// Event times of findings whose shape has no profile: Graph and
+	// Defender alerts, Cortex XDR, Carbon Black, M365 audit, Kubernetes
+	// audit, ASFF, SentinelOne threats.
+	"createdDateTime", "alertCreationTime", "detection_timestamp", "create_time",
+	"CreationTime", "requestReceivedTimestamp", "UpdatedAt", "threatInfo.createdAt",
 }
 
 // DefaultConfig returns the configuration used when the block is absent.
