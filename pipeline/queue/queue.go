@@ -445,11 +445,36 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	// Reserve the room atomically so concurrent writers never overshoot
 	// max_bytes (beyond what Admit reserved); a failed append gives its
 	// share back.
-	if need := total - res; need > 0 && !q.reserveOwn(need, res) {
-		q.give(res)
-		return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
-	} else if need < 0 {
-		q.give(-need) // Admit's estimate is at most a byte per record over
+	for {
+		need := total - res
+		if need <= 0 {
+			if need < 0 {
+				q.give(-need) // Admit's estimate is at most a byte per record over
+			}
+			break
+		}
+		if q.reserveOwn(need, res) {
+			break
+		}
+		// Full since the check above (another writer took the room): drop
+		// what the policy allows, lowest priority first, and try again. A
+		// refusal here, after the batch's other destinations took it,
+		// would make the sender's resend duplicate it there.
+		dropped := false
+		for _, p := range []pipeline.Priority{pipeline.P3, pipeline.P2} {
+			if q.dropsP(p) && len(sc.evs[p]) > 0 {
+				total -= int64(len(sc.buf[p]) - wal.HeaderRoom)
+				droppedEvents += len(sc.evs[p])
+				sc.evs[p] = sc.evs[p][:0]
+				sc.buf[p] = sc.buf[p][:0]
+				dropped = true
+				break
+			}
+		}
+		if !dropped {
+			q.give(res)
+			return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
+		}
 	}
 	// Append each priority's record; several priorities in parallel so their
 	// fsyncs overlap.
