@@ -50,3 +50,31 @@ func TestCEFProfileMapsTheDictionary(t *testing.T) {
 		t.Errorf("dictionary keys left under cef.extensions: %s", out)
 	}
 }
+
+// TestEntraProfileMapsUserAndAddress: Entra ID sign-in records get their
+// user and caller address in ECS (user.name, source.ip) and stay where the
+// rules read them (tenantId, category): P2 by idp-entra-id.
+func TestEntraProfileMapsUserAndAddress(t *testing.T) {
+	r := exampleRouter(t)
+	w := r.NewWorker()
+	var jp fastjson.Parser
+	v, err := jp.Parse(`{"time": "2023-11-06T10:15:39.6601743Z", "resourceId": "/tenants/72f988bf-86f1-41af-91ab-2d7cd011db47/providers/Microsoft.aadiam", "operationName": "Sign-in activity", "category": "SignInLogs", "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "resultType": "50126", "callerIpAddress": "203.0.113.5", "correlationId": "b4f0a8e2", "properties": {"userPrincipalName": "jsmith@contoso.com", "appDisplayName": "Azure Portal"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := pipeline.NewBatch()
+	defer b.Release()
+	if err := w.Add(b, v, nil, &normalize.EventMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := b.Events[0]
+	out := string(ev.Raw)
+	for _, want := range []string{`"@timestamp":"2023-11-06T10:15:39.660174300Z"`, `"source":{"ip":"203.0.113.5"}`, `"name":"jsmith@contoso.com"`, `"category":"SignInLogs"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in %s", want, out)
+		}
+	}
+	if ev.Priority != pipeline.P2 || r.Rules.RuleName(int(ev.Rule)) != "idp-entra-id" {
+		t.Errorf("priority %v rule %s, want P2 idp-entra-id", ev.Priority, r.Rules.RuleName(int(ev.Rule)))
+	}
+}
