@@ -65,21 +65,27 @@ type reviewPodSpec struct {
 }
 
 func readReviewObjects(t *testing.T, file string) map[string]reviewPodSpec {
+	return readManifestObjects(t, file, func(o *reviewPodSpec) string { return o.Kind + "/" + o.Metadata.Name })
+}
+
+// readManifestObjects decodes every YAML document of the manifest file
+// into a T, keyed by key (kind/name).
+func readManifestObjects[T any](t *testing.T, file string, key func(*T) string) map[string]T {
 	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs := map[string]reviewPodSpec{}
+	objs := map[string]T{}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	for {
-		var o reviewPodSpec
+		var o T
 		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		objs[o.Kind+"/"+o.Metadata.Name] = o
+		objs[key(&o)] = o
 	}
 	return objs
 }

@@ -1116,7 +1116,7 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 			return timeparse.Parse(b, now)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
-			return epochNumber(n.scratch)
+			return timeparse.ParseNumber(n.scratch)
 		}
 	case kLit:
 		d := nd.data
@@ -1147,7 +1147,7 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 			ns, ok = timeparse.Parse(b, now)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
-			ns, ok = epochNumber(n.scratch)
+			ns, ok = timeparse.ParseNumber(n.scratch)
 		}
 		if ok {
 			if !n.c.cfg.KeepTimestampField && c != 1 { // node 1 is @timestamp, rewritten by Build
@@ -1159,12 +1159,6 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 	}
 	return 0, false
 }
-
-// epochNumber reads a JSON number's text as an epoch time
-// (timeparse.ParseNumber: exponent forms too, correctly rounded; fastjson's
-// own float reading rounds exponents twice and can land 100-200 ns off, a
-// different millisecond once written).
-func epochNumber(text []byte) (int64, bool) { return timeparse.ParseNumber(text) }
 
 // Kind is the JSON type of a looked-up field.
 type Kind uint8

@@ -260,14 +260,20 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw [
 		return nil, nil, splitErr, nil
 	}
 	raw = rest[:n]
-	if n > max {
-		return raw, nil, nil, errEnvelopeTooLong
+	v, err = parseBounded(p, raw, max)
+	return raw, v, nil, err
+}
+
+// parseBounded parses one envelope of at most max bytes and of at most
+// jsonscan.MaxDepth nesting (errEnvelopeTooLong, errTooDeep: not parsed).
+func parseBounded(p *fastjson.Parser, raw []byte, max int) (*fastjson.Value, error) {
+	if len(raw) > max {
+		return nil, errEnvelopeTooLong
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
-		return raw, nil, nil, errTooDeep
+		return nil, errTooDeep
 	}
-	v, err = p.ParseBytes(raw)
-	return raw, v, nil, err
+	return p.ParseBytes(raw)
 }
 
 // errEnvelopeTooLong: an envelope longer than max_event_bytes, not parsed.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/timeparse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
@@ -286,13 +285,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 // parseEnvelope parses one envelope taken from a JSON array body, with the
 // bounds nextEnvelope applies.
 func (s *Server) parseEnvelope(p *fastjson.Parser, raw []byte) (*fastjson.Value, error) {
-	if len(raw) > s.cfg.MaxEventBytes {
-		return nil, errEnvelopeTooLong
-	}
-	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
-		return nil, errTooDeep
-	}
-	v, err := p.ParseBytes(raw)
+	v, err := parseBounded(p, raw, s.cfg.MaxEventBytes)
 	if err == nil && v.Type() != fastjson.TypeObject {
 		err = errNotEnvelope
 	}

@@ -254,7 +254,7 @@ func (s *Source) run(ctx context.Context) {
 // those it has not.
 func (s *Source) existingTopics(ctx context.Context) (have, missing []string, err error) {
 	var parts []kafka.Partition
-	err = s.dialAny(ctx, func(c *kafka.Conn) error {
+	err = s.dialAny(ctx, s.toBroker, func(c *kafka.Conn) error {
 		var err error
 		parts, err = c.ReadPartitions()
 		return err
@@ -276,14 +276,17 @@ func (s *Source) existingTopics(ctx context.Context) (have, missing []string, er
 	return have, missing, nil
 }
 
-// dialAny runs fn on a connection to the first broker that answers.
-func (s *Source) dialAny(ctx context.Context, fn func(*kafka.Conn) error) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+// dialAny runs fn on a connection to the first broker that answers: dial
+// connects to a bootstrap broker (the broker itself, or the leader of a
+// partition it knows). Each attempt gets 10 s.
+func (s *Source) dialAny(ctx context.Context, dial func(ctx context.Context, broker string) (*kafka.Conn, error), fn func(*kafka.Conn) error) error {
 	var err error
 	for _, b := range s.cfg.Brokers {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var c *kafka.Conn
-		if c, err = s.dialer.DialContext(ctx, "tcp", b); err != nil {
+		c, err = dial(dctx, b)
+		cancel()
+		if err != nil {
 			continue
 		}
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -294,6 +297,11 @@ func (s *Source) dialAny(ctx context.Context, fn func(*kafka.Conn) error) error 
 		}
 	}
 	return err
+}
+
+// toBroker dials the broker itself.
+func (s *Source) toBroker(ctx context.Context, b string) (*kafka.Conn, error) {
+	return s.dialer.DialContext(ctx, "tcp", b)
 }
 
 // watchTopics looks the topics up every topicRecheck and closes cg when the
@@ -546,22 +554,13 @@ func (s *Source) inRange(ctx context.Context, topic string, part int, off int64)
 		return off, true
 	}
 	var first, last int64
-	var err error
-	for _, b := range s.cfg.Brokers {
-		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var c *kafka.Conn
-		c, err = s.dialer.DialLeader(dctx, "tcp", b, topic, part)
-		cancel()
-		if err != nil {
-			continue
-		}
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		first, last, err = c.ReadOffsets()
-		_ = c.Close()
-		if err == nil {
-			break
-		}
+	leader := func(ctx context.Context, b string) (*kafka.Conn, error) {
+		return s.dialer.DialLeader(ctx, "tcp", b, topic, part)
 	}
+	err := s.dialAny(ctx, leader, func(c *kafka.Conn) (err error) {
+		first, last, err = c.ReadOffsets()
+		return err
+	})
 	if err != nil || (off >= first && off <= last) {
 		return off, true
 	}
