@@ -48,6 +48,9 @@ func (p *Parser) parseCisco(b []byte) bool {
 	}
 	pl := &p.pl
 	pl.format, pl.ftd, pl.ciscoSev, pl.ciscoID = fmtCisco, ftd, b[lv]-'0', b[id:i]
+	if lv > 5 {
+		pl.ciscoClass = b[5 : lv-1]
+	}
 	pl.dataset = "cisco.asa"
 	if ftd {
 		pl.dataset = "cisco.ftd"
@@ -228,6 +231,10 @@ func (p *Parser) appendCisco(dst []byte) []byte {
 	dst = appendStr(dst, pl.ciscoID)
 	dst = append(dst, `,"severity":`...)
 	dst = append(dst, '0'+pl.ciscoSev)
+	if len(pl.ciscoClass) > 0 {
+		dst = append(dst, `,"message_class":`...)
+		dst = appendStr(dst, pl.ciscoClass)
+	}
 	dst = append(dst, "}},"...)
 	dst = appendEndpoint(dst, "source", pl.srcIP, pl.srcPt)
 	return appendEndpoint(dst, "destination", pl.dstIP, pl.dstPt)

@@ -86,7 +86,7 @@
 //   - LEEF ("leef"): "leef":{version, vendor, product, product_version,
 //     event_id, [delimiter], extensions:{...}}.
 //   - Cisco ASA/FTD ("cisco_asa"): "cisco":{"asa"|"ftd":{message_id,
-//     severity}}, and for connection messages source, destination and
+//     severity, [message_class]}}, and for connection messages source, destination and
 //     event.action.
 //   - PAN-OS CSV ("panos_csv"): columns as top-level fields named as PAN-OS
 //     documents them.

@@ -110,6 +110,7 @@ type payload struct {
 
 	ftd          bool
 	ciscoID      []byte
+	ciscoClass   []byte // the tag's message class (%ASA-session-5-...), if any
 	ciscoSev     byte
 	srcIP, srcPt []byte
 	dstIP, dstPt []byte
