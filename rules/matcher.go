@@ -40,7 +40,7 @@ type matchEnv struct {
 func (e *matchEnv) Field(id int) *normalize.Value {
 	if !e.seen[id] {
 		e.seen[id] = true
-		e.vals[id] = e.n.LookupPath(&e.m.paths[id])
+		e.n.LookupInto(&e.m.paths[id], &e.vals[id])
 	}
 	return &e.vals[id]
 }

@@ -274,8 +274,12 @@ type Normalizer struct {
 	// rootIdx indexes the root object's members by key hash (open
 	// addressing, node index + 1, 0 = empty) so that building and looking up
 	// wide events is O(1) per key instead of a scan of the root.
-	rootIdx      [rootSlots]int32
-	rootCount    int
+	rootIdx   [rootSlots]int32
+	rootCount int
+	// rootBloom has bit h>>56 set for the hash h of every key in rootIdx:
+	// a lookup of a key the event lacks (most of the rules' fallback fields,
+	// for most events) ends at one bit instead of a probe of the index.
+	rootBloom    [4]uint64
 	path         []byte
 	gen          int32
 	fields       int
@@ -415,6 +419,9 @@ func (n *Normalizer) child(parent int32, key []byte) int32 {
 }
 
 func (n *Normalizer) rootLookup(key []byte, h uint64) int32 {
+	if n.rootBloom[h>>62]&(1<<(h>>56&63)) == 0 {
+		return -1
+	}
 	for i := h & (rootSlots - 1); ; i = (i + 1) & (rootSlots - 1) {
 		c := n.rootIdx[i] - 1
 		if c < 0 {
@@ -431,6 +438,7 @@ func (n *Normalizer) rootInsert(c int32, h uint64) {
 	if n.rootCount > rootMaxIndex {
 		return // scanning from now on for this event
 	}
+	n.rootBloom[h>>62] |= 1 << (h >> 56 & 63)
 	for i := h & (rootSlots - 1); ; i = (i + 1) & (rootSlots - 1) {
 		if n.rootIdx[i] == 0 {
 			n.rootIdx[i] = c + 1
@@ -568,6 +576,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 	n.nodes = n.nodes[:0]
 	if n.rootCount > 0 {
 		clear(n.rootIdx[:])
+		n.rootBloom = [4]uint64{}
 		n.rootCount = 0
 	}
 	n.path = n.path[:0]
@@ -1196,42 +1205,60 @@ func (n *Normalizer) Lookup(path string) Value {
 
 // LookupPath is Lookup for a compiled path; it does not allocate.
 func (n *Normalizer) LookupPath(p *Path) Value {
+	var v Value
+	n.LookupInto(p, &v)
+	return v
+}
+
+// LookupInto is LookupPath writing the result into *dst (every field of it),
+// for callers that cache values: a Value returned by value and copied into
+// a cache went through the stack in pieces and back in 16-byte loads, a
+// store-forwarding stall on every field lookup of every rule.
+func (n *Normalizer) LookupInto(p *Path, dst *Value) {
 	c := n.findPath(p)
 	if c < 0 {
-		return Value{}
+		*dst = Value{}
+		return
 	}
-	return n.valueOf(c)
+	n.valueInto(c, dst)
 }
 
 // valueOf is the Value of node c (see LookupPath).
 func (n *Normalizer) valueOf(c int32) Value {
+	var v Value
+	n.valueInto(c, &v)
+	return v
+}
+
+// valueInto sets *dst to the Value of node c.
+func (n *Normalizer) valueInto(c int32, dst *Value) {
+	*dst = Value{}
 	nd := &n.nodes[c]
 	switch nd.kind {
 	case kObject:
-		return Value{Kind: Object, Raw: nd.val}
+		dst.Kind, dst.Raw = Object, nd.val
 	case kStr:
-		return Value{Kind: String, Str: nd.data}
+		dst.Kind, dst.Str = String, nd.data
 	case kLit:
-		return n.literal(nd.data)
+		*dst = n.literal(nd.data)
 	case kValue:
 		v := nd.val
 		switch v.Type() {
 		case fastjson.TypeString:
 			b, _ := v.StringBytes()
-			return Value{Kind: String, Str: b}
+			dst.Kind, dst.Str = String, b
 		case fastjson.TypeNumber:
-			return Value{Kind: Number, Num: v.GetFloat64()}
+			dst.Kind, dst.Num = Number, v.GetFloat64()
 		case fastjson.TypeTrue:
-			return Value{Kind: Bool, Bool: true}
+			dst.Kind, dst.Bool = Bool, true
 		case fastjson.TypeFalse:
-			return Value{Kind: Bool}
+			dst.Kind = Bool
 		case fastjson.TypeNull:
-			return Value{Kind: Null}
+			dst.Kind = Null
 		case fastjson.TypeArray:
-			return Value{Kind: Array, Raw: v}
+			dst.Kind, dst.Raw = Array, v
 		}
 	}
-	return Value{}
 }
 
 // literal is the Value of a JSON literal the normalizer wrote itself (a

@@ -145,7 +145,7 @@ func (r *Router) NewWorker() *Worker {
 func (w *Worker) Field(id int) *normalize.Value {
 	if w.seen[id] != w.epoch {
 		w.seen[id] = w.epoch
-		w.vals[id] = w.n.LookupPath(&w.paths[id])
+		w.n.LookupInto(&w.paths[id], &w.vals[id])
 	}
 	return &w.vals[id]
 }
