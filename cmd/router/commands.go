@@ -293,29 +293,45 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		} else {
 			text = raw
 		}
-		out, ev, err := wk.Explain(nil, &meta, obj, text, &em)
-		if err != nil {
-			bad++
-			fmt.Fprintf(w, "line %d: rejected (%s): %v\n", line, normalize.Reason(err), err)
-			continue
+		// A batch envelope is explained record by record, as the inputs
+		// split it (normalize.Records).
+		objs := []*fastjson.Value{obj}
+		if obj != nil {
+			if recs := normalize.Records(obj); recs != nil {
+				objs = recs
+			}
 		}
-		dests := r.Table.Names(ev.Priority)
-		rule := r.Rules.RuleName(int(ev.Rule))
-		if asJSON {
-			rec, _ := json.Marshal(struct {
-				Line         int             `json:"line"`
-				Rule         string          `json:"rule"`
-				Priority     string          `json:"priority"`
-				Destinations []string        `json:"destinations"`
-				SourceType   string          `json:"source_type"`
-				Hash         string          `json:"hash"`
-				Event        json.RawMessage `json:"event"`
-			}{line, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
-			fmt.Fprintf(w, "%s\n", rec)
-			continue
+		for i, o := range objs {
+			where, record := fmt.Sprintf("line %d", line), 0
+			if len(objs) > 1 || o != obj {
+				record = i + 1
+				where = fmt.Sprintf("line %d record %d", line, record)
+			}
+			out, ev, err := wk.Explain(nil, &meta, o, text, &em)
+			if err != nil {
+				bad++
+				fmt.Fprintf(w, "%s: rejected (%s): %v\n", where, normalize.Reason(err), err)
+				continue
+			}
+			dests := r.Table.Names(ev.Priority)
+			rule := r.Rules.RuleName(int(ev.Rule))
+			if asJSON {
+				rec, _ := json.Marshal(struct {
+					Line         int             `json:"line"`
+					Record       int             `json:"record,omitempty"`
+					Rule         string          `json:"rule"`
+					Priority     string          `json:"priority"`
+					Destinations []string        `json:"destinations"`
+					SourceType   string          `json:"source_type"`
+					Hash         string          `json:"hash"`
+					Event        json.RawMessage `json:"event"`
+				}{line, record, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
+				fmt.Fprintf(w, "%s\n", rec)
+				continue
+			}
+			fmt.Fprintf(w, "%s: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
+				where, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
 		}
-		fmt.Fprintf(w, "line %d: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
-			line, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
 	}
 	if err := sc.Err(); err != nil {
 		return err

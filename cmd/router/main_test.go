@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,26 @@ not json but text
 	out, err = run(t, `{"a":1}`+"\n", "explain", "-o", "json")
 	if err != nil || !strings.Contains(out, `"priority":"P3"`) || !strings.Contains(out, `"event":{"@timestamp"`) {
 		t.Errorf("json explain: %v\n%s", err, out)
+	}
+}
+
+// TestExplainBatchEnvelope: an Event Hubs batch is explained record by
+// record, as the inputs split it; each Entra record meets the Entra rule.
+func TestExplainBatchEnvelope(t *testing.T) {
+	in := `{"records":[{"time":"2026-11-29T10:00:00Z","resourceId":"/tenants/1/providers/Microsoft.aadiam","operationName":"Sign-in activity","category":"SignInLogs","tenantId":"1","callerIpAddress":"203.0.113.7"},` +
+		`{"time":"2026-11-29T10:00:02Z","resourceId":"/tenants/1/providers/Microsoft.aadiam","operationName":"Add member to role","category":"AuditLogs","tenantId":"1"}]}` + "\n"
+	out, err := run(t, in, "explain", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if len(got) != 2 {
+		t.Fatalf("%d results, want one per record:\n%s", len(got), out)
+	}
+	for i, g := range got {
+		if !strings.Contains(g, fmt.Sprintf(`"line":1,"record":%d,`, i+1)) || !strings.Contains(g, `"source_type":"azure.entra_id"`) || !strings.Contains(g, `"priority":"P2"`) {
+			t.Errorf("record %d: %s", i+1, g)
+		}
 	}
 }
 

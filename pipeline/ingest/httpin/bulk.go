@@ -179,7 +179,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 		if len(defST) == 0 {
 			q.em.DefaultSourceType = it.index
 		}
-		if q.add(src, v, nil) {
+		if q.addOne(src, v, nil) {
 			it.eventIdx = len(q.b.Events) - 1
 			if it.id == nil {
 				start := len(ids)

@@ -484,8 +484,30 @@ func (q *request) oversized(raw []byte) bool {
 	return true
 }
 
-// add normalizes one record into the batch; failures are quarantined.
+// add normalizes one record into the batch, or each record of a batch
+// envelope (normalize.Records: Azure's {"records":[...]}, CloudTrail's
+// {"Records":[...]}) with the same metadata; failures are quarantined, a
+// split record's alone (as its own JSON). It reports whether all were
+// taken.
 func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
+	if obj != nil {
+		if recs := normalize.Records(obj); recs != nil {
+			ok := true
+			for _, rec := range recs {
+				if err := q.w.Add(q.b, rec, nil, &q.em); err != nil {
+					q.reject(rec.MarshalTo(nil), normalize.Reason(err), err)
+					ok = false
+				}
+			}
+			return ok
+		}
+	}
+	return q.addOne(raw, obj, text)
+}
+
+// addOne normalizes one record into the batch as one event, never split
+// (a _bulk item answers for exactly one); failures are quarantined.
+func (q *request) addOne(raw []byte, obj *fastjson.Value, text []byte) bool {
 	if err := q.w.Add(q.b, obj, text, &q.em); err != nil {
 		q.reject(raw, normalize.Reason(err), err)
 		return false

@@ -688,6 +688,16 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 		p.reject(m, raw, "not_object", errors.New("the record is not a JSON object"))
 		return
 	}
+	if recs := normalize.Records(obj); recs != nil {
+		// A batch envelope (Azure Event Hubs, CloudTrail files): one
+		// event per record, a failed one quarantined alone.
+		for _, rec := range recs {
+			if err := p.w.Add(p.b, rec, nil, em); err != nil {
+				p.reject(m, rec.MarshalTo(nil), normalize.Reason(err), err)
+			}
+		}
+		return
+	}
 	if err := p.w.Add(p.b, obj, nil, em); err != nil {
 		p.reject(m, raw, normalize.Reason(err), err)
 	}

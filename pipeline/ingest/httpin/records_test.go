@@ -1,0 +1,95 @@
+package httpin
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBatchEnvelopesSplit: an Azure Event Hubs message ({"records":[...]})
+// or a CloudTrail file ({"Records":[...]}) sent whole is one event per
+// record, each with the envelope's metadata; a record that cannot be
+// normalized is quarantined alone, as its own JSON. A _bulk document of
+// that shape stays one document (its item answers for one).
+func TestBatchEnvelopesSplit(t *testing.T) {
+	const entra = `{"records":[{"time":"2026-11-29T10:00:00Z","category":"SignInLogs","operationName":"Sign-in activity","callerIpAddress":"203.0.113.7"},` +
+		`{"time":"2026-11-29T10:00:01Z","category":"AuditLogs","operationName":"Add member to role"}]}`
+	const cloudtrail = `{"Records":[{"eventTime":"2026-11-29T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser"},` +
+		`{"eventTime":"2026-11-29T10:00:02Z","eventSource":"s3.amazonaws.com","eventName":"GetObject"},` +
+		`{"eventTime":"2026-11-29T10:00:03Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}]}`
+	for _, c := range []struct {
+		name, path, body string
+		want             int
+		wantIn           []string
+	}{
+		{"ndjson", "/ingest", entra + "\n" + cloudtrail, 5, []string{`"SignInLogs"`, `"AuditLogs"`, `"CreateUser"`, `"GetObject"`, `"AssumeRole"`}},
+		{"ndjson array", "/ingest", "[" + entra + "," + cloudtrail + "]", 5, nil},
+		{"hec event", "/services/collector/event", `{"sourcetype":"azure:eventhub","host":"eh-1","event":` + entra + `}`, 2, []string{`"SignInLogs"`, `"AuditLogs"`}},
+		{"hec raw", "/services/collector/raw", cloudtrail, 3, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, Config{}, nil)
+			w := f.do("POST", c.path, "", c.body)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			evs := f.rec.Events()
+			if len(evs) != c.want {
+				t.Fatalf("%d events, want %d (one per record)", len(evs), c.want)
+			}
+			for i, s := range c.wantIn {
+				raw := string(evs[i].Raw)
+				if !strings.Contains(raw, s) || strings.Contains(raw, `"records"`) || strings.Contains(raw, `"Records"`) {
+					t.Errorf("event %d = %s; want the record holding %s, without its envelope", i, raw, s)
+				}
+			}
+			if c.name == "hec event" {
+				for _, e := range evs {
+					if !strings.Contains(string(e.Raw), `"eh-1"`) {
+						t.Errorf("event %s lost the envelope's host", e.Raw)
+					}
+				}
+			}
+		})
+	}
+	t.Run("bulk keeps one document", func(t *testing.T) {
+		f := newFixture(t, Config{}, nil)
+		w := f.do("POST", "/_bulk", "", `{"create":{"_index":"logs"}}`+"\n"+entra+"\n", "Content-Type", "application/x-ndjson")
+		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors":true`) {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		if n := len(f.rec.Events()); n != 1 {
+			t.Fatalf("%d events from one _bulk document, want 1", n)
+		}
+	})
+}
+
+// TestBatchEnvelopeBadRecordAlone: a record of an envelope the normalizer
+// refuses (here: more fields than normalize.max_fields) is quarantined as
+// its own JSON, and the envelope's other records are delivered.
+func TestBatchEnvelopeBadRecordAlone(t *testing.T) {
+	var wide strings.Builder
+	wide.WriteString(`{"category":"wide"`)
+	for i := range 2100 {
+		wide.WriteString(`,"f`)
+		wide.WriteString(strings.Repeat("x", i%7))
+		wide.WriteString(string(rune('a' + i%26)))
+		wide.WriteString(`_`)
+		wide.WriteString(strings.Repeat("y", i/26))
+		wide.WriteString(`":1`)
+	}
+	wide.WriteString("}")
+	body := `{"records":[{"category":"first"},` + wide.String() + `,{"category":"last"}]}`
+	f := newFixture(t, Config{}, nil)
+	w := f.do("POST", "/ingest", "", body)
+	if w.Code != http.StatusBadRequest { // a record refused is listed, as for a bad line
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if n := len(f.rec.Events()); n != 2 {
+		t.Fatalf("%d events delivered, want the 2 good records", n)
+	}
+	rej := f.q.Records()
+	if len(rej) != 1 || !strings.HasPrefix(string(rej[0].Raw), `{"category":"wide"`) {
+		t.Fatalf("quarantined %d records, want the wide record alone", len(rej))
+	}
+}

@@ -1,0 +1,30 @@
+package kafkain
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestBatchEnvelopeSplit: a record read from Azure Event Hubs' Kafka
+// endpoint holds a diagnostic-settings batch ({"records":[...]}); each of
+// its records is one event. A CloudTrail file's {"Records":[...]} too.
+func TestBatchEnvelopeSplit(t *testing.T) {
+	e := newEngine(t, &fullQueueSink{}, nil)
+	p := newPartition(e)
+	p.add(&kafka.Message{Offset: 5, Value: []byte(`{"records":[{"category":"SignInLogs","operationName":"Sign-in activity"},{"category":"AuditLogs"}]}`)})
+	p.add(&kafka.Message{Offset: 6, Value: []byte(`{"Records":[{"eventSource":"iam.amazonaws.com","eventName":"CreateUser"}]}` + "\n" + `{"user":"x"}`)})
+	if len(p.rej) != 0 {
+		t.Fatalf("rejected %d records: %s", len(p.rej), p.rej[0].Detail)
+	}
+	want := []string{`"SignInLogs"`, `"AuditLogs"`, `"CreateUser"`, `"user":"x"`}
+	if len(p.b.Events) != len(want) {
+		t.Fatalf("%d events, want %d (one per record, and the plain line)", len(p.b.Events), len(want))
+	}
+	for i, w := range want {
+		if raw := string(p.b.Events[i].Raw); !strings.Contains(raw, w) || strings.Contains(strings.ToLower(raw), `"records"`) {
+			t.Errorf("event %d = %s, want the record holding %s", i, raw, w)
+		}
+	}
+}
