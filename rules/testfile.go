@@ -48,6 +48,52 @@ type Expect struct {
 	Priority     string   `yaml:"priority"`
 	Rule         string   `yaml:"rule"`
 	Destinations []string `yaml:"destinations"`
+	// SourceType is the source type the event must come out with (its
+	// event.dataset: a profile's name, the sourcetype given, or detected).
+	SourceType string `yaml:"source_type"`
+	// Fields maps a field of the normalized event, by its dotted path as
+	// rules name it, to the value it must have (compared as JSON: 3 and
+	// "3" differ, key order does not): what a profile must make of a
+	// vendor's fields. A path the event lacks fails.
+	Fields map[string]yaml.Node `yaml:"fields"`
+	// Absent lists fields the normalized event must not have (dropped or
+	// renamed away).
+	Absent []string `yaml:"absent"`
+
+	// FieldsJSON is Fields with each value rendered as JSON.
+	FieldsJSON map[string][]byte `yaml:"-"`
+}
+
+// empty reports whether e names nothing to check.
+func (e *Expect) empty() bool {
+	return e.Priority == "" && e.Rule == "" && e.Destinations == nil && e.SourceType == "" &&
+		len(e.Fields) == 0 && len(e.Absent) == 0
+}
+
+// compile renders Fields as JSON and checks the paths.
+func (e *Expect) compile() error {
+	for p, n := range e.Fields {
+		if strings.Trim(p, ".") != p || strings.Contains(p, "..") {
+			return fmt.Errorf("expect.fields: %q is not a field path (dotted, as rules name fields)", p)
+		}
+		var buf bytes.Buffer
+		if err := nodeJSON(&buf, &n); err != nil {
+			return fmt.Errorf("expect.fields.%s: %v", p, err)
+		}
+		if e.FieldsJSON == nil {
+			e.FieldsJSON = map[string][]byte{}
+		}
+		e.FieldsJSON[p] = buf.Bytes()
+	}
+	for _, p := range e.Absent {
+		if p == "" || strings.Trim(p, ".") != p || strings.Contains(p, "..") {
+			return fmt.Errorf("expect.absent: %q is not a field path", p)
+		}
+		if _, ok := e.Fields[p]; ok {
+			return fmt.Errorf("expect: %s is in both fields and absent", p)
+		}
+	}
+	return nil
 }
 
 type testFile struct {
@@ -116,8 +162,11 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 			if tc.Event.Kind != 0 {
 				return nil, fmt.Errorf("%s: test %q: give event or syslog, not both", where, tc.Name)
 			}
-			if tc.Expect.Priority == "" && tc.Expect.Rule == "" && tc.Expect.Destinations == nil {
-				return nil, fmt.Errorf("%s: test %q: expect names nothing to check (priority, rule or destinations)", where, tc.Name)
+			if tc.Expect.empty() {
+				return nil, fmt.Errorf("%s: test %q: %s", where, tc.Name, errNothingExpected)
+			}
+			if err := tc.Expect.compile(); err != nil {
+				return nil, fmt.Errorf("%s: test %q: %v", where, tc.Name, err)
 			}
 			continue
 		}
@@ -137,12 +186,17 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 		default:
 			return nil, fmt.Errorf("%s: test %q: event must be a mapping or a JSON string (or give syslog: a syslog line)", where, tc.Name)
 		}
-		if tc.Expect.Priority == "" && tc.Expect.Rule == "" && tc.Expect.Destinations == nil {
-			return nil, fmt.Errorf("%s: test %q: expect names nothing to check (priority, rule or destinations)", where, tc.Name)
+		if tc.Expect.empty() {
+			return nil, fmt.Errorf("%s: test %q: %s", where, tc.Name, errNothingExpected)
+		}
+		if err := tc.Expect.compile(); err != nil {
+			return nil, fmt.Errorf("%s: test %q: %v", where, tc.Name, err)
 		}
 	}
 	return f.Tests, nil
 }
+
+const errNothingExpected = "expect names nothing to check (priority, rule, destinations, source_type, fields or absent)"
 
 // nodeJSON renders a YAML node as JSON, keeping key order and duplicates.
 func nodeJSON(w *bytes.Buffer, n *yaml.Node) error {

@@ -1,8 +1,11 @@
 package route
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -107,5 +110,81 @@ func diff(want rules.Expect, got TestResult) string {
 			line("destinations", "["+strings.Join(w, ", ")+"]", "["+strings.Join(got.Dests, ", ")+"]")
 		}
 	}
+	if want.SourceType == "" && len(want.FieldsJSON) == 0 && len(want.Absent) == 0 {
+		return b.String()
+	}
+	var p fastjson.Parser
+	out, err := p.ParseBytes(got.Output)
+	if err != nil { // the normalizer wrote invalid JSON: a bug, say so
+		line("output", "valid JSON", err.Error())
+		return b.String()
+	}
+	if want.SourceType != "" {
+		if st := string(out.GetStringBytes("event", "dataset")); st != want.SourceType {
+			line("source_type (event.dataset)", want.SourceType, orMissing(st))
+		}
+	}
+	paths := make([]string, 0, len(want.FieldsJSON))
+	for p := range want.FieldsJSON {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		w := want.FieldsJSON[p]
+		v := outputField(out, p)
+		if v == nil {
+			line(p, string(w), "(missing)")
+			continue
+		}
+		if g := v.MarshalTo(nil); !sameJSON(w, g) {
+			line(p, string(w), string(g))
+		}
+	}
+	for _, p := range want.Absent {
+		if v := outputField(out, p); v != nil {
+			line(p, "(absent)", string(v.MarshalTo(nil)))
+		}
+	}
 	return b.String()
+}
+
+func orMissing(s string) string {
+	if s == "" {
+		return "(missing)"
+	}
+	return s
+}
+
+// outputField returns the member of the normalized event at a dotted path
+// as rules read it (normalize.Lookup): the whole rest of the path as a
+// literal key first, then each dotted prefix, longest first.
+func outputField(v *fastjson.Value, path string) *fastjson.Value {
+	o, err := v.Object()
+	if err != nil {
+		return nil
+	}
+	if m := o.Get(path); m != nil {
+		return m
+	}
+	for cut := len(path) - 1; cut > 0; cut-- {
+		if path[cut] != '.' {
+			continue
+		}
+		if m := o.Get(path[:cut]); m != nil && m.Type() == fastjson.TypeObject {
+			if r := outputField(m, path[cut+1:]); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// sameJSON reports whether two JSON texts hold the same value (key order
+// and number spelling aside).
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return string(a) == string(b)
+	}
+	return reflect.DeepEqual(x, y)
 }
