@@ -476,7 +476,9 @@ func (n *Normalizer) applyProfile(p *profile) {
 }
 
 // convert rewrites a leaf to the wanted JSON type when its value allows it;
-// a value that does not convert is left as it was.
+// a value that does not convert is left as it was, but a placeholder for
+// none ("-" or blank) where a number, an address or a boolean is wanted
+// removes the field.
 func (n *Normalizer) convert(c int32, kind uint8) {
 	nd := &n.nodes[c]
 	var s []byte
@@ -499,6 +501,14 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 			return
 		}
 	default:
+		return
+	}
+	if !isNum && kind != convString && kind != convLower && isPlaceholder(s) {
+		// "-" (Windows' IpAddress and IpPort of a local logon, web
+		// servers' empty fields) or nothing where a number, address or
+		// boolean belongs: the field has no value. Left as it was, an
+		// ip or long mapping refuses the whole document.
+		nd.kind = kRemoved
 		return
 	}
 	start := len(n.lits)
@@ -601,4 +611,10 @@ func datasetName(s string, punct bool) bool {
 		}
 	}
 	return true
+}
+
+// isPlaceholder reports whether s stands for no value: "-" or blank.
+func isPlaceholder(s []byte) bool {
+	t := bytes.TrimSpace(s)
+	return len(t) == 0 || (len(t) == 1 && t[0] == '-')
 }

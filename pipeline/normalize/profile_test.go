@@ -140,6 +140,22 @@ func TestProfileOperations(t *testing.T) {
 			t.Errorf("default source type, %s:\n got: %s\nwant it to contain %s", tc.in, out, tc.want)
 		}
 	}
+	// A placeholder for none ("-", blank) where a number, address or boolean
+	// is wanted removes the field (an ip or long mapping would refuse the
+	// document); any other value that does not convert stays as it was.
+	for _, tc := range []struct{ in, want string }{
+		{`{"srcip":"-","sport":"-","ok":" ","n":"","vendor":"-"}`, `"2026-11-28T12:00:00.000Z","observer":"-","event"`}, // source emptied: not written
+		{`{"srcip":"host-a","sport":"x-1","ok":"maybe","n":"--"}`, `"source":{"ip":"host-a","port":"x-1"},"ok":"maybe","n":"--",`},
+	} {
+		v, _ := p.Parse(tc.in)
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("fwalias")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), tc.want) || (strings.Contains(tc.in, `"ok":" "`) && strings.Contains(string(out), `"ok"`)) {
+			t.Errorf("placeholders, %s:\n got: %s\nwant it to contain %s", tc.in, out, tc.want)
+		}
+	}
 	// Not detected: no profile applies.
 	v, _ := p.Parse(`{"type":"utm","devid":"FG1","srcip":"x"}`)
 	out, _, _ := n.Append(nil, v, nil, testMeta(), nil)
