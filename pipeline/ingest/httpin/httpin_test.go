@@ -204,13 +204,14 @@ func FuzzHTTPBodies(f *testing.F) {
 	for _, s := range []string{
 		`{"event":{"a":1}}{"event":"x","time":"1700000000.5"}`, `{"event":`, "{\"index\":{}}\n{\"a\":1}\n",
 		"{\"a\":1}\n{bad\n", `[{"a":1},2]`, "{\"create\":{\"_id\":\"x\"}}\n[]\n{\"delete\":{}}\n",
+		`{"requestId":"r","timestamp":1,"records":[{"data":"eyJhIjoxfQ=="},{"data":"H4sIAAAAAAAA/w=="},{"data":"!"}]}`,
 	} {
-		for p := byte(0); p < 4; p++ {
+		for p := byte(0); p < 5; p++ {
 			f.Add(p, []byte(s))
 		}
 	}
 	fx := newFixture(f, Config{}, nil)
-	paths := []string{"/services/collector/event", "/services/collector/raw", "/_bulk", "/ingest"}
+	paths := []string{"/services/collector/event", "/services/collector/raw", "/_bulk", "/ingest", "/firehose"}
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
 		w := fx.do("POST", paths[int(which)%len(paths)], "", string(body))
 		if !json.Valid(w.Body.Bytes()) {

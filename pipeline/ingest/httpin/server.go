@@ -142,6 +142,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET PUT DELETE", "/_ingest/pipeline/{id}", s.handleESIngestPipeline},
 		{"GET", "/_nodes/ingest", s.handleESNodesIngest},
 		{"POST", "/ingest", s.limit(ProtoNDJSON, s.handleNDJSON)},
+		{"POST", "/firehose", firehoseEcho(s.limit(ProtoFirehose, s.handleFirehose))},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {
@@ -298,8 +299,11 @@ func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Reque
 // under indexing pressure) otherwise.
 func writeBusy(w http.ResponseWriter, proto, msg string) int {
 	w.Header().Set("Retry-After", "1")
-	if proto == ProtoHEC || proto == ProtoHECRaw {
+	switch proto {
+	case ProtoHEC, ProtoHECRaw:
 		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
+	case ProtoFirehose:
+		return writeFirehose(w, http.StatusServiceUnavailable, msg)
 	}
 	return writeJSONError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", msg)
 }
@@ -369,6 +373,11 @@ func (s *Server) authenticate(r *http.Request, hec bool) (*Token, authResult) {
 			return nil, authMalformed
 		}
 	}
+	return s.checkSecret(secret)
+}
+
+// checkSecret returns the token whose secret is secret.
+func (s *Server) checkSecret(secret string) (*Token, authResult) {
 	for i := range s.tokens {
 		if subtle.ConstantTimeCompare([]byte(s.tokens[i].Token), []byte(secret)) == 1 {
 			s.tokenReqs[i].Inc()
@@ -563,6 +572,8 @@ func (q *request) refuse(w http.ResponseWriter) int {
 		return writeHEC(w, http.StatusRequestEntityTooLarge, hecInvalidFormat, msg)
 	case ProtoBulk:
 		return writeJSONError(w, http.StatusRequestEntityTooLarge, "illegal_argument_exception", msg)
+	case ProtoFirehose:
+		return writeFirehose(w, http.StatusRequestEntityTooLarge, msg+" (or lower the stream's buffer size)")
 	}
 	return writeNDJSONError(w, http.StatusRequestEntityTooLarge, msg)
 }

@@ -1,0 +1,329 @@
+package httpin
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// ProtoFirehose is Amazon Data Firehose's HTTP endpoint delivery.
+const ProtoFirehose = "firehose"
+
+// firehoseRequestID is the header Firehose names its request by; the answer
+// must carry the same id. The handler echoes it on the response before any
+// answer is written, so that the answers written elsewhere (busy, limits)
+// can name it too (writeFirehose).
+const firehoseRequestID = "X-Amz-Firehose-Request-Id"
+
+// handleFirehose serves Amazon Data Firehose's HTTP endpoint destination
+// (POST /firehose; the "HTTP Endpoint Delivery Request and Response
+// Specifications" of the Firehose developer guide):
+//
+//	{"requestId":"...","timestamp":1578090901599,"records":[{"data":"<base64>"},...]}
+//
+// authenticated by the stream's access key (X-Amz-Firehose-Access-Key, one
+// of inputs.http.tokens). Each record's data is base64; gzip inside it
+// (CloudWatch Logs subscriptions always compress) is undone. A CloudWatch
+// Logs subscription message ({"messageType":"DATA_MESSAGE","logGroup",
+// "logStream","logEvents":[...]}) gives one event per log event (its
+// message, JSON or text; the log group as logrouter.source, the stream and
+// account as labels); CONTROL_MESSAGEs are skipped. Anything else is
+// NDJSON or text, one event per line (EventBridge, CloudTrail through a
+// stream, application logs), batch envelopes split as on /ingest.
+//
+// The answer is 200 with {"requestId","timestamp"} once every event is in
+// every destination's queue; a record that cannot become an event is
+// quarantined (Firehose cannot be told about one record). Anything else is
+// an error with {"requestId","timestamp","errorMessage"}, and Firehose
+// retries the whole request for its retry duration, then writes it to its
+// S3 backup. The X-Amz-Firehose-Common-Attributes "sourcetype" (or
+// "source_type") and "index" parameters of the stream's destination apply
+// to all its events, as HEC's sourcetype and index do.
+func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charge) int {
+	tok, ar := s.firehoseAuth(r)
+	if ar != authOK {
+		return writeFirehose(w, http.StatusUnauthorized, "missing or invalid access key: set the stream's access key to one of inputs.http.tokens")
+	}
+	bp, status, msg := s.readBody(w, r, c)
+	if status != 0 {
+		return writeFirehose(w, status, msg)
+	}
+	defer putBuf(bp)
+	body := *bp
+	q := s.newRequest(r, ProtoFirehose, tok, len(body), c)
+	st, index := firehoseAttributes(r.Header.Get("X-Amz-Firehose-Common-Attributes"))
+	fh := firehoseRequest{q: q, st: st, index: index, defST: q.defaultSourceType()}
+	if len(fh.index) == 0 && tok != nil {
+		fh.index = []byte(tok.Index)
+	}
+	defer fh.release()
+
+	// The request's own JSON has a parser of its own: q.p parses each
+	// record's payload while the records array is walked.
+	outer := s.parsers.Get()
+	defer s.parsers.Put(outer)
+	env, err := parseBounded(outer, body, len(body))
+	if err != nil {
+		q.abort()
+		return writeFirehose(w, http.StatusBadRequest, "the body is not Firehose's JSON request: "+detail(err))
+	}
+	rv := env.Get("records")
+	if rv == nil || rv.Type() != fastjson.TypeArray {
+		q.abort()
+		return writeFirehose(w, http.StatusBadRequest, `the body has no "records" array: is this a Firehose HTTP endpoint request?`)
+	}
+	recs, _ := rv.Array()
+	for i, rec := range recs {
+		if q.full(q.records()) {
+			break
+		}
+		data := rec.GetStringBytes("data")
+		if data == nil {
+			q.reject(rec.MarshalTo(nil), "invalid_record", fmt.Errorf("record %d has no \"data\" string", i))
+			continue
+		}
+		fh.record(data)
+	}
+	if q.full(0) {
+		return q.refuse(w)
+	}
+	if _, err := q.deliver(r.Context()); err != nil {
+		_, msg := deliveryStatus(err)
+		// Firehose retries any failure; the status only shows in its logs.
+		return writeFirehose(w, http.StatusServiceUnavailable, msg)
+	}
+	return writeFirehose(w, http.StatusOK, "")
+}
+
+// firehoseRequest is the state of one Firehose request's records.
+type firehoseRequest struct {
+	q         *request
+	st, index []byte // the stream's common attributes
+	defST     []byte
+	// dec and unz are the current record's base64-decoded and gunzipped
+	// data, reused record after record: an event is normalized into the
+	// batch before the next record is decoded (a rejected record is copied).
+	dec, unz []byte
+	zr       *gzip.Reader
+	msgs     *fastjson.Parser // CloudWatch messages; q.p holds their envelope
+}
+
+func (fh *firehoseRequest) release() {
+	if fh.msgs != nil {
+		fh.q.s.parsers.Put(fh.msgs)
+	}
+}
+
+// record turns one record's base64 data into events.
+func (fh *firehoseRequest) record(data []byte) {
+	q := fh.q
+	n := base64.StdEncoding.DecodedLen(len(data))
+	if cap(fh.dec) < n {
+		fh.dec = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(fh.dec[:n], data)
+	if err != nil {
+		q.reject(append([]byte(nil), data...), "invalid_base64", fmt.Errorf("record data is not base64: %v", err))
+		return
+	}
+	payload := fh.dec[:n]
+	if len(payload) >= 2 && payload[0] == 0x1f && payload[1] == 0x8b {
+		if payload, err = fh.gunzip(payload); err != nil {
+			q.reject(append([]byte(nil), fh.dec[:n]...), "invalid_gzip", err)
+			return
+		}
+	}
+	if t := skipWS(payload); len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(`"logEvents"`)) {
+		if v, err := q.parse(t); err == nil && fh.cloudWatch(v) {
+			return
+		}
+	}
+	q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index}
+	for rest := payload; len(rest) > 0; {
+		var line []byte
+		line, rest = nextLine(rest)
+		t := skipWS(line)
+		if len(t) == 0 {
+			continue
+		}
+		if q.full(q.records()) {
+			return
+		}
+		if q.oversized(line) {
+			fh.ownLastReject()
+			continue
+		}
+		if t[0] == '{' {
+			v, err := q.parse(t)
+			if err != nil {
+				q.reject(append([]byte(nil), line...), parseReason(err), err)
+				continue
+			}
+			if !q.add(line, v, nil) {
+				fh.ownLastReject()
+			}
+			continue
+		}
+		if !q.add(line, nil, line) {
+			fh.ownLastReject()
+		}
+	}
+}
+
+// ownLastReject copies the last rejected record's bytes out of the
+// record buffers, which the next record reuses.
+func (fh *firehoseRequest) ownLastReject() {
+	if rj := fh.q.rejected; len(rj) > 0 {
+		rj[len(rj)-1].Raw = append([]byte(nil), rj[len(rj)-1].Raw...)
+	}
+}
+
+// gunzip decodes a gzip payload into fh.unz, bounded by max_body_bytes.
+func (fh *firehoseRequest) gunzip(p []byte) ([]byte, error) {
+	var err error
+	if fh.zr == nil {
+		fh.zr, err = gzip.NewReader(bytes.NewReader(p))
+	} else {
+		err = fh.zr.Reset(bytes.NewReader(p))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record data is not gzip: %v", err)
+	}
+	limit := fh.q.s.cfg.MaxBodyBytes
+	buf := bytes.NewBuffer(fh.unz[:0])
+	m, err := io.Copy(buf, io.LimitReader(fh.zr, limit+1))
+	fh.unz = buf.Bytes()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("record data is not valid gzip: %v", err)
+	case m > limit:
+		return nil, fmt.Errorf("record data exceeds inputs.http.max_body_bytes (%d) once decompressed", limit)
+	}
+	return fh.unz, nil
+}
+
+// cloudWatch turns a CloudWatch Logs subscription message into one event
+// per log event and reports true, or reports false when v is not one.
+func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
+	typ := v.GetStringBytes("messageType")
+	events := v.Get("logEvents")
+	if typ == nil || events == nil || events.Type() != fastjson.TypeArray {
+		return false
+	}
+	if string(typ) == "CONTROL_MESSAGE" {
+		return true // CloudWatch's check that the destination is reachable
+	}
+	q := fh.q
+	if fh.msgs == nil {
+		fh.msgs = q.s.parsers.Get()
+	}
+	var a fastjson.Arena
+	labels := a.NewObject()
+	if s := v.GetStringBytes("logStream"); s != nil {
+		labels.Set("log_stream", a.NewStringBytes(s))
+	}
+	if s := v.GetStringBytes("owner"); s != nil {
+		labels.Set("cloud_account_id", a.NewStringBytes(s))
+	}
+	group := v.GetStringBytes("logGroup")
+	arr, _ := events.Array()
+	for _, le := range arr {
+		if q.full(q.records()) {
+			return true
+		}
+		msg := le.GetStringBytes("message")
+		if msg == nil {
+			q.reject(le.MarshalTo(nil), "invalid_record", errors.New(`CloudWatch log event without a "message" string`))
+			continue
+		}
+		if q.oversized(msg) {
+			fh.ownLastReject()
+			continue
+		}
+		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index, Source: group, Fields: labels}
+		if t := skipWS(msg); len(t) > 0 && t[0] == '{' {
+			if obj, err := fh.msgs.ParseBytes(t); err == nil && obj.Type() == fastjson.TypeObject {
+				// A JSON log line keeps its own time.
+				if !q.add(msg, obj, nil) {
+					fh.ownLastReject()
+				}
+				continue
+			}
+		}
+		if ms := le.GetInt64("timestamp"); ms > 0 {
+			q.em.Time = ms * int64(time.Millisecond)
+		}
+		if !q.add(msg, nil, msg) {
+			fh.ownLastReject()
+		}
+	}
+	return true
+}
+
+// firehoseAuth takes the stream's access key, or an Authorization header.
+func (s *Server) firehoseAuth(r *http.Request) (*Token, authResult) {
+	if len(s.tokens) == 0 {
+		return nil, authOK
+	}
+	if k := r.Header.Get("X-Amz-Firehose-Access-Key"); k != "" {
+		return s.checkSecret(k)
+	}
+	return s.authenticate(r, false)
+}
+
+// firehoseAttributes reads the source type and index of a stream's common
+// attributes header ({"commonAttributes":{"sourcetype":...,"index":...}}).
+func firehoseAttributes(h string) (st, index []byte) {
+	if h == "" {
+		return nil, nil
+	}
+	var p fastjson.Parser
+	v, err := p.Parse(h)
+	if err != nil {
+		return nil, nil
+	}
+	ca := v.Get("commonAttributes")
+	if ca == nil {
+		return nil, nil
+	}
+	st = ca.GetStringBytes("sourcetype")
+	if st == nil {
+		st = ca.GetStringBytes("source_type")
+	}
+	return bytes.Clone(st), bytes.Clone(ca.GetStringBytes("index"))
+}
+
+// writeFirehose answers a Firehose request: {"requestId","timestamp"} and,
+// for an error, "errorMessage". The request id is the one the handler
+// echoed on w.
+func writeFirehose(w http.ResponseWriter, status int, msg string) int {
+	out := []byte(`{"requestId":`)
+	out = normalize.AppendString(out, []byte(w.Header().Get(firehoseRequestID)))
+	out = append(out, `,"timestamp":`...)
+	out = strconv.AppendInt(out, time.Now().UnixMilli(), 10)
+	if status != http.StatusOK {
+		out = append(out, `,"errorMessage":`...)
+		out = normalize.AppendString(out, []byte(msg))
+	}
+	out = append(out, '}')
+	return writeRaw(w, status, out)
+}
+
+// firehoseEcho puts the request's Firehose id on the response, for
+// writeFirehose, before h answers.
+func firehoseEcho(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(firehoseRequestID, r.Header.Get(firehoseRequestID))
+		h(w, r)
+	}
+}

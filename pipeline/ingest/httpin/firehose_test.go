@@ -1,0 +1,152 @@
+package httpin
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/logrouter/logrouter/internal/testutil"
+)
+
+// firehoseBody is a Firehose HTTP endpoint request carrying payloads.
+func firehoseBody(payloads ...[]byte) string {
+	var b strings.Builder
+	b.WriteString(`{"requestId":"ed4acda5-034f-9f42-bba1-f29aea6d7d8f","timestamp":1578090901599,"records":[`)
+	for i, p := range payloads {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"data":"` + base64.StdEncoding.EncodeToString(p) + `"}`)
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+func gz(t *testing.T, s string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// firehoseAnswer checks an answer's body: the request's id, a timestamp,
+// and an errorMessage exactly when it is not a 200.
+func firehoseAnswer(t *testing.T, code int, body []byte) {
+	t.Helper()
+	var a struct {
+		RequestID    string `json:"requestId"`
+		Timestamp    int64  `json:"timestamp"`
+		ErrorMessage *string
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatalf("answer %s: %v", body, err)
+	}
+	if a.RequestID != "ed4acda5-034f-9f42-bba1-f29aea6d7d8f" || a.Timestamp < 1.7e12 || (a.ErrorMessage != nil) != (code != http.StatusOK) {
+		t.Errorf("answer %d %s: want the request's id, a timestamp in ms, errorMessage only on errors", code, body)
+	}
+}
+
+const fhID = "ed4acda5-034f-9f42-bba1-f29aea6d7d8f"
+
+func TestFirehose(t *testing.T) {
+	const cwl = `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/aws/vpc/flowlogs","logStream":"eni-0a1b2c3d","subscriptionFilters":["all"],` +
+		`"logEvents":[{"id":"1","timestamp":1764410400000,"message":"2 111122223333 eni-0a1b2c3d 10.0.0.5 203.0.113.9 50123 443 6 10 840 1764410390 1764410400 ACCEPT OK"},` +
+		`{"id":"2","timestamp":1764410401000,"message":"{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-11-29T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"awsRegion\":\"eu-west-1\"}"}]}`
+	const guardduty = `{"version":"0","id":"e1","detail-type":"GuardDuty Finding","source":"aws.guardduty","account":"111122223333","time":"2026-11-29T10:00:00Z","region":"eu-west-1","detail":{"type":"Recon:EC2/PortProbeUnprotectedPort","severity":5}}`
+	cfg := Config{Tokens: []Token{{Name: "fh", Token: "s3cret"}}}
+	hdr := []string{firehoseRequestID, fhID, "X-Amz-Firehose-Access-Key", "s3cret", "Content-Type", "application/json"}
+
+	t.Run("cloudwatch logs and ndjson", func(t *testing.T) {
+		f := newFixture(t, cfg, nil)
+		body := firehoseBody(gz(t, cwl), []byte(guardduty+"\n"+`{"app":"x","msg":"hi"}`+"\n"), gz(t, `{"messageType":"CONTROL_MESSAGE","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`))
+		w := f.do("POST", "/firehose", "", body, hdr...)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		firehoseAnswer(t, w.Code, w.Body.Bytes())
+		evs := f.rec.Events()
+		if len(evs) != 4 {
+			t.Fatalf("%d events, want 4 (two log events, two lines; the control message none)", len(evs))
+		}
+		flow := string(evs[0].Raw)
+		for _, want := range []string{`"message":"2 111122223333 eni-0a1b2c3d`, `"@timestamp":"2025-11-29T10:00:00.000Z"`, `"log_stream":"eni-0a1b2c3d"`, `"cloud_account_id":"111122223333"`, `"/aws/vpc/flowlogs"`} {
+			if !strings.Contains(flow, want) {
+				t.Errorf("text log event lacks %s: %s", want, flow)
+			}
+		}
+		if ct := string(evs[1].Raw); !strings.Contains(ct, `"CreateUser"`) || !strings.Contains(ct, `"@timestamp":"2026-11-29T10:00:00.000Z"`) {
+			t.Errorf("JSON log event (its own time kept): %s", ct)
+		}
+		if !strings.Contains(string(evs[2].Raw), `"GuardDuty Finding"`) || !strings.Contains(string(evs[3].Raw), `"app":"x"`) {
+			t.Errorf("ndjson records: %s / %s", evs[2].Raw, evs[3].Raw)
+		}
+	})
+	t.Run("stream attributes", func(t *testing.T) {
+		f := newFixture(t, cfg, nil)
+		w := f.do("POST", "/firehose", "", firehoseBody([]byte(`{"a":1}`)), append(hdr, "X-Amz-Firehose-Common-Attributes", `{"commonAttributes":{"sourcetype":"aws.vpcflow","index":"net"}}`)...)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		if evs := f.rec.Events(); len(evs) != 1 || evs[0].SourceType != "aws.vpcflow" || !strings.Contains(string(evs[0].Raw), `"index":"net"`) {
+			t.Fatalf("events %+v", evs)
+		}
+	})
+	t.Run("bad records are quarantined alone", func(t *testing.T) {
+		f := newFixture(t, cfg, nil)
+		body := strings.Replace(firehoseBody([]byte(`{"a":1}`), []byte("x"), []byte(`{"b":2}`)), `"eA=="`, `"not base64!"`, 1)
+		body = strings.Replace(body, `]}`, `,{"nodata":1},{"data":"`+base64.StdEncoding.EncodeToString([]byte{0x1f, 0x8b, 1, 2})+`"}]}`, 1)
+		w := f.do("POST", "/firehose", "", body, hdr...)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		if n := len(f.rec.Events()); n != 2 {
+			t.Errorf("%d events, want the 2 good records", n)
+		}
+		var reasons []string
+		for _, r := range f.q.Records() {
+			reasons = append(reasons, r.Reason)
+		}
+		if strings.Join(reasons, ",") != "invalid_base64,invalid_record,invalid_gzip" {
+			t.Errorf("quarantined %v", reasons)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		f := newFixture(t, cfg, nil)
+		for _, c := range []struct {
+			name, body string
+			hdr        []string
+			code       int
+		}{
+			{"no access key", firehoseBody([]byte(`{"a":1}`)), []string{firehoseRequestID, fhID}, http.StatusUnauthorized},
+			{"wrong access key", firehoseBody([]byte(`{"a":1}`)), []string{firehoseRequestID, fhID, "X-Amz-Firehose-Access-Key", "nope"}, http.StatusUnauthorized},
+			{"not json", "hello", hdr, http.StatusBadRequest},
+			{"no records", `{"requestId":"x","timestamp":1}`, hdr, http.StatusBadRequest},
+		} {
+			w := f.do("POST", "/firehose", "", c.body, c.hdr...)
+			if w.Code != c.code {
+				t.Errorf("%s: %d %s, want %d", c.name, w.Code, w.Body, c.code)
+			}
+			firehoseAnswer(t, w.Code, w.Body.Bytes())
+		}
+		if n := len(f.rec.Events()); n != 0 {
+			t.Errorf("%d events delivered from refused requests", n)
+		}
+		g := newFixture(t, cfg, &testutil.RecordSink{SinkName: "all", Err: errors.New("disk on fire")})
+		w := g.do("POST", "/firehose", "", firehoseBody([]byte(`{"a":1}`)), hdr...)
+		if w.Code != http.StatusServiceUnavailable {
+			t.Errorf("delivery failure: %d %s, want 503 (Firehose retries)", w.Code, w.Body)
+		}
+		firehoseAnswer(t, w.Code, w.Body.Bytes())
+	})
+}
