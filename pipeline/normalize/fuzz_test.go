@@ -36,3 +36,35 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseColumns: a profile's parse over any text (quotes, separators,
+// '-', too few or many columns) never panics, writes valid JSON, and either
+// removes the parsed field or leaves the event whole.
+func FuzzParseColumns(f *testing.F) {
+	for _, s := range []string{
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 180 1699265700 1699265760 ACCEPT OK",
+		`h2 2026-11-29T10:00:00Z app/lb "GET http://x/ HTTP/1.1" "curl/8" - -`, `"`, `"a" "b`, "- - -", "a\tb\tc", "",
+	} {
+		f.Add(s, byte(' '))
+		f.Add(s, byte('\t'))
+	}
+	f.Fuzz(func(t *testing.T, text string, sep byte) {
+		if sep == '"' || sep >= 0x80 {
+			return
+		}
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "p", Parse: &ParseSpec{Separator: string(sep), Columns: []string{"a", "", "b.c", "b.d", "source.port"}},
+			Convert: OrderedMap{Keys: []string{"source.port"}, Values: []string{"int"}}}}
+		c, err := Compile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := c.New().Append(nil, nil, []byte(text), testMeta(), &EventMeta{SourceType: []byte("p")})
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON output for %q: %s", text, out)
+		}
+	})
+}

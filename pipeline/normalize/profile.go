@@ -44,6 +44,7 @@ type ProfileSpec struct {
 	Convert     OrderedMap     `yaml:"convert"`
 	Drop        []string       `yaml:"drop"`
 	Set         OrderedMap     `yaml:"set"`
+	Parse       *ParseSpec     `yaml:"parse"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -79,6 +80,136 @@ type Matcher interface {
 type TimestampSpec struct {
 	Fields []string `yaml:"fields"`
 	Join   []string `yaml:"join"`
+}
+
+// ParseSpec splits a text field into columns: the delimited lines AWS and
+// others write (VPC Flow Logs' space-separated records, ELB and CloudFront
+// access logs), which arrive as a message (HEC raw, a CloudWatch Logs log
+// event, a file tail). The field's text is split at Separator (one
+// character, default a space); a column in double quotes is taken whole,
+// without them ("GET http://x/ HTTP/1.1"). When it has at least as many
+// columns as Columns names (extra ones at the end are ignored: AWS adds
+// fields at the end of its formats), each column becomes a string at the
+// path named in its place ("" skips it; "-", the formats' "no value",
+// sets nothing) and the field is removed unless KeepField; otherwise the
+// event is left as it was. The columns are set before convert and the
+// timestamp, which use their names.
+type ParseSpec struct {
+	Field     string   `yaml:"field"`     // default message
+	Separator string   `yaml:"separator"` // default " "
+	Columns   []string `yaml:"columns"`
+	KeepField bool     `yaml:"keep_field"`
+}
+
+// parser is a compiled ParseSpec.
+type parser struct {
+	field   Path
+	sep     byte
+	columns [][][]byte // nil: skipped
+	keep    bool
+}
+
+func compileParse(ps *ParseSpec) (*parser, error) {
+	field := ps.Field
+	if field == "" {
+		field = "message"
+	}
+	if err := checkPath(field); err != nil {
+		return nil, fmt.Errorf("parse.field: %w", err)
+	}
+	sep := ps.Separator
+	if sep == "" {
+		sep = " "
+	}
+	if len(sep) != 1 || sep == `"` {
+		return nil, fmt.Errorf("parse.separator %q: one character other than a double quote (\" \" or \"\\t\")", ps.Separator)
+	}
+	if len(ps.Columns) == 0 {
+		return nil, errors.New("parse.columns: name the field of each column (\"\" skips one)")
+	}
+	pr := &parser{field: CompilePath(field), sep: sep[0], keep: ps.KeepField}
+	named := 0
+	for i, c := range ps.Columns {
+		if c == "" {
+			pr.columns = append(pr.columns, nil)
+			continue
+		}
+		if err := checkPath(c); err != nil {
+			return nil, fmt.Errorf("parse.columns[%d]: %w", i, err)
+		}
+		for _, r := range reserved {
+			if c == r || strings.HasPrefix(c, r+".") {
+				return nil, fmt.Errorf("parse.columns[%d] %q: %q is written by logrouter itself", i, c, r)
+			}
+		}
+		if c == field {
+			return nil, fmt.Errorf("parse.columns[%d] %q: that is the field being parsed; name another", i, c)
+		}
+		pr.columns = append(pr.columns, splitPath(c))
+		named++
+	}
+	if named == 0 {
+		return nil, errors.New("parse.columns: every column is skipped")
+	}
+	return pr, nil
+}
+
+// nextColumn returns the first column of s (quotes removed) and the rest
+// after its separator; ok is false when s is empty.
+func nextColumn(s []byte, sep byte) (col, rest []byte, ok bool) {
+	if len(s) == 0 {
+		return nil, nil, false
+	}
+	if s[0] == '"' {
+		for i := 1; i < len(s); i++ {
+			if s[i] == '"' && (i+1 == len(s) || s[i+1] == sep) {
+				if i+1 == len(s) {
+					return s[1:i], nil, true
+				}
+				return s[1:i], s[i+2:], true
+			}
+		}
+		// No closing quote: the column runs to the separator, quote kept.
+	}
+	if i := bytes.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, nil, true
+}
+
+// parseColumns applies p to the event's field; see ParseSpec.
+func (n *Normalizer) parseColumns(p *parser) {
+	c := n.findPath(&p.field)
+	if c < 0 {
+		return
+	}
+	text := bytes.TrimRight(n.stringOf(c), "\r\n")
+	if len(text) == 0 {
+		return
+	}
+	// Count first: a line that does not fit the format is left whole.
+	count := 0
+	for rest, ok := text, true; ok && count < len(p.columns); count++ {
+		if _, rest, ok = nextColumn(rest, p.sep); !ok {
+			break
+		}
+	}
+	if count < len(p.columns) {
+		return
+	}
+	rest := text
+	for _, segs := range p.columns {
+		var col []byte
+		col, rest, _ = nextColumn(rest, p.sep)
+		if segs == nil || len(col) == 0 || (len(col) == 1 && col[0] == '-') {
+			continue
+		}
+		t := n.setPath(segs, kStr, 0)
+		n.nodes[t].data = col
+	}
+	if !p.keep {
+		n.nodes[c].kind = kRemoved
+	}
 }
 
 // OrderedMap is a YAML mapping of strings that keeps the file's order.
@@ -223,6 +354,7 @@ type profile struct {
 	converts           []conversion
 	drops              []Path
 	sets               []constant
+	parse              *parser
 }
 
 type rename struct {
@@ -364,6 +496,13 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		for _, f := range sp.Drop {
 			p.drops = append(p.drops, CompilePath(f))
 		}
+		if sp.Parse != nil {
+			pr, err := compileParse(sp.Parse)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", at, err))
+			}
+			p.parse = pr
+		}
 		// The walk applies renames and drops: the global ones, then this
 		// profile's on top (same source path: the profile wins).
 		acts := make(map[string]action, len(global)+len(p.renames)+len(p.drops))
@@ -459,9 +598,12 @@ outer:
 	return nil
 }
 
-// applyProfile converts and sets fields of the built tree (renames and
-// drops happened during the walk).
+// applyProfile parses, converts and sets fields of the built tree
+// (renames and drops happened during the walk).
 func (n *Normalizer) applyProfile(p *profile) {
+	if p.parse != nil {
+		n.parseColumns(p.parse)
+	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
 			n.convert(c, p.converts[i].kind)

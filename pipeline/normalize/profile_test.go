@@ -214,3 +214,70 @@ func TestProfilesZeroAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per 200 events with profiles", a)
 	}
 }
+
+// TestProfileParse: a profile's parse splits a delimited text field into
+// columns before convert and the timestamp read them; a line that does not
+// fit the format is left whole.
+func TestProfileParse(t *testing.T) {
+	spec := func(ps *ParseSpec) ProfileSpec {
+		return ProfileSpec{
+			Name: "alb", Parse: ps, Timestamp: &TimestampSpec{Fields: []string{"t"}},
+			Convert: OrderedMap{Keys: []string{"source.port", "n"}, Values: []string{"int", "int"}},
+		}
+	}
+	for _, c := range []struct {
+		name string
+		ps   ParseSpec
+		in   string
+		want string
+	}{
+		{"columns, quotes, skipped and '-' columns", ParseSpec{Columns: []string{"t", "", "source.ip", "source.port", "http.request", "n"}},
+			`{"message":"2026-11-29T10:00:00Z lb1 10.0.0.5 5000 \"GET http://x/ HTTP/1.1\" -"}`,
+			`{"@timestamp":"2026-11-29T10:00:00.000Z","source":{"ip":"10.0.0.5","port":5000},"http":{"request":"GET http://x/ HTTP/1.1"},`},
+		{"extra columns at the end are ignored", ParseSpec{Columns: []string{"t", "a"}},
+			`{"message":"2026-11-29T10:00:00Z x y z"}`, `{"@timestamp":"2026-11-29T10:00:00.000Z","a":"x",`},
+		{"too few columns: left whole", ParseSpec{Columns: []string{"t", "a", "b"}},
+			`{"message":"2026-11-29T10:00:00Z x"}`, `{"@timestamp":"2026-11-28T12:00:00.000Z","message":"2026-11-29T10:00:00Z x",`},
+		{"keep_field, tab separator, another field", ParseSpec{Field: "log.line", Separator: "\t", Columns: []string{"a", "b"}, KeepField: true},
+			`{"log":{"line":"x y\tz"}}`, `{"@timestamp":"2026-11-28T12:00:00.000Z","log":{"line":"x y\tz"},"a":"x y","b":"z",`},
+		{"unclosed quote: up to the separator", ParseSpec{Columns: []string{"a", "b"}},
+			`{"message":"\"x y"}`, `{"@timestamp":"2026-11-28T12:00:00.000Z","a":"\"x","b":"y",`},
+		{"not a string", ParseSpec{Columns: []string{"a"}}, `{"message":{"a":1}}`, `"message":{"a":1}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Profiles = []ProfileSpec{spec(&c.ps)}
+			comp, err := Compile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p fastjson.Parser
+			v, err := p.Parse(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := comp.New().Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("alb")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(out), c.want) {
+				t.Errorf("\n got: %s\nwant it to contain %s", out, c.want)
+			}
+		})
+	}
+	for _, bad := range []ParseSpec{
+		{Columns: nil},
+		{Columns: []string{"", ""}},
+		{Columns: []string{"a..b"}},
+		{Columns: []string{"message"}},
+		{Columns: []string{"a"}, Separator: "ab"},
+		{Columns: []string{"a"}, Separator: `"`},
+		{Columns: []string{"event.ingested"}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "x", Parse: &bad}}
+		if _, err := Compile(cfg); err == nil {
+			t.Errorf("parse %+v accepted", bad)
+		}
+	}
+}
