@@ -263,7 +263,8 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	meta := pipeline.Meta{Input: "explain", Protocol: "ndjson", IngestTime: time.Now().UnixNano()}
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
-	line, bad := 0, 0
+	line, bad, events := 0, 0, 0 // events: non-empty lines, envelopes counted by their records
+	split := false
 	var syslogJSON []byte
 	for sc.Scan() {
 		line++
@@ -286,6 +287,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 			v, err := p.ParseBytes(raw)
 			if err != nil {
 				bad++
+				events++
 				fmt.Fprintf(w, "line %d: rejected (invalid_json): %v\n", line, err)
 				continue
 			}
@@ -298,10 +300,11 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		objs := []*fastjson.Value{obj}
 		if obj != nil {
 			if recs := normalize.Records(obj); recs != nil {
-				objs = recs
+				objs, split = recs, true
 			}
 		}
 		for i, o := range objs {
+			events++
 			where, record := fmt.Sprintf("line %d", line), 0
 			if len(objs) > 1 || o != obj {
 				record = i + 1
@@ -337,6 +340,9 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		return err
 	}
 	if bad > 0 {
+		if split {
+			return &exitError{1, fmt.Errorf("%d of %d events (lines, and the records of batch envelopes) were rejected", bad, events)}
+		}
 		return &exitError{1, fmt.Errorf("%d of %d lines were rejected", bad, line)}
 	}
 	return nil

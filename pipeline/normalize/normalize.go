@@ -75,6 +75,11 @@ type EventMeta struct {
 	// Time is the envelope's time (HEC "time") in unix nanoseconds; 0 if none.
 	// It wins over the event's own timestamp fields.
 	Time int64
+	// DefaultTime, unix nanoseconds (0: none), is the time of an event
+	// without a time field of its own, instead of the ingest time: a
+	// batch envelope's time for the records split from it, a CloudWatch
+	// log event's timestamp for its JSON message.
+	DefaultTime int64
 	// SourceType, when set, is the source type of this event (HEC
 	// sourcetype); it overrides an event.dataset found in the event.
 	SourceType []byte
@@ -703,6 +708,9 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	}
 	if !found {
 		n.time, found = n.findTime(bm.IngestTime)
+	}
+	if !found && m.DefaultTime != 0 {
+		n.time, found = m.DefaultTime, true
 	}
 	if !found {
 		n.time = bm.IngestTime

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
@@ -46,7 +47,11 @@ const firehoseRequestID = "X-Amz-Firehose-Request-Id"
 // quarantined (Firehose cannot be told about one record). Anything else is
 // an error with {"requestId","timestamp","errorMessage"}, and Firehose
 // retries the whole request for its retry duration, then writes it to its
-// S3 backup. The X-Amz-Firehose-Common-Attributes "sourcetype" (or
+// S3 backup; never a 413, which Firehose takes as final (neither retried
+// nor backed up): a request over a per-request limit is answered 500. A
+// record holding one JSON document (pretty-printed or not) is one event;
+// a CloudWatch log event's JSON message keeps its own time, the log
+// event's timestamp standing in when it has none. The X-Amz-Firehose-Common-Attributes "sourcetype" (or
 // "source_type") and "index" parameters of the stream's destination apply
 // to all its events, as HEC's sourcetype and index do.
 func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charge) int {
@@ -81,6 +86,11 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 	if rv == nil || rv.Type() != fastjson.TypeArray {
 		q.abort()
 		return writeFirehose(w, http.StatusBadRequest, `the body has no "records" array: is this a Firehose HTTP endpoint request?`)
+	}
+	if w.Header().Get(firehoseRequestID) == "" {
+		// Firehose sends the id as a header and in the body; answer with
+		// the body's if the header was lost on the way (a proxy).
+		w.Header().Set(firehoseRequestID, string(env.GetStringBytes("requestId")))
 	}
 	recs, _ := rv.Array()
 	for i, rec := range recs {
@@ -139,16 +149,36 @@ func (fh *firehoseRequest) record(data []byte) {
 	payload := fh.dec[:n]
 	if len(payload) >= 2 && payload[0] == 0x1f && payload[1] == 0x8b {
 		if payload, err = fh.gunzip(payload); err != nil {
-			q.reject(append([]byte(nil), fh.dec[:n]...), "invalid_gzip", err)
+			reason := "invalid_gzip"
+			if errors.Is(err, errRecordTooLarge) {
+				reason = "too_large"
+			}
+			q.reject(append([]byte(nil), fh.dec[:n]...), reason, err)
 			return
 		}
 	}
-	if t := skipWS(payload); len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(`"logEvents"`)) {
-		if v, err := q.parse(t); err == nil && fh.cloudWatch(v) {
-			return
-		}
-	}
+	q.scratch = int64(cap(fh.dec) + cap(fh.unz))
 	q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index}
+	if t := skipWS(payload); len(t) > 0 && t[0] == '{' {
+		// One JSON document, perhaps pretty-printed over several lines:
+		// a CloudWatch Logs message, or one event. Lines otherwise.
+		if v, err := q.parse(t); err == nil {
+			if bytes.Contains(t, []byte(`"logEvents"`)) && fh.cloudWatch(v) {
+				return
+			}
+			if q.full(q.records()) {
+				return
+			}
+			if v.Type() == fastjson.TypeObject && !q.oversized(t) {
+				if !q.add(t, v, nil) {
+					fh.ownLastReject()
+				}
+				return
+			}
+			fh.ownLastReject() // oversized
+			return
+		}
+	}
 	for rest := payload; len(rest) > 0; {
 		var line []byte
 		line, rest = nextLine(rest)
@@ -207,10 +237,13 @@ func (fh *firehoseRequest) gunzip(p []byte) ([]byte, error) {
 	case err != nil:
 		return nil, fmt.Errorf("record data is not valid gzip: %v", err)
 	case m > limit:
-		return nil, fmt.Errorf("record data exceeds inputs.http.max_body_bytes (%d) once decompressed", limit)
+		return nil, fmt.Errorf("%w (%d) once decompressed", errRecordTooLarge, limit)
 	}
 	return fh.unz, nil
 }
+
+// errRecordTooLarge: a record's gzip data decompresses past max_body_bytes.
+var errRecordTooLarge = errors.New("record data exceeds inputs.http.max_body_bytes")
 
 // cloudWatch turns a CloudWatch Logs subscription message into one event
 // per log event and reports true, or reports false when v is not one.
@@ -251,18 +284,26 @@ func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
 			continue
 		}
 		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index, Source: group, Fields: labels}
+		var ts int64
+		if ms := le.GetInt64("timestamp"); ms > 0 {
+			ts = ms * int64(time.Millisecond)
+		}
 		if t := skipWS(msg); len(t) > 0 && t[0] == '{' {
+			if jsonscan.TooDeep(t, jsonscan.MaxDepth) {
+				q.reject(append([]byte(nil), msg...), "too_deep", jsonscan.ErrTooDeep)
+				continue
+			}
 			if obj, err := fh.msgs.ParseBytes(t); err == nil && obj.Type() == fastjson.TypeObject {
-				// A JSON log line keeps its own time.
+				// A JSON log line keeps its own time; the log event's
+				// is its time when it has none.
+				q.em.DefaultTime = ts
 				if !q.add(msg, obj, nil) {
 					fh.ownLastReject()
 				}
 				continue
 			}
 		}
-		if ms := le.GetInt64("timestamp"); ms > 0 {
-			q.em.Time = ms * int64(time.Millisecond)
-		}
+		q.em.Time = ts
 		if !q.add(msg, nil, msg) {
 			fh.ownLastReject()
 		}
@@ -307,6 +348,12 @@ func firehoseAttributes(h string) (st, index []byte) {
 // for an error, "errorMessage". The request id is the one the handler
 // echoed on w.
 func writeFirehose(w http.ResponseWriter, status int, msg string) int {
+	if status == http.StatusRequestEntityTooLarge {
+		// Firehose takes a 413 as final: it neither retries the batch nor
+		// writes it to its S3 backup. Over a limit, answer an error it
+		// retries and then backs up (the message says which limit).
+		status = http.StatusInternalServerError
+	}
 	out := []byte(`{"requestId":`)
 	out = normalize.AppendString(out, []byte(w.Header().Get(firehoseRequestID)))
 	out = append(out, `,"timestamp":`...)

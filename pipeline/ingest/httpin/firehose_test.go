@@ -150,3 +150,19 @@ func TestFirehose(t *testing.T) {
 		firehoseAnswer(t, w.Code, w.Body.Bytes())
 	})
 }
+
+// TestFirehoseWholeDocumentAndBodyID: a record holding one pretty-printed
+// JSON document is one event (not one junk event per line), and the answer
+// names the body's requestId when the header is missing.
+func TestFirehoseWholeDocumentAndBodyID(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	doc := "{\n  \"detail-type\": \"GuardDuty Finding\",\n  \"detail\": {\"severity\": 8}\n}\n"
+	w := f.do("POST", "/firehose", "", firehoseBody([]byte(doc)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	firehoseAnswer(t, w.Code, w.Body.Bytes())
+	if evs := f.rec.Events(); len(evs) != 1 || !strings.Contains(string(evs[0].Raw), `"severity":8`) {
+		t.Fatalf("events %d: want the document as one event", len(evs))
+	}
+}

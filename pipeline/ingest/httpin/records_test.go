@@ -93,3 +93,24 @@ func TestBatchEnvelopeBadRecordAlone(t *testing.T) {
 		t.Fatalf("quarantined %d records, want the wide record alone", len(rej))
 	}
 }
+
+// TestBatchEnvelopeTimeIsDefault: an HEC envelope's time is when a
+// forwarder read the batch; each split record keeps its own time and takes
+// the envelope's only when it has none.
+func TestBatchEnvelopeTimeIsDefault(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	w := f.do("POST", "/services/collector/event", "", `{"time":1764410400,"event":{"records":[{"time":"2025-11-29T09:00:00Z","category":"SignInLogs"},{"category":"AuditLogs"}]}}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	evs := f.rec.Events()
+	if len(evs) != 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if got, want := evs[0].Time, int64(1764406800e9); got != want {
+		t.Errorf("record with its own time: %d, want %d (its own)", got, want)
+	}
+	if got, want := evs[1].Time, int64(1764410400e9); got != want {
+		t.Errorf("record without a time: %d, want %d (the envelope's)", got, want)
+	}
+}

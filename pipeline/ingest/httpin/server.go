@@ -399,6 +399,7 @@ type request struct {
 	em       normalize.EventMeta
 	over     overLimit // which per-request limit the request passed, if any
 	c        *charge   // its share of max_inflight_bytes
+	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
 }
 
 // overLimit names a per-request limit a request passed.
@@ -496,14 +497,28 @@ func (q *request) oversized(raw []byte) bool {
 // add normalizes one record into the batch, or each record of a batch
 // envelope (normalize.Records: Azure's {"records":[...]}, CloudTrail's
 // {"Records":[...]}) with the same metadata; failures are quarantined, a
-// split record's alone (as its own JSON). It reports whether all were
-// taken.
+// split record's alone (as its own JSON). It reports false when it
+// quarantined a record (the last of q.rejected). An envelope whose records
+// would pass max_events_per_request takes none and marks the request over
+// it (full reports it).
 func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 	if obj != nil {
 		if recs := normalize.Records(obj); recs != nil {
+			if q.records()+len(recs) > q.s.cfg.MaxEventsPerRequest {
+				// Its records count against max_events_per_request as
+				// lines would: the request is refused whole (full).
+				q.over = overEvents
+				return true
+			}
+			// The envelope's time (HEC "time": when a forwarder read the
+			// batch) is each record's only when it has none of its own.
+			em := q.em
+			if em.Time != 0 {
+				em.DefaultTime, em.Time = em.Time, 0
+			}
 			ok := true
 			for _, rec := range recs {
-				if err := q.w.Add(q.b, rec, nil, &q.em); err != nil {
+				if err := q.w.Add(q.b, rec, nil, &em); err != nil {
 					q.reject(rec.MarshalTo(nil), normalize.Reason(err), err)
 					ok = false
 				}
@@ -538,7 +553,7 @@ func (q *request) full(records int) bool {
 		q.over = overEvents
 	case int64(len(q.b.Arena())) > q.s.cfg.MaxNormalizedBytes:
 		q.over = overNormalized
-	case !q.c.to(q.c.body + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes):
+	case !q.c.to(q.c.body + q.scratch + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes):
 		q.over = overBudget
 	default:
 		return false
