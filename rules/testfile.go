@@ -249,6 +249,19 @@ func nodeJSON(w *bytes.Buffer, n *yaml.Node) error {
 				w.WriteString(n.Value)
 				return nil
 			}
+			if n.Tag == "!!int" {
+				// YAML 1.2's other integer forms (0x17, 0o17, +5, 1_000)
+				// as the decimal number they are.
+				v := strings.ReplaceAll(n.Value, "_", "")
+				if i, err := strconv.ParseInt(v, 0, 64); err == nil {
+					w.WriteString(strconv.FormatInt(i, 10))
+					return nil
+				}
+				if u, err := strconv.ParseUint(strings.TrimPrefix(v, "+"), 0, 64); err == nil {
+					w.WriteString(strconv.FormatUint(u, 10))
+					return nil
+				}
+			}
 			f, err := strconv.ParseFloat(n.Value, 64)
 			if err != nil {
 				return fmt.Errorf("line %d: invalid number %q", n.Line, n.Value)

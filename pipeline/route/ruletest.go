@@ -1,11 +1,14 @@
 package route
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,13 +89,16 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		res.Rule = r.Rules.RuleName(int(ev.Rule))
 		res.Prio = ev.Priority
 		res.Dests = r.Table.Names(ev.Priority)
-		res.Diff = diff(tc.Expect, res)
+		res.Diff = diff(tc.Expect, res, w.n.Lookup)
 		out = append(out, res)
 	}
 	return out
 }
 
-func diff(want rules.Expect, got TestResult) string {
+// diff compares a case's expectations with its result; rulesView looks a
+// field up as the rules read it (before empty values are left out of the
+// output).
+func diff(want rules.Expect, got TestResult, rulesView func(string) normalize.Value) string {
 	var b strings.Builder
 	line := func(field, w, g string) {
 		fmt.Fprintf(&b, "  %s:\n    - want %s\n    + got  %s\n", field, w, g)
@@ -131,21 +137,47 @@ func diff(want rules.Expect, got TestResult) string {
 	sort.Strings(paths)
 	for _, p := range paths {
 		w := want.FieldsJSON[p]
-		v := outputField(out, p)
-		if v == nil {
+		g, ok := fieldJSON(out, p, rulesView)
+		switch {
+		case !ok:
 			line(p, string(w), "(missing)")
-			continue
-		}
-		if g := v.MarshalTo(nil); !sameJSON(w, g) {
+		case !sameJSON(w, g):
 			line(p, string(w), string(g))
 		}
 	}
 	for _, p := range want.Absent {
-		if v := outputField(out, p); v != nil {
-			line(p, "(absent)", string(v.MarshalTo(nil)))
+		if g, ok := fieldJSON(out, p, rulesView); ok {
+			line(p, "(absent)", string(g))
 		}
 	}
 	return b.String()
+}
+
+// fieldJSON returns a field of the normalized event as JSON, as the rules
+// read it: a scalar as the rules' lookup sees it (an empty string the
+// output leaves out is still "" there, and a literal dotted key wins over
+// a nested member as it does for them), a number, object or array as the
+// output holds it (exact digits, members after renames).
+func fieldJSON(out *fastjson.Value, path string, rulesView func(string) normalize.Value) ([]byte, bool) {
+	written := outputField(out, path)
+	v := rulesView(path)
+	switch v.Kind {
+	case normalize.String:
+		return normalize.AppendString(nil, v.Str), true
+	case normalize.Bool:
+		return strconv.AppendBool(nil, v.Bool), true
+	case normalize.Null:
+		return []byte("null"), true
+	case normalize.Number:
+		if written != nil && written.Type() == fastjson.TypeNumber {
+			return written.MarshalTo(nil), true
+		}
+		return strconv.AppendFloat(nil, v.Num, 'g', -1, 64), true
+	}
+	if written == nil {
+		return nil, false
+	}
+	return written.MarshalTo(nil), true
 }
 
 func orMissing(s string) string {
@@ -180,11 +212,60 @@ func outputField(v *fastjson.Value, path string) *fastjson.Value {
 }
 
 // sameJSON reports whether two JSON texts hold the same value (key order
-// and number spelling aside).
+// and number spelling aside: 1e3 is 1000, but every digit of a 64-bit
+// integer counts).
 func sameJSON(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+	x, errx := decodeNumbers(a)
+	y, erry := decodeNumbers(b)
+	if errx != nil || erry != nil {
 		return string(a) == string(b)
+	}
+	return sameValue(x, y)
+}
+
+func decodeNumbers(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
+}
+
+func sameValue(x, y any) bool {
+	switch xv := x.(type) {
+	case json.Number:
+		yv, ok := y.(json.Number)
+		if !ok {
+			return false
+		}
+		fx, _, errx := big.ParseFloat(string(xv), 10, 256, big.ToNearestEven)
+		fy, _, erry := big.ParseFloat(string(yv), 10, 256, big.ToNearestEven)
+		if errx != nil || erry != nil {
+			return xv == yv
+		}
+		return fx.Cmp(fy) == 0
+	case map[string]any:
+		yv, ok := y.(map[string]any)
+		if !ok || len(xv) != len(yv) {
+			return false
+		}
+		for k, e := range xv {
+			if f, ok := yv[k]; !ok || !sameValue(e, f) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		yv, ok := y.([]any)
+		if !ok || len(xv) != len(yv) {
+			return false
+		}
+		for i := range xv {
+			if !sameValue(xv[i], yv[i]) {
+				return false
+			}
+		}
+		return true
 	}
 	return reflect.DeepEqual(x, y)
 }
