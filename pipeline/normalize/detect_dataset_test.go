@@ -1,8 +1,10 @@
 package normalize
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestDetectDataset: detect.dataset names a detected event's source type
@@ -32,5 +34,59 @@ func TestDetectDataset(t *testing.T) {
 		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "detect.dataset") {
 			t.Errorf("detect.dataset %q: got %v, want an error naming detect.dataset", bad, err)
 		}
+	}
+}
+
+// TestDetectDatasetConstant: a detect.dataset without a field names the
+// source type of every event the profile detects (profiles for parts of one
+// source, by event id, share one source type).
+func TestDetectDatasetConstant(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profiles = []ProfileSpec{
+		{Name: "win.logon", Detect: &DetectSpec{Equals: OrderedMap{Keys: []string{"id"}, Values: []string{"4625"}}, Dataset: "win.eventlog"},
+			Rename: OrderedMap{Keys: []string{"target"}, Values: []string{"user.name"}}},
+		{Name: "win.eventlog", Detect: &DetectSpec{Present: []string{"id"}}},
+	}
+	for _, c := range []struct{ in, want, field string }{
+		{`{"id":"4625","target":"bob"}`, "win.eventlog", `"user":{"name":"bob"}`},
+		{`{"id":"4688","target":"bob"}`, "win.eventlog", `"target":"bob"`},
+	} {
+		out, n := faultAppend(t, cfg, c.in, nil)
+		if got := string(n.SourceType()); got != c.want || !strings.Contains(out, c.field) {
+			t.Errorf("%s: source type %q, want %q; output %s, want it to contain %s", c.in, got, c.want, out, c.field)
+		}
+	}
+}
+
+// TestProfileMergeKeys: profiles share mappings through YAML anchors and
+// merge keys; a profile's own key overrides a merged one in its place.
+func TestProfileMergeKeys(t *testing.T) {
+	load := func(y string) ([]ProfileSpec, error) {
+		return LoadProfiles(fstest.MapFS{"p/m.yaml": {Data: []byte(y)}}, "p")
+	}
+	specs, err := load(`shared:
+  base: &base
+    a: x.a
+    b: x.b
+profiles:
+  - name: one
+    rename:
+      <<: *base
+      b: y.b
+      c: y.c
+  - name: two
+    rename: *base
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(specs[0].Rename.Keys, specs[0].Rename.Values); got != "[a b c] [x.a y.b y.c]" {
+		t.Errorf("merged and overridden: %s", got)
+	}
+	if got := fmt.Sprint(specs[1].Rename.Keys, specs[1].Rename.Values); got != "[a b] [x.a x.b]" {
+		t.Errorf("alias: %s", got)
+	}
+	if _, err := load("profiles:\n  - name: x\n    rename: {a: b, <<: {c: d}, a: e}\n"); err == nil {
+		t.Error("a key written twice beside a merge key was accepted")
 	}
 }

@@ -792,6 +792,9 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 // p's name, or the name its detect.dataset makes from the event (valid until
 // the next Build).
 func (n *Normalizer) detectedDataset(p *profile) []byte {
+	if p.dsConst != "" {
+		return s2b(p.dsConst)
+	}
 	if p.dsField == nil {
 		return s2b(p.name)
 	}

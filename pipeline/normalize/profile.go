@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +63,9 @@ type DetectSpec struct {
 	// fields, as "zeek.{_path}": a record with "_path":"dns" is zeek.dns.
 	// The field is read before renames; a value that is not a short
 	// lower-case name ([a-z0-9_], at most 64 bytes) gives the profile's
-	// name. Default: the profile's name.
+	// name. Without braces it is the name itself: profiles that map parts
+	// of one source differently (by event id) name one source type.
+	// Default: the profile's name.
 	Dataset string `yaml:"dataset"`
 }
 
@@ -220,11 +223,49 @@ type OrderedMap struct {
 
 // UnmarshalYAML keeps key order.
 func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: expected a mapping", n.Line)
 	}
+	// YAML merge keys (<<: *anchor, or a list of them) first, in order:
+	// profiles of one source share their renames that way. The mapping's
+	// own keys come after and override a merged key in its place.
+	merged := 0
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag != "!!merge" {
+			continue
+		}
+		srcs := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			srcs = v.Content
+		}
+		for _, src := range srcs {
+			var sub OrderedMap
+			if err := sub.UnmarshalYAML(src); err != nil {
+				return fmt.Errorf("line %d: merge key: %w", k.Line, err)
+			}
+			for j, key := range sub.Keys {
+				if at := slices.Index(m.Keys, key); at >= 0 {
+					m.Values[at] = sub.Values[j] // a later merged mapping overrides, as in YAML
+					continue
+				}
+				m.Keys = append(m.Keys, key)
+				m.Values = append(m.Values, sub.Values[j])
+			}
+		}
+	}
+	merged = len(m.Keys)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			continue
+		}
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
 		if v.Kind != yaml.ScalarNode {
 			return fmt.Errorf("line %d: the value of %q must be a scalar", v.Line, k.Value)
 		}
@@ -233,9 +274,13 @@ func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
 		// detect.equals values no event has at once). The decoder refuses
 		// it in every other mapping.
 		for j := 0; j < i; j += 2 {
-			if n.Content[j].Value == k.Value {
+			if n.Content[j].Tag != "!!merge" && n.Content[j].Value == k.Value {
 				return fmt.Errorf("line %d: key %q is written twice (first at line %d): keep one", k.Line, k.Value, n.Content[j].Line)
 			}
+		}
+		if at := slices.Index(m.Keys[:merged], k.Value); at >= 0 {
+			m.Values[at] = v.Value
+			continue
 		}
 		m.Keys = append(m.Keys, k.Value)
 		m.Values = append(m.Values, v.Value)
@@ -269,6 +314,9 @@ func LoadProfiles(fsys fs.FS, dir string) ([]ProfileSpec, error) {
 			continue
 		}
 		var f struct {
+			// Shared holds YAML anchors for the profiles to merge
+			// (rename: {<<: *windows_renames, ...}); it is not read.
+			Shared   yaml.Node     `yaml:"shared"`
 			Profiles []ProfileSpec `yaml:"profiles"`
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -348,6 +396,7 @@ type profile struct {
 	// the string at dsField and dsSuffix (dsField nil: the name).
 	dsField            *Path
 	dsPrefix, dsSuffix string
+	dsConst            string // detect.dataset without a field
 	ts                 []Path
 	join               []Path
 	renames            []rename
@@ -426,7 +475,14 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			if len(p.present)+len(p.eqPaths) == 0 && strings.TrimSpace(d.Expr) == "" {
 				errs = append(errs, fmt.Errorf("%s: detect needs present, equals or expr", at))
 			}
-			if d.Dataset != "" {
+			if d.Dataset != "" && !strings.ContainsAny(d.Dataset, "{}") {
+				// A constant: profiles for parts of one source (by event
+				// id, say) that name the same source type.
+				if !datasetName(d.Dataset, true) || strings.Trim(d.Dataset, ".-") != d.Dataset || strings.Contains(d.Dataset, "..") {
+					errs = append(errs, fmt.Errorf(`%s: detect.dataset %q: lower-case letters, digits, '.', '_' or '-'`, at, d.Dataset))
+				}
+				p.dsConst = d.Dataset
+			} else if d.Dataset != "" {
 				open, end := strings.IndexByte(d.Dataset, '{'), strings.IndexByte(d.Dataset, '}')
 				field := ""
 				if open >= 0 && end > open {
