@@ -102,6 +102,10 @@ type ParseSpec struct {
 	Separator string   `yaml:"separator"` // default " "
 	Columns   []string `yaml:"columns"`
 	KeepField bool     `yaml:"keep_field"`
+	// Header is the first column of a format's header line (the field
+	// names a file starts with, as VPC Flow Logs' S3 objects do): a line
+	// whose first column is this is left whole, not parsed as a record.
+	Header string `yaml:"header"`
 }
 
 // parser is a compiled ParseSpec.
@@ -110,6 +114,7 @@ type parser struct {
 	sep     byte
 	columns [][][]byte // nil: skipped
 	keep    bool
+	header  []byte
 }
 
 func compileParse(ps *ParseSpec) (*parser, error) {
@@ -131,6 +136,9 @@ func compileParse(ps *ParseSpec) (*parser, error) {
 		return nil, errors.New("parse.columns: name the field of each column (\"\" skips one)")
 	}
 	pr := &parser{field: CompilePath(field), sep: sep[0], keep: ps.KeepField}
+	if ps.Header != "" {
+		pr.header = []byte(ps.Header)
+	}
 	named := 0
 	for i, c := range ps.Columns {
 		if c == "" {
@@ -145,8 +153,8 @@ func compileParse(ps *ParseSpec) (*parser, error) {
 				return nil, fmt.Errorf("parse.columns[%d] %q: %q is written by logrouter itself", i, c, r)
 			}
 		}
-		if c == field {
-			return nil, fmt.Errorf("parse.columns[%d] %q: that is the field being parsed; name another", i, c)
+		if c == field || (ps.KeepField && strings.HasPrefix(c, field+".")) {
+			return nil, fmt.Errorf("parse.columns[%d] %q: that is, or is under, the field being parsed (%s), which keep_field keeps as a string; name another", i, c, field)
 		}
 		pr.columns = append(pr.columns, splitPath(c))
 		named++
@@ -200,6 +208,16 @@ func (n *Normalizer) parseColumns(p *parser) {
 	if count < len(p.columns) {
 		return
 	}
+	if p.header != nil {
+		if first, _, _ := nextColumn(text, p.sep); bytes.Equal(first, p.header) {
+			return // the format's header line
+		}
+	}
+	if !p.keep {
+		// Removed first: a column may be under its path (field log,
+		// column log.level makes log an object).
+		n.nodes[c].kind = kRemoved
+	}
 	rest := text
 	for _, segs := range p.columns {
 		var col []byte
@@ -209,9 +227,6 @@ func (n *Normalizer) parseColumns(p *parser) {
 		}
 		t := n.setPath(segs, kStr, 0)
 		n.nodes[t].data = col
-	}
-	if !p.keep {
-		n.nodes[c].kind = kRemoved
 	}
 }
 
@@ -675,8 +690,7 @@ func (n *Normalizer) applyProfile(p *profile) {
 
 // convert rewrites a leaf to the wanted JSON type when its value allows it;
 // a value that does not convert is left as it was, but a placeholder for
-// none ("-" or blank) where a number, an address or a boolean is wanted
-// removes the field.
+// none ("-" or blank) removes the field.
 func (n *Normalizer) convert(c int32, kind uint8) {
 	nd := &n.nodes[c]
 	var s []byte
@@ -701,11 +715,12 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 	default:
 		return
 	}
-	if !isNum && kind != convString && kind != convLower && isPlaceholder(s) {
-		// "-" (Windows' IpAddress and IpPort of a local logon, web
-		// servers' empty fields) or nothing where a number, address or
-		// boolean belongs: the field has no value. Left as it was, an
-		// ip or long mapping refuses the whole document.
+	if !isNum && isPlaceholder(s) {
+		// "-" (Windows' IpAddress and IpPort of a local logon, VPC Flow
+		// Logs' NODATA records, web servers' empty fields) or nothing
+		// where a converted value belongs: the field has no value. Left
+		// as it was, an ip or long mapping refuses the whole document,
+		// and a keyword holds a value that means none.
 		nd.kind = kRemoved
 		return
 	}
