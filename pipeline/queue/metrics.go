@@ -20,6 +20,7 @@ type Metrics struct {
 	Retries     *prometheus.CounterVec // {destination}
 	Queued      *prometheus.GaugeVec   // {destination, priority}
 	QueuedBytes *prometheus.GaugeVec   // {destination}
+	MaxBytes    *prometheus.GaugeVec   // {destination}
 	Degraded    *prometheus.GaugeVec   // {destination}
 	InFlight    *prometheus.GaugeVec   // {destination}
 }
@@ -44,13 +45,15 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		Queued: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_events",
 			Help: "Events waiting in a destination's queue."}, []string{"destination", "priority"}),
 		QueuedBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_bytes",
-			Help: "Encoded bytes waiting in a destination's queue (compare with queue.max_bytes)."}, []string{"destination"}),
+			Help: "Encoded bytes waiting in a destination's queue (compare with logrouter_queue_max_bytes)."}, []string{"destination"}),
+		MaxBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_max_bytes",
+			Help: "The destination queue's queue.max_bytes: past it, its on_full policy applies (alert on logrouter_queue_bytes / logrouter_queue_max_bytes)."}, []string{"destination"}),
 		Degraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_degraded",
 			Help: "1 when recovery found damaged data in the destination's queue."}, []string{"destination"}),
 		InFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logrouter_queue_deliveries_in_flight",
 			Help: "Deliveries on their way to the destination (at most queue.max_in_flight: always there means the destination is the bottleneck)."}, []string{"destination"}),
 	}
-	for _, c := range []prometheus.Collector{m.Accepted, m.Recovered, m.Delivered, m.Quarantined, m.Dropped, m.Lost, m.Retries, m.Queued, m.QueuedBytes, m.Degraded, m.InFlight} {
+	for _, c := range []prometheus.Collector{m.Accepted, m.Recovered, m.Delivered, m.Quarantined, m.Dropped, m.Lost, m.Retries, m.Queued, m.QueuedBytes, m.MaxBytes, m.Degraded, m.InFlight} {
 		r.MustRegister(c)
 	}
 	return m

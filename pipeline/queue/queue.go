@@ -176,6 +176,7 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 		degradedG:   m.Degraded.WithLabelValues(name),
 		inFlightG:   m.InFlight.WithLabelValues(name),
 	}
+	m.MaxBytes.WithLabelValues(name).Set(float64(cfg.MaxBytes))
 	q.scratch.New = func() any { return new(writeScratch) }
 	q.fs = fs
 	if err := wal.EnsureDir(q.fs, q.dir); err != nil { // the new entries fsynced, not only made
