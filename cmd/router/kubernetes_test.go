@@ -114,6 +114,9 @@ func TestKubernetesManifests(t *testing.T) {
 		})
 	}
 	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return filepath.Base(f) == "alerts.yaml" // TestAlertRulesUseExportedMetrics
+	})
 	if len(files) != 2 {
 		t.Errorf("deploy/kubernetes holds %v: add the new manifest to this test", files)
 	}

@@ -55,6 +55,11 @@ func TestDetectDatasetConstant(t *testing.T) {
 		if got := string(n.SourceType()); got != c.want || !strings.Contains(out, c.field) {
 			t.Errorf("%s: source type %q, want %q; output %s, want it to contain %s", c.in, got, c.want, out, c.field)
 		}
+		// Sent with the source type: the variant still applies.
+		out, n = faultAppend(t, cfg, c.in, &EventMeta{SourceType: []byte("win.eventlog")})
+		if got := string(n.SourceType()); got != c.want || !strings.Contains(out, c.field) {
+			t.Errorf("%s with its source type: source type %q, want %q; output %s, want it to contain %s", c.in, got, c.want, out, c.field)
+		}
 	}
 }
 

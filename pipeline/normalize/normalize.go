@@ -688,6 +688,19 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 			prof, ts = want, 1
 		}
 	}
+	if prof != nil && len(prof.variants) > 0 && !m.Normalized {
+		// Selected by its source type (or its own event.dataset), the
+		// profile still defers to a variant whose detect holds (the
+		// Windows Security events by id): checked on the tree as the
+		// profile walked it, so a variant's detect names the fields both
+		// as they arrive and as the profile renames them.
+		if v := n.firstDetected(prof.variants); v != nil {
+			if _, err = n.buildTree(obj, text, m, v); err != nil {
+				return err
+			}
+			prof, ts = v, 1
+		}
+	}
 	if len(st) == 0 {
 		st = m.DefaultSourceType
 	}

@@ -244,15 +244,21 @@ func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: expected a mapping", n.Line)
 	}
-	// YAML merge keys (<<: *anchor, or a list of them) first, in order:
-	// profiles of one source share their renames that way. The mapping's
-	// own keys come after and override a merged key in its place.
-	merged := 0
+	// YAML merge keys (<<: *anchor, or a list of them) first: profiles of
+	// one source share their renames that way. As YAML has it, a key of a
+	// mapping earlier in the list wins over a later one, and the mapping's
+	// own keys override merged ones (in their place); one merge key per
+	// mapping, as the decoder allows.
+	mergeAt := -1
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag != "!!merge" {
 			continue
 		}
+		if mergeAt >= 0 {
+			return fmt.Errorf("line %d: a second merge key (<<) in one mapping (the first at line %d): list the anchors in one, <<: [*a, *b]", k.Line, n.Content[mergeAt].Line)
+		}
+		mergeAt = i
 		srcs := []*yaml.Node{v}
 		if v.Kind == yaml.SequenceNode {
 			srcs = v.Content
@@ -263,20 +269,22 @@ func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
 				return fmt.Errorf("line %d: merge key: %w", k.Line, err)
 			}
 			for j, key := range sub.Keys {
-				if at := slices.Index(m.Keys, key); at >= 0 {
-					m.Values[at] = sub.Values[j] // a later merged mapping overrides, as in YAML
-					continue
+				if slices.Contains(m.Keys, key) {
+					continue // an earlier mapping of the list named it
 				}
 				m.Keys = append(m.Keys, key)
 				m.Values = append(m.Values, sub.Values[j])
 			}
 		}
 	}
-	merged = len(m.Keys)
+	merged := len(m.Keys)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" {
 			continue
+		}
+		if k.Kind == yaml.AliasNode {
+			k = k.Alias // *src: user.name renames what src's anchor holds
 		}
 		if v.Kind == yaml.AliasNode {
 			v = v.Alias
@@ -289,8 +297,12 @@ func (m *OrderedMap) UnmarshalYAML(n *yaml.Node) error {
 		// detect.equals values no event has at once). The decoder refuses
 		// it in every other mapping.
 		for j := 0; j < i; j += 2 {
-			if n.Content[j].Tag != "!!merge" && n.Content[j].Value == k.Value {
-				return fmt.Errorf("line %d: key %q is written twice (first at line %d): keep one", k.Line, k.Value, n.Content[j].Line)
+			prev := n.Content[j]
+			if prev.Kind == yaml.AliasNode {
+				prev = prev.Alias
+			}
+			if prev.Tag != "!!merge" && prev.Value == k.Value {
+				return fmt.Errorf("line %d: key %q is written twice (first at line %d): keep one", k.Line, k.Value, prev.Line)
 			}
 		}
 		if at := slices.Index(m.Keys[:merged], k.Value); at >= 0 {
@@ -412,13 +424,17 @@ type profile struct {
 	dsField            *Path
 	dsPrefix, dsSuffix string
 	dsConst            string // detect.dataset without a field
-	ts                 []Path
-	join               []Path
-	renames            []rename
-	converts           []conversion
-	drops              []Path
-	sets               []constant
-	parse              *parser
+	// variants are the profiles whose constant detect.dataset is this
+	// profile's name, in file order: an event this profile was selected
+	// for by its source type is checked against their detects too.
+	variants []*profile
+	ts       []Path
+	join     []Path
+	renames  []rename
+	converts []conversion
+	drops    []Path
+	sets     []constant
+	parse    *parser
 }
 
 type rename struct {
@@ -612,6 +628,11 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 	}
 	sort.SliceStable(ps.prefixes, func(i, j int) bool { return len(ps.prefixes[i].prefix) > len(ps.prefixes[j].prefix) })
+	for _, p := range ps.detect {
+		if base := ps.byName[p.dsConst]; p.dsConst != "" && base != nil && base != p {
+			base.variants = append(base.variants, p)
+		}
+	}
 	return ps, errors.Join(errs...)
 }
 
@@ -648,8 +669,13 @@ func (n *Normalizer) detectProfile() *profile {
 	if n.c.profiles == nil {
 		return nil
 	}
+	return n.firstDetected(n.c.profiles.detect)
+}
+
+// firstDetected returns the first of ps whose detect holds for the tree.
+func (n *Normalizer) firstDetected(ps []*profile) *profile {
 outer:
-	for _, p := range n.c.profiles.detect {
+	for _, p := range ps {
 		for i := range p.present {
 			if n.findPath(&p.present[i]) < 0 {
 				continue outer
