@@ -522,7 +522,11 @@ func (st *stream) full() bool { return len(st.b.Events)+len(st.rejected) >= st.s
 func (st *stream) add(frame []byte, cut frameCut) {
 	st.s.m.bytes.Add(float64(len(frame)))
 	if st.first.IsZero() {
+		// The batch's ingest time is its first message's arrival, not
+		// the previous flush (a quiet device's next message would be
+		// stamped when the last batch left).
 		st.first = time.Now()
+		st.b.Meta.IngestTime = st.first.UnixNano()
 	}
 	if cut == frameIncomplete {
 		// Half a message: parsed, it would pass for a whole one.
@@ -826,23 +830,39 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	oob := make([]byte, 128)
 	names := map[netip.Addr]string{}
 	var lastDrops uint32
+	// Shutdown: the datagrams the kernel already holds for this socket
+	// are read before returning (closing the socket would discard them,
+	// uncounted): until none arrives for udpDrainQuiet, at most
+	// udpDrainMax (a sender that never pauses), or the shutdown deadline.
+	var drainUntil time.Time
 	for {
-		if s.closing.Load() {
-			// Checked on every datagram: under a steady stream no read
-			// times out, and Shutdown would wait for this reader forever.
+		if s.hardStop.Load() {
 			st.flush()
 			return
+		}
+		if s.closing.Load() && drainUntil.IsZero() {
+			// Checked on every datagram: under a steady stream no read
+			// times out, and Shutdown would wait for this reader forever.
+			drainUntil = time.Now().Add(udpDrainMax)
 		}
 		deadline := time.Now().Add(250 * time.Millisecond)
 		if st.pending() {
 			deadline = st.first.Add(s.cfg.BatchWait)
+		}
+		if !drainUntil.IsZero() {
+			deadline = time.Now().Add(udpDrainQuiet)
+			if deadline.After(drainUntil) {
+				deadline = drainUntil
+			}
 		}
 		_ = pc.SetReadDeadline(deadline)
 		n, oobn, _, addr, err := pc.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if isTimeout(err) {
 				st.flush()
-				if s.closing.Load() {
+				// Drained when the read waited its whole quiet time (an
+				// early timeout is Shutdown waking the reader).
+				if !drainUntil.IsZero() && !time.Now().Before(deadline) {
 					return
 				}
 				continue
@@ -891,6 +911,12 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	}
 }
 
+// udpDrainQuiet and udpDrainMax bound a UDP reader's drain at shutdown.
+const (
+	udpDrainQuiet = 50 * time.Millisecond
+	udpDrainMax   = 2 * time.Second
+)
+
 func indexByte(b []byte, c byte) int {
 	for i, x := range b {
 		if x == c {
@@ -916,7 +942,9 @@ func (s *Server) Close() {
 }
 
 // Shutdown stops accepting, drains every connection (reads what its sender
-// already sent until it ends or stays quiet for 200ms), flushes, and waits
+// already sent until it ends or stays quiet for 200ms) and every UDP socket
+// (the datagrams the kernel holds, until none comes for 50ms, at most 2s),
+// flushes, and waits
 // within ctx; past ctx, reading stops and batches still refused are dropped
 // and counted (reason shutdown_deadline). Data a sender writes after that is
 // refused by the closed connection (RELP-style acknowledgement is the only
