@@ -490,6 +490,9 @@ func fromReplay(raw []byte) bool {
 type replayGroup struct {
 	dest    string
 	written bool
+	// hec: input records of HEC's event endpoint (protocol hec), whose
+	// raw bytes are envelopes: the router unwraps them as HEC would.
+	hec bool
 }
 
 // replayRec is what one request carries of a record: its line in the file
@@ -669,6 +672,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// A destination's refusal with what was written goes back as
 			// it was (see recordReader).
 			g := replayGroup{dest: d, written: r.Destination != "" && r.Event != nil}
+			g.hec = d == "input" && r.Protocol == "hec"
 			groups[g] = append(groups[g], recordPos{line: line, off: off})
 		}
 	})
@@ -763,7 +767,14 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		order = append(order, g)
 	}
 	sort.Slice(order, func(i, j int) bool {
-		return order[i].dest < order[j].dest || (order[i].dest == order[j].dest && !order[i].written && order[j].written)
+		a, b := order[i], order[j]
+		if a.dest != b.dest {
+			return a.dest < b.dest
+		}
+		if a.written != b.written {
+			return !a.written
+		}
+		return !a.hec && b.hec
 	})
 	for _, g := range order {
 		d := g.dest
@@ -1286,6 +1297,8 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	}
 	if g.dest != "input" {
 		path += "?destination=" + url.QueryEscape(g.dest)
+	} else if g.hec {
+		path += "?protocol=hec"
 	}
 	var body bytes.Buffer
 	for _, r := range recs {

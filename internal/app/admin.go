@@ -20,6 +20,7 @@ import (
 	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
@@ -280,6 +281,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // old router never takes such lines for events.
 func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool) {
 	dest := r.URL.Query().Get("destination")
+	// protocol=hec: the records are HEC event envelopes an input refused
+	// (hec_not_processed...): each is unwrapped as the event endpoint
+	// would, its sourcetype, time, host and fields applied.
+	hec := r.URL.Query().Get("protocol") == "hec"
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
 		return
@@ -327,6 +332,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var tooLarge string
 	var rerr error
 	renormalized := 0
+	var hecScratch [64]byte
 	lineMax := lim.eventBytes
 	if written {
 		// A record line holds the event escaped, and its metadata.
@@ -371,6 +377,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 				} else {
 					renormalized++
 				}
+			}
+		case hec:
+			if err := addHEC(wk, b, &p, raw, hecScratch[:]); err != nil {
+				reject(raw, "replay_rejected", err.Error())
 			}
 		default:
 			if err := addRaw(wk, b, &p, raw); err != nil {
@@ -443,6 +453,28 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte)
 		return wk.Add(b, v, nil, nil)
 	}
 	return wk.Add(b, nil, raw, nil)
+}
+
+// addHEC adds the event of an HEC envelope with the envelope's metadata;
+// a line that is not an envelope is added as addRaw would.
+func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratch []byte) error {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return wk.Add(b, nil, raw, nil)
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil || v.Type() != fastjson.TypeObject || v.Get("event") == nil {
+		return addRaw(wk, b, p, raw)
+	}
+	em := httpin.HECMeta(v, scratch)
+	ev := v.Get("event")
+	switch ev.Type() {
+	case fastjson.TypeObject:
+		return wk.Add(b, ev, nil, &em)
+	case fastjson.TypeString:
+		return wk.Add(b, nil, ev.GetStringBytes(), &em)
+	default:
+		return wk.Add(b, nil, ev.MarshalTo(nil), &em)
+	}
 }
 
 // writtenRecord parses a line of POST /admin/replay/written: a quarantine

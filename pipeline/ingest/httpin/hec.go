@@ -111,6 +111,22 @@ func (s *Server) hecBody(w http.ResponseWriter, r *http.Request, c *charge) (*[]
 	return bp, 0, true
 }
 
+// HECMeta is the metadata an HEC envelope ({"time","sourcetype","host",
+// "source","index","fields","event"}) gives its event, as the event
+// endpoint applies it; scratch holds the time's text while it is read.
+// The router's quarantine replay uses it for records HEC refused, so that
+// a replayed envelope is the event it carried, not an event holding it.
+func HECMeta(v *fastjson.Value, scratch []byte) normalize.EventMeta {
+	return normalize.EventMeta{
+		Time:       hecTime(v.Get("time"), scratch),
+		SourceType: v.GetStringBytes("sourcetype"),
+		Host:       v.GetStringBytes("host"),
+		Source:     v.GetStringBytes("source"),
+		Index:      v.GetStringBytes("index"),
+		Fields:     v.Get("fields"),
+	}
+}
+
 // hecTime converts HEC's "time" (epoch seconds as a number or a string, with
 // an optional fraction) to unix nanoseconds; 0 when absent or invalid.
 func hecTime(v *fastjson.Value, scratch []byte) int64 {
@@ -233,15 +249,8 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			fail(hecEventBlank, "hec_blank_event", errEventBlank, raw)
 			break
 		}
-		q.em = normalize.EventMeta{
-			Time:              hecTime(v.Get("time"), scratch[:]),
-			SourceType:        v.GetStringBytes("sourcetype"),
-			DefaultSourceType: defST,
-			Host:              v.GetStringBytes("host"),
-			Source:            v.GetStringBytes("source"),
-			Index:             v.GetStringBytes("index"),
-			Fields:            v.Get("fields"),
-		}
+		q.em = HECMeta(v, scratch[:])
+		q.em.DefaultSourceType = defST
 		if len(q.em.Index) == 0 {
 			q.em.Index = defIndex
 		}
