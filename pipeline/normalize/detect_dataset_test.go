@@ -95,3 +95,23 @@ profiles:
 		t.Error("a key written twice beside a merge key was accepted")
 	}
 }
+
+// TestGenericSourceTypeDetects: Splunk's catch-all JSON source types
+// ("_json", what a forwarder migrated from Splunk sends) do not switch
+// detection off: the source's profile is found by its fields, and an event
+// no profile knows keeps the generic name.
+func TestGenericSourceTypeDetects(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profiles = []ProfileSpec{{Name: "win.eventlog", Detect: &DetectSpec{Present: []string{"id"}},
+		Rename: OrderedMap{Keys: []string{"target"}, Values: []string{"user.name"}}}}
+	for _, c := range []struct{ in, st, want, field string }{
+		{`{"id":"4625","target":"bob"}`, "_json", "win.eventlog", `"user":{"name":"bob"}`},
+		{`{"other":1}`, "_json", "_json", `"other":1`},
+		{`{"id":"4625","target":"bob"}`, "mine", "mine", `"target":"bob"`}, // an explicit one still wins
+	} {
+		out, n := faultAppend(t, cfg, c.in, &EventMeta{SourceType: []byte(c.st)})
+		if got := string(n.SourceType()); got != c.want || !strings.Contains(out, c.field) {
+			t.Errorf("%s as %s: source type %q, want %q; output %s, want it to contain %s", c.in, c.st, got, c.want, out, c.field)
+		}
+	}
+}

@@ -632,6 +632,17 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if m == nil {
 		m = &noMeta
 	}
+	if genericSourceType(m.SourceType) {
+		// Splunk's catch-all JSON source types ("_json"...) say nothing
+		// of the source: the event's own event.dataset and detection
+		// decide, the name stays the default.
+		mm := *m
+		if len(mm.DefaultSourceType) == 0 {
+			mm.DefaultSourceType = m.SourceType
+		}
+		mm.SourceType = nil
+		m = &mm
+	}
 	// Source type: the envelope's, else the event's own event.dataset, else
 	// the input's default. The profile is the one that source type selects;
 	// an event with none of them (or one that selects no profile) is matched
@@ -799,6 +810,16 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.metaStr(lr, keyIndex, m.Index)
 	n.metaStr(lr, keySource, m.Source)
 	return nil
+}
+
+// genericSourceType reports whether st is one of Splunk's catch-all
+// source types for JSON (a sender's default, not the source's name).
+func genericSourceType(st []byte) bool {
+	switch string(st) {
+	case "_json", "json", "json_no_timestamp", "httpevent", "_jsonarray":
+		return true
+	}
+	return false
 }
 
 // detectedDataset returns the source type of an event that p detected:
