@@ -1295,10 +1295,13 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 		// record lines for events.
 		path = "/admin/replay/written"
 	}
+	if g.hec {
+		// Its own path: a router without it answers 404 rather than
+		// take the envelopes for events.
+		path = "/admin/replay/hec"
+	}
 	if g.dest != "input" {
 		path += "?destination=" + url.QueryEscape(g.dest)
-	} else if g.hec {
-		path += "?protocol=hec"
 	}
 	var body bytes.Buffer
 	for _, r := range recs {
@@ -1319,6 +1322,9 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	case http.StatusNotFound:
 		if g.written {
 			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/written (it predates replaying refused events as they were written): upgrade the router; nothing of this chunk was taken", res.Status)
+		}
+		if g.hec {
+			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/hec (it predates replaying HEC envelopes as HEC would): upgrade the router; nothing of this chunk was taken", res.Status)
 		}
 		return 0, 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	case http.StatusRequestEntityTooLarge:

@@ -21,6 +21,7 @@ import (
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
@@ -124,6 +125,7 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("GET /admin/stats", a.handleStats)
 	mux.HandleFunc("POST /admin/replay", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/replay/written", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, true) }))
+	mux.HandleFunc("POST /admin/replay/hec", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	return mux
 }
 
@@ -281,10 +283,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // old router never takes such lines for events.
 func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool) {
 	dest := r.URL.Query().Get("destination")
-	// protocol=hec: the records are HEC event envelopes an input refused
-	// (hec_not_processed...): each is unwrapped as the event endpoint
-	// would, its sourcetype, time, host and fields applied.
-	hec := r.URL.Query().Get("protocol") == "hec"
+	// /admin/replay/hec: the records are HEC event envelopes an input
+	// refused (hec_not_processed...): each is unwrapped as the event
+	// endpoint would, its sourcetype, time, host and fields applied. Its
+	// own path, so that a router without it answers 404 rather than take
+	// the envelopes for events.
+	hec := r.URL.Path == "/admin/replay/hec"
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
 		return
@@ -319,9 +323,13 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	wk := a.eng.Worker()
 	var p fastjson.Parser
 	var rejected []pipeline.Rejected
+	proto := "replay"
+	if hec {
+		proto = "hec" // refused again, it replays as an envelope again
+	}
 	reject := func(raw []byte, reason, detail string) {
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
-			Detail: detail, Input: "replay", Protocol: "replay", Peer: b.Meta.Peer, Time: b.Meta.IngestTime})
+			Detail: detail, Input: "replay", Protocol: proto, Peer: b.Meta.Peer, Time: b.Meta.IngestTime})
 	}
 	counted := &countingReader{r: body}
 	// Received bytes, as every input counts its own (the ledger's
@@ -333,6 +341,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var rerr error
 	renormalized := 0
 	var hecScratch [64]byte
+	var hecLines [2]int // HEC records replayed, refused
 	lineMax := lim.eventBytes
 	if written {
 		// A record line holds the event escaped, and its metadata.
@@ -379,8 +388,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 				}
 			}
 		case hec:
-			if err := addHEC(wk, b, &p, raw, hecScratch[:]); err != nil {
-				reject(raw, "replay_rejected", err.Error())
+			// Answered per record (line), as the client counts them: a
+			// line that gave an event is replayed, its bad envelopes (if
+			// any) quarantined again.
+			ev0, rj0 := len(b.Events), len(rejected)
+			addHEC(wk, b, &p, raw, hecScratch[:], reject)
+			switch {
+			case len(b.Events) > ev0:
+				hecLines[0]++
+			case len(rejected) > rj0:
+				hecLines[1]++
 			}
 		default:
 			if err := addRaw(wk, b, &p, raw); err != nil {
@@ -432,6 +449,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if hec {
+		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": hecLines[0], "rejected": hecLines[1]})
+		return
+	}
 	if !written {
 		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected)})
 		return
@@ -455,25 +476,55 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte)
 	return wk.Add(b, nil, raw, nil)
 }
 
-// addHEC adds the event of an HEC envelope with the envelope's metadata;
-// a line that is not an envelope is added as addRaw would.
-func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratch []byte) error {
-	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
-		return wk.Add(b, nil, raw, nil)
-	}
-	v, err := p.ParseBytes(raw)
-	if err != nil || v.Type() != fastjson.TypeObject || v.Get("event") == nil {
-		return addRaw(wk, b, p, raw)
-	}
-	em := httpin.HECMeta(v, scratch)
-	ev := v.Get("event")
-	switch ev.Type() {
-	case fastjson.TypeObject:
-		return wk.Add(b, ev, nil, &em)
-	case fastjson.TypeString:
-		return wk.Add(b, nil, ev.GetStringBytes(), &em)
-	default:
-		return wk.Add(b, nil, ev.MarshalTo(nil), &em)
+// addHEC adds the events of a quarantined HEC record: the envelopes in
+// it (one, several concatenated, or the rest of a JSON array: what HEC
+// quarantines after a bad event), each unwrapped as the event endpoint
+// would (its metadata applied, a {"records":[...]} event split, a null
+// or blank event refused); anything else is refused whole.
+func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratch []byte, reject func(raw []byte, reason, detail string)) {
+	err := httpin.HECEnvelopes(raw, func(env []byte) error {
+		if jsonscan.TooDeep(env, jsonscan.MaxDepth) {
+			reject(env, "too_deep", jsonscan.ErrTooDeep.Error())
+			return nil
+		}
+		v, err := p.ParseBytes(env)
+		if err != nil {
+			reject(env, "replay_rejected", "not an HEC envelope: "+err.Error())
+			return nil
+		}
+		ev := v.Get("event")
+		if ev == nil || ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
+			reject(env, "replay_rejected", `the envelope's "event" is missing, null or blank (HEC refuses it: code 12 or 13)`)
+			return nil
+		}
+		em := httpin.HECMeta(v, scratch)
+		var aerr error
+		switch ev.Type() {
+		case fastjson.TypeObject:
+			if recs := normalize.Records(ev); recs != nil {
+				// As HEC splits a batch envelope: each record keeps its
+				// own time, the envelope's standing in.
+				em.DefaultTime, em.Time = em.Time, 0
+				for _, rec := range recs {
+					if err := wk.Add(b, rec, nil, &em); err != nil {
+						reject(rec.MarshalTo(nil), "replay_rejected", err.Error())
+					}
+				}
+				return nil
+			}
+			aerr = wk.Add(b, ev, nil, &em)
+		case fastjson.TypeString:
+			aerr = wk.Add(b, nil, ev.GetStringBytes(), &em)
+		default:
+			aerr = wk.Add(b, nil, ev.MarshalTo(nil), &em)
+		}
+		if aerr != nil {
+			reject(env, "replay_rejected", aerr.Error())
+		}
+		return nil
+	})
+	if err != nil {
+		reject(raw, "replay_rejected", "not HEC event envelopes: "+err.Error())
 	}
 }
 

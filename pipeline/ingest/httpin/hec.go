@@ -127,6 +127,31 @@ func HECMeta(v *fastjson.Value, scratch []byte) normalize.EventMeta {
 	}
 }
 
+// HECEnvelopes calls fn with each HEC event envelope in b, as the event
+// endpoint splits a body: objects one after another (Splunk's batch
+// format), or what is left of a JSON array of them (leading '[' or ',',
+// trailing ']'). It stops at the first thing that is not an object and
+// returns it as an error.
+func HECEnvelopes(b []byte, fn func(raw []byte) error) error {
+	for {
+		b = skipWS(b)
+		for len(b) > 0 && (b[0] == '[' || b[0] == ',' || b[0] == ']') {
+			b = skipWS(b[1:])
+		}
+		if len(b) == 0 {
+			return nil
+		}
+		n, err := nextObject(b)
+		if err != nil {
+			return err
+		}
+		if err := fn(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+}
+
 // hecTime converts HEC's "time" (epoch seconds as a number or a string, with
 // an optional fraction) to unix nanoseconds; 0 when absent or invalid.
 func hecTime(v *fastjson.Value, scratch []byte) int64 {

@@ -861,8 +861,13 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 			if isTimeout(err) {
 				st.flush()
 				// Drained when the read waited its whole quiet time (an
-				// early timeout is Shutdown waking the reader).
+				// early timeout is Shutdown waking the reader). The
+				// socket closes now, not at the end of the shutdown:
+				// datagrams after this would be taken by the kernel
+				// and discarded at close, uncounted; closed, the port
+				// refuses them (ICMP) and SO_REUSEPORT peers take theirs.
 				if !drainUntil.IsZero() && !time.Now().Before(deadline) {
+					_ = pc.Close()
 					return
 				}
 				continue
