@@ -498,28 +498,18 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 			return nil
 		}
 		em := httpin.HECMeta(v, scratch)
-		var aerr error
-		switch ev.Type() {
-		case fastjson.TypeObject:
-			if recs := normalize.Records(ev); recs != nil {
-				// As HEC splits a batch envelope: each record keeps its
-				// own time, the envelope's standing in.
-				em.DefaultTime, em.Time = em.Time, 0
-				for _, rec := range recs {
-					if err := wk.Add(b, rec, nil, &em); err != nil {
-						reject(rec.MarshalTo(nil), "replay_rejected", err.Error())
-					}
-				}
+		obj, text := httpin.HECEventBody(ev)
+		if obj != nil {
+			if recs := normalize.Records(obj); recs != nil {
+				// As HEC splits a batch envelope.
+				wk.AddRecords(b, recs, &em, func(raw []byte, err error) {
+					reject(raw, "replay_rejected", err.Error())
+				})
 				return nil
 			}
-			aerr = wk.Add(b, ev, nil, &em)
-		case fastjson.TypeString:
-			aerr = wk.Add(b, nil, ev.GetStringBytes(), &em)
-		default:
-			aerr = wk.Add(b, nil, ev.MarshalTo(nil), &em)
 		}
-		if aerr != nil {
-			reject(env, "replay_rejected", aerr.Error())
+		if err := wk.Add(b, obj, text, &em); err != nil {
+			reject(env, "replay_rejected", err.Error())
 		}
 		return nil
 	})

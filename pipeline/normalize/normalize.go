@@ -632,17 +632,6 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if m == nil {
 		m = &noMeta
 	}
-	if genericSourceType(m.SourceType) {
-		// Splunk's catch-all JSON source types ("_json"...) say nothing
-		// of the source: the event's own event.dataset and detection
-		// decide, the name stays the default.
-		mm := *m
-		if len(mm.DefaultSourceType) == 0 {
-			mm.DefaultSourceType = m.SourceType
-		}
-		mm.SourceType = nil
-		m = &mm
-	}
 	// Source type: the envelope's, else the event's own event.dataset, else
 	// the input's default. The profile is the one that source type selects;
 	// an event with none of them (or one that selects no profile) is matched
@@ -653,11 +642,20 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	// input default's profile (one pass: HEC sourcetype, a Kafka topic's or a
 	// listener's source type); it is walked again only when the event's own
 	// event.dataset selects another profile, or detection finds one.
-	st := m.SourceType
+	st, defST := m.SourceType, m.DefaultSourceType
+	if genericSourceType(st) {
+		// Splunk's catch-all JSON source types ("_json"...) say nothing
+		// of the source: the event's own event.dataset and detection
+		// decide, the name stays the default.
+		if len(defST) == 0 {
+			defST = st
+		}
+		st = nil
+	}
 	explicit := len(st) > 0
 	prof := n.c.profiles.lookup(st)
 	if !explicit {
-		prof = n.c.profiles.lookup(m.DefaultSourceType)
+		prof = n.c.profiles.lookup(defST)
 	}
 	if m.Normalized {
 		prof = nil
@@ -713,7 +711,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		}
 	}
 	if len(st) == 0 {
-		st = m.DefaultSourceType
+		st = defST
 	}
 	if len(st) == 0 {
 		st = unknownSourceType

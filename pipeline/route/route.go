@@ -170,6 +170,27 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 	return nil
 }
 
+// AddRecords adds each record of a batch envelope (normalize.Records) as
+// Add would, with m's metadata: an envelope's time (m.Time: when a
+// forwarder read the batch) is each record's only when it has none of its
+// own. A record refused is passed to reject with its own JSON (the
+// envelope's other records are still added); it reports whether all were
+// added.
+func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normalize.EventMeta, reject func(raw []byte, err error)) bool {
+	em := *m
+	if em.Time != 0 {
+		em.DefaultTime, em.Time = em.Time, 0
+	}
+	ok := true
+	for _, rec := range recs {
+		if err := w.Add(b, rec, nil, &em); err != nil {
+			reject(rec.MarshalTo(nil), err)
+			ok = false
+		}
+	}
+	return ok
+}
+
 // key hashes the dedup key fields of the event being built: the kind and a
 // keyed hash of each normalized value, fixed-width (normalize.FieldKey), so
 // that no value can forge another tuple's key, a missing field differs from

@@ -152,6 +152,20 @@ func HECEnvelopes(b []byte, fn func(raw []byte) error) error {
 	}
 }
 
+// HECEventBody is what an envelope's "event" is normalized from: an
+// object as such, a string as its text, anything else (a number, a
+// boolean, an array) as its JSON text.
+func HECEventBody(ev *fastjson.Value) (obj *fastjson.Value, text []byte) {
+	switch ev.Type() {
+	case fastjson.TypeObject:
+		return ev, nil
+	case fastjson.TypeString:
+		return nil, ev.GetStringBytes()
+	default:
+		return nil, ev.MarshalTo(nil)
+	}
+}
+
 // hecTime converts HEC's "time" (epoch seconds as a number or a string, with
 // an optional fraction) to unix nanoseconds; 0 when absent or invalid.
 func hecTime(v *fastjson.Value, scratch []byte) int64 {
@@ -279,14 +293,8 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		if len(q.em.Index) == 0 {
 			q.em.Index = defIndex
 		}
-		switch ev.Type() {
-		case fastjson.TypeObject:
-			q.add(raw, ev, nil)
-		case fastjson.TypeString:
-			q.add(raw, nil, ev.GetStringBytes())
-		default: // a number, boolean or array event becomes its JSON text
-			q.add(raw, nil, ev.MarshalTo(nil))
-		}
+		obj, text := HECEventBody(ev)
+		q.add(raw, obj, text)
 	}
 	if q.full(0) {
 		return q.refuse(w)

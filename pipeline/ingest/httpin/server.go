@@ -510,20 +510,9 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 				q.over = overEvents
 				return true
 			}
-			// The envelope's time (HEC "time": when a forwarder read the
-			// batch) is each record's only when it has none of its own.
-			em := q.em
-			if em.Time != 0 {
-				em.DefaultTime, em.Time = em.Time, 0
-			}
-			ok := true
-			for _, rec := range recs {
-				if err := q.w.Add(q.b, rec, nil, &em); err != nil {
-					q.reject(rec.MarshalTo(nil), normalize.Reason(err), err)
-					ok = false
-				}
-			}
-			return ok
+			return q.w.AddRecords(q.b, recs, &q.em, func(raw []byte, err error) {
+				q.reject(raw, normalize.Reason(err), err)
+			})
 		}
 	}
 	return q.addOne(raw, obj, text)

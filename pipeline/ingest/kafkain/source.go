@@ -691,11 +691,9 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 	if recs := normalize.Records(obj); recs != nil {
 		// A batch envelope (Azure Event Hubs, CloudTrail files): one
 		// event per record, a failed one quarantined alone.
-		for _, rec := range recs {
-			if err := p.w.Add(p.b, rec, nil, em); err != nil {
-				p.reject(m, rec.MarshalTo(nil), normalize.Reason(err), err)
-			}
-		}
+		p.w.AddRecords(p.b, recs, em, func(raw []byte, err error) {
+			p.reject(m, raw, normalize.Reason(err), err)
+		})
 		return
 	}
 	if err := p.w.Add(p.b, obj, nil, em); err != nil {
