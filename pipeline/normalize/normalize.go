@@ -573,6 +573,7 @@ var (
 	keyToken             = []byte("token")
 	keyIndex             = []byte("index")
 	keySource            = []byte("source")
+	keySourcetype        = []byte("sourcetype")
 )
 
 // buildTree resets the tree and walks the input with prof's renames and
@@ -652,6 +653,15 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		}
 		st = nil
 	}
+	// Another name of a profile's source (Splunk's aws:cloudtrail for
+	// aws.cloudtrail) is that name from here on; the sender's is kept.
+	var stAs, defAs []byte
+	if c := n.c.profiles.canonical(st); c != nil {
+		stAs, st = st, c
+	}
+	if c := n.c.profiles.canonical(defST); c != nil {
+		defAs, defST = defST, c
+	}
 	explicit := len(st) > 0
 	prof := n.c.profiles.lookup(st)
 	if !explicit {
@@ -711,7 +721,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		}
 	}
 	if len(st) == 0 {
-		st = defST
+		st, stAs = defST, defAs
 	}
 	if len(st) == 0 {
 		st = unknownSourceType
@@ -807,14 +817,21 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	}
 	n.metaStr(lr, keyIndex, m.Index)
 	n.metaStr(lr, keySource, m.Source)
+	if len(stAs) > 0 {
+		n.metaStr(lr, keySourcetype, stAs)
+	}
 	return nil
 }
 
 // genericSourceType reports whether st is one of Splunk's catch-all
-// source types for JSON (a sender's default, not the source's name).
+// source types (a sender's default or a transport's, not the source's name).
 func genericSourceType(st []byte) bool {
 	switch string(st) {
-	case "_json", "json", "json_no_timestamp", "httpevent", "_jsonarray":
+	case "_json", "json", "json_no_timestamp", "httpevent", "_jsonarray",
+		// Splunk add-ons' names for a transport, not a source: CloudWatch
+		// Logs and Firehose (Add-on for AWS, Firehose add-on), Event Hubs
+		// (Microsoft Cloud Services add-on).
+		"aws:cloudwatchlogs", "aws:firehose:json", "aws:firehose:text", "mscs:azure:eventhub":
 		return true
 	}
 	return false

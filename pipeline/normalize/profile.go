@@ -28,6 +28,7 @@ import (
 //	profiles:
 //	  - name: fortinet.fortigate          # the source type it defines
 //	    source_types: [fortinet.firewall]  # other names that select it ("app.*" = prefix)
+//	    synonyms: [fgt_traffic]            # other names of this very source: renamed to its name
 //	    detect:                            # when an event arrives without a known source type
 //	      present: [devid, logid]
 //	      equals: {type: traffic}
@@ -46,6 +47,17 @@ type ProfileSpec struct {
 	Drop        []string       `yaml:"drop"`
 	Set         OrderedMap     `yaml:"set"`
 	Parse       *ParseSpec     `yaml:"parse"`
+
+	// Synonyms are other names of the same source, such as the source
+	// types Splunk add-ons and HEC clients moved over from Splunk send
+	// (aws:cloudtrail, OktaIM2:log): an event sent with one is handled
+	// as if it had come with the profile's own name, which becomes its
+	// event.dataset (the sender's name is kept in logrouter.sourcetype),
+	// so rules and index names see one name per source. A trailing "*"
+	// makes a prefix (gws:reports:*). Source types unlike these, which
+	// name another source in the same format (checkpoint.firewall for the
+	// cef profile), stay in SourceTypes and keep their names.
+	Synonyms []string `yaml:"synonyms"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -457,6 +469,14 @@ type profiles struct {
 	byName   map[string]*profile
 	prefixes []prefixProfile
 	detect   []*profile
+	// synonyms map another name of a source to its profile's source type
+	// name (Synonyms); synPrefixes are the ones written with a "*".
+	synonyms    map[string]string
+	synPrefixes []prefixSynonym
+}
+
+type prefixSynonym struct {
+	prefix, name string
 }
 
 type prefixProfile struct {
@@ -465,8 +485,9 @@ type prefixProfile struct {
 }
 
 func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatcher func(string) (Matcher, error)) (*profiles, error) {
-	ps := &profiles{byName: map[string]*profile{}}
+	ps := &profiles{byName: map[string]*profile{}, synonyms: map[string]string{}}
 	var errs []error
+	synAt := map[string]string{} // synonym -> the profile that claimed it
 	for i := range specs {
 		sp := &specs[i]
 		at := fmt.Sprintf("%s:%d: profile %q", sp.File, sp.Line, sp.Name)
@@ -485,6 +506,26 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				continue
 			}
 			ps.byName[st] = p
+		}
+		for _, syn := range sp.Synonyms {
+			canon := sp.Name
+			if sp.Detect != nil && sp.Detect.Dataset != "" && !strings.ContainsAny(sp.Detect.Dataset, "{}") {
+				canon = sp.Detect.Dataset // a variant names its base's source type
+			}
+			switch {
+			case strings.TrimSuffix(syn, "*") == "" || strings.ContainsAny(strings.TrimSuffix(syn, "*"), "*\"\\ \t\r\n"):
+				errs = append(errs, fmt.Errorf("%s: synonym %q: write a source type name (a trailing * makes a prefix)", at, syn))
+			case genericSourceType([]byte(syn)):
+				errs = append(errs, fmt.Errorf("%s: synonym %q is one of Splunk's catch-all JSON source types, which name no source", at, syn))
+			case synAt[syn] != "":
+				errs = append(errs, fmt.Errorf("%s: synonym %q is already claimed by profile %q", at, syn, synAt[syn]))
+			case strings.HasSuffix(syn, "*"):
+				synAt[syn] = sp.Name
+				ps.synPrefixes = append(ps.synPrefixes, prefixSynonym{strings.TrimSuffix(syn, "*"), canon})
+			default:
+				synAt[syn] = sp.Name
+				ps.synonyms[syn] = canon
+			}
 		}
 		if d := sp.Detect; d != nil {
 			for _, f := range d.Present {
@@ -628,6 +669,13 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 	}
 	sort.SliceStable(ps.prefixes, func(i, j int) bool { return len(ps.prefixes[i].prefix) > len(ps.prefixes[j].prefix) })
+	sort.SliceStable(ps.synPrefixes, func(i, j int) bool { return len(ps.synPrefixes[i].prefix) > len(ps.synPrefixes[j].prefix) })
+	for syn, owner := range synAt {
+		if p, ok := ps.byName[syn]; ok {
+			// Checked after the loop: the other profile may come later.
+			errs = append(errs, fmt.Errorf("profile %q: synonym %q is also a source type of profile %q: keep it in one of the two lists", owner, syn, p.name))
+		}
+	}
 	for _, p := range ps.detect {
 		if base := ps.byName[p.dsConst]; p.dsConst != "" && base != nil && base != p {
 			base.variants = append(base.variants, p)
@@ -646,6 +694,23 @@ func literal(v string) []byte {
 		return []byte(v)
 	}
 	return AppendString(nil, []byte(v))
+}
+
+// canonical returns the profile source type that st is a synonym of, or
+// nil when it is none.
+func (ps *profiles) canonical(st []byte) []byte {
+	if ps == nil || len(st) == 0 {
+		return nil
+	}
+	if name, ok := ps.synonyms[string(st)]; ok {
+		return s2b(name)
+	}
+	for _, sp := range ps.synPrefixes {
+		if len(st) >= len(sp.prefix) && string(st[:len(sp.prefix)]) == sp.prefix {
+			return s2b(sp.name)
+		}
+	}
+	return nil
 }
 
 // lookup returns the profile selected by a source type, or nil.

@@ -283,3 +283,80 @@ func TestProfileParse(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileSynonyms: a synonym (another name of the same source, as
+// Splunk's add-ons name it) selects the profile and is replaced by the
+// profile's name, whether it came as the event's source type or as the
+// input's default; the sender's name is kept in logrouter.sourcetype. A
+// source type in source_types keeps its own name, and a variant's synonym
+// names its base.
+func TestProfileSynonyms(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{
+		{Name: "aws.cloudtrail", SourceTypes: []string{"aws.ct_alias"}, Synonyms: []string{"aws:cloudtrail", "ct:*"},
+			Rename: OrderedMap{Keys: []string{"eventName"}, Values: []string{"event.action"}}},
+		{Name: "win.logon", Synonyms: []string{"WinLogon"},
+			Detect: &DetectSpec{Present: []string{"LogonType"}, Dataset: "win"},
+			Rename: OrderedMap{Keys: []string{"TargetUserName"}, Values: []string{"user.name"}}},
+		{Name: "win", Detect: &DetectSpec{Present: []string{"EventID"}}},
+	}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct {
+		in             string
+		st, def        string
+		wantST, wantAs string // wantAs "": no logrouter.sourcetype
+		contains       string
+	}{
+		{`{"eventName":"ConsoleLogin"}`, "aws:cloudtrail", "", "aws.cloudtrail", "aws:cloudtrail", `"action":"ConsoleLogin"`},
+		{`{"eventName":"ConsoleLogin"}`, "", "aws:cloudtrail", "aws.cloudtrail", "aws:cloudtrail", `"action":"ConsoleLogin"`},
+		{`{"eventName":"ConsoleLogin"}`, "ct:trail:x", "", "aws.cloudtrail", "ct:trail:x", `"action":"ConsoleLogin"`},
+		{`{"eventName":"ConsoleLogin"}`, "aws.ct_alias", "", "aws.ct_alias", "", `"action":"ConsoleLogin"`},
+		{`{"eventName":"ConsoleLogin"}`, "aws.cloudtrail", "", "aws.cloudtrail", "", `"action":"ConsoleLogin"`},
+		// The event's own event.dataset wins over the input's default (and
+		// a default that was a synonym leaves no trace then).
+		{`{"eventName":"x","event":{"dataset":"other"}}`, "", "aws:cloudtrail", "other", "", `"eventName":"x"`},
+		// A variant's synonym names the source type its detect.dataset gives.
+		{`{"EventID":4624,"LogonType":3,"TargetUserName":"bob"}`, "WinLogon", "", "win", "WinLogon", `"user":{"name":"bob"}`},
+		// Case matters, as in Splunk.
+		{`{"eventName":"x"}`, "AWS:CloudTrail", "", "AWS:CloudTrail", "", `"eventName":"x"`},
+	} {
+		v, _ := p.Parse(tc.in)
+		out, ev, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte(tc.st), DefaultSourceType: []byte(tc.def)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fastjson.MustParseBytes(out)
+		if ev.SourceType != tc.wantST || string(got.GetStringBytes("event", "dataset")) != tc.wantST {
+			t.Errorf("%s st=%q default=%q: source type %q, event.dataset %q, want %q", tc.in, tc.st, tc.def,
+				ev.SourceType, got.GetStringBytes("event", "dataset"), tc.wantST)
+		}
+		if as := string(got.GetStringBytes("logrouter", "sourcetype")); as != tc.wantAs {
+			t.Errorf("%s st=%q default=%q: logrouter.sourcetype %q, want %q", tc.in, tc.st, tc.def, as, tc.wantAs)
+		}
+		if !strings.Contains(string(out), tc.contains) {
+			t.Errorf("%s st=%q: %s does not contain %s", tc.in, tc.st, out, tc.contains)
+		}
+	}
+
+	for i, specs := range [][]ProfileSpec{
+		{{Name: "a", Synonyms: []string{"x"}}, {Name: "b", Synonyms: []string{"x"}}},    // claimed twice
+		{{Name: "a", Synonyms: []string{"x"}}, {Name: "b", SourceTypes: []string{"x"}}}, // also a source type
+		{{Name: "a", Synonyms: []string{"b"}}, {Name: "b"}},                             // another profile's name
+		{{Name: "a", Synonyms: []string{"_json"}}},                                      // names no source
+		{{Name: "a", Synonyms: []string{"*"}}},
+		{{Name: "a", Synonyms: []string{"a b"}}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = specs
+		if _, err := Compile(cfg); err == nil {
+			t.Errorf("case %d: expected an error", i)
+		} else if !strings.Contains(err.Error(), "synonym") {
+			t.Errorf("case %d: %v does not say which synonym", i, err)
+		}
+	}
+}
