@@ -80,6 +80,7 @@ func BuildRouter(cfg *config.Config, src RulesSource) (*route.Router, error) {
 	}
 	ncfg.Profiles = profiles
 	ncfg.CompileMatcher = rules.CompileMatcher
+	ncfg.NewTextParser = parse.NewTextParser
 	norm, err := normalize.Compile(ncfg)
 	if err != nil {
 		errs = append(errs, err)

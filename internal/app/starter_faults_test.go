@@ -38,6 +38,13 @@ type reviewStarter struct {
 
 func newReviewStarter(t *testing.T) *reviewStarter {
 	t.Helper()
+	return newReviewStarterWith(t, nil)
+}
+
+// newReviewStarterWith is newReviewStarter with edit applied to the
+// configuration before its defaults.
+func newReviewStarterWith(t *testing.T, edit func(*config.Config)) *reviewStarter {
+	t.Helper()
 	data := t.TempDir()
 	cfg := &config.Config{
 		Node:  "review",
@@ -56,6 +63,9 @@ func newReviewStarter(t *testing.T) *reviewStarter {
 	}
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
 	cfg.Queue.Dir = filepath.Join(data, "queue")
+	if edit != nil {
+		edit(cfg)
+	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -227,9 +237,13 @@ func TestGuardDutyThroughEventBridgeFirehoseIsGuardDuty(t *testing.T) {
 // input parses the same line (or the docs should say these modules need
 // the syslog input instead).
 func TestFilebeatFirewallModulesAreNormalized(t *testing.T) {
-	t.Skip("known limitation, left open: a profile renames fields and cannot run the syslog input's parsers on a message; " +
-		"docs/shippers.md now says to send these devices to the syslog input (or Filebeat's syslog output) instead of Filebeat's firewall modules")
-	h := newReviewStarter(t)
+	// The shipped normalization: its global renames (srcip, dstip...)
+	// name the vendors' common fields for every profile.
+	ex, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newReviewStarterWith(t, func(c *config.Config) { c.Normalize = ex.Normalize })
 	events := []struct{ module, dataset, pipeline, message string }{
 		{"fortinet", "fortinet.firewall", "filebeat-8.11.0-fortinet-firewall-pipeline",
 			`<189>date=2026-11-28 time=10:00:00 devname="FGT-HQ" devid="FG100FTK19000001" eventtime=1795860000000000000 tz="+0000" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.0.0.5 srcport=51234 srcintf="port1" dstip=203.0.113.9 dstport=443 dstintf="wan1" proto=6 action="deny" policyid=7 service="HTTPS" fbmarker=fortinet`},
@@ -261,7 +275,8 @@ func TestFilebeatFirewallModulesAreNormalized(t *testing.T) {
 	if code != 200 || strings.Contains(answer, `"errors":true`) {
 		t.Fatalf("_bulk: %d %s", code, answer)
 	}
-	for _, marker := range []string{"fbmarker=fortinet", "fbmarker-panw", "fbmarker-asa"} {
+	// The FortiGate line's fbmarker=fortinet pair becomes a field.
+	for _, marker := range []string{`"fbmarker":"fortinet"`, "fbmarker-panw", "fbmarker-asa"} {
 		ev := h.find("opensearch", marker)
 		ds := reviewGet(ev, "event.dataset")
 		if reviewGet(ev, "source.ip") != "10.0.0.5" || reviewGet(ev, "destination.ip") != "203.0.113.9" {
@@ -269,6 +284,14 @@ func TestFilebeatFirewallModulesAreNormalized(t *testing.T) {
 		}
 		if reviewGet(ev, "event.action") != "deny" {
 			t.Errorf("%v (Filebeat module event): event.action %v, want deny", ds, reviewGet(ev, "event.action"))
+		}
+		// Filebeat's own fields stay Filebeat's: its agent object is no
+		// user agent (FortiGate's agent= pair is), its event.dataset stands.
+		if reviewGet(ev, "agent.type") != "filebeat" || reviewGet(ev, "user_agent.original") != nil {
+			t.Errorf("%v (Filebeat module event): agent.type %v, user_agent.original %v: Filebeat's agent object moved", ds, reviewGet(ev, "agent.type"), reviewGet(ev, "user_agent.original"))
+		}
+		if ds != reviewGet(ev, "event.module").(string)+"."+strings.SplitN(ds.(string), ".", 2)[1] {
+			t.Errorf("event.dataset %v, event.module %v: Filebeat's dataset replaced", ds, reviewGet(ev, "event.module"))
 		}
 	}
 }

@@ -45,6 +45,21 @@ type Config struct {
 	// package provides it (rules.CompileMatcher), which this package cannot
 	// import. A profile with detect.expr and no CompileMatcher is an error.
 	CompileMatcher func(expr string) (Matcher, error) `yaml:"-"`
+	// NewTextParser makes the parser of a profile's parse with format
+	// syslog, one per Normalizer: the syslog input's
+	// (pipeline/ingest/syslog/parse.NewTextParser), which imports this
+	// package. A profile with format syslog and no NewTextParser is an error.
+	NewTextParser func() TextParser `yaml:"-"`
+}
+
+// TextParser turns a log line into a JSON object the way the syslog input
+// does (a syslog header, then CEF, LEEF, PAN-OS CSV, FortiGate and other
+// key=value pairs, Cisco ASA, Snare or JSON in the message).
+type TextParser interface {
+	// AppendJSON appends the object made of line to dst. ok is false, and
+	// dst is returned as it was, when line has neither a syslog header
+	// nor a payload format the parser knows (plain text: nothing to gain).
+	AppendJSON(dst, line []byte) (out []byte, ok bool)
 }
 
 // DefaultTimestampFields are the time fields of common shippers and vendors.

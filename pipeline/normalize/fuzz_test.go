@@ -68,3 +68,54 @@ func FuzzParseColumns(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSyslogField: a profile's parse with format syslog over any text
+// in a message next to the event's own fields never panics, writes valid
+// JSON, and never loses or changes one of the event's own fields.
+func FuzzParseSyslogField(f *testing.F) {
+	for _, s := range []string{
+		`<189>date=2026-11-28 time=10:00:00 devname="FGT" srcip=10.0.0.5 action="deny" agent="x" own=no`,
+		`1,2026/11/28 10:00:00,007200001056,TRAFFIC,end,2305,2026/11/28 10:00:00,10.0.0.5,203.0.113.9`,
+		`%ASA-4-106023: Deny tcp src inside:10.0.0.5/51234 dst outside:203.0.113.9/443 by access-group "x" [0x0, 0x0]`,
+		`CEF:0|V|P|1|100|Blocked|5|src=10.0.0.7 act=block own=x`,
+		`Nov 28 10:00:00 host sshd[1]: {"own":"json","logrouter":{"x":1},"event":{"dataset":"evil"}}`,
+		"plain text", "", `<13>1 - - - - - [a b="c"] own=1`,
+	} {
+		f.Add(s)
+	}
+	if testTextParser == nil {
+		f.Skip("no text parser (matcher_ext_test.go)")
+	}
+	cfg := DefaultConfig()
+	cfg.NewTextParser = testTextParser
+	cfg.Profiles = []ProfileSpec{{Name: "p", Parse: &ParseSpec{Format: "syslog"},
+		Rename: OrderedMap{Keys: []string{"srcip", "agent"}, Values: []string{"source.ip", "user_agent.original"}}, ValuesOnly: []string{"agent"}}}
+	c, err := Compile(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := c.New()
+	f.Fuzz(func(t *testing.T, text string) {
+		in, _ := json.Marshal(map[string]any{"message": text, "own": "mine", "agent": map[string]any{"type": "beat"}, "event": map[string]any{"dataset": "p"}})
+		v, err := fastjson.ParseBytes(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("p")})
+		if err != nil {
+			return // too many fields and the like: refused, with a reason
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON output for %q: %s", text, out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatal(err)
+		}
+		ag, _ := m["agent"].(map[string]any)
+		ev, _ := m["event"].(map[string]any)
+		if m["own"] != "mine" || ag == nil || ag["type"] != "beat" || ev == nil || ev["dataset"] != "p" {
+			t.Fatalf("the event's own fields changed for %q: %s", text, out)
+		}
+	})
+}

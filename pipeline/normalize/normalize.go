@@ -35,6 +35,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -126,6 +127,9 @@ type Compiled struct {
 	maxFields int
 	profiles  *profiles
 	key       secretKey
+	// newTextParser makes a Normalizer's parser for profiles' parse with
+	// format syslog (Config.NewTextParser).
+	newTextParser func() TextParser
 }
 
 // actionTable maps field paths to actions by hashKey (the same hash the
@@ -174,10 +178,12 @@ type action struct {
 	drop     bool
 	interior bool
 	target   [][]byte // rename target segments
-	// within: the target lies inside the source ("host" -> "host.name"):
-	// the rename moves a scalar only. An object there is already the
-	// shape the target names a member of (a Beat's host object), and
-	// moving it under itself made host.name an object.
+	// within: the rename moves a scalar only, an object stays where it
+	// is. Either the target lies inside the source ("host" -> "host.name":
+	// an object there is already the shape the target names a member of,
+	// a Beat's host object, and moving it under itself made host.name an
+	// object), or the profile says so (values_only: FortiGate's agent=
+	// pair is a user agent, a Beat's agent object describes the Beat).
 	within bool
 }
 
@@ -236,6 +242,14 @@ func Compile(cfg Config) (*Compiled, error) {
 			return nil, err
 		}
 		c.profiles = ps
+		c.newTextParser = cfg.NewTextParser
+		if cfg.NewTextParser == nil {
+			for i := range cfg.Profiles {
+				if sp := &cfg.Profiles[i]; sp.Parse != nil && sp.Parse.Format == "syslog" {
+					return nil, fmt.Errorf("%s:%d: profile %q: parse format syslog needs the syslog parser (load profiles with the router's configuration)", sp.File, sp.Line, sp.Name)
+				}
+			}
+		}
 	}
 	return c, nil
 }
@@ -290,9 +304,13 @@ type Normalizer struct {
 	fields       int
 	err          error
 	kvs          []kvPair
-	lits         []byte       // converted values of the current event
-	unesc        []byte       // unescaped literal strings handed to rules (see literal)
-	dropOwnLR    bool         // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	lits         []byte     // converted values of the current event
+	unesc        []byte     // unescaped literal strings handed to rules (see literal)
+	dropOwnLR    bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	underlay     bool       // walking fields parsed from the event's text (parseText): existing ones win
+	tp           TextParser // made on first use (Config.NewTextParser)
+	tpBuf        []byte     // tp's output, walked into the tree: valid until the next Build
+	tpJSON       fastjson.Parser
 	keepExisting bool         // walk adds only members the parent does not have (HEC fields into labels)
 	act          *actionTable // renames and drops of this walk: global, or a profile's
 	actOn        bool
@@ -927,6 +945,14 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if n.keepExisting {
 			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved {
 				n.keepBoth(c, v)
+				return
+			}
+		}
+		if n.underlay {
+			// Fields parsed from the event's text: the event's own win,
+			// objects merge.
+			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved &&
+				(n.nodes[c].kind != kObject || v.Type() != fastjson.TypeObject) {
 				return
 			}
 		}

@@ -54,6 +54,7 @@ func TestConvertFloatKeepsValidJSON(t *testing.T) {
 	cfg := testConfig()
 	cfg.Profiles = starterProfiles(t)
 	cfg.CompileMatcher = testMatcher
+	cfg.NewTextParser = testTextParser
 	for _, score := range []string{`NaN`, `"NaN"`, `"infinity"`, `"-Inf"`, `"Infinity"`} {
 		in := `{"plugin_id":51192,"plugin_name":"SSL Certificate Cannot Be Trusted","cvss3_base_score":` + score +
 			`,"asset":{"hostname":"jenkins-prod-01"},"last_found":"2026-11-28T00:00:00.021Z"}`
@@ -183,6 +184,7 @@ func TestOktaDetection(t *testing.T) {
 	cfg.Drop = nil
 	cfg.Profiles = starterProfiles(t)
 	cfg.CompileMatcher = testMatcher
+	cfg.NewTextParser = testTextParser
 	for _, et := range []string{"user.session.start", "app.oauth2.as.consent.grant", "user.authentication.auth_via_AD_agent"} {
 		in := `{"uuid":"8656f8da-f7b5-42c6-8a56-cc793dc1a0d5","published":"2026-11-28T00:00:00.000Z","eventType":"` + et +
 			`","version":"0","severity":"INFO","displayMessage":"x","actor":{"id":"00uWmcYCNFAENQab3ZIB","type":"User",` +

@@ -58,6 +58,11 @@ type ProfileSpec struct {
 	// name another source in the same format (checkpoint.firewall for the
 	// cef profile), stay in SourceTypes and keep their names.
 	Synonyms []string `yaml:"synonyms"`
+	// ValuesOnly names rename sources moved only as plain values: one that
+	// arrives as an object is a shipper's own and stays where it is
+	// (FortiGate's agent= pair is a user agent, Filebeat's agent object
+	// describes Filebeat and is no user_agent.original).
+	ValuesOnly []string `yaml:"values_only"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -118,6 +123,18 @@ type ParseSpec struct {
 	// names a file starts with, as VPC Flow Logs' S3 objects do): a line
 	// whose first column is this is left whole, not parsed as a record.
 	Header string `yaml:"header"`
+	// Format is "columns" (the default: Separator, Columns, Header) or
+	// "syslog": the field's text is parsed as the syslog input parses a
+	// message (an optional syslog header, then CEF, LEEF, PAN-OS CSV,
+	// FortiGate and other key=value pairs, Cisco ASA, Snare or JSON) and
+	// the fields it yields join the event as if they had arrived with it,
+	// so the profile's renames apply to them. The event's own fields win
+	// where both have one (a shipper's event.dataset, host, @timestamp);
+	// objects merge. The raw device line that Filebeat's firewall modules
+	// and Splunk's text source types (pan:traffic, fgt_traffic) carry in
+	// message is then mapped like the same line sent over syslog. Plain
+	// text, and an event the syslog input already parsed, are left alone.
+	Format string `yaml:"format"`
 }
 
 // parser is a compiled ParseSpec.
@@ -127,6 +144,7 @@ type parser struct {
 	columns [][][]byte // nil: skipped
 	keep    bool
 	header  []byte
+	syslog  bool // Format syslog: TextParser, no columns
 }
 
 func compileParse(ps *ParseSpec) (*parser, error) {
@@ -143,6 +161,16 @@ func compileParse(ps *ParseSpec) (*parser, error) {
 	}
 	if len(sep) != 1 || sep == `"` {
 		return nil, fmt.Errorf("parse.separator %q: one character other than a double quote (\" \" or \"\\t\")", ps.Separator)
+	}
+	switch ps.Format {
+	case "", "columns":
+	case "syslog":
+		if len(ps.Columns) > 0 || ps.Separator != "" || ps.Header != "" {
+			return nil, errors.New("parse: format syslog takes no columns, separator or header (the parser names the fields)")
+		}
+		return &parser{field: CompilePath(field), keep: ps.KeepField, syslog: true}, nil
+	default:
+		return nil, fmt.Errorf("parse.format %q: columns (the default) or syslog", ps.Format)
 	}
 	if len(ps.Columns) == 0 {
 		return nil, errors.New("parse.columns: name the field of each column (\"\" skips one)")
@@ -239,6 +267,58 @@ func (n *Normalizer) parseColumns(p *parser) {
 		}
 		t := n.setPath(segs, kStr, 0)
 		n.nodes[t].data = col
+	}
+}
+
+// parseText applies a parse with format syslog to the event's field: the
+// text parser's object is walked into the root as a second source, under
+// the profile's renames, the event's own fields winning (see
+// ParseSpec.Format). The object lives in the Normalizer's buffers until the
+// next Build.
+func (n *Normalizer) parseText(p *parser) {
+	if n.c.newTextParser == nil || n.child(0, keyLogrouter) >= 0 {
+		return // parsed by the syslog input already (its parse_status), or an edge's event
+	}
+	c := n.findPath(&p.field)
+	if c < 0 {
+		return
+	}
+	text := n.stringOf(c)
+	if len(text) == 0 {
+		return
+	}
+	if n.tp == nil {
+		n.tp = n.c.newTextParser()
+	}
+	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text)
+	n.tpBuf = out
+	if !ok {
+		return
+	}
+	v, err := n.tpJSON.ParseBytes(out)
+	if err != nil {
+		return // the parser's output is valid JSON; left whole if not
+	}
+	o, err := v.Object()
+	if err != nil {
+		return
+	}
+	if !p.keep {
+		n.nodes[c].kind = kRemoved
+	}
+	n.path = n.path[:0]
+	n.underlay = true
+	n.walk(0, o, true)
+	n.underlay = false
+	n.path = n.path[:0]
+	if n.err != nil {
+		// Too many fields with the parsed ones: the line stays (with what
+		// was parsed before the limit), the event is not refused for it.
+		n.err = nil
+		if !p.keep {
+			n.nodes[c].kind = kStr
+			n.nodes[c].data = text
+		}
 	}
 }
 
@@ -603,6 +683,11 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			p.renames = append(p.renames, rename{CompilePath(from), splitPath(to)})
 		}
+		for _, f := range sp.ValuesOnly {
+			if !slices.Contains(sp.Rename.Keys, f) {
+				errs = append(errs, fmt.Errorf("%s: values_only %q is not a rename source of this profile", at, f))
+			}
+		}
 		// Renames are applied while the input is walked, so a source must be
 		// a field as it arrives, never the product of another rename.
 		for k, from := range sp.Rename.Keys {
@@ -648,7 +733,8 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		for _, r := range p.renames {
 			a := acts[r.from.s]
-			a.target, a.drop, a.within = r.to, false, renameWithin(r.from.s, string(bytes.Join(r.to, []byte("."))))
+			a.target, a.drop = r.to, false
+			a.within = renameWithin(r.from.s, string(bytes.Join(r.to, []byte(".")))) || slices.Contains(sp.ValuesOnly, r.from.s)
 			acts[r.from.s] = a
 			interior(r.from.s)
 		}
@@ -763,7 +849,11 @@ outer:
 // applyProfile parses, converts and sets fields of the built tree
 // (renames and drops happened during the walk).
 func (n *Normalizer) applyProfile(p *profile) {
-	if p.parse != nil {
+	switch {
+	case p.parse == nil:
+	case p.parse.syslog:
+		n.parseText(p.parse)
+	default:
 		n.parseColumns(p.parse)
 	}
 	for i := range p.converts {

@@ -40,6 +40,7 @@ func TestStarterProfilesGolden(t *testing.T) {
 	cfg.Drop = nil
 	cfg.Profiles = starterProfiles(t)
 	cfg.CompileMatcher = testMatcher
+	cfg.NewTextParser = testTextParser
 	c, err := Compile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +188,7 @@ func TestProfilesZeroAllocs(t *testing.T) {
 	cfg := testConfig()
 	cfg.Profiles = starterProfiles(t)
 	cfg.CompileMatcher = testMatcher
+	cfg.NewTextParser = testTextParser
 	c, err := Compile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -358,5 +360,110 @@ func TestProfileSynonyms(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "synonym") {
 			t.Errorf("case %d: %v does not say which synonym", i, err)
 		}
+	}
+}
+
+// TestProfileParseSyslog: a parse with format syslog runs the syslog
+// input's parser on the field and walks its fields into the event under the
+// profile's renames; the event's own fields win, objects merge, plain text
+// and events the syslog input parsed are left alone.
+func TestProfileParseSyslog(t *testing.T) {
+	if testTextParser == nil {
+		t.Skip("no text parser (matcher_ext_test.go)")
+	}
+	cfg := DefaultConfig()
+	cfg.NewTextParser = testTextParser
+	cfg.Profiles = []ProfileSpec{{
+		Name:   "fw",
+		Parse:  &ParseSpec{Format: "syslog"},
+		Rename: OrderedMap{Keys: []string{"srcip", "action", "agent"}, Values: []string{"source.ip", "event.action", "user_agent.original"}},
+		// A Beat's agent object stays; the device's agent= pair moves.
+		ValuesOnly: []string{"agent"},
+	}, {
+		Name:  "kept",
+		Parse: &ParseSpec{Format: "syslog", Field: "raw", KeepField: true},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct {
+		name, st, in string
+		want, not    []string
+	}{
+		{"a kv line over HEC", "fw", `"date=2026-11-28 time=10:00:00 srcip=10.0.0.5 action=deny agent=\"curl/8\""`,
+			[]string{`"source":{"ip":"10.0.0.5"}`, `"action":"deny"`, `"user_agent":{"original":"curl/8"}`}, []string{`"message"`, `srcip`}},
+		{"a Beat's event: own fields win, objects merge", "fw",
+			`{"message":"<189>date=2026-11-28 time=10:00:00 srcip=10.0.0.5 action=deny devname=x","event":{"dataset":"fw","module":"fortinet"},"agent":{"type":"filebeat"},"host":{"name":"beat-1"}}`,
+			[]string{`"event":{"dataset":"fw","module":"fortinet","action":"deny"`, `"agent":{"type":"filebeat"}`, `"host":{"name":"beat-1"}`, `"source":{"ip":"10.0.0.5"}`, `"devname":"x"`},
+			[]string{`"message"`, `user_agent`}},
+		{"plain text stays", "fw", `"session opened for user root"`, []string{`"message":"session opened for user root"`}, []string{`"source"`}},
+		{"parsed by the syslog input already", "fw", `{"message":"srcip=10.9.9.9 action=allow","logrouter":{"parse_status":"rfc3164"}}`,
+			[]string{`"message":"srcip=10.9.9.9 action=allow"`}, []string{`"10.9.9.9"}`}},
+		{"keep_field and another field", "kept", `{"raw":"CEF:0|V|P|1|100|Blocked|5|src=10.0.0.7 act=block"}`,
+			[]string{`"raw":"CEF:0|V|P|1|100|Blocked|5|src=10.0.0.7 act=block"`, `"cef":{`, `"src":"10.0.0.7"`}, nil},
+	} {
+		v, err := p.Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		em := &EventMeta{SourceType: []byte(tc.st), KeepOwnLogrouter: strings.Contains(tc.in, "parse_status")}
+		var out []byte
+		if v.Type() == fastjson.TypeString {
+			out, _, err = n.Append(nil, nil, v.GetStringBytes(), testMeta(), em)
+		} else {
+			out, _, err = n.Append(nil, v, nil, testMeta(), em)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(string(out), w) {
+				t.Errorf("%s:\n got: %s\nwant no %s", tc.name, out, w)
+			}
+		}
+		if !fastjson.Exists(out) && fastjson.ValidateBytes(out) != nil {
+			t.Errorf("%s: invalid JSON %s", tc.name, out)
+		}
+	}
+
+	// Steady state: no allocation per event.
+	line := []byte(`<189>date=2026-11-28 time=10:00:00 devname="FGT" srcip=10.0.0.5 dstip=10.0.0.6 action="deny" agent="x"`)
+	em := &EventMeta{SourceType: []byte("fw")}
+	dst, bm := make([]byte, 0, 4096), testMeta()
+	run := func() { dst, _, _ = n.Append(dst[:0], nil, line, bm, em) }
+	run()
+	if a := testing.AllocsPerRun(100, run); a != 0 && !raceEnabled {
+		t.Errorf("%.1f allocations per event parsed with format syslog", a)
+	}
+
+	for i, ps := range []*ParseSpec{
+		{Format: "syslog", Columns: []string{"a"}},
+		{Format: "syslog", Separator: ","},
+		{Format: "xml"},
+	} {
+		cfg := DefaultConfig()
+		cfg.NewTextParser = testTextParser
+		cfg.Profiles = []ProfileSpec{{Name: "a", Parse: ps}}
+		if _, err := Compile(cfg); err == nil {
+			t.Errorf("parse case %d: expected an error", i)
+		}
+	}
+	cfg = DefaultConfig() // no parser given
+	cfg.Profiles = []ProfileSpec{{Name: "a", Parse: &ParseSpec{Format: "syslog"}}}
+	if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "syslog parser") {
+		t.Errorf("format syslog without a text parser: %v", err)
+	}
+	cfg = DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{Name: "a", ValuesOnly: []string{"agent"}}}
+	if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "values_only") {
+		t.Errorf("values_only of no rename: %v", err)
 	}
 }

@@ -156,6 +156,7 @@ func TestFortiGateJoinOverridesSyslogTime(t *testing.T) {
 	}
 	cfg := normalize.DefaultConfig()
 	cfg.Profiles = forti
+	cfg.NewTextParser = NewTextParser
 	c, err := normalize.Compile(cfg)
 	if err != nil {
 		t.Fatal(err)
