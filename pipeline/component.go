@@ -34,6 +34,11 @@ type Rejected struct {
 	Detail string
 	// Input, Protocol and Peer describe where the record came from.
 	Input, Protocol, Peer string
+	// DefaultSourceType and DefaultIndex are what the input would have
+	// given a record that names none (an HTTP token's source type and
+	// index, a Firehose stream's common attributes), so that a replay
+	// maps and routes the record as it would have been. Input records only.
+	DefaultSourceType, DefaultIndex string
 	// Destination is set when a destination refused the event.
 	Destination string
 	// Status is the destination's status for the event (an HTTP status for

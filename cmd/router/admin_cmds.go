@@ -493,6 +493,10 @@ type replayGroup struct {
 	// hec: input records of HEC's event endpoint (protocol hec), whose
 	// raw bytes are envelopes: the router unwraps them as HEC would.
 	hec bool
+	// sourceType and index are the input's defaults the records had (an
+	// HTTP token's source type and index): the router applies them again,
+	// so a record maps and routes as it would have.
+	sourceType, index string
 }
 
 // replayRec is what one request carries of a record: its line in the file
@@ -673,6 +677,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// it was (see recordReader).
 			g := replayGroup{dest: d, written: r.Destination != "" && r.Event != nil}
 			g.hec = d == "input" && r.Protocol == "hec"
+			if d == "input" {
+				g.sourceType, g.index = r.DefaultSourceType, r.DefaultIndex
+			}
 			groups[g] = append(groups[g], recordPos{line: line, off: off})
 		}
 	})
@@ -1300,8 +1307,18 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 		// take the envelopes for events.
 		path = "/admin/replay/hec"
 	}
+	q := url.Values{}
 	if g.dest != "input" {
-		path += "?destination=" + url.QueryEscape(g.dest)
+		q.Set("destination", g.dest)
+	}
+	if g.sourceType != "" {
+		q.Set("source_type", g.sourceType)
+	}
+	if g.index != "" {
+		q.Set("index", g.index)
+	}
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	var body bytes.Buffer
 	for _, r := range recs {

@@ -289,6 +289,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	// own path, so that a router without it answers 404 rather than take
 	// the envelopes for events.
 	hec := r.URL.Path == "/admin/replay/hec"
+	// The input's defaults the records had (a token's source type and
+	// index), given by the client from the quarantine records: applied
+	// as the input applied them.
+	var defs replayDefaults
+	defs.sourceType = []byte(r.URL.Query().Get("source_type"))
+	defs.index = []byte(r.URL.Query().Get("index"))
+	if len(defs.sourceType) > 256 || len(defs.index) > 256 {
+		http.Error(w, "source_type and index are at most 256 bytes", http.StatusBadRequest)
+		return
+	}
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
 		return
@@ -381,7 +391,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 					reject(raw, "replay_rejected", err.Error())
 				}
 			default:
-				if err := addRaw(wk, b, &p, rec.Raw); err != nil {
+				if err := addRaw(wk, b, &p, rec.Raw, nil); err != nil {
 					reject(rec.Raw, "replay_rejected", err.Error())
 				} else {
 					renormalized++
@@ -392,7 +402,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			// line that gave an event is replayed, its bad envelopes (if
 			// any) quarantined again.
 			ev0, rj0 := len(b.Events), len(rejected)
-			addHEC(wk, b, &p, raw, hecScratch[:], reject)
+			addHEC(wk, b, &p, raw, hecScratch[:], &defs, reject)
 			switch {
 			case len(b.Events) > ev0:
 				hecLines[0]++
@@ -400,7 +410,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 				hecLines[1]++
 			}
 		default:
-			if err := addRaw(wk, b, &p, raw); err != nil {
+			if err := addRaw(wk, b, &p, raw, &defs); err != nil {
 				reject(raw, "replay_rejected", err.Error())
 			}
 		}
@@ -466,14 +476,24 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 
 // addRaw normalizes and classifies one replayed record's bytes into b: a
 // JSON object as such, anything else as a text message.
-func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte) error {
+func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
+	var em *normalize.EventMeta
+	if defs != nil && len(defs.sourceType) > 0 {
+		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType}
+	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
-		return wk.Add(b, nil, raw, nil) // as text: too deep to parse cheaply
+		return wk.Add(b, nil, raw, em) // as text: too deep to parse cheaply
 	}
 	if v, err := p.ParseBytes(raw); err == nil && v.Type() == fastjson.TypeObject {
-		return wk.Add(b, v, nil, nil)
+		return wk.Add(b, v, nil, em)
 	}
-	return wk.Add(b, nil, raw, nil)
+	return wk.Add(b, nil, raw, em)
+}
+
+// replayDefaults are an input's defaults for the records of a replay
+// request (pipeline.Rejected.DefaultSourceType and DefaultIndex).
+type replayDefaults struct {
+	sourceType, index []byte
 }
 
 // addHEC adds the events of a quarantined HEC record: the envelopes in
@@ -481,7 +501,7 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte)
 // quarantines after a bad event), each unwrapped as the event endpoint
 // would (its metadata applied, a {"records":[...]} event split, a null
 // or blank event refused); anything else is refused whole.
-func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratch []byte, reject func(raw []byte, reason, detail string)) {
+func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratch []byte, defs *replayDefaults, reject func(raw []byte, reason, detail string)) {
 	err := httpin.HECEnvelopes(raw, func(env []byte) error {
 		if jsonscan.TooDeep(env, jsonscan.MaxDepth) {
 			reject(env, "too_deep", jsonscan.ErrTooDeep.Error())
@@ -498,6 +518,11 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 			return nil
 		}
 		em := httpin.HECMeta(v, scratch)
+		// The token's defaults, as the event endpoint applies them.
+		em.DefaultSourceType = defs.sourceType
+		if len(em.Index) == 0 {
+			em.Index = defs.index
+		}
 		obj, text := httpin.HECEventBody(ev)
 		if obj != nil {
 			if recs := normalize.Records(obj); recs != nil {

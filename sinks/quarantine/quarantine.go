@@ -127,17 +127,20 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 
 // line is the on-disk shape of one record; field order is the line's order.
 type line struct {
-	Time        string     `json:"time"`
-	Reason      string     `json:"reason,omitempty"`
-	Detail      string     `json:"detail,omitempty"`
-	Input       string     `json:"input,omitempty"`
-	Protocol    string     `json:"protocol,omitempty"`
-	Peer        string     `json:"peer,omitempty"`
-	Destination string     `json:"destination,omitempty"`
-	Status      int        `json:"status,omitempty"`
-	Event       *eventLine `json:"event,omitempty"`
-	Raw         string     `json:"raw,omitempty"`
-	RawBase64   string     `json:"raw_base64,omitempty"`
+	Time        string `json:"time"`
+	Reason      string `json:"reason,omitempty"`
+	Detail      string `json:"detail,omitempty"`
+	Input       string `json:"input,omitempty"`
+	Protocol    string `json:"protocol,omitempty"`
+	Peer        string `json:"peer,omitempty"`
+	Destination string `json:"destination,omitempty"`
+	Status      int    `json:"status,omitempty"`
+	// The input's defaults for the record (pipeline.Rejected).
+	DefaultSourceType string     `json:"default_source_type,omitempty"`
+	DefaultIndex      string     `json:"default_index,omitempty"`
+	Event             *eventLine `json:"event,omitempty"`
+	Raw               string     `json:"raw,omitempty"`
+	RawBase64         string     `json:"raw_base64,omitempty"`
 }
 
 // eventLine is pipeline.RejectedEvent on disk: the hash as 16 hex digits (a
@@ -208,6 +211,10 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, se
 		Peer:        r.Peer,
 		Destination: r.Destination,
 		Status:      r.Status,
+		// Names from configuration (a token's) or a request header,
+		// as UTF-8 as the other labels.
+		DefaultSourceType: r.DefaultSourceType,
+		DefaultIndex:      r.DefaultIndex,
 	}
 	if ev := r.Event; ev != nil {
 		l.Event = &eventLine{

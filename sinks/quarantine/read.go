@@ -29,6 +29,10 @@ type Record struct {
 	Peer        string
 	Destination string
 	Status      int
+	// DefaultSourceType and DefaultIndex are the input's defaults for the
+	// record (pipeline.Rejected); empty when it had none, and in records
+	// of earlier releases.
+	DefaultSourceType, DefaultIndex string
 	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
 	// nil when the record had none.
 	Raw []byte
@@ -52,6 +56,9 @@ func (r Record) Rejected() pipeline.Rejected {
 		Status:      r.Status,
 		Time:        r.Time.UnixNano(),
 		Event:       r.Event,
+
+		DefaultSourceType: r.DefaultSourceType,
+		DefaultIndex:      r.DefaultIndex,
 	}
 }
 
@@ -64,6 +71,8 @@ type wireLine struct {
 	Peer        string     `json:"peer"`
 	Destination string     `json:"destination"`
 	Status      int        `json:"status"`
+	DefaultST   string     `json:"default_source_type"`
+	DefaultIdx  string     `json:"default_index"`
 	Event       *eventLine `json:"event"`
 	Raw         *string    `json:"raw"`
 	RawBase64   *string    `json:"raw_base64"`
@@ -84,6 +93,7 @@ func ParseLine(line []byte) (Record, error) {
 	r.Time = t.UTC()
 	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination, r.Status =
 		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination, w.Status
+	r.DefaultSourceType, r.DefaultIndex = w.DefaultST, w.DefaultIdx
 	if e := w.Event; e != nil {
 		ev, err := parseEvent(e)
 		if err != nil {

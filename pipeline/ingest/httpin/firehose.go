@@ -71,6 +71,11 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 	if len(fh.index) == 0 && tok != nil {
 		fh.index = []byte(tok.Index)
 	}
+	// A refused record replays with the stream's attributes.
+	if len(st) > 0 {
+		q.rejST = string(st)
+	}
+	q.rejIndex = string(fh.index)
 	defer fh.release()
 
 	// The request's own JSON has a parser of its own: q.p parses each

@@ -372,6 +372,11 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 	if len(q.em.Index) == 0 && tok != nil {
 		q.em.Index = []byte(tok.Index)
 	}
+	// A refused line replays with the request's source type and index.
+	if len(q.em.SourceType) > 0 {
+		q.rejST = string(q.em.SourceType)
+	}
+	q.rejIndex = string(q.em.Index)
 	if t := qv.Get("time"); t != "" {
 		// Splunk's raw endpoint takes the events' time from ?time= too.
 		if ns, ok := timeparse.ParseNumber([]byte(t)); ok {

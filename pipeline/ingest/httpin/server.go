@@ -400,6 +400,9 @@ type request struct {
 	over     overLimit // which per-request limit the request passed, if any
 	c        *charge   // its share of max_inflight_bytes
 	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
+	// rejST and rejIndex are the defaults a quarantined record keeps for
+	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex).
+	rejST, rejIndex string
 }
 
 // overLimit names a per-request limit a request passed.
@@ -423,6 +426,11 @@ func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen i
 	}
 	if tok != nil {
 		q.b.Meta.Token = tok.Name
+		q.rejIndex = tok.Index
+	}
+	q.rejST = s.cfg.SourceType
+	if tok != nil && tok.SourceType != "" {
+		q.rejST = tok.SourceType
 	}
 	// Normalized output is about the input size plus metadata per event.
 	q.b.Grow(bodyLen + bodyLen/4 + 4096)
@@ -478,7 +486,8 @@ func (q *request) reject(raw []byte, reason string, err error) {
 	q.rejected = append(q.rejected, pipeline.Rejected{
 		Raw: raw, Reason: reason, Detail: detail(err),
 		Input: q.b.Meta.Input, Protocol: q.proto, Peer: q.b.Meta.Peer,
-		Time: q.b.Meta.IngestTime,
+		Time:              q.b.Meta.IngestTime,
+		DefaultSourceType: q.rejST, DefaultIndex: q.rejIndex,
 	})
 }
 
