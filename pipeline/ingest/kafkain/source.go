@@ -706,6 +706,8 @@ func (p *partition) reject(m *kafka.Message, raw []byte, reason string, err erro
 		Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
 		Input: p.s.cfg.Name, Protocol: "kafka", Peer: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
 		Time: time.Now().UnixNano(),
+		// The topic's source type, which a replay applies again.
+		DefaultSourceType: string(p.ts.defST),
 	})
 }
 
