@@ -62,6 +62,15 @@ const (
 // follows ParseEpoch (unit heuristics, years 1971..2200). Parse does not
 // allocate.
 func Parse(b []byte, now time.Time) (ns int64, ok bool) {
+	return ParseIn(b, now, 0)
+}
+
+// ParseIn is Parse for a time whose layout may lack a zone: one without
+// is read at offset def, in seconds east of UTC (a device's wall clock in
+// the zone its shipper reports, Filebeat's event.timezone), where Parse
+// reads UTC. A time with a zone, and an epoch, are the same as for Parse.
+// It does not allocate.
+func ParseIn(b []byte, now time.Time, def int64) (ns int64, ok bool) {
 	b = trim(b)
 	if len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' {
 		b = trim(b[1 : len(b)-1])
@@ -70,15 +79,15 @@ func Parse(b []byte, now time.Time) (ns int64, ok bool) {
 		return 0, false
 	}
 	if !isDigit(b[0]) {
-		return parseNamed(b, now)
+		return parseNamed(b, now, def)
 	}
 	switch {
 	case len(b) >= 10 && (b[4] == '-' || b[4] == '/'):
-		return parseISO(b)
+		return parseISO(b, def)
 	case len(b) >= 3 && b[2] == '/':
 		return parseCLF(b)
 	case len(b) >= 3 && (b[1] == ' ' || b[2] == ' '):
-		return parseDayFirst(b)
+		return parseDayFirst(b, def)
 	}
 	return ParseEpoch(b)
 }
@@ -251,8 +260,8 @@ func put4(b []byte, v int64) {
 }
 
 // parseISO parses layouts 1 and 7: yyyy-mm-dd or yyyy/mm/dd, then optional
-// time, fraction and zone.
-func parseISO(b []byte) (int64, bool) {
+// time, fraction and zone (def when none: see ParseIn).
+func parseISO(b []byte, def int64) (int64, bool) {
 	sep := b[4]
 	year, ok1 := num(b, 0, 4)
 	month, ok2 := num(b, 5, 2)
@@ -261,7 +270,7 @@ func parseISO(b []byte) (int64, bool) {
 		return 0, false
 	}
 	if len(b) == 10 {
-		return build(year, month, day, 0, 0, 0, 0, 0)
+		return build(year, month, day, 0, 0, 0, 0, def)
 	}
 	if c := b[10]; c != 'T' && c != 't' && c != ' ' {
 		return 0, false
@@ -270,8 +279,9 @@ func parseISO(b []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	var off int64
+	off := def
 	if rest := b[i:]; len(rest) > 0 {
+		off = 0
 		switch rest[0] {
 		case 'Z', 'z':
 			ok = len(rest) == 1
@@ -313,12 +323,12 @@ func parseCLF(b []byte) (int64, bool) {
 }
 
 // parseNamed parses layouts that start with a weekday or month name.
-func parseNamed(b []byte, now time.Time) (int64, bool) {
+func parseNamed(b []byte, now time.Time, def int64) (int64, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
 	if !isWeekday(b[:3]) {
-		return parseMonthFirst(b, now)
+		return parseMonthFirst(b, now, def)
 	}
 	i := 3
 	if b[i] == ',' {
@@ -329,13 +339,13 @@ func parseNamed(b []byte, now time.Time) (int64, bool) {
 		return 0, false
 	}
 	if isDigit(b[j]) {
-		return parseDayFirst(b[j:])
+		return parseDayFirst(b[j:], def)
 	}
-	return parseMonthFirst(b[j:], now)
+	return parseMonthFirst(b[j:], now, def)
 }
 
 // parseDayFirst parses layout 4 after the weekday: 02 Jan 2006 15:04:05 MST.
-func parseDayFirst(b []byte) (int64, bool) {
+func parseDayFirst(b []byte, def int64) (int64, bool) {
 	day, i, ok := num12(b, 0)
 	if !ok {
 		return 0, false
@@ -368,7 +378,7 @@ func parseDayFirst(b []byte) (int64, bool) {
 	if !ok || len(rest) != 0 {
 		return 0, false
 	}
-	var off int64
+	off := def
 	if len(zone) > 0 {
 		if off, ok = parseZone(zone); !ok {
 			return 0, false
@@ -379,7 +389,7 @@ func parseDayFirst(b []byte) (int64, bool) {
 
 // parseMonthFirst parses layouts 5 and 6 after the weekday:
 // Jan _2 [2006] 15:04:05[.frac] [zone] [2006].
-func parseMonthFirst(b []byte, now time.Time) (int64, bool) {
+func parseMonthFirst(b []byte, now time.Time, def int64) (int64, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
@@ -414,7 +424,7 @@ func parseMonthFirst(b []byte, now time.Time) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	var off int64
+	off := def
 	if len(f) > 0 && !(len(f) == 4 && isDigit(f[0])) {
 		if off, ok = parseZone(f); !ok {
 			return 0, false
@@ -527,6 +537,18 @@ func parseOffset(z []byte) (int64, bool) {
 		return -off, true
 	}
 	return 0, false
+}
+
+// ParseZone parses a zone as a shipper reports it (Filebeat's
+// event.timezone: "+05:30", "-0500", "Z", "UTC", "EST"...): a numeric
+// offset or a zone abbreviation Parse knows, into seconds east of UTC.
+// Zone names (Europe/Berlin) are not supported. It does not allocate.
+func ParseZone(z []byte) (int64, bool) {
+	z = trim(z)
+	if len(z) == 1 && (z[0] == 'Z' || z[0] == 'z') {
+		return 0, true
+	}
+	return parseZone(z)
 }
 
 // parseZone parses a numeric offset or a supported zone abbreviation (the

@@ -666,3 +666,47 @@ func BenchmarkFromEpoch(b *testing.B) {
 		})
 	}
 }
+
+// TestParseIn: a time without a zone is read at the default offset; one
+// with a zone, and an epoch, are not affected.
+func TestParseIn(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	const minus5 = -5 * 3600
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"2026/11/28 10:00:00", "2026-11-28T15:00:00Z"},
+		{"2026-11-28T10:00:00", "2026-11-28T15:00:00Z"},
+		{"2026-11-28 10:00:00,123", "2026-11-28T15:00:00.123Z"},
+		{"2026-11-28", "2026-11-28T05:00:00Z"},
+		{"Nov 28 10:00:00", "2026-11-28T15:00:00Z"},
+		{"Sat, 28 Nov 2026 10:00:00", "2026-11-28T15:00:00Z"},
+		{"2026-11-28T10:00:00Z", "2026-11-28T10:00:00Z"},
+		{"2026-11-28T10:00:00+01:00", "2026-11-28T09:00:00Z"},
+		{"2026-11-28 10:00:00 UTC", "2026-11-28T10:00:00Z"},
+		{"Nov 28 10:00:00 PST", "2026-11-28T18:00:00Z"},
+		{"28/Nov/2026:10:00:00 +0000", "2026-11-28T10:00:00Z"},
+		{"1795860000", "2026-11-28T10:00:00Z"},
+	} {
+		ns, ok := ParseIn([]byte(tc.in), now, minus5)
+		if got := time.Unix(0, ns).UTC().Format(time.RFC3339Nano); !ok || got != tc.want {
+			t.Errorf("ParseIn(%q, -05:00) = %s, %v; want %s", tc.in, got, ok, tc.want)
+		}
+		if ns0, _ := Parse([]byte(tc.in), now); ns0 != func() int64 { n, _ := ParseIn([]byte(tc.in), now, 0); return n }() {
+			t.Errorf("ParseIn(%q, 0) differs from Parse", tc.in)
+		}
+	}
+	for _, tc := range []struct {
+		in  string
+		off int64
+		ok  bool
+	}{
+		{"+05:30", 19800, true}, {"-0500", -18000, true}, {"-05", -18000, true}, {"Z", 0, true}, {"UTC", 0, true},
+		{" +00:00 ", 0, true}, {"EST", -18000, true}, {"Europe/Berlin", 0, false}, {"", 0, false}, {"+25:00", 0, false},
+	} {
+		if off, ok := ParseZone([]byte(tc.in)); ok != tc.ok || off != tc.off {
+			t.Errorf("ParseZone(%q) = %d, %v; want %d, %v", tc.in, off, ok, tc.off, tc.ok)
+		}
+	}
+}

@@ -308,6 +308,7 @@ type Normalizer struct {
 	unesc        []byte     // unescaped literal strings handed to rules (see literal)
 	dropOwnLR    bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
 	underlay     bool       // walking fields parsed from the event's text (parseText): existing ones win
+	tzDef        int64      // offset of times without a zone: the event's event.timezone (eventZone)
 	tp           TextParser // made on first use (Config.NewTextParser)
 	tpBuf        []byte     // tp's output, walked into the tree: valid until the next Build
 	tpJSON       fastjson.Parser
@@ -752,6 +753,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	// then ingest time.
 	// (A found time may be 0: 1970-01-01T00:00:00Z, a reset clock.)
 	n.time = m.Time
+	n.tzDef = n.eventZone()
 	found := n.time != 0
 	if !found && prof != nil {
 		n.time, found = n.profileTime(prof, bm.IngestTime)
@@ -880,6 +882,7 @@ func (n *Normalizer) detectedDataset(p *profile) []byte {
 var (
 	pathDataset       = CompilePath("event.dataset")
 	pathIngested      = CompilePath("event.ingested")
+	pathTimezone      = CompilePath("event.timezone")
 	noMeta            EventMeta
 	unknownSourceType = []byte("unknown")
 )
@@ -948,14 +951,6 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 				return
 			}
 		}
-		if n.underlay {
-			// Fields parsed from the event's text: the event's own win,
-			// objects merge.
-			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved &&
-				(n.nodes[c].kind != kObject || v.Type() != fastjson.TypeObject) {
-				return
-			}
-		}
 		descend := rules
 		isObj := v.Type() == fastjson.TypeObject
 		kind := kValue
@@ -986,12 +981,22 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						return
 					}
 					if a.target != nil && !(isObj && a.within) {
+						if n.underlay && n.takenAt(a.target, isObj) {
+							return
+						}
 						// Children keep their input paths for lookups, so a
 						// profile can move an object and map some of its
 						// fields elsewhere in the same pass.
 						c = n.setPath(a.target, kind, gen)
 					}
 				}
+			}
+		}
+		if n.underlay && c < 0 {
+			// Fields parsed from the event's text (parseText): the
+			// event's own win, objects merge.
+			if t := n.child(parent, key); t >= 0 && n.nodes[t].kind != kRemoved && (n.nodes[t].kind != kObject || !isObj) {
+				return
 			}
 		}
 		if isObj {
@@ -1010,6 +1015,23 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// takenAt reports whether the event has a field at segs that a field parsed
+// from its text, an object when isObj, must not replace (parseText: the
+// event's own win): a value there or on the way, or an object where the
+// parsed field is a value. Objects merge.
+func (n *Normalizer) takenAt(segs [][]byte, isObj bool) bool {
+	c := int32(0)
+	for i, s := range segs {
+		if c = n.child(c, s); c < 0 || n.nodes[c].kind == kRemoved {
+			return false
+		}
+		if i < len(segs)-1 && n.nodes[c].kind != kObject {
+			return true
+		}
+	}
+	return n.nodes[c].kind != kObject || !isObj
 }
 
 // keepBoth makes node c, a scalar the event has, the array of its value and
@@ -1185,7 +1207,7 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) (int64, bool) {
 		}
 		n.scratch = append(n.scratch, n.stringOf(c)...)
 	}
-	ns, ok := timeparse.Parse(n.scratch, now)
+	ns, ok := timeparse.ParseIn(n.scratch, now, n.tzDef)
 	if !ok {
 		return 0, false
 	}
@@ -1199,16 +1221,30 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) (int64, bool) {
 	return ns, true
 }
 
+// eventZone returns the offset of the event's event.timezone, as Beats
+// report the zone of their module's devices (Filebeat's add_locale, a
+// module's var.timezone), for times without a zone: a firewall's wall
+// clock is read in it, as Elastic's ingest pipelines read it, not as UTC.
+// 0 without one, or for a zone name (Europe/Berlin), which is not read.
+func (n *Normalizer) eventZone() int64 {
+	c := n.findPath(&pathTimezone)
+	if c < 0 {
+		return 0
+	}
+	off, _ := timeparse.ParseZone(n.stringOf(c))
+	return off
+}
+
 func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 	nd := &n.nodes[c]
 	switch nd.kind {
 	case kStr:
-		return timeparse.Parse(nd.data, now)
+		return timeparse.ParseIn(nd.data, now, n.tzDef)
 	case kValue:
 		switch nd.val.Type() {
 		case fastjson.TypeString:
 			b, _ := nd.val.StringBytes()
-			return timeparse.Parse(b, now)
+			return timeparse.ParseIn(b, now, n.tzDef)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
 			return timeparse.ParseNumber(n.scratch)
@@ -1216,7 +1252,7 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 	case kLit:
 		d := nd.data
 		if len(d) >= 2 && d[0] == '"' {
-			return timeparse.Parse(d[1:len(d)-1], now)
+			return timeparse.ParseIn(d[1:len(d)-1], now, n.tzDef)
 		}
 		return timeparse.ParseEpoch(d)
 	}
@@ -1239,7 +1275,7 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 		switch nd.val.Type() {
 		case fastjson.TypeString:
 			b, _ := nd.val.StringBytes()
-			ns, ok = timeparse.Parse(b, now)
+			ns, ok = timeparse.ParseIn(b, now, n.tzDef)
 		case fastjson.TypeNumber:
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
 			ns, ok = timeparse.ParseNumber(n.scratch)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"net/netip"
 	"path"
@@ -303,6 +304,11 @@ func (n *Normalizer) parseText(p *parser) {
 	if err != nil {
 		return
 	}
+	if n.fields+countKeys(o) > n.c.maxFields {
+		// Too many fields with the parsed ones: the line stays whole
+		// rather than the event be refused for what it carried as text.
+		return
+	}
 	if !p.keep {
 		n.nodes[c].kind = kRemoved
 	}
@@ -311,15 +317,20 @@ func (n *Normalizer) parseText(p *parser) {
 	n.walk(0, o, true)
 	n.underlay = false
 	n.path = n.path[:0]
-	if n.err != nil {
-		// Too many fields with the parsed ones: the line stays (with what
-		// was parsed before the limit), the event is not refused for it.
-		n.err = nil
-		if !p.keep {
-			n.nodes[c].kind = kStr
-			n.nodes[c].data = text
+}
+
+// countKeys returns the keys of o and of the objects in it, as walk counts
+// fields.
+func countKeys(o *fastjson.Object) int {
+	k := 0
+	o.Visit(func(_ []byte, v *fastjson.Value) {
+		k++
+		if v.Type() == fastjson.TypeObject {
+			inner, _ := v.Object()
+			k += countKeys(inner)
 		}
-	}
+	})
+	return k
 }
 
 // OrderedMap is a YAML mapping of strings that keeps the file's order.
@@ -557,6 +568,7 @@ type profiles struct {
 
 type prefixSynonym struct {
 	prefix, name string
+	owner        string // the profile that lists it
 }
 
 type prefixProfile struct {
@@ -567,7 +579,8 @@ type prefixProfile struct {
 func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatcher func(string) (Matcher, error)) (*profiles, error) {
 	ps := &profiles{byName: map[string]*profile{}, synonyms: map[string]string{}}
 	var errs []error
-	synAt := map[string]string{} // synonym -> the profile that claimed it
+	type claim struct{ owner, at string }
+	synAt := map[string]claim{} // synonym -> the profile that claimed it
 	for i := range specs {
 		sp := &specs[i]
 		at := fmt.Sprintf("%s:%d: profile %q", sp.File, sp.Line, sp.Name)
@@ -597,13 +610,13 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				errs = append(errs, fmt.Errorf("%s: synonym %q: write a source type name (a trailing * makes a prefix)", at, syn))
 			case genericSourceType([]byte(syn)):
 				errs = append(errs, fmt.Errorf("%s: synonym %q is one of Splunk's catch-all JSON source types, which name no source", at, syn))
-			case synAt[syn] != "":
-				errs = append(errs, fmt.Errorf("%s: synonym %q is already claimed by profile %q", at, syn, synAt[syn]))
+			case synAt[syn].owner != "":
+				errs = append(errs, fmt.Errorf("%s: synonym %q is already claimed by profile %q", at, syn, synAt[syn].owner))
 			case strings.HasSuffix(syn, "*"):
-				synAt[syn] = sp.Name
-				ps.synPrefixes = append(ps.synPrefixes, prefixSynonym{strings.TrimSuffix(syn, "*"), canon})
+				synAt[syn] = claim{sp.Name, at}
+				ps.synPrefixes = append(ps.synPrefixes, prefixSynonym{strings.TrimSuffix(syn, "*"), canon, sp.Name})
 			default:
-				synAt[syn] = sp.Name
+				synAt[syn] = claim{sp.Name, at}
 				ps.synonyms[syn] = canon
 			}
 		}
@@ -756,10 +769,21 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 	}
 	sort.SliceStable(ps.prefixes, func(i, j int) bool { return len(ps.prefixes[i].prefix) > len(ps.prefixes[j].prefix) })
 	sort.SliceStable(ps.synPrefixes, func(i, j int) bool { return len(ps.synPrefixes[i].prefix) > len(ps.synPrefixes[j].prefix) })
-	for syn, owner := range synAt {
+	// Checked after the loop: the other profile may come later.
+	for _, syn := range slices.Sorted(maps.Keys(synAt)) {
 		if p, ok := ps.byName[syn]; ok {
-			// Checked after the loop: the other profile may come later.
-			errs = append(errs, fmt.Errorf("profile %q: synonym %q is also a source type of profile %q: keep it in one of the two lists", owner, syn, p.name))
+			errs = append(errs, fmt.Errorf("%s: synonym %q is also a source type of profile %q: keep it in one of the two lists", synAt[syn].at, syn, p.name))
+		}
+		// A variant's synonym names its base; with no profile of that
+		// name, its own (else the synonym would select nothing, and, as
+		// a source type sent, keep detection from running).
+		if canon, ok := ps.synonyms[syn]; ok && ps.byName[canon] == nil {
+			ps.synonyms[syn] = synAt[syn].owner
+		}
+	}
+	for i := range ps.synPrefixes {
+		if sp := &ps.synPrefixes[i]; ps.byName[sp.name] == nil {
+			sp.name = sp.owner
 		}
 	}
 	for _, p := range ps.detect {
@@ -937,7 +961,9 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		}
 		// Unmapped (::ffff:10.0.0.1 is 10.0.0.1) and without an IPv6 zone
 		// (fe80::1%eth0): OpenSearch's ip type takes neither.
-		n.lits = AppendString(n.lits, a.Unmap().WithZone("").AppendTo(n.scratch[:0]))
+		ip := a.Unmap().WithZone("").AppendTo(n.scratch[:0])
+		n.scratch = ip[:0] // grown once, then reused: no allocation per event
+		n.lits = AppendString(n.lits, ip)
 	case convString:
 		if !isNum && nd.kind == kStr {
 			return

@@ -196,3 +196,61 @@ func FuzzKV(f *testing.F) {
 		checkPairs(t, out, obj, keys, vals, func(v []byte) string { return sanitize(v) })
 	})
 }
+
+// FuzzCheckPoint: pairs written in Log Exporter's syslog format
+// ([key:"value"; ...], \" and \\ escaped) after an RFC 5424 header parse
+// back to the same pairs, the first of duplicate keys winning; arbitrary
+// bytes in the brackets are handled like any message.
+func FuzzCheckPoint(f *testing.F) {
+	f.Add([]byte("action\x00Drop\x00src\x00192.0.2.1\x00dst\x00192.0.2.2\x00service\x00445"))
+	f.Add([]byte("a\x00x \"quoted\"; \\ y]\x00b\x00\x00c\x00[x:\"y\"]\x00a\x00dup"))
+	f.Add([]byte(`action:"Drop"; src:"1; dst:"2"`))
+	const head = "<134>1 2026-11-28T10:00:00Z gw CheckPoint 1 - "
+	p := newTestParser()
+	var dst []byte
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, msg := range [][]byte{append([]byte(head+"["), append(b, ']')...), append([]byte("["), append(b, ']')...)} {
+			var res Result
+			dst, res = p.AppendJSON(dst[:0], msg)
+			checkOutput(t, p, msg, dst, res)
+		}
+
+		keys, vals := splitPairs(b)
+		if len(keys) < 3 {
+			return
+		}
+		msg := []byte(head + "[")
+		for i, k := range keys {
+			if i > 0 {
+				msg = append(msg, ';', ' ')
+			}
+			msg = append(msg, k...)
+			msg = append(msg, ':', '"')
+			for _, c := range vals[i] {
+				if c == '"' || c == '\\' {
+					msg = append(msg, '\\')
+				}
+				msg = append(msg, c)
+			}
+			msg = append(msg, '"')
+		}
+		msg = append(msg, ']')
+		out, res := p.AppendJSON(nil, msg)
+		checkOutput(t, p, msg, out, res)
+		if res.Format != FormatCheckPoint {
+			t.Fatalf("not checkpoint: %s", out)
+		}
+		v, _ := fastjson.ParseBytes(out)
+		o, _ := v.Object()
+		kv := new(fastjson.Arena).NewObject()
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "timestamp", "log", "host", "process", "event", "logrouter", "message":
+			default:
+				kv.Set(string(k), v)
+			}
+		})
+		obj, _ := kv.Object()
+		checkPairs(t, out, obj, keys, vals, func(v []byte) string { return sanitize(v) })
+	})
+}

@@ -91,6 +91,8 @@
 //   - PAN-OS CSV ("panos_csv"): columns as top-level fields named as PAN-OS
 //     documents them.
 //   - Snare for Windows ("snare"): "winlog":{...} and "snare":{...}.
+//   - Check Point Log Exporter's syslog format ("checkpoint"):
+//     [key:"value"; ...] in place of structured data, as top-level fields.
 //   - key=value ("kv"): FortiGate, auditd and generic pairs as top-level
 //     string fields.
 //
@@ -102,7 +104,8 @@
 // must not relabel its source type or host.
 //
 // event.dataset is set for recognized sources: fortinet.fortigate,
-// paloalto.panos, cisco.asa, cisco.ftd, windows.security (Snare, Security
+// paloalto.panos, cisco.asa, cisco.ftd, checkpoint.firewall (Log Exporter
+// syslog format), windows.security (Snare, Security
 // log), linux.auditd (audit records, auditd/audispd), cef and leef (or the
 // source type mapped from the vendor and product: crowdstrike.falcon,
 // paloalto.panos, fortinet.fortigate, checkpoint.firewall,
@@ -212,6 +215,9 @@ const (
 	FormatCiscoASA = "cisco_asa" // %ASA-/%FTD- messages: "cisco":{...}, source/destination
 	FormatPANOS    = "panos_csv" // PAN-OS CSV syslog: top-level fields named as PAN-OS documents them
 	FormatSnare    = "snare"     // Snare for Windows MSWinEventLog: "winlog":{...}, "snare":{...}
+	// FormatCheckPoint is Check Point Log Exporter's syslog format
+	// ([key:"value"; ...]): top-level fields named as Check Point does.
+	FormatCheckPoint = "checkpoint"
 )
 
 // Result describes a parsed message.

@@ -14,15 +14,16 @@ const (
 	fmtPANOS
 	fmtSnare
 	fmtKV
+	fmtCheckPoint
 )
 
-var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV}
+var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV, FormatCheckPoint}
 
 // replacesMessage reports whether the format's fields replace "message"
 // (and event.original may keep the line).
 func (f format) replacesMessage() bool {
 	switch f {
-	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV:
+	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV, fmtCheckPoint:
 		return true
 	}
 	return false
@@ -154,6 +155,10 @@ func (p *Parser) detect(body []byte, json bool) {
 		if hasPrefix(b, "MSWinEventLog\t") && p.parseSnare(b) {
 			return
 		}
+	case '[':
+		if p.parseCheckPoint(b, body) {
+			return
+		}
 	}
 	if p.detectPANOS(b, body) || p.detectKV(b, body) {
 		return
@@ -187,7 +192,7 @@ func (p *Parser) appendPayload(dst []byte) []byte {
 		dst = p.appendPANOS(dst)
 	case fmtSnare:
 		dst = p.appendSnare(dst)
-	case fmtKV:
+	case fmtKV, fmtCheckPoint:
 		dst = p.appendPairs(dst, false)
 	}
 	return dst

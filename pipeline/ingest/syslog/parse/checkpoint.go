@@ -1,0 +1,86 @@
+package parse
+
+// parseCheckPoint accepts b as Check Point Log Exporter's syslog format
+// (its default; Filebeat's checkpoint module reads only this one): after
+// the RFC 5424 header, one bracketed list of key:"value" pairs separated by
+// "; " in the place of structured data, which it is not (RFC 5424 wants
+// name="value"), so the header parser leaves it as MSG:
+//
+//	[action:"Drop"; ifdir:"inbound"; origin:"10.0.0.1"; src:"192.0.2.7"; dst:"198.51.100.9"; s_port:"52780"; service:"80"; proto:"6"]
+//
+// Values are double-quoted with \" and \\ escapes. At least three pairs,
+// and nothing but blanks after the closing bracket; keys are the vendor's
+// (src, dst, s_port, service, action...), written as top-level string
+// fields (the checkpoint.firewall profile maps them), dataset
+// checkpoint.firewall. Duplicate and reserved keys are handled as for
+// key=value messages.
+func (p *Parser) parseCheckPoint(b, body []byte) bool {
+	end := len(b)
+	for end > 0 && (b[end-1] == ' ' || b[end-1] == '\t') {
+		end--
+	}
+	if len(b) < 2 || b[0] != '[' || b[end-1] != ']' {
+		return false
+	}
+	in := b[1 : end-1]
+	p.pairs = p.pairs[:0]
+	safe := true
+	for i := 0; i < len(in); {
+		for i < len(in) && in[i] == ' ' {
+			i++
+		}
+		if i == len(in) {
+			break
+		}
+		k := i
+		for i < len(in) && in[i] != ':' {
+			c := in[i]
+			if c == '"' || c == ';' || c == ' ' || c == '[' || c == ']' || c < 0x20 {
+				p.pairs = p.pairs[:0]
+				return false
+			}
+			if !isKVKeyChar(c) {
+				safe = false
+			}
+			i++
+		}
+		if i == k || i+1 >= len(in) || in[i+1] != '"' {
+			p.pairs = p.pairs[:0]
+			return false
+		}
+		key := in[k:i]
+		i += 2
+		v, esc := i, false
+		for i < len(in) && in[i] != '"' {
+			if in[i] == '\\' && i+1 < len(in) {
+				esc = true
+				i++
+			}
+			i++
+		}
+		if i == len(in) {
+			p.pairs = p.pairs[:0]
+			return false // no closing quote
+		}
+		p.pairs = append(p.pairs, pair{key: key, val: in[v:i], esc: esc})
+		i++
+		switch {
+		case i == len(in):
+		case in[i] == ';':
+			i++
+		default:
+			p.pairs = p.pairs[:0]
+			return false
+		}
+	}
+	if len(p.pairs) < 3 {
+		p.pairs = p.pairs[:0]
+		return false
+	}
+	pl := &p.pl
+	pl.format, pl.safeKeys, pl.dataset = fmtCheckPoint, safe, "checkpoint.firewall"
+	if p.markDups(true) {
+		pl.message = body
+	}
+	return true
+}
