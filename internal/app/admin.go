@@ -339,7 +339,9 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	}
 	reject := func(raw []byte, reason, detail string) {
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
-			Detail: detail, Input: "replay", Protocol: proto, Peer: b.Meta.Peer, Time: b.Meta.IngestTime})
+			Detail: detail, Input: "replay", Protocol: proto, Peer: b.Meta.Peer, Time: b.Meta.IngestTime,
+			// Refused again, it keeps them for the next replay.
+			DefaultSourceType: string(defs.sourceType), DefaultIndex: string(defs.index)})
 	}
 	counted := &countingReader{r: body}
 	// Received bytes, as every input counts its own (the ledger's
@@ -478,8 +480,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 // JSON object as such, anything else as a text message.
 func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
 	var em *normalize.EventMeta
-	if defs != nil && len(defs.sourceType) > 0 {
-		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType}
+	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0) {
+		// As the input gave them (the HEC raw endpoint's and Firehose's
+		// index: logrouter.index).
+		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		return wk.Add(b, nil, raw, em) // as text: too deep to parse cheaply

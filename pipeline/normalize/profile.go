@@ -64,6 +64,12 @@ type ProfileSpec struct {
 	// (FortiGate's agent= pair is a user agent, Filebeat's agent object
 	// describes Filebeat and is no user_agent.original).
 	ValuesOnly []string `yaml:"values_only"`
+	// DropValues names, by the renamed path, a value that means "none" for
+	// that field: it is removed (before convert), as a "-" is. Firewalls
+	// write 0.0.0.0 and port 0 in their NAT columns for a connection that
+	// was not translated (Check Point's xlatesrc, PAN-OS natsrc): as
+	// addresses they would say the connection was translated to 0.0.0.0.
+	DropValues OrderedMap `yaml:"drop_values"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -538,6 +544,10 @@ type profile struct {
 	drops    []Path
 	sets     []constant
 	parse    *parser
+	// nonePaths and noneVals: fields whose value, as text, says "none"
+	// (DropValues).
+	nonePaths []Path
+	noneVals  [][]byte
 }
 
 type rename struct {
@@ -695,6 +705,14 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				}
 			}
 			p.renames = append(p.renames, rename{CompilePath(from), splitPath(to)})
+		}
+		for k, f := range sp.DropValues.Keys {
+			if err := checkPath(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: drop_values %q: %w", at, f, err))
+				continue
+			}
+			p.nonePaths = append(p.nonePaths, CompilePath(f))
+			p.noneVals = append(p.noneVals, []byte(sp.DropValues.Values[k]))
 		}
 		for _, f := range sp.ValuesOnly {
 			if !slices.Contains(sp.Rename.Keys, f) {
@@ -880,6 +898,11 @@ func (n *Normalizer) applyProfile(p *profile) {
 	default:
 		n.parseColumns(p.parse)
 	}
+	for i := range p.nonePaths {
+		if c := n.findPath(&p.nonePaths[i]); c >= 0 && n.textIs(c, p.noneVals[i]) {
+			n.nodes[c].kind = kRemoved
+		}
+	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
 			n.convert(c, p.converts[i].kind)
@@ -891,6 +914,17 @@ func (n *Normalizer) applyProfile(p *profile) {
 			n.nodes[c].data = p.sets[i].lit
 		}
 	}
+}
+
+// textIs reports whether leaf c, a string or a number, reads as want.
+func (n *Normalizer) textIs(c int32, want []byte) bool {
+	nd := &n.nodes[c]
+	if nd.kind == kValue && nd.val.Type() == fastjson.TypeNumber {
+		n.scratch = nd.val.MarshalTo(n.scratch[:0])
+		return bytes.Equal(n.scratch, want)
+	}
+	s := n.stringOf(c)
+	return s != nil && bytes.Equal(s, want)
 }
 
 // convert rewrites a leaf to the wanted JSON type when its value allows it;

@@ -210,6 +210,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	var defIndex []byte
 	if tok != nil && tok.Index != "" {
 		defIndex = []byte(tok.Index)
+		q.rejIndex = tok.Index // a refused envelope replays with it
 	}
 	var scratch [64]byte
 	failCode, failNum, failMsg := 0, 0, ""

@@ -426,7 +426,6 @@ func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen i
 	}
 	if tok != nil {
 		q.b.Meta.Token = tok.Name
-		q.rejIndex = tok.Index
 	}
 	q.rejST = s.cfg.SourceType
 	if tok != nil && tok.SourceType != "" {

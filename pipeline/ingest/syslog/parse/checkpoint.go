@@ -8,7 +8,8 @@ package parse
 //
 //	[action:"Drop"; ifdir:"inbound"; origin:"10.0.0.1"; src:"192.0.2.7"; dst:"198.51.100.9"; s_port:"52780"; service:"80"; proto:"6"]
 //
-// Values are double-quoted with \" and \\ escapes. At least three pairs,
+// Values are double-quoted with \", \\ and \] escapes (a key may be
+// followed by two colons: sys_message::"..."). At least three pairs,
 // and nothing but blanks after the closing bracket; keys are the vendor's
 // (src, dst, s_port, service, action...), written as top-level string
 // fields (the checkpoint.firewall profile maps them), dataset
@@ -44,12 +45,15 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 			}
 			i++
 		}
-		if i == k || i+1 >= len(in) || in[i+1] != '"' {
+		key := in[k:i]
+		for i < len(in) && in[i] == ':' {
+			i++ // sys_message::"..." (System Monitor lines) has two
+		}
+		if len(key) == 0 || i >= len(in) || in[i] != '"' {
 			p.pairs = p.pairs[:0]
 			return false
 		}
-		key := in[k:i]
-		i += 2
+		i++
 		v, esc := i, false
 		for i < len(in) && in[i] != '"' {
 			if in[i] == '\\' && i+1 < len(in) {
@@ -78,7 +82,7 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 		return false
 	}
 	pl := &p.pl
-	pl.format, pl.safeKeys, pl.dataset = fmtCheckPoint, safe, "checkpoint.firewall"
+	pl.format, pl.safeKeys, pl.dataset, pl.cpEsc = fmtCheckPoint, safe, "checkpoint.firewall", true
 	if p.markDups(true) {
 		pl.message = body
 	}

@@ -107,6 +107,7 @@ type payload struct {
 	hdr      [7][]byte // CEF / LEEF header fields
 	hdrEsc   uint8     // CEF header fields with escapes (bit per field)
 	cefEsc   bool      // extension values use CEF escapes
+	cpEsc    bool      // values use Check Point's escapes (\", \\, \])
 	safeKeys bool      // pair keys are plain ASCII (KV, CEF): written without escaping
 
 	ftd          bool
@@ -222,9 +223,12 @@ func (p *Parser) appendPairs(dst []byte, nested bool) []byte {
 		}
 		v := pr.val
 		if pr.esc {
-			if p.pl.cefEsc {
+			switch {
+			case p.pl.cefEsc:
 				v = p.unescapeCEF(v)
-			} else {
+			case p.pl.cpEsc:
+				v = p.unescapeCheckPoint(v)
+			default:
 				v = p.unescapeQuoted(v)
 			}
 		}
@@ -266,6 +270,23 @@ func appendField(dst []byte, first *bool, key string, val []byte) []byte {
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
 	return appendStr(dst, val)
+}
+
+// unescapeCheckPoint resolves \", \\ and \] (Log Exporter escapes a
+// bracket in a value, as RFC 5424 does in parameter values) into
+// p.scratch; other backslashes stay.
+func (p *Parser) unescapeCheckPoint(v []byte) []byte {
+	s := p.scratch[:0]
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\' || v[i+1] == ']') {
+			i++
+			c = v[i]
+		}
+		s = append(s, c)
+	}
+	p.scratch = s
+	return s
 }
 
 // unescapeQuoted resolves \" and \\ into p.scratch; other backslashes stay.
