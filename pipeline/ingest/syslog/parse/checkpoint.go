@@ -13,7 +13,7 @@ package parse
 // and nothing but blanks after the closing bracket; keys are the vendor's
 // (src, dst, s_port, service, action...), written as top-level string
 // fields (the checkpoint.firewall profile maps them), dataset
-// checkpoint.firewall. Duplicate and reserved keys are handled as for
+// checkpoint.firewall when the APP-NAME is CheckPoint or there is none. Duplicate and reserved keys are handled as for
 // key=value messages.
 func (p *Parser) parseCheckPoint(b, body []byte) bool {
 	end := len(b)
@@ -82,9 +82,27 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 		return false
 	}
 	pl := &p.pl
-	pl.format, pl.safeKeys, pl.dataset, pl.cpEsc = fmtCheckPoint, safe, "checkpoint.firewall", true
+	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, safe, true
+	// Log Exporter's APP-NAME is CheckPoint: another sender's bracketed
+	// pairs are parsed all the same, but not named Check Point.
+	if len(p.h.app) == 0 || asciiEqualFold(p.h.app, "CheckPoint") {
+		pl.dataset = "checkpoint.firewall"
+	}
 	if p.markDups(true) {
 		pl.message = body
+	}
+	return true
+}
+
+// asciiEqualFold reports whether b is s (ASCII letters), ignoring case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if b[i]|0x20 != s[i]|0x20 {
+			return false
+		}
 	}
 	return true
 }
