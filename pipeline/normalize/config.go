@@ -56,10 +56,12 @@ type Config struct {
 // does (a syslog header, then CEF, LEEF, PAN-OS CSV, FortiGate and other
 // key=value pairs, Cisco ASA, Snare or JSON in the message).
 type TextParser interface {
-	// AppendJSON appends the object made of line to dst. ok is false, and
-	// dst is returned as it was, when line has neither a syslog header
-	// nor a payload format the parser knows (plain text: nothing to gain).
-	AppendJSON(dst, line []byte) (out []byte, ok bool)
+	// AppendJSON appends the object made of line to dst; times in line
+	// without a zone (an RFC 3164 header, FortiGate's date and time) are
+	// at offset zone, in seconds east of UTC. ok is false, and dst is
+	// returned as it was, when line has neither a syslog header nor a
+	// payload format the parser knows (plain text: nothing to gain).
+	AppendJSON(dst, line []byte, zone int64) (out []byte, ok bool)
 }
 
 // DefaultTimestampFields are the time fields of common shippers and vendors.

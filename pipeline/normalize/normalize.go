@@ -309,6 +309,7 @@ type Normalizer struct {
 	dropOwnLR    bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
 	underlay     bool       // walking fields parsed from the event's text (parseText): existing ones win
 	tzDef        int64      // offset of times without a zone: the event's event.timezone (eventZone)
+	parsedTS     int32      // the "timestamp" parseText added, or -1
 	tp           TextParser // made on first use (Config.NewTextParser)
 	tpBuf        []byte     // tp's output, walked into the tree: valid until the next Build
 	tpJSON       fastjson.Parser
@@ -586,6 +587,7 @@ var (
 	// keyTimestampOriginal keeps an own @timestamp that is not the event's
 	// time (see Build).
 	keyTimestampOriginal = []byte("@timestamp_original")
+	keyTimestamp         = []byte("timestamp")
 	keyInput             = []byte("input")
 	keyProtocol          = []byte("protocol")
 	keyPeer              = []byte("peer")
@@ -644,6 +646,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
 	n.time = 0
 	n.timeNode = -1
+	n.parsedTS = -1
 	n.sourceType = nil
 	n.meta = bm
 	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
@@ -766,6 +769,9 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	}
 	if !found {
 		n.time = bm.IngestTime
+	}
+	if n.parsedTS >= 0 && n.parsedTS != n.timeNode {
+		n.nodes[n.parsedTS].kind = kRemoved // parseText's; another time won
 	}
 	n.tsBuf = append(timeparse.AppendRFC3339(append(n.tsBuf[:0], '"'), n.time), '"')
 	// The input's own @timestamp, if any, replaced this node in place; put the

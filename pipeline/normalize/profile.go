@@ -297,7 +297,7 @@ func (n *Normalizer) parseText(p *parser) {
 	if n.tp == nil {
 		n.tp = n.c.newTextParser()
 	}
-	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text)
+	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text, n.eventZone())
 	n.tpBuf = out
 	if !ok {
 		return
@@ -318,11 +318,17 @@ func (n *Normalizer) parseText(p *parser) {
 	if !p.keep {
 		n.nodes[c].kind = kRemoved
 	}
+	own := n.child(0, keyTimestamp)
 	n.path = n.path[:0]
 	n.underlay = true
 	n.walk(0, o, true)
 	n.underlay = false
 	n.path = n.path[:0]
+	if own < 0 {
+		// The parser's "timestamp" (the header's, or the payload's date
+		// and time): Build removes it unless it became @timestamp.
+		n.parsedTS = n.child(0, keyTimestamp)
+	}
 }
 
 // countKeys returns the keys of o and of the objects in it, as walk counts

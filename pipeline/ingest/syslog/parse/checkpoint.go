@@ -1,5 +1,7 @@
 package parse
 
+import "bytes"
+
 // parseCheckPoint accepts b as Check Point Log Exporter's syslog format
 // (its default; Filebeat's checkpoint module reads only this one): after
 // the RFC 5424 header, one bracketed list of key:"value" pairs separated by
@@ -103,6 +105,71 @@ func asciiEqualFold(b []byte, s string) bool {
 		if b[i]|0x20 != s[i]|0x20 {
 			return false
 		}
+	}
+	return true
+}
+
+// parseCheckPointPipes accepts b as Log Exporter's Splunk format (what the
+// Check Point app for Splunk reads, source type cp_log): key=value pairs
+// separated by '|', with \=, \| and \\ escaped in values and an optional
+// trailing '|':
+//
+//	time=1795946405|hostname=gw|product=Firewall|action=Drop|src=192.0.2.7|dst=198.51.100.9|service=445|
+//
+// At least three pairs, every piece a pair whose key is [A-Za-z0-9_.-], and
+// a time, loguid or origin key among them (Log Exporter writes them all;
+// another sender's a=1|b=2|c=3 is left to the key=value parser). Written
+// as top-level string fields, dataset checkpoint.firewall.
+func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
+	if bytes.IndexByte(b, '|') < 0 || !isKVKeyStart(b[0]) {
+		return false
+	}
+	end := len(b)
+	for end > 0 && (b[end-1] == ' ' || b[end-1] == '\t') {
+		end--
+	}
+	in := b[:end]
+	p.pairs = p.pairs[:0]
+	known := false
+	for i := 0; i < len(in); {
+		k := i
+		for i < len(in) && isKVKeyChar(in[i]) {
+			i++
+		}
+		if i == k || i == len(in) || in[i] != '=' {
+			p.pairs = p.pairs[:0]
+			return false
+		}
+		key := in[k:i]
+		i++
+		v, esc := i, false
+		for i < len(in) && in[i] != '|' {
+			if in[i] == '\\' && i+1 < len(in) {
+				esc = true
+				i++
+			}
+			i++
+		}
+		p.pairs = append(p.pairs, pair{key: key, val: in[v:i], esc: esc})
+		switch string(key) {
+		case "time", "loguid", "origin":
+			known = true
+		}
+		if i < len(in) {
+			i++ // the '|'
+		}
+	}
+	if len(p.pairs) < 3 || !known {
+		p.pairs = p.pairs[:0]
+		return false
+	}
+	pl := &p.pl
+	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, true, true
+	if len(p.h.app) == 0 || asciiEqualFold(p.h.app, "CheckPoint") {
+		pl.dataset = "checkpoint.firewall"
+	}
+	if p.markDups(true) {
+		pl.message = body
 	}
 	return true
 }

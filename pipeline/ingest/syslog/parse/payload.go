@@ -161,6 +161,9 @@ func (p *Parser) detect(body []byte, json bool) {
 			return
 		}
 	}
+	if p.parseCheckPointPipes(b, body) {
+		return
+	}
 	if p.detectPANOS(b, body) || p.detectKV(b, body) {
 		return
 	}
@@ -273,13 +276,13 @@ func appendField(dst []byte, first *bool, key string, val []byte) []byte {
 }
 
 // unescapeCheckPoint resolves \", \\ and \] (Log Exporter escapes a
-// bracket in a value, as RFC 5424 does in parameter values) into
-// p.scratch; other backslashes stay.
+// bracket in a value, as RFC 5424 does in parameter values) and, for its
+// Splunk format, \= and \| into p.scratch; other backslashes stay.
 func (p *Parser) unescapeCheckPoint(v []byte) []byte {
 	s := p.scratch[:0]
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\' || v[i+1] == ']') {
+		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\' || v[i+1] == ']' || v[i+1] == '=' || v[i+1] == '|') {
 			i++
 			c = v[i]
 		}

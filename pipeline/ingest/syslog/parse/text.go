@@ -1,19 +1,39 @@
 package parse
 
-import "github.com/logrouter/logrouter/pipeline/normalize"
+import (
+	"time"
+
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
 
 // NewTextParser returns a parser for normalization profiles' parse with
 // format syslog (normalize.Config.NewTextParser): a device line that came
 // in another way than the syslog input (the message of a Filebeat module's
-// event, a text event sent over HEC) is parsed as that input parses it.
-// Times without a zone are UTC.
-func NewTextParser() normalize.TextParser { return textParser{New(Options{})} }
+// event, a text event sent over HEC) is parsed as that input parses it,
+// times without a zone at the offset the caller gives (the event's
+// event.timezone).
+func NewTextParser() normalize.TextParser {
+	return &textParser{p: New(Options{}), zones: map[int64]*time.Location{0: time.UTC}}
+}
 
-type textParser struct{ p *Parser }
+type textParser struct {
+	p     *Parser
+	zones map[int64]*time.Location // fixed zones by offset, made once each
+}
 
 // AppendJSON appends line's object; ok is false for plain text without a
 // syslog header, which gains nothing from being parsed.
-func (t textParser) AppendJSON(dst, line []byte) ([]byte, bool) {
+func (t *textParser) AppendJSON(dst, line []byte, zone int64) ([]byte, bool) {
+	loc, ok := t.zones[zone]
+	if !ok {
+		if len(t.zones) >= 64 { // offsets are few; bound what senders can add
+			clear(t.zones)
+			t.zones[0] = time.UTC
+		}
+		loc = time.FixedZone("", int(zone))
+		t.zones[zone] = loc
+	}
+	t.p.loc, t.p.utc = loc, zone == 0
 	out, r := t.p.AppendJSON(dst, line)
 	if r.Status == StatusRaw && r.Format == "" {
 		return dst, false
