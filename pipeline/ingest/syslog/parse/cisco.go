@@ -72,6 +72,100 @@ func (p *Parser) parseCisco(b []byte) bool {
 		p.asa106023(rest)
 	case "106100":
 		p.asa106100(rest)
+	case "430001", "430002", "430003", "430004", "430005":
+		if ftd {
+			p.ftdSecurityEvent(rest)
+		}
+	}
+	return true
+}
+
+// ftdSecurityEvent reads the security events of Firepower Threat Defense
+// (430001 intrusion, 430002 connection start, 430003 connection end, 430004
+// and 430005 file and malware events): "Key: Value" pairs separated by
+// ", ", keys of letters, digits, spaces and '_' or '-' (Prefilter Policy),
+// values anything up to the next ", Key: " (User: No Authentication
+// Required). The pairs go under cisco.ftd.security_event as sent; SrcIP,
+// DstIP, SrcPort and DstPort also make source and destination, and
+// AccessControlRuleAction event.action; the message is not kept (unless a
+// key repeats). Text that is not such pairs leaves just the message.
+func (p *Parser) ftdSecurityEvent(b []byte) {
+	p.pairs = p.pairs[:0]
+	keyStart := 0
+	for keyStart < len(b) {
+		c := bytes.Index(b[keyStart:], []byte(": "))
+		if c < 0 {
+			break
+		}
+		key := b[keyStart : keyStart+c]
+		if !ftdKey(key) {
+			p.pairs = p.pairs[:0]
+			return
+		}
+		v := keyStart + c + 2
+		// The value ends at the first ", " followed by a key and ": ".
+		end, next := len(b), len(b)
+		for j := v; j+1 < len(b); j++ {
+			if b[j] != ',' || b[j+1] != ' ' {
+				continue
+			}
+			k := j + 2
+			if e := bytes.Index(b[k:], []byte(": ")); e > 0 && ftdKey(b[k:k+e]) && bytes.IndexByte(b[k:k+e], ',') < 0 {
+				end, next = j, k
+				break
+			}
+		}
+		p.pairs = append(p.pairs, pair{key: key, val: b[v:end]})
+		keyStart = next
+	}
+	if len(p.pairs) < 3 {
+		p.pairs = p.pairs[:0]
+		return
+	}
+	pl := &p.pl
+	pl.ftdEvent = true
+	if !p.markDups(false) {
+		pl.message = nil // every word is in the pairs
+	}
+	for k := range p.pairs {
+		pr := &p.pairs[k]
+		if pr.dup {
+			continue
+		}
+		switch string(pr.key) {
+		case "SrcIP":
+			pl.srcIP = pr.val
+		case "DstIP":
+			pl.dstIP = pr.val
+		case "SrcPort":
+			pl.srcPt = pr.val
+		case "DstPort":
+			pl.dstPt = pr.val
+		case "AccessControlRuleAction":
+			switch string(pr.val) {
+			case "Allow":
+				pl.action = "allow"
+			case "Trust":
+				pl.action = "trust"
+			case "Block", "Block with reset", "Interactive Block", "Interactive Block with reset":
+				pl.action = "block"
+			case "Monitor":
+				pl.action = "monitor"
+			}
+		}
+	}
+}
+
+// ftdKey reports whether k is a key of an FTD security event: 1 to 64
+// letters, digits, spaces, '_' or '-', starting with a letter.
+func ftdKey(k []byte) bool {
+	if len(k) == 0 || len(k) > 64 || !(k[0] >= 'A' && k[0] <= 'Z' || k[0] >= 'a' && k[0] <= 'z') {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ' || c == '_' || c == '-') {
+			return false
+		}
 	}
 	return true
 }
@@ -234,6 +328,11 @@ func (p *Parser) appendCisco(dst []byte) []byte {
 	if len(pl.ciscoClass) > 0 {
 		dst = append(dst, `,"message_class":`...)
 		dst = appendStr(dst, pl.ciscoClass)
+	}
+	if pl.ftdEvent {
+		dst = append(dst, `,"security_event":{`...)
+		dst = p.appendPairs(dst, true)
+		dst = append(dst, '}')
 	}
 	dst = append(dst, "}},"...)
 	dst = appendEndpoint(dst, "source", pl.srcIP, pl.srcPt)

@@ -87,7 +87,8 @@
 //     event_id, [delimiter], extensions:{...}}.
 //   - Cisco ASA/FTD ("cisco_asa"): "cisco":{"asa"|"ftd":{message_id,
 //     severity, [message_class]}}, and for connection messages source, destination and
-//     event.action.
+//     event.action; FTD security events (430001-430005, "Key: Value, ...")
+//     also "security_event":{...} with their pairs as sent.
 //   - PAN-OS CSV ("panos_csv"): columns as top-level fields named as PAN-OS
 //     documents them.
 //   - Snare for Windows ("snare"): "winlog":{...} and "snare":{...}.

@@ -111,6 +111,7 @@ type payload struct {
 	safeKeys bool      // pair keys are plain ASCII (KV, CEF): written without escaping
 
 	ftd          bool
+	ftdEvent     bool // an FTD security event: p.pairs under cisco.ftd.security_event
 	ciscoID      []byte
 	ciscoClass   []byte // the tag's message class (%ASA-session-5-...), if any
 	ciscoSev     byte
