@@ -1,7 +1,5 @@
 package parse
 
-import "bytes"
-
 // parseCheckPoint accepts b as Check Point Log Exporter's syslog format
 // (its default; Filebeat's checkpoint module reads only this one): after
 // the RFC 5424 header, one bracketed list of key:"value" pairs separated by
@@ -116,12 +114,20 @@ func asciiEqualFold(b []byte, s string) bool {
 //
 //	time=1795946405|hostname=gw|product=Firewall|action=Drop|src=192.0.2.7|dst=198.51.100.9|service=445|
 //
-// At least three pairs, every piece a pair whose key is [A-Za-z0-9_.-], and
-// a time, loguid or origin key among them (Log Exporter writes them all;
-// another sender's a=1|b=2|c=3 is left to the key=value parser). Written
-// as top-level string fields, dataset checkpoint.firewall.
+// Log Exporter starts every line with time=<epoch seconds>|: a line that
+// does not is left to the other parsers (a key=value line with a '|' in a
+// value, an audit record's argument, must not be taken for this). At
+// least three pairs, every piece a pair whose key is [A-Za-z0-9_.-].
+// Written as top-level string fields, dataset checkpoint.firewall.
 func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
-	if bytes.IndexByte(b, '|') < 0 || !isKVKeyStart(b[0]) {
+	if !hasPrefix(b, "time=") {
+		return false
+	}
+	d := len("time=")
+	for d < len(b) && isDigit(b[d]) {
+		d++
+	}
+	if d == len("time=") || d >= len(b) || b[d] != '|' {
 		return false
 	}
 	end := len(b)
@@ -130,7 +136,6 @@ func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
 	}
 	in := b[:end]
 	p.pairs = p.pairs[:0]
-	known := false
 	for i := 0; i < len(in); {
 		k := i
 		for i < len(in) && isKVKeyChar(in[i]) {
@@ -151,15 +156,11 @@ func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
 			i++
 		}
 		p.pairs = append(p.pairs, pair{key: key, val: in[v:i], esc: esc})
-		switch string(key) {
-		case "time", "loguid", "origin":
-			known = true
-		}
 		if i < len(in) {
 			i++ // the '|'
 		}
 	}
-	if len(p.pairs) < 3 || !known {
+	if len(p.pairs) < 3 {
 		p.pairs = p.pairs[:0]
 		return false
 	}

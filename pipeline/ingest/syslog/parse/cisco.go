@@ -104,13 +104,24 @@ func (p *Parser) ftdSecurityEvent(b []byte) {
 		}
 		v := keyStart + c + 2
 		// The value ends at the first ", " followed by a key and ": ".
+		// The next ": " is found once and again only once passed, and a
+		// key is at most 64 bytes: linear in the line, whatever the value
+		// holds (a user agent's commas).
 		end, next := len(b), len(b)
+		colon := -1 // the next ": " at or after k, or len(b)
 		for j := v; j+1 < len(b); j++ {
 			if b[j] != ',' || b[j+1] != ' ' {
 				continue
 			}
 			k := j + 2
-			if e := bytes.Index(b[k:], []byte(": ")); e > 0 && ftdKey(b[k:k+e]) && bytes.IndexByte(b[k:k+e], ',') < 0 {
+			if colon < k {
+				if e := bytes.Index(b[k:], []byte(": ")); e >= 0 {
+					colon = k + e
+				} else {
+					colon = len(b)
+				}
+			}
+			if e := colon - k; colon < len(b) && e > 0 && e <= 64 && ftdKey(b[k:colon]) {
 				end, next = j, k
 				break
 			}
