@@ -588,6 +588,8 @@ var (
 	// time (see Build).
 	keyTimestampOriginal = []byte("@timestamp_original")
 	keyTimestamp         = []byte("timestamp")
+	keyParseStatus       = []byte("parse_status")
+	keyPayload           = []byte("payload")
 	keyInput             = []byte("input")
 	keyProtocol          = []byte("protocol")
 	keyPeer              = []byte("peer")
@@ -770,8 +772,13 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if !found {
 		n.time = bm.IngestTime
 	}
-	if n.parsedTS >= 0 && n.parsedTS != n.timeNode {
-		n.nodes[n.parsedTS].kind = kRemoved // parseText's; another time won
+	if n.parsedTS < 0 && !n.dropOwnLR {
+		n.parsedTS = n.syslogTimestamp()
+	}
+	if n.parsedTS >= 0 && n.parsedTS != n.timeNode && !n.c.cfg.KeepTimestampField {
+		// The syslog parser's (parseText's, or the syslog input's): the
+		// same time again, or one that lost to the device's own.
+		n.nodes[n.parsedTS].kind = kRemoved
 	}
 	n.tsBuf = append(timeparse.AppendRFC3339(append(n.tsBuf[:0], '"'), n.time), '"')
 	// The input's own @timestamp, if any, replaced this node in place; put the
@@ -1225,6 +1232,21 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) (int64, bool) {
 		}
 	}
 	return ns, true
+}
+
+// syslogTimestamp returns the "timestamp" node the syslog input's parser
+// wrote (its header's time, or its payload's date and time), or -1: an
+// event with the parser's logrouter.parse_status whose payload was not a
+// JSON object (whose own "timestamp" member would replace the header's).
+func (n *Normalizer) syslogTimestamp() int32 {
+	lr := n.child(0, keyLogrouter)
+	if lr < 0 || n.child(lr, keyParseStatus) < 0 {
+		return -1
+	}
+	if pl := n.child(lr, keyPayload); pl >= 0 && string(n.stringOf(pl)) == "json" {
+		return -1
+	}
+	return n.child(0, keyTimestamp)
 }
 
 // eventZone returns the offset of the event's event.timezone, as Beats
