@@ -5,21 +5,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
-	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/quarantine"
-	"github.com/logrouter/logrouter/sinks/s3"
 )
 
 // TestReplayRawRecordKeepsTheTokensIndex
@@ -47,34 +42,9 @@ import (
 // Firehose record lands without it (for instance in the default index of
 // a team that may not see it), silently, while the CLI reports success.
 func TestReplayRawRecordKeepsTheTokensIndex(t *testing.T) {
-	data := t.TempDir()
-	cfg := &config.Config{
-		Log:   config.Log{Level: "error", Format: "text"},
-		Admin: config.Admin{Address: "127.0.0.1:0"},
-		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0", MaxEventBytes: 256, Tokens: []httpin.Token{
-			{Name: "auth", Token: "auth-token", SourceType: "linux.auth", Index: "security"},
-		}}},
-		Destinations: []config.Destination{
-			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
-			{Name: "siem", Type: "file", File: &file.Config{Dir: filepath.Join(data, "siem")}},
-		},
-		Routing: config.Routing{P1: []string{"siem"}, All: []string{"archive"}},
-	}
-	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
-	cfg.Queue.Dir = filepath.Join(data, "queue")
-	cfg.SetDefaults()
-	rulesDir, _ := filepath.Abs("../../rules")
-	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
+	a, cfg := startReplayRouterWith(t, func(c *config.Config) {
+		c.Inputs.HTTP.Tokens = []httpin.Token{{Name: "auth", Token: "auth-token", SourceType: "linux.auth", Index: "security"}}
+		c.Inputs.HTTP.MaxEventBytes = 256
 	})
 
 	line := "Nov 28 10:00:00 bastion-1 sshd[4242]: Failed password for root from 203.0.113.9 port 52014 ssh2 rvidx-marker-1 " +
@@ -88,19 +58,10 @@ func TestReplayRawRecordKeepsTheTokensIndex(t *testing.T) {
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 
-	var rec quarantine.Record
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && rec.Raw == nil; time.Sleep(20 * time.Millisecond) {
-		files, _ := filepath.Glob(filepath.Join(cfg.Quarantine.Dir, "*.ndjson"))
-		for _, f := range files {
-			_ = quarantine.ReadFile(f, func(r quarantine.Record) error {
-				if bytes.Contains(r.Raw, []byte("rvidx-marker-1")) {
-					rec = r
-				}
-				return nil
-			})
-		}
-	}
-	if rec.Raw == nil {
+	rec, ok := waitQuarantined(cfg.Quarantine.Dir, 3*time.Second, func(r quarantine.Record) bool {
+		return bytes.Contains(r.Raw, []byte("rvidx-marker-1"))
+	})
+	if !ok {
 		t.Fatalf("the raw line was not quarantined (status %d)", res.StatusCode)
 	}
 	if rec.Protocol != httpin.ProtoHECRaw || rec.DefaultSourceType != "linux.auth" || rec.DefaultIndex != "security" {
@@ -112,7 +73,7 @@ func TestReplayRawRecordKeepsTheTokensIndex(t *testing.T) {
 	if err := replayQuarantine(&out, "http://"+a.AdminAddr(), []string{cfg.Quarantine.Dir}, "", "", false); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
-	arch := filepath.Join(data, "archive")
+	arch := filepath.Join(filepath.Dir(cfg.Quarantine.Dir), "archive")
 	got, ok := reviewDirHas(arch, "rvidx-marker-1")
 	for deadline := time.Now().Add(5 * time.Second); !(ok && strings.Contains(got, `"input":"replay"`)) && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		got, ok = reviewDirHas(arch, "rvidx-marker-1")

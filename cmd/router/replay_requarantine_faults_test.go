@@ -5,21 +5,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
-	"github.com/logrouter/logrouter/sinks/file"
 	"github.com/logrouter/logrouter/sinks/quarantine"
-	"github.com/logrouter/logrouter/sinks/s3"
 )
 
 // TestReplayRequarantineKeepsDefaults
@@ -43,34 +37,8 @@ import (
 // takes no profile, becomes P3 and never reaches the SIEM -- exactly what
 // the commit set out to stop.
 func TestReplayRequarantineKeepsDefaults(t *testing.T) {
-	data := t.TempDir()
-	cfg := &config.Config{
-		Log:   config.Log{Level: "error", Format: "text"},
-		Admin: config.Admin{Address: "127.0.0.1:0"},
-		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0", Tokens: []httpin.Token{
-			{Name: "falcon", Token: "falcon-token", SourceType: "crowdstrike.falcon", Index: "edr"},
-		}}},
-		Destinations: []config.Destination{
-			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
-			{Name: "siem", Type: "file", File: &file.Config{Dir: filepath.Join(data, "siem")}},
-		},
-		Routing: config.Routing{P1: []string{"siem"}, All: []string{"archive"}},
-	}
-	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
-	cfg.Queue.Dir = filepath.Join(data, "queue")
-	cfg.SetDefaults()
-	rulesDir, _ := filepath.Abs("../../rules")
-	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
+	a, cfg := startReplayRouterWith(t, func(c *config.Config) {
+		c.Inputs.HTTP.Tokens = []httpin.Token{{Name: "falcon", Token: "falcon-token", SourceType: "crowdstrike.falcon", Index: "edr"}}
 	})
 
 	req, _ := http.NewRequest(http.MethodPost, "http://"+a.HTTPAddr()+"/services/collector/event",
@@ -84,20 +52,9 @@ func TestReplayRequarantineKeepsDefaults(t *testing.T) {
 	res.Body.Close()
 
 	find := func(input string) (quarantine.Record, bool) {
-		var rec quarantine.Record
-		found := false
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !found; time.Sleep(20 * time.Millisecond) {
-			files, _ := filepath.Glob(filepath.Join(cfg.Quarantine.Dir, "*.ndjson"))
-			for _, f := range files {
-				_ = quarantine.ReadFile(f, func(r quarantine.Record) error {
-					if r.Input == input && bytes.Contains(r.Raw, []byte("rvq-marker-2")) {
-						rec, found = r, true
-					}
-					return nil
-				})
-			}
-		}
-		return rec, found
+		return waitQuarantined(cfg.Quarantine.Dir, 5*time.Second, func(r quarantine.Record) bool {
+			return r.Input == input && bytes.Contains(r.Raw, []byte("rvq-marker-2"))
+		})
 	}
 	first, ok := find("http")
 	if !ok {

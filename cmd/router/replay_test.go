@@ -18,6 +18,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/sinks/file"
+	"github.com/logrouter/logrouter/sinks/quarantine"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
 
@@ -49,10 +50,17 @@ func (s *rejectingSink) Close(context.Context) error { return nil }
 // It is shut down when the test ends.
 func startReplayRouter(t *testing.T, token string, opts ...app.Option) (*app.App, *config.Config) {
 	t.Helper()
+	return startReplayRouterWith(t, func(c *config.Config) { c.Admin.Token = token }, opts...)
+}
+
+// startReplayRouterWith is startReplayRouter with edit applied to the
+// configuration (an HTTP input's tokens, say) before its defaults.
+func startReplayRouterWith(t *testing.T, edit func(*config.Config), opts ...app.Option) (*app.App, *config.Config) {
+	t.Helper()
 	data := t.TempDir()
 	cfg := &config.Config{
 		Log:    config.Log{Level: "error", Format: "text"},
-		Admin:  config.Admin{Address: "127.0.0.1:0", Token: token},
+		Admin:  config.Admin{Address: "127.0.0.1:0"},
 		Inputs: config.Inputs{HTTP: &httpin.Config{Address: "127.0.0.1:0"}},
 		Destinations: []config.Destination{
 			{Name: "archive", Type: "archive_dir", ArchiveDir: &s3.Config{Dir: filepath.Join(data, "archive")}},
@@ -62,6 +70,9 @@ func startReplayRouter(t *testing.T, token string, opts ...app.Option) (*app.App
 	}
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
 	cfg.Queue.Dir = filepath.Join(data, "queue")
+	if edit != nil {
+		edit(cfg)
+	}
 	cfg.SetDefaults()
 	rulesDir, _ := filepath.Abs("../../rules")
 	a, err := app.New(cfg, app.RulesFor(&config.Config{Rules: config.Rules{Dir: rulesDir}}, "/"),
@@ -78,6 +89,27 @@ func startReplayRouter(t *testing.T, token string, opts ...app.Option) (*app.App
 		_ = a.Shutdown(ctx)
 	})
 	return a, cfg
+}
+
+// waitQuarantined returns the first record in dir's quarantine files that
+// match accepts, waiting up to within for it to be written.
+func waitQuarantined(dir string, within time.Duration, match func(quarantine.Record) bool) (quarantine.Record, bool) {
+	for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
+		var rec quarantine.Record
+		found := false
+		files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+		for _, f := range files {
+			_ = quarantine.ReadFile(f, func(r quarantine.Record) error {
+				if !found && match(r) {
+					rec, found = r, true
+				}
+				return nil
+			})
+		}
+		if found || time.Now().After(deadline) {
+			return rec, found
+		}
+	}
 }
 
 // TestQuarantineReplayAndStats: events a destination refuses permanently go
