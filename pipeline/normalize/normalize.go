@@ -750,6 +750,9 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if len(st) == 0 {
 		st = unknownSourceType
 	}
+	// event.timezone, for times without a zone: in a line parseText
+	// parses, and in the time fields below.
+	n.tzDef = n.eventZone()
 	if prof != nil {
 		n.applyProfile(prof)
 	}
@@ -758,7 +761,6 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	// then ingest time.
 	// (A found time may be 0: 1970-01-01T00:00:00Z, a reset clock.)
 	n.time = m.Time
-	n.tzDef = n.eventZone()
 	found := n.time != 0
 	if !found && prof != nil {
 		n.time, found = n.profileTime(prof, bm.IngestTime)

@@ -297,7 +297,7 @@ func (n *Normalizer) parseText(p *parser) {
 	if n.tp == nil {
 		n.tp = n.c.newTextParser()
 	}
-	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text, n.eventZone())
+	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text, n.tzDef)
 	n.tpBuf = out
 	if !ok {
 		return

@@ -81,17 +81,22 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 		p.pairs = p.pairs[:0]
 		return false
 	}
+	p.checkPointFound(safe, body)
+	return true
+}
+
+// checkPointFound records p.pairs as a Check Point payload of either
+// format. Log Exporter's APP-NAME is CheckPoint: another sender's pairs
+// are parsed all the same, but not named Check Point.
+func (p *Parser) checkPointFound(safeKeys bool, body []byte) {
 	pl := &p.pl
-	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, safe, true
-	// Log Exporter's APP-NAME is CheckPoint: another sender's bracketed
-	// pairs are parsed all the same, but not named Check Point.
+	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, safeKeys, true
 	if len(p.h.app) == 0 || asciiEqualFold(p.h.app, "CheckPoint") {
 		pl.dataset = "checkpoint.firewall"
 	}
 	if p.markDups(true) {
 		pl.message = body
 	}
-	return true
 }
 
 // asciiEqualFold reports whether b is s (ASCII letters), ignoring case.
@@ -164,13 +169,6 @@ func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
 		p.pairs = p.pairs[:0]
 		return false
 	}
-	pl := &p.pl
-	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, true, true
-	if len(p.h.app) == 0 || asciiEqualFold(p.h.app, "CheckPoint") {
-		pl.dataset = "checkpoint.firewall"
-	}
-	if p.markDups(true) {
-		pl.message = body
-	}
+	p.checkPointFound(true, body)
 	return true
 }

@@ -1,6 +1,9 @@
 package parse
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // format is the embedded payload recognized in MSG.
 type format uint8
@@ -279,26 +282,18 @@ func appendField(dst []byte, first *bool, key string, val []byte) []byte {
 // unescapeCheckPoint resolves \", \\ and \] (Log Exporter escapes a
 // bracket in a value, as RFC 5424 does in parameter values) and, for its
 // Splunk format, \= and \| into p.scratch; other backslashes stay.
-func (p *Parser) unescapeCheckPoint(v []byte) []byte {
-	s := p.scratch[:0]
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\' || v[i+1] == ']' || v[i+1] == '=' || v[i+1] == '|') {
-			i++
-			c = v[i]
-		}
-		s = append(s, c)
-	}
-	p.scratch = s
-	return s
-}
+func (p *Parser) unescapeCheckPoint(v []byte) []byte { return p.unescapeBackslash(v, `"\]=|`) }
 
 // unescapeQuoted resolves \" and \\ into p.scratch; other backslashes stay.
-func (p *Parser) unescapeQuoted(v []byte) []byte {
+func (p *Parser) unescapeQuoted(v []byte) []byte { return p.unescapeBackslash(v, `"\`) }
+
+// unescapeBackslash resolves a backslash before any byte of escaped into
+// that byte, in p.scratch; other backslashes stay.
+func (p *Parser) unescapeBackslash(v []byte, escaped string) []byte {
 	s := p.scratch[:0]
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c == '\\' && i+1 < len(v) && (v[i+1] == '"' || v[i+1] == '\\') {
+		if c == '\\' && i+1 < len(v) && strings.IndexByte(escaped, v[i+1]) >= 0 {
 			i++
 			c = v[i]
 		}
