@@ -25,7 +25,6 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 	}
 	in := b[1 : end-1]
 	p.pairs = p.pairs[:0]
-	safe := true
 	for i := 0; i < len(in); {
 		for i < len(in) && in[i] == ' ' {
 			i++
@@ -34,14 +33,13 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 			break
 		}
 		k := i
+		// Check Point's field names are [A-Za-z0-9_.-] (__policy_id_tag,
+		// sys_message): anything else is not this format (and two keys
+		// of invalid UTF-8 would both be written as U+FFFD, one key twice).
 		for i < len(in) && in[i] != ':' {
-			c := in[i]
-			if c == '"' || c == ';' || c == ' ' || c == '[' || c == ']' || c < 0x20 {
+			if !isKVKeyChar(in[i]) {
 				p.pairs = p.pairs[:0]
 				return false
-			}
-			if !isKVKeyChar(c) {
-				safe = false
 			}
 			i++
 		}
@@ -81,16 +79,16 @@ func (p *Parser) parseCheckPoint(b, body []byte) bool {
 		p.pairs = p.pairs[:0]
 		return false
 	}
-	p.checkPointFound(safe, body)
+	p.checkPointFound(body)
 	return true
 }
 
 // checkPointFound records p.pairs as a Check Point payload of either
 // format. Log Exporter's APP-NAME is CheckPoint: another sender's pairs
 // are parsed all the same, but not named Check Point.
-func (p *Parser) checkPointFound(safeKeys bool, body []byte) {
+func (p *Parser) checkPointFound(body []byte) {
 	pl := &p.pl
-	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, safeKeys, true
+	pl.format, pl.safeKeys, pl.cpEsc = fmtCheckPoint, true, true // keys are [A-Za-z0-9_.-]
 	if len(p.h.app) == 0 || asciiEqualFold(p.h.app, "CheckPoint") {
 		pl.dataset = "checkpoint.firewall"
 	}
@@ -169,6 +167,6 @@ func (p *Parser) parseCheckPointPipes(b, body []byte) bool {
 		p.pairs = p.pairs[:0]
 		return false
 	}
-	p.checkPointFound(true, body)
+	p.checkPointFound(body)
 	return true
 }
