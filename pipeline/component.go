@@ -119,3 +119,25 @@ type Admitter interface {
 	// written.
 	Unadmit(b *Batch)
 }
+
+// Holder is implemented by sinks that can take a batch on hold (a durable
+// queue). WriteHeld does what Write does (b is durable once it returns nil)
+// but the sink delivers none of b until the Hold it returns is committed;
+// Abort withdraws b as if WriteHeld had refused it. The engine writes on
+// hold to every lane that is a Holder and commits only once every lane took
+// the batch, so that a batch one destination refused, which its sender
+// resends whole, was delivered by none of the others (no duplicates from a
+// disk error in one queue).
+//
+// Exactly one of Commit and Abort must be called, and promptly: the sink may
+// deliver nothing written after b until then.
+type Holder interface {
+	WriteHeld(ctx context.Context, b *Batch) (Hold, error)
+}
+
+// Hold is a batch a Holder took on hold (see Holder). Neither method may be
+// called after the other, nor twice.
+type Hold interface {
+	Commit()
+	Abort()
+}

@@ -6,8 +6,10 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -161,6 +163,14 @@ type Log struct {
 	pending   []*waiter // SyncAlways appends written but not yet synced, in order
 	syncErr   error     // SyncInterval: the last background fsync failed
 	wbuf      []byte    // header+payload staging for one Write
+
+	// holds are the positions of records appended by AppendHeld and not yet
+	// released or aborted, in log order: Readers stop at the first. skips
+	// are the aborted ones, which Readers pass over; nskips is len(skips),
+	// read without mu on every record a Reader returns.
+	holds  []Pos
+	skips  map[Pos]struct{}
+	nskips atomic.Int32
 
 	quit chan struct{}
 	done chan struct{}
@@ -446,7 +456,7 @@ var errClosed = fmt.Errorf("wal: log closed: %w", os.ErrClosed)
 // count is stored verbatim (the number of events in the payload, for loss
 // accounting). After Close, Append returns an error wrapping os.ErrClosed.
 func (l *Log) Append(payload []byte, count uint32) (at, next Pos, err error) {
-	return l.append(nil, payload, count)
+	return l.append(nil, payload, count, false)
 }
 
 // HeaderRoom is how many bytes AppendRecord needs before the payload.
@@ -459,12 +469,69 @@ const HeaderRoom = recHeaderSize
 // write header and payload in one call). Everything else is as Append: rec
 // may be reused once AppendRecord returns. len(rec) < HeaderRoom panics.
 func (l *Log) AppendRecord(rec []byte, count uint32) (at, next Pos, err error) {
-	return l.append(rec, rec[HeaderRoom:], count)
+	return l.append(rec, rec[HeaderRoom:], count, false)
+}
+
+// AppendHeld is AppendRecord for a record that is one part of a larger
+// write (a batch whose events go to several logs): the record is durable
+// when AppendHeld returns nil, as with AppendRecord, but Readers stop before
+// it (and so before every record appended after it) until the caller calls
+// Release(at) once every part is durable, or Abort(at) if another part
+// failed, after which Readers pass over it as if it had never been
+// appended. The caller must call one of them for every at AppendHeld
+// returned, or the log's Readers stop there for good.
+//
+// Abort lasts until the log is closed: the record stays in its segment, and a
+// Log opened on the directory again reads it like any other (a crash between
+// Abort and the record's trim delivers it: at least once).
+func (l *Log) AppendHeld(rec []byte, count uint32) (at, next Pos, err error) {
+	return l.append(rec, rec[HeaderRoom:], count, true)
+}
+
+// Release makes a record appended by AppendHeld visible to Readers.
+func (l *Log) Release(at Pos) {
+	l.mu.Lock()
+	l.unholdLocked(at)
+	l.mu.Unlock()
+}
+
+// Abort withdraws a record appended by AppendHeld: Readers never return it.
+func (l *Log) Abort(at Pos) {
+	l.mu.Lock()
+	if l.unholdLocked(at) {
+		if l.skips == nil {
+			l.skips = make(map[Pos]struct{})
+		}
+		l.skips[at] = struct{}{}
+		l.nskips.Store(int32(len(l.skips)))
+	}
+	l.mu.Unlock()
+}
+
+// unholdLocked removes at from the holds; false if it was not held.
+func (l *Log) unholdLocked(at Pos) bool {
+	i := slices.Index(l.holds, at)
+	if i < 0 {
+		return false
+	}
+	l.holds = slices.Delete(l.holds, i, i+1)
+	return true
+}
+
+// skipped reports whether the record at at was aborted.
+func (l *Log) skipped(at Pos) bool {
+	if l.nskips.Load() == 0 {
+		return false
+	}
+	l.mu.Lock()
+	_, ok := l.skips[at]
+	l.mu.Unlock()
+	return ok
 }
 
 // append writes payload as one record; rec, when not nil, is HeaderRoom
-// bytes of room followed by payload (AppendRecord).
-func (l *Log) append(rec, payload []byte, count uint32) (at, next Pos, err error) {
+// bytes of room followed by payload (AppendRecord); held: see AppendHeld.
+func (l *Log) append(rec, payload []byte, count uint32, held bool) (at, next Pos, err error) {
 	if int64(len(payload)) > maxPayload {
 		return Pos{}, Pos{}, fmt.Errorf("wal: append: payload of %d bytes exceeds the maximum of %d", len(payload), maxPayload)
 	}
@@ -543,6 +610,11 @@ func (l *Log) append(rec, payload []byte, count uint32) (at, next Pos, err error
 	}
 	l.writeOff += recLen
 	next = Pos{l.seg, l.writeOff}
+	if held {
+		// Before the record can become visible (the fsync below, or the
+		// next Append's, releases mu).
+		l.holds = append(l.holds, at)
+	}
 
 	if l.opts.Sync == SyncInterval {
 		l.visible = next
@@ -562,6 +634,9 @@ func (l *Log) append(rec, payload []byte, count uint32) (at, next Pos, err error
 	w.err = nil
 	waiterPool.Put(w)
 	if err != nil {
+		if held {
+			l.unholdLocked(at) // cut from the file with the failed fsync
+		}
 		return Pos{}, Pos{}, err
 	}
 	return at, next, nil
@@ -757,7 +832,13 @@ func (l *Log) TrimBefore(pos Pos) error {
 			f.Close()
 			delete(l.rfiles, id)
 		}
+		for at := range l.skips {
+			if at.Seg == id {
+				delete(l.skips, at)
+			}
+		}
 	}
+	l.nskips.Store(int32(len(l.skips)))
 	l.mu.Unlock()
 	if removed > 0 {
 		if serr := l.fs.SyncDir(l.dir); serr != nil && err == nil {
@@ -781,6 +862,9 @@ func (l *Log) Size() int64 {
 func (l *Log) End() Pos {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.holds) > 0 && l.holds[0].Less(l.visible) {
+		return l.holds[0]
+	}
 	return l.visible
 }
 

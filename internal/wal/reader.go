@@ -67,7 +67,8 @@ type Reader struct {
 // returned by Append (at or next) or by a Reader (Record.At, Record.Next), or
 // the zero Pos for the beginning of the log (the oldest segment not trimmed).
 // Readers see a record once its Append may return nil: under SyncAlways once
-// it is fsynced, under SyncInterval once it is written.
+// it is fsynced, under SyncInterval once it is written; a record of
+// AppendHeld once it is released, and never once it is aborted.
 func (l *Log) NewReader(from Pos) *Reader {
 	return &Reader{l: l, pos: from}
 }
@@ -110,6 +111,9 @@ func (r *Reader) Next() (Record, error) {
 		r.pos.Off = it.end
 		switch it.kind {
 		case kRecord:
+			if r.l.skipped(Pos{seg, it.off}) {
+				continue // aborted (Log.Abort)
+			}
 			return Record{Payload: it.payload, Count: it.count, At: Pos{seg, it.off}, Next: Pos{seg, it.end}}, nil
 		case kBadCRC, kShort:
 			return Record{}, &CorruptError{At: Pos{seg, it.off}, Records: 1, Events: int64(it.count), Bytes: it.end - it.off, Reason: it.reason}
@@ -152,6 +156,11 @@ func (r *Reader) locate() (limit int64, sealed bool, err error) {
 		}
 	} else {
 		limit, sealed = s.size, true
+	}
+	if len(l.holds) > 0 && l.holds[0].Seg == s.id && l.holds[0].Off < limit {
+		// Stop before the first held record (AppendHeld) until it is
+		// released or aborted.
+		limit, sealed = l.holds[0].Off, false
 	}
 	f := l.rfiles[s.id]
 	if f == nil {

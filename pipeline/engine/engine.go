@@ -79,6 +79,7 @@ type Engine struct {
 	destOK      []prometheus.Counter
 	destFail    []prometheus.Counter
 	admit       []pipeline.Admitter // nil where the sink cannot refuse up front
+	holder      []pipeline.Holder   // nil where the sink cannot take a batch on hold
 	unrouted    bool                // some priority goes to no destination
 	unroutedCtr prometheus.Counter
 	destB       []prometheus.Counter
@@ -106,7 +107,7 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 	e.now = time.Now
 	e.workers.New = func() any { return router.NewWorker() }
 	e.jobs.New = func() any {
-		return &job{e: e, views: make([]pipeline.Batch, len(sinks))}
+		return &job{e: e, views: make([]pipeline.Batch, len(sinks)), holds: make([]pipeline.Hold, len(sinks))}
 	}
 	e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues("default"))
 	e.ruleBytes = append(e.ruleBytes, m.RuleBytes.WithLabelValues("default"))
@@ -129,6 +130,8 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 	for i, d := range router.Table.Destinations {
 		a, _ := sinks[i].(pipeline.Admitter)
 		e.admit = append(e.admit, a)
+		h, _ := sinks[i].(pipeline.Holder)
+		e.holder = append(e.holder, h)
 		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "accepted"))
 		e.destFail = append(e.destFail, m.DestEvents.WithLabelValues(d, "refused"))
 		e.destB = append(e.destB, m.DestBytes.WithLabelValues(d))
@@ -471,6 +474,7 @@ type job struct {
 	b     *pipeline.Batch
 	lanes route.Lanes
 	views []pipeline.Batch
+	holds []pipeline.Hold // per lane written on hold (pipeline.Holder), until finish
 	start time.Time
 }
 
@@ -617,6 +621,24 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		if pending.Add(-1) != 0 {
 			return
 		}
+		// Lanes written on hold deliver the batch only if every lane took
+		// it: a refused batch comes again, whole, and must not have been
+		// delivered anywhere.
+		for d, h := range j.holds {
+			if h == nil {
+				continue
+			}
+			n := len(j.lanes.Events[d])
+			if firstErr == nil {
+				h.Commit()
+				e.destOK[d].Add(float64(n))
+				e.destB[d].Add(float64(j.views[d].Bytes()))
+			} else {
+				h.Abort()
+				e.destFail[d].Add(float64(n))
+			}
+			j.holds[d] = nil
+		}
 		if firstErr == nil {
 			e.rememberKeys(b)
 			if unrouted {
@@ -632,7 +654,8 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 			continue
 		}
 		go func(d int, evs []pipeline.Event) {
-			err := e.write(d, b.View(&j.views[d], evs))
+			var err error
+			j.holds[d], err = e.write(d, b.View(&j.views[d], evs))
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -677,21 +700,31 @@ func (e *Engine) release() {
 	e.wg.Done()
 }
 
-func (e *Engine) write(d int, v *pipeline.Batch) error {
+// write writes lane d, on hold where the sink can take it so (the returned
+// Hold, which the batch's last lane commits or aborts, counting it then).
+func (e *Engine) write(d int, v *pipeline.Batch) (pipeline.Hold, error) {
 	ctx, cancel := context.WithTimeout(e.base, e.cfg.WriteTimeout)
 	defer cancel()
 	start := time.Now()
-	err := e.sinks[d].Write(ctx, v)
+	var h pipeline.Hold
+	var err error
+	if e.holder[d] != nil {
+		h, err = e.holder[d].WriteHeld(ctx, v)
+	} else {
+		err = e.sinks[d].Write(ctx, v)
+	}
 	e.destLat[d].Observe(time.Since(start).Seconds())
 	if err != nil {
 		e.destFail[d].Add(float64(len(v.Events)))
 		e.log.Warn("destination write failed", "destination", e.sinks[d].Name(),
 			"events", len(v.Events), "permanent", pipeline.IsPermanent(err), "err", err)
-		return fmt.Errorf("destination %s: %w", e.sinks[d].Name(), err)
+		return nil, fmt.Errorf("destination %s: %w", e.sinks[d].Name(), err)
 	}
-	e.destOK[d].Add(float64(len(v.Events)))
-	e.destB[d].Add(float64(v.Bytes()))
-	return nil
+	if h == nil {
+		e.destOK[d].Add(float64(len(v.Events)))
+		e.destB[d].Add(float64(v.Bytes()))
+	}
+	return h, nil
 }
 
 // count updates per-input, per-rule and per-priority counters for a batch.

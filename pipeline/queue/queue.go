@@ -92,6 +92,7 @@ type Queue struct {
 	mx                                      *Metrics
 
 	scratch sync.Pool
+	holds   sync.Pool // *hold
 }
 
 type sub struct {
@@ -178,6 +179,7 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 	}
 	m.MaxBytes.WithLabelValues(name).Set(float64(cfg.MaxBytes))
 	q.scratch.New = func() any { return new(writeScratch) }
+	q.holds.New = func() any { return new(hold) }
 	q.fs = fs
 	if err := wal.EnsureDir(q.fs, q.dir); err != nil { // the new entries fsynced, not only made
 		return nil, fmt.Errorf("queue %s: create %s: %w", name, q.dir, err)
@@ -394,6 +396,64 @@ func (q *Queue) Unadmit(b *pipeline.Batch) {
 // Write implements pipeline.Sink: it appends b's events to the log of their
 // priority and returns once they are durable (see the package invariants).
 func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
+	_, err := q.write(b, false)
+	return err
+}
+
+// WriteHeld is Write for a batch the caller commits or aborts once its other
+// destinations took it or refused it (pipeline.Holder).
+func (q *Queue) WriteHeld(ctx context.Context, b *pipeline.Batch) (pipeline.Hold, error) {
+	h, err := q.write(b, true)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// hold is a Write's records on hold in their logs (pipeline.Hold), and what
+// it accepts and drops once committed.
+type hold struct {
+	q                 *Queue
+	at                [pipeline.NumPriorities]wal.Pos
+	payload, count    [pipeline.NumPriorities]int // count 0: no record of that priority
+	accepted, dropped int
+	held              bool // the records were appended held (else they are visible already)
+}
+
+// Commit makes the records deliverable and counts the batch accepted.
+func (h *hold) Commit() {
+	q := h.q
+	if h.held {
+		for _, p := range pipeline.Priorities {
+			if h.count[p] > 0 {
+				q.subs[p].log.Release(h.at[p])
+			}
+		}
+		q.poke()
+	}
+	if h.dropped > 0 {
+		q.dropped.Add(float64(h.dropped))
+	}
+	q.accepted.Add(float64(h.accepted))
+	q.holds.Put(h)
+}
+
+// Abort withdraws the records: nothing is accepted, dropped or delivered.
+func (h *hold) Abort() {
+	q := h.q
+	for _, p := range pipeline.Priorities {
+		if h.count[p] > 0 {
+			q.withdraw(p, h.at[p], h.payload[p], h.count[p])
+		}
+	}
+	q.poke()
+	q.holds.Put(h)
+}
+
+// write appends b (see Write). held: the records stay on hold and the
+// returned hold (never nil when err is nil) must be committed or aborted;
+// otherwise the batch is committed before write returns and the hold is nil.
+func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 	// What Admit reserved for b: this Write takes it, whatever it returns.
 	res := b.Reserved()
 	b.SetReserved(0)
@@ -401,7 +461,7 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 	defer q.closeMu.RUnlock()
 	if q.closed {
 		q.give(res)
-		return pipeline.ErrClosed
+		return nil, pipeline.ErrClosed
 	}
 	sc := q.scratch.Get().(*writeScratch)
 	defer q.scratch.Put(sc)
@@ -474,51 +534,91 @@ func (q *Queue) Write(ctx context.Context, b *pipeline.Batch) error {
 		}
 		if !dropped {
 			q.give(res)
-			return q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
+			return nil, q.fullErr(total) // nothing accepted, nothing dropped: the sender retries all
 		}
 	}
 	// Append each priority's record; several priorities in parallel so their
-	// fsyncs overlap.
+	// fsyncs overlap. A batch is accepted whole or not at all: with records
+	// in several logs, each is held (invisible to the forwarder) until every
+	// one is durable, then released, or withdrawn if another failed, so
+	// that a refused batch, which the sender resends, was never delivered.
+	h := q.holds.Get().(*hold)
+	*h = hold{q: q, dropped: droppedEvents, accepted: droppedEvents}
+	parts := 0
+	for _, p := range pipeline.Priorities {
+		if len(sc.evs[p]) > 0 {
+			h.payload[p] = len(sc.buf[p]) - wal.HeaderRoom
+			h.count[p] = len(sc.evs[p])
+			h.accepted += h.count[p]
+			parts++
+		}
+	}
+	external := held
+	held = held || parts > 1
+	h.held = held
 	var errs [pipeline.NumPriorities]error
 	var wg sync.WaitGroup
 	for _, p := range pipeline.Priorities {
-		if len(sc.evs[p]) == 0 {
+		if h.count[p] == 0 {
 			continue
+		}
+		if parts == 1 {
+			h.at[p], errs[p] = q.append(p, sc.buf[p], h.count[p], held)
+			break
 		}
 		wg.Add(1)
 		go func(p pipeline.Priority) {
 			defer wg.Done()
-			errs[p] = q.append(p, sc.buf[p], len(sc.evs[p]))
+			h.at[p], errs[p] = q.append(p, sc.buf[p], h.count[p], held)
 		}(p)
 	}
 	wg.Wait()
 	var firstErr error
-	accepted := droppedEvents
 	for _, p := range pipeline.Priorities {
-		if len(sc.evs[p]) == 0 {
-			continue
-		}
 		if errs[p] != nil {
+			h.count[p] = 0 // nothing to withdraw: append gave its room back
 			if firstErr == nil {
 				firstErr = errs[p]
 			}
-			continue
 		}
-		accepted += len(sc.evs[p])
 	}
-	if firstErr != nil {
-		// The sender retries the whole batch: what the policy dropped is
-		// neither dropped nor accepted (it comes again). (A priority's
-		// record appended before another's failed is delivered all the
-		// same: at least once.)
-		q.accepted.Add(float64(accepted - droppedEvents))
-		return fmt.Errorf("queue %s: %w", q.name, firstErr)
+	switch {
+	case firstErr != nil:
+		// Nothing accepted, nothing dropped: the sender retries the whole
+		// batch (what the policy dropped comes again).
+		if held {
+			h.Abort()
+		} else {
+			q.holds.Put(h)
+		}
+		return nil, fmt.Errorf("queue %s: %w", q.name, firstErr)
+	case external:
+		return h, nil
 	}
-	if droppedEvents > 0 {
-		q.dropped.Add(float64(droppedEvents))
+	h.Commit()
+	return nil, nil
+}
+
+// withdraw aborts a held record of a Write that failed (another priority's
+// append did) and takes back what append counted for it. The record stays
+// in the log until its segment is trimmed, unread: a restart in between
+// reads it again and delivers it (at least once).
+func (q *Queue) withdraw(p pipeline.Priority, at wal.Pos, payload, count int) {
+	s := q.subs[p]
+	s.log.Abort(at)
+	s.queued.Sub(float64(count))
+	s.pending.Add(-int64(count))
+	s.appendedEvents.Add(-int64(count))
+	s.appendedBytes.Add(-int64(payload))
+	q.give(int64(payload))
+}
+
+// poke wakes the forwarder if it waits.
+func (q *Queue) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
-	q.accepted.Add(float64(accepted))
-	return nil
 }
 
 // reserve takes n bytes of the queue's capacity, or reports that it is full.
@@ -554,13 +654,21 @@ func (q *Queue) give(n int64) {
 var headerRoom [wal.HeaderRoom]byte
 
 // append writes one record whose payload size was reserved: rec is
-// wal.HeaderRoom bytes of room and the payload.
-func (q *Queue) append(p pipeline.Priority, rec []byte, count int) error {
+// wal.HeaderRoom bytes of room and the payload; held: the record stays
+// invisible to the forwarder until released or withdrawn (wal.AppendHeld).
+func (q *Queue) append(p pipeline.Priority, rec []byte, count int, held bool) (wal.Pos, error) {
 	s := q.subs[p]
 	payload := rec[wal.HeaderRoom:]
-	if _, _, err := s.log.AppendRecord(rec, uint32(count)); err != nil {
+	var at wal.Pos
+	var err error
+	if held {
+		at, _, err = s.log.AppendHeld(rec, uint32(count))
+	} else {
+		at, _, err = s.log.AppendRecord(rec, uint32(count))
+	}
+	if err != nil {
 		q.give(int64(len(payload)))
-		return err
+		return wal.Pos{}, err
 	}
 	s.queued.Add(float64(count))
 	s.pending.Add(int64(count))
@@ -570,11 +678,10 @@ func (q *Queue) append(p pipeline.Priority, rec []byte, count int) error {
 	// included), which reserve keeps within max_bytes: adding to it here
 	// and setting it elsewhere would count an append twice.
 	q.queuedBytes.Set(float64(q.pendingBytes.Load()))
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if !held {
+		q.poke()
 	}
-	return nil
+	return at, nil
 }
 
 // run is the forwarder. It reads batches in log order, P1 before P2 before
