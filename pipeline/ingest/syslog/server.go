@@ -838,6 +838,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	for {
 		if s.hardStop.Load() {
 			st.flush()
+			s.closeUDP(pc, buf)
 			return
 		}
 		if s.closing.Load() && drainUntil.IsZero() {
@@ -867,7 +868,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 				// and discarded at close, uncounted; closed, the port
 				// refuses them (ICMP) and SO_REUSEPORT peers take theirs.
 				if !drainUntil.IsZero() && !time.Now().Before(deadline) {
-					_ = pc.Close()
+					s.closeUDP(pc, buf)
 					return
 				}
 				continue
@@ -921,6 +922,43 @@ const (
 	udpDrainQuiet = 50 * time.Millisecond
 	udpDrainMax   = 2 * time.Second
 )
+
+// closeUDP closes a UDP socket at the end of a shutdown whose drain ran out
+// of time (a sender that never paused, or the shutdown deadline): the
+// datagrams the kernel still holds for it are read without waiting (for
+// at most udpDiscardMax) and counted dropped, reason shutdown, as they
+// would otherwise vanish uncounted at close. Those that arrive in the
+// microseconds between the last read and the close are the only ones not
+// counted; after it, the closed port refuses them.
+func (s *Server) closeUDP(pc *net.UDPConn, buf []byte) {
+	if n := discardQueued(pc, buf, udpDiscardMax); n > 0 {
+		s.m.dropped.WithLabelValues("syslog_udp", "shutdown").Add(float64(n))
+		s.log.Warn("syslog UDP: datagrams still queued at the end of the shutdown drain were dropped (the sender never paused, or the shutdown deadline passed)",
+			"input", s.cfg.Name, "messages", n)
+	}
+	_ = pc.Close()
+}
+
+// udpDiscardMax bounds closeUDP's count of what is left.
+const udpDiscardMax = 100 * time.Millisecond
+
+// messagesIn counts the messages of a datagram as serveUDP splits it (lines
+// that are not empty).
+func messagesIn(data []byte) int {
+	n := 0
+	for len(data) > 0 {
+		line := data
+		if i := indexByte(data, '\n'); i >= 0 && i < len(data)-1 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(trimEOL(line)) > 0 {
+			n++
+		}
+	}
+	return n
+}
 
 func indexByte(b []byte, c byte) int {
 	for i, x := range b {

@@ -3,6 +3,7 @@ package syslog
 import (
 	"net"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,4 +57,27 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
+}
+
+// discardQueued reads the datagrams queued on pc without waiting, until
+// none is left or for at most within, and returns the messages they held
+// (messagesIn).
+func discardQueued(pc *net.UDPConn, buf []byte, within time.Duration) int {
+	raw, err := pc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	stop := time.Now().Add(within)
+	_ = raw.Read(func(fd uintptr) bool {
+		for time.Now().Before(stop) {
+			m, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			if err != nil {
+				break // EAGAIN: nothing left
+			}
+			n += messagesIn(buf[:m])
+		}
+		return true // never wait for more
+	})
+	return n
 }
