@@ -78,8 +78,9 @@ type Event struct {
 	// quarantine record says input "replay", so that replay does not loop.
 	// It travels through durable queues; it fills what was padding.
 	Replayed bool
-	// Rule is the index of the rule that matched in the loaded rule set, or -1
-	// when the default priority applied.
+	// Rule is the rule that matched: its index in the rule set that
+	// classified the event, or the engine's id of it (route.Router.RuleIDs);
+	// -1 when the default priority applied.
 	Rule int32
 
 	off uint32 // offset of Raw in the arena, to rebase Raw when the arena grows

@@ -126,6 +126,7 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("POST /admin/replay", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/replay/written", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, true) }))
 	mux.HandleFunc("POST /admin/replay/hec", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
+	mux.HandleFunc("POST /admin/reload", a.requireAdmin(a.handleReload))
 	return mux
 }
 

@@ -12,11 +12,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -144,6 +146,8 @@ type App struct {
 	adml   net.Listener
 	ready  atomic.Bool
 	done   chan struct{}
+	src    RulesSource // where the rules were loaded from (ReloadRules)
+	reload *reloader
 
 	// The admin listener's guard and replay bounds (admin.go, initAdmin).
 	adminTokenSet bool
@@ -234,16 +238,17 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		return nil, fmt.Errorf("quarantine: %w", err)
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "logrouter_rules_loaded", Help: "Rules loaded."}, func() float64 { return float64(len(router.Rules.Rules)) }))
 	eng, err := engine.New(cfg.Engine, router, sinks, q, m, log)
 	if err != nil {
 		closeAll()
 		_ = q.Close(context.Background())
 		return nil, err
 	}
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "logrouter_rules_loaded", Help: "Rules loaded (the running set: a reload changes it)."}, func() float64 { return float64(len(eng.Router().Rules.Rules)) }))
 	eng.EnableDedup(cfg.Dedup)
-	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, sealKey: sealKey, done: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, sealKey: sealKey, done: make(chan struct{}), src: src,
+		reload: newReloader(m.Registry)}
 	if cfg.Inputs.HTTP != nil {
 		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
 		if err != nil {
@@ -448,6 +453,13 @@ func (a *App) Start() error {
 			return err
 		}
 	}
+	if iv := a.cfg.Rules.ReloadInterval; iv > 0 {
+		if a.src.Name == "" {
+			a.log.Warn("rules.reload_interval is set but the rules are the embedded starter set, which cannot change: no reload check runs")
+		} else {
+			a.watchRules(iv)
+		}
+	}
 	a.ready.Store(true)
 	udp, tcp, tlsAddr := a.SyslogAddrs()
 	a.log.Info("logrouter ready", "http", a.HTTPAddr(), "admin", a.AdminAddr(),
@@ -465,6 +477,7 @@ func (a *App) Start() error {
 // commit their offsets (they were then consumed again by the next owner).
 func (a *App) Shutdown(ctx context.Context) error {
 	a.ready.Store(false)
+	a.stopReload()
 	var inErrs [3]error
 	var wg sync.WaitGroup
 	if a.in != nil {
@@ -501,10 +514,24 @@ func (a *App) Shutdown(ctx context.Context) error {
 // Run starts the app, waits for ctx to end, then shuts down within the
 // configured shutdown_timeout.
 func (a *App) Run(ctx context.Context) error {
+	// SIGHUP reloads the rules and profiles (ReloadRules); caught from
+	// before the router is ready, so that one sent once it is does not
+	// kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := a.Start(); err != nil {
 		return err
 	}
-	<-ctx.Done()
+wait:
+	for {
+		select {
+		case <-hup:
+			_, _ = a.ReloadRules() // logged and counted there
+		case <-ctx.Done():
+			break wait
+		}
+	}
 	a.log.Info("shutting down (a second SIGINT or SIGTERM stops at once)", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()

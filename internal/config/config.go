@@ -119,6 +119,10 @@ type Rules struct {
 	Dir string `yaml:"dir"`
 	// DefaultPriority applies when no rule matches. Default P3.
 	DefaultPriority string `yaml:"default_priority"`
+	// ReloadInterval, when set, checks the rule directory this often and
+	// reloads the rules and profiles when a file changed (a ConfigMap
+	// update). SIGHUP and POST /admin/reload reload at once. 0: off.
+	ReloadInterval time.Duration `yaml:"reload_interval"`
 }
 
 // Destination is one sink; exactly the block named by Type is set.
@@ -281,6 +285,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Normalize != nil {
 		add(c.Normalize.Validate())
+	}
+	if c.Rules.ReloadInterval < 0 || (c.Rules.ReloadInterval > 0 && c.Rules.ReloadInterval < time.Second) {
+		add(fmt.Errorf("rules.reload_interval: %s: 0 (off) or at least 1s", c.Rules.ReloadInterval))
 	}
 	if _, err := pipeline.ParsePriority(c.Rules.DefaultPriority); err != nil {
 		add(fmt.Errorf("rules.default_priority: %w", err))

@@ -46,14 +46,14 @@ func (c *Config) Validate() error {
 
 // Engine is safe for concurrent use by many sources.
 type Engine struct {
-	router     *route.Router
+	router     *route.Router // the first: its Table is every generation's
+	gen        atomic.Pointer[generation]
 	sinks      []pipeline.Sink
 	quarantine pipeline.Quarantine
 	m          *Metrics
 	log        *slog.Logger
 	cfg        Config
 
-	workers sync.Pool
 	jobs    sync.Pool
 	sem     chan struct{}
 	wg      sync.WaitGroup
@@ -70,10 +70,13 @@ type Engine struct {
 	dedupMu    sync.Mutex
 	reachAt    atomic.Int64 // when the dedup reach gauge was last set (unix ns)
 	// countPath is dedup.count_field when it is on, else nil.
-	countPath   jsonscan.Path
-	now         func() time.Time
-	ruleCtr     []prometheus.Counter // index = rule index + 1
-	ruleBytes   []prometheus.Counter
+	countPath jsonscan.Path
+	now       func() time.Time
+	// rules holds the counters of every rule name ever loaded, index =
+	// Event.Rule + 1 (0: the default priority); it only grows (Reload).
+	rules       atomic.Pointer[[]ruleCounters]
+	rulesMu     sync.Mutex // Reload's
+	ruleIDs     map[string]int32
 	prioCtr     [pipeline.NumPriorities]prometheus.Counter
 	prioBytes   [pipeline.NumPriorities]prometheus.Counter
 	destOK      []prometheus.Counter
@@ -85,6 +88,15 @@ type Engine struct {
 	destB       []prometheus.Counter
 	destLat     []prometheus.Observer
 }
+
+// generation is a rule set in use: its router and the workers built from it.
+type generation struct {
+	router  *route.Router
+	workers sync.Pool
+}
+
+// ruleCounters are one rule's matches and bytes.
+type ruleCounters struct{ events, bytes prometheus.Counter }
 
 // New wires an engine. sinks[i] is the destination with id i in
 // router.Table.Destinations.
@@ -105,16 +117,13 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		sem: make(chan struct{}, cfg.MaxInflightBatches)}
 	e.base, e.cancel = context.WithCancel(context.Background())
 	e.now = time.Now
-	e.workers.New = func() any { return router.NewWorker() }
 	e.jobs.New = func() any {
 		return &job{e: e, views: make([]pipeline.Batch, len(sinks)), holds: make([]pipeline.Hold, len(sinks))}
 	}
-	e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues("default"))
-	e.ruleBytes = append(e.ruleBytes, m.RuleBytes.WithLabelValues("default"))
-	for _, r := range router.Rules.Rules {
-		e.ruleCtr = append(e.ruleCtr, m.RuleMatches.WithLabelValues(r.Name))
-		e.ruleBytes = append(e.ruleBytes, m.RuleBytes.WithLabelValues(r.Name))
-	}
+	rc := []ruleCounters{{m.RuleMatches.WithLabelValues("default"), m.RuleBytes.WithLabelValues("default")}}
+	e.rules.Store(&rc)
+	e.ruleIDs = map[string]int32{}
+	e.install(router)
 	for _, p := range pipeline.Priorities {
 		e.prioCtr[p] = m.PriorityEvts.WithLabelValues(p.String())
 		e.prioBytes[p] = m.PriorityBytes.WithLabelValues(p.String())
@@ -435,8 +444,54 @@ const maxLabelBytes = 128
 // logrouter_dedup_suppressed_events_total; the rest count as "other".
 const maxDedupSourceTypes = 1000
 
-// Router returns the engine's router.
-func (e *Engine) Router() *route.Router { return e.router }
+// Router returns the engine's router (the rules of the last Reload).
+func (e *Engine) Router() *route.Router { return e.gen.Load().router }
+
+// Reload makes r's normalization and rules classify every batch built from
+// now on (route.Router.Norm, Rules; r.Table must route to the same
+// destinations: the engine keeps its own, and refuses an r whose differs).
+// Batches being built with a worker of the rules before finish with them;
+// sources move to the new rules at their next batch (Refresh). Rule match
+// counters continue by rule name.
+func (e *Engine) Reload(r *route.Router) error {
+	if r.Table != nil && !slices.Equal(r.Table.Destinations, e.router.Table.Destinations) {
+		return fmt.Errorf("engine: reload routes to %v, not the running %v: destinations change only with a restart", r.Table.Destinations, e.router.Table.Destinations)
+	}
+	nr := *r
+	nr.Table = e.router.Table
+	e.install(&nr)
+	return nil
+}
+
+// install numbers r's rules (by name, across reloads) and makes r the
+// current generation. r is owned by the engine from now on.
+func (e *Engine) install(r *route.Router) {
+	e.rulesMu.Lock()
+	defer e.rulesMu.Unlock()
+	rc := *e.rules.Load()
+	grown := false
+	ids := make([]int32, len(r.Rules.Rules))
+	for i, rule := range r.Rules.Rules {
+		id, ok := e.ruleIDs[rule.Name]
+		if !ok {
+			if !grown {
+				rc = slices.Clone(rc) // readers may hold the old slice
+				grown = true
+			}
+			id = int32(len(rc) - 1)
+			e.ruleIDs[rule.Name] = id
+			rc = append(rc, ruleCounters{e.m.RuleMatches.WithLabelValues(rule.Name), e.m.RuleBytes.WithLabelValues(rule.Name)})
+		}
+		ids[i] = id
+	}
+	if grown {
+		e.rules.Store(&rc)
+	}
+	r.RuleIDs = ids
+	g := &generation{router: r}
+	g.workers.New = func() any { return r.NewWorker() }
+	e.gen.Store(g) // after the counters: a worker of g never writes an id they lack
+}
 
 // Metrics returns the engine's metrics.
 func (e *Engine) Metrics() *Metrics { return e.m }
@@ -444,10 +499,26 @@ func (e *Engine) Metrics() *Metrics { return e.m }
 // Worker returns a pooled worker for normalizing and classifying events into
 // a batch. Return it with PutWorker before the goroutine parses anything that
 // outlives the batch.
-func (e *Engine) Worker() *route.Worker { return e.workers.Get().(*route.Worker) }
+func (e *Engine) Worker() *route.Worker { return e.gen.Load().workers.Get().(*route.Worker) }
 
-// PutWorker returns w to the pool.
-func (e *Engine) PutWorker(w *route.Worker) { e.workers.Put(w) }
+// PutWorker returns w to the pool (a worker of rules replaced since is
+// dropped).
+func (e *Engine) PutWorker(w *route.Worker) {
+	if g := e.gen.Load(); w.Router() == g.router {
+		g.workers.Put(w)
+	}
+}
+
+// Refresh returns w, or a worker of the current rules in its place if they
+// were reloaded since w was taken. Sources that keep a worker across
+// batches (a syslog connection, a Kafka partition) call it between batches,
+// never while a batch is being built with w.
+func (e *Engine) Refresh(w *route.Worker) *route.Worker {
+	if w.Router() == e.gen.Load().router {
+		return w
+	}
+	return e.Worker()
+}
 
 // Quarantine stores rejected records and counts them by input and reason. It
 // returns nil once they are stored.
@@ -739,6 +810,7 @@ func (e *Engine) count(b *pipeline.Batch) {
 	// replayed as written were classified when they came in: they count
 	// for their priority, not again for a rule (their Rule is -1, which
 	// would read as "no rule matched").
+	rc := *e.rules.Load()
 	run, runB, runRule := 0, 0, b.Events[0].Rule
 	for i := range b.Events {
 		ev := &b.Events[i]
@@ -748,15 +820,15 @@ func (e *Engine) count(b *pipeline.Batch) {
 			continue
 		}
 		if ev.Rule != runRule {
-			e.ruleCtr[runRule+1].Add(float64(run))
-			e.ruleBytes[runRule+1].Add(float64(runB))
+			rc[runRule+1].events.Add(float64(run))
+			rc[runRule+1].bytes.Add(float64(runB))
 			run, runB, runRule = 0, 0, ev.Rule
 		}
 		run++
 		runB += len(ev.Raw)
 	}
-	e.ruleCtr[runRule+1].Add(float64(run))
-	e.ruleBytes[runRule+1].Add(float64(runB))
+	rc[runRule+1].events.Add(float64(run))
+	rc[runRule+1].bytes.Add(float64(runB))
 	for _, p := range pipeline.Priorities {
 		if prio[p] > 0 {
 			e.prioCtr[p].Add(float64(prio[p]))

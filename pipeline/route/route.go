@@ -106,6 +106,11 @@ type Router struct {
 	// Syslog is how the syslog input parses and labels messages, for rule
 	// test cases given as syslog lines (RunTests); nil: the defaults.
 	Syslog *SyslogInput
+	// RuleIDs, when set, is what Worker.Add writes as Event.Rule for each
+	// rule index (the engine numbers rules by name across reloads, so
+	// that a batch classified by the rules before a reload counts for the
+	// right rule); nil: the index itself.
+	RuleIDs []int32
 }
 
 // SyslogInput is what the syslog input applies to a message before
@@ -141,6 +146,9 @@ func (r *Router) NewWorker() *Worker {
 	return w
 }
 
+// Router returns the router w classifies with.
+func (w *Worker) Router() *Router { return w.r }
+
 // Field implements rules.Env: it looks a field up on first use per event.
 func (w *Worker) Field(id int) *normalize.Value {
 	if w.seen[id] != w.epoch {
@@ -161,6 +169,9 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 	key := w.key()
 	arena, ev := w.n.AppendTo(b.Arena())
 	ev.Rule = int32(idx)
+	if idx >= 0 && w.r.RuleIDs != nil {
+		ev.Rule = w.r.RuleIDs[idx]
+	}
 	ev.Priority = w.r.Rules.Priority(idx)
 	ev.Key = ev.Hash
 	if len(w.keys) > 0 {

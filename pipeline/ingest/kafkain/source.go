@@ -464,7 +464,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		lag:     s.m.lag.WithLabelValues(s.cfg.Name, topic, pid),
 		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
 		records: s.m.records.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes}
-	defer s.eng.PutWorker(p.w)
+	defer func() { s.eng.PutWorker(p.w) }() // the worker it has at the end (Refresh)
 	s.m.assigned.Set(float64(s.assigned.Add(1)))
 	defer func() {
 		n := s.assigned.Add(-1)
@@ -630,6 +630,7 @@ func (p *partition) add(m *kafka.Message) {
 	if p.lo < 0 {
 		p.lo = m.Offset
 		p.first = time.Now()
+		p.w = p.s.eng.Refresh(p.w) // rules reloaded since the last batch: this one uses them
 	}
 	p.hi = m.Offset
 	v := m.Value

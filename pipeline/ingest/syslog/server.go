@@ -527,6 +527,7 @@ func (st *stream) add(frame []byte, cut frameCut) {
 		// stamped when the last batch left).
 		st.first = time.Now()
 		st.b.Meta.IngestTime = st.first.UnixNano()
+		st.w = st.s.eng.Refresh(st.w) // rules reloaded since the last batch: this one uses them
 	}
 	if cut == frameIncomplete {
 		// Half a message: parsed, it would pass for a whole one.

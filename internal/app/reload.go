@@ -1,0 +1,206 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logrouter/logrouter/rules"
+)
+
+// reloader swaps the rules and profiles of a running router (App.ReloadRules).
+type reloader struct {
+	mu       sync.Mutex // one reload at a time
+	print    uint64     // fingerprint of the files last loaded (or tried)
+	total    *prometheus.CounterVec
+	ok       prometheus.Gauge
+	okAt     prometheus.Gauge
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+func newReloader(reg prometheus.Registerer) *reloader {
+	r := &reloader{
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_rules_reloads_total",
+			Help: "Reloads of the rules and profiles (SIGHUP, POST /admin/reload, rules.reload_interval) by result: ok, or error (the running rules stay)."},
+			[]string{"result"}),
+		ok: prometheus.NewGauge(prometheus.GaugeOpts{Name: "logrouter_rules_last_reload_successful",
+			Help: "1 when the last reload of the rules succeeded (or none was tried), 0 when it failed and older rules are running."}),
+		okAt: prometheus.NewGauge(prometheus.GaugeOpts{Name: "logrouter_rules_last_reload_success_timestamp_seconds",
+			Help: "When the running rules were loaded (start or reload), unix seconds."}),
+		stop: make(chan struct{}),
+	}
+	reg.MustRegister(r.total, r.ok, r.okAt)
+	r.ok.Set(1)
+	r.okAt.Set(float64(time.Now().Unix()))
+	return r
+}
+
+// ReloadResult is what a successful reload loaded.
+type ReloadResult struct {
+	Rules     int `json:"rules"`
+	VMRules   int `json:"vm_rules"`
+	RuleTests int `json:"rule_tests"`
+}
+
+// errRulesUnchanged is returned by a periodic check that found the files
+// as they were loaded (or tried) last.
+var errRulesUnchanged = errors.New("rules unchanged")
+
+// ReloadRules loads the rule directory again (rules and profiles/) and, if
+// it compiles and every rule test next to the rules (*_test.yaml) passes,
+// classifies with it from each input's next batch on. Otherwise the running
+// rules stay and the error says what is wrong: a reload never replaces
+// rules that work with rules that do not compile or fail their own tests.
+// The configuration file is not read again (inputs, destinations and
+// routing change only with a restart).
+func (a *App) ReloadRules() (ReloadResult, error) {
+	return a.reloadRules(false)
+}
+
+func (a *App) reloadRules(onlyIfChanged bool) (ReloadResult, error) {
+	rl := a.reload
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	print, perr := fingerprint(a.src)
+	if onlyIfChanged && (perr != nil || print == rl.print) {
+		return ReloadResult{}, errRulesUnchanged // unreadable: tried again at the next check
+	}
+	rl.print = print
+	res, err := a.loadRules()
+	if err != nil {
+		rl.total.WithLabelValues("error").Inc()
+		rl.ok.Set(0)
+		a.log.Error("rules reload failed; the running rules stay", "rules_dir", a.src.Name, "err", err)
+		return ReloadResult{}, err
+	}
+	rl.total.WithLabelValues("ok").Inc()
+	rl.ok.Set(1)
+	rl.okAt.Set(float64(time.Now().Unix()))
+	a.log.Info("rules reloaded", "rules_dir", a.src.Name, "rules", res.Rules, "vm_rules", res.VMRules, "rule_tests", res.RuleTests)
+	return res, nil
+}
+
+// loadRules builds a router from the rule directory, runs its tests and
+// hands it to the engine.
+func (a *App) loadRules() (ReloadResult, error) {
+	r, err := BuildRouter(a.cfg, a.src)
+	if err != nil {
+		return ReloadResult{}, err
+	}
+	cases, err := rules.LoadTests(a.src.FS, a.src.Dir)
+	if err != nil {
+		return ReloadResult{}, fmt.Errorf("rule tests: %w", err)
+	}
+	var failed []string
+	for _, res := range r.RunTests(cases) {
+		if res.Diff != "" {
+			failed = append(failed, fmt.Sprintf("%s:%d %s:\n%s", res.Case.File, res.Case.Line, res.Case.Name, strings.TrimRight(res.Diff, "\n")))
+		}
+	}
+	if len(failed) > 0 {
+		more := ""
+		if len(failed) > 3 {
+			more = fmt.Sprintf("\n(and %d more)", len(failed)-3)
+			failed = failed[:3]
+		}
+		return ReloadResult{}, fmt.Errorf("%d of %d rule tests fail with the new rules (run `router rules test`):\n%s%s", len(failed), len(cases), strings.Join(failed, "\n"), more)
+	}
+	if err := a.eng.Reload(r); err != nil {
+		return ReloadResult{}, err
+	}
+	return ReloadResult{Rules: len(r.Rules.Rules), VMRules: r.Rules.VMRules(), RuleTests: len(cases)}, nil
+}
+
+// fingerprint hashes the names and contents of the YAML files of src's
+// directory and its profiles/ (following symbolic links, as a Kubernetes
+// ConfigMap volume has them: its files are links into a directory that an
+// update replaces). Contents, not modification times: an update through
+// such a link changes no mtime the directory shows.
+func fingerprint(src RulesSource) (uint64, error) {
+	h := xxhash.New()
+	for _, dir := range []string{src.Dir, path.Join(src.Dir, "profiles")} {
+		ents, err := fs.ReadDir(src.FS, dir)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && dir != src.Dir {
+				continue
+			}
+			return 0, err
+		}
+		names := make([]string, 0, len(ents))
+		for _, e := range ents {
+			if n := e.Name(); !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			b, err := fs.ReadFile(src.FS, path.Join(dir, n))
+			if err != nil {
+				return 0, err
+			}
+			fmt.Fprintf(h, "%s/%s\x00%d\x00", dir, n, len(b))
+			_, _ = h.Write(b)
+		}
+	}
+	return h.Sum64(), nil
+}
+
+// watchRules reloads the rules when their files change, checking every
+// interval, until stopReload.
+func (a *App) watchRules(interval time.Duration) {
+	rl := a.reload
+	if p, err := fingerprint(a.src); err == nil {
+		rl.mu.Lock()
+		rl.print = p
+		rl.mu.Unlock()
+	}
+	rl.wg.Add(1)
+	go func() {
+		defer rl.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-rl.stop:
+				return
+			case <-t.C:
+				_, _ = a.reloadRules(true) // logged and counted there
+			}
+		}
+	}()
+}
+
+// stopReload stops watchRules and waits for a reload under way.
+func (a *App) stopReload() {
+	rl := a.reload
+	rl.stopOnce.Do(func() { close(rl.stop) })
+	rl.wg.Wait()
+}
+
+// handleReload answers POST /admin/reload: 200 with what was loaded, or 422
+// with why the running rules stay.
+func (a *App) handleReload(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	res, err := a.ReloadRules()
+	if err != nil {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "error": err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(struct {
+		Status string `json:"status"`
+		ReloadResult
+	}{"ok", res})
+}
