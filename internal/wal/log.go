@@ -634,9 +634,9 @@ func (l *Log) append(rec, payload []byte, count uint32, held bool) (at, next Pos
 	w.err = nil
 	waiterPool.Put(w)
 	if err != nil {
-		if held {
-			l.unholdLocked(at) // cut from the file with the failed fsync
-		}
+		// A held record's hold went with it (syncFailedLocked): removing
+		// it here, after another append may have been written at the same
+		// offset and held there, would remove that one's.
 		return Pos{}, Pos{}, err
 	}
 	return at, next, nil
@@ -731,6 +731,9 @@ func (l *Log) syncFailedLocked(err error) {
 		w.done, w.err = true, err
 	}
 	l.dropPending(len(l.pending))
+	// The held records among them are cut with them: their holds go now,
+	// before the offsets are written again.
+	l.holds = slices.DeleteFunc(l.holds, func(p Pos) bool { return p.Seg == l.seg && p.Off >= l.syncedOff })
 	if l.writeOff > l.syncedOff {
 		l.writeOff = l.syncedOff
 		l.broken = true

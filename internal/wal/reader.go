@@ -73,6 +73,11 @@ func (l *Log) NewReader(from Pos) *Reader {
 	return &Reader{l: l, pos: from}
 }
 
+// Pos returns where the Reader is: after the last record Next returned or
+// passed over (aborted records, damaged regions). At io.EOF it is the end
+// of what Readers may see (or the first held record).
+func (r *Reader) Pos() Pos { return r.pos }
+
 // Next returns the next record; io.EOF when the reader has caught up with
 // everything appended so far (call again later: records appended meanwhile
 // follow); a *CorruptError when it skipped a damaged region (once per region;

@@ -684,6 +684,17 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	// until it has started every lane: whoever drops the last one recycles
 	// the job (a lane that finished before the loop did must not hand j to
 	// another Emit while the loop still reads it), then acknowledges.
+	// On hold only when every lane can hold: a lane without a queue
+	// delivers at once (its events cannot be withdrawn anyway), and may
+	// take as long as its destination does, which a hold would make the
+	// queued destinations wait for (their forwarders stop at a held record).
+	hold := true
+	for d, evs := range j.lanes.Events {
+		if len(evs) > 0 && e.holder[d] == nil {
+			hold = false
+			break
+		}
+	}
 	pending := new(atomic.Int32)
 	pending.Store(int32(lanes) + 1)
 	var mu sync.Mutex
@@ -726,7 +737,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		}
 		go func(d int, evs []pipeline.Event) {
 			var err error
-			j.holds[d], err = e.write(d, b.View(&j.views[d], evs))
+			j.holds[d], err = e.write(d, b.View(&j.views[d], evs), hold)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -771,15 +782,16 @@ func (e *Engine) release() {
 	e.wg.Done()
 }
 
-// write writes lane d, on hold where the sink can take it so (the returned
-// Hold, which the batch's last lane commits or aborts, counting it then).
-func (e *Engine) write(d int, v *pipeline.Batch) (pipeline.Hold, error) {
+// write writes lane d, on hold when hold is set (every lane of the batch is
+// a pipeline.Holder): the returned Hold, which the batch's last lane
+// commits or aborts, counting it then.
+func (e *Engine) write(d int, v *pipeline.Batch, hold bool) (pipeline.Hold, error) {
 	ctx, cancel := context.WithTimeout(e.base, e.cfg.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	var h pipeline.Hold
 	var err error
-	if e.holder[d] != nil {
+	if hold {
 		h, err = e.holder[d].WriteHeld(ctx, v)
 	} else {
 		err = e.sinks[d].Write(ctx, v)

@@ -16,10 +16,10 @@ import (
 )
 
 // TestRefusedBatchDeliveredByNoQueue: the archive's queue takes a batch on
-// hold (pipeline.Holder) while the SIEM lane refuses it; the engine answers
-// the sender with the error and aborts the archive's hold, so the batch the
-// sender resends is delivered once, not twice. Without holds the archive
-// delivered the refused batch and then the resent one.
+// hold (pipeline.Holder) while the SIEM's queue refuses it; the engine
+// answers the sender with the error and aborts the archive's hold, so the
+// batch the sender resends is delivered once, not twice. Without holds the
+// archive delivered the refused batch and then the resent one.
 func TestRefusedBatchDeliveredByNoQueue(t *testing.T) {
 	reg := NewMetrics()
 	qm := queue.NewMetrics(reg.Registry)
@@ -30,7 +30,8 @@ func TestRefusedBatchDeliveredByNoQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	siem := &tu.RecordSink{SinkName: "siem", Err: errors.New("siem down")}
+	// The SIEM's queue refuses (its disk is full): a stand-in Holder.
+	siem := &failingHolder{RecordSink: tu.RecordSink{SinkName: "siem", Err: errors.New("siem queue: no space left on device")}}
 	e := newEngine(t, Config{}, q, siem, &tu.RecordSink{SinkName: "opensearch"})
 
 	b := batchOf(pipeline.P1, pipeline.P3)
@@ -62,4 +63,15 @@ func TestRefusedBatchDeliveredByNoQueue(t *testing.T) {
 	if err := q.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// failingHolder is a queued destination stand-in: a Holder whose writes
+// fail while Err is set and are committed at once otherwise.
+type failingHolder struct{ tu.RecordSink }
+
+func (f *failingHolder) WriteHeld(ctx context.Context, b *pipeline.Batch) (pipeline.Hold, error) {
+	if err := f.Write(ctx, b); err != nil {
+		return nil, err
+	}
+	return nopHold{}, nil
 }

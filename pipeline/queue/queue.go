@@ -426,6 +426,7 @@ func (h *hold) Commit() {
 	if h.held {
 		for _, p := range pipeline.Priorities {
 			if h.count[p] > 0 {
+				q.subs[p].queued.Add(float64(h.count[p]))
 				q.subs[p].log.Release(h.at[p])
 			}
 		}
@@ -606,7 +607,6 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 func (q *Queue) withdraw(p pipeline.Priority, at wal.Pos, payload, count int) {
 	s := q.subs[p]
 	s.log.Abort(at)
-	s.queued.Sub(float64(count))
 	s.pending.Add(-int64(count))
 	s.appendedEvents.Add(-int64(count))
 	s.appendedBytes.Add(-int64(payload))
@@ -670,7 +670,9 @@ func (q *Queue) append(p pipeline.Priority, rec []byte, count int, held bool) (w
 		q.give(int64(len(payload)))
 		return wal.Pos{}, err
 	}
-	s.queued.Add(float64(count))
+	if !held {
+		s.queued.Add(float64(count)) // held: once committed, with accepted (the ledger)
+	}
 	s.pending.Add(int64(count))
 	s.appendedEvents.Add(int64(count))
 	s.appendedBytes.Add(int64(len(payload)))
@@ -816,6 +818,7 @@ func (q *Queue) start(f *flight, d *decoder, now time.Time) (ok bool, due time.T
 			return false, due, fmt.Errorf("%s: %w", p, rerr)
 		}
 		if records == 0 {
+			s.passOver(end)
 			continue
 		}
 		s.lastStart = now
@@ -826,6 +829,25 @@ func (q *Queue) start(f *flight, d *decoder, now time.Time) (ok bool, due time.T
 		return true, time.Time{}, nil
 	}
 	return false, due, nil
+}
+
+// passOver moves s's cursor to end, past records that need no delivery
+// (withdrawn ones): at once when no delivery is under way, else as a slot
+// that is done already, retired with those before it.
+func (s *sub) passOver(end wal.Pos) {
+	last := s.cursor
+	if n := len(s.window); n > 0 {
+		last = s.window[n-1].end
+	}
+	if !last.Less(end) {
+		return
+	}
+	if len(s.window) == 0 {
+		s.cursor = end
+		return
+	}
+	s.window = append(s.window, slot{end: end, done: true, ok: true})
+	s.next++
 }
 
 // settle records that f's delivery returned: its events leave the queue's
@@ -881,6 +903,13 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 	for len(b.Events) < q.cfg.BatchEvents && int64(b.Bytes()) < q.cfg.BatchBytes {
 		rec, err := s.reader.Next()
 		if err == io.EOF {
+			// Past what the reader passed over since the last record too
+			// (records withdrawn by a failed Write, damage counted): the
+			// cursor must not stay before them, or a restart reads them
+			// again.
+			if p := s.reader.Pos(); end.Less(p) {
+				end = p
+			}
 			return end, records, bytes, nil
 		}
 		var ce *wal.CorruptError
