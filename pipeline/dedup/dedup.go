@@ -7,8 +7,8 @@
 // only looked up. A generation is retired when the window has moved past it or
 // when the byte budget would otherwise be exceeded, oldest first. An event is
 // a duplicate if its hash is in any live generation, so every repeat within
-// window - window/generations of the first sighting is dropped for sure, and
-// none older than window is.
+// window of the first sighting is dropped for sure (the memory budget
+// allowing), and none older than window + window/(generations-1) is.
 //
 // Memory: each generation is an open-addressing table of uint64 (8 bytes a
 // slot) kept at most half full, so a key costs 16 bytes on average:
@@ -214,7 +214,10 @@ func New(window time.Duration, maxBytes int64) *Set { return newSet(window, maxB
 func NewCounting(window time.Duration, maxBytes int64) *Set { return newSet(window, maxBytes, true) }
 
 func newSet(window time.Duration, maxBytes int64, counting bool) *Set {
-	s := &Set{window: int64(window), genSpan: int64(window / generations), counting: counting}
+	// A generation takes keys for genSpan and is kept until a window has
+	// passed since its span ended (its newest key's), when the ring reuses
+	// it: generations-1 spans make the window.
+	s := &Set{window: int64(window), genSpan: int64(window / (generations - 1)), counting: counting}
 	// Each shard may hold generations tables; size each for its share,
 	// exactly: a slot's start is found by multiply-shift (slotOf), not a
 	// mask, so a table need not be a power of two (rounding down to one
@@ -515,8 +518,8 @@ func heapTables(n int, counting bool) (slots []uint64, counts []uint32) {
 	return slots, counts
 }
 
-// expire retires generations older than the window and rotates the current
-// one when its span is over.
+// expire retires generations whose newest key is a window old and rotates
+// the current one when its span is over.
 func (s *Set) expire(sh *shard, now int64) {
 	cur := &sh.gens[sh.cur]
 	if cur.start != 0 && now-cur.start >= s.genSpan {
@@ -524,7 +527,7 @@ func (s *Set) expire(sh *shard, now int64) {
 	}
 	for i := range sh.gens {
 		g := &sh.gens[i]
-		if i != sh.cur && g.n > 0 && now-g.start >= s.window {
+		if i != sh.cur && g.n > 0 && now-g.start >= s.window+s.genSpan {
 			s.retire(sh, g)
 		}
 	}

@@ -54,10 +54,10 @@ func TestStressAgainstReference(t *testing.T) {
 						switch {
 						case !ok && got:
 							bad = "never-added key seen"
-						case ok && got && age >= int64(window):
-							bad = "seen at/after window"
-						case ok && !got && age < int64(window)-int64(window)/8:
-							bad = "forgotten before window-window/8"
+						case ok && got && age >= int64(window)+int64(window)/7:
+							bad = "seen at/after window+window/7"
+						case ok && !got && age < int64(window):
+							bad = "forgotten within the window"
 						}
 						if bad != "" && errs.Add(1) < 6 {
 							t.Errorf("counting=%v %s: key %x age %v", counting, bad, k, time.Duration(age))
