@@ -166,7 +166,7 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 		return err
 	}
 	idx := w.classify()
-	key := w.key()
+	key, keyed := w.key()
 	arena, ev := w.n.AppendTo(b.Arena())
 	ev.Rule = int32(idx)
 	if idx >= 0 && w.r.RuleIDs != nil {
@@ -174,7 +174,7 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 	}
 	ev.Priority = w.r.Rules.Priority(idx)
 	ev.Key = ev.Hash
-	if len(w.keys) > 0 {
+	if keyed {
 		ev.Key = key
 	}
 	b.Commit(arena, ev)
@@ -204,17 +204,25 @@ func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normal
 
 // key hashes the dedup key fields of the event being built: the kind and a
 // keyed hash of each normalized value, fixed-width (normalize.FieldKey), so
-// that no value can forge another tuple's key, a missing field differs from
-// an empty one, and an object's key covers the members renamed into it.
-func (w *Worker) key() uint64 {
+// that no value can forge another tuple's key, an empty field differs from
+// another, and an object's key covers the members renamed into it. An event
+// that lacks one of the fields (missing or null) has no key (keyed false):
+// it keeps its content hash, since nothing shows it repeats another event
+// that lacks it too (every failed login of a source without event.id would
+// otherwise be one "duplicate").
+func (w *Worker) key() (key uint64, keyed bool) {
 	if len(w.keys) == 0 {
-		return 0
+		return 0, false
 	}
 	w.keyBuf = w.keyBuf[:0]
 	for i := range w.keys {
+		at := len(w.keyBuf)
 		w.keyBuf = w.n.FieldKey(w.keyBuf, &w.keys[i])
+		if k := normalize.Kind(w.keyBuf[at]); k == normalize.Missing || k == normalize.Null {
+			return 0, false
+		}
 	}
-	return w.n.HashBytes(w.keyBuf)
+	return w.n.HashBytes(w.keyBuf), true
 }
 
 func (w *Worker) classify() int {
@@ -233,12 +241,12 @@ func (w *Worker) Explain(dst []byte, meta *pipeline.Meta, obj *fastjson.Value, t
 		return dst, pipeline.Event{}, err
 	}
 	idx := w.classify()
-	key := w.key()
+	key, keyed := w.key()
 	dst, ev := w.n.AppendTo(dst)
 	ev.Rule = int32(idx)
 	ev.Priority = w.r.Rules.Priority(idx)
 	ev.Key = ev.Hash
-	if len(w.keys) > 0 {
+	if keyed {
 		ev.Key = key
 	}
 	return dst, ev, nil
