@@ -388,7 +388,15 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			case err != nil:
 				reject(raw, "replay_rejected", err.Error())
 			case len(rec.Raw) > lim.eventBytes:
-				reject(rec.Raw[:lim.eventBytes], "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes; these are its first bytes (the whole record is in the quarantine file it was replayed from)", len(rec.Raw), lim.eventBytes))
+				// Kept whole, with its destination and what was written
+				// (not sealed: a replay of it is normalized again), so
+				// that it stays a refusal of that destination: as an
+				// input record a replay would route it by the rules to
+				// every destination, and the line it came from counts as
+				// replayed.
+				reject(rec.Raw, "too_large", fmt.Sprintf("event of %d bytes exceeds the replay limit of %d bytes", len(rec.Raw), lim.eventBytes))
+				last := &rejected[len(rejected)-1]
+				last.Destination, last.Status, last.Event = rec.Destination, rec.Status, rec.Event
 			case sealed:
 				if err := addWritten(b, rec); err != nil {
 					reject(raw, "replay_rejected", err.Error())
