@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -58,7 +59,15 @@ type Config struct {
 	// quarantine volume is small and the records are evidence. Set
 	// "fsync: false" to return after write(2) only.
 	Fsync *bool `yaml:"fsync"`
+	// MaxTotalBytes bounds the quarantine files in Dir together (0: no
+	// bound): past it Put refuses (ErrFull), so that a flood of bad
+	// records cannot fill a volume the queues share; the senders of those
+	// records are told to retry until an operator replays or removes files.
+	MaxTotalBytes int64 `yaml:"max_total_bytes"`
 }
+
+// ErrFull is returned (wrapped) by Put when max_total_bytes would be exceeded.
+var ErrFull = errors.New("quarantine full")
 
 // Validate reports configuration errors; the messages name the yaml key
 // (relative to the block, whose path the caller prefixes) and say how to fix
@@ -70,6 +79,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFileBytes < 0 {
 		errs = append(errs, fmt.Errorf(`"max_file_bytes" must not be negative (got %d): omit it for the default of 256 MiB or give a size in bytes`, c.MaxFileBytes))
+	}
+	if c.MaxTotalBytes < 0 {
+		errs = append(errs, fmt.Errorf(`"max_total_bytes" must not be negative (got %d): omit it for no bound or give a size in bytes`, c.MaxTotalBytes))
 	}
 	return errors.Join(errs...)
 }
@@ -100,7 +112,16 @@ type Dir struct {
 	rf  *file.RotatingFile
 	now func() time.Time
 	key *SealKey
+
+	dir      string
+	maxTotal int64
+	mu       sync.Mutex
+	used     int64     // bytes of the quarantine files when last counted, plus what Put wrote since
+	counted  time.Time // when they were last counted (files removed by an operator show then)
 }
+
+// recountEvery bounds how often a full quarantine counts its files again.
+const recountEvery = time.Second
 
 var _ pipeline.Quarantine = (*Dir)(nil)
 
@@ -122,7 +143,62 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	return &Dir{rf: rf, now: o.now, key: o.key}, nil
+	d := &Dir{rf: rf, now: o.now, key: o.key, dir: cfg.Dir, maxTotal: cfg.MaxTotalBytes}
+	if d.maxTotal > 0 {
+		if d.used, err = filesBytes(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("quarantine: %w", err)
+		}
+		d.counted = time.Now()
+	}
+	return d, nil
+}
+
+// filesBytes sums the sizes of the quarantine files in dir.
+func filesBytes(dir string) (int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, fileBase+"-") || !strings.HasSuffix(name, ".ndjson") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil { // removed meanwhile: not counted
+			n += fi.Size()
+		}
+	}
+	return n, nil
+}
+
+// reserve takes n bytes of max_total_bytes, counting the files again (at
+// most every recountEvery) before it refuses.
+func (d *Dir) reserve(n int64) error {
+	if d.maxTotal <= 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.used+n > d.maxTotal && time.Since(d.counted) >= recountEvery {
+		if used, err := filesBytes(d.dir); err == nil {
+			d.used, d.counted = used, time.Now()
+		}
+	}
+	if d.used+n > d.maxTotal {
+		return fmt.Errorf("%w: %s holds %d bytes of records and max_total_bytes is %d: replay the records (router quarantine replay) and remove the files, or raise quarantine.max_total_bytes; until then the senders of rejected records are told to retry",
+			ErrFull, d.dir, d.used, d.maxTotal)
+	}
+	d.used += n
+	return nil
+}
+
+func (d *Dir) unreserve(n int64) {
+	if d.maxTotal > 0 {
+		d.mu.Lock()
+		d.used -= n
+		d.mu.Unlock()
+	}
 }
 
 // line is the on-disk shape of one record; field order is the line's order.
@@ -294,8 +370,16 @@ func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
 	for i := range recs {
 		appendLine(e, &recs[i], now, d.key, nil)
 	}
+	n := int64(e.buf.Len())
+	if err := d.reserve(n); err != nil {
+		putEnc(e)
+		return fmt.Errorf("quarantine: %w", err)
+	}
 	err := d.rf.Write(ctx, e.buf.Bytes())
 	putEnc(e)
+	if err != nil {
+		d.unreserve(n)
+	}
 	if err != nil && !errors.Is(err, pipeline.ErrClosed) && ctx.Err() == nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}

@@ -1,0 +1,59 @@
+package quarantine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// TestMaxTotalBytes: past max_total_bytes Put refuses with ErrFull and
+// stores nothing; the files found at start count; once an operator removes
+// files, Put takes records again (the files are counted again).
+func TestMaxTotalBytes(t *testing.T) {
+	dir := t.TempDir()
+	// A file of an earlier run: 600 bytes.
+	if err := os.WriteFile(filepath.Join(dir, "quarantine-20261129T10.ndjson"), []byte(strings.Repeat("x", 599)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Dir: dir, MaxTotalBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(t.Context())
+	rec := []pipeline.Rejected{{Raw: []byte(strings.Repeat("r", 200)), Reason: "invalid_json", Input: "http"}}
+	if err := d.Put(t.Context(), rec); err != nil {
+		t.Fatalf("first record (600 + ~300 bytes of 1000): %v", err)
+	}
+	err = d.Put(t.Context(), rec)
+	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "max_total_bytes") {
+		t.Fatalf("second record past 1000 bytes: %v, want ErrFull naming max_total_bytes", err)
+	}
+	if recs := countStored(t, dir); recs != 1 {
+		t.Errorf("%d records stored, want 1 (a refused Put stores nothing)", recs)
+	}
+	// The operator replays and removes the old file.
+	if err := os.Remove(filepath.Join(dir, "quarantine-20261129T10.ndjson")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(recountEvery + 100*time.Millisecond)
+	if err := d.Put(t.Context(), rec); err != nil {
+		t.Fatalf("after the old file was removed: %v", err)
+	}
+}
+
+// countStored counts the records of this run's files in dir.
+func countStored(t *testing.T, dir string) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "quarantine-*.ndjson"))
+	n := 0
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		n += strings.Count(string(b), `"reason":"invalid_json"`)
+	}
+	return n
+}
