@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,6 +111,10 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if cfg.Dedup.Enabled && (cfg.Normalize == nil || cfg.Normalize.HashKey == "") {
 				log.Warn("dedup is on with an unkeyed content hash: someone who controls a logged field could craft an event that is dropped as a repeat; set normalize.hash_key (docs/architecture.md, Deduplication)")
 			}
+			// SIGHUP reloads the rules once running (App.Run); until then
+			// (queue recovery can take a while) it must not kill the
+			// process: the files are being loaded anyway.
+			signal.Ignore(syscall.SIGHUP)
 			a, err := app.New(cfg, src, log)
 			if err != nil {
 				return err

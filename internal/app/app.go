@@ -177,10 +177,13 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	for _, f := range opts {
 		f(&o)
 	}
+	print, _ := fingerprint(src) // before the load: an edit during it shows as a change
 	router, err := BuildRouter(cfg, src)
 	if err != nil {
 		return nil, err
 	}
+	rl := newReloaderState()
+	rl.baseline(print, router, src, log)
 	m := engine.NewMetrics()
 	qm := queue.NewMetrics(m.Registry)
 	sf := &sinkFactory{cfg: cfg, reg: m.Registry}
@@ -248,7 +251,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		Name: "logrouter_rules_loaded", Help: "Rules loaded (the running set: a reload changes it)."}, func() float64 { return float64(len(eng.Router().Rules.Rules)) }))
 	eng.EnableDedup(cfg.Dedup)
 	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, sealKey: sealKey, done: make(chan struct{}), src: src,
-		reload: newReloader(m.Registry)}
+		reload: rl.register(m.Registry)}
 	if cfg.Inputs.HTTP != nil {
 		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
 		if err != nil {
