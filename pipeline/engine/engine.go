@@ -735,7 +735,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		if len(evs) == 0 {
 			continue
 		}
-		go func(d int, evs []pipeline.Event) {
+		go func(d int, evs []pipeline.Event, hold bool) { // hold as an argument: captured, it would escape
 			var err error
 			j.holds[d], err = e.write(d, b.View(&j.views[d], evs), hold)
 			if err != nil {
@@ -746,7 +746,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 				mu.Unlock()
 			}
 			finish()
-		}(d, evs)
+		}(d, evs, hold)
 	}
 	finish()
 	return nil

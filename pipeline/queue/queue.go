@@ -568,10 +568,10 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 			break
 		}
 		wg.Add(1)
-		go func(p pipeline.Priority) {
+		go func(p pipeline.Priority, held bool) { // held as an argument: captured, it would escape
 			defer wg.Done()
 			h.at[p], errs[p] = q.append(p, sc.buf[p], h.count[p], held)
-		}(p)
+		}(p, held)
 	}
 	wg.Wait()
 	var firstErr error
