@@ -17,26 +17,37 @@ import (
 //	    varint  Ingest   (unix ns)
 //	    u64le   Hash
 //	    uvarint len(SourceType) | SourceType
-//	    u8      flags    (version 2 only; bit 0: Replayed)
+//	    u8      flags    (versions 2 and 3; bit 0: Replayed, bit 1 (3 only): Key follows)
+//	    u64le   Key      (version 3, when flags bit 1: the dedup key, dedup.key_fields)
 //
-// Version 2 is written only for records holding a replayed event, so that
-// queues written without replays stay readable by releases that know only
-// version 1 (a rollback). The record's event count is in the WAL header
-// (exact loss accounting).
+// Version 2 is written only for records holding a replayed event, version 3
+// only for records holding an event whose dedup key is not its content
+// hash (dedup.key_fields), so that queues written without them stay
+// readable by releases that know only version 1 (a rollback). The record's
+// event count is in the WAL header (exact loss accounting). A decoded
+// event's Key is its Hash unless the record carries one.
 const (
 	codecV1 = 1
 	codecV2 = 2
+	codecV3 = 3
 
 	flagReplayed = 1 << 0
+	flagKey      = 1 << 1
 )
+
+// ownKey reports whether ev's dedup key must be stored (it is not its hash).
+func ownKey(ev *pipeline.Event) bool { return ev.Key != 0 && ev.Key != ev.Hash }
 
 // appendEvents encodes evs (all of one priority) to dst.
 func appendEvents(dst []byte, evs []pipeline.Event) []byte {
 	version := byte(codecV1)
 	for i := range evs {
+		if ownKey(&evs[i]) {
+			version = codecV3
+			break
+		}
 		if evs[i].Replayed {
 			version = codecV2
-			break
 		}
 	}
 	dst = append(dst, version)
@@ -49,12 +60,19 @@ func appendEvents(dst []byte, evs []pipeline.Event) []byte {
 		dst = binary.LittleEndian.AppendUint64(dst, ev.Hash)
 		dst = binary.AppendUvarint(dst, uint64(len(ev.SourceType)))
 		dst = append(dst, ev.SourceType...)
-		if version == codecV2 {
+		if version >= codecV2 {
 			var flags byte
 			if ev.Replayed {
 				flags |= flagReplayed
 			}
+			key := version == codecV3 && ownKey(ev)
+			if key {
+				flags |= flagKey
+			}
 			dst = append(dst, flags)
+			if key {
+				dst = binary.LittleEndian.AppendUint64(dst, ev.Key)
+			}
 		}
 	}
 	return dst
@@ -66,6 +84,9 @@ func encodedSize(ev *pipeline.Event) int64 {
 	n := uvarintLen(uint64(len(ev.Raw))) + len(ev.Raw) +
 		varintLen(ev.Time) + varintLen(ev.Ingest) + 8 +
 		uvarintLen(uint64(len(ev.SourceType))) + len(ev.SourceType) + 1
+	if ownKey(ev) {
+		n += 8
+	}
 	return int64(n)
 }
 
@@ -110,10 +131,14 @@ func (d *decoder) intern(b []byte) string {
 
 // decodeInto appends the count events of payload to b with priority p.
 func (d *decoder) decodeInto(b *pipeline.Batch, payload []byte, count uint32, p pipeline.Priority) error {
-	if len(payload) == 0 || (payload[0] != codecV1 && payload[0] != codecV2) {
+	if len(payload) == 0 || payload[0] < codecV1 || payload[0] > codecV3 {
 		return fmt.Errorf("%w: unknown version", errCodec)
 	}
-	v2 := payload[0] == codecV2
+	version := payload[0]
+	allowed := byte(flagReplayed)
+	if version == codecV3 {
+		allowed |= flagKey
+	}
 	rest := payload[1:]
 	for i := uint32(0); i < count; i++ {
 		n, k := binary.Uvarint(rest)
@@ -141,14 +166,21 @@ func (d *decoder) decodeInto(b *pipeline.Batch, payload []byte, count uint32, p 
 		st := d.intern(rest[k : k+int(n)])
 		rest = rest[k+int(n):]
 		var flags byte
-		if v2 {
-			if len(rest) == 0 || rest[0]&^flagReplayed != 0 {
+		if version >= codecV2 {
+			if len(rest) == 0 || rest[0]&^allowed != 0 {
 				return fmt.Errorf("%w: event %d flags", errCodec, i)
 			}
 			flags, rest = rest[0], rest[1:]
 		}
+		key := h
+		if flags&flagKey != 0 {
+			if len(rest) < 8 {
+				return fmt.Errorf("%w: event %d key", errCodec, i)
+			}
+			key, rest = binary.LittleEndian.Uint64(rest), rest[8:]
+		}
 		arena := append(b.Arena(), raw...)
-		b.Commit(arena, pipeline.Event{Time: t, Ingest: ing, Hash: h, SourceType: st, Priority: p, Rule: -1,
+		b.Commit(arena, pipeline.Event{Time: t, Ingest: ing, Hash: h, Key: key, SourceType: st, Priority: p, Rule: -1,
 			Replayed: flags&flagReplayed != 0})
 	}
 	if len(rest) != 0 {

@@ -5,8 +5,9 @@
 // # Keys, partitions and deduplication
 //
 // Every event becomes one Kafka record whose value is the event's normalized
-// JSON (Event.Raw), whose key is the event's content hash (Event.Hash, 8
-// bytes big-endian) and whose timestamp is when the edge sends it (the
+// JSON (Event.Raw), whose key is the event's deduplication key (Event.Key,
+// 8 bytes big-endian: its content hash, or the hash of dedup.key_fields when
+// they are set, which the queue keeps for it) and whose timestamp is when the edge sends it (the
 // broker's time-based retention reads that timestamp: an event's own time,
 // a month old in a backfill or a replay, would have its record deleted
 // before the gateway read it; the event's time is in its JSON).
@@ -556,7 +557,11 @@ func (st *writeState) build(s *Sink, b *pipeline.Batch) {
 			lastTix = uint16(k)
 		}
 		start := len(arena)
-		arena = binary.BigEndian.AppendUint64(arena, ev.Hash)
+		key := ev.Key // the dedup key: copies the gateway drops as repeats share a partition
+		if key == 0 {
+			key = ev.Hash
+		}
+		arena = binary.BigEndian.AppendUint64(arena, key)
 		arena = append(arena, ev.Raw...)
 		m := kafkago.Message{
 			Topic: lastTopic,

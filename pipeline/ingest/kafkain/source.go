@@ -630,6 +630,11 @@ func (p *partition) add(m *kafka.Message) {
 	if p.lo < 0 {
 		p.lo = m.Offset
 		p.first = time.Now()
+		// The batch's ingest time is its first record's arrival, not the
+		// previous flush (after a quiet hour, a record would be stamped
+		// an hour early: event.ingested, and @timestamp when it has no
+		// time of its own).
+		p.b.Meta.IngestTime = p.first.UnixNano()
 		p.w = p.s.eng.Refresh(p.w) // rules reloaded since the last batch: this one uses them
 	}
 	p.hi = m.Offset
