@@ -38,6 +38,7 @@ type options struct {
 	// LocalArchive as the S3 archive's staging area.
 	label      string            // error prefix; default "archive_dir <name>"
 	onFinalize func(path string) // called after an object is renamed to its final path
+	startLease *startLease
 
 	// S3Archive only.
 	s3 s3Options
@@ -81,6 +82,12 @@ func withFinalizeHook(fn func(path string)) Option {
 	return func(o *options) { o.onFinalize = fn }
 }
 
+// withStartLease keeps {start} from repeating across restarts (see
+// startLease); the S3 archive's staging sets it.
+func withStartLease(l *startLease) Option {
+	return func(o *options) { o.startLease = l }
+}
+
 // LocalArchive is the local directory archive ("type: archive_dir"). It
 // implements pipeline.Sink. See the package documentation for the file
 // format and crash behaviour.
@@ -119,6 +126,10 @@ type LocalArchive struct {
 	state     atomic.Int64
 	drained   chan struct{}
 	drainOnce sync.Once
+
+	// startLease, when set (the S3 archive's staging), keeps {start} from
+	// repeating across restarts (see startFloor).
+	startLease *startLease
 
 	stop chan struct{} // closed by Close: stops the ticker
 	done chan struct{} // closed by the ticker when it returns
@@ -276,6 +287,7 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 		now:        o.now,
 		onError:    o.onError,
 		onFinalize: onFinalize,
+		startLease: o.startLease,
 		objects:    make(map[Partition]*object),
 		drained:    make(chan struct{}),
 		stop:       make(chan struct{}),
@@ -739,6 +751,12 @@ func (a *LocalArchive) retireLocked(o *object) {
 // openFile creates o's partial file under a fresh, unused key.
 func (a *LocalArchive) openFile(o *object) error {
 	start := o.created
+	if a.startLease != nil {
+		var err error
+		if start, err = a.startLease.next(start); err != nil {
+			return fmt.Errorf("%s: %w", a.label, err)
+		}
+	}
 	for tries := 0; tries < 100; tries++ {
 		key := a.layout.Key(o.part, start, NextSeq())
 		if !a.layout.hasSeq {

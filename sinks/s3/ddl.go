@@ -127,7 +127,12 @@ func DDL(cfg S3Config, table string) string {
 		b.WriteString(")\n")
 	}
 	b.WriteString("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n")
-	b.WriteString("WITH SERDEPROPERTIES (\n  'ignore.malformed.json'='true',\n  'mapping.ts'='@timestamp'\n)\n")
+	// Case-sensitive: by default the SerDe lower-cases keys, and an event
+	// holding both "Event" (a Windows event rendered from XML) and the
+	// normalizer's "event", or "Message" and "message", is then a
+	// duplicate key: skipped as malformed, a row of NULLs. The columns
+	// are lower case, as logrouter writes them.
+	b.WriteString("WITH SERDEPROPERTIES (\n  'ignore.malformed.json'='true',\n  'case.insensitive'='false',\n  'mapping.ts'='@timestamp'\n)\n")
 	b.WriteString("STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'\n")
 	b.WriteString("OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n")
 	fmt.Fprintf(&b, "LOCATION '%s'\n", location)

@@ -190,9 +190,13 @@ var errVanished = errors.New("staged object vanished")
 //
 // Keys must never repeat, or an upload would replace an archived object (a
 // new version, with Object Lock). They embed {node}, {start} (the second the
-// object was opened) and {seq}; NewS3Archive waits for the next second to
-// begin, so that a process restarted within a second never reuses a
-// {start}. Each node name must have one writer per bucket and prefix.
+// object was opened) and {seq}, which starts at 1 in every process; so
+// {start} never goes back across restarts: the staging directory keeps a
+// lease (startLeaseFile) past every {start} used, and a new process starts
+// after it, even when the clock was stepped back meanwhile (an NTP step, a
+// VM restored from a snapshot). NewS3Archive also waits for the next
+// second to begin. Each node name must have one writer per bucket and
+// prefix.
 type S3Archive struct {
 	name    string
 	cfg     S3Config // with defaults
@@ -354,8 +358,13 @@ func NewS3Archive(name string, cfg S3Config, opts ...Option) (*S3Archive, error)
 	}
 	staging := cfg.staging()
 	staging.Dir = a.dir // the same root for the staging archive's paths and ours
+	lease, err := openStartLease(filepath.Join(a.dir, startLeaseFile), o.now())
+	if err != nil {
+		tr.CloseIdleConnections()
+		return nil, fmt.Errorf("s3 %s: staging_dir: %w", name, err)
+	}
 	a.local, err = New(name, staging, func(dst *options) { *dst = o },
-		withLabel("s3 "+name+" staging"), withFinalizeHook(a.enqueue))
+		withLabel("s3 "+name+" staging"), withFinalizeHook(a.enqueue), withStartLease(lease))
 	if err != nil {
 		tr.CloseIdleConnections()
 		return nil, err
@@ -577,6 +586,7 @@ func (a *S3Archive) scan() error {
 			// old ones before).
 		case d.Type().IsRegular() && stagedExt(name):
 			a.enqueue(path)
+		case path == filepath.Join(a.dir, startLeaseFile):
 		default:
 			a.report(fmt.Errorf("s3 %s: unexpected file %s in staging_dir: not uploaded; move it away", a.name, path))
 		}

@@ -172,14 +172,15 @@ func bucketLines(t testing.TB, srv *s3test.Server) (objects map[string]string, l
 	return objects, lines
 }
 
-// stagedFiles lists the files and directories left under dir.
+// stagedFiles lists the files and directories left under dir (but the
+// {start} lease, which stays).
 func stagedFiles(t testing.TB, dir string) (files, dirs []string) {
 	t.Helper()
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if path == dir {
+		if path == dir || path == filepath.Join(dir, startLeaseFile) {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, path)
