@@ -254,7 +254,7 @@ replays from its own host (loopback) only.`,
 	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason (records the router rejected again during an earlier replay are sent only when their reason is named)")
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")
 	adminTokenFlag(replay, &token)
-	c.AddCommand(replay)
+	c.AddCommand(replay, quarantineListCmd(g))
 	return c
 }
 
