@@ -333,6 +333,7 @@ type replayTally struct {
 	renormal   int // records sent as written that the router normalized again (not sealed by it)
 	already    int // replayed by an earlier run: skipped
 	filtered   int // left by --destination or --reason
+	again      int // rejected again during an earlier replay: left unless --reason names theirs
 	noRaw      int // without raw bytes: nothing to send
 	refused    int // refused by the router even alone (413): left, not sent again
 	torn       int // incomplete last lines
@@ -347,6 +348,7 @@ func (t *replayTally) add(o *replayTally) {
 	t.renormal += o.renormal
 	t.already += o.already
 	t.filtered += o.filtered
+	t.again += o.again
 	t.noRaw += o.noRaw
 	t.refused += o.refused
 	t.torn += o.torn
@@ -377,6 +379,9 @@ func (t *replayTally) details() string {
 
 // appendLeft appends the records of t left unsent, by why.
 func (t *replayTally) appendLeft(d []string) []string {
+	if t.again > 0 {
+		d = append(d, fmt.Sprintf("%d rejected again by an earlier replay (send them with --reason and their reason: router quarantine list shows it)", t.again))
+	}
 	if t.filtered > 0 {
 		d = append(d, fmt.Sprintf("%d filtered out", t.filtered))
 	}
@@ -670,7 +675,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// Rejected again when an earlier run replayed it: sending it
 			// once more would loop (a cron job re-sending it forever).
 			// Naming its reason sends it.
-			fc.filtered++
+			fc.again++
 		default:
 			fc.selected++
 			// A destination's refusal with what was written goes back as

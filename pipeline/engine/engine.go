@@ -537,6 +537,19 @@ func (e *Engine) Quarantine(ctx context.Context, recs []pipeline.Rejected) error
 	return nil
 }
 
+// Refuse counts n records of input that were received and refused before
+// any reached Emit: an HTTP request answered with an error because its
+// rejected records could not be quarantined (the sender resends them all).
+// They count as received and refused, as the events of a batch whose Ack
+// failed, so that the ledger and logrouter_input_refused_events_total show
+// the refusal.
+func (e *Engine) Refuse(input string, n int) {
+	if n > 0 {
+		e.m.InputEvents.WithLabelValues(input).Add(float64(n))
+		e.m.InputRefused.WithLabelValues(input).Add(float64(n))
+	}
+}
+
 // ErrShuttingDown is returned by Emit after Close started.
 var ErrShuttingDown = errors.New("logrouter is shutting down")
 

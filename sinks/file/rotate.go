@@ -51,6 +51,7 @@ type RotatingFile struct {
 	sem chan struct{} // a mutex whose Lock honours ctx; guards every field below
 
 	f       *os.File
+	fi      os.FileInfo // f's identity when opened (removed)
 	path    string
 	hour    int64 // hours since the epoch of the open file (valid while f != nil)
 	idx     int   // rotation index of the open file or of the last one opened
@@ -134,6 +135,12 @@ func (r *RotatingFile) Write(ctx context.Context, p []byte) error {
 		return nil
 	}
 	h := unixHour(r.now())
+	if r.f != nil && r.removed() {
+		// An operator removed (or moved) the file, a replayed quarantine
+		// file say: what is written to it now would be lost (or land
+		// where nobody looks), and its space never freed. A new one.
+		_ = r.closeFile()
+	}
 	if r.f != nil && (h != r.hour || (r.maxBytes > 0 && r.size > 0 && r.size+int64(len(p)) > r.maxBytes)) {
 		if err := r.closeFile(); err != nil {
 			return err
@@ -167,7 +174,19 @@ func (r *RotatingFile) Write(ctx context.Context, p []byte) error {
 			return fmt.Errorf("fsync %s: %w", r.path, err)
 		}
 	}
+	if r.removed() {
+		// Removed while p was written: p may be gone with it. The caller
+		// retries, into a new file (a moved file keeps a copy).
+		r.abandon()
+		return fmt.Errorf("write %s: the file was removed or moved while it was written: written again into a new file on retry", r.path)
+	}
 	return nil
+}
+
+// removed reports whether the open file is no longer at its path.
+func (r *RotatingFile) removed() bool {
+	fi, err := os.Stat(r.path)
+	return err != nil || !os.SameFile(fi, r.fi)
 }
 
 // abandon closes the current file without further checks; the next Write
@@ -219,7 +238,12 @@ func (r *RotatingFile) open(h int64) error {
 				return err
 			}
 		}
-		r.f, r.path, r.hour, r.idx, r.idxHour, r.size = f, path, h, idx, h, 0
+		fi, err := f.Stat()
+		if err != nil {
+			_ = f.Close()
+			return fmt.Errorf("stat %s: %w", path, err)
+		}
+		r.f, r.fi, r.path, r.hour, r.idx, r.idxHour, r.size = f, fi, path, h, idx, h, 0
 		return nil
 	}
 	return fmt.Errorf("create %s: too many files for hour %s", filepath.Join(r.dir, r.base), stamp)

@@ -57,3 +57,21 @@ func countStored(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// TestMaxTotalBytesEmptyTakesAnyBatch: a batch larger than max_total_bytes
+// is stored when the quarantine holds nothing (refused, it would be refused
+// forever: a destination's queue retrying it for good).
+func TestMaxTotalBytesEmptyTakesAnyBatch(t *testing.T) {
+	d, err := New(Config{Dir: t.TempDir(), MaxTotalBytes: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(t.Context())
+	big := []pipeline.Rejected{{Raw: []byte(strings.Repeat("r", 500)), Reason: "invalid_json", Input: "http"}}
+	if err := d.Put(t.Context(), big); err != nil {
+		t.Fatalf("a batch over the bound into an empty quarantine: %v", err)
+	}
+	if err := d.Put(t.Context(), big); !errors.Is(err, ErrFull) || strings.HasPrefix(err.Error(), "quarantine: quarantine") {
+		t.Fatalf("the next one: %v, want ErrFull (one \"quarantine\" prefix)", err)
+	}
+}

@@ -185,8 +185,10 @@ func (d *Dir) reserve(n int64) error {
 			d.used, d.counted = used, time.Now()
 		}
 	}
-	if d.used+n > d.maxTotal {
-		return fmt.Errorf("%w: %s holds %d bytes of records and max_total_bytes is %d: replay the records (router quarantine replay) and remove the files, or raise quarantine.max_total_bytes; until then the senders of rejected records are told to retry",
+	// An empty quarantine takes any batch: refusing one larger than the
+	// bound would refuse it forever.
+	if d.used > 0 && d.used+n > d.maxTotal {
+		return fmt.Errorf("%w: %s holds %d bytes of records and max_total_bytes is %d: see them with router quarantine list, replay them (router quarantine replay) and remove the files, or raise quarantine.max_total_bytes; until then batches with records to quarantine are refused and retried",
 			ErrFull, d.dir, d.used, d.maxTotal)
 	}
 	d.used += n
@@ -373,7 +375,7 @@ func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
 	n := int64(e.buf.Len())
 	if err := d.reserve(n); err != nil {
 		putEnc(e)
-		return fmt.Errorf("quarantine: %w", err)
+		return err // "quarantine full: ..."
 	}
 	err := d.rf.Write(ctx, e.buf.Bytes())
 	putEnc(e)

@@ -612,6 +612,8 @@ func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 	}()
 	if len(q.rejected) > 0 {
 		if qerr := q.s.eng.Quarantine(ctx, q.rejected); qerr != nil {
+			// Nothing of the request is taken: the sender resends it all.
+			q.s.eng.Refuse(q.b.Meta.Input, len(q.b.Events)+len(q.rejected))
 			return 0, quarantineError{qerr}
 		}
 	}
