@@ -159,10 +159,13 @@ type Log struct {
 	// written or fsynced until a truncate to writeOff succeeds.
 	broken    bool
 	brokenErr error
-	syncing   bool      // an fsync of f runs with mu released
-	pending   []*waiter // SyncAlways appends written but not yet synced, in order
-	syncErr   error     // SyncInterval: the last background fsync failed
-	wbuf      []byte    // header+payload staging for one Write
+	// cutUnsynced: the active file was truncated (repairLocked) since its
+	// last fsync started.
+	cutUnsynced bool
+	syncing     bool      // an fsync of f runs with mu released
+	pending     []*waiter // SyncAlways appends written but not yet synced, in order
+	syncErr     error     // SyncInterval: the last background fsync failed
+	wbuf        []byte    // header+payload staging for one Write
 
 	// holds are the positions of records appended by AppendHeld and not yet
 	// released or aborted, in log order: Readers stop at the first. skips
@@ -482,8 +485,8 @@ func (l *Log) AppendRecord(rec []byte, count uint32) (at, next Pos, err error) {
 // returned, or the log's Readers stop there for good.
 //
 // Abort lasts until the log is closed: the record stays in its segment, and a
-// Log opened on the directory again reads it like any other (a crash between
-// Abort and the record's trim delivers it: at least once).
+// Log opened on the directory again reads it like any other unless the
+// caller restores the abort with Skip.
 func (l *Log) AppendHeld(rec []byte, count uint32) (at, next Pos, err error) {
 	return l.append(rec, rec[HeaderRoom:], count, true)
 }
@@ -505,6 +508,19 @@ func (l *Log) Abort(at Pos) {
 		l.skips[at] = struct{}{}
 		l.nskips.Store(int32(len(l.skips)))
 	}
+	l.mu.Unlock()
+}
+
+// Skip makes Readers pass over the record at at, as Abort does for a held
+// one: for a caller that persisted its aborts and restores them after Open
+// (a record at at that does not start there changes nothing).
+func (l *Log) Skip(at Pos) {
+	l.mu.Lock()
+	if l.skips == nil {
+		l.skips = make(map[Pos]struct{})
+	}
+	l.skips[at] = struct{}{}
+	l.nskips.Store(int32(len(l.skips)))
 	l.mu.Unlock()
 }
 
@@ -656,6 +672,11 @@ func (l *Log) repairLocked() error {
 	}
 	l.broken = false
 	l.brokenErr = nil
+	// The cut is not durable until the next fsync: a group fsync running
+	// meanwhile may have made the cut bytes durable. A roll must fsync the
+	// cut before it seals the segment (only the last segment's tail may
+	// be torn).
+	l.cutUnsynced = true
 	return nil
 }
 
@@ -678,6 +699,7 @@ func (l *Log) syncLocked() error {
 	}
 	f := l.f
 	l.syncing = true
+	l.cutUnsynced = false // this fsync covers any cut made before it
 	l.mu.Unlock()
 	err := f.Sync()
 	l.mu.Lock()
@@ -747,7 +769,8 @@ func (l *Log) syncFailedLocked(err error) {
 // rollLocked seals the active segment (fsyncing it) and starts the next one.
 // Precondition: !l.syncing, !l.broken.
 func (l *Log) rollLocked() error {
-	if l.writeOff > l.syncedOff {
+	if l.writeOff > l.syncedOff || l.cutUnsynced {
+		l.cutUnsynced = false
 		if err := l.f.Sync(); err != nil {
 			err = fmt.Errorf("wal: sync %s: %w", l.path(l.seg), err)
 			l.syncFailedLocked(err)

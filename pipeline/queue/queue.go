@@ -101,6 +101,7 @@ type sub struct {
 	reader *wal.Reader
 	cursor wal.Pos // after the last confirmed record
 	saved  wal.Pos // last persisted cursor
+	skips  *skipSet
 	// startDamage holds where the damaged regions found at start begin:
 	// counted then, and skipped without counting again. Damage found later
 	// (a record valid at start and damaged since, or one appended since)
@@ -228,6 +229,19 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 			p, cur.Seg, cur.Off, end.Seg, end.Off))
 		cur, moved = end, true
 	}
+	// Records withdrawn by a failed Write before the restart stay withdrawn;
+	// damage counted lost by an earlier start is not counted again.
+	sk, err := loadSkips(q.fs, dir+".skip", cur)
+	if err != nil {
+		q.markDegraded(fmt.Sprintf("%s skip file unreadable (%v): records withdrawn before the restart may be delivered (at least once), damage counted again", p, err))
+		sk = &skipSet{path: dir + ".skip", m: map[wal.Pos]byte{}}
+	}
+	s.skips = sk
+	for at, k := range sk.m {
+		if k == skipWithdrawn {
+			l.Skip(at)
+		}
+	}
 	// Count what waits after the cursor; damaged records are lost exactly.
 	// Damaged events count as recovered and then lost, so the ledger of
 	// this process balances: accepted + recovered = ... + lost + queued.
@@ -241,9 +255,15 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		}
 		var ce *wal.CorruptError
 		if errors.As(err, &ce) {
+			s.startDamage[ce.At] = true
+			if sk.kind(ce.At) == skipDamaged {
+				continue // counted by an earlier start
+			}
 			q.lost(p, ce, "corrupt_record")
 			damaged += ce.Events
-			s.startDamage[ce.At] = true
+			if err := sk.add(q.fs, ce.At, skipDamaged); err != nil {
+				q.log.Warn("queue: cannot record that damage was counted; the next start counts it again", "priority", p.String(), "err", err)
+			}
 			continue
 		}
 		if errors.Is(err, os.ErrNotExist) && events+damaged == 0 {
@@ -602,11 +622,15 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 
 // withdraw aborts a held record of a Write that failed (another priority's
 // append did) and takes back what append counted for it. The record stays
-// in the log until its segment is trimmed, unread: a restart in between
-// reads it again and delivers it (at least once).
+// in the log until its segment is trimmed, unread; the skip file keeps it
+// unread across a restart (a crash before that file is written delivers it:
+// at least once).
 func (q *Queue) withdraw(p pipeline.Priority, at wal.Pos, payload, count int) {
 	s := q.subs[p]
 	s.log.Abort(at)
+	if err := s.skips.add(q.fs, at, skipWithdrawn); err != nil {
+		q.log.Warn("queue: cannot record a withdrawn record; a restart before the cursor passes it delivers it (at least once)", "priority", p.String(), "err", err)
+	}
 	s.pending.Add(-int64(count))
 	s.appendedEvents.Add(-int64(count))
 	s.appendedBytes.Add(-int64(payload))
