@@ -77,6 +77,7 @@ type listGroup struct {
 	Input       string    `json:"input"`
 	Records     int       `json:"records"`
 	Replayed    int       `json:"replayed"`
+	Left        int       `json:"left"` // refused by the router even alone: replay does not send them again
 	RawBytes    int64     `json:"raw_bytes"`
 	First       time.Time `json:"first"`
 	Last        time.Time `json:"last"`
@@ -87,7 +88,9 @@ type listSummary struct {
 	Groups     []*listGroup `json:"groups"`
 	Records    int          `json:"records"`
 	Replayed   int          `json:"replayed"`
+	Left       int          `json:"left"`
 	Unreadable int          `json:"unreadable_lines"`
+	Notes      []string     `json:"notes,omitempty"`
 }
 
 // listQuarantine reads the files args name and prints the summary (and
@@ -100,12 +103,23 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 	sum := listSummary{Files: len(files)}
 	groups := map[[3]string]*listGroup{}
 	var shown []string
+	var notes []string
 	for _, path := range files {
-		var done lineSet
-		if p, err := loadProgress(path + progressSuffix); err == nil && p != nil {
-			done = newLineSet(p.Replayed)
+		// Replay's progress, if it still describes this file (replay
+		// refuses a file whose beginning changed since: so does list).
+		var done, left lineSet
+		p, err := loadProgress(path + progressSuffix)
+		switch {
+		case err != nil:
+			notes = append(notes, fmt.Sprintf("%s: %v", path, err))
+		case p != nil:
+			if crc, err := prefixCRC(path, p.Bytes); err != nil || crc != p.CRC32C {
+				notes = append(notes, fmt.Sprintf("%s: changed since its replay progress was recorded (replay refuses it): its records are counted as not replayed", path))
+			} else {
+				done, left = newLineSet(p.Replayed), newLineSet(p.Left)
+			}
 		}
-		err := eachLine(path, func(n int, line []byte) {
+		err = eachLine(path, func(n int, line []byte) {
 			rec, err := quarantine.ParseLine(line)
 			if err != nil {
 				sum.Unreadable++
@@ -138,6 +152,11 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 				sum.Replayed++
 				return
 			}
+			if left.has(n) {
+				gr.Left++
+				sum.Left++
+				return
+			}
 			if len(shown) < show {
 				shown = append(shown, fmt.Sprintf("%s:%d %s %s/%s %s\n  detail: %s\n  raw: %s",
 					path, n, rec.Time.Format(time.RFC3339), d, rec.Input, rec.Reason, rec.Detail, excerpt(rec.Raw, 300)))
@@ -157,6 +176,7 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 		}
 		return a.Destination+a.Reason+a.Input < b.Destination+b.Reason+b.Input
 	})
+	sum.Notes = notes
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -169,11 +189,17 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 			gr.First.Format(time.RFC3339), gr.Last.Format(time.RFC3339))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(out, "%d records in %d files, %d replayed, %d not yet", sum.Records, sum.Files, sum.Replayed, sum.Records-sum.Replayed)
+	fmt.Fprintf(out, "%d records in %d files, %d replayed, %d not yet", sum.Records, sum.Files, sum.Replayed, sum.Records-sum.Replayed-sum.Left)
+	if sum.Left > 0 {
+		fmt.Fprintf(out, "; %d left by replay (refused even alone)", sum.Left)
+	}
 	if sum.Unreadable > 0 {
 		fmt.Fprintf(out, "; %d unreadable lines", sum.Unreadable)
 	}
 	fmt.Fprintln(out)
+	for _, n := range notes {
+		fmt.Fprintln(out, "note:", n)
+	}
 	for _, s := range shown {
 		fmt.Fprintln(out, s)
 	}

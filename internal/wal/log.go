@@ -171,7 +171,7 @@ type Log struct {
 	// released or aborted, in log order: Readers stop at the first. skips
 	// are the aborted ones, which Readers pass over; nskips is len(skips),
 	// read without mu on every record a Reader returns.
-	holds  []Pos
+	holds  []holdEntry
 	skips  map[Pos]struct{}
 	nskips atomic.Int32
 
@@ -524,9 +524,30 @@ func (l *Log) Skip(at Pos) {
 	l.mu.Unlock()
 }
 
+// holdEntry is a record appended by AppendHeld and not yet released or aborted.
+type holdEntry struct {
+	at  Pos
+	crc uint32 // its payload's CRC-32C (HeldCRC)
+}
+
+// HeldCRC returns the CRC-32C (Castagnoli) of the payload of the record
+// held at at, and whether it is held: for a caller that records an abort
+// durably and later checks, before Skip, that the record at that position
+// is still the one it aborted.
+func (l *Log) HeldCRC(at Pos) (uint32, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, h := range l.holds {
+		if h.at == at {
+			return h.crc, true
+		}
+	}
+	return 0, false
+}
+
 // unholdLocked removes at from the holds; false if it was not held.
 func (l *Log) unholdLocked(at Pos) bool {
-	i := slices.Index(l.holds, at)
+	i := slices.IndexFunc(l.holds, func(h holdEntry) bool { return h.at == at })
 	if i < 0 {
 		return false
 	}
@@ -629,7 +650,7 @@ func (l *Log) append(rec, payload []byte, count uint32, held bool) (at, next Pos
 	if held {
 		// Before the record can become visible (the fsync below, or the
 		// next Append's, releases mu).
-		l.holds = append(l.holds, at)
+		l.holds = append(l.holds, holdEntry{at, pcrc})
 	}
 
 	if l.opts.Sync == SyncInterval {
@@ -755,7 +776,7 @@ func (l *Log) syncFailedLocked(err error) {
 	l.dropPending(len(l.pending))
 	// The held records among them are cut with them: their holds go now,
 	// before the offsets are written again.
-	l.holds = slices.DeleteFunc(l.holds, func(p Pos) bool { return p.Seg == l.seg && p.Off >= l.syncedOff })
+	l.holds = slices.DeleteFunc(l.holds, func(h holdEntry) bool { return h.at.Seg == l.seg && h.at.Off >= l.syncedOff })
 	if l.writeOff > l.syncedOff {
 		l.writeOff = l.syncedOff
 		l.broken = true
@@ -888,8 +909,8 @@ func (l *Log) Size() int64 {
 func (l *Log) End() Pos {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.holds) > 0 && l.holds[0].Less(l.visible) {
-		return l.holds[0]
+	if len(l.holds) > 0 && l.holds[0].at.Less(l.visible) {
+		return l.holds[0].at
 	}
 	return l.visible
 }

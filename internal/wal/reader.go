@@ -162,10 +162,10 @@ func (r *Reader) locate() (limit int64, sealed bool, err error) {
 	} else {
 		limit, sealed = s.size, true
 	}
-	if len(l.holds) > 0 && l.holds[0].Seg == s.id && l.holds[0].Off < limit {
+	if len(l.holds) > 0 && l.holds[0].at.Seg == s.id && l.holds[0].at.Off < limit {
 		// Stop before the first held record (AppendHeld) until it is
 		// released or aborted.
-		limit, sealed = l.holds[0].Off, false
+		limit, sealed = l.holds[0].at.Off, false
 	}
 	f := l.rfiles[s.id]
 	if f == nil {

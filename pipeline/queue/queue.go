@@ -231,14 +231,14 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	}
 	// Records withdrawn by a failed Write before the restart stay withdrawn;
 	// damage counted lost by an earlier start is not counted again.
-	sk, err := loadSkips(q.fs, dir+".skip", cur)
+	sk, err := loadSkips(q.fs, dir+".skip", cur, l)
 	if err != nil {
 		q.markDegraded(fmt.Sprintf("%s skip file unreadable (%v): records withdrawn before the restart may be delivered (at least once), damage counted again", p, err))
-		sk = &skipSet{path: dir + ".skip", m: map[wal.Pos]byte{}}
+		sk = &skipSet{path: dir + ".skip", m: map[wal.Pos]skipEntry{}}
 	}
 	s.skips = sk
-	for at, k := range sk.m {
-		if k == skipWithdrawn {
+	for at, en := range sk.m {
+		if en.kind == skipWithdrawn {
 			l.Skip(at)
 		}
 	}
@@ -256,12 +256,13 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		var ce *wal.CorruptError
 		if errors.As(err, &ce) {
 			s.startDamage[ce.At] = true
-			if sk.kind(ce.At) == skipDamaged {
+			dmg := skipEntry{kind: skipDamaged, check: uint64(ce.Bytes)}
+			if sk.get(ce.At) == dmg {
 				continue // counted by an earlier start
 			}
 			q.lost(p, ce, "corrupt_record")
 			damaged += ce.Events
-			if err := sk.add(q.fs, ce.At, skipDamaged); err != nil {
+			if err := sk.add(q.fs, ce.At, dmg); err != nil {
 				q.log.Warn("queue: cannot record that damage was counted; the next start counts it again", "priority", p.String(), "err", err)
 			}
 			continue
@@ -627,8 +628,13 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 // at least once).
 func (q *Queue) withdraw(p pipeline.Priority, at wal.Pos, payload, count int) {
 	s := q.subs[p]
+	crc, held := s.log.HeldCRC(at)
 	s.log.Abort(at)
-	if err := s.skips.add(q.fs, at, skipWithdrawn); err != nil {
+	var err error
+	if held {
+		err = s.skips.add(q.fs, at, skipEntry{kind: skipWithdrawn, check: withdrawnCheck(crc, payload)})
+	}
+	if err != nil {
 		q.log.Warn("queue: cannot record a withdrawn record; a restart before the cursor passes it delivers it (at least once)", "priority", p.String(), "err", err)
 	}
 	s.pending.Add(-int64(count))
@@ -1131,6 +1137,7 @@ func (q *Queue) saveCursors() {
 			continue
 		}
 		s.saved = s.cursor
+		s.skips.prune(q.fs, s.saved) // entries the saved cursor passed
 		if err := s.log.TrimBefore(s.saved); err != nil {
 			q.log.Warn("queue segments not deleted", "priority", p.String(), "err", err)
 		}

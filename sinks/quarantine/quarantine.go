@@ -116,8 +116,9 @@ type Dir struct {
 	dir      string
 	maxTotal int64
 	mu       sync.Mutex
-	used     int64     // bytes of the quarantine files when last counted, plus what Put wrote since
-	counted  time.Time // when they were last counted (files removed by an operator show then)
+	onDisk   int64     // bytes of the quarantine files when last counted, plus what Put wrote since
+	inflight int64     // reserved by Puts that have not written yet (a recount does not see them)
+	counted  time.Time // when the files were last counted (files removed by an operator show then)
 }
 
 // recountEvery bounds how often a full quarantine counts its files again.
@@ -145,7 +146,7 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 	}
 	d := &Dir{rf: rf, now: o.now, key: o.key, dir: cfg.Dir, maxTotal: cfg.MaxTotalBytes}
 	if d.maxTotal > 0 {
-		if d.used, err = filesBytes(cfg.Dir); err != nil {
+		if d.onDisk, err = filesBytes(cfg.Dir); err != nil {
 			return nil, fmt.Errorf("quarantine: %w", err)
 		}
 		d.counted = time.Now()
@@ -180,25 +181,29 @@ func (d *Dir) reserve(n int64) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.used+n > d.maxTotal && time.Since(d.counted) >= recountEvery {
-		if used, err := filesBytes(d.dir); err == nil {
-			d.used, d.counted = used, time.Now()
+	if d.onDisk+d.inflight+n > d.maxTotal && time.Since(d.counted) >= recountEvery {
+		if onDisk, err := filesBytes(d.dir); err == nil {
+			d.onDisk, d.counted = onDisk, time.Now()
 		}
 	}
 	// An empty quarantine takes any batch: refusing one larger than the
 	// bound would refuse it forever.
-	if d.used > 0 && d.used+n > d.maxTotal {
+	if used := d.onDisk + d.inflight; used > 0 && used+n > d.maxTotal {
 		return fmt.Errorf("%w: %s holds %d bytes of records and max_total_bytes is %d: see them with router quarantine list, replay them (router quarantine replay) and remove the files, or raise quarantine.max_total_bytes; until then batches with records to quarantine are refused and retried",
-			ErrFull, d.dir, d.used, d.maxTotal)
+			ErrFull, d.dir, used, d.maxTotal)
 	}
-	d.used += n
+	d.inflight += n
 	return nil
 }
 
-func (d *Dir) unreserve(n int64) {
+// written settles a reservation of n bytes: on disk if ok, else given back.
+func (d *Dir) written(n int64, ok bool) {
 	if d.maxTotal > 0 {
 		d.mu.Lock()
-		d.used -= n
+		d.inflight -= n
+		if ok {
+			d.onDisk += n
+		}
 		d.mu.Unlock()
 	}
 }
@@ -379,9 +384,7 @@ func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
 	}
 	err := d.rf.Write(ctx, e.buf.Bytes())
 	putEnc(e)
-	if err != nil {
-		d.unreserve(n)
-	}
+	d.written(n, err == nil)
 	if err != nil && !errors.Is(err, pipeline.ErrClosed) && ctx.Err() == nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}

@@ -586,7 +586,8 @@ func (a *S3Archive) scan() error {
 			// old ones before).
 		case d.Type().IsRegular() && stagedExt(name):
 			a.enqueue(path)
-		case path == filepath.Join(a.dir, startLeaseFile):
+		case path == filepath.Join(a.dir, startLeaseFile), path == filepath.Join(a.dir, startLeaseFile+".tmp"):
+			// The key lease (and its next version, if a crash cut its write).
 		default:
 			a.report(fmt.Errorf("s3 %s: unexpected file %s in staging_dir: not uploaded; move it away", a.name, path))
 		}

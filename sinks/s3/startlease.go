@@ -16,10 +16,11 @@ import (
 // (unix seconds) that no object key of this staging directory has passed.
 const startLeaseFile = ".start-lease"
 
-// startLeaseAhead is how far past the {start} in use a lease is taken: one
-// write and fsync a minute while objects open; a restart starts its keys at
-// most this far ahead of the clock.
-const startLeaseAhead = time.Minute
+// startLeaseAhead is how far past the {start} in use a lease is taken: a
+// lease is written (and fsynced) at most once per second in which objects
+// open, and a restart starts its keys at most this far after the last
+// {start} used, so restarts in a loop do not push {start} ahead of the clock.
+const startLeaseAhead = time.Second
 
 // startLease keeps an S3 archive's {start} from repeating across restarts:
 // the seconds the uploaded objects' keys used are gone from the staging
