@@ -115,6 +115,10 @@ type Dir struct {
 
 	dir      string
 	maxTotal int64
+	// recount: Puts write under its read lock and settle their
+	// reservation before releasing it; a recount takes it exclusively, so
+	// no write is between the files and the counts while it lists them.
+	recount  sync.RWMutex
 	mu       sync.Mutex
 	onDisk   int64     // bytes of the quarantine files when last counted, plus what Put wrote since
 	inflight int64     // reserved by Puts that have not written yet (a recount does not see them)
@@ -182,9 +186,17 @@ func (d *Dir) reserve(n int64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.onDisk+d.inflight+n > d.maxTotal && time.Since(d.counted) >= recountEvery {
-		if onDisk, err := filesBytes(d.dir); err == nil {
-			d.onDisk, d.counted = onDisk, time.Now()
+		d.counted = time.Now()
+		d.mu.Unlock()
+		d.recount.Lock() // no write in progress: the files hold exactly what onDisk counts
+		onDisk, err := filesBytes(d.dir)
+		if err == nil {
+			d.mu.Lock()
+			d.onDisk = onDisk
+			d.mu.Unlock()
 		}
+		d.recount.Unlock()
+		d.mu.Lock()
 	}
 	// An empty quarantine takes any batch: refusing one larger than the
 	// bound would refuse it forever.
@@ -382,9 +394,15 @@ func (d *Dir) Put(ctx context.Context, recs []pipeline.Rejected) error {
 		putEnc(e)
 		return err // "quarantine full: ..."
 	}
+	if d.maxTotal > 0 {
+		d.recount.RLock()
+	}
 	err := d.rf.Write(ctx, e.buf.Bytes())
 	putEnc(e)
 	d.written(n, err == nil)
+	if d.maxTotal > 0 {
+		d.recount.RUnlock()
+	}
 	if err != nil && !errors.Is(err, pipeline.ErrClosed) && ctx.Err() == nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
