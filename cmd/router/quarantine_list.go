@@ -89,6 +89,8 @@ type listSummary struct {
 	Records    int          `json:"records"`
 	Replayed   int          `json:"replayed"`
 	Left       int          `json:"left"`
+	NoRaw      int          `json:"no_raw"`         // without raw bytes: replay has nothing to send
+	Again      int          `json:"rejected_again"` // pending, but sent only with --reason (rejected during a replay)
 	Unreadable int          `json:"unreadable_lines"`
 	Notes      []string     `json:"notes,omitempty"`
 }
@@ -157,6 +159,15 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 				sum.Left++
 				return
 			}
+			switch {
+			case len(rec.Raw) == 0:
+				sum.NoRaw++ // nothing to send
+				return
+			case rec.Input == "replay" || fromReplay(rec.Raw):
+				// Rejected again during a replay: replay sends it only
+				// when its reason is named.
+				sum.Again++
+			}
 			if len(shown) < show {
 				shown = append(shown, fmt.Sprintf("%s:%d %s %s/%s %s\n  detail: %s\n  raw: %s",
 					path, n, rec.Time.Format(time.RFC3339), d, rec.Input, rec.Reason, rec.Detail, excerpt(rec.Raw, 300)))
@@ -189,9 +200,15 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 			gr.First.Format(time.RFC3339), gr.Last.Format(time.RFC3339))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(out, "%d records in %d files, %d replayed, %d not yet", sum.Records, sum.Files, sum.Replayed, sum.Records-sum.Replayed-sum.Left)
+	fmt.Fprintf(out, "%d records in %d files, %d replayed, %d not yet", sum.Records, sum.Files, sum.Replayed, sum.Records-sum.Replayed-sum.Left-sum.NoRaw)
+	if sum.Again > 0 {
+		fmt.Fprintf(out, " (%d of them rejected again during a replay: sent only with --reason and theirs)", sum.Again)
+	}
 	if sum.Left > 0 {
 		fmt.Fprintf(out, "; %d left by replay (refused even alone)", sum.Left)
+	}
+	if sum.NoRaw > 0 {
+		fmt.Fprintf(out, "; %d without raw bytes (nothing to replay)", sum.NoRaw)
 	}
 	if sum.Unreadable > 0 {
 		fmt.Fprintf(out, "; %d unreadable lines", sum.Unreadable)

@@ -65,3 +65,26 @@ garbage
 		t.Errorf("--destination opensearch --json: %s", out.String())
 	}
 }
+
+// TestQuarantineListCountsAsReplayDoes: records without raw bytes are not
+// pending (replay has nothing to send) and records rejected again during a
+// replay are pending but counted apart (replay sends them only with their
+// reason named).
+func TestQuarantineListCountsAsReplayDoes(t *testing.T) {
+	dir := t.TempDir()
+	data := `{"time":"2026-11-30T01:00:00Z","reason":"invalid_json","input":"http","raw":"x"}
+{"time":"2026-11-30T01:01:00Z","reason":"invalid_json","input":"http"}
+{"time":"2026-11-30T01:02:00Z","reason":"destination_rejected","input":"replay","destination":"siem","raw":"{}"}
+`
+	if err := os.WriteFile(filepath.Join(dir, "quarantine-20261130T01.ndjson"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := listQuarantine(&out, []string{dir}, listFilter{}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "3 records in 1 files, 0 replayed, 2 not yet (1 of them rejected again during a replay: sent only with --reason and theirs); 1 without raw bytes (nothing to replay)"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+}
