@@ -1228,12 +1228,19 @@ func saveCursor(fs wal.FS, path string, p wal.Pos) error {
 	binary.LittleEndian.PutUint64(buf[0:], p.Seg)
 	binary.LittleEndian.PutUint64(buf[8:], uint64(p.Off))
 	binary.LittleEndian.PutUint32(buf[16:], crc32.Checksum(buf[:16], crcTable))
+	return writeFileAtomic(fs, path, buf[:])
+}
+
+// writeFileAtomic replaces path with data durably: a temporary file written
+// and fsynced, renamed over path, the directory fsynced (the cursor and the
+// skip file).
+func writeFileAtomic(fs wal.FS, path string, data []byte) error {
 	tmp := path + ".tmp"
 	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(buf[:]); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}

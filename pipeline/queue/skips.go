@@ -159,24 +159,5 @@ func (s *skipSet) saveLocked(fs wal.FS) error {
 		buf = binary.LittleEndian.AppendUint64(buf, en.check)
 	}
 	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
-	tmp := s.path + ".tmp"
-	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fs.Rename(tmp, s.path); err != nil {
-		return err
-	}
-	return fs.SyncDir(filepath.Dir(s.path))
+	return writeFileAtomic(fs, s.path, buf)
 }
