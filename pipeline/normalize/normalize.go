@@ -245,8 +245,8 @@ func Compile(cfg Config) (*Compiled, error) {
 		c.newTextParser = cfg.NewTextParser
 		if cfg.NewTextParser == nil {
 			for i := range cfg.Profiles {
-				if sp := &cfg.Profiles[i]; sp.Parse != nil && sp.Parse.Format == "syslog" {
-					return nil, fmt.Errorf("%s:%d: profile %q: parse format syslog needs the syslog parser (load profiles with the router's configuration)", sp.File, sp.Line, sp.Name)
+				if sp := &cfg.Profiles[i]; sp.Parse != nil && (sp.Parse.Format == "syslog" || sp.Parse.Format == "windows") {
+					return nil, fmt.Errorf("%s:%d: profile %q: parse format %s needs the syslog parser (load profiles with the router's configuration)", sp.File, sp.Line, sp.Name, sp.Parse.Format)
 				}
 			}
 		}
@@ -731,17 +731,25 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 			prof, ts = want, 1
 		}
 	}
+	parsed := false // the profile's parse ran (before its variants' detection)
 	if prof != nil && len(prof.variants) > 0 && !m.Normalized {
 		// Selected by its source type (or its own event.dataset), the
 		// profile still defers to a variant whose detect holds (the
 		// Windows Security events by id): checked on the tree as the
 		// profile walked it, so a variant's detect names the fields both
-		// as they arrive and as the profile renames them.
+		// as they arrive and as the profile renames them, and as its
+		// text parse adds them (a Windows event sent as XML).
+		if p := prof.parse; p != nil && p.syslog {
+			n.tzDef = n.eventZone()
+			n.parseText(p)
+			parsed = true
+		}
 		if v := n.firstDetected(prof.variants); v != nil {
 			if _, err = n.buildTree(obj, text, m, v); err != nil {
 				return err
 			}
 			prof, ts = v, 1
+			parsed, n.parsedTS = false, -1
 		}
 	}
 	if len(st) == 0 {
@@ -754,7 +762,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	// parses, and in the time fields below.
 	n.tzDef = n.eventZone()
 	if prof != nil {
-		n.applyProfile(prof)
+		n.applyProfile(prof, parsed)
 	}
 
 	// @timestamp: envelope, then the profile's and the configured fields,

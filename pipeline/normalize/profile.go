@@ -141,6 +141,16 @@ type ParseSpec struct {
 	// and Splunk's text source types (pan:traffic, fgt_traffic) carry in
 	// message is then mapped like the same line sent over syslog. Plain
 	// text, and an event the syslog input already parsed, are left alone.
+	//
+	// "windows" is "syslog" for a Windows event sent as text: the field is
+	// parsed only when it is one in XML (<Event ...>, as Splunk's
+	// XmlWinEventLog source types and Windows Event Forwarding send it) or
+	// in Splunk's classic WinEventLog rendering (LogName=...), into
+	// winlog.* as Winlogbeat names it; any other text (Winlogbeat's own
+	// rendered message) is left alone. The parse runs before the profile's
+	// variants are detected, so that their detect rules see the parsed
+	// winlog.channel and winlog.event_id; a variant without a parse of its
+	// own uses its base's.
 	Format string `yaml:"format"`
 }
 
@@ -151,7 +161,8 @@ type parser struct {
 	columns [][][]byte // nil: skipped
 	keep    bool
 	header  []byte
-	syslog  bool // Format syslog: TextParser, no columns
+	syslog  bool // Format syslog or windows: TextParser, no columns
+	windows bool // Format windows: only text that is a Windows event
 }
 
 func compileParse(ps *ParseSpec) (*parser, error) {
@@ -171,13 +182,13 @@ func compileParse(ps *ParseSpec) (*parser, error) {
 	}
 	switch ps.Format {
 	case "", "columns":
-	case "syslog":
+	case "syslog", "windows":
 		if len(ps.Columns) > 0 || ps.Separator != "" || ps.Header != "" {
-			return nil, errors.New("parse: format syslog takes no columns, separator or header (the parser names the fields)")
+			return nil, fmt.Errorf("parse: format %s takes no columns, separator or header (the parser names the fields)", ps.Format)
 		}
-		return &parser{field: CompilePath(field), keep: ps.KeepField, syslog: true}, nil
+		return &parser{field: CompilePath(field), keep: ps.KeepField, syslog: true, windows: ps.Format == "windows"}, nil
 	default:
-		return nil, fmt.Errorf("parse.format %q: columns (the default) or syslog", ps.Format)
+		return nil, fmt.Errorf("parse.format %q: columns (the default), syslog or windows", ps.Format)
 	}
 	if len(ps.Columns) == 0 {
 		return nil, errors.New("parse.columns: name the field of each column (\"\" skips one)")
@@ -291,7 +302,7 @@ func (n *Normalizer) parseText(p *parser) {
 		return
 	}
 	text := n.stringOf(c)
-	if len(text) == 0 {
+	if len(text) == 0 || (p.windows && !windowsText(text)) {
 		return
 	}
 	if n.tp == nil {
@@ -329,6 +340,23 @@ func (n *Normalizer) parseText(p *parser) {
 		// and time): Build removes it unless it became @timestamp.
 		n.parsedTS = n.child(0, keyTimestamp)
 	}
+}
+
+// windowsText reports whether text starts like a Windows event in XML or
+// in Splunk's classic rendering (see ParseSpec.Format "windows"); the
+// parser decides whether it is one.
+func windowsText(text []byte) bool {
+	t := bytes.TrimLeft(text, " \t\r\n")
+	if bytes.HasPrefix(t, []byte("<Event")) || bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("LogName=")) {
+		return true
+	}
+	// The classic rendering's first line: "11/28/2026 10:00:00 AM".
+	if len(t) > 0 && t[0] >= '0' && t[0] <= '9' {
+		if i := bytes.IndexByte(t, '\n'); i > 0 && i < 32 {
+			return bytes.HasPrefix(t[i+1:], []byte("LogName="))
+		}
+	}
+	return false
 }
 
 // countKeys returns the keys of o and of the objects in it, as walk counts
@@ -813,6 +841,11 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 	for _, p := range ps.detect {
 		if base := ps.byName[p.dsConst]; p.dsConst != "" && base != nil && base != p {
 			base.variants = append(base.variants, p)
+			if p.parse == nil && base.parse != nil && base.parse.syslog {
+				// The variant was detected on the text its base parsed:
+				// rebuilt with the variant, the event is parsed again.
+				p.parse = base.parse
+			}
 		}
 	}
 	return ps, errors.Join(errs...)
@@ -896,9 +929,9 @@ outer:
 
 // applyProfile parses, converts and sets fields of the built tree
 // (renames and drops happened during the walk).
-func (n *Normalizer) applyProfile(p *profile) {
+func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 	switch {
-	case p.parse == nil:
+	case p.parse == nil || parsed:
 	case p.parse.syslog:
 		n.parseText(p.parse)
 	default:

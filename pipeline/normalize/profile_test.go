@@ -456,14 +456,71 @@ func TestProfileParseSyslog(t *testing.T) {
 			t.Errorf("parse case %d: expected an error", i)
 		}
 	}
-	cfg = DefaultConfig() // no parser given
-	cfg.Profiles = []ProfileSpec{{Name: "a", Parse: &ParseSpec{Format: "syslog"}}}
-	if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "syslog parser") {
-		t.Errorf("format syslog without a text parser: %v", err)
+	for _, f := range []string{"syslog", "windows"} {
+		cfg = DefaultConfig() // no parser given
+		cfg.Profiles = []ProfileSpec{{Name: "a", Parse: &ParseSpec{Format: f}}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "syslog parser") {
+			t.Errorf("format %s without a text parser: %v", f, err)
+		}
 	}
 	cfg = DefaultConfig()
 	cfg.Profiles = []ProfileSpec{{Name: "a", ValuesOnly: []string{"agent"}}}
 	if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "values_only") {
 		t.Errorf("values_only of no rename: %v", err)
+	}
+}
+
+// TestProfileParseWindows: format windows parses a Windows event sent as
+// text (XML, Splunk's classic rendering) and nothing else, before the
+// profile's variants are detected, and a variant detected on the parsed
+// fields parses the text again as its own (it inherits the base's parse).
+func TestProfileParseWindows(t *testing.T) {
+	if testTextParser == nil {
+		t.Skip("no text parser (matcher_ext_test.go)")
+	}
+	cfg := DefaultConfig()
+	cfg.NewTextParser = testTextParser
+	cfg.CompileMatcher = testMatcher
+	cfg.Profiles = []ProfileSpec{{
+		Name:  "win",
+		Parse: &ParseSpec{Format: "windows"},
+	}, {
+		Name:   "win.logon",
+		Detect: &DetectSpec{Expr: `winlog.event_id == "4625"`, Dataset: "win"},
+		Rename: OrderedMap{Keys: []string{"winlog.event_data.TargetUserName"}, Values: []string{"user.name"}},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	xml := `<Event><System><EventID>4625</EventID><Channel>Security</Channel></System><EventData><Data Name="TargetUserName">jdoe</Data></EventData></Event>`
+	for _, tc := range []struct {
+		name, text string
+		want, not  []string
+	}{
+		{"XML: the variant's rename applies to the parsed field", xml,
+			[]string{`"user":{"name":"jdoe"}`, `"event_id":"4625"`}, []string{`"message"`, `TargetUserName`}},
+		{"XML of another event: the base's parse, no variant", strings.Replace(xml, "4625", "4624", 1),
+			[]string{`"TargetUserName":"jdoe"`, `"event_id":"4624"`}, []string{`"message"`, `"user"`}},
+		{"classic rendering", "LogName=Security\nEventCode=4625\nMessage=An account failed to log on.\n\nAccount For Which Logon Failed:\n\tAccount Name:\tjdoe\n",
+			[]string{`"user":{"name":"jdoe"}`, `"message":"An account failed to log on.`}, []string{`TargetUserName`}},
+		{"other text, even a syslog line, stays the message", "<13>Nov 28 10:00:00 h app: srcip=10.0.0.1",
+			[]string{`"message":"<13>Nov 28 10:00:00 h app: srcip=10.0.0.1"`}, []string{`"winlog"`, `"source"`, `"log"`}},
+	} {
+		out, _, err := n.Append(nil, nil, []byte(tc.text), testMeta(), &EventMeta{SourceType: []byte("win")})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(string(out), w) {
+				t.Errorf("%s:\n got: %s\nwant no %s", tc.name, out, w)
+			}
+		}
 	}
 }

@@ -155,6 +155,7 @@ type Parser struct {
 	sd      []sdElem  // structured data elements
 	params  []sdParam // structured data parameters
 	pairs   []pair    // key=value pairs (KV, CEF and LEEF extensions)
+	win     winEvent  // a Windows event (XML or classic text)
 	cols    []span    // CSV / tab-separated columns
 	keys    keySet    // duplicate key detection
 	stack   []byte    // JSON validator container stack
@@ -216,6 +217,14 @@ const (
 	FormatCiscoASA = "cisco_asa" // %ASA-/%FTD- messages: "cisco":{...}, source/destination
 	FormatPANOS    = "panos_csv" // PAN-OS CSV syslog: top-level fields named as PAN-OS documents them
 	FormatSnare    = "snare"     // Snare for Windows MSWinEventLog: "winlog":{...}, "snare":{...}
+	// FormatWinXML is a Windows event as XML (Splunk's XmlWinEventLog,
+	// Windows Event Forwarding, NXLog to_xml): "winlog":{...} as Winlogbeat
+	// writes it.
+	FormatWinXML = "windows_xml"
+	// FormatWinClassic is Splunk's classic WinEventLog rendering
+	// (LogName=...<newline>EventCode=...<newline>...Message=...):
+	// "winlog":{...}, the message's labelled values in winlog.event_data.
+	FormatWinClassic = "windows_classic"
 	// FormatCheckPoint is Check Point Log Exporter's syslog format
 	// ([key:"value"; ...]): top-level fields named as Check Point does.
 	FormatCheckPoint = "checkpoint"
@@ -224,8 +233,8 @@ const (
 // Result describes a parsed message.
 type Result struct {
 	Status Status
-	// Format is the embedded payload recognized: "", FormatJSON, FormatCEF,
-	// FormatLEEF, FormatKV, FormatCiscoASA, FormatPANOS or FormatSnare.
+	// Format is the embedded payload recognized: "" or one of the Format
+	// constants.
 	Format string
 	// Hostname points into msg or scratch; valid until the next call.
 	Hostname []byte

@@ -18,15 +18,17 @@ const (
 	fmtSnare
 	fmtKV
 	fmtCheckPoint
+	fmtWinXML
+	fmtWinClassic
 )
 
-var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV, FormatCheckPoint}
+var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV, FormatCheckPoint, FormatWinXML, FormatWinClassic}
 
 // replacesMessage reports whether the format's fields replace "message"
 // (and event.original may keep the line).
 func (f format) replacesMessage() bool {
 	switch f {
-	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV, fmtCheckPoint:
+	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV, fmtCheckPoint, fmtWinXML, fmtWinClassic:
 		return true
 	}
 	return false
@@ -160,10 +162,19 @@ func (p *Parser) detect(body []byte, json bool) {
 		if hasPrefix(b, "MSWinEventLog\t") && p.parseSnare(b) {
 			return
 		}
+	case '<':
+		if p.parseWinXML(b) {
+			p.winPayload(fmtWinXML)
+			return
+		}
 	case '[':
 		if p.parseCheckPoint(b, body) {
 			return
 		}
+	}
+	if p.parseWinClassic(b) {
+		p.winPayload(fmtWinClassic)
+		return
 	}
 	if p.parseCheckPointPipes(b, body) {
 		return
@@ -200,6 +211,8 @@ func (p *Parser) appendPayload(dst []byte) []byte {
 		dst = p.appendPANOS(dst)
 	case fmtSnare:
 		dst = p.appendSnare(dst)
+	case fmtWinXML, fmtWinClassic:
+		dst = p.appendWin(dst)
 	case fmtKV, fmtCheckPoint:
 		dst = p.appendPairs(dst, false)
 	}

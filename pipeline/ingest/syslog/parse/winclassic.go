@@ -1,0 +1,315 @@
+package parse
+
+import (
+	"bytes"
+	"time"
+)
+
+// parseWinClassic parses the classic rendering of a Windows event that
+// Splunk's WinEventLog source types carry (the Universal Forwarder's
+// WinEventLog inputs without renderXml, forwarded to HEC):
+//
+//	11/28/2026 10:00:00 AM
+//	LogName=Security
+//	EventCode=4625
+//	ComputerName=DC01.corp.example.com
+//	...
+//	Message=An account failed to log on.
+//
+//	Subject:
+//		Security ID:		S-1-0-0
+//	...
+//
+// The first line, the forwarder's local time, is optional. The key=value
+// lines until Message= (only the keys Splunk writes: another key and the
+// text is not this format) become winlog.* as Winlogbeat names them; the message
+// is kept whole, and the labelled values of its sections that have a name
+// in the event's XML form (Account For Which Logon Failed: Account Name is
+// TargetUserName in a 4625) are also written as winlog.event_data.*, so that
+// the rules and profiles see the same fields as from XmlWinEventLog or
+// Winlogbeat. Values under labels not in classicKeys stay in the message
+// only.
+func (p *Parser) parseWinClassic(b []byte) bool {
+	if len(b) < len("LogName=") || (b[0] != 'L' && (b[0] < '0' || b[0] > '9')) {
+		return false
+	}
+	w := &p.win
+	rest := b
+	var date []byte
+	if b[0] != 'L' {
+		line, next := cutLine(b)
+		if !classicDate(line) {
+			return false
+		}
+		date, rest = line, next
+	}
+	if !hasPrefix(rest, "LogName=") {
+		return false
+	}
+	w.reset()
+	w.f[wTime] = span{b: date}
+	var msg []byte
+	for len(rest) > 0 {
+		if hasPrefix(rest, "Message=") {
+			msg = bytes.TrimRight(rest[len("Message="):], " \t\r\n")
+			break
+		}
+		line, next := cutLine(rest)
+		rest = next
+		if len(line) == 0 {
+			continue
+		}
+		eq := bytes.IndexByte(line, '=')
+		if eq <= 0 {
+			return false // not the key=value header of this format
+		}
+		k, v := line[:eq], bytes.TrimSpace(line[eq+1:])
+		switch string(k) {
+		case "LogName":
+			w.f[wChannel] = span{b: v}
+		case "EventCode":
+			w.f[wEventID] = span{b: v}
+		case "EventType":
+			w.f[wEventType] = span{b: v}
+		case "ComputerName":
+			w.f[wComputer] = span{b: v}
+		case "SourceName":
+			w.f[wProvider] = span{b: v}
+		case "Type":
+			w.f[wLevel] = span{b: v}
+		case "RecordNumber":
+			w.f[wRecordID] = span{b: v}
+		case "Keywords":
+			if len(v) > 0 {
+				w.keywords = append(w.keywords, span{b: v})
+			}
+		case "TaskCategory":
+			w.f[wTask] = span{b: v}
+		case "OpCode":
+			w.f[wOpcode] = span{b: v}
+		case "Sid":
+			w.f[wUserID] = span{b: v}
+		case "User":
+			if string(v) != "NOT_TRANSLATED" { // no account name for the Sid
+				w.f[wUserName] = span{b: v}
+			}
+		case "SidType":
+			w.f[wUserType] = span{b: v}
+		default:
+			return false // not a key of this format: whatever it is, kept as text
+		}
+	}
+	if len(w.f[wChannel].b) == 0 || len(w.f[wEventID].b) == 0 {
+		return false
+	}
+	w.f[wMessage] = span{b: msg}
+	p.classicData(msg)
+	return true
+}
+
+// classicData adds the labelled values of message msg's sections that
+// classicKeys names to w.data.
+func (p *Parser) classicData(msg []byte) {
+	w := &p.win
+	_, rest := cutLine(msg) // the event's description
+	logoff := string(w.f[wEventID].b) == "4634" || string(w.f[wEventID].b) == "4647"
+	var sec []byte
+	for len(rest) > 0 && len(w.data) < maxWinMembers {
+		var line []byte
+		line, rest = cutLine(rest)
+		if len(line) == 0 {
+			continue
+		}
+		indented := line[0] == '\t' || line[0] == ' '
+		t := bytes.TrimSpace(line)
+		c := bytes.IndexByte(t, ':')
+		if c <= 0 {
+			continue // a continuation (the privileges of a 4672) or prose
+		}
+		label, val := t[:c], bytes.TrimSpace(t[c+1:])
+		if !indented {
+			if len(val) == 0 {
+				sec = label // a section's heading
+				continue
+			}
+			sec = nil // a value of its own ("Logon Type:  3"), outside sections
+		}
+		w.kbuf = append(append(append(w.kbuf[:0], sec...), '|'), label...)
+		key, ok := classicKeys[string(w.kbuf)]
+		if !ok || len(val) == 0 {
+			continue
+		}
+		if logoff {
+			// 4634 and 4647 show the account logged off as "Subject";
+			// their XML names it Target*.
+			if k, ok := subjectToTarget[string(key)]; ok {
+				key = k
+			}
+		}
+		w.data = append(w.data, winMember{key: span{b: key}, val: span{b: val}})
+	}
+}
+
+// cutLine returns b's first line (without its \r\n or \n) and the rest.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return bytes.TrimSuffix(b, []byte{'\r'}), nil
+	}
+	return bytes.TrimSuffix(b[:i], []byte{'\r'}), b[i+1:]
+}
+
+// classicDate reports whether line is "MM/DD/YYYY hh:mm:ss AM" (or PM), the
+// time line Splunk writes first (one-digit month, day and hour accepted).
+func classicDate(line []byte) bool {
+	_, ok := classicParts(line)
+	return ok
+}
+
+// classicParts splits "M/D/YYYY h:mm:ss AM" into month, day, year, hour
+// (0-23), minute and second.
+func classicParts(s []byte) ([6]int, bool) {
+	var v [6]int
+	seps := [...]byte{'/', '/', ' ', ':', ':', ' '}
+	for k := 0; k < 6; k++ {
+		n, d := 0, 0
+		for d < len(s) && s[d] >= '0' && s[d] <= '9' && d < 4 {
+			n = n*10 + int(s[d]-'0')
+			d++
+		}
+		if d == 0 || d >= len(s) || s[d] != seps[k] {
+			return v, false
+		}
+		v[k] = n
+		s = s[d+1:]
+	}
+	if len(s) != 2 || (s[1] != 'M' && s[1] != 'm') {
+		return v, false
+	}
+	h := v[3]
+	if h < 1 || h > 12 || v[0] < 1 || v[0] > 12 || v[1] < 1 || v[1] > 31 || v[4] > 59 || v[5] > 60 || v[2] < 1970 {
+		return v, false
+	}
+	switch s[0] {
+	case 'A', 'a':
+		if h == 12 {
+			h = 0
+		}
+	case 'P', 'p':
+		if h != 12 {
+			h += 12
+		}
+	default:
+		return v, false
+	}
+	v[3] = h
+	return v, true
+}
+
+// classicTime is the time of the classic format's first line, in the
+// parser's zone (the forwarder writes its local time, without a zone).
+func (p *Parser) classicTime(b []byte) (int64, bool) {
+	v, ok := classicParts(b)
+	if !ok {
+		return 0, false
+	}
+	return time.Date(v[2], time.Month(v[0]), v[1], v[3], v[4], v[5], 0, p.loc).UnixNano(), true
+}
+
+// classicKeys names, by "section|label" ("|label" outside sections), the
+// event_data member of the event's XML form that a message line shows.
+// From Microsoft's message templates of the Security events the starter
+// profiles and rules read (logons, account and group management,
+// Kerberos, NTLM, processes, services, scheduled tasks).
+var classicKeys = func() map[string][]byte {
+	subject := map[string]string{
+		"Security ID": "SubjectUserSid", "Account Name": "SubjectUserName",
+		"Account Domain": "SubjectDomainName", "Logon ID": "SubjectLogonId",
+	}
+	target := map[string]string{
+		"Security ID": "TargetUserSid", "Account Name": "TargetUserName",
+		"Account Domain": "TargetDomainName", "Logon ID": "TargetLogonId",
+		"Linked Logon ID": "TargetLinkedLogonId", "Logon GUID": "LogonGuid",
+		"Network Account Name": "TargetOutboundUserName", "Network Account Domain": "TargetOutboundDomainName",
+	}
+	account := map[string]string{ // account management: the account's SID is TargetSid
+		"Security ID": "TargetSid", "Account Name": "TargetUserName", "Account Domain": "TargetDomainName",
+	}
+	group := map[string]string{
+		"Security ID": "TargetSid", "Group Name": "TargetUserName", "Group Domain": "TargetDomainName",
+		"Account Name": "TargetUserName", "Account Domain": "TargetDomainName",
+	}
+	sections := map[string]map[string]string{
+		"Subject":                        subject,
+		"Creator Subject":                subject,
+		"New Logon":                      target,
+		"Account For Which Logon Failed": target,
+		"Target Subject":                 target,
+		"Account Whose Credentials Were Used": {
+			"Account Name": "TargetUserName", "Account Domain": "TargetDomainName", "Logon GUID": "TargetLogonGuid",
+		},
+		"New Account":                 account,
+		"Target Account":              account,
+		"Account That Was Locked Out": account,
+		"Group":                       group,
+		"New Group":                   group,
+		"Member":                      {"Security ID": "MemberSid", "Account Name": "MemberName"},
+		"Logon Information":           {"Logon Type": "LogonType", "Elevated Token": "ElevatedToken", "Virtual Account": "VirtualAccount", "Restricted Admin Mode": "RestrictedAdminMode"},
+		"Failure Information":         {"Failure Reason": "FailureReason", "Status": "Status", "Sub Status": "SubStatus"},
+		"Detailed Authentication Information": {
+			"Logon Process": "LogonProcessName", "Authentication Package": "AuthenticationPackageName",
+			"Transited Services": "TransmittedServices", "Package Name (NTLM only)": "LmPackageName", "Key Length": "KeyLength",
+		},
+		"Network Information": {
+			"Workstation Name": "WorkstationName", "Source Network Address": "IpAddress", "Source Port": "IpPort",
+			"Client Address": "IpAddress", "Client Port": "IpPort", "Network Address": "IpAddress", "Port": "IpPort",
+		},
+		"Process Information": {
+			"Process ID": "ProcessId", "Process Name": "ProcessName",
+			"Caller Process ID": "ProcessId", "Caller Process Name": "ProcessName",
+			"New Process ID": "NewProcessId", "New Process Name": "NewProcessName",
+			"Token Elevation Type": "TokenElevationType", "Mandatory Label": "MandatoryLabel",
+			"Creator Process ID": "ProcessId", "Creator Process Name": "ParentProcessName",
+			"Process Command Line": "CommandLine",
+		},
+		"Account Information": {
+			"Account Name": "TargetUserName", "Account Domain": "TargetDomainName",
+			"Supplied Realm Name": "TargetDomainName", "User ID": "TargetSid", "Security ID": "TargetSid",
+			"Logon GUID": "LogonGuid",
+		},
+		"Service Information": {
+			"Service Name": "ServiceName", "Service ID": "ServiceSid", "Service File Name": "ServiceFileName",
+			"Service Type": "ServiceType", "Service Start Type": "ServiceStartType", "Service Account": "ServiceAccount",
+		},
+		"Additional Information": {
+			"Ticket Options": "TicketOptions", "Ticket Encryption Type": "TicketEncryptionType",
+			"Result Code": "Status", "Failure Code": "Status", "Pre-Authentication Type": "PreAuthType",
+			"Caller Computer Name": "TargetDomainName", "Transited Services": "TransmittedServices",
+		},
+		"Target Server":    {"Target Server Name": "TargetServerName", "Additional Information": "TargetInfo"},
+		"Task Information": {"Task Name": "TaskName"},
+		"Attributes": {
+			"SAM Account Name": "SamAccountName", "Display Name": "DisplayName",
+			"User Principal Name": "UserPrincipalName",
+		},
+		"": {
+			"Logon Type": "LogonType", "Privileges": "PrivilegeList", "Impersonation Level": "ImpersonationLevel",
+			// 4776 (NTLM credential validation) has no sections.
+			"Authentication Package": "PackageName", "Logon Account": "TargetUserName",
+			"Source Workstation": "Workstation", "Error Code": "Status",
+		},
+	}
+	m := make(map[string][]byte)
+	for sec, labels := range sections {
+		for label, key := range labels {
+			m[sec+"|"+label] = []byte(key)
+		}
+	}
+	return m
+}()
+
+// subjectToTarget renames a Subject member for the logoff events.
+var subjectToTarget = map[string][]byte{
+	"SubjectUserSid": []byte("TargetUserSid"), "SubjectUserName": []byte("TargetUserName"),
+	"SubjectDomainName": []byte("TargetDomainName"), "SubjectLogonId": []byte("TargetLogonId"),
+}
