@@ -185,6 +185,7 @@ type action struct {
 	// object), or the profile says so (values_only: FortiGate's agent=
 	// pair is a user agent, a Beat's agent object describes the Beat).
 	within bool
+	lift   bool // a list whose objects' members join the parent (ProfileSpec.Lift)
 }
 
 // renameWithin reports whether rename target to lies inside from.
@@ -314,6 +315,8 @@ type Normalizer struct {
 	tpBuf        []byte     // tp's output, walked into the tree: valid until the next Build
 	tpJSON       fastjson.Parser
 	keepExisting bool         // walk adds only members the parent does not have (HEC fields into labels)
+	liftParent   int32        // the object a lifted list's members are walked into, -1 when none
+	liftParams   int          // unnamed members of that list so far (paramKey)
 	act          *actionTable // renames and drops of this walk: global, or a profile's
 	actOn        bool
 	scratch      []byte
@@ -343,10 +346,11 @@ type kvPair struct {
 // New returns a Normalizer for c.
 func (c *Compiled) New() *Normalizer {
 	return &Normalizer{
-		c:        c,
-		keyed:    c.key.on,
-		nodes:    make([]node, 0, 128),
-		interned: make(map[string]string),
+		c:          c,
+		keyed:      c.key.on,
+		nodes:      make([]node, 0, 128),
+		interned:   make(map[string]string),
+		liftParent: -1,
 	}
 }
 
@@ -961,6 +965,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			n.err = ErrTooManyFields
 			return
 		}
+		if len(key) == 0 && parent == n.liftParent {
+			key = n.paramKey() // an unnamed member of a lifted list
+		}
 		if !utf8.Valid(key) {
 			// Written with each invalid byte as U+FFFD: two keys that
 			// differ only there would come out alike, twice in one object
@@ -1003,6 +1010,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					if a.drop {
 						return
 					}
+					if a.lift && n.lift(parent, v, base, descend) {
+						return
+					}
 					if a.target != nil && !(isObj && a.within) {
 						if n.underlay && n.takenAt(a.target, isObj) {
 							return
@@ -1038,6 +1048,41 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// lift walks the members of list v's objects into parent, whose path is
+// n.path[:base] (ProfileSpec.Lift). It reports false, having done
+// nothing, when v is not a list of objects.
+func (n *Normalizer) lift(parent int32, v *fastjson.Value, base int, rules bool) bool {
+	arr, err := v.Array()
+	if err != nil || len(arr) == 0 {
+		return false
+	}
+	for _, e := range arr {
+		if e.Type() != fastjson.TypeObject {
+			return false
+		}
+	}
+	saved := n.liftParent
+	n.liftParent, n.liftParams = parent, 0
+	for _, e := range arr {
+		o, _ := e.Object()
+		n.path = n.path[:base]
+		if n.walk(parent, o, rules); n.err != nil {
+			break
+		}
+	}
+	n.liftParent = saved
+	n.path = n.path[:base]
+	return true
+}
+
+// paramKey names the next unnamed member of a lifted list: param1, param2...
+func (n *Normalizer) paramKey() []byte {
+	n.liftParams++
+	start := len(n.lits)
+	n.lits = strconv.AppendInt(append(n.lits, "param"...), int64(n.liftParams), 10)
+	return n.lits[start:len(n.lits):len(n.lits)]
 }
 
 // takenAt reports whether the event has a field at segs that a field parsed

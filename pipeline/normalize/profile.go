@@ -70,6 +70,16 @@ type ProfileSpec struct {
 	// was not translated (Check Point's xlatesrc, PAN-OS natsrc): as
 	// addresses they would say the connection was translated to 0.0.0.0.
 	DropValues OrderedMap `yaml:"drop_values"`
+	// Lift names lists of one-member objects whose members belong to the
+	// object holding the list: OpenTelemetry's Windows receiver writes an
+	// event's data as event_data.data [{"TargetUserName":"jdoe"},
+	// {"IpAddress":"10.0.0.1"}], Winlogbeat and NXLog as members of one
+	// object. Each element's members are walked as members of that object
+	// (event_data.TargetUserName), so the profile's renames apply to them;
+	// an empty name becomes paramN, N counting those of the list (as
+	// Winlogbeat names unnamed event data). A list with an element that
+	// is not an object, or that is not a list, stays as it is.
+	Lift []string `yaml:"lift"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -808,6 +818,20 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			a.drop, a.target = true, nil
 			acts[d.s] = a
 			interior(d.s)
+		}
+		for _, f := range sp.Lift {
+			if err := checkPath(f); err != nil || !strings.Contains(f, ".") {
+				errs = append(errs, fmt.Errorf("%s: lift %q: name a list inside an object (event_data.data), whose members it moves into", at, f))
+				continue
+			}
+			if a := acts[f]; a.drop || a.target != nil {
+				errs = append(errs, fmt.Errorf("%s: lift %q: the path is also renamed or dropped; keep one", at, f))
+				continue
+			}
+			a := acts[f]
+			a.lift = true
+			acts[f] = a
+			interior(f)
 		}
 		p.actions = newActionTable(acts)
 		p.actionsOn = len(acts) > 0

@@ -524,3 +524,55 @@ func TestProfileParseWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileLift: a lifted list's objects' members join the object that
+// holds the list, under the profile's renames; anything else stays.
+func TestProfileLift(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name:   "otel",
+		Lift:   []string{"event_data.data"},
+		Rename: OrderedMap{Keys: []string{"event_data.TargetUserName"}, Values: []string{"user.name"}},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, in, want string }{
+		{"members move up, renamed", `{"event_data":{"data":[{"TargetUserName":"jdoe"},{"LogonType":"3"}],"binary":"00"}}`,
+			`"event_data":{"LogonType":"3","binary":"00"},"user":{"name":"jdoe"}`},
+		{"unnamed members are param1, param2", `{"event_data":{"data":[{"":"a"},{"x":"b"},{"":"c"}]}}`,
+			`"event_data":{"param1":"a","x":"b","param2":"c"}`},
+		{"a list with a scalar stays", `{"event_data":{"data":[{"x":"b"},"c"]}}`,
+			`"event_data":{"data":[{"x":"b"},"c"]}`},
+		{"not a list stays", `{"event_data":{"data":{"x":"b"}}}`,
+			`"event_data":{"data":{"x":"b"}}`},
+		{"an empty key elsewhere stays empty", `{"event_data":{"data":[{"x":{"":"y"}}]},"":"z"}`,
+			`"event_data":{"x":{"":"y"}},"":"z"`},
+	} {
+		v, err := p.Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("otel")})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
+		}
+	}
+	for _, sp := range []ProfileSpec{
+		{Name: "a", Lift: []string{"data"}},
+		{Name: "a", Lift: []string{"event_data.data"}, Drop: []string{"event_data.data"}},
+		{Name: "a", Lift: []string{"event_data.data"}, Rename: OrderedMap{Keys: []string{"event_data.data"}, Values: []string{"x"}}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{sp}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "lift") {
+			t.Errorf("%+v: %v, want a lift error", sp, err)
+		}
+	}
+}
