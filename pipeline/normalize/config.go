@@ -64,6 +64,16 @@ type TextParser interface {
 	AppendJSON(dst, line []byte, zone int64) (out []byte, ok bool)
 }
 
+// WindowsTextParser is a TextParser that also parses a Windows event sent
+// as text alone (ParseSpec.Format "windows"); without it that format
+// parses nothing.
+type WindowsTextParser interface {
+	// AppendWindowsJSON is AppendJSON for text that is a Windows event in
+	// XML or in Splunk's classic rendering, without a syslog header; ok is
+	// false for any other text.
+	AppendWindowsJSON(dst, line []byte, zone int64) (out []byte, ok bool)
+}
+
 // DefaultTimestampFields are the time fields of common shippers and vendors.
 var DefaultTimestampFields = []string{
 	"@timestamp", "timestamp", "time", "ts", "eventTime", "event_time",

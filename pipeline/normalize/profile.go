@@ -153,11 +153,14 @@ type ParseSpec struct {
 	// text, and an event the syslog input already parsed, are left alone.
 	//
 	// "windows" is "syslog" for a Windows event sent as text: the field is
-	// parsed only when it is one in XML (<Event ...>, as Splunk's
-	// XmlWinEventLog source types and Windows Event Forwarding send it) or
-	// in Splunk's classic WinEventLog rendering (LogName=...), into
-	// winlog.* as Winlogbeat names it; any other text (Winlogbeat's own
-	// rendered message) is left alone. The parse runs before the profile's
+	// parsed only when it is the whole event (no other field but
+	// @timestamp: a Winlogbeat event's message is left alone, whatever it
+	// holds) and it is one in XML (<Event ...>, as Splunk's
+	// XmlWinEventLog source types and Windows Event Forwarding send it;
+	// NXLog's to_xml() record), or in Splunk's classic WinEventLog
+	// rendering (LogName=...), into winlog.* as Winlogbeat names it (NXLog's
+	// record: its own field names, which the profile renames); any other
+	// text is left alone. The parse runs before the profile's
 	// variants are detected, so that their detect rules see the parsed
 	// winlog.channel and winlog.event_id; a variant without a parse of its
 	// own uses its base's.
@@ -312,13 +315,23 @@ func (n *Normalizer) parseText(p *parser) {
 		return
 	}
 	text := n.stringOf(c)
-	if len(text) == 0 || (p.windows && !windowsText(text)) {
+	if len(text) == 0 || (p.windows && (!windowsText(text) || !n.alone(c))) {
 		return
 	}
 	if n.tp == nil {
 		n.tp = n.c.newTextParser()
 	}
-	out, ok := n.tp.AppendJSON(n.tpBuf[:0], text, n.tzDef)
+	var out []byte
+	var ok bool
+	if p.windows {
+		wp, is := n.tp.(WindowsTextParser)
+		if !is {
+			return
+		}
+		out, ok = wp.AppendWindowsJSON(n.tpBuf[:0], text, n.tzDef)
+	} else {
+		out, ok = n.tp.AppendJSON(n.tpBuf[:0], text, n.tzDef)
+	}
 	n.tpBuf = out
 	if !ok {
 		return
@@ -352,11 +365,27 @@ func (n *Normalizer) parseText(p *parser) {
 	}
 }
 
+// alone reports whether node c is the event's only field (@timestamp
+// aside): a Windows event sent as text is the whole event. One that came
+// with fields of its own (Winlogbeat's winlog.*, NXLog's Channel) is
+// structured already, and its message is what the event says, which
+// anyone who can write an event log entry chooses: parsing it would let
+// them add fields to the event.
+func (n *Normalizer) alone(c int32) bool {
+	for m := n.nodes[0].first; m >= 0; m = n.nodes[m].next {
+		if nd := &n.nodes[m]; m != c && nd.kind != kRemoved && string(nd.key) != "@timestamp" {
+			return false
+		}
+	}
+	return true
+}
+
 // windowsText reports whether text starts like a Windows event in XML or
 // in Splunk's classic rendering (see ParseSpec.Format "windows"); the
 // parser decides whether it is one.
 func windowsText(text []byte) bool {
 	t := bytes.TrimLeft(text, " \t\r\n")
+	t = bytes.TrimLeft(bytes.TrimPrefix(t, []byte("\xEF\xBB\xBF")), " \t\r\n") // a byte order mark
 	if bytes.HasPrefix(t, []byte("<Event")) || bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("LogName=")) {
 		return true
 	}

@@ -225,6 +225,10 @@ const (
 	// (LogName=...<newline>EventCode=...<newline>...Message=...):
 	// "winlog":{...}, the message's labelled values in winlog.event_data.
 	FormatWinClassic = "windows_classic"
+	// FormatNXLogXML is NXLog's to_xml() record of a Windows event (its
+	// fields as children of <Event>): those fields at the top level, as
+	// NXLog's JSON has them.
+	FormatNXLogXML = "nxlog_xml"
 	// FormatCheckPoint is Check Point Log Exporter's syslog format
 	// ([key:"value"; ...]): top-level fields named as Check Point does.
 	FormatCheckPoint = "checkpoint"

@@ -20,15 +20,16 @@ const (
 	fmtCheckPoint
 	fmtWinXML
 	fmtWinClassic
+	fmtNXLogXML
 )
 
-var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV, FormatCheckPoint, FormatWinXML, FormatWinClassic}
+var formatNames = [...]string{"", FormatJSON, FormatCEF, FormatLEEF, FormatCiscoASA, FormatPANOS, FormatSnare, FormatKV, FormatCheckPoint, FormatWinXML, FormatWinClassic, FormatNXLogXML}
 
 // replacesMessage reports whether the format's fields replace "message"
 // (and event.original may keep the line).
 func (f format) replacesMessage() bool {
 	switch f {
-	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV, fmtCheckPoint, fmtWinXML, fmtWinClassic:
+	case fmtJSON, fmtCEF, fmtLEEF, fmtPANOS, fmtKV, fmtCheckPoint, fmtWinXML, fmtWinClassic, fmtNXLogXML:
 		return true
 	}
 	return false
@@ -167,6 +168,13 @@ func (p *Parser) detect(body []byte, json bool) {
 			p.winPayload(fmtWinXML)
 			return
 		}
+	case '\r', '\n', 0xEF:
+		// A Windows event after a line end (one event per line, after a
+		// newline) or a UTF-8 byte order mark (an exported file): the
+		// gate in front of format windows skips them too.
+		if p.detectWindows(trimWindowsLead(b)) {
+			return
+		}
 	case '[':
 		if p.parseCheckPoint(b, body) {
 			return
@@ -211,7 +219,7 @@ func (p *Parser) appendPayload(dst []byte) []byte {
 		dst = p.appendPANOS(dst)
 	case fmtSnare:
 		dst = p.appendSnare(dst)
-	case fmtWinXML, fmtWinClassic:
+	case fmtWinXML, fmtWinClassic, fmtNXLogXML:
 		dst = p.appendWin(dst)
 	case fmtKV, fmtCheckPoint:
 		dst = p.appendPairs(dst, false)

@@ -24,6 +24,23 @@ type textParser struct {
 // AppendJSON appends line's object; ok is false for plain text without a
 // syslog header, which gains nothing from being parsed.
 func (t *textParser) AppendJSON(dst, line []byte, zone int64) ([]byte, bool) {
+	t.zone(zone)
+	out, r := t.p.AppendJSON(dst, line)
+	if r.Status == StatusRaw && r.Format == "" {
+		return dst, false
+	}
+	return out, true
+}
+
+// AppendWindowsJSON is AppendJSON for a Windows event sent as text alone
+// (normalize's parse format windows): see Parser.AppendWindows.
+func (t *textParser) AppendWindowsJSON(dst, line []byte, zone int64) ([]byte, bool) {
+	t.zone(zone)
+	return t.p.AppendWindows(dst, line)
+}
+
+// zone sets the parser's Location for times without a zone.
+func (t *textParser) zone(zone int64) {
 	loc, ok := t.zones[zone]
 	if !ok {
 		if len(t.zones) >= 64 { // offsets are few; bound what senders can add
@@ -34,9 +51,4 @@ func (t *textParser) AppendJSON(dst, line []byte, zone int64) ([]byte, bool) {
 		t.zones[zone] = loc
 	}
 	t.p.loc, t.p.utc = loc, zone == 0
-	out, r := t.p.AppendJSON(dst, line)
-	if r.Status == StatusRaw && r.Format == "" {
-		return dst, false
-	}
-	return out, true
 }

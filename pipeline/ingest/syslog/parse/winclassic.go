@@ -103,29 +103,108 @@ func (p *Parser) parseWinClassic(b []byte) bool {
 		return false
 	}
 	w.f[wMessage] = span{b: msg}
-	p.classicData(msg)
+	if equalFold(w.f[wChannel].b, "microsoft-windows-sysmon/operational") {
+		p.sysmonData(msg)
+	} else {
+		p.classicData(msg)
+	}
 	return true
+}
+
+// sysmonData adds the values of a Sysmon message to w.data: its lines are
+// "Name: value" with the names of the event's XML Data (RuleName,
+// UtcTime, Image, CommandLine, User...), after a first line naming the
+// event ("Process Create:"). A line that is not "Name: value" continues
+// the value before it; a name shown twice is not written (see
+// classicData).
+func (p *Parser) sysmonData(msg []byte) {
+	w := &p.win
+	_, rest := cutLine(msg)
+	last := -1
+	for len(rest) > 0 && len(w.data) < maxWinMembers {
+		var line []byte
+		line, rest = cutLine(rest)
+		c := bytes.IndexByte(line, ':')
+		if c <= 0 || !sysmonName(line[:c]) || (c+1 < len(line) && line[c+1] != ' ') {
+			if last >= 0 && len(bytes.TrimSpace(line)) > 0 {
+				v := &w.data[last].val
+				t := bytes.TrimRight(line, " \t")
+				v.b = msg[cap(msg)-cap(v.b) : cap(msg)-cap(t)+len(t)]
+			}
+			continue
+		}
+		last = -1
+		if v := bytes.TrimSpace(line[c+1:]); len(v) > 0 {
+			last = len(w.data)
+			w.data = append(w.data, winMember{key: span{b: line[:c]}, val: span{b: v}, data: true})
+		}
+	}
+	dropRepeated(w.data)
+}
+
+// sysmonName reports whether b is a Data name of Sysmon's: letters only.
+func sysmonName(b []byte) bool {
+	for _, c := range b {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// dropRepeated marks the members whose key appears more than once as not
+// written: the message shows them twice, so one was typed into another
+// value.
+func dropRepeated(ms []winMember) {
+	for i := range ms {
+		for j := i + 1; j < len(ms); j++ {
+			if string(ms[i].key.b) == string(ms[j].key.b) {
+				ms[i].data, ms[j].data = false, false
+			}
+		}
+	}
 }
 
 // classicData adds the labelled values of message msg's sections that
 // classicKeys names to w.data.
+//
+// The message is free text: Windows writes the values into its template
+// as they are, so a value can span lines (the privileges of a 4672, a
+// command line) and a value someone typed (the user name of a failed
+// logon, a workstation name) can hold lines that look like the
+// template's. A line is the template's when it is blank, a heading
+// ("Subject:") or "label:" followed by a tab or nothing; any other line
+// continues the value before it. A member that the message shows twice
+// is ambiguous (one of the two was typed into another value) and is not
+// written at all: an injected line can hide a field, never set it.
 func (p *Parser) classicData(msg []byte) {
 	w := &p.win
 	_, rest := cutLine(msg) // the event's description
 	logoff := string(w.f[wEventID].b) == "4634" || string(w.f[wEventID].b) == "4647"
 	var sec []byte
+	last := -1 // the member a continuation line extends, -1: none
 	for len(rest) > 0 && len(w.data) < maxWinMembers {
 		var line []byte
 		line, rest = cutLine(rest)
-		if len(line) == 0 {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 {
+			last = -1
 			continue
 		}
-		indented := line[0] == '\t' || line[0] == ' '
-		t := bytes.TrimSpace(line)
 		c := bytes.IndexByte(t, ':')
-		if c <= 0 {
-			continue // a continuation (the privileges of a 4672) or prose
+		if c <= 0 || (c+1 < len(t) && t[c+1] != '\t') || bytes.IndexByte(t[:c], '\t') >= 0 {
+			// Not a template line: the value before it goes on, through
+			// this line (offsets in msg: cap(msg)-cap(x) for x in msg).
+			if last >= 0 {
+				v := &w.data[last].val
+				from := cap(msg) - cap(v.b)
+				to := cap(msg) - cap(t) + len(t)
+				v.b = msg[from:to]
+			}
+			continue
 		}
+		last = -1
+		indented := line[0] == '\t' || line[0] == ' '
 		label, val := t[:c], bytes.TrimSpace(t[c+1:])
 		if !indented {
 			if len(val) == 0 {
@@ -146,9 +225,19 @@ func (p *Parser) classicData(msg []byte) {
 				key = k
 			}
 		}
-		w.data = append(w.data, winMember{key: span{b: key}, val: span{b: val}})
+		last = len(w.data)
+		w.data = append(w.data, winMember{key: span{b: key}, val: span{b: val}, data: true})
+	}
+	dropRepeated(w.data) // shown twice: neither is written
+	if string(w.f[wEventID].b) == "1102" {
+		// The audit log cleared: its XML carries the account in
+		// UserData/LogFileCleared.
+		w.user, w.data = append(w.user, w.data...), w.data[:0]
+		w.userName = span{b: logFileCleared}
 	}
 }
+
+var logFileCleared = []byte("LogFileCleared")
 
 // cutLine returns b's first line (without its \r\n or \n) and the rest.
 func cutLine(b []byte) (line, rest []byte) {
@@ -240,7 +329,7 @@ var classicKeys = func() map[string][]byte {
 		"Account Name": "TargetUserName", "Account Domain": "TargetDomainName",
 	}
 	sections := map[string]map[string]string{
-		"Subject":                        subject,
+		"Subject":                        {"Security ID": "SubjectUserSid", "Account Name": "SubjectUserName", "Account Domain": "SubjectDomainName", "Domain Name": "SubjectDomainName", "Logon ID": "SubjectLogonId"},
 		"Creator Subject":                subject,
 		"New Logon":                      target,
 		"Account For Which Logon Failed": target,

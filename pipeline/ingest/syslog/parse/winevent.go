@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
@@ -46,31 +47,42 @@ const (
 // the message; esc marks XML text with entities to resolve.
 type winEvent struct {
 	f        [wCount]span
-	keywords []span      // rendered keyword names
-	data     []winMember // event_data members; an empty key is an unnamed Data (paramN)
-	user     []winMember // user_data members
-	userName span        // user_data's element (xml_name)
-	levelNum bool        // f[wLevel] is System's number, not a name
-	overflow bool        // a list passed maxWinMembers (XML: the event is not taken)
-	// renderedBits has bit k set when RenderingInfo named field k.
-	renderedBits uint32
-	msg          []byte // the message with its entities resolved
-	kbuf         []byte // classicData's "section|label"
+	keywords []span       // rendered keyword names
+	data     []winMember  // event_data members; an empty key is an unnamed Data (paramN)
+	flat     []winMember  // NXLog's to_xml() fields (Event's children), when !schema
+	schema   bool         // the event has System, EventData...: Windows' own schema
+	nested   bool         // an element below one of flat's
+	user     []winMember  // user_data members
+	userName span         // user_data's element (xml_name)
+	levelNum bool         // f[wLevel] is System's number, not a name
+	overflow bool         // a list passed maxWinMembers (XML: the event is not taken)
+	rend     [wCount]span // RenderingInfo's names (level, task, opcode)
+	msg      []byte       // the message with its entities resolved
+	kbuf     []byte       // classicData's "section|label"
+	buf      []byte       // XML text that came in pieces, joined (parseWinXML)
 }
 
 func (w *winEvent) reset() {
 	w.f = [wCount]span{}
 	w.keywords = w.keywords[:0]
 	w.data = w.data[:0]
+	w.flat = w.flat[:0]
+	w.schema, w.nested = false, false
 	w.user = w.user[:0]
 	w.userName = span{}
 	w.levelNum = false
-	w.renderedBits = 0
+	w.rend = [wCount]span{}
 	w.overflow = false
+	w.buf = w.buf[:0]
 }
 
-// winMember is one event_data or user_data member.
-type winMember struct{ key, val span }
+// winMember is one event_data or user_data member; data is false for an
+// XML element whose text is only white space (the indentation around a
+// child), which is not written.
+type winMember struct {
+	key, val span
+	data     bool
+}
 
 // maxWinMembers bounds event_data, user_data and the keywords: an event
 // has a few dozen. An XML event with more is not parsed (kept whole, as
@@ -81,6 +93,18 @@ const maxWinMembers = 512
 // wrote no "log", each followed by a comma.
 func (p *Parser) appendWin(dst []byte) []byte {
 	w := &p.win
+	if len(w.flat) > 0 {
+		// NXLog's fields, as its JSON writes them.
+		for i := range w.flat {
+			if m := &w.flat[i]; m.data {
+				dst = p.appendXMLStr(dst, m.key)
+				dst = append(dst, ':')
+				dst = p.appendXMLStr(dst, m.val)
+				dst = append(dst, ',')
+			}
+		}
+		return dst
+	}
 	mark := len(dst)
 	dst = append(dst, `"winlog":{`...)
 	first := true
@@ -96,15 +120,22 @@ func (p *Parser) appendWin(dst []byte) []byte {
 	dst = p.winField(dst, &first, "event_type", w.f[wEventType])
 	dst = p.winField(dst, &first, "activity_id", w.f[wActivityID])
 	dst = p.winField(dst, &first, "related_activity_id", w.f[wRelatedActivityID])
-	if kw := w.keywordNames(); len(w.keywords) > 0 || kw != "" {
+	named := 0
+	for _, k := range w.keywords {
+		if len(k.b) > 0 {
+			named++
+		}
+	}
+	if kw := w.keywordNames(); named > 0 || kw != "" {
 		sep(&dst, &first)
 		dst = append(dst, `"keywords":[`...)
-		if len(w.keywords) > 0 {
-			for i, k := range w.keywords {
-				if i > 0 {
-					dst = append(dst, ',')
+		if named > 0 {
+			f := true
+			for _, k := range w.keywords {
+				if len(k.b) > 0 {
+					sep(&dst, &f)
+					dst = p.appendXMLStr(dst, k)
 				}
-				dst = p.appendXMLStr(dst, k)
 			}
 		} else {
 			dst = append(dst, kw...)
@@ -144,7 +175,7 @@ func (p *Parser) appendWin(dst []byte) []byte {
 			if len(d.key.b) == 0 {
 				param++ // numbered as Winlogbeat does, empty ones counted
 			}
-			if len(d.val.b) == 0 {
+			if len(d.val.b) == 0 || !d.data {
 				continue
 			}
 			sep(&dst, &f)
@@ -175,7 +206,7 @@ func (p *Parser) appendWin(dst []byte) []byte {
 		dst = p.winField(dst, &f, "xml_name", w.userName)
 		for i := range w.user {
 			u := &w.user[i]
-			if len(u.val.b) == 0 || string(u.key.b) == "xml_name" {
+			if len(u.val.b) == 0 || !u.data || string(u.key.b) == "xml_name" {
 				continue
 			}
 			sep(&dst, &f)
@@ -315,6 +346,9 @@ func parseHex(b []byte) (uint64, bool) {
 // parseWinClassic found: its time, message and dataset.
 func (p *Parser) winPayload(f format) {
 	w, pl := &p.win, &p.pl
+	if f == fmtWinXML && !w.schema {
+		f = fmtNXLogXML
+	}
 	pl.format = f
 	if t := w.f[wTime]; len(t.b) > 0 && !t.esc {
 		if f == fmtWinXML {
@@ -326,6 +360,7 @@ func (p *Parser) winPayload(f format) {
 		}
 	}
 	if m := w.f[wMessage]; len(m.b) > 0 {
+		m.b = bytes.TrimRight(m.b, " \t\r\n")
 		if m.esc {
 			// Resolved here: the header writes the message as it is.
 			w.msg = append(w.msg[:0], p.unescapeXML(m.b)...)
@@ -344,4 +379,46 @@ func (p *Parser) winPayload(f format) {
 	case equalFold(ch, "windows powershell"):
 		pl.dataset = "windows.powershell"
 	}
+}
+
+// detectWindows recognizes b as a Windows event as text, in either form.
+func (p *Parser) detectWindows(b []byte) bool {
+	switch {
+	case len(b) > 0 && b[0] == '<' && p.parseWinXML(b):
+		p.winPayload(fmtWinXML)
+	case p.parseWinClassic(b):
+		p.winPayload(fmtWinClassic)
+	default:
+		return false
+	}
+	return true
+}
+
+// AppendWindows appends the object of msg when msg, without a syslog
+// header, is a Windows event as text (XML, NXLog's to_xml(), Splunk's
+// classic rendering); ok is false, and dst returned as it was, for
+// anything else. A profile's parse with format windows uses it, so that
+// other text (a key=value line, a syslog line) is left alone.
+func (p *Parser) AppendWindows(dst, msg []byte) ([]byte, bool) {
+	if p.now == nil {
+		*p = *New(Options{})
+	}
+	p.h = header{status: StatusRaw, pri: -1, body: msg}
+	p.msg = msg
+	p.pl = payload{}
+	if !p.detectWindows(trimWindowsLead(msg)) {
+		return dst, false
+	}
+	out, _ := p.finish(dst)
+	return out, true
+}
+
+// trimWindowsLead removes white space and a UTF-8 byte order mark before a
+// Windows event's text.
+func trimWindowsLead(b []byte) []byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if hasPrefix(b, "\xEF\xBB\xBF") {
+		b = bytes.TrimLeft(b[3:], " \t\r\n")
+	}
+	return b
 }

@@ -94,6 +94,18 @@ func TestWinClassic(t *testing.T) {
 				"event.dataset":          "",
 				"logrouter.payload":      "windows_classic",
 			}},
+		{"Sysmon: Name: value lines, a value on two lines, a name shown twice dropped", time.UTC,
+			"LogName=Microsoft-Windows-Sysmon/Operational\r\nEventCode=1\r\nMessage=Process Create:\r\nRuleName: -\r\nProcessId: 7720\r\n" +
+				"Image: C:\\Windows\\System32\\cmd.exe\r\nCommandLine: cmd.exe /c \"echo a\r\nUser: CORP\\admin\"\r\nUser: CORP\\mrivera\r\n",
+			map[string]string{
+				"winlog.event_data.ProcessId": "7720",
+				"winlog.event_data.Image":     "C:\\Windows\\System32\\cmd.exe",
+				"winlog.event_data.User":      "", // shown twice: one of the two was typed into the command line
+				"logrouter.payload":           "windows_classic",
+			}},
+		{"a byte order mark and a line end before the text", time.UTC,
+			"\xEF\xBB\xBF\r\nLogName=Security\r\nEventCode=4625\r\nMessage=x",
+			map[string]string{"winlog.event_id": "4625"}},
 		{"NOT_TRANSLATED is no account name", time.UTC,
 			"LogName=Application\nEventCode=1000\nUser=NOT_TRANSLATED\nSid=S-1-5-21-1-2-3-500\nMessage=x",
 			map[string]string{"winlog.user.name": "", "winlog.user.identifier": "S-1-5-21-1-2-3-500"}},

@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // parseWinXML parses a Windows event rendered as XML (the schema of
@@ -17,9 +18,18 @@ import (
 // predefined entities and character references resolved. It reports false
 // (the payload is then tried as other formats, and kept as text) for
 // anything that is not one well-nested <Event> with a System EventID.
+// NXLog's to_xml() writes its record instead, each field a child of
+// <Event> (<EventID>, <Channel>, <TargetUserName>...): such an event, with
+// an EventID and a Channel, becomes those fields at the top level, as
+// NXLog's JSON has them, for the windows.eventlog profile to rename.
 func (p *Parser) parseWinXML(b []byte) bool {
 	w := &p.win
 	w.reset()
+	// Text that comes in pieces is joined in w.buf; never longer than
+	// b, so spans into it stay valid while it fills.
+	if cap(w.buf) < len(b) {
+		w.buf = make([]byte, 0, len(b))
+	}
 	x := b
 	if hasPrefix(x, "<?xml") {
 		i := bytes.Index(x, []byte("?>"))
@@ -48,9 +58,10 @@ func (p *Parser) parseWinXML(b []byte) bool {
 					return false
 				}
 			} else {
-				p.winText(text, data, x[:i], bytes.IndexByte(x[:i], '&') >= 0)
+				// One piece of the element's text: comments and CDATA
+				// sections may split it (pre<![CDATA[x]]>post).
+				p.winText(text, data, x[:i], bytes.IndexByte(x[:i], '&') >= 0, false)
 			}
-			text = -1
 			x = x[i:]
 			continue
 		}
@@ -67,8 +78,7 @@ func (p *Parser) parseWinXML(b []byte) bool {
 			if i < 0 {
 				return false
 			}
-			p.winText(text, data, x[9:9+i], false)
-			text = -1
+			p.winText(text, data, x[9:9+i], false, true)
 			x = x[9+i+3:]
 			continue
 		case hasPrefix(x, "<?"):
@@ -172,7 +182,46 @@ func (p *Parser) parseWinXML(b []byte) bool {
 // cut short by maxWinMembers (nothing of the event is dropped; one that
 // large is kept as text).
 func (w *winEvent) complete(rest []byte) bool {
-	return len(bytes.TrimSpace(rest)) == 0 && len(w.f[wEventID].b) > 0 && !w.overflow
+	if len(bytes.TrimSpace(rest)) != 0 || w.overflow {
+		return false
+	}
+	if !w.schema {
+		// NXLog's flat form: its EventID and Channel, and no field a
+		// syslog payload may not set (logrouter's own, timestamp...).
+		if w.nested || len(w.flat) == 0 {
+			return false
+		}
+		for i := range w.flat {
+			for j := i + 1; j < len(w.flat); j++ {
+				if string(w.flat[i].key.b) == string(w.flat[j].key.b) {
+					return false // a field twice: not a record NXLog writes
+				}
+			}
+			switch k := w.flat[i].key.b; {
+			case reservedKey(k) != 0:
+				return false
+			case string(k) == "EventID":
+				w.f[wEventID] = w.flat[i].val
+			case string(k) == "Channel":
+				w.f[wChannel] = w.flat[i].val
+			}
+		}
+		return len(w.f[wEventID].b) > 0 && len(w.f[wChannel].b) > 0
+	}
+	w.flat = w.flat[:0] // beside System: not read
+	if len(w.f[wEventID].b) == 0 {
+		return false
+	}
+	// RenderingInfo's names replace System's numbers where it has one.
+	for _, k := range [...]int{wLevel, wTask, wOpcode} {
+		if len(w.rend[k].b) > 0 {
+			w.f[k] = w.rend[k]
+			if k == wLevel {
+				w.levelNum = false
+			}
+		}
+	}
+	return true
 }
 
 // winEl says what a start tag's text and attributes are for.
@@ -201,8 +250,31 @@ const (
 func (p *Parser) winElement(path [][]byte, depth int) winEl {
 	w := &p.win
 	el := winEl{text: -1}
-	if depth < 3 || depth > 4 || string(path[0]) != "Event" {
-		return el // Event, System, EventData...: nothing of their own
+	if string(path[0]) != "Event" {
+		return el
+	}
+	if depth == 2 {
+		switch string(path[1]) {
+		case "System", "EventData", "UserData", "RenderingInfo", "ProcessingErrorData", "DebugData", "BinaryEventData":
+			w.schema = true
+		default:
+			// NXLog's to_xml(): the record's fields as <Event>'s
+			// children (<EventID>, <Channel>, <TargetUserName>...).
+			if len(w.flat) == maxWinMembers {
+				w.overflow = true
+				return el
+			}
+			w.flat = append(w.flat, winMember{key: span{b: path[1]}})
+			el.member = &w.flat[len(w.flat)-1]
+			el.text = textData
+		}
+		return el
+	}
+	if depth < 3 || depth > 4 {
+		return el // nothing of their own
+	}
+	if depth == 3 && !w.schema {
+		w.nested = true // below a flat field: not NXLog's form
 	}
 	if depth == 3 && string(path[1]) == "System" {
 		switch string(path[2]) {
@@ -215,13 +287,9 @@ func (p *Parser) winElement(path [][]byte, depth int) winEl {
 		case "Level":
 			el.text = wLevel
 		case "Task":
-			if !w.rendered(wTask) {
-				el.text = wTask
-			}
+			el.text = wTask
 		case "Opcode":
-			if !w.rendered(wOpcode) {
-				el.text = wOpcode
-			}
+			el.text = wOpcode
 		case "Keywords":
 			el.text = wKeywords
 		case "TimeCreated":
@@ -282,54 +350,85 @@ func (p *Parser) winElement(path [][]byte, depth int) winEl {
 		case depth == 3 && string(path[2]) == "Opcode":
 			el.text = textRendered + wOpcode
 		case depth == 4 && string(path[2]) == "Keywords" && string(path[3]) == "Keyword":
+			if len(w.keywords) == maxWinMembers {
+				w.overflow = true
+				return el
+			}
+			w.keywords = append(w.keywords, span{})
 			el.text = textKeyword
 		}
 	}
 	return el
 }
 
-// rendered reports whether RenderingInfo already named field k (it comes
-// after System: then the number is not read over the name).
-func (w *winEvent) rendered(k int) bool { return w.renderedBits&(1<<k) != 0 }
-
-// winText stores the text of an element classified by winElement.
-func (p *Parser) winText(to int, m *winMember, t []byte, esc bool) {
+// winText adds a piece of the text of an element classified by
+// winElement (esc: it holds entities; cdata: a CDATA section, taken as it
+// is). The pieces of one element are joined.
+func (p *Parser) winText(to int, m *winMember, t []byte, esc, cdata bool) {
 	w := &p.win
-	s := span{b: t, esc: esc}
+	var s *span
 	switch {
 	case to < 0:
+		return
 	case to < wCount:
 		if to == wLevel {
-			if w.rendered(wLevel) {
-				return
-			}
 			w.levelNum = true
 		}
-		if to == wMessage {
-			s.b = bytes.TrimRight(s.b, " \t\r\n")
-		}
-		w.f[to] = s
+		s = &w.f[to]
 	case to == textData:
-		if m != nil && len(bytes.TrimSpace(t)) > 0 { // not the indentation before a child
-			m.val = s
-		}
-	case to == textKeyword:
-		if len(w.keywords) == maxWinMembers {
-			w.overflow = true
-		} else if len(t) > 0 {
-			w.keywords = append(w.keywords, s)
-		}
-	case to >= textRendered: // a rendered name: replaces System's number
-		k := to - textRendered
-		if len(t) == 0 {
+		if m == nil {
 			return
 		}
-		w.f[k] = s
-		w.renderedBits |= 1 << k
-		if k == wLevel {
-			w.levelNum = false
+		if cdata && len(t) > 0 || esc || len(bytes.TrimSpace(t)) > 0 {
+			m.data = true // not only the indentation around a child
 		}
+		s = &m.val
+	case to == textKeyword:
+		s = &w.keywords[len(w.keywords)-1]
+	case to >= textRendered:
+		s = &w.rend[to-textRendered]
+	default:
+		return
 	}
+	p.winPiece(s, t, esc, cdata)
+}
+
+// winPiece appends piece to the text of *s: the first piece is referenced
+// where it is; a second one joins both, resolved, in w.buf (the pieces of
+// one element come one after the other, so its text is w.buf's end).
+func (p *Parser) winPiece(s *span, piece []byte, esc, cdata bool) {
+	w := &p.win
+	if len(piece) == 0 {
+		return
+	}
+	if s.b == nil {
+		*s = span{b: piece, esc: esc && !cdata}
+		if cdata {
+			s.b = piece[:len(piece):len(piece)]
+		}
+		return
+	}
+	if !w.joined(s) {
+		start := len(w.buf)
+		w.buf = p.appendResolved(w.buf, *s)
+		*s = span{b: w.buf[start:]}
+	}
+	start := len(w.buf) - len(s.b)
+	w.buf = p.appendResolved(w.buf, span{b: piece, esc: esc && !cdata})
+	s.b = w.buf[start:]
+}
+
+// joined reports whether s is text already joined at the end of w.buf.
+func (w *winEvent) joined(s *span) bool {
+	return len(s.b) > 0 && len(w.buf) >= len(s.b) && unsafe.SliceData(s.b) == unsafe.SliceData(w.buf[len(w.buf)-len(s.b):])
+}
+
+// appendResolved appends s's text with its entities resolved.
+func (p *Parser) appendResolved(dst []byte, s span) []byte {
+	if !s.esc {
+		return append(dst, s.b...)
+	}
+	return append(dst, p.unescapeXML(s.b)...)
 }
 
 // winAttr stores an attribute the element's class reads.
@@ -406,8 +505,8 @@ func (p *Parser) unescapeXML(v []byte) []byte {
 		}
 		u = append(u, v[:i]...)
 		v = v[i:]
-		j := bytes.IndexByte(v, ';')
-		if j < 0 || j > 12 {
+		j := bytes.IndexByte(v[:min(len(v), 13)], ';') // the longest reference: &#x10FFFF;
+		if j < 0 {
 			u = append(u, '&')
 			v = v[1:]
 			continue
