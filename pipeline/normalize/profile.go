@@ -80,9 +80,35 @@ type ProfileSpec struct {
 	// Winlogbeat names unnamed event data). A list with an element that
 	// is not an object, or that is not a list, stays as it is.
 	Lift []string `yaml:"lift"`
+	// Split names string fields that hold two values around a separator:
+	// Sysmon's User "CORP\jdoe" (domain, then name), a Kerberos service
+	// ticket's TargetUserName "jdoe@CORP.EXAMPLE.COM" (name, then realm).
+	// See SplitSpec.
+	Split []SplitSpec `yaml:"split"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
+}
+
+// SplitSpec splits the string at Field (after renames) at the first
+// Separator into the two paths of Into, when both parts are non-empty.
+// The field itself stays unless it is one of Into (then it holds its
+// part). It is all or nothing: when a path of Into holds another value
+// already (a user.domain from TargetDomainName that is not the realm
+// after the "@"), nothing is split, so nothing is lost.
+type SplitSpec struct {
+	Field     string   `yaml:"field"`
+	Separator string   `yaml:"separator"`
+	Into      []string `yaml:"into"`
+}
+
+// splitOp is a compiled SplitSpec.
+type splitOp struct {
+	field Path
+	sep   []byte
+	into  [2]Path
+	segs  [2][][]byte
+	self  [2]bool // into[k] is the field itself
 }
 
 // DetectSpec recognizes a source by its fields: every path in Present
@@ -621,6 +647,7 @@ type profile struct {
 	// (DropValues).
 	nonePaths []Path
 	noneVals  [][]byte
+	splits    []splitOp
 }
 
 type rename struct {
@@ -786,6 +813,44 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			p.nonePaths = append(p.nonePaths, CompilePath(f))
 			p.noneVals = append(p.noneVals, []byte(sp.DropValues.Values[k]))
+		}
+		for i, sl := range sp.Split {
+			where := fmt.Sprintf("%s: split[%d] (%s)", at, i, sl.Field)
+			if err := checkPath(sl.Field); err != nil {
+				errs = append(errs, fmt.Errorf("%s: field: %w", where, err))
+				continue
+			}
+			if sl.Separator == "" || len(sl.Into) != 2 {
+				errs = append(errs, fmt.Errorf("%s: needs a separator and into: [two paths] (the parts before and after it)", where))
+				continue
+			}
+			op := splitOp{field: CompilePath(sl.Field), sep: []byte(sl.Separator)}
+			bad := false
+			for k, to := range sl.Into {
+				if err := checkPath(to); err != nil {
+					errs = append(errs, fmt.Errorf("%s: into %q: %w", where, to, err))
+					bad = true
+					continue
+				}
+				for _, r := range reserved {
+					if to == r || strings.HasPrefix(to, r+".") {
+						errs = append(errs, fmt.Errorf("%s: into %q: %q is written by logrouter itself", where, to, r))
+						bad = true
+					}
+				}
+				if to != sl.Field && (strings.HasPrefix(to, sl.Field+".") || strings.HasPrefix(sl.Field, to+".")) {
+					errs = append(errs, fmt.Errorf("%s: into %q: a path inside the field, or the field inside it", where, to))
+					bad = true
+				}
+				op.into[k], op.segs[k], op.self[k] = CompilePath(to), splitPath(to), to == sl.Field
+			}
+			if !bad && sl.Into[0] == sl.Into[1] {
+				errs = append(errs, fmt.Errorf("%s: into names %q twice", where, sl.Into[0]))
+				bad = true
+			}
+			if !bad {
+				p.splits = append(p.splits, op)
+			}
 		}
 		for _, f := range sp.ValuesOnly {
 			if !slices.Contains(sp.Rename.Keys, f) {
@@ -995,6 +1060,9 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 			n.nodes[c].kind = kRemoved
 		}
 	}
+	for i := range p.splits {
+		n.split(&p.splits[i])
+	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
 			n.convert(c, p.converts[i].kind)
@@ -1006,6 +1074,51 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 			n.nodes[c].data = p.sets[i].lit
 		}
 	}
+}
+
+// split applies one SplitSpec (see there): all or nothing.
+func (n *Normalizer) split(op *splitOp) {
+	c := n.findPath(&op.field)
+	if c < 0 {
+		return
+	}
+	s := n.stringOf(c)
+	i := bytes.Index(s, op.sep)
+	if i <= 0 || i+len(op.sep) >= len(s) {
+		return
+	}
+	parts := [2][]byte{s[:i], s[i+len(op.sep):]}
+	for k := range parts {
+		if !op.self[k] && !n.canHold(op.segs[k], parts[k]) {
+			return
+		}
+	}
+	for k := range parts {
+		switch {
+		case op.self[k]:
+			nd := &n.nodes[c]
+			nd.kind, nd.data, nd.val = kStr, parts[k], nil
+		default:
+			if t := n.setMissing(op.segs[k]); t >= 0 {
+				n.nodes[t].data = parts[k]
+			}
+		}
+	}
+}
+
+// canHold reports whether segs can take the string v: nothing is there
+// (and no value blocks the path), or v already is.
+func (n *Normalizer) canHold(segs [][]byte, v []byte) bool {
+	c := int32(0)
+	for i, s := range segs {
+		if c = n.child(c, s); c < 0 || n.nodes[c].kind == kRemoved {
+			return true
+		}
+		if i < len(segs)-1 && n.nodes[c].kind != kObject {
+			return false
+		}
+	}
+	return n.nodes[c].kind != kObject && bytes.Equal(n.stringOf(c), v) && n.stringOf(c) != nil
 }
 
 // textIs reports whether leaf c, a string or a number, reads as want.

@@ -576,3 +576,61 @@ func TestProfileLift(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileSplit: a split sets both parts or nothing.
+func TestProfileSplit(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "s",
+		Split: []SplitSpec{
+			{Field: "ev.User", Separator: `\`, Into: []string{"user.domain", "user.name"}},
+			{Field: "tun", Separator: "@", Into: []string{"tun", "realm"}},
+		},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, in, want string }{
+		{"both parts where absent, the field stays", `{"ev":{"User":"CORP\\jdoe"}}`,
+			`"ev":{"User":"CORP\\jdoe"},"user":{"domain":"CORP","name":"jdoe"}`},
+		{"a part already there with the same value", `{"ev":{"User":"CORP\\jdoe"},"user":{"name":"jdoe"}}`,
+			`"user":{"name":"jdoe","domain":"CORP"}`},
+		{"another value there: nothing split", `{"ev":{"User":"CORP\\jdoe"},"user":{"name":"admin"}}`,
+			`"ev":{"User":"CORP\\jdoe"},"user":{"name":"admin"},"event"`},
+		{"a value on the path: nothing split", `{"ev":{"User":"CORP\\jdoe"},"user":"x"}`,
+			`"ev":{"User":"CORP\\jdoe"},"user":"x"`},
+		{"no separator", `{"ev":{"User":"jdoe"}}`, `"ev":{"User":"jdoe"},"event"`},
+		{"an empty part", `{"ev":{"User":"CORP\\"}}`, `"ev":{"User":"CORP\\"},"event"`},
+		{"the field is one of the parts", `{"tun":"jdoe@CORP.EXAMPLE"}`, `"tun":"jdoe","realm":"CORP.EXAMPLE"`},
+		{"a number is no string", `{"tun":5}`, `"tun":5,`},
+	} {
+		v, err := p.Parse(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("s")})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
+		}
+	}
+	for _, sl := range []SplitSpec{
+		{Field: "a", Separator: "", Into: []string{"b", "c"}},
+		{Field: "a", Separator: "@", Into: []string{"b"}},
+		{Field: "a", Separator: "@", Into: []string{"b", "b"}},
+		{Field: "a", Separator: "@", Into: []string{"a.x", "c"}},
+		{Field: "a", Separator: "@", Into: []string{"logrouter.x", "c"}},
+		{Field: "", Separator: "@", Into: []string{"b", "c"}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "s", Split: []SplitSpec{sl}}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "split") {
+			t.Errorf("%+v: %v, want a split error", sl, err)
+		}
+	}
+}
