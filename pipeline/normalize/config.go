@@ -72,6 +72,10 @@ type WindowsTextParser interface {
 	// XML or in Splunk's classic rendering, without a syslog header; ok is
 	// false for any other text.
 	AppendWindowsJSON(dst, line []byte, zone int64) (out []byte, ok bool)
+	// AppendWindowsMessage appends {"winlog":{"event_data":{...}}} made
+	// of the labelled values of msg, the rendered message of a Security
+	// event whose id is eventID; ok is false when it names none.
+	AppendWindowsMessage(dst, eventID, msg []byte) (out []byte, ok bool)
 }
 
 // DefaultTimestampFields are the time fields of common shippers and vendors.

@@ -316,7 +316,7 @@ type Normalizer struct {
 	tpJSON       fastjson.Parser
 	keepExisting bool         // walk adds only members the parent does not have (HEC fields into labels)
 	liftParent   int32        // the object a lifted list's members are walked into, -1 when none
-	liftParams   int          // unnamed members of that list so far (paramKey)
+	liftPos      int          // the position in that list of the element walked (paramKey)
 	act          *actionTable // renames and drops of this walk: global, or a profile's
 	actOn        bool
 	scratch      []byte
@@ -1055,7 +1055,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 // nothing, when v is not a list of objects.
 func (n *Normalizer) lift(parent int32, v *fastjson.Value, base int, rules bool) bool {
 	arr, err := v.Array()
-	if err != nil || len(arr) == 0 {
+	if err != nil || len(arr) == 0 || parent == n.liftParent {
+		// Not a list, or one inside an element of a list lifted into
+		// the same object: its positions would name the same paramN.
 		return false
 	}
 	for _, e := range arr {
@@ -1063,25 +1065,26 @@ func (n *Normalizer) lift(parent int32, v *fastjson.Value, base int, rules bool)
 			return false
 		}
 	}
-	saved := n.liftParent
-	n.liftParent, n.liftParams = parent, 0
-	for _, e := range arr {
+	savedParent, savedPos := n.liftParent, n.liftPos
+	for i, e := range arr {
 		o, _ := e.Object()
 		n.path = n.path[:base]
+		n.liftParent, n.liftPos = parent, i+1
 		if n.walk(parent, o, rules); n.err != nil {
 			break
 		}
 	}
-	n.liftParent = saved
+	n.liftParent, n.liftPos = savedParent, savedPos
 	n.path = n.path[:base]
 	return true
 }
 
-// paramKey names the next unnamed member of a lifted list: param1, param2...
+// paramKey names an unnamed member of a lifted list by its position in
+// the list, param1 for the first, as Winlogbeat names unnamed event data
+// (its position among all the event's data).
 func (n *Normalizer) paramKey() []byte {
-	n.liftParams++
 	start := len(n.lits)
-	n.lits = strconv.AppendInt(append(n.lits, "param"...), int64(n.liftParams), 10)
+	n.lits = strconv.AppendInt(append(n.lits, "param"...), int64(n.liftPos), 10)
 	return n.lits[start:len(n.lits):len(n.lits)]
 }
 

@@ -76,9 +76,10 @@ type ProfileSpec struct {
 	// {"IpAddress":"10.0.0.1"}], Winlogbeat and NXLog as members of one
 	// object. Each element's members are walked as members of that object
 	// (event_data.TargetUserName), so the profile's renames apply to them;
-	// an empty name becomes paramN, N counting those of the list (as
-	// Winlogbeat names unnamed event data). A list with an element that
-	// is not an object, or that is not a list, stays as it is.
+	// an empty name becomes paramN, N the element's position in the list
+	// (as Winlogbeat names unnamed event data). A list with an element
+	// that is not an object, or that is not a list, stays as it is. A
+	// variant without a lift of its own lifts what its base lifts.
 	Lift []string `yaml:"lift"`
 	// Split names string fields that hold two values around a separator:
 	// Sysmon's User "CORP\jdoe" (domain, then name), a Kerberos service
@@ -341,7 +342,14 @@ func (n *Normalizer) parseText(p *parser) {
 		return
 	}
 	text := n.stringOf(c)
-	if len(text) == 0 || (p.windows && (!windowsText(text) || !n.alone(c))) {
+	if len(text) == 0 {
+		return
+	}
+	if p.windows && !n.alone(&p.field) {
+		n.parseWindowsMessage(text)
+		return
+	}
+	if p.windows && !windowsText(text) {
 		return
 	}
 	if n.tp == nil {
@@ -391,15 +399,78 @@ func (n *Normalizer) parseText(p *parser) {
 	}
 }
 
-// alone reports whether node c is the event's only field (@timestamp
-// aside): a Windows event sent as text is the whole event. One that came
+// Paths parseWindowsMessage reads.
+var (
+	pathWinChannel   = CompilePath("winlog.channel")
+	pathWinEventID   = CompilePath("winlog.event_id")
+	pathWinEventData = CompilePath("winlog.event_data")
+)
+
+// parseWindowsMessage, for format windows, adds winlog.event_data from the
+// rendered message (text) of a structured Security event that came
+// without its data by name: Fluent Bit's winevtlog sends the event's
+// values by position only (StringInserts), so its logons had no account
+// and no source address. Only the Security channel: its messages are
+// Windows' templates, where only the inserted values are someone's
+// (duplicates dropped, see the parser); an Application event's message is
+// all someone's, and is never read as fields. The message stays.
+func (n *Normalizer) parseWindowsMessage(text []byte) {
+	ch := n.findPath(&pathWinChannel)
+	if ch < 0 || !bytes.Equal(n.stringOf(ch), []byte("Security")) || n.findPath(&pathWinEventData) >= 0 {
+		return
+	}
+	id := n.findPath(&pathWinEventID)
+	if id < 0 {
+		return
+	}
+	var idText []byte
+	if nd := &n.nodes[id]; nd.kind == kValue && nd.val.Type() == fastjson.TypeNumber {
+		idText = nd.val.MarshalTo(n.scratch[:0])
+		n.scratch = idText
+	} else if idText = n.stringOf(id); idText == nil {
+		return
+	}
+	if n.tp == nil {
+		n.tp = n.c.newTextParser()
+	}
+	wp, is := n.tp.(WindowsTextParser)
+	if !is {
+		return
+	}
+	out, ok := wp.AppendWindowsMessage(n.tpBuf[:0], idText, text)
+	n.tpBuf = out
+	if !ok {
+		return
+	}
+	v, err := n.tpJSON.ParseBytes(out)
+	if err != nil {
+		return
+	}
+	o, err := v.Object()
+	if err != nil || n.fields+countKeys(o) > n.c.maxFields {
+		return
+	}
+	n.path = n.path[:0]
+	n.underlay = true
+	n.walk(0, o, true)
+	n.underlay = false
+	n.path = n.path[:0]
+}
+
+// alone reports whether the field is the event's only one (@timestamp
+// aside; a nested field's top-level member counts as the field): a
+// Windows event sent as text is the whole event. One that came
 // with fields of its own (Winlogbeat's winlog.*, NXLog's Channel) is
 // structured already, and its message is what the event says, which
 // anyone who can write an event log entry chooses: parsing it would let
 // them add fields to the event.
-func (n *Normalizer) alone(c int32) bool {
+func (n *Normalizer) alone(field *Path) bool {
+	top := field.s // the field's top-level member: the first segment
+	if i := strings.IndexByte(top, '.'); i >= 0 {
+		top = top[:i]
+	}
 	for m := n.nodes[0].first; m >= 0; m = n.nodes[m].next {
-		if nd := &n.nodes[m]; m != c && nd.kind != kRemoved && string(nd.key) != "@timestamp" {
+		if nd := &n.nodes[m]; nd.kind != kRemoved && string(nd.key) != "@timestamp" && string(nd.key) != top && string(nd.key) != field.s {
 			return false
 		}
 	}
@@ -648,6 +719,10 @@ type profile struct {
 	nonePaths []Path
 	noneVals  [][]byte
 	splits    []splitOp
+	// acts and lifts are what actions was built from, kept for the
+	// variants (compile time only).
+	acts  map[string]action
+	lifts []string
 }
 
 type rename struct {
@@ -929,6 +1004,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		p.actions = newActionTable(acts)
 		p.actionsOn = len(acts) > 0
+		p.acts, p.lifts = acts, sp.Lift
 		for k, f := range sp.Set.Keys {
 			if err := checkPath(f); err != nil {
 				errs = append(errs, fmt.Errorf("%s: set %q: %w", at, f, err))
@@ -963,6 +1039,23 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				// The variant was detected on the text its base parsed:
 				// rebuilt with the variant, the event is parsed again.
 				p.parse = base.parse
+			}
+			if len(p.lifts) == 0 && len(base.lifts) > 0 {
+				// Detected on the lists its base lifted: lifted again.
+				for _, f := range base.lifts {
+					if a := p.acts[f]; !a.drop && a.target == nil {
+						a.lift = true
+						p.acts[f] = a
+						for i := 0; i < len(f); i++ {
+							if f[i] == '.' {
+								in := p.acts[f[:i]]
+								in.interior = true
+								p.acts[f[:i]] = in
+							}
+						}
+					}
+				}
+				p.actions, p.actionsOn = newActionTable(p.acts), true
 			}
 		}
 	}

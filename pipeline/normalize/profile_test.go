@@ -543,8 +543,8 @@ func TestProfileLift(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"members move up, renamed", `{"event_data":{"data":[{"TargetUserName":"jdoe"},{"LogonType":"3"}],"binary":"00"}}`,
 			`"event_data":{"LogonType":"3","binary":"00"},"user":{"name":"jdoe"}`},
-		{"unnamed members are param1, param2", `{"event_data":{"data":[{"":"a"},{"x":"b"},{"":"c"}]}}`,
-			`"event_data":{"param1":"a","x":"b","param2":"c"}`},
+		{"unnamed members are named by their position", `{"event_data":{"data":[{"":"a"},{"x":"b"},{"":"c"}]}}`,
+			`"event_data":{"param1":"a","x":"b","param3":"c"}`},
 		{"a list with a scalar stays", `{"event_data":{"data":[{"x":"b"},"c"]}}`,
 			`"event_data":{"data":[{"x":"b"},"c"]}`},
 		{"not a list stays", `{"event_data":{"data":{"x":"b"}}}`,

@@ -39,6 +39,12 @@ func (t *textParser) AppendWindowsJSON(dst, line []byte, zone int64) ([]byte, bo
 	return t.p.AppendWindows(dst, line)
 }
 
+// AppendWindowsMessage is Parser.AppendWindowsMessage (normalize's parse
+// format windows, for a structured Security event without its data).
+func (t *textParser) AppendWindowsMessage(dst, eventID, msg []byte) ([]byte, bool) {
+	return t.p.AppendWindowsMessage(dst, eventID, msg)
+}
+
 // zone sets the parser's Location for times without a zone.
 func (t *textParser) zone(zone int64) {
 	loc, ok := t.zones[zone]

@@ -142,10 +142,11 @@ func (p *Parser) sysmonData(msg []byte) {
 	dropRepeated(w.data)
 }
 
-// sysmonName reports whether b is a Data name of Sysmon's: letters only.
+// sysmonName reports whether b is a Data name of Sysmon's: a letter, then
+// letters and digits (SourceIsIpv6).
 func sysmonName(b []byte) bool {
-	for _, c := range b {
-		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
 			return false
 		}
 	}

@@ -56,6 +56,7 @@ type winEvent struct {
 	userName span         // user_data's element (xml_name)
 	levelNum bool         // f[wLevel] is System's number, not a name
 	overflow bool         // a list passed maxWinMembers (XML: the event is not taken)
+	fresh    bool         // no piece of the current element's text yet (winPiece)
 	rend     [wCount]span // RenderingInfo's names (level, task, opcode)
 	msg      []byte       // the message with its entities resolved
 	kbuf     []byte       // classicData's "section|label"
@@ -169,19 +170,17 @@ func (p *Parser) appendWin(dst []byte) []byte {
 		sep(&dst, &first)
 		dst = append(dst, `"event_data":{`...)
 		f := true
-		param := 0
 		for i := range w.data {
 			d := &w.data[i]
-			if len(d.key.b) == 0 {
-				param++ // numbered as Winlogbeat does, empty ones counted
-			}
 			if len(d.val.b) == 0 || !d.data {
 				continue
 			}
 			sep(&dst, &f)
 			if len(d.key.b) == 0 {
+				// Named by its position among the event's data, as
+				// Winlogbeat does.
 				dst = append(dst, `"param`...)
-				dst = appendInt(dst, param)
+				dst = appendInt(dst, i+1)
 				dst = append(dst, '"')
 			} else {
 				dst = p.appendXMLStr(dst, d.key)
@@ -421,4 +420,28 @@ func trimWindowsLead(b []byte) []byte {
 		b = bytes.TrimLeft(b[3:], " \t\r\n")
 	}
 	return b
+}
+
+// AppendWindowsMessage appends {"winlog":{"event_data":{...}}} made of the
+// labelled values of msg, the rendered message of a Security event whose
+// id is eventID, as classicData reads the classic rendering's message (so
+// the same ambiguity rules hold: a member shown twice is not written). For
+// a shipper that sends the message but not the event's data by name
+// (Fluent Bit's winevtlog: StringInserts, by position). ok is false, dst
+// as it was, when the message names no member.
+func (p *Parser) AppendWindowsMessage(dst, eventID, msg []byte) ([]byte, bool) {
+	w := &p.win
+	w.reset()
+	w.f[wEventID] = span{b: eventID}
+	p.classicData(bytes.TrimRight(msg, " \t\r\n"))
+	w.f[wEventID] = span{} // the event has its own: only the data is written
+	mark := len(dst)
+	dst = append(dst, '{')
+	n := len(dst)
+	dst = p.appendWin(dst)
+	if len(dst) == n {
+		return dst[:mark], false
+	}
+	dst[len(dst)-1] = '}' // appendWin ends its members with a comma
+	return dst, true
 }

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"strings"
 	"testing"
@@ -241,6 +242,11 @@ func FuzzWinClassic(f *testing.F) {
 	p := newTestParser()
 	var dst []byte
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if out, ok := p.AppendWindowsMessage(nil, []byte("4625"), b); ok && !json.Valid(out) {
+			t.Fatalf("AppendWindowsMessage: invalid JSON %s", out)
+		} else if !ok && len(out) != 0 {
+			t.Fatalf("AppendWindowsMessage: not ok, but wrote %q", out)
+		}
 		for _, msg := range [][]byte{
 			append([]byte("LogName="), b...),
 			append([]byte("11/28/2026 10:00:00 AM\nLogName="), b...),
@@ -302,4 +308,22 @@ func FuzzWinClassic(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppendWindowsMessage: a Security event's rendered message alone
+// (Fluent Bit's winevtlog) gives its labelled values as event_data.
+func TestAppendWindowsMessage(t *testing.T) {
+	p := newTestParser()
+	msg := []byte("An account failed to log on.\r\n\r\nAccount For Which Logon Failed:\r\n\tAccount Name:\t\tjdoe\r\n\r\nNetwork Information:\r\n\tSource Network Address:\t10.0.0.1\r\n")
+	out, ok := p.AppendWindowsMessage([]byte("x"), []byte("4625"), msg)
+	if want := `x{"winlog":{"event_data":{"TargetUserName":"jdoe","IpAddress":"10.0.0.1"}}}`; !ok || string(out) != want {
+		t.Errorf("got %s %v, want %s", out, ok, want)
+	}
+	if out, ok := p.AppendWindowsMessage([]byte("x"), []byte("4625"), []byte("no labelled values")); ok || string(out) != "x" {
+		t.Errorf("a message without values: %q %v", out, ok)
+	}
+	id := []byte("4625")
+	if n := testing.AllocsPerRun(100, func() { out, _ = p.AppendWindowsMessage(out[:0], id, msg) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
 }

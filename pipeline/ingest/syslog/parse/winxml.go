@@ -122,6 +122,7 @@ func (p *Parser) parseWinXML(b []byte) bool {
 			path[depth-1] = name
 		}
 		text, data = -1, nil
+		w.fresh = true // the element's text starts anew
 		el := p.winElement(path[:min(depth, len(path))], depth)
 		if el.member != nil {
 			data = el.member
@@ -198,7 +199,7 @@ func (w *winEvent) complete(rest []byte) bool {
 				}
 			}
 			switch k := w.flat[i].key.b; {
-			case reservedKey(k) != 0:
+			case reservedPath(k):
 				return false
 			case string(k) == "EventID":
 				w.f[wEventID] = w.flat[i].val
@@ -393,13 +394,20 @@ func (p *Parser) winText(to int, m *winMember, t []byte, esc, cdata bool) {
 	p.winPiece(s, t, esc, cdata)
 }
 
-// winPiece appends piece to the text of *s: the first piece is referenced
-// where it is; a second one joins both, resolved, in w.buf (the pieces of
-// one element come one after the other, so its text is w.buf's end).
+// winPiece appends piece to the text of *s: the element's first piece is
+// referenced where it is (replacing what an earlier element of the same
+// name left: the last one counts); a second one joins both, resolved, in
+// w.buf (the pieces of one element come one after the other, so its text
+// is w.buf's end, and each byte of the event is copied there once at
+// most).
 func (p *Parser) winPiece(s *span, piece []byte, esc, cdata bool) {
 	w := &p.win
 	if len(piece) == 0 {
 		return
+	}
+	if w.fresh {
+		w.fresh = false
+		*s = span{}
 	}
 	if s.b == nil {
 		*s = span{b: piece, esc: esc && !cdata}
