@@ -119,13 +119,17 @@ func (p *Parser) parseWinClassic(b []byte) bool {
 // classicData).
 func (p *Parser) sysmonData(msg []byte) {
 	w := &p.win
+	names, known := sysmonTemplates[string(w.f[wEventID].b)]
+	if !known {
+		return // see classicTemplates
+	}
 	_, rest := cutLine(msg)
 	last := -1
 	for len(rest) > 0 && len(w.data) < maxWinMembers {
 		var line []byte
 		line, rest = cutLine(rest)
 		c := bytes.IndexByte(line, ':')
-		if c <= 0 || !sysmonName(line[:c]) || (c+1 < len(line) && line[c+1] != ' ') {
+		if c <= 0 || !sysmonName(line[:c]) || (c+1 < len(line) && line[c+1] != ' ') || !hasSection(names, line[:c]) {
 			if last >= 0 && len(bytes.TrimSpace(line)) > 0 {
 				v := &w.data[last].val
 				t := bytes.TrimRight(line, " \t")
@@ -137,9 +141,35 @@ func (p *Parser) sysmonData(msg []byte) {
 		if v := bytes.TrimSpace(line[c+1:]); len(v) > 0 {
 			last = len(w.data)
 			w.data = append(w.data, winMember{key: span{b: line[:c]}, val: span{b: v}, data: true})
+		} else {
+			w.data = append(w.data, winMember{key: span{b: line[:c]}}) // counted, not written
 		}
 	}
 	dropRepeated(w.data)
+}
+
+// sysmonTemplates lists, by Sysmon event id, the names its message shows
+// (Sysmon's schema): a line with another name was typed into a value (a
+// command line) and is not read; see classicTemplates.
+var sysmonTemplates = map[string][]string{
+	"1": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "FileVersion", "Description", "Product", "Company",
+		"OriginalFileName", "CommandLine", "CurrentDirectory", "User", "LogonGuid", "LogonId", "TerminalSessionId",
+		"IntegrityLevel", "Hashes", "ParentProcessGuid", "ParentProcessId", "ParentImage", "ParentCommandLine", "ParentUser"},
+	"3": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "User", "Protocol", "Initiated", "SourceIsIpv6",
+		"SourceIp", "SourceHostname", "SourcePort", "SourcePortName", "DestinationIsIpv6", "DestinationIp",
+		"DestinationHostname", "DestinationPort", "DestinationPortName"},
+	"5": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "User"},
+	"7": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "ImageLoaded", "FileVersion", "Description", "Product",
+		"Company", "OriginalFileName", "Hashes", "Signed", "Signature", "SignatureStatus", "User"},
+	"8": {"RuleName", "UtcTime", "SourceProcessGuid", "SourceProcessId", "SourceImage", "TargetProcessGuid", "TargetProcessId",
+		"TargetImage", "NewThreadId", "StartAddress", "StartModule", "StartFunction", "SourceUser", "TargetUser"},
+	"10": {"RuleName", "UtcTime", "SourceProcessGUID", "SourceProcessId", "SourceThreadId", "SourceImage", "TargetProcessGUID",
+		"TargetProcessId", "TargetImage", "GrantedAccess", "CallTrace", "SourceUser", "TargetUser"},
+	"11": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User"},
+	"12": {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "User"},
+	"13": {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User"},
+	"22": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "QueryName", "QueryStatus", "QueryResults", "Image", "User"},
+	"23": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes", "IsExecutable", "Archived"},
 }
 
 // sysmonName reports whether b is a Data name of Sysmon's: a letter, then
@@ -175,11 +205,17 @@ func dropRepeated(ms []winMember) {
 // logon, a workstation name) can hold lines that look like the
 // template's. A line is the template's when it is blank, a heading
 // ("Subject:") or "label:" followed by a tab or nothing; any other line
-// continues the value before it. A member that the message shows twice
-// is ambiguous (one of the two was typed into another value) and is not
-// written at all: an injected line can hide a field, never set it.
+// continues the value before it. Only the sections of the event's template
+// are read (classicTemplates: others were typed), and a member that the
+// message shows twice is ambiguous (one of the two was typed into another
+// value) and is not written at all: an injected line can hide a field, and
+// set only one the template has and the event lacks.
 func (p *Parser) classicData(msg []byte) {
 	w := &p.win
+	sections, known := classicTemplates[string(w.f[wEventID].b)]
+	if !known {
+		return // no template known: nothing in the message can be told from typed text
+	}
 	_, rest := cutLine(msg) // the event's description
 	logoff := string(w.f[wEventID].b) == "4634" || string(w.f[wEventID].b) == "4647"
 	var sec []byte
@@ -214,9 +250,12 @@ func (p *Parser) classicData(msg []byte) {
 			}
 			sec = nil // a value of its own ("Logon Type:  3"), outside sections
 		}
+		if !hasSection(sections, sec) {
+			continue // a section the event's template lacks: typed into a value
+		}
 		w.kbuf = append(append(append(w.kbuf[:0], sec...), '|'), label...)
 		key, ok := classicKeys[string(w.kbuf)]
-		if !ok || len(val) == 0 {
+		if !ok {
 			continue
 		}
 		if logoff {
@@ -225,6 +264,13 @@ func (p *Parser) classicData(msg []byte) {
 			if k, ok := subjectToTarget[string(key)]; ok {
 				key = k
 			}
+		}
+		if len(val) == 0 || (bytes.HasSuffix(key, sidSuffix) && !hasPrefix(val, "S-1-")) {
+			// Counted (a typed copy of it is then shown twice), not
+			// written: empty, or a "Security ID" Windows rendered as the
+			// account's name (CORP\jdoe, NULL SID), which is no SID.
+			w.data = append(w.data, winMember{key: span{b: key}})
+			continue
 		}
 		last = len(w.data)
 		w.data = append(w.data, winMember{key: span{b: key}, val: span{b: val}, data: true})
@@ -239,6 +285,73 @@ func (p *Parser) classicData(msg []byte) {
 }
 
 var logFileCleared = []byte("LogFileCleared")
+
+var sidSuffix = []byte("Sid")
+
+// hasSection reports whether sec is one of sections ("" outside sections).
+func hasSection(sections []string, sec []byte) bool {
+	for _, s := range sections {
+		if s == string(sec) {
+			return true
+		}
+	}
+	return false
+}
+
+// classicTemplates lists, by event id, the sections ("" for the values
+// outside sections) of the message templates of the Security events whose
+// values classicKeys names (Microsoft's "4625(F): An account failed to
+// log on." and the others). A section the event's template lacks is text
+// someone typed into a value, and is not read; a section it has is
+// there for real, so a typed copy of one of its members is shown twice and
+// dropped. What is left to a forger is a member the template has and the
+// event itself lacks (a label a newer Windows version added). An event id
+// not listed gets no data from its message.
+var classicTemplates = map[string][]string{
+	"1102": {"Subject"},
+	"4624": {"Subject", "Logon Information", "New Logon", "Process Information", "Network Information", "Detailed Authentication Information", ""},
+	"4625": {"Subject", "Account For Which Logon Failed", "Failure Information", "Process Information", "Network Information", "Detailed Authentication Information", ""},
+	"4634": {"Subject", ""},
+	"4647": {"Subject"},
+	"4648": {"Subject", "Account Whose Credentials Were Used", "Target Server", "Process Information", "Network Information"},
+	"4672": {"Subject", ""},
+	"4688": {"Subject", "Creator Subject", "Target Subject", "Process Information"},
+	"4697": {"Subject", "Service Information"},
+	"4698": {"Subject", "Task Information"},
+	"4699": {"Subject", "Task Information"},
+	"4700": {"Subject", "Task Information"},
+	"4701": {"Subject", "Task Information"},
+	"4702": {"Subject", "Task Information"},
+	"4720": {"Subject", "New Account", "Attributes"},
+	"4722": {"Subject", "Target Account"},
+	"4723": {"Subject", "Target Account"},
+	"4724": {"Subject", "Target Account"},
+	"4725": {"Subject", "Target Account"},
+	"4726": {"Subject", "Target Account"},
+	"4738": {"Subject", "Target Account"},
+	"4767": {"Subject", "Target Account"},
+	"4727": {"Subject", "New Group"},
+	"4731": {"Subject", "New Group"},
+	"4754": {"Subject", "New Group"},
+	"4728": {"Subject", "Member", "Group"},
+	"4729": {"Subject", "Member", "Group"},
+	"4732": {"Subject", "Member", "Group"},
+	"4733": {"Subject", "Member", "Group"},
+	"4756": {"Subject", "Member", "Group"},
+	"4757": {"Subject", "Member", "Group"},
+	"4730": {"Subject", "Group"},
+	"4734": {"Subject", "Group"},
+	"4735": {"Subject", "Group"},
+	"4737": {"Subject", "Group"},
+	"4755": {"Subject", "Group"},
+	"4758": {"Subject", "Group"},
+	"4740": {"Subject", "Account That Was Locked Out", "Additional Information"},
+	"4768": {"Account Information", "Service Information", "Network Information", "Additional Information"},
+	"4769": {"Account Information", "Service Information", "Network Information", "Additional Information"},
+	"4770": {"Account Information", "Service Information", "Network Information", "Additional Information"},
+	"4771": {"Account Information", "Service Information", "Network Information", "Additional Information"},
+	"4776": {""},
+}
 
 // cutLine returns b's first line (without its \r\n or \n) and the rest.
 func cutLine(b []byte) (line, rest []byte) {
