@@ -469,7 +469,11 @@ func (p *Parser) appendSyslog(dst []byte) []byte {
 		}
 		dst = p.appendSD(dst)
 	}
-	return append(dst, "}},"...)
+	dst = append(dst, '}')
+	if d := p.appendWinLevel(append(dst, ',')); len(d) > len(dst)+1 {
+		dst = d // a Windows event's level (log.level) beside log.syslog
+	}
+	return append(dst, "},"...)
 }
 
 // appendProcess writes "process":{"name":..,"pid":..}.

@@ -220,20 +220,36 @@ func (p *Parser) appendWin(dst []byte) []byte {
 	} else {
 		dst = append(dst, "},"...)
 	}
-	if lv := p.winLevel(); lv != "" || (!w.levelNum && len(w.f[wLevel].b) > 0) {
-		if p.pl.jsonKeys&keyLog == 0 && p.h.pri < 0 && p.h.version == 0 {
-			// The header writes "log" (log.syslog) when it has a PRI; a
-			// second "log" member would replace it.
-			dst = append(dst, `"log":{"level":`...)
-			if lv != "" {
-				dst = append(dst, '"')
-				dst = append(dst, lv...)
-				dst = append(dst, '"')
-			} else {
-				dst = p.appendXMLStr(dst, w.f[wLevel])
-			}
-			dst = append(dst, "},"...)
+	if p.pl.jsonKeys&keyLog == 0 && p.h.pri < 0 && p.h.version == 0 {
+		// With a PRI the header writes "log" (log.syslog), and the level
+		// goes inside it (appendSyslog): a second "log" would replace it.
+		n := len(dst)
+		dst = append(dst, `"log":{`...)
+		if d := p.appendWinLevel(dst); len(d) > len(dst) {
+			dst = append(d, "},"...)
+		} else {
+			dst = dst[:n]
 		}
+	}
+	return dst
+}
+
+// appendWinLevel appends "level":... for a Windows event's level, if it
+// has one: System's number named as Winlogbeat names it, or the rendered
+// name.
+func (p *Parser) appendWinLevel(dst []byte) []byte {
+	w := &p.win
+	if p.pl.format != fmtWinXML && p.pl.format != fmtWinClassic {
+		return dst
+	}
+	if lv := p.winLevel(); lv != "" {
+		dst = append(dst, `"level":"`...)
+		dst = append(dst, lv...)
+		return append(dst, '"')
+	}
+	if !w.levelNum && len(w.f[wLevel].b) > 0 {
+		dst = append(dst, `"level":`...)
+		return p.appendXMLStr(dst, w.f[wLevel])
 	}
 	return dst
 }
