@@ -165,11 +165,30 @@ var sysmonTemplates = map[string][]string{
 		"TargetImage", "NewThreadId", "StartAddress", "StartModule", "StartFunction", "SourceUser", "TargetUser"},
 	"10": {"RuleName", "UtcTime", "SourceProcessGUID", "SourceProcessId", "SourceThreadId", "SourceImage", "TargetProcessGUID",
 		"TargetProcessId", "TargetImage", "GrantedAccess", "CallTrace", "SourceUser", "TargetUser"},
-	"11": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User"},
-	"12": {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "User"},
-	"13": {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User"},
-	"22": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "QueryName", "QueryStatus", "QueryResults", "Image", "User"},
-	"23": {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes", "IsExecutable", "Archived"},
+	"11":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User"},
+	"12":  {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "User"},
+	"13":  {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User"},
+	"22":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "QueryName", "QueryStatus", "QueryResults", "Image", "User"},
+	"23":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes", "IsExecutable", "Archived"},
+	"2":   {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "PreviousCreationUtcTime", "User"},
+	"4":   {"UtcTime", "State", "Version", "SchemaVersion"},
+	"6":   {"RuleName", "UtcTime", "ImageLoaded", "Hashes", "Signed", "Signature", "SignatureStatus"},
+	"9":   {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "Device", "User"},
+	"14":  {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "NewName", "User"},
+	"15":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "Hash", "Contents", "User"},
+	"16":  {"UtcTime", "Configuration", "ConfigurationFileHash"},
+	"17":  {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "PipeName", "Image", "User"},
+	"18":  {"RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "PipeName", "Image", "User"},
+	"19":  {"RuleName", "EventType", "UtcTime", "Operation", "User", "EventNamespace", "Name", "Query"},
+	"20":  {"RuleName", "EventType", "UtcTime", "Operation", "User", "Name", "Type", "Destination"},
+	"21":  {"RuleName", "EventType", "UtcTime", "Operation", "User", "Consumer", "Filter"},
+	"24":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "Session", "ClientInfo", "Hashes", "Archived", "User"},
+	"25":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "Type", "User"},
+	"26":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes", "IsExecutable"},
+	"27":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes"},
+	"28":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes", "IsExecutable"},
+	"29":  {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "User", "Image", "TargetFilename", "Hashes"},
+	"255": {"UtcTime", "ID", "Description"},
 }
 
 // sysmonName reports whether b is a Data name of Sysmon's: a letter, then
@@ -212,7 +231,7 @@ func dropRepeated(ms []winMember) {
 // set only one the template has and the event lacks.
 func (p *Parser) classicData(msg []byte) {
 	w := &p.win
-	sections, known := classicTemplates[string(w.f[wEventID].b)]
+	tmpl, known := classicTemplates[string(w.f[wEventID].b)]
 	if !known {
 		return // no template known: nothing in the message can be told from typed text
 	}
@@ -229,7 +248,7 @@ func (p *Parser) classicData(msg []byte) {
 			continue
 		}
 		c := bytes.IndexByte(t, ':')
-		if c <= 0 || (c+1 < len(t) && t[c+1] != '\t') || bytes.IndexByte(t[:c], '\t') >= 0 {
+		if c <= 0 || !templateGap(t[c+1:]) || bytes.IndexByte(t[:c], '\t') >= 0 {
 			// Not a template line: the value before it goes on, through
 			// this line (offsets in msg: cap(msg)-cap(x) for x in msg).
 			if last >= 0 {
@@ -250,7 +269,7 @@ func (p *Parser) classicData(msg []byte) {
 			}
 			sec = nil // a value of its own ("Logon Type:  3"), outside sections
 		}
-		if !hasSection(sections, sec) {
+		if !hasSection(tmpl.sections, sec) {
 			continue // a section the event's template lacks: typed into a value
 		}
 		w.kbuf = append(append(append(w.kbuf[:0], sec...), '|'), label...)
@@ -264,6 +283,9 @@ func (p *Parser) classicData(msg []byte) {
 			if k, ok := subjectToTarget[string(key)]; ok {
 				key = k
 			}
+		}
+		if !hasSection(tmpl.keys, key) {
+			continue // a member the event's template lacks: typed into a value
 		}
 		if len(val) == 0 || (bytes.HasSuffix(key, sidSuffix) && !hasPrefix(val, "S-1-")) {
 			// Counted (a typed copy of it is then shown twice), not
@@ -288,6 +310,15 @@ var logFileCleared = []byte("LogFileCleared")
 
 var sidSuffix = []byte("Sid")
 
+// templateGap reports whether b, what follows a label's colon, is how the
+// templates go on: nothing, or a tab after any spaces ("Task Name: \t\t").
+func templateGap(b []byte) bool {
+	for len(b) > 0 && b[0] == ' ' {
+		b = b[1:]
+	}
+	return len(b) == 0 || b[0] == '\t'
+}
+
 // hasSection reports whether sec is one of sections ("" outside sections).
 func hasSection(sections []string, sec []byte) bool {
 	for _, s := range sections {
@@ -301,56 +332,74 @@ func hasSection(sections []string, sec []byte) bool {
 // classicTemplates lists, by event id, the sections ("" for the values
 // outside sections) of the message templates of the Security events whose
 // values classicKeys names (Microsoft's "4625(F): An account failed to
-// log on." and the others). A section the event's template lacks is text
-// someone typed into a value, and is not read; a section it has is
-// there for real, so a typed copy of one of its members is shown twice and
-// dropped. What is left to a forger is a member the template has and the
-// event itself lacks (a label a newer Windows version added). An event id
-// not listed gets no data from its message.
-var classicTemplates = map[string][]string{
-	"1102": {"Subject"},
-	"4624": {"Subject", "Logon Information", "New Logon", "Process Information", "Network Information", "Detailed Authentication Information", ""},
-	"4625": {"Subject", "Account For Which Logon Failed", "Failure Information", "Process Information", "Network Information", "Detailed Authentication Information", ""},
-	"4634": {"Subject", ""},
-	"4647": {"Subject"},
-	"4648": {"Subject", "Account Whose Credentials Were Used", "Target Server", "Process Information", "Network Information"},
-	"4672": {"Subject", ""},
-	"4688": {"Subject", "Creator Subject", "Target Subject", "Process Information"},
-	"4697": {"Subject", "Service Information"},
-	"4698": {"Subject", "Task Information"},
-	"4699": {"Subject", "Task Information"},
-	"4700": {"Subject", "Task Information"},
-	"4701": {"Subject", "Task Information"},
-	"4702": {"Subject", "Task Information"},
-	"4720": {"Subject", "New Account", "Attributes"},
-	"4722": {"Subject", "Target Account"},
-	"4723": {"Subject", "Target Account"},
-	"4724": {"Subject", "Target Account"},
-	"4725": {"Subject", "Target Account"},
-	"4726": {"Subject", "Target Account"},
-	"4738": {"Subject", "Target Account"},
-	"4767": {"Subject", "Target Account"},
-	"4727": {"Subject", "New Group"},
-	"4731": {"Subject", "New Group"},
-	"4754": {"Subject", "New Group"},
-	"4728": {"Subject", "Member", "Group"},
-	"4729": {"Subject", "Member", "Group"},
-	"4732": {"Subject", "Member", "Group"},
-	"4733": {"Subject", "Member", "Group"},
-	"4756": {"Subject", "Member", "Group"},
-	"4757": {"Subject", "Member", "Group"},
-	"4730": {"Subject", "Group"},
-	"4734": {"Subject", "Group"},
-	"4735": {"Subject", "Group"},
-	"4737": {"Subject", "Group"},
-	"4755": {"Subject", "Group"},
-	"4758": {"Subject", "Group"},
-	"4740": {"Subject", "Account That Was Locked Out", "Additional Information"},
-	"4768": {"Account Information", "Service Information", "Network Information", "Additional Information"},
-	"4769": {"Account Information", "Service Information", "Network Information", "Additional Information"},
-	"4770": {"Account Information", "Service Information", "Network Information", "Additional Information"},
-	"4771": {"Account Information", "Service Information", "Network Information", "Additional Information"},
-	"4776": {""},
+// log on." and the others), and the members of the event's XML. A
+// section the event's template lacks is text someone typed into a value,
+// and is not read, nor is a member its XML lacks; a member it has is
+// there for real, so a typed copy of it is shown twice and dropped. What
+// is left to a forger is a member the template has and the event itself
+// lacks (a label a newer Windows version added). An event id not listed
+// gets no data from its message.
+var classicTemplates = func() map[string]classicTemplate {
+	subject := []string{"SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId"}
+	target := []string{"TargetSid", "TargetUserName", "TargetDomainName"}
+	with := func(a []string, b ...string) []string { return append(append([]string(nil), a...), b...) }
+	logonNet := []string{"LogonType", "LogonProcessName", "AuthenticationPackageName", "WorkstationName",
+		"TransmittedServices", "LmPackageName", "KeyLength", "ProcessId", "ProcessName", "IpAddress", "IpPort"}
+	t := map[string]classicTemplate{
+		"1102": {[]string{"Subject"}, subject},
+		"4624": {[]string{"Subject", "Logon Information", "New Logon", "Process Information", "Network Information", "Detailed Authentication Information", ""},
+			with(with(subject, logonNet...), "TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId", "LogonGuid",
+				"ImpersonationLevel", "RestrictedAdminMode", "TargetOutboundUserName", "TargetOutboundDomainName",
+				"VirtualAccount", "TargetLinkedLogonId", "ElevatedToken")},
+		"4625": {[]string{"Subject", "Account For Which Logon Failed", "Failure Information", "Process Information", "Network Information", "Detailed Authentication Information", ""},
+			with(with(subject, logonNet...), "TargetUserSid", "TargetUserName", "TargetDomainName", "Status", "FailureReason", "SubStatus")},
+		"4634": {[]string{"Subject", ""}, []string{"TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId", "LogonType"}},
+		"4647": {[]string{"Subject"}, []string{"TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId"}},
+		"4648": {[]string{"Subject", "Account Whose Credentials Were Used", "Target Server", "Process Information", "Network Information"},
+			with(subject, "LogonGuid", "TargetUserName", "TargetDomainName", "TargetLogonGuid", "TargetServerName", "TargetInfo",
+				"ProcessId", "ProcessName", "IpAddress", "IpPort")},
+		"4672": {[]string{"Subject", ""}, with(subject, "PrivilegeList")},
+		"4688": {[]string{"Subject", "Creator Subject", "Target Subject", "Process Information"},
+			with(subject, "NewProcessId", "NewProcessName", "TokenElevationType", "ProcessId", "CommandLine",
+				"TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId", "ParentProcessName", "MandatoryLabel")},
+		"4697": {[]string{"Subject", "Service Information"},
+			with(subject, "ServiceName", "ServiceFileName", "ServiceType", "ServiceStartType", "ServiceAccount")},
+		"4720": {[]string{"Subject", "New Account", "Attributes"}, with(with(subject, target...), "SamAccountName", "DisplayName", "UserPrincipalName")},
+		"4740": {[]string{"Subject", "Account That Was Locked Out", "Additional Information"}, with(subject, target...)},
+		"4768": {[]string{"Account Information", "Service Information", "Network Information", "Additional Information"},
+			with(target, "ServiceName", "ServiceSid", "TicketOptions", "Status", "TicketEncryptionType", "PreAuthType", "IpAddress", "IpPort")},
+		"4769": {[]string{"Account Information", "Service Information", "Network Information", "Additional Information"},
+			[]string{"TargetUserName", "TargetDomainName", "ServiceName", "ServiceSid", "TicketOptions", "TicketEncryptionType",
+				"IpAddress", "IpPort", "Status", "LogonGuid", "TransmittedServices"}},
+		"4770": {[]string{"Account Information", "Service Information", "Network Information", "Additional Information"},
+			[]string{"TargetUserName", "TargetDomainName", "ServiceName", "ServiceSid", "TicketOptions", "TicketEncryptionType", "IpAddress", "IpPort"}},
+		"4771": {[]string{"Account Information", "Service Information", "Network Information", "Additional Information"},
+			[]string{"TargetUserName", "TargetSid", "ServiceName", "TicketOptions", "Status", "PreAuthType", "IpAddress", "IpPort"}},
+		"4776": {[]string{""}, []string{"PackageName", "TargetUserName", "Workstation", "Status"}},
+	}
+	for _, id := range []string{"4698", "4699", "4700", "4701", "4702"} {
+		t[id] = classicTemplate{[]string{"Subject", "Task Information"}, with(subject, "TaskName")}
+	}
+	for _, id := range []string{"4722", "4723", "4724", "4725", "4726", "4738", "4767"} {
+		t[id] = classicTemplate{[]string{"Subject", "Target Account"}, with(subject, target...)}
+	}
+	for _, id := range []string{"4727", "4731", "4754"} {
+		t[id] = classicTemplate{[]string{"Subject", "New Group"}, with(subject, target...)}
+	}
+	for _, id := range []string{"4728", "4729", "4732", "4733", "4756", "4757"} {
+		t[id] = classicTemplate{[]string{"Subject", "Member", "Group"}, with(with(subject, target...), "MemberName", "MemberSid")}
+	}
+	for _, id := range []string{"4730", "4734", "4735", "4737", "4755", "4758"} {
+		t[id] = classicTemplate{[]string{"Subject", "Group"}, with(subject, target...)}
+	}
+	return t
+}()
+
+// classicTemplate is what an event id's message template holds: its
+// sections and the members of its XML.
+type classicTemplate struct {
+	sections []string
+	keys     []string
 }
 
 // cutLine returns b's first line (without its \r\n or \n) and the rest.
