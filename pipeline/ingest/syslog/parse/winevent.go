@@ -176,9 +176,9 @@ func (p *Parser) appendWin(dst []byte) []byte {
 				continue
 			}
 			sep(&dst, &f)
-			if len(d.key.b) == 0 {
+			if len(d.key.b) == 0 || (!d.key.esc && string(d.key.b) == "Data") {
 				// Named by its position among the event's data, as
-				// Winlogbeat does.
+				// Winlogbeat does (for a Data named "Data" too).
 				dst = append(dst, `"param`...)
 				dst = appendInt(dst, i+1)
 				dst = append(dst, '"')

@@ -327,3 +327,16 @@ func TestAppendWindowsMessage(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// TestWinXMLParamNames: unnamed Data, and Data named "Data", are paramN by
+// their position among the event's data, as Winlogbeat names them.
+func TestWinXMLParamNames(t *testing.T) {
+	p := newTestParser()
+	msg := []byte(`<Event><System><EventID>7036</EventID><Channel>System</Channel></System><EventData>` +
+		`<Data>a</Data><Data Name="Version">1</Data><Data Name="Data">b</Data><Data>c</Data></EventData></Event>`)
+	out, res := p.AppendJSON(nil, msg)
+	checkOutput(t, p, msg, out, res)
+	if want := `"event_data":{"param1":"a","Version":"1","param3":"b","param4":"c"}`; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("got %s\nwant %s", out, want)
+	}
+}
