@@ -299,21 +299,28 @@ type Normalizer struct {
 	// rootBloom has bit h>>56 set for the hash h of every key in rootIdx:
 	// a lookup of a key the event lacks (most of the rules' fallback fields,
 	// for most events) ends at one bit instead of a probe of the index.
-	rootBloom    [4]uint64
-	path         []byte
-	gen          int32
-	fields       int
-	err          error
-	kvs          []kvPair
-	lits         []byte     // converted values of the current event
-	unesc        []byte     // unescaped literal strings handed to rules (see literal)
-	dropOwnLR    bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
-	underlay     bool       // walking fields parsed from the event's text (parseText): existing ones win
-	tzDef        int64      // offset of times without a zone: the event's event.timezone (eventZone)
-	parsedTS     int32      // the "timestamp" parseText added, or -1
-	tp           TextParser // made on first use (Config.NewTextParser)
-	tpBuf        []byte     // tp's output, walked into the tree: valid until the next Build
-	tpJSON       fastjson.Parser
+	rootBloom [4]uint64
+	path      []byte
+	gen       int32
+	fields    int
+	err       error
+	kvs       []kvPair
+	lits      []byte     // converted values of the current event
+	unesc     []byte     // unescaped literal strings handed to rules (see literal)
+	dropOwnLR bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	underlay  bool       // walking fields parsed from the event's text (parseText): existing ones win
+	tzDef     int64      // offset of times without a zone: the event's event.timezone (eventZone)
+	parsedTS  int32      // the "timestamp" parseText added, or -1
+	tp        TextParser // made on first use (Config.NewTextParser)
+	tpBuf     []byte     // tp's output, walked into the tree: valid until the next Build
+	tpJSON    fastjson.Parser
+	// tpObj is the object parseText made of this event's text (tpMsg:
+	// from a Security event's message, parseWindowsMessage); tpReuse asks
+	// the next parseText to walk it again (a variant's rebuild) instead
+	// of parsing the same text twice.
+	tpObj        *fastjson.Object
+	tpMsg        bool
+	tpReuse      bool
 	keepExisting bool         // walk adds only members the parent does not have (HEC fields into labels)
 	liftParent   int32        // the object a lifted list's members are walked into, -1 when none
 	liftPos      int          // the position in that list of the element walked (paramKey)
@@ -653,6 +660,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.time = 0
 	n.timeNode = -1
 	n.parsedTS = -1
+	n.tpObj, n.tpReuse = nil, false
 	n.sourceType = nil
 	n.meta = bm
 	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
@@ -749,10 +757,14 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 			parsed = true
 		}
 		if v := n.firstDetected(prof.variants); v != nil {
+			baseParse := prof.parse
 			if _, err = n.buildTree(obj, text, m, v); err != nil {
 				return err
 			}
 			prof, ts = v, 1
+			// The variant parses as its base did (it inherits the
+			// parse): the same object, walked again.
+			n.tpReuse = parsed && v.parse == baseParse
 			parsed, n.parsedTS = false, -1
 		}
 	}

@@ -345,6 +345,20 @@ func (n *Normalizer) parseText(p *parser) {
 	if len(text) == 0 {
 		return
 	}
+	if n.tpReuse {
+		// Rebuilt for a variant after its base parsed the same text
+		// (Build): that object is walked again, not parsed again.
+		n.tpReuse = false
+		switch {
+		case n.tpObj == nil:
+		case n.tpMsg:
+			n.walkUnderlay(n.tpObj)
+		default:
+			n.applyParsed(p, c, n.tpObj)
+		}
+		return
+	}
+	n.tpObj, n.tpMsg = nil, false
 	if p.windows && !n.alone(&p.field) {
 		n.parseWindowsMessage(text)
 		return
@@ -378,6 +392,14 @@ func (n *Normalizer) parseText(p *parser) {
 	if err != nil {
 		return
 	}
+	n.tpObj = o
+	n.applyParsed(p, c, o)
+}
+
+// applyParsed walks o, the object parsed from field c's text, into the
+// tree as a second source (the event's own fields win), and removes the
+// field unless the parse keeps it.
+func (n *Normalizer) applyParsed(p *parser, c int32, o *fastjson.Object) {
 	if n.fields+countKeys(o) > n.c.maxFields {
 		// Too many fields with the parsed ones: the line stays whole
 		// rather than the event be refused for what it carried as text.
@@ -387,16 +409,21 @@ func (n *Normalizer) parseText(p *parser) {
 		n.nodes[c].kind = kRemoved
 	}
 	own := n.child(0, keyTimestamp)
-	n.path = n.path[:0]
-	n.underlay = true
-	n.walk(0, o, true)
-	n.underlay = false
-	n.path = n.path[:0]
+	n.walkUnderlay(o)
 	if own < 0 {
 		// The parser's "timestamp" (the header's, or the payload's date
 		// and time): Build removes it unless it became @timestamp.
 		n.parsedTS = n.child(0, keyTimestamp)
 	}
+}
+
+// walkUnderlay walks o into the root, the event's own fields winning.
+func (n *Normalizer) walkUnderlay(o *fastjson.Object) {
+	n.path = n.path[:0]
+	n.underlay = true
+	n.walk(0, o, true)
+	n.underlay = false
+	n.path = n.path[:0]
 }
 
 // Paths parseWindowsMessage reads.
@@ -450,11 +477,8 @@ func (n *Normalizer) parseWindowsMessage(text []byte) {
 	if err != nil || n.fields+countKeys(o) > n.c.maxFields {
 		return
 	}
-	n.path = n.path[:0]
-	n.underlay = true
-	n.walk(0, o, true)
-	n.underlay = false
-	n.path = n.path[:0]
+	n.tpObj, n.tpMsg = o, true
+	n.walkUnderlay(o)
 }
 
 // alone reports whether the field is the event's only one (@timestamp

@@ -36,7 +36,7 @@ func (p *Parser) parseWinXML(b []byte) bool {
 		if i < 0 {
 			return false
 		}
-		x = bytes.TrimLeft(x[i+2:], " \t\r\n")
+		x = skipXMLSpace(x[i+2:])
 	}
 	if !hasPrefix(x, "<Event") || len(x) < 7 || !isXMLNameEnd(x[6]) {
 		return false
@@ -93,7 +93,7 @@ func (p *Parser) parseWinXML(b []byte) bool {
 			if i < 0 || depth == 0 {
 				return false
 			}
-			name := bytes.TrimRight(x[2:i], " \t\r\n")
+			name := trimXMLSpaceRight(x[2:i])
 			if depth <= len(path) && string(localName(name)) != string(path[depth-1]) {
 				return false // not well nested
 			}
@@ -130,7 +130,7 @@ func (p *Parser) parseWinXML(b []byte) bool {
 		x = x[i:]
 		closed := false
 		for {
-			x = bytes.TrimLeft(x, " \t\r\n")
+			x = skipXMLSpace(x)
 			if len(x) == 0 {
 				return false
 			}
@@ -148,11 +148,11 @@ func (p *Parser) parseWinXML(b []byte) bool {
 				j++
 			}
 			an := localName(x[:j])
-			x = bytes.TrimLeft(x[j:], " \t\r\n")
+			x = skipXMLSpace(x[j:])
 			if len(an) == 0 || len(x) < 2 || x[0] != '=' {
 				return false
 			}
-			x = bytes.TrimLeft(x[1:], " \t\r\n")
+			x = skipXMLSpace(x[1:])
 			if len(x) == 0 || (x[0] != '\'' && x[0] != '"') {
 				return false
 			}
@@ -477,6 +477,24 @@ func (p *Parser) winAttr(el winEl, m *winMember, name []byte, v span) {
 			m.key = v
 		}
 	}
+}
+
+// skipXMLSpace returns b after its leading XML white space (bytes.TrimLeft
+// with a cutset builds the set on every call: this is the scanner's
+// innermost loop).
+func skipXMLSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
+}
+
+// trimXMLSpaceRight returns b without its trailing XML white space.
+func trimXMLSpaceRight(b []byte) []byte {
+	for n := len(b); n > 0 && (b[n-1] == ' ' || b[n-1] == '\t' || b[n-1] == '\r' || b[n-1] == '\n'); n = len(b) {
+		b = b[:n-1]
+	}
+	return b
 }
 
 // isXMLNameEnd reports whether c ends an element or attribute name.
