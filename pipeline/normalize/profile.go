@@ -990,27 +990,18 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		for k, v := range global {
 			acts[k] = v
 		}
-		interior := func(path string) {
-			for i := 0; i < len(path); i++ {
-				if path[i] == '.' {
-					a := acts[path[:i]]
-					a.interior = true
-					acts[path[:i]] = a
-				}
-			}
-		}
 		for _, r := range p.renames {
 			a := acts[r.from.s]
 			a.target, a.drop = r.to, false
 			a.within = renameWithin(r.from.s, string(bytes.Join(r.to, []byte(".")))) || slices.Contains(sp.ValuesOnly, r.from.s)
 			acts[r.from.s] = a
-			interior(r.from.s)
+			markInterior(acts, r.from.s)
 		}
 		for _, d := range p.drops {
 			a := acts[d.s]
 			a.drop, a.target = true, nil
 			acts[d.s] = a
-			interior(d.s)
+			markInterior(acts, d.s)
 		}
 		for _, f := range sp.Lift {
 			if err := checkPath(f); err != nil || !strings.Contains(f, ".") {
@@ -1024,7 +1015,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			a := acts[f]
 			a.lift = true
 			acts[f] = a
-			interior(f)
+			markInterior(acts, f)
 		}
 		p.actions = newActionTable(acts)
 		p.actionsOn = len(acts) > 0
@@ -1070,13 +1061,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 					if a := p.acts[f]; !a.drop && a.target == nil {
 						a.lift = true
 						p.acts[f] = a
-						for i := 0; i < len(f); i++ {
-							if f[i] == '.' {
-								in := p.acts[f[:i]]
-								in.interior = true
-								p.acts[f[:i]] = in
-							}
-						}
+						markInterior(p.acts, f)
 					}
 				}
 				p.actions, p.actionsOn = newActionTable(p.acts), true
@@ -1084,6 +1069,18 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 	}
 	return ps, errors.Join(errs...)
+}
+
+// markInterior marks every proper prefix of path as interior in acts, so
+// that the walk looks for actions below it.
+func markInterior(acts map[string]action, path string) {
+	for i := 0; i < len(path); i++ {
+		if path[i] == '.' {
+			a := acts[path[:i]]
+			a.interior = true
+			acts[path[:i]] = a
+		}
+	}
 }
 
 // literal renders a YAML scalar as JSON: numbers and booleans as such,

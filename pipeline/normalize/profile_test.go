@@ -552,15 +552,7 @@ func TestProfileLift(t *testing.T) {
 		{"an empty key elsewhere stays empty", `{"event_data":{"data":[{"x":{"":"y"}}]},"":"z"}`,
 			`"event_data":{"x":{"":"y"}},"":"z"`},
 	} {
-		v, err := p.Parse(tc.in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("otel")})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if !strings.Contains(string(out), tc.want) {
+		if out := appendAs(t, n, &p, tc.in, "otel"); !strings.Contains(out, tc.want) {
 			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
 		}
 	}
@@ -607,15 +599,7 @@ func TestProfileSplit(t *testing.T) {
 		{"the field is one of the parts", `{"tun":"jdoe@CORP.EXAMPLE"}`, `"tun":"jdoe","realm":"CORP.EXAMPLE"`},
 		{"a number is no string", `{"tun":5}`, `"tun":5,`},
 	} {
-		v, err := p.Parse(tc.in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("s")})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if !strings.Contains(string(out), tc.want) {
+		if out := appendAs(t, n, &p, tc.in, "s"); !strings.Contains(out, tc.want) {
 			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
 		}
 	}
@@ -633,4 +617,18 @@ func TestProfileSplit(t *testing.T) {
 			t.Errorf("%+v: %v, want a split error", sl, err)
 		}
 	}
+}
+
+// appendAs normalizes the JSON event in as sent with source type st.
+func appendAs(t *testing.T, n *Normalizer, p *fastjson.Parser, in, st string) string {
+	t.Helper()
+	v, err := p.Parse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte(st)})
+	if err != nil {
+		t.Fatalf("%s: %v", in, err)
+	}
+	return string(out)
 }

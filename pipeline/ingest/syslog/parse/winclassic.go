@@ -129,7 +129,7 @@ func (p *Parser) sysmonData(msg []byte) {
 		var line []byte
 		line, rest = cutLine(rest)
 		c := bytes.IndexByte(line, ':')
-		if c <= 0 || !sysmonName(line[:c]) || (c+1 < len(line) && line[c+1] != ' ') || !hasSection(names, line[:c]) {
+		if c <= 0 || !sysmonName(line[:c]) || (c+1 < len(line) && line[c+1] != ' ') || !inList(names, line[:c]) {
 			if last >= 0 && len(bytes.TrimSpace(line)) > 0 {
 				v := &w.data[last].val
 				t := bytes.TrimRight(line, " \t")
@@ -269,7 +269,7 @@ func (p *Parser) classicData(msg []byte) {
 			}
 			sec = nil // a value of its own ("Logon Type:  3"), outside sections
 		}
-		if !hasSection(tmpl.sections, sec) {
+		if !inList(tmpl.sections, sec) {
 			continue // a section the event's template lacks: typed into a value
 		}
 		w.kbuf = append(append(append(w.kbuf[:0], sec...), '|'), label...)
@@ -284,7 +284,7 @@ func (p *Parser) classicData(msg []byte) {
 				key = k
 			}
 		}
-		if !hasSection(tmpl.keys, key) {
+		if !inList(tmpl.keys, key) {
 			continue // a member the event's template lacks: typed into a value
 		}
 		if len(val) == 0 || (bytes.HasSuffix(key, sidSuffix) && !hasPrefix(val, "S-1-")) {
@@ -319,10 +319,11 @@ func templateGap(b []byte) bool {
 	return len(b) == 0 || b[0] == '\t'
 }
 
-// hasSection reports whether sec is one of sections ("" outside sections).
-func hasSection(sections []string, sec []byte) bool {
-	for _, s := range sections {
-		if s == string(sec) {
+// inList reports whether b is one of list (a template's sections, "" for
+// outside them, or its members).
+func inList(list []string, b []byte) bool {
+	for _, s := range list {
+		if s == string(b) {
 			return true
 		}
 	}
