@@ -86,9 +86,9 @@ var DefaultTimestampFields = []string{
 	"metadata.eventCreationTime", "_time",
 	// Event times of findings whose shape has no profile: Graph and
 	// Defender alerts, Cortex XDR, Carbon Black, M365 audit, Kubernetes
-	// audit, ASFF, SentinelOne threats.
+	// audit, ASFF, SentinelOne threats and STAR alerts.
 	"createdDateTime", "alertCreationTime", "detection_timestamp", "create_time",
-	"CreationTime", "requestReceivedTimestamp", "UpdatedAt", "threatInfo.createdAt",
+	"CreationTime", "requestReceivedTimestamp", "UpdatedAt", "threatInfo.createdAt", "alertInfo.createdAt",
 }
 
 // DefaultConfig returns the configuration used when the block is absent.

@@ -86,6 +86,9 @@ type ProfileSpec struct {
 	// ticket's TargetUserName "jdoe@CORP.EXAMPLE.COM" (name, then realm).
 	// See SplitSpec.
 	Split []SplitSpec `yaml:"split"`
+	// Map derives a field from another's value by a table: Okta's
+	// outcome.result DENY is ECS event.outcome "failure". See MapSpec.
+	Map []MapSpec `yaml:"map"`
 
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
@@ -101,6 +104,32 @@ type SplitSpec struct {
 	Field     string   `yaml:"field"`
 	Separator string   `yaml:"separator"`
 	Into      []string `yaml:"into"`
+}
+
+// MapSpec writes To from the value of Field (after renames and converts)
+// looked up in Values, the way Elastic's ingest pipelines turn a vendor's
+// result codes into ECS values: {SUCCESS: success, DENY: failure}. Keys
+// are matched ignoring ASCII case; a string or a number matches its text.
+// A value not listed gets Default, or nothing when Default is empty. To
+// (default: Field itself, whose value is then replaced) is written only
+// where absent, so a value the sender set is kept; with another To, the
+// vendor's own value stays in Field.
+type MapSpec struct {
+	Field   string     `yaml:"field"`
+	To      string     `yaml:"to"`
+	Values  OrderedMap `yaml:"values"`
+	Default string     `yaml:"default"`
+}
+
+// mapOp is a compiled MapSpec: keys[i] (as written) maps to the JSON
+// literal lits[i]; def is the default's literal, nil for none.
+type mapOp struct {
+	field Path
+	to    [][]byte
+	self  bool
+	keys  [][]byte
+	lits  [][]byte
+	def   []byte
 }
 
 // splitOp is a compiled SplitSpec.
@@ -743,6 +772,7 @@ type profile struct {
 	nonePaths []Path
 	noneVals  [][]byte
 	splits    []splitOp
+	maps      []mapOp
 	// acts and lifts are what actions was built from, kept for the
 	// variants (compile time only).
 	acts  map[string]action
@@ -950,6 +980,42 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			if !bad {
 				p.splits = append(p.splits, op)
 			}
+		}
+		for i, ms := range sp.Map {
+			where := fmt.Sprintf("%s: map[%d] (%s)", at, i, ms.Field)
+			to := ms.To
+			if to == "" {
+				to = ms.Field
+			}
+			bad := false
+			for _, pth := range []string{ms.Field, to} {
+				if err := checkPath(pth); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %q: %w", where, pth, err))
+					bad = true
+				}
+			}
+			for _, r := range reserved {
+				if !bad && (to == r || strings.HasPrefix(to, r+".")) {
+					errs = append(errs, fmt.Errorf("%s: to %q: %q is written by logrouter itself", where, to, r))
+					bad = true
+				}
+			}
+			if len(ms.Values.Keys) == 0 {
+				errs = append(errs, fmt.Errorf("%s: needs values: {value sent: value written, ...}", where))
+				bad = true
+			}
+			if bad {
+				continue
+			}
+			op := mapOp{field: CompilePath(ms.Field), to: splitPath(to), self: to == ms.Field}
+			for k, key := range ms.Values.Keys {
+				op.keys = append(op.keys, []byte(key))
+				op.lits = append(op.lits, AppendString(nil, []byte(ms.Values.Values[k])))
+			}
+			if ms.Default != "" {
+				op.def = AppendString(nil, []byte(ms.Default))
+			}
+			p.maps = append(p.maps, op)
 		}
 		for _, f := range sp.ValuesOnly {
 			if !slices.Contains(sp.Rename.Keys, f) {
@@ -1182,6 +1248,9 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 			n.convert(c, p.converts[i].kind)
 		}
 	}
+	for i := range p.maps {
+		n.mapValue(&p.maps[i])
+	}
 	for i := range p.sets {
 		if c := n.setMissing(p.sets[i].segs); c >= 0 {
 			n.nodes[c].kind = kLit
@@ -1189,6 +1258,70 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 		}
 	}
 }
+
+// mapValue applies one MapSpec (see there).
+func (n *Normalizer) mapValue(op *mapOp) {
+	c := n.findPath(&op.field)
+	if c < 0 {
+		return
+	}
+	v, ok := n.textOf(c)
+	if !ok {
+		return // an object, an array, null: no value to look up
+	}
+	lit := op.def
+	for i, k := range op.keys {
+		if len(k) == len(v) && bytes.EqualFold(k, v) {
+			lit = op.lits[i]
+			break
+		}
+	}
+	if lit == nil {
+		return
+	}
+	if !op.self {
+		if c = n.setMissing(op.to); c < 0 {
+			return // the sender's own value stays
+		}
+	}
+	nd := &n.nodes[c]
+	nd.kind, nd.data, nd.val = kLit, lit, nil
+}
+
+// textOf returns leaf c's value as text: a string's characters, a number
+// or a boolean as written. Not for objects, arrays and null.
+func (n *Normalizer) textOf(c int32) ([]byte, bool) {
+	nd := &n.nodes[c]
+	switch nd.kind {
+	case kStr:
+		return nd.data, true
+	case kLit:
+		d := nd.data
+		if len(d) >= 2 && d[0] == '"' {
+			if bytes.IndexByte(d, '\\') >= 0 {
+				return nil, false // an escaped literal: no table key is written so
+			}
+			return d[1 : len(d)-1], true
+		}
+		return d, len(d) > 0 && d[0] != 'n' // null
+	case kValue:
+		switch nd.val.Type() {
+		case fastjson.TypeString:
+			b, _ := nd.val.StringBytes()
+			return b, true
+		case fastjson.TypeNumber:
+			n.scratch = nd.val.MarshalTo(n.scratch[:0])
+			return n.scratch, true
+		case fastjson.TypeTrue:
+			return textTrue, true
+		case fastjson.TypeFalse:
+			return textFalse, true
+		}
+	}
+	return nil, false
+}
+
+var textTrue, textFalse = []byte("true"), []byte("false")
 
 // split applies one SplitSpec (see there): all or nothing.
 func (n *Normalizer) split(op *splitOp) {
