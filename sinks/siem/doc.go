@@ -64,7 +64,14 @@
 //	413   Content too large             the request is halved and both halves sent
 //	                                    again at once; a single event that is still
 //	                                    too large is permanent
-//	503   9  Server is busy, other 5xx  retryable
+//	503   9  Server is busy, other 5xx  retryable; with invalid-event-number N
+//	                                    (Splunk took the events before N, then its
+//	                                    queues filled) events before N are delivered,
+//	                                    the rest retryable. With indexer
+//	                                    acknowledgement the whole request is
+//	                                    retried (the first N have no ackId), and
+//	                                    those N counted in logrouter_siem_resent_
+//	                                    events_total{reason="busy_partial"}
 //	other 4xx                           permanent for the whole request
 //	other (1xx, 3xx)                    retryable
 //	connection error, timeout           retryable; Splunk may have indexed the
@@ -80,7 +87,8 @@
 // three times within one Write, then the queue takes over): the events of
 // every such ack timeout are counted in logrouter_siem_resent_events_total
 // {reason="ack_timeout"}, and they are the only source of duplicates in ack
-// mode besides connection errors. If the ack endpoint answers 400 code 14
+// mode besides connection errors and a partly taken 503 (reason
+// "busy_partial"). If the ack endpoint answers 400 code 14
 // (ACK is disabled), or a 200 answer carries no ackId, the destination logs
 // an error once and falls back to no-ack mode: "delivered" then means HEC
 // answered 200.

@@ -553,6 +553,19 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 		return whole(partPermanent, err)
 	case st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable:
 		h.m.requests[outBusy].Inc()
+		// Splunk's queues filled part-way through the request: it took
+		// the events before invalid-event-number and stopped there. Sent
+		// again whole, those would be indexed twice. With indexer
+		// acknowledgement they have no ackId to confirm them, so they are
+		// sent again (counted as resent) rather than taken as delivered.
+		if code == hecCodeBusy && res.invalid > 0 && res.invalid < n {
+			taken := sp.start + res.invalid
+			if h.acks == nil || h.ackOff.Load() {
+				out = append(out, part{span: span{sp.start, taken}, kind: partDelivered})
+				return append(out, part{span: span{taken, sp.end}, kind: partRetry, status: st, err: err})
+			}
+			h.m.resentBusy.Add(float64(res.invalid))
+		}
 		return whole(partRetry, err)
 	case st >= 500:
 		h.m.requests[outServerError].Inc()

@@ -88,13 +88,13 @@ var outcomeNames = [numOutcomes]string{"ok", "partial", "rejected", "busy", "ser
 
 // destMetrics are one destination's series, resolved once.
 type destMetrics struct {
-	requests                            [numOutcomes]prometheus.Counter
-	delivered, retryable, permanent     prometheus.Counter
-	ackTimeouts                         prometheus.Counter
-	resentAck, resentBroken, resentRepl prometheus.Counter
-	reconnects                          prometheus.Counter
-	age                                 [pipeline.NumPriorities]prometheus.Observer
-	reqSeconds                          prometheus.Observer
+	requests                                        [numOutcomes]prometheus.Counter
+	delivered, retryable, permanent                 prometheus.Counter
+	ackTimeouts                                     prometheus.Counter
+	resentAck, resentBroken, resentRepl, resentBusy prometheus.Counter
+	reconnects                                      prometheus.Counter
+	age                                             [pipeline.NumPriorities]prometheus.Observer
+	reqSeconds                                      prometheus.Observer
 }
 
 func (m *Metrics) forDestination(name string) *destMetrics {
@@ -106,6 +106,7 @@ func (m *Metrics) forDestination(name string) *destMetrics {
 		resentAck:    m.Resent.WithLabelValues(name, "ack_timeout"),
 		resentBroken: m.Resent.WithLabelValues(name, "broken_connection"),
 		resentRepl:   m.Resent.WithLabelValues(name, "replay"),
+		resentBusy:   m.Resent.WithLabelValues(name, "busy_partial"),
 		reconnects:   m.Reconnects.WithLabelValues(name),
 		reqSeconds:   m.RequestSeconds.WithLabelValues(name),
 	}
