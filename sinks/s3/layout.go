@@ -191,11 +191,17 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 // hex digits of a hash of node. Sanitizing alone would render "edge router"
 // and "edge_router", or two long pod names that differ past byte 64, alike,
 // and two writers' keys could then collide (the second upload replacing
-// the first object).
+// the first object). It never starts with '_' or '.' (Sanitize's mark for a byte
+// it replaced, or the node's own): Athena and Trino take a file whose name
+// starts with '_' or '.' for a hidden one and never read it, and for type
+// s3 every object's name starts with {node}.
 func nodeName(node string) string {
 	s := Sanitize(node)
-	if s == node {
+	if s == node && s[0] != '_' {
 		return s
+	}
+	if s = strings.TrimLeft(s, "_."); s == "" {
+		s = "node"
 	}
 	h := fnv.New32a()
 	h.Write([]byte(node))
