@@ -4,6 +4,7 @@
 package kafkacfg
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/metadata"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
@@ -126,4 +128,37 @@ func Dialer(clientID string, t *TLS, s *SASL) (*kafka.Dialer, error) {
 		return nil, err
 	}
 	return &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true, TLS: tc, SASLMechanism: m}, nil
+}
+
+// ProbeTopic asks the brokers at addr about topic alone and returns the
+// answer's error code for it (0: it exists). A listing of every topic, which
+// kafka-go's Transport caches and its Conn.ReadPartitions() sends, leaves
+// out the topics the client may not describe, without an error: a topic
+// missing from it may exist behind an ACL. Asked by name, the broker says
+// which (TOPIC_AUTHORIZATION_FAILED, 29, or UNKNOWN_TOPIC_OR_PARTITION, 3).
+// The request does not ask the broker to create the topic. tr is a
+// template (dial timeout, client id, TLS, SASL): ProbeTopic uses a
+// transport of its own for the one request and closes it.
+func ProbeTopic(ctx context.Context, addr net.Addr, tr *kafka.Transport, topic string) (int16, error) {
+	p := &kafka.Transport{DialTimeout: tr.DialTimeout, ClientID: tr.ClientID, TLS: tr.TLS, SASL: tr.SASL,
+		MetadataTopics: []string{topic}}
+	defer p.CloseIdleConnections()
+	r, err := p.RoundTrip(ctx, addr, &metadata.Request{TopicNames: []string{topic}})
+	if err != nil {
+		var kerr kafka.Error
+		if errors.As(err, &kerr) {
+			return int16(kerr), nil
+		}
+		return 0, err
+	}
+	res, ok := r.(*metadata.Response)
+	if !ok {
+		return 0, fmt.Errorf("metadata: unexpected response %T", r)
+	}
+	for _, t := range res.Topics {
+		if t.Name == topic {
+			return t.ErrorCode, nil
+		}
+	}
+	return int16(kafka.UnknownTopicOrPartition), nil
 }

@@ -37,7 +37,11 @@
 // missing after that is an operator's to create, and its events are
 // reported permanent ("create the topic, then replay the quarantine"): the
 // queue sets them aside instead of holding back the events bound for other
-// topics, which it would while it retried them.
+// topics, which it would while it retried them. A topic is called missing
+// only once the brokers, asked about it by name, say so: kafka-go's cached
+// listing of all topics leaves out those the user may not describe, and a
+// topic behind a missing ACL is TOPIC_AUTHORIZATION_FAILED, retryable, never
+// quarantined as missing.
 //
 // # Delivery and errors
 //
@@ -355,7 +359,21 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 		var terr error
 		switch {
 		case t == nil || t.ErrorCode == int16(kafkago.UnknownTopicOrPartition):
-			terr = s.missingTopic(name)
+			// The cached listing of every topic leaves out those this
+			// user may not describe: ask for it by name before calling
+			// it missing.
+			switch code := s.probe(ctx, name); code {
+			case int16(kafkago.TopicAuthorizationFailed):
+				s.foundTopic(name)
+				terr = fmt.Errorf("kafka %s: topic %q: not authorized: grant this user (sasl.username) Describe and Write on the topic; its events stay queued until then: %w",
+					s.name, name, kafkago.TopicAuthorizationFailed)
+			case 0:
+				// It exists: the cache is older than the topic.
+				s.foundTopic(name)
+				terr = fmt.Errorf("kafka %s: topic %q is not in the client's metadata yet: %w", s.name, name, kafkago.LeaderNotAvailable)
+			default:
+				terr = s.missingTopic(name)
+			}
 		case t.ErrorCode != 0:
 			kerr := kafkago.Error(t.ErrorCode)
 			terr = fmt.Errorf("kafka %s: topic %q: %w", s.name, name, kerr)
@@ -391,6 +409,20 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 	clear(st.msgs[n:])
 	st.msgs, st.idx, st.tix = st.msgs[:n], st.idx[:n], st.tix[:n]
 	return nil
+}
+
+// probe asks the brokers about topic name alone (kafkacfg.ProbeTopic): the
+// error code of the answer, UNKNOWN_TOPIC_OR_PARTITION when it cannot be
+// asked (the answer then is what the cache said).
+func (s *Sink) probe(ctx context.Context, name string) int16 {
+	if s.own == nil {
+		return int16(kafkago.UnknownTopicOrPartition) // a transport a test gave
+	}
+	code, err := kafkacfg.ProbeTopic(ctx, s.addr, s.own, name)
+	if err != nil {
+		return int16(kafkago.UnknownTopicOrPartition)
+	}
+	return code
 }
 
 // missingTopic is the error for the events of a topic the cluster does not

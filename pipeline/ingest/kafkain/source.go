@@ -89,6 +89,7 @@ type metrics struct {
 	commitErrs prometheus.Counter     // failed commits (retried)
 	records    *prometheus.CounterVec // {input, topic}
 	resets     prometheus.Counter     // committed offsets out of the log's range, reset by start_offset
+	control    *prometheus.CounterVec // {input, topic}: transaction markers skipped
 	inBytes    prometheus.Counter     // the engine's logrouter_input_bytes_total{input}: record values read
 }
 
@@ -125,10 +126,12 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 		Help: "Records fetched."}, []string{"input", "topic"}), &err2)
 	rst := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_offset_resets_total",
 		Help: "Committed offsets found outside their partition's log (truncated, topic recreated) and reset by start_offset."}, []string{"input"}), &err2)
+	ctl := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_control_records_total",
+		Help: "Transaction markers (the commit and abort records of transactional producers) skipped: not the producer's records."}, []string{"input", "topic"}), &err2)
 	if err2 != nil {
 		return nil, err2
 	}
-	s.m = &metrics{lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
+	s.m = &metrics{control: ctl, lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
 		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec, resets: rst.WithLabelValues(cfg.Name),
 		inBytes: eng.Metrics().InputBytes.WithLabelValues(cfg.Name)}
 	return s, nil
@@ -224,11 +227,19 @@ func (s *Source) run(ctx context.Context) {
 			// let the group retry; the watch below looks again.
 			topics, missing = s.configuredTopics(), nil
 		}
-		if m := strings.Join(missing, ","); m != missingWas {
+		var denied []string
+		if len(missing) > 0 {
+			missing, denied = s.splitDenied(ctx, missing)
+		}
+		if m := strings.Join(missing, ",") + "|" + strings.Join(denied, ","); m != missingWas {
 			missingWas = m
-			if m != "" {
+			if len(missing) > 0 {
 				s.log.Warn("kafka: listed topics do not exist; consuming the others, looking again every "+topicRecheck.String(),
 					"missing", missing, "consuming", topics)
+			}
+			if len(denied) > 0 {
+				s.log.Error("kafka: not authorized to read listed topics (TOPIC_AUTHORIZATION_FAILED): grant this user (sasl.username) Describe and Read on them; consuming the others, looking again every "+topicRecheck.String(),
+					"denied", denied, "consuming", topics)
 			}
 		}
 		if len(topics) == 0 {
@@ -274,6 +285,25 @@ func (s *Source) existingTopics(ctx context.Context) (have, missing []string, er
 		}
 	}
 	return have, missing, nil
+}
+
+// splitDenied asks the brokers about each topic the listing of all topics
+// left out, by name (kafkacfg.ProbeTopic): the listing also leaves out the
+// topics this user may not describe, which exist. It returns the missing
+// ones and those behind an ACL.
+func (s *Source) splitDenied(ctx context.Context, absent []string) (missing, denied []string) {
+	tr := &kafka.Transport{DialTimeout: s.dialer.Timeout, ClientID: s.dialer.ClientID, TLS: s.dialer.TLS, SASL: s.dialer.SASLMechanism}
+	for _, t := range absent {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		code, err := kafkacfg.ProbeTopic(pctx, kafka.TCP(s.cfg.Brokers...), tr, t)
+		cancel()
+		if err == nil && code == int16(kafka.TopicAuthorizationFailed) {
+			denied = append(denied, t)
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	return missing, denied
 }
 
 // dialAny runs fn on a connection to the first broker that answers: dial
@@ -449,6 +479,7 @@ type partition struct {
 	lag        prometheus.Gauge
 	comm       prometheus.Gauge
 	records    prometheus.Counter
+	control    prometheus.Counter
 	inBytes    prometheus.Counter
 }
 
@@ -463,7 +494,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		w: s.eng.Worker(), notify: make(chan struct{}, 1), committed: pa.Offset, accepted: pa.Offset, lo: -1,
 		lag:     s.m.lag.WithLabelValues(s.cfg.Name, topic, pid),
 		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
-		records: s.m.records.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes}
+		records: s.m.records.WithLabelValues(s.cfg.Name, topic), control: s.m.control.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes}
 	defer func() { s.eng.PutWorker(p.w) }() // the worker it has at the end (Refresh)
 	s.m.assigned.Set(float64(s.assigned.Add(1)))
 	defer func() {
@@ -532,7 +563,11 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 			backoff.Sleep(run, 500*time.Millisecond)
 			continue
 		}
-		p.records.Inc()
+		if controlRecord(&m) {
+			p.control.Inc()
+		} else {
+			p.records.Inc()
+		}
 		p.lag.Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 		p.add(&m)
 		// batch_wait bounds a batch's age even while records keep coming
@@ -638,6 +673,9 @@ func (p *partition) add(m *kafka.Message) {
 		p.w = p.s.eng.Refresh(p.w) // rules reloaded since the last batch: this one uses them
 	}
 	p.hi = m.Offset
+	if controlRecord(m) {
+		return // a transaction marker: its offset is done, it holds no event
+	}
 	v := m.Value
 	if p.inBytes != nil {
 		p.inBytes.Add(float64(len(v))) // received bytes, as the other inputs count theirs
@@ -917,6 +955,22 @@ func (p *partition) drain() {
 
 func retryDelay(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt, 6), 5*time.Second)
+}
+
+// controlRecord reports whether m has the exact shape of a transaction
+// marker, the record a transactional producer's commit or abort writes to
+// every partition it wrote to (NiFi's PublishKafka by default, Kafka
+// Connect and Flink exactly-once): key int16 version 0 and int16 type (0
+// abort, 1 commit), value int16 version 0 and int32 coordinator epoch, no
+// headers (Kafka protocol guide, "Control Batches": "should not be passed
+// on to applications"). kafka-go does not read the batch's control flag and
+// hands markers over as records (segmentio/kafka-go#1446); as events they
+// were quarantined as invalid JSON, or delivered as six NUL bytes. No log
+// record has this shape: a six-byte binary value.
+func controlRecord(m *kafka.Message) bool {
+	k, v := m.Key, m.Value
+	return len(k) == 4 && k[0] == 0 && k[1] == 0 && k[2] == 0 && k[3] <= 1 &&
+		len(v) == 6 && v[0] == 0 && v[1] == 0 && len(m.Headers) == 0
 }
 
 func indexByte(b []byte, c byte) int {
