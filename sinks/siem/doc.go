@@ -72,7 +72,10 @@
 //	                                    retried (the first N have no ackId), and
 //	                                    those N counted in logrouter_siem_resent_
 //	                                    events_total{reason="busy_partial"}
-//	other 4xx                           permanent for the whole request
+//	other 4xx with an HEC answer        permanent for the whole request
+//	other 4xx without one               retryable, logged as an error: not Splunk
+//	                                    but something in the way (a proxy's 407,
+//	                                    nginx's 400 for plain HTTP on a TLS port)
 //	other (1xx, 3xx)                    retryable
 //	connection error, timeout           retryable; Splunk may have indexed the
 //	                                    request, so the retry can duplicate

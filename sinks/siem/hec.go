@@ -570,6 +570,14 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 	case st >= 500:
 		h.m.requests[outServerError].Inc()
 		return whole(partRetry, err)
+	case st >= 400 && !res.answer:
+		// A 4xx without an HEC answer ({"text":...,"code":N}) is not
+		// Splunk judging the events: a proxy asking for credentials
+		// (407), nginx refusing plain HTTP on its TLS port (400), a WAF.
+		// Fixing that must not have sent P1 events to the quarantine.
+		h.m.requests[outClientError].Inc()
+		h.logErr(&h.errLog, "something other than Splunk HEC refused the request (no HEC answer); events stay queued and are retried: check url, proxy and TLS settings", herr)
+		return whole(partRetry, err)
 	case st >= 400:
 		h.m.requests[outRejected].Inc()
 		return whole(partPermanent, err)
