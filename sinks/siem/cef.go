@@ -1,7 +1,9 @@
 package siem
 
 import (
+	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,7 @@ type cefField struct {
 	path      []string
 	ts        bool // a timestamp key: epoch milliseconds
 	eventTime bool // path is @timestamp: Event.Time
+	lit       []byte // a constant (CEFConfig.Constants), escaped; nil for a field
 }
 
 // cefEncoder renders the CEF body of a message.
@@ -66,6 +69,10 @@ func newCEFEncoder(c CEFConfig) *cefEncoder {
 			ts: cefTimestampKeys[k], eventTime: p == "@timestamp",
 		})
 	}
+	for _, k := range sortedKeys(c.Constants) {
+		e.ext = append(e.ext, cefField{key: []byte(k + "="), lit: appendCEFValue([]byte{}, []byte(c.Constants[k]))})
+	}
+	slices.SortStableFunc(e.ext, func(a, b cefField) int { return bytes.Compare(a.key, b.key) })
 	return e
 }
 
@@ -98,6 +105,15 @@ func (e *cefEncoder) appendCEF(dst []byte, ev *pipeline.Event, v *fastjson.Value
 	sep := false
 	for i := range e.ext {
 		f := &e.ext[i]
+		if f.lit != nil {
+			if sep {
+				dst = append(dst, ' ')
+			}
+			dst = append(dst, f.key...)
+			dst = append(dst, f.lit...)
+			sep = true
+			continue
+		}
 		if f.eventTime && f.ts {
 			t := ev.Time
 			if t <= 0 {

@@ -140,6 +140,10 @@ type CEFConfig struct {
 	// (no CEF escape exists for them) are written as spaces, in the header
 	// and in values; LF and CR in values as \n and \r.
 	Extension map[string]string `yaml:"extension"`
+	// Constants are extension keys written with the same text for every
+	// event, most often the labels of custom fields: {cs1Label: "Detection
+	// Rule"} beside extension {cs1: rule.name}. A key may not be in both.
+	Constants map[string]string `yaml:"constants"`
 }
 
 // DefaultCEFExtension returns the default extension mapping (CEF key ->
@@ -387,6 +391,16 @@ func (c *CEFConfig) validate() []error {
 		}
 		if err := checkFieldPath(c.Extension[k]); err != nil {
 			add(`"cef.extension.%s": %v`, k, err)
+		}
+		if _, ok := c.Constants[k]; ok {
+			add(`"cef.extension.%s" and "cef.constants.%s": a key is a field or a constant, not both`, k, k)
+		} else if strings.HasSuffix(k, "Label") && strings.ContainsAny(c.Extension[k], " \t") {
+			add(`"cef.extension.%s": %q is a field path, and looks like a label: write the label under "cef.constants" (%s: %q)`, k, c.Extension[k], k, c.Extension[k])
+		}
+	}
+	for _, k := range sortedKeys(c.Constants) {
+		if !cefKeyRE.MatchString(k) {
+			add(`"cef.constants" key %q is not a CEF key: use letters, digits and _ (like cs1Label)`, k)
 		}
 	}
 	for i, p := range c.SignatureIDFields {
