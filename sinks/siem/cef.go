@@ -26,8 +26,8 @@ var cefTimestampKeys = map[string]bool{
 type cefField struct {
 	key       []byte // `key=`
 	path      []string
-	ts        bool // a timestamp key: epoch milliseconds
-	eventTime bool // path is @timestamp: Event.Time
+	ts        bool   // a timestamp key: epoch milliseconds
+	eventTime bool   // path is @timestamp: Event.Time
 	lit       []byte // a constant (CEFConfig.Constants), escaped; nil for a field
 }
 
