@@ -212,6 +212,21 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		defIndex = []byte(tok.Index)
 		q.rejIndex = tok.Index // a refused envelope replays with it
 	}
+	// ?sourcetype=&source=&host=&index=&time= are the defaults of the
+	// envelopes that name none (syslog-ng's splunk-hec-event() sends its
+	// defaults so, to keep them out of every envelope); an envelope's own
+	// keys win.
+	var qd hecDefaults
+	if r.URL.RawQuery != "" {
+		qd = queryDefaults(r)
+		if len(qd.sourceType) > 0 {
+			q.rejST = string(qd.sourceType)
+		}
+		if len(qd.index) > 0 {
+			defIndex = qd.index
+			q.rejIndex = string(qd.index)
+		}
+	}
 	var scratch [64]byte
 	failCode, failNum, failMsg := 0, 0, ""
 	rest := skipWS(body)
@@ -294,6 +309,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		if len(q.em.Index) == 0 {
 			q.em.Index = defIndex
 		}
+		if qd.set {
+			qd.apply(&q.em)
+		}
 		obj, text := HECEventBody(ev)
 		q.add(raw, obj, text)
 	}
@@ -345,6 +363,42 @@ const (
 	errAfterInvalid  = hecError("not processed: it follows an invalid event in the same request; fix that event and resend these")
 	errNotEnvelope   = hecError("the array element is not a JSON object (an HEC envelope)")
 )
+
+// hecDefaults are an event request's query-string metadata.
+type hecDefaults struct {
+	set                             bool
+	sourceType, source, host, index []byte
+	time                            int64
+}
+
+func queryDefaults(r *http.Request) hecDefaults {
+	qv := r.URL.Query()
+	d := hecDefaults{set: true, sourceType: []byte(qv.Get("sourcetype")), source: []byte(qv.Get("source")),
+		host: []byte(qv.Get("host")), index: []byte(qv.Get("index"))}
+	if t := qv.Get("time"); t != "" {
+		if ns, ok := timeparse.ParseNumber([]byte(t)); ok {
+			d.time = ns
+		}
+	}
+	return d
+}
+
+// apply fills what the envelope left empty (the index is done by the
+// caller, after the envelope's and before the token's).
+func (d *hecDefaults) apply(em *normalize.EventMeta) {
+	if len(em.SourceType) == 0 {
+		em.SourceType = d.sourceType
+	}
+	if len(em.Source) == 0 {
+		em.Source = d.source
+	}
+	if len(em.Host) == 0 {
+		em.Host = d.host
+	}
+	if em.Time == 0 {
+		em.Time = d.time
+	}
+}
 
 // handleHECRaw serves /services/collector/raw: one event per line, metadata
 // from the query string (?host=&source=&sourcetype=&index=&time=). A line that is a

@@ -73,7 +73,13 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge)
 				continue
 			}
 			var v *fastjson.Value
-			if v, err = q.p.ParseBytes(e); err != nil {
+			if v, err = q.parse(e); err == errTooDeep {
+				// Valid JSON nested past the bound: quarantined alone, as
+				// the same record is on a line of its own.
+				rejectLine(arr.n, e, "too_deep", err)
+				err = nil
+				continue
+			} else if err != nil {
 				break
 			}
 			if !q.add(e, v, nil) {
