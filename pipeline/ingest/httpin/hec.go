@@ -1,6 +1,7 @@
 package httpin
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"strconv"
@@ -329,7 +330,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			q.reject(arr.rest, "invalid_json", err)
 		}
 	}
-	if failCode != 0 && len(rest) > 0 {
+	if failCode != 0 && len(rest) > 0 && !(arr != nil && arrayEnd(rest)) {
 		q.reject(rest, "hec_not_processed", errAfterInvalid)
 	}
 	if _, err := q.deliver(r.Context()); err != nil {
@@ -341,6 +342,14 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		return writeHECInvalid(w, failCode, failNum, failMsg)
 	}
 	return writeHEC(w, http.StatusOK, hecSuccess, "")
+}
+
+// arrayEnd reports whether b is only the closing ']' of a JSON array body
+// (and white space): after an invalid last envelope nothing is left that
+// was not processed.
+func arrayEnd(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) == 1 && b[0] == ']'
 }
 
 // parseEnvelope parses one envelope taken from a JSON array body, with the

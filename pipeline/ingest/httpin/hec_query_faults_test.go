@@ -100,3 +100,24 @@ func TestHECEventQueryMetadataIgnored(t *testing.T) {
 		t.Errorf(`envelope "index":"security" with ?index=main&source=syslog-ng: got index %q source %q, want "security" (the envelope's) and "syslog-ng" (the query's default)`, m.Index, m.Source)
 	}
 }
+
+// TestHECArrayLastInvalidNoBracketRecord: a JSON array body whose last
+// envelope is invalid quarantined, besides that envelope, a record holding
+// only the array's closing "]" as "not processed": noise in the quarantine
+// (and in its alerts) with nothing to replay. (A suspicion of the same
+// review.)
+func TestHECArrayLastInvalidNoBracketRecord(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	w := f.do("POST", "/services/collector/event", "", `[{"event":"a"},{"noevent":1}]`+"\n")
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("answered %d %s, want 400 for the envelope without event", w.Code, w.Body)
+	}
+	for _, r := range f.q.Records() {
+		if r.Reason == "hec_not_processed" {
+			t.Errorf("quarantined %q as not processed: nothing followed the invalid envelope", r.Raw)
+		}
+	}
+	if n := len(f.q.Records()); n != 1 {
+		t.Errorf("%d records quarantined, want the invalid envelope alone", n)
+	}
+}
