@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -154,6 +156,7 @@ func (b *bootstrapper) run(first chan struct{}) {
 			} else {
 				b.s.log.Info("OpenSearch index template exists; left unchanged", "template", b.s.cfg.Bootstrap.TemplateName)
 			}
+			b.runISM()
 			return
 		}
 		if b.ctx.Err() != nil {
@@ -202,6 +205,142 @@ func (b *bootstrapper) once(ctx context.Context) (created bool, err error) {
 		return false, errors.New("PUT _index_template/" + name + ": not acknowledged")
 	}
 	return true, nil
+}
+
+// runISM retries ensureISM in the background until it succeeds or the sink
+// closes; the template is ready meanwhile (events are indexed either way).
+func (b *bootstrapper) runISM() {
+	if b.s.cfg.Bootstrap.ISMPolicy == "" {
+		return
+	}
+	delay := b.retry
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(b.ctx, b.s.cfg.RequestTimeout)
+		err := b.ensureISM(ctx)
+		cancel()
+		if err == nil || b.ctx.Err() != nil {
+			return
+		}
+		b.s.log.Error("OpenSearch ISM policy not attached to the template's indices; retrying in the background (new indices are not managed until it works)",
+			"policy", b.s.cfg.Bootstrap.ISMPolicy, "attempt", attempt, "retry_in", delay, "err", err)
+		if !backoff.Sleep(b.ctx, delay) {
+			return
+		}
+		delay = min(2*delay, bootstrapRetryMax)
+	}
+}
+
+// ensureISM makes bootstrap.ism_policy manage the indices of the template's
+// patterns. The template's policy_id setting does not: since Open Distro
+// 1.13 ISM attaches a policy to a new index only when the policy's
+// ism_template matches the index's name (or by the add API). So the
+// policy's ism_template must list the patterns: missing ones are added
+// (with the template's priority), the rest of the policy is kept, and the
+// write is conditional on the version read (if_seq_no, if_primary_term),
+// so a concurrent edit is never overwritten (the retry reads it again).
+func (b *bootstrapper) ensureISM(ctx context.Context) error {
+	id := b.s.cfg.Bootstrap.ISMPolicy
+	if id == "" {
+		return nil
+	}
+	path := "/_plugins/_ism/policies/" + url.PathEscape(id)
+	status, body, err := b.perform(ctx, http.MethodGet, path, nil)
+	switch {
+	case err != nil:
+		return fmt.Errorf("GET %s: %w", path, err)
+	case status == http.StatusNotFound:
+		return fmt.Errorf("ISM policy %q does not exist: create it (PUT _plugins/_ism/policies/%s); until then new indices are managed by no policy", id, id)
+	case status != http.StatusOK:
+		return fmt.Errorf("GET %s: status %d: %s", path, status, trimBody(body))
+	}
+	var got struct {
+		SeqNo       *int64                     `json:"_seq_no"`
+		PrimaryTerm *int64                     `json:"_primary_term"`
+		Policy      map[string]json.RawMessage `json:"policy"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.Policy == nil || got.SeqNo == nil || got.PrimaryTerm == nil {
+		return fmt.Errorf("GET %s: an answer that is no ISM policy: %s", path, trimBody(body))
+	}
+	type ismTemplate struct {
+		IndexPatterns []string `json:"index_patterns"`
+	}
+	var tmpls []json.RawMessage
+	if raw := got.Policy["ism_template"]; len(raw) > 0 && string(raw) != "null" {
+		if raw[0] == '[' {
+			if err := json.Unmarshal(raw, &tmpls); err != nil {
+				return fmt.Errorf("ISM policy %q: unreadable ism_template: %w", id, err)
+			}
+		} else {
+			tmpls = []json.RawMessage{raw}
+		}
+	}
+	have := map[string]bool{}
+	for _, t := range tmpls {
+		var it ismTemplate
+		if json.Unmarshal(t, &it) == nil {
+			for _, p := range it.IndexPatterns {
+				have[p] = true
+			}
+		}
+	}
+	var missing []string
+	for _, p := range b.s.cfg.Bootstrap.IndexPatterns {
+		if !have[p] {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	add, _ := json.Marshal(map[string]any{"index_patterns": missing, "priority": b.s.cfg.Bootstrap.Priority})
+	tmpls = append(tmpls, add)
+	all, _ := json.Marshal(tmpls)
+	pol := got.Policy
+	pol["ism_template"] = all
+	// Read-only members the API writes itself.
+	delete(pol, "policy_id")
+	delete(pol, "last_updated_time")
+	put, _ := json.Marshal(map[string]any{"policy": pol})
+	q := fmt.Sprintf("%s?if_seq_no=%d&if_primary_term=%d", path, *got.SeqNo, *got.PrimaryTerm)
+	status, body, err = b.perform(ctx, http.MethodPut, q, put)
+	switch {
+	case err != nil:
+		return fmt.Errorf("PUT %s: %w", path, err)
+	case status/100 != 2:
+		return fmt.Errorf("PUT %s (adding ism_template %v): status %d: %s", path, missing, status, trimBody(body))
+	}
+	b.s.log.Info("ISM policy now manages the template's new indices (ism_template added)", "policy", id, "index_patterns", missing)
+	return nil
+}
+
+// perform sends one request through the sink's client (its nodes, auth and
+// TLS) and reads the answer.
+func (b *bootstrapper) perform(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := b.s.client.Perform(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, out, err
+}
+
+func trimBody(b []byte) string {
+	if len(b) > 300 {
+		b = b[:300]
+	}
+	return string(b)
 }
 
 func (b *bootstrapper) stop() { b.cancel() }

@@ -195,10 +195,14 @@ type BootstrapConfig struct {
 	// Priority is the template's priority among the templates matching an
 	// index. Default 100.
 	Priority int `yaml:"priority"`
-	// ISMPolicy, when set, is written into the template's settings as
-	// index.plugins.index_state_management.policy_id, so that new indices
-	// are managed by that Index State Management policy. The policy
-	// itself must exist (logrouter does not create it).
+	// ISMPolicy, when set, names the Index State Management policy that
+	// manages the new indices of IndexPatterns: bootstrap adds the patterns
+	// to the policy's ism_template (how ISM attaches a policy to a new
+	// index; the rest of the policy is kept, the write conditional on the
+	// version read) and writes the id into the template's settings
+	// (index.plugins.index_state_management.policy_id, for the record:
+	// ISM no longer attaches by it). The policy itself must exist
+	// (logrouter does not create it); bootstrap retries until it does.
 	ISMPolicy string `yaml:"ism_policy"`
 	// DataStream makes the template a data stream template ("data_stream":
 	// {}), for an index setting that names a data stream.

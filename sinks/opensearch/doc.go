@@ -111,14 +111,18 @@
 //	  to a create                                   document exists)
 //	409 otherwise (to an index op)                retryable         retried
 //	429 es_rejected_execution_exception, 5xx, 408 retryable         retried
-//	401, 403 (security_exception,                 retryable, logged retried
-//	  cluster_block_exception: read-only            at error level
-//	  after the flood-stage disk watermark)
+//	401, 403 (security_exception, an index        retryable, logged retried
+//	  block)                                        at error level
+//	cluster_block_exception, any status (429:     retryable, logged retried
+//	  read-only after the flood-stage disk          at error level
+//	  watermark)
 //	404 index_not_found_exception (auto-create    retryable, logged retried
 //	  off or excluding the index)                   at error level
 //	400 whose reason is the shard limit ("this    retryable, logged retried
 //	  action would add [n] total shards, but        at error level
 //	  ... maximum shards open")
+//	400 "no write index is defined for alias"     retryable, logged retried
+//	  (a rollover alias without its write index)    at error level
 //	400 (mapper_parsing_exception,                permanent         quarantined
 //	  illegal_argument_exception, ...), any
 //	  other 4xx
@@ -174,8 +178,9 @@
 // a bad value is kept in _source rather than the event refused), message as
 // text; other strings are keyword (ignore_above 1024), and fields named
 // *message get a text subfield "text" for full-text search. bootstrap.ism_policy
-// puts index.plugins.index_state_management.policy_id in the template's
-// settings. The first attempt is made by New (for at most 10 seconds); if
+// adds the index patterns to that ISM policy's ism_template, which is how
+// ISM attaches a policy to new indices (the policy_id setting, also written
+// into the template, no longer does). The first attempt is made by New (for at most 10 seconds); if
 // the cluster is unreachable or refuses, New still succeeds and the sink
 // retries in the background (1s, doubling to 1 minute) until it works or
 // the sink is closed. Until then, indices that OpenSearch creates get

@@ -227,12 +227,16 @@ func (e *encoder) idMatches(iv *fastjson.Value, k, lo, hi int, others *map[strin
 // operator has to do. "" for any other refusal.
 func clusterState(status int, errType, reason []byte) string {
 	switch {
-	case status == 403 && string(errType) == "cluster_block_exception":
-		return "OpenSearch blocks writes to the index (cluster_block_exception: read-only after the flood-stage disk watermark, or an index block): the events stay queued and are retried until the block is lifted"
+	case string(errType) == "cluster_block_exception":
+		// 429 for the flood-stage disk watermark's read-only-allow-delete
+		// block (TOO_MANY_REQUESTS/12), 403 for other index blocks.
+		return "OpenSearch blocks writes to the index (cluster_block_exception: read-only after the flood-stage disk watermark, or an index block): the events stay queued and are retried until the block is lifted (free disk space, or remove the block)"
 	case status == 401 || status == 403:
 		return "OpenSearch refused the credentials or permissions: the events stay queued and are retried until an operator fixes the username/password, certificate, AWS role or the role's index permissions"
 	case status == 404 && string(errType) == "index_not_found_exception":
 		return "OpenSearch has no such index and will not create it (action.auto_create_index is false or excludes it, or an alias or data stream is missing): the events stay queued and are retried until an operator creates the index or allows its creation"
+	case status == 400 && bytes.Contains(reason, []byte("no write index is defined for alias")):
+		return "OpenSearch has no write index for the alias the events are written to (a rollover that half failed, or an index added to the alias without is_write_index): the events stay queued and are retried until an operator sets the alias's write index"
 	case status == 400 && bytes.Contains(reason, []byte("shards open")) && bytes.Contains(reason, []byte("would add")):
 		return "OpenSearch cannot create the index: the cluster is at cluster.max_shards_per_node; the events stay queued and are retried until old indices are deleted (ISM) or the limit is raised"
 	}
