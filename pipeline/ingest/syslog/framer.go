@@ -32,7 +32,7 @@ type framer struct {
 	mode  int
 
 	discard    int64 // octet-counted bytes of an oversized frame still to skip
-	discardEOL bool  // skip up to the next newline (oversized LF frame)
+	discardEOL bool  // skip up to the next newline or NUL (oversized LF frame)
 	eof        bool
 }
 
@@ -170,7 +170,9 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 		// Not a length prefix: read this frame up to its newline.
 	}
 	for i, c := range data {
-		if c == '\n' {
+		// LF or NUL ends a frame: RFC 6587 3.4.2 names both trailers
+		// (Juniper NetScreen and Graylog's syslog output send NUL).
+		if c == '\n' || c == 0 {
 			frame := trimEOL(data[:i]) // "\r\n" is a trailer, not message
 			f.start += i + 1
 			if len(frame) > f.max {
@@ -226,7 +228,7 @@ func (f *framer) skip() error {
 			}
 		} else if f.discardEOL {
 			for i, c := range data {
-				if c == '\n' {
+				if c == '\n' || c == 0 {
 					f.start += i + 1
 					f.discardEOL = false
 					return nil

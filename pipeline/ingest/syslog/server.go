@@ -128,7 +128,7 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		Help: "Connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many), handshakes (max_connections TLS handshakes in progress)."},
 		[]string{"input", "reason"})
 	hs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_tls_handshake_failures_total",
-		Help: "TLS connections closed because their handshake failed, by reason: timeout (not completed within tls.handshake_timeout), certificate (client certificate missing or not verified), closed (the peer left), protocol (anything else: not TLS, no common version or cipher)."},
+		Help: "TLS connections closed because their handshake failed, by reason: timeout (not completed within tls.handshake_timeout), certificate (client certificate missing or not verified), peer_alert (the sender ended it with an alert: most often it does not trust the router's certificate), closed (the peer left), protocol (anything else: not TLS, no common version or cipher)."},
 		[]string{"input", "reason"})
 	kd := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_udp_kernel_drops_total",
 		Help: "UDP datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL)."}, []string{"input"})
@@ -350,9 +350,15 @@ func (s *Server) handshake(raw net.Conn, ip netip.Addr) {
 // handshakeFailure is the metric reason of a failed TLS handshake.
 func handshakeFailure(err error) string {
 	var verr *tls.CertificateVerificationError
+	var oe *net.OpError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return "timeout"
+	case errors.As(err, &oe) && oe.Op == "remote error":
+		// The sender ended the handshake with an alert: most often it does
+		// not trust the router's certificate ("remote error: tls: unknown
+		// certificate authority"), which is no client certificate problem.
+		return "peer_alert"
 	case errors.As(err, &verr) || strings.Contains(err.Error(), "certificate"):
 		// crypto/tls has no error type for a missing or unparsable client
 		// certificate; its messages all name it.
@@ -893,15 +899,13 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 			}
 		}
 		st.b.Meta.Peer = peer
-		// A datagram is one message; some senders pack several lines.
+		// A datagram is one message (RFC 5426 3.1), which may hold line
+		// breaks (a stack trace, a Windows event); some senders pack
+		// several messages, each on a line of its own starting with a PRI.
 		data := buf[:n]
 		for len(data) > 0 {
-			line := data
-			if i := indexByte(data, '\n'); i >= 0 && i < len(data)-1 {
-				line, data = data[:i], data[i+1:]
-			} else {
-				data = nil
-			}
+			var line []byte
+			line, data = nextDatagramMessage(data)
 			line = trimEOL(line)
 			if len(line) == 0 {
 				continue
@@ -943,22 +947,53 @@ func (s *Server) closeUDP(pc *net.UDPConn, buf []byte) {
 // udpDiscardMax bounds closeUDP's count of what is left.
 const udpDiscardMax = 100 * time.Millisecond
 
-// messagesIn counts the messages of a datagram as serveUDP splits it (lines
+// messagesIn counts the messages of a datagram as serveUDP splits it (those
 // that are not empty).
 func messagesIn(data []byte) int {
 	n := 0
 	for len(data) > 0 {
-		line := data
-		if i := indexByte(data, '\n'); i >= 0 && i < len(data)-1 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
+		var line []byte
+		line, data = nextDatagramMessage(data)
 		if len(trimEOL(line)) > 0 {
 			n++
 		}
 	}
 	return n
+}
+
+// nextDatagramMessage splits the first message off a datagram: at a line
+// break followed by a PRI ("<13>"), where a sender packed a second message,
+// or the whole rest. A line break inside a message (a Java stack trace's
+// "\tat ..." lines, a multi-line Windows event) is part of it.
+func nextDatagramMessage(data []byte) (msg, rest []byte) {
+	for j := 0; ; {
+		i := indexByte(data[j:], '\n')
+		if i < 0 {
+			return data, nil
+		}
+		k := j + i
+		if startsPRI(data[k+1:]) {
+			return data[:k], data[k+1:]
+		}
+		j = k + 1
+	}
+}
+
+// startsPRI reports whether b starts with a syslog PRI: '<', one to three
+// digits, '>'.
+func startsPRI(b []byte) bool {
+	if len(b) < 3 || b[0] != '<' {
+		return false
+	}
+	for i := 1; i < len(b) && i <= 4; i++ {
+		switch c := b[i]; {
+		case c == '>':
+			return i > 1
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return false
 }
 
 func indexByte(b []byte, c byte) int {

@@ -42,7 +42,10 @@ func TestDiscardQueuedCounts(t *testing.T) {
 }
 
 func TestMessagesIn(t *testing.T) {
-	for in, want := range map[string]int{"": 0, "a": 1, "a\n": 1, "a\nb": 2, "a\r\n\r\nb\n": 2, "\n\n": 0} {
+	// A datagram is one message: a line break splits it only before a
+	// PRI (a sender that packed several).
+	for in, want := range map[string]int{"": 0, "a": 1, "a\n": 1, "a\nb": 1, "<1>a\n<2>b": 2, "<1>a\r\n\r\n<1>b\n": 2,
+		"<1>a\n\tat x\n<1>b": 2, "\n\n": 0, "<1>a\n<x>": 1} {
 		if got := messagesIn([]byte(in)); got != want {
 			t.Errorf("messagesIn(%q) = %d, want %d", in, got, want)
 		}

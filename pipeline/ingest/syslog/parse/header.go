@@ -325,6 +325,17 @@ func (p *Parser) parse3164(m []byte) bool {
 	if pri, next, ok := parsePRI(m); ok {
 		h.pri, i = pri, next
 	}
+	// Cisco IOS with "service sequence-numbers": "000123: " before the
+	// timestamp, which may be marked "*" (clock not set) or "." (clock
+	// not synchronized): skipped when a timestamp follows.
+	if k := ciscoSeq(m, i); k > i {
+		if k < len(m) && (m[k] == '*' || m[k] == '.') {
+			k++
+		}
+		if _, _, _, ok := p.parseTimestamp3164(m, k); ok {
+			i = k
+		}
+	}
 	start := i
 	ns, end, zoned, ok := p.parseTimestamp3164(m, i)
 	if !ok {
@@ -367,6 +378,19 @@ func (p *Parser) parse3164(m []byte) bool {
 	}
 	p.parseTag(m[i:])
 	return true
+}
+
+// ciscoSeq returns the index after a Cisco IOS sequence number at m[i:]
+// (one to ten digits, ':' and a space), or i when there is none.
+func ciscoSeq(m []byte, i int) int {
+	j := i
+	for j < len(m) && j-i <= 10 && m[j] >= '0' && m[j] <= '9' {
+		j++
+	}
+	if j == i || j-i > 10 || j+1 >= len(m) || m[j] != ':' || m[j+1] != ' ' {
+		return i
+	}
+	return j + 2
 }
 
 // isHostChar reports whether c may appear in a host name or IP address.

@@ -338,7 +338,8 @@ func (p *Parser) appDataset() string {
 		buf[i] = c
 	}
 	switch string(buf[:len(a)]) {
-	case "sshd", "sudo", "su", "login", "systemd-logind", "cron", "crond", "passwd",
+	case "sshd", "sshd-session", "sshd-auth", // OpenSSH 9.8 and 10 log logins from these
+		"sudo", "su", "login", "systemd-logind", "cron", "crond", "passwd", "polkitd",
 		"useradd", "groupadd", "usermod", "userdel", "groupdel", "chpasswd", "pam":
 		return "linux.auth"
 	case "auditd", "audispd":
