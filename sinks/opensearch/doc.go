@@ -51,8 +51,13 @@
 // the event's content hash (Event.Hash, 16 lower-case hex digits), so an
 // event delivered twice (a retry after a lost answer, a replay, the same
 // event from two collectors) is stored once: with op_type "create" (the
-// default) the second copy answers 409, which counts as delivered. The
-// index comes from the "index" template (default
+// default) the second copy answers 409, which counts as delivered. Only
+// within one index: after a rollover (a data stream's or alias's next
+// backing index) a redelivery is stored again. The hash has 64 bits: two
+// different events of one index share it with probability about n²/2⁶⁵
+// (1e9 events in an index: about one pair a month), and the second is
+// answered 409 and counted delivered (the archive has it all the same).
+// The index comes from the "index" template (default
 // "logs-{source_type}-{yyyy.MM.dd}"): {source_type} is the event's source
 // type made a valid index name (ASCII lower-cased; \/*?"<>| ,#: control and
 // non-ASCII bytes replaced by '_'; truncated so the name fits 255 bytes;
