@@ -162,7 +162,7 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 		key := b[ks:i]
 		i++
 		var v []byte
-		esc, flat := false, false
+		esc, flat, bare := false, false, false
 		switch {
 		case i < len(b) && b[i] == '"':
 			j := i + 1
@@ -199,6 +199,7 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 				}
 			}
 		default:
+			bare = true
 			j := i
 			for j < len(b) && !isKVSep(b[j]) {
 				j++
@@ -209,7 +210,8 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 			}
 		}
 		if !flat {
-			p.pairs = append(p.pairs, pair{key: key, val: v, esc: esc})
+			p.pairs = append(p.pairs, pair{key: key, val: v, esc: esc,
+				hex: audit && bare && auditHex(key, v)})
 			n++
 		}
 		covered += i - ks

@@ -97,6 +97,7 @@ type pair struct {
 	key, val []byte
 	esc      bool
 	dup      bool
+	hex      bool // an audit record's hex-encoded string (auditHex)
 }
 
 // payload is what detect found in MSG.
@@ -250,6 +251,9 @@ func (p *Parser) appendPairs(dst []byte, nested bool) []byte {
 			dst = append(dst, ':')
 		}
 		v := pr.val
+		if pr.hex {
+			v = p.unhex(v)
+		}
 		if pr.esc {
 			switch {
 			case p.pl.cefEsc:
@@ -322,6 +326,55 @@ func (p *Parser) unescapeBackslash(v []byte, escaped string) []byte {
 	}
 	p.scratch = s
 	return s
+}
+
+// unhex decodes an audit record's hex-encoded string into p.scratch; the
+// NULs between a proctitle's arguments become spaces, as ausearch -i
+// shows them.
+func (p *Parser) unhex(v []byte) []byte {
+	s := p.scratch[:0]
+	for i := 0; i+1 < len(v); i += 2 {
+		c := hexVal(v[i])<<4 | hexVal(v[i+1])
+		if c == 0 {
+			c = ' '
+		}
+		s = append(s, c)
+	}
+	p.scratch = s
+	return bytes.TrimRight(s, " ")
+}
+
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	default:
+		return c - 'a' + 10
+	}
+}
+
+// auditHex reports whether v, the bare (unquoted) value of key in a Linux
+// audit record, is hex-encoded: the kernel and auditd write the strings a
+// user controls (acct, exe, comm, cmd, cwd, name, proctitle...) quoted, or
+// as hex when they hold a space, a quote or a control character (an
+// account "john doe" is acct=6A6F686E20646F65).
+func auditHex(key, v []byte) bool {
+	switch string(key) {
+	case "acct", "exe", "comm", "cmd", "cwd", "name", "path", "proctitle", "old-chardev", "new-chardev":
+	default:
+		return false
+	}
+	if len(v) < 2 || len(v)%2 != 0 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // appDataset maps the APP-NAME or TAG to a source type.
