@@ -24,7 +24,8 @@
 //  6. RFC 3164 syslog: Jan _2 15:04:05 or Jan 02 15:04:05, optional
 //     fraction, optional zone, optional trailing year (Jan 2 15:04:05 2006)
 //     or a year before the clock (Cisco: Jan  2 2006 15:04:05). Without a
-//     year, the year closest to now is chosen (see Parse).
+//     year, the latest year that is not more than a month ahead is chosen
+//     (see Parse).
 //  7. 2006/01/02 15:04:05[.000] and Python logging 2006-01-02 15:04:05,000
 //     (the same rules as layout 1 apply after the date).
 //
@@ -52,8 +53,9 @@ const (
 // Parse parses b as a timestamp and returns unix nanoseconds UTC. now is used
 // only to infer the year for layouts that have none (RFC 3164 syslog
 // "Jan _2 15:04:05"): of the years before, of and after now's UTC year, the
-// one that puts the result closest to now is chosen, so a message stamped
-// Dec 31 23:59 received at Jan 1 00:01 gets the previous year. ok is false
+// latest that puts the result no more than a month after now is chosen,
+// so a message stamped Dec 31 23:59 received at Jan 1 00:01 gets the
+// previous year, and "May 14" received on Nov 30 this year's. ok is false
 // when b matches no supported layout (see the package documentation), a
 // field is out of range (month 1-12, day valid for the month and year,
 // hour < 24, minute < 60, second <= 60), anything but spaces follows the
@@ -444,21 +446,22 @@ func parseMonthFirst(b []byte, now time.Time, def int64) (int64, bool) {
 	if year >= 0 {
 		return build(year, month, day, h, m, s, frac, off)
 	}
-	// No year: pick the candidate closest to now.
+	// No year: the latest candidate that is not more than a month ahead
+	// of now. Logs come from the past (a backfill, a replay, a device's
+	// buffer) far more than from the future: "May 14" read on Nov 30 is
+	// this year's, not next year's, although next May is nearer; a sender
+	// whose clock runs a little ahead over New Year still gets the new
+	// year. (syslog-ng and rsyslog infer the year the same way.)
 	nowSecs := now.Unix()
 	ny := int64(now.UTC().Year())
-	best, bestDist, found := int64(0), uint64(0), false
+	best, found := int64(0), false
 	for y := ny - 1; y <= ny+1; y++ {
 		if !valid(y, month, day, h, m, s) {
 			continue
 		}
 		secs := clockSecs(y, month, day, h, m, s, off)
-		dist := uint64(secs - nowSecs)
-		if secs < nowSecs {
-			dist = uint64(nowSecs - secs)
-		}
-		if !found || dist < bestDist {
-			best, bestDist, found = secs, dist, true
+		if secs <= nowSecs+yearAhead && (!found || secs > best) {
+			best, found = secs, true
 		}
 	}
 	if !found {
@@ -466,6 +469,10 @@ func parseMonthFirst(b []byte, now time.Time, def int64) (int64, bool) {
 	}
 	return toNanos(best, frac)
 }
+
+// yearAhead is how far in the future a timestamp without a year may lie
+// (see Parse): a month.
+const yearAhead = 31 * 24 * 3600
 
 // parseClock parses hh:mm:ss with an optional fraction ('.' or ',' and 1+
 // digits) at b[i:], returning the index after it.

@@ -113,7 +113,7 @@ func TestParseLayouts(t *testing.T) {
 		{"Mon Jan  2 15:04:05 UTC 2006", utc(2006, 1, 2, 15, 4, 5, 0)},
 		{"Mon Jan 02 15:04:05 -0700 2006", at(2006, 1, 2, 15, 4, 5, 0, -7*hr)},
 		// 6. RFC 3164 syslog (fixedNow is 2023-11-20)
-		{"Jan  2 15:04:05", utc(2024, 1, 2, 15, 4, 5, 0)},
+		{"Jan  2 15:04:05", utc(2023, 1, 2, 15, 4, 5, 0)}, // 43 days ahead of fixedNow: this year's (logs come from the past)
 		{"Nov 02 15:04:05", utc(2023, 11, 2, 15, 4, 5, 0)},
 		{"Nov 2 15:04:05", utc(2023, 11, 2, 15, 4, 5, 0)},
 		{"nov  2 15:04:05.000123", utc(2023, 11, 2, 15, 4, 5, 123000)},
@@ -161,7 +161,10 @@ func TestParseYearInference(t *testing.T) {
 		{"Jan  1 00:00:30", time.Date(2024, 1, 1, 9, 0, 0, 0, time.FixedZone("", 9*hr)), utc(2024, 1, 1, 0, 0, 30, 0), true},
 		{"Jul  1 00:00:00", time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC), utc(2024, 7, 1, 0, 0, 0, 0), true},
 		{"Feb 29 12:00:00", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), utc(2024, 2, 29, 12, 0, 0, 0), true},
-		{"Feb 29 12:00:00", time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), utc(2024, 2, 29, 12, 0, 0, 0), true},
+		// A year ahead is no candidate: no Feb 29 within reach.
+		{"Feb 29 12:00:00", time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), 0, false},
+		// A backfill half a year old is this year's, not next year's.
+		{"May 14 10:00:00", time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), utc(2026, 5, 14, 10, 0, 0, 0), true},
 		{"Feb 29 12:00:00", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), 0, false},
 	}
 	for _, tt := range tests {
@@ -533,8 +536,9 @@ func TestAgainstTimeParse(t *testing.T) {
 				}
 				now := fixedNow
 				if l.noYear {
-					// Any now within ~5 months of the stamp infers its year.
-					now = tm.Add(time.Duration(r.Int63n(300*24)-150*24) * time.Hour)
+					// Any now from a month before the stamp to ~10 months
+					// after it infers its year (logs come from the past).
+					now = tm.Add(time.Duration(r.Int63n(330*24)-30*24) * time.Hour)
 				}
 				got, ok := Parse([]byte(s), now)
 				if !ok || got != ns {

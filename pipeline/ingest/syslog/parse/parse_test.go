@@ -65,10 +65,15 @@ func TestYearBoundary(t *testing.T) {
 		{"iso no zone", "America/New_York", "2026-07-04T16:00:00Z", "<13>2026-07-04T12:00:00 h app: x", "2026-07-04T16:00:00.000Z"},
 		{"cisco year", "America/New_York", "2026-12-01T00:00:00Z", "<166>Nov 28 2026 10:00:00: %ASA-6-113004: x", "2026-11-28T15:00:00.000Z"},
 		{"rfc3164 5.4 zone and year", "UTC", "2026-12-01T00:00:00Z", "<165>Aug 24 05:34:00 CST 1987 h p[10]: x", "1987-08-24T11:34:00.000Z"},
-		// Half a year away the local wall clock decides: at 2026-07-02T05:00Z
-		// it is 19:00 in UTC+14, so Jan 1 00:00 local is closer in 2027
-		// (2026-12-31T10:00Z, 182d5h ahead) than in 2026 (182d19h back).
-		{"half year in utc+14", "UTC+14", "2026-07-02T05:00:00Z", "<13>Jan  1 00:00:00 h app: x", "2026-12-31T10:00:00.000Z"},
+		// Half a year away the past wins, whichever is nearer: at
+		// 2026-07-02T05:00Z Jan 1 00:00 in UTC+14 is 2026's (2025-12-31T10:00Z,
+		// 182d19h back), not 2027's (182d5h ahead): logs come from the past.
+		{"half year in utc+14", "UTC+14", "2026-07-02T05:00:00Z", "<13>Jan  1 00:00:00 h app: x", "2025-12-31T10:00:00.000Z"},
+		// A backfill: "May 14" read on Nov 30 is this year's, although next
+		// May is nearer; a sender's clock a little ahead over New Year
+		// still gets the new year.
+		{"backfill", "UTC", "2026-11-30T12:00:00Z", "<13>May 14 10:00:00 h app: x", "2026-05-14T10:00:00.000Z"},
+		{"clock ahead over new year", "UTC", "2026-12-31T23:59:00Z", "<13>Jan  1 00:01:00 h app: x", "2027-01-01T00:01:00.000Z"},
 		{"half year in utc", "UTC", "2026-07-02T05:00:00Z", "<13>Jan  1 00:00:00 h app: x", "2026-01-01T00:00:00.000Z"},
 		// RFC 5424 carries its offset: Location does not apply.
 		{"rfc5424", "Asia/Tokyo", "2026-12-01T00:00:00Z", "<13>1 2026-11-28T10:00:00Z h app - - - x", "2026-11-28T10:00:00.000Z"},
