@@ -279,9 +279,11 @@ func (g *drGen) vmLeaf(f drField) *drLeaf {
 	case 2:
 		return &drLeaf{tmpl: `upper({0}) startsWith "A"`, fields: one}
 	case 3:
-		return &drLeaf{tmpl: `any({0}, # == ` + g.str() + `)`, fields: one}
+		// Lowered since any/all/none over a field with a # predicate are
+		// (rules/lower.go quantifier).
+		return &drLeaf{tmpl: `any({0}, # == ` + g.str() + `)`, fields: one, native: true}
 	case 4:
-		return &drLeaf{tmpl: `all({0}, # startsWith "a")`, fields: one}
+		return &drLeaf{tmpl: `all({0}, # startsWith "a")`, fields: one, native: true}
 	case 5:
 		return &drLeaf{tmpl: `any({0}, .name == "root")`, fields: one}
 	case 6:

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
@@ -155,8 +156,103 @@ func (l *lowerer) lower(n ast.Node) (pred, error) {
 		return func(env Env) bool { return !inner(env) }, nil
 	case *ast.BinaryNode:
 		return l.binary(n)
+	case *ast.BuiltinNode:
+		return l.quantifier(n)
 	}
 	return nil, errNotLowered{fmt.Sprintf("%T", n)}
+}
+
+// quantifier lowers any(F, P), all(F, P) and none(F, P) over a field F
+// that holds an array of strings, for a predicate P that compares the
+// element (#) with a string constant: # == "s", # startsWith "s",
+// # endsWith "s", # contains "s" (ASFF's Types, a list of tags). Elements
+// are tested in order and the call ends as expr's VM ends it (any at the
+// first hit, all at the first miss, none at the first hit); where the VM
+// fails (a missing or null field, a value that is no array, an element
+// reached that is no string under a string test: errors the rule counts
+// as no match), the call is false. Guard the field (F != nil) before negating one.
+func (l *lowerer) quantifier(n *ast.BuiltinNode) (pred, error) {
+	if (n.Name != "any" && n.Name != "all" && n.Name != "none") || len(n.Arguments) != 2 {
+		return nil, errNotLowered{"builtin " + n.Name}
+	}
+	path, ok := fieldPath(n.Arguments[0])
+	if !ok {
+		return nil, errNotLowered{n.Name + " over a non-field"}
+	}
+	pn, ok := n.Arguments[1].(*ast.PredicateNode)
+	if !ok {
+		return nil, errNotLowered{n.Name + " without a predicate"}
+	}
+	b, ok := pn.Node.(*ast.BinaryNode)
+	if !ok {
+		return nil, errNotLowered{n.Name + " predicate"}
+	}
+	if p, ok := b.Left.(*ast.PointerNode); !ok || p.Name != "" {
+		return nil, errNotLowered{n.Name + " predicate on something else than #"}
+	}
+	c, ok := constOf(b.Right)
+	if !ok || c.kind != cString {
+		return nil, errNotLowered{n.Name + " predicate with a non-string constant"}
+	}
+	var test func(a, b []byte) bool
+	switch b.Operator {
+	case "==":
+		test = bytes.Equal
+	case "startsWith":
+		test = bytes.HasPrefix
+	case "endsWith":
+		test = bytes.HasSuffix
+	case "contains":
+		test = bytes.Contains
+	default:
+		return nil, errNotLowered{n.Name + " predicate " + b.Operator}
+	}
+	id, s, name, eq := l.fields.id(path), c.str, n.Name, b.Operator == "=="
+	return func(env Env) bool {
+		v := env.Field(id)
+		if v.Kind == normalize.String {
+			// The VM walks a string's bytes: none in "", and a byte is
+			// never equal to a string and fails a string test.
+			switch {
+			case len(v.Str) == 0:
+				return name != "any"
+			case eq:
+				return name == "none"
+			}
+			return false
+		}
+		if v.Kind == normalize.Object && v.Raw != nil {
+			// An empty object is walked as nothing; another one fails.
+			if o, _ := v.Raw.Object(); o != nil && o.Len() == 0 {
+				return name != "any"
+			}
+			return false
+		}
+		if v.Kind != normalize.Array || v.Raw == nil {
+			return false
+		}
+		arr, _ := v.Raw.Array()
+		for _, e := range arr {
+			var hit bool
+			switch {
+			case e.Type() == fastjson.TypeString:
+				hit = test(e.GetStringBytes(), s)
+			case eq || e.Type() == fastjson.TypeNull:
+				// == compares any element (false), a string test takes
+				// null for false; a string test fails on the VM for any
+				// other element that is no string.
+			default:
+				return false
+			}
+			switch {
+			case name == "any" && hit:
+				return true
+			case name == "all" && !hit, name == "none" && hit:
+				return false
+			}
+		}
+		return name != "any"
+	}, nil
 }
 
 func (l *lowerer) binary(n *ast.BinaryNode) (pred, error) {

@@ -36,7 +36,9 @@ func plain8(x uint64) bool {
 const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a quoted JSON string. Control characters are
-// escaped, invalid UTF-8 bytes become U+FFFD (as encoding/json does), so the
+// escaped, invalid UTF-8 bytes become U+FFFD (as encoding/json does; written
+// as its UTF-8 bytes, as a real U+FFFD is, so that the written text, which
+// the content hash is taken over, has one spelling of it), so the
 // output is always valid JSON and valid UTF-8 whatever the input was. It does
 // not allocate when dst has room.
 func AppendString(dst []byte, s []byte) []byte {
@@ -75,7 +77,7 @@ func AppendString(dst []byte, s []byte) []byte {
 		r, size := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\xef\xbf\xbd"...) // U+FFFD as its bytes, as a real one is written (one spelling, one hash)
 			i++
 			start = i
 			continue

@@ -135,7 +135,7 @@ func appendStringRef(dst []byte, s []byte) []byte {
 		r, size := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\xef\xbf\xbd"...) // U+FFFD as its bytes, as a real one is written (one spelling, one hash)
 			i++
 			start = i
 			continue

@@ -101,17 +101,21 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 	var h uint64
 	nd := &n.nodes[c]
 	buf := n.keyScratch[:0]
+	empty := false
 	switch nd.kind {
 	case kObject:
-		buf, _, h = n.writeObject(buf, c, seed, false)
+		var k int
+		buf, k, h = n.writeObject(buf, c, seed, false)
+		empty = k == 0
 	case kStr:
+		empty = len(nd.data) == 0
 		buf = AppendString(buf, nd.data)
 		h = n.HashBytes(buf)
 	case kLit:
 		h = n.HashBytes(nd.data)
 	case kValue:
 		var comp uint64
-		buf, _, comp = n.writeValue(buf, nd.val, seed)
+		buf, empty, comp = n.writeValue(buf, nd.val, seed)
 		if composite(nd.val) {
 			h = comp
 		} else {
@@ -119,5 +123,11 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 		}
 	}
 	n.keyScratch = buf
+	if empty && !n.c.cfg.KeepEmpty {
+		// "", [] and {} are removed from the output: the event lacks the
+		// field, and key_fields then fall back to the content hash.
+		dst[len(dst)-1] = byte(Missing)
+		return dst
+	}
 	return binary.LittleEndian.AppendUint64(dst, h)
 }

@@ -279,6 +279,7 @@ type node struct {
 	data  []byte
 	kind  uint8
 	skip  bool  // excluded from the hash (ingest metadata)
+	moved bool  // a scalar put here by a rename (see renames)
 	gen   int32 // input object it came from; 0 when synthesized
 	first int32
 	last  int32
@@ -305,15 +306,22 @@ type Normalizer struct {
 	fields    int
 	err       error
 	kvs       []kvPair
-	lits      []byte     // converted values of the current event
-	unesc     []byte     // unescaped literal strings handed to rules (see literal)
-	dropOwnLR bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
-	underlay  bool       // walking fields parsed from the event's text (parseText): existing ones win
-	tzDef     int64      // offset of times without a zone: the event's event.timezone (eventZone)
-	parsedTS  int32      // the "timestamp" parseText added, or -1
-	tp        TextParser // made on first use (Config.NewTextParser)
-	tpBuf     []byte     // tp's output, walked into the tree: valid until the next Build
-	tpJSON    fastjson.Parser
+	litP      fastjson.Parser // reads keepBoth's arrays back for hashing
+	// renames records where each renamed scalar came from (its object,
+	// key and source path, in renamePaths), so that a value of the same
+	// field from another source decides by origin, not by member order
+	// (see yields).
+	renames     []renamed
+	renamePaths []byte
+	lits        []byte     // converted values of the current event
+	unesc       []byte     // unescaped literal strings handed to rules (see literal)
+	dropOwnLR   bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	underlay    bool       // walking fields parsed from the event's text (parseText): existing ones win
+	tzDef       int64      // offset of times without a zone: the event's event.timezone (eventZone)
+	parsedTS    int32      // the "timestamp" parseText added, or -1
+	tp          TextParser // made on first use (Config.NewTextParser)
+	tpBuf       []byte     // tp's output, walked into the tree: valid until the next Build
+	tpJSON      fastjson.Parser
 	// tpObj is the object parseText made of this event's text (tpMsg:
 	// from a Security event's message, parseWindowsMessage); tpReuse asks
 	// the next parseText to walk it again (a variant's rebuild) instead
@@ -522,6 +530,12 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 				return n.setH(c, keyValue, 0, kind, gen)
 			}
 		}
+		if nd.moved && kind != kObject {
+			// A renamed value that another source of the field outranks
+			// (yields): it goes back under its own key, not lost.
+			n.moveBack(c)
+			nd = &n.nodes[c]
+		}
 		*nd = node{key: nd.key, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
 		return c
 	}
@@ -537,6 +551,62 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 		n.rootInsert(c, h)
 	}
 	return c
+}
+
+// renamed is where a renamed scalar came from (see Normalizer.renames).
+type renamed struct {
+	node, parent int32
+	gen          int32
+	key          []byte
+	from, to     int // its source path: renamePaths[from:to]
+}
+
+// yields reports whether a rename of the scalar at source path src must
+// leave it under its own key because target already holds a value that
+// outranks it: the event's own value of the field (never a rename's), or
+// another renamed value whose source path sorts first. So the result does
+// not depend on the members' order (key order never changes the content
+// hash), and the value that yields is kept where it was.
+func (n *Normalizer) yields(target [][]byte, src []byte) bool {
+	c := int32(0)
+	for _, s := range target {
+		if c = n.child(c, s); c < 0 {
+			return false
+		}
+	}
+	nd := &n.nodes[c]
+	if nd.kind == kObject || nd.kind == kRemoved {
+		return false
+	}
+	if !nd.moved {
+		return true
+	}
+	for i := range n.renames {
+		if r := &n.renames[i]; r.node == c {
+			return bytes.Compare(n.renamePaths[r.from:r.to], src) < 0
+		}
+	}
+	return false
+}
+
+// moveBack puts renamed scalar c back under its source key (see yields):
+// another value of its target outranks it.
+func (n *Normalizer) moveBack(c int32) {
+	for i := range n.renames {
+		r := &n.renames[i]
+		if r.node != c {
+			continue
+		}
+		old := n.nodes[c]
+		r.node = -1
+		h := uint64(0)
+		if r.parent == 0 {
+			h = hashKey(r.key)
+		}
+		v := n.setH(r.parent, r.key, h, old.kind, r.gen)
+		n.nodes[v].val, n.nodes[v].data, n.nodes[v].skip = old.val, old.data, old.skip
+		return
+	}
 }
 
 // displace turns node c, a value, into an object holding that value as
@@ -620,6 +690,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 		n.rootCount = 0
 	}
 	n.path = n.path[:0]
+	n.renames, n.renamePaths = n.renames[:0], n.renamePaths[:0]
 	n.fields = 0
 	n.err = nil
 	n.gen = 0
@@ -1032,7 +1103,16 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						// Children keep their input paths for lookups, so a
 						// profile can move an object and map some of its
 						// fields elsewhere in the same pass.
-						c = n.setPath(a.target, kind, gen)
+						if isObj || !n.yields(a.target, n.path) {
+							c = n.setPath(a.target, kind, gen)
+							if !isObj {
+								n.nodes[c].moved = true
+								from := len(n.renamePaths)
+								n.renamePaths = append(n.renamePaths, n.path...)
+								n.renames = append(n.renames, renamed{node: c, parent: parent, gen: gen, key: key,
+									from: from, to: len(n.renamePaths)})
+							}
+						}
 					}
 				}
 			}
@@ -1646,6 +1726,15 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 			dst = AppendString(dst, nd.data)
 			h = n.leafHash(ph, dst[kstart:])
 		case kLit:
+			if len(nd.data) > 0 && nd.data[0] == '[' {
+				// Two values kept as an array (keepBoth): hashed per
+				// element, as the same array read back (a gateway reading
+				// an edge's output) is.
+				if v, err := n.litP.ParseBytes(nd.data); err == nil {
+					dst, empty, h = n.writeValue(dst, v, n.keyHash(ph, nd.key))
+					break
+				}
+			}
 			dst = append(dst, nd.data...)
 			h = n.leafHash(ph, dst[kstart:])
 		case kValue:

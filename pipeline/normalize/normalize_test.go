@@ -79,9 +79,11 @@ func TestNormalizeGolden(t *testing.T) {
 			want: `{"@timestamp":"2023-11-14T22:13:20.000Z","source":{"ip":"10.1.1.1","port":443},"action":"allow","event":{"dataset":"unknown","ingested":"2026-11-28T12:00:00.000Z"},` + meta + `}`,
 		},
 		{
-			name: "rename merges into an existing object, last wins",
+			// The event's own source.ip outranks the renamed src_ip, in
+			// either order, and src_ip stays where it was.
+			name: "rename merges into an existing object, the event's own value wins",
 			in:   `{"source":{"ip":"1.1.1.1","geo":"NL"},"src_ip":"2.2.2.2","time":"2026-11-28T10:00:00.5+01:00"}`,
-			want: `{"@timestamp":"2026-11-28T09:00:00.500Z","source":{"ip":"2.2.2.2","geo":"NL"},"event":{"dataset":"unknown","ingested":"2026-11-28T12:00:00.000Z"},` + meta + `}`,
+			want: `{"@timestamp":"2026-11-28T09:00:00.500Z","source":{"ip":"1.1.1.1","geo":"NL"},"src_ip":"2.2.2.2","event":{"dataset":"unknown","ingested":"2026-11-28T12:00:00.000Z"},` + meta + `}`,
 		},
 		{
 			name: "duplicate keys: last wins in the first position",
@@ -193,14 +195,14 @@ func TestLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]Value{
-		"source.ip":     {Kind: String, Str: []byte("x")}, // id.orig_h comes later and wins
+		"source.ip":     {Kind: String, Str: []byte("x")}, // of two renamed sources, the path that sorts first (id.orig_h) wins
 		"n":             {Kind: Number, Num: 5},
 		"b":             {Kind: Bool, Bool: true},
 		"z":             {Kind: Null},
 		"missing":       {},
 		"o.k":           {Kind: String, Str: []byte("v")},
 		"event.dataset": {Kind: String, Str: []byte("zeek.conn")},
-		"src_ip":        {},
+		"src_ip":        {Kind: String, Str: []byte("10.0.0.1")}, // outranked: kept under its own key
 	}
 	for path, want := range cases {
 		got := n.Lookup(path)
