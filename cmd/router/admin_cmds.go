@@ -502,6 +502,11 @@ type replayGroup struct {
 	// HTTP token's source type and index): the router applies them again,
 	// so a record maps and routes as it would have.
 	sourceType, index string
+	// ingest is when the input received the records (their quarantine
+	// time, unix ns): the router replays them as received then, so that
+	// an event without a time of its own keeps its @timestamp, index date
+	// and archive partition.
+	ingest int64
 }
 
 // replayRec is what one request carries of a record: its line in the file
@@ -572,7 +577,55 @@ func (rr *recordReader) next() (replayRec, error) {
 	if rr.g.written {
 		return replayRec{line: p.line, raw: bytes.TrimSuffix(r.AppendTo(nil), []byte("\n"))}, nil
 	}
-	return replayRec{line: p.line, raw: r.Raw}, nil
+	return replayRec{line: p.line, raw: oneLineJSON(r.Raw, rr.g.hec)}, nil
+}
+
+// oneLineJSON returns raw with the line breaks between the tokens of its
+// JSON taken out, when raw is JSON that spans lines: one value (a Firehose
+// record holding a pretty-printed document) or, for HEC (hec), envelopes
+// one after another, pretty-printed. The router replays a record line by
+// line (one line, one event); sent as it is, such a record became one
+// broken event per line. A line break inside a JSON string is escaped
+// already, so compacting changes no value. Anything else (NDJSON, text
+// lines, JSON that does not parse) is returned as it is.
+func oneLineJSON(raw []byte, hec bool) []byte {
+	if bytes.IndexByte(raw, '\n') < 0 {
+		return raw
+	}
+	var out bytes.Buffer
+	if json.Valid(raw) {
+		if json.Compact(&out, raw) == nil {
+			return out.Bytes()
+		}
+		return raw
+	}
+	if !hec {
+		return raw
+	}
+	// Envelopes one after another: each compacted onto a line of its own.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var parts [][]byte
+	for {
+		var m json.RawMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return raw
+		}
+		parts = append(parts, m)
+	}
+	if len(parts) < 2 && bytes.Count(raw, []byte("\n")) < 1 {
+		return raw
+	}
+	for i, m := range parts {
+		if i > 0 {
+			out.WriteByte('\n')
+		}
+		if json.Compact(&out, m) != nil {
+			return raw
+		}
+	}
+	return out.Bytes()
 }
 
 // fill appends pieces (splitRecord, from the lines already accepted in
@@ -657,6 +710,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 	// Groups hold where each selected record is, not its bytes: a file of
 	// hundreds of MiB is read back a chunk at a time (recordReader).
 	groups := map[replayGroup][]recordPos{}
+	firstIngest := map[replayGroup]int64{}
 	scan, err := scanQuarantine(path, !live, checkAt, checkCRC, func(line int, off int64, r quarantine.Record) {
 		d := r.Destination
 		if d == "" {
@@ -684,6 +738,15 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			g.hec = d == "input" && r.Protocol == "hec"
 			if d == "input" {
 				g.sourceType, g.index = r.DefaultSourceType, r.DefaultIndex
+				// Grouped by the second: records of one request share
+				// their time (a syslog connection's differ by nanoseconds),
+				// and the group goes with its first record's time.
+				if !r.Time.IsZero() {
+					g.ingest = r.Time.Truncate(time.Second).UnixNano()
+					if _, ok := firstIngest[g]; !ok {
+						firstIngest[g] = r.Time.UnixNano()
+					}
+				}
 			}
 			groups[g] = append(groups[g], recordPos{line: line, off: off})
 		}
@@ -786,7 +849,10 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		if a.written != b.written {
 			return !a.written
 		}
-		return !a.hec && b.hec
+		if a.hec != b.hec {
+			return !a.hec
+		}
+		return a.ingest < b.ingest
 	})
 	for _, g := range order {
 		d := g.dest
@@ -808,7 +874,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 				break
 			}
 			n := min(replayChunkOf(pieces), most)
-			rejected, renormal, err := postReplay(admin, g, pieces[:n])
+			pg := g
+			pg.ingest = firstIngest[g]
+			rejected, renormal, err := postReplay(admin, pg, pieces[:n])
 			var tooLarge *replayTooLargeError
 			if errors.As(err, &tooLarge) {
 				// Nothing of the request was taken: send less.
@@ -1321,6 +1389,9 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	}
 	if g.index != "" {
 		q.Set("index", g.index)
+	}
+	if g.ingest > 0 {
+		q.Set("ingest_time", strconv.FormatInt(g.ingest, 10))
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()

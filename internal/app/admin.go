@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -331,6 +332,19 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	b := pipeline.NewBatch()
 	defer b.Release()
 	b.Meta = pipeline.Meta{Input: "replay", Protocol: "replay", Peer: peer(r.RemoteAddr), IngestTime: time.Now().UnixNano()}
+	// ?ingest_time= (unix ns): when the input received the records (their
+	// quarantine time), so that an event without a time of its own keeps
+	// the @timestamp, index date and archive partition it would have had.
+	// Never in the future; ignored for records replayed as written (they
+	// carry their own).
+	if v := r.URL.Query().Get("ingest_time"); v != "" && !written {
+		t, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || t <= 0 || t > b.Meta.IngestTime {
+			http.Error(w, "ingest_time must be unix nanoseconds, not in the future", http.StatusBadRequest)
+			return
+		}
+		b.Meta.IngestTime = t
+	}
 	wk := a.eng.Worker()
 	var p fastjson.Parser
 	var rejected []pipeline.Rejected
