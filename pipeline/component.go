@@ -39,6 +39,15 @@ type Rejected struct {
 	// index, a Firehose stream's common attributes), so that a replay
 	// maps and routes the record as it would have been. Input records only.
 	DefaultSourceType, DefaultIndex string
+	// SourceType, DefaultHost, DefaultSource and DefaultTime are the other
+	// metadata a request gave every record of it (the HEC endpoints'
+	// ?sourcetype=&host=&source=&time=): a replay applies them as the
+	// input did. SourceType is the record's source type as the input set
+	// it (HEC's sourcetype: it overrides an event.dataset of the event's
+	// own, which DefaultSourceType does not); DefaultTime is unix ns.
+	// Input records only.
+	SourceType, DefaultHost, DefaultSource string
+	DefaultTime                            int64
 	// Destination is set when a destination refused the event.
 	Destination string
 	// Status is the destination's status for the event (an HTTP status for

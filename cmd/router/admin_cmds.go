@@ -502,6 +502,10 @@ type replayGroup struct {
 	// HTTP token's source type and index): the router applies them again,
 	// so a record maps and routes as it would have.
 	sourceType, index string
+	// meta is the rest a request gave its records (the HEC endpoints'
+	// ?sourcetype=&host=&source=&time=), applied again as the input did.
+	stSet, host, source string
+	time                int64
 	// ingest is when the input received the records (their quarantine
 	// time, unix ns): the router replays them as received then, so that
 	// an event without a time of its own keeps its @timestamp, index date
@@ -738,6 +742,10 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			g.hec = d == "input" && r.Protocol == "hec"
 			if d == "input" {
 				g.sourceType, g.index = r.DefaultSourceType, r.DefaultIndex
+				g.stSet, g.host, g.source = r.SourceType, r.DefaultHost, r.DefaultSource
+				if !r.DefaultTime.IsZero() {
+					g.time = r.DefaultTime.UnixNano()
+				}
 				// Grouped by the second: records of one request share
 				// their time (a syslog connection's differ by nanoseconds),
 				// and the group goes with its first record's time.
@@ -1392,6 +1400,18 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	}
 	if g.ingest > 0 {
 		q.Set("ingest_time", strconv.FormatInt(g.ingest, 10))
+	}
+	if g.stSet != "" {
+		q.Set("sourcetype", g.stSet)
+	}
+	if g.host != "" {
+		q.Set("host", g.host)
+	}
+	if g.source != "" {
+		q.Set("source", g.source)
+	}
+	if g.time != 0 {
+		q.Set("time", strconv.FormatInt(g.time, 10))
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()

@@ -295,11 +295,23 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	// index), given by the client from the quarantine records: applied
 	// as the input applied them.
 	var defs replayDefaults
-	defs.sourceType = []byte(r.URL.Query().Get("source_type"))
-	defs.index = []byte(r.URL.Query().Get("index"))
-	if len(defs.sourceType) > 256 || len(defs.index) > 256 {
-		http.Error(w, "source_type and index are at most 256 bytes", http.StatusBadRequest)
+	qv := r.URL.Query()
+	defs.sourceType = []byte(qv.Get("source_type"))
+	defs.index = []byte(qv.Get("index"))
+	// What the request gave its records besides (pipeline.Rejected): the
+	// HEC endpoints' ?sourcetype=&host=&source=&time=.
+	defs.stSet, defs.host, defs.source = []byte(qv.Get("sourcetype")), []byte(qv.Get("host")), []byte(qv.Get("source"))
+	if len(defs.sourceType) > 256 || len(defs.index) > 256 || len(defs.stSet) > 256 || len(defs.host) > 1024 || len(defs.source) > 1024 {
+		http.Error(w, "source_type, sourcetype and index are at most 256 bytes, host and source 1024", http.StatusBadRequest)
 		return
+	}
+	if v := qv.Get("time"); v != "" {
+		t, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			http.Error(w, "time must be unix nanoseconds", http.StatusBadRequest)
+			return
+		}
+		defs.time = t
 	}
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
@@ -356,7 +368,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
 			Detail: detail, Input: "replay", Protocol: proto, Peer: b.Meta.Peer, Time: b.Meta.IngestTime,
 			// Refused again, it keeps them for the next replay.
-			DefaultSourceType: string(defs.sourceType), DefaultIndex: string(defs.index)})
+			DefaultSourceType: string(defs.sourceType), DefaultIndex: string(defs.index),
+			SourceType: string(defs.stSet), DefaultHost: string(defs.host), DefaultSource: string(defs.source), DefaultTime: defs.time})
 	}
 	counted := &countingReader{r: body}
 	// Received bytes, as every input counts its own (the ledger's
@@ -503,10 +516,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 // JSON object as such, anything else as a text message.
 func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
 	var em *normalize.EventMeta
-	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0) {
+	if defs != nil && defs.some() {
 		// As the input gave them (the HEC raw endpoint's and Firehose's
-		// index: logrouter.index).
+		// index: logrouter.index; the raw endpoint's query string).
 		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
+		defs.fill(em)
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		return wk.Add(b, nil, raw, em) // as text: too deep to parse cheaply
@@ -518,9 +532,34 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte,
 }
 
 // replayDefaults are an input's defaults for the records of a replay
-// request (pipeline.Rejected.DefaultSourceType and DefaultIndex).
+// request (pipeline.Rejected.DefaultSourceType and DefaultIndex), and the
+// metadata their request gave them (SourceType, DefaultHost,
+// DefaultSource, DefaultTime).
 type replayDefaults struct {
-	sourceType, index []byte
+	sourceType, index   []byte
+	stSet, host, source []byte
+	time                int64
+}
+
+// some reports whether d has anything to apply.
+func (d *replayDefaults) some() bool {
+	return len(d.sourceType) > 0 || len(d.index) > 0 || len(d.stSet) > 0 || len(d.host) > 0 || len(d.source) > 0 || d.time != 0
+}
+
+// fill gives em what its envelope left empty, as the input did.
+func (d *replayDefaults) fill(em *normalize.EventMeta) {
+	if len(em.SourceType) == 0 {
+		em.SourceType = d.stSet
+	}
+	if len(em.Host) == 0 {
+		em.Host = d.host
+	}
+	if len(em.Source) == 0 {
+		em.Source = d.source
+	}
+	if em.Time == 0 {
+		em.Time = d.time
+	}
 }
 
 // addHEC adds the events of a quarantined HEC record: the envelopes in
@@ -545,11 +584,13 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 			return nil
 		}
 		em := httpin.HECMeta(v, scratch)
-		// The token's defaults, as the event endpoint applies them.
+		// The token's defaults and the request's query string, as the
+		// event endpoint applies them.
 		em.DefaultSourceType = defs.sourceType
 		if len(em.Index) == 0 {
 			em.Index = defs.index
 		}
+		defs.fill(&em)
 		obj, text := httpin.HECEventBody(ev)
 		if obj != nil {
 			if recs := normalize.Records(obj); recs != nil {

@@ -10,6 +10,11 @@
 //	 "input":"http","protocol":"hec","peer":"10.0.0.1:5123","destination":"siem",
 //	 "raw":"<the original bytes as a JSON string>"}
 //
+// An input record keeps what its input gave it for a replay: the token's or
+// topic's "default_source_type" and "default_index", and what the request
+// set ("source_type", "default_host", "default_source", "default_time": the
+// HEC endpoints' ?sourcetype=&host=&source=&time=).
+//
 // A record of an event a destination refused also carries what was written
 // with it, so that replay can send it as it was:
 //
@@ -231,11 +236,16 @@ type line struct {
 	Destination string `json:"destination,omitempty"`
 	Status      int    `json:"status,omitempty"`
 	// The input's defaults for the record (pipeline.Rejected).
-	DefaultSourceType string     `json:"default_source_type,omitempty"`
-	DefaultIndex      string     `json:"default_index,omitempty"`
-	Event             *eventLine `json:"event,omitempty"`
-	Raw               string     `json:"raw,omitempty"`
-	RawBase64         string     `json:"raw_base64,omitempty"`
+	DefaultSourceType string `json:"default_source_type,omitempty"`
+	DefaultIndex      string `json:"default_index,omitempty"`
+	// The rest the request gave the record (pipeline.Rejected).
+	SourceType    string     `json:"source_type,omitempty"`
+	DefaultHost   string     `json:"default_host,omitempty"`
+	DefaultSource string     `json:"default_source,omitempty"`
+	DefaultTime   string     `json:"default_time,omitempty"`
+	Event         *eventLine `json:"event,omitempty"`
+	Raw           string     `json:"raw,omitempty"`
+	RawBase64     string     `json:"raw_base64,omitempty"`
 }
 
 // eventLine is pipeline.RejectedEvent on disk: the hash as 16 hex digits (a
@@ -310,6 +320,12 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, se
 		// as UTF-8 as the other labels.
 		DefaultSourceType: r.DefaultSourceType,
 		DefaultIndex:      r.DefaultIndex,
+		SourceType:        r.SourceType,
+		DefaultHost:       r.DefaultHost,
+		DefaultSource:     r.DefaultSource,
+	}
+	if r.DefaultTime != 0 {
+		l.DefaultTime = time.Unix(0, r.DefaultTime).UTC().Format(time.RFC3339Nano)
 	}
 	if ev := r.Event; ev != nil {
 		l.Event = &eventLine{

@@ -385,3 +385,26 @@ func TestEventMetadataRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestMetadataRoundTrip: what a request gave its records (HEC's
+// ?sourcetype=&host=&source=&time=) is written and read back exactly, and
+// Rejected gives it back for the replay.
+func TestRequestMetadataRoundTrip(t *testing.T) {
+	now := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	r := pipeline.Rejected{Raw: []byte(`{"event":""}`), Reason: "hec_blank_event", Input: "http", Protocol: "hec",
+		DefaultSourceType: "tok.st", DefaultIndex: "idx", SourceType: "linux.auth", DefaultHost: "edge-7",
+		DefaultSource: "syslog-ng", DefaultTime: 1764331200123456789}
+	line := AppendRecord(nil, &r, now)
+	got, err := ParseLine(line)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	back := got.Rejected()
+	if back.SourceType != r.SourceType || back.DefaultHost != r.DefaultHost || back.DefaultSource != r.DefaultSource ||
+		back.DefaultTime != r.DefaultTime || back.DefaultSourceType != r.DefaultSourceType || back.DefaultIndex != r.DefaultIndex {
+		t.Errorf("read back %+v from %s", back, line)
+	}
+	if _, err := ParseLine([]byte(`{"time":"2026-11-29T08:00:00Z","default_time":"soon","raw":"x"}`)); err == nil {
+		t.Error("a default_time that is no time was read")
+	}
+}

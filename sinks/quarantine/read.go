@@ -33,6 +33,11 @@ type Record struct {
 	// record (pipeline.Rejected); empty when it had none, and in records
 	// of earlier releases.
 	DefaultSourceType, DefaultIndex string
+	// SourceType, DefaultHost, DefaultSource and DefaultTime are the other
+	// metadata the request gave the record (pipeline.Rejected); empty or
+	// zero when it had none.
+	SourceType, DefaultHost, DefaultSource string
+	DefaultTime                            time.Time
 	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
 	// nil when the record had none.
 	Raw []byte
@@ -45,7 +50,7 @@ type Record struct {
 
 // Rejected converts r back to the pipeline form (for replay).
 func (r Record) Rejected() pipeline.Rejected {
-	return pipeline.Rejected{
+	rj := pipeline.Rejected{
 		Raw:         r.Raw,
 		Reason:      r.Reason,
 		Detail:      r.Detail,
@@ -59,7 +64,14 @@ func (r Record) Rejected() pipeline.Rejected {
 
 		DefaultSourceType: r.DefaultSourceType,
 		DefaultIndex:      r.DefaultIndex,
+		SourceType:        r.SourceType,
+		DefaultHost:       r.DefaultHost,
+		DefaultSource:     r.DefaultSource,
 	}
+	if !r.DefaultTime.IsZero() {
+		rj.DefaultTime = r.DefaultTime.UnixNano()
+	}
+	return rj
 }
 
 type wireLine struct {
@@ -73,6 +85,10 @@ type wireLine struct {
 	Status      int        `json:"status"`
 	DefaultST   string     `json:"default_source_type"`
 	DefaultIdx  string     `json:"default_index"`
+	SourceType  string     `json:"source_type"`
+	DefHost     string     `json:"default_host"`
+	DefSource   string     `json:"default_source"`
+	DefTime     string     `json:"default_time"`
 	Event       *eventLine `json:"event"`
 	Raw         *string    `json:"raw"`
 	RawBase64   *string    `json:"raw_base64"`
@@ -94,6 +110,14 @@ func ParseLine(line []byte) (Record, error) {
 	r.Reason, r.Detail, r.Input, r.Protocol, r.Peer, r.Destination, r.Status =
 		w.Reason, w.Detail, w.Input, w.Protocol, w.Peer, w.Destination, w.Status
 	r.DefaultSourceType, r.DefaultIndex = w.DefaultST, w.DefaultIdx
+	r.SourceType, r.DefaultHost, r.DefaultSource = w.SourceType, w.DefHost, w.DefSource
+	if w.DefTime != "" {
+		dt, err := time.Parse(time.RFC3339Nano, w.DefTime)
+		if err != nil {
+			return Record{}, fmt.Errorf(`"default_time": %w`, err)
+		}
+		r.DefaultTime = dt.UTC()
+	}
 	if e := w.Event; e != nil {
 		ev, err := parseEvent(e)
 		if err != nil {

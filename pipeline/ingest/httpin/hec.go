@@ -220,13 +220,12 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	var qd hecDefaults
 	if r.URL.RawQuery != "" {
 		qd = queryDefaults(r)
-		if len(qd.sourceType) > 0 {
-			q.rejST = string(qd.sourceType)
-		}
 		if len(qd.index) > 0 {
 			defIndex = qd.index
 			q.rejIndex = string(qd.index)
 		}
+		// A refused envelope replays with them (pipeline.Rejected).
+		q.rejMeta = rejectMeta{sourceType: string(qd.sourceType), host: string(qd.host), source: string(qd.source), time: qd.time}
 	}
 	var scratch [64]byte
 	failCode, failNum, failMsg := 0, 0, ""
@@ -436,10 +435,6 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 	if len(q.em.Index) == 0 && tok != nil {
 		q.em.Index = []byte(tok.Index)
 	}
-	// A refused line replays with the request's source type and index.
-	if len(q.em.SourceType) > 0 {
-		q.rejST = string(q.em.SourceType)
-	}
 	q.rejIndex = string(q.em.Index)
 	if t := qv.Get("time"); t != "" {
 		// Splunk's raw endpoint takes the events' time from ?time= too.
@@ -447,6 +442,8 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 			q.em.Time = ns
 		}
 	}
+	// A refused line replays with the request's metadata (pipeline.Rejected).
+	q.rejMeta = rejectMeta{sourceType: string(q.em.SourceType), host: string(q.em.Host), source: string(q.em.Source), time: q.em.Time}
 	for rest := body; len(rest) > 0; {
 		var line []byte
 		line, rest = nextLine(rest)

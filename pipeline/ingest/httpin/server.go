@@ -401,8 +401,12 @@ type request struct {
 	c        *charge   // its share of max_inflight_bytes
 	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
 	// rejST and rejIndex are the defaults a quarantined record keeps for
-	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex).
+	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex);
+	// rejMeta the request's other metadata for its records (the HEC
+	// endpoints' query string: pipeline.Rejected.SourceType, DefaultHost,
+	// DefaultSource, DefaultTime).
 	rejST, rejIndex string
+	rejMeta         rejectMeta
 }
 
 // overLimit names a per-request limit a request passed.
@@ -481,12 +485,20 @@ func detail(err error) string {
 	return d
 }
 
+// rejectMeta is what a request's query string gave all its records.
+type rejectMeta struct {
+	sourceType, host, source string
+	time                     int64
+}
+
 func (q *request) reject(raw []byte, reason string, err error) {
 	q.rejected = append(q.rejected, pipeline.Rejected{
 		Raw: raw, Reason: reason, Detail: detail(err),
 		Input: q.b.Meta.Input, Protocol: q.proto, Peer: q.b.Meta.Peer,
 		Time:              q.b.Meta.IngestTime,
 		DefaultSourceType: q.rejST, DefaultIndex: q.rejIndex,
+		SourceType: q.rejMeta.sourceType, DefaultHost: q.rejMeta.host, DefaultSource: q.rejMeta.source,
+		DefaultTime: q.rejMeta.time,
 	})
 }
 
