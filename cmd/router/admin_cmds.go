@@ -498,6 +498,10 @@ type replayGroup struct {
 	// hec: input records of HEC's event endpoint (protocol hec), whose
 	// raw bytes are envelopes: the router unwraps them as HEC would.
 	hec bool
+	// syslog: frames a syslog input refused, which the router parses as
+	// its syslog input does; edge: a logrouter edge's events a gateway's
+	// Kafka input refused, read again as the gateway reads them.
+	syslog, edge bool
 	// sourceType and index are the input's defaults the records had (an
 	// HTTP token's source type and index): the router applies them again,
 	// so a record maps and routes as it would have.
@@ -740,6 +744,8 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// it was (see recordReader).
 			g := replayGroup{dest: d, written: r.Destination != "" && r.Event != nil}
 			g.hec = d == "input" && r.Protocol == "hec"
+			g.syslog = d == "input" && strings.HasPrefix(r.Protocol, "syslog-")
+			g.edge = d == "input" && r.Protocol == "kafka-edge"
 			if d == "input" {
 				g.sourceType, g.index = r.DefaultSourceType, r.DefaultIndex
 				g.stSet, g.host, g.source = r.SourceType, r.DefaultHost, r.DefaultSource
@@ -859,6 +865,12 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 		}
 		if a.hec != b.hec {
 			return !a.hec
+		}
+		if a.syslog != b.syslog {
+			return !a.syslog
+		}
+		if a.edge != b.edge {
+			return !a.edge
 		}
 		return a.ingest < b.ingest
 	})
@@ -1388,6 +1400,12 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 		// take the envelopes for events.
 		path = "/admin/replay/hec"
 	}
+	if g.syslog {
+		path = "/admin/replay/syslog"
+	}
+	if g.edge {
+		path = "/admin/replay/edge"
+	}
 	q := url.Values{}
 	if g.dest != "input" {
 		q.Set("destination", g.dest)
@@ -1438,6 +1456,12 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 		}
 		if g.hec {
 			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/hec (it predates replaying HEC envelopes as HEC would): upgrade the router; nothing of this chunk was taken", res.Status)
+		}
+		if g.edge {
+			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/edge (it predates replaying an edge's events as a gateway reads them): upgrade the router; nothing of this chunk was taken", res.Status)
+		}
+		if g.syslog {
+			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/syslog (it predates replaying syslog frames through its parser): upgrade the router; nothing of this chunk was taken", res.Status)
 		}
 		return 0, 0, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(msg)))
 	case http.StatusRequestEntityTooLarge:

@@ -214,7 +214,6 @@ func TestReplayFirehoseCloudWatchReplayKeepsTheLogEvent(t *testing.T) {
 // docs/configuration.md#quarantine: a replay applies what the record would
 // have had "so the record maps and routes as it would have").
 func TestReplaySyslogReplayParsesAsSyslog(t *testing.T) {
-	t.Skip("open fault: a quarantined syslog frame replays as text, not through the syslog parser")
 	data := t.TempDir()
 	withSyslog := func(c *config.Config) {
 		c.Inputs.Syslog = &syslog.Config{TCP: &syslog.TCPConfig{Address: "127.0.0.1:0"}, SourceType: "fw.rv4"}
@@ -296,7 +295,6 @@ func TestReplaySyslogReplayParsesAsSyslog(t *testing.T) {
 // replay applies what the record would have had "so the record maps and
 // routes as it would have").
 func TestReplayKafkaEdgeRecordReplayedAsEdgeEvent(t *testing.T) {
-	t.Skip("open fault: a gateway's quarantined edge record replays as a new event (normalized again, its logrouter.* dropped)")
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "edge-logs"))
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ import (
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
+	"github.com/logrouter/logrouter/pipeline/ingest/kafkain"
+	"github.com/logrouter/logrouter/pipeline/ingest/syslog"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
 	"github.com/logrouter/logrouter/sinks/quarantine"
@@ -127,6 +129,8 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("POST /admin/replay", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/replay/written", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, true) }))
 	mux.HandleFunc("POST /admin/replay/hec", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
+	mux.HandleFunc("POST /admin/replay/edge", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
+	mux.HandleFunc("POST /admin/replay/syslog", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/reload", a.requireAdmin(a.handleReload))
 	return mux
 }
@@ -291,6 +295,20 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	// own path, so that a router without it answers 404 rather than take
 	// the envelopes for events.
 	hec := r.URL.Path == "/admin/replay/hec"
+	// /admin/replay/syslog: frames the syslog input refused, parsed as
+	// the input parses them (header, payload, app_source_types).
+	// /admin/replay/edge: events a logrouter edge wrote to Kafka, which a
+	// gateway refused: read as the gateway reads them (their logrouter.*
+	// kept, no source profile applied again).
+	edge := r.URL.Path == "/admin/replay/edge"
+	var sys *syslog.Replayer
+	if r.URL.Path == "/admin/replay/syslog" {
+		if a.sl == nil {
+			http.Error(w, "this router has no syslog input to parse the records with: replay them to one that has", http.StatusConflict)
+			return
+		}
+		sys = a.sl.NewReplayer()
+	}
 	// The input's defaults the records had (a token's source type and
 	// index), given by the client from the quarantine records: applied
 	// as the input applied them.
@@ -361,8 +379,13 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var p fastjson.Parser
 	var rejected []pipeline.Rejected
 	proto := "replay"
-	if hec {
+	switch {
+	case hec:
 		proto = "hec" // refused again, it replays as an envelope again
+	case sys != nil:
+		proto = "syslog-replay" // and as a syslog frame
+	case edge:
+		proto = kafkain.ProtoEdge // and as an edge's event
 	}
 	reject := func(raw []byte, reason, detail string) {
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
@@ -447,6 +470,14 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			case len(rejected) > rj0:
 				hecLines[1]++
 			}
+		case sys != nil:
+			if err := sys.Add(wk, b, raw); err != nil {
+				reject(raw, "replay_rejected", err.Error())
+			}
+		case edge:
+			if err := addEdge(wk, b, &p, raw); err != nil {
+				reject(raw, "replay_rejected", err.Error())
+			}
 		default:
 			if err := addRaw(wk, b, &p, raw, &defs); err != nil {
 				reject(raw, "replay_rejected", err.Error())
@@ -529,6 +560,23 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte,
 		return wk.Add(b, v, nil, em)
 	}
 	return wk.Add(b, nil, raw, em)
+}
+
+// addEdge adds an edge's event as a gateway's Kafka input does: its own
+// logrouter member kept, normalized as an edge's output (no source profile
+// again).
+func addEdge(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte) error {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		return jsonscan.ErrTooDeep
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return fmt.Errorf("not an edge's event: %w", err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return errors.New("not an edge's event: not a JSON object")
+	}
+	return wk.Add(b, v, nil, &normalize.EventMeta{KeepOwnLogrouter: true, Normalized: true})
 }
 
 // replayDefaults are an input's defaults for the records of a replay

@@ -746,9 +746,15 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 }
 
 func (p *partition) reject(m *kafka.Message, raw []byte, reason string, err error) {
+	proto := "kafka"
+	if fromLogrouter(m.Headers) {
+		// A logrouter edge's event: a replay keeps its metadata and does
+		// not normalize it by a source profile again (ProtoEdge).
+		proto = ProtoEdge
+	}
 	p.rej = append(p.rej, pipeline.Rejected{
 		Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
-		Input: p.s.cfg.Name, Protocol: "kafka", Peer: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
+		Input: p.s.cfg.Name, Protocol: proto, Peer: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
 		Time: time.Now().UnixNano(),
 		// The topic's source type, which a replay applies again.
 		DefaultSourceType: string(p.ts.defST),
@@ -956,6 +962,11 @@ func (p *partition) drain() {
 func retryDelay(attempt int) time.Duration {
 	return min(100*time.Millisecond<<min(attempt, 6), 5*time.Second)
 }
+
+// ProtoEdge is the quarantine protocol of a record a logrouter edge wrote
+// (its priority header says so): replayed as the gateway reads it, its
+// logrouter.* kept and no source profile applied again.
+const ProtoEdge = "kafka-edge"
 
 // controlRecord reports whether m has the exact shape of a transaction
 // marker, the record a transactional producer's commit or abort writes to

@@ -1075,3 +1075,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
+
+// Replayer turns frames this input quarantined back into events as the
+// input would have made them (a replay: "router quarantine replay"): parsed
+// as syslog, app_source_types and source_type applied. One per replay
+// request; not safe for concurrent use.
+type Replayer struct {
+	s  *Server
+	mp msgParser
+}
+
+// NewReplayer returns a Replayer for this input's records.
+func (s *Server) NewReplayer() *Replayer {
+	return &Replayer{s: s, mp: msgParser{p: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
+}
+
+// Add adds frame's event to b with w, as stream.add does for a frame
+// that arrives whole.
+func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
+	em := normalize.EventMeta{DefaultSourceType: []byte(r.s.cfg.SourceType), KeepOwnLogrouter: true}
+	v, res, err := r.mp.parse(frame, &em)
+	if err != nil {
+		return err
+	}
+	if ast, ok := r.s.appST[string(res.App)]; ok {
+		em.SourceType = ast
+	}
+	return w.Add(b, v, nil, &em)
+}
