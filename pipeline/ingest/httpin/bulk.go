@@ -172,6 +172,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 			}
 			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", "failed to parse: "+detail(err)
 			q.reject(src, parseReason(err), err)
+			q.itemDefaults(it.index, defST)
 			items = append(items, it)
 			continue
 		}
@@ -187,6 +188,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 				it.id = ids[start:len(ids):len(ids)]
 			}
 		} else {
+			q.itemDefaults(it.index, defST)
 			last := q.rejected[len(q.rejected)-1]
 			it.status, it.errType, it.errMsg = http.StatusBadRequest, "mapper_parsing_exception", last.Detail
 		}
@@ -421,4 +423,15 @@ func (s *Server) handleESLicense(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	writeRaw(w, http.StatusOK, []byte(`{"license":{"status":"active","uid":"logrouter","type":"basic","issue_date":"2026-01-01T00:00:00.000Z","issue_date_in_millis":1767225600000,"max_nodes":1000,"max_resource_units":null,"issued_to":"logrouter","issuer":"logrouter","start_date_in_millis":-1}}`))
+}
+
+// itemDefaults gives the record just quarantined its action's index, as
+// the index and, without a token's source type, the source type it was
+// mapped by: a replay maps and routes it as the item would have been.
+func (q *request) itemDefaults(index, defST []byte) {
+	r := &q.rejected[len(q.rejected)-1]
+	r.DefaultIndex = string(index)
+	if len(defST) == 0 {
+		r.DefaultSourceType = string(index)
+	}
 }

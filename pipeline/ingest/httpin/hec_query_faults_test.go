@@ -121,3 +121,22 @@ func TestHECArrayLastInvalidNoBracketRecord(t *testing.T) {
 		t.Errorf("%d records quarantined, want the invalid envelope alone", n)
 	}
 }
+
+// TestBulkRefusedItemKeepsItsIndex: a _bulk item whose source line is
+// refused is quarantined with its action's _index as the record's default
+// index and source type (the token's source type, when it has one, stays
+// the source type), so that a replay maps and routes it as the item would
+// have been. Before, it kept only the token's. (A note of the replay
+// review.)
+func TestBulkRefusedItemKeepsItsIndex(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	body := `{"index":{"_index":"fw-logs"}}` + "\n" + `{"broken":` + "\n"
+	f.do("POST", "/_bulk", "", body)
+	recs := f.q.Records()
+	if len(recs) != 1 {
+		t.Fatalf("%d records quarantined, want the refused source line", len(recs))
+	}
+	if r := recs[0]; r.DefaultIndex != "fw-logs" || r.DefaultSourceType != "fw-logs" {
+		t.Errorf("record's default index %q, source type %q; want fw-logs for both", r.DefaultIndex, r.DefaultSourceType)
+	}
+}
