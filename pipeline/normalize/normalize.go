@@ -158,6 +158,7 @@ func newActionTable(m map[string]action) actionTable {
 		for t.slots[i].used {
 			i = (i + 1) & t.mask
 		}
+		a.src = p
 		t.slots[i] = actionSlot{used: true, hash: h, path: p, a: a}
 	}
 	return t
@@ -185,7 +186,8 @@ type action struct {
 	// object), or the profile says so (values_only: FortiGate's agent=
 	// pair is a user agent, a Beat's agent object describes the Beat).
 	within bool
-	lift   bool // a list whose objects' members join the parent (ProfileSpec.Lift)
+	lift   bool   // a list whose objects' members join the parent (ProfileSpec.Lift)
+	src    string // the source path (the table's key), for renames (see renamed)
 }
 
 // renameWithin reports whether rename target to lies inside from.
@@ -308,20 +310,18 @@ type Normalizer struct {
 	kvs       []kvPair
 	litP      fastjson.Parser // reads keepBoth's arrays back for hashing
 	// renames records where each renamed scalar came from (its object,
-	// key and source path, in renamePaths), so that a value of the same
-	// field from another source decides by origin, not by member order
-	// (see yields).
-	renames     []renamed
-	renamePaths []byte
-	lits        []byte     // converted values of the current event
-	unesc       []byte     // unescaped literal strings handed to rules (see literal)
-	dropOwnLR   bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
-	underlay    bool       // walking fields parsed from the event's text (parseText): existing ones win
-	tzDef       int64      // offset of times without a zone: the event's event.timezone (eventZone)
-	parsedTS    int32      // the "timestamp" parseText added, or -1
-	tp          TextParser // made on first use (Config.NewTextParser)
-	tpBuf       []byte     // tp's output, walked into the tree: valid until the next Build
-	tpJSON      fastjson.Parser
+	// key and source path), so that a value of the same field from another
+	// source decides by origin, not by member order (see setRenamed).
+	renames   []renamed
+	lits      []byte     // converted values of the current event
+	unesc     []byte     // unescaped literal strings handed to rules (see literal)
+	dropOwnLR bool       // drop the event's own root "logrouter" member (EventMeta.KeepOwnLogrouter)
+	underlay  bool       // walking fields parsed from the event's text (parseText): existing ones win
+	tzDef     int64      // offset of times without a zone: the event's event.timezone (eventZone)
+	parsedTS  int32      // the "timestamp" parseText added, or -1
+	tp        TextParser // made on first use (Config.NewTextParser)
+	tpBuf     []byte     // tp's output, walked into the tree: valid until the next Build
+	tpJSON    fastjson.Parser
 	// tpObj is the object parseText made of this event's text (tpMsg:
 	// from a Security event's message, parseWindowsMessage); tpReuse asks
 	// the next parseText to walk it again (a variant's rebuild) instead
@@ -532,13 +532,19 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 		}
 		if nd.moved && kind != kObject {
 			// A renamed value that another source of the field outranks
-			// (yields): it goes back under its own key, not lost.
+			// (setRenamed): it goes back under its own key, not lost.
 			n.moveBack(c)
 			nd = &n.nodes[c]
 		}
 		*nd = node{key: nd.key, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
 		return c
 	}
+	return n.addChild(parent, key, h, kind, gen)
+}
+
+// addChild appends a new node for key to parent, which has none (h: the
+// key's hash at the root).
+func (n *Normalizer) addChild(parent int32, key []byte, h uint64, kind uint8, gen int32) int32 {
 	c := n.newNode(key, kind, gen)
 	p := &n.nodes[parent]
 	if p.last >= 0 {
@@ -558,32 +564,57 @@ type renamed struct {
 	node, parent int32
 	gen          int32
 	key          []byte
-	from, to     int // its source path: renamePaths[from:to]
+	src          string // its source path (action.src)
 }
 
-// yields reports whether a rename of the scalar at source path src must
-// leave it under its own key because target already holds a value that
-// outranks it: the event's own value of the field (never a rename's), or
-// another renamed value whose source path sorts first. So the result does
-// not depend on the members' order (key order never changes the content
-// hash), and the value that yields is kept where it was.
-func (n *Normalizer) yields(target [][]byte, src []byte) bool {
-	c := int32(0)
-	for _, s := range target {
-		if c = n.child(c, s); c < 0 {
-			return false
+// setRenamed sets the scalar a rename (source path src, input object
+// parent, key) moves to target, and records where it came from; it returns
+// -1, having set nothing, when target already holds a value that outranks
+// it: the event's own value of the field (never a rename's), or another
+// renamed value whose source path sorts first. So the result does not
+// depend on the members' order (key order never changes the content hash),
+// and a value that yields is kept under its own name (by the caller, or by
+// moveBack when the outranking value comes later).
+func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string) int32 {
+	p := int32(0)
+	for _, s := range target[:len(target)-1] {
+		p = n.set(p, s, kObject, 0)
+	}
+	leaf := target[len(target)-1]
+	var h uint64
+	var c int32
+	if p == 0 {
+		h = hashKey(leaf)
+		if n.rootCount <= rootMaxIndex {
+			c = n.rootLookup(leaf, h)
+		} else {
+			c = n.child(0, leaf)
 		}
+	} else {
+		c = n.child(p, leaf)
 	}
-	nd := &n.nodes[c]
-	if nd.kind == kObject || nd.kind == kRemoved {
-		return false
+	switch {
+	case c < 0:
+		c = n.addChild(p, leaf, h, kind, gen) // the usual case: nothing there
+	case n.nodes[c].kind != kObject && n.nodes[c].kind != kRemoved && n.outranks(c, src):
+		return -1
+	default:
+		c = n.setH(p, leaf, h, kind, gen)
 	}
-	if !nd.moved {
+	n.nodes[c].moved = true
+	n.renames = append(n.renames, renamed{node: c, parent: parent, gen: gen, key: key, src: src})
+	return c
+}
+
+// outranks reports whether scalar c keeps its place against a rename from
+// source path src (see setRenamed).
+func (n *Normalizer) outranks(c int32, src string) bool {
+	if !n.nodes[c].moved {
 		return true
 	}
 	for i := range n.renames {
 		if r := &n.renames[i]; r.node == c {
-			return bytes.Compare(n.renamePaths[r.from:r.to], src) < 0
+			return r.src < src
 		}
 	}
 	return false
@@ -690,7 +721,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 		n.rootCount = 0
 	}
 	n.path = n.path[:0]
-	n.renames, n.renamePaths = n.renames[:0], n.renamePaths[:0]
+	n.renames = n.renames[:0]
 	n.fields = 0
 	n.err = nil
 	n.gen = 0
@@ -1103,15 +1134,10 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						// Children keep their input paths for lookups, so a
 						// profile can move an object and map some of its
 						// fields elsewhere in the same pass.
-						if isObj || !n.yields(a.target, n.path) {
+						if isObj {
 							c = n.setPath(a.target, kind, gen)
-							if !isObj {
-								n.nodes[c].moved = true
-								from := len(n.renamePaths)
-								n.renamePaths = append(n.renamePaths, n.path...)
-								n.renames = append(n.renames, renamed{node: c, parent: parent, gen: gen, key: key,
-									from: from, to: len(n.renamePaths)})
-							}
+						} else {
+							c = n.setRenamed(a.target, kind, gen, parent, key, a.src)
 						}
 					}
 				}

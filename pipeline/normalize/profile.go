@@ -1451,8 +1451,8 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		n.scratch = ip[:0] // grown once, then reused: no allocation per event
 		n.lits = AppendString(n.lits, ip)
 	case convString:
-		if !isNum && nd.kind == kStr {
-			return
+		if nd.kind == kStr || (nd.kind == kValue && nd.val.Type() == fastjson.TypeString) {
+			return // a string already: nothing to copy
 		}
 		n.lits = AppendString(n.lits, s)
 	case convLower:
