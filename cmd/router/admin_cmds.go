@@ -622,9 +622,6 @@ func oneLineJSON(raw []byte, hec bool) []byte {
 		}
 		parts = append(parts, m)
 	}
-	if len(parts) < 2 && bytes.Count(raw, []byte("\n")) < 1 {
-		return raw
-	}
 	for i, m := range parts {
 		if i > 0 {
 			out.WriteByte('\n')

@@ -318,8 +318,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	defs.index = []byte(qv.Get("index"))
 	// What the request gave its records besides (pipeline.Rejected): the
 	// HEC endpoints' ?sourcetype=&host=&source=&time=.
-	defs.stSet, defs.host, defs.source = []byte(qv.Get("sourcetype")), []byte(qv.Get("host")), []byte(qv.Get("source"))
-	if len(defs.sourceType) > 256 || len(defs.index) > 256 || len(defs.stSet) > 256 || len(defs.host) > 1024 || len(defs.source) > 1024 {
+	defs.meta = httpin.RequestMeta{SourceType: []byte(qv.Get("sourcetype")), Host: []byte(qv.Get("host")), Source: []byte(qv.Get("source"))}
+	if len(defs.sourceType) > 256 || len(defs.index) > 256 || len(defs.meta.SourceType) > 256 || len(defs.meta.Host) > 1024 || len(defs.meta.Source) > 1024 {
 		http.Error(w, "source_type, sourcetype and index are at most 256 bytes, host and source 1024", http.StatusBadRequest)
 		return
 	}
@@ -329,7 +329,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			http.Error(w, "time must be unix nanoseconds", http.StatusBadRequest)
 			return
 		}
-		defs.time = t
+		defs.meta.Time = t
 	}
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
@@ -392,7 +392,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			Detail: detail, Input: "replay", Protocol: proto, Peer: b.Meta.Peer, Time: b.Meta.IngestTime,
 			// Refused again, it keeps them for the next replay.
 			DefaultSourceType: string(defs.sourceType), DefaultIndex: string(defs.index),
-			SourceType: string(defs.stSet), DefaultHost: string(defs.host), DefaultSource: string(defs.source), DefaultTime: defs.time})
+			SourceType: string(defs.meta.SourceType), DefaultHost: string(defs.meta.Host), DefaultSource: string(defs.meta.Source),
+			DefaultTime: defs.meta.Time})
 	}
 	counted := &countingReader{r: body}
 	// Received bytes, as every input counts its own (the ledger's
@@ -547,11 +548,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 // JSON object as such, anything else as a text message.
 func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
 	var em *normalize.EventMeta
-	if defs != nil && defs.some() {
+	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0 || defs.meta.Any()) {
 		// As the input gave them (the HEC raw endpoint's and Firehose's
 		// index: logrouter.index; the raw endpoint's query string).
 		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
-		defs.fill(em)
+		defs.meta.Fill(em)
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		return wk.Add(b, nil, raw, em) // as text: too deep to parse cheaply
@@ -584,30 +585,8 @@ func addEdge(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte
 // metadata their request gave them (SourceType, DefaultHost,
 // DefaultSource, DefaultTime).
 type replayDefaults struct {
-	sourceType, index   []byte
-	stSet, host, source []byte
-	time                int64
-}
-
-// some reports whether d has anything to apply.
-func (d *replayDefaults) some() bool {
-	return len(d.sourceType) > 0 || len(d.index) > 0 || len(d.stSet) > 0 || len(d.host) > 0 || len(d.source) > 0 || d.time != 0
-}
-
-// fill gives em what its envelope left empty, as the input did.
-func (d *replayDefaults) fill(em *normalize.EventMeta) {
-	if len(em.SourceType) == 0 {
-		em.SourceType = d.stSet
-	}
-	if len(em.Host) == 0 {
-		em.Host = d.host
-	}
-	if len(em.Source) == 0 {
-		em.Source = d.source
-	}
-	if em.Time == 0 {
-		em.Time = d.time
-	}
+	sourceType, index []byte
+	meta              httpin.RequestMeta
 }
 
 // addHEC adds the events of a quarantined HEC record: the envelopes in
@@ -638,7 +617,7 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 		if len(em.Index) == 0 {
 			em.Index = defs.index
 		}
-		defs.fill(&em)
+		defs.meta.Fill(&em)
 		obj, text := httpin.HECEventBody(ev)
 		if obj != nil {
 			if recs := normalize.Records(obj); recs != nil {

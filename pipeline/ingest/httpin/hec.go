@@ -225,7 +225,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			q.rejIndex = string(qd.index)
 		}
 		// A refused envelope replays with them (pipeline.Rejected).
-		q.rejMeta = rejectMeta{sourceType: string(qd.sourceType), host: string(qd.host), source: string(qd.source), time: qd.time}
+		q.rejMeta = rejectMeta{sourceType: string(qd.SourceType), host: string(qd.Host), source: string(qd.Source), time: qd.Time}
 	}
 	var scratch [64]byte
 	failCode, failNum, failMsg := 0, 0, ""
@@ -310,7 +310,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			q.em.Index = defIndex
 		}
 		if qd.set {
-			qd.apply(&q.em)
+			qd.Fill(&q.em)
 		}
 		obj, text := HECEventBody(ev)
 		q.add(raw, obj, text)
@@ -372,40 +372,54 @@ const (
 	errNotEnvelope   = hecError("the array element is not a JSON object (an HEC envelope)")
 )
 
+// RequestMeta is what a HEC request's query string gives the events whose
+// envelope names none (?sourcetype=&source=&host=&time=; the index is
+// resolved apart, after the envelope's and before the token's). A replay
+// applies a quarantined record's the same way (pipeline.Rejected.SourceType,
+// DefaultSource, DefaultHost, DefaultTime).
+type RequestMeta struct {
+	SourceType, Source, Host []byte
+	Time                     int64 // unix ns
+}
+
+// Fill gives em what its envelope left empty.
+func (d *RequestMeta) Fill(em *normalize.EventMeta) {
+	if len(em.SourceType) == 0 {
+		em.SourceType = d.SourceType
+	}
+	if len(em.Source) == 0 {
+		em.Source = d.Source
+	}
+	if len(em.Host) == 0 {
+		em.Host = d.Host
+	}
+	if em.Time == 0 {
+		em.Time = d.Time
+	}
+}
+
+// Any reports whether d gives anything.
+func (d *RequestMeta) Any() bool {
+	return len(d.SourceType) > 0 || len(d.Source) > 0 || len(d.Host) > 0 || d.Time != 0
+}
+
 // hecDefaults are an event request's query-string metadata.
 type hecDefaults struct {
-	set                             bool
-	sourceType, source, host, index []byte
-	time                            int64
+	RequestMeta
+	set   bool
+	index []byte
 }
 
 func queryDefaults(r *http.Request) hecDefaults {
 	qv := r.URL.Query()
-	d := hecDefaults{set: true, sourceType: []byte(qv.Get("sourcetype")), source: []byte(qv.Get("source")),
-		host: []byte(qv.Get("host")), index: []byte(qv.Get("index"))}
+	d := hecDefaults{set: true, index: []byte(qv.Get("index")), RequestMeta: RequestMeta{
+		SourceType: []byte(qv.Get("sourcetype")), Source: []byte(qv.Get("source")), Host: []byte(qv.Get("host"))}}
 	if t := qv.Get("time"); t != "" {
 		if ns, ok := timeparse.ParseNumber([]byte(t)); ok {
-			d.time = ns
+			d.Time = ns
 		}
 	}
 	return d
-}
-
-// apply fills what the envelope left empty (the index is done by the
-// caller, after the envelope's and before the token's).
-func (d *hecDefaults) apply(em *normalize.EventMeta) {
-	if len(em.SourceType) == 0 {
-		em.SourceType = d.sourceType
-	}
-	if len(em.Source) == 0 {
-		em.Source = d.source
-	}
-	if len(em.Host) == 0 {
-		em.Host = d.host
-	}
-	if em.Time == 0 {
-		em.Time = d.time
-	}
 }
 
 // handleHECRaw serves /services/collector/raw: one event per line, metadata
