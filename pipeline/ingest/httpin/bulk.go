@@ -44,8 +44,8 @@ type bulkItem struct {
 // per-item 429/503 inside a 200 are dropped by Vector's default and per-item
 // 400s by all of them. A malformed action line fails the whole request with
 // 400, as Elasticsearch does, and so does an action it does not know (a
-// line skipped would pair every later line wrongly); the body is
-// quarantined. An index name in the URL longer than Elasticsearch's 255
+// line skipped would pair every later line wrongly); its documents are
+// quarantined one record each, with their action's index (rejectBulkBody). An index name in the URL longer than Elasticsearch's 255
 // bytes is refused with 400. Past
 // max_events_per_request items or max_normalized_bytes the answer is 413, as
 // Elasticsearch answers a request over its size limit.
@@ -113,8 +113,8 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 			// line would pair every later line wrongly), and its body
 			// quarantined.
 			q.rejected = q.rejected[:0]
-			q.reject(body, "bulk_malformed_action", errors.New("malformed action/metadata line "+strconv.Itoa(lineNo)))
 			q.b.Events = q.b.Events[:0]
+			q.rejectBulkBody(body, urlIndex, defST, lineNo)
 			if _, derr := q.deliver(r.Context()); derr != nil {
 				st, msg := deliveryStatus(derr)
 				w.Header().Set("Retry-After", "1")
@@ -423,6 +423,111 @@ func (s *Server) handleESLicense(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	writeRaw(w, http.StatusOK, []byte(`{"license":{"status":"active","uid":"logrouter","type":"basic","issue_date":"2026-01-01T00:00:00.000Z","issue_date_in_millis":1767225600000,"max_nodes":1000,"max_resource_units":null,"issued_to":"logrouter","issuer":"logrouter","start_date_in_millis":-1}}`))
+}
+
+// actionOp returns the operation of an action line ({"index":{...}} and
+// the like: one member, one of the four operations, its value an object),
+// its metadata, and whether the line is one.
+func actionOp(p *fastjson.Parser, line []byte) (op string, meta *fastjson.Value, ok bool) {
+	v, err := p.ParseBytes(line)
+	if err != nil {
+		return "", nil, false
+	}
+	o, err := v.Object()
+	if err != nil || o.Len() != 1 {
+		return "", nil, false
+	}
+	o.Visit(func(k []byte, m *fastjson.Value) { op, meta = string(k), m })
+	switch op {
+	case "index", "create", "update", "delete":
+		return op, meta, meta.Type() == fastjson.TypeObject
+	}
+	return op, meta, false
+}
+
+// rejectBulkBody quarantines the documents of a _bulk body refused whole
+// for its malformed action line bad (a line number): one record per
+// document, as a refused item is (its action's index as the record's
+// index, see itemDefaults), so that a replay makes of them the events the
+// body would have given, and of the action lines none. Pairing follows
+// Elasticsearch's: an action line, then its source line (none for a
+// delete, which is not an event). A malformed action's next line is taken
+// as its source unless it is itself an action line; the malformed line
+// is kept in the record's detail, or is the record when no source line
+// follows it, so that no byte of the body is lost. Past
+// max_events_per_request records the rest of the body is one record.
+func (q *request) rejectBulkBody(body, urlIndex, defST []byte, bad int) {
+	type line struct {
+		b       []byte
+		no, off int // line number (from 1), offset in body
+	}
+	var ls []line
+	no := 0
+	for rest := body; len(rest) > 0; {
+		off := len(body) - len(rest)
+		var l []byte
+		l, rest = nextLine(rest)
+		no++
+		if len(skipWS(l)) > 0 { // blank lines pair with nothing
+			ls = append(ls, line{l, no, off})
+		}
+	}
+	var pa, ps fastjson.Parser // actions, sources: an action's index outlives its source's parse
+	why := "the request was refused whole (400): its action/metadata line " + strconv.Itoa(bad) + " is malformed"
+	for i := 0; i < len(ls); i++ {
+		if len(q.rejected) >= q.s.cfg.MaxEventsPerRequest {
+			q.reject(body[ls[i].off:], "bulk_malformed_action", errors.New(why+"; this is the rest of the body from line "+strconv.Itoa(ls[i].no)+", past max_events_per_request documents"))
+			return
+		}
+		act := ls[i]
+		op, meta, ok := actionOp(&pa, act.b)
+		if ok && op == "delete" {
+			continue // no source line, no event
+		}
+		var src line
+		hasSrc := i+1 < len(ls)
+		if hasSrc {
+			src = ls[i+1]
+		}
+		if !ok {
+			if hasSrc {
+				_, _, next := actionOp(&pa, src.b)
+				hasSrc = !next
+			}
+			if !hasSrc {
+				// No source line follows the malformed one: it is the
+				// record, and the action line after it pairs anew.
+				q.reject(act.b, "bulk_malformed_action", errors.New(why+"; this is line "+strconv.Itoa(act.no)+", malformed, with no source line after it"))
+				q.itemDefaults(urlIndex, defST)
+				continue
+			}
+			i++
+			q.reject(src.b, "bulk_malformed_action", errors.New(why+"; this is the source line "+strconv.Itoa(src.no)+" of the malformed line "+strconv.Itoa(act.no)+": "+string(act.b)))
+			q.itemDefaults(urlIndex, defST)
+			continue
+		}
+		if !hasSrc {
+			continue // an action without its source line: no document
+		}
+		i++
+		idx := urlIndex
+		if v := meta.GetStringBytes("_index"); len(v) > 0 {
+			idx = v
+		}
+		raw := src.b
+		if op == "update" {
+			// The event of an update is its doc or upsert (see handleBulk).
+			if v, err := ps.ParseBytes(src.b); err == nil {
+				if d := v.Get("doc"); d != nil && d.Type() == fastjson.TypeObject {
+					raw = d.MarshalTo(nil)
+				} else if u := v.Get("upsert"); u != nil && u.Type() == fastjson.TypeObject {
+					raw = u.MarshalTo(nil)
+				}
+			}
+		}
+		q.reject(raw, "bulk_malformed_action", errors.New(why+"; this is the source line "+strconv.Itoa(src.no)+" of action line "+strconv.Itoa(act.no)+" ("+op+")"))
+		q.itemDefaults(idx, defST)
+	}
 }
 
 // itemDefaults gives the record just quarantined its action's index, as
