@@ -26,6 +26,7 @@ import (
 	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/lines"
 	"github.com/logrouter/logrouter/internal/wal"
+	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/sinks/quarantine"
 )
 
@@ -502,6 +503,10 @@ type replayGroup struct {
 	// its syslog input does; edge: a logrouter edge's events a gateway's
 	// Kafka input refused, read again as the gateway reads them.
 	syslog, edge bool
+	// cloudwatch: CloudWatch Logs log events the Firehose input refused,
+	// each in its subscription message, which the router makes events of
+	// as that input does.
+	cloudwatch bool
 	// sourceType and index are the input's defaults the records had (an
 	// HTTP token's source type and index): the router applies them again,
 	// so a record maps and routes as it would have.
@@ -743,6 +748,7 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			g.hec = d == "input" && r.Protocol == "hec"
 			g.syslog = d == "input" && strings.HasPrefix(r.Protocol, "syslog-")
 			g.edge = d == "input" && r.Protocol == "kafka-edge"
+			g.cloudwatch = d == "input" && r.Protocol == httpin.ProtoCloudWatch
 			if d == "input" {
 				g.sourceType, g.index = r.DefaultSourceType, r.DefaultIndex
 				g.stSet, g.host, g.source = r.SourceType, r.DefaultHost, r.DefaultSource
@@ -1403,6 +1409,9 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	if g.edge {
 		path = "/admin/replay/edge"
 	}
+	if g.cloudwatch {
+		path = "/admin/replay/cloudwatch"
+	}
 	q := url.Values{}
 	if g.dest != "input" {
 		q.Set("destination", g.dest)
@@ -1456,6 +1465,9 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 		}
 		if g.edge {
 			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/edge (it predates replaying an edge's events as a gateway reads them): upgrade the router; nothing of this chunk was taken", res.Status)
+		}
+		if g.cloudwatch {
+			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/cloudwatch (it predates replaying CloudWatch Logs events as Firehose delivers them): upgrade the router; nothing of this chunk was taken", res.Status)
 		}
 		if g.syslog {
 			return 0, 0, fmt.Errorf("%s: the router does not know POST /admin/replay/syslog (it predates replaying syslog frames through its parser): upgrade the router; nothing of this chunk was taken", res.Status)

@@ -130,6 +130,7 @@ func (a *App) adminHandler() http.Handler {
 	mux.HandleFunc("POST /admin/replay/written", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, true) }))
 	mux.HandleFunc("POST /admin/replay/hec", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/replay/edge", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
+	mux.HandleFunc("POST /admin/replay/cloudwatch", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/replay/syslog", a.requireAdmin(func(w http.ResponseWriter, r *http.Request) { a.handleReplay(w, r, false) }))
 	mux.HandleFunc("POST /admin/reload", a.requireAdmin(a.handleReload))
 	return mux
@@ -301,6 +302,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	// gateway refused: read as the gateway reads them (their logrouter.*
 	// kept, no source profile applied again).
 	edge := r.URL.Path == "/admin/replay/edge"
+	// /admin/replay/cloudwatch: CloudWatch Logs log events the Firehose
+	// input refused, each in its subscription message: made events of as
+	// that input makes them (the log group, stream, account and time).
+	cw := r.URL.Path == "/admin/replay/cloudwatch"
 	var sys *syslog.Replayer
 	if r.URL.Path == "/admin/replay/syslog" {
 		if a.sl == nil {
@@ -386,6 +391,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		proto = "syslog-replay" // and as a syslog frame
 	case edge:
 		proto = kafkain.ProtoEdge // and as an edge's event
+	case cw:
+		proto = httpin.ProtoCloudWatch // and as a log event in its message
 	}
 	reject := func(raw []byte, reason, detail string) {
 		rejected = append(rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason,
@@ -405,7 +412,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var rerr error
 	renormalized := 0
 	var hecScratch [64]byte
-	var hecLines [2]int // HEC records replayed, refused
+	var hecLines [2]int           // HEC (and CloudWatch) records replayed, refused
+	var logEvents fastjson.Parser // a CloudWatch log event's message
 	lineMax := lim.eventBytes
 	if written {
 		// A record line holds the event escaped, and its metadata.
@@ -471,6 +479,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			case len(rejected) > rj0:
 				hecLines[1]++
 			}
+		case cw:
+			// Per line, as for HEC: a message may hold several log events.
+			ev0, rj0 := len(b.Events), len(rejected)
+			addCloudWatch(wk, b, &p, &logEvents, raw, &defs, reject)
+			switch {
+			case len(b.Events) > ev0:
+				hecLines[0]++
+			case len(rejected) > rj0:
+				hecLines[1]++
+			}
 		case sys != nil:
 			if err := sys.Add(wk, b, raw); err != nil {
 				reject(raw, "replay_rejected", err.Error())
@@ -529,7 +547,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if hec {
+	if hec || cw {
 		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": hecLines[0], "rejected": hecLines[1]})
 		return
 	}
@@ -635,6 +653,60 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 	})
 	if err != nil {
 		reject(raw, "replay_rejected", "not HEC event envelopes: "+err.Error())
+	}
+}
+
+// addCloudWatch makes events of the log events of raw, a CloudWatch Logs
+// subscription message (a log event the Firehose input refused, in its
+// message: httpin.ProtoCloudWatch), as that input does: the log group as
+// logrouter.source, the stream and account as labels, the log event's
+// time, and the stream's source type and index from defs. A log event
+// refused again is quarantined in its message again.
+func addCloudWatch(wk *route.Worker, b *pipeline.Batch, p, msgs *fastjson.Parser, raw []byte, defs *replayDefaults, reject func(raw []byte, reason, detail string)) {
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		reject(raw, "too_deep", jsonscan.ErrTooDeep.Error())
+		return
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		reject(raw, "replay_rejected", "not a CloudWatch Logs message: "+err.Error())
+		return
+	}
+	var a fastjson.Arena
+	m, ok := httpin.ParseCloudWatch(v, &a)
+	if !ok || m.Control || len(m.Events) == 0 {
+		reject(raw, "replay_rejected", "not a CloudWatch Logs message with log events (messageType DATA_MESSAGE, logEvents)")
+		return
+	}
+	for _, le := range m.Events {
+		msg, ts, ok := httpin.LogEvent(le)
+		if !ok {
+			reject(m.Record(le), "replay_rejected", `CloudWatch log event without a "message" string`)
+			continue
+		}
+		em := normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
+		defs.meta.Fill(&em)
+		m.Meta(&em)
+		obj, err := httpin.LogEventBody(msgs, msg, ts, &em)
+		if err != nil {
+			reject(m.Record(le), "too_deep", err.Error())
+			continue
+		}
+		if obj != nil {
+			if recs := normalize.Records(obj); recs != nil {
+				// As the input splits a batch envelope.
+				wk.AddRecords(b, recs, &em, func(raw []byte, err error) {
+					reject(raw, "replay_rejected", err.Error())
+				})
+				continue
+			}
+			err = wk.Add(b, obj, nil, &em)
+		} else {
+			err = wk.Add(b, nil, msg, &em)
+		}
+		if err != nil {
+			reject(m.Record(le), "replay_rejected", err.Error())
+		}
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fastjson"
 
-	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
@@ -71,10 +70,9 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 	if len(fh.index) == 0 && tok != nil {
 		fh.index = []byte(tok.Index)
 	}
-	// A refused record replays with the stream's attributes.
-	if len(st) > 0 {
-		q.rejST = string(st)
-	}
+	// A refused record replays with the stream's attributes: its source
+	// type, as the events' (over their own), and index.
+	q.rejMeta.sourceType = string(st)
 	q.rejIndex = string(fh.index)
 	defer fh.release()
 
@@ -251,36 +249,26 @@ func (fh *firehoseRequest) gunzip(p []byte) ([]byte, error) {
 var errRecordTooLarge = errors.New("record data exceeds inputs.http.max_body_bytes")
 
 // cloudWatch turns a CloudWatch Logs subscription message into one event
-// per log event and reports true, or reports false when v is not one.
+// per log event and reports true, or reports false when v is not one. A
+// log event refused by normalization is quarantined as its message reduced
+// to it (ProtoCloudWatch), so that a replay keeps its group, stream,
+// account and time.
 func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
-	typ := v.GetStringBytes("messageType")
-	events := v.Get("logEvents")
-	if typ == nil || events == nil || events.Type() != fastjson.TypeArray {
-		return false
-	}
-	if string(typ) == "CONTROL_MESSAGE" {
-		return true // CloudWatch's check that the destination is reachable
+	var a fastjson.Arena
+	m, ok := ParseCloudWatch(v, &a)
+	if !ok || m.Control {
+		return ok
 	}
 	q := fh.q
 	if fh.msgs == nil {
 		fh.msgs = q.s.parsers.Get()
 	}
-	var a fastjson.Arena
-	labels := a.NewObject()
-	if s := v.GetStringBytes("logStream"); s != nil {
-		labels.Set("log_stream", a.NewStringBytes(s))
-	}
-	if s := v.GetStringBytes("owner"); s != nil {
-		labels.Set("cloud_account_id", a.NewStringBytes(s))
-	}
-	group := v.GetStringBytes("logGroup")
-	arr, _ := events.Array()
-	for _, le := range arr {
+	for _, le := range m.Events {
 		if q.full(q.records()) {
 			return true
 		}
-		msg := le.GetStringBytes("message")
-		if msg == nil {
+		msg, ts, ok := LogEvent(le)
+		if !ok {
 			q.reject(le.MarshalTo(nil), "invalid_record", errors.New(`CloudWatch log event without a "message" string`))
 			continue
 		}
@@ -288,30 +276,28 @@ func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
 			fh.ownLastReject()
 			continue
 		}
-		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index, Source: group, Fields: labels}
-		var ts int64
-		if ms := le.GetInt64("timestamp"); ms > 0 {
-			ts = ms * int64(time.Millisecond)
+		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index}
+		m.Meta(&q.em)
+		obj, err := LogEventBody(fh.msgs, msg, ts, &q.em)
+		if err != nil {
+			q.reject(append([]byte(nil), msg...), parseReason(err), err)
+			continue
 		}
-		if t := skipWS(msg); len(t) > 0 && t[0] == '{' {
-			if jsonscan.TooDeep(t, jsonscan.MaxDepth) {
-				q.reject(append([]byte(nil), msg...), "too_deep", jsonscan.ErrTooDeep)
-				continue
-			}
-			if obj, err := fh.msgs.ParseBytes(t); err == nil && obj.Type() == fastjson.TypeObject {
-				// A JSON log line keeps its own time; the log event's
-				// is its time when it has none.
-				q.em.DefaultTime = ts
-				if !q.add(msg, obj, nil) {
-					fh.ownLastReject()
-				}
-				continue
-			}
+		var text []byte
+		if obj == nil {
+			text = msg
 		}
-		q.em.Time = ts
-		if !q.add(msg, nil, msg) {
-			fh.ownLastReject()
+		if q.add(msg, obj, text) {
+			continue
 		}
+		last := &q.rejected[len(q.rejected)-1]
+		if len(last.Raw) == len(msg) && (len(msg) == 0 || &last.Raw[0] == &msg[0]) {
+			// The message itself was refused (not one record of a batch
+			// envelope it holds, which is quarantined alone).
+			last.Raw, last.Protocol = m.Record(le), ProtoCloudWatch
+			continue
+		}
+		fh.ownLastReject()
 	}
 	return true
 }

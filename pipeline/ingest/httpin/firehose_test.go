@@ -166,3 +166,30 @@ func TestFirehoseWholeDocumentAndBodyID(t *testing.T) {
 		t.Fatalf("events %d: want the document as one event", len(evs))
 	}
 }
+
+// TestFirehoseRefusedLogEventKeepsItsMessage: a CloudWatch log event that
+// normalization refuses is quarantined in its subscription message,
+// reduced to it (protocol firehose-cloudwatch), so that a replay has its
+// log group, stream, account and time; the stream's source type is kept
+// as the source type it overrode with.
+func TestFirehoseRefusedLogEventKeepsItsMessage(t *testing.T) {
+	f := newFixture(t, Config{}, nil)
+	cwl := `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/aws/lambda/pay","logStream":"2026/11/29/[$LATEST]ab","subscriptionFilters":["all"],` +
+		`"logEvents":[{"id":"1","timestamp":1764410400000,"message":"ok"},{"id":"2","timestamp":1764410401000,"message":""}]}`
+	w := f.do("POST", "/firehose", "", firehoseBody(gz(t, cwl)), "X-Amz-Firehose-Common-Attributes", `{"commonAttributes":{"sourcetype":"aws.lambda","index":"payments"}}`)
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	rs := f.q.Records()
+	if len(rs) != 1 {
+		t.Fatalf("%d records quarantined, want the blank log event", len(rs))
+	}
+	r := rs[0]
+	want := `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/aws/lambda/pay","logStream":"2026/11/29/[$LATEST]ab","subscriptionFilters":["all"],"logEvents":[{"id":"2","timestamp":1764410401000,"message":""}]}`
+	if r.Protocol != ProtoCloudWatch || string(r.Raw) != want {
+		t.Errorf("quarantined %s %s, want %s %s", r.Protocol, r.Raw, ProtoCloudWatch, want)
+	}
+	if r.SourceType != "aws.lambda" || r.DefaultIndex != "payments" {
+		t.Errorf("record keeps source type %q index %q, want the stream's aws.lambda, payments", r.SourceType, r.DefaultIndex)
+	}
+}
