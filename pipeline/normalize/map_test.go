@@ -14,6 +14,9 @@ func TestProfileMap(t *testing.T) {
 	withDefault := outcome
 	withDefault.Default = "unknown"
 	inPlace := MapSpec{Field: "res", Values: OrderedMap{Keys: []string{"deny"}, Values: []string{"failure"}}}
+	prefixes := MapSpec{Field: "res", To: "event.category",
+		Values: OrderedMap{Keys: []string{"group.*", "group.user_membership.*", "group.user_membership.add", "user.*"},
+			Values: []string{"iam", "membership", "exact", "authentication"}}}
 	for _, tc := range []struct {
 		name string
 		spec MapSpec
@@ -30,6 +33,10 @@ func TestProfileMap(t *testing.T) {
 		{"object not mapped", withDefault, `{"res":{"x":1}}`, nil, []string{"outcome"}},
 		{"absent", withDefault, `{"x":1}`, nil, []string{"outcome"}},
 		{"in place", inPlace, `{"res":"Deny"}`, []string{`"res":"failure"`}, nil},
+		{"prefix", prefixes, `{"res":"GROUP.lifecycle.create"}`, []string{`"category":"iam"`}, nil},
+		{"longest prefix", prefixes, `{"res":"group.user_membership.remove"}`, []string{`"category":"membership"`}, nil},
+		{"whole value over prefixes", prefixes, `{"res":"group.user_membership.add"}`, []string{`"category":"exact"`}, nil},
+		{"prefix is not the value", prefixes, `{"res":"grou"}`, nil, []string{"category"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := faultsNormalize(t, []ProfileSpec{{Name: "m", Map: []MapSpec{tc.spec}}}, tc.in, "m")
@@ -64,5 +71,28 @@ func TestProfileMapRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want an error with %q", tc.spec, err, tc.want)
 		}
+	}
+}
+
+// TestConvertAddressAndNoneWords: convert address keeps an .address and
+// writes its sibling .ip when it is an IP (not over the sender's own);
+// "<null>" and the like remove a field an ip or int conversion is for, but
+// stay in a string.
+func TestConvertAddressAndNoneWords(t *testing.T) {
+	conv := OrderedMap{Keys: []string{"source.address", "client.ip", "port", "note"}, Values: []string{"address", "ip", "int", "string"}}
+	spec := []ProfileSpec{{Name: "c", Convert: conv}}
+	for _, tc := range []struct{ in, want string }{
+		{`{"source":{"address":"::ffff:198.51.100.12"}}`, `"source":{"address":"::ffff:198.51.100.12","ip":"198.51.100.12"}`},
+		{`{"source":{"address":"ec2.amazonaws.com"}}`, `"source":{"address":"ec2.amazonaws.com"}`},
+		{`{"source":{"address":"10.0.0.1","ip":"10.0.0.2"}}`, `"source":{"address":"10.0.0.1","ip":"10.0.0.2"}`},
+		{`{"client":{"ip":"<null>"},"port":"N/A","note":"none","x":1}`, `"note":"none","x":1`},
+	} {
+		out := faultsNormalize(t, spec, tc.in, "c")
+		if !strings.Contains(out, tc.want) || (strings.Contains(tc.in, "<null>") && (strings.Contains(out, "client") || strings.Contains(out, "port"))) {
+			t.Errorf("%s: got %s, want %s", tc.in, out, tc.want)
+		}
+	}
+	if _, err := Compile(Config{Profiles: []ProfileSpec{{Name: "c", Convert: OrderedMap{Keys: []string{"source.ip"}, Values: []string{"address"}}}}}); err == nil || !strings.Contains(err.Error(), ".address") {
+		t.Errorf("address on a field that is no .address: %v", err)
 	}
 }

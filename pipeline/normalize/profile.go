@@ -110,6 +110,9 @@ type SplitSpec struct {
 // looked up in Values, the way Elastic's ingest pipelines turn a vendor's
 // result codes into ECS values: {SUCCESS: success, DENY: failure}. Keys
 // are matched ignoring ASCII case; a string or a number matches its text.
+// A key ending in "*" matches the values that start with what precedes
+// it (Okta's dotted event types: "group.*"); a value listed whole wins over
+// a prefix, and a longer prefix over a shorter one.
 // A value not listed gets Default, or nothing when Default is empty. To
 // (default: Field itself, whose value is then replaced) is written only
 // where absent, so a value the sender set is kept; with another To, the
@@ -129,6 +132,7 @@ type mapOp struct {
 	self  bool
 	keys  [][]byte
 	lits  [][]byte
+	pre   []bool // keys[i] is a prefix (written with a trailing "*")
 	def   []byte
 }
 
@@ -737,10 +741,16 @@ const (
 	convIP
 	convLower // a string in ASCII lower case (ECS keyword values such as event.outcome)
 	convString
+	// convAddress keeps an ECS .address as it is and, when it is an IP
+	// address, also writes it (as ip does) at the sibling .ip where that is
+	// absent: ECS's "store the raw address in the .address field, then
+	// duplicate it to .ip" (CloudTrail's sourceIPAddress is an address or
+	// an AWS service's name).
+	convAddress
 )
 
 var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": convInt, "float": convFloat, "double": convFloat,
-	"bool": convBool, "boolean": convBool, "ip": convIP, "string": convString, "keyword": convString, "lower": convLower}
+	"bool": convBool, "boolean": convBool, "ip": convIP, "address": convAddress, "string": convString, "keyword": convString, "lower": convLower}
 
 // profile is a compiled ProfileSpec.
 type profile struct {
@@ -787,6 +797,7 @@ type rename struct {
 type conversion struct {
 	p    Path
 	kind uint8
+	ip   [][]byte // convAddress: the sibling ip's path
 }
 
 type constant struct {
@@ -1009,6 +1020,9 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			op := mapOp{field: CompilePath(ms.Field), to: splitPath(to), self: to == ms.Field}
 			for k, key := range ms.Values.Keys {
+				pre := strings.HasSuffix(key, "*")
+				op.pre = append(op.pre, pre)
+				key = strings.TrimSuffix(key, "*")
 				op.keys = append(op.keys, []byte(key))
 				op.lits = append(op.lits, AppendString(nil, []byte(ms.Values.Values[k])))
 			}
@@ -1035,10 +1049,19 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		for k, f := range sp.Convert.Keys {
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, string or lower", at, f, sp.Convert.Values[k]))
+				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string or lower", at, f, sp.Convert.Values[k]))
 				continue
 			}
-			p.converts = append(p.converts, conversion{CompilePath(f), kind})
+			cv := conversion{p: CompilePath(f), kind: kind}
+			if kind == convAddress {
+				parent, _, _ := strings.Cut(f, ".address")
+				if !strings.HasSuffix(f, ".address") || strings.Contains(parent, ".address") {
+					errs = append(errs, fmt.Errorf("%s: convert %q: address applies to an ECS .address field (source.address, client.address ...), whose sibling .ip it writes", at, f))
+					continue
+				}
+				cv.ip = splitPath(parent + ".ip")
+			}
+			p.converts = append(p.converts, cv)
 		}
 		for _, f := range sp.Drop {
 			p.drops = append(p.drops, CompilePath(f))
@@ -1245,6 +1268,10 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
+			if p.converts[i].kind == convAddress {
+				n.addressIP(c, p.converts[i].ip)
+				continue
+			}
 			n.convert(c, p.converts[i].kind)
 		}
 	}
@@ -1270,10 +1297,17 @@ func (n *Normalizer) mapValue(op *mapOp) {
 		return // an object, an array, null: no value to look up
 	}
 	lit := op.def
+	best := -1 // the longest prefix matched
 	for i, k := range op.keys {
-		if len(k) == len(v) && bytes.EqualFold(k, v) {
-			lit = op.lits[i]
-			break
+		if !op.pre[i] {
+			if len(k) == len(v) && bytes.EqualFold(k, v) {
+				lit, best = op.lits[i], len(v)+1
+				break
+			}
+			continue
+		}
+		if len(k) > best && len(k) <= len(v) && bytes.EqualFold(k, v[:len(k)]) {
+			lit, best = op.lits[i], len(k)
 		}
 	}
 	if lit == nil {
@@ -1406,7 +1440,7 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 	default:
 		return
 	}
-	if !isNum && isPlaceholder(s) {
+	if !isNum && (isPlaceholder(s) || kind != convString && kind != convLower && kind != convAddress && noneWord(s)) {
 		// "-" (Windows' IpAddress and IpPort of a local logon, VPC Flow
 		// Logs' NODATA records, web servers' empty fields) or nothing
 		// where a converted value belongs: the field has no value. Left
@@ -1471,6 +1505,24 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 	nd.kind, nd.data, nd.val = kLit, n.lits[start:len(n.lits):len(n.lits)], nil
 }
 
+// addressIP writes address node c's value at ip (its sibling .ip) where
+// that is absent, when the value is an IP address (see convAddress).
+func (n *Normalizer) addressIP(c int32, ip [][]byte) {
+	s, ok := n.textOf(c)
+	if !ok || (n.nodes[c].kind == kLit && len(n.nodes[c].data) > 0 && n.nodes[c].data[0] != '"') {
+		return // not a string
+	}
+	a, err := netip.ParseAddr(b2s(s))
+	if err != nil {
+		return
+	}
+	start := len(n.lits)
+	n.lits = a.Unmap().WithZone("").AppendTo(n.lits)
+	if d := n.setMissing(ip); d >= 0 {
+		n.nodes[d].data = n.lits[start:len(n.lits):len(n.lits)]
+	}
+}
+
 // b2s views b as a string without copying; only for parsing calls that do
 // not keep the string.
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
@@ -1517,6 +1569,15 @@ func datasetName(s string, punct bool) bool {
 		}
 	}
 	return true
+}
+
+// noneWord reports whether s is a word for none that some vendors write
+// where a typed value belongs (Entra ID's callerIpAddress "<null>",
+// "N/A", "null"): not a value an ip, number or bool mapping takes, so it
+// removes the field as "-" does. Strings and lower-case keywords keep
+// them: there they may be values.
+func noneWord(s []byte) bool {
+	return oneOfFold(bytes.TrimSpace(s), "<null>", "null", "(null)", "nil", "none", "n/a", "na")
 }
 
 // isPlaceholder reports whether s stands for no value: "-" or blank.

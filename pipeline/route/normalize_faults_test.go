@@ -253,7 +253,9 @@ func TestAppJSONNumericLevel(t *testing.T) {
 // url, user and agent unmapped: url is displaced to url.value (not an ECS
 // field), while user and agent stay strings where ECS (and the Okta,
 // CloudTrail and CrowdStrike profiles: user.name, agent.id) has objects.
-// Expected: user.name "jdoe", url.original (or url.path) "/login",
+// Expected: source.user.name "jdoe" (the session's user, as PAN-OS, Check
+// Point and CEF write it and Elastic's FortiGate pipelines map it; it was
+// user.name until a schema review), url.original (or url.path) "/login",
 // user_agent.original the agent string.
 // Why it matters: user-centric correlation (user.name across the IdP and
 // the firewall) misses every FortiGate event; logs-* index patterns get
@@ -263,8 +265,8 @@ func TestFortiGateUserURLAgentAtObjectRoots(t *testing.T) {
 		`"logid":"0316013056","type":"utm","subtype":"webfilter","level":"warning","devname":"FGT-HQ","devid":"FG100FTK19000000",`+
 		`"srcip":"10.0.0.5","srcport":51234,"dstip":"93.184.216.34","dstport":443,"action":"blocked","user":"jdoe",`+
 		`"hostname":"portal.example.com","url":"/login","agent":"Mozilla/5.0 (Windows NT 10.0)","catdesc":"Phishing"}`)
-	if got := res.str("user", "name"); got != "jdoe" {
-		t.Errorf("user.name = %q, want jdoe (user is %s): %s", got, kindAt(res, "user"), res.raw)
+	if got := res.str("source", "user", "name"); got != "jdoe" || kindAt(res, "user") != "missing" {
+		t.Errorf("source.user.name = %q, want jdoe (user is %s): %s", got, kindAt(res, "user"), res.raw)
 	}
 	if res.str("url", "original") != "/login" && res.str("url", "path") != "/login" {
 		t.Errorf("url path not in url.original/url.path: %s", res.raw)

@@ -38,7 +38,7 @@ func TestCEFProfileMapsTheDictionary(t *testing.T) {
 		`"@timestamp":"2023-11-06T10:15:39.000Z"`,
 		`"source":{"ip":"10.1.2.3","port":51234,"user":{"name":"jdoe"}}`,
 		`"destination":{"ip":"198.51.100.7","port":443}`,
-		`"network":{"transport":"tcp"}`,
+		`"network":{"transport":"tcp","iana_number":"6"}`,
 		`"action":"Drop"`,
 		`"message":"blocked by rule 12"`,
 	} {
