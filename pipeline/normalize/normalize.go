@@ -306,6 +306,11 @@ type Normalizer struct {
 	path      []byte
 	gen       int32
 	fields    int
+	// edgeMeta is 1 while an edge's event is walked at a gateway
+	// (EventMeta.Normalized), 2 inside its logrouter object; edgeEvent is
+	// its event object's node: what ownMeta leaves out of max_fields.
+	edgeMeta  int
+	edgeEvent int32
 	err       error
 	kvs       []kvPair
 	litP      fastjson.Parser // reads keepBoth's arrays back for hashing
@@ -723,6 +728,10 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 	n.path = n.path[:0]
 	n.renames = n.renames[:0]
 	n.fields = 0
+	n.edgeMeta, n.edgeEvent = 0, -1
+	if m.Normalized {
+		n.edgeMeta = 1
+	}
 	n.err = nil
 	n.gen = 0
 	n.act, n.actOn = &n.c.actions, n.c.pathRules
@@ -1074,10 +1083,12 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if n.err != nil {
 			return
 		}
-		n.fields++
-		if n.fields > n.c.maxFields {
-			n.err = ErrTooManyFields
-			return
+		if n.edgeMeta == 0 || !n.ownMeta(parent, key) {
+			n.fields++
+			if n.fields > n.c.maxFields {
+				n.err = ErrTooManyFields
+				return
+			}
 		}
 		if len(key) == 0 && parent == n.liftParent {
 			key = n.paramKey() // an unnamed member of a lifted list
@@ -1156,6 +1167,19 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			}
 			n.nodes[c].val = v // the input object, for rules that read it whole
 			obj, _ := v.Object()
+			if n.edgeMeta != 0 && parent == 0 {
+				switch string(key) {
+				case "logrouter":
+					// An edge's metadata, all of it uncounted.
+					n.edgeMeta++
+					n.walk(c, obj, descend)
+					n.edgeMeta--
+					n.path = n.path[:base]
+					return
+				case "event":
+					n.edgeEvent = c
+				}
+			}
 			n.walk(c, obj, descend)
 			n.path = n.path[:base]
 			return
@@ -1166,6 +1190,23 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// ownMeta reports whether member key of parent is one that a logrouter
+// edge wrote into its output (logrouter.*, @timestamp, event.dataset,
+// event.ingested): at a gateway (EventMeta.Normalized) max_fields bounds
+// the event's own fields, as it did at the edge, which counted them before
+// it added these.
+func (n *Normalizer) ownMeta(parent int32, key []byte) bool {
+	switch {
+	case n.edgeMeta > 1:
+		return true // inside logrouter
+	case parent == 0:
+		return string(key) == "@timestamp" || string(key) == "logrouter"
+	case parent == n.edgeEvent:
+		return string(key) == "dataset" || string(key) == "ingested"
+	}
+	return false
 }
 
 // lift walks the members of list v's objects into parent, whose path is
