@@ -553,6 +553,19 @@ func (e *Engine) Refuse(input string, n int) {
 // ErrShuttingDown is returned by Emit after Close started.
 var ErrShuttingDown = errors.New("logrouter is shutting down")
 
+// errNoCapacity: Emit's context ended while it waited for delivery
+// capacity.
+var errNoCapacity = errors.New("waiting for delivery capacity")
+
+// NotCounted reports whether err, a batch's Ack error, says Emit turned
+// the batch away before it counted it as input (the engine closing, no
+// delivery capacity in time). A source that then gives the batch up
+// (syslog at its shutdown deadline, UDP) counts it with Refuse, so that
+// the input's ledger row has what it received.
+func NotCounted(err error) bool {
+	return errors.Is(err, ErrShuttingDown) || errors.Is(err, errNoCapacity)
+}
+
 type job struct {
 	e     *Engine
 	b     *pipeline.Batch
@@ -606,7 +619,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
-		err := fmt.Errorf("waiting for delivery capacity: %w", ctx.Err())
+		err := fmt.Errorf("%w: %w", errNoCapacity, ctx.Err())
 		ack.Done(err)
 		return err
 	}

@@ -56,6 +56,7 @@ type Server struct {
 	ln     net.Listener
 	tokens []Token
 
+	refused   refusedRejects // see deliver
 	parsers   fastjson.ParserPool
 	reqCtr    *prometheus.CounterVec
 	tokenReqs []prometheus.Counter // per configured token, in cfg.Tokens order
@@ -613,7 +614,8 @@ func (e quarantineError) Unwrap() error { return e.err }
 // batch and waits for its Ack. It returns the delivery error, if any; the
 // batch is released. When it fails nothing was accepted: the rejected records
 // are stored first (a quarantineError, and no Emit, when they could not be)
-// and a batch is delivered whole or not at all.
+// and a batch is delivered whole or not at all. Records a refused request
+// stored are not stored again when the sender resends it (refusedRejects).
 func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 	q.s.parsers.Put(q.p)
 	q.s.eng.PutWorker(q.w)
@@ -622,8 +624,8 @@ func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 		q.b.Release()
 		q.b = nil
 	}()
-	if len(q.rejected) > 0 {
-		if qerr := q.s.eng.Quarantine(ctx, q.rejected); qerr != nil {
+	if recs := q.s.refused.stored(q.rejected); len(recs) > 0 {
+		if qerr := q.s.eng.Quarantine(ctx, recs); qerr != nil {
 			// Nothing of the request is taken: the sender resends it all.
 			q.s.eng.Refuse(q.b.Meta.Input, len(q.b.Events)+len(q.rejected))
 			return 0, quarantineError{qerr}
@@ -637,6 +639,11 @@ func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 	q.b.Ack = pipeline.NewAck(func(err error) { done <- err })
 	_ = q.s.eng.Emit(ctx, q.b) // the Ack reports any error
 	if err := <-done; err != nil {
+		// Its rejected records are in the quarantine: the resend's are
+		// not stored again (refusedRejects).
+		if len(q.rejected) > 0 {
+			q.s.refused.remember(q.rejected)
+		}
 		return 0, err
 	}
 	return accepted, nil

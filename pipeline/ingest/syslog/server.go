@@ -633,6 +633,9 @@ func (st *stream) flush() {
 			break
 		} else if s.shutdown.Err() != nil {
 			s.m.dropped.WithLabelValues("syslog", "quarantine_unavailable").Add(float64(len(st.rejected)))
+			// Received and given up on: the input's ledger row counts
+			// them as refused, as it does a batch refused at shutdown.
+			s.eng.Refuse(s.cfg.Name, len(st.rejected))
 			break
 		}
 		backoff.Sleep(s.shutdown, retryDelay(attempt))
@@ -673,6 +676,11 @@ func (st *stream) waitPrev() {
 	n := len(b.Events)
 	err := <-st.prevDone
 	for attempt := 0; err != nil; attempt++ {
+		if engine.NotCounted(err) && (st.transport == "udp" || s.shutdown.Err() != nil) {
+			// Given up on before the engine counted it as input: the
+			// ledger row counts it received and refused.
+			s.eng.Refuse(s.cfg.Name, n)
+		}
 		if st.transport == "udp" {
 			s.m.dropped.WithLabelValues("syslog_udp", "destinations_refused").Add(float64(n))
 			return
@@ -1063,8 +1071,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = c.SetReadDeadline(time.Now())
 		}
 		s.mu.Unlock()
+		// Woken, not closed: each UDP reader sees hardStop and closes its
+		// socket itself after counting what the kernel still holds
+		// (closeUDP), which a socket closed under it would lose uncounted.
 		for _, pc := range s.udp {
-			_ = pc.Close()
+			_ = pc.SetReadDeadline(time.Now())
 		}
 		<-done
 		err = fmt.Errorf("syslog input: connections still delivering at the shutdown deadline: %w", ctx.Err())

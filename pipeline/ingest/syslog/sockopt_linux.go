@@ -67,6 +67,11 @@ func discardQueued(pc *net.UDPConn, buf []byte, within time.Duration) int {
 	if err != nil {
 		return 0
 	}
+	// RawConn.Read returns at once, without calling the function, when
+	// the read deadline has passed, which is how a drain that ran out of
+	// time leaves the socket. The function never waits, so no deadline is
+	// needed.
+	_ = pc.SetReadDeadline(time.Time{})
 	n := 0
 	stop := time.Now().Add(within)
 	_ = raw.Read(func(fd uintptr) bool {

@@ -1,0 +1,99 @@
+package httpin
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/logrouter/logrouter/pipeline"
+)
+
+// refusedRejects remembers the rejected records of requests that were
+// refused after those records were quarantined: deliver stores them before
+// the Emit (so that a full quarantine refuses the request before anything
+// is delivered), and a refused Emit tells the sender to resend it all. The
+// resend's copies of these records are already in the quarantine, once
+// each: they are not stored or counted again, or a replay would deliver
+// them twice. A record is remembered by its input, reason and bytes, as
+// many times as it was refused, for the last maxRefusedRejects records.
+type refusedRejects struct {
+	n     atomic.Int64 // remembered: 0 lets deliver skip the lock
+	mu    sync.Mutex
+	count map[uint64]int
+	ring  []uint64 // in the order remembered, for forgetting the oldest
+	next  int
+}
+
+const maxRefusedRejects = 1 << 16
+
+func rejectKey(r *pipeline.Rejected) uint64 {
+	d := xxhash.New()
+	_, _ = d.WriteString(r.Input)
+	_, _ = d.Write([]byte{0})
+	_, _ = d.WriteString(r.Reason)
+	_, _ = d.Write([]byte{0})
+	_, _ = d.Write(r.Raw)
+	return d.Sum64()
+}
+
+// remember records recs, quarantined for a request that was then refused.
+func (m *refusedRejects) remember(recs []pipeline.Rejected) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.count == nil {
+		m.count = make(map[uint64]int)
+		m.ring = make([]uint64, 0, 64)
+	}
+	for i := range recs {
+		k := rejectKey(&recs[i])
+		if len(m.ring) < maxRefusedRejects {
+			m.ring = append(m.ring, k)
+		} else {
+			m.forget(m.ring[m.next])
+			m.ring[m.next] = k
+			m.next = (m.next + 1) % maxRefusedRejects
+		}
+		m.count[k]++
+		m.n.Add(1)
+	}
+}
+
+func (m *refusedRejects) forget(k uint64) {
+	if c := m.count[k]; c > 1 {
+		m.count[k] = c - 1
+	} else if c == 1 {
+		delete(m.count, k)
+	} else {
+		return // taken by a resend already
+	}
+	m.n.Add(-1)
+}
+
+// stored returns recs without those a refused request already quarantined
+// (each taken once), and forgets them.
+func (m *refusedRejects) stored(recs []pipeline.Rejected) []pipeline.Rejected {
+	if m.n.Load() == 0 {
+		return recs
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []pipeline.Rejected
+	for i := range recs {
+		k := rejectKey(&recs[i])
+		if c := m.count[k]; c > 0 {
+			if out == nil {
+				out = append(make([]pipeline.Rejected, 0, len(recs)), recs[:i]...)
+			}
+			m.forget(k)
+			continue
+		}
+		if out != nil {
+			out = append(out, recs[i])
+		}
+	}
+	if out == nil {
+		return recs
+	}
+	return out
+}
