@@ -271,7 +271,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
 	line, bad, events := 0, 0, 0 // events: non-empty lines, envelopes counted by their records
 	split := false
-	var syslogJSON []byte
+	var hp, tp fastjson.Parser // a syslog header's members around a JSON payload
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
@@ -281,15 +281,21 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		var obj *fastjson.Value
 		var text []byte
 		if sp != nil {
-			var res parse.Result
-			syslogJSON, res = sp.AppendJSON(syslogJSON[:0], raw)
-			raw = syslogJSON
+			// As the syslog input makes the event (a JSON payload parsed
+			// once, the header's members around it).
 			em = normalize.EventMeta{SourceType: []byte(sourcetype), DefaultSourceType: []byte(sy.SourceType), KeepOwnLogrouter: true}
+			v, res, err := route.SyslogObject(sp, &p, &hp, &tp, raw, &em)
+			if err != nil {
+				bad++
+				events++
+				fmt.Fprintf(w, "line %d: rejected (invalid_json): %v\n", line, err)
+				continue
+			}
 			if st, ok := sy.AppTypes[string(res.App)]; ok && sourcetype == "" {
 				em.SourceType = []byte(st)
 			}
-		}
-		if raw[0] == '{' {
+			obj = v
+		} else if raw[0] == '{' {
 			v, err := p.ParseBytes(raw)
 			if err != nil {
 				bad++

@@ -64,6 +64,13 @@ type TextParser interface {
 	AppendJSON(dst, line []byte, zone int64) (out []byte, ok bool)
 }
 
+// ReceiveClock is a TextParser that infers the year of a date that has
+// none (RFC 3164) from when the event was received: SetReceived (unix ns)
+// is called before each parse with the event's ingest time.
+type ReceiveClock interface {
+	SetReceived(ns int64)
+}
+
 // WindowsTextParser is a TextParser that also parses a Windows event sent
 // as text alone (ParseSpec.Format "windows"); without it that format
 // parses nothing.

@@ -311,9 +311,12 @@ type Normalizer struct {
 	// its event object's node: what ownMeta leaves out of max_fields.
 	edgeMeta  int
 	edgeEvent int32
-	err       error
-	kvs       []kvPair
-	litP      fastjson.Parser // reads keepBoth's arrays back for hashing
+	// headGen is the gen of EventMeta.Head's members (0: no head): the
+	// syslog input's header fields around a JSON payload.
+	headGen int32
+	err     error
+	kvs     []kvPair
+	litP    fastjson.Parser // reads keepBoth's arrays back for hashing
 	// renames records where each renamed scalar came from (its object,
 	// key and source path), so that a value of the same field from another
 	// source decides by origin, not by member order (see setRenamed).
@@ -742,9 +745,13 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
 	switch {
 	case obj != nil:
-		for _, v := range [...]*fastjson.Value{m.Head, obj, m.Tail} {
+		n.headGen = 0
+		for i, v := range [...]*fastjson.Value{m.Head, obj, m.Tail} {
 			if v == nil {
 				continue
+			}
+			if i == 0 {
+				n.headGen = n.gen + 1 // what walk gives the head's members
 			}
 			o, err := v.Object()
 			if err != nil {
@@ -1460,10 +1467,16 @@ func (n *Normalizer) syslogTimestamp() int32 {
 	if lr < 0 || n.child(lr, keyParseStatus) < 0 {
 		return -1
 	}
+	c := n.child(0, keyTimestamp)
 	if pl := n.child(lr, keyPayload); pl >= 0 && string(n.stringOf(pl)) == "json" {
-		return -1
+		// A JSON payload's own "timestamp" member stays; the header's
+		// (walked from EventMeta.Head, around the payload) is the
+		// parser's.
+		if c < 0 || n.headGen == 0 || n.nodes[c].gen != n.headGen {
+			return -1
+		}
 	}
-	return n.child(0, keyTimestamp)
+	return c
 }
 
 // eventZone returns the offset of the event's event.timezone, as Beats
@@ -1499,7 +1512,7 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 		if len(d) >= 2 && d[0] == '"' {
 			return timeparse.ParseIn(d[1:len(d)-1], now, n.tzDef)
 		}
-		return timeparse.ParseEpoch(d)
+		return timeparse.ParseNumber(d) // a converted number: 1.3e+09 as well
 	}
 	return 0, false
 }
@@ -1512,20 +1525,12 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 			continue
 		}
 		nd := &n.nodes[c]
-		if nd.kind != kValue {
-			continue
+		if nd.kind == kRemoved || nd.kind == kObject || (c == 1 && nd.kind != kValue) {
+			continue // node 1 is the @timestamp Build writes, unless the event has its own
 		}
-		var ns int64
-		var ok bool
-		switch nd.val.Type() {
-		case fastjson.TypeString:
-			b, _ := nd.val.StringBytes()
-			ns, ok = timeparse.ParseIn(b, now, n.tzDef)
-		case fastjson.TypeNumber:
-			n.scratch = nd.val.MarshalTo(n.scratch[:0])
-			ns, ok = timeparse.ParseNumber(n.scratch)
-		}
-		if ok {
+		// A value of the event's, or one a profile made: a parsed
+		// column, a converted number.
+		if ns, ok := n.parseTimeNode(c, now); ok {
 			if !n.c.cfg.KeepTimestampField && c != 1 { // node 1 is @timestamp, rewritten by Build
 				nd.kind = kRemoved
 			}

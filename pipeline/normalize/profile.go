@@ -402,6 +402,11 @@ func (n *Normalizer) parseText(p *parser) {
 	if n.tp == nil {
 		n.tp = n.c.newTextParser()
 	}
+	if rc, is := n.tp.(ReceiveClock); is && n.meta != nil {
+		// The year of a date without one is inferred from when the
+		// event came in, not from this machine's clock (a replay).
+		rc.SetReceived(n.meta.IngestTime)
+	}
 	var out []byte
 	var ok bool
 	if p.windows {
@@ -1464,7 +1469,14 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return // JSON has no NaN or Infinity: left as it was
 		}
-		n.lits = strconv.AppendFloat(n.lits, f, 'g', -1, 64)
+		// Without an exponent in the range of epoch times and measures
+		// (1300475167.096535, not 1.300475167096535e+09), as JSON
+		// encoders write them; 'g' beyond it.
+		if a := math.Abs(f); a == 0 || (a >= 1e-6 && a < 1e21) {
+			n.lits = strconv.AppendFloat(n.lits, f, 'f', -1, 64)
+		} else {
+			n.lits = strconv.AppendFloat(n.lits, f, 'g', -1, 64)
+		}
 	case convBool:
 		switch {
 		case oneOfFold(s, "true", "1", "yes", "y", "on"):

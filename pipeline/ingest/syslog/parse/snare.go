@@ -42,8 +42,13 @@ func (p *Parser) parseSnare(b []byte) bool {
 	}
 	pl := &p.pl
 	pl.format = fmtSnare
-	if ns, ok := p.wallTime(p.cols[snTime].b, false, true); ok {
-		pl.hasTime, pl.ns = true, ns
+	// DateTime is the host's wall clock, without a zone: it replaces only
+	// a header time without a zone of its own, as FortiGate's date/time
+	// without tz does (an RFC 5424 header's offset makes it exact).
+	if !p.h.hasTime || !p.h.zoned {
+		if ns, ok := p.wallTime(p.cols[snTime].b, false, true); ok {
+			pl.hasTime, pl.ns = true, ns
+		}
 	}
 	if equalFold(p.cols[snChannel].b, "security") {
 		pl.dataset = "windows.security"

@@ -13,12 +13,26 @@ import (
 // times without a zone at the offset the caller gives (the event's
 // event.timezone).
 func NewTextParser() normalize.TextParser {
-	return &textParser{p: New(Options{}), zones: map[int64]*time.Location{0: time.UTC}}
+	t := &textParser{zones: map[int64]*time.Location{0: time.UTC}}
+	t.p = New(Options{Now: t.now})
+	return t
 }
 
 type textParser struct {
 	p     *Parser
 	zones map[int64]*time.Location // fixed zones by offset, made once each
+	at    int64                    // the event's receive time (SetReceived), unix ns; 0: the clock
+}
+
+// SetReceived sets the receive time the next parses infer a year from
+// (normalize.ReceiveClock).
+func (t *textParser) SetReceived(ns int64) { t.at = ns }
+
+func (t *textParser) now() time.Time {
+	if t.at == 0 {
+		return time.Now()
+	}
+	return time.Unix(0, t.at)
 }
 
 // AppendJSON appends line's object; ok is false for plain text without a

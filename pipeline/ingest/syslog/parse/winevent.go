@@ -370,6 +370,9 @@ func (p *Parser) winPayload(f format) {
 			if ns, ok := timeparse.Parse(t.b, time.Time{}); ok { // SystemTime is UTC ("Z")
 				pl.hasTime, pl.ns = true, ns
 			}
+		} else if p.h.hasTime && p.h.zoned {
+			// The classic rendering's time is a wall clock without a
+			// zone: a zoned header's time is exact (as for Snare).
 		} else if ns, ok := p.classicTime(t.b); ok {
 			pl.hasTime, pl.ns = true, ns
 		}
