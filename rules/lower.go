@@ -420,12 +420,28 @@ func (l *lowerer) in(n *ast.BinaryNode) (pred, error) {
 	}, nil
 }
 
+// literalIndex reports whether n is a literal array index: 2, or -1 (the
+// last element), which the parser gives as a minus over 1.
+func literalIndex(n ast.Node) bool {
+	if u, ok := n.(*ast.UnaryNode); ok && u.Operator == "-" {
+		n = u.Node
+	}
+	_, ok := n.(*ast.IntegerNode)
+	return ok
+}
+
 // refs collects every field path an expression reads, for the VM fallback,
 // and rejects dynamic member access, which could not be supplied.
 func refs(n ast.Node) (paths []string, err error) {
 	var visit func(n ast.Node, scope map[string]bool)
 	visit = func(n ast.Node, scope map[string]bool) {
 		if err != nil || n == nil {
+			return
+		}
+		if id, ok := n.(*ast.IdentifierNode); ok && id.Value == "$env" {
+			// The VM is given the fields a rule names, never the whole
+			// event: "x" in $env would be false for every event.
+			err = fmt.Errorf("$env (the whole event) is not supported; name the field: x != nil, or a[\"b-c\"] for a name that is no identifier")
 			return
 		}
 		if p, ok := fieldPath(n); ok {
@@ -444,7 +460,7 @@ func refs(n ast.Node) (paths []string, err error) {
 		switch n := n.(type) {
 		case *ast.MemberNode:
 			if _, ok := n.Property.(*ast.StringNode); !ok {
-				if _, isArr := n.Property.(*ast.IntegerNode); !isArr {
+				if !literalIndex(n.Property) {
 					err = fmt.Errorf("dynamic field access is not supported; name fields with literal paths such as a.b or a[\"b-c\"]")
 					return
 				}

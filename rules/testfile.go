@@ -131,6 +131,28 @@ func LoadTests(fsys fs.FS, dir string) ([]TestCase, error) {
 	return all, errors.Join(errs...)
 }
 
+// testCaseLines returns the line of each case of a test file's tests list.
+func testCaseLines(data []byte) []int {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil
+	}
+	m := root.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "tests" && m.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []int
+			for _, c := range m.Content[i+1].Content {
+				lines = append(lines, c.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
 // ParseTests decodes one test file strictly.
 func ParseTests(name string, data []byte) ([]TestCase, error) {
 	var f testFile
@@ -145,13 +167,24 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 	if err := yamlerr.NoFurtherDocument(name, dec, "a rule test file"); err != nil {
 		return nil, err
 	}
+	caseLines := testCaseLines(data)
 	for i := range f.Tests {
 		tc := &f.Tests[i]
 		tc.File = name
 		tc.Line = tc.Event.Line
+		if tc.Line == 0 && i < len(caseLines) {
+			tc.Line = caseLines[i] // no event: the case's own line
+		}
 		where := fmt.Sprintf("%s:%d", name, tc.Line)
 		if tc.Name == "" {
 			return nil, fmt.Errorf("%s: test #%d has no name", where, i+1)
+		}
+		// A case is known by its file and name (a reload tells a test
+		// that failed before from one a change broke by them).
+		for j := range f.Tests[:i] {
+			if f.Tests[j].Name == tc.Name {
+				return nil, fmt.Errorf("%s: test %q: the name is taken by the test at line %d; give each test of a file its own name", where, tc.Name, f.Tests[j].Line)
+			}
 		}
 		if tc.Syslog.Kind != 0 {
 			tc.Line = tc.Syslog.Line
@@ -199,6 +232,52 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 const errNothingExpected = "expect names nothing to check (priority, rule, destinations, source_type, fields or absent)"
 
 // nodeJSON renders a YAML node as JSON, keeping key order and duplicates.
+// mergedPairs returns mapping n's key/value pairs with YAML merge keys
+// resolved ("<<: *base" or "<<: [*a, *b]"): the merged mappings' pairs
+// that n does not set itself, first, then n's own, in order.
+func mergedPairs(n *yaml.Node) [][2]*yaml.Node {
+	own := map[string]bool{}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
+			merges = append(merges, n.Content[i+1])
+			continue
+		}
+		own[n.Content[i].Value] = true
+	}
+	var out [][2]*yaml.Node
+	seen := map[string]bool{}
+	var add func(m *yaml.Node)
+	add = func(m *yaml.Node) {
+		for m.Kind == yaml.AliasNode {
+			m = m.Alias
+		}
+		switch m.Kind {
+		case yaml.SequenceNode:
+			for _, c := range m.Content {
+				add(c)
+			}
+		case yaml.MappingNode:
+			for _, kv := range mergedPairs(m) {
+				if k := kv[0].Value; !own[k] && !seen[k] {
+					seen[k] = true
+					out = append(out, kv)
+				}
+			}
+		}
+	}
+	for _, m := range merges {
+		add(m)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str") {
+			continue
+		}
+		out = append(out, [2]*yaml.Node{n.Content[i], n.Content[i+1]})
+	}
+	return out
+}
+
 func nodeJSON(w *bytes.Buffer, n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -211,14 +290,14 @@ func nodeJSON(w *bytes.Buffer, n *yaml.Node) error {
 		return nodeJSON(w, n.Alias)
 	case yaml.MappingNode:
 		w.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
+		for i, kv := range mergedPairs(n) {
 			if i > 0 {
 				w.WriteByte(',')
 			}
-			k, _ := json.Marshal(n.Content[i].Value)
+			k, _ := json.Marshal(kv[0].Value)
 			w.Write(k)
 			w.WriteByte(':')
-			if err := nodeJSON(w, n.Content[i+1]); err != nil {
+			if err := nodeJSON(w, kv[1]); err != nil {
 				return err
 			}
 		}
