@@ -203,8 +203,8 @@ func (p *Parser) appendExtensions(dst []byte) []byte {
 // parseLEEF parses b = "LEEF:1.0|Vendor|Product|Version|EventID|" then
 // tab-separated key=value pairs, or LEEF 2.0 with an optional delimiter
 // field after EventID (a character, or its code as x09 / 0x09). A LEEF 1.0
-// extension without any tab but with key=value pairs is split CEF-style on
-// spaces, as some senders do.
+// extension without any tab but with key=value pairs, or with a space as
+// its LEEF 2.0 delimiter, is split CEF-style on spaces, as some senders do.
 func (p *Parser) parseLEEF(b, body []byte) bool {
 	pl := &p.pl
 	i := 5
@@ -237,7 +237,10 @@ func (p *Parser) parseLEEF(b, body []byte) bool {
 	pl.format = fmtLEEF
 	ext := b[min(i, len(b)):]
 	var lossy bool
-	if delim == '\t' && bytes.IndexByte(ext, '\t') < 0 && bytes.IndexByte(ext, '=') >= 0 {
+	if (delim == '\t' && bytes.IndexByte(ext, '\t') < 0 && bytes.IndexByte(ext, '=') >= 0) || delim == ' ' {
+		// A space delimiter (Palo Alto's Strata LEEF) is split as a
+		// space-separated LEEF 1.0 is: values run to the next " key=",
+		// for they hold spaces themselves (devTime=2021-09-21 07:25:01).
 		lossy = p.parseSpacedPairs(ext)
 		for k := range p.pairs {
 			p.pairs[k].esc = false // LEEF defines no escapes
@@ -253,6 +256,7 @@ func (p *Parser) parseLEEF(b, body []byte) bool {
 	if pl.dataset == "" {
 		pl.dataset = "leef"
 	}
+	p.leefTime()
 	return true
 }
 

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
@@ -97,10 +98,21 @@ func (p *Parser) parse5424(m []byte) bool {
 			return false
 		}
 		h.hasTime, h.ns, h.zoned = true, ns, zoned
+		if zoned {
+			h.off = isoOffset(ts)
+		}
 	}
 	var host, app, procid, msgid []byte
 	if host, i, ok = token(m, i, maxHeaderField); !ok {
 		return false
+	}
+	if rest := m[i:]; bytes.HasPrefix(rest, []byte("LEEF:")) || bytes.HasPrefix(rest, []byte("CEF:")) {
+		// IBM's LEEF guide's RFC 5424 form ("<13>1 <timestamp> <host>"
+		// then the LEEF header): no APP-NAME, PROCID, MSGID or SD. The
+		// words of a LEEF or CEF header are never those.
+		h.host = nilOr(host)
+		h.body = rest
+		return true
 	}
 	if app, i, ok = token(m, i, maxHeaderField); !ok {
 		return false
@@ -590,6 +602,37 @@ func spacedZone(m []byte, j int) (k int, ok bool) {
 
 // isoHasZone reports whether the ISO 8601 timestamp ts ends in Z or has
 // a numeric offset after its seconds.
+// isoOffset returns the offset of a zoned ISO time (isoHasZone), seconds
+// east of UTC: 0 for Z.
+func isoOffset(ts []byte) int {
+	for i := len(ts) - 1; i >= 19; i-- {
+		switch ts[i] {
+		case '+', '-':
+			d := ts[i+1:]
+			if len(d) == 5 && d[2] == ':' {
+				d = []byte{d[0], d[1], d[3], d[4]}
+			}
+			if len(d) != 4 && len(d) != 2 {
+				return 0
+			}
+			for _, c := range d {
+				if !isDigit(c) {
+					return 0
+				}
+			}
+			off := int(d[0]-'0')*36000 + int(d[1]-'0')*3600
+			if len(d) == 4 {
+				off += int(d[2]-'0')*600 + int(d[3]-'0')*60
+			}
+			if ts[i] == '-' {
+				off = -off
+			}
+			return off
+		}
+	}
+	return 0
+}
+
 func isoHasZone(ts []byte) bool {
 	switch c := ts[len(ts)-1]; {
 	case c == 'Z' || c == 'z':

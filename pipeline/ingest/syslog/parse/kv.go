@@ -35,6 +35,28 @@ func isKVKeyChar(c byte) bool { return kvClass[c]&kvKey != 0 }
 
 func isKVKeyStart(c byte) bool { return kvClass[c]&kvKeyHead != 0 }
 
+// csvPairs reports whether b's key=value pairs are separated by commas
+// without blanks: its first bare value runs up to ",key=" before any blank.
+func csvPairs(b []byte) bool {
+	eq := bytes.IndexByte(b, '=')
+	if eq <= 0 || eq+1 >= len(b) || b[eq+1] == '"' {
+		return false
+	}
+	for i := eq + 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case isKVSep(c), c == '"':
+			return false
+		case c == ',':
+			k := i + 1
+			for k < len(b) && isKVKeyChar(b[k]) {
+				k++
+			}
+			return k > i+1 && k < len(b) && b[k] == '=' && isKVKeyStart(b[i+1])
+		}
+	}
+	return false
+}
+
 // detectKV accepts b as key=value pairs when it has at least 3 pairs and
 // they cover at least 80% of its non-blank bytes. Values are "double
 // quoted" (\" and \\ escapes), 'single quoted' (auditd) or bare (up to the
@@ -53,7 +75,10 @@ func (p *Parser) detectKV(b, body []byte) bool {
 	}
 	audit := isAudit(b)
 	p.pairs = p.pairs[:0]
-	n, covered, total, lossy := p.parseKV(b, audit, false)
+	// FortiGate's csv format (set format csv): the same pairs separated by
+	// commas, date=2026-11-28,time=11:44:16,devname="FGT200E",...
+	comma := !audit && csvPairs(b)
+	n, covered, total, lossy := p.parseKV(b, audit, false, comma)
 	if n < 3 || covered*5 < total*4 {
 		p.pairs = p.pairs[:0]
 		return false
@@ -138,9 +163,11 @@ func (p *Parser) fortiTime(date, tim, tz []byte) (int64, bool) {
 // parseKV appends the pairs of b to p.pairs. It returns the number of pairs,
 // the bytes they cover, the non-blank bytes in all, and whether some
 // non-blank bytes are in no pair.
-func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lossy bool) {
+func (p *Parser) parseKV(b []byte, audit, inner, comma bool) (n, covered, total int, lossy bool) {
+	// comma: pairs are separated by commas too (FortiGate's csv format).
+	sep := func(c byte) bool { return isKVSep(c) || (comma && c == ',') }
 	i := 0
-	for i < len(b) && isKVSep(b[i]) {
+	for i < len(b) && sep(b[i]) {
 		i++
 	}
 	for i < len(b) {
@@ -149,12 +176,12 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 			i++
 		}
 		if i == ks || i >= len(b) || b[i] != '=' || !isKVKeyStart(b[ks]) {
-			for i < len(b) && !isKVSep(b[i]) {
+			for i < len(b) && !sep(b[i]) {
 				i++
 			}
 			lossy = true
 			total += i - ks
-			for i < len(b) && isKVSep(b[i]) {
+			for i < len(b) && sep(b[i]) {
 				i++
 			}
 			continue
@@ -190,7 +217,7 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 			}
 			if audit && !inner && string(key) == "msg" && bytes.IndexByte(v, '=') >= 0 {
 				mark := len(p.pairs)
-				in, _, _, innerLossy := p.parseKV(v, true, true)
+				in, _, _, innerLossy := p.parseKV(v, true, true, false)
 				if in > 0 && !innerLossy {
 					n += in
 					flat = true
@@ -201,7 +228,7 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 		default:
 			bare = true
 			j := i
-			for j < len(b) && !isKVSep(b[j]) {
+			for j < len(b) && !sep(b[j]) {
 				j++
 			}
 			v, i = b[i:j], j
@@ -215,14 +242,14 @@ func (p *Parser) parseKV(b []byte, audit, inner bool) (n, covered, total int, lo
 			n++
 		}
 		covered += i - ks
-		if i < len(b) && !isKVSep(b[i]) { // text glued after a closing quote
+		if i < len(b) && !sep(b[i]) { // text glued after a closing quote
 			lossy = true
-			for i < len(b) && !isKVSep(b[i]) {
+			for i < len(b) && !sep(b[i]) {
 				i++
 			}
 		}
 		total += i - ks
-		for i < len(b) && isKVSep(b[i]) {
+		for i < len(b) && sep(b[i]) {
 			i++
 		}
 	}

@@ -39,7 +39,14 @@ var (
 		"FUTURE_USE,seqno,actionflags,srcloc,dstloc,FUTURE_USE,pkts_sent,pkts_received,session_end_reason," +
 		"dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name,action_source," +
 		"src_uuid,dst_uuid,tunnelid_imsi,monitortag_imei,parent_session_id,parent_start_time,tunnel," +
-		"assoc_id,chunks,chunks_sent,chunks_received,rule_uuid")
+		"assoc_id,chunks,chunks_sent,chunks_received,rule_uuid,http2_connection,link_change_count,policy_id," +
+		"link_switches,sdwan_cluster,sdwan_device_type,sdwan_cluster_type,sdwan_site,dynusergroup_name,xff_ip," +
+		"src_category,src_profile,src_model,src_vendor,src_osfamily,src_osversion,src_host,src_mac," +
+		"dst_category,dst_profile,dst_model,dst_vendor,dst_osfamily,dst_osversion,dst_host,dst_mac," +
+		"container_id,pod_namespace,pod_name,src_edl,dst_edl,hostid,serialnumber,src_dag,dst_dag," +
+		"session_owner,high_res_timestamp,nssai_sst,nssai_sd,subcategory_of_app,category_of_app," +
+		"technology_of_app,risk_of_app,characteristic_of_app,container_of_app,tunneled_app,is_saas_of_app," +
+		"sanctioned_state_of_app,offloaded")
 	panosThreatCols = panosColumns(panosFlow + ",misc,threatid,category,severity,direction,seqno,actionflags," +
 		"srcloc,dstloc,FUTURE_USE,contenttype,pcap_id,filedigest,cloud,url_idx,user_agent,filetype,xff,referer," +
 		"sender,subject,recipient,reportid,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4," +
@@ -47,7 +54,8 @@ var (
 		"parent_session_id,parent_start_time,tunnel,thr_category,contentver,FUTURE_USE,assoc_id,ppid," +
 		"http_headers,url_category_list,rule_uuid")
 	panosSystemCols = panosColumns(panosCommon + ",vsys,eventid,object,FUTURE_USE,FUTURE_USE,module,severity," +
-		"opaque,seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name")
+		"opaque,seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name," +
+		"FUTURE_USE,FUTURE_USE,high_res_timestamp")
 	// The default CONFIG format has no change details ("in custom logs
 	// only; not in the default format"): a custom format that sends them
 	// puts them after the high-resolution timestamp.
@@ -181,9 +189,23 @@ func (p *Parser) unescapeCSV(v []byte) []byte {
 	return s
 }
 
+// zonedISO reports whether v is an RFC 3339 time with its zone
+// ("2023-10-04T18:54:25.443+08:00"), as PAN-OS writes its High Resolution
+// Timestamp.
+func zonedISO(v []byte) bool {
+	if len(v) < 20 || len(v) > 40 || !isDigit(v[0]) || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' {
+		return false
+	}
+	return isoHasZone(v)
+}
+
 // appendPANOS writes each non-empty column as a top-level field.
 func (p *Parser) appendPANOS(dst []byte) []byte {
 	names := p.pl.panos
+	hires := false // a column named high_res_timestamp was written
+	for _, c := range names {
+		hires = hires || c.name == "high_res_timestamp"
+	}
 	for k, c := range p.cols {
 		v := c.b
 		if len(v) == 0 {
@@ -201,6 +223,13 @@ func (p *Parser) appendPANOS(dst []byte) []byte {
 		case k < len(names):
 			dst = append(dst, `"future_use_`...)
 			dst = appendInt(dst, k+1)
+		case !hires && zonedISO(v):
+			// Past the columns known for this type and version (THREAT
+			// and the others of PAN-OS 10.x and later), the High
+			// Resolution Timestamp is the only ISO time with a zone:
+			// named as the profile reads it, the event's exact time.
+			hires = true
+			dst = append(dst, `"high_res_timestamp`...)
 		default:
 			dst = append(dst, `"column_`...)
 			dst = appendInt(dst, k+1)

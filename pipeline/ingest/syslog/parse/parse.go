@@ -144,6 +144,7 @@ type Options struct {
 type Parser struct {
 	loc          *time.Location
 	utc          bool
+	zones        map[int]*time.Location // fixed zones by offset (fixedZone)
 	now          func() time.Time
 	keepOriginal bool
 
@@ -253,6 +254,7 @@ type header struct {
 	version int // 0: none (RFC 3164)
 	hasTime bool
 	zoned   bool // the timestamp carried its own zone
+	off     int  // a zoned RFC 5424 timestamp's offset, seconds east of UTC
 	ns      int64
 	host    []byte
 	app     []byte
