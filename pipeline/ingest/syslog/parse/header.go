@@ -444,6 +444,13 @@ func (p *Parser) parseTag(b []byte) {
 			h.app = b[:j]
 			h.body = b[min(j+2, len(b)):]
 		}
+	case ' ':
+		// "name -: message": a nil PROCID between the tag and its colon
+		// (Vectra's "vectra_cef -: CEF:0|..."; rsyslog's %procid% of "-").
+		if j+3 < len(b) && b[j+1] == '-' && b[j+2] == ':' && b[j+3] == ' ' {
+			h.app = b[:j]
+			h.body = b[j+4:]
+		}
 	case '[':
 		k := j + 1
 		for k < len(b) && k-j <= 33 && b[k] > 0x20 && b[k] < 0x7f && b[k] != ']' && b[k] != '[' {
