@@ -854,7 +854,7 @@ func TestDifferentialRandom(t *testing.T) {
 		{40, 8, 40, 0, 150},     // around minIndexed, one word
 		{15, 56, 72, 0, 150},    // around 64 rules: eval64 / multiword
 		{10, 100, 220, 0, 120},  // several words
-		{4, 180, 260, 120, 100}, // more than maxIndexFields guard fields
+		{4, 320, 420, 400, 100}, // more than maxIndexFields guard fields
 	}
 	for _, sh := range shapes {
 		for s := 0; s < sh.sets; s++ {

@@ -49,7 +49,7 @@ const minIndexed = 8
 
 // maxIndexFields bounds the fields looked up per event for the index; a
 // rule whose guards all need another field is evaluated for every event.
-const maxIndexFields = 64
+const maxIndexFields = 128
 
 // maxGuards and maxAtoms bound the guards of one expression and the atoms
 // of one guard (an `or` multiplies guards).
