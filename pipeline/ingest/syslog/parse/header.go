@@ -77,6 +77,24 @@ func (p *Parser) parse5424(m []byte) bool {
 	if !ok {
 		return false
 	}
+	if ns, ok := epochStamp(ts); ok {
+		// Cisco Meraki: "<134>1 1637691198.348361125 host type event
+		// key=value...": epoch seconds for a timestamp, then the host and
+		// the log type (security_event, flows, urls, events), then the
+		// message; no PROCID, MSGID or SD.
+		host, k, ok := token(m, i, maxHeaderField)
+		if !ok {
+			return false
+		}
+		app, k2, ok := token(m, k, maxHeaderField)
+		if !ok {
+			return false
+		}
+		h.hasTime, h.ns, h.zoned, h.off = true, ns, true, 0
+		h.host, h.app = nilOr(host), nilOr(app)
+		h.body = m[min(k2, len(m)):]
+		return true
+	}
 	if !(len(ts) == 1 && ts[0] == '-') {
 		// FULL-DATE "T" FULL-TIME (RFC 5424 6.2.3): a date alone (a
 		// sender writing "2024-05-01 13:15:02") is no RFC 5424 header;
@@ -609,6 +627,20 @@ func spacedZone(m []byte, j int) (k int, ok bool) {
 
 // isoHasZone reports whether the ISO 8601 timestamp ts ends in Z or has
 // a numeric offset after its seconds.
+// epochStamp reads a header timestamp written as epoch seconds with a
+// fraction (Meraki's 1637691198.348361125): ten digits, a dot, digits.
+func epochStamp(ts []byte) (int64, bool) {
+	if len(ts) < 12 || len(ts) > 21 || ts[10] != '.' {
+		return 0, false
+	}
+	for k, c := range ts {
+		if k != 10 && !isDigit(c) {
+			return 0, false
+		}
+	}
+	return timeparse.ParseEpoch(ts)
+}
+
 // isoOffset returns the offset of a zoned ISO time (isoHasZone), seconds
 // east of UTC: 0 for Z.
 func isoOffset(ts []byte) int {
