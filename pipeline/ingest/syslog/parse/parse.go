@@ -127,7 +127,9 @@ import (
 type Options struct {
 	// Location is the time zone of RFC 3164 timestamps, which carry none.
 	// Default UTC. It also applies to payload times without a zone
-	// (FortiGate date/time without tz, Snare).
+	// (FortiGate date/time without tz, Snare, the classic WinEventLog
+	// rendering, a LEEF devTime), except that a LEEF devTime behind a
+	// zoned RFC 5424 header is read at the header's offset.
 	Location *time.Location
 	// Now returns the receive time, used to infer the year of RFC 3164
 	// timestamps (nil = time.Now).
