@@ -13,15 +13,14 @@ import (
 // times without a zone at the offset the caller gives (the event's
 // event.timezone).
 func NewTextParser() normalize.TextParser {
-	t := &textParser{zones: map[int64]*time.Location{0: time.UTC}}
+	t := &textParser{}
 	t.p = New(Options{Now: t.now})
 	return t
 }
 
 type textParser struct {
-	p     *Parser
-	zones map[int64]*time.Location // fixed zones by offset, made once each
-	at    int64                    // the event's receive time (SetReceived), unix ns; 0: the clock
+	p  *Parser
+	at int64 // the event's receive time (SetReceived), unix ns; 0: the clock
 }
 
 // SetReceived sets the receive time the next parses infer a year from
@@ -61,14 +60,5 @@ func (t *textParser) AppendWindowsMessage(dst, eventID, msg []byte) ([]byte, boo
 
 // zone sets the parser's Location for times without a zone.
 func (t *textParser) zone(zone int64) {
-	loc, ok := t.zones[zone]
-	if !ok {
-		if len(t.zones) >= 64 { // offsets are few; bound what senders can add
-			clear(t.zones)
-			t.zones[0] = time.UTC
-		}
-		loc = time.FixedZone("", int(zone))
-		t.zones[zone] = loc
-	}
-	t.p.loc, t.p.utc = loc, zone == 0
+	t.p.loc, t.p.utc = t.p.fixedZone(int(zone)), zone == 0
 }
