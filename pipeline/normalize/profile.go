@@ -1589,7 +1589,10 @@ func datasetName(s string, punct bool) bool {
 // removes the field as "-" does. Strings and lower-case keywords keep
 // them: there they may be values.
 func noneWord(s []byte) bool {
-	return oneOfFold(bytes.TrimSpace(s), "<null>", "null", "(null)", "nil", "none", "n/a", "na")
+	t := bytes.TrimSpace(s)
+	// Every converted value passes here: an address or a port is never
+	// one of these short words, and is done with at the length check.
+	return len(t) >= 2 && len(t) <= 6 && oneOfFold(t, "<null>", "null", "(null)", "nil", "none", "n/a", "na")
 }
 
 // isPlaceholder reports whether s stands for no value: "-" or blank.

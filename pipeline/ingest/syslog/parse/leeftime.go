@@ -3,6 +3,7 @@ package parse
 import (
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
 )
@@ -34,27 +35,48 @@ func (p *Parser) leefTime() {
 	if loc == nil {
 		loc = time.UTC
 	}
-	var layouts []string
-	switch {
-	case len(fm) > 0:
-		l, ok := javaLayout(string(fm))
+	var one [1]string
+	layouts := leefDefaultLayouts[:]
+	if len(fm) > 0 {
+		l, ok := p.leefLayout(fm)
 		if !ok {
 			return
 		}
-		layouts = []string{l}
-	default:
-		if ns, ok := timeparse.ParseEpoch(dt); ok && allDigits(dt) {
-			p.pl.hasTime, p.pl.ns = true, ns
-			return
-		}
-		layouts = []string{"Jan 02 2006 15:04:05", "Jan 02 2006 15:04:05.000", "Jan 02 2006 15:04:05 MST", "Jan 02 2006 15:04:05.000 MST"}
+		one[0] = l
+		layouts = one[:]
+	} else if ns, ok := timeparse.ParseEpoch(dt); ok && allDigits(dt) {
+		p.pl.hasTime, p.pl.ns = true, ns
+		return
 	}
+	// time.ParseInLocation keeps no reference to its value: no copy.
+	v := unsafe.String(unsafe.SliceData(dt), len(dt))
 	for _, l := range layouts {
-		if t, err := time.ParseInLocation(l, string(dt), loc); err == nil {
+		if t, err := time.ParseInLocation(l, v, loc); err == nil {
 			p.pl.hasTime, p.pl.ns = true, t.UnixNano()
 			return
 		}
 	}
+}
+
+// leefDefaultLayouts are LEEF's devTime forms without a devTimeFormat.
+var leefDefaultLayouts = [...]string{"Jan 02 2006 15:04:05", "Jan 02 2006 15:04:05.000",
+	"Jan 02 2006 15:04:05 MST", "Jan 02 2006 15:04:05.000 MST"}
+
+// leefLayout returns the Go layout of devTimeFormat f, translated once per
+// pattern (a sender writes one or two): not per event.
+func (p *Parser) leefLayout(f []byte) (string, bool) {
+	if l, ok := p.layouts[string(f)]; ok { // no allocation for the lookup
+		return l, l != ""
+	}
+	l, ok := javaLayout(string(f))
+	if !ok {
+		l = ""
+	}
+	if p.layouts == nil || len(p.layouts) >= 64 { // senders choose patterns: bound them
+		p.layouts = map[string]string{}
+	}
+	p.layouts[string(f)] = l
+	return l, ok
 }
 
 // fixedZone returns a Location for an offset (seconds east of UTC), made

@@ -147,6 +147,7 @@ type Parser struct {
 	loc          *time.Location
 	utc          bool
 	zones        map[int]*time.Location // fixed zones by offset (fixedZone)
+	layouts      map[string]string      // LEEF devTimeFormat -> Go layout ("" refused) (leefLayout)
 	now          func() time.Time
 	keepOriginal bool
 
