@@ -259,9 +259,9 @@ func explainCmd(g *globalFlags) *cobra.Command {
 }
 
 func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sy *route.SyslogInput) error {
-	var sp *parse.Parser
+	var sp *route.SyslogParser
 	if sy != nil {
-		sp = parse.New(sy.Parse)
+		sp = &route.SyslogParser{Parser: parse.New(sy.Parse)}
 	}
 	wk := r.NewWorker()
 	var p fastjson.Parser
@@ -271,7 +271,6 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
 	line, bad, events := 0, 0, 0 // events: non-empty lines, envelopes counted by their records
 	split := false
-	var hp, tp fastjson.Parser // a syslog header's members around a JSON payload
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
@@ -284,7 +283,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 			// As the syslog input makes the event (a JSON payload parsed
 			// once, the header's members around it).
 			em = normalize.EventMeta{SourceType: []byte(sourcetype), DefaultSourceType: []byte(sy.SourceType), KeepOwnLogrouter: true}
-			v, res, err := route.SyslogObject(sp, &p, &hp, &tp, raw, &em)
+			v, res, err := sp.Parse(raw, &em)
 			if err != nil {
 				bad++
 				events++

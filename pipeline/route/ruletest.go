@@ -14,7 +14,6 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
@@ -38,7 +37,7 @@ var testIngestTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 // RunTests runs rule test cases through normalization and classification.
 func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 	w := r.NewWorker()
-	var p, hp, tp fastjson.Parser // the event; a syslog header's members around a JSON payload
+	var p fastjson.Parser // the event
 	out := make([]TestResult, 0, len(cases))
 	for i := range cases {
 		tc := &cases[i]
@@ -56,8 +55,8 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 			}
 			opts := in.Parse
 			opts.Now = func() time.Time { return time.Unix(0, testIngestTime) }
-			ps := parse.New(opts)
-			v, pr, err := SyslogObject(ps, &p, &hp, &tp, []byte(tc.Syslog.Value), &em)
+			sp := SyslogParser{Parser: parse.New(opts)}
+			v, pr, err := sp.Parse([]byte(tc.Syslog.Value), &em)
 			if err != nil {
 				res.Diff = fmt.Sprintf("the syslog parser's output is not JSON: %v", err)
 				out = append(out, res)
@@ -110,35 +109,6 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		out = append(out, res)
 	}
 	return out
-}
-
-// SyslogObject makes the event of a syslog frame as the syslog input does
-// (its parse): a JSON payload parsed once with p, the header's members
-// around it in em.Head and em.Tail (parsed with hp and tp); anything else
-// as the parser's one object.
-func SyslogObject(ps *parse.Parser, p, hp, tp *fastjson.Parser, frame []byte, em *normalize.EventMeta) (*fastjson.Value, parse.Result, error) {
-	var res parse.Result
-	if objb := ps.SplitJSON(frame); objb != nil && !jsonscan.TooDeep(objb, jsonscan.MaxDepth) {
-		if v, err := p.ParseBytes(objb); err == nil {
-			o, _ := v.Object()
-			buf, mid, r, ok := ps.AppendAround(nil, o)
-			if ok {
-				head, err := hp.ParseBytes(buf[:mid])
-				if err != nil {
-					return nil, r, err
-				}
-				tail, err := tp.ParseBytes(buf[mid:])
-				if err != nil {
-					return nil, r, err
-				}
-				em.Head, em.Tail = head, tail
-				return v, r, nil
-			}
-		}
-	}
-	buf, res := ps.AppendOther(nil)
-	v, err := p.ParseBytes(buf)
-	return v, res, err
 }
 
 // diff compares a case's expectations with its result; rulesView looks a

@@ -22,6 +22,7 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
 )
 
 // putSizeQuarantine is a quarantine that counts records and remembers the
@@ -103,7 +104,7 @@ func TestRejectedBypassBatchEvents(t *testing.T) {
 
 // TestDeepJSONPayloadParseCost: a message whose payload looks like a
 // JSON object (SplitJSON: it starts with '{' and ends with '}') is parsed
-// with fastjson (msgParser.parse). One nested past fastjson.MaxDepth (300)
+// with fastjson (route.SyslogParser.Parse). One nested past fastjson.MaxDepth (300)
 // fails, and fastjson builds that error by wrapping its message once per
 // level: ~4.5 MB allocated and milliseconds of CPU for a 350-byte message,
 // which then goes on as text. Syslog is unauthenticated (UDP, plain TCP):
@@ -115,11 +116,11 @@ func TestRejectedBypassBatchEvents(t *testing.T) {
 // check), so it costs about what any message of its size costs; this test
 // allows 64 KiB of allocation per message.
 func TestDeepJSONPayloadParseCost(t *testing.T) {
-	mp := msgParser{p: parse.New(parse.Options{Location: time.UTC})}
+	mp := route.SyslogParser{Parser: parse.New(parse.Options{Location: time.UTC})}
 	msg := []byte(`<13>1 2026-11-28T00:00:00Z h app - - - {"a":` + strings.Repeat("[", 300) + `}`)
 	ok := []byte(`<13>1 2026-11-28T00:00:00Z h app - - - {"a":1}`)
 	var em normalize.EventMeta
-	mp.parse(ok, &em) // buffers grown
+	mp.Parse(ok, &em) // buffers grown
 	const n = 20
 	var m0, m1 runtime.MemStats
 	runtime.GC()
@@ -127,7 +128,7 @@ func TestDeepJSONPayloadParseCost(t *testing.T) {
 	start := time.Now()
 	for range n {
 		em = normalize.EventMeta{}
-		if _, _, err := mp.parse(msg, &em); err != nil {
+		if _, _, err := mp.Parse(msg, &em); err != nil {
 			t.Fatal(err)
 		}
 	}

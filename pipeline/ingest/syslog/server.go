@@ -35,10 +35,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/backoff"
-	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -480,7 +478,7 @@ func addrOf(a net.Addr) netip.Addr {
 type stream struct {
 	s         *Server
 	transport string
-	mp        msgParser
+	mp        route.SyslogParser
 	w         *route.Worker
 	b         *pipeline.Batch
 	rejected  []pipeline.Rejected
@@ -502,7 +500,7 @@ type counterKey struct {
 func (s *Server) newStream(transport string) *stream {
 	st := &stream{s: s, transport: transport, w: s.eng.Worker(), defST: []byte(s.cfg.SourceType),
 		ctrs: map[counterKey]prometheus.Counter{},
-		mp:   msgParser{p: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
+		mp:   route.SyslogParser{Parser: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
 	st.reset()
 	return st
 }
@@ -549,7 +547,7 @@ func (st *stream) add(frame []byte, cut frameCut) {
 		st.s.m.oversize.WithLabelValues(st.s.cfg.Name, "truncate").Inc()
 	}
 	em := normalize.EventMeta{DefaultSourceType: st.defST, KeepOwnLogrouter: true} // the parser's parse_status; a payload's own logrouter is refused
-	v, res, err := st.mp.parse(frame, &em)
+	v, res, err := st.mp.Parse(frame, &em)
 	st.count(res.Status)
 	if err != nil { // the parser promises valid JSON: keep the message anyway
 		st.reject(frame, "parse_error", err)
@@ -561,46 +559,6 @@ func (st *stream) add(frame []byte, cut frameCut) {
 	if err := st.w.Add(st.b, v, nil, &em); err != nil {
 		st.reject(frame, normalize.Reason(err), err)
 	}
-}
-
-// msgParser is a syslog parser with the JSON parsers its results go
-// through. Its results are valid until its next parse.
-type msgParser struct {
-	p      *parse.Parser
-	jp     fastjson.Parser // the message: AppendJSON's object or a JSON payload
-	hp, tp fastjson.Parser // the header objects around a JSON payload
-	buf    []byte
-}
-
-// parse turns frame into the event's JSON object. A JSON payload is parsed
-// once, here, with the header's members around it in em.Head and em.Tail;
-// anything else goes through AppendJSON's object (see parse.SplitJSON).
-func (mp *msgParser) parse(frame []byte, em *normalize.EventMeta) (*fastjson.Value, parse.Result, error) {
-	var res parse.Result
-	if obj := mp.p.SplitJSON(frame); obj != nil && !jsonscan.TooDeep(obj, jsonscan.MaxDepth) {
-		// (A payload nested deeper goes the AppendOther way, as text:
-		// fastjson's error for it would cost megabytes to build.)
-		if v, err := mp.jp.ParseBytes(obj); err == nil {
-			o, _ := v.Object() // obj starts with '{'
-			var mid int
-			var ok bool
-			if mp.buf, mid, res, ok = mp.p.AppendAround(mp.buf[:0], o); ok {
-				head, err := mp.hp.ParseBytes(mp.buf[:mid])
-				if err != nil {
-					return nil, res, err
-				}
-				tail, err := mp.tp.ParseBytes(mp.buf[mid:])
-				if err != nil {
-					return nil, res, err
-				}
-				em.Head, em.Tail = head, tail
-				return v, res, nil
-			}
-		}
-	}
-	mp.buf, res = mp.p.AppendOther(mp.buf[:0])
-	v, err := mp.jp.ParseBytes(mp.buf)
-	return v, res, err
 }
 
 func (st *stream) count(status parse.Status) {
@@ -1093,19 +1051,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // request; not safe for concurrent use.
 type Replayer struct {
 	s  *Server
-	mp msgParser
+	mp route.SyslogParser
 }
 
 // NewReplayer returns a Replayer for this input's records.
 func (s *Server) NewReplayer() *Replayer {
-	return &Replayer{s: s, mp: msgParser{p: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
+	return &Replayer{s: s, mp: route.SyslogParser{Parser: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
 }
 
 // Add adds frame's event to b with w, as stream.add does for a frame
 // that arrives whole.
 func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
 	em := normalize.EventMeta{DefaultSourceType: []byte(r.s.cfg.SourceType), KeepOwnLogrouter: true}
-	v, res, err := r.mp.parse(frame, &em)
+	v, res, err := r.mp.Parse(frame, &em)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // BenchmarkParseNormalize measures a syslog message with a JSON payload (the
 // load generator's mix behind an RFC 5424 header, as lrbench's scenario c
 // sends it) from frame to normalized event on one core, both ways:
-// path=split parses the payload once (msgParser, what the input does);
+// path=split parses the payload once (route.SyslogParser, what the input does);
 // path=appendjson validates and copies it into AppendJSON's object and
 // parses that (the way before). MB/s is frame bytes.
 func BenchmarkParseNormalize(b *testing.B) {
@@ -48,7 +48,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 	}
 	b.Run("path=split", func(b *testing.B) {
 		run(b, func(f []byte, em *normalize.EventMeta) (*fastjson.Value, error) {
-			v, res, err := c.mp.parse(f, em)
+			v, res, err := c.mp.Parse(f, em)
 			if res.Format != parse.FormatJSON {
 				b.Fatalf("not a JSON payload: %s", f)
 			}

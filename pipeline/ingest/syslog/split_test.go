@@ -15,17 +15,18 @@ import (
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
+	"github.com/logrouter/logrouter/pipeline/route"
 )
 
 var syslogST = []byte("syslog")
 
 // splitCheck normalizes a message both ways: through AppendJSON's whole
-// object (the reference) and through msgParser, which parses a JSON payload
+// object (the reference) and through route.SyslogParser, which parses a JSON payload
 // once and hands the header's members around it to the normalizer.
 type splitCheck struct {
 	ref  *parse.Parser
 	jp   fastjson.Parser
-	mp   msgParser
+	mp   route.SyslogParser
 	norm *normalize.Normalizer
 	meta pipeline.Meta
 }
@@ -39,7 +40,7 @@ func newSplitCheck(t testing.TB, keepOriginal bool) *splitCheck {
 	opts := parse.Options{Now: now, KeepOriginal: keepOriginal}
 	return &splitCheck{
 		ref:  parse.New(opts),
-		mp:   msgParser{p: parse.New(opts)},
+		mp:   route.SyslogParser{Parser: parse.New(opts)},
 		norm: c.New(),
 		meta: pipeline.Meta{Input: "syslog", Protocol: "syslog-tcp", Peer: "10.0.0.1", IngestTime: now().UnixNano()},
 	}
@@ -63,7 +64,7 @@ func (c *splitCheck) check(t *testing.T, msg []byte) {
 	want, wantEv, wantErr := c.norm.Append(nil, rv, nil, &c.meta, &dsRef)
 
 	em := normalize.EventMeta{DefaultSourceType: syslogST, KeepOwnLogrouter: true}
-	v, res, err := c.mp.parse(msg, &em)
+	v, res, err := c.mp.Parse(msg, &em)
 	if err != nil {
 		t.Fatalf("split path: %q: %v", msg, err)
 	}
