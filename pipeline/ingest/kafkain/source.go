@@ -692,6 +692,14 @@ func (p *partition) add(m *kafka.Message) {
 	// the other inputs: nobody but an edge claims a token or an index.
 	edge := fromLogrouter(m.Headers)
 	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: edge, Normalized: edge}
+	if t := m.Time.UnixNano(); t > 0 {
+		// The record's timestamp (the producer's CreateTime, or the
+		// broker's LogAppendTime) is the time of an event without one of
+		// its own, as HEC's time is: a backlog read after an outage is
+		// filed when it happened, not when it was read (Filebeat's kafka
+		// input does the same).
+		em.DefaultTime = t
+	}
 	switch p.ts.format {
 	case "json":
 		p.addJSON(m, v, &em)
