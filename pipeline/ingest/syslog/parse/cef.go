@@ -10,10 +10,10 @@ import (
 // \\; the extension is key=value pairs separated by spaces, a value running
 // until the next " key=" (values escape \= \\ \n \r, and \| leniently). A
 // header cut before Severity is not CEF; a missing final '|' means no
-// extension.
-func (p *Parser) parseCEF(b, body []byte) bool {
+// extension. The header starts at b[i:]: 4 after "CEF:", 0 for a sender
+// that writes the prefix as the syslog APP-NAME (see detect).
+func (p *Parser) parseCEF(b, body []byte, i int) bool {
 	pl := &p.pl
-	i := 4
 	var esc uint8
 	for k := 0; k < 7; k++ {
 		s := i

@@ -445,8 +445,16 @@ func isTagChar(c byte) bool {
 const maxTag = 64
 
 // parseTag recognizes "name:", "name[pid]:" or "name[pid]" at the start of b
-// and sets p.h.app, p.h.procid and p.h.body.
+// and sets p.h.app, p.h.procid and p.h.body. A UTF-8 BOM that starts the
+// content is dropped, as RFC 5424's MSG's is: RFC 3164 has none, but a
+// sender that writes its messages with one (Defender for Identity) puts
+// it there whatever the header.
 func (p *Parser) parseTag(b []byte) {
+	p.tag(b)
+	p.h.body = stripBOM(p.h.body)
+}
+
+func (p *Parser) tag(b []byte) {
 	h := &p.h
 	h.body = b
 	j := 0

@@ -33,6 +33,13 @@ const panosCommon = "FUTURE_USE,receive_time,serial,type,subtype,FUTURE_USE,gene
 const panosFlow = panosCommon + ",src,dst,natsrc,natdst,rule,srcuser,dstuser,app,vsys,from,to," +
 	"inbound_if,outbound_if,logset,FUTURE_USE,sessionid,repeatcnt,sport,dport,natsport,natdport,flags,proto,action"
 
+const panosThreatTail = "threatid,category,severity,direction,seqno,actionflags," +
+	"srcloc,dstloc,FUTURE_USE,contenttype,pcap_id,filedigest,cloud,url_idx,user_agent,filetype,xff,referer," +
+	"sender,subject,recipient,reportid,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4," +
+	"vsys_name,device_name,FUTURE_USE,src_uuid,dst_uuid,http_method,tunnelid_imsi,monitortag_imei," +
+	"parent_session_id,parent_start_time,tunnel,thr_category,contentver,FUTURE_USE,assoc_id,ppid," +
+	"http_headers,url_category_list,rule_uuid"
+
 var (
 	panosCommonCols  = panosColumns(panosCommon)
 	panosTrafficCols = panosColumns(panosFlow + ",bytes,bytes_sent,bytes_received,packets,start,elapsed,category," +
@@ -47,13 +54,14 @@ var (
 		"session_owner,high_res_timestamp,nssai_sst,nssai_sd,subcategory_of_app,category_of_app," +
 		"technology_of_app,risk_of_app,characteristic_of_app,container_of_app,tunneled_app,is_saas_of_app," +
 		"sanctioned_state_of_app,offloaded")
-	panosThreatCols = panosColumns(panosFlow + ",misc,threatid,category,severity,direction,seqno,actionflags," +
-		"srcloc,dstloc,FUTURE_USE,contenttype,pcap_id,filedigest,cloud,url_idx,user_agent,filetype,xff,referer," +
-		"sender,subject,recipient,reportid,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4," +
-		"vsys_name,device_name,FUTURE_USE,src_uuid,dst_uuid,http_method,tunnelid_imsi,monitortag_imei," +
-		"parent_session_id,parent_start_time,tunnel,thr_category,contentver,FUTURE_USE,assoc_id,ppid," +
-		"http_headers,url_category_list,rule_uuid")
-	panosSystemCols = panosColumns(panosCommon + ",vsys,eventid,object,FUTURE_USE,FUTURE_USE,module,severity," +
+	panosThreatCols = panosColumns(panosFlow + ",misc," + panosThreatTail)
+	// The misc column (URL/Filename) is the URI of a url log and the file
+	// name of a file, virus or WildFire log (PAN-OS syslog field
+	// descriptions): named for what it holds, the profile maps it to
+	// url.original or file.name, as Elastic's panw threat pipeline does.
+	panosThreatURLCols  = panosColumns(panosFlow + ",url," + panosThreatTail)
+	panosThreatFileCols = panosColumns(panosFlow + ",file_name," + panosThreatTail)
+	panosSystemCols     = panosColumns(panosCommon + ",vsys,eventid,object,FUTURE_USE,FUTURE_USE,module,severity," +
 		"opaque,seqno,actionflags,dg_hier_level_1,dg_hier_level_2,dg_hier_level_3,dg_hier_level_4,vsys_name,device_name," +
 		"FUTURE_USE,FUTURE_USE,high_res_timestamp")
 	// The default CONFIG format has no change details ("in custom logs
@@ -122,6 +130,14 @@ func (p *Parser) detectPANOS(b, body []byte) bool {
 		return false
 	}
 	p.splitCSV(b)
+	if string(d[:c4]) == "THREAT" && len(p.cols) > 4 {
+		switch string(p.cols[4].b) { // the subtype
+		case "url":
+			names = panosThreatURLCols
+		case "file", "virus", "wildfire", "wildfire-virus":
+			names = panosThreatFileCols
+		}
+	}
 	pl := &p.pl
 	pl.format, pl.panos, pl.dataset = fmtPANOS, names, "paloalto.panos"
 	return true

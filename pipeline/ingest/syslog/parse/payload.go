@@ -149,7 +149,14 @@ func (p *Parser) detect(body []byte, json bool) {
 			return
 		}
 	case 'C':
-		if hasPrefix(b, "CEF:") && p.parseCEF(b, body) {
+		if hasPrefix(b, "CEF:") && p.parseCEF(b, body, 4) {
+			return
+		}
+	case '0', '1':
+		// Defender for Identity (Azure ATP) writes RFC 5424 with APP-NAME
+		// "CEF" and the header after it: "CEF 6076 LdapBruteForce... 0|
+		// Microsoft|Azure ATP|..." (Microsoft's SIEM log reference).
+		if string(p.h.app) == "CEF" && len(b) > 2 && b[1] == '|' && p.parseCEF(b, body, 0) {
 			return
 		}
 	case 'L':
@@ -414,6 +421,9 @@ func vendorDataset(vendor, product []byte) string {
 		return "checkpoint.firewall"
 	case equalFold(vendor, "trend micro") && hasPrefixFold(product, "deep security"):
 		return "trendmicro.deepsecurity"
+	case (equalFold(vendor, "incapsula") || hasPrefixFold(vendor, "imperva")) && equalFold(product, "siemintegration"):
+		// Imperva Cloud WAF's own dictionary use (not SecureSphere's).
+		return "imperva.cloud_waf"
 	}
 	return ""
 }
