@@ -120,6 +120,35 @@ type Batch struct {
 	// reserved is what an Admitter reserved for this view (Admit), taken
 	// by its Write or given back by Unadmit.
 	reserved int64
+
+	// dedupCounts are the repeats deduplication removed from this batch
+	// (see AddDedupCount).
+	dedupCounts []DedupCount
+}
+
+// DedupCount is a repeat count deduplication owes a key of its set Set.
+type DedupCount struct {
+	Key uint64
+	Set int8
+	N   uint32
+}
+
+// AddDedupCount records that deduplication removed n copies of key from b
+// (set names the engine's dedup set). The engine counts them into the set
+// only when b is accepted (DedupCounts): a batch refused and sent again as
+// a new batch (HTTP) must not count its repeats twice, while one its
+// source emits again (syslog, Kafka) keeps them, as its repeats left its
+// events for good.
+func (b *Batch) AddDedupCount(set int8, key uint64, n uint32) {
+	b.dedupCounts = append(b.dedupCounts, DedupCount{Key: key, Set: set, N: n})
+}
+
+// DedupCounts returns the counts AddDedupCount recorded and forgets them.
+// The slice is valid until the next AddDedupCount.
+func (b *Batch) DedupCounts() []DedupCount {
+	d := b.dedupCounts
+	b.dedupCounts = b.dedupCounts[:0]
+	return d
 }
 
 // Reserved returns what an Admitter reserved for b (see Admitter).
@@ -148,6 +177,7 @@ func (b *Batch) Release() {
 	b.Events = b.Events[:0]
 	b.Ack = nil
 	b.Meta = Meta{}
+	b.dedupCounts = b.dedupCounts[:0]
 	if cap(b.arena) > maxPooledArena {
 		b.arena = nil
 	}
@@ -160,6 +190,7 @@ func (b *Batch) Reset() {
 	clear(b.Events)
 	b.Events = b.Events[:0]
 	b.arena = b.arena[:0]
+	b.dedupCounts = b.dedupCounts[:0]
 }
 
 // Len returns the number of events.

@@ -276,10 +276,12 @@ func (s *Set) Lookup(h uint64, now time.Time) (dup bool, dropped uint32) {
 	sh := &s.shard[h%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return s.lookupLocked(sh, h, now.UnixNano())
+	return s.lookupLocked(sh, h, now.UnixNano(), true)
 }
 
-func (s *Set) lookupLocked(sh *shard, h uint64, now int64) (dup bool, dropped uint32) {
+// lookupLocked is Lookup; with count false a duplicate's repeat is not
+// counted (PeekMany).
+func (s *Set) lookupLocked(sh *shard, h uint64, now int64, count bool) (dup bool, dropped uint32) {
 	if !s.counting {
 		return s.containsLocked(sh, h, now), 0
 	}
@@ -294,7 +296,7 @@ func (s *Set) lookupLocked(sh *shard, h uint64, now int64) (dup bool, dropped ui
 			if c&carried != 0 {
 				return false, c &^ carried
 			}
-			if c < carried-1 {
+			if count && c < carried-1 {
 				g.tab.counts[i] = c + 1
 			}
 			return true, 0
@@ -364,7 +366,21 @@ func (s *Set) LookupMany(keys []uint64, now time.Time, dup []bool, dropped []uin
 	t := now.UnixNano()
 	s.eachShard(keys, func(sh *shard, idx []int32) {
 		for _, i := range idx {
-			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t)
+			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t, true)
+		}
+	})
+}
+
+// PeekMany is LookupMany without counting the duplicates' repeats: the
+// caller counts them with AddCount once it knows they were dropped for
+// good (the engine: when their batch is accepted; a batch refused and
+// sent again as a new one must not count its repeats twice).
+func (s *Set) PeekMany(keys []uint64, now time.Time, dup []bool, dropped []uint32) {
+	dup, dropped = dup[:len(keys)], dropped[:len(keys)]
+	t := now.UnixNano()
+	s.eachShard(keys, func(sh *shard, idx []int32) {
+		for _, i := range idx {
+			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t, false)
 		}
 	})
 }

@@ -216,6 +216,11 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 		s.AddMany(ks.keys, now, ks.repeats)
 	}
 	batchKeys.Put(ks)
+	// The repeats removeDuplicates dropped, now that they are dropped for
+	// good (Batch.AddDedupCount).
+	for _, d := range b.DedupCounts() {
+		e.dedupSets[d.Set].AddCount(d.Key, now, d.N)
+	}
 	// The reach gauge, at most once a second (it locks every shard).
 	if last := e.reachAt.Load(); now.UnixNano()-last >= int64(time.Second) && e.reachAt.CompareAndSwap(last, now.UnixNano()) {
 		// With scope priority, the least of the sets that hold keys.
@@ -278,13 +283,13 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			// A repeat within the batch: Lookup never saw it, so the set
 			// learns it with the first copy (rememberKeys).
 			kept[first].DedupRepeats++
-		} else if ev.DedupRepeats > 0 {
-			// A duplicate of a key the set holds (from an accepted batch)
-			// that carries the repeats of an earlier pass of its batch
-			// (refused, emitted again): the event leaves the batch here,
-			// so hand them to the set's count, or count_field would report
-			// fewer copies than the engine counted as dropped.
-			e.dedup[ev.Priority].AddCount(ev.Key, now, ev.DedupRepeats)
+		} else {
+			// A duplicate of a key the set holds (from an accepted batch):
+			// counted into the set's count when the batch is accepted
+			// (rememberKeys), with the repeats it carries from an earlier
+			// pass of its batch (refused, emitted again), or count_field
+			// would report fewer copies than the engine counted as dropped.
+			b.AddDedupCount(e.dedupSetOf[ev.Priority], ev.Key, 1+ev.DedupRepeats)
 		}
 		dups++
 		dupBytes += len(ev.Raw)
@@ -356,7 +361,7 @@ func (k *keySet) lookup(e *Engine, b *pipeline.Batch, now time.Time) {
 			}
 		}
 		k.sdup, k.sdrop = grow(k.sdup, len(k.keys)), grow(k.sdrop, len(k.keys))
-		s.LookupMany(k.keys, now, k.sdup, k.sdrop)
+		s.PeekMany(k.keys, now, k.sdup, k.sdrop)
 		for j, i := range k.idx {
 			k.dup[i], k.dropped[i] = k.sdup[j], k.sdrop[j]
 		}
