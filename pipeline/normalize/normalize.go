@@ -293,6 +293,7 @@ type node struct {
 type Normalizer struct {
 	c        *Compiled
 	matchers []scratchEntry // per-Normalizer state of matchers (see Scratch)
+	reParts  [][]byte       // a regex split's parts (scratch)
 	nodes    []node
 	// rootIdx indexes the root object's members by key hash (open
 	// addressing, node index + 1, 0 = empty) so that building and looking up

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/netip"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -100,9 +101,19 @@ type ProfileSpec struct {
 // part). It is all or nothing: when a path of Into holds another value
 // already (a user.domain from TargetDomainName that is not the realm
 // after the "@"), nothing is split, so nothing is lost.
+//
+// With Regex instead of Separator, the field's text is matched against it
+// (Go's RE2 syntax: linear time whatever the text) and Into names one path
+// per capture group, in order ("" skips one; a group that matched nothing
+// sets nothing): the device text that is neither columns nor key=value
+// pairs (Azure Firewall's "TCP request from 10.0.0.1:5000 to ...",
+// SonicWall's src=10.0.0.1:5000:X1, a BIND query line). A text the regex
+// does not match is left alone. Unanchored, it matches anywhere in the
+// text.
 type SplitSpec struct {
 	Field     string   `yaml:"field"`
 	Separator string   `yaml:"separator"`
+	Regex     string   `yaml:"regex"`
 	Into      []string `yaml:"into"`
 }
 
@@ -140,9 +151,9 @@ type mapOp struct {
 type splitOp struct {
 	field Path
 	sep   []byte
-	into  [2]Path
-	segs  [2][][]byte
-	self  [2]bool // into[k] is the field itself
+	re    *regexp.Regexp // instead of sep: one part per capture group
+	segs  [][][]byte     // per part; nil: skipped
+	self  []bool         // part k goes to the field itself
 }
 
 // DetectSpec recognizes a source by its fields: every path in Present
@@ -965,13 +976,38 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				errs = append(errs, fmt.Errorf("%s: field: %w", where, err))
 				continue
 			}
-			if sl.Separator == "" || len(sl.Into) != 2 {
-				errs = append(errs, fmt.Errorf("%s: needs a separator and into: [two paths] (the parts before and after it)", where))
+			op := splitOp{field: CompilePath(sl.Field), sep: []byte(sl.Separator)}
+			switch {
+			case sl.Regex != "" && sl.Separator != "":
+				errs = append(errs, fmt.Errorf("%s: a separator or a regex, not both", where))
+				continue
+			case sl.Regex != "":
+				re, err := regexp.Compile(sl.Regex)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: regex: %w", where, err))
+					continue
+				}
+				if re.NumSubexp() == 0 || len(sl.Into) != re.NumSubexp() {
+					errs = append(errs, fmt.Errorf("%s: the regex has %d capture groups and into names %d paths: one per group (\"\" skips one)", where, re.NumSubexp(), len(sl.Into)))
+					continue
+				}
+				op.re = re
+			case sl.Separator == "" || len(sl.Into) != 2:
+				errs = append(errs, fmt.Errorf("%s: needs a separator and into: [two paths] (the parts before and after it), or a regex and a path per capture group", where))
 				continue
 			}
-			op := splitOp{field: CompilePath(sl.Field), sep: []byte(sl.Separator)}
-			bad := false
+			op.segs, op.self = make([][][]byte, len(sl.Into)), make([]bool, len(sl.Into))
+			bad, named := false, map[string]bool{}
 			for k, to := range sl.Into {
+				if to == "" && op.re != nil {
+					continue // a group not kept
+				}
+				if named[to] {
+					errs = append(errs, fmt.Errorf("%s: into names %q twice", where, to))
+					bad = true
+					continue
+				}
+				named[to] = true
 				if err := checkPath(to); err != nil {
 					errs = append(errs, fmt.Errorf("%s: into %q: %w", where, to, err))
 					bad = true
@@ -987,11 +1023,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 					errs = append(errs, fmt.Errorf("%s: into %q: a path inside the field, or the field inside it", where, to))
 					bad = true
 				}
-				op.into[k], op.segs[k], op.self[k] = CompilePath(to), splitPath(to), to == sl.Field
-			}
-			if !bad && sl.Into[0] == sl.Into[1] {
-				errs = append(errs, fmt.Errorf("%s: into names %q twice", where, sl.Into[0]))
-				bad = true
+				op.segs[k], op.self[k] = splitPath(to), to == sl.Field
 			}
 			if !bad {
 				p.splits = append(p.splits, op)
@@ -1369,18 +1401,38 @@ func (n *Normalizer) split(op *splitOp) {
 		return
 	}
 	s := n.stringOf(c)
-	i := bytes.Index(s, op.sep)
-	if i <= 0 || i+len(op.sep) >= len(s) {
-		return
+	var pair [2][]byte
+	var parts [][]byte
+	if op.re != nil {
+		m := op.re.FindSubmatchIndex(s)
+		if m == nil {
+			return
+		}
+		parts = n.reParts[:0]
+		for k := range op.segs {
+			var part []byte
+			if a, b := m[2*k+2], m[2*k+3]; a >= 0 && b > a {
+				part = s[a:b]
+			}
+			parts = append(parts, part)
+		}
+		n.reParts = parts
+	} else {
+		i := bytes.Index(s, op.sep)
+		if i <= 0 || i+len(op.sep) >= len(s) {
+			return
+		}
+		pair = [2][]byte{s[:i], s[i+len(op.sep):]}
+		parts = pair[:]
 	}
-	parts := [2][]byte{s[:i], s[i+len(op.sep):]}
 	for k := range parts {
-		if !op.self[k] && !n.canHold(op.segs[k], parts[k]) {
+		if op.segs[k] != nil && parts[k] != nil && !op.self[k] && !n.canHold(op.segs[k], parts[k]) {
 			return
 		}
 	}
 	for k := range parts {
 		switch {
+		case op.segs[k] == nil || parts[k] == nil:
 		case op.self[k]:
 			nd := &n.nodes[c]
 			nd.kind, nd.data, nd.val = kStr, parts[k], nil

@@ -619,6 +619,50 @@ func TestProfileSplit(t *testing.T) {
 	}
 }
 
+func TestProfileSplitRegex(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "s",
+		Split: []SplitSpec{
+			{Field: "src", Regex: `^(.+):([0-9]+)(?::([^:]*))?$`, Into: []string{"source.address", "source.port", "zone"}},
+			{Field: "msg", Regex: `Action: ([A-Za-z]+)`, Into: []string{"event.action"}},
+			{Field: "pair", Regex: `^(\w+)/(\w+)$`, Into: []string{"", "pair"}},
+		},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, in, want string }{
+		{"every group", `{"src":"10.0.0.1:5000:X1"}`, `"src":"10.0.0.1:5000:X1","source":{"address":"10.0.0.1","port":"5000"},"zone":"X1"`},
+		{"greedy: an IPv6 address keeps its colons", `{"src":"2001:db8::1:5000:X1"}`, `"source":{"address":"2001:db8::1","port":"5000"},"zone":"X1"`},
+		{"an optional group that matched nothing sets nothing", `{"src":"10.0.0.1:5000"}`, `"source":{"address":"10.0.0.1","port":"5000"},"event"`},
+		{"no match: left alone", `{"src":"10.0.0.1"}`, `"src":"10.0.0.1","event"`},
+		{"unanchored", `{"msg":"TCP request. Action: Deny. Rule: x"}`, `"event":{"action":"Deny"`},
+		{"another value there: nothing written", `{"src":"10.0.0.1:5000:X1","zone":"X2"}`, `"src":"10.0.0.1:5000:X1","zone":"X2","event"`},
+		{"a skipped group; the field is a part", `{"pair":"a/b"}`, `"pair":"b"`},
+	} {
+		if out := appendAs(t, n, &p, tc.in, "s"); !strings.Contains(out, tc.want) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
+		}
+	}
+	for _, sl := range []SplitSpec{
+		{Field: "a", Regex: `(x`, Into: []string{"b"}},
+		{Field: "a", Regex: `x`, Into: []string{"b"}},
+		{Field: "a", Regex: `(x)(y)`, Into: []string{"b"}},
+		{Field: "a", Regex: `(x)`, Separator: "@", Into: []string{"b"}},
+		{Field: "a", Regex: `(x)(y)`, Into: []string{"b", "b"}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "s", Split: []SplitSpec{sl}}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "split") {
+			t.Errorf("%+v: %v, want a split error", sl, err)
+		}
+	}
+}
+
 // appendAs normalizes the JSON event in as sent with source type st.
 func appendAs(t *testing.T, n *Normalizer, p *fastjson.Parser, in, st string) string {
 	t.Helper()
