@@ -48,6 +48,11 @@ type Rejected struct {
 	// Input records only.
 	SourceType, DefaultHost, DefaultSource string
 	DefaultTime                            int64
+	// RecordTime, unix ns, is the time the input gave the record to stand
+	// in for an event without one of its own (a Kafka record's
+	// timestamp); unlike DefaultTime it never wins over the event's own.
+	// A replay applies it again. Input records only.
+	RecordTime int64
 	// Destination is set when a destination refused the event.
 	Destination string
 	// Status is the destination's status for the event (an HTTP status for

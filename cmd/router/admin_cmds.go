@@ -515,6 +515,9 @@ type replayGroup struct {
 	// ?sourcetype=&host=&source=&time=), applied again as the input did.
 	stSet, host, source string
 	time                int64
+	// recordTime stands in for the time of an event without its own (a
+	// Kafka record's timestamp): never over the event's own, as time is.
+	recordTime int64
 	// ingest is when the input received the records (their quarantine
 	// time, unix ns): the router replays them as received then, so that
 	// an event without a time of its own keeps its @timestamp, index date
@@ -754,6 +757,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 				g.stSet, g.host, g.source = r.SourceType, r.DefaultHost, r.DefaultSource
 				if !r.DefaultTime.IsZero() {
 					g.time = r.DefaultTime.UnixNano()
+				}
+				if !r.RecordTime.IsZero() {
+					g.recordTime = r.RecordTime.UnixNano()
 				}
 				// Grouped by the second: records of one request share
 				// their time (a syslog connection's differ by nanoseconds),
@@ -1436,6 +1442,9 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	}
 	if g.time != 0 {
 		q.Set("time", strconv.FormatInt(g.time, 10))
+	}
+	if g.recordTime != 0 {
+		q.Set("record_time", strconv.FormatInt(g.recordTime, 10))
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()

@@ -336,6 +336,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		}
 		defs.meta.Time = t
 	}
+	// ?record_time= (unix ns): the time the input gave the records to
+	// stand in for an event without its own (a Kafka record's timestamp).
+	if v := qv.Get("record_time"); v != "" {
+		t, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || t <= 0 {
+			http.Error(w, "record_time must be unix nanoseconds", http.StatusBadRequest)
+			return
+		}
+		defs.recordTime = t
+	}
 	if written && dest == "" {
 		http.Error(w, "replay/written needs ?destination=NAME: the destination that refused the records", http.StatusBadRequest)
 		return
@@ -400,7 +410,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			// Refused again, it keeps them for the next replay.
 			DefaultSourceType: string(defs.sourceType), DefaultIndex: string(defs.index),
 			SourceType: string(defs.meta.SourceType), DefaultHost: string(defs.meta.Host), DefaultSource: string(defs.meta.Source),
-			DefaultTime: defs.meta.Time})
+			DefaultTime: defs.meta.Time, RecordTime: defs.recordTime})
 	}
 	counted := &countingReader{r: body}
 	// Received bytes, as every input counts its own (the ledger's
@@ -566,10 +576,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 // JSON object as such, anything else as a text message.
 func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
 	var em *normalize.EventMeta
-	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0 || defs.meta.Any()) {
+	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0 || defs.meta.Any() || defs.recordTime != 0) {
 		// As the input gave them (the HEC raw endpoint's and Firehose's
-		// index: logrouter.index; the raw endpoint's query string).
-		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
+		// index: logrouter.index; the raw endpoint's query string; a
+		// Kafka record's timestamp).
+		em = &normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index, DefaultTime: defs.recordTime}
 		defs.meta.Fill(em)
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
@@ -605,6 +616,7 @@ func addEdge(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte
 type replayDefaults struct {
 	sourceType, index []byte
 	meta              httpin.RequestMeta
+	recordTime        int64 // pipeline.Rejected.RecordTime
 }
 
 // addHEC adds the events of a quarantined HEC record: the envelopes in

@@ -243,6 +243,7 @@ type line struct {
 	DefaultHost   string     `json:"default_host,omitempty"`
 	DefaultSource string     `json:"default_source,omitempty"`
 	DefaultTime   string     `json:"default_time,omitempty"`
+	RecordTime    string     `json:"record_time,omitempty"`
 	Event         *eventLine `json:"event,omitempty"`
 	Raw           string     `json:"raw,omitempty"`
 	RawBase64     string     `json:"raw_base64,omitempty"`
@@ -326,6 +327,9 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, se
 	}
 	if r.DefaultTime != 0 {
 		l.DefaultTime = time.Unix(0, r.DefaultTime).UTC().Format(time.RFC3339Nano)
+	}
+	if r.RecordTime != 0 {
+		l.RecordTime = time.Unix(0, r.RecordTime).UTC().Format(time.RFC3339Nano)
 	}
 	if ev := r.Event; ev != nil {
 		l.Event = &eventLine{

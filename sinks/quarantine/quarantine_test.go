@@ -393,7 +393,7 @@ func TestRequestMetadataRoundTrip(t *testing.T) {
 	now := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 	r := pipeline.Rejected{Raw: []byte(`{"event":""}`), Reason: "hec_blank_event", Input: "http", Protocol: "hec",
 		DefaultSourceType: "tok.st", DefaultIndex: "idx", SourceType: "linux.auth", DefaultHost: "edge-7",
-		DefaultSource: "syslog-ng", DefaultTime: 1764331200123456789}
+		DefaultSource: "syslog-ng", DefaultTime: 1764331200123456789, RecordTime: 1685620800000000001}
 	line := AppendRecord(nil, &r, now)
 	got, err := ParseLine(line)
 	if err != nil {
@@ -401,10 +401,14 @@ func TestRequestMetadataRoundTrip(t *testing.T) {
 	}
 	back := got.Rejected()
 	if back.SourceType != r.SourceType || back.DefaultHost != r.DefaultHost || back.DefaultSource != r.DefaultSource ||
-		back.DefaultTime != r.DefaultTime || back.DefaultSourceType != r.DefaultSourceType || back.DefaultIndex != r.DefaultIndex {
+		back.DefaultTime != r.DefaultTime || back.DefaultSourceType != r.DefaultSourceType || back.DefaultIndex != r.DefaultIndex ||
+		back.RecordTime != r.RecordTime {
 		t.Errorf("read back %+v from %s", back, line)
 	}
 	if _, err := ParseLine([]byte(`{"time":"2026-11-29T08:00:00Z","default_time":"soon","raw":"x"}`)); err == nil {
 		t.Error("a default_time that is no time was read")
+	}
+	if _, err := ParseLine([]byte(`{"time":"2026-11-29T08:00:00Z","record_time":"soon","raw":"x"}`)); err == nil {
+		t.Error("a record_time that is no time was read")
 	}
 }

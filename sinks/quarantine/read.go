@@ -38,6 +38,9 @@ type Record struct {
 	// zero when it had none.
 	SourceType, DefaultHost, DefaultSource string
 	DefaultTime                            time.Time
+	// RecordTime stands in for the time of an event without its own (a
+	// Kafka record's timestamp; pipeline.Rejected); zero when none.
+	RecordTime time.Time
 	// Raw is the exact original bytes (decoded from "raw" or "raw_base64");
 	// nil when the record had none.
 	Raw []byte
@@ -71,6 +74,9 @@ func (r Record) Rejected() pipeline.Rejected {
 	if !r.DefaultTime.IsZero() {
 		rj.DefaultTime = r.DefaultTime.UnixNano()
 	}
+	if !r.RecordTime.IsZero() {
+		rj.RecordTime = r.RecordTime.UnixNano()
+	}
 	return rj
 }
 
@@ -89,6 +95,7 @@ type wireLine struct {
 	DefHost     string     `json:"default_host"`
 	DefSource   string     `json:"default_source"`
 	DefTime     string     `json:"default_time"`
+	RecTime     string     `json:"record_time"`
 	Event       *eventLine `json:"event"`
 	Raw         *string    `json:"raw"`
 	RawBase64   *string    `json:"raw_base64"`
@@ -117,6 +124,13 @@ func ParseLine(line []byte) (Record, error) {
 			return Record{}, fmt.Errorf(`"default_time": %w`, err)
 		}
 		r.DefaultTime = dt.UTC()
+	}
+	if w.RecTime != "" {
+		rt, err := time.Parse(time.RFC3339Nano, w.RecTime)
+		if err != nil {
+			return Record{}, fmt.Errorf(`"record_time": %w`, err)
+		}
+		r.RecordTime = rt.UTC()
 	}
 	if e := w.Event; e != nil {
 		ev, err := parseEvent(e)

@@ -6,6 +6,7 @@ package kafkain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -80,5 +81,31 @@ func TestKafkaRecordTimestampIsEventTime(t *testing.T) {
 	if !ts.Equal(recTime) {
 		t.Errorf("@timestamp = %s, want the Kafka record's timestamp %s (the event has no time of its own; "+
 			"the record timestamp is ignored and the read time used)\n%s", ev.Timestamp, recTime.Format(time.RFC3339Nano), raw)
+	}
+}
+
+// TestRejectKeepsTheRecordTimestamp: a record the input quarantines keeps
+// its timestamp (Rejected.RecordTime, the quarantine line's record_time),
+// so that a replay makes the event the input would have made: the record's
+// time standing in for an event without its own, never over the event's
+// (a review, 18c; the replay side: internal/app TestReplayRecordTime).
+func TestRejectKeepsTheRecordTimestamp(t *testing.T) {
+	recTime := time.Date(2023, 6, 1, 12, 0, 0, 0, time.UTC)
+	p := &partition{s: &Source{cfg: Config{Name: "kafka"}}, ts: topicState{format: "json", defST: []byte("app.json")}}
+	m := &kafka.Message{Topic: "backlog", Partition: 0, Offset: 42, Time: recTime, Value: []byte("{not json")}
+	p.reject(m, m.Value, "invalid_json", errors.New("x"))
+	if len(p.rej) != 1 {
+		t.Fatalf("rejected %d records, want 1", len(p.rej))
+	}
+	if got := p.rej[0].RecordTime; got != recTime.UnixNano() {
+		t.Errorf("Rejected.RecordTime = %d, want the record timestamp %d", got, recTime.UnixNano())
+	}
+	if p.rej[0].DefaultTime != 0 {
+		t.Errorf("Rejected.DefaultTime = %d: that one wins over the event's own time on a replay", p.rej[0].DefaultTime)
+	}
+	p.rej = nil
+	p.reject(&kafka.Message{Topic: "backlog", Value: []byte("x")}, []byte("x"), "invalid_json", errors.New("x"))
+	if got := p.rej[0].RecordTime; got != 0 {
+		t.Errorf("a record without a timestamp: RecordTime %d, want 0", got)
 	}
 }

@@ -692,7 +692,7 @@ func (p *partition) add(m *kafka.Message) {
 	// the other inputs: nobody but an edge claims a token or an index.
 	edge := fromLogrouter(m.Headers)
 	em := normalize.EventMeta{DefaultSourceType: p.ts.defST, KeepOwnLogrouter: edge, Normalized: edge}
-	if t := m.Time.UnixNano(); t > 0 {
+	if t := recordTime(m); t > 0 {
 		// The record's timestamp (the producer's CreateTime, or the
 		// broker's LogAppendTime) is the time of an event without one of
 		// its own, as HEC's time is: a backlog read after an outage is
@@ -764,9 +764,20 @@ func (p *partition) reject(m *kafka.Message, raw []byte, reason string, err erro
 		Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
 		Input: p.s.cfg.Name, Protocol: proto, Peer: fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset),
 		Time: time.Now().UnixNano(),
-		// The topic's source type, which a replay applies again.
+		// The topic's source type and the record's timestamp, which a
+		// replay applies again.
 		DefaultSourceType: string(p.ts.defST),
+		RecordTime:        recordTime(m),
 	})
+}
+
+// recordTime returns m's timestamp in unix ns, or 0 when it has none (a
+// record without one reads as before 1970) or one past what unix ns hold.
+func recordTime(m *kafka.Message) int64 {
+	if y := m.Time.Year(); y < 1970 || y > 2261 {
+		return 0
+	}
+	return max(m.Time.UnixNano(), 0)
 }
 
 // flush quarantines the rejects and hands the batch to the engine without
