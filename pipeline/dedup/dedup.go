@@ -371,6 +371,38 @@ func (s *Set) LookupMany(keys []uint64, now time.Time, dup []bool, dropped []uin
 	})
 }
 
+// AddRepeats adds n dropped repeats of h to its count: the count the next
+// copy kept after its window carries. Unlike AddCount it never starts a
+// window: a key whose window ended (carried) keeps carrying, now the
+// larger count, and one forgotten since the repeats were looked up (its
+// generation retired) comes back as carried, so that its next copy is
+// kept, with their count. For the repeats a caller looked up with
+// PeekMany and dropped for good later (the engine: when their batch is
+// accepted, which may be minutes later for a batch its source re-sends).
+// A set that does not count ignores it.
+func (s *Set) AddRepeats(h uint64, now time.Time, n uint32) {
+	if !s.counting || n == 0 {
+		return
+	}
+	h = norm(h)
+	sh := &s.shard[h%shards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s.expire(sh, now.UnixNano())
+	for k := 0; k < generations; k++ {
+		g := &sh.gens[(sh.cur-k+generations)%generations]
+		if g.n == 0 {
+			continue
+		}
+		if i, ok := g.find(h); ok {
+			c := g.tab.counts[i]
+			g.tab.counts[i] = c&carried | min(c&^carried+min(n, carried-1), carried-1)
+			return
+		}
+	}
+	s.addLocked(sh, h, now.UnixNano(), min(n, carried-1)|carried)
+}
+
 // PeekMany is LookupMany without counting the duplicates' repeats: the
 // caller counts them with AddCount once it knows they were dropped for
 // good (the engine: when their batch is accepted; a batch refused and

@@ -270,3 +270,46 @@ func TestReach(t *testing.T) {
 		t.Errorf("budget-bound set: reach %v, want well under the 60s it was fed for", r)
 	}
 }
+
+// TestAddRepeats: repeats counted after their lookup (PeekMany, then
+// AddRepeats once their batch is accepted) add to the key's count whatever
+// became of it meanwhile, and never start a window: live, carried after
+// its window, or forgotten (it comes back carried, so its next copy is
+// kept with the count).
+func TestAddRepeats(t *testing.T) {
+	s := dedup.NewCounting(10*time.Minute, 8<<20)
+	peek := func(h uint64, d time.Duration) (bool, uint32) {
+		dup, n := []bool{false}, []uint32{0}
+		s.PeekMany([]uint64{h}, t0.Add(d), dup, n)
+		return dup[0], n[0]
+	}
+	s.Add(1, t0)
+	if dup, _ := peek(1, time.Minute); !dup {
+		t.Fatal("peek: not a duplicate")
+	}
+	if dup, n := peek(1, 12*time.Minute); dup || n != 0 {
+		t.Fatalf("peek counted: after the window %v %d, want false 0", dup, n)
+	}
+	s.Add(2, t0)
+	s.AddRepeats(2, t0.Add(time.Minute), 2) // live
+	if dup, _ := s.Lookup(2, t0.Add(2*time.Minute)); !dup {
+		t.Fatal("live key: AddRepeats ended its window")
+	}
+	if dup, n := s.Lookup(2, t0.Add(12*time.Minute)); dup || n != 3 {
+		t.Fatalf("live key after its window: %v %d, want false 3", dup, n)
+	}
+	s.AddRepeats(2, t0.Add(12*time.Minute), 1) // carried
+	if dup, n := s.Lookup(2, t0.Add(13*time.Minute)); dup || n != 4 {
+		t.Fatalf("carried key: %v %d, want false 4 (still carried, with the repeat)", dup, n)
+	}
+	s.Add(3, t0)
+	s.AddRepeats(3, t0.Add(30*time.Minute), 1) // forgotten
+	if dup, n := s.Lookup(3, t0.Add(31*time.Minute)); dup || n != 1 {
+		t.Fatalf("forgotten key: %v %d, want false 1 (kept, with the repeat)", dup, n)
+	}
+	plain := dedup.New(10*time.Minute, 8<<20)
+	plain.AddRepeats(4, t0, 1)
+	if plain.Contains(4, t0) {
+		t.Error("a set that does not count recorded a key")
+	}
+}

@@ -219,7 +219,7 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 	// The repeats removeDuplicates dropped, now that they are dropped for
 	// good (Batch.AddDedupCount).
 	for _, d := range b.DedupCounts() {
-		e.dedupSets[d.Set].AddCount(d.Key, now, d.N)
+		e.dedupSets[d.Set].AddRepeats(d.Key, now, d.N)
 	}
 	// The reach gauge, at most once a second (it locks every shard).
 	if last := e.reachAt.Load(); now.UnixNano()-last >= int64(time.Second) && e.reachAt.CompareAndSwap(last, now.UnixNano()) {
