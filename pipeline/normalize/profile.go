@@ -87,6 +87,11 @@ type ProfileSpec struct {
 	// ticket's TargetUserName "jdoe@CORP.EXAMPLE.COM" (name, then realm).
 	// See SplitSpec.
 	Split []SplitSpec `yaml:"split"`
+	// Copy writes each field's value (a string, or a number's digits as a
+	// string) at its new path too, where that is absent, after the renames
+	// and before Split: Windows' winlog.event_id as ECS event.code (rules
+	// read the first, searches the second).
+	Copy OrderedMap `yaml:"copy"`
 	// Map derives a field from another's value by a table: Okta's
 	// outcome.result DENY is ECS event.outcome "failure". See MapSpec.
 	Map []MapSpec `yaml:"map"`
@@ -109,12 +114,91 @@ type ProfileSpec struct {
 // pairs (Azure Firewall's "TCP request from 10.0.0.1:5000 to ...",
 // SonicWall's src=10.0.0.1:5000:X1, a BIND query line). A text the regex
 // does not match is left alone. Unanchored, it matches anywhere in the
-// text.
+// text. A regex costs an allocation per text it matches (Go's submatch
+// indexes).
+//
+// With Pattern (Elastic's dissect, its common form), the paths are named
+// in the text's shape: "Failed %{m} for %{user.name} from %{source.address}
+// port %{source.port}". The text must start with the pattern's leading
+// literal; each key takes the text up to the next occurrence of the
+// literal after it, a key at the end the rest (text after a final literal
+// is ignored); %{} and %{?name} take text that is not kept. Parts are
+// trimmed of spaces and tabs (sudo pads its user name). No allocation: for
+// the sources every event of which it reads (sshd, sudo).
 type SplitSpec struct {
 	Field     string   `yaml:"field"`
 	Separator string   `yaml:"separator"`
 	Regex     string   `yaml:"regex"`
+	Pattern   string   `yaml:"pattern"`
 	Into      []string `yaml:"into"`
+}
+
+// dissect is a compiled SplitSpec.Pattern: the leading literal, and after
+// each key the literal that ends it (empty for a last key: the rest).
+type dissect struct {
+	prefix []byte
+	seps   [][]byte
+}
+
+// compileDissect parses a pattern into its literals and key paths ("" for
+// a key whose text is not kept).
+func compileDissect(pat string) (*dissect, []string, error) {
+	d := &dissect{}
+	var keys []string
+	rest := pat
+	lit := func() []byte {
+		i := strings.Index(rest, "%{")
+		if i < 0 {
+			i = len(rest)
+		}
+		l := []byte(rest[:i])
+		rest = rest[i:]
+		return l
+	}
+	d.prefix = lit()
+	for rest != "" {
+		end := strings.IndexByte(rest, '}')
+		if end < 0 {
+			return nil, nil, fmt.Errorf("pattern %q: %%{ without }", pat)
+		}
+		name := rest[2:end]
+		rest = rest[end+1:]
+		if strings.HasPrefix(name, "?") || name == "" {
+			name = "" // matched, not kept
+		}
+		sep := lit()
+		if len(sep) == 0 && rest != "" {
+			return nil, nil, fmt.Errorf("pattern %q: two keys with nothing between them: which text is whose?", pat)
+		}
+		keys = append(keys, name)
+		d.seps = append(d.seps, sep)
+	}
+	if len(keys) == 0 {
+		return nil, nil, fmt.Errorf("pattern %q: no %%{key}", pat)
+	}
+	return d, keys, nil
+}
+
+// match appends s's part for each key to parts, or reports false.
+func (d *dissect) match(s []byte, parts [][]byte) ([][]byte, bool) {
+	if !bytes.HasPrefix(s, d.prefix) {
+		return parts, false
+	}
+	pos := len(d.prefix)
+	for _, sep := range d.seps {
+		if len(sep) == 0 { // the last key: the rest
+			parts = append(parts, s[pos:])
+			pos = len(s)
+			continue
+		}
+		i := bytes.Index(s[pos:], sep)
+		if i < 0 {
+			return parts, false
+		}
+		parts = append(parts, s[pos:pos+i])
+		pos += i + len(sep)
+	}
+	return parts, true
 }
 
 // MapSpec writes To from the value of Field (after renames and converts)
@@ -147,11 +231,18 @@ type mapOp struct {
 	def   []byte
 }
 
+// copyOp is one entry of ProfileSpec.Copy.
+type copyOp struct {
+	from Path
+	to   [][]byte
+}
+
 // splitOp is a compiled SplitSpec.
 type splitOp struct {
 	field Path
 	sep   []byte
 	re    *regexp.Regexp // instead of sep: one part per capture group
+	pat   *dissect       // instead of sep: one part per key
 	segs  [][][]byte     // per part; nil: skipped
 	self  []bool         // part k goes to the field itself
 }
@@ -798,6 +889,7 @@ type profile struct {
 	nonePaths []Path
 	noneVals  [][]byte
 	splits    []splitOp
+	copies    []copyOp
 	maps      []mapOp
 	// acts and lifts are what actions was built from, kept for the
 	// variants (compile time only).
@@ -970,6 +1062,30 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			p.nonePaths = append(p.nonePaths, CompilePath(f))
 			p.noneVals = append(p.noneVals, []byte(sp.DropValues.Values[k]))
 		}
+		for k, from := range sp.Copy.Keys {
+			to := sp.Copy.Values[k]
+			where := fmt.Sprintf("%s: copy %s", at, from)
+			bad := false
+			for _, pth := range []string{from, to} {
+				if err := checkPath(pth); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %q: %w", where, pth, err))
+					bad = true
+				}
+			}
+			for _, r := range reserved {
+				if !bad && (to == r || strings.HasPrefix(to, r+".")) {
+					errs = append(errs, fmt.Errorf("%s: to %q: %q is written by logrouter itself", where, to, r))
+					bad = true
+				}
+			}
+			if !bad && (to == from || strings.HasPrefix(to, from+".") || strings.HasPrefix(from, to+".")) {
+				errs = append(errs, fmt.Errorf("%s: to %q: the field itself, or a path inside it", where, to))
+				bad = true
+			}
+			if !bad {
+				p.copies = append(p.copies, copyOp{from: CompilePath(from), to: splitPath(to)})
+			}
+		}
 		for i, sl := range sp.Split {
 			where := fmt.Sprintf("%s: split[%d] (%s)", at, i, sl.Field)
 			if err := checkPath(sl.Field); err != nil {
@@ -978,9 +1094,20 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			op := splitOp{field: CompilePath(sl.Field), sep: []byte(sl.Separator)}
 			switch {
-			case sl.Regex != "" && sl.Separator != "":
-				errs = append(errs, fmt.Errorf("%s: a separator or a regex, not both", where))
+			case (sl.Regex != "") && (sl.Separator != "") || sl.Pattern != "" && (sl.Regex != "" || sl.Separator != ""):
+				errs = append(errs, fmt.Errorf("%s: a separator, a regex or a pattern: one of them", where))
 				continue
+			case sl.Pattern != "":
+				if len(sl.Into) > 0 {
+					errs = append(errs, fmt.Errorf("%s: a pattern names its paths itself (%%{path}): no into", where))
+					continue
+				}
+				d, keys, err := compileDissect(sl.Pattern)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", where, err))
+					continue
+				}
+				op.pat, sl.Into = d, keys
 			case sl.Regex != "":
 				re, err := regexp.Compile(sl.Regex)
 				if err != nil {
@@ -999,8 +1126,8 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			op.segs, op.self = make([][][]byte, len(sl.Into)), make([]bool, len(sl.Into))
 			bad, named := false, map[string]bool{}
 			for k, to := range sl.Into {
-				if to == "" && op.re != nil {
-					continue // a group not kept
+				if to == "" && (op.re != nil || op.pat != nil) {
+					continue // a group or key not kept
 				}
 				if named[to] {
 					errs = append(errs, fmt.Errorf("%s: into names %q twice", where, to))
@@ -1300,6 +1427,9 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 			n.nodes[c].kind = kRemoved
 		}
 	}
+	for i := range p.copies {
+		n.copyValue(&p.copies[i])
+	}
 	for i := range p.splits {
 		n.split(&p.splits[i])
 	}
@@ -1401,23 +1531,44 @@ func (n *Normalizer) split(op *splitOp) {
 		return
 	}
 	s := n.stringOf(c)
+	if s == nil && (op.re != nil || op.pat != nil) {
+		s = n.numberText(c) // a number's digits: its parts are strings
+	}
 	var pair [2][]byte
 	var parts [][]byte
-	if op.re != nil {
+	switch {
+	case op.pat != nil:
+		rp, ok := op.pat.match(s, n.reParts[:0])
+		n.reParts = rp
+		if !ok {
+			return
+		}
+		for k := range rp {
+			if rp[k] = bytes.Trim(rp[k], " \t"); len(rp[k]) == 0 {
+				rp[k] = nil // an empty key sets nothing
+			}
+		}
+		parts = rp
+	case op.re != nil:
+		// Match first: it does not allocate, the submatch indexes do, so
+		// only the texts that match cost an allocation.
+		if !op.re.Match(s) {
+			return
+		}
 		m := op.re.FindSubmatchIndex(s)
 		if m == nil {
 			return
 		}
-		parts = n.reParts[:0]
+		rp := n.reParts[:0] // not parts: pair would escape with it
 		for k := range op.segs {
 			var part []byte
 			if a, b := m[2*k+2], m[2*k+3]; a >= 0 && b > a {
 				part = s[a:b]
 			}
-			parts = append(parts, part)
+			rp = append(rp, part)
 		}
-		n.reParts = parts
-	} else {
+		n.reParts, parts = rp, rp
+	default:
 		i := bytes.Index(s, op.sep)
 		if i <= 0 || i+len(op.sep) >= len(s) {
 			return
@@ -1442,6 +1593,39 @@ func (n *Normalizer) split(op *splitOp) {
 			}
 		}
 	}
+}
+
+// copyValue applies one copyOp: a string's or a number's text written at
+// op.to as a string, where that is absent.
+func (n *Normalizer) copyValue(op *copyOp) {
+	c := n.findPath(&op.from)
+	if c < 0 {
+		return
+	}
+	s := n.stringOf(c)
+	if s == nil {
+		if s = n.numberText(c); s == nil {
+			return // an object, an array, a boolean, null
+		}
+	}
+	if t := n.setMissing(op.to); t >= 0 {
+		n.nodes[t].data = s
+	}
+}
+
+// numberText returns the text of number node c, copied into the event's
+// literals (valid until the next Build), or nil when c is no number.
+func (n *Normalizer) numberText(c int32) []byte {
+	nd := &n.nodes[c]
+	isNum := nd.kind == kValue && nd.val.Type() == fastjson.TypeNumber ||
+		nd.kind == kLit && len(nd.data) > 0 && (nd.data[0] == '-' || nd.data[0] >= '0' && nd.data[0] <= '9')
+	if !isNum {
+		return nil
+	}
+	t, _ := n.textOf(c)
+	start := len(n.lits)
+	n.lits = append(n.lits, t...)
+	return n.lits[start:len(n.lits):len(n.lits)]
 }
 
 // canHold reports whether segs can take the string v: nothing is there

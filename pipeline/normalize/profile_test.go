@@ -663,6 +663,70 @@ func TestProfileSplitRegex(t *testing.T) {
 	}
 }
 
+func TestProfileSplitPatternAndCopy(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "s",
+		Split: []SplitSpec{
+			{Field: "message", Pattern: "%{ev} %{m} for invalid user %{user.name} from %{source.address} port %{source.port} "},
+			{Field: "message", Pattern: "%{ev} %{m} for %{user.name} from %{source.address} port %{source.port} "},
+			{Field: "sudo", Pattern: "%{user.name} : %{?skipped}USER=%{user.effective.name} ;"},
+			{Field: "n", Pattern: "%{x}5"},
+		},
+		Copy: OrderedMap{Keys: []string{"id", "host.computer"}, Values: []string{"event.code", "host.name"}},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, in, want string }{
+		{"keys up to their literals; text after the last ignored", `{"message":"Failed password for root from 10.0.0.1 port 22 ssh2"}`,
+			`"ev":"Failed","m":"password","user":{"name":"root"},"source":{"address":"10.0.0.1","port":"22"}`},
+		{"the first pattern wins; the second would take another user name: nothing", `{"message":"Failed password for invalid user pi from 10.0.0.1 port 22 ssh2"}`,
+			`"user":{"name":"pi"}`},
+		{"a literal missing: left alone", `{"message":"Received disconnect from 10.0.0.1 port 22"}`, `"message":"Received disconnect from 10.0.0.1 port 22","event"`},
+		{"parts trimmed; a skipped key", `{"sudo":"   jdoe : TTY=pts/0 ; USER=root ; COMMAND=/bin/ls"}`, `"user":{"name":"jdoe","effective":{"name":"root"}}`},
+		{"a number's digits", `{"n":12345}`, `"x":"1234"`},
+		{"copy: a number as a string, a string where absent", `{"id":4625,"host":{"computer":"DC01"}}`, `"event":{"code":"4625"`},
+		{"copy: the value there stays", `{"id":4625,"event":{"code":"x"}}`, `"event":{"code":"x"`},
+	} {
+		out := appendAs(t, n, &p, tc.in, "s")
+		if tc.name == "copy: a number as a string, a string where absent" && !strings.Contains(out, `"host":{"computer":"DC01","name":"DC01"}`) {
+			t.Errorf("%s: host.name not copied: %s", tc.name, out)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s", tc.name, out, tc.want)
+		}
+	}
+	for _, sl := range []SplitSpec{
+		{Field: "a", Pattern: "%{b}%{c}"},
+		{Field: "a", Pattern: "no keys"},
+		{Field: "a", Pattern: "%{b"},
+		{Field: "a", Pattern: "%{b} x", Into: []string{"b"}},
+		{Field: "a", Pattern: "%{b} x", Regex: "(b)"},
+		{Field: "a", Pattern: "%{b} %{b}"},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "s", Split: []SplitSpec{sl}}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "split") {
+			t.Errorf("%+v: %v, want a split error", sl, err)
+		}
+	}
+	for _, cp := range []OrderedMap{
+		{Keys: []string{"a"}, Values: []string{"a.b"}},
+		{Keys: []string{"a"}, Values: []string{"logrouter.x"}},
+		{Keys: []string{""}, Values: []string{"b"}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "s", Copy: cp}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "copy") {
+			t.Errorf("%+v: %v, want a copy error", cp, err)
+		}
+	}
+}
+
 // appendAs normalizes the JSON event in as sent with source type st.
 func appendAs(t *testing.T, n *Normalizer, p *fastjson.Parser, in, st string) string {
 	t.Helper()
