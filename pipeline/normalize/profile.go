@@ -122,23 +122,47 @@ type ProfileSpec struct {
 // port %{source.port}". The text must start with the pattern's leading
 // literal; each key takes the text up to the next occurrence of the
 // literal after it, a key at the end the rest (text after a final literal
-// is ignored); %{} and %{?name} take text that is not kept. Parts are
-// trimmed of spaces and tabs (sudo pads its user name). No allocation: for
-// the sources every event of which it reads (sshd, sudo).
+// is ignored); %{} and %{?name} take text that is not kept. A key may
+// name the kind of text it takes, %{source.port:digits} or
+// %{source.ip:ipv4} or %{source.address:token} (no space): a key refused,
+// a later literal not found, the match tries the key's literal's next
+// occurrence (up to 64 in all), so a user name holding " from x port 1"
+// does not decide the address. Parts are trimmed of spaces and tabs (sudo
+// pads its user name). Patterns (a list) are alternatives: the first that
+// matches applies. No allocation: for the sources every event of which it
+// reads (sshd, sudo).
 type SplitSpec struct {
 	Field     string   `yaml:"field"`
 	Separator string   `yaml:"separator"`
 	Regex     string   `yaml:"regex"`
 	Pattern   string   `yaml:"pattern"`
+	Patterns  []string `yaml:"patterns"`
 	Into      []string `yaml:"into"`
 }
 
-// dissect is a compiled SplitSpec.Pattern: the leading literal, and after
-// each key the literal that ends it (empty for a last key: the rest).
+// dissect is a compiled SplitSpec.Pattern: the leading literal, and each
+// key with the literal that ends it (empty for a last key: the rest) and
+// the kind of text it takes.
 type dissect struct {
 	prefix []byte
-	seps   [][]byte
+	keys   []dkey
 }
+
+type dkey struct {
+	sep  []byte
+	kind uint8 // keyAny, keyDigits, keyIPv4, keyWord
+}
+
+const (
+	keyAny = iota
+	keyDigits
+	keyIPv4
+	keyWord // no space or tab: %{x:token}
+)
+
+// maxDissectTries bounds the literal occurrences a match tries: a text
+// crafted with many of them (a user name full of " from ") costs no more.
+const maxDissectTries = 64
 
 // compileDissect parses a pattern into its literals and key paths ("" for
 // a key whose text is not kept).
@@ -163,6 +187,20 @@ func compileDissect(pat string) (*dissect, []string, error) {
 		}
 		name := rest[2:end]
 		rest = rest[end+1:]
+		kind := uint8(keyAny)
+		if c := strings.LastIndexByte(name, ':'); c >= 0 {
+			switch name[c+1:] {
+			case "digits":
+				kind = keyDigits
+			case "ipv4":
+				kind = keyIPv4
+			case "token":
+				kind = keyWord
+			default:
+				return nil, nil, fmt.Errorf("pattern %q: %%{%s}: a key's kind is digits, ipv4 or token", pat, name)
+			}
+			name = name[:c]
+		}
 		if strings.HasPrefix(name, "?") || name == "" {
 			name = "" // matched, not kept
 		}
@@ -171,7 +209,7 @@ func compileDissect(pat string) (*dissect, []string, error) {
 			return nil, nil, fmt.Errorf("pattern %q: two keys with nothing between them: which text is whose?", pat)
 		}
 		keys = append(keys, name)
-		d.seps = append(d.seps, sep)
+		d.keys = append(d.keys, dkey{sep: sep, kind: kind})
 	}
 	if len(keys) == 0 {
 		return nil, nil, fmt.Errorf("pattern %q: no %%{key}", pat)
@@ -179,26 +217,85 @@ func compileDissect(pat string) (*dissect, []string, error) {
 	return d, keys, nil
 }
 
-// match appends s's part for each key to parts, or reports false.
+// match sets parts (len(d.keys) long, from parts' array) to s's part for
+// each key, or reports false. Each key takes the text up to the first
+// occurrence of its literal from which the rest of the pattern matches:
+// the first, unless a typed key or a later literal refuses it (a user
+// name sshd logs as the client sent it may hold " from x port y").
 func (d *dissect) match(s []byte, parts [][]byte) ([][]byte, bool) {
+	parts = parts[:0]
+	for range d.keys {
+		parts = append(parts, nil)
+	}
 	if !bytes.HasPrefix(s, d.prefix) {
 		return parts, false
 	}
-	pos := len(d.prefix)
-	for _, sep := range d.seps {
-		if len(sep) == 0 { // the last key: the rest
-			parts = append(parts, s[pos:])
-			pos = len(s)
-			continue
-		}
-		i := bytes.Index(s[pos:], sep)
-		if i < 0 {
-			return parts, false
-		}
-		parts = append(parts, s[pos:pos+i])
-		pos += i + len(sep)
+	tries := maxDissectTries
+	return parts, d.from(s, len(d.prefix), 0, parts, &tries)
+}
+
+func (d *dissect) from(s []byte, pos, k int, parts [][]byte, tries *int) bool {
+	if k == len(d.keys) {
+		return true
 	}
-	return parts, true
+	key := &d.keys[k]
+	if len(key.sep) == 0 { // the last key: the rest
+		if !key.takes(s[pos:]) {
+			return false
+		}
+		parts[k] = s[pos:]
+		return true
+	}
+	for at := pos; *tries > 0; *tries-- {
+		i := bytes.Index(s[at:], key.sep)
+		if i < 0 {
+			return false
+		}
+		end := at + i
+		if key.takes(s[pos:end]) && d.from(s, end+len(key.sep), k+1, parts, tries) {
+			parts[k] = s[pos:end]
+			return true
+		}
+		at = end + 1
+	}
+	return false
+}
+
+// takes reports whether v (spaces around it aside) is text of the key's
+// kind.
+func (k *dkey) takes(v []byte) bool {
+	switch k.kind {
+	case keyDigits:
+		v = bytes.Trim(v, " \t")
+		if len(v) == 0 {
+			return false
+		}
+		for _, c := range v {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	case keyIPv4:
+		v = bytes.Trim(v, " \t")
+		dots, run := 0, 0
+		for _, c := range v {
+			switch {
+			case c >= '0' && c <= '9':
+				if run++; run > 3 {
+					return false
+				}
+			case c == '.' && run > 0:
+				dots, run = dots+1, 0
+			default:
+				return false
+			}
+		}
+		return dots == 3 && run > 0
+	case keyWord:
+		v = bytes.Trim(v, " \t")
+		return len(v) > 0 && bytes.IndexAny(v, " \t") < 0
+	}
+	return true
 }
 
 // MapSpec writes To from the value of Field (after renames and converts)
@@ -243,6 +340,7 @@ type splitOp struct {
 	sep   []byte
 	re    *regexp.Regexp // instead of sep: one part per capture group
 	pat   *dissect       // instead of sep: one part per key
+	alt   bool           // another of the patterns of the split before it
 	segs  [][][]byte     // per part; nil: skipped
 	self  []bool         // part k goes to the field itself
 }
@@ -1086,7 +1184,26 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				p.copies = append(p.copies, copyOp{from: CompilePath(from), to: splitPath(to)})
 			}
 		}
-		for i, sl := range sp.Split {
+		// A split with patterns is one split per pattern, each after the
+		// first an alternative (applied only when none before it matched).
+		var splits []SplitSpec
+		var alts []bool
+		for _, sl := range sp.Split {
+			if len(sl.Patterns) == 0 {
+				splits, alts = append(splits, sl), append(alts, false)
+				continue
+			}
+			for k, pat := range sl.Patterns {
+				one := sl
+				one.Patterns = nil
+				if sl.Pattern != "" {
+					one.Regex = "(both)" // refused below: pattern and patterns
+				}
+				one.Pattern = pat
+				splits, alts = append(splits, one), append(alts, k > 0)
+			}
+		}
+		for i, sl := range splits {
 			where := fmt.Sprintf("%s: split[%d] (%s)", at, i, sl.Field)
 			if err := checkPath(sl.Field); err != nil {
 				errs = append(errs, fmt.Errorf("%s: field: %w", where, err))
@@ -1153,6 +1270,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				op.segs[k], op.self[k] = splitPath(to), to == sl.Field
 			}
 			if !bad {
+				op.alt = alts[i]
 				p.splits = append(p.splits, op)
 			}
 		}
@@ -1430,8 +1548,16 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 	for i := range p.copies {
 		n.copyValue(&p.copies[i])
 	}
+	done := false // an alternative of this run of patterns matched
 	for i := range p.splits {
-		n.split(&p.splits[i])
+		op := &p.splits[i]
+		if !op.alt {
+			done = false
+		}
+		if done {
+			continue
+		}
+		done = n.split(op) && op.pat != nil
 	}
 	for i := range p.converts {
 		if c := n.findPath(&p.converts[i].p); c >= 0 {
@@ -1524,11 +1650,12 @@ func (n *Normalizer) textOf(c int32) ([]byte, bool) {
 
 var textTrue, textFalse = []byte("true"), []byte("false")
 
-// split applies one SplitSpec (see there): all or nothing.
-func (n *Normalizer) split(op *splitOp) {
+// split applies one SplitSpec (see there): all or nothing. It reports
+// whether the field's text matched (whatever it could write).
+func (n *Normalizer) split(op *splitOp) bool {
 	c := n.findPath(&op.field)
 	if c < 0 {
-		return
+		return false
 	}
 	s := n.stringOf(c)
 	if s == nil && (op.re != nil || op.pat != nil) {
@@ -1541,7 +1668,7 @@ func (n *Normalizer) split(op *splitOp) {
 		rp, ok := op.pat.match(s, n.reParts[:0])
 		n.reParts = rp
 		if !ok {
-			return
+			return false
 		}
 		for k := range rp {
 			if rp[k] = bytes.Trim(rp[k], " \t"); len(rp[k]) == 0 {
@@ -1553,11 +1680,11 @@ func (n *Normalizer) split(op *splitOp) {
 		// Match first: it does not allocate, the submatch indexes do, so
 		// only the texts that match cost an allocation.
 		if !op.re.Match(s) {
-			return
+			return false
 		}
 		m := op.re.FindSubmatchIndex(s)
 		if m == nil {
-			return
+			return false
 		}
 		rp := n.reParts[:0] // not parts: pair would escape with it
 		for k := range op.segs {
@@ -1571,14 +1698,14 @@ func (n *Normalizer) split(op *splitOp) {
 	default:
 		i := bytes.Index(s, op.sep)
 		if i <= 0 || i+len(op.sep) >= len(s) {
-			return
+			return false
 		}
 		pair = [2][]byte{s[:i], s[i+len(op.sep):]}
 		parts = pair[:]
 	}
 	for k := range parts {
 		if op.segs[k] != nil && parts[k] != nil && !op.self[k] && !n.canHold(op.segs[k], parts[k]) {
-			return
+			return false
 		}
 	}
 	for k := range parts {
@@ -1593,6 +1720,7 @@ func (n *Normalizer) split(op *splitOp) {
 			}
 		}
 	}
+	return true
 }
 
 // copyValue applies one copyOp: a string's or a number's text written at

@@ -727,6 +727,56 @@ func TestProfileSplitPatternAndCopy(t *testing.T) {
 	}
 }
 
+func TestProfileSplitPatternsTypedAlternatives(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "s",
+		Split: []SplitSpec{
+			{Field: "message", Patterns: []string{
+				"%{ev} %{m} for invalid user %{user.name} from %{source.address:token} port %{source.port:digits} ssh2",
+				"%{ev} %{m} for %{user.name} from %{source.address:token} port %{source.port:digits} ssh2",
+				"Invalid user %{user.name} from %{source.address:token} port %{source.port:digits}",
+			}},
+			{Field: "ip", Patterns: []string{"[%{a}]:%{p:digits}", "%{a:ipv4}:%{p:digits}"}},
+		},
+	}}
+	c, err := Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.New()
+	var p fastjson.Parser
+	for _, tc := range []struct{ name, in, want, not string }{
+		{"an empty invalid user name: the first pattern matched, the next is not tried",
+			`{"message":"Failed none for invalid user  from 10.0.0.1 port 22 ssh2"}`, `"source":{"address":"10.0.0.1","port":"22"}`, `"user"`},
+		{"a user name holding from/port: the address is the connection's",
+			`{"message":"Invalid user a from 10.0.0.1 port 1 b from 89.160.20.156 port 29160"}`,
+			`"user":{"name":"a from 10.0.0.1 port 1 b"},"source":{"address":"89.160.20.156","port":"29160"}`, ""},
+		{"the same before ssh2", `{"message":"Failed password for invalid user x from 10.0.0.1 port 1 y from 89.160.20.156 port 29160 ssh2"}`,
+			`"source":{"address":"89.160.20.156","port":"29160"}`, ""},
+		{"a port that is no number: no match", `{"message":"Invalid user a from 10.0.0.1 port x"}`, `"message":"Invalid user a from 10.0.0.1 port x","event"`, `"source"`},
+		{"bracketed IPv6 and port", `{"ip":"[2001:db8::1]:443"}`, `"a":"2001:db8::1","p":"443"`, ""},
+		{"IPv4 and port", `{"ip":"10.0.0.1:443"}`, `"a":"10.0.0.1","p":"443"`, ""},
+		{"a bare IPv6 address is not taken apart", `{"ip":"2001:db8::1"}`, `"ip":"2001:db8::1","event"`, `"p"`},
+		{"many literals: bounded, no match", `{"message":"Invalid user ` + strings.Repeat("x from y port z ", 200) + `"}`, `"message"`, `"source"`},
+	} {
+		out := appendAs(t, n, &p, tc.in, "s")
+		if !strings.Contains(out, tc.want) || tc.not != "" && strings.Contains(out, tc.not) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s and not %q", tc.name, out, tc.want, tc.not)
+		}
+	}
+	for _, sl := range []SplitSpec{
+		{Field: "a", Pattern: "%{b:float} x"},
+		{Field: "a", Pattern: "%{b} x", Patterns: []string{"%{b} y"}},
+	} {
+		cfg := DefaultConfig()
+		cfg.Profiles = []ProfileSpec{{Name: "s", Split: []SplitSpec{sl}}}
+		if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "split") {
+			t.Errorf("%+v: %v, want a split error", sl, err)
+		}
+	}
+}
+
 // appendAs normalizes the JSON event in as sent with source type st.
 func appendAs(t *testing.T, n *Normalizer, p *fastjson.Parser, in, st string) string {
 	t.Helper()
