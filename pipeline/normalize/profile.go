@@ -126,8 +126,10 @@ type ProfileSpec struct {
 // name the kind of text it takes, %{source.port:digits} or
 // %{source.ip:ipv4} or %{source.address:token} (no space): a key refused,
 // a later literal not found, the match tries the key's literal's next
-// occurrence (up to 64 in all), so a user name holding " from x port 1"
-// does not decide the address. Parts are trimmed of spaces and tabs (sudo
+// occurrence (up to 64 in all). A %{user.name:greedy} key tries its
+// literal's occurrences from the last, so a user name holding " from x
+// port 1 ssh2" (sshd logs it as the client sent it) does not decide the
+// address. Parts are trimmed of spaces and tabs (sudo
 // pads its user name). Patterns (a list) are alternatives: the first that
 // matches applies. No allocation: for the sources every event of which it
 // reads (sshd, sudo).
@@ -157,11 +159,13 @@ const (
 	keyAny = iota
 	keyDigits
 	keyIPv4
-	keyWord // no space or tab: %{x:token}
+	keyWord   // no space or tab: %{x:token}
+	keyGreedy // any text, up to the last occurrence of its literal that lets the rest match: %{x:greedy}
 )
 
-// maxDissectTries bounds the literal occurrences a match tries: a text
-// crafted with many of them (a user name full of " from ") costs no more.
+// maxDissectTries bounds the literal occurrences a match tries (each a
+// scan of the rest of the text): a text crafted with many of them (a user
+// name full of " from ") costs a bounded amount, and does not match.
 const maxDissectTries = 64
 
 // compileDissect parses a pattern into its literals and key paths ("" for
@@ -196,8 +200,10 @@ func compileDissect(pat string) (*dissect, []string, error) {
 				kind = keyIPv4
 			case "token":
 				kind = keyWord
+			case "greedy":
+				kind = keyGreedy
 			default:
-				return nil, nil, fmt.Errorf("pattern %q: %%{%s}: a key's kind is digits, ipv4 or token", pat, name)
+				return nil, nil, fmt.Errorf("pattern %q: %%{%s}: a key's kind is digits, ipv4, token or greedy", pat, name)
 			}
 			name = name[:c]
 		}
@@ -246,6 +252,21 @@ func (d *dissect) from(s []byte, pos, k int, parts [][]byte, tries *int) bool {
 		parts[k] = s[pos:]
 		return true
 	}
+	if key.kind == keyGreedy { // from the last occurrence back
+		for lim := len(s); *tries > 0; *tries-- {
+			i := bytes.LastIndex(s[pos:lim], key.sep)
+			if i < 0 {
+				return false
+			}
+			end := pos + i
+			if d.from(s, end+len(key.sep), k+1, parts, tries) {
+				parts[k] = s[pos:end]
+				return true
+			}
+			lim = end + len(key.sep) - 1
+		}
+		return false
+	}
 	for at := pos; *tries > 0; *tries-- {
 		i := bytes.Index(s[at:], key.sep)
 		if i < 0 {
@@ -275,17 +296,21 @@ func (k *dkey) takes(v []byte) bool {
 				return false
 			}
 		}
-	case keyIPv4:
+	case keyIPv4: // four numbers 0-255 without leading zeros, as netip reads them
 		v = bytes.Trim(v, " \t")
-		dots, run := 0, 0
-		for _, c := range v {
+		dots, run, val := 0, 0, 0
+		for i, c := range v {
 			switch {
 			case c >= '0' && c <= '9':
-				if run++; run > 3 {
+				if run > 0 && val == 0 { // a leading zero
 					return false
 				}
-			case c == '.' && run > 0:
-				dots, run = dots+1, 0
+				run, val = run+1, val*10+int(c-'0')
+				if val > 255 {
+					return false
+				}
+			case c == '.' && run > 0 && i < len(v)-1:
+				dots, run, val = dots+1, 0, 0
 			default:
 				return false
 			}
