@@ -129,7 +129,9 @@ type ProfileSpec struct {
 // occurrence (up to 64 in all). A %{user.name:greedy} key tries its
 // literal's occurrences from the last, so a user name holding " from x
 // port 1 ssh2" (sshd logs it as the client sent it) does not decide the
-// address. Parts are trimmed of spaces and tabs (sudo
+// address. A pattern ending with $ (after its last literal) matches only
+// a text that ends there: with a greedy key, the last occurrence is then
+// the one at the end. Parts are trimmed of spaces and tabs (sudo
 // pads its user name). Patterns (a list) are alternatives: the first that
 // matches applies. No allocation: for the sources every event of which it
 // reads (sshd, sudo).
@@ -148,6 +150,7 @@ type SplitSpec struct {
 type dissect struct {
 	prefix []byte
 	keys   []dkey
+	end    bool // the pattern ends with $: nothing may follow its last literal
 }
 
 type dkey struct {
@@ -174,6 +177,9 @@ func compileDissect(pat string) (*dissect, []string, error) {
 	d := &dissect{}
 	var keys []string
 	rest := pat
+	if strings.HasSuffix(rest, "$") && !strings.HasSuffix(rest, "}$") {
+		d.end, rest = true, rest[:len(rest)-1]
+	}
 	lit := func() []byte {
 		i := strings.Index(rest, "%{")
 		if i < 0 {
@@ -242,7 +248,7 @@ func (d *dissect) match(s []byte, parts [][]byte) ([][]byte, bool) {
 
 func (d *dissect) from(s []byte, pos, k int, parts [][]byte, tries *int) bool {
 	if k == len(d.keys) {
-		return true
+		return !d.end || pos == len(s)
 	}
 	key := &d.keys[k]
 	if len(key.sep) == 0 { // the last key: the rest
@@ -273,9 +279,16 @@ func (d *dissect) from(s []byte, pos, k int, parts [][]byte, tries *int) bool {
 			return false
 		}
 		end := at + i
-		if key.takes(s[pos:end]) && d.from(s, end+len(key.sep), k+1, parts, tries) {
+		ok := key.takes(s[pos:end])
+		if ok && d.from(s, end+len(key.sep), k+1, parts, tries) {
 			parts[k] = s[pos:end]
 			return true
+		}
+		if !ok && key.kind != keyIPv4 && end > pos {
+			// A digit or token key refused a character: every longer
+			// text holds it too. (Not tried again: a crafted text with
+			// many literals then costs a try per key, not per pair.)
+			return false
 		}
 		at = end + 1
 	}
