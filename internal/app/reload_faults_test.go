@@ -22,8 +22,8 @@ import (
 
 // newExampleApp builds (does not start) an app from the embedded
 // config.example.yaml and the embedded starter rules (rules/*.yaml, their
-// *_test.yaml included: the manifests' logrouter-rules ConfigMap is made
-// from the same files), with only the destinations and routing replaced
+// *_test.yaml included: the manifests' logrouter-rules and
+// logrouter-rule-tests ConfigMaps are made from the same files), with only the destinations and routing replaced
 // (file sinks under the given names) and data under a temporary directory.
 func newExampleApp(t *testing.T, dests []string, routing config.Routing) *App {
 	t.Helper()
