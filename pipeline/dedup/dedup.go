@@ -286,23 +286,33 @@ func (s *Set) lookupLocked(sh *shard, h uint64, now int64, count bool) (dup bool
 		return s.containsLocked(sh, h, now), 0
 	}
 	s.expire(sh, now)
+	g, i, _ := s.findLocked(sh, h)
+	if g == nil {
+		return false, 0
+	}
+	c := g.tab.counts[i]
+	if c&carried != 0 {
+		return false, c &^ carried
+	}
+	if count && c < carried-1 {
+		g.tab.counts[i] = c + 1
+	}
+	return true, 0
+}
+
+// findLocked returns the generation holding h and its slot there, newest
+// generation first, and whether it is the current one; nil when none does.
+func (s *Set) findLocked(sh *shard, h uint64) (g *gen, slot int, current bool) {
 	for k := 0; k < generations; k++ {
 		g := &sh.gens[(sh.cur-k+generations)%generations]
 		if g.n == 0 {
 			continue
 		}
 		if i, ok := g.find(h); ok {
-			c := g.tab.counts[i]
-			if c&carried != 0 {
-				return false, c &^ carried
-			}
-			if count && c < carried-1 {
-				g.tab.counts[i] = c + 1
-			}
-			return true, 0
+			return g, i, k == 0
 		}
 	}
-	return false, 0
+	return nil, 0, false
 }
 
 // Add records h at time now.
@@ -325,28 +335,22 @@ func (s *Set) addCountLocked(sh *shard, h uint64, t int64, repeats uint32) {
 	repeats = min(repeats, carried-1)
 	if s.counting {
 		s.expire(sh, t)
-		for k := 0; k < generations; k++ {
-			g := &sh.gens[(sh.cur-k+generations)%generations]
-			if g.n == 0 {
-				continue
+		g, i, current := s.findLocked(sh, h)
+		switch {
+		case g == nil:
+			s.addLocked(sh, h, t, repeats)
+		case g.tab.counts[i]&carried != 0:
+			// Kept again: a new window starts, in the current
+			// generation (the carrying one may retire at once).
+			g.tab.counts[i] = 0
+			if current {
+				g.tab.counts[i] = repeats
+			} else {
+				s.addLocked(sh, h, t, repeats)
 			}
-			if i, ok := g.find(h); ok {
-				if g.tab.counts[i]&carried != 0 {
-					// Kept again: a new window starts, in the current
-					// generation (the carrying one may retire at once).
-					g.tab.counts[i] = 0
-					if k != 0 {
-						s.addLocked(sh, h, t, repeats)
-					} else {
-						g.tab.counts[i] = repeats
-					}
-				} else if c := g.tab.counts[i]; repeats > 0 && c < carried-1 {
-					g.tab.counts[i] = min(c+repeats, carried-1)
-				}
-				return
-			}
+		case repeats > 0 && g.tab.counts[i] < carried-1:
+			g.tab.counts[i] = min(g.tab.counts[i]+repeats, carried-1)
 		}
-		s.addLocked(sh, h, t, repeats)
 		return
 	}
 	if !s.containsLocked(sh, h, t) {
@@ -362,11 +366,15 @@ func (s *Set) addCountLocked(sh *shard, h uint64, t int64, repeats uint32) {
 // random slots in a table of max_bytes overlap instead of coming one after
 // the other (BenchmarkLookupAdd/many).
 func (s *Set) LookupMany(keys []uint64, now time.Time, dup []bool, dropped []uint32) {
+	s.lookupMany(keys, now, dup, dropped, true)
+}
+
+func (s *Set) lookupMany(keys []uint64, now time.Time, dup []bool, dropped []uint32, count bool) {
 	dup, dropped = dup[:len(keys)], dropped[:len(keys)]
 	t := now.UnixNano()
 	s.eachShard(keys, func(sh *shard, idx []int32) {
 		for _, i := range idx {
-			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t, true)
+			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t, count)
 		}
 	})
 }
@@ -389,32 +397,20 @@ func (s *Set) AddRepeats(h uint64, now time.Time, n uint32) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	s.expire(sh, now.UnixNano())
-	for k := 0; k < generations; k++ {
-		g := &sh.gens[(sh.cur-k+generations)%generations]
-		if g.n == 0 {
-			continue
-		}
-		if i, ok := g.find(h); ok {
-			c := g.tab.counts[i]
-			g.tab.counts[i] = c&carried | min(c&^carried+min(n, carried-1), carried-1)
-			return
-		}
+	if g, i, _ := s.findLocked(sh, h); g != nil {
+		c := g.tab.counts[i]
+		g.tab.counts[i] = c&carried | min(c&^carried+min(n, carried-1), carried-1)
+		return
 	}
 	s.addLocked(sh, h, now.UnixNano(), min(n, carried-1)|carried)
 }
 
 // PeekMany is LookupMany without counting the duplicates' repeats: the
-// caller counts them with AddCount once it knows they were dropped for
+// caller counts them with AddRepeats once it knows they were dropped for
 // good (the engine: when their batch is accepted; a batch refused and
 // sent again as a new one must not count its repeats twice).
 func (s *Set) PeekMany(keys []uint64, now time.Time, dup []bool, dropped []uint32) {
-	dup, dropped = dup[:len(keys)], dropped[:len(keys)]
-	t := now.UnixNano()
-	s.eachShard(keys, func(sh *shard, idx []int32) {
-		for _, i := range idx {
-			dup[i], dropped[i] = s.lookupLocked(sh, norm(keys[i]), t, false)
-		}
-	})
+	s.lookupMany(keys, now, dup, dropped, false)
 }
 
 // AddMany is AddCount(keys[i], now, repeats[i]) for every key, in order,

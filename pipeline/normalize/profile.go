@@ -1231,12 +1231,13 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				splits, alts = append(splits, sl), append(alts, false)
 				continue
 			}
+			if sl.Pattern != "" || sl.Regex != "" || sl.Separator != "" {
+				errs = append(errs, fmt.Errorf("%s: split (%s): patterns is one of separator, regex, pattern and patterns: one of them", at, sl.Field))
+				continue
+			}
 			for k, pat := range sl.Patterns {
 				one := sl
 				one.Patterns = nil
-				if sl.Pattern != "" {
-					one.Regex = "(both)" // refused below: pattern and patterns
-				}
 				one.Pattern = pat
 				splits, alts = append(splits, one), append(alts, k > 0)
 			}
