@@ -603,6 +603,10 @@ func (e *drCachedEnv) Field(id int) *normalize.Value {
 	return &e.vals[id]
 }
 
+// RootFilter lets the index skip the fields the event's root filter shows
+// missing, as route.Worker does (so the filter is under the reference too).
+func (e *drCachedEnv) RootFilter() *[4]uint64 { return e.n.RootFilter() }
+
 // drHarness holds the two normalizers (the engine's, with the default
 // configuration; the reference's, keeping empty values in its output, so
 // that the written event is what rules see) and the reference.

@@ -195,6 +195,30 @@ type ruleIndex struct {
 	// so an event that matches an early rule never looks up the fields
 	// only later rules are indexed on.
 	order []int
+	// masks[j] is the root filter mask of fields[order[j]]'s path (see
+	// normalize.Path.RootMask), kept together so that the fields an event
+	// lacks are passed over without touching their entries or the env.
+	masks [][4]uint64
+}
+
+// rootFilterEnv is an Env that has a filter of the event's root keys
+// (route.Worker): a field whose mask shares no bit with it is missing.
+type rootFilterEnv interface {
+	RootFilter() *[4]uint64
+}
+
+// rootFilter returns env's root key filter, or nil when it has none.
+func rootFilter(env Env) *[4]uint64 {
+	if rf, ok := env.(rootFilterEnv); ok {
+		return rf.RootFilter()
+	}
+	return nil
+}
+
+// absent reports whether filter shows that no candidate root key of a path
+// with mask m is in the event (false without a filter).
+func absent(filter *[4]uint64, m *[4]uint64) bool {
+	return filter != nil && m[0]&filter[0]|m[1]&filter[1]|m[2]&filter[2]|m[3]&filter[3] == 0
 }
 
 type indexField struct {
@@ -304,6 +328,10 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 		ix.order = append(ix.order, k)
 	}
 	sort.SliceStable(ix.order, func(i, j int) bool { return ix.fields[ix.order[i]].low < ix.fields[ix.order[j]].low })
+	for _, k := range ix.order {
+		p := normalize.CompilePath(ft.paths[ix.fields[k].id])
+		ix.masks = append(ix.masks, p.RootMask())
+	}
 	return ix
 }
 
@@ -347,14 +375,18 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 	}
 	x := xbuf[:len(ix.always)]
 	copy(x, ix.always)
+	filter := rootFilter(env)
 	done := 0 // every candidate below it was tried
-	for _, k := range ix.order {
+	for j, k := range ix.order {
 		f := &ix.fields[k]
 		if f.low > done {
 			if i := tryRange(s, env, x, done, f.low); i >= 0 {
 				return i
 			}
 			done = f.low
+		}
+		if absent(filter, &ix.masks[j]) {
+			continue
 		}
 		p, v := f.hit(env)
 		for w := range x {
@@ -399,7 +431,11 @@ func tryRange(s *Set, env Env, x []uint64, from, to int) int {
 func (ix *ruleIndex) evalEager(s *Set, env Env) int {
 	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
 	hits := hitBuf[:0]
-	for k := range ix.fields {
+	filter := rootFilter(env)
+	for j, k := range ix.order {
+		if absent(filter, &ix.masks[j]) {
+			continue
+		}
 		p, v := ix.fields[k].hit(env)
 		if p != nil {
 			hits = append(hits, p)
@@ -426,7 +462,8 @@ func (ix *ruleIndex) evalEager(s *Set, env Env) int {
 func (ix *ruleIndex) eval64(s *Set, env Env) int {
 	x := ix.always[0]
 	var tried uint64
-	for _, k := range ix.order {
+	filter := rootFilter(env)
+	for j, k := range ix.order {
 		f := &ix.fields[k]
 		if below := uint64(1)<<f.low - 1; below&^tried != 0 {
 			for c := x & below &^ tried; c != 0; c &= c - 1 {
@@ -435,6 +472,9 @@ func (ix *ruleIndex) eval64(s *Set, env Env) int {
 				}
 			}
 			tried = below
+		}
+		if absent(filter, &ix.masks[j]) {
+			continue
 		}
 		p, v := f.hit(env)
 		if p != nil {

@@ -422,6 +422,10 @@ type Path struct {
 	// whole path (a literal dotted key) and then each dotted prefix.
 	cuts   []int
 	hashes []uint64
+	// mask has the root filter's bit (see rootBloom) of every candidate
+	// root key: a path none of whose candidates the event's root can hold
+	// is missing after one test, without touching cuts or hashes.
+	mask [4]uint64
 }
 
 // CompilePath prepares a dot-separated field path for LookupPath.
@@ -435,11 +439,29 @@ func CompilePath(p string) Path {
 			cp.hashes = append(cp.hashes, hashString(p[:i]))
 		}
 	}
+	for _, h := range cp.hashes {
+		cp.mask[h>>62] |= 1 << (h >> 56 & 63)
+	}
 	return cp
 }
 
 // String returns the path as written.
 func (p *Path) String() string { return p.s }
+
+// RootMask returns the root filter bits of the path's candidate root keys:
+// when none of them is set in an event's RootFilter, the path is missing
+// from the event.
+func (p *Path) RootMask() [4]uint64 { return p.mask }
+
+// RootFilter returns the event's root filter (a 256-bit Bloom filter of its
+// root keys, valid until the next Build), or nil when the root is too wide
+// to be filtered. A Path whose RootMask shares no bit with it is missing.
+func (n *Normalizer) RootFilter() *[4]uint64 {
+	if n.rootCount > rootMaxIndex {
+		return nil
+	}
+	return &n.rootBloom
+}
 
 // intern returns s as a string without allocating for source types seen
 // before; the table is bounded, past it each new value allocates once.
@@ -1306,6 +1328,9 @@ func (n *Normalizer) keepBoth(c int32, v *fastjson.Value) {
 // whole path as a literal key first, then each dotted prefix, descending.
 func (n *Normalizer) findPath(p *Path) int32 {
 	wide := n.rootCount > rootMaxIndex
+	if !wide && p.mask[0]&n.rootBloom[0]|p.mask[1]&n.rootBloom[1]|p.mask[2]&n.rootBloom[2]|p.mask[3]&n.rootBloom[3] == 0 {
+		return -1 // no candidate root key is in the event
+	}
 	for i, cut := range p.cuts {
 		// The root's candidates longest first, indexed or not, so that
 		// the answer does not depend on how wide the event is.

@@ -158,6 +158,10 @@ func (w *Worker) Field(id int) *normalize.Value {
 	return &w.vals[id]
 }
 
+// RootFilter is the event's root key filter (see normalize.RootFilter): the
+// rule index skips the fields it shows missing without looking them up.
+func (w *Worker) RootFilter() *[4]uint64 { return w.n.RootFilter() }
+
 // Add normalizes one record (obj, or text when obj is nil), classifies it and
 // appends it to b. On error nothing is appended and the caller quarantines the
 // record with normalize.Reason(err).
