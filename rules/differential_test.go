@@ -148,7 +148,8 @@ func drCatalog(wide int) []drField {
 var (
 	drStrings  = []string{"", "a", "ab", "b", "x", "root", "admin", "ADMIN", "1", "5", "10.0.0.1", "10.0.0.2", "ds0", "ds1", "ds2", "unknown", "web", "a.b", "-", "login", "Root"}
 	drNumbers  = []string{"0", "1", "3", "5", "5.5", "-1", "10", "1e3", "-0.5"}
-	drPatterns = []string{"^a", "b$", "^$", "x|root", "(?i)admin", "^[0-9]+$", "[.]", "^10[.]0[.]0[.]", ".*"}
+	drPatterns = []string{"^a", "b$", "^$", "x|root", "(?i)admin", "^[0-9]+$", "[.]", "^10[.]0[.]0[.]", ".*",
+		"^(?i)ad", "^a|b", "(?m)^ro", "^ro(ot|x)", "^a?b", "^\\Qa.b\\E"}
 )
 
 // drLeaf is one comparison; {0} and {1} stand for fields.

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"bytes"
 	"math/bits"
+	"regexp/syntax"
 	"slices"
 	"sort"
 
@@ -19,10 +21,14 @@ import (
 //
 // An atom is a comparison `F == "s"` or `F in ["s1", "s2"]` (without "",
 // which a missing field is "in"), which holds only when field F is one of
-// those strings, or one that holds only when F
-// is present (neither missing nor null): `F != nil`, `F == 5`, `F > 3`,
-// `F startsWith "x"` (and contains, endsWith, matches), as the native
-// matcher evaluates them. A guard of an expression is a set of atoms at
+// those strings; `F startsWith "p"` or `F matches "^p..."` (a pattern
+// anchored at the start whose every match begins with the literal p),
+// which holds only when F is a string beginning with p; `F endsWith "s"`,
+// only when F is a string ending with s; or one that holds
+// only when F is present (neither missing nor null): `F != nil`, `F == 5`,
+// `F > 3`, `F contains "x"` (and other patterns), as the native
+// matcher evaluates them. (`event.dataset startsWith "zeek."` as a
+// presence atom made its rule a candidate for every event.) A guard of an expression is a set of atoms at
 // least one of which holds whenever the expression does:
 //
 //   - an atom is its own guard;
@@ -61,9 +67,11 @@ const (
 // atom holds when the field at path is one of values or, with present, when
 // it is neither missing nor null.
 type atom struct {
-	path    string
-	values  []string
-	present bool
+	path     string
+	values   []string
+	prefixes []string
+	suffixes []string
+	present  bool
 }
 
 // guard is a set of atoms (on distinct paths) at least one of which holds
@@ -111,6 +119,12 @@ func guards(n ast.Node) []guard {
 		case b.Operator == "==" && c.kind == cNil, b.Operator == "!=" && c.kind != cNil:
 			return nil // holds for a missing field
 		}
+		if p, ok := stringPrefix(b); ok {
+			return []guard{{{path: path, prefixes: []string{p}}}}
+		}
+		if s, ok := stringSuffix(b); ok {
+			return []guard{{{path: path, suffixes: []string{s}}}}
+		}
 		// Every other comparison the native matcher makes holds only for
 		// a value of the constant's kind (!= nil: any value).
 		return []guard{{{path: path, present: true}}}
@@ -137,6 +151,59 @@ func guards(n ast.Node) []guard {
 		return []guard{{a}}
 	}
 	return nil
+}
+
+// stringPrefix returns the literal prefix p of a comparison `F startsWith
+// "p"` or `F matches "^p..."` (the field on the left, p not empty): the
+// comparison holds only for a string beginning with p.
+func stringPrefix(b *ast.BinaryNode) (string, bool) {
+	if _, ok := fieldPath(b.Left); !ok {
+		return "", false
+	}
+	s, ok := b.Right.(*ast.StringNode)
+	if !ok {
+		return "", false
+	}
+	switch b.Operator {
+	case "startsWith":
+		return s.Value, s.Value != ""
+	case "matches":
+		p := anchoredPrefix(s.Value)
+		return p, p != ""
+	}
+	return "", false
+}
+
+// stringSuffix returns the s of a comparison `F endsWith "s"` (the field on
+// the left, s not empty): it holds only for a string ending with s.
+func stringSuffix(b *ast.BinaryNode) (string, bool) {
+	if _, ok := fieldPath(b.Left); !ok || b.Operator != "endsWith" {
+		return "", false
+	}
+	s, ok := b.Right.(*ast.StringNode)
+	return s.Value, ok && s.Value != ""
+}
+
+// anchoredPrefix returns the literal text every match of the regular
+// expression re begins with when re is anchored at the start of the text
+// (`^abc(d|e)`, not `^a|b`, `(?m)^a` or `(?i)^a`), or "".
+func anchoredPrefix(re string) string {
+	r, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	r = r.Simplify()
+	if r.Op != syntax.OpConcat || len(r.Sub) < 2 || r.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var p []rune
+	for _, sub := range r.Sub[1:] {
+		if sub.Op != syntax.OpLiteral || sub.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		p = append(p, sub.Rune...)
+	}
+	return string(p)
 }
 
 // fieldConst returns the field and the constant of a comparison written
@@ -166,16 +233,22 @@ func union(l, r guard) guard {
 				out[i] = atom{path: a.path, present: true}
 				continue
 			}
-			vals := append([]string(nil), out[i].values...)
-			for _, v := range a.values {
-				if !slices.Contains(vals, v) {
-					vals = append(vals, v)
-				}
-			}
-			out[i] = atom{path: a.path, values: vals}
+			out[i] = atom{path: a.path, values: merge(out[i].values, a.values),
+				prefixes: merge(out[i].prefixes, a.prefixes), suffixes: merge(out[i].suffixes, a.suffixes)}
 			continue
 		}
 		out = append(out, a)
+	}
+	return out
+}
+
+// merge returns the strings of a and b, each once (a new slice).
+func merge(a, b []string) []string {
+	out := append([]string(nil), a...)
+	for _, v := range b {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -222,10 +295,29 @@ func absent(filter *[4]uint64, m *[4]uint64) bool {
 }
 
 type indexField struct {
-	id      int                 // field id
-	byValue map[string][]uint64 // value -> the rules it lets match
-	present []uint64            // the rules its presence lets match; nil if none
-	low     int                 // the lowest rule any of its sets holds
+	id       int                 // field id
+	byValue  map[string][]uint64 // value -> the rules it lets match
+	prefixes []affixSet          // a string's prefix -> the rules it lets match
+	suffixes []affixSet          // a string's suffix -> the rules it lets match
+	present  []uint64            // the rules its presence lets match; nil if none
+	low      int                 // the lowest rule any of its sets holds
+}
+
+// affixSet is the rules a string beginning (or ending) with p lets match.
+type affixSet struct {
+	p   []byte
+	set []uint64
+}
+
+// addAffix adds rule i to the set of affix p in sets.
+func addAffix(sets []affixSet, p string, i, words int) []affixSet {
+	j := slices.IndexFunc(sets, func(as affixSet) bool { return string(as.p) == p })
+	if j < 0 {
+		j = len(sets)
+		sets = append(sets, affixSet{p: []byte(p), set: make([]uint64, words)})
+	}
+	sets[j].set[i/64] |= 1 << (i % 64)
+	return sets
 }
 
 // buildIndex indexes s, or returns nil when fewer than minIndexed native
@@ -312,6 +404,12 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 				}
 				set[i/64] |= 1 << (i % 64)
 			}
+			for _, p := range a.prefixes {
+				f.prefixes = addAffix(f.prefixes, p, i, words)
+			}
+			for _, p := range a.suffixes {
+				f.suffixes = addAffix(f.suffixes, p, i, words)
+			}
 		}
 	}
 	// The most shared field first: IndexedField names it.
@@ -324,6 +422,9 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 		f.low = min(f.low, lowestRule(f.present))
 		for _, set := range f.byValue {
 			f.low = min(f.low, lowestRule(set))
+		}
+		for _, as := range append(slices.Clip(f.prefixes), f.suffixes...) {
+			f.low = min(f.low, lowestRule(as.set))
 		}
 		ix.order = append(ix.order, k)
 	}
@@ -346,16 +447,52 @@ func lowestRule(set []uint64) int {
 }
 
 // hit returns the sets of rules field f lets match for the event in env:
-// its presence's and its value's (nil when none).
-func (f *indexField) hit(env Env) (present, value []uint64) {
+// its presence's and its value's (nil when none), and the string value
+// whose prefixes and suffixes (see or) let more match.
+func (f *indexField) hit(env Env) (present, value []uint64, str []byte) {
 	v := env.Field(f.id)
 	if v.Kind == normalize.Missing || v.Kind == normalize.Null {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if v.Kind == normalize.String {
 		value = f.byValue[string(v.Str)]
+		str = v.Str
 	}
-	return f.present, value
+	return f.present, value, str
+}
+
+// or adds to x the rules a string value s lets match by its prefixes and
+// suffixes.
+func (f *indexField) or(x []uint64, s []byte) {
+	for i := range f.prefixes {
+		if as := &f.prefixes[i]; bytes.HasPrefix(s, as.p) {
+			for w := range x {
+				x[w] |= as.set[w]
+			}
+		}
+	}
+	for i := range f.suffixes {
+		if as := &f.suffixes[i]; bytes.HasSuffix(s, as.p) {
+			for w := range x {
+				x[w] |= as.set[w]
+			}
+		}
+	}
+}
+
+// or64 is or for sets of one word.
+func (f *indexField) or64(s []byte) (x uint64) {
+	for i := range f.prefixes {
+		if as := &f.prefixes[i]; bytes.HasPrefix(s, as.p) {
+			x |= as.set[0]
+		}
+	}
+	for i := range f.suffixes {
+		if as := &f.suffixes[i]; bytes.HasSuffix(s, as.p) {
+			x |= as.set[0]
+		}
+	}
+	return x
 }
 
 // eval returns the first rule of s, in order, that matches, or -1.
@@ -388,7 +525,7 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 		if absent(filter, &ix.masks[j]) {
 			continue
 		}
-		p, v := f.hit(env)
+		p, v, str := f.hit(env)
 		for w := range x {
 			if p != nil {
 				x[w] |= p[w]
@@ -396,6 +533,9 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 			if v != nil {
 				x[w] |= v[w]
 			}
+		}
+		if len(str) > 0 {
+			f.or(x, str)
 		}
 	}
 	return tryRange(s, env, x, done, len(s.Rules))
@@ -429,19 +569,32 @@ func tryRange(s *Set, env Env, x []uint64, from, to int) int {
 // evalEager is eval for sets of more than maxLazyWords*64 rules: every
 // indexed field looked up first.
 func (ix *ruleIndex) evalEager(s *Set, env Env) int {
-	var hitBuf [2 * maxIndexFields][]uint64 // a value's set and the presence set per field
+	// A value's set, the presence set and the matching prefixes' sets per
+	// field (past the buffer, append grows it: many prefixes matching).
+	var hitBuf [4 * maxIndexFields][]uint64
 	hits := hitBuf[:0]
 	filter := rootFilter(env)
 	for j, k := range ix.order {
 		if absent(filter, &ix.masks[j]) {
 			continue
 		}
-		p, v := ix.fields[k].hit(env)
+		f := &ix.fields[k]
+		p, v, str := f.hit(env)
 		if p != nil {
 			hits = append(hits, p)
 		}
 		if v != nil {
 			hits = append(hits, v)
+		}
+		for i := 0; len(str) > 0 && i < len(f.prefixes); i++ {
+			if as := &f.prefixes[i]; bytes.HasPrefix(str, as.p) {
+				hits = append(hits, as.set)
+			}
+		}
+		for i := 0; len(str) > 0 && i < len(f.suffixes); i++ {
+			if as := &f.suffixes[i]; bytes.HasSuffix(str, as.p) {
+				hits = append(hits, as.set)
+			}
 		}
 	}
 	for w, x := range ix.always {
@@ -476,12 +629,15 @@ func (ix *ruleIndex) eval64(s *Set, env Env) int {
 		if absent(filter, &ix.masks[j]) {
 			continue
 		}
-		p, v := f.hit(env)
+		p, v, str := f.hit(env)
 		if p != nil {
 			x |= p[0]
 		}
 		if v != nil {
 			x |= v[0]
+		}
+		if len(str) > 0 {
+			x |= f.or64(str)
 		}
 	}
 	for c := x &^ tried; c != 0; c &= c - 1 {

@@ -116,7 +116,23 @@ func TestGuards(t *testing.T) {
 		{`a != nil`, `a:present`},
 		{`nil != a`, `a:present`},
 		{`a == nil`, ``},
-		{`a startsWith "x"`, `a:present`},
+		{`a startsWith "x"`, `a:^[x]`},
+		{`a startsWith ""`, `a:present`},
+		{`"abc" startsWith a`, `a:present`},
+		{`a endsWith "x"`, `a:$[x]`},
+		{`a endsWith ""`, `a:present`},
+		{`"x" endsWith a`, `a:present`},
+		{`a endsWith "x" or a startsWith "y" or a endsWith "z"`, `a:^[y]$[x z]`},
+		{`a matches "^CISE_(Passed|Failed)"`, `a:^[CISE_]`},
+		{`a matches "^a[.]b"`, `a:^[a.b]`},
+		{`a matches "^a|b"`, `a:present`},
+		{`a matches "(?i)^ab"`, `a:present`},
+		{`a matches "(?m)^ab"`, `a:present`},
+		{`a matches "^a?b"`, `a:present`},
+		{`a matches "x"`, `a:present`},
+		{`a startsWith "x" or a == "y" or a startsWith "z"`, `a:[y]^[x z]`},
+		{`a startsWith "x" or a != nil`, `a:present`},
+		{`a startsWith "x" or b matches "^y"`, `a:^[x]|b:^[y]`},
 		{`1 < a`, `a:present`},
 		{`a == true`, `a:present`},
 		{`a == "x" or a != nil`, `a:present`},
@@ -143,7 +159,17 @@ func TestGuards(t *testing.T) {
 					atoms = append(atoms, a.path+":present")
 					continue
 				}
-				atoms = append(atoms, fmt.Sprintf("%s:%v", a.path, a.values))
+				atom := a.path + ":"
+				if len(a.values) > 0 || len(a.prefixes)+len(a.suffixes) == 0 {
+					atom += fmt.Sprint(a.values)
+				}
+				if len(a.prefixes) > 0 {
+					atom += fmt.Sprint("^", a.prefixes)
+				}
+				if len(a.suffixes) > 0 {
+					atom += fmt.Sprint("$", a.suffixes)
+				}
+				atoms = append(atoms, atom)
 			}
 			got = append(got, strings.Join(atoms, "|"))
 		}
