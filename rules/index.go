@@ -272,6 +272,7 @@ type ruleIndex struct {
 	// normalize.Path.RootMask), kept together so that the fields an event
 	// lacks are passed over without touching their entries or the env.
 	masks [][4]uint64
+	lows  []int // lows[j] is fields[order[j]].low, with the masks
 }
 
 // rootFilterEnv is an Env that has a filter of the event's root keys
@@ -432,6 +433,7 @@ func buildIndex(s *Set, ft *fieldTable, ruleGuards [][]guard) *ruleIndex {
 	for _, k := range ix.order {
 		p := normalize.CompilePath(ft.paths[ix.fields[k].id])
 		ix.masks = append(ix.masks, p.RootMask())
+		ix.lows = append(ix.lows, ix.fields[k].low)
 	}
 	return ix
 }
@@ -515,16 +517,16 @@ func (ix *ruleIndex) eval(s *Set, env Env) int {
 	filter := rootFilter(env)
 	done := 0 // every candidate below it was tried
 	for j, k := range ix.order {
-		f := &ix.fields[k]
-		if f.low > done {
-			if i := tryRange(s, env, x, done, f.low); i >= 0 {
+		if low := ix.lows[j]; low > done {
+			if i := tryRange(s, env, x, done, low); i >= 0 {
 				return i
 			}
-			done = f.low
+			done = low
 		}
 		if absent(filter, &ix.masks[j]) {
 			continue
 		}
+		f := &ix.fields[k]
 		p, v, str := f.hit(env)
 		for w := range x {
 			if p != nil {
@@ -617,8 +619,7 @@ func (ix *ruleIndex) eval64(s *Set, env Env) int {
 	var tried uint64
 	filter := rootFilter(env)
 	for j, k := range ix.order {
-		f := &ix.fields[k]
-		if below := uint64(1)<<f.low - 1; below&^tried != 0 {
+		if below := uint64(1)<<ix.lows[j] - 1; below&^tried != 0 {
 			for c := x & below &^ tried; c != 0; c &= c - 1 {
 				if i := bits.TrailingZeros64(c); s.match(i, env) {
 					return i
@@ -629,6 +630,7 @@ func (ix *ruleIndex) eval64(s *Set, env Env) int {
 		if absent(filter, &ix.masks[j]) {
 			continue
 		}
+		f := &ix.fields[k]
 		p, v, str := f.hit(env)
 		if p != nil {
 			x |= p[0]
