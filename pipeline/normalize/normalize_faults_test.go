@@ -48,8 +48,8 @@ func exampleRenames() map[string]string {
 // The starter profile vuln.scanner converts vulnerability.score.base
 // (cvss3_base_score) to float. Expected: the output is always valid JSON
 // (escape.go/normalize.go promise it); a value that does not convert to a
-// finite JSON number is left as it was (docs/schema.md: "a value that does
-// not convert is left as it was").
+// finite JSON number is set aside as a string (docs/schema.md: moved to
+// logrouter.unconverted).
 func TestConvertFloatKeepsValidJSON(t *testing.T) {
 	cfg := testConfig()
 	cfg.Profiles = starterProfiles(t)
@@ -69,7 +69,8 @@ func TestConvertFloatKeepsValidJSON(t *testing.T) {
 // value with a fraction and accepts it when the float64 is integral, so a
 // decimal integer above 2^53 written with ".0" is rounded to another integer
 // (9007199254740993.0 -> 9007199254740992): the field's value is silently
-// changed. Expected: either the exact integer or the value left as it was.
+// changed. Expected: either the exact integer or the value as it was (set
+// aside under logrouter.unconverted).
 func TestConvertIntExact(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Profiles = []ProfileSpec{{Name: "acme", Convert: OrderedMap{Keys: []string{"bytes"}, Values: []string{"int"}}}}

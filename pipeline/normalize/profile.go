@@ -1604,7 +1604,9 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 				n.addressIP(c, p.converts[i].ip)
 				continue
 			}
-			n.convert(c, p.converts[i].kind)
+			if !n.convert(c, p.converts[i].kind) {
+				n.setAside(c, &p.converts[i].p)
+			}
 		}
 	}
 	for i := range p.maps {
@@ -1822,9 +1824,10 @@ func (n *Normalizer) textIs(c int32, want []byte) bool {
 }
 
 // convert rewrites a leaf to the wanted JSON type when its value allows it;
-// a value that does not convert is left as it was, but a placeholder for
-// none ("-" or blank) removes the field.
-func (n *Normalizer) convert(c int32, kind uint8) {
+// a placeholder for none ("-" or blank) removes the field. It reports false
+// for a scalar that does not convert to int, float, bool or ip (left as it
+// was: the caller sets it aside).
+func (n *Normalizer) convert(c int32, kind uint8) bool {
 	nd := &n.nodes[c]
 	var s []byte
 	isNum := false
@@ -1843,10 +1846,10 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		case fastjson.TypeFalse:
 			s = []byte("false")
 		default:
-			return
+			return true // an array or null: left as it is
 		}
 	default:
-		return
+		return true // an object, or a literal logrouter wrote: left as it is
 	}
 	if !isNum && (isPlaceholder(s) || kind != convString && kind != convLower && kind != convAddress && noneWord(s)) {
 		// "-" (Windows' IpAddress and IpPort of a local logon, VPC Flow
@@ -1855,7 +1858,7 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		// as it was, an ip or long mapping refuses the whole document,
 		// and a keyword holds a value that means none.
 		nd.kind = kRemoved
-		return
+		return true
 	}
 	start := len(n.lits)
 	switch kind {
@@ -1865,12 +1868,12 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) && math.Abs(f) <= 1<<53 {
 			n.lits = strconv.AppendInt(n.lits, int64(f), 10) // "4.2e1"; past 2^53 a float64 is no longer the integer written
 		} else {
-			return
+			return false
 		}
 	case convFloat:
 		f, err := strconv.ParseFloat(b2s(s), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return // JSON has no NaN or Infinity: left as it was
+			return false // JSON has no NaN or Infinity
 		}
 		// Without an exponent in the range of epoch times and measures
 		// (1300475167.096535, not 1.300475167096535e+09), as JSON
@@ -1887,12 +1890,12 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		case oneOfFold(s, "false", "0", "no", "n", "off"):
 			n.lits = append(n.lits, "false"...)
 		default:
-			return
+			return false
 		}
 	case convIP:
 		a, err := netip.ParseAddr(b2s(s))
 		if err != nil {
-			return
+			return false
 		}
 		// Unmapped (::ffff:10.0.0.1 is 10.0.0.1) and without an IPv6 zone
 		// (fe80::1%eth0): OpenSearch's ip type takes neither.
@@ -1901,12 +1904,12 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		n.lits = AppendString(n.lits, ip)
 	case convString:
 		if nd.kind == kStr || (nd.kind == kValue && nd.val.Type() == fastjson.TypeString) {
-			return // a string already: nothing to copy
+			return true // a string already: nothing to copy
 		}
 		n.lits = AppendString(n.lits, s)
 	case convLower:
 		if isNum {
-			return
+			return true
 		}
 		b := append(n.scratch[:0], s...)
 		for i, c := range b {
@@ -1918,6 +1921,31 @@ func (n *Normalizer) convert(c int32, kind uint8) {
 		n.lits = AppendString(n.lits, b)
 	}
 	nd.kind, nd.data, nd.val = kLit, n.lits[start:len(n.lits):len(n.lits)], nil
+	return true
+}
+
+var keyUnconverted = []byte("unconverted")
+
+// setAside moves leaf c, whose value did not convert to the type its field
+// p is mapped with (an ECS ip or long), to logrouter.unconverted under
+// p's path, as a string: left in place, OpenSearch would refuse the whole
+// document (mapper_parsing_exception), and a replay would be refused
+// again; removed, the value would be lost. Ingest metadata like the rest of
+// logrouter.*, it is not in the content hash.
+func (n *Normalizer) setAside(c int32, p *Path) {
+	s, ok := n.textOf(c)
+	if !ok {
+		return
+	}
+	start := len(n.lits)
+	n.lits = AppendString(n.lits, s)
+	lit := n.lits[start:len(n.lits):len(n.lits)]
+	n.nodes[c].kind = kRemoved
+	lr := n.set(0, keyLogrouter, kObject, 0)
+	n.nodes[lr].skip = true
+	u := n.set(lr, keyUnconverted, kObject, 0)
+	d := n.set(u, s2b(p.s), kLit, 0)
+	n.nodes[d].data = lit
 }
 
 // addressIP writes address node c's value at ip (its sibling .ip) where

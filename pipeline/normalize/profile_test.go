@@ -143,10 +143,14 @@ func TestProfileOperations(t *testing.T) {
 	}
 	// A placeholder for none ("-", blank) where a number, address or boolean
 	// is wanted removes the field (an ip or long mapping would refuse the
-	// document); any other value that does not convert stays as it was.
+	// document); any other value that does not convert is set aside, as a
+	// string, under logrouter.unconverted (left in place, the mapping would
+	// refuse the whole document; removed, it would be lost).
 	for _, tc := range []struct{ in, want string }{
 		{`{"srcip":"-","sport":"-","ok":" ","n":"","vendor":"-"}`, `"2026-11-28T12:00:00.000Z","observer":"-","event"`}, // source emptied: not written
-		{`{"srcip":"host-a","sport":"x-1","ok":"maybe","n":"--"}`, `"source":{"ip":"host-a","port":"x-1"},"ok":"maybe","n":"--",`},
+		{`{"srcip":"host-a","sport":"x-1","ok":"maybe","n":"--"}`, `"logrouter":{"unconverted":{"source.port":"x-1","source.ip":"host-a","ok":"maybe","n":"--"},"input":`},
+		{`{"srcip":"a\"b","sport":4.5,"ok":7,"n":1e400}`, `"logrouter":{"unconverted":{"source.port":"4.5","source.ip":"a\"b","ok":"7","n":"1e400"},"input":`},
+		{`{"srcip":"10.0.0.1","sport":"x","n":"12"}`, `"logrouter":{"unconverted":{"source.port":"x"},"input":`},
 	} {
 		v, _ := p.Parse(tc.in)
 		out, _, err := n.Append(nil, v, nil, testMeta(), &EventMeta{SourceType: []byte("fwalias")})
@@ -155,6 +159,16 @@ func TestProfileOperations(t *testing.T) {
 		}
 		if !strings.Contains(string(out), tc.want) || (strings.Contains(tc.in, `"ok":" "`) && strings.Contains(string(out), `"ok"`)) {
 			t.Errorf("placeholders, %s:\n got: %s\nwant it to contain %s", tc.in, out, tc.want)
+		}
+		// What converted stays; nothing set aside stays in its place.
+		if strings.Contains(tc.in, `"10.0.0.1"`) && !strings.Contains(string(out), `"source":{"ip":"10.0.0.1"}`) {
+			t.Errorf("placeholders, %s: the address that converted is gone: %s", tc.in, out)
+		}
+		if strings.Contains(tc.in, `"12"`) && !strings.Contains(string(out), `"n":12`) {
+			t.Errorf("placeholders, %s: the number that converted is gone: %s", tc.in, out)
+		}
+		if strings.Contains(string(out), `"port":`) {
+			t.Errorf("placeholders, %s: a port that did not convert stayed in place: %s", tc.in, out)
 		}
 	}
 	// Not detected: no profile applies.
