@@ -127,11 +127,20 @@ func (c *Config) Validate() error {
 		if err := checkPath(f); err != nil {
 			return fmt.Errorf("normalize.drop[%d]: %w", i, err)
 		}
+		if err := checkWild(f); err != nil {
+			return fmt.Errorf("normalize.drop[%d]: %w", i, err)
+		}
 		drops[f] = true
 	}
 	for from, to := range c.Rename {
 		if err := checkPath(from); err != nil {
 			return fmt.Errorf("normalize.rename %q: %w", from, err)
+		}
+		if err := checkWild(from); err != nil {
+			return fmt.Errorf("normalize.rename %w", err)
+		}
+		if strings.Contains(to, "*") {
+			return fmt.Errorf("normalize.rename %q -> %q: a wildcard (*) names members of the source, not a target", from, to)
 		}
 		if err := checkPath(to); err != nil {
 			return fmt.Errorf("normalize.rename %q -> %q: target %w", from, to, err)

@@ -188,6 +188,19 @@ type action struct {
 	within bool
 	lift   bool   // a list whose objects' members join the parent (ProfileSpec.Lift)
 	src    string // the source path (the table's key), for renames (see renamed)
+	// wild are the wildcard segments below an interior path: a member
+	// whose key begins with a prefix is looked up as that segment (see
+	// wildSegment).
+	wild []wildSegment
+}
+
+// wildSegment is a profile path's segment ending in '*' (the SD-ID of a
+// Juniper device, junos@2636.1.1.1.2.129, whose tail is the platform's
+// number, as junos@*): a member key beginning with prefix is looked up as
+// seg, so that the paths below it name the member whatever its key.
+type wildSegment struct {
+	prefix []byte // seg without its '*'
+	seg    []byte
 }
 
 // renameWithin reports whether rename target to lies inside from.
@@ -216,15 +229,7 @@ func Compile(cfg Config) (*Compiled, error) {
 	for _, f := range cfg.TimestampFields {
 		c.tsFields = append(c.tsFields, CompilePath(f))
 	}
-	addInterior := func(p string) {
-		for i := 0; i < len(p); i++ {
-			if p[i] == '.' {
-				a := actions[p[:i]]
-				a.interior = true
-				actions[p[:i]] = a
-			}
-		}
-	}
+	addInterior := func(p string) { markInterior(actions, p) }
 	for from, to := range cfg.Rename {
 		a := actions[from]
 		a.target, a.within = splitPath(to), renameWithin(from, to)
@@ -236,6 +241,9 @@ func Compile(cfg Config) (*Compiled, error) {
 		a.drop = true
 		actions[d] = a
 		addInterior(d)
+	}
+	if err := overlappingWild(actions); err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	c.actions = newActionTable(actions)
 	c.pathRules = len(actions) > 0
@@ -1105,9 +1113,10 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 	gen := n.gen
 	base := len(n.path)
 	check := rules && n.actOn
+	var wild []wildSegment
 	if check && base > 0 {
 		a, _ := n.act.get(n.path, hashKey(n.path))
-		check = a.interior
+		check, wild = a.interior, a.wild
 	}
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		if n.err != nil {
@@ -1156,6 +1165,12 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 				n.path = append(n.path, '.')
 			}
 			n.path = append(n.path, key...)
+			for i := range wild {
+				if bytes.HasPrefix(key, wild[i].prefix) {
+					n.path = append(n.path[:len(n.path)-len(key)], wild[i].seg...)
+					break
+				}
+			}
 			if check {
 				ph := h
 				if base > 0 {

@@ -1183,6 +1183,14 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				errs = append(errs, fmt.Errorf("%s: rename %q -> %q: %w", at, from, to, err))
 				continue
 			}
+			if err := checkWild(from); err != nil {
+				errs = append(errs, fmt.Errorf("%s: rename %w", at, err))
+				continue
+			}
+			if strings.Contains(to, "*") {
+				errs = append(errs, fmt.Errorf("%s: rename %q -> %q: a wildcard (*) names members of the source, not a target", at, from, to))
+				continue
+			}
 			for _, r := range reserved {
 				if to == r || strings.HasPrefix(to, r+".") {
 					errs = append(errs, fmt.Errorf("%s: rename %q -> %q: %q is written by logrouter itself", at, from, to, r))
@@ -1385,6 +1393,10 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			p.converts = append(p.converts, cv)
 		}
 		for _, f := range sp.Drop {
+			if err := checkWild(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: drop %w", at, err))
+				continue
+			}
 			p.drops = append(p.drops, CompilePath(f))
 		}
 		if sp.Parse != nil {
@@ -1426,6 +1438,9 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			a.lift = true
 			acts[f] = a
 			markInterior(acts, f)
+		}
+		if err := overlappingWild(acts); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
 		}
 		p.actions = newActionTable(acts)
 		p.actionsOn = len(acts) > 0
@@ -1482,15 +1497,58 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 }
 
 // markInterior marks every proper prefix of path as interior in acts, so
-// that the walk looks for actions below it.
+// that the walk looks for actions below it, and notes a wildcard segment
+// (see wildSegment) on the prefix above it.
 func markInterior(acts map[string]action, path string) {
 	for i := 0; i < len(path); i++ {
-		if path[i] == '.' {
-			a := acts[path[:i]]
-			a.interior = true
-			acts[path[:i]] = a
+		if path[i] != '.' {
+			continue
+		}
+		a := acts[path[:i]]
+		a.interior = true
+		seg := path[i+1:]
+		if j := strings.IndexByte(seg, '.'); j >= 0 {
+			seg = seg[:j]
+		}
+		if strings.HasSuffix(seg, "*") && !slices.ContainsFunc(a.wild, func(w wildSegment) bool { return string(w.seg) == seg }) {
+			a.wild = append(slices.Clip(a.wild), wildSegment{prefix: []byte(seg[:len(seg)-1]), seg: []byte(seg)})
+		}
+		acts[path[:i]] = a
+	}
+}
+
+// overlappingWild refuses two wildcard segments under one object where
+// one's prefix begins the other's (junos@* and junos@2636*): a member is
+// read as one segment only, so the paths below the other would silently
+// not apply to it.
+func overlappingWild(acts map[string]action) error {
+	var errs []error
+	for p, a := range acts {
+		for i, x := range a.wild {
+			for _, y := range a.wild[i+1:] {
+				if bytes.HasPrefix(x.prefix, y.prefix) || bytes.HasPrefix(y.prefix, x.prefix) {
+					errs = append(errs, fmt.Errorf("wildcards %s.%s and %s.%s overlap: a member is read as one of them only; write the paths under one", p, x.seg, p, y.seg))
+				}
+			}
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// checkWild refuses a '*' anywhere but at the end of a segment after the
+// first (a wildcard segment, see wildSegment) in a rename or drop source.
+func checkWild(path string) error {
+	for i, seg := range strings.Split(path, ".") {
+		k := strings.IndexByte(seg, '*')
+		switch {
+		case k < 0:
+		case i == 0:
+			return fmt.Errorf("%q: a wildcard (*) cannot stand in the first segment; name the object that holds the members (log.syslog.structured_data.junos@*)", path)
+		case k != len(seg)-1 || seg == "*":
+			return fmt.Errorf("%q: a wildcard (*) ends a segment after a prefix (junos@*): the members whose key begins with it", path)
+		}
+	}
+	return nil
 }
 
 // literal renders a YAML scalar as JSON: numbers and booleans as such,
