@@ -370,6 +370,26 @@ type mapOp struct {
 type copyOp struct {
 	from Path
 	to   [][]byte
+	// A from with a list index (events.0.name): list is the path of the
+	// list (events), in the keys below it, the index first (0, name), as
+	// fastjson's Get takes them.
+	list Path
+	in   []string
+}
+
+// newCopyOp compiles copy from -> to. A segment of from that is a number
+// after the first indexes a list: Google Workspace's activity names the
+// action as events.0.name, the first of its events.
+func newCopyOp(from, to string) copyOp {
+	op := copyOp{from: CompilePath(from), to: splitPath(to)}
+	segs := strings.Split(from, ".")
+	for i := 1; i < len(segs); i++ {
+		if _, err := strconv.ParseUint(segs[i], 10, 31); err == nil {
+			op.list, op.in = CompilePath(strings.Join(segs[:i], ".")), segs[i:]
+			break
+		}
+	}
+	return op
 }
 
 // splitOp is a compiled SplitSpec.
@@ -1227,7 +1247,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				bad = true
 			}
 			if !bad {
-				p.copies = append(p.copies, copyOp{from: CompilePath(from), to: splitPath(to)})
+				p.copies = append(p.copies, newCopyOp(from, to))
 			}
 		}
 		// A split with patterns is one split per pattern, each after the
@@ -1827,6 +1847,9 @@ func (n *Normalizer) split(op *splitOp) bool {
 func (n *Normalizer) copyValue(op *copyOp) {
 	c := n.findPath(&op.from)
 	if c < 0 {
+		if op.in != nil {
+			n.copyFromList(op)
+		}
 		return
 	}
 	s := n.stringOf(c)
@@ -1834,6 +1857,32 @@ func (n *Normalizer) copyValue(op *copyOp) {
 		if s = n.numberText(c); s == nil {
 			return // an object, an array, a boolean, null
 		}
+	}
+	if t := n.setMissing(op.to); t >= 0 {
+		n.nodes[t].data = s
+	}
+}
+
+// copyFromList is copyValue for a from that indexes a list (see copyOp).
+func (n *Normalizer) copyFromList(op *copyOp) {
+	c := n.findPath(&op.list)
+	if c < 0 || n.nodes[c].kind != kValue || n.nodes[c].val.Type() != fastjson.TypeArray {
+		return
+	}
+	v := n.nodes[c].val.Get(op.in...)
+	if v == nil {
+		return
+	}
+	var s []byte
+	switch v.Type() {
+	case fastjson.TypeString:
+		s, _ = v.StringBytes()
+	case fastjson.TypeNumber:
+		start := len(n.lits)
+		n.lits = v.MarshalTo(n.lits)
+		s = n.lits[start:len(n.lits):len(n.lits)]
+	default:
+		return // an object, an array, a boolean, null
 	}
 	if t := n.setMissing(op.to); t >= 0 {
 		n.nodes[t].data = s
