@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
 
@@ -201,7 +202,15 @@ func anchoredPrefix(re string) string {
 		if sub.Op != syntax.OpLiteral || sub.Flags&syntax.FoldCase != 0 {
 			break
 		}
-		p = append(p, sub.Rune...)
+		for _, c := range sub.Rune {
+			if c == utf8.RuneError {
+				// Go's regexp reads each invalid byte of the text as
+				// U+FFFD: "\xffabc" matches ^\x{FFFD}abc, and no byte
+				// prefix says so.
+				return string(p)
+			}
+			p = append(p, c)
+		}
 	}
 	return string(p)
 }
