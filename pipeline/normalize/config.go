@@ -124,23 +124,17 @@ func (c *Config) Validate() error {
 	}
 	drops := make(map[string]bool, len(c.Drop))
 	for i, f := range c.Drop {
-		if err := checkPath(f); err != nil {
-			return fmt.Errorf("normalize.drop[%d]: %w", i, err)
-		}
-		if err := checkWild(f); err != nil {
+		if err := checkSourcePath(f); err != nil {
 			return fmt.Errorf("normalize.drop[%d]: %w", i, err)
 		}
 		drops[f] = true
 	}
 	for from, to := range c.Rename {
-		if err := checkPath(from); err != nil {
+		if err := checkSourcePath(from); err != nil {
 			return fmt.Errorf("normalize.rename %q: %w", from, err)
 		}
-		if err := checkWild(from); err != nil {
-			return fmt.Errorf("normalize.rename %w", err)
-		}
-		if strings.Contains(to, "*") {
-			return fmt.Errorf("normalize.rename %q -> %q: a wildcard (*) names members of the source, not a target", from, to)
+		if strings.HasSuffix(from, "*") {
+			return fmt.Errorf("normalize.rename %q: a wildcard names the members of an object whose members are renamed; rename those (two matching objects would go to one target)", from)
 		}
 		if err := checkPath(to); err != nil {
 			return fmt.Errorf("normalize.rename %q -> %q: target %w", from, to, err)
@@ -157,7 +151,25 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// checkPath refuses an empty path, an empty segment, and a wildcard (*),
+// which only a rename or drop source may hold (checkSourcePath).
 func checkPath(p string) error {
+	if strings.Contains(p, "*") {
+		return fmt.Errorf("field path %q: a wildcard (*) can name members only in a rename or drop source", p)
+	}
+	return checkSegments(p)
+}
+
+// checkSourcePath is checkPath for a rename or drop source: a wildcard
+// segment is allowed (see checkWild).
+func checkSourcePath(p string) error {
+	if err := checkSegments(p); err != nil {
+		return err
+	}
+	return checkWild(p)
+}
+
+func checkSegments(p string) error {
 	if p == "" {
 		return fmt.Errorf("empty field path")
 	}

@@ -288,12 +288,15 @@ type node struct {
 	val   *fastjson.Value
 	data  []byte
 	kind  uint8
-	skip  bool  // excluded from the hash (ingest metadata)
-	moved bool  // a scalar put here by a rename (see renames)
-	gen   int32 // input object it came from; 0 when synthesized
-	first int32
-	last  int32
-	next  int32
+	skip  bool // excluded from the hash (ingest metadata)
+	moved bool // a scalar put here by a rename (see renames)
+	// hashed: in the hash though under a skipped parent (the event's own
+	// values set aside under logrouter.unconverted: see setAside).
+	hashed bool
+	gen    int32 // input object it came from; 0 when synthesized
+	first  int32
+	last   int32
+	next   int32
 }
 
 // Normalizer builds and writes one event at a time. It is not safe for
@@ -312,9 +315,15 @@ type Normalizer struct {
 	// a lookup of a key the event lacks (most of the rules' fallback fields,
 	// for most events) ends at one bit instead of a probe of the index.
 	rootBloom [4]uint64
-	path      []byte
-	gen       int32
-	fields    int
+	// hashedAside sums the hashes of the hashed nodes under skipped
+	// parents while an event is written (see node.hashed).
+	hashedAside uint64
+	// wildMember is the key of the member a wildcard segment stands for
+	// while its members are walked (see rankSource).
+	wildMember []byte
+	path       []byte
+	gen        int32
+	fields     int
 	// edgeMeta is 1 while an edge's event is walked at a gateway
 	// (EventMeta.Normalized), 2 inside its logrouter object; edgeEvent is
 	// its event object's node: what ownMeta leaves out of max_fields.
@@ -1010,6 +1019,11 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 
 	lr := n.set(0, keyLogrouter, kObject, 0) // ingest metadata always wins (node 0 is the root)
 	n.nodes[lr].skip = true
+	if u := n.child(lr, keyUnconverted); u >= 0 && n.nodes[u].kind == kObject {
+		// Values set aside (here, or by the edge whose output this is):
+		// the event's own content, hashed as the edge hashed them.
+		n.nodes[u].hashed = true
+	}
 	if m.Normalized && n.child(lr, keyInput) >= 0 {
 		// An edge's event: where it first came in (input, protocol, the
 		// shipper's address, token) is what matters, not the Kafka hop.
@@ -1152,7 +1166,8 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			kind = kObject
 		}
 		var c int32 = -1
-		var h uint64 // key hash at the root, where the path is the key
+		var wildKey []byte // the key a wildcard segment stands for
+		var h uint64       // key hash at the root, where the path is the key
 		if parent == 0 {
 			if n.dropOwnLR && isLogrouterKey(key) {
 				return
@@ -1168,6 +1183,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			for i := range wild {
 				if bytes.HasPrefix(key, wild[i].prefix) {
 					n.path = append(n.path[:len(n.path)-len(key)], wild[i].seg...)
+					wildKey = key
 					break
 				}
 			}
@@ -1193,7 +1209,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						if isObj {
 							c = n.setPath(a.target, kind, gen)
 						} else {
-							c = n.setRenamed(a.target, kind, gen, parent, key, a.src)
+							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src))
 						}
 					}
 				}
@@ -1225,7 +1241,16 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					n.edgeEvent = c
 				}
 			}
-			n.walk(c, obj, descend)
+			if wildKey != nil {
+				// Renames below rank by the member's own key too (see
+				// rankSource).
+				prev := n.wildMember
+				n.wildMember = wildKey
+				n.walk(c, obj, descend)
+				n.wildMember = prev
+			} else {
+				n.walk(c, obj, descend)
+			}
 			n.path = n.path[:base]
 			return
 		}
@@ -1235,6 +1260,20 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// rankSource returns the source path a rename ranks by (see outranks):
+// src, and below a member a wildcard segment stands for, src with the
+// member's own key, so that two members matching one wildcard that both
+// carry a renamed field rank by their keys, not by their order in the
+// event (which must not change the output or the content hash).
+func (n *Normalizer) rankSource(src string) string {
+	if n.wildMember == nil {
+		return src
+	}
+	start := len(n.lits)
+	n.lits = append(append(append(n.lits, src...), 0), n.wildMember...)
+	return b2s(n.lits[start:len(n.lits):len(n.lits)])
 }
 
 // ownMeta reports whether member key of parent is one that a logrouter
@@ -1780,7 +1819,9 @@ func (n *Normalizer) SourceType() []byte { return n.sourceType }
 // it to its batch).
 func (n *Normalizer) AppendTo(dst []byte) ([]byte, pipeline.Event) {
 	var h uint64
+	n.hashedAside = 0
 	dst, _, h = n.writeObject(dst, 0, 0, false)
+	h += n.hashedAside
 	return dst, pipeline.Event{
 		Time:       n.time,
 		Ingest:     n.meta.IngestTime,
@@ -1830,7 +1871,7 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		case kObject:
 			var k int
 			kh := n.keyHash(ph, nd.key)
-			dst, k, h = n.writeObject(dst, c, kh, noHash)
+			dst, k, h = n.writeObject(dst, c, kh, noHash && !nd.hashed)
 			if empty = k == 0; empty {
 				h = n.leafHash(kh, emptyObject) // kept with keep_empty
 			}
@@ -1865,6 +1906,8 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		count++
 		if !noHash {
 			sum += h
+		} else if nd.hashed {
+			n.hashedAside += h // added to the event's hash by AppendTo
 		}
 	}
 	return append(dst, '}'), count, sum

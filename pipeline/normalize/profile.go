@@ -71,6 +71,11 @@ type ProfileSpec struct {
 	// was not translated (Check Point's xlatesrc, PAN-OS natsrc): as
 	// addresses they would say the connection was translated to 0.0.0.0.
 	DropValues OrderedMap `yaml:"drop_values"`
+	// NoneValues are words the source writes for "none" in any field
+	// (Junos: N/A, None, UNKNOWN): a field the profile's renames wrote
+	// whose value is one of them is removed (before convert), as with
+	// DropValues for each.
+	NoneValues []string `yaml:"none_values"`
 	// Lift names lists of one-member objects whose members belong to the
 	// object holding the list: OpenTelemetry's Windows receiver writes an
 	// event's data as event_data.data [{"TargetUserName":"jdoe"},
@@ -370,11 +375,11 @@ type mapOp struct {
 type copyOp struct {
 	from Path
 	to   [][]byte
-	// A from with a list index (events.0.name): list is the path of the
-	// list (events), in the keys below it, the index first (0, name), as
-	// fastjson's Get takes them.
-	list Path
-	in   []string
+	// A from with a list index (events.0.name): lists are the candidate
+	// paths of the list, one per number segment (events), ins the keys
+	// below each, the index first (0, name).
+	lists []Path
+	ins   [][]string
 }
 
 // newCopyOp compiles copy from -> to. A segment of from that is a number
@@ -385,8 +390,8 @@ func newCopyOp(from, to string) copyOp {
 	segs := strings.Split(from, ".")
 	for i := 1; i < len(segs); i++ {
 		if _, err := strconv.ParseUint(segs[i], 10, 31); err == nil {
-			op.list, op.in = CompilePath(strings.Join(segs[:i], ".")), segs[i:]
-			break
+			op.lists = append(op.lists, CompilePath(strings.Join(segs[:i], ".")))
+			op.ins = append(op.ins, segs[i:])
 		}
 	}
 	return op
@@ -1044,6 +1049,9 @@ type profile struct {
 	// (DropValues).
 	nonePaths []Path
 	noneVals  [][]byte
+	// noneWords and renamedTo: NoneValues, and the paths the renames write.
+	noneWords [][]byte
+	renamedTo []Path
 	splits    []splitOp
 	copies    []copyOp
 	maps      []mapOp
@@ -1195,20 +1203,16 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		for k, from := range sp.Rename.Keys {
 			to := sp.Rename.Values[k]
-			if err := checkPath(from); err != nil {
+			if err := checkSourcePath(from); err != nil {
 				errs = append(errs, fmt.Errorf("%s: rename %q: %w", at, from, err))
+				continue
+			}
+			if strings.HasSuffix(from, "*") {
+				errs = append(errs, fmt.Errorf("%s: rename %q: a wildcard names the members of an object whose members are renamed; rename those (two matching objects would go to one target)", at, from))
 				continue
 			}
 			if err := checkPath(to); err != nil {
 				errs = append(errs, fmt.Errorf("%s: rename %q -> %q: %w", at, from, to, err))
-				continue
-			}
-			if err := checkWild(from); err != nil {
-				errs = append(errs, fmt.Errorf("%s: rename %w", at, err))
-				continue
-			}
-			if strings.Contains(to, "*") {
-				errs = append(errs, fmt.Errorf("%s: rename %q -> %q: a wildcard (*) names members of the source, not a target", at, from, to))
 				continue
 			}
 			for _, r := range reserved {
@@ -1225,6 +1229,14 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			p.nonePaths = append(p.nonePaths, CompilePath(f))
 			p.noneVals = append(p.noneVals, []byte(sp.DropValues.Values[k]))
+		}
+		for _, w := range sp.NoneValues {
+			p.noneWords = append(p.noneWords, []byte(w))
+		}
+		if len(p.noneWords) > 0 {
+			for _, to := range sp.Rename.Values {
+				p.renamedTo = append(p.renamedTo, CompilePath(to))
+			}
 		}
 		for k, from := range sp.Copy.Keys {
 			to := sp.Copy.Values[k]
@@ -1396,6 +1408,10 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 		}
 		for k, f := range sp.Convert.Keys {
+			if err := checkPath(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: convert %q: %w", at, f, err))
+				continue
+			}
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string or lower", at, f, sp.Convert.Values[k]))
@@ -1413,8 +1429,8 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			p.converts = append(p.converts, cv)
 		}
 		for _, f := range sp.Drop {
-			if err := checkWild(f); err != nil {
-				errs = append(errs, fmt.Errorf("%s: drop %w", at, err))
+			if err := checkSourcePath(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: drop %q: %w", at, f, err))
 				continue
 			}
 			p.drops = append(p.drops, CompilePath(f))
@@ -1552,6 +1568,26 @@ func overlappingWild(acts map[string]action) error {
 			}
 		}
 	}
+	// A path naming a member literally where a wildcard of its object
+	// also takes it: the member is read as the wildcard's, and the
+	// literal path would silently never apply.
+	for k := range acts {
+		for i := 0; i < len(k); i++ {
+			if k[i] != '.' {
+				continue
+			}
+			seg := k[i+1:]
+			if j := strings.IndexByte(seg, '.'); j >= 0 {
+				seg = seg[:j]
+			}
+			for _, w := range acts[k[:i]].wild {
+				if seg != string(w.seg) && strings.HasPrefix(seg, string(w.prefix)) {
+					errs = append(errs, fmt.Errorf("%q names %s.%s, which the wildcard %s.%s takes: write the path with the wildcard", k, k[:i], seg, k[:i], w.seg))
+				}
+			}
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
 
@@ -1660,6 +1696,16 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 	for i := range p.nonePaths {
 		if c := n.findPath(&p.nonePaths[i]); c >= 0 && n.textIs(c, p.noneVals[i]) {
 			n.nodes[c].kind = kRemoved
+		}
+	}
+	for i := range p.renamedTo {
+		if c := n.findPath(&p.renamedTo[i]); c >= 0 && n.nodes[c].kind != kObject {
+			for _, w := range p.noneWords {
+				if n.textIs(c, w) {
+					n.nodes[c].kind = kRemoved
+					break
+				}
+			}
 		}
 	}
 	for i := range p.copies {
@@ -1847,7 +1893,7 @@ func (n *Normalizer) split(op *splitOp) bool {
 func (n *Normalizer) copyValue(op *copyOp) {
 	c := n.findPath(&op.from)
 	if c < 0 {
-		if op.in != nil {
+		if op.lists != nil {
 			n.copyFromList(op)
 		}
 		return
@@ -1863,13 +1909,17 @@ func (n *Normalizer) copyValue(op *copyOp) {
 	}
 }
 
-// copyFromList is copyValue for a from that indexes a list (see copyOp).
+// copyFromList is copyValue for a from that indexes a list (see copyOp):
+// the first candidate list the event has.
 func (n *Normalizer) copyFromList(op *copyOp) {
-	c := n.findPath(&op.list)
-	if c < 0 || n.nodes[c].kind != kValue || n.nodes[c].val.Type() != fastjson.TypeArray {
-		return
+	var v *fastjson.Value
+	for i := range op.lists {
+		c := n.findPath(&op.lists[i])
+		if c >= 0 && n.nodes[c].kind == kValue && n.nodes[c].val.Type() == fastjson.TypeArray {
+			v = member(n.nodes[c].val, op.ins[i])
+			break
+		}
 	}
-	v := n.nodes[c].val.Get(op.in...)
 	if v == nil {
 		return
 	}
@@ -1887,6 +1937,54 @@ func (n *Normalizer) copyFromList(op *copyOp) {
 	if t := n.setMissing(op.to); t >= 0 {
 		n.nodes[t].data = s
 	}
+}
+
+// member returns the value at keys below v (a list's elements by number,
+// an object's members by name, the last of a repeated name, as the event
+// is written), or nil. Unlike fastjson's Get it allocates nothing when a
+// name meets a list.
+func member(v *fastjson.Value, keys []string) *fastjson.Value {
+	for _, k := range keys {
+		switch v.Type() {
+		case fastjson.TypeArray:
+			a, _ := v.Array()
+			i := listIndex(k)
+			if i < 0 || i >= len(a) {
+				return nil
+			}
+			v = a[i]
+		case fastjson.TypeObject:
+			o, _ := v.Object()
+			var last *fastjson.Value
+			o.Visit(func(key []byte, m *fastjson.Value) {
+				if string(key) == k {
+					last = m
+				}
+			})
+			if v = last; v == nil {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// listIndex returns k as a list index, or -1 when it is no decimal number
+// of at most 9 digits (without strconv, whose error would allocate).
+func listIndex(k string) int {
+	if len(k) == 0 || len(k) > 9 {
+		return -1
+	}
+	i := 0
+	for j := 0; j < len(k); j++ {
+		if k[j] < '0' || k[j] > '9' {
+			return -1
+		}
+		i = i*10 + int(k[j]-'0')
+	}
+	return i
 }
 
 // numberText returns the text of number node c, copied into the event's
@@ -1970,6 +2068,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 	start := len(n.lits)
 	switch kind {
 	case convInt:
+		if !decimalText(s) {
+			return false // not parsed: a failed parse allocates its error
+		}
 		if i, err := strconv.ParseInt(b2s(intPart(s)), 10, 64); err == nil {
 			n.lits = strconv.AppendInt(n.lits, i, 10) // "42" and "42.000" exactly
 		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) && math.Abs(f) <= 1<<53 {
@@ -1978,6 +2079,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			return false
 		}
 	case convFloat:
+		if !decimalText(s) {
+			return false
+		}
 		f, err := strconv.ParseFloat(b2s(s), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return false // JSON has no NaN or Infinity
@@ -2000,6 +2104,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			return false
 		}
 	case convIP:
+		if !addrText(s) {
+			return false
+		}
 		a, err := netip.ParseAddr(b2s(s))
 		if err != nil {
 			return false
@@ -2037,8 +2144,9 @@ var keyUnconverted = []byte("unconverted")
 // p is mapped with (an ECS ip or long), to logrouter.unconverted under
 // p's path, as a string: left in place, OpenSearch would refuse the whole
 // document (mapper_parsing_exception), and a replay would be refused
-// again; removed, the value would be lost. Ingest metadata like the rest of
-// logrouter.*, it is not in the content hash.
+// again; removed, the value would be lost. Unlike the rest of logrouter.*
+// (ingest metadata) it is the event's own content and stays in the content
+// hash: two events that differ only there are not repeats.
 func (n *Normalizer) setAside(c int32, p *Path) {
 	s, ok := n.textOf(c)
 	if !ok {
@@ -2051,8 +2159,37 @@ func (n *Normalizer) setAside(c int32, p *Path) {
 	lr := n.set(0, keyLogrouter, kObject, 0)
 	n.nodes[lr].skip = true
 	u := n.set(lr, keyUnconverted, kObject, 0)
+	n.nodes[u].hashed = true
 	d := n.set(u, s2b(p.s), kLit, 0)
 	n.nodes[d].data = lit
+}
+
+// decimalText reports whether s can be a decimal number (digits, sign,
+// point, exponent): convert parses only those, because a failed parse
+// allocates its error, and a source whose every port is "49538/tcp" would
+// allocate for every event. (Go's hex floats, inf and NaN are not numbers a
+// field of a log is converted from.)
+func decimalText(s []byte) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// addrText reports whether s can be an IP address (hex digits, dots and
+// colons, then any IPv6 zone after '%'): as decimalText, for ParseAddr.
+func addrText(s []byte) bool {
+	for _, c := range s {
+		if c == '%' {
+			break
+		}
+		if (c < '0' || c > '9') && (c|0x20 < 'a' || c|0x20 > 'f') && c != '.' && c != ':' {
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 // addressIP writes address node c's value at ip (its sibling .ip) where
@@ -2061,6 +2198,9 @@ func (n *Normalizer) addressIP(c int32, ip [][]byte) {
 	s, ok := n.textOf(c)
 	if !ok || (n.nodes[c].kind == kLit && len(n.nodes[c].data) > 0 && n.nodes[c].data[0] != '"') {
 		return // not a string
+	}
+	if !addrText(s) {
+		return // a name (CloudTrail's ec2.amazonaws.com): not parsed, no error allocated
 	}
 	a, err := netip.ParseAddr(b2s(s))
 	if err != nil {

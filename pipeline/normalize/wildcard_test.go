@@ -9,8 +9,9 @@ import (
 // names the members whose key begins with the rest (a Juniper SD-ID's
 // platform number, junos@2636.1.1.1.2.129); members that do not match keep
 // their keys; the written key of a member that is not renamed is its own;
-// two members matching one wildcard are renamed as two sources of one
-// field are (one wins, the other stays where it was: nothing is lost).
+// two members matching one wildcard that both carry a renamed field rank
+// by their keys (the lower wins; the other stays where it was: nothing is
+// lost, and the members' order changes nothing).
 func TestWildcardSegment(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Profiles = []ProfileSpec{{
@@ -27,7 +28,8 @@ func TestWildcardSegment(t *testing.T) {
 		{`{"sd":{"junos@67.43.156.15":{"source-address":"10.0.0.2","source-port":"1"}}}`,
 			`"source":{"ip":"10.0.0.2","port":"1"}`, `"junos@67`},
 		{`{"sd":{"juniper@1":{"source-address":"10.0.0.3"},"x":{"y":1},"xx":{"y":2}}}`,
-			`"sd":{"juniper@1":{"source-address":"10.0.0.3"},"x":{"y":1}},"z":2`, `"source"`},
+			`"sd":{"juniper@1":{"source-address":"10.0.0.3"},"xx":{"y":2}},"z":1`, `"source"`},
+		{`{"sd":{"xx":{"y":2},"x":{"y":1}}}`, `"sd":{"xx":{"y":2}},"z":1`, `"source"`},
 		{`{"junos@2636.1":{"source-address":"10.0.0.4"}}`, `"junos@2636.1":{"source-address":"10.0.0.4"}`, `"source"`},
 	} {
 		out, _ := faultAppend(t, cfg, tc.in, &EventMeta{SourceType: []byte("srx")})
@@ -44,7 +46,9 @@ func TestWildcardRefused(t *testing.T) {
 		{rename: "junos@*.a", to: "b", want: "first segment"},
 		{rename: "sd.*.a", to: "b", want: "ends a segment after a prefix"},
 		{rename: "sd.a*b.c", to: "b", want: "ends a segment after a prefix"},
-		{rename: "sd.a*.c", to: "b.x*", want: "not a target"},
+		{rename: "sd.a*.c", to: "b.x*", want: "only in a rename or drop source"},
+		{rename: "sd.a*", to: "b", want: "rename those"},
+		{rename: "sd.junos@*.a", to: "b", drop: "sd.junos@2636.1.c", want: "write the path with the wildcard"},
 		{drop: "sd.*", want: "ends a segment after a prefix"},
 		{rename: "sd.junos@2636*.a", to: "b", drop: "sd.junos@*.c", want: "overlap"},
 	} {
@@ -70,5 +74,29 @@ func TestWildcardRefused(t *testing.T) {
 	cfg.Rename = map[string]string{"a*.c": "d"}
 	if _, err := Compile(cfg); err == nil {
 		t.Error("global rename with a wildcard first segment accepted")
+	}
+}
+
+// TestNoneValues: a field a rename wrote whose value is one of the
+// profile's none_values is removed; a field the event had under its own
+// name, or an object, is left alone.
+func TestNoneValues(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name:       "srx",
+		Rename:     OrderedMap{Keys: []string{"sd.app", "sd.user", "sd.o"}, Values: []string{"x.app", "x.user", "x.o"}},
+		NoneValues: []string{"N/A", "None"},
+	}}
+	out, _ := faultAppend(t, cfg, `{"sd":{"app":"None","user":"N/A","o":{"a":"N/A"}},"own":"N/A","x":{"z":"None"}}`,
+		&EventMeta{SourceType: []byte("srx")})
+	for _, want := range []string{`"own":"N/A"`, `"z":"None"`, `"o":{"a":"N/A"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s removed: %s", want, out)
+		}
+	}
+	for _, not := range []string{`"app"`, `"user"`} {
+		if strings.Contains(out, not) {
+			t.Errorf("%s kept: %s", not, out)
+		}
 	}
 }
