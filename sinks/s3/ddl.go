@@ -13,7 +13,9 @@ import (
 // every query that reads it once one event holds a plain value there, and
 // an event's own "host": "fw01" is kept as it is. The other objects are
 // string columns holding the JSON text, read with json_extract_scalar
-// (json_extract_scalar(source, '$.ip')).
+// (json_extract_scalar(source, '$.ip')). logrouter.unconverted, the values
+// set aside because they did not convert, is a map by the field's path
+// (logrouter.unconverted['source.ip']).
 var ddlColumns = []struct{ name, typ string }{
 	{"ts", "string"}, // @timestamp, see 'mapping.ts'
 	{"message", "string"},
@@ -24,7 +26,7 @@ var ddlColumns = []struct{ name, typ string }{
 	{"user", "string"},
 	{"process", "string"},
 	{"log", "string"},
-	{"logrouter", "struct<input:string,protocol:string,peer:string,token:string,index:string,source:string>"},
+	{"logrouter", "struct<input:string,protocol:string,peer:string,token:string,index:string,source:string,unconverted:map<string,string>>"},
 }
 
 // ddlPartitions maps key placeholders to partition columns and their

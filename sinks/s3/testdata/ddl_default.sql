@@ -8,7 +8,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `security`.`logrouter_archive` (
   `user` string,
   `process` string,
   `log` string,
-  `logrouter` struct<input:string,protocol:string,peer:string,token:string,index:string,source:string>
+  `logrouter` struct<input:string,protocol:string,peer:string,token:string,index:string,source:string,unconverted:map<string,string>>
 )
 PARTITIONED BY (
   `priority` string,
