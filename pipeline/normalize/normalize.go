@@ -318,6 +318,8 @@ type Normalizer struct {
 	// hashedAside sums the hashes of the hashed nodes under skipped
 	// parents while an event is written (see node.hashed).
 	hashedAside uint64
+	// noneWords are the profile's words for none (ProfileSpec.NoneValues).
+	noneWords [][]byte
 	// wildMember is the key of the member a wildcard segment stands for
 	// while its members are walked (see rankSource).
 	wildMember []byte
@@ -777,9 +779,9 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 	}
 	n.err = nil
 	n.gen = 0
-	n.act, n.actOn = &n.c.actions, n.c.pathRules
+	n.act, n.actOn, n.noneWords = &n.c.actions, n.c.pathRules, nil
 	if prof != nil {
-		n.act, n.actOn = &prof.actions, prof.actionsOn
+		n.act, n.actOn, n.noneWords = &prof.actions, prof.actionsOn, prof.noneWords
 	}
 	root := n.newNode(nil, kObject, 0)
 	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
@@ -1199,6 +1201,9 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					if a.lift && n.lift(parent, v, base, descend) {
 						return
 					}
+					if a.target != nil && !isObj && len(n.noneWords) > 0 && n.noneWord(v) {
+						return // the source's word for none (ProfileSpec.NoneValues): no value to rank or keep
+					}
 					if a.target != nil && !(isObj && a.within) {
 						if n.underlay && n.takenAt(a.target, isObj) {
 							return
@@ -1260,6 +1265,20 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+}
+
+// noneWord reports whether v is a string that is one of n.noneWords.
+func (n *Normalizer) noneWord(v *fastjson.Value) bool {
+	if v.Type() != fastjson.TypeString {
+		return false
+	}
+	b, _ := v.StringBytes()
+	for _, w := range n.noneWords {
+		if string(b) == string(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // rankSource returns the source path a rename ranks by (see outranks):

@@ -72,9 +72,10 @@ type ProfileSpec struct {
 	// addresses they would say the connection was translated to 0.0.0.0.
 	DropValues OrderedMap `yaml:"drop_values"`
 	// NoneValues are words the source writes for "none" in any field
-	// (Junos: N/A, None, UNKNOWN): a field the profile's renames wrote
-	// whose value is one of them is removed (before convert), as with
-	// DropValues for each.
+	// (Junos: N/A, None, UNKNOWN): a field the profile renames whose value
+	// is one of them is dropped as the event is walked, before renames into
+	// one field rank (so another source's real value wins), as Elastic's
+	// pipelines remove them before renaming.
 	NoneValues []string `yaml:"none_values"`
 	// Lift names lists of one-member objects whose members belong to the
 	// object holding the list: OpenTelemetry's Windows receiver writes an
@@ -1049,9 +1050,7 @@ type profile struct {
 	// (DropValues).
 	nonePaths []Path
 	noneVals  [][]byte
-	// noneWords and renamedTo: NoneValues, and the paths the renames write.
-	noneWords [][]byte
-	renamedTo []Path
+	noneWords [][]byte // NoneValues
 	splits    []splitOp
 	copies    []copyOp
 	maps      []mapOp
@@ -1232,11 +1231,6 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		for _, w := range sp.NoneValues {
 			p.noneWords = append(p.noneWords, []byte(w))
-		}
-		if len(p.noneWords) > 0 {
-			for _, to := range sp.Rename.Values {
-				p.renamedTo = append(p.renamedTo, CompilePath(to))
-			}
 		}
 		for k, from := range sp.Copy.Keys {
 			to := sp.Copy.Values[k]
@@ -1698,16 +1692,7 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 			n.nodes[c].kind = kRemoved
 		}
 	}
-	for i := range p.renamedTo {
-		if c := n.findPath(&p.renamedTo[i]); c >= 0 && n.nodes[c].kind != kObject {
-			for _, w := range p.noneWords {
-				if n.textIs(c, w) {
-					n.nodes[c].kind = kRemoved
-					break
-				}
-			}
-		}
-	}
+
 	for i := range p.copies {
 		n.copyValue(&p.copies[i])
 	}
