@@ -25,7 +25,9 @@ type Config struct {
 	// arrays; by default they are removed.
 	KeepEmpty bool `yaml:"keep_empty"`
 	// MaxFields bounds the number of fields (at all depths) of one event;
-	// larger events are rejected to quarantine. Default 2000.
+	// larger events are rejected to quarantine. Default 2000. An edge's
+	// output read back (EventMeta.Normalized) may have twice as many: the
+	// objects its renames wrote into.
 	MaxFields int `yaml:"max_fields"`
 	// HashKey, when set, keys the event's content hash (the deduplication
 	// key and the OpenSearch _id) with this secret: 32 hexadecimal

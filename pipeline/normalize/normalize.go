@@ -1140,7 +1140,11 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		}
 		if n.edgeMeta == 0 || !n.ownMeta(parent, key) {
 			n.fields++
-			if n.fields > n.c.maxFields {
+			if n.fields > n.c.maxFields && (n.edgeMeta == 0 || n.fields > 2*n.c.maxFields) {
+				// An edge's output (a gateway reading it) has room for
+				// twice the bound: the edge counted the input's members,
+				// and its renames added the objects they write into
+				// (source, observer.ingress...) and its profile fields.
 				n.err = ErrTooManyFields
 				return
 			}

@@ -1143,9 +1143,15 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		}
 		if d := sp.Detect; d != nil {
 			for _, f := range d.Present {
+				if err := checkPath(f); err != nil {
+					errs = append(errs, fmt.Errorf("%s: detect.present: %w", at, err))
+				}
 				p.present = append(p.present, CompilePath(f))
 			}
 			for k, key := range d.Equals.Keys {
+				if err := checkPath(key); err != nil {
+					errs = append(errs, fmt.Errorf("%s: detect.equals: %w", at, err))
+				}
 				p.eqPaths = append(p.eqPaths, CompilePath(key))
 				p.eqValues = append(p.eqValues, []byte(d.Equals.Values[k]))
 			}
@@ -1193,6 +1199,11 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			ps.detect = append(ps.detect, p)
 		}
 		if t := sp.Timestamp; t != nil {
+			for _, f := range append(slices.Clip(t.Fields), t.Join...) {
+				if err := checkPath(f); err != nil {
+					errs = append(errs, fmt.Errorf("%s: timestamp: %w", at, err))
+				}
+			}
 			for _, f := range t.Fields {
 				p.ts = append(p.ts, CompilePath(f))
 			}
@@ -1445,7 +1456,10 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 		for _, r := range p.renames {
 			a := acts[r.from.s]
 			a.target, a.drop = r.to, false
-			a.within = renameWithin(r.from.s, string(bytes.Join(r.to, []byte(".")))) || slices.Contains(sp.ValuesOnly, r.from.s)
+			// A rename below a wildcard moves plain values only: two
+			// members' objects would go to one target unranked.
+			a.within = renameWithin(r.from.s, string(bytes.Join(r.to, []byte(".")))) || slices.Contains(sp.ValuesOnly, r.from.s) ||
+				strings.Contains(r.from.s, "*")
 			acts[r.from.s] = a
 			markInterior(acts, r.from.s)
 		}
@@ -1588,9 +1602,15 @@ func overlappingWild(acts map[string]action) error {
 // checkWild refuses a '*' anywhere but at the end of a segment after the
 // first (a wildcard segment, see wildSegment) in a rename or drop source.
 func checkWild(path string) error {
+	wilds := 0
 	for i, seg := range strings.Split(path, ".") {
 		k := strings.IndexByte(seg, '*')
+		if k >= 0 {
+			wilds++
+		}
 		switch {
+		case wilds > 1:
+			return fmt.Errorf("%q: one wildcard (*) per path: members below two would rank by the inner one only", path)
 		case k < 0:
 		case i == 0:
 			return fmt.Errorf("%q: a wildcard (*) cannot stand in the first segment; name the object that holds the members (log.syslog.structured_data.junos@*)", path)
@@ -2032,9 +2052,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			n.scratch = nd.val.MarshalTo(n.scratch[:0])
 			s, isNum = n.scratch, true
 		case fastjson.TypeTrue:
-			s = []byte("true")
+			s = textTrue // not a literal: s reaches ParseAddr, and would escape
 		case fastjson.TypeFalse:
-			s = []byte("false")
+			s = textFalse
 		default:
 			return true // an array or null: left as it is
 		}
@@ -2056,7 +2076,11 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 		if !decimalText(s) {
 			return false // not parsed: a failed parse allocates its error
 		}
-		if i, err := strconv.ParseInt(b2s(intPart(s)), 10, 64); err == nil {
+		if ip := intPart(s); integerText(ip) {
+			i, err := strconv.ParseInt(b2s(ip), 10, 64)
+			if err != nil {
+				return false // past int64
+			}
 			n.lits = strconv.AppendInt(n.lits, i, 10) // "42" and "42.000" exactly
 		} else if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && f == float64(int64(f)) && math.Abs(f) <= 1<<53 {
 			n.lits = strconv.AppendInt(n.lits, int64(f), 10) // "4.2e1"; past 2^53 a float64 is no longer the integer written
@@ -2149,32 +2173,102 @@ func (n *Normalizer) setAside(c int32, p *Path) {
 	n.nodes[d].data = lit
 }
 
-// decimalText reports whether s can be a decimal number (digits, sign,
-// point, exponent): convert parses only those, because a failed parse
-// allocates its error, and a source whose every port is "49538/tcp" would
-// allocate for every event. (Go's hex floats, inf and NaN are not numbers a
-// field of a log is converted from.)
+// decimalText reports whether s is a decimal number as Go writes one
+// (sign, digits with single underscores between them, a point, an
+// exponent): convert parses only those, because a failed parse allocates
+// its error, and a source whose every port is "49538/tcp" or
+// "1024-65535" would allocate for every event. (Go's hex floats, inf and
+// NaN are not numbers a field of a log is converted from.)
 func decimalText(s []byte) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	i, intDigits := digitRun(s, i)
+	frac := 0
+	if i < len(s) && s[i] == '.' {
+		i, frac = digitRun(s, i+1)
+	}
+	if intDigits+frac == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		var exp int
+		if i, exp = digitRun(s, i); exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// digitRun returns the end of the digits from s[i] (single underscores
+// between digits allowed) and how many digits there are.
+func digitRun(s []byte, i int) (int, int) {
+	n := 0
+	for i < len(s) {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			n++
+			i++
+		case c == '_' && n > 0 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			i++
+		default:
+			return i, n
+		}
+	}
+	return i, n
+}
+
+// integerText reports whether s is a sign and decimal digits only, what
+// ParseInt takes in base 10.
+func integerText(s []byte) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
 	for _, c := range s {
-		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+		if c < '0' || c > '9' {
 			return false
 		}
 	}
 	return len(s) > 0
 }
 
-// addrText reports whether s can be an IP address (hex digits, dots and
-// colons, then any IPv6 zone after '%'): as decimalText, for ParseAddr.
+// addrText reports whether s can be an IP address: an IPv4 dotted quad,
+// or hex digits, dots and at least two colons (IPv6), then any zone after
+// '%': as decimalText, for ParseAddr ("10.0.0.1:51234", "cafe" and host
+// names are not parsed).
 func addrText(s []byte) bool {
+	colons, dots := 0, 0
 	for _, c := range s {
 		if c == '%' {
 			break
 		}
-		if (c < '0' || c > '9') && (c|0x20 < 'a' || c|0x20 > 'f') && c != '.' && c != ':' {
+		switch {
+		case c == ':':
+			colons++
+		case c == '.':
+			dots++
+		case c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'f':
+		default:
 			return false
 		}
 	}
-	return len(s) > 0
+	if colons >= 2 {
+		return true
+	}
+	if colons > 0 || dots != 3 {
+		return false
+	}
+	for _, c := range s { // IPv4: digits and dots only
+		if c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // addressIP writes address node c's value at ip (its sibling .ip) where

@@ -100,3 +100,13 @@ func TestNoneValues(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedWildcardRefused: one wildcard per path (members below two would
+// rank by the inner one's key only, so their order would decide).
+func TestNestedWildcardRefused(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{Name: "p", Rename: OrderedMap{Keys: []string{"a.x*.y*.c"}, Values: []string{"t"}}}}
+	if _, err := Compile(cfg); err == nil || !strings.Contains(err.Error(), "one wildcard") {
+		t.Errorf("nested wildcards: %v", err)
+	}
+}
