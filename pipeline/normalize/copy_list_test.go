@@ -31,3 +31,26 @@ func TestCopyFromList(t *testing.T) {
 		}
 	}
 }
+
+// TestMapFromList: a map's field may index a list too (Windows'
+// winlog.keywords.0); a map into the list element itself does nothing.
+func TestMapFromList(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{
+		Name: "w",
+		Map: []MapSpec{
+			{Field: "kw.0", To: "event.outcome", Values: OrderedMap{Keys: []string{"Audit Failure"}, Values: []string{"failure"}}},
+			{Field: "kw.1", Values: OrderedMap{Keys: []string{"x"}, Values: []string{"y"}}},
+		},
+	}}
+	for _, tc := range []struct{ in, want, not string }{
+		{`{"kw":["Audit Failure","x"]}`, `"outcome":"failure"`, `"y"`},
+		{`{"kw":["Audit Success"]}`, `"kw":["Audit Success"]`, `"outcome"`},
+		{`{"kw":{"0":"Audit Failure"}}`, `"outcome":"failure"`, ``},
+	} {
+		out, _ := faultAppend(t, cfg, tc.in, &EventMeta{SourceType: []byte("w")})
+		if !strings.Contains(out, tc.want) || tc.not != "" && strings.Contains(out, tc.not) {
+			t.Errorf("%s:\n got: %s\nwant it to contain %s, not %s", tc.in, out, tc.want, tc.not)
+		}
+	}
+}

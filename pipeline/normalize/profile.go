@@ -364,6 +364,7 @@ type MapSpec struct {
 // literal lits[i]; def is the default's literal, nil for none.
 type mapOp struct {
 	field Path
+	list  listPath // field indexes a list (winlog.keywords.0)
 	to    [][]byte
 	self  bool
 	keys  [][]byte
@@ -376,26 +377,35 @@ type mapOp struct {
 type copyOp struct {
 	from Path
 	to   [][]byte
-	// A from with a list index (events.0.name): lists are the candidate
-	// paths of the list, one per number segment (events), ins the keys
-	// below each, the index first (0, name).
+	list listPath // from indexes a list (events.0.name)
+}
+
+// listPath is a path with a list index (events.0.name), for copy and map:
+// lists are the candidate paths of the list, one per number segment
+// (events), ins the keys below each, the index first (0, name). Zero for a
+// path without a number segment after the first.
+type listPath struct {
 	lists []Path
 	ins   [][]string
+}
+
+func newListPath(p string) listPath {
+	var lp listPath
+	segs := strings.Split(p, ".")
+	for i := 1; i < len(segs); i++ {
+		if _, err := strconv.ParseUint(segs[i], 10, 31); err == nil {
+			lp.lists = append(lp.lists, CompilePath(strings.Join(segs[:i], ".")))
+			lp.ins = append(lp.ins, segs[i:])
+		}
+	}
+	return lp
 }
 
 // newCopyOp compiles copy from -> to. A segment of from that is a number
 // after the first indexes a list: Google Workspace's activity names the
 // action as events.0.name, the first of its events.
 func newCopyOp(from, to string) copyOp {
-	op := copyOp{from: CompilePath(from), to: splitPath(to)}
-	segs := strings.Split(from, ".")
-	for i := 1; i < len(segs); i++ {
-		if _, err := strconv.ParseUint(segs[i], 10, 31); err == nil {
-			op.lists = append(op.lists, CompilePath(strings.Join(segs[:i], ".")))
-			op.ins = append(op.ins, segs[i:])
-		}
-	}
-	return op
+	return copyOp{from: CompilePath(from), to: splitPath(to), list: newListPath(from)}
 }
 
 // splitOp is a compiled SplitSpec.
@@ -1384,7 +1394,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			if bad {
 				continue
 			}
-			op := mapOp{field: CompilePath(ms.Field), to: splitPath(to), self: to == ms.Field}
+			op := mapOp{field: CompilePath(ms.Field), list: newListPath(ms.Field), to: splitPath(to), self: to == ms.Field}
 			for k, key := range ms.Values.Keys {
 				pre := strings.HasSuffix(key, "*")
 				op.pre = append(op.pre, pre)
@@ -1751,13 +1761,17 @@ func (n *Normalizer) applyProfile(p *profile, parsed bool) {
 
 // mapValue applies one MapSpec (see there).
 func (n *Normalizer) mapValue(op *mapOp) {
+	var v []byte
 	c := n.findPath(&op.field)
 	if c < 0 {
-		return
-	}
-	v, ok := n.textOf(c)
-	if !ok {
-		return // an object, an array, null: no value to look up
+		if v = n.listText(&op.list); v == nil || op.self {
+			return
+		}
+	} else {
+		var ok bool
+		if v, ok = n.textOf(c); !ok {
+			return // an object, an array, null: no value to look up
+		}
 	}
 	lit := op.def
 	best := -1 // the longest prefix matched
@@ -1898,8 +1912,10 @@ func (n *Normalizer) split(op *splitOp) bool {
 func (n *Normalizer) copyValue(op *copyOp) {
 	c := n.findPath(&op.from)
 	if c < 0 {
-		if op.lists != nil {
-			n.copyFromList(op)
+		if s := n.listText(&op.list); s != nil {
+			if t := n.setMissing(op.to); t >= 0 {
+				n.nodes[t].data = s
+			}
 		}
 		return
 	}
@@ -1914,34 +1930,32 @@ func (n *Normalizer) copyValue(op *copyOp) {
 	}
 }
 
-// copyFromList is copyValue for a from that indexes a list (see copyOp):
-// the first candidate list the event has.
-func (n *Normalizer) copyFromList(op *copyOp) {
+// listText returns the text of the value at lp (a string's characters, a
+// number as written; valid until the next Build), read in the first
+// candidate list the event has, or nil: nothing there, or no string or
+// number.
+func (n *Normalizer) listText(lp *listPath) []byte {
 	var v *fastjson.Value
-	for i := range op.lists {
-		c := n.findPath(&op.lists[i])
+	for i := range lp.lists {
+		c := n.findPath(&lp.lists[i])
 		if c >= 0 && n.nodes[c].kind == kValue && n.nodes[c].val.Type() == fastjson.TypeArray {
-			v = member(n.nodes[c].val, op.ins[i])
+			v = member(n.nodes[c].val, lp.ins[i])
 			break
 		}
 	}
 	if v == nil {
-		return
+		return nil
 	}
-	var s []byte
 	switch v.Type() {
 	case fastjson.TypeString:
-		s, _ = v.StringBytes()
+		s, _ := v.StringBytes()
+		return s
 	case fastjson.TypeNumber:
 		start := len(n.lits)
 		n.lits = v.MarshalTo(n.lits)
-		s = n.lits[start:len(n.lits):len(n.lits)]
-	default:
-		return // an object, an array, a boolean, null
+		return n.lits[start:len(n.lits):len(n.lits)]
 	}
-	if t := n.setMissing(op.to); t >= 0 {
-		n.nodes[t].data = s
-	}
+	return nil // an object, an array, a boolean, null
 }
 
 // member returns the value at keys below v (a list's elements by number,
