@@ -2069,11 +2069,19 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			s = textTrue // not a literal: s reaches ParseAddr, and would escape
 		case fastjson.TypeFalse:
 			s = textFalse
+		case fastjson.TypeArray:
+			// Left as it is when every element is one the field's type
+			// takes (a list of addresses on an ip field); else set aside.
+			return !typedConv(kind) || listFits(nd.val, kind)
 		default:
-			return true // an array or null: left as it is
+			return true // null: left as it is
 		}
+	case kObject:
+		// An object where a number, boolean or address belongs: its
+		// mapping would refuse the document.
+		return !typedConv(kind) || nd.val == nil
 	default:
-		return true // an object, or a literal logrouter wrote: left as it is
+		return true // a literal logrouter wrote: left as it is
 	}
 	if !isNum && (isPlaceholder(s) || kind != convString && kind != convLower && kind != convAddress && noneWord(s)) {
 		// "-" (Windows' IpAddress and IpPort of a local logon, VPC Flow
@@ -2172,6 +2180,11 @@ var keyUnconverted = []byte("unconverted")
 // hash: two events that differ only there are not repeats.
 func (n *Normalizer) setAside(c int32, p *Path) {
 	s, ok := n.textOf(c)
+	if nd := &n.nodes[c]; !ok && nd.val != nil && (nd.kind == kObject || nd.kind == kValue) {
+		// A list or an object: its JSON text (as it arrived).
+		n.scratch = nd.val.MarshalTo(n.scratch[:0])
+		s, ok = n.scratch, true
+	}
 	if !ok {
 		return
 	}
@@ -2185,6 +2198,61 @@ func (n *Normalizer) setAside(c int32, p *Path) {
 	n.nodes[u].hashed = true
 	d := n.set(u, s2b(p.s), kLit, 0)
 	n.nodes[d].data = lit
+}
+
+// typedConv reports whether kind is a conversion to a type an index maps
+// strictly (int, float, bool, ip): a value that is none of them is set
+// aside.
+func typedConv(kind uint8) bool {
+	return kind == convInt || kind == convFloat || kind == convBool || kind == convIP
+}
+
+// listFits reports whether every element of list v is null or a value of
+// kind (checked as convert would convert it, without allocating).
+func listFits(v *fastjson.Value, kind uint8) bool {
+	a, _ := v.Array()
+	for _, e := range a {
+		var s []byte
+		switch e.Type() {
+		case fastjson.TypeNull:
+			continue
+		case fastjson.TypeString:
+			s, _ = e.StringBytes()
+		case fastjson.TypeNumber:
+			if kind == convInt || kind == convFloat {
+				continue
+			}
+			return false
+		case fastjson.TypeTrue, fastjson.TypeFalse:
+			if kind == convBool {
+				continue
+			}
+			return false
+		default:
+			return false
+		}
+		switch kind {
+		case convInt, convFloat:
+			if !decimalText(s) {
+				return false
+			}
+			if _, err := strconv.ParseFloat(b2s(s), 64); err != nil {
+				return false
+			}
+		case convBool:
+			if !oneOfFold(s, "true", "1", "yes", "y", "on", "false", "0", "no", "n", "off") {
+				return false
+			}
+		case convIP:
+			if !addrText(s) {
+				return false
+			}
+			if _, err := netip.ParseAddr(b2s(s)); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // decimalText reports whether s is a decimal number as Go writes one

@@ -132,8 +132,15 @@ func (p *Parser) appendWin(dst []byte) []byte {
 		dst = append(dst, `"keywords":[`...)
 		if named > 0 {
 			f := true
+			if kw != "" {
+				// The mask's audit result first, in English, whatever
+				// language rendered the names ("Überwachung
+				// fehlgeschlagen" on a German controller): the profiles
+				// read the outcome from the first keyword.
+				dst, f = append(dst, kw...), false
+			}
 			for _, k := range w.keywords {
-				if len(k.b) > 0 {
+				if len(k.b) > 0 && !(kw != "" && len(kw) == len(k.b)+2 && string(k.b) == kw[1:len(kw)-1]) {
 					sep(&dst, &f)
 					dst = p.appendXMLStr(dst, k)
 				}
