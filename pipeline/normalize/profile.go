@@ -2127,9 +2127,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 		}
 	case convBool:
 		switch {
-		case oneOfFold(s, "true", "1", "yes", "y", "on"):
+		case oneOfFold(s, trueWords...):
 			n.lits = append(n.lits, "true"...)
-		case oneOfFold(s, "false", "0", "no", "n", "off"):
+		case oneOfFold(s, falseWords...):
 			n.lits = append(n.lits, "false"...)
 		default:
 			return false
@@ -2200,6 +2200,12 @@ func (n *Normalizer) setAside(c int32, p *Path) {
 	n.nodes[d].data = lit
 }
 
+// The texts convert reads as booleans (any case).
+var (
+	trueWords  = []string{"true", "1", "yes", "y", "on"}
+	falseWords = []string{"false", "0", "no", "n", "off"}
+)
+
 // typedConv reports whether kind is a conversion to a type an index maps
 // strictly (int, float, bool, ip): a value that is none of them is set
 // aside.
@@ -2240,7 +2246,7 @@ func listFits(v *fastjson.Value, kind uint8) bool {
 				return false
 			}
 		case convBool:
-			if !oneOfFold(s, "true", "1", "yes", "y", "on", "false", "0", "no", "n", "off") {
+			if !oneOfFold(s, trueWords...) && !oneOfFold(s, falseWords...) {
 				return false
 			}
 		case convIP:

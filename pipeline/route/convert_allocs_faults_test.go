@@ -8,6 +8,8 @@ package route_test
 import (
 	"fmt"
 	"testing"
+
+	"github.com/logrouter/logrouter/pipeline"
 )
 
 // fortigateDeny is TestUnconvertedZeroAllocs' FortiGate event (P2) with
@@ -47,7 +49,7 @@ func TestPrecheckPassesUnparsableTexts(t *testing.T) {
 		{`"cafe"`, `49538`},
 	} {
 		ev := []byte(fmt.Sprintf(fortigateDeny, c.srcip, c.srcport))
-		if a := profileAllocs(t, ev, "fortinet.fortigate"); a != 0 {
+		if a := profileAllocs(t, ev, "fortinet.fortigate", pipeline.P2); a != 0 {
 			t.Errorf("srcip %s srcport %s: %.1f allocations per batch of 100 events, want 0 (%.1f per event)", c.srcip, c.srcport, a, a/100)
 		}
 	}
@@ -75,7 +77,7 @@ func TestConvertBoolZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	ev := []byte(fmt.Sprintf(fortigateDeny, `"10.0.0.1"`, `true`))
-	if a := profileAllocs(t, ev, "fortinet.fortigate"); a != 0 {
+	if a := profileAllocs(t, ev, "fortinet.fortigate", pipeline.P2); a != 0 {
 		t.Errorf("%.1f allocations per batch of 100 events with a boolean srcport, want 0 (%.1f per event)", a, a/100)
 	}
 }
@@ -101,7 +103,7 @@ func TestConvertIntExponentZeroAllocs(t *testing.T) {
 	}
 	for _, port := range []string{`"4.2e1"`, `4.2e1`} {
 		ev := []byte(fmt.Sprintf(fortigateDeny, `"10.0.0.1"`, port))
-		if a := profileAllocs(t, ev, "fortinet.fortigate"); a != 0 {
+		if a := profileAllocs(t, ev, "fortinet.fortigate", pipeline.P2); a != 0 {
 			t.Errorf("srcport %s (converts to 42): %.1f allocations per batch of 100 events, want 0 (%.1f per event)", port, a, a/100)
 		}
 	}

@@ -13,9 +13,10 @@ import (
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
-// profileAllocs normalizes and classifies ev 100 times per batch, as
-// TestWorkerZeroAllocs does, and returns the allocations per batch.
-func profileAllocs(t *testing.T, ev []byte, st string) float64 {
+// profileAllocs normalizes and classifies ev (source type st) 100 times
+// per batch, as TestWorkerZeroAllocs does, checks that each event got
+// priority want, and returns the allocations per batch.
+func profileAllocs(t *testing.T, ev []byte, st string, want pipeline.Priority) float64 {
 	t.Helper()
 	r := exampleRouter(t)
 	w := r.NewWorker()
@@ -31,8 +32,8 @@ func profileAllocs(t *testing.T, ev []byte, st string) float64 {
 		}
 	}
 	run()
-	if len(batch.Events) != 100 || batch.Events[0].Priority != pipeline.P2 {
-		t.Fatalf("precondition: 100 P2 events, got %d", len(batch.Events))
+	if len(batch.Events) != 100 || batch.Events[0].Priority != want {
+		t.Fatalf("precondition: 100 events of %v, got %d", want, len(batch.Events))
 	}
 	run()
 	return testing.AllocsPerRun(20, run)
@@ -65,7 +66,7 @@ func TestUnconvertedZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	ev := []byte(`{"date": "2026-11-28", "time": "01:00:00", "devname": "FGT-HQ-FRA-01", "devid": "FG100FTK22004317", "logid": "0000000013", "type": "traffic", "subtype": "forward", "level": "notice", "vd": "root", "srcip": "N/A-proxy", "srcport": "49538/tcp", "dstip": "34.107.221.82", "dstport": 443, "action": "deny"}`)
-	if a := profileAllocs(t, ev, "fortinet.fortigate"); a != 0 {
+	if a := profileAllocs(t, ev, "fortinet.fortigate", pipeline.P2); a != 0 {
 		t.Errorf("%.1f allocations per batch of 100 events with values set aside, want 0 (%.1f per event)", a, a/100)
 	}
 }
@@ -92,7 +93,7 @@ func TestCopyFromListZeroAllocs(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	ev := []byte(`{"kind":"admin#reports#activity","id":{"time":"2020-10-02T15:00:00Z","uniqueQualifier":"-1234567890","applicationName":"login","customerId":"1"},"actor":{"callerType":"USER","email":"foo@bar.com","profileId":"1"},"ipAddress":"98.235.162.24","events":[["login_failure"]]}`)
-	if a := profileAllocs(t, ev, ""); a != 0 {
+	if a := profileAllocs(t, ev, "", pipeline.P2); a != 0 {
 		t.Errorf("%.1f allocations per batch of 100 google_workspace events, want 0 (%.1f per event)", a, a/100)
 	}
 }

@@ -6,10 +6,7 @@ package route_test
 import (
 	"testing"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/logrouter/logrouter/pipeline"
-	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
 // TestSecurityHubEventZeroAllocs
@@ -35,28 +32,10 @@ func TestSecurityHubEventZeroAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
-	r := exampleRouter(t)
 	// A threat finding Security Hub aggregates (GuardDuty's): its own
 	// control findings (Compliance set) are P3 since the vendor review.
 	ev := []byte(`{"SchemaVersion": "2018-10-08", "Id": "arn:aws:guardduty:us-east-1:418295730164:detector/12abc34d567e8fa901bc2d34e56789f0/finding/1a2b3c4d", "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty", "ProductName": "GuardDuty", "AwsAccountId": "418295730164", "Types": ["TTPs/Discovery/Recon:EC2-PortProbeUnprotectedPort"], "Title": "Unprotected port on EC2 instance i-99999999 is being probed", "Severity": {"Label": "HIGH"}, "RecordState": "ACTIVE", "Workflow": {"Status": "NEW"}}`)
-	w := r.NewWorker()
-	var p fastjson.Parser
-	batch := pipeline.NewBatch()
-	batch.Grow(len(ev) * 200)
-	em := normalize.EventMeta{SourceType: []byte("aws.securityhub")}
-	run := func() {
-		batch.Reset()
-		for i := 0; i < 100; i++ {
-			v, _ := p.ParseBytes(ev)
-			_ = w.Add(batch, v, nil, &em)
-		}
-	}
-	run()
-	if got := batch.Events[0].Priority; got != pipeline.P1 {
-		t.Fatalf("priority %v, want P1 (cloud-aws-securityhub)", got)
-	}
-	run()
-	if a := testing.AllocsPerRun(20, run); a != 0 {
+	if a := profileAllocs(t, ev, "aws.securityhub", pipeline.P1); a != 0 { // P1: cloud-aws-securityhub
 		t.Errorf("%.1f allocations per batch of 100 Security Hub findings, want 0 (%.1f per event)", a, a/100)
 	}
 }
