@@ -380,10 +380,15 @@ type copyOp struct {
 	list listPath // from indexes a list (events.0.name)
 }
 
-// listPath is a path with a list index (events.0.name), for copy and map:
-// lists are the candidate paths of the list, one per number segment
-// (events), ins the keys below each, the index first (0, name). Zero for a
-// path without a number segment after the first.
+// listPath is a path into a list (events.0.name), for copy and map: lists
+// are the candidate paths of the list, one per number or selector segment
+// (events), ins the keys below each, the index or selector first (0,
+// name). A selector picks the element of a list of objects by a member's
+// value: parameters[name=is_suspicious] is the (last) element of the list
+// parameters whose member name is the string is_suspicious (Google
+// Workspace's and Microsoft 365's name/value lists); in ins it is
+// "[name=is_suspicious]", after the list's own key. Zero for a path without
+// a number segment after the first and without a selector.
 type listPath struct {
 	lists []Path
 	ins   [][]string
@@ -391,14 +396,84 @@ type listPath struct {
 
 func newListPath(p string) listPath {
 	var lp listPath
-	segs := strings.Split(p, ".")
-	for i := 1; i < len(segs); i++ {
-		if _, err := strconv.ParseUint(segs[i], 10, 31); err == nil {
-			lp.lists = append(lp.lists, CompilePath(strings.Join(segs[:i], ".")))
-			lp.ins = append(lp.ins, segs[i:])
+	// keys: the path's segments with each selector as a key of its own
+	// after its list's key; at: where a list's contents start in keys.
+	var keys []string
+	var at []int
+	for i, seg := range strings.Split(p, ".") {
+		if k, sel, ok := cutSelector(seg); ok {
+			keys = append(keys, k)
+			at = append(at, len(keys))
+			keys = append(keys, sel)
+			continue
 		}
+		if _, err := strconv.ParseUint(seg, 10, 31); err == nil && i > 0 {
+			at = append(at, len(keys))
+		}
+		keys = append(keys, seg)
+	}
+	for _, i := range at {
+		list := strings.Join(keys[:i], ".")
+		if strings.Contains(list, ".[") {
+			continue // under an element a selector picked: no node has that path
+		}
+		lp.lists = append(lp.lists, CompilePath(list))
+		lp.ins = append(lp.ins, keys[i:])
 	}
 	return lp
+}
+
+// cutSelector splits a path segment key[name=value] into key and the
+// selector "[name=value]". ok is false for a segment without one (see
+// checkSelectors for the forms refused).
+func cutSelector(seg string) (key, sel string, ok bool) {
+	i := strings.IndexByte(seg, '[')
+	if i <= 0 || !strings.HasSuffix(seg, "]") {
+		return "", "", false
+	}
+	return seg[:i], seg[i:], true
+}
+
+// checkSelectors refuses a malformed selector in a copy or map source: one
+// per segment, key[name=value] with all three parts non-empty.
+func checkSelectors(p string) error {
+	for _, seg := range strings.Split(p, ".") {
+		if !strings.ContainsAny(seg, "[]") {
+			continue
+		}
+		k, sel, ok := cutSelector(seg)
+		if !ok || k == "" || strings.ContainsAny(k, "[]") {
+			return fmt.Errorf("segment %q: a selector is list[member=value] (parameters[name=is_suspicious]), after the list's name", seg)
+		}
+		inner := sel[1 : len(sel)-1]
+		name, want, found := strings.Cut(inner, "=")
+		if !found || name == "" || want == "" || strings.ContainsAny(inner, "[]") {
+			return fmt.Errorf("segment %q: a selector is list[member=value] (parameters[name=is_suspicious]) with a member name and a value", seg)
+		}
+	}
+	return nil
+}
+
+// checkListPaths checks a copy's or map's source (whose selectors must be
+// well formed) and target (which no selector can name: it reads a list and
+// cannot write one).
+func checkListPaths(from, to string) error {
+	if err := checkSelectors(from); err != nil {
+		return fmt.Errorf("%q: %w", from, err)
+	}
+	if to != from && strings.ContainsAny(to, "[]") {
+		return fmt.Errorf("to %q: a selector ([member=value]) reads a list element; a target is a field path without one", to)
+	}
+	return nil
+}
+
+// selectorParts returns a selector key's member name and value, ok false
+// for a key that is no selector.
+func selectorParts(k string) (name, want string, ok bool) {
+	if len(k) < 4 || k[0] != '[' || k[len(k)-1] != ']' {
+		return "", "", false
+	}
+	return strings.Cut(k[1:len(k)-1], "=")
 }
 
 // newCopyOp compiles copy from -> to. A segment of from that is a number
@@ -1263,6 +1338,10 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 					bad = true
 				}
 			}
+			if err := checkListPaths(from, to); !bad && err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+				bad = true
+			}
 			for _, r := range reserved {
 				if !bad && (to == r || strings.HasPrefix(to, r+".")) {
 					errs = append(errs, fmt.Errorf("%s: to %q: %q is written by logrouter itself", where, to, r))
@@ -1380,6 +1459,14 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 					errs = append(errs, fmt.Errorf("%s: %q: %w", where, pth, err))
 					bad = true
 				}
+			}
+			if err := checkListPaths(ms.Field, to); !bad && err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+				bad = true
+			}
+			if !bad && to == ms.Field && strings.ContainsAny(to, "[]") {
+				errs = append(errs, fmt.Errorf("%s: a list element ([member=value]) is not mapped in place: name the field to write (to:)", where))
+				bad = true
 			}
 			for _, r := range reserved {
 				if !bad && (to == r || strings.HasPrefix(to, r+".")) {
@@ -1908,13 +1995,24 @@ func (n *Normalizer) split(op *splitOp) bool {
 }
 
 // copyValue applies one copyOp: a string's or a number's text written at
-// op.to as a string, where that is absent.
+// op.to as a string, a boolean as a boolean, where that is absent.
 func (n *Normalizer) copyValue(op *copyOp) {
 	c := n.findPath(&op.from)
 	if c < 0 {
-		if s := n.listText(&op.list); s != nil {
-			if t := n.setMissing(op.to); t >= 0 {
-				n.nodes[t].data = s
+		v := n.listValue(&op.list)
+		if v == nil {
+			return
+		}
+		switch v.Type() {
+		case fastjson.TypeTrue:
+			n.copyBool(op, textTrue)
+		case fastjson.TypeFalse:
+			n.copyBool(op, textFalse)
+		default:
+			if s := n.listText(&op.list); s != nil {
+				if t := n.setMissing(op.to); t >= 0 {
+					n.nodes[t].data = s
+				}
 			}
 		}
 		return
@@ -1922,7 +2020,10 @@ func (n *Normalizer) copyValue(op *copyOp) {
 	s := n.stringOf(c)
 	if s == nil {
 		if s = n.numberText(c); s == nil {
-			return // an object, an array, a boolean, null
+			if b, ok := n.boolText(c); ok {
+				n.copyBool(op, b)
+			}
+			return // an object, an array, null
 		}
 	}
 	if t := n.setMissing(op.to); t >= 0 {
@@ -1930,19 +2031,34 @@ func (n *Normalizer) copyValue(op *copyOp) {
 	}
 }
 
-// listText returns the text of the value at lp (a string's characters, a
-// number as written; valid until the next Build), read in the first
-// candidate list the event has, or nil: nothing there, or no string or
-// number.
-func (n *Normalizer) listText(lp *listPath) []byte {
-	var v *fastjson.Value
-	for i := range lp.lists {
-		c := n.findPath(&lp.lists[i])
-		if c >= 0 && n.nodes[c].kind == kValue && n.nodes[c].val.Type() == fastjson.TypeArray {
-			v = member(n.nodes[c].val, lp.ins[i])
-			break
-		}
+// copyBool writes boolean literal b (textTrue or textFalse) at op.to where
+// that is absent.
+func (n *Normalizer) copyBool(op *copyOp, b []byte) {
+	if t := n.setMissing(op.to); t >= 0 {
+		n.nodes[t].kind, n.nodes[t].data = kLit, b
 	}
+}
+
+// boolText returns textTrue or textFalse for a boolean node c.
+func (n *Normalizer) boolText(c int32) ([]byte, bool) {
+	nd := &n.nodes[c]
+	switch {
+	case nd.kind == kValue && nd.val.Type() == fastjson.TypeTrue,
+		nd.kind == kLit && string(nd.data) == "true":
+		return textTrue, true
+	case nd.kind == kValue && nd.val.Type() == fastjson.TypeFalse,
+		nd.kind == kLit && string(nd.data) == "false":
+		return textFalse, true
+	}
+	return nil, false
+}
+
+// listText returns the text of the value at lp (a string's characters, a
+// number as written, true or false; valid until the next Build), read in
+// the first candidate list the event has, or nil: nothing there, or an
+// object, an array or null.
+func (n *Normalizer) listText(lp *listPath) []byte {
+	v := n.listValue(lp)
 	if v == nil {
 		return nil
 	}
@@ -1954,33 +2070,61 @@ func (n *Normalizer) listText(lp *listPath) []byte {
 		start := len(n.lits)
 		n.lits = v.MarshalTo(n.lits)
 		return n.lits[start:len(n.lits):len(n.lits)]
+	case fastjson.TypeTrue:
+		return textTrue
+	case fastjson.TypeFalse:
+		return textFalse
 	}
-	return nil // an object, an array, a boolean, null
+	return nil
 }
 
-// member returns the value at keys below v (a list's elements by number,
-// an object's members by name, the last of a repeated name, as the event
-// is written), or nil. Unlike fastjson's Get it allocates nothing when a
-// name meets a list.
+// listValue returns the value at lp, read in the first candidate list the
+// event has, or nil.
+func (n *Normalizer) listValue(lp *listPath) *fastjson.Value {
+	for i := range lp.lists {
+		c := n.findPath(&lp.lists[i])
+		if c >= 0 && n.nodes[c].kind == kValue && n.nodes[c].val.Type() == fastjson.TypeArray {
+			return member(n.nodes[c].val, lp.ins[i])
+		}
+	}
+	return nil
+}
+
+// member returns the value at keys below v (a list's elements by number or
+// by selector, an object's members by name, the last of a repeated name,
+// as the event is written), or nil. Unlike fastjson's Get it allocates
+// nothing when a name meets a list.
 func member(v *fastjson.Value, keys []string) *fastjson.Value {
 	for _, k := range keys {
 		switch v.Type() {
 		case fastjson.TypeArray:
 			a, _ := v.Array()
+			if name, want, ok := selectorParts(k); ok {
+				// The last element whose member name is the string want,
+				// as the last of a repeated name wins in an object.
+				var last *fastjson.Value
+				for _, e := range a {
+					if e.Type() != fastjson.TypeObject {
+						continue
+					}
+					if m := objectMember(e, name); m != nil && m.Type() == fastjson.TypeString {
+						if b, _ := m.StringBytes(); string(b) == want {
+							last = e
+						}
+					}
+				}
+				if v = last; v == nil {
+					return nil
+				}
+				continue
+			}
 			i := listIndex(k)
 			if i < 0 || i >= len(a) {
 				return nil
 			}
 			v = a[i]
 		case fastjson.TypeObject:
-			o, _ := v.Object()
-			var last *fastjson.Value
-			o.Visit(func(key []byte, m *fastjson.Value) {
-				if string(key) == k {
-					last = m
-				}
-			})
-			if v = last; v == nil {
+			if v = objectMember(v, k); v == nil {
 				return nil
 			}
 		default:
@@ -1988,6 +2132,19 @@ func member(v *fastjson.Value, keys []string) *fastjson.Value {
 		}
 	}
 	return v
+}
+
+// objectMember returns object v's member k, the last of a repeated name,
+// or nil.
+func objectMember(v *fastjson.Value, k string) *fastjson.Value {
+	o, _ := v.Object()
+	var last *fastjson.Value
+	o.Visit(func(key []byte, m *fastjson.Value) {
+		if string(key) == k {
+			last = m
+		}
+	})
+	return last
 }
 
 // listIndex returns k as a list index, or -1 when it is no decimal number
