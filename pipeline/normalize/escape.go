@@ -142,3 +142,33 @@ func validNumber(b []byte) bool {
 	}
 	return i == len(b)
 }
+
+// plainKey reports whether every byte of k appears unescaped in a JSON
+// string (printable ASCII other than '"' and '\\'): such a key is written
+// between quotes as it is, without AppendString's scan (most keys are
+// plain; a key is written once per event it is in).
+func plainKey(k []byte) bool {
+	i := 0
+	for ; i+8 <= len(k); i += 8 {
+		if !plain8(binary.LittleEndian.Uint64(k[i:])) {
+			return false
+		}
+	}
+	for ; i < len(k); i++ {
+		if !safeASCII[k[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// appendKey appends key k as a quoted JSON string: as it is when plain
+// (see plainKey), else through AppendString.
+func appendKey(dst, k []byte, plain bool) []byte {
+	if !plain {
+		return AppendString(dst, k)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, k...)
+	return append(dst, '"')
+}

@@ -81,7 +81,34 @@ func FuzzAppendString(f *testing.F) {
 		if ref := appendStringRef(nil, s); !bytes.Equal(out, ref) {
 			t.Fatalf("%q: fast path wrote %s, byte at a time %s", s, out, ref)
 		}
+		if key := appendKey(nil, s, plainKey(s)); !bytes.Equal(key, out) {
+			t.Fatalf("%q: appendKey wrote %s, AppendString %s", s, key, out)
+		}
 	})
+}
+
+// TestPlainKey: a key is plain exactly when every byte is printable ASCII
+// other than '"' and '\\' (byte by byte, each position of an 8-byte word
+// and the tail), and a plain key is written as AppendString writes it.
+func TestPlainKey(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= 0x20 && c < 0x7f && c != '"' && c != '\\' || c == 0x7f
+		for _, n := range []int{1, 7, 8, 9, 16, 17} {
+			for pos := 0; pos < n; pos++ {
+				k := bytes.Repeat([]byte("a"), n)
+				k[pos] = byte(c)
+				if got := plainKey(k); got != want {
+					t.Fatalf("byte %#x at %d of %d: plainKey %v, want %v", c, pos, n, got, want)
+				}
+				if want && !bytes.Equal(appendKey(nil, k, true), AppendString(nil, k)) {
+					t.Fatalf("byte %#x at %d of %d: written otherwise than AppendString", c, pos, n)
+				}
+			}
+		}
+	}
+	if !plainKey(nil) || string(appendKey(nil, nil, true)) != `""` {
+		t.Error("the empty key")
+	}
 }
 
 func BenchmarkAppendString(b *testing.B) {

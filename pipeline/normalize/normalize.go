@@ -288,6 +288,7 @@ type node struct {
 	val   *fastjson.Value
 	data  []byte
 	kind  uint8
+	plain bool // key needs no escaping (plainKey): written as it is
 	skip  bool // excluded from the hash (ingest metadata)
 	moved bool // a scalar put here by a rename (see renames)
 	// hashed: in the hash though under a skipped parent (the event's own
@@ -496,7 +497,7 @@ func (n *Normalizer) intern(b []byte) string {
 }
 
 func (n *Normalizer) newNode(key []byte, kind uint8, gen int32) int32 {
-	n.nodes = append(n.nodes, node{key: key, kind: kind, gen: gen, first: -1, last: -1, next: -1})
+	n.nodes = append(n.nodes, node{key: key, plain: plainKey(key), kind: kind, gen: gen, first: -1, last: -1, next: -1})
 	return int32(len(n.nodes) - 1)
 }
 
@@ -586,7 +587,7 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 			n.moveBack(c)
 			nd = &n.nodes[c]
 		}
-		*nd = node{key: nd.key, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
+		*nd = node{key: nd.key, plain: nd.plain, kind: kind, gen: gen, first: -1, last: -1, next: nd.next}
 		return c
 	}
 	return n.addChild(parent, key, h, kind, gen)
@@ -694,7 +695,7 @@ func (n *Normalizer) moveBack(c int32) {
 // "value" (see setH).
 func (n *Normalizer) displace(c int32) {
 	old := n.nodes[c]
-	n.nodes[c] = node{key: old.key, kind: kObject, gen: 0, first: -1, last: -1, next: old.next}
+	n.nodes[c] = node{key: old.key, plain: old.plain, kind: kObject, gen: 0, first: -1, last: -1, next: old.next}
 	v := n.setH(c, keyValue, 0, old.kind, old.gen)
 	n.nodes[v].val, n.nodes[v].data, n.nodes[v].skip = old.val, old.data, old.skip
 }
@@ -977,7 +978,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		n.nodes[c].val, n.nodes[c].data = tn.val, tn.data
 	}
 	tn := &n.nodes[ts]
-	*tn = node{key: segTimestamp[0], kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
+	*tn = node{key: segTimestamp[0], plain: true, kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
 
 	// event.dataset is the source type.
 	n.sourceType = st
@@ -1152,7 +1153,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if len(key) == 0 && parent == n.liftParent {
 			key = n.paramKey() // an unnamed member of a lifted list
 		}
-		if !utf8.Valid(key) {
+		if !plainKey(key) && !utf8.Valid(key) {
 			// Written with each invalid byte as U+FFFD: two keys that
 			// differ only there would come out alike, twice in one object
 			// (which OpenSearch refuses). Resolve them as the same key.
@@ -1398,7 +1399,7 @@ func (n *Normalizer) keepBoth(c int32, v *fastjson.Value) {
 	}
 	both := make([]byte, 0, len(cur)+len(add)+3)
 	both = append(append(append(append(append(both, '['), cur...), ','), add...), ']')
-	*nd = node{key: nd.key, kind: kLit, gen: nd.gen, data: both, first: -1, last: -1, next: nd.next}
+	*nd = node{key: nd.key, plain: nd.plain, kind: kLit, gen: nd.gen, data: both, first: -1, last: -1, next: nd.next}
 }
 
 // findPath returns the node at p, or -1. At the root it uses the index: the
@@ -1885,7 +1886,7 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 			dst = append(dst, ',')
 		}
 		kstart := len(dst)
-		dst = AppendString(dst, nd.key)
+		dst = appendKey(dst, nd.key, nd.plain)
 		dst = append(dst, ':')
 		noHash := skip || nd.skip
 		var h uint64
@@ -2033,7 +2034,7 @@ func (n *Normalizer) writeInner(dst []byte, o *fastjson.Object, ph uint64) ([]by
 			dst = append(dst, ',')
 		}
 		kstart := len(dst)
-		dst = AppendString(dst, kvs[i].key)
+		dst = appendKey(dst, kvs[i].key, plainKey(kvs[i].key))
 		dst = append(dst, ':')
 		var empty bool
 		var h uint64
