@@ -179,6 +179,26 @@ func checkSegments(p string) error {
 		if seg == "" {
 			return fmt.Errorf("field path %q has an empty segment (leading, trailing or double dot)", p)
 		}
+		if _, sel, ok := cutSelector(seg); ok && strings.Contains(sel, "=") {
+			return fmt.Errorf("field path %q: a selector (%s) reads a list element only in a profile's copy from and map field; elsewhere it would be looked up as a key no event has", p, sel)
+		}
 	}
 	return nil
+}
+
+// checkListSource is checkPath for a copy's from and a map's field, where
+// selectors (list[member=value]) are read (see checkSelectors).
+func checkListSource(p string) error {
+	if strings.Contains(p, "*") {
+		return fmt.Errorf("field path %q: a wildcard (*) can name members only in a rename or drop source", p)
+	}
+	if p == "" {
+		return fmt.Errorf("empty field path")
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if seg == "" {
+			return fmt.Errorf("field path %q has an empty segment (leading, trailing or double dot)", p)
+		}
+	}
+	return checkSelectors(p)
 }

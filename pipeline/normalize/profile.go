@@ -94,9 +94,12 @@ type ProfileSpec struct {
 	// See SplitSpec.
 	Split []SplitSpec `yaml:"split"`
 	// Copy writes each field's value (a string, or a number's digits as a
-	// string) at its new path too, where that is absent, after the renames
-	// and before Split: Windows' winlog.event_id as ECS event.code (rules
-	// read the first, searches the second).
+	// string; a boolean as a boolean; a list of such values as that list)
+	// at its new path too, where that is absent, after the renames and
+	// before Split: Windows' winlog.event_id as ECS event.code (rules read
+	// the first, searches the second). A from path may index a list by
+	// number (events.0.name) or by selector
+	// (events.0.parameters[name=is_suspicious].boolValue): see listPath.
 	Copy OrderedMap `yaml:"copy"`
 	// Map derives a field from another's value by a table: Okta's
 	// outcome.result DENY is ECS event.outcome "failure". See MapSpec.
@@ -454,15 +457,14 @@ func checkSelectors(p string) error {
 	return nil
 }
 
-// checkListPaths checks a copy's or map's source (whose selectors must be
-// well formed) and target (which no selector can name: it reads a list and
-// cannot write one).
-func checkListPaths(from, to string) error {
-	if err := checkSelectors(from); err != nil {
-		return fmt.Errorf("%q: %w", from, err)
-	}
-	if to != from && strings.ContainsAny(to, "[]") {
+// checkTarget checks a copy's or map's target: a field path without a
+// selector, which reads a list and cannot write one.
+func checkTarget(to string) error {
+	if strings.ContainsAny(to, "[]") {
 		return fmt.Errorf("to %q: a selector ([member=value]) reads a list element; a target is a field path without one", to)
+	}
+	if err := checkPath(to); err != nil {
+		return fmt.Errorf("%q: %w", to, err)
 	}
 	return nil
 }
@@ -478,7 +480,8 @@ func selectorParts(k string) (name, want string, ok bool) {
 
 // newCopyOp compiles copy from -> to. A segment of from that is a number
 // after the first indexes a list: Google Workspace's activity names the
-// action as events.0.name, the first of its events.
+// action as events.0.name, the first of its events; a selector segment
+// picks a list's element by a member's value (see listPath).
 func newCopyOp(from, to string) copyOp {
 	return copyOp{from: CompilePath(from), to: splitPath(to), list: newListPath(from)}
 }
@@ -1332,13 +1335,11 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			to := sp.Copy.Values[k]
 			where := fmt.Sprintf("%s: copy %s", at, from)
 			bad := false
-			for _, pth := range []string{from, to} {
-				if err := checkPath(pth); err != nil {
-					errs = append(errs, fmt.Errorf("%s: %q: %w", where, pth, err))
-					bad = true
-				}
+			if err := checkListSource(from); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+				bad = true
 			}
-			if err := checkListPaths(from, to); !bad && err != nil {
+			if err := checkTarget(to); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 				bad = true
 			}
@@ -1454,18 +1455,15 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 				to = ms.Field
 			}
 			bad := false
-			for _, pth := range []string{ms.Field, to} {
-				if err := checkPath(pth); err != nil {
-					errs = append(errs, fmt.Errorf("%s: %q: %w", where, pth, err))
-					bad = true
-				}
-			}
-			if err := checkListPaths(ms.Field, to); !bad && err != nil {
+			if err := checkListSource(ms.Field); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 				bad = true
 			}
 			if !bad && to == ms.Field && strings.ContainsAny(to, "[]") {
 				errs = append(errs, fmt.Errorf("%s: a list element ([member=value]) is not mapped in place: name the field to write (to:)", where))
+				bad = true
+			} else if err := checkTarget(to); err != nil && to != ms.Field {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 				bad = true
 			}
 			for _, r := range reserved {
@@ -1995,7 +1993,8 @@ func (n *Normalizer) split(op *splitOp) bool {
 }
 
 // copyValue applies one copyOp: a string's or a number's text written at
-// op.to as a string, a boolean as a boolean, where that is absent.
+// op.to as a string, a boolean as a boolean, a list of strings, numbers and
+// booleans as that list, where that is absent.
 func (n *Normalizer) copyValue(op *copyOp) {
 	c := n.findPath(&op.from)
 	if c < 0 {
@@ -2008,6 +2007,8 @@ func (n *Normalizer) copyValue(op *copyOp) {
 			n.copyBool(op, textTrue)
 		case fastjson.TypeFalse:
 			n.copyBool(op, textFalse)
+		case fastjson.TypeArray:
+			n.copyList(op, v)
 		default:
 			if s := n.listText(&op.list); s != nil {
 				if t := n.setMissing(op.to); t >= 0 {
@@ -2022,12 +2023,35 @@ func (n *Normalizer) copyValue(op *copyOp) {
 		if s = n.numberText(c); s == nil {
 			if b, ok := n.boolText(c); ok {
 				n.copyBool(op, b)
+			} else if nd := &n.nodes[c]; nd.kind == kValue && nd.val.Type() == fastjson.TypeArray {
+				n.copyList(op, nd.val)
 			}
-			return // an object, an array, null
+			return // an object, null
 		}
 	}
 	if t := n.setMissing(op.to); t >= 0 {
 		n.nodes[t].data = s
+	}
+}
+
+// copyList writes list v at op.to, where that is absent, when its elements
+// are all strings, numbers or booleans (Google's multiValue parameters: a
+// sign-in's challenge methods, the password and then the second factor).
+// The copy shares the event's value: nothing is allocated.
+func (n *Normalizer) copyList(op *copyOp, v *fastjson.Value) {
+	a, _ := v.Array()
+	if len(a) == 0 {
+		return
+	}
+	for _, e := range a {
+		switch e.Type() {
+		case fastjson.TypeString, fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+		default:
+			return // objects, lists, null: not a list of values
+		}
+	}
+	if t := n.setMissing(op.to); t >= 0 {
+		n.nodes[t].kind, n.nodes[t].val = kValue, v
 	}
 }
 
