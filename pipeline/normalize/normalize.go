@@ -324,9 +324,14 @@ type Normalizer struct {
 	// wildMember is the key of the member a wildcard segment stands for
 	// while its members are walked (see rankSource).
 	wildMember []byte
-	path       []byte
-	gen        int32
-	fields     int
+	// walkKey is the input key the walk checked last and walkPlain
+	// whether it is plain (plainKey): newNode reuses the answer for a
+	// node made with that very key (same bytes, same length).
+	walkKey   []byte
+	walkPlain bool
+	path      []byte
+	gen       int32
+	fields    int
 	// edgeMeta is 1 while an edge's event is walked at a gateway
 	// (EventMeta.Normalized), 2 inside its logrouter object; edgeEvent is
 	// its event object's node: what ownMeta leaves out of max_fields.
@@ -497,7 +502,13 @@ func (n *Normalizer) intern(b []byte) string {
 }
 
 func (n *Normalizer) newNode(key []byte, kind uint8, gen int32) int32 {
-	n.nodes = append(n.nodes, node{key: key, plain: plainKey(key), kind: kind, gen: gen, first: -1, last: -1, next: -1})
+	var plain bool
+	if len(key) > 0 && len(key) == len(n.walkKey) && &key[0] == &n.walkKey[0] {
+		plain = n.walkPlain
+	} else {
+		plain = plainKey(key)
+	}
+	n.nodes = append(n.nodes, node{key: key, plain: plain, kind: kind, gen: gen, first: -1, last: -1, next: -1})
 	return int32(len(n.nodes) - 1)
 }
 
@@ -823,6 +834,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.parsedTS = -1
 	n.tpObj, n.tpReuse = nil, false
 	n.sourceType = nil
+	n.walkKey = nil // an earlier event's key: its bytes may be reused
 	n.meta = bm
 	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
 	n.lits = n.lits[:0]
@@ -1153,13 +1165,15 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if len(key) == 0 && parent == n.liftParent {
 			key = n.paramKey() // an unnamed member of a lifted list
 		}
-		if !plainKey(key) && !utf8.Valid(key) {
+		plain := plainKey(key)
+		if !plain && !utf8.Valid(key) {
 			// Written with each invalid byte as U+FFFD: two keys that
 			// differ only there would come out alike, twice in one object
 			// (which OpenSearch refuses). Resolve them as the same key.
 			// Rare: the copy is made only for such keys.
 			key = validKey(key)
 		}
+		n.walkKey, n.walkPlain = key, plain
 		if n.keepExisting {
 			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved {
 				n.keepBoth(c, v)
