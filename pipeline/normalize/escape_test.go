@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
@@ -194,6 +196,31 @@ func TestAppendUnescaped(t *testing.T) {
 	for esc, want := range map[string]string{`\u00e9`: "é", `\ud83d\ude00`: "😀", `\ud83d`: "\ufffd", `\ud83dx`: "\ufffdx", `\ude00\ud83d`: "\ufffd\ufffd", `\/`: "/"} {
 		if got := string(appendUnescaped(nil, []byte(esc))); got != want {
 			t.Errorf("%s: %q, want %q", esc, got, want)
+		}
+	}
+}
+
+// TestPlainKeyNotReusedAcrossEvents: the walk's plainness answer is tied
+// to a key's address; a later event parsed by the same parser puts other
+// key bytes at that address (fastjson unescapes keys in place), which are
+// checked afresh (the walk checks each key before its node is made; the
+// answer is also cleared at each Build and at the end of each object's
+// walk, for nodes made from the event's bytes without a walk).
+func TestPlainKeyNotReusedAcrossEvents(t *testing.T) {
+	cfg := DefaultConfig()
+	n := mustCompile(t, cfg).New()
+	var p fastjson.Parser
+	for _, in := range []string{`{"ab":1}`, `{"a\u0022":1}`, `{"ab":{"cd":1}}`, `{"a\u005c":{"c\u0022":1}}`} {
+		v, err := p.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := n.Append(nil, v, nil, testMeta(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("%s: invalid JSON out: %s", in, out)
 		}
 	}
 }

@@ -325,8 +325,10 @@ type Normalizer struct {
 	// while its members are walked (see rankSource).
 	wildMember []byte
 	// walkKey is the input key the walk checked last and walkPlain
-	// whether it is plain (plainKey): newNode reuses the answer for a
-	// node made with that very key (same bytes, same length).
+	// whether it is plain (plainKey): newNode reuses the answer, once, for
+	// a node made with that very key (same bytes, same length). It never
+	// outlives the walk of its object, so no other bytes that come to sit
+	// at that address can take the answer.
 	walkKey   []byte
 	walkPlain bool
 	path      []byte
@@ -504,7 +506,7 @@ func (n *Normalizer) intern(b []byte) string {
 func (n *Normalizer) newNode(key []byte, kind uint8, gen int32) int32 {
 	var plain bool
 	if len(key) > 0 && len(key) == len(n.walkKey) && &key[0] == &n.walkKey[0] {
-		plain = n.walkPlain
+		plain, n.walkKey = n.walkPlain, nil // used once
 	} else {
 		plain = plainKey(key)
 	}
@@ -1284,6 +1286,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		n.nodes[c].val = v
 	})
 	n.path = n.path[:base]
+	n.walkKey = nil
 }
 
 // noneWord reports whether v is a string that is one of n.noneWords.
