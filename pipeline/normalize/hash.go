@@ -107,6 +107,14 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 		var k int
 		buf, k, h = n.writeObject(buf, c, seed, false)
 		empty = k == 0
+		// Its members' values a conversion set aside (source.ip "N/A"
+		// under logrouter.unconverted): content of the object as sent, so
+		// two events that differ only there keep different keys.
+		if !empty {
+			var aside uint64
+			buf, aside = n.asideUnder(buf, p.s)
+			h += aside
+		}
 	case kStr:
 		empty = len(nd.data) == 0
 		buf = AppendString(buf, nd.data)
@@ -130,4 +138,43 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 		return dst
 	}
 	return binary.LittleEndian.AppendUint64(dst, h)
+}
+
+// asideUnder returns the sum of the member hashes of the values set aside
+// from fields below path prefix (logrouter.unconverted's members named
+// prefix.*), each hashed as writeObject hashes a member (its key, ':' and
+// its value as written), using buf as scratch; 0 when there are none.
+func (n *Normalizer) asideUnder(buf []byte, prefix string) ([]byte, uint64) {
+	lr := n.child(0, keyLogrouter)
+	if lr < 0 || n.nodes[lr].kind != kObject {
+		return buf, 0
+	}
+	u := n.child(lr, keyUnconverted)
+	if u < 0 || n.nodes[u].kind != kObject {
+		return buf, 0
+	}
+	const seed = 0x61736964655f6b65 // "aside_ke": apart from the members' own path hashes
+	var sum uint64
+	for d := n.nodes[u].first; d >= 0; d = n.nodes[d].next {
+		nd := &n.nodes[d]
+		if nd.kind == kRemoved || len(nd.key) <= len(prefix) || nd.key[len(prefix)] != '.' || string(nd.key[:len(prefix)]) != prefix {
+			continue
+		}
+		start := len(buf)
+		buf = append(appendKey(buf, nd.key, nd.plain), ':')
+		switch nd.kind {
+		case kLit:
+			buf = append(buf, nd.data...)
+		case kStr:
+			buf = AppendString(buf, nd.data)
+		case kValue:
+			buf, _, _ = n.writeValue(buf, nd.val, 0)
+		default:
+			buf = buf[:start]
+			continue
+		}
+		sum += n.leafHash(seed, buf[start:])
+		buf = buf[:start]
+	}
+	return buf, sum
 }
