@@ -1104,10 +1104,16 @@ const (
 	// duplicate it to .ip" (CloudTrail's sourceIPAddress is an address or
 	// an AWS service's name).
 	convAddress
+	// convList keeps a list as it is and sets aside any other value (a
+	// string, a number, an object): a field a vendor writes as a list of
+	// objects in most records and as one string in others (Microsoft 365's
+	// Parameters) has one mapping in OpenSearch, which refuses the other
+	// shape.
+	convList
 )
 
 var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": convInt, "float": convFloat, "double": convFloat,
-	"bool": convBool, "boolean": convBool, "ip": convIP, "address": convAddress, "string": convString, "keyword": convString, "lower": convLower}
+	"bool": convBool, "boolean": convBool, "ip": convIP, "address": convAddress, "string": convString, "keyword": convString, "lower": convLower, "list": convList}
 
 // profile is a compiled ProfileSpec.
 type profile struct {
@@ -1514,7 +1520,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string or lower", at, f, sp.Convert.Values[k]))
+				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string, lower or list", at, f, sp.Convert.Values[k]))
 				continue
 			}
 			cv := conversion{p: CompilePath(f), kind: kind}
@@ -2258,9 +2264,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			return true // null: left as it is
 		}
 	case kObject:
-		// An object where a number, boolean or address belongs: its
+		// An object where a number, boolean, address or list belongs: its
 		// mapping would refuse the document.
-		return !typedConv(kind) || nd.val == nil
+		return !typedConv(kind) && kind != convList || nd.val == nil
 	default:
 		return true // a literal logrouter wrote: left as it is
 	}
@@ -2333,6 +2339,8 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			return true // a string already: nothing to copy
 		}
 		n.lits = AppendString(n.lits, s)
+	case convList:
+		return false // a value where a list belongs: set aside
 	case convLower:
 		if isNum {
 			return true
