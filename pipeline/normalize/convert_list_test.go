@@ -30,3 +30,25 @@ func TestConvertList(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertObjects: convert objects keeps only a list of objects; a list
+// of names, a string or an object is set aside.
+func TestConvertObjects(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Profiles = []ProfileSpec{{Name: "m", Convert: OrderedMap{Keys: []string{"ModifiedProperties"}, Values: []string{"objects"}}}}
+	m := &EventMeta{SourceType: []byte("m")}
+	for _, c := range []struct{ in, want, not string }{
+		{`{"ModifiedProperties":[{"Name":"a","NewValue":"b","OldValue":"c"}]}`, `"ModifiedProperties":[{"Name":"a"`, `"unconverted"`},
+		{`{"ModifiedProperties":["RecipientCollection"]}`, `"unconverted":{"ModifiedProperties":"[\"RecipientCollection\"]"}`, `"ModifiedProperties":[`},
+		{`{"ModifiedProperties":[{"Name":"a"},"b"]}`, `"unconverted":{"ModifiedProperties":`, `"ModifiedProperties":[`},
+		{`{"ModifiedProperties":"Name"}`, `"unconverted":{"ModifiedProperties":"Name"}`, `"ModifiedProperties":[`},
+	} {
+		out, _ := faultAppend(t, cfg, c.in, m)
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%s: want %s in\n%s", c.in, c.want, out)
+		}
+		if strings.Contains(out, c.not) {
+			t.Errorf("%s: did not want %s in\n%s", c.in, c.not, out)
+		}
+	}
+}

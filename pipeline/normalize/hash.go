@@ -109,12 +109,11 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 		empty = k == 0
 		// Its members' values a conversion set aside (source.ip "N/A"
 		// under logrouter.unconverted): content of the object as sent, so
-		// two events that differ only there keep different keys.
-		if !empty {
-			var aside uint64
-			buf, aside = n.asideUnder(buf, p.s)
-			h += aside
-		}
+		// two events that differ only there keep different keys (also
+		// when every member was set aside and keep_empty writes {}).
+		var aside uint64
+		buf, aside = n.asideUnder(buf, p.s)
+		h += aside
 	case kStr:
 		empty = len(nd.data) == 0
 		buf = AppendString(buf, nd.data)

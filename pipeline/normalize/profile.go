@@ -1108,12 +1108,15 @@ const (
 	// string, a number, an object): a field a vendor writes as a list of
 	// objects in most records and as one string in others (Microsoft 365's
 	// Parameters) has one mapping in OpenSearch, which refuses the other
-	// shape.
+	// shape. convObjects keeps only a list of objects: Microsoft 365's
+	// ModifiedProperties is a list of {Name, NewValue, OldValue} objects
+	// in Azure AD records and a list of property names in Exchange's.
 	convList
+	convObjects
 )
 
 var convNames = map[string]uint8{"int": convInt, "long": convInt, "integer": convInt, "float": convFloat, "double": convFloat,
-	"bool": convBool, "boolean": convBool, "ip": convIP, "address": convAddress, "string": convString, "keyword": convString, "lower": convLower, "list": convList}
+	"bool": convBool, "boolean": convBool, "ip": convIP, "address": convAddress, "string": convString, "keyword": convString, "lower": convLower, "list": convList, "objects": convObjects}
 
 // profile is a compiled ProfileSpec.
 type profile struct {
@@ -1520,7 +1523,7 @@ func compileProfiles(specs []ProfileSpec, global map[string]action, compileMatch
 			}
 			kind, ok := convNames[sp.Convert.Values[k]]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string, lower or list", at, f, sp.Convert.Values[k]))
+				errs = append(errs, fmt.Errorf("%s: convert %q: %q is not int, float, bool, ip, address, string, lower, list or objects", at, f, sp.Convert.Values[k]))
 				continue
 			}
 			cv := conversion{p: CompilePath(f), kind: kind}
@@ -2259,6 +2262,9 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 		case fastjson.TypeArray:
 			// Left as it is when every element is one the field's type
 			// takes (a list of addresses on an ip field); else set aside.
+			if kind == convObjects {
+				return allObjects(nd.val)
+			}
 			return !typedConv(kind) || listFits(nd.val, kind)
 		default:
 			return true // null: left as it is
@@ -2266,11 +2272,11 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 	case kObject:
 		// An object where a number, boolean, address or list belongs: its
 		// mapping would refuse the document.
-		return !typedConv(kind) && kind != convList || nd.val == nil
+		return !typedConv(kind) && kind != convList && kind != convObjects || nd.val == nil
 	default:
 		return true // a literal logrouter wrote: left as it is
 	}
-	if !isNum && (isPlaceholder(s) || kind != convString && kind != convLower && kind != convAddress && noneWord(s)) {
+	if !isNum && (isPlaceholder(s) || typedConv(kind) && noneWord(s)) {
 		// "-" (Windows' IpAddress and IpPort of a local logon, VPC Flow
 		// Logs' NODATA records, web servers' empty fields) or nothing
 		// where a converted value belongs: the field has no value. Left
@@ -2339,7 +2345,7 @@ func (n *Normalizer) convert(c int32, kind uint8) bool {
 			return true // a string already: nothing to copy
 		}
 		n.lits = AppendString(n.lits, s)
-	case convList:
+	case convList, convObjects:
 		return false // a value where a list belongs: set aside
 	case convLower:
 		if isNum {
@@ -2400,6 +2406,17 @@ var (
 // aside.
 func typedConv(kind uint8) bool {
 	return kind == convInt || kind == convFloat || kind == convBool || kind == convIP
+}
+
+// allObjects reports whether every element of list v is an object.
+func allObjects(v *fastjson.Value) bool {
+	a, _ := v.Array()
+	for _, e := range a {
+		if e.Type() != fastjson.TypeObject {
+			return false
+		}
+	}
+	return true
 }
 
 // listFits reports whether every element of list v is null or a value of
