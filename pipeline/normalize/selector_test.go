@@ -145,3 +145,39 @@ func TestSelectorZeroAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per event", a)
 	}
 }
+
+// TestStarterNameValueZeroAllocs: the starter profiles' reads of vendors'
+// key=value and name/value texts (Okta's debugData.risk level, Google
+// Workspace's parameters, Microsoft 365's Parameters) allocate nothing per
+// event.
+func TestStarterNameValueZeroAllocs(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profiles = starterProfiles(t)
+	cfg.CompileMatcher = testMatcher
+	cfg.NewTextParser = testTextParser
+	n := mustCompile(t, cfg).New()
+	var p fastjson.Parser
+	meta := &pipeline.Meta{Input: "t", IngestTime: ingest}
+	for _, c := range []struct{ in, want string }{
+		{`{"uuid":"u1","published":"2026-11-30T10:00:00.000Z","eventType":"user.risk.detect","actor":{"alternateId":"Okta System"},"outcome":{"result":"SUCCESS"},"debugContext":{"debugData":{"risk":"{previousLevel=LOW, level=HIGH, detectionName=Session Influenced User Risk, reasons=x, issuer=OKTA}"}}}`,
+			`"risk_level":"HIGH"`},
+		{`{"kind":"admin#reports#activity","id":{"time":"2026-11-30T10:00:00Z","uniqueQualifier":"1","applicationName":"login","customerId":"C1"},"actor":{"email":"a@b.c","profileId":"1"},"events":[{"type":"login","name":"login_success","parameters":[{"name":"is_suspicious","boolValue":true},{"name":"login_challenge_method","multiValue":["password","security_key"]}]}]}`,
+			`"is_suspicious":true`},
+		{`{"CreationTime":"2023-11-06T10:15:39","Id":"1","Operation":"New-InboxRule","OrganizationId":"o","RecordType":1,"ResultStatus":"True","Workload":"Exchange","UserId":"j@c.com","Parameters":[{"Name":"ForwardTo","Value":"x@evil.example"}]}`,
+			`"ForwardTo":"x@evil.example"`},
+	} {
+		in := []byte(c.in)
+		dst := make([]byte, 0, 1<<16)
+		run := func() {
+			v, _ := p.ParseBytes(in)
+			dst, _, _ = n.Append(dst[:0], v, nil, meta, nil)
+		}
+		run()
+		if !strings.Contains(string(dst), c.want) {
+			t.Fatalf("precondition: %s not in %s", c.want, dst)
+		}
+		if a := testing.AllocsPerRun(50, run); a != 0 && !raceEnabled {
+			t.Errorf("%.1f allocations per event: %s", a, c.in)
+		}
+	}
+}
