@@ -153,45 +153,47 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// checkPath refuses an empty path, an empty segment, and a wildcard (*),
-// which only a rename or drop source may hold (checkSourcePath).
+// checkPath refuses an empty path, an empty segment, a selector (see
+// checkListSource) and a wildcard (*), which only a rename or drop source
+// may hold (checkSourcePath).
 func checkPath(p string) error {
-	if strings.Contains(p, "*") {
-		return fmt.Errorf("field path %q: a wildcard (*) can name members only in a rename or drop source", p)
+	if err := checkNoWild(p); err != nil {
+		return err
 	}
-	return checkSegments(p)
+	return checkSegments(p, false)
 }
 
 // checkSourcePath is checkPath for a rename or drop source: a wildcard
 // segment is allowed (see checkWild).
 func checkSourcePath(p string) error {
-	if err := checkSegments(p); err != nil {
+	if err := checkSegments(p, false); err != nil {
 		return err
 	}
 	return checkWild(p)
 }
 
-func checkSegments(p string) error {
-	if p == "" {
-		return fmt.Errorf("empty field path")
+// checkListSource is checkPath for a copy's from and a map's field, where
+// selectors (list[member=value]) are read (see checkSelectors).
+func checkListSource(p string) error {
+	if err := checkNoWild(p); err != nil {
+		return err
 	}
-	for _, seg := range strings.Split(p, ".") {
-		if seg == "" {
-			return fmt.Errorf("field path %q has an empty segment (leading, trailing or double dot)", p)
-		}
-		if _, sel, ok := cutSelector(seg); ok && strings.Contains(sel, "=") {
-			return fmt.Errorf("field path %q: a selector (%s) reads a list element only in a profile's copy from and map field; elsewhere it would be looked up as a key no event has", p, sel)
-		}
+	if err := checkSegments(p, true); err != nil {
+		return err
+	}
+	return checkSelectors(p)
+}
+
+func checkNoWild(p string) error {
+	if strings.Contains(p, "*") {
+		return fmt.Errorf("field path %q: a wildcard (*) can name members only in a rename or drop source", p)
 	}
 	return nil
 }
 
-// checkListSource is checkPath for a copy's from and a map's field, where
-// selectors (list[member=value]) are read (see checkSelectors).
-func checkListSource(p string) error {
-	if strings.Contains(p, "*") {
-		return fmt.Errorf("field path %q: a wildcard (*) can name members only in a rename or drop source", p)
-	}
+// checkSegments refuses an empty path or segment and, unless selectors
+// are read there, a selector segment.
+func checkSegments(p string, selectors bool) error {
 	if p == "" {
 		return fmt.Errorf("empty field path")
 	}
@@ -199,6 +201,9 @@ func checkListSource(p string) error {
 		if seg == "" {
 			return fmt.Errorf("field path %q has an empty segment (leading, trailing or double dot)", p)
 		}
+		if _, sel, ok := cutSelector(seg); ok && !selectors && strings.Contains(sel, "=") {
+			return fmt.Errorf("field path %q: a selector (%s) reads a list element only in a profile's copy from and map field; elsewhere it would be looked up as a key no event has", p, sel)
+		}
 	}
-	return checkSelectors(p)
+	return nil
 }

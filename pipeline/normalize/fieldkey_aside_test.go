@@ -19,18 +19,7 @@ func TestFieldKeyObjectIncludesSetAside(t *testing.T) {
 	cfg.Profiles = []ProfileSpec{{Name: "fw", Convert: OrderedMap{Keys: []string{"source.ip"}, Values: []string{"ip"}}}}
 	n := mustCompile(t, cfg).New()
 	src := CompilePath("source")
-	key := func(in string, m *EventMeta) string {
-		t.Helper()
-		var p fastjson.Parser
-		v, err := p.Parse(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Build(v, nil, &pipeline.Meta{Input: "t", IngestTime: ingest}, m); err != nil {
-			t.Fatal(err)
-		}
-		return string(n.FieldKey(nil, &src))
-	}
+	key := func(in string, m *EventMeta) string { return fieldKeyOf(t, n, &src, in, m) }
 	fw := &EventMeta{SourceType: []byte("fw")}
 	a := key(`{"source":{"ip":"host-a","port":1}}`, fw)
 	b := key(`{"source":{"ip":"host-b","port":1}}`, fw)
@@ -52,4 +41,18 @@ func TestFieldKeyObjectIncludesSetAside(t *testing.T) {
 	if g != a {
 		t.Errorf("gateway key %x, edge key %x", g, a)
 	}
+}
+
+// fieldKeyOf builds event in with n and returns FieldKey of path p.
+func fieldKeyOf(t *testing.T, n *Normalizer, p *Path, in string, m *EventMeta) string {
+	t.Helper()
+	var fp fastjson.Parser
+	v, err := fp.Parse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Build(v, nil, &pipeline.Meta{Input: "t", IngestTime: ingest}, m); err != nil {
+		t.Fatal(err)
+	}
+	return string(n.FieldKey(nil, p))
 }

@@ -2019,7 +2019,7 @@ func (n *Normalizer) copyValue(op *copyOp) {
 		case fastjson.TypeArray:
 			n.copyList(op, v)
 		default:
-			if s := n.listText(&op.list); s != nil {
+			if s := n.valueText(v); s != nil {
 				if t := n.setMissing(op.to); t >= 0 {
 					n.nodes[t].data = s
 				}
@@ -2091,7 +2091,12 @@ func (n *Normalizer) boolText(c int32) ([]byte, bool) {
 // the first candidate list the event has, or nil: nothing there, or an
 // object, an array or null.
 func (n *Normalizer) listText(lp *listPath) []byte {
-	v := n.listValue(lp)
+	return n.valueText(n.listValue(lp))
+}
+
+// valueText returns v's text as listText does (nil for nil, an object, an
+// array or null).
+func (n *Normalizer) valueText(v *fastjson.Value) []byte {
 	if v == nil {
 		return nil
 	}
