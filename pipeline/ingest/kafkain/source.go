@@ -956,7 +956,10 @@ func (p *partition) drain() {
 		p.s.log.Warn("kafka: batches still in flight at the end of the drain; their records will be read again", "partition", p.label, "batches", len(left))
 	}
 	for _, f := range left {
-		if f.state != pending {
+		p.mu.Lock() // a late Ack's finish writes the state
+		st := f.state
+		p.mu.Unlock()
+		if st != pending {
 			f.b.Release()
 			continue
 		}
