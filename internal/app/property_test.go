@@ -45,6 +45,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unsafe"
 
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fastjson"
@@ -407,10 +408,10 @@ type prSink struct {
 	deliv     map[uint64][]int // rid -> epochs of the copies the destination holds
 	retryFail map[uint64]bool  // rid was in a delivery that failed retryably
 	failClose map[int]bool     // epoch -> a delivery failed retryably while closing
-	// last[epoch][rid]: whether the last attempt in that epoch to deliver
-	// (or quarantine) rid there failed: the queue gave that delivery up
-	// (at Close), so its record stays after the cursor.
-	last      map[int]map[uint64]bool
+	// last[epoch][copy]: whether the last attempt in that epoch to deliver
+	// (or quarantine) that copy of an event there failed: the queue gave
+	// that delivery up (at Close), so its record stays after the cursor.
+	last      map[int]map[prCopy]bool
 	confirmed map[int]int // epoch -> events confirmed to the queue
 }
 
@@ -435,6 +436,7 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 	h := s.h
 	epoch := int(h.epoch.Load())
 	rids := make([]uint64, len(b.Events))
+	copies := make([]prCopy, len(b.Events))
 	for i := range b.Events {
 		rid, ok := prRID(b.Events[i].Raw)
 		if !ok {
@@ -442,6 +444,7 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 			return pipeline.Permanentf("no rid")
 		}
 		rids[i] = rid
+		copies[i] = copyOf(rid, b.Events[i].Raw)
 		h.mu.Lock()
 		r := h.recs[rid]
 		h.mu.Unlock()
@@ -518,7 +521,7 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 
 	if down {
 		time.Sleep(200 * time.Microsecond)
-		s.failed(epoch, rids)
+		s.failed(epoch, copies)
 		return fmt.Errorf("%s is down", s.name)
 	}
 	if sleep > 0 {
@@ -527,7 +530,7 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			s.failed(epoch, rids)
+			s.failed(epoch, copies)
 			return ctx.Err()
 		}
 	}
@@ -535,23 +538,23 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 	defer s.mu.Unlock()
 	switch beh {
 	case bRetry:
-		s.failedLocked(epoch, rids)
+		s.failedLocked(epoch, copies)
 		return fmt.Errorf("%s: 503 service unavailable", s.name)
 	case bLostAnswer:
 		// The destination took the batch but the answer was lost.
 		for _, rid := range rids {
 			s.deliv[rid] = append(s.deliv[rid], epoch)
 		}
-		s.failedLocked(epoch, rids)
+		s.failedLocked(epoch, copies)
 		return fmt.Errorf("%s: reading the answer: connection reset", s.name)
 	case bPerm:
 		return pipeline.Permanentf("%s: 400 bad request", s.name)
 	case bItemsRetry, bItemsPerm, bItemsMixed:
 		listed := make([]bool, len(rids))
-		var retry []uint64
+		var retry []prCopy
 		for _, it := range items {
 			if !listed[it.Index] && !pipeline.IsPermanent(it.Err) {
-				retry = append(retry, rids[it.Index])
+				retry = append(retry, copies[it.Index])
 			}
 			listed[it.Index] = true
 		}
@@ -559,7 +562,7 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 			if !listed[i] {
 				s.deliv[rid] = append(s.deliv[rid], epoch)
 				s.confirmed[epoch]++
-				s.outcome(epoch, false, rid)
+				s.outcome(epoch, false, copies[i])
 			}
 		}
 		if len(retry) > 0 {
@@ -570,20 +573,36 @@ func (s *prSink) Write(ctx context.Context, b *pipeline.Batch) error {
 	for _, rid := range rids {
 		s.deliv[rid] = append(s.deliv[rid], epoch)
 	}
-	s.outcome(epoch, false, rids...)
+	s.outcome(epoch, false, copies...)
 	s.confirmed[epoch] += len(rids)
 	return nil
 }
 
-// outcome records the last attempt's result for rids (s.mu held).
-func (s *prSink) outcome(epoch int, failed bool, rids ...uint64) {
+// prCopy names one copy of an event in the queue's hands: a batch can
+// hold several copies of one rid (a source's in-batch duplicates without
+// dedup), and the outcome of one must not stand for another's. A retry
+// and the quarantine of an event reuse its Raw, so the address of Raw's
+// first byte tells copies apart while their delivery is under way (a
+// buffer is reused only by a later delivery, whose outcome is then the
+// last one of that address).
+type prCopy struct {
+	rid uint64
+	at  uintptr
+}
+
+func copyOf(rid uint64, raw []byte) prCopy {
+	return prCopy{rid: rid, at: uintptr(unsafe.Pointer(unsafe.SliceData(raw)))}
+}
+
+// outcome records the last attempt's result for copies (s.mu held).
+func (s *prSink) outcome(epoch int, failed bool, copies ...prCopy) {
 	m := s.last[epoch]
 	if m == nil {
-		m = map[uint64]bool{}
+		m = map[prCopy]bool{}
 		s.last[epoch] = m
 	}
-	for _, rid := range rids {
-		m[rid] = failed
+	for _, c := range copies {
+		m[c] = failed
 	}
 }
 
@@ -597,17 +616,17 @@ func (s *prSink) gaveUp(e int) bool {
 	return false
 }
 
-func (s *prSink) failed(epoch int, rids []uint64) {
+func (s *prSink) failed(epoch int, copies []prCopy) {
 	s.mu.Lock()
-	s.failedLocked(epoch, rids)
+	s.failedLocked(epoch, copies)
 	s.mu.Unlock()
 }
 
-func (s *prSink) failedLocked(epoch int, rids []uint64) {
-	for _, rid := range rids {
-		s.retryFail[rid] = true
+func (s *prSink) failedLocked(epoch int, copies []prCopy) {
+	for _, c := range copies {
+		s.retryFail[c.rid] = true
 	}
-	s.outcome(epoch, true, rids...)
+	s.outcome(epoch, true, copies...)
 	if s.h.closing.Load() {
 		s.failClose[epoch] = true
 	}
@@ -637,7 +656,7 @@ func (q *prQuar) Put(_ context.Context, recs []pipeline.Rejected) error {
 		s.mu.Lock()
 		for _, r := range recs {
 			if rid, ok := prRID(r.Raw); ok {
-				s.outcome(ep, true, rid)
+				s.outcome(ep, true, copyOf(rid, r.Raw))
 			}
 		}
 		s.mu.Unlock()
@@ -648,7 +667,7 @@ func (q *prQuar) Put(_ context.Context, recs []pipeline.Rejected) error {
 		s.mu.Lock()
 		for _, r := range recs {
 			if rid, ok := prRID(r.Raw); ok {
-				s.outcome(ep, false, rid)
+				s.outcome(ep, false, copyOf(rid, r.Raw))
 			}
 		}
 		s.mu.Unlock()
@@ -702,7 +721,7 @@ func newPropHarness(t testing.TB, p *prPlan) *prHarness {
 	for i, name := range p.dests {
 		h.sinks = append(h.sinks, &prSink{h: h, name: name, idx: i, flaky: p.flaky[i], closedEp: -1,
 			rng:   rand.New(rand.NewPCG(p.sinkSeed, uint64(i))),
-			deliv: map[uint64][]int{}, retryFail: map[uint64]bool{}, failClose: map[int]bool{}, last: map[int]map[uint64]bool{}, confirmed: map[int]int{}})
+			deliv: map[uint64][]int{}, retryFail: map[uint64]bool{}, failClose: map[int]bool{}, last: map[int]map[prCopy]bool{}, confirmed: map[int]int{}})
 		h.dlqs = append(h.dlqs, &prQuar{h: h, idx: i, name: name, fail: p.dlqFail, rng: rand.New(rand.NewPCG(p.sinkSeed, 100+uint64(i))),
 			recs: map[uint64][]int{}, why: map[uint64][]string{}, count: map[int]int{}})
 	}
