@@ -33,6 +33,11 @@ type TestCase struct {
 	Syslog yaml.Node `yaml:"syslog"`
 	// Expect is what must come out.
 	Expect Expect `yaml:"expect"`
+	// ExpectEach, for an event that holds several (a batch envelope's
+	// records, a Google Workspace activity's events: each routed as its
+	// own event), is what each must come out as, in order, besides
+	// Expect; the event must hold exactly that many.
+	ExpectEach []Expect `yaml:"expect_each"`
 
 	// File and Line locate the case.
 	File string `yaml:"-"`
@@ -195,10 +200,7 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 			if tc.Event.Kind != 0 {
 				return nil, fmt.Errorf("%s: test %q: give event or syslog, not both", where, tc.Name)
 			}
-			if tc.Expect.empty() {
-				return nil, fmt.Errorf("%s: test %q: %s", where, tc.Name, errNothingExpected)
-			}
-			if err := tc.Expect.compile(); err != nil {
+			if err := tc.compileExpect(); err != nil {
 				return nil, fmt.Errorf("%s: test %q: %v", where, tc.Name, err)
 			}
 			continue
@@ -219,14 +221,35 @@ func ParseTests(name string, data []byte) ([]TestCase, error) {
 		default:
 			return nil, fmt.Errorf("%s: test %q: event must be a mapping or a JSON string (or give syslog: a syslog line)", where, tc.Name)
 		}
-		if tc.Expect.empty() {
-			return nil, fmt.Errorf("%s: test %q: %s", where, tc.Name, errNothingExpected)
-		}
-		if err := tc.Expect.compile(); err != nil {
+		if err := tc.compileExpect(); err != nil {
 			return nil, fmt.Errorf("%s: test %q: %v", where, tc.Name, err)
 		}
 	}
 	return f.Tests, nil
+}
+
+// compileExpect checks that tc expects something and compiles its
+// expectations.
+func (tc *TestCase) compileExpect() error {
+	none := tc.Expect.empty()
+	for i := range tc.ExpectEach {
+		if tc.ExpectEach[i].empty() {
+			return fmt.Errorf("expect_each[%d]: %s", i, errNothingExpected)
+		}
+		none = false
+	}
+	if none {
+		return errors.New(errNothingExpected)
+	}
+	if err := tc.Expect.compile(); err != nil {
+		return err
+	}
+	for i := range tc.ExpectEach {
+		if err := tc.ExpectEach[i].compile(); err != nil {
+			return fmt.Errorf("expect_each[%d]: %v", i, err)
+		}
+	}
+	return nil
 }
 
 const errNothingExpected = "expect names nothing to check (priority, rule, destinations, source_type, fields or absent)"

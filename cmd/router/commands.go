@@ -306,26 +306,21 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		} else {
 			text = raw
 		}
-		// A batch envelope is explained record by record, as the inputs
-		// split it (normalize.Records).
-		objs := []*fastjson.Value{obj}
-		if obj != nil {
-			if recs := normalize.Records(obj); recs != nil {
-				objs, split = recs, true
-			}
-		}
-		for i, o := range objs {
+		// An event that holds several (a batch envelope's records, a
+		// Google Workspace activity's events) is explained one by one, as
+		// the inputs split it (normalize.Parts).
+		one := func(i, n int, o *fastjson.Value) {
 			events++
 			where, record := fmt.Sprintf("line %d", line), 0
-			if len(objs) > 1 || o != obj {
-				record = i + 1
+			if n > 1 || o != obj {
+				record, split = i+1, true
 				where = fmt.Sprintf("line %d record %d", line, record)
 			}
 			out, ev, err := wk.Explain(nil, &meta, o, text, &em)
 			if err != nil {
 				bad++
 				fmt.Fprintf(w, "%s: rejected (%s): %v\n", where, normalize.Reason(err), err)
-				continue
+				return
 			}
 			dests := r.Table.Names(ev.Priority)
 			rule := r.Rules.RuleName(int(ev.Rule))
@@ -341,10 +336,15 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 					Event        json.RawMessage `json:"event"`
 				}{line, record, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
 				fmt.Fprintf(w, "%s\n", rec)
-				continue
+				return
 			}
 			fmt.Fprintf(w, "%s: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
 				where, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
+		}
+		if obj == nil {
+			one(0, 1, nil)
+		} else {
+			normalize.EachPart(obj, one)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -352,7 +352,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	}
 	if bad > 0 {
 		if split {
-			return &exitError{1, fmt.Errorf("%d of %d events (lines, and the records of batch envelopes) were rejected", bad, events)}
+			return &exitError{1, fmt.Errorf("%d of %d events (lines, and the records of batch envelopes or events of activities) were rejected", bad, events)}
 		}
 		return &exitError{1, fmt.Errorf("%d of %d lines were rejected", bad, line)}
 	}

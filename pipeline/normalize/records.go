@@ -37,3 +37,68 @@ func Records(obj *fastjson.Value) []*fastjson.Value {
 	}
 	return arr
 }
+
+// ActivityEvents returns the events of a Google Workspace Reports API
+// activity (kind "admin#reports#activity") that holds two or more, or nil.
+// Such an activity is one actor's action at one time and its events
+// (usually one) what it did: an admin's CREATE_USER and ASSIGN_ROLE, a
+// Drive download and its change of visibility. Elastic's google_workspace
+// collector writes one document per event, with events that one object;
+// logrouter routes each event so too (SetActivityEvent), so that a rule
+// and a search see the second event's name and parameters as they see
+// the first's. Activities of one event, by far the most, stay as they are
+// (events a list of one). The values belong to obj's parser.
+func ActivityEvents(obj *fastjson.Value) []*fastjson.Value {
+	if obj.Type() != fastjson.TypeObject || string(obj.GetStringBytes("kind")) != "admin#reports#activity" {
+		return nil
+	}
+	evs := obj.GetArray("events")
+	if len(evs) < 2 {
+		return nil
+	}
+	for _, e := range evs {
+		if e.Type() != fastjson.TypeObject {
+			return nil
+		}
+	}
+	return evs
+}
+
+// SetActivityEvent makes the activity obj hold only its event e, as its
+// events member (an object); set the list back (obj's events member as
+// it was) once done.
+func SetActivityEvent(obj, e *fastjson.Value) { obj.Set("events", e) }
+
+// Parts returns the events obj holds when it holds several: a batch
+// envelope's records (Records), or a Google Workspace activity's events
+// (ActivityEvents; activity true, each routed as obj holding only it).
+// It returns nil when obj is one event.
+func Parts(obj *fastjson.Value) (parts []*fastjson.Value, activity bool) {
+	if recs := Records(obj); recs != nil {
+		return recs, false
+	}
+	return ActivityEvents(obj), true
+}
+
+// EachPart calls fn with each event obj holds (see Parts): obj itself when
+// it is one event (n 1), else each record, or obj holding each of its
+// activity's events in turn (its list put back after the last). part is
+// valid during the call only.
+func EachPart(obj *fastjson.Value, fn func(i, n int, part *fastjson.Value)) {
+	parts, activity := Parts(obj)
+	switch {
+	case parts == nil:
+		fn(0, 1, obj)
+	case !activity:
+		for i, r := range parts {
+			fn(i, len(parts), r)
+		}
+	default:
+		orig := obj.Get("events")
+		defer obj.Set("events", orig)
+		for i, e := range parts {
+			SetActivityEvent(obj, e)
+			fn(i, len(parts), obj)
+		}
+	}
+}

@@ -206,6 +206,30 @@ func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normal
 	return ok
 }
 
+// AddParts adds each event that obj holds (normalize.Parts gave parts and
+// activity) as Add would: a batch envelope's records (AddRecords), or a
+// Google Workspace activity's events, each as obj holding only that event
+// (normalize.SetActivityEvent), with m's metadata. A refused event is
+// passed to reject with its own JSON (for an activity's event, the
+// activity holding only it). It reports whether all were added; obj is
+// as it was when it returns.
+func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastjson.Value, activity bool, m *normalize.EventMeta, reject func(raw []byte, err error)) bool {
+	if !activity {
+		return w.AddRecords(b, parts, m, reject)
+	}
+	orig := obj.Get("events")
+	defer obj.Set("events", orig)
+	ok := true
+	for _, e := range parts {
+		normalize.SetActivityEvent(obj, e)
+		if err := w.Add(b, obj, nil, m); err != nil {
+			reject(obj.MarshalTo(nil), err)
+			ok = false
+		}
+	}
+	return ok
+}
+
 // key hashes the dedup key fields of the event being built: the kind and a
 // keyed hash of each normalized value, fixed-width (normalize.FieldKey), so
 // that no value can forge another tuple's key, an empty field differs from

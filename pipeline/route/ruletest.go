@@ -78,16 +78,25 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 			}
 			obj = v
 		}
-		// A batch envelope ({"records":[...]}) is split as the inputs
-		// split it: each record is an event, and each must meet the
-		// expectations.
-		objs := []*fastjson.Value{obj}
+		// An event that holds several (a batch envelope's records, a
+		// Google Workspace activity's events) is split as the inputs
+		// split it: each must meet expect, and expect_each's entry.
+		res = TestResult{Case: tc}
+		parts := 1
 		if obj != nil {
-			if recs := normalize.Records(obj); recs != nil {
-				objs = recs
+			if ps, _ := normalize.Parts(obj); ps != nil {
+				parts = len(ps)
 			}
 		}
-		for k, o := range objs {
+		if len(tc.ExpectEach) > 0 && len(tc.ExpectEach) != parts {
+			res.Diff = fmt.Sprintf("  the event holds %d events (routed one by one), expect_each lists %d\n", parts, len(tc.ExpectEach))
+			out = append(out, res)
+			continue
+		}
+		one := func(k, n int, o *fastjson.Value) {
+			if k > 0 && res.Diff != "" {
+				return // the first part that fails is reported
+			}
 			res = TestResult{Case: tc}
 			raw, ev, err := w.Explain(nil, &meta, o, text, &em)
 			if err != nil {
@@ -98,13 +107,18 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 				res.Prio = ev.Priority
 				res.Dests = r.Table.Names(ev.Priority)
 				res.Diff = diff(tc.Expect, res, w.n.Lookup)
-			}
-			if res.Diff != "" {
-				if len(objs) > 1 {
-					res.Diff = fmt.Sprintf("  (record %d of the envelope's %d)\n%s", k+1, len(objs), res.Diff)
+				if len(tc.ExpectEach) > 0 {
+					res.Diff += diff(tc.ExpectEach[k], res, w.n.Lookup)
 				}
-				break
 			}
+			if res.Diff != "" && n > 1 {
+				res.Diff = fmt.Sprintf("  (event %d of the %d it holds)\n%s", k+1, n, res.Diff)
+			}
+		}
+		if obj == nil {
+			one(0, 1, nil)
+		} else {
+			normalize.EachPart(obj, one)
 		}
 		out = append(out, res)
 	}

@@ -205,6 +205,8 @@ func FuzzHTTPBodies(f *testing.F) {
 		`{"event":{"a":1}}{"event":"x","time":"1700000000.5"}`, `{"event":`, "{\"index\":{}}\n{\"a\":1}\n",
 		"{\"a\":1}\n{bad\n", `[{"a":1},2]`, "{\"create\":{\"_id\":\"x\"}}\n[]\n{\"delete\":{}}\n",
 		`{"requestId":"r","timestamp":1,"records":[{"data":"eyJhIjoxfQ=="},{"data":"H4sIAAAAAAAA/w=="},{"data":"!"}]}`,
+		`{"records":[{"a":1},{"kind":"admin#reports#activity","events":[{"name":"a"},{"name":"b"}]}]}`,
+		`{"kind":"admin#reports#activity","events":[{"name":"a"},{"name":"b","events":[{},{}]}],"events":[{},{}]}`,
 	} {
 		for p := byte(0); p < 5; p++ {
 			f.Add(p, []byte(s))

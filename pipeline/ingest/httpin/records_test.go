@@ -1,6 +1,7 @@
 package httpin
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,4 +114,76 @@ func TestBatchEnvelopeTimeIsDefault(t *testing.T) {
 	if got, want := evs[1].Time, int64(1764410400e9); got != want {
 		t.Errorf("record without a time: %d, want %d (the envelope's)", got, want)
 	}
+}
+
+// TestActivityEventsSplit: a Google Workspace activity of several events
+// (the Reports API's shape) is one event per activity event, each the
+// activity holding only it as its events object (as Elastic's collector
+// writes them); one that cannot be normalized is quarantined alone, and
+// they count against max_events_per_request one by one.
+func TestActivityEventsSplit(t *testing.T) {
+	activity := func(evs ...string) string {
+		return `{"kind":"admin#reports#activity","id":{"time":"2026-11-30T11:00:00Z","uniqueQualifier":"32","applicationName":"admin"},` +
+			`"actor":{"email":"admin@example.com"},"ipAddress":"198.51.100.7","events":[` + strings.Join(evs, ",") + `]}`
+	}
+	create := `{"type":"USER_SETTINGS","name":"CREATE_USER"}`
+	assign := `{"type":"DELEGATED_ADMIN_SETTINGS","name":"ASSIGN_ROLE"}`
+	t.Run("each event its own", func(t *testing.T) {
+		for _, c := range []struct{ name, path, body string }{
+			{"ndjson", "/ingest", activity(create, assign)},
+			{"hec event", "/services/collector/event", `{"sourcetype":"gws:reports:admin","event":` + activity(create, assign) + `}`},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				f := newFixture(t, Config{}, nil)
+				if w := f.do("POST", c.path, "", c.body); w.Code != http.StatusOK {
+					t.Fatalf("%d %s", w.Code, w.Body)
+				}
+				evs := f.rec.Events()
+				if len(evs) != 2 {
+					t.Fatalf("%d events, want 2 (one per activity event)", len(evs))
+				}
+				for i, want := range []string{`"events":{"type":"USER_SETTINGS","name":"CREATE_USER"}`, `"events":{"type":"DELEGATED_ADMIN_SETTINGS","name":"ASSIGN_ROLE"}`} {
+					raw := string(evs[i].Raw)
+					if !strings.Contains(raw, want) || !strings.Contains(raw, `"198.51.100.7"`) {
+						t.Errorf("event %d = %s; want the activity holding only %s", i, raw, want)
+					}
+				}
+				if evs[0].Hash == evs[1].Hash {
+					t.Error("the two events have one content hash: dedup would drop the second")
+				}
+			})
+		}
+	})
+	t.Run("a refused event alone", func(t *testing.T) {
+		var wide strings.Builder
+		wide.WriteString(`{"name":"WIDE","parameters":{"p0":0`)
+		for i := 1; i < 2100; i++ {
+			fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
+		}
+		wide.WriteString(`}}`)
+		f := newFixture(t, Config{}, nil)
+		if w := f.do("POST", "/ingest", "", activity(create, wide.String(), assign)); w.Code != http.StatusBadRequest {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+		if n := len(f.rec.Events()); n != 2 {
+			t.Fatalf("%d events delivered, want the 2 good ones", n)
+		}
+		rej := f.q.Records()
+		if len(rej) != 1 || !strings.Contains(string(rej[0].Raw), `"events":{"name":"WIDE"`) || strings.Contains(string(rej[0].Raw), "CREATE_USER") {
+			for _, r := range rej {
+				t.Logf("%.200s", r.Raw)
+			}
+			t.Fatalf("quarantined %d records, want the activity holding only the wide event", len(rej))
+		}
+	})
+	t.Run("max_events_per_request counts each", func(t *testing.T) {
+		f := newFixture(t, Config{MaxEventsPerRequest: 2}, nil)
+		w := f.do("POST", "/ingest", "", activity(create, assign, create))
+		if w.Code == http.StatusOK {
+			t.Fatalf("an activity of 3 events with max_events_per_request 2 was taken: %d %s", w.Code, w.Body)
+		}
+		if n := len(f.rec.Events()); n != 0 {
+			t.Fatalf("%d events delivered from a refused request", n)
+		}
+	})
 }

@@ -515,23 +515,24 @@ func (q *request) oversized(raw []byte) bool {
 	return true
 }
 
-// add normalizes one record into the batch, or each record of a batch
-// envelope (normalize.Records: Azure's {"records":[...]}, CloudTrail's
-// {"Records":[...]}) with the same metadata; failures are quarantined, a
-// split record's alone (as its own JSON). It reports false when it
-// quarantined a record (the last of q.rejected). An envelope whose records
+// add normalizes one record into the batch, or each event of a record
+// that holds several (normalize.Parts: a batch envelope, Azure's
+// {"records":[...]} or CloudTrail's {"Records":[...]}; a Google Workspace
+// activity's events) with the same metadata; failures are quarantined, a
+// split event's alone (as its own JSON). It reports false when it
+// quarantined a record (the last of q.rejected). A record whose events
 // would pass max_events_per_request takes none and marks the request over
 // it (full reports it).
 func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 	if obj != nil {
-		if recs := normalize.Records(obj); recs != nil {
-			if q.records()+len(recs) > q.s.cfg.MaxEventsPerRequest {
-				// Its records count against max_events_per_request as
+		if parts, activity := normalize.Parts(obj); parts != nil {
+			if q.records()+len(parts) > q.s.cfg.MaxEventsPerRequest {
+				// Its events count against max_events_per_request as
 				// lines would: the request is refused whole (full).
 				q.over = overEvents
 				return true
 			}
-			return q.w.AddRecords(q.b, recs, &q.em, func(raw []byte, err error) {
+			return q.w.AddParts(q.b, obj, parts, activity, &q.em, func(raw []byte, err error) {
 				q.reject(raw, normalize.Reason(err), err)
 			})
 		}

@@ -28,3 +28,24 @@ func TestBatchEnvelopeSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityEventsSplit: a Google Workspace activity of several events
+// read from a topic is one event per activity event, each the activity
+// holding only it.
+func TestActivityEventsSplit(t *testing.T) {
+	e := newEngine(t, &fullQueueSink{}, nil)
+	p := newPartition(e)
+	p.add(&kafka.Message{Offset: 7, Value: []byte(`{"kind":"admin#reports#activity","id":{"time":"2026-11-30T11:00:00Z","applicationName":"admin"},"events":[{"name":"CREATE_USER"},{"name":"ASSIGN_ROLE"}]}`)})
+	if len(p.rej) != 0 {
+		t.Fatalf("rejected %d records: %s", len(p.rej), p.rej[0].Detail)
+	}
+	want := []string{`"events":{"name":"CREATE_USER"}`, `"events":{"name":"ASSIGN_ROLE"}`}
+	if len(p.b.Events) != len(want) {
+		t.Fatalf("%d events, want %d (one per activity event)", len(p.b.Events), len(want))
+	}
+	for i, w := range want {
+		if raw := string(p.b.Events[i].Raw); !strings.Contains(raw, w) {
+			t.Errorf("event %d = %s, want the activity holding only %s", i, raw, w)
+		}
+	}
+}

@@ -740,10 +740,11 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 		p.reject(m, raw, "not_object", errors.New("the record is not a JSON object"))
 		return
 	}
-	if recs := normalize.Records(obj); recs != nil {
-		// A batch envelope (Azure Event Hubs, CloudTrail files): one
-		// event per record, a failed one quarantined alone.
-		p.w.AddRecords(p.b, recs, em, func(raw []byte, err error) {
+	if parts, activity := normalize.Parts(obj); parts != nil {
+		// A batch envelope (Azure Event Hubs, CloudTrail files) or a
+		// Google Workspace activity of several events: one event per
+		// record or activity event, a failed one quarantined alone.
+		p.w.AddParts(p.b, obj, parts, activity, em, func(raw []byte, err error) {
 			p.reject(m, raw, normalize.Reason(err), err)
 		})
 		return
