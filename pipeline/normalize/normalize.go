@@ -1222,8 +1222,12 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					if a.lift && n.lift(parent, v, base, descend) {
 						return
 					}
-					if a.target != nil && !isObj && len(n.noneWords) > 0 && n.noneWord(v) {
-						return // the source's word for none (ProfileSpec.NoneValues): no value to rank or keep
+					if a.target != nil && !isObj && ((len(n.noneWords) > 0 && n.noneWord(v)) || (!n.c.cfg.KeepEmpty && emptyScalar(v))) {
+						// The source's word for none (ProfileSpec.NoneValues),
+						// or null or "" (left out of the output anyway): no
+						// value to rank or keep, so that another source of
+						// that field, or a copy into it, gives it its value.
+						return
 					}
 					if a.target != nil && !(isObj && a.within) {
 						if n.underlay && n.takenAt(a.target, isObj) {
@@ -1290,6 +1294,18 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 }
 
 // noneWord reports whether v is a string that is one of n.noneWords.
+// emptyScalar reports whether v is null or the empty string.
+func emptyScalar(v *fastjson.Value) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return len(b) == 0
+	}
+	return false
+}
+
 func (n *Normalizer) noneWord(v *fastjson.Value) bool {
 	if v.Type() != fastjson.TypeString {
 		return false
