@@ -193,6 +193,19 @@ func (b *Batch) Reset() {
 	b.dedupCounts = b.dedupCounts[:0]
 }
 
+// Truncate drops the events from index n on and their arena bytes: a
+// builder that added several events for one record takes them back when
+// the record is refused whole. For root batches only, before the batch is
+// handed on.
+func (b *Batch) Truncate(n int) {
+	if n >= len(b.Events) {
+		return
+	}
+	b.arena = b.arena[:b.Events[n].off]
+	clear(b.Events[n:])
+	b.Events = b.Events[:n]
+}
+
 // Len returns the number of events.
 func (b *Batch) Len() int { return len(b.Events) }
 

@@ -650,10 +650,14 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 		defs.meta.Fill(&em)
 		obj, text := httpin.HECEventBody(ev)
 		if obj != nil {
-			if recs := normalize.Records(obj); recs != nil {
-				// As HEC splits a batch envelope.
-				wk.AddRecords(b, recs, &em, func(raw []byte, err error) {
-					reject(raw, "replay_rejected", err.Error())
+			if parts, activity := normalize.Parts(obj); parts != nil {
+				// As HEC splits a batch envelope or a Google Workspace
+				// activity; a part refused again is quarantined in the
+				// envelope, holding only it, for the next replay.
+				wk.AddParts(b, obj, parts, activity, &em, func(part *fastjson.Value, err error) {
+					v.Set("event", part)
+					reject(v.MarshalTo(nil), "replay_rejected", err.Error())
+					v.Set("event", ev)
 				})
 				return nil
 			}
@@ -705,10 +709,12 @@ func addCloudWatch(wk *route.Worker, b *pipeline.Batch, p, msgs *fastjson.Parser
 			continue
 		}
 		if obj != nil {
-			if recs := normalize.Records(obj); recs != nil {
-				// As the input splits a batch envelope.
-				wk.AddRecords(b, recs, &em, func(raw []byte, err error) {
-					reject(raw, "replay_rejected", err.Error())
+			if parts, activity := normalize.Parts(obj); parts != nil {
+				// As the input splits a batch envelope or a Google
+				// Workspace activity; a part refused again is quarantined
+				// as the log event's message, in its subscription message.
+				wk.AddParts(b, obj, parts, activity, &em, func(part *fastjson.Value, err error) {
+					reject(m.RecordWith(le, part.MarshalTo(nil)), "replay_rejected", err.Error())
 				})
 				continue
 			}

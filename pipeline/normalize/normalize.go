@@ -639,7 +639,7 @@ type renamed struct {
 // depend on the members' order (key order never changes the content hash),
 // and a value that yields is kept under its own name (by the caller, or by
 // moveBack when the outranking value comes later).
-func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string) int32 {
+func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string, empty bool) int32 {
 	p := int32(0)
 	for _, s := range target[:len(target)-1] {
 		p = n.set(p, s, kObject, 0)
@@ -660,7 +660,7 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 	switch {
 	case c < 0:
 		c = n.addChild(p, leaf, h, kind, gen) // the usual case: nothing there
-	case n.nodes[c].kind != kObject && n.nodes[c].kind != kRemoved && n.outranks(c, src):
+	case n.nodes[c].kind != kObject && n.nodes[c].kind != kRemoved && n.keeps(c, src, empty):
 		return -1
 	default:
 		c = n.setH(p, leaf, h, kind, gen)
@@ -668,6 +668,32 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 	n.nodes[c].moved = true
 	n.renames = append(n.renames, renamed{node: c, parent: parent, gen: gen, key: key, src: src})
 	return c
+}
+
+// keeps reports whether scalar c keeps its place against a rename from
+// source path src whose value is empty (null or "": see yieldsEmpty) or
+// not: a value keeps its place against an empty one, and takes an empty
+// one's, whatever their sources (an empty top-level UserAgent must not
+// keep another source's user agent out of the field); else outranks
+// decides.
+func (n *Normalizer) keeps(c int32, src string, empty bool) bool {
+	if had := n.emptyAt(c); had != empty {
+		return empty
+	}
+	return n.outranks(c, src)
+}
+
+// yieldsEmpty reports whether v is null or "" and empty values leave the
+// output (not normalize.keep_empty): such a value yields its field to
+// another source's (keeps, setMissing).
+func (n *Normalizer) yieldsEmpty(v *fastjson.Value) bool {
+	return !n.c.cfg.KeepEmpty && emptyScalar(v)
+}
+
+// emptyAt reports whether node c holds a value that yields (yieldsEmpty).
+func (n *Normalizer) emptyAt(c int32) bool {
+	nd := &n.nodes[c]
+	return nd.kind == kValue && nd.val != nil && n.yieldsEmpty(nd.val)
 }
 
 // outranks reports whether scalar c keeps its place against a rename from
@@ -725,6 +751,30 @@ func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
 // setMissing sets a synthesized leaf at segs only if nothing is there and no
 // scalar blocks the path; it reports whether it did.
 func (n *Normalizer) setMissing(segs [][]byte) int32 { return n.setAbsent(segs, false) }
+
+// setCopied is setMissing for a profile's copy: a value there that yields
+// (null or "", see yieldsEmpty) is no value, and the copy takes its place
+// (a renamed one goes back under its own key). A Microsoft 365 record's
+// empty top-level UserAgent must not keep its ExtendedProperties' user
+// agent out of user_agent.original.
+func (n *Normalizer) setCopied(segs [][]byte) int32 {
+	parent := int32(0)
+	for _, s := range segs[:len(segs)-1] {
+		c := n.child(parent, s)
+		switch {
+		case c < 0:
+			c = n.set(parent, s, kObject, 0)
+		case n.nodes[c].kind != kObject:
+			return -1
+		}
+		parent = c
+	}
+	leaf := segs[len(segs)-1]
+	if c := n.child(parent, leaf); c >= 0 && !n.emptyAt(c) {
+		return -1
+	}
+	return n.set(parent, leaf, kStr, 0)
+}
 
 // setAbsent is setMissing; with displace, a value on the path is kept
 // inside the object the path needs as "value" (see setH) rather than
@@ -1222,12 +1272,8 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					if a.lift && n.lift(parent, v, base, descend) {
 						return
 					}
-					if a.target != nil && !isObj && ((len(n.noneWords) > 0 && n.noneWord(v)) || (!n.c.cfg.KeepEmpty && emptyScalar(v))) {
-						// The source's word for none (ProfileSpec.NoneValues),
-						// or null or "" (left out of the output anyway): no
-						// value to rank or keep, so that another source of
-						// that field, or a copy into it, gives it its value.
-						return
+					if a.target != nil && !isObj && len(n.noneWords) > 0 && n.noneWord(v) {
+						return // the source's word for none (ProfileSpec.NoneValues): no value to rank or keep
 					}
 					if a.target != nil && !(isObj && a.within) {
 						if n.underlay && n.takenAt(a.target, isObj) {
@@ -1239,7 +1285,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						if isObj {
 							c = n.setPath(a.target, kind, gen)
 						} else {
-							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src))
+							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src), n.yieldsEmpty(v))
 						}
 					}
 				}

@@ -2020,7 +2020,7 @@ func (n *Normalizer) copyValue(op *copyOp) {
 			n.copyList(op, v)
 		default:
 			if s := n.valueText(v); s != nil {
-				if t := n.setMissing(op.to); t >= 0 {
+				if t := n.setCopied(op.to); t >= 0 {
 					n.nodes[t].data = s
 				}
 			}
@@ -2038,7 +2038,7 @@ func (n *Normalizer) copyValue(op *copyOp) {
 			return // an object, null
 		}
 	}
-	if t := n.setMissing(op.to); t >= 0 {
+	if t := n.setCopied(op.to); t >= 0 {
 		n.nodes[t].data = s
 	}
 }
@@ -2059,7 +2059,7 @@ func (n *Normalizer) copyList(op *copyOp, v *fastjson.Value) {
 			return // objects, lists, null: not a list of values
 		}
 	}
-	if t := n.setMissing(op.to); t >= 0 {
+	if t := n.setCopied(op.to); t >= 0 {
 		n.nodes[t].kind, n.nodes[t].val = kValue, v
 	}
 }
@@ -2067,7 +2067,7 @@ func (n *Normalizer) copyList(op *copyOp, v *fastjson.Value) {
 // copyBool writes boolean literal b (textTrue or textFalse) at op.to where
 // that is absent.
 func (n *Normalizer) copyBool(op *copyOp, b []byte) {
-	if t := n.setMissing(op.to); t >= 0 {
+	if t := n.setCopied(op.to); t >= 0 {
 		n.nodes[t].kind, n.nodes[t].data = kLit, b
 	}
 }

@@ -188,10 +188,10 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 // AddRecords adds each record of a batch envelope (normalize.Records) as
 // Add would, with m's metadata: an envelope's time (m.Time: when a
 // forwarder read the batch) is each record's only when it has none of its
-// own. A record refused is passed to reject with its own JSON (the
-// envelope's other records are still added); it reports whether all were
-// added.
-func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normalize.EventMeta, reject func(raw []byte, err error)) bool {
+// own. A record refused is passed to reject (the envelope's other records
+// are still added; part is valid during the call only); it reports
+// whether all were added.
+func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normalize.EventMeta, reject func(part *fastjson.Value, err error)) bool {
 	em := *m
 	if em.Time != 0 {
 		em.DefaultTime, em.Time = em.Time, 0
@@ -199,7 +199,7 @@ func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normal
 	ok := true
 	for _, rec := range recs {
 		if err := w.Add(b, rec, nil, &em); err != nil {
-			reject(rec.MarshalTo(nil), err)
+			reject(rec, err)
 			ok = false
 		}
 	}
@@ -210,10 +210,10 @@ func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normal
 // activity) as Add would: a batch envelope's records (AddRecords), or a
 // Google Workspace activity's events, each as obj holding only that event
 // (normalize.SetActivityEvent), with m's metadata. A refused event is
-// passed to reject with its own JSON (for an activity's event, the
-// activity holding only it). It reports whether all were added; obj is
-// as it was when it returns.
-func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastjson.Value, activity bool, m *normalize.EventMeta, reject func(raw []byte, err error)) bool {
+// passed to reject (a record; for an activity's event obj, holding only
+// it, during the call only). It reports whether all were added; obj is as
+// it was when it returns.
+func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastjson.Value, activity bool, m *normalize.EventMeta, reject func(part *fastjson.Value, err error)) bool {
 	if !activity {
 		return w.AddRecords(b, parts, m, reject)
 	}
@@ -223,11 +223,38 @@ func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastj
 	for _, e := range parts {
 		normalize.SetActivityEvent(obj, e)
 		if err := w.Add(b, obj, nil, m); err != nil {
-			reject(obj.MarshalTo(nil), err)
+			reject(obj, err)
 			ok = false
 		}
 	}
 	return ok
+}
+
+// AddAll adds obj (or text) as Add does or, when obj holds several events
+// (normalize.Parts: a batch envelope's records, a Google Workspace
+// activity's events), each of them as AddParts does, all or none: when
+// one is refused, those added for obj are taken back and its error is
+// returned, for the caller to quarantine the record whole (a syslog
+// frame, which a replay parses and splits again).
+func (w *Worker) AddAll(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *normalize.EventMeta) error {
+	if obj == nil {
+		return w.Add(b, nil, text, m)
+	}
+	parts, activity := normalize.Parts(obj)
+	if parts == nil {
+		return w.Add(b, obj, text, m)
+	}
+	before := len(b.Events)
+	var first error
+	w.AddParts(b, obj, parts, activity, m, func(_ *fastjson.Value, err error) {
+		if first == nil {
+			first = err
+		}
+	})
+	if first != nil {
+		b.Truncate(before)
+	}
+	return first
 }
 
 // key hashes the dedup key fields of the event being built: the kind and a

@@ -95,6 +95,17 @@ func LogEventBody(p *fastjson.Parser, msg []byte, ts int64, em *normalize.EventM
 	return nil, nil
 }
 
+// RecordWith is Record with msg as the log event's message (one event of
+// the several a message holds, normalize.Parts).
+func (m *CloudWatchMessage) RecordWith(le *fastjson.Value, msg []byte) []byte {
+	var a fastjson.Arena
+	old := le.Get("message")
+	le.Set("message", a.NewStringBytes(msg))
+	rec := m.Record(le)
+	le.Set("message", old)
+	return rec
+}
+
 // Record returns the message reduced to its log event le, on one line:
 // what the quarantine keeps of a log event refused (ProtoCloudWatch).
 func (m *CloudWatchMessage) Record(le *fastjson.Value) []byte {

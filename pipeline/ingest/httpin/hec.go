@@ -246,7 +246,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		}
 		return len(rest) > 0
 	}
-	for num := 0; more() && !q.full(num); num++ {
+	// Envelopes so far, or the records they made when more (an envelope
+	// whose event is split: normalize.Parts).
+	for num := 0; more() && !q.full(max(num, q.records())); num++ {
 		fail := func(c int, reason string, err error, raw []byte) {
 			failCode, failNum, failMsg = c, num, detail(err)
 			q.reject(raw, reason, err)
@@ -313,7 +315,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			qd.Fill(&q.em)
 		}
 		obj, text := HECEventBody(ev)
+		q.env = v // for the quarantine records of a split event's parts (partRaw)
 		q.add(raw, obj, text)
+		q.env = nil
 	}
 	if q.full(0) {
 		return q.refuse(w)

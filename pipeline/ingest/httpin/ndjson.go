@@ -58,7 +58,7 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge)
 				err = arr.err
 				break
 			}
-			if q.full(arr.n - 1) {
+			if q.full(max(arr.n-1, q.records())) { // elements so far, or the events they made (normalize.Parts)
 				break
 			}
 			if e[0] != '{' { // rejected as it is, valid JSON or not

@@ -398,9 +398,10 @@ type request struct {
 	rejected []pipeline.Rejected
 	tok      *Token
 	em       normalize.EventMeta
-	over     overLimit // which per-request limit the request passed, if any
-	c        *charge   // its share of max_inflight_bytes
-	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
+	env      *fastjson.Value // the HEC envelope whose event is being added (partRaw), else nil
+	over     overLimit       // which per-request limit the request passed, if any
+	c        *charge         // its share of max_inflight_bytes
+	scratch  int64           // buffers the handler holds besides body and batch (firehose records)
 	// rejST and rejIndex are the defaults a quarantined record keeps for
 	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex);
 	// rejMeta the request's other metadata for its records (the HEC
@@ -532,12 +533,28 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 				q.over = overEvents
 				return true
 			}
-			return q.w.AddParts(q.b, obj, parts, activity, &q.em, func(raw []byte, err error) {
-				q.reject(raw, normalize.Reason(err), err)
+			return q.w.AddParts(q.b, obj, parts, activity, &q.em, func(part *fastjson.Value, err error) {
+				q.reject(q.partRaw(part), normalize.Reason(err), err)
 			})
 		}
 	}
 	return q.addOne(raw, obj, text)
+}
+
+// partRaw is the quarantine record of part, one event of a record that
+// holds several (normalize.Parts): its own JSON or, on HEC's event
+// endpoint, the envelope holding only it as its event (q.env), so that a
+// replay unwraps it as HEC would, with the envelope's sourcetype, host
+// and time.
+func (q *request) partRaw(part *fastjson.Value) []byte {
+	if q.env == nil {
+		return part.MarshalTo(nil)
+	}
+	ev := q.env.Get("event")
+	q.env.Set("event", part)
+	raw := q.env.MarshalTo(nil)
+	q.env.Set("event", ev)
+	return raw
 }
 
 // addOne normalizes one record into the batch as one event, never split

@@ -740,12 +740,20 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 		p.reject(m, raw, "not_object", errors.New("the record is not a JSON object"))
 		return
 	}
+	if em.Normalized {
+		// A logrouter edge's event: one event the edge normalized and
+		// classified, never split again (an edge splits what it splits).
+		if err := p.w.Add(p.b, obj, nil, em); err != nil {
+			p.reject(m, raw, normalize.Reason(err), err)
+		}
+		return
+	}
 	if parts, activity := normalize.Parts(obj); parts != nil {
 		// A batch envelope (Azure Event Hubs, CloudTrail files) or a
 		// Google Workspace activity of several events: one event per
 		// record or activity event, a failed one quarantined alone.
-		p.w.AddParts(p.b, obj, parts, activity, em, func(raw []byte, err error) {
-			p.reject(m, raw, normalize.Reason(err), err)
+		p.w.AddParts(p.b, obj, parts, activity, em, func(part *fastjson.Value, err error) {
+			p.reject(m, part.MarshalTo(nil), normalize.Reason(err), err)
 		})
 		return
 	}

@@ -556,7 +556,10 @@ func (st *stream) add(frame []byte, cut frameCut) {
 	if ast, ok := st.s.appST[string(res.App)]; ok {
 		em.SourceType = ast
 	}
-	if err := st.w.Add(st.b, v, nil, &em); err != nil {
+	// A payload that holds several events (a Google Workspace activity,
+	// a batch envelope) is split as the HTTP and Kafka inputs split it,
+	// all or none: the frame is quarantined whole.
+	if err := st.w.AddAll(st.b, v, nil, &em); err != nil {
 		st.reject(frame, normalize.Reason(err), err)
 	}
 }
@@ -1070,5 +1073,5 @@ func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
 	if ast, ok := r.s.appST[string(res.App)]; ok {
 		em.SourceType = ast
 	}
-	return w.Add(b, v, nil, &em)
+	return w.AddAll(b, v, nil, &em)
 }
