@@ -344,7 +344,7 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 		if obj == nil {
 			one(0, 1, nil)
 		} else {
-			normalize.EachPart(obj, one)
+			normalize.EachPartOf(obj, sp == nil, one) // the syslog input splits activities only
 		}
 	}
 	if err := sc.Err(); err != nil {

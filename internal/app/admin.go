@@ -422,7 +422,7 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	var rerr error
 	renormalized := 0
 	var hecScratch [64]byte
-	var hecLines [2]int           // HEC (and CloudWatch) records replayed, refused
+	var lines [2]int              // records (lines) replayed, refused (see below)
 	var logEvents fastjson.Parser // a CloudWatch log event's message
 	lineMax := lim.eventBytes
 	if written {
@@ -447,6 +447,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			tooLarge = fmt.Sprintf("replay request carries more than %d records: send at most %d per request", lim.records, lim.records)
 			break
 		}
+		// Answered per record (line), as the client counts them: a line
+		// that gave an event (or several: a split envelope or activity) is
+		// replayed, one that gave none but was quarantined again refused.
+		ev0, rj0 := len(b.Events), len(rejected)
 		switch {
 		case size > lineMax:
 			reject(raw[:lineMax], "too_large", fmt.Sprintf("record of %d bytes exceeds the replay limit of %d bytes; it was not parsed and these are its first bytes (the whole record is in the quarantine file it was replayed from)",
@@ -471,34 +475,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 					reject(raw, "replay_rejected", err.Error())
 				}
 			default:
-				if err := addRaw(wk, b, &p, rec.Raw, nil); err != nil {
+				if err := addRaw(wk, b, &p, rec.Raw, nil, nil); err != nil {
 					reject(rec.Raw, "replay_rejected", err.Error())
 				} else {
 					renormalized++
 				}
 			}
 		case hec:
-			// Answered per record (line), as the client counts them: a
-			// line that gave an event is replayed, its bad envelopes (if
-			// any) quarantined again.
-			ev0, rj0 := len(b.Events), len(rejected)
 			addHEC(wk, b, &p, raw, hecScratch[:], &defs, reject)
-			switch {
-			case len(b.Events) > ev0:
-				hecLines[0]++
-			case len(rejected) > rj0:
-				hecLines[1]++
-			}
 		case cw:
-			// Per line, as for HEC: a message may hold several log events.
-			ev0, rj0 := len(b.Events), len(rejected)
 			addCloudWatch(wk, b, &p, &logEvents, raw, &defs, reject)
-			switch {
-			case len(b.Events) > ev0:
-				hecLines[0]++
-			case len(rejected) > rj0:
-				hecLines[1]++
-			}
 		case sys != nil:
 			if err := sys.Add(wk, b, raw); err != nil {
 				reject(raw, "replay_rejected", err.Error())
@@ -508,9 +494,15 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 				reject(raw, "replay_rejected", err.Error())
 			}
 		default:
-			if err := addRaw(wk, b, &p, raw, &defs); err != nil {
+			if err := addRaw(wk, b, &p, raw, &defs, reject); err != nil {
 				reject(raw, "replay_rejected", err.Error())
 			}
+		}
+		switch {
+		case len(b.Events) > ev0:
+			lines[0]++
+		case len(rejected) > rj0:
+			lines[1]++
 		}
 		if len(b.Arena()) > lim.normalizedBytes {
 			tooLarge = fmt.Sprintf("replay request's events exceed %d bytes once normalized: send fewer records per request", lim.normalizedBytes)
@@ -557,12 +549,8 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if hec || cw {
-		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": hecLines[0], "rejected": hecLines[1]})
-		return
-	}
 	if !written {
-		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": n, "rejected": len(rejected)})
+		_ = json.NewEncoder(w).Encode(map[string]int{"replayed": lines[0], "rejected": lines[1]})
 		return
 	}
 	if renormalized > 0 {
@@ -573,8 +561,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 }
 
 // addRaw normalizes and classifies one replayed record's bytes into b: a
-// JSON object as such, anything else as a text message.
-func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults) error {
+// JSON object as such, anything else as a text message. With split (an
+// input's record), an object that holds several events (normalize.Parts)
+// is split as the inputs split it, a part refused again passed to split
+// with its own JSON; without (an event a destination refused), never.
+func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte, defs *replayDefaults, split func(raw []byte, reason, detail string)) error {
 	var em *normalize.EventMeta
 	if defs != nil && (len(defs.sourceType) > 0 || len(defs.index) > 0 || defs.meta.Any() || defs.recordTime != 0) {
 		// As the input gave them (the HEC raw endpoint's and Firehose's
@@ -587,6 +578,15 @@ func addRaw(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw []byte,
 		return wk.Add(b, nil, raw, em) // as text: too deep to parse cheaply
 	}
 	if v, err := p.ParseBytes(raw); err == nil && v.Type() == fastjson.TypeObject {
+		if parts, activity := normalize.Parts(v); parts != nil && split != nil {
+			if em == nil {
+				em = &normalize.EventMeta{}
+			}
+			wk.AddParts(b, v, parts, activity, em, func(part *fastjson.Value, err error) {
+				split(part.MarshalTo(nil), "replay_rejected", err.Error())
+			})
+			return nil
+		}
 		return wk.Add(b, v, nil, em)
 	}
 	return wk.Add(b, nil, raw, em)
@@ -655,9 +655,7 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 				// activity; a part refused again is quarantined in the
 				// envelope, holding only it, for the next replay.
 				wk.AddParts(b, obj, parts, activity, &em, func(part *fastjson.Value, err error) {
-					v.Set("event", part)
-					reject(v.MarshalTo(nil), "replay_rejected", err.Error())
-					v.Set("event", ev)
+					reject(httpin.EnvelopeWith(v, part), "replay_rejected", err.Error())
 				})
 				return nil
 			}

@@ -1331,6 +1331,13 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			return
 		}
 		if c < 0 {
+			if n.yieldsEmpty(v) {
+				// The event's own empty value where a value was renamed
+				// before it: it yields (see keeps), as when it comes first.
+				if t := n.child(parent, key); t >= 0 && n.nodes[t].moved && n.nodes[t].kind != kObject && n.nodes[t].kind != kRemoved && !n.emptyAt(t) {
+					return
+				}
+			}
 			c = n.setH(parent, key, h, kind, gen)
 		}
 		n.nodes[c].val = v
@@ -1339,7 +1346,6 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 	n.walkKey = nil
 }
 
-// noneWord reports whether v is a string that is one of n.noneWords.
 // emptyScalar reports whether v is null or the empty string.
 func emptyScalar(v *fastjson.Value) bool {
 	switch v.Type() {
@@ -1352,6 +1358,7 @@ func emptyScalar(v *fastjson.Value) bool {
 	return false
 }
 
+// noneWord reports whether v is a string that is one of n.noneWords.
 func (n *Normalizer) noneWord(v *fastjson.Value) bool {
 	if v.Type() != fastjson.TypeString {
 		return false

@@ -85,7 +85,19 @@ func Parts(obj *fastjson.Value) (parts []*fastjson.Value, activity bool) {
 // activity's events in turn (its list put back after the last). part is
 // valid during the call only.
 func EachPart(obj *fastjson.Value, fn func(i, n int, part *fastjson.Value)) {
-	parts, activity := Parts(obj)
+	EachPartOf(obj, true, fn)
+}
+
+// EachPartOf is EachPart; without envelopes, a batch envelope is one
+// event (as the syslog input takes a payload: see route.Worker.AddAll).
+func EachPartOf(obj *fastjson.Value, envelopes bool, fn func(i, n int, part *fastjson.Value)) {
+	var parts []*fastjson.Value
+	activity := true
+	if envelopes {
+		parts, activity = Parts(obj)
+	} else {
+		parts = ActivityEvents(obj)
+	}
 	switch {
 	case parts == nil:
 		fn(0, 1, obj)

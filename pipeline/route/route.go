@@ -230,23 +230,26 @@ func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastj
 	return ok
 }
 
-// AddAll adds obj (or text) as Add does or, when obj holds several events
-// (normalize.Parts: a batch envelope's records, a Google Workspace
-// activity's events), each of them as AddParts does, all or none: when
-// one is refused, those added for obj are taken back and its error is
-// returned, for the caller to quarantine the record whole (a syslog
-// frame, which a replay parses and splits again).
+// AddAll adds obj (or text) as Add does or, when obj is a Google Workspace
+// activity of several events (normalize.ActivityEvents), each of its
+// events as AddParts does, all or none: when one is refused, those added
+// for obj are taken back and its error is returned, for the caller to
+// quarantine the record whole (a syslog frame, which a replay parses and
+// splits again). A batch envelope is not split: this is for a syslog
+// payload, whose event keeps its own logrouter member (the parser's
+// parse_status: EventMeta.KeepOwnLogrouter) and has the header's members
+// around it, neither of which a record inside the payload may have.
 func (w *Worker) AddAll(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *normalize.EventMeta) error {
 	if obj == nil {
 		return w.Add(b, nil, text, m)
 	}
-	parts, activity := normalize.Parts(obj)
+	parts := normalize.ActivityEvents(obj)
 	if parts == nil {
 		return w.Add(b, obj, text, m)
 	}
 	before := len(b.Events)
 	var first error
-	w.AddParts(b, obj, parts, activity, m, func(_ *fastjson.Value, err error) {
+	w.AddParts(b, obj, parts, true, m, func(_ *fastjson.Value, err error) {
 		if first == nil {
 			first = err
 		}

@@ -83,8 +83,13 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		// split it: each must meet expect, and expect_each's entry.
 		res = TestResult{Case: tc}
 		parts := 1
+		envelopes := tc.Syslog.Kind == 0 // the syslog input splits activities only (Worker.AddAll)
 		if obj != nil {
-			if ps, _ := normalize.Parts(obj); ps != nil {
+			ps, _ := normalize.Parts(obj)
+			if !envelopes {
+				ps = normalize.ActivityEvents(obj)
+			}
+			if ps != nil {
 				parts = len(ps)
 			}
 		}
@@ -118,7 +123,7 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		if obj == nil {
 			one(0, 1, nil)
 		} else {
-			normalize.EachPart(obj, one)
+			normalize.EachPartOf(obj, envelopes, one)
 		}
 		out = append(out, res)
 	}

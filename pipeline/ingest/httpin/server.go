@@ -550,10 +550,29 @@ func (q *request) partRaw(part *fastjson.Value) []byte {
 	if q.env == nil {
 		return part.MarshalTo(nil)
 	}
-	ev := q.env.Get("event")
-	q.env.Set("event", part)
-	raw := q.env.MarshalTo(nil)
-	q.env.Set("event", ev)
+	return EnvelopeWith(q.env, part)
+}
+
+// EnvelopeWith returns the HEC envelope env (its metadata: sourcetype,
+// host, time...) with part of its event instead of the event: the
+// activity part is (its event, holding one of its events), or a record of
+// the batch envelope its event is, in a batch envelope of its own, so
+// that the envelope's time stays that record's default time (as
+// route.Worker.AddRecords takes it) when it is replayed. env is as it was
+// when it returns.
+func EnvelopeWith(env, part *fastjson.Value) []byte {
+	ev := env.Get("event")
+	if part != ev {
+		var a fastjson.Arena
+		arr := a.NewArray()
+		arr.SetArrayItem(0, part)
+		o := a.NewObject()
+		o.Set("records", arr)
+		part = o
+	}
+	env.Set("event", part)
+	raw := env.MarshalTo(nil)
+	env.Set("event", ev)
 	return raw
 }
 
