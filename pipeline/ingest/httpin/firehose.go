@@ -287,13 +287,16 @@ func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
 		if obj == nil {
 			text = msg
 		}
-		if q.add(msg, obj, text) {
+		q.cw, q.cwEvent = &m, le // for the quarantine records of a split message's parts (partRaw)
+		added := q.add(msg, obj, text)
+		q.cw, q.cwEvent = nil, nil
+		if added {
 			continue
 		}
 		last := &q.rejected[len(q.rejected)-1]
 		if len(last.Raw) == len(msg) && (len(msg) == 0 || &last.Raw[0] == &msg[0]) {
-			// The message itself was refused (not one record of a batch
-			// envelope it holds, which is quarantined alone).
+			// The message itself was refused (not one event of several
+			// it holds, already quarantined in its message by partRaw).
 			last.Raw, last.Protocol = m.Record(le), ProtoCloudWatch
 			continue
 		}

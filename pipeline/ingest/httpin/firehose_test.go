@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -191,5 +192,51 @@ func TestFirehoseRefusedLogEventKeepsItsMessage(t *testing.T) {
 	}
 	if r.SourceType != "aws.lambda" || r.DefaultIndex != "payments" {
 		t.Errorf("record keeps source type %q index %q, want the stream's aws.lambda, payments", r.SourceType, r.DefaultIndex)
+	}
+}
+
+// TestFirehoseRefusedPartKeepsItsMessage: one event of several that a
+// CloudWatch log event's message holds (a Google Workspace activity, a
+// batch envelope), refused, is quarantined in the subscription message
+// with only that log event and it as the message (ProtoCloudWatch), as a
+// whole log event refused is, so that a replay keeps the log group,
+// stream, account and time; the other events are delivered.
+func TestFirehoseRefusedPartKeepsItsMessage(t *testing.T) {
+	var wide strings.Builder
+	wide.WriteString(`{"name":"WIDE"`)
+	for i := range 2100 {
+		fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
+	}
+	wide.WriteString(`}`)
+	activity := `{"kind":"admin#reports#activity","id":{"applicationName":"admin"},"events":[{"name":"A"},` + wide.String() + `]}`
+	msg, _ := json.Marshal(activity)
+	cwl := `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/gws/admin","logStream":"s1","subscriptionFilters":["all"],` +
+		`"logEvents":[{"id":"1","timestamp":1764410400000,"message":` + string(msg) + `}]}`
+	f := newFixture(t, Config{}, nil)
+	if w := f.do("POST", "/firehose", "", firehoseBody(gz(t, cwl))); w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if evs := f.rec.Events(); len(evs) != 1 || !strings.Contains(string(evs[0].Raw), `"events":{"name":"A"}`) {
+		t.Fatalf("%d events delivered, want event A", len(evs))
+	}
+	rs := f.q.Records()
+	if len(rs) != 1 {
+		t.Fatalf("%d records quarantined, want the wide event", len(rs))
+	}
+	r := rs[0]
+	if r.Protocol != ProtoCloudWatch || !strings.HasPrefix(string(r.Raw), `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/gws/admin","logStream":"s1"`) {
+		t.Fatalf("quarantined %s %.200s, want its subscription message (%s)", r.Protocol, r.Raw, ProtoCloudWatch)
+	}
+	var back struct {
+		LogEvents []struct {
+			Timestamp int64  `json:"timestamp"`
+			Message   string `json:"message"`
+		} `json:"logEvents"`
+	}
+	if err := json.Unmarshal(r.Raw, &back); err != nil || len(back.LogEvents) != 1 {
+		t.Fatalf("not a subscription message of one log event: %v", err)
+	}
+	if le := back.LogEvents[0]; le.Timestamp != 1764410400000 || !strings.Contains(le.Message, `"events":{"name":"WIDE"`) || strings.Contains(le.Message, `"name":"A"`) {
+		t.Errorf("log event %d %.200s, want its time and the activity holding only the wide event", le.Timestamp, le.Message)
 	}
 }

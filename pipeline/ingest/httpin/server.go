@@ -399,6 +399,8 @@ type request struct {
 	tok      *Token
 	em       normalize.EventMeta
 	env      *fastjson.Value // the HEC envelope whose event is being added (partRaw), else nil
+	cw       *CloudWatchMessage
+	cwEvent  *fastjson.Value // with cw: the log event whose message is being added (partRaw)
 	over     overLimit       // which per-request limit the request passed, if any
 	c        *charge         // its share of max_inflight_bytes
 	scratch  int64           // buffers the handler holds besides body and batch (firehose records)
@@ -535,6 +537,9 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 			}
 			return q.w.AddParts(q.b, obj, parts, activity, &q.em, func(part *fastjson.Value, err error) {
 				q.reject(q.partRaw(part), normalize.Reason(err), err)
+				if q.cw != nil {
+					q.rejected[len(q.rejected)-1].Protocol = ProtoCloudWatch
+				}
 			})
 		}
 	}
@@ -542,15 +547,20 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 }
 
 // partRaw is the quarantine record of part, one event of a record that
-// holds several (normalize.Parts): its own JSON or, on HEC's event
-// endpoint, the envelope holding only it as its event (q.env), so that a
-// replay unwraps it as HEC would, with the envelope's sourcetype, host
-// and time.
+// holds several (normalize.Parts): its own JSON; on HEC's event endpoint
+// the envelope holding only it (q.env, EnvelopeWith), so that a replay
+// unwraps it as HEC would, with the envelope's sourcetype, host and time;
+// from a CloudWatch Logs message, that message with only its log event
+// (q.cw, q.cwEvent) and it as the log event's message (ProtoCloudWatch),
+// so that a replay keeps the log group, stream, account and time.
 func (q *request) partRaw(part *fastjson.Value) []byte {
-	if q.env == nil {
-		return part.MarshalTo(nil)
+	switch {
+	case q.env != nil:
+		return EnvelopeWith(q.env, part)
+	case q.cw != nil:
+		return q.cw.RecordWith(q.cwEvent, part.MarshalTo(nil))
 	}
-	return EnvelopeWith(q.env, part)
+	return part.MarshalTo(nil)
 }
 
 // EnvelopeWith returns the HEC envelope env (its metadata: sourcetype,
