@@ -76,7 +76,12 @@ func buildBenthos(ctx context.Context, o *Options, repo string) (string, error) 
 	if repo == "" {
 		return "", fmt.Errorf("no repository to find bench/benthos/build.sh in (use -benthos or -repo)")
 	}
-	script := filepath.Join(repo, "bench", "benthos", "build.sh")
+	// Absolute: the script runs in the temporary directory (a relative
+	// -repo, such as ".", would not be found from there: bash exits 127).
+	script, err := filepath.Abs(filepath.Join(repo, "bench", "benthos", "build.sh"))
+	if err != nil {
+		return "", err
+	}
 	o.logf("building Benthos with %s (cached after the first time)", script)
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "bash", script)
