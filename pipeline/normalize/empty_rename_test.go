@@ -44,3 +44,22 @@ func TestEmptyRenamedValueYields(t *testing.T) {
 		t.Errorf("keep_empty: %s", out)
 	}
 }
+
+// TestRenamedValueMeetsObject: a value renamed into a field that the
+// event also has as an object (its own, in the same object) is kept inside
+// it as "value", whichever comes first, as values and objects of one field
+// from two sources are (docs/schema.md). Before, within one input object,
+// the later replaced the earlier: {"msg":"hello","message":{"a":1}} lost
+// "hello", and {"message":{"a":1},"msg":"hello"} lost message.a.
+func TestRenamedValueMeetsObject(t *testing.T) {
+	cfg := testConfig()
+	for _, in := range []string{
+		`{"msg":"hello","message":{"a":1}}`,
+		`{"message":{"a":1},"msg":"hello"}`,
+	} {
+		out, _ := faultAppend(t, cfg, in, nil)
+		if !strings.Contains(out, `"value":"hello"`) || !strings.Contains(out, `"a":1`) {
+			t.Errorf("in: %s\nout: %s\nwant message.a and message.value hello", in, out)
+		}
+	}
+}

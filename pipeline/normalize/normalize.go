@@ -583,7 +583,9 @@ func (n *Normalizer) setH(parent int32, key []byte, h uint64, kind uint8, gen in
 		// structlog writes its message, under event.dataset; a "host"
 		// string next to hostname renamed to host.name): nothing is lost,
 		// and the field has one shape.
-		if nd.gen != gen || gen == 0 {
+		// A value renamed there (moved) came from another key: the two are
+		// two sources of the field, not a key repeated in one object.
+		if nd.gen != gen || gen == 0 || nd.moved {
 			switch {
 			case kind == kObject && nd.kind == kObject:
 				return c
@@ -639,7 +641,7 @@ type renamed struct {
 // depend on the members' order (key order never changes the content hash),
 // and a value that yields is kept under its own name (by the caller, or by
 // moveBack when the outranking value comes later).
-func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string, empty bool) int32 {
+func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string, v *fastjson.Value) int32 {
 	p := int32(0)
 	for _, s := range target[:len(target)-1] {
 		p = n.set(p, s, kObject, 0)
@@ -660,7 +662,12 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 	switch {
 	case c < 0:
 		c = n.addChild(p, leaf, h, kind, gen) // the usual case: nothing there
-	case n.nodes[c].kind != kObject && n.nodes[c].kind != kRemoved && n.keeps(c, src, empty):
+	case n.nodes[c].kind == kObject:
+		// An object there (the event's own, or made for other renames):
+		// the value goes inside it as "value", as setH keeps a value
+		// where another source needs an object, whichever comes first.
+		c = n.setH(c, keyValue, 0, kind, gen)
+	case n.nodes[c].kind != kRemoved && n.keeps(c, src, v, parent, key):
 		return -1
 	default:
 		c = n.setH(p, leaf, h, kind, gen)
@@ -676,11 +683,11 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 // one's, whatever their sources (an empty top-level UserAgent must not
 // keep another source's user agent out of the field); else outranks
 // decides.
-func (n *Normalizer) keeps(c int32, src string, empty bool) bool {
-	if had := n.emptyAt(c); had != empty {
+func (n *Normalizer) keeps(c int32, src string, v *fastjson.Value, parent int32, key []byte) bool {
+	if had, empty := n.emptyAt(c), n.yieldsEmpty(v); had != empty {
 		return empty
 	}
-	return n.outranks(c, src)
+	return n.outranks(c, src, v, parent, key)
 }
 
 // yieldsEmpty reports whether v is null or "" and empty values leave the
@@ -696,15 +703,28 @@ func (n *Normalizer) emptyAt(c int32) bool {
 	return nd.kind == kValue && nd.val != nil && n.yieldsEmpty(nd.val)
 }
 
-// outranks reports whether scalar c keeps its place against a rename from
-// source path src (see setRenamed).
-func (n *Normalizer) outranks(c int32, src string) bool {
+// outranks reports whether scalar c keeps its place against a rename of v
+// from source path src, key key of node parent (see setRenamed). A key
+// repeated in one object: the last wins. Two sources of one path (a
+// literal dotted key "user.name" beside "user":{"name"}) rank by their
+// values' JSON text, so that neither order of the members changes which
+// one wins (nor the content hash).
+func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value, parent int32, key []byte) bool {
 	if !n.nodes[c].moved {
 		return true
 	}
 	for i := range n.renames {
 		if r := &n.renames[i]; r.node == c {
-			return r.src < src
+			if r.src != src || n.nodes[c].val == nil {
+				return r.src < src
+			}
+			if r.parent == parent && string(r.key) == string(key) {
+				return false
+			}
+			n.scratch = n.nodes[c].val.MarshalTo(n.scratch[:0])
+			had := len(n.scratch)
+			n.scratch = v.MarshalTo(n.scratch)
+			return string(n.scratch[:had]) <= string(n.scratch[had:])
 		}
 	}
 	return false
@@ -737,6 +757,15 @@ func (n *Normalizer) displace(c int32) {
 	n.nodes[c] = node{key: old.key, plain: old.plain, kind: kObject, gen: 0, first: -1, last: -1, next: old.next}
 	v := n.setH(c, keyValue, 0, old.kind, old.gen)
 	n.nodes[v].val, n.nodes[v].data, n.nodes[v].skip = old.val, old.data, old.skip
+	if old.moved {
+		// A renamed value: its rename follows it (outranks, moveBack).
+		n.nodes[v].moved = true
+		for i := range n.renames {
+			if n.renames[i].node == c {
+				n.renames[i].node = v
+			}
+		}
+	}
 }
 
 // setPath walks/creates objects along segs and sets the leaf.
@@ -1285,7 +1314,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 						if isObj {
 							c = n.setPath(a.target, kind, gen)
 						} else {
-							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src), n.yieldsEmpty(v))
+							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src), v)
 						}
 					}
 				}
