@@ -659,15 +659,24 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 	} else {
 		c = n.child(p, leaf)
 	}
+	if c >= 0 && n.nodes[c].kind == kObject {
+		// An object there (the event's own, or made for other renames):
+		// the value goes inside it as "value", as setH keeps a value
+		// where another source needs an object, whichever comes first,
+		// and ranks against a value there as it would at the field.
+		p, leaf, h = c, keyValue, 0
+		c = n.child(p, leaf)
+	}
+	scalar := c >= 0 && n.nodes[c].kind != kObject && n.nodes[c].kind != kRemoved
 	switch {
 	case c < 0:
 		c = n.addChild(p, leaf, h, kind, gen) // the usual case: nothing there
-	case n.nodes[c].kind == kObject:
-		// An object there (the event's own, or made for other renames):
-		// the value goes inside it as "value", as setH keeps a value
-		// where another source needs an object, whichever comes first.
-		c = n.setH(c, keyValue, 0, kind, gen)
-	case n.nodes[c].kind != kRemoved && n.keeps(c, src, v, parent, key):
+	case scalar && n.repeated(c, gen, parent, key):
+		// The same key again in one input object: the last wins and the
+		// earlier is gone (as for a key not renamed), not moved back.
+		n.nodes[c].moved = false
+		c = n.setH(p, leaf, h, kind, gen)
+	case scalar && n.keeps(c, src, v):
 		return -1
 	default:
 		c = n.setH(p, leaf, h, kind, gen)
@@ -683,11 +692,30 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 // one's, whatever their sources (an empty top-level UserAgent must not
 // keep another source's user agent out of the field); else outranks
 // decides.
-func (n *Normalizer) keeps(c int32, src string, v *fastjson.Value, parent int32, key []byte) bool {
+func (n *Normalizer) keeps(c int32, src string, v *fastjson.Value) bool {
 	if had, empty := n.emptyAt(c), n.yieldsEmpty(v); had != empty {
 		return empty
 	}
-	return n.outranks(c, src, v, parent, key)
+	return n.outranks(c, src, v)
+}
+
+// repeated reports whether scalar c was renamed from key of node parent in
+// the input object of generation gen: a key repeated in one object. Its
+// rename is forgotten (the last of a repeated key wins).
+func (n *Normalizer) repeated(c, gen, parent int32, key []byte) bool {
+	if !n.nodes[c].moved {
+		return false
+	}
+	for i := range n.renames {
+		if r := &n.renames[i]; r.node == c {
+			if r.gen == gen && r.parent == parent && string(r.key) == string(key) {
+				r.node = -1
+				return true
+			}
+			return false
+		}
+	}
+	return false
 }
 
 // yieldsEmpty reports whether v is null or "" and empty values leave the
@@ -704,12 +732,12 @@ func (n *Normalizer) emptyAt(c int32) bool {
 }
 
 // outranks reports whether scalar c keeps its place against a rename of v
-// from source path src, key key of node parent (see setRenamed). A key
-// repeated in one object: the last wins. Two sources of one path (a
-// literal dotted key "user.name" beside "user":{"name"}) rank by their
-// values' JSON text, so that neither order of the members changes which
-// one wins (nor the content hash).
-func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value, parent int32, key []byte) bool {
+// from source path src (see setRenamed). Two sources of one path (a
+// literal dotted key "user.name" beside "user":{"name"}, a lifted member
+// beside the object's own) rank by their values' JSON text, so that
+// neither order of the members changes which one wins (nor the content
+// hash); a key repeated in one object never gets here (repeated).
+func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value) bool {
 	if !n.nodes[c].moved {
 		return true
 	}
@@ -717,9 +745,6 @@ func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value, parent int
 		if r := &n.renames[i]; r.node == c {
 			if r.src != src || n.nodes[c].val == nil {
 				return r.src < src
-			}
-			if r.parent == parent && string(r.key) == string(key) {
-				return false
 			}
 			n.scratch = n.nodes[c].val.MarshalTo(n.scratch[:0])
 			had := len(n.scratch)
