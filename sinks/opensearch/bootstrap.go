@@ -143,21 +143,30 @@ func (b *bootstrapper) run(first chan struct{}) {
 		created, err := b.once(ctx)
 		cancel()
 		if err == nil {
-			b.ok.Store(true)
-			b.s.templateReady.Set(1)
-		}
-		if first != nil {
-			close(first)
-			first = nil
-		}
-		if err == nil {
 			if created {
 				b.s.log.Info("OpenSearch index template created", "template", b.s.cfg.Bootstrap.TemplateName, "index_patterns", b.s.cfg.Bootstrap.IndexPatterns)
 			} else {
 				b.s.log.Info("OpenSearch index template exists; left unchanged", "template", b.s.cfg.Bootstrap.TemplateName)
 			}
-			b.runISM()
+			// The ISM policy's first attempt before the template is
+			// reported ready and start stops waiting: ISM manages only
+			// indices created after the policy's ism_template lists their
+			// pattern, so the sink's first writes should come after it.
+			ismDone := b.ismOnce(1, b.retry)
+			b.ok.Store(true)
+			b.s.templateReady.Set(1)
+			if first != nil {
+				close(first)
+				first = nil
+			}
+			if !ismDone {
+				b.runISM()
+			}
 			return
+		}
+		if first != nil {
+			close(first)
+			first = nil
 		}
 		if b.ctx.Err() != nil {
 			return
@@ -210,24 +219,36 @@ func (b *bootstrapper) once(ctx context.Context) (created bool, err error) {
 // runISM retries ensureISM in the background until it succeeds or the sink
 // closes; the template is ready meanwhile (events are indexed either way).
 func (b *bootstrapper) runISM() {
-	if b.s.cfg.Bootstrap.ISMPolicy == "" {
-		return
-	}
 	delay := b.retry
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(b.ctx, b.s.cfg.RequestTimeout)
-		err := b.ensureISM(ctx)
-		cancel()
-		if err == nil || b.ctx.Err() != nil {
-			return
-		}
-		b.s.log.Error("OpenSearch ISM policy not attached to the template's indices; retrying in the background (new indices are not managed until it works)",
-			"policy", b.s.cfg.Bootstrap.ISMPolicy, "attempt", attempt, "retry_in", delay, "err", err)
+	for attempt := 2; ; attempt++ {
 		if !backoff.Sleep(b.ctx, delay) {
 			return
 		}
 		delay = min(2*delay, bootstrapRetryMax)
+		if b.ismOnce(attempt, delay) || b.ctx.Err() != nil {
+			return
+		}
 	}
+}
+
+// ismOnce makes one attempt of ensureISM and reports whether nothing is
+// left to do (no policy configured, or it worked); a failure is logged
+// with the delay before the next (retryIn).
+func (b *bootstrapper) ismOnce(attempt int, retryIn time.Duration) bool {
+	if b.s.cfg.Bootstrap.ISMPolicy == "" {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, b.s.cfg.RequestTimeout)
+	err := b.ensureISM(ctx)
+	cancel()
+	if err == nil {
+		return true
+	}
+	if b.ctx.Err() == nil {
+		b.s.log.Error("OpenSearch ISM policy not attached to the template's indices; retrying in the background (new indices are not managed until it works)",
+			"policy", b.s.cfg.Bootstrap.ISMPolicy, "attempt", attempt, "retry_in", retryIn, "err", err)
+	}
+	return false
 }
 
 // ensureISM makes bootstrap.ism_policy manage the indices of the template's
