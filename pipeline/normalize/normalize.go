@@ -811,24 +811,7 @@ func (n *Normalizer) setMissing(segs [][]byte) int32 { return n.setAbsent(segs, 
 // (a renamed one goes back under its own key). A Microsoft 365 record's
 // empty top-level UserAgent must not keep its ExtendedProperties' user
 // agent out of user_agent.original.
-func (n *Normalizer) setCopied(segs [][]byte) int32 {
-	parent := int32(0)
-	for _, s := range segs[:len(segs)-1] {
-		c := n.child(parent, s)
-		switch {
-		case c < 0:
-			c = n.set(parent, s, kObject, 0)
-		case n.nodes[c].kind != kObject:
-			return -1
-		}
-		parent = c
-	}
-	leaf := segs[len(segs)-1]
-	if c := n.child(parent, leaf); c >= 0 && !n.emptyAt(c) {
-		return -1
-	}
-	return n.set(parent, leaf, kStr, 0)
-}
+func (n *Normalizer) setCopied(segs [][]byte) int32 { return n.setLeaf(segs, false, true) }
 
 // setAbsent is setMissing; with displace, a value on the path is kept
 // inside the object the path needs as "value" (see setH) rather than
@@ -836,6 +819,12 @@ func (n *Normalizer) setCopied(segs [][]byte) int32 {
 // event.ingested), not for defaults such as host.name, where the event's
 // own value wins.
 func (n *Normalizer) setAbsent(segs [][]byte, displace bool) int32 {
+	return n.setLeaf(segs, displace, false)
+}
+
+// setLeaf is setAbsent; with overEmpty, a value at the leaf that yields
+// (emptyAt) does not block it (setCopied).
+func (n *Normalizer) setLeaf(segs [][]byte, displace, overEmpty bool) int32 {
 	parent := int32(0)
 	for _, s := range segs[:len(segs)-1] {
 		c := n.child(parent, s)
@@ -849,7 +838,7 @@ func (n *Normalizer) setAbsent(segs [][]byte, displace bool) int32 {
 		}
 		parent = c
 	}
-	if n.child(parent, segs[len(segs)-1]) >= 0 {
+	if c := n.child(parent, segs[len(segs)-1]); c >= 0 && !(overEmpty && n.emptyAt(c)) {
 		return -1
 	}
 	return n.set(parent, segs[len(segs)-1], kStr, 0)
