@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/normalize"
-	"github.com/logrouter/logrouter/pipeline/route"
-	"github.com/logrouter/logrouter/rules"
 )
 
 // TestReplayRawSplitsAsInputs: an input's record replayed through the
@@ -19,21 +17,9 @@ import (
 // several events is split as the inputs split it, a part refused again
 // passed back alone; a destination's refused event (split nil) never is.
 func TestReplayRawSplitsAsInputs(t *testing.T) {
-	set, err := rules.Load(fstest.MapFS{}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := normalize.DefaultConfig()
 	cfg.MaxFields = 50
-	norm, err := normalize.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"archive"}, nil, []string{"archive"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wk := (&route.Router{Norm: norm, Rules: set, Table: table}).NewWorker()
+	wk := testengine.Router(t, "", cfg, "archive").NewWorker()
 	var wide strings.Builder
 	wide.WriteString(`{"name":"WIDE"`)
 	for i := range 100 {

@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/normalize"
-	"github.com/logrouter/logrouter/pipeline/route"
-	"github.com/logrouter/logrouter/rules"
 )
 
 // TestAddAllIsAllOrNone: AddAll splits a record that holds several events
@@ -21,21 +19,9 @@ import (
 // twice). Events added before the record stay, and the activity is as it
 // was.
 func TestAddAllIsAllOrNone(t *testing.T) {
-	set, err := rules.Load(fstest.MapFS{}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := normalize.DefaultConfig()
 	cfg.MaxFields = 50
-	norm, err := normalize.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"archive"}, nil, []string{"archive"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := (&route.Router{Norm: norm, Rules: set, Table: table}).NewWorker()
+	w := testengine.Router(t, "", cfg, "archive").NewWorker()
 	var wide strings.Builder
 	wide.WriteString(`{"name":"WIDE","p0":0`)
 	for i := 1; i < 100; i++ {

@@ -25,22 +25,34 @@ const P1EDR = "rules:\n  - name: p1\n    priority: P1\n    expr: event.dataset =
 // quarantine and log; it is closed when the test ends.
 func New(t testing.TB, rulesYAML string, sink pipeline.Sink, q pipeline.Quarantine, log *slog.Logger) *engine.Engine {
 	t.Helper()
-	set, err := rules.Load(fstest.MapFS{"r.yaml": {Data: []byte(rulesYAML)}}, ".", pipeline.P3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	norm, err := normalize.Compile(normalize.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := route.NewTable([]string{"all"}, nil, []string{"all"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{}, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{sink}, q, engine.NewMetrics(), log)
+	e, err := engine.New(engine.Config{}, Router(t, rulesYAML, normalize.DefaultConfig(), "all"), []pipeline.Sink{sink}, q, engine.NewMetrics(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close(context.Background()) })
 	return e
+}
+
+// Router returns a router with normalization cfg, the rules of rulesYAML
+// (one file; "" for none: every event P3) and every priority routed to
+// destination dest.
+func Router(t testing.TB, rulesYAML string, cfg normalize.Config, dest string) *route.Router {
+	t.Helper()
+	files := fstest.MapFS{}
+	if rulesYAML != "" {
+		files["r.yaml"] = &fstest.MapFile{Data: []byte(rulesYAML)}
+	}
+	set, err := rules.Load(files, ".", pipeline.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, err := normalize.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := route.NewTable([]string{dest}, nil, []string{dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &route.Router{Norm: norm, Rules: set, Table: table}
 }
