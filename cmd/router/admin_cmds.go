@@ -748,7 +748,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// A destination's refusal with what was written goes back as
 			// it was (see recordReader).
 			g := replayGroup{dest: d, written: r.Destination != "" && r.Event != nil}
-			g.hec = d == "input" && r.Protocol == "hec"
+			// An OTLP log record is quarantined as the HEC envelope it
+			// was made into (httpin.ProtoOTLP).
+			g.hec = d == "input" && (r.Protocol == "hec" || r.Protocol == httpin.ProtoOTLP)
 			g.syslog = d == "input" && strings.HasPrefix(r.Protocol, "syslog-")
 			g.edge = d == "input" && r.Protocol == "kafka-edge"
 			g.cloudwatch = d == "input" && r.Protocol == httpin.ProtoCloudWatch

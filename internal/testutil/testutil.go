@@ -55,6 +55,16 @@ func (s *RecordSink) Events() []pipeline.Event {
 	return append([]pipeline.Event(nil), s.events...)
 }
 
+// Drain returns what was written and forgets it (a fuzz target's sink
+// would otherwise grow with every input).
+func (s *RecordSink) Drain() []pipeline.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	evs := s.events
+	s.events = nil
+	return evs
+}
+
 // DiscardSink accepts everything and keeps nothing (for benchmarks).
 type DiscardSink struct{ SinkName string }
 

@@ -144,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET", "/_nodes/ingest", s.handleESNodesIngest},
 		{"POST", "/ingest", s.limit(ProtoNDJSON, s.handleNDJSON)},
 		{"POST", "/firehose", firehoseEcho(s.limit(ProtoFirehose, s.handleFirehose))},
+		{"POST", "/v1/logs", s.limit(ProtoOTLP, s.handleOTLP)},
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes {
@@ -288,7 +289,12 @@ func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Reque
 			code = h(w, r, c)
 		default:
 			msg := fmt.Sprintf("logrouter is busy: %d requests in progress (raise inputs.http.max_concurrent_requests or add replicas)", s.cfg.MaxConcurrentRequests)
-			code = writeBusy(w, proto, msg)
+			if proto == ProtoOTLP {
+				w.Header().Set("Retry-After", "1")
+				code = writeOTLPStatus(w, otlpAnswerEncoding(r), http.StatusTooManyRequests, msg)
+			} else {
+				code = writeBusy(w, proto, msg)
+			}
 		}
 		s.reqCtr.WithLabelValues(s.cfg.Name, proto, strconv.Itoa(code)).Inc()
 	}
@@ -401,6 +407,7 @@ type request struct {
 	env      *fastjson.Value // the HEC envelope whose event is being added (partRaw), else nil
 	cw       *CloudWatchMessage
 	cwEvent  *fastjson.Value // with cw: the log event whose message is being added (partRaw)
+	otlp     otlpEnc         // an OTLP request's encoding, its answers' too
 	over     overLimit       // which per-request limit the request passed, if any
 	c        *charge         // its share of max_inflight_bytes
 	scratch  int64           // buffers the handler holds besides body and batch (firehose records)
@@ -493,6 +500,9 @@ func detail(err error) string {
 type rejectMeta struct {
 	sourceType, host, source string
 	time                     int64
+	// recordTime stands in for the time of an event without its own (an
+	// OTLP log record's observed time): pipeline.Rejected.RecordTime.
+	recordTime int64
 }
 
 func (q *request) reject(raw []byte, reason string, err error) {
@@ -502,7 +512,7 @@ func (q *request) reject(raw []byte, reason string, err error) {
 		Time:              q.b.Meta.IngestTime,
 		DefaultSourceType: q.rejST, DefaultIndex: q.rejIndex,
 		SourceType: q.rejMeta.sourceType, DefaultHost: q.rejMeta.host, DefaultSource: q.rejMeta.source,
-		DefaultTime: q.rejMeta.time,
+		DefaultTime: q.rejMeta.time, RecordTime: q.rejMeta.recordTime,
 	})
 }
 
@@ -633,6 +643,10 @@ func (q *request) refuse(w http.ResponseWriter) int {
 	var msg string
 	switch q.over {
 	case overBudget:
+		if q.proto == ProtoOTLP {
+			w.Header().Set("Retry-After", "1")
+			return writeOTLPStatus(w, q.otlp, http.StatusTooManyRequests, q.s.busyMsg())
+		}
 		return writeBusy(w, q.proto, q.s.busyMsg())
 	case overEvents:
 		msg = fmt.Sprintf("request carries more than %d records: send smaller batches or raise inputs.http.max_events_per_request", q.s.cfg.MaxEventsPerRequest)
@@ -646,6 +660,8 @@ func (q *request) refuse(w http.ResponseWriter) int {
 		return writeJSONError(w, http.StatusRequestEntityTooLarge, "illegal_argument_exception", msg)
 	case ProtoFirehose:
 		return writeFirehose(w, http.StatusRequestEntityTooLarge, msg+" (or lower the stream's buffer size)")
+	case ProtoOTLP:
+		return writeOTLPStatus(w, q.otlp, http.StatusRequestEntityTooLarge, msg+" (the exporter's sending_queue batch size)")
 	}
 	return writeNDJSONError(w, http.StatusRequestEntityTooLarge, msg)
 }
