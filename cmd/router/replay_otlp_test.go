@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +16,8 @@ import (
 
 // TestReplayOTLPRecordAsHEC: an OTLP log record the HTTP input refused is
 // quarantined as the HEC envelope it was made into (protocol otlp); a
-// replay unwraps it as the HEC event endpoint does (its sourcetype, host
-// and fields applied) and its observed time (the record time) still dates
-// an event without a time of its own.
+// replay unwraps it as the HEC event endpoint does (its sourcetype, host,
+// fields and time applied).
 func TestReplayOTLPRecordAsHEC(t *testing.T) {
 	a, cfg := startReplayRouter(t, "")
 	archDir := filepath.Join(filepath.Dir(cfg.Quarantine.Dir), "archive")
@@ -27,9 +27,10 @@ func TestReplayOTLPRecordAsHEC(t *testing.T) {
 		t.Fatal(err)
 	}
 	observed := time.Date(2026, 11, 30, 9, 30, 0, 0, time.UTC)
-	env := `{"fields":{"service.name":"billing","otel.log.severity.text":"ERROR"},"event":"payment failed otlp-replay-marker","host":"app-3","sourcetype":"app.billing"}`
+	env := `{"fields":{"service.name":"billing","otel.log.severity.text":"ERROR"},"event":"payment failed otlp-replay-marker","time":` +
+		strconv.FormatInt(observed.UnixNano(), 10) + `,"host":"app-3","sourcetype":"app.billing"}`
 	if err := q.Put(context.Background(), []pipeline.Rejected{{Raw: []byte(env), Reason: "too_many_fields", Input: "http",
-		Protocol: httpin.ProtoOTLP, Time: time.Now().UnixNano(), RecordTime: observed.UnixNano()}}); err != nil {
+		Protocol: httpin.ProtoOTLP, Time: time.Now().UnixNano()}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := q.Close(context.Background()); err != nil {

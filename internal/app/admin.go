@@ -648,9 +648,6 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 			em.Index = defs.index
 		}
 		defs.meta.Fill(&em)
-		// An OTLP log record's observed time (httpin.ProtoOTLP), for an
-		// event without a time of its own, as the input applied it.
-		em.DefaultTime = defs.recordTime
 		obj, text := httpin.HECEventBody(ev)
 		if obj != nil {
 			if parts, activity := normalize.Parts(obj); parts != nil {

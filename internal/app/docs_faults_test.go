@@ -163,7 +163,7 @@ func TestShipperTLSEndpointsMatchTheListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(t.TempDir())
-	for _, v := range []string{"LOGROUTER_HTTP_ADDR", "LOGROUTER_ADMIN_ADDR", "LOGROUTER_SYSLOG_UDP_ADDR", "LOGROUTER_SYSLOG_TCP_ADDR"} {
+	for _, v := range []string{"LOGROUTER_HTTP_ADDR", "LOGROUTER_ADMIN_ADDR", "LOGROUTER_SYSLOG_UDP_ADDR", "LOGROUTER_SYSLOG_TCP_ADDR", "LOGROUTER_OTLP_GRPC_ADDR"} {
 		t.Setenv(v, "127.0.0.1:0")
 	}
 	cfg, err := config.Load(example)

@@ -80,6 +80,7 @@ func reviewEdge(t *testing.T, broker, data string) *App {
 	cfg.Log = config.Log{Level: "error", Format: "text"}
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.Inputs.HTTP.Address = "127.0.0.1:0"
+	cfg.Inputs.HTTP.GRPCAddress = "127.0.0.1:0"
 	cfg.Inputs.Syslog.UDP.Address = "127.0.0.1:0"
 	cfg.Inputs.Syslog.TCP.Address = "127.0.0.1:0"
 	for i := range cfg.Destinations {
@@ -106,6 +107,7 @@ func reviewGateway(t *testing.T, broker, osURL, data string) *App {
 	cfg.Log = config.Log{Level: "error", Format: "text"}
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.Inputs.HTTP.Address = "127.0.0.1:0"
+	cfg.Inputs.HTTP.GRPCAddress = "127.0.0.1:0"
 	cfg.Inputs.Syslog.UDP.Address = "127.0.0.1:0"
 	cfg.Inputs.Syslog.TCP.Address = "127.0.0.1:0"
 	cfg.Inputs.Syslog.TLS = nil

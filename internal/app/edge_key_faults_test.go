@@ -20,6 +20,7 @@ func reviewKeyedEdge(t *testing.T, broker, data string, keyFields []string) *App
 	cfg.Log.Level, cfg.Log.Format = "error", "text"
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.Inputs.HTTP.Address = "127.0.0.1:0"
+	cfg.Inputs.HTTP.GRPCAddress = "127.0.0.1:0"
 	cfg.Inputs.Syslog.UDP.Address = "127.0.0.1:0"
 	cfg.Inputs.Syslog.TCP.Address = "127.0.0.1:0"
 	for i := range cfg.Destinations {

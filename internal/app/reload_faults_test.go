@@ -35,6 +35,7 @@ func newExampleApp(t *testing.T, dests []string, routing config.Routing) *App {
 	cfg.Log = config.Log{Level: "error", Format: "text"}
 	cfg.Admin.Address = "127.0.0.1:0"
 	cfg.Inputs.HTTP.Address = "127.0.0.1:0"
+	cfg.Inputs.HTTP.GRPCAddress = "127.0.0.1:0"
 	if sy := cfg.Inputs.Syslog; sy != nil {
 		if sy.UDP != nil {
 			sy.UDP.Address = "127.0.0.1:0"

@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -71,9 +72,13 @@ type Config struct {
 	// ESVersion is the Elasticsearch version announced on GET / so Beats,
 	// Logstash and Vector accept this endpoint. Default "8.11.0".
 	ESVersion string `yaml:"es_version"`
-	// TLS, when both files are set, serves HTTPS.
+	// TLS, when both files are set, serves HTTPS (and OTLP/gRPC over TLS).
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
+	// GRPCAddress, when set (":4317", OTLP/gRPC's port), serves OTLP logs
+	// over gRPC there (LogsService/Export), with this input's tokens,
+	// limits and TLS; OTLP over HTTP is POST /v1/logs on Address.
+	GRPCAddress string `yaml:"grpc_address"`
 }
 
 // maxNormalizedBytesLimit is the largest max_normalized_bytes: the events
@@ -156,6 +161,15 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.MaxInflightBytes < 0 {
 		return fmt.Errorf("%s.max_inflight_bytes: must be positive (omit it for a quarter of the memory limit)", prefix)
+	}
+	if c.GRPCAddress != "" {
+		_, port, err := net.SplitHostPort(c.GRPCAddress)
+		if err != nil {
+			return fmt.Errorf("%s.grpc_address: %q is not host:port (e.g. \":4317\"): %v", prefix, c.GRPCAddress, err)
+		}
+		if c.GRPCAddress == c.Address && port != "0" {
+			return fmt.Errorf("%s.grpc_address: %q is also the HTTP address; OTLP/gRPC needs a port of its own (4317 by convention)", prefix, c.GRPCAddress)
+		}
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return fmt.Errorf("%s: set both tls_cert_file and tls_key_file, or neither", prefix)

@@ -1,12 +1,15 @@
 package httpin
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,17 +70,30 @@ var errOTLPEmpty = errors.New("log record has neither a body nor attributes")
 // Vector's opentelemetry sink and Grafana Alloy send it.
 //
 // Each log record becomes the event the Collector's splunk_hec exporter
-// would have sent for it to /services/collector/event, so that switching
-// exporters changes no event, hash or rule: the body is the event (a
-// string its text, a map its object), the record's time its time (else
-// its observed time stands in for an event without a time of its own),
-// host.name and com.splunk.source, .sourcetype and .index its metadata,
-// and the other resource and record attributes, trace_id, span_id,
-// otel.log.severity.text and .number (and event.name, from the record's
-// event_name) its indexed fields, which become labels. A record without a
-// body is its attributes: its event is their object. The record is made
-// into that HEC envelope once (the one copy of its bytes) and taken as
-// the event endpoint takes an envelope.
+// would have sent for it to /services/collector/event
+// (pkg/translator/splunk), so that switching exporters changes no event,
+// hash or rule: the body is the event (a string its text, a map its
+// object), the record's time, else its observed time, in milliseconds, its
+// time; host.name and com.splunk.source, .sourcetype and .index (resource,
+// then record; a value that is not a string counts as none) its
+// metadata; the other resource and record attributes (the record's
+// replacing the resource's), flattened as the exporter flattens them,
+// trace_id, span_id, otel.log.severity.text and .number (and event.name,
+// from the record's event_name) its indexed fields, which become labels.
+// Two deliberate differences: a record without host.name gets no host
+// (the exporter writes "unknown"), and a record without a body is its
+// attributes (an OpenTelemetry event; the exporter drops it). The
+// com.splunk.hec.access_token attribute is never kept: not in an event, not
+// in a quarantined record; only a body that is not a request at all is
+// quarantined as received. The record is made into that HEC envelope once
+// (the one copy of its bytes) and taken as the event endpoint takes an
+// envelope.
+//
+// Bounds: a record (with its resource's attributes) over max_event_bytes
+// is quarantined as too_large without being converted, one nested too
+// deep as too_deep; an OTLP/JSON body is never parsed whole, only each
+// resource and record in turn; what the request quarantines counts against
+// max_normalized_bytes with its events.
 //
 // The answer follows the OTLP/HTTP specification, in the request's
 // encoding: 200 with an empty ExportLogsServiceResponse when every record
@@ -104,11 +120,40 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, c *charge) i
 		return writeOTLPStatus(w, enc, status, msg)
 	}
 	defer putBuf(bp)
-	body := *bp
-	q := s.newRequest(r, ProtoOTLP, tok, len(body), c)
+	q := s.newRequest(r, ProtoOTLP, tok, len(*bp), c)
+	out := s.exportOTLP(r.Context(), q, enc, *bp)
+	switch {
+	case out.refused:
+		return q.refuse(w)
+	case out.status == http.StatusOK:
+		return writeOTLPResponse(w, enc, out.rejected, out.first)
+	case out.status != http.StatusBadRequest:
+		w.Header().Set("Retry-After", "1")
+	}
+	return writeOTLPStatus(w, enc, out.status, out.msg)
+}
+
+// otlpOutcome is how an OTLP export request ended, for its answer.
+type otlpOutcome struct {
+	// refused: the request passed a limit (request.full); answer with
+	// request.refuse (or its gRPC equivalent, otlpRefusal).
+	refused bool
+	// status is 200 (taken: rejected records were quarantined, first is
+	// the first one's reason and detail), 400 (not a request: quarantined
+	// whole) or the status of a failed delivery (429, 503: retry).
+	status   int
+	msg      string
+	rejected int
+	first    string
+}
+
+// exportOTLP takes the log records of body, an ExportLogsServiceRequest in
+// enc, into q and delivers them: what both OTLP transports do once the
+// body is in and the sender authenticated.
+func (s *Server) exportOTLP(ctx context.Context, q *request, enc otlpEnc, body []byte) otlpOutcome {
 	q.otlp = enc
 	o := otlpRequest{q: q, defST: q.defaultSourceType()}
-	if tok != nil && tok.Index != "" {
+	if tok := q.tok; tok != nil && tok.Index != "" {
 		o.defIndex = []byte(tok.Index)
 		q.rejIndex = tok.Index
 	}
@@ -123,7 +168,7 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, c *charge) i
 		s.parsers.Put(o.p)
 	}
 	if q.full(0) {
-		return q.refuse(w)
+		return otlpOutcome{refused: true}
 	}
 	if err != nil {
 		// Nothing of a body that is not a request is taken: the sender
@@ -136,25 +181,21 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, c *charge) i
 		}
 		err = fmt.Errorf("the body is not an OTLP ExportLogsServiceRequest in %s: %w", enc, err)
 		q.reject(body, reason, err)
-		if _, derr := q.deliver(r.Context()); derr != nil {
+		if _, derr := q.deliver(ctx); derr != nil {
 			st, m := deliveryStatus(derr)
-			w.Header().Set("Retry-After", "1")
-			return writeOTLPStatus(w, enc, st, m)
+			return otlpOutcome{status: st, msg: m}
 		}
-		return writeOTLPStatus(w, enc, http.StatusBadRequest, detail(err))
+		return otlpOutcome{status: http.StatusBadRequest, msg: detail(err)}
 	}
-	rejected := q.rejected
-	n := len(rejected)
-	var first string
-	if n > 0 {
-		first = rejected[0].Reason + ": " + rejected[0].Detail
+	out := otlpOutcome{status: http.StatusOK, rejected: len(q.rejected)}
+	if out.rejected > 0 {
+		out.first = q.rejected[0].Reason + ": " + q.rejected[0].Detail
 	}
-	if _, err := q.deliver(r.Context()); err != nil {
+	if _, err := q.deliver(ctx); err != nil {
 		st, m := deliveryStatus(err)
-		w.Header().Set("Retry-After", "1")
-		return writeOTLPStatus(w, enc, st, m)
+		return otlpOutcome{status: st, msg: m}
 	}
-	return writeOTLPResponse(w, enc, n, first)
+	return out
 }
 
 // otlpAnswerEncoding is the encoding of the answer to r: its own, or
@@ -183,21 +224,34 @@ type otlpRequest struct {
 	n        int // log records so far
 	env      otlpEnvelope
 	scratch  [64]byte
-	// inFields says the attributes being written go to "fields" (flat),
-	// not to the event; tmp holds an attribute's value, path a
-	// flattened key, text an array's JSON text, fp parses tmp.
-	inFields        bool
-	tmp, path, text []byte
-	fp              fastjson.Parser
+	// tmp holds an attribute's value, path a flattened key, text an
+	// array's JSON text, fp parses tmp, rp an OTLP/JSON resource, strip a
+	// record without its access-token attributes.
+	tmp, path, text, strip []byte
+	fp, rp                 fastjson.Parser
 }
 
 // otlpRecord is what a log record gives its envelope besides its body and
 // attributes: views into the request body, or into small buffers.
 type otlpRecord struct {
 	time, observed  uint64
-	sevText, sevNum []byte // sevNum: JSON (a number, or an enum name's string)
-	traceID, spanID []byte // hex
+	sevText, sevNum []byte // sevNum: a JSON number
+	traceID, spanID []byte // lower-case hex
 	eventName       []byte
+}
+
+// envTime is the envelope's time, as the splunk_hec exporter sends it:
+// the record's time, else its observed time, in milliseconds (rounded);
+// 0 when it has neither.
+func (r *otlpRecord) envTime() uint64 {
+	t := r.time
+	if t == 0 {
+		t = r.observed
+	}
+	if t == 0 {
+		return 0
+	}
+	return (t + 500_000) / 1_000_000 * 1_000_000
 }
 
 // otlpEnvelope writes one log record's HEC envelope:
@@ -208,7 +262,20 @@ type otlpEnvelope struct {
 	start, fieldsAt         int
 	host, source, st, index []byte
 	n                       int // members of the object being written
+	// fields: "fields" is being written. Its keys are flat and a key
+	// written again replaces the earlier member (the exporter's fields are
+	// a map, set resource attributes first, then the record's): spans are
+	// its members (each with its leading comma), keys their keys, byKey
+	// indexes them once there are many.
+	fields bool
+	spans  []fieldSpan
+	keys   []byte
+	byKey  map[string]int
 }
+
+// fieldSpan is one member of "fields": buf[start:end], its key
+// keys[koff:koff+klen]; klen < 0 once a later member replaced it.
+type fieldSpan struct{ start, end, koff, klen int }
 
 func (e *otlpEnvelope) begin() {
 	e.start = len(e.buf)
@@ -216,16 +283,81 @@ func (e *otlpEnvelope) begin() {
 	e.buf = append(e.buf, `{"fields":{`...)
 	e.fieldsAt = len(e.buf)
 	e.n = 0
+	e.fields = true
+	e.spans, e.keys, e.byKey = e.spans[:0], e.keys[:0], nil
 }
 
 // key starts a member named k of the object being written.
 func (e *otlpEnvelope) key(k []byte) {
+	if e.fields {
+		e.fieldKey(k)
+		return
+	}
 	if e.n > 0 {
 		e.buf = append(e.buf, ',')
 	}
 	e.n++
 	e.buf = normalize.AppendString(e.buf, k)
 	e.buf = append(e.buf, ':')
+}
+
+// fieldKey starts the member k of "fields", removing an earlier one of
+// that key.
+func (e *otlpEnvelope) fieldKey(k []byte) {
+	if n := len(e.spans); n > 0 {
+		e.spans[n-1].end = len(e.buf)
+	}
+	if i := e.find(k); i >= 0 {
+		e.drop(i)
+	}
+	e.spans = append(e.spans, fieldSpan{start: len(e.buf), koff: len(e.keys), klen: len(k)})
+	e.keys = append(e.keys, k...)
+	if e.byKey != nil {
+		e.byKey[string(k)] = len(e.spans) - 1
+	}
+	e.buf = append(e.buf, ',')
+	e.buf = normalize.AppendString(e.buf, k)
+	e.buf = append(e.buf, ':')
+}
+
+// find returns the live member of "fields" named k, or -1. Past a few
+// dozen members it indexes them (a map for the record, only then).
+func (e *otlpEnvelope) find(k []byte) int {
+	if e.byKey == nil && len(e.spans) > 32 {
+		e.byKey = make(map[string]int, 2*len(e.spans))
+		for i, s := range e.spans {
+			if s.klen >= 0 {
+				e.byKey[string(e.keys[s.koff:s.koff+s.klen])] = i
+			}
+		}
+	}
+	if e.byKey != nil {
+		if i, ok := e.byKey[string(k)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, s := range e.spans {
+		if s.klen == len(k) && string(e.keys[s.koff:s.koff+s.klen]) == string(k) {
+			return i
+		}
+	}
+	return -1
+}
+
+// drop removes member i of "fields" from the envelope.
+func (e *otlpEnvelope) drop(i int) {
+	s := e.spans[i]
+	d := s.end - s.start
+	e.buf = append(e.buf[:s.start], e.buf[s.end:]...)
+	for j := i + 1; j < len(e.spans); j++ {
+		e.spans[j].start -= d
+		e.spans[j].end -= d
+	}
+	if e.byKey != nil {
+		delete(e.byKey, string(e.keys[s.koff:s.koff+s.klen]))
+	}
+	e.spans[i].klen = -1
 }
 
 // strField writes a string member when v is set.
@@ -237,32 +369,27 @@ func (e *otlpEnvelope) strField(k string, v []byte) {
 }
 
 // meta takes an attribute the exporter reads as HEC metadata, reporting
-// whether it did (a string value of host.name or com.splunk.*; the
-// access token is dropped whatever its value: a secret, never a field).
+// whether it did: host.name and com.splunk.* whatever their type (the
+// exporter takes a value that is not a string as "", never as a field),
+// and the access token, dropped: a secret, never a field.
 func (e *otlpEnvelope) meta(k, str []byte, isStr bool) bool {
+	if !isStr {
+		str = nil
+	}
 	switch string(k) {
 	case otlpTokenKey:
-		return true
 	case otlpHostKey:
-		if isStr {
-			e.host = str
-		}
+		e.host = str
 	case otlpSourceKey:
-		if isStr {
-			e.source = str
-		}
+		e.source = str
 	case otlpSourceTypeKey:
-		if isStr {
-			e.st = str
-		}
+		e.st = str
 	case otlpIndexKey:
-		if isStr {
-			e.index = str
-		}
+		e.index = str
 	default:
 		return false
 	}
-	return isStr
+	return true
 }
 
 // recordFields writes r's members of "fields".
@@ -280,22 +407,25 @@ func (e *otlpEnvelope) recordFields(r *otlpRecord) {
 // endFields closes "fields" (or takes it back when empty) and starts
 // "event".
 func (e *otlpEnvelope) endFields() {
+	e.fields = false
 	if len(e.buf) == e.fieldsAt {
 		e.buf = append(e.buf[:e.start+1], `"event":`...)
-	} else {
-		e.buf = append(e.buf, `},"event":`...)
+		return
 	}
+	// Every member was written with its leading comma: not the first.
+	e.buf = append(e.buf[:e.fieldsAt], e.buf[e.fieldsAt+1:]...)
+	e.buf = append(e.buf, `},"event":`...)
 }
 
 // end writes the metadata members after the event and closes the
 // envelope, returning it.
 func (e *otlpEnvelope) end(r *otlpRecord) []byte {
 	e.n = 1
-	if r.time != 0 {
+	if t := r.envTime(); t != 0 {
 		// Unix nanoseconds: HEC's time reads them exactly
 		// (timeparse.ParseNumber).
 		e.key([]byte("time"))
-		e.buf = strconv.AppendUint(e.buf, r.time, 10)
+		e.buf = strconv.AppendUint(e.buf, t, 10)
 	}
 	e.strField("host", e.host)
 	e.strField("source", e.source)
@@ -314,17 +444,16 @@ func (o *otlpRequest) add(raw []byte, r *otlpRecord) {
 	o.addEnvelope(raw, r)
 	if len(o.q.rejected) == held {
 		o.env.buf = o.env.buf[:o.env.start]
+	} else {
+		// Counted against max_normalized_bytes (request.full): a refused
+		// envelope carries its resource's attributes again, so a small
+		// request of many refused records must not hold gigabytes.
+		o.q.rejBytes += int64(len(o.q.rejected[len(o.q.rejected)-1].Raw))
 	}
 }
 
 func (o *otlpRequest) addEnvelope(raw []byte, r *otlpRecord) {
 	q := o.q
-	// The observed time stands in for an event without a time of its own,
-	// as a Kafka record's does; a replay applies it again.
-	q.rejMeta.recordTime = int64(min(r.observed, math.MaxInt64))
-	if r.time != 0 {
-		q.rejMeta.recordTime = 0
-	}
 	// Its memory counts against max_inflight_bytes (full).
 	q.scratch = int64(cap(o.env.buf))
 	if q.oversized(raw) {
@@ -350,11 +479,21 @@ func (o *otlpRequest) addEnvelope(raw []byte, r *otlpRecord) {
 	if len(q.em.Index) == 0 {
 		q.em.Index = o.defIndex
 	}
-	q.em.DefaultTime = q.rejMeta.recordTime
 	obj, text := HECEventBody(ev)
 	q.env = v
 	q.add(raw, obj, text)
 	q.env = nil
+}
+
+// reject quarantines what the request received of a record that could not
+// be made an envelope (too large, too deep), and counts it against the
+// request's bounds.
+func (o *otlpRequest) reject(raw []byte, reason string, err error) {
+	if max := o.q.s.cfg.MaxEventBytes; len(raw) > max {
+		raw = raw[:max]
+	}
+	o.q.reject(raw, reason, err)
+	o.q.rejBytes += int64(len(raw))
 }
 
 // full reports whether the request takes no further record (see
@@ -474,6 +613,17 @@ func (o *otlpRequest) resourceLogsProto(b []byte) error {
 // recordProto adds one LogRecord whose resources (their bytes) are res.
 func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	o.n++
+	size := len(b)
+	for _, rb := range res {
+		size += len(rb)
+	}
+	if size > o.q.s.cfg.MaxEventBytes {
+		// Not converted: its envelope would be at least as large. Kept
+		// as received (its first max_event_bytes), as other endpoints
+		// keep a record too large to parse.
+		o.reject(o.stripToken(b), "too_large", fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes))
+		return nil
+	}
 	var r otlpRecord
 	var body []byte
 	hasBody, hasAttrs := false, false
@@ -522,7 +672,6 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	e.begin()
 	e.recordFields(&r)
 	var err error
-	o.inFields = true
 	for _, rb := range res {
 		if err == nil {
 			err = o.attrsProto(rb, 1)
@@ -531,7 +680,6 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	if hasBody && err == nil {
 		err = o.attrsProto(b, 6)
 	}
-	o.inFields = false
 	if err == nil {
 		e.endFields()
 		switch {
@@ -548,9 +696,11 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 		}
 	}
 	if errors.Is(err, errTooDeep) {
-		// The record alone is refused; the rest of the request is taken.
+		// The record alone is refused, kept as received (without an
+		// access token); the rest of the request is taken.
 		e.buf = e.buf[:e.start]
-		o.q.reject(b, "too_deep", fmt.Errorf("a log record's value is nested deeper than %d levels", otlpMaxDepth))
+		e.fields = false
+		o.reject(o.stripToken(b), "too_deep", fmt.Errorf("a log record's value is nested deeper than %d levels", otlpMaxDepth))
 		return nil
 	}
 	if err != nil {
@@ -558,6 +708,35 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	}
 	o.add(e.end(&r), &r)
 	return nil
+}
+
+// stripToken returns LogRecord b without its com.splunk.hec.access_token
+// attributes (o.strip), or b itself when it has none: a record kept as
+// received never keeps the secret.
+func (o *otlpRequest) stripToken(b []byte) []byte {
+	has := false
+	it := pbIter{b: b}
+	for it.next() {
+		if it.msg(6) {
+			if k, _, err := pbKeyValue(it.v); err == nil && string(k) == otlpTokenKey {
+				has = true
+			}
+		}
+	}
+	if !has {
+		return b
+	}
+	o.strip = o.strip[:0]
+	it = pbIter{b: b}
+	for rest := b; it.next(); rest = it.b {
+		if it.msg(6) {
+			if k, _, err := pbKeyValue(it.v); err == nil && string(k) == otlpTokenKey {
+				continue
+			}
+		}
+		o.strip = append(o.strip, rest[:len(rest)-len(it.b)]...)
+	}
+	return append([]byte(nil), o.strip...)
 }
 
 // attrsProto writes the KeyValue fields numbered num of message b as
@@ -581,18 +760,19 @@ func (o *otlpRequest) attrsProto(b []byte, num protowire.Number) error {
 		if o.tmp, err = appendPBAny(o.tmp[:0], v, 1); err != nil {
 			return err
 		}
-		o.field(k, o.inFields)
+		o.field(k)
 	}
 	return it.err
 }
 
 // field writes the attribute k whose value's JSON is o.tmp. In "fields"
-// (flat) it is flattened as the splunk_hec exporter flattens it: a map's
-// members as "k.member" (recursively), an array of maps or arrays as its
-// JSON text; as an event's member (flat false) it is written as it is.
-func (o *otlpRequest) field(k []byte, flat bool) {
+// it is flattened as the splunk_hec exporter flattens it: a map's members
+// as "k.member" (recursively), an array of maps or arrays as its JSON text
+// (map keys sorted, as Go's JSON encoder writes a map); as an event's
+// member it is written as it is.
+func (o *otlpRequest) field(k []byte) {
 	e := &o.env
-	if !flat || len(o.tmp) == 0 || (o.tmp[0] != '{' && o.tmp[0] != '[') {
+	if !e.fields || len(o.tmp) == 0 || (o.tmp[0] != '{' && o.tmp[0] != '[') {
 		e.key(k)
 		e.buf = append(e.buf, o.tmp...)
 		return
@@ -630,13 +810,49 @@ func (o *otlpRequest) flatten(v *fastjson.Value) {
 		if flat {
 			e.buf = v.MarshalTo(e.buf)
 		} else {
-			o.text = v.MarshalTo(o.text[:0])
+			o.text = appendSorted(o.text[:0], v)
 			e.buf = normalize.AppendString(e.buf, o.text)
 		}
 	default:
 		e.key(o.path)
 		e.buf = v.MarshalTo(e.buf)
 	}
+}
+
+// appendSorted appends v as JSON with every object's members sorted by
+// key, as Go's encoder writes a map (what the exporter's text of an array
+// attribute is).
+func appendSorted(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		type member struct {
+			k []byte
+			v *fastjson.Value
+		}
+		var ms []member
+		v.GetObject().Visit(func(k []byte, m *fastjson.Value) { ms = append(ms, member{k, m}) })
+		slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(a.k, b.k) })
+		dst = append(dst, '{')
+		for i, m := range ms {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = normalize.AppendString(dst, m.k)
+			dst = append(dst, ':')
+			dst = appendSorted(dst, m.v)
+		}
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		dst = append(dst, '[')
+		for i, el := range v.GetArray() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendSorted(dst, el)
+		}
+		return append(dst, ']')
+	}
+	return v.MarshalTo(dst)
 }
 
 // pbKeyValue reads a KeyValue: its key and its value (an AnyValue's
@@ -782,8 +998,10 @@ func appendPBAny(dst, b []byte, depth int) ([]byte, error) {
 	}
 }
 
-// appendDouble appends f as a JSON number, or as protojson's string for
-// the values JSON has no number for.
+// appendDouble appends f as a JSON number as Go's encoder (and the
+// exporter's) writes it: plain digits for exponents in [-6, 21), else
+// 1e-07 shortened to 1e-7; protojson's strings for the values JSON has no
+// number for.
 func appendDouble(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -793,7 +1011,19 @@ func appendDouble(dst []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, `"-Infinity"`...)
 	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	fmt := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		fmt = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, fmt, -1, 64)
+	if fmt == 'e' {
+		// clean up e-09 to e-9
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
 }
 
 func allZero(b []byte) bool {
@@ -841,53 +1071,148 @@ func jobject(v *fastjson.Value, what string) error {
 
 // walkJSON adds the log records of an ExportLogsServiceRequest in
 // OTLP/JSON: lowerCamelCase keys (the proto names are accepted too),
-// 64-bit integers as numbers or strings, trace and span ids in hex.
+// 64-bit integers as numbers or strings, trace and span ids in hex. The
+// body is not parsed whole: its framing is scanned down to each resource
+// and each log record, and those are parsed one at a time, each bounded
+// by max_event_bytes and the nesting bound as a record of the other
+// endpoints is (a record past them is quarantined alone).
 func (o *otlpRequest) walkJSON(body []byte) error {
-	root, err := o.q.parse(body)
-	if err != nil {
-		return err
-	}
-	if err := jobject(root, "the body"); err != nil {
-		return err
-	}
-	rls, err := jarray(root, "resourceLogs", "resource_logs")
-	if err != nil {
-		return err
-	}
-	for _, rl := range rls {
-		if err := jobject(rl, "a resourceLogs element"); err != nil {
-			return err
+	return objMembers(body, func(k, v []byte) error {
+		if !jkey(k, "resourceLogs", "resource_logs") {
+			return nil
 		}
-		var resAttrs []*fastjson.Value
-		if res := rl.Get("resource"); res != nil && res.Type() != fastjson.TypeNull {
-			if err := jobject(res, "a resource"); err != nil {
-				return err
-			}
-			if resAttrs, err = jarray(res, "attributes", "attributes"); err != nil {
-				return err
-			}
-		}
-		sls, err := jarray(rl, "scopeLogs", "scope_logs")
-		if err != nil {
-			return err
-		}
-		for _, sl := range sls {
-			if err := jobject(sl, "a scopeLogs element"); err != nil {
-				return err
-			}
-			recs, err := jarray(sl, "logRecords", "log_records")
-			if err != nil {
-				return err
-			}
-			for _, rec := range recs {
-				if o.full() {
-					return errOTLPFull
+		return arrayEach(v, func(rl []byte) error {
+			var res []byte
+			if err := objMembers(rl, func(k, v []byte) error {
+				if jkey(k, "resource", "resource") {
+					res = v
 				}
-				if err := o.recordJSON(resAttrs, rec); err != nil {
+				return nil
+			}); err != nil {
+				return err
+			}
+			var resAttrs []*fastjson.Value
+			if res != nil && string(res) != "null" {
+				if len(res) > o.q.s.cfg.MaxEventBytes || jsonscan.TooDeep(res, jsonscan.MaxDepth) {
+					return fmt.Errorf("a resource of %d bytes is over inputs.http.max_event_bytes or nested too deep", len(res))
+				}
+				rv, err := o.rp.ParseBytes(res)
+				if err != nil {
+					return err
+				}
+				if err := jobject(rv, "a resource"); err != nil {
+					return err
+				}
+				if resAttrs, err = jarray(rv, "attributes", "attributes"); err != nil {
 					return err
 				}
 			}
+			return objMembers(rl, func(k, v []byte) error {
+				if !jkey(k, "scopeLogs", "scope_logs") {
+					return nil
+				}
+				return arrayEach(v, func(sl []byte) error {
+					return objMembers(sl, func(k, v []byte) error {
+						if !jkey(k, "logRecords", "log_records") {
+							return nil
+						}
+						return arrayEach(v, func(rec []byte) error {
+							if o.full() {
+								return errOTLPFull
+							}
+							return o.recordJSON(resAttrs, len(res), rec)
+						})
+					})
+				})
+			})
+		})
+	})
+}
+
+// jkey reports whether an object's key, as written, is camel or snake.
+func jkey(k []byte, camel, snake string) bool {
+	return string(k) == camel || string(k) == snake
+}
+
+// errJSONFraming refuses a body whose objects and arrays are malformed.
+var errJSONFraming = errors.New("malformed JSON")
+
+// objMembers calls fn with each member of the JSON object d: its key as
+// written (between its quotes) and its value's bytes, found by scanning
+// (the values fn parses are validated then). null is an object without
+// members.
+func objMembers(d []byte, fn func(k, v []byte) error) error {
+	i := jsonscan.SkipWS(d, 0)
+	if string(d[i:]) == "null" {
+		return nil
+	}
+	if i >= len(d) || d[i] != '{' {
+		return fmt.Errorf("%w: expected an object", errJSONFraming)
+	}
+	i = jsonscan.SkipWS(d, i+1)
+	if i < len(d) && d[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(d) || d[i] != '"' {
+				return fmt.Errorf("%w: expected a member's key at byte %d", errJSONFraming, i)
+			}
+			e := jsonscan.StringEnd(d, i)
+			if e < 0 {
+				return fmt.Errorf("%w: unterminated key", errJSONFraming)
+			}
+			k := d[i+1 : e-1]
+			i = jsonscan.SkipWS(d, e)
+			if i >= len(d) || d[i] != ':' {
+				return fmt.Errorf("%w: expected ':' after key %q", errJSONFraming, k)
+			}
+			i = jsonscan.SkipWS(d, i+1)
+			ve := jsonscan.ValueEnd(d, i)
+			if ve < 0 {
+				return fmt.Errorf("%w: the value of %q", errJSONFraming, k)
+			}
+			if err := fn(k, d[i:ve]); err != nil {
+				return err
+			}
+			i = jsonscan.SkipWS(d, ve)
+			if i < len(d) && d[i] == ',' {
+				i = jsonscan.SkipWS(d, i+1)
+				continue
+			}
+			if i < len(d) && d[i] == '}' {
+				i++
+				break
+			}
+			return fmt.Errorf("%w: expected ',' or '}' after the value of %q", errJSONFraming, k)
 		}
+	}
+	if jsonscan.SkipWS(d, i) != len(d) {
+		return fmt.Errorf("%w: data after the object", errJSONFraming)
+	}
+	return nil
+}
+
+// arrayEach calls fn with each element of the JSON array d (null: none).
+func arrayEach(d []byte, fn func(el []byte) error) error {
+	d = skipWS(d)
+	if string(d) == "null" {
+		return nil
+	}
+	if len(d) == 0 || d[0] != '[' {
+		return fmt.Errorf("%w: expected an array", errJSONFraming)
+	}
+	a := newArrayElems(d)
+	for {
+		el, ok := a.next()
+		if !ok {
+			break
+		}
+		if err := fn(el); err != nil {
+			return err
+		}
+	}
+	if a.err != nil {
+		return fmt.Errorf("%w: %v", errJSONFraming, a.err)
 	}
 	return nil
 }
@@ -925,44 +1250,44 @@ func jString(v *fastjson.Value, what string) ([]byte, error) {
 	return s, nil
 }
 
-func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, rec *fastjson.Value) error {
+// recordJSON adds one LogRecord in OTLP/JSON (its text) whose resource's
+// attributes are resAttrs (resBytes of text).
+func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, resBytes int, raw []byte) error {
 	o.n++
+	if size := len(raw) + resBytes; size > o.q.s.cfg.MaxEventBytes {
+		o.reject(o.stripTokenJSON(raw), "too_large", fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes))
+		return nil
+	}
+	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
+		o.reject(o.stripTokenJSON(raw), "too_deep", fmt.Errorf("a log record nested deeper than %d levels of OTLP/JSON", jsonscan.MaxDepth))
+		return nil
+	}
+	rec, err := o.q.p.ParseBytes(raw)
+	if err != nil {
+		return err
+	}
 	if err := jobject(rec, "a logRecords element"); err != nil {
 		return err
 	}
 	var r otlpRecord
-	var err error
 	if r.time, err = jTime(jget(rec, "timeUnixNano", "time_unix_nano"), "timeUnixNano"); err != nil {
 		return err
 	}
 	if r.observed, err = jTime(jget(rec, "observedTimeUnixNano", "observed_time_unix_nano"), "observedTimeUnixNano"); err != nil {
 		return err
 	}
-	if sn := jget(rec, "severityNumber", "severity_number"); sn != nil {
-		switch sn.Type() {
-		case fastjson.TypeNumber:
-			if _, err := sn.Int(); err != nil {
-				return fmt.Errorf("severityNumber: %w", err)
-			}
-			if b := sn.MarshalTo(o.scratch[:0]); string(b) != "0" {
-				r.sevNum = b
-			}
-		case fastjson.TypeString: // an enum's name, which protobuf JSON parsers take
-			if s := sn.GetStringBytes(); len(s) > 0 && string(s) != "SEVERITY_NUMBER_UNSPECIFIED" {
-				r.sevNum = sn.MarshalTo(o.scratch[:0])
-			}
-		case fastjson.TypeNull:
-		default:
-			return errors.New("severityNumber is not a number")
-		}
+	if r.sevNum, err = jSeverity(jget(rec, "severityNumber", "severity_number"), o.scratch[:0]); err != nil {
+		return err
 	}
 	if r.sevText, err = jString(jget(rec, "severityText", "severity_text"), "severityText"); err != nil {
 		return err
 	}
-	if r.traceID, err = jString(jget(rec, "traceId", "trace_id"), "traceId"); err != nil {
+	var trace [32]byte
+	var span [16]byte
+	if r.traceID, err = jID(jget(rec, "traceId", "trace_id"), "traceId", trace[:0], 16); err != nil {
 		return err
 	}
-	if r.spanID, err = jString(jget(rec, "spanId", "span_id"), "spanId"); err != nil {
+	if r.spanID, err = jID(jget(rec, "spanId", "span_id"), "spanId", span[:0], 8); err != nil {
 		return err
 	}
 	if r.eventName, err = jString(jget(rec, "eventName", "event_name"), "eventName"); err != nil {
@@ -977,32 +1302,130 @@ func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, rec *fastjson.Value
 	e := &o.env
 	e.begin()
 	e.recordFields(&r)
-	o.inFields = true
 	err = o.attrsJSON(resAttrs)
 	if hasBody && err == nil {
 		err = o.attrsJSON(attrs)
 	}
-	o.inFields = false
-	if err != nil {
-		return err
-	}
-	e.endFields()
-	switch {
-	case hasBody:
-		e.buf, err = appendJSONAny(e.buf, body, 1)
-	case len(attrs) > 0:
-		e.buf = append(e.buf, '{')
-		e.n = 0
-		err = o.attrsJSON(attrs)
-		e.buf = append(e.buf, '}')
-	default:
-		e.buf = append(e.buf, "null"...)
+	if err == nil {
+		e.endFields()
+		switch {
+		case hasBody:
+			e.buf, err = appendJSONAny(e.buf, body, 1)
+		case len(attrs) > 0:
+			e.buf = append(e.buf, '{')
+			e.n = 0
+			err = o.attrsJSON(attrs)
+			e.buf = append(e.buf, '}')
+		default:
+			e.buf = append(e.buf, "null"...)
+		}
 	}
 	if err != nil {
+		e.buf = e.buf[:e.start]
+		e.fields = false
 		return err
 	}
 	o.add(e.end(&r), &r)
 	return nil
+}
+
+// stripTokenJSON returns an OTLP/JSON LogRecord's text without its
+// com.splunk.hec.access_token attributes, or raw itself when it has none
+// (or cannot be read: too deep for any parser).
+func (o *otlpRequest) stripTokenJSON(raw []byte) []byte {
+	if !bytes.Contains(raw, []byte(otlpTokenKey)) {
+		return raw
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		// Kept only as its size: a record too deep for the parser, that
+		// names the token attribute, is not kept as it came.
+		return []byte(fmt.Sprintf("(an OTLP/JSON log record of %d bytes, not kept: it holds %s and cannot be read to remove it)", len(raw), otlpTokenKey))
+	}
+	attrs := v.Get("attributes")
+	if attrs == nil || attrs.Type() != fastjson.TypeArray {
+		return raw
+	}
+	var a fastjson.Arena
+	kept := a.NewArray()
+	n := 0
+	for _, kv := range attrs.GetArray() {
+		if string(kv.GetStringBytes("key")) == otlpTokenKey {
+			continue
+		}
+		kept.SetArrayItem(n, kv)
+		n++
+	}
+	v.Set("attributes", kept)
+	return v.MarshalTo(nil)
+}
+
+// jSeverity reads severityNumber: a number, or an enum value's name (as
+// protobuf JSON parsers take it), as the number; nil for unspecified.
+func jSeverity(v *fastjson.Value, dst []byte) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var n int64
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil, nil
+	case fastjson.TypeNumber:
+		i, err := v.Int()
+		if err != nil {
+			return nil, fmt.Errorf("severityNumber: %w", err)
+		}
+		n = int64(i)
+	case fastjson.TypeString:
+		name := string(v.GetStringBytes())
+		i := slices.Index(severityNames[:], name)
+		if i < 0 {
+			return nil, fmt.Errorf("severityNumber: %q is not a SeverityNumber", name)
+		}
+		n = int64(i)
+	default:
+		return nil, errors.New("severityNumber is not a number")
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return strconv.AppendInt(dst, n, 10), nil
+}
+
+// severityNames are SeverityNumber's values' names, by number.
+var severityNames = func() (names [25]string) {
+	names[0] = "SEVERITY_NUMBER_UNSPECIFIED"
+	for i, l := range []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"} {
+		for j := range 4 {
+			n := "SEVERITY_NUMBER_" + l
+			if j > 0 {
+				n += strconv.Itoa(j + 1)
+			}
+			names[1+4*i+j] = n
+		}
+	}
+	return names
+}()
+
+// jID reads a trace or span id, hex in OTLP/JSON, as lower-case hex of
+// size bytes; nil when absent, empty or all zeros (not set).
+func jID(v *fastjson.Value, what string, dst []byte, size int) ([]byte, error) {
+	s, err := jString(v, what)
+	if err != nil || len(s) == 0 {
+		return nil, err
+	}
+	var id [16]byte
+	if len(s) != 2*size {
+		return nil, fmt.Errorf("%s: %d hex digits, want %d", what, len(s), 2*size)
+	}
+	if _, err := hex.Decode(id[:size], s); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if allZero(id[:size]) {
+		return nil, nil
+	}
+	return hex.AppendEncode(dst, id[:size]), nil
 }
 
 // attrsJSON writes KeyValues ({"key","value"}) as members of the object
@@ -1021,8 +1444,8 @@ func (o *otlpRequest) attrsJSON(kvs []*fastjson.Value) error {
 		var str []byte
 		isStr := false
 		if v != nil && v.Type() == fastjson.TypeObject {
-			if s := jget(v, "stringValue", "string_value"); s != nil && s.Type() == fastjson.TypeString {
-				str, isStr = s.GetStringBytes(), true
+			if lk, lv := jLastValue(v); lv != nil && jkey(lk, "stringValue", "string_value") && lv.Type() == fastjson.TypeString {
+				str, isStr = lv.GetStringBytes(), true
 			}
 		}
 		if e.meta(k, str, isStr) {
@@ -1031,7 +1454,7 @@ func (o *otlpRequest) attrsJSON(kvs []*fastjson.Value) error {
 		if o.tmp, err = appendJSONAny(o.tmp[:0], v, 1); err != nil {
 			return err
 		}
-		o.field(k, o.inFields)
+		o.field(k)
 	}
 	return nil
 }
@@ -1202,13 +1625,7 @@ func appendJSONAny(dst []byte, v *fastjson.Value, depth int) ([]byte, error) {
 // quarantined: an ExportLogsServiceResponse, with partial_success when
 // rejected records were quarantined (first is the first one's reason).
 func writeOTLPResponse(w http.ResponseWriter, enc otlpEnc, rejected int, first string) int {
-	var msg string
-	if rejected > 0 {
-		msg = fmt.Sprintf("%d log records were not taken and are kept in logrouter's quarantine (router quarantine list); the first: %s", rejected, first)
-		if len(msg) > maxDetail {
-			msg = msg[:maxDetail] + "..."
-		}
-	}
+	msg := otlpPartialMsg(rejected, first)
 	var out []byte
 	if enc == otlpJSON {
 		out = append(out, '{')
@@ -1220,16 +1637,37 @@ func writeOTLPResponse(w http.ResponseWriter, enc otlpEnc, rejected int, first s
 			out = append(out, '}')
 		}
 		out = append(out, '}')
-	} else if rejected > 0 {
-		var ps []byte
-		ps = protowire.AppendTag(ps, 1, protowire.VarintType)
-		ps = protowire.AppendVarint(ps, uint64(rejected))
-		ps = protowire.AppendTag(ps, 2, protowire.BytesType)
-		ps = protowire.AppendString(ps, msg)
-		out = protowire.AppendTag(out, 1, protowire.BytesType)
-		out = protowire.AppendBytes(out, ps)
+	} else {
+		out = otlpResponseProto(rejected, msg)
 	}
 	return writeOTLP(w, enc, http.StatusOK, out)
+}
+
+// otlpPartialMsg is partial_success's error_message.
+func otlpPartialMsg(rejected int, first string) string {
+	if rejected == 0 {
+		return ""
+	}
+	msg := fmt.Sprintf("%d log records were not taken and are kept in logrouter's quarantine (router quarantine list); the first: %s", rejected, first)
+	if len(msg) > maxDetail {
+		msg = msg[:maxDetail] + "..."
+	}
+	return msg
+}
+
+// otlpResponseProto is an ExportLogsServiceResponse in binary protobuf:
+// empty, or partial_success{rejected_log_records, error_message}.
+func otlpResponseProto(rejected int, msg string) []byte {
+	if rejected == 0 {
+		return []byte{}
+	}
+	var ps, out []byte
+	ps = protowire.AppendTag(ps, 1, protowire.VarintType)
+	ps = protowire.AppendVarint(ps, uint64(rejected))
+	ps = protowire.AppendTag(ps, 2, protowire.BytesType)
+	ps = protowire.AppendString(ps, msg)
+	out = protowire.AppendTag(out, 1, protowire.BytesType)
+	return protowire.AppendBytes(out, ps)
 }
 
 // writeOTLPStatus answers an error as OTLP/HTTP does: the HTTP status,

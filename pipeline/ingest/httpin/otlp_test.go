@@ -28,6 +28,7 @@ import (
 
 var (
 	otlpT0   = time.Date(2026, 11, 30, 10, 0, 0, 123456789, time.UTC)
+	otlpT0ms = time.Date(2026, 11, 30, 10, 0, 0, 123000000, time.UTC) // as the exporter sends it: milliseconds
 	otlpSeen = time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC)
 )
 
@@ -135,8 +136,8 @@ func TestOTLPMatchesSplunkHECExporter(t *testing.T) {
 	// What the splunk_hec exporter sends for the first two records
 	// (logdata_to_splunk.go: host.name and com.splunk.* as metadata, the
 	// other attributes, trace and span ids and severity as fields).
-	hec := `{"time":1796032800.123456789,"host":"ws-042","sourcetype":"linux_secure","fields":{"service.name":"auth","trace_id":"0102030405060708090a0b0c0d0e0f10","span_id":"0102030405060708","otel.log.severity.text":"WARN","otel.log.severity.number":13,"log.file.path":"/var/log/auth.log","attempt":3,"http.method":"POST","http.response.status_code":401,"tags":["ssh","auth"],"hops":"[{\"ip\":\"10.0.0.1\"}]"},"event":"Failed password for root from 198.51.100.23 port 41234 ssh2"}` +
-		`{"time":1796032800.123456789,"host":"ws-042","sourcetype":"crowdstrike:events:sensor","fields":{"service.name":"auth"},"event":{"DetectName":"CredentialDumping","Severity":4,"Confidence":0.97,"Blocked":true,"Tags":["T1003","lsass"],"Host":{"Name":"ws-042"},"Hash":"3q2+7w=="}}`
+	hec := `{"time":1796032800.123,"host":"ws-042","sourcetype":"linux_secure","fields":{"service.name":"auth","trace_id":"0102030405060708090a0b0c0d0e0f10","span_id":"0102030405060708","otel.log.severity.text":"WARN","otel.log.severity.number":13,"log.file.path":"/var/log/auth.log","attempt":3,"http.method":"POST","http.response.status_code":401,"tags":["ssh","auth"],"hops":"[{\"ip\":\"10.0.0.1\"}]"},"event":"Failed password for root from 198.51.100.23 port 41234 ssh2"}` +
+		`{"time":1796032800.123,"host":"ws-042","sourcetype":"crowdstrike:events:sensor","fields":{"service.name":"auth"},"event":{"DetectName":"CredentialDumping","Severity":4,"Confidence":0.97,"Blocked":true,"Tags":["T1003","lsass"],"Host":{"Name":"ws-042"},"Hash":"3q2+7w=="}}`
 	ref := newFixture(t, Config{}, nil)
 	if w := ref.do("POST", "/services/collector/event", "", hec); w.Code != http.StatusOK {
 		t.Fatalf("HEC: %d %s", w.Code, w.Body)
@@ -161,8 +162,8 @@ func TestOTLPMatchesSplunkHECExporter(t *testing.T) {
 				if evs[i].Hash != want[i].Hash {
 					t.Errorf("record %d:\n otlp %s\n hec  %s\nnot the same event", i, evs[i].Raw, want[i].Raw)
 				}
-				if evs[i].Time != otlpT0.UnixNano() {
-					t.Errorf("record %d: time %v, want the record's %v", i, time.Unix(0, evs[i].Time).UTC(), otlpT0)
+				if evs[i].Time != otlpT0ms.UnixNano() {
+					t.Errorf("record %d: time %v, want the record's %v", i, time.Unix(0, evs[i].Time).UTC(), otlpT0ms)
 				}
 			}
 			for i, ev := range evs {
@@ -228,9 +229,11 @@ func TestOTLPPartialSuccess(t *testing.T) {
 					t.Errorf("protocol %q, want %q", r.Protocol, ProtoOTLP)
 				}
 			}
+			// The record without a time has its observed time as the
+			// envelope's (as the exporter sends it).
 			env := fastjson.MustParseBytes(recs[1].Raw)
-			if env.Get("event") == nil || recs[1].RecordTime != otlpSeen.UnixNano() {
-				t.Errorf("quarantined record %s (record time %d): want its HEC envelope, with its observed time", recs[1].Raw, recs[1].RecordTime)
+			if env.Get("event") == nil || env.GetInt64("time") != otlpSeen.UnixNano() {
+				t.Errorf("quarantined record %s: want its HEC envelope, with its observed time", recs[1].Raw)
 			}
 		})
 	}
@@ -365,8 +368,8 @@ func TestOTLPSDKExporter(t *testing.T) {
 			t.Errorf("%v = %v, want %q: %s", c.path, got, c.want, evs[0].Raw)
 		}
 	}
-	if evs[0].Time != otlpT0.UnixNano() {
-		t.Errorf("time %v, want %v", time.Unix(0, evs[0].Time).UTC(), otlpT0)
+	if evs[0].Time != otlpT0ms.UnixNano() {
+		t.Errorf("time %v, want %v", time.Unix(0, evs[0].Time).UTC(), otlpT0ms)
 	}
 }
 

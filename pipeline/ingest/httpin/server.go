@@ -54,6 +54,7 @@ type Server struct {
 	mem    budget // max_inflight_bytes
 	srv    *http.Server
 	ln     net.Listener
+	grpc   *grpcServer // OTLP/gRPC (grpc_address), nil when off
 	tokens []Token
 
 	refused   refusedRejects // see deliver
@@ -246,6 +247,14 @@ func (s *Server) Start() error {
 		s.done <- err
 	}()
 	s.log.Info("HTTP input listening", "address", ln.Addr().String(), "tls", s.cfg.TLSCertFile != "")
+	if s.cfg.GRPCAddress != "" {
+		if err := s.startGRPC(kp); err != nil {
+			_ = s.srv.Close()
+			<-s.done
+			s.closed = true
+			return err
+		}
+	}
 	return nil
 }
 
@@ -268,9 +277,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	var gerr chan error
+	if s.grpc != nil {
+		gerr = make(chan error, 1)
+		go func() { gerr <- s.grpc.shutdown(ctx) }()
+	}
 	err := s.srv.Shutdown(ctx)
 	if serr := <-s.done; err == nil {
 		err = serr
+	}
+	if gerr != nil {
+		if gErr := <-gerr; err == nil {
+			err = gErr
+		}
 	}
 	return err
 }
@@ -335,18 +354,28 @@ func (s *Server) authenticate(r *http.Request, hec bool) (*Token, authResult) {
 	if len(s.tokens) == 0 {
 		return nil, authOK
 	}
-	var secret string
 	h := r.Header.Get("Authorization")
-	switch {
-	case h == "":
+	if h == "" {
 		if q := r.URL.Query().Get("token"); q != "" && hec {
 			if !s.cfg.AllowQueryToken {
 				return nil, authQueryDisabled
 			}
-			secret = q
-		} else {
-			return nil, authMissing
+			return s.checkSecret(q)
 		}
+	}
+	return s.authHeader(h)
+}
+
+// authHeader returns the token an Authorization header's value names (as
+// authenticate reads it; an OTLP/gRPC call's "authorization" metadata).
+func (s *Server) authHeader(h string) (*Token, authResult) {
+	if len(s.tokens) == 0 {
+		return nil, authOK
+	}
+	var secret string
+	switch {
+	case h == "":
+		return nil, authMissing
 	default:
 		scheme, rest, ok := strings.Cut(h, " ")
 		if !ok {
@@ -408,9 +437,13 @@ type request struct {
 	cw       *CloudWatchMessage
 	cwEvent  *fastjson.Value // with cw: the log event whose message is being added (partRaw)
 	otlp     otlpEnc         // an OTLP request's encoding, its answers' too
-	over     overLimit       // which per-request limit the request passed, if any
-	c        *charge         // its share of max_inflight_bytes
-	scratch  int64           // buffers the handler holds besides body and batch (firehose records)
+	// rejBytes counts what the request made of records it quarantined
+	// beyond their own bytes (an OTLP record's envelope), against
+	// max_normalized_bytes with the batch's events.
+	rejBytes int64
+	over     overLimit // which per-request limit the request passed, if any
+	c        *charge   // its share of max_inflight_bytes
+	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
 	// rejST and rejIndex are the defaults a quarantined record keeps for
 	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex);
 	// rejMeta the request's other metadata for its records (the HEC
@@ -431,12 +464,18 @@ const (
 )
 
 func (s *Server) newRequest(r *http.Request, proto string, tok *Token, bodyLen int, c *charge) *request {
+	return s.newRequestFrom(peerIP(r.RemoteAddr), proto, tok, bodyLen, c)
+}
+
+// newRequestFrom is newRequest for a request from the address peer (an
+// OTLP/gRPC call's).
+func (s *Server) newRequestFrom(peer, proto string, tok *Token, bodyLen int, c *charge) *request {
 	q := &request{s: s, proto: proto, tok: tok, c: c}
 	q.b = pipeline.NewBatch()
 	q.b.Meta = pipeline.Meta{
 		Input:      s.cfg.Name,
 		Protocol:   proto,
-		Peer:       peerIP(r.RemoteAddr),
+		Peer:       peer,
 		IngestTime: time.Now().UnixNano(),
 	}
 	if tok != nil {
@@ -500,9 +539,6 @@ func detail(err error) string {
 type rejectMeta struct {
 	sourceType, host, source string
 	time                     int64
-	// recordTime stands in for the time of an event without its own (an
-	// OTLP log record's observed time): pipeline.Rejected.RecordTime.
-	recordTime int64
 }
 
 func (q *request) reject(raw []byte, reason string, err error) {
@@ -512,7 +548,7 @@ func (q *request) reject(raw []byte, reason string, err error) {
 		Time:              q.b.Meta.IngestTime,
 		DefaultSourceType: q.rejST, DefaultIndex: q.rejIndex,
 		SourceType: q.rejMeta.sourceType, DefaultHost: q.rejMeta.host, DefaultSource: q.rejMeta.source,
-		DefaultTime: q.rejMeta.time, RecordTime: q.rejMeta.recordTime,
+		DefaultTime: q.rejMeta.time,
 	})
 }
 
@@ -618,7 +654,7 @@ func (q *request) full(records int) bool {
 	case q.over != notOver:
 	case records >= q.s.cfg.MaxEventsPerRequest:
 		q.over = overEvents
-	case int64(len(q.b.Arena())) > q.s.cfg.MaxNormalizedBytes:
+	case int64(len(q.b.Arena()))+q.rejBytes > q.s.cfg.MaxNormalizedBytes:
 		q.over = overNormalized
 	case !q.c.to(q.c.body + q.scratch + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes):
 		q.over = overBudget
