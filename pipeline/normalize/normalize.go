@@ -1407,6 +1407,11 @@ func (n *Normalizer) noneWord(v *fastjson.Value) bool {
 		return false
 	}
 	b, _ := v.StringBytes()
+	return n.noneText(b)
+}
+
+// noneText reports whether b is one of the profile's words for none.
+func (n *Normalizer) noneText(b []byte) bool {
 	for _, w := range n.noneWords {
 		if string(b) == string(w) {
 			return true

@@ -75,7 +75,8 @@ type ProfileSpec struct {
 	// (Junos: N/A, None, UNKNOWN): a field the profile renames whose value
 	// is one of them is dropped as the event is walked, before renames into
 	// one field rank (so another source's real value wins), as Elastic's
-	// pipelines remove them before renaming.
+	// pipelines remove them before renaming; a split pattern's key that
+	// takes one sets nothing.
 	NoneValues []string `yaml:"none_values"`
 	// Lift names lists of one-member objects whose members belong to the
 	// object holding the list: OpenTelemetry's Windows receiver writes an
@@ -1949,8 +1950,8 @@ func (n *Normalizer) split(op *splitOp) bool {
 			return false
 		}
 		for k := range rp {
-			if rp[k] = bytes.Trim(rp[k], " \t"); len(rp[k]) == 0 {
-				rp[k] = nil // an empty key sets nothing
+			if rp[k] = bytes.Trim(rp[k], " \t"); len(rp[k]) == 0 || (!op.self[k] && n.noneText(rp[k])) {
+				rp[k] = nil // an empty key sets nothing, nor does the source's word for none
 			}
 		}
 		parts = rp
