@@ -676,7 +676,7 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 		// earlier is gone (as for a key not renamed), not moved back.
 		n.nodes[c].moved = false
 		c = n.setH(p, leaf, h, kind, gen)
-	case scalar && n.keeps(c, src, v):
+	case scalar && n.keeps(c, src, v, key):
 		return -1
 	default:
 		c = n.setH(p, leaf, h, kind, gen)
@@ -692,11 +692,11 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 // one's, whatever their sources (an empty top-level UserAgent must not
 // keep another source's user agent out of the field); else outranks
 // decides.
-func (n *Normalizer) keeps(c int32, src string, v *fastjson.Value) bool {
+func (n *Normalizer) keeps(c int32, src string, v *fastjson.Value, key []byte) bool {
 	if had, empty := n.emptyAt(c), n.yieldsEmpty(v); had != empty {
 		return empty
 	}
-	return n.outranks(c, src, v)
+	return n.outranks(c, src, v, key)
 }
 
 // repeated reports whether scalar c was renamed from key of node parent in
@@ -736,8 +736,11 @@ func (n *Normalizer) emptyAt(c int32) bool {
 // literal dotted key "user.name" beside "user":{"name"}, a lifted member
 // beside the object's own) rank by their values' JSON text, so that
 // neither order of the members changes which one wins (nor the content
-// hash); a key repeated in one object never gets here (repeated).
-func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value) bool {
+// hash), and equal values by their keys as written (the nested "name"
+// before the literal "user.name"), so that the one that stays under its
+// own name is the same whatever the order; a key repeated in one object
+// never gets here (repeated). key is v's key as written.
+func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value, key []byte) bool {
 	if !n.nodes[c].moved {
 		return true
 	}
@@ -749,7 +752,10 @@ func (n *Normalizer) outranks(c int32, src string, v *fastjson.Value) bool {
 			n.scratch = n.nodes[c].val.MarshalTo(n.scratch[:0])
 			had := len(n.scratch)
 			n.scratch = v.MarshalTo(n.scratch)
-			return string(n.scratch[:had]) <= string(n.scratch[had:])
+			if a, b := string(n.scratch[:had]), string(n.scratch[had:]); a != b {
+				return a < b
+			}
+			return string(r.key) <= string(key)
 		}
 	}
 	return false
