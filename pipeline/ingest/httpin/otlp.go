@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -229,6 +230,7 @@ type otlpRequest struct {
 	// record without its access-token attributes.
 	tmp, path, text, strip []byte
 	fp, rp                 fastjson.Parser
+	res                    otlpResource // the current resource's attributes, written
 }
 
 // otlpRecord is what a log record gives its envelope besides its body and
@@ -261,17 +263,28 @@ type otlpEnvelope struct {
 	buf                     []byte
 	start, fieldsAt         int
 	host, source, st, index []byte
-	n                       int // members of the object being written
+	metaSet                 uint8 // which of them an attribute set (metaHost...)
+	n                       int   // members of the object being written
 	// fields: "fields" is being written. Its keys are flat and a key
 	// written again replaces the earlier member (the exporter's fields are
 	// a map, set resource attributes first, then the record's): spans are
 	// its members (each with its leading comma), keys their keys, byKey
-	// indexes them once there are many.
+	// indexes them once there are many. A replaced member is only marked
+	// (klen -1) and left out when "fields" is closed (compact): replacing
+	// costs no copy of what follows it.
 	fields bool
 	spans  []fieldSpan
 	keys   []byte
 	byKey  map[string]int
 }
+
+// The HEC metadata an attribute set (otlpEnvelope.metaSet).
+const (
+	metaHost uint8 = 1 << iota
+	metaSource
+	metaSourceType
+	metaIndex
+)
 
 // fieldSpan is one member of "fields": buf[start:end], its key
 // keys[koff:koff+klen]; klen < 0 once a later member replaced it.
@@ -279,7 +292,7 @@ type fieldSpan struct{ start, end, koff, klen int }
 
 func (e *otlpEnvelope) begin() {
 	e.start = len(e.buf)
-	e.host, e.source, e.st, e.index = nil, nil, nil, nil
+	e.host, e.source, e.st, e.index, e.metaSet = nil, nil, nil, nil, 0
 	e.buf = append(e.buf, `{"fields":{`...)
 	e.fieldsAt = len(e.buf)
 	e.n = 0
@@ -301,43 +314,65 @@ func (e *otlpEnvelope) key(k []byte) {
 	e.buf = append(e.buf, ':')
 }
 
-// fieldKey starts the member k of "fields", removing an earlier one of
+// fieldKey starts the member k of "fields", replacing an earlier one of
 // that key.
 func (e *otlpEnvelope) fieldKey(k []byte) {
+	e.open(k, 0)
+	e.buf = append(e.buf, ',')
+	e.buf = normalize.AppendString(e.buf, k)
+	e.buf = append(e.buf, ':')
+}
+
+// member appends a member of "fields" written already (its leading
+// comma, key and value), replacing one of key k among the first from
+// members (a resource's members are one of each key already).
+func (e *otlpEnvelope) member(k, b []byte, from int) {
+	e.open(k, from)
+	e.buf = append(e.buf, b...)
+}
+
+// open closes the last member of "fields" and starts one of key k,
+// replacing an earlier member of that key (among the first limit
+// members when limit > 0).
+func (e *otlpEnvelope) open(k []byte, limit int) {
 	if n := len(e.spans); n > 0 {
 		e.spans[n-1].end = len(e.buf)
 	}
-	if i := e.find(k); i >= 0 {
-		e.drop(i)
+	if i := e.find(k, limit); i >= 0 {
+		e.spans[i].klen = -1
+		if e.byKey != nil {
+			delete(e.byKey, string(k))
+		}
 	}
 	e.spans = append(e.spans, fieldSpan{start: len(e.buf), koff: len(e.keys), klen: len(k)})
 	e.keys = append(e.keys, k...)
 	if e.byKey != nil {
 		e.byKey[string(k)] = len(e.spans) - 1
 	}
-	e.buf = append(e.buf, ',')
-	e.buf = normalize.AppendString(e.buf, k)
-	e.buf = append(e.buf, ':')
 }
 
-// find returns the live member of "fields" named k, or -1. Past a few
-// dozen members it indexes them (a map for the record, only then).
-func (e *otlpEnvelope) find(k []byte) int {
-	if e.byKey == nil && len(e.spans) > 32 {
-		e.byKey = make(map[string]int, 2*len(e.spans))
-		for i, s := range e.spans {
+// find returns the live member of "fields" named k (among the first limit
+// when limit > 0), or -1. Past a hundred members it indexes them (a map
+// for the record: only a record of that many attributes pays for it).
+func (e *otlpEnvelope) find(k []byte, limit int) int {
+	spans := e.spans
+	if limit > 0 {
+		spans = spans[:limit]
+	} else if e.byKey == nil && len(spans) > 128 {
+		e.byKey = make(map[string]int, 2*len(spans))
+		for i, s := range spans {
 			if s.klen >= 0 {
 				e.byKey[string(e.keys[s.koff:s.koff+s.klen])] = i
 			}
 		}
 	}
-	if e.byKey != nil {
+	if limit <= 0 && e.byKey != nil {
 		if i, ok := e.byKey[string(k)]; ok {
 			return i
 		}
 		return -1
 	}
-	for i, s := range e.spans {
+	for i, s := range spans {
 		if s.klen == len(k) && string(e.keys[s.koff:s.koff+s.klen]) == string(k) {
 			return i
 		}
@@ -345,19 +380,23 @@ func (e *otlpEnvelope) find(k []byte) int {
 	return -1
 }
 
-// drop removes member i of "fields" from the envelope.
-func (e *otlpEnvelope) drop(i int) {
-	s := e.spans[i]
-	d := s.end - s.start
-	e.buf = append(e.buf[:s.start], e.buf[s.end:]...)
-	for j := i + 1; j < len(e.spans); j++ {
-		e.spans[j].start -= d
-		e.spans[j].end -= d
+// compact closes "fields"' last member and leaves out the replaced ones,
+// in one pass.
+func (e *otlpEnvelope) compact() {
+	if n := len(e.spans); n > 0 {
+		e.spans[n-1].end = len(e.buf)
 	}
-	if e.byKey != nil {
-		delete(e.byKey, string(e.keys[s.koff:s.koff+s.klen]))
+	w, live := e.fieldsAt, e.spans[:0]
+	for _, s := range e.spans {
+		if s.klen < 0 {
+			continue
+		}
+		n := copy(e.buf[w:], e.buf[s.start:s.end])
+		s.start, s.end = w, w+n
+		w += n
+		live = append(live, s)
 	}
-	e.spans[i].klen = -1
+	e.buf, e.spans, e.byKey = e.buf[:w], live, nil
 }
 
 // strField writes a string member when v is set.
@@ -379,17 +418,78 @@ func (e *otlpEnvelope) meta(k, str []byte, isStr bool) bool {
 	switch string(k) {
 	case otlpTokenKey:
 	case otlpHostKey:
-		e.host = str
+		e.host, e.metaSet = str, e.metaSet|metaHost
 	case otlpSourceKey:
-		e.source = str
+		e.source, e.metaSet = str, e.metaSet|metaSource
 	case otlpSourceTypeKey:
-		e.st = str
+		e.st, e.metaSet = str, e.metaSet|metaSourceType
 	case otlpIndexKey:
-		e.index = str
+		e.index, e.metaSet = str, e.metaSet|metaIndex
 	default:
 		return false
 	}
 	return true
+}
+
+// otlpResource is a resource's attributes written once as members of
+// "fields" (and its HEC metadata), for each of its log records: a
+// resource's attributes are walked once, not once per record.
+type otlpResource struct {
+	buf                     []byte
+	spans                   []fieldSpan // into buf and keys
+	keys                    []byte
+	host, source, st, index []byte
+	metaSet                 uint8
+	err                     error // writing them failed (too deep...)
+}
+
+// renderResource writes a resource's attributes with write into o.res.
+func (o *otlpRequest) renderResource(write func() error) {
+	e, r := &o.env, &o.res
+	e.begin()
+	r.err = write()
+	if r.err == nil {
+		e.compact()
+		r.buf = append(r.buf[:0], e.buf[e.fieldsAt:]...)
+		r.spans = append(r.spans[:0], e.spans...)
+		for i := range r.spans {
+			r.spans[i].start -= e.fieldsAt
+			r.spans[i].end -= e.fieldsAt
+		}
+		r.keys = append(r.keys[:0], e.keys...)
+		r.host, r.source, r.st, r.index, r.metaSet = e.host, e.source, e.st, e.index, e.metaSet
+	}
+	e.buf = e.buf[:e.start]
+	e.fields = false
+}
+
+// resourceFields writes o.res's members into the envelope's "fields"
+// (after the record's own: a resource attribute named trace_id replaces
+// it, as in the exporter's map) and its metadata; the record's attributes
+// come after, and replace them.
+func (o *otlpRequest) resourceFields() error {
+	e, r := &o.env, &o.res
+	if r.err != nil {
+		return r.err
+	}
+	pre := len(e.spans)
+	for _, s := range r.spans {
+		e.member(r.keys[s.koff:s.koff+s.klen], r.buf[s.start:s.end], pre)
+	}
+	if r.metaSet&metaHost != 0 {
+		e.host = r.host
+	}
+	if r.metaSet&metaSource != 0 {
+		e.source = r.source
+	}
+	if r.metaSet&metaSourceType != 0 {
+		e.st = r.st
+	}
+	if r.metaSet&metaIndex != 0 {
+		e.index = r.index
+	}
+	e.metaSet |= r.metaSet
+	return nil
 }
 
 // recordFields writes r's members of "fields".
@@ -407,6 +507,7 @@ func (e *otlpEnvelope) recordFields(r *otlpRecord) {
 // endFields closes "fields" (or takes it back when empty) and starts
 // "event".
 func (e *otlpEnvelope) endFields() {
+	e.compact()
 	e.fields = false
 	if len(e.buf) == e.fieldsAt {
 		e.buf = append(e.buf[:e.start+1], `"event":`...)
@@ -446,9 +547,12 @@ func (o *otlpRequest) add(raw []byte, r *otlpRecord) {
 		o.env.buf = o.env.buf[:o.env.start]
 	} else {
 		// Counted against max_normalized_bytes (request.full): a refused
-		// envelope carries its resource's attributes again, so a small
+		// envelope carries its resource's attributes again (each refused
+		// part of a split record, all of its envelope), so a small
 		// request of many refused records must not hold gigabytes.
-		o.q.rejBytes += int64(len(o.q.rejected[len(o.q.rejected)-1].Raw))
+		for _, r := range o.q.rejected[held:] {
+			o.q.rejBytes += int64(len(r.Raw))
+		}
 	}
 }
 
@@ -587,6 +691,14 @@ func (o *otlpRequest) resourceLogsProto(b []byte) error {
 	if it.err != nil {
 		return it.err
 	}
+	o.renderResource(func() error {
+		for _, rb := range res {
+			if err := o.attrsProto(rb, 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	it = pbIter{b: b}
 	for it.next() {
 		if !it.msg(2) { // scope_logs
@@ -671,12 +783,7 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	e := &o.env
 	e.begin()
 	e.recordFields(&r)
-	var err error
-	for _, rb := range res {
-		if err == nil {
-			err = o.attrsProto(rb, 1)
-		}
-	}
+	err := o.resourceFields()
 	if hasBody && err == nil {
 		err = o.attrsProto(b, 6)
 	}
@@ -1107,6 +1214,7 @@ func (o *otlpRequest) walkJSON(body []byte) error {
 					return err
 				}
 			}
+			o.renderResource(func() error { return o.attrsJSON(resAttrs) })
 			return objMembers(rl, func(k, v []byte) error {
 				if !jkey(k, "scopeLogs", "scope_logs") {
 					return nil
@@ -1120,7 +1228,7 @@ func (o *otlpRequest) walkJSON(body []byte) error {
 							if o.full() {
 								return errOTLPFull
 							}
-							return o.recordJSON(resAttrs, len(res), rec)
+							return o.recordJSON(len(res), rec)
 						})
 					})
 				})
@@ -1129,8 +1237,16 @@ func (o *otlpRequest) walkJSON(body []byte) error {
 	})
 }
 
-// jkey reports whether an object's key, as written, is camel or snake.
+// jkey reports whether an object's key, as written (between its quotes),
+// is camel or snake, its escapes decoded.
 func jkey(k []byte, camel, snake string) bool {
+	if bytes.IndexByte(k, '\\') >= 0 {
+		var d string
+		if json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &d) != nil {
+			return false
+		}
+		return d == camel || d == snake
+	}
 	return string(k) == camel || string(k) == snake
 }
 
@@ -1250,9 +1366,9 @@ func jString(v *fastjson.Value, what string) ([]byte, error) {
 	return s, nil
 }
 
-// recordJSON adds one LogRecord in OTLP/JSON (its text) whose resource's
-// attributes are resAttrs (resBytes of text).
-func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, resBytes int, raw []byte) error {
+// recordJSON adds one LogRecord in OTLP/JSON (its text) of the resource
+// in o.res (resBytes of text).
+func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 	o.n++
 	if size := len(raw) + resBytes; size > o.q.s.cfg.MaxEventBytes {
 		o.reject(o.stripTokenJSON(raw), "too_large", fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes))
@@ -1302,7 +1418,7 @@ func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, resBytes int, raw [
 	e := &o.env
 	e.begin()
 	e.recordFields(&r)
-	err = o.attrsJSON(resAttrs)
+	err = o.resourceFields()
 	if hasBody && err == nil {
 		err = o.attrsJSON(attrs)
 	}
@@ -1329,36 +1445,79 @@ func (o *otlpRequest) recordJSON(resAttrs []*fastjson.Value, resBytes int, raw [
 	return nil
 }
 
-// stripTokenJSON returns an OTLP/JSON LogRecord's text without its
-// com.splunk.hec.access_token attributes, or raw itself when it has none
-// (or cannot be read: too deep for any parser).
+// stripTokenJSON returns an OTLP/JSON LogRecord's text with every
+// attribute named com.splunk.hec.access_token (its key's escapes decoded)
+// written as {"key":"com.splunk.hec.access_token","value":{"stringValue":
+// "(removed)"}}, or raw itself when it has none. It scans the text once
+// and parses nothing: it serves records too large or too deep to parse.
 func (o *otlpRequest) stripTokenJSON(raw []byte) []byte {
-	if !bytes.Contains(raw, []byte(otlpTokenKey)) {
-		return raw
+	type level struct {
+		start   int  // the object's '{', -1 for an array
+		keyName bool // the member being read is "key"
+		token   bool // its "key" is the token's name
 	}
-	var p fastjson.Parser
-	v, err := p.ParseBytes(raw)
-	if err != nil {
-		// Kept only as its size: a record too deep for the parser, that
-		// names the token attribute, is not kept as it came.
-		return []byte(fmt.Sprintf("(an OTLP/JSON log record of %d bytes, not kept: it holds %s and cannot be read to remove it)", len(raw), otlpTokenKey))
-	}
-	attrs := v.Get("attributes")
-	if attrs == nil || attrs.Type() != fastjson.TypeArray {
-		return raw
-	}
-	var a fastjson.Arena
-	kept := a.NewArray()
-	n := 0
-	for _, kv := range attrs.GetArray() {
-		if string(kv.GetStringBytes("key")) == otlpTokenKey {
-			continue
+	var stack []level
+	var cut [][2]int // token attributes' objects, in order
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{':
+			stack = append(stack, level{start: i})
+		case '[':
+			stack = append(stack, level{start: -1})
+		case '}', ']':
+			if n := len(stack); n > 0 {
+				if l := stack[n-1]; l.token && raw[i] == '}' {
+					cut = append(cut, [2]int{l.start, i + 1})
+				}
+				stack = stack[:n-1]
+			}
+		case '"':
+			end := jsonscan.StringEnd(raw, i)
+			if end < 0 {
+				i = len(raw)
+				break
+			}
+			if n := len(stack); n > 0 && stack[n-1].start >= 0 {
+				l := &stack[n-1]
+				if j := jsonscan.SkipWS(raw, end); j < len(raw) && raw[j] == ':' {
+					l.keyName = jstringIs(raw[i+1:end-1], "key")
+				} else if l.keyName && jstringIs(raw[i+1:end-1], otlpTokenKey) {
+					l.token = true
+				}
+			}
+			i = end - 1
 		}
-		kept.SetArrayItem(n, kv)
-		n++
 	}
-	v.Set("attributes", kept)
-	return v.MarshalTo(nil)
+	if len(cut) == 0 {
+		return raw
+	}
+	// Objects close inner first: by their start, an outer one first, and
+	// the ones inside it go with it.
+	slices.SortFunc(cut, func(a, b [2]int) int { return a[0] - b[0] })
+	out := make([]byte, 0, len(raw))
+	at := 0
+	for _, c := range cut {
+		if c[0] < at {
+			continue // inside one removed already
+		}
+		out = append(out, raw[at:c[0]]...)
+		out = append(out, `{"key":"`+otlpTokenKey+`","value":{"stringValue":"(removed)"}}`...)
+		at = c[1]
+	}
+	return append(out, raw[at:]...)
+}
+
+// jstringIs reports whether the JSON string content s (between its
+// quotes) is want, its escapes decoded.
+func jstringIs(s []byte, want string) bool {
+	if bytes.IndexByte(s, '\\') < 0 {
+		return string(s) == want
+	}
+	if len(s) < len(want) || len(s) > 6*len(want) {
+		return false
+	}
+	var d string
+	return json.Unmarshal(append(append([]byte{'"'}, s...), '"'), &d) == nil && d == want
 }
 
 // jSeverity reads severityNumber: a number, or an enum value's name (as

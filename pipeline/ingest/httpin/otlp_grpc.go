@@ -110,17 +110,22 @@ func (s *Server) grpcExport(ctx context.Context, dec func(any) error) (resp any,
 		return fail(http.StatusUnauthorized, codes.Unauthenticated,
 			"missing or invalid credentials: send the metadata 'authorization: Bearer <token>' with a configured token (the bearertokenauth extension, or headers on the exporter)")
 	}
+	// gRPC reads and decompresses the whole message in dec, before its
+	// size is known: a call holds max_body_bytes (the most dec may read)
+	// of max_inflight_bytes from before it reads, as an HTTP request
+	// holds its body as it reads it, so that a call past the budget is
+	// refused before it costs anything.
 	c := &charge{b: &s.mem, proto: ProtoOTLPGRPC}
 	defer c.release()
+	if !c.to(s.cfg.MaxBodyBytes) {
+		return fail(http.StatusTooManyRequests, codes.Unavailable, s.busyMsg())
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer putBuf(bp)
 	if err := dec(&grpcMsg{b: bp}); err != nil {
 		return fail(http.StatusBadRequest, status.Code(err), err.Error())
 	}
 	c.body = int64(cap(*bp))
-	if !c.to(c.body) {
-		return fail(http.StatusTooManyRequests, codes.Unavailable, s.busyMsg())
-	}
 	s.bytes.Add(float64(len(*bp)))
 	from := ""
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
