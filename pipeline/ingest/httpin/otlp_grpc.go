@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters compress with gzip by default
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -120,11 +121,26 @@ func (s *Server) grpcExport(ctx context.Context, dec func(any) error) (resp any,
 	if !c.to(s.cfg.MaxBodyBytes) {
 		return fail(http.StatusTooManyRequests, codes.Unavailable, s.busyMsg())
 	}
+	// A message that has not arrived within read_timeout gives its slot
+	// and its charge back, as an HTTP body that has not: a slow sender
+	// cannot hold max_concurrent_requests. The read goes on until gRPC
+	// resets the stream, when this returns; the buffer stays with it.
 	bp := bufPool.Get().(*[]byte)
-	defer putBuf(bp)
-	if err := dec(&grpcMsg{b: bp}); err != nil {
-		return fail(http.StatusBadRequest, status.Code(err), err.Error())
+	read := make(chan error, 1)
+	go func() { read <- dec(&grpcMsg{b: bp}) }()
+	timer := time.NewTimer(s.cfg.ReadTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-read:
+		if err != nil {
+			putBuf(bp)
+			return fail(http.StatusBadRequest, status.Code(err), err.Error())
+		}
+	case <-timer.C:
+		return fail(http.StatusServiceUnavailable, codes.Unavailable,
+			fmt.Sprintf("the request did not arrive within inputs.http.read_timeout (%s), nothing was accepted: retry; for slow links send smaller batches or raise read_timeout", s.cfg.ReadTimeout))
 	}
+	defer putBuf(bp)
 	c.body = int64(cap(*bp))
 	s.bytes.Add(float64(len(*bp)))
 	from := ""
@@ -180,6 +196,8 @@ func (s *Server) startGRPC(kp *tlsconf.KeyPair) error {
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
 		grpc.MaxConcurrentStreams(uint32(s.cfg.MaxConcurrentRequests)),
 		grpc.ConnectionTimeout(10 * time.Second),
+		// idle_timeout closes idle connections, as on HTTP.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
 	}
 	if kp != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.GetCertificate})))

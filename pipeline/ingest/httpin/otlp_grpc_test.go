@@ -124,3 +124,37 @@ func TestOTLPGRPCAnswers(t *testing.T) {
 		t.Errorf("quarantine %+v", recs)
 	}
 }
+
+// TestOTLPGRPCSlowMessageFreesItsSlot: a call whose message does not
+// arrive within read_timeout is answered UNAVAILABLE (retry) and gives its
+// max_concurrent_requests slot back, as an HTTP body that does not arrive:
+// a sender that opens calls and never sends cannot hold the input.
+func TestOTLPGRPCSlowMessageFreesItsSlot(t *testing.T) {
+	f := startGRPCFixture(t, Config{MaxConcurrentRequests: 1, ReadTimeout: 300 * time.Millisecond})
+	cc, err := grpc.NewClient(f.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	const method = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Headers sent, the message never.
+	cs, err := cc.NewStream(ctx, &grpc.StreamDesc{}, method, grpc.ForceCodecV2(pbRawCodec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	start := time.Now()
+	if err := cs.RecvMsg(&out); status.Code(err) != codes.Unavailable || time.Since(start) > 5*time.Second {
+		t.Fatalf("a call without its message: %v after %v, want Unavailable after read_timeout", err, time.Since(start))
+	}
+	// The slot is free again.
+	client := plogotlp.NewGRPCClient(cc)
+	if _, err := client.Export(ctx, plogotlp.NewExportRequestFromLogs(otlpLogs())); err != nil {
+		t.Fatalf("the next call: %v", err)
+	}
+	if n := len(f.rec.Events()); n != 3 {
+		t.Errorf("%d events, want 3", n)
+	}
+}
