@@ -188,7 +188,9 @@ func (s *Server) exportOTLP(ctx context.Context, q *request, enc otlpEnc, body [
 		}
 		return otlpOutcome{status: http.StatusBadRequest, msg: detail(err)}
 	}
-	out := otlpOutcome{status: http.StatusOK, rejected: len(q.rejected)}
+	// partial_success counts log records: one whose events (a split
+	// record's parts) were refused, in part or all, counts once.
+	out := otlpOutcome{status: http.StatusOK, rejected: o.refused}
 	if out.rejected > 0 {
 		out.first = q.rejected[0].Reason + ": " + q.rejected[0].Detail
 	}
@@ -223,6 +225,7 @@ type otlpRequest struct {
 	defST    []byte
 	defIndex []byte
 	n        int // log records so far
+	refused  int // log records of which something was quarantined
 	env      otlpEnvelope
 	scratch  [64]byte
 	// tmp holds an attribute's value, path a flattened key, text an
@@ -553,6 +556,7 @@ func (o *otlpRequest) add(raw []byte, r *otlpRecord) {
 		for _, r := range o.q.rejected[held:] {
 			o.q.rejBytes += int64(len(r.Raw))
 		}
+		o.refused++
 	}
 }
 
@@ -598,6 +602,7 @@ func (o *otlpRequest) reject(raw []byte, reason string, err error) {
 	}
 	o.q.reject(raw, reason, err)
 	o.q.rejBytes += int64(len(raw))
+	o.refused++
 }
 
 // full reports whether the request takes no further record (see

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -399,4 +400,39 @@ func FuzzOTLP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOTLPPartialSuccessCountsRecords: partial_success counts log records,
+// not the events a record splits into: a record whose three parts are all
+// refused is one rejected log record (three quarantined events). Here
+// every event is refused for its resource's 2100 attributes (labels past
+// normalize.max_fields).
+func TestOTLPPartialSuccessCountsRecords(t *testing.T) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	for i := range 2100 {
+		rl.Resource().Attributes().PutStr(fmt.Sprintf("k8s.pod.label.%04d", i), "v")
+	}
+	lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	lrs.AppendEmpty().Body().SetStr("one event")
+	parts := lrs.AppendEmpty().Body().SetEmptyMap().PutEmptySlice("records")
+	for i := range 3 {
+		parts.AppendEmpty().SetEmptyMap().PutInt("n", int64(i))
+	}
+	for _, e := range otlpEncodings {
+		t.Run(e.name, func(t *testing.T) {
+			f := newFixture(t, Config{}, nil)
+			body, ct := otlpBody(t, ld, e.enc)
+			w := f.postOTLP(body, ct)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			if n, msg := otlpAnswer(t, w, e.enc); n != 2 {
+				t.Errorf("partial success %d (%s), want the 2 log records", n, msg)
+			}
+			if n := len(f.q.Records()); n != 4 {
+				t.Errorf("%d quarantined, want 4 (a record, and the other's 3 parts)", n)
+			}
+		})
+	}
 }
