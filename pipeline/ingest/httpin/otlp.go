@@ -835,6 +835,11 @@ func (o *otlpRequest) stripToken(b []byte) []byte {
 			}
 		}
 	}
+	if it.err != nil && bytes.Contains(b, []byte(otlpTokenKey)) {
+		// Not a record it can read to the end: where the token is, it
+		// cannot tell, so the record is not kept as it came.
+		return []byte(fmt.Sprintf("(a log record of %d bytes, not kept: it is not valid protobuf and names %s)", len(b), otlpTokenKey))
+	}
 	if !has {
 		return b
 	}
@@ -1153,10 +1158,19 @@ func allZero(b []byte) bool {
 // failing that, snake (the proto field name, which protobuf JSON parsers
 // accept too, as the Collector's does).
 func jget(v *fastjson.Value, camel, snake string) *fastjson.Value {
-	if m := v.Get(camel); m != nil {
-		return m
+	// The last of them, as protobuf JSON parsers (the Collector's) read a
+	// repeated member: an attribute {"key":"a","key":"b"} is b's.
+	o, err := v.Object()
+	if err != nil {
+		return nil
 	}
-	return v.Get(snake)
+	var m *fastjson.Value
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if string(k) == camel || string(k) == snake {
+			m = x
+		}
+	})
+	return m
 }
 
 // jarray returns v's array member (camel or snake), nil when absent or
@@ -1418,7 +1432,7 @@ func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	body := rec.Get("body")
+	body := jget(rec, "body", "body")
 	hasBody := body != nil && !jEmptyValue(body)
 	e := &o.env
 	e.begin()
@@ -1600,11 +1614,11 @@ func (o *otlpRequest) attrsJSON(kvs []*fastjson.Value) error {
 		if err := jobject(kv, "an attribute"); err != nil {
 			return err
 		}
-		k, err := jString(kv.Get("key"), "an attribute's key")
+		k, err := jString(jget(kv, "key", "key"), "an attribute's key")
 		if err != nil {
 			return err
 		}
-		v := kv.Get("value")
+		v := jget(kv, "value", "value")
 		var str []byte
 		isStr := false
 		if v != nil && v.Type() == fastjson.TypeObject {
@@ -1766,7 +1780,7 @@ func appendJSONAny(dst []byte, v *fastjson.Value, depth int) ([]byte, error) {
 			if err := jobject(kv, "a kvlistValue element"); err != nil {
 				return dst, err
 			}
-			k, err := jString(kv.Get("key"), "a key")
+			k, err := jString(jget(kv, "key", "key"), "a key")
 			if err != nil {
 				return dst, err
 			}
@@ -1775,7 +1789,7 @@ func appendJSONAny(dst []byte, v *fastjson.Value, depth int) ([]byte, error) {
 			}
 			dst = normalize.AppendString(dst, k)
 			dst = append(dst, ':')
-			if dst, err = appendJSONAny(dst, kv.Get("value"), depth+1); err != nil {
+			if dst, err = appendJSONAny(dst, jget(kv, "value", "value"), depth+1); err != nil {
 				return dst, err
 			}
 		}
