@@ -521,6 +521,22 @@ func (e *otlpEnvelope) endFields() {
 	e.buf = append(e.buf, `},"event":`...)
 }
 
+// attrsEvent writes a body-less record's event: the object of its
+// attributes that write writes, or null (refused as otlp_empty_record)
+// when all of them were metadata (host.name, com.splunk.*, the token).
+func (e *otlpEnvelope) attrsEvent(write func() error) error {
+	at := len(e.buf)
+	e.buf = append(e.buf, '{')
+	e.n = 0
+	err := write()
+	if e.n == 0 {
+		e.buf = append(e.buf[:at], "null"...)
+	} else {
+		e.buf = append(e.buf, '}')
+	}
+	return err
+}
+
 // end writes the metadata members after the event and closes the
 // envelope, returning it.
 func (e *otlpEnvelope) end(r *otlpRecord) []byte {
@@ -799,10 +815,7 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 			e.buf, err = appendPBAny(e.buf, body, 1)
 		case hasAttrs:
 			// No body: the event is the record's attributes.
-			e.buf = append(e.buf, '{')
-			e.n = 0
-			err = o.attrsProto(b, 6)
-			e.buf = append(e.buf, '}')
+			err = e.attrsEvent(func() error { return o.attrsProto(b, 6) })
 		default:
 			e.buf = append(e.buf, "null"...)
 		}
@@ -1447,10 +1460,7 @@ func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 		case hasBody:
 			e.buf, err = appendJSONAny(e.buf, body, 1)
 		case len(attrs) > 0:
-			e.buf = append(e.buf, '{')
-			e.n = 0
-			err = o.attrsJSON(attrs)
-			e.buf = append(e.buf, '}')
+			err = e.attrsEvent(func() error { return o.attrsJSON(attrs) })
 		default:
 			e.buf = append(e.buf, "null"...)
 		}

@@ -436,3 +436,26 @@ func TestOTLPPartialSuccessCountsRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestOTLPMetadataOnlyRecordRefused: a record without a body whose only
+// attributes are metadata (host.name) has no content: it is quarantined as
+// otlp_empty_record, not delivered as an event of metadata alone.
+func TestOTLPMetadataOnlyRecordRefused(t *testing.T) {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.Attributes().PutStr("host.name", "ws-042")
+	lr.Attributes().PutStr("com.splunk.sourcetype", "linux_secure")
+	for _, e := range otlpEncodings {
+		t.Run(e.name, func(t *testing.T) {
+			f := newFixture(t, Config{}, nil)
+			body, ct := otlpBody(t, ld, e.enc)
+			w := f.postOTLP(body, ct)
+			if n, _ := otlpAnswer(t, w, e.enc); n != 1 || len(f.rec.Events()) != 0 {
+				t.Errorf("%d rejected, %d events: want the record refused", n, len(f.rec.Events()))
+			}
+			if recs := f.q.Records(); len(recs) != 1 || recs[0].Reason != "otlp_empty_record" {
+				t.Errorf("quarantine %+v", otlpReasons(f))
+			}
+		})
+	}
+}
