@@ -20,6 +20,7 @@ const (
 	ProtoBulk   Protocol = "bulk"   // POST /_bulk, _index = the kind's source type
 	ProtoSyslog Protocol = "syslog" // RFC 5424 over TCP, octet-counted, the event as MSG
 	ProtoKafka  Protocol = "kafka"  // one record per event
+	ProtoOTLP   Protocol = "otlp"   // POST /v1/logs, binary protobuf: one log record per event, its body the event as a map
 )
 
 // batch is one request's worth of events.
@@ -30,6 +31,7 @@ type batch struct {
 	ev   []byte   // scratch: the event with the harness fields
 	raw  []byte   // scratch: loadgen's event
 	msg  []byte   // scratch: a syslog message
+	otlp otlpEnc  // scratch: OTLP records
 }
 
 // gen hands out batches of seeded loadgen events with the harness fields
@@ -131,10 +133,16 @@ func (g *gen) fill(b *batch, proto Protocol, n int) {
 		case ProtoKafka:
 			b.offs = append(b.offs, len(b.body))
 			b.body = append(b.body, ev...)
+		case ProtoOTLP:
+			t, host := g.mix.Last()
+			b.otlp.record(ev, t, host, k.SourceType())
 		}
 	}
-	if proto == ProtoKafka {
+	switch proto {
+	case ProtoKafka:
 		b.offs = append(b.offs, len(b.body))
+	case ProtoOTLP:
+		b.body = b.otlp.request(b.body)
 	}
 }
 

@@ -230,13 +230,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // protocols expands -proto.
 func protocols(p string) ([]Protocol, error) {
 	switch Protocol(p) {
-	case ProtoHEC, ProtoNDJSON, ProtoBulk, ProtoSyslog, ProtoKafka:
+	case ProtoHEC, ProtoNDJSON, ProtoBulk, ProtoSyslog, ProtoKafka, ProtoOTLP:
 		return []Protocol{Protocol(p)}, nil
 	}
 	if p == "mixed" {
 		return []Protocol{ProtoHEC, ProtoNDJSON, ProtoBulk}, nil
 	}
-	return nil, fmt.Errorf("unknown protocol %q (hec, ndjson, bulk, mixed)", p)
+	return nil, fmt.Errorf("unknown protocol %q (hec, ndjson, bulk, otlp, mixed)", p)
 }
 
 func inputName(p Protocol) string {

@@ -268,6 +268,11 @@ func (m *Mix) HECEnvelope(dst []byte, event []byte, k Kind) []byte {
 	return append(dst, '}')
 }
 
+// Last returns the time (unix ns) and host of the event the last Next
+// returned (a repeated event's are its original's), as HECEnvelope writes
+// them: what an OTLP log record of it carries.
+func (m *Mix) Last() (timeNs int64, host string) { return m.lastTime, m.lastHost }
+
 // pick draws a kind by weight.
 func (m *Mix) pick() Kind {
 	r := uint32(m.n(int(m.total)))

@@ -40,7 +40,7 @@ func run() int {
 	flag.IntVar(&o.Batch, "batch", 0, "events per request (default 500)")
 	flag.Float64Var(&o.DupRate, "dup", 0.01, "share of events repeated byte for byte (loadgen DupRate); the router's dedup should drop them")
 	flag.Int64Var(&o.Seed, "seed", 1, "load generator seed")
-	flag.StringVar(&o.Protocol, "proto", "hec", "HTTP protocol for scenarios a, b, e: hec, ndjson, bulk or mixed")
+	flag.StringVar(&o.Protocol, "proto", "hec", "HTTP protocol for scenarios a, b, e: hec, ndjson, bulk, otlp (OTLP/HTTP protobuf: the Collector's otlphttp exporter) or mixed")
 	flag.BoolVar(&o.Gzip, "gzip", false, "gzip HTTP request bodies")
 	flag.IntVar(&o.ExtraRules, "rules", 0, "add this many synthetic rules (none matches; all evaluated per event) before the starter rules")
 	flag.BoolVar(&o.FallbackRules, "fallback-rules", false, "with -rules: write them in the starter rules' shape, a source or a vendor field: (event.dataset == \"x\" and ...) or f in [...]")
