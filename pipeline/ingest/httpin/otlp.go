@@ -229,11 +229,10 @@ type otlpRequest struct {
 	env      otlpEnvelope
 	scratch  [64]byte
 	// tmp holds an attribute's value, path a flattened key, text an
-	// array's JSON text, fp parses tmp, rp an OTLP/JSON resource, strip a
-	// record without its access-token attributes.
-	tmp, path, text, strip []byte
-	fp, rp                 fastjson.Parser
-	res                    otlpResource // the current resource's attributes, written
+	// array's JSON text, fp parses tmp, rp an OTLP/JSON resource.
+	tmp, path, text []byte
+	fp, rp          fastjson.Parser
+	res             otlpResource // the current resource's attributes, written
 }
 
 // otlpRecord is what a log record gives its envelope besides its body and
@@ -609,6 +608,12 @@ func (o *otlpRequest) addEnvelope(raw []byte, r *otlpRecord) {
 	q.env = nil
 }
 
+// errTooLarge refuses a log record of size bytes with its resource's
+// attributes, over max_event_bytes.
+func (o *otlpRequest) errTooLarge(size int) error {
+	return fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes)
+}
+
 // reject quarantines what the request received of a record that could not
 // be made an envelope (too large, too deep), and counts it against the
 // request's bounds.
@@ -754,7 +759,7 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 		// Not converted: its envelope would be at least as large. Kept
 		// as received (its first max_event_bytes), as other endpoints
 		// keep a record too large to parse.
-		o.reject(o.stripToken(b), "too_large", fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes))
+		o.reject(o.stripToken(b), "too_large", o.errTooLarge(size))
 		return nil
 	}
 	var r otlpRecord
@@ -801,42 +806,57 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 	if hasBody && pbEmptyValue(body) {
 		hasBody = false
 	}
-	e := &o.env
-	e.begin()
-	e.recordFields(&r)
-	err := o.resourceFields()
-	if hasBody && err == nil {
-		err = o.attrsProto(b, 6)
-	}
-	if err == nil {
-		e.endFields()
-		switch {
-		case hasBody:
-			e.buf, err = appendPBAny(e.buf, body, 1)
-		case hasAttrs:
-			// No body: the event is the record's attributes.
-			err = e.attrsEvent(func() error { return o.attrsProto(b, 6) })
-		default:
-			e.buf = append(e.buf, "null"...)
-		}
-	}
+	attrs := func() error { return o.attrsProto(b, 6) }
+	raw, err := o.envelope(&r, hasBody, hasAttrs, attrs, func() (err error) {
+		o.env.buf, err = appendPBAny(o.env.buf, body, 1)
+		return err
+	})
 	if errors.Is(err, errTooDeep) {
 		// The record alone is refused, kept as received (without an
 		// access token); the rest of the request is taken.
-		e.buf = e.buf[:e.start]
-		e.fields = false
 		o.reject(o.stripToken(b), "too_deep", fmt.Errorf("a log record's value is nested deeper than %d levels", otlpMaxDepth))
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	o.add(e.end(&r), &r)
+	o.add(raw, &r)
 	return nil
 }
 
+// envelope writes record r's HEC envelope and returns it: r's fields, its
+// resource's (o.res), then, when it has a body, its attributes (attrs);
+// then the event: the body (body), else the object of its attributes, else
+// null. On an error nothing of it is left in the buffer.
+func (o *otlpRequest) envelope(r *otlpRecord, hasBody, hasAttrs bool, attrs, body func() error) ([]byte, error) {
+	e := &o.env
+	e.begin()
+	e.recordFields(r)
+	err := o.resourceFields()
+	if hasBody && err == nil {
+		err = attrs()
+	}
+	if err == nil {
+		e.endFields()
+		switch {
+		case hasBody:
+			err = body()
+		case hasAttrs:
+			err = e.attrsEvent(attrs)
+		default:
+			e.buf = append(e.buf, "null"...)
+		}
+	}
+	if err != nil {
+		e.buf = e.buf[:e.start]
+		e.fields = false
+		return nil, err
+	}
+	return e.end(r), nil
+}
+
 // stripToken returns LogRecord b without its com.splunk.hec.access_token
-// attributes (o.strip), or b itself when it has none: a record kept as
+// attributes (a copy), or b itself when it has none: a record kept as
 // received never keeps the secret.
 func (o *otlpRequest) stripToken(b []byte) []byte {
 	has := false
@@ -856,7 +876,7 @@ func (o *otlpRequest) stripToken(b []byte) []byte {
 	if !has {
 		return b
 	}
-	o.strip = o.strip[:0]
+	out := make([]byte, 0, len(b))
 	it = pbIter{b: b}
 	for rest := b; it.next(); rest = it.b {
 		if it.msg(6) {
@@ -864,9 +884,9 @@ func (o *otlpRequest) stripToken(b []byte) []byte {
 				continue
 			}
 		}
-		o.strip = append(o.strip, rest[:len(rest)-len(it.b)]...)
+		out = append(out, rest[:len(rest)-len(it.b)]...)
 	}
-	return append([]byte(nil), o.strip...)
+	return out
 }
 
 // attrsProto writes the KeyValue fields numbered num of message b as
@@ -1403,7 +1423,7 @@ func jString(v *fastjson.Value, what string) ([]byte, error) {
 func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 	o.n++
 	if size := len(raw) + resBytes; size > o.q.s.cfg.MaxEventBytes {
-		o.reject(o.stripTokenJSON(raw), "too_large", fmt.Errorf("log record of %d bytes with its resource's attributes exceeds inputs.http.max_event_bytes (%d): split it at the source or raise max_event_bytes", size, o.q.s.cfg.MaxEventBytes))
+		o.reject(o.stripTokenJSON(raw), "too_large", o.errTooLarge(size))
 		return nil
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
@@ -1447,30 +1467,14 @@ func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 	}
 	body := jget(rec, "body", "body")
 	hasBody := body != nil && !jEmptyValue(body)
-	e := &o.env
-	e.begin()
-	e.recordFields(&r)
-	err = o.resourceFields()
-	if hasBody && err == nil {
-		err = o.attrsJSON(attrs)
-	}
-	if err == nil {
-		e.endFields()
-		switch {
-		case hasBody:
-			e.buf, err = appendJSONAny(e.buf, body, 1)
-		case len(attrs) > 0:
-			err = e.attrsEvent(func() error { return o.attrsJSON(attrs) })
-		default:
-			e.buf = append(e.buf, "null"...)
-		}
-	}
+	env, err := o.envelope(&r, hasBody, len(attrs) > 0, func() error { return o.attrsJSON(attrs) }, func() (err error) {
+		o.env.buf, err = appendJSONAny(o.env.buf, body, 1)
+		return err
+	})
 	if err != nil {
-		e.buf = e.buf[:e.start]
-		e.fields = false
 		return err
 	}
-	o.add(e.end(&r), &r)
+	o.add(env, &r)
 	return nil
 }
 

@@ -11,8 +11,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	otellog "go.opentelemetry.io/otel/log"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/resource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -55,16 +53,9 @@ func TestOTLPGRPCSDKExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp := sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)),
-		sdklog.WithResource(resource.NewSchemaless(attribute.String("host.name", "app-7"), attribute.String("service.name", "auth"))))
 	var rec otellog.Record
-	rec.SetTimestamp(otlpT0)
 	rec.SetBody(attribute.MapValue(attribute.String("msg", "login failed"), attribute.String("user", "bob")))
-	lp.Logger("auth").Emit(ctx, rec)
-	if err := lp.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sdkEmit(t, exp, rec)
 	evs := f.rec.Events()
 	if len(evs) != 1 {
 		t.Fatalf("%d events, want 1", len(evs))

@@ -337,19 +337,12 @@ func TestOTLPSDKExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp := sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)),
-		sdklog.WithResource(resource.NewSchemaless(attribute.String("host.name", "app-7"), attribute.String("service.name", "auth"))))
 	var rec otellog.Record
-	rec.SetTimestamp(otlpT0)
 	rec.SetSeverity(otellog.SeverityWarn)
 	rec.SetSeverityText("WARN")
 	rec.SetBody(attribute.MapValue(attribute.String("msg", "login failed"), attribute.String("user", "bob"), attribute.Int("attempt", 5)))
 	rec.AddAttributes(attribute.String("source.ip", "203.0.113.9"))
-	lp.Logger("auth").Emit(ctx, rec)
-	if err := lp.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sdkEmit(t, exp, rec)
 	evs := f.rec.Events()
 	if len(evs) != 1 {
 		t.Fatalf("%d events, want 1", len(evs))
@@ -371,6 +364,22 @@ func TestOTLPSDKExporter(t *testing.T) {
 	}
 	if evs[0].Time != otlpT0ms.UnixNano() {
 		t.Errorf("time %v, want %v", time.Unix(0, evs[0].Time).UTC(), otlpT0ms)
+	}
+}
+
+// sdkEmit sends rec, at otlpT0, through the OpenTelemetry Go SDK with
+// exporter exp and a resource (host.name app-7, service.name auth), and
+// shuts the SDK down (which flushes).
+func sdkEmit(t *testing.T, exp sdklog.Exporter, rec otellog.Record) {
+	t.Helper()
+	ctx := context.Background()
+	lp := sdklog.NewLoggerProvider(
+		sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)),
+		sdklog.WithResource(resource.NewSchemaless(attribute.String("host.name", "app-7"), attribute.String("service.name", "auth"))))
+	rec.SetTimestamp(otlpT0)
+	lp.Logger("auth").Emit(ctx, rec)
+	if err := lp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
