@@ -24,6 +24,24 @@ func TestRecords(t *testing.T) {
 		{"case differs", `{"RECORDS":[{"a":1}]}`, 0},
 		{"plain event", `{"user":"x","records":3}`, 0},
 		{"not an object", `[{"a":1}]`, 0},
+		{"graph page", `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[{"id":"1"},{"id":"2"}]}`, 2},
+		{"graph page, next link first", `{"@odata.nextLink":"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=x","@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[{"id":"1"}]}`, 1},
+		{"graph delta page", `{"@odata.context":"c","@odata.deltaLink":"d","@odata.count":1,"value":[{"id":"1"}]}`, 1},
+		{"graph page without context", `{"@odata.nextLink":"n","value":[{"id":"1"}]}`, 0},
+		{"graph context not a string", `{"@odata.context":1,"value":[{"id":"1"}]}`, 0},
+		{"graph page with another member", `{"@odata.context":"c","value":[{"id":"1"}],"id":"x"}`, 0},
+		{"graph page with Google's members", `{"@odata.context":"c","value":[{"id":"1"}],"nextPageToken":"t"}`, 0},
+		{"graph value repeated", `{"@odata.context":"c","value":[{"id":"1"}],"value":[{"id":"2"}]}`, 0},
+		{"graph value of strings", `{"@odata.context":"c","value":["a"]}`, 0},
+		{"graph value not an array", `{"@odata.context":"c","value":{"id":"1"}}`, 0},
+		{"graph entity (no value)", `{"@odata.context":"c","id":"1","userPrincipalName":"a@b"}`, 0},
+		{"google reports page", `{"kind":"admin#reports#activities","etag":"\"e\"","items":[{"kind":"admin#reports#activity"},{"kind":"admin#reports#activity"}],"nextPageToken":"t"}`, 2},
+		{"google reports page, kind last", `{"items":[{"kind":"admin#reports#activity"}],"kind":"admin#reports#activities"}`, 1},
+		{"google page of another kind", `{"kind":"admin#directory#users","items":[{"a":1}]}`, 0},
+		{"google page without kind", `{"etag":"e","items":[{"a":1}]}`, 0},
+		{"google page with another member", `{"kind":"admin#reports#activities","items":[{"a":1}],"warnings":[]}`, 0},
+		{"google page with a Graph member", `{"kind":"admin#reports#activities","items":[{"a":1}],"@odata.context":"c"}`, 0},
+		{"google page, no items", `{"kind":"admin#reports#activities","etag":"e"}`, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v, err := fastjson.Parse(c.in)
@@ -81,6 +99,11 @@ func TestEachPart(t *testing.T) {
 				`{"kind":"admin#reports#activity","ipAddress":"1.2.3.4","events":{"name":"c"}}`}},
 		{"envelope", `{"records":[{"a":1},{"b":2}]}`, []string{`{"a":1}`, `{"b":2}`}},
 		{"one event", `{"kind":"admin#reports#activity","events":[{"name":"a"}]}`, []string{`{"kind":"admin#reports#activity","events":[{"name":"a"}]}`}},
+		{"reports page of activities", `{"kind":"admin#reports#activities","items":[{"kind":"admin#reports#activity","events":[{"name":"a"},{"name":"b"}]},{"kind":"admin#reports#activity","events":[{"name":"c"}]},{"kind":"admin#reports#activity","id":2,"events":[{"name":"d"},{"name":"e"}]}]}`,
+			[]string{`{"kind":"admin#reports#activity","events":{"name":"a"}}`, `{"kind":"admin#reports#activity","events":{"name":"b"}}`,
+				`{"kind":"admin#reports#activity","events":[{"name":"c"}]}`,
+				`{"kind":"admin#reports#activity","id":2,"events":{"name":"d"}}`, `{"kind":"admin#reports#activity","id":2,"events":{"name":"e"}}`}},
+		{"graph page", `{"@odata.context":"c","value":[{"id":"1"},{"id":"2"}]}`, []string{`{"id":"1"}`, `{"id":"2"}`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := fastjson.MustParse(c.in)
@@ -93,6 +116,9 @@ func TestEachPart(t *testing.T) {
 			})
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("parts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+			if parts, activity := Parts(v); parts != nil && Count(parts, activity) != len(c.want) {
+				t.Errorf("Count gave %d, want %d", Count(parts, activity), len(c.want))
 			}
 			if after := string(v.MarshalTo(nil)); after != c.in {
 				t.Errorf("after: %s, want it as it was: %s", after, c.in)

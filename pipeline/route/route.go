@@ -188,9 +188,11 @@ func (w *Worker) Add(b *pipeline.Batch, obj *fastjson.Value, text []byte, m *nor
 // AddRecords adds each record of a batch envelope (normalize.Records) as
 // Add would, with m's metadata: an envelope's time (m.Time: when a
 // forwarder read the batch) is each record's only when it has none of its
-// own. A record refused is passed to reject (the envelope's other records
-// are still added; part is valid during the call only); it reports
-// whether all were added.
+// own. A record that is a Google Workspace activity of several events (a
+// Reports API page's) is added as AddParts adds an activity's events. A
+// record refused is passed to reject (the envelope's other records are
+// still added; part is valid during the call only); it reports whether
+// all were added.
 func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normalize.EventMeta, reject func(part *fastjson.Value, err error)) bool {
 	em := *m
 	if em.Time != 0 {
@@ -198,10 +200,12 @@ func (w *Worker) AddRecords(b *pipeline.Batch, recs []*fastjson.Value, m *normal
 	}
 	ok := true
 	for _, rec := range recs {
-		if err := w.Add(b, rec, nil, &em); err != nil {
-			reject(rec, err)
-			ok = false
-		}
+		normalize.EachEvent(rec, func(part *fastjson.Value) {
+			if err := w.Add(b, part, nil, &em); err != nil {
+				reject(part, err)
+				ok = false
+			}
+		})
 	}
 	return ok
 }
@@ -217,16 +221,13 @@ func (w *Worker) AddParts(b *pipeline.Batch, obj *fastjson.Value, parts []*fastj
 	if !activity {
 		return w.AddRecords(b, parts, m, reject)
 	}
-	orig := obj.Get("events")
-	defer obj.Set("events", orig)
 	ok := true
-	for _, e := range parts {
-		normalize.SetActivityEvent(obj, e)
-		if err := w.Add(b, obj, nil, m); err != nil {
-			reject(obj, err)
+	normalize.EachEvent(obj, func(part *fastjson.Value) {
+		if err := w.Add(b, part, nil, m); err != nil {
+			reject(part, err)
 			ok = false
 		}
-	}
+	})
 	return ok
 }
 

@@ -85,12 +85,12 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		parts := 1
 		envelopes := tc.Syslog.Kind == 0 // the syslog input splits activities only (Worker.AddAll)
 		if obj != nil {
-			ps, _ := normalize.Parts(obj)
+			ps, activity := normalize.Parts(obj)
 			if !envelopes {
-				ps = normalize.ActivityEvents(obj)
+				ps, activity = normalize.ActivityEvents(obj), true
 			}
 			if ps != nil {
-				parts = len(ps)
+				parts = normalize.Count(ps, activity)
 			}
 		}
 		if len(tc.ExpectEach) > 0 && len(tc.ExpectEach) != parts {

@@ -187,3 +187,84 @@ func TestActivityEventsSplit(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIPagesSplit: a Microsoft Graph collection page or a Google
+// Workspace Reports API page forwarded whole (a poller posting what the
+// API answered) is one event per record, a Reports activity of several
+// events one per event; an event that cannot be normalized is quarantined
+// alone (over HEC, in an envelope of its own that a replay splits the
+// same way), and the events count against max_events_per_request.
+func TestAPIPagesSplit(t *testing.T) {
+	const graph = `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",` +
+		`"value":[{"id":"s1","createdDateTime":"2026-11-30T10:00:00Z","userPrincipalName":"a@example.com"},` +
+		`{"id":"s2","createdDateTime":"2026-11-30T10:00:01Z","userPrincipalName":"b@example.com"}],` +
+		`"@odata.nextLink":"https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=x"}`
+	activity := func(q string, evs ...string) string {
+		return `{"kind":"admin#reports#activity","id":{"time":"2026-11-30T11:00:00Z","uniqueQualifier":"` + q + `","applicationName":"admin"},` +
+			`"actor":{"email":"admin@example.com"},"events":[` + strings.Join(evs, ",") + `]}`
+	}
+	page := func(items ...string) string {
+		return `{"kind":"admin#reports#activities","etag":"\"e\"","items":[` + strings.Join(items, ",") + `],"nextPageToken":"t"}`
+	}
+	create := `{"type":"USER_SETTINGS","name":"CREATE_USER"}`
+	assign := `{"type":"DELEGATED_ADMIN_SETTINGS","name":"ASSIGN_ROLE"}`
+	google := page(activity("1", create, assign), activity("2", create))
+	for _, c := range []struct {
+		name, path, body string
+		want             []string
+	}{
+		{"graph ndjson", "/ingest", graph, []string{`"s1"`, `"s2"`}},
+		{"graph hec", "/services/collector/event", `{"sourcetype":"azure:aad:signin","event":` + graph + `}`, []string{`"s1"`, `"s2"`}},
+		{"google ndjson", "/ingest", google, []string{`"uniqueQualifier":"1"`, `"uniqueQualifier":"1"`, `"uniqueQualifier":"2"`}},
+		{"google hec", "/services/collector/event", `{"event":` + google + `}`, []string{`"CREATE_USER"}`, `"ASSIGN_ROLE"}`, `"CREATE_USER"}`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, Config{}, nil)
+			if w := f.do("POST", c.path, "", c.body); w.Code != http.StatusOK {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			evs := f.rec.Events()
+			if len(evs) != len(c.want) {
+				t.Fatalf("%d events, want %d", len(evs), len(c.want))
+			}
+			for i, s := range c.want {
+				raw := string(evs[i].Raw)
+				if !strings.Contains(raw, s) || strings.Contains(raw, "odata") || strings.Contains(raw, "nextPageToken") || strings.Contains(raw, `"items"`) {
+					t.Errorf("event %d = %s; want the record holding %s, without its page", i, raw, s)
+				}
+			}
+		})
+	}
+	t.Run("a refused event alone, replayable as split", func(t *testing.T) {
+		var wide strings.Builder
+		wide.WriteString(`{"name":"WIDE","parameters":{"p0":0`)
+		for i := 1; i < 2100; i++ {
+			fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
+		}
+		wide.WriteString(`}}`)
+		f := newFixture(t, Config{}, nil)
+		body := `{"host":"poller-1","event":` + page(activity("1", create, wide.String()), activity("2", assign)) + `}`
+		f.do("POST", "/services/collector/event", "", body) // HEC answers 200: the event is quarantined, not invalid
+		if n := len(f.rec.Events()); n != 2 {
+			t.Fatalf("%d events delivered, want the 2 good ones", n)
+		}
+		rej := f.q.Records()
+		if len(rej) != 1 {
+			t.Fatalf("quarantined %d records, want 1", len(rej))
+		}
+		raw := string(rej[0].Raw)
+		if !strings.Contains(raw, `"events":{"name":"WIDE"`) || strings.Contains(raw, "CREATE_USER") || strings.Contains(raw, "ASSIGN_ROLE") || !strings.Contains(raw, `"poller-1"`) {
+			t.Fatalf("quarantined %.300s; want the envelope holding the activity holding only the wide event", raw)
+		}
+	})
+	t.Run("max_events_per_request counts each event", func(t *testing.T) {
+		f := newFixture(t, Config{MaxEventsPerRequest: 2}, nil)
+		// Two records, three events: refused whole.
+		if w := f.do("POST", "/ingest", "", google); w.Code == http.StatusOK {
+			t.Fatalf("a page of 3 events with max_events_per_request 2 was taken: %d %s", w.Code, w.Body)
+		}
+		if n := len(f.rec.Events()); n != 0 {
+			t.Fatalf("%d events delivered from a refused request", n)
+		}
+	})
+}

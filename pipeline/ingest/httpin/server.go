@@ -566,8 +566,8 @@ func (q *request) oversized(raw []byte) bool {
 
 // add normalizes one record into the batch, or each event of a record
 // that holds several (normalize.Parts: a batch envelope, Azure's
-// {"records":[...]} or CloudTrail's {"Records":[...]}; a Google Workspace
-// activity's events) with the same metadata; failures are quarantined, a
+// {"records":[...]} or CloudTrail's {"Records":[...]}, a Graph or Google
+// Reports API page; a Google Workspace activity's events) with the same metadata; failures are quarantined, a
 // split event's alone (as its own JSON). It reports false when it
 // quarantined a record (the last of q.rejected). A record whose events
 // would pass max_events_per_request takes none and marks the request over
@@ -575,7 +575,7 @@ func (q *request) oversized(raw []byte) bool {
 func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 	if obj != nil {
 		if parts, activity := normalize.Parts(obj); parts != nil {
-			if q.records()+len(parts) > q.s.cfg.MaxEventsPerRequest {
+			if q.records()+normalize.Count(parts, activity) > q.s.cfg.MaxEventsPerRequest {
 				// Its events count against max_events_per_request as
 				// lines would: the request is refused whole (full).
 				q.over = overEvents
