@@ -202,6 +202,9 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	// quarantine.max_total_bytes bounds the inputs' directory and every
+	// destination's together: what the quarantine may take of its volume.
+	qBudget := quarantine.NewBudget(cfg.Quarantine.MaxTotalBytes)
 	for _, d := range cfg.Destinations {
 		dlog := log.With("destination", d.Name)
 		s, err := sf.newSink(d, dlog)
@@ -217,7 +220,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		if qc.Mode != "none" {
 			dlqCfg := cfg.Quarantine
 			dlqCfg.Dir = filepath.Join(cfg.Quarantine.Dir, d.Name)
-			dlq, err := quarantine.New(dlqCfg, quarantine.WithSealKey(sealKey))
+			dlq, err := quarantine.New(dlqCfg, quarantine.WithSealKey(sealKey), quarantine.WithBudget(qBudget))
 			if err != nil {
 				_ = s.Close(context.Background())
 				closeAll()
@@ -235,7 +238,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		}
 		sinks = append(sinks, s)
 	}
-	q, err := quarantine.New(cfg.Quarantine)
+	q, err := quarantine.New(cfg.Quarantine, quarantine.WithBudget(qBudget))
 	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("quarantine: %w", err)

@@ -75,3 +75,54 @@ func TestMaxTotalBytesEmptyTakesAnyBatch(t *testing.T) {
 		t.Fatalf("the next one: %v, want ErrFull (one \"quarantine\" prefix)", err)
 	}
 }
+
+// TestBudgetShared: directories sharing a Budget (the inputs' and each
+// destination's) are bounded together: files found in one at start and
+// records put in one count against the others; removing files in any of
+// them makes room for all (the recount sums them); the error names them.
+func TestBudgetShared(t *testing.T) {
+	root := t.TempDir()
+	dest := filepath.Join(root, "opensearch")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A destination's file of an earlier run: 600 bytes. The inputs'
+	// directory holds the destination's, whose files it must not count.
+	old := filepath.Join(dest, "quarantine-20261129T10.ndjson")
+	if err := os.WriteFile(old, []byte(strings.Repeat("x", 599)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := NewBudget(1000)
+	in, err := New(Config{Dir: root, MaxTotalBytes: 1000}, WithBudget(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(t.Context())
+	out, err := New(Config{Dir: dest, MaxTotalBytes: 1000}, WithBudget(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close(t.Context())
+	rec := []pipeline.Rejected{{Raw: []byte(strings.Repeat("r", 200)), Reason: "invalid_json", Input: "http"}}
+	if err := in.Put(t.Context(), rec); err != nil {
+		t.Fatalf("inputs' record (600 + ~300 bytes of 1000): %v", err)
+	}
+	err = out.Put(t.Context(), rec)
+	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), root+",") || !strings.Contains(err.Error(), dest) {
+		t.Fatalf("destination's record past 1000 bytes together: %v, want ErrFull naming both directories", err)
+	}
+	err = in.Put(t.Context(), rec)
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("inputs' second record past 1000 bytes together: %v, want ErrFull", err)
+	}
+	if err := os.Remove(old); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(recountEvery + 100*time.Millisecond)
+	if err := in.Put(t.Context(), rec); err != nil {
+		t.Fatalf("after the destination's old file was removed: %v", err)
+	}
+	if n := countStored(t, root) + countStored(t, dest); n != 2 {
+		t.Errorf("%d records stored, want 2", n)
+	}
+}

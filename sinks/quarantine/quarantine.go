@@ -65,9 +65,11 @@ type Config struct {
 	// "fsync: false" to return after write(2) only.
 	Fsync *bool `yaml:"fsync"`
 	// MaxTotalBytes bounds the quarantine files in Dir together (0: no
-	// bound): past it Put refuses (ErrFull), so that a flood of bad
-	// records cannot fill a volume the queues share; the senders of those
-	// records are told to retry until an operator replays or removes files.
+	// bound), and in the other directories sharing its Budget (the
+	// router's: the inputs' directory and each destination's): past it
+	// Put refuses (ErrFull), so that a flood of bad records cannot fill a
+	// volume the queues share; the senders of those records are told to
+	// retry until an operator replays or removes files.
 	MaxTotalBytes int64 `yaml:"max_total_bytes"`
 }
 
@@ -95,8 +97,16 @@ func (c Config) Validate() error {
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
-	key *SealKey
+	now    func() time.Time
+	key    *SealKey
+	budget *Budget
+}
+
+// WithBudget makes the Dir count its files against b, shared with the
+// other Dirs made with it, instead of a bound of its own
+// (Config.MaxTotalBytes is then b's).
+func WithBudget(b *Budget) Option {
+	return func(o *options) { o.budget = b }
 }
 
 // WithSealKey seals the records of refused events with key (see SealKey).
@@ -117,17 +127,45 @@ type Dir struct {
 	rf  *file.RotatingFile
 	now func() time.Time
 	key *SealKey
+	*Budget
+}
 
-	dir      string
+// Budget is max_total_bytes over the quarantine directories that share
+// it (WithBudget): a router's inputs' directory and each destination's
+// count together, so that the bound is what they may take of the volume
+// they share, however many destinations there are. Its methods are safe
+// for concurrent use.
+type Budget struct {
 	maxTotal int64
 	// recount: Puts write under its read lock and settle their
 	// reservation before releasing it; a recount takes it exclusively, so
 	// no write is between the files and the counts while it lists them.
 	recount  sync.RWMutex
 	mu       sync.Mutex
-	onDisk   int64     // bytes of the quarantine files when last counted, plus what Put wrote since
+	dirs     []string  // the directories counted
+	onDisk   int64     // bytes of their quarantine files when last counted, plus what Puts wrote since
 	inflight int64     // reserved by Puts that have not written yet (a recount does not see them)
 	counted  time.Time // when the files were last counted (files removed by an operator show then)
+}
+
+// NewBudget returns a budget of maxTotal bytes (0: no bound).
+func NewBudget(maxTotal int64) *Budget { return &Budget{maxTotal: maxTotal} }
+
+// add counts dir's files in the budget.
+func (b *Budget) add(dir string) error {
+	if b.maxTotal <= 0 {
+		return nil
+	}
+	n, err := filesBytes(dir)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dirs = append(b.dirs, dir)
+	b.onDisk += n
+	b.counted = time.Now()
+	return nil
 }
 
 // recountEvery bounds how often a full quarantine counts its files again.
@@ -153,14 +191,14 @@ func New(cfg Config, opts ...Option) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	d := &Dir{rf: rf, now: o.now, key: o.key, dir: cfg.Dir, maxTotal: cfg.MaxTotalBytes}
-	if d.maxTotal > 0 {
-		if d.onDisk, err = filesBytes(cfg.Dir); err != nil {
-			return nil, fmt.Errorf("quarantine: %w", err)
-		}
-		d.counted = time.Now()
+	if o.budget == nil {
+		o.budget = NewBudget(cfg.MaxTotalBytes)
 	}
-	return d, nil
+	if err := o.budget.add(cfg.Dir); err != nil {
+		_ = rf.Close(context.Background())
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	return &Dir{rf: rf, now: o.now, key: o.key, Budget: o.budget}, nil
 }
 
 // filesBytes sums the sizes of the quarantine files in dir.
@@ -184,44 +222,57 @@ func filesBytes(dir string) (int64, error) {
 
 // reserve takes n bytes of max_total_bytes, counting the files again (at
 // most every recountEvery) before it refuses.
-func (d *Dir) reserve(n int64) error {
-	if d.maxTotal <= 0 {
+func (b *Budget) reserve(n int64) error {
+	if b.maxTotal <= 0 {
 		return nil
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.onDisk+d.inflight+n > d.maxTotal && time.Since(d.counted) >= recountEvery {
-		d.counted = time.Now()
-		d.mu.Unlock()
-		d.recount.Lock() // no write in progress: the files hold exactly what onDisk counts
-		onDisk, err := filesBytes(d.dir)
-		if err == nil {
-			d.mu.Lock()
-			d.onDisk = onDisk
-			d.mu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.onDisk+b.inflight+n > b.maxTotal && time.Since(b.counted) >= recountEvery {
+		b.counted = time.Now()
+		dirs := b.dirs
+		b.mu.Unlock()
+		b.recount.Lock() // no write in progress: the files hold exactly what onDisk counts
+		var onDisk int64
+		var err error
+		for _, dir := range dirs {
+			var n int64
+			if n, err = filesBytes(dir); err != nil {
+				break
+			}
+			onDisk += n
 		}
-		d.recount.Unlock()
-		d.mu.Lock()
+		if err == nil {
+			b.mu.Lock()
+			b.onDisk = onDisk
+			b.mu.Unlock()
+		}
+		b.recount.Unlock()
+		b.mu.Lock()
 	}
 	// An empty quarantine takes any batch: refusing one larger than the
 	// bound would refuse it forever.
-	if used := d.onDisk + d.inflight; used > 0 && used+n > d.maxTotal {
+	if used := b.onDisk + b.inflight; used > 0 && used+n > b.maxTotal {
+		where := b.dirs[0]
+		if len(b.dirs) > 1 {
+			where = fmt.Sprintf("the quarantine (%s)", strings.Join(b.dirs, ", "))
+		}
 		return fmt.Errorf("%w: %s holds %d bytes of records and max_total_bytes is %d: see them with router quarantine list, replay them (router quarantine replay) and remove the files, or raise quarantine.max_total_bytes; until then batches with records to quarantine are refused and retried",
-			ErrFull, d.dir, used, d.maxTotal)
+			ErrFull, where, used, b.maxTotal)
 	}
-	d.inflight += n
+	b.inflight += n
 	return nil
 }
 
 // written settles a reservation of n bytes: on disk if ok, else given back.
-func (d *Dir) written(n int64, ok bool) {
-	if d.maxTotal > 0 {
-		d.mu.Lock()
-		d.inflight -= n
+func (b *Budget) written(n int64, ok bool) {
+	if b.maxTotal > 0 {
+		b.mu.Lock()
+		b.inflight -= n
 		if ok {
-			d.onDisk += n
+			b.onDisk += n
 		}
-		d.mu.Unlock()
+		b.mu.Unlock()
 	}
 }
 
