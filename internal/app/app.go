@@ -250,6 +250,14 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		_ = q.Close(context.Background())
 		return nil, err
 	}
+	if qBudget.Max() > 0 {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "logrouter_quarantine_bytes", Help: "Bytes of quarantine files in quarantine.dir and its destinations' directories, counted against quarantine.max_total_bytes (only with that bound)."},
+			func() float64 { return float64(qBudget.Bytes()) }))
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "logrouter_quarantine_max_bytes", Help: "quarantine.max_total_bytes: past it, batches with records to quarantine are refused and retried."},
+			func() float64 { return float64(qBudget.Max()) }))
+	}
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "logrouter_rules_loaded", Help: "Rules loaded (the running set: a reload changes it)."}, func() float64 { return float64(len(eng.Router().Rules.Rules)) }))
 	eng.EnableDedup(cfg.Dedup)

@@ -151,6 +151,17 @@ type Budget struct {
 // NewBudget returns a budget of maxTotal bytes (0: no bound).
 func NewBudget(maxTotal int64) *Budget { return &Budget{maxTotal: maxTotal} }
 
+// Max is the bound in bytes (0: none).
+func (b *Budget) Max() int64 { return b.maxTotal }
+
+// Bytes is what the directories hold as last counted, with what Puts have
+// written and reserved since (0 without a bound: nothing is counted).
+func (b *Budget) Bytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.onDisk + b.inflight
+}
+
 // add counts dir's files in the budget.
 func (b *Budget) add(dir string) error {
 	if b.maxTotal <= 0 {
