@@ -134,7 +134,7 @@ func configName(p string) string {
 func validateCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate",
-		Short: "Check a configuration and its rules; exit non-zero with every problem found",
+		Short: "Check a configuration and its rules; exit 2 listing every problem of the first stage that has any (unknown keys, then values, then rules)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, src, err := g.load()
