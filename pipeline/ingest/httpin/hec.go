@@ -253,7 +253,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			failCode, failNum, failMsg = c, num, detail(err)
 			q.reject(raw, reason, err)
 		}
-		var raw []byte
+		var raw, large []byte
 		var v *fastjson.Value
 		var splitErr, err error
 		if arr != nil {
@@ -284,8 +284,14 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		}
 		switch err {
 		case errEnvelopeTooLong:
-			q.oversized(raw) // quarantined; the next envelopes are taken
-			continue
+			// An envelope whose event is a large batch envelope or API
+			// page is taken record by record (addLarge); any other is
+			// quarantined and the next envelopes are taken.
+			if v, large = largeHECEnvelope(raw); v == nil {
+				q.oversized(raw)
+				continue
+			}
+			err = nil
 		case errTooDeep:
 			// Valid JSON nested past the bound: quarantined alone, as on
 			// the other endpoints (the sender cannot "fix" it, and a 400
@@ -316,7 +322,11 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 		}
 		obj, text := HECEventBody(ev)
 		q.env = v // for the quarantine records of a split event's parts (partRaw)
-		q.add(raw, obj, text)
+		if large != nil {
+			q.addLarge(large)
+		} else {
+			q.add(raw, obj, text)
+		}
 		q.env = nil
 	}
 	if q.full(0) {
@@ -470,6 +480,11 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 		}
 		if q.full(q.records()) {
 			break
+		}
+		if len(line) > q.s.cfg.MaxEventBytes {
+			if handled, _ := q.addLarge(line); handled {
+				continue
+			}
 		}
 		if q.oversized(line) {
 			continue

@@ -65,6 +65,17 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge)
 				rejectLine(arr.n, e, "not_object", errors.New("array element is not a JSON object"))
 				continue
 			}
+			if len(e) > q.s.cfg.MaxEventBytes {
+				if handled, ok := q.addLarge(e); handled {
+					if !ok {
+						last := &q.rejected[len(q.rejected)-1]
+						if len(errs) < 100 {
+							errs = append(errs, lineErr{arr.n, last.Reason, last.Detail})
+						}
+					}
+					continue
+				}
+			}
 			if q.oversized(e) {
 				last := &q.rejected[len(q.rejected)-1]
 				if len(errs) < 100 {
@@ -105,6 +116,17 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge)
 			}
 			if q.full(q.records()) {
 				break
+			}
+			if len(line) > q.s.cfg.MaxEventBytes {
+				if handled, ok := q.addLarge(line); handled {
+					if !ok {
+						last := &q.rejected[len(q.rejected)-1]
+						if len(errs) < 100 {
+							errs = append(errs, lineErr{n, last.Reason, last.Detail})
+						}
+					}
+					continue
+				}
 			}
 			if q.oversized(line) {
 				last := &q.rejected[len(q.rejected)-1]

@@ -434,6 +434,7 @@ type request struct {
 	tok      *Token
 	em       normalize.EventMeta
 	env      *fastjson.Value // the HEC envelope whose event is being added (partRaw), else nil
+	whole    *fastjson.Value // the record whose parts are being added (partRaw), else nil
 	cw       *CloudWatchMessage
 	cwEvent  *fastjson.Value // with cw: the log event whose message is being added (partRaw)
 	otlp     otlpEnc         // an OTLP request's encoding, its answers' too
@@ -581,6 +582,8 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 				q.over = overEvents
 				return true
 			}
+			q.whole = obj
+			defer func() { q.whole = nil }()
 			return q.w.AddParts(q.b, obj, parts, activity, &q.em, func(part *fastjson.Value, err error) {
 				q.reject(q.partRaw(part), normalize.Reason(err), err)
 				if q.cw != nil {
@@ -598,15 +601,31 @@ func (q *request) add(raw []byte, obj *fastjson.Value, text []byte) bool {
 // unwraps it as HEC would, with the envelope's sourcetype, host and time;
 // from a CloudWatch Logs message, that message with only its log event
 // (q.cw, q.cwEvent) and it as the log event's message (ProtoCloudWatch),
-// so that a replay keeps the log group, stream, account and time.
+// so that a replay keeps the log group, stream, account and time; a
+// batch envelope's record refused on a request with a time of its own
+// (HEC raw's ?time=), in a batch envelope of its own, so that the replay,
+// which applies that time again, takes it as the record's default time
+// (route.Worker.AddRecords) as the request did, not over the record's own.
 func (q *request) partRaw(part *fastjson.Value) []byte {
 	switch {
 	case q.env != nil:
 		return EnvelopeWith(q.env, part)
 	case q.cw != nil:
 		return q.cw.RecordWith(q.cwEvent, part.MarshalTo(nil))
+	case q.rejMeta.time != 0 && part != q.whole:
+		return inRecords(part).MarshalTo(nil)
 	}
 	return part.MarshalTo(nil)
+}
+
+// inRecords returns {"records":[part]}, a batch envelope of one record.
+func inRecords(part *fastjson.Value) *fastjson.Value {
+	var a fastjson.Arena
+	arr := a.NewArray()
+	arr.SetArrayItem(0, part)
+	o := a.NewObject()
+	o.Set("records", arr)
+	return o
 }
 
 // EnvelopeWith returns the HEC envelope env (its metadata: sourcetype,
@@ -619,12 +638,7 @@ func (q *request) partRaw(part *fastjson.Value) []byte {
 func EnvelopeWith(env, part *fastjson.Value) []byte {
 	ev := env.Get("event")
 	if part != ev {
-		var a fastjson.Arena
-		arr := a.NewArray()
-		arr.SetArrayItem(0, part)
-		o := a.NewObject()
-		o.Set("records", arr)
-		part = o
+		part = inRecords(part)
 	}
 	env.Set("event", part)
 	raw := env.MarshalTo(nil)

@@ -1,0 +1,153 @@
+package httpin
+
+import (
+	"errors"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/pipeline/normalize"
+)
+
+// Records longer than max_event_bytes that hold many events.
+//
+// A batch envelope or an API page (normalize.Records: Azure's
+// {"records":[...]}, a CloudTrail file, a Microsoft Graph page, a Google
+// Reports API page) is often larger than max_event_bytes while each of
+// its records is small: Graph answers 1000 sign-ins (~3 MB) a page by
+// default. Parsed whole it would grow a pooled parser to many times its
+// size (the reason for the bound); refused whole, every record past the
+// first max_event_bytes would be lost. Such a record is instead split by a
+// byte scan (no parse of the whole) and each of its records parsed and
+// added alone, exactly as they would have been had the envelope fit: the
+// shape is decided by normalize.Records on a skeleton of the envelope
+// (its members, with the records' array reduced to one empty object), so
+// that both paths split the same envelopes.
+
+// largeParts returns the records' array of raw when raw is a batch
+// envelope or an API page whose records are all objects, else nil. raw
+// must be valid JSON (the callers check).
+func largeParts(raw []byte) []byte {
+	// The largest member is the records' array (a page's other members are
+	// short: links, a kind, a token).
+	var key, arr []byte
+	if objMembers(raw, func(k, v []byte) error {
+		if len(v) > len(arr) {
+			key, arr = k, v
+		}
+		return nil
+	}) != nil || len(arr) == 0 || arr[0] != '[' {
+		return nil
+	}
+	objects := true
+	if arrayEach(arr, func(el []byte) error {
+		if el[0] != '{' {
+			objects = false
+			return errNotObject
+		}
+		return nil
+	}) != nil || !objects {
+		return nil
+	}
+	at := cap(raw) - cap(arr) // arr is a subslice of raw
+	skel := make([]byte, 0, len(raw)-len(arr)+4)
+	skel = append(skel, raw[:at]...)
+	skel = append(skel, "[{}]"...)
+	skel = append(skel, raw[at+len(arr):]...)
+	var p fastjson.Parser
+	v, err := p.ParseBytes(skel)
+	if err != nil {
+		return nil
+	}
+	recs := normalize.Records(v)
+	mine := v.GetArray(string(key)) // an escaped key is not found: not split
+	if len(recs) != 1 || len(mine) != 1 || recs[0] != mine[0] {
+		return nil
+	}
+	return arr
+}
+
+var errNotObject = errors.New("not an object")
+
+// addLarge adds raw, a record longer than max_event_bytes, record by
+// record when it is an envelope largeParts splits (see above), with the
+// request's metadata as add would (route.Worker.AddRecords: the request's
+// time is each record's default). A record longer than max_event_bytes
+// itself, nested too deep or refused by the normalizer is quarantined
+// alone; one that would pass max_events_per_request stops it, marking the
+// request over (full reports it). It reports handled false, having added
+// nothing, when raw is not such an envelope (the caller quarantines it as
+// too_large), and ok false when it quarantined a record (the last of
+// q.rejected).
+func (q *request) addLarge(raw []byte) (handled, ok bool) {
+	if q.cw != nil || fastjson.ValidateBytes(raw) != nil {
+		return false, false
+	}
+	arr := largeParts(raw)
+	if arr == nil {
+		return false, false
+	}
+	ok = true
+	var one [1]*fastjson.Value
+	_ = arrayEach(arr, func(el []byte) error {
+		if q.full(q.records()) {
+			return errStop
+		}
+		if q.oversized(el) {
+			ok = false
+			return nil
+		}
+		v, err := q.parse(el)
+		if err != nil {
+			q.reject(el, parseReason(err), err)
+			ok = false
+			return nil
+		}
+		one[0] = v
+		if q.records()+normalize.Count(one[:], false) > q.s.cfg.MaxEventsPerRequest {
+			q.over = overEvents
+			return errStop
+		}
+		if !q.w.AddRecords(q.b, one[:], &q.em, func(part *fastjson.Value, err error) {
+			q.reject(q.partRaw(part), normalize.Reason(err), err)
+		}) {
+			ok = false
+		}
+		return nil
+	})
+	return true, ok
+}
+
+var errStop = errors.New("stop")
+
+// largeHECEnvelope returns, when raw (a HEC envelope longer than
+// max_event_bytes) holds as its event an envelope addLarge splits, the
+// envelope with that event reduced to {} (for its metadata, and for the
+// quarantine records of its parts, partRaw), parsed by a parser of its
+// own, and the event's bytes; else nil, nil.
+func largeHECEnvelope(raw []byte) (*fastjson.Value, []byte) {
+	if fastjson.ValidateBytes(raw) != nil {
+		return nil, nil
+	}
+	var ev []byte
+	events := 0
+	if objMembers(raw, func(k, v []byte) error {
+		if string(k) == "event" {
+			ev = v
+			events++
+		}
+		return nil
+	}) != nil || events != 1 || largeParts(ev) == nil {
+		return nil, nil
+	}
+	at := cap(raw) - cap(ev)
+	small := make([]byte, 0, len(raw)-len(ev)+2)
+	small = append(small, raw[:at]...)
+	small = append(small, "{}"...)
+	small = append(small, raw[at+len(ev):]...)
+	var p fastjson.Parser
+	v, err := p.ParseBytes(small)
+	if err != nil || v.Type() != fastjson.TypeObject {
+		return nil, nil
+	}
+	return v, ev
+}
