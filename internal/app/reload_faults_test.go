@@ -24,8 +24,9 @@ import (
 // config.example.yaml and the embedded starter rules (rules/*.yaml, their
 // *_test.yaml included: the manifests' logrouter-rules and
 // logrouter-rule-tests ConfigMaps are made from the same files), with only the destinations and routing replaced
-// (file sinks under the given names) and data under a temporary directory.
-func newExampleApp(t *testing.T, dests []string, routing config.Routing) *App {
+// (file sinks under the given names) and data under a temporary directory;
+// tweak, if any, changes the configuration last, before it is validated.
+func newExampleApp(t *testing.T, dests []string, routing config.Routing, tweak ...func(*config.Config)) *App {
 	t.Helper()
 	data := t.TempDir()
 	cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
@@ -52,6 +53,9 @@ func newExampleApp(t *testing.T, dests []string, routing config.Routing) *App {
 	cfg.Routing = routing
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
 	cfg.Queue.Dir = filepath.Join(data, "queue")
+	for _, f := range tweak {
+		f(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -153,14 +153,9 @@ func TestLargeEnvelopeRefusals(t *testing.T) {
 		}
 	})
 	t.Run("hec part quarantined in an envelope of its own", func(t *testing.T) {
-		var wide strings.Builder
-		wide.WriteString(`{"id":"wide","p":{"p0":0`)
-		for i := 1; i < 2100; i++ {
-			fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
-		}
-		wide.WriteString(`}}`)
+		wide := wideObject(`"id":"wide"`)
 		f := newFixture(t, small, nil)
-		f.do("POST", "/services/collector/event", "", `{"host":"poller-1","time":1700000000,"event":`+largeGraphPage(50, wide.String())+`}`)
+		f.do("POST", "/services/collector/event", "", `{"host":"poller-1","time":1700000000,"event":`+largeGraphPage(50, wide)+`}`)
 		rej := f.q.Records()
 		if n := len(f.rec.Events()); n != 50 || len(rej) != 1 {
 			t.Fatalf("%d events, %d quarantined; want 50 and the wide record", n, len(rej))

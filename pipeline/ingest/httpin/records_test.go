@@ -155,14 +155,9 @@ func TestActivityEventsSplit(t *testing.T) {
 		}
 	})
 	t.Run("a refused event alone", func(t *testing.T) {
-		var wide strings.Builder
-		wide.WriteString(`{"name":"WIDE","parameters":{"p0":0`)
-		for i := 1; i < 2100; i++ {
-			fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
-		}
-		wide.WriteString(`}}`)
+		wide := wideObject(`"name":"WIDE"`)
 		f := newFixture(t, Config{}, nil)
-		if w := f.do("POST", "/ingest", "", activity(create, wide.String(), assign)); w.Code != http.StatusBadRequest {
+		if w := f.do("POST", "/ingest", "", activity(create, wide, assign)); w.Code != http.StatusBadRequest {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 		if n := len(f.rec.Events()); n != 2 {
@@ -236,14 +231,9 @@ func TestAPIPagesSplit(t *testing.T) {
 		})
 	}
 	t.Run("a refused event alone, replayable as split", func(t *testing.T) {
-		var wide strings.Builder
-		wide.WriteString(`{"name":"WIDE","parameters":{"p0":0`)
-		for i := 1; i < 2100; i++ {
-			fmt.Fprintf(&wide, `,"p%d":%d`, i, i)
-		}
-		wide.WriteString(`}}`)
+		wide := wideObject(`"name":"WIDE"`)
 		f := newFixture(t, Config{}, nil)
-		body := `{"host":"poller-1","event":` + page(activity("1", create, wide.String()), activity("2", assign)) + `}`
+		body := `{"host":"poller-1","event":` + page(activity("1", create, wide), activity("2", assign)) + `}`
 		f.do("POST", "/services/collector/event", "", body) // HEC answers 200: the event is quarantined, not invalid
 		if n := len(f.rec.Events()); n != 2 {
 			t.Fatalf("%d events delivered, want the 2 good ones", n)
@@ -267,4 +257,17 @@ func TestAPIPagesSplit(t *testing.T) {
 			t.Fatalf("%d events delivered from a refused request", n)
 		}
 	})
+}
+
+// wideObject is an object of member head and a "parameters" object of
+// 2100 members: past normalize.max_fields' default 2000, so the
+// normalizer refuses it.
+func wideObject(head string) string {
+	var b strings.Builder
+	b.WriteString(`{` + head + `,"parameters":{"p0":0`)
+	for i := 1; i < 2100; i++ {
+		fmt.Fprintf(&b, `,"p%d":%d`, i, i)
+	}
+	b.WriteString(`}}`)
+	return b.String()
 }
