@@ -154,12 +154,46 @@ func NewBudget(maxTotal int64) *Budget { return &Budget{maxTotal: maxTotal} }
 // Max is the bound in bytes (0: none).
 func (b *Budget) Max() int64 { return b.maxTotal }
 
-// Bytes is what the directories hold as last counted, with what Puts have
-// written and reserved since (0 without a bound: nothing is counted).
+// Bytes is what the directories hold, with what Puts have reserved (0
+// without a bound: nothing is counted). The files are counted again when
+// the last count is recountEvery old, so that files an operator removed
+// show (the gauge of it goes down once a replayed quarantine is cleared).
 func (b *Budget) Bytes() int64 {
+	if b.maxTotal <= 0 {
+		return 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if time.Since(b.counted) >= recountEvery {
+		b.recountLocked()
+	}
 	return b.onDisk + b.inflight
+}
+
+// recountLocked counts the directories' files again; b.mu is held on
+// entry and on return (released while the files are listed, under the
+// recount lock, which waits for writes in progress to settle).
+func (b *Budget) recountLocked() {
+	b.counted = time.Now()
+	dirs := b.dirs
+	b.mu.Unlock()
+	b.recount.Lock() // no write in progress: the files hold exactly what onDisk counts
+	var onDisk int64
+	var err error
+	for _, dir := range dirs {
+		var n int64
+		if n, err = filesBytes(dir); err != nil {
+			break
+		}
+		onDisk += n
+	}
+	if err == nil {
+		b.mu.Lock()
+		b.onDisk = onDisk
+		b.mu.Unlock()
+	}
+	b.recount.Unlock()
+	b.mu.Lock()
 }
 
 // add counts dir's files in the budget.
@@ -240,26 +274,7 @@ func (b *Budget) reserve(n int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.onDisk+b.inflight+n > b.maxTotal && time.Since(b.counted) >= recountEvery {
-		b.counted = time.Now()
-		dirs := b.dirs
-		b.mu.Unlock()
-		b.recount.Lock() // no write in progress: the files hold exactly what onDisk counts
-		var onDisk int64
-		var err error
-		for _, dir := range dirs {
-			var n int64
-			if n, err = filesBytes(dir); err != nil {
-				break
-			}
-			onDisk += n
-		}
-		if err == nil {
-			b.mu.Lock()
-			b.onDisk = onDisk
-			b.mu.Unlock()
-		}
-		b.recount.Unlock()
-		b.mu.Lock()
+		b.recountLocked()
 	}
 	// An empty quarantine takes any batch: refusing one larger than the
 	// bound would refuse it forever.

@@ -287,7 +287,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			// An envelope whose event is a large batch envelope or API
 			// page is taken record by record (addLarge); any other is
 			// quarantined and the next envelopes are taken.
-			if v, large = largeHECEnvelope(raw); v == nil {
+			if v, large = s.largeHECEnvelope(raw); v == nil {
 				q.oversized(raw)
 				continue
 			}

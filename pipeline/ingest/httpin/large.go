@@ -1,6 +1,7 @@
 package httpin
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/valyala/fastjson"
@@ -23,29 +24,37 @@ import (
 // (its members, with the records' array reduced to one empty object), so
 // that both paths split the same envelopes.
 
+// maxSkeleton bounds what an envelope may hold besides its records (a
+// page's links, kind and tokens are well under it): the skeleton is
+// parsed, so a record whose other members are large is no envelope and is
+// never parsed (max_event_bytes' promise).
+const maxSkeleton = 64 << 10
+
 // largeParts returns the records' array of raw when raw is a batch
-// envelope or an API page whose records are all objects, else nil. raw
-// must be valid JSON (the callers check).
+// envelope or an API page whose records are all objects (one or more),
+// else nil. raw must be valid JSON (the callers check).
 func largeParts(raw []byte) []byte {
 	// The largest member is the records' array (a page's other members are
 	// short: links, a kind, a token).
-	var key, arr []byte
-	if objMembers(raw, func(k, v []byte) error {
+	var arr []byte
+	largest, n := 0, 0
+	if objMembers(raw, func(_, v []byte) error {
 		if len(v) > len(arr) {
-			key, arr = k, v
+			arr, largest = v, n
 		}
+		n++
 		return nil
-	}) != nil || len(arr) == 0 || arr[0] != '[' {
+	}) != nil || len(arr) == 0 || arr[0] != '[' || len(raw)-len(arr) > maxSkeleton {
 		return nil
 	}
-	objects := true
+	elems := 0
 	if arrayEach(arr, func(el []byte) error {
 		if el[0] != '{' {
-			objects = false
 			return errNotObject
 		}
+		elems++
 		return nil
-	}) != nil || !objects {
+	}) != nil || elems == 0 {
 		return nil
 	}
 	at := cap(raw) - cap(arr) // arr is a subslice of raw
@@ -59,8 +68,20 @@ func largeParts(raw []byte) []byte {
 		return nil
 	}
 	recs := normalize.Records(v)
-	mine := v.GetArray(string(key)) // an escaped key is not found: not split
-	if len(recs) != 1 || len(mine) != 1 || recs[0] != mine[0] {
+	if len(recs) != 1 {
+		return nil
+	}
+	// The records Records found must be those of the member replaced (by
+	// position: a key may be written with escapes).
+	var mine *fastjson.Value
+	i := 0
+	v.GetObject().Visit(func(_ []byte, m *fastjson.Value) {
+		if i == largest {
+			mine = m
+		}
+		i++
+	})
+	if mine == nil || len(mine.GetArray()) != 1 || recs[0] != mine.GetArray()[0] {
 		return nil
 	}
 	return arr
@@ -123,20 +144,21 @@ var errStop = errors.New("stop")
 // max_event_bytes) holds as its event an envelope addLarge splits, the
 // envelope with that event reduced to {} (for its metadata, and for the
 // quarantine records of its parts, partRaw), parsed by a parser of its
-// own, and the event's bytes; else nil, nil.
-func largeHECEnvelope(raw []byte) (*fastjson.Value, []byte) {
+// own within the bounds of any envelope (max_event_bytes, nesting depth:
+// parseEnvelope), and the event's bytes; else nil, nil.
+func (s *Server) largeHECEnvelope(raw []byte) (*fastjson.Value, []byte) {
 	if fastjson.ValidateBytes(raw) != nil {
 		return nil, nil
 	}
 	var ev []byte
 	events := 0
 	if objMembers(raw, func(k, v []byte) error {
-		if string(k) == "event" {
+		if isKey(k, "event") {
 			ev = v
 			events++
 		}
 		return nil
-	}) != nil || events != 1 || largeParts(ev) == nil {
+	}) != nil || events != 1 || len(raw)-len(ev) > maxSkeleton || largeParts(ev) == nil {
 		return nil, nil
 	}
 	at := cap(raw) - cap(ev)
@@ -145,9 +167,20 @@ func largeHECEnvelope(raw []byte) (*fastjson.Value, []byte) {
 	small = append(small, "{}"...)
 	small = append(small, raw[at+len(ev):]...)
 	var p fastjson.Parser
-	v, err := p.ParseBytes(small)
-	if err != nil || v.Type() != fastjson.TypeObject {
+	v, err := s.parseEnvelope(&p, small)
+	if err != nil {
 		return nil, nil
 	}
 	return v, ev
+}
+
+// isKey reports whether the key k, as written between its quotes (escapes
+// included), is name.
+func isKey(k []byte, name string) bool {
+	if bytes.IndexByte(k, '\\') < 0 {
+		return string(k) == name
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(append(append([]byte{'"'}, k...), '"'))
+	return err == nil && string(v.GetStringBytes()) == name
 }
