@@ -238,7 +238,7 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	}
 	s.skips = sk
 	for at, en := range sk.m {
-		if en.kind == skipWithdrawn {
+		if passedOver(en.kind) {
 			l.Skip(at)
 		}
 	}
@@ -956,6 +956,12 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 				s.pending.Add(-ce.Events)
 				s.queued.Sub(float64(ce.Events))
 				q.queuedBytes.Set(float64(q.givePending(pb)))
+				// As openSub does for damage found at start: a restart
+				// before the cursor passes it must not count it again.
+				s.startDamage[ce.At] = true
+				if err := s.skips.add(q.fs, ce.At, skipEntry{kind: skipDamaged, check: uint64(ce.Bytes)}); err != nil {
+					q.log.Warn("queue: cannot record that damage was counted; the next start counts it again", "priority", s.p.String(), "err", err)
+				}
 			}
 			continue
 		}
@@ -970,6 +976,12 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 			q.lost(s.p, &wal.CorruptError{At: rec.At, Records: 1, Events: int64(rec.Count), Bytes: int64(len(rec.Payload)), Reason: derr.Error()}, "undecodable_record")
 			s.pending.Add(-int64(rec.Count))
 			s.queued.Sub(float64(rec.Count))
+			// Passed over from now on, a restart included (the start-up
+			// scan does not decode, so it would queue and count it again).
+			en := skipEntry{kind: skipUndecodable, check: withdrawnCheck(crc32.Checksum(rec.Payload, crcTable), len(rec.Payload))}
+			if err := s.skips.add(q.fs, rec.At, en); err != nil {
+				q.log.Warn("queue: cannot record that an undecodable record was counted; the next start counts it again", "priority", s.p.String(), "err", err)
+			}
 		}
 		records++
 		bytes += int64(len(rec.Payload))
