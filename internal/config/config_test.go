@@ -30,7 +30,7 @@ func TestMinimalConfigGetsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Admin.Address != ":8686" || c.Rules.Dir != "rules" || c.Rules.DefaultPriority != "P3" ||
-		c.Inputs.HTTP.MaxBodyBytes != 10<<20 || c.Normalize == nil || len(c.Normalize.TimestampFields) == 0 || c.Node == "" {
+		c.Inputs.HTTP.MaxBodyBytes != 32<<20 || c.Normalize == nil || len(c.Normalize.TimestampFields) == 0 || c.Node == "" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // budget bounds the memory that the requests in progress hold together:
 // their decoded bodies and their normalized events (max_inflight_bytes).
 // max_concurrent_requests and the per-request limits alone do not: 128
-// requests of 10 MiB bodies that normalize to 40 MiB hold ~6 GiB, far past
+// requests of 32 MiB bodies that normalize to 128 MiB hold ~20 GiB, far past
 // any container's limit. Elasticsearch bounds its indexing the same way
 // (indexing_pressure.memory.limit, 429 past it).
 //

@@ -13,12 +13,20 @@ type Config struct {
 	Name string `yaml:"name"`
 	// Address to listen on. Default ":8088" (Splunk HEC's port).
 	Address string `yaml:"address"`
-	// MaxBodyBytes bounds one request body after decompression. Default 10 MiB.
+	// MaxBodyBytes bounds one request body after decompression. Default
+	// 32 MiB: the OpenTelemetry Collector's splunk_hec exporter caps its
+	// gzipped requests at 2 MiB, which its default batch of 8192 records
+	// decompresses past 10 MiB (k8s logs: ~11 MB); Vector's elasticsearch
+	// sink sends 10 MB of events plus the action lines; Elasticsearch's
+	// own bound (http.max_content_length) is 100 MB. max_inflight_bytes
+	// bounds what all requests hold together.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxEventsPerRequest bounds the records one request may carry (events
 	// and records refused into quarantine; for _bulk, items); past it the
 	// request is refused with 413 and nothing in it is taken. Default
-	// max_body_bytes/100 (104857 for 10 MiB).
+	// max_body_bytes/100, at most 104857 (its value for a 10 MiB body, the
+	// default before max_body_bytes' grew to 32 MiB for compressed batches
+	// of larger records: tiny records bound memory, not bytes).
 	//
 	// max_body_bytes alone does not bound memory: every record costs about
 	// 280 bytes however small it is (~190 normalized bytes of metadata and
@@ -54,7 +62,7 @@ type Config struct {
 	// `router run` sets from the container's), at least 64 MiB; 1 GiB
 	// when there is no limit. The per-request limits alone allow up to
 	// max_concurrent_requests x (max_body_bytes + max_normalized_bytes):
-	// ~6 GiB at the defaults.
+	// ~20 GiB at the defaults.
 	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
 	// ReadTimeout bounds reading one request. Default 60s.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
@@ -99,6 +107,10 @@ type Token struct {
 	Index string `yaml:"index"`
 }
 
+// maxDefaultEventsPerRequest caps the default of max_events_per_request
+// (see MaxEventsPerRequest).
+const maxDefaultEventsPerRequest = 104857
+
 // SetDefaults fills unset fields.
 func (c *Config) SetDefaults() {
 	if c.Name == "" {
@@ -108,10 +120,10 @@ func (c *Config) SetDefaults() {
 		c.Address = ":8088"
 	}
 	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = 10 << 20
+		c.MaxBodyBytes = 32 << 20
 	}
 	if c.MaxEventsPerRequest == 0 && c.MaxBodyBytes > 0 {
-		c.MaxEventsPerRequest = int(max(c.MaxBodyBytes/100, 1))
+		c.MaxEventsPerRequest = int(min(max(c.MaxBodyBytes/100, 1), maxDefaultEventsPerRequest))
 	}
 	if c.MaxNormalizedBytes == 0 && c.MaxBodyBytes > 0 {
 		c.MaxNormalizedBytes = maxNormalizedBytesLimit

@@ -20,6 +20,7 @@ const (
 	hecInvalidToken    = 4
 	hecNoData          = 5
 	hecInvalidFormat   = 6
+	hecChannelMissing  = 10
 	hecServerError     = 8
 	hecBusy            = 9
 	hecEventRequired   = 12
@@ -36,6 +37,7 @@ var hecText = map[int]string{
 	hecInvalidToken:    "Invalid token",
 	hecNoData:          "No data",
 	hecInvalidFormat:   "Invalid data format",
+	hecChannelMissing:  "Data channel is missing",
 	hecServerError:     "Internal server error",
 	hecBusy:            "Server is busy",
 	hecEventRequired:   "Event field is required",
@@ -354,7 +356,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	if failCode != 0 {
 		return writeHECInvalid(w, failCode, failNum, failMsg)
 	}
-	return writeHEC(w, http.StatusOK, hecSuccess, "")
+	return writeHECSuccess(w, r)
 }
 
 // arrayEnd reports whether b is only the closing ']' of a JSON array body
@@ -505,7 +507,7 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 		w.Header().Set("Retry-After", "1")
 		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	}
-	return writeHEC(w, http.StatusOK, hecSuccess, "")
+	return writeHECSuccess(w, r)
 }
 
 // handleHECHealth serves /services/collector/health.

@@ -214,7 +214,7 @@ func TestJSONArrayElementByElement(t *testing.T) {
 func TestLimitsConfig(t *testing.T) {
 	c := Config{}
 	c.SetDefaults()
-	if c.MaxEventsPerRequest != 104857 || c.MaxNormalizedBytes != 40<<20 {
+	if c.MaxEventsPerRequest != 104857 || c.MaxNormalizedBytes != 128<<20 {
 		t.Errorf("defaults: %d events, %d bytes", c.MaxEventsPerRequest, c.MaxNormalizedBytes)
 	}
 	c = Config{MaxBodyBytes: 1 << 40}

@@ -124,15 +124,18 @@ const PublishedDevToken = "dev-token-change-me"
 // every other path a JSON 404 (handleNotFound).
 func (s *Server) Handler() http.Handler {
 	hec, raw, bulk := s.limit(ProtoHEC, s.handleHEC), s.limit(ProtoHECRaw, s.handleHECRaw), s.limit(ProtoBulk, s.handleBulk)
+	hec, raw = withHECOptions(hec), withHECOptions(raw)
 	routes := []struct {
 		methods, path string
 		h             http.HandlerFunc
 	}{
-		{"POST", "/services/collector", hec},
-		{"POST", "/services/collector/event", hec},
-		{"POST", "/services/collector/event/1.0", hec},
-		{"POST", "/services/collector/raw", raw},
-		{"POST", "/services/collector/raw/1.0", raw},
+		{"POST OPTIONS", "/services/collector", hec},
+		{"POST OPTIONS", "/services/collector/event", hec},
+		{"POST OPTIONS", "/services/collector/event/1.0", hec},
+		{"POST OPTIONS", "/services/collector/raw", raw},
+		{"POST OPTIONS", "/services/collector/raw/1.0", raw},
+		{"POST", "/services/collector/ack", s.handleHECAck},
+		{"POST", "/services/collector/ack/1.0", s.handleHECAck},
 		{"GET", "/services/collector/health", s.handleHECHealth},
 		{"GET", "/services/collector/health/1.0", s.handleHECHealth},
 		{"POST PUT", "/_bulk", bulk},

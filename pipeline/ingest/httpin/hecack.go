@@ -1,0 +1,113 @@
+package httpin
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/valyala/fastjson"
+)
+
+// HEC indexer acknowledgement, as far as a receiver that answers 200 only
+// once every event is durable needs it.
+//
+// Splunk's HEC, with acknowledgement on, answers each request sent on a
+// channel (X-Splunk-Request-Channel, or ?channel=) with an ackId, and a
+// client polls POST /services/collector/ack with {"acks":[ids]} until each
+// is true, resending a batch not acknowledged in time. Clients that need
+// it (Splunk Connect for Kafka; Vector with indexer_acknowledgements, its
+// default) file a batch under its ackId: without one they wait for an
+// acknowledgement that never comes, resend, and never commit their
+// offsets. logrouter's 200 already means what an acknowledgement means
+// (durably accepted by every destination or its queue), so every ackId it
+// issues is acknowledged by the time it is sent, and /ack answers true
+// for every id asked about, those issued before a restart included (each
+// was durable before it was sent). Requests without a channel get no
+// ackId, as from a Splunk without acknowledgement.
+
+// hecChannel is the request's HEC channel, or "".
+func hecChannel(r *http.Request) string {
+	if c := r.Header.Get("X-Splunk-Request-Channel"); c != "" {
+		return c
+	}
+	return r.URL.Query().Get("channel")
+}
+
+// ackSeq numbers the ackIds this process issues (unique across channels,
+// which is all a client needs: it matches ids within its channel).
+var ackSeq atomic.Int64
+
+// writeHECSuccess answers a HEC request whose events were all taken:
+// Success, with an ackId when it came on a channel.
+func writeHECSuccess(w http.ResponseWriter, r *http.Request) int {
+	if hecChannel(r) == "" {
+		return writeHEC(w, http.StatusOK, hecSuccess, "")
+	}
+	buf := append(make([]byte, 0, 64), `{"text":"Success","code":0,"ackId":`...)
+	buf = strconv.AppendInt(buf, ackSeq.Add(1)-1, 10)
+	buf = append(buf, '}')
+	return writeRaw(w, http.StatusOK, buf)
+}
+
+// maxAckBody bounds an /ack request body (a client polls at most a few
+// thousand ids at once).
+const maxAckBody = 1 << 20
+
+// handleHECAck serves POST /services/collector/ack: {"acks":[0,1,...]} on
+// a channel is answered {"acks":{"0":true,"1":true,...}} (see above).
+func (s *Server) handleHECAck(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := s.hecAuth(w, r); !ok {
+		return
+	}
+	if hecChannel(r) == "" {
+		writeHEC(w, http.StatusBadRequest, hecChannelMissing, "")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAckBody+1))
+	if err != nil || len(body) > maxAckBody {
+		writeHEC(w, http.StatusBadRequest, hecInvalidFormat, "the body is not {\"acks\":[ids]} of at most 1 MiB")
+		return
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(body)
+	var acks *fastjson.Value
+	if err == nil {
+		acks = v.Get("acks")
+	}
+	if acks == nil || acks.Type() != fastjson.TypeArray {
+		writeHEC(w, http.StatusBadRequest, hecInvalidFormat, "the body is not {\"acks\":[ids]}")
+		return
+	}
+	ids, _ := acks.Array()
+	buf := append(make([]byte, 0, 16+len(ids)*12), `{"acks":{`...)
+	for i, id := range ids {
+		n, err := id.Int64()
+		if err != nil || n < 0 {
+			writeHEC(w, http.StatusBadRequest, hecInvalidFormat, "an ack id is not a non-negative integer")
+			return
+		}
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = strconv.AppendInt(buf, n, 10)
+		buf = append(buf, `":true`...)
+	}
+	buf = append(buf, "}}"...)
+	writeRaw(w, http.StatusOK, buf)
+}
+
+// withHECOptions answers OPTIONS on a HEC endpoint 200 without a token, as
+// Splunk does (Docker's splunk logging driver probes the event endpoint
+// so before it lets a container start), and passes other methods to h.
+func withHECOptions(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		h(w, r)
+	}
+}

@@ -1,0 +1,54 @@
+package httpin
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHECAckAnswers: /services/collector/ack needs a token and a channel,
+// answers every id asked about true (ids issued before a restart
+// included: each was durable before it was sent), an empty list with an
+// empty object, and a body that is not {"acks":[ids]} with 400 code 6;
+// requests on a channel get increasing ackIds, those without none.
+func TestHECAckAnswers(t *testing.T) {
+	f := newFixture(t, Config{Tokens: []Token{{Name: "t", Token: "tok"}}}, nil)
+	const auth = "Splunk tok"
+	ch := []string{"X-Splunk-Request-Channel", "0aa2b8a1-3f4e-4b5d-9c6e-7f8091a2b3c4"}
+	for _, c := range []struct {
+		name, token, body string
+		hdr               []string
+		code              int
+		want              string
+	}{
+		{"no token", "", `{"acks":[0]}`, ch, http.StatusUnauthorized, `"code":2`},
+		{"no channel", auth, `{"acks":[0]}`, nil, http.StatusBadRequest, `"code":10`},
+		{"ids", auth, `{"acks":[0,7,123456789]}`, ch, http.StatusOK, `{"acks":{"0":true,"7":true,"123456789":true}}`},
+		{"empty", auth, `{"acks":[]}`, ch, http.StatusOK, `{"acks":{}}`},
+		{"channel in the query", auth, `{"acks":[3]}`, nil, http.StatusOK, `{"acks":{"3":true}}`},
+		{"not a list", auth, `{"acks":3}`, ch, http.StatusBadRequest, `"code":6`},
+		{"negative id", auth, `{"acks":[-1]}`, ch, http.StatusBadRequest, `"code":6`},
+		{"not JSON", auth, `acks`, ch, http.StatusBadRequest, `"code":6`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := "/services/collector/ack"
+			if c.name == "channel in the query" {
+				path += "?channel=0aa2b8a1-3f4e-4b5d-9c6e-7f8091a2b3c4"
+			}
+			w := f.do("POST", path, c.token, c.body, c.hdr...)
+			if w.Code != c.code || !strings.Contains(w.Body.String(), c.want) {
+				t.Fatalf("%d %s, want %d with %s", w.Code, w.Body, c.code, c.want)
+			}
+		})
+	}
+	ev := `{"event":"x"}`
+	a := f.do("POST", "/services/collector/event", auth, ev, ch...).Body.String()
+	b := f.do("POST", "/services/collector/raw?channel=c2", auth, "line").Body.String()
+	none := f.do("POST", "/services/collector/event", auth, ev).Body.String()
+	if !strings.Contains(a, `"ackId":`) || !strings.Contains(b, `"ackId":`) || a == b {
+		t.Errorf("answers on channels %s, %s: want distinct ackIds", a, b)
+	}
+	if strings.Contains(none, "ackId") {
+		t.Errorf("answer without a channel %s: want no ackId (Splunk without acknowledgement)", none)
+	}
+}
