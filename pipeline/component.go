@@ -134,6 +134,15 @@ type Admitter interface {
 	Unadmit(b *Batch)
 }
 
+// FullReporter is implemented by sinks that refuse batches when full (a
+// durable queue): Full reports whether the sink refused one for want of
+// room in the last few seconds, which HEC's health endpoint reports as
+// Splunk does ("queues are full") so that a load balancer can send
+// elsewhere. It must be cheap and must not block.
+type FullReporter interface {
+	Full() bool
+}
+
 // Holder is implemented by sinks that can take a batch on hold (a durable
 // queue). WriteHeld does what Write does (b is durable once it returns nil)
 // but the sink delivers none of b until the Hold it returns is committed;

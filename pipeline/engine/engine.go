@@ -82,6 +82,7 @@ type Engine struct {
 	destOK      []prometheus.Counter
 	destFail    []prometheus.Counter
 	admit       []pipeline.Admitter // nil where the sink cannot refuse up front
+	full        []pipeline.FullReporter
 	holder      []pipeline.Holder   // nil where the sink cannot take a batch on hold
 	unrouted    bool                // some priority goes to no destination
 	unroutedCtr prometheus.Counter
@@ -139,6 +140,9 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 	for i, d := range router.Table.Destinations {
 		a, _ := sinks[i].(pipeline.Admitter)
 		e.admit = append(e.admit, a)
+		if f, ok := sinks[i].(pipeline.FullReporter); ok {
+			e.full = append(e.full, f)
+		}
 		h, _ := sinks[i].(pipeline.Holder)
 		e.holder = append(e.holder, h)
 		e.destOK = append(e.destOK, m.DestEvents.WithLabelValues(d, "accepted"))
@@ -147,6 +151,18 @@ func New(cfg Config, router *route.Router, sinks []pipeline.Sink, q pipeline.Qua
 		e.destLat = append(e.destLat, m.DestLatency.WithLabelValues(d))
 	}
 	return e, nil
+}
+
+// QueuesFull reports whether a destination's queue refused a batch for
+// want of room in the last few seconds (pipeline.FullReporter): the
+// router is refusing input now (HEC's health endpoint answers 503).
+func (e *Engine) QueuesFull() bool {
+	for _, f := range e.full {
+		if f.Full() {
+			return true
+		}
+	}
+	return false
 }
 
 // EnableDedup turns deduplication on (call before the first Emit).

@@ -66,6 +66,9 @@ const cursorInterval = 200 * time.Millisecond
 type Queue struct {
 	name string
 	cfg  Config
+	// refusedAt is when Admit last refused a batch for want of room
+	// (unix ns; 0: never), for Full.
+	refusedAt atomic.Int64
 	fs   wal.FS
 	dir  string
 	sink pipeline.Sink
@@ -363,7 +366,10 @@ func (q *Queue) dropsP(p pipeline.Priority) bool {
 	return false
 }
 
+// fullErr is the error refusing a batch for want of room; it notes the
+// refusal for Full.
 func (q *Queue) fullErr(need int64) error {
+	q.refusedAt.Store(time.Now().UnixNano())
 	return fmt.Errorf("%w: destination %q: its queue is full (%d of %d bytes waiting, %d more needed); "+
 		"the destination is slower than the input or down: fix it, or raise destinations[].queue.max_bytes",
 		pipeline.ErrOverloaded, q.name, q.pendingBytes.Load(), q.cfg.MaxBytes, need)
@@ -403,6 +409,17 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 	b.SetReserved(need)
 	q.queuedBytes.Set(float64(q.pendingBytes.Load()))
 	return nil
+}
+
+// fullFor is how long after refusing a batch for want of room the queue
+// reports itself full (pipeline.FullReporter).
+const fullFor = 2 * time.Second
+
+// Full implements pipeline.FullReporter: the queue refused a batch for
+// want of room (on_full: block) within the last fullFor.
+func (q *Queue) Full() bool {
+	t := q.refusedAt.Load()
+	return t != 0 && time.Since(time.Unix(0, t)) < fullFor
 }
 
 // Unadmit implements pipeline.Admitter: it gives back the room Admit

@@ -364,6 +364,9 @@ func TestFullQueueRefusesOrDropsP3(t *testing.T) {
 	for _, policy := range []string{"block", "drop_p3"} {
 		t.Run(policy, func(t *testing.T) {
 			e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: policy})
+			if e.q.Full() {
+				t.Errorf("Full() true before any refusal")
+			}
 			block := make(chan struct{})
 			e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
 			big := make([]pipeline.Priority, 2000)
@@ -373,6 +376,9 @@ func TestFullQueueRefusesOrDropsP3(t *testing.T) {
 			var err error
 			for i := 0; i < 200 && err == nil; i++ {
 				_, err = e.write(big...)
+			}
+			if !e.q.Full() {
+				t.Errorf("Full() false right after the queue refused a batch (HEC health would say healthy)")
 			}
 			if !errors.Is(err, pipeline.ErrOverloaded) || !strings.Contains(err.Error(), "queue.max_bytes") {
 				t.Fatalf("full queue: %v", err)

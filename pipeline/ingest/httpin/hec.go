@@ -515,7 +515,10 @@ func (s *Server) handleHECHealth(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
-	if closed {
+	// As Splunk's: 503 code 18 while the router refuses input because a
+	// destination's queue is full (on_full: block), so that a load
+	// balancer checking it sends to other replicas.
+	if closed || s.eng.QueuesFull() {
 		writeHEC(w, http.StatusServiceUnavailable, hecUnhealthyQueues, "")
 		return
 	}

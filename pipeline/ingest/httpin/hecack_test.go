@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/logrouter/logrouter/internal/testutil"
 )
 
 // TestHECAckAnswers: /services/collector/ack needs a token and a channel,
@@ -50,5 +52,29 @@ func TestHECAckAnswers(t *testing.T) {
 	}
 	if strings.Contains(none, "ackId") {
 		t.Errorf("answer without a channel %s: want no ackId (Splunk without acknowledgement)", none)
+	}
+}
+
+// fullSink is a sink whose queue reports itself full (pipeline.FullReporter).
+type fullSink struct {
+	testutil.RecordSink
+	full bool
+}
+
+func (s *fullSink) Full() bool { return s.full }
+
+// TestHECHealthQueuesFull: /services/collector/health answers 503 code 18
+// ("queues are full", as Splunk does) while a destination's queue refuses
+// input for want of room, so that a load balancer checking it sends to
+// other replicas; 200 code 17 otherwise.
+func TestHECHealthQueuesFull(t *testing.T) {
+	s := &fullSink{RecordSink: testutil.RecordSink{SinkName: "all"}}
+	f := newFixture(t, Config{}, s)
+	if w := f.do("GET", "/services/collector/health", "", ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"code":17`) {
+		t.Fatalf("healthy: %d %s", w.Code, w.Body)
+	}
+	s.full = true
+	if w := f.do("GET", "/services/collector/health/1.0", "", ""); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"code":18`) {
+		t.Fatalf("queues full: %d %s", w.Code, w.Body)
 	}
 }
