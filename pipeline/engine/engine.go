@@ -83,8 +83,8 @@ type Engine struct {
 	destFail    []prometheus.Counter
 	admit       []pipeline.Admitter // nil where the sink cannot refuse up front
 	full        []pipeline.FullReporter
-	holder      []pipeline.Holder   // nil where the sink cannot take a batch on hold
-	unrouted    bool                // some priority goes to no destination
+	holder      []pipeline.Holder // nil where the sink cannot take a batch on hold
+	unrouted    bool              // some priority goes to no destination
 	unroutedCtr prometheus.Counter
 	destB       []prometheus.Counter
 	destLat     []prometheus.Observer

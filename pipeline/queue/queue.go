@@ -69,11 +69,11 @@ type Queue struct {
 	// refusedAt is when Admit last refused a batch for want of room
 	// (unix ns; 0: never), for Full.
 	refusedAt atomic.Int64
-	fs   wal.FS
-	dir  string
-	sink pipeline.Sink
-	dlq  pipeline.Quarantine
-	log  *slog.Logger
+	fs        wal.FS
+	dir       string
+	sink      pipeline.Sink
+	dlq       pipeline.Quarantine
+	log       *slog.Logger
 
 	subs [pipeline.NumPriorities]*sub
 
