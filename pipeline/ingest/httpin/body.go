@@ -129,7 +129,7 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 		// whatever the body's size (zstd -3: 2 MiB, klauspost/compress's
 		// default: 8 MiB), so the bound is never below zstdMinWindow even
 		// when max_body_bytes is. Decoded bytes are bounded below.
-		window := max(uint64(limit)+1, zstdMinWindow)
+		window := zstdWindow(limit)
 		pz, _ := zstdPool.Get().(*pooledZstd)
 		var err error
 		if pz == nil || pz.window != window {
@@ -195,7 +195,7 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 			case errors.Is(err, zstd.ErrDecoderSizeExceeded):
 				return nil, errTooLarge // a frame that declares more than max_body_bytes
 			case errors.Is(err, zstd.ErrWindowSizeExceeded):
-				err = fmt.Errorf("%w (at most %d bytes here: compress with zstd levels up to 19, without --long)", err, max(uint64(limit)+1, zstdMinWindow))
+				err = fmt.Errorf("%w (at most %d bytes here: compress with zstd levels up to 19, without --long)", err, zstdWindow(limit))
 			}
 			return nil, r.failed(fmt.Errorf("read body: %w", err))
 		}
@@ -211,6 +211,19 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 // max_body_bytes is: what zstd levels up to 19 and klauspost/compress's
 // default encoder use.
 const zstdMinWindow = 8 << 20
+
+// zstdMaxWindow bounds the window a request may declare however large
+// max_body_bytes is: the decoder allocates the declared window at the
+// first block and keeps it while pooled, outside max_inflight_bytes, so
+// the bound is what it was with the former 10 MiB default (bodies past it
+// are compressed in several frames or with levels up to 19 by senders).
+const zstdMaxWindow = 10<<20 + 1
+
+// zstdWindow is the largest window (and, for streaming, decoded size
+// bound of the decoder) a body of at most limit bytes may declare.
+func zstdWindow(limit int64) uint64 {
+	return max(min(uint64(limit)+1, zstdMaxWindow), zstdMinWindow)
+}
 
 // pooledZstd is a pooled decoder and the window bound it was made with.
 type pooledZstd struct {

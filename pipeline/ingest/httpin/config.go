@@ -87,6 +87,13 @@ type Config struct {
 	// over gRPC there (LogsService/Export), with this input's tokens,
 	// limits and TLS; OTLP over HTTP is POST /v1/logs on Address.
 	GRPCAddress string `yaml:"grpc_address"`
+	// GRPCMaxMessageBytes bounds one OTLP/gRPC message after
+	// decompression. gRPC reads a message whole before its size is known,
+	// so a call holds this much of max_inflight_bytes from before it reads:
+	// it is kept apart from max_body_bytes so that the Collector's
+	// concurrent exports (its sending_queue's 10 consumers) fit a small
+	// pod's budget. Default 10 MiB, at most max_body_bytes.
+	GRPCMaxMessageBytes int64 `yaml:"grpc_max_message_bytes"`
 }
 
 // maxNormalizedBytesLimit is the largest max_normalized_bytes: the events
@@ -134,6 +141,9 @@ func (c *Config) SetDefaults() {
 	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = 1 << 20
 	}
+	if c.GRPCMaxMessageBytes == 0 && c.MaxBodyBytes > 0 {
+		c.GRPCMaxMessageBytes = min(10<<20, c.MaxBodyBytes)
+	}
 	if c.MaxConcurrentRequests == 0 {
 		c.MaxConcurrentRequests = 128
 	}
@@ -155,6 +165,9 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.MaxEventBytes < 0 {
 		return fmt.Errorf("%s.max_event_bytes: must be positive", prefix)
+	}
+	if c.GRPCMaxMessageBytes < 0 || c.GRPCMaxMessageBytes > c.MaxBodyBytes {
+		return fmt.Errorf("%s.grpc_max_message_bytes: must be positive and at most max_body_bytes (%d); got %d", prefix, c.MaxBodyBytes, c.GRPCMaxMessageBytes)
 	}
 	if c.MaxEventsPerRequest < 0 {
 		return fmt.Errorf("%s.max_events_per_request: must be positive", prefix)

@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -34,9 +35,18 @@ func hecChannel(r *http.Request) string {
 	return r.URL.Query().Get("channel")
 }
 
-// ackSeq numbers the ackIds this process issues (unique across channels,
-// which is all a client needs: it matches ids within its channel).
-var ackSeq atomic.Int64
+// ackSeq numbers the ackIds this process issues. It starts at a random
+// point below 2^52 (exact in a float64: JavaScript clients parse ids as
+// numbers), so that replicas behind one Service, or this process after a
+// restart, do not hand a client's channel an id it still waits on under
+// another batch (Splunk Connect for Kafka and Vector file batches by
+// ackId: a repeat replaces the first, which is then never acknowledged).
+// Unique across channels, which is all a client needs.
+var ackSeq = func() *atomic.Int64 {
+	var n atomic.Int64
+	n.Store(rand.Int64N(1 << 52))
+	return &n
+}()
 
 // writeHECSuccess answers a HEC request whose events were all taken:
 // Success, with an ackId when it came on a channel.
@@ -45,7 +55,7 @@ func writeHECSuccess(w http.ResponseWriter, r *http.Request) int {
 		return writeHEC(w, http.StatusOK, hecSuccess, "")
 	}
 	buf := append(make([]byte, 0, 64), `{"text":"Success","code":0,"ackId":`...)
-	buf = strconv.AppendInt(buf, ackSeq.Add(1)-1, 10)
+	buf = strconv.AppendInt(buf, ackSeq.Add(1), 10)
 	buf = append(buf, '}')
 	return writeRaw(w, http.StatusOK, buf)
 }

@@ -112,13 +112,13 @@ func (s *Server) grpcExport(ctx context.Context, dec func(any) error) (resp any,
 			"missing or invalid credentials: send the metadata 'authorization: Bearer <token>' with a configured token (the bearertokenauth extension, or headers on the exporter)")
 	}
 	// gRPC reads and decompresses the whole message in dec, before its
-	// size is known: a call holds max_body_bytes (the most dec may read)
+	// size is known: a call holds grpc_max_message_bytes (the most dec may read)
 	// of max_inflight_bytes from before it reads, as an HTTP request
 	// holds its body as it reads it, so that a call past the budget is
 	// refused before it costs anything.
 	c := &charge{b: &s.mem, proto: ProtoOTLPGRPC}
 	defer c.release()
-	if !c.to(s.cfg.MaxBodyBytes) {
+	if !c.to(s.cfg.GRPCMaxMessageBytes) {
 		return fail(http.StatusTooManyRequests, codes.Unavailable, s.busyMsg())
 	}
 	// A message that has not arrived within read_timeout gives its slot
@@ -193,7 +193,7 @@ func (s *Server) startGRPC(kp *tlsconf.KeyPair) error {
 		grpc.ForceServerCodecV2(rawCodec{}),
 		// Decompressed; gRPC refuses a larger message RESOURCE_EXHAUSTED
 		// before it is read whole.
-		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
+		grpc.MaxRecvMsgSize(int(min(s.cfg.GRPCMaxMessageBytes, int64(^uint32(0)>>1)))),
 		grpc.MaxConcurrentStreams(uint32(s.cfg.MaxConcurrentRequests)),
 		grpc.ConnectionTimeout(10 * time.Second),
 		// idle_timeout closes idle connections, as on HTTP.
