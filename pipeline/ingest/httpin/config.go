@@ -112,6 +112,14 @@ type Token struct {
 	SourceType string `yaml:"source_type"`
 	// Index is the default HEC index of events sent with this token.
 	Index string `yaml:"index"`
+	// Ack turns on HEC indexer acknowledgement for this token, as Splunk's
+	// useACK does: a HEC request on a channel is answered with an ackId
+	// and /services/collector/ack answers for it (every id true: the 200
+	// is sent once the events are durable). For clients that require it
+	// (Splunk Connect for Kafka with splunk.hec.ack.enabled); leave it off
+	// for the others: Vector, whose default is to use acknowledgement when
+	// offered, then holds each request until its next poll (10 s).
+	Ack bool `yaml:"ack"`
 }
 
 // maxDefaultEventsPerRequest caps the default of max_events_per_request

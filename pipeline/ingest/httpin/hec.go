@@ -25,6 +25,7 @@ const (
 	hecBusy            = 9
 	hecEventRequired   = 12
 	hecEventBlank      = 13
+	hecAckDisabled     = 14
 	hecQueryAuthOff    = 16
 	hecHealthy         = 17
 	hecUnhealthyQueues = 18
@@ -42,6 +43,7 @@ var hecText = map[int]string{
 	hecBusy:            "Server is busy",
 	hecEventRequired:   "Event field is required",
 	hecEventBlank:      "Event field cannot be blank",
+	hecAckDisabled:     "ACK is disabled",
 	hecQueryAuthOff:    "Query string authorization is not enabled",
 	hecHealthy:         "HEC is healthy",
 	hecUnhealthyQueues: "HEC is unhealthy, queues are full",
@@ -356,7 +358,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 	if failCode != 0 {
 		return writeHECInvalid(w, failCode, failNum, failMsg)
 	}
-	return writeHECSuccess(w, r)
+	return writeHECSuccess(w, r, tok)
 }
 
 // arrayEnd reports whether b is only the closing ']' of a JSON array body
@@ -507,7 +509,7 @@ func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge)
 		w.Header().Set("Retry-After", "1")
 		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	}
-	return writeHECSuccess(w, r)
+	return writeHECSuccess(w, r, tok)
 }
 
 // handleHECHealth serves /services/collector/health.

@@ -39,14 +39,15 @@ import (
 // connector's offsets never advance, so a restart or rebalance re-reads
 // and resends everything since the cut-over.
 //
-// Expected: an event request that names a channel (header or ?channel=)
-// is answered with an ackId, and POST /services/collector/ack on that
+// Expected: an event request that names a channel (header or ?channel=),
+// with a token that has acknowledgement on (ack: true, Splunk's useACK,
+// which a Splunk token for this connector has), is answered with an ackId, and POST /services/collector/ack on that
 // channel answers {"acks":{"<id>":true}} for the ids it issued (true at
 // once is correct: the 200 was only sent after the events were durable).
 func TestHECIndexerAckNeverConfirmed(t *testing.T) {
 	const token = "Splunk 9e8d7c6b-5a49-3827-1605-f4e3d2c1b0a9"
 	const channel = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b" // HecChannel's random UUID
-	f := newFixture(t, Config{Tokens: []Token{{Name: "kafka-connect", Token: "9e8d7c6b-5a49-3827-1605-f4e3d2c1b0a9"}}}, nil)
+	f := newFixture(t, Config{Tokens: []Token{{Name: "kafka-connect", Token: "9e8d7c6b-5a49-3827-1605-f4e3d2c1b0a9", Ack: true}}}, nil)
 
 	w := f.do("POST", "/services/collector/event", token,
 		`{"time":1764331200.123,"host":"kafka-connect-1","sourcetype":"kafka:topic","event":{"user":"alice","action":"login_failed"}}`,

@@ -24,8 +24,11 @@ import (
 // (durably accepted by every destination or its queue), so every ackId it
 // issues is acknowledged by the time it is sent, and /ack answers true
 // for every id asked about, those issued before a restart included (each
-// was durable before it was sent). Requests without a channel get no
-// ackId, as from a Splunk without acknowledgement.
+// was durable before it was sent). Only tokens with ack: true (Splunk's
+// useACK) get ackIds: Vector uses acknowledgement whenever it is offered
+// and then holds each request until its next poll (every 10 s by
+// default), which its adaptive concurrency reads as a slow destination.
+// Requests without a channel get no ackId.
 
 // hecChannel is the request's HEC channel, or "".
 func hecChannel(r *http.Request) string {
@@ -49,9 +52,10 @@ var ackSeq = func() *atomic.Int64 {
 }()
 
 // writeHECSuccess answers a HEC request whose events were all taken:
-// Success, with an ackId when it came on a channel.
-func writeHECSuccess(w http.ResponseWriter, r *http.Request) int {
-	if hecChannel(r) == "" {
+// Success, with an ackId when it came on a channel with a token that has
+// ack: true.
+func writeHECSuccess(w http.ResponseWriter, r *http.Request, tok *Token) int {
+	if tok == nil || !tok.Ack || hecChannel(r) == "" {
 		return writeHEC(w, http.StatusOK, hecSuccess, "")
 	}
 	buf := append(make([]byte, 0, 64), `{"text":"Success","code":0,"ackId":`...)
@@ -67,7 +71,12 @@ const maxAckBody = 1 << 20
 // handleHECAck serves POST /services/collector/ack: {"acks":[0,1,...]} on
 // a channel is answered {"acks":{"0":true,"1":true,...}} (see above).
 func (s *Server) handleHECAck(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := s.hecAuth(w, r); !ok {
+	tok, _, ok := s.hecAuth(w, r)
+	if !ok {
+		return
+	}
+	if tok == nil || !tok.Ack {
+		writeHEC(w, http.StatusBadRequest, hecAckDisabled, "ACK is disabled: set ack: true on this token (inputs.http.tokens) for HEC indexer acknowledgement")
 		return
 	}
 	if hecChannel(r) == "" {

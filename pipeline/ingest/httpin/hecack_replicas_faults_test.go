@@ -45,8 +45,8 @@ func TestHECAckIDsRepeatAcrossReplicas(t *testing.T) {
 	const channel = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 	if os.Getenv("LOGROUTER_REVIEW_ACK_CHILD") == "1" {
 		// One replica: answer one event request on the channel, print it.
-		f := newFixture(t, Config{}, nil)
-		w := f.do("POST", "/services/collector/event", "", `{"event":"x"}`, "X-Splunk-Request-Channel", channel)
+		f := newFixture(t, Config{Tokens: []Token{{Name: "t", Token: "tok", Ack: true}}}, nil)
+		w := f.do("POST", "/services/collector/event", "Splunk tok", `{"event":"x"}`, "X-Splunk-Request-Channel", channel)
 		os.Stdout.WriteString("ANSWER " + w.Body.String() + "\n")
 		return
 	}

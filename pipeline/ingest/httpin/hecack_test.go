@@ -8,13 +8,16 @@ import (
 	"github.com/logrouter/logrouter/internal/testutil"
 )
 
-// TestHECAckAnswers: /services/collector/ack needs a token and a channel,
-// answers every id asked about true (ids issued before a restart
-// included: each was durable before it was sent), an empty list with an
-// empty object, and a body that is not {"acks":[ids]} with 400 code 6;
-// requests on a channel get increasing ackIds, those without none.
+// TestHECAckAnswers: /services/collector/ack needs a token with ack: true
+// and a channel, answers every id asked about true (ids issued before a
+// restart included: each was durable before it was sent), an empty list
+// with an empty object, and a body that is not {"acks":[ids]} with 400
+// code 6; requests on a channel with such a token get increasing ackIds,
+// those without a channel or with another token none (Vector, whose
+// default is to use acknowledgement when offered, would hold each request
+// until its next poll).
 func TestHECAckAnswers(t *testing.T) {
-	f := newFixture(t, Config{Tokens: []Token{{Name: "t", Token: "tok"}}}, nil)
+	f := newFixture(t, Config{Tokens: []Token{{Name: "t", Token: "tok", Ack: true}, {Name: "vector", Token: "vec"}}}, nil)
 	const auth = "Splunk tok"
 	ch := []string{"X-Splunk-Request-Channel", "0aa2b8a1-3f4e-4b5d-9c6e-7f8091a2b3c4"}
 	for _, c := range []struct {
@@ -25,6 +28,7 @@ func TestHECAckAnswers(t *testing.T) {
 	}{
 		{"no token", "", `{"acks":[0]}`, ch, http.StatusUnauthorized, `"code":2`},
 		{"no channel", auth, `{"acks":[0]}`, nil, http.StatusBadRequest, `"code":10`},
+		{"token without ack", "Splunk vec", `{"acks":[0]}`, ch, http.StatusBadRequest, `"code":14`},
 		{"ids", auth, `{"acks":[0,7,123456789]}`, ch, http.StatusOK, `{"acks":{"0":true,"7":true,"123456789":true}}`},
 		{"empty", auth, `{"acks":[]}`, ch, http.StatusOK, `{"acks":{}}`},
 		{"channel in the query", auth, `{"acks":[3]}`, nil, http.StatusOK, `{"acks":{"3":true}}`},
@@ -47,11 +51,12 @@ func TestHECAckAnswers(t *testing.T) {
 	a := f.do("POST", "/services/collector/event", auth, ev, ch...).Body.String()
 	b := f.do("POST", "/services/collector/raw?channel=c2", auth, "line").Body.String()
 	none := f.do("POST", "/services/collector/event", auth, ev).Body.String()
+	vec := f.do("POST", "/services/collector/event", "Splunk vec", ev, ch...).Body.String()
 	if !strings.Contains(a, `"ackId":`) || !strings.Contains(b, `"ackId":`) || a == b {
 		t.Errorf("answers on channels %s, %s: want distinct ackIds", a, b)
 	}
-	if strings.Contains(none, "ackId") {
-		t.Errorf("answer without a channel %s: want no ackId (Splunk without acknowledgement)", none)
+	if strings.Contains(none, "ackId") || strings.Contains(vec, "ackId") {
+		t.Errorf("answers without a channel %s, with a token without ack %s: want no ackId (Splunk without acknowledgement)", none, vec)
 	}
 }
 
