@@ -16,14 +16,9 @@ import (
 
 // Skip kinds: what a position in a log's skip file stands for.
 const (
-	skipWithdrawn   byte = 1 // a record of a Write that failed (withdraw): never delivered
-	skipDamaged     byte = 2 // a damaged region, counted lost once: not counted again
-	skipUndecodable byte = 3 // a whole record that does not decode (another version's), counted lost once: passed over as a withdrawn one
+	skipWithdrawn byte = 1 // a record of a Write that failed (withdraw): never delivered
+	skipDamaged   byte = 2 // a damaged region, counted lost once: not counted again
 )
-
-// passedOver reports whether an entry of kind k names a record the log's
-// readers pass over (Log.Skip): it is never delivered nor counted again.
-func passedOver(k byte) bool { return k == skipWithdrawn || k == skipUndecodable }
 
 // skipSet is a log's positions that outlive a restart until the cursor
 // passes them (<p>.skip, next to the cursor): records withdrawn by a failed
@@ -82,7 +77,7 @@ func loadSkips(fs wal.FS, path string, cur wal.Pos, l *wal.Log) (*skipSet, error
 	for e := b[:len(b)-4]; len(e) > 0; e = e[entrySize:] {
 		at := wal.Pos{Seg: binary.LittleEndian.Uint64(e), Off: int64(binary.LittleEndian.Uint64(e[8:]))}
 		en := skipEntry{kind: e[16], check: binary.LittleEndian.Uint64(e[17:])}
-		if at.Less(cur) || (passedOver(en.kind) && !holdsRecord(l, at, en.check)) {
+		if at.Less(cur) || (en.kind == skipWithdrawn && !holdsRecord(l, at, en.check)) {
 			dropped = true
 			continue
 		}

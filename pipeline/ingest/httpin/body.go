@@ -192,8 +192,13 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 			*bp = buf
 			putBuf(bp)
 			switch {
-			case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) && uint64(limit)+1 <= zstdWindow(limit):
 				return nil, errTooLarge // a frame that declares more than max_body_bytes
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+				// A one-frame body whose declared size (its window) is past
+				// the window bound but maybe not past max_body_bytes: not
+				// "too large", and raising max_body_bytes would not help.
+				err = fmt.Errorf("a zstd frame declares more than %d bytes (its window); send a streaming frame (levels up to 19, without --long) or frames of at most that size: %w", zstdWindow(limit), err)
 			case errors.Is(err, zstd.ErrWindowSizeExceeded):
 				err = fmt.Errorf("%w (at most %d bytes here: compress with zstd levels up to 19, without --long)", err, zstdWindow(limit))
 			}
