@@ -68,12 +68,13 @@ type Queue struct {
 	cfg  Config
 	// refusedAt is when Admit last refused a batch for want of room
 	// (unix ns; 0: never), for Full.
-	refusedAt atomic.Int64
-	fs        wal.FS
-	dir       string
-	sink      pipeline.Sink
-	dlq       pipeline.Quarantine
-	log       *slog.Logger
+	refusedAt   atomic.Int64
+	refusedNeed atomic.Int64 // what the last refused batch needed
+	fs          wal.FS
+	dir         string
+	sink        pipeline.Sink
+	dlq         pipeline.Quarantine
+	log         *slog.Logger
 
 	subs [pipeline.NumPriorities]*sub
 
@@ -369,6 +370,7 @@ func (q *Queue) dropsP(p pipeline.Priority) bool {
 // fullErr is the error refusing a batch for want of room; it notes the
 // refusal for Full.
 func (q *Queue) fullErr(need int64) error {
+	q.refusedNeed.Store(need)
 	q.refusedAt.Store(time.Now().UnixNano())
 	return fmt.Errorf("%w: destination %q: its queue is full (%d of %d bytes waiting, %d more needed); "+
 		"the destination is slower than the input or down: fix it, or raise destinations[].queue.max_bytes",
@@ -416,16 +418,17 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 const fullFor = 2 * time.Second
 
 // Full implements pipeline.FullReporter: the queue refused a batch for
-// want of room within the last fullFor, or what waits in it is within 1%
-// of max_bytes (it would refuse the next batch of any size: the state,
-// not only the last refusal, so that a load balancer that stopped sending
-// does not see it healthy again while it is as full as before).
+// want of room within the last fullFor, or it still has no room for the
+// last batch it refused (the state, not only the last refusal, so that a
+// load balancer that stopped sending does not see it healthy again while
+// it is as full as before). A queue that drops instead (on_full drop_p3,
+// drop_p2_p3) refuses nothing of what it drops, and is not full for it.
 func (q *Queue) Full() bool {
-	if q.pendingBytes.Load() >= q.cfg.MaxBytes-q.cfg.MaxBytes/100 {
-		return true
-	}
 	t := q.refusedAt.Load()
-	return t != 0 && time.Since(time.Unix(0, t)) < fullFor
+	if t == 0 {
+		return false
+	}
+	return time.Since(time.Unix(0, t)) < fullFor || q.pendingBytes.Load()+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
 
 // Unadmit implements pipeline.Admitter: it gives back the room Admit

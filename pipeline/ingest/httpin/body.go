@@ -42,10 +42,17 @@ func (e errRead) Unwrap() error { return e.err }
 type connReader struct {
 	r   io.Reader
 	err error
+	// head keeps the body's first bytes as read (a zstd frame header, to
+	// tell a frame past max_body_bytes from one past the window bound).
+	head  [zstdHeaderMax]byte
+	headN int
 }
 
 func (c *connReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if c.headN < len(c.head) {
+		c.headN += copy(c.head[c.headN:], p[:n])
+	}
 	if err != nil && err != io.EOF && c.err == nil {
 		c.err = err
 	}
@@ -192,7 +199,7 @@ func readBody(body io.Reader, encoding string, limit int64, sizeHint int64, c *c
 			*bp = buf
 			putBuf(bp)
 			switch {
-			case errors.Is(err, zstd.ErrDecoderSizeExceeded) && uint64(limit)+1 <= zstdWindow(limit):
+			case errors.Is(err, zstd.ErrDecoderSizeExceeded) && (uint64(limit)+1 <= zstdWindow(limit) || zstdDeclaresMore(r.head[:r.headN], uint64(limit))):
 				return nil, errTooLarge // a frame that declares more than max_body_bytes
 			case errors.Is(err, zstd.ErrDecoderSizeExceeded):
 				// A one-frame body whose declared size (its window) is past
@@ -228,6 +235,42 @@ const zstdMaxWindow = 10<<20 + 1
 // bound of the decoder) a body of at most limit bytes may declare.
 func zstdWindow(limit int64) uint64 {
 	return max(min(uint64(limit)+1, zstdMaxWindow), zstdMinWindow)
+}
+
+// zstdHeaderMax is the longest zstd frame header before its content
+// size ends: magic 4, descriptor 1, window 1, dictionary id 4, size 8.
+const zstdHeaderMax = 18
+
+// zstdDeclaresMore reports whether h, the start of a zstd frame, declares
+// a content size past limit (RFC 8878 3.1.1.1: Frame_Header_Descriptor,
+// then Window_Descriptor unless single-segment, Dictionary_ID and
+// Frame_Content_Size). It reports false when h does not say.
+func zstdDeclaresMore(h []byte, limit uint64) bool {
+	if len(h) < 5 || h[0] != 0x28 || h[1] != 0xB5 || h[2] != 0x2F || h[3] != 0xFD {
+		return false
+	}
+	fhd := h[4]
+	single := fhd&0x20 != 0
+	pos := 5
+	if !single {
+		pos++
+	}
+	pos += [4]int{0, 1, 2, 4}[fhd&3]
+	size := [4]int{0, 2, 4, 8}[fhd>>6]
+	if size == 0 && single {
+		size = 1
+	}
+	if size == 0 || len(h) < pos+size {
+		return false
+	}
+	var fcs uint64
+	for i := size - 1; i >= 0; i-- {
+		fcs = fcs<<8 | uint64(h[pos+i])
+	}
+	if size == 2 {
+		fcs += 256
+	}
+	return fcs > limit
 }
 
 // pooledZstd is a pooled decoder and the window bound it was made with.
