@@ -28,17 +28,24 @@ func TestQuarantineBudgetCoversAllDirectories(t *testing.T) {
 			}
 		}
 	})
-	got := map[string]float64{}
+	got := quarantineGauges(t, a)
+	if got["logrouter_quarantine_bytes"] != 1000 || got["logrouter_quarantine_max_bytes"] != 10000 {
+		t.Fatalf("quarantine gauges %v, want bytes 1000 (both directories) and max 10000", got)
+	}
+}
+
+// quarantineGauges returns a's logrouter_quarantine_* gauges by name.
+func quarantineGauges(t *testing.T, a *App) map[string]float64 {
+	t.Helper()
 	mfs, err := a.Engine().Metrics().Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := map[string]float64{}
 	for _, mf := range mfs {
 		if n := mf.GetName(); strings.HasPrefix(n, "logrouter_quarantine_") && len(mf.GetMetric()) == 1 {
 			got[n] = mf.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
-	if got["logrouter_quarantine_bytes"] != 1000 || got["logrouter_quarantine_max_bytes"] != 10000 {
-		t.Fatalf("quarantine gauges %v, want bytes 1000 (both directories) and max 10000", got)
-	}
+	return got
 }

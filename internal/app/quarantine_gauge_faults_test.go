@@ -1,18 +1,13 @@
 package app
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	logrouter "github.com/logrouter/logrouter"
 	"github.com/logrouter/logrouter/internal/config"
-	"github.com/logrouter/logrouter/sinks/file"
 )
 
 // TestQuarantineGaugeAfterRemoval: logrouter_quarantine_bytes never
@@ -38,57 +33,19 @@ import (
 // on-call sees the remedy worked (a recount when the gauge is read, or a
 // periodic one, at most every recountEvery as reserve does).
 func TestQuarantineGaugeAfterRemoval(t *testing.T) {
-	data := t.TempDir()
-	cfg, err := config.Parse("config.example.yaml", logrouter.ExampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Log = config.Log{Level: "error", Format: "text"}
-	cfg.Admin.Address = "127.0.0.1:0"
-	cfg.Inputs.HTTP.Address = "127.0.0.1:0"
-	cfg.Inputs.HTTP.GRPCAddress = "127.0.0.1:0"
-	cfg.Inputs.Syslog = nil
-	cfg.Destinations = nil
-	for _, d := range []string{"archive", "siem"} {
-		cfg.Destinations = append(cfg.Destinations, config.Destination{Name: d, Type: "file", File: &file.Config{Dir: filepath.Join(data, d)}})
-	}
-	cfg.Routing = config.Routing{P1: []string{"siem", "archive"}, P2: []string{"archive"}, P3: []string{"archive"}}
-	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
-	cfg.Quarantine.MaxTotalBytes = 10000
-	cfg.Queue.Dir = filepath.Join(data, "queue")
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	old := filepath.Join(cfg.Quarantine.Dir, "siem", "quarantine-20261129T10.ndjson")
-	if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(old, []byte(strings.Repeat("x", 8999)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(cfg, RulesSource{FS: logrouter.StarterRules, Dir: cfg.Rules.Dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.eng.Close(ctx)
-	})
-	gauge := func() float64 {
-		mfs, err := a.Engine().Metrics().Registry.Gather()
-		if err != nil {
+	var old string
+	routing := config.Routing{P1: []string{"siem", "archive"}, P2: []string{"archive"}, P3: []string{"archive"}}
+	a := newExampleApp(t, []string{"archive", "siem"}, routing, func(cfg *config.Config) {
+		cfg.Quarantine.MaxTotalBytes = 10000
+		old = filepath.Join(cfg.Quarantine.Dir, "siem", "quarantine-20261129T10.ndjson")
+		if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, mf := range mfs {
-			if mf.GetName() == "logrouter_quarantine_bytes" {
-				return mf.GetMetric()[0].GetGauge().GetValue()
-			}
+		if err := os.WriteFile(old, []byte(strings.Repeat("x", 8999)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		t.Fatal("no logrouter_quarantine_bytes")
-		return 0
-	}
-	if g := gauge(); g != 9000 {
+	})
+	if g := quarantineGauges(t, a)["logrouter_quarantine_bytes"]; g != 9000 {
 		t.Fatalf("at start: %v, want 9000", g)
 	}
 	// The alert's remedy: the operator replays and removes the file.
@@ -96,7 +53,7 @@ func TestQuarantineGaugeAfterRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	if g := gauge(); g != 0 {
+	if g := quarantineGauges(t, a)["logrouter_quarantine_bytes"]; g != 0 {
 		t.Errorf("logrouter_quarantine_bytes = %v after the only quarantine file was removed (and past the 1s recount interval), want 0: "+
 			"LogrouterQuarantineFilling (bytes/max > 0.8) keeps firing after its own remedy", g)
 	}

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,17 +89,7 @@ func TestCorruptRecordBytesDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	segs, _ := filepath.Glob(filepath.Join(dir, "dest", "p2", "*.seg"))
-	data, _ := os.ReadFile(segs[0])
-	i := strings.Index(string(data), bad[0])
-	f, err := os.OpenFile(segs[0], os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte{data[i+2] ^ 0xff}, int64(i+2)); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	damageP2(t, dir, bad[0])
 	close(gate)
 	e.waitIdle()
 	if !contains(e.sink.delivered(), ok[0]) {

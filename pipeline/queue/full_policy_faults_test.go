@@ -106,14 +106,7 @@ func TestFullHoldsWithLargeBatches(t *testing.T) {
 	e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: "block"})
 	block := make(chan struct{})
 	e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
-	big := make([]pipeline.Priority, 2000)
-	for i := range big {
-		big[i] = pipeline.P2
-	}
-	var err error
-	for i := 0; i < 200 && err == nil; i++ {
-		_, err = e.write(big...)
-	}
+	big, err := fillUntilRefused(e, pipeline.P2, 2000)
 	if !errors.Is(err, pipeline.ErrOverloaded) {
 		t.Fatalf("queue never refused: %v", err)
 	}

@@ -80,12 +80,7 @@ func TestRecoveredRecordDamagedLater(t *testing.T) {
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("down") })
 	// Record 0: one large event, so that reading it does not read ahead
 	// into record A (the reader's window reads 64 KiB ahead).
-	big := pipeline.NewBatch()
-	big.Commit(append(big.Arena(), strings.Repeat("x", 100<<10)...), pipeline.Event{Priority: pipeline.P2, Rule: -1, SourceType: "st"})
-	if err := e.q.Write(context.Background(), big); err != nil {
-		t.Fatal(err)
-	}
-	big.Release()
+	writeLargeP2(t, e)
 	a, err := e.write(pipeline.P2, pipeline.P2) // record A: damaged later
 	if err != nil {
 		t.Fatal(err)
@@ -115,20 +110,7 @@ func TestRecoveredRecordDamagedLater(t *testing.T) {
 	}
 	<-entered // record 0 is on its way; A is not read yet
 
-	segs, _ := filepath.Glob(filepath.Join(dir, "dest", "p2", "*.seg"))
-	if len(segs) != 1 {
-		t.Fatalf("segments %v", segs)
-	}
-	data, _ := os.ReadFile(segs[0])
-	i := strings.Index(string(data), a[1])
-	f, err := os.OpenFile(segs[0], os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte{data[i+2] ^ 0xff}, int64(i+2)); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	damageP2(t, dir, a[1])
 	close(gate)
 
 	deadline := time.Now().Add(5 * time.Second)

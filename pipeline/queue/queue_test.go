@@ -369,14 +369,7 @@ func TestFullQueueRefusesOrDropsP3(t *testing.T) {
 			}
 			block := make(chan struct{})
 			e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
-			big := make([]pipeline.Priority, 2000)
-			for i := range big {
-				big[i] = pipeline.P2
-			}
-			var err error
-			for i := 0; i < 200 && err == nil; i++ {
-				_, err = e.write(big...)
-			}
+			_, err := fillUntilRefused(e, pipeline.P2, 2000)
 			if !e.q.Full() {
 				t.Errorf("Full() false right after the queue refused a batch (HEC health would say healthy)")
 			}
@@ -984,4 +977,54 @@ func TestBatchErrorDuplicateIndex(t *testing.T) {
 		t.Errorf("queued gauge %v, want 0", v)
 	}
 	e.close()
+}
+
+// fillUntilRefused writes batches of n events of priority p (at most 200)
+// until the queue refuses one (its destination must hold them), and
+// returns the batch's priorities and the last error.
+func fillUntilRefused(e *env, p pipeline.Priority, n int) ([]pipeline.Priority, error) {
+	prios := make([]pipeline.Priority, n)
+	for i := range prios {
+		prios[i] = p
+	}
+	var err error
+	for i := 0; i < 200 && err == nil; i++ {
+		_, err = e.write(prios...)
+	}
+	return prios, err
+}
+
+// writeLargeP2 writes one P2 record of a 100 KiB event: reading it does
+// not read ahead into the next record (the reader's window is 64 KiB).
+func writeLargeP2(t *testing.T, e *env) {
+	t.Helper()
+	big := pipeline.NewBatch()
+	big.Commit(append(big.Arena(), strings.Repeat("x", 100<<10)...), pipeline.Event{Priority: pipeline.P2, Rule: -1, SourceType: "st"})
+	if err := e.q.Write(context.Background(), big); err != nil {
+		t.Fatal(err)
+	}
+	big.Release()
+}
+
+// damageP2 flips a byte of the payload holding marker in the queue's only
+// P2 segment under dir (a record damaged on disk after it was written).
+func damageP2(t *testing.T, dir, marker string) {
+	t.Helper()
+	segs, _ := filepath.Glob(filepath.Join(dir, "dest", "p2", "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v", segs)
+	}
+	data, _ := os.ReadFile(segs[0])
+	i := strings.Index(string(data), marker)
+	if i < 0 {
+		t.Fatalf("%q is not in %s", marker, segs[0])
+	}
+	f, err := os.OpenFile(segs[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte{data[i+2] ^ 0xff}, int64(i+2)); err != nil {
+		t.Fatal(err)
+	}
 }

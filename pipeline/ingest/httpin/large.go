@@ -57,13 +57,8 @@ func largeParts(raw []byte) []byte {
 	}) != nil || elems == 0 {
 		return nil
 	}
-	at := cap(raw) - cap(arr) // arr is a subslice of raw
-	skel := make([]byte, 0, len(raw)-len(arr)+4)
-	skel = append(skel, raw[:at]...)
-	skel = append(skel, "[{}]"...)
-	skel = append(skel, raw[at+len(arr):]...)
 	var p fastjson.Parser
-	v, err := p.ParseBytes(skel)
+	v, err := p.ParseBytes(splice(raw, arr, "[{}]"))
 	if err != nil {
 		return nil
 	}
@@ -73,14 +68,7 @@ func largeParts(raw []byte) []byte {
 	}
 	// The records Records found must be those of the member replaced (by
 	// position: a key may be written with escapes).
-	var mine *fastjson.Value
-	i := 0
-	v.GetObject().Visit(func(_ []byte, m *fastjson.Value) {
-		if i == largest {
-			mine = m
-		}
-		i++
-	})
+	mine := memberAt(v, largest)
 	if mine == nil || len(mine.GetArray()) != 1 || recs[0] != mine.GetArray()[0] {
 		return nil
 	}
@@ -88,6 +76,30 @@ func largeParts(raw []byte) []byte {
 }
 
 var errNotObject = errors.New("not an object")
+
+// splice returns a copy of raw with part, a subslice of it, replaced by
+// with.
+func splice(raw, part []byte, with string) []byte {
+	at := cap(raw) - cap(part)
+	out := make([]byte, 0, len(raw)-len(part)+len(with))
+	out = append(out, raw[:at]...)
+	out = append(out, with...)
+	return append(out, raw[at+len(part):]...)
+}
+
+// memberAt returns the value of object v's i-th member (in the order
+// written), or nil.
+func memberAt(v *fastjson.Value, i int) *fastjson.Value {
+	var m *fastjson.Value
+	n := 0
+	v.GetObject().Visit(func(_ []byte, val *fastjson.Value) {
+		if n == i {
+			m = val
+		}
+		n++
+	})
+	return m
+}
 
 // addLarge adds raw, a record longer than max_event_bytes, record by
 // record when it is an envelope largeParts splits (see above), with the
@@ -161,13 +173,8 @@ func (s *Server) largeHECEnvelope(raw []byte) (*fastjson.Value, []byte) {
 	}) != nil || events != 1 || len(raw)-len(ev) > maxSkeleton || largeParts(ev) == nil {
 		return nil, nil
 	}
-	at := cap(raw) - cap(ev)
-	small := make([]byte, 0, len(raw)-len(ev)+2)
-	small = append(small, raw[:at]...)
-	small = append(small, "{}"...)
-	small = append(small, raw[at+len(ev):]...)
 	var p fastjson.Parser
-	v, err := s.parseEnvelope(&p, small)
+	v, err := s.parseEnvelope(&p, splice(raw, ev, "{}"))
 	if err != nil {
 		return nil, nil
 	}

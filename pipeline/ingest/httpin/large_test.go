@@ -262,14 +262,7 @@ func FuzzLargeParts(f *testing.F) {
 				ties++
 			}
 		}
-		var member *fastjson.Value
-		i := 0
-		v.GetObject().Visit(func(_ []byte, m *fastjson.Value) {
-			if i == largest {
-				member = m
-			}
-			i++
-		})
+		member := memberAt(v, largest)
 		if ties == 0 && member != nil && len(member.GetArray()) > 0 && member.GetArray()[0] == recs[0] && len(raw) <= maxSkeleton {
 			t.Fatalf("Records splits %q into %d records, largeParts does not", raw, len(recs))
 		}
