@@ -253,7 +253,11 @@ func TestTLSPeersWithPrivateNamesTrustTheirCA(t *testing.T) {
 			c := *tb
 			peers = append(peers, peer{what, host, func(ca string) (*tls.Config, error) {
 				c.CAFile, c.CertFile, c.KeyFile = ca, "", ""
-				return kafkacfg.TLSConfig(&c)
+				tc, err := kafkacfg.TLSClient(&c)
+				if err != nil {
+					return nil, err
+				}
+				return tc.Config(), nil
 			}, tb.CAFile})
 		}
 		if k := cfg.Inputs.Kafka; k != nil {
@@ -273,7 +277,11 @@ func TestTLSPeersWithPrivateNamesTrustTheirCA(t *testing.T) {
 					ca = h.TLS.CAFile
 				}
 				peers = append(peers, peer{"destinations[" + d.Name + "].splunk_hec", u.Hostname(), func(ca string) (*tls.Config, error) {
-					return tlsconf.Client(ca, "", "", false)
+					tc, err := tlsconf.NewClient(ca, "", "", false, "", nil)
+					if err != nil {
+						return nil, err
+					}
+					return tc.Config(), nil
 				}, ca})
 			}
 		}

@@ -5,7 +5,6 @@ package kafkacfg
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -85,12 +84,37 @@ func CheckBroker(b string) error {
 	return nil
 }
 
-// TLSConfig builds the tls.Config, or nil when t is nil.
-func TLSConfig(t *TLS) (*tls.Config, error) {
+// TLSClient builds the brokers' client TLS, or nil when t is nil. Its CA
+// bundle and client certificate are read again when they change.
+func TLSClient(t *TLS) (*tlsconf.Client, error) {
 	if t == nil {
 		return nil, nil
 	}
-	return tlsconf.Client(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
+	return tlsconf.NewClient(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify, "", nil)
+}
+
+// dialTLS is a kafka-go Dial/DialFunc that dials with c, each connection
+// with the CA bundle as it is then (kafka-go's own TLS takes one
+// tls.Config for the transport's life).
+func dialTLS(c *tlsconf.Client) func(context.Context, string, string) (net.Conn, error) {
+	d := &net.Dialer{KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return c.Dial(ctx, d.DialContext, network, addr)
+	}
+}
+
+// Transport returns a kafka-go Transport to the brokers with c (nil:
+// plaintext) and m (nil: no SASL).
+func Transport(dialTimeout time.Duration, clientID string, c *tlsconf.Client, m sasl.Mechanism) *kafka.Transport {
+	tr := &kafka.Transport{DialTimeout: dialTimeout, ClientID: clientID, SASL: m}
+	switch {
+	case c == nil:
+	case c.Reloads():
+		tr.Dial = dialTLS(c)
+	default:
+		tr.TLS = c.Config()
+	}
+	return tr
 }
 
 // Mechanism builds the SASL mechanism, or nil when s is nil.
@@ -119,7 +143,7 @@ func Mechanism(s *SASL) (sasl.Mechanism, error) {
 
 // Dialer builds the kafka-go Dialer for readers and consumer groups.
 func Dialer(clientID string, t *TLS, s *SASL) (*kafka.Dialer, error) {
-	tc, err := TLSConfig(t)
+	tc, err := TLSClient(t)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +151,15 @@ func Dialer(clientID string, t *TLS, s *SASL) (*kafka.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true, TLS: tc, SASLMechanism: m}, nil
+	d := &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true, SASLMechanism: m}
+	switch {
+	case tc == nil:
+	case tc.Reloads():
+		d.DialFunc = dialTLS(tc)
+	default:
+		d.TLS = tc.Config()
+	}
+	return d, nil
 }
 
 // ProbeTopic asks the brokers at addr about topic alone and returns the
@@ -140,7 +172,7 @@ func Dialer(clientID string, t *TLS, s *SASL) (*kafka.Dialer, error) {
 // template (dial timeout, client id, TLS, SASL): ProbeTopic uses a
 // transport of its own for the one request and closes it.
 func ProbeTopic(ctx context.Context, addr net.Addr, tr *kafka.Transport, topic string) (int16, error) {
-	p := &kafka.Transport{DialTimeout: tr.DialTimeout, ClientID: tr.ClientID, TLS: tr.TLS, SASL: tr.SASL,
+	p := &kafka.Transport{DialTimeout: tr.DialTimeout, ClientID: tr.ClientID, Dial: tr.Dial, TLS: tr.TLS, SASL: tr.SASL,
 		MetadataTopics: []string{topic}}
 	defer p.CloseIdleConnections()
 	r, err := p.RoundTrip(ctx, addr, &metadata.Request{TopicNames: []string{topic}})

@@ -119,6 +119,7 @@ type CAPool struct {
 	file  string
 	log   *slog.Logger
 	every time.Duration
+	what  string // the file, as the reload log lines name it
 
 	mu      sync.Mutex
 	pool    *x509.CertPool
@@ -129,10 +130,14 @@ type CAPool struct {
 // LoadCAPool loads file. The error names the file; callers prefix their
 // YAML keys.
 func LoadCAPool(file string, log *slog.Logger) (*CAPool, error) {
+	return loadCAPool(file, log, "client CA file")
+}
+
+func loadCAPool(file string, log *slog.Logger, what string) (*CAPool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &CAPool{file: file, log: log, every: CheckEvery}
+	c := &CAPool{file: file, log: log, every: CheckEvery, what: what}
 	if err := c.load(); err != nil {
 		return nil, err
 	}
@@ -166,9 +171,9 @@ func (c *CAPool) Current() *x509.CertPool {
 		c.checked = now
 		if st, err := stampOf(c.file); err == nil && st != c.stamp {
 			if err := c.load(); err != nil {
-				c.log.Error("client CA file changed but does not load; verifying with the previous CAs until it does", "file", c.file, "err", err)
+				c.log.Error(c.what+" changed but does not load; verifying with the previous CAs until it does", "file", c.file, "err", err)
 			} else {
-				c.log.Info("client CA file reloaded", "file", c.file)
+				c.log.Info(c.what+" reloaded", "file", c.file)
 			}
 		}
 	}

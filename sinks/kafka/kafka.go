@@ -252,7 +252,7 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		s.missingWait = DefaultMissingTopicTimeout
 	}
 	if s.rt == nil {
-		tc, err := kafkacfg.TLSConfig(cfg.TLS)
+		tc, err := kafkacfg.TLSClient(cfg.TLS)
 		if err != nil {
 			return nil, fmt.Errorf("kafka %s: %w", name, err)
 		}
@@ -260,13 +260,8 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kafka %s: %w", name, err)
 		}
-		s.own = &kafkago.Transport{
-			DialTimeout: min(10*time.Second, cfg.WriteTimeout),
-			ClientID:    clientID,
-			TLS:         tc,
-			SASL:        mech,
-			MetadataTTL: o.metadataTTL,
-		}
+		s.own = kafkacfg.Transport(min(10*time.Second, cfg.WriteTimeout), clientID, tc, mech)
+		s.own.MetadataTTL = o.metadataTTL
 		s.rt = s.own
 	}
 	s.client = &kafkago.Client{Addr: s.addr, Transport: s.rt, Timeout: cfg.WriteTimeout}

@@ -148,7 +148,7 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	s.namer = newNamer(cfg, tmpl, s.log, typesGauge)
 	rt := o.rt
 	if rt == nil {
-		tr, err := newTransport(cfg)
+		tr, err := newTransport(cfg, s.log)
 		if err != nil {
 			return nil, fmt.Errorf("opensearch %s: %w", name, err)
 		}
@@ -213,7 +213,7 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 
 // newTransport builds the HTTP transport: http.DefaultTransport's settings,
 // enough idle connections for max_concurrent_requests, and the tls block.
-func newTransport(cfg Config) (*http.Transport, error) {
+func newTransport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = cfg.MaxConcurrentRequests + 2
 	tr.MaxIdleConns = max(tr.MaxIdleConns, len(cfg.URLs)*tr.MaxIdleConnsPerHost)
@@ -221,11 +221,11 @@ func newTransport(cfg Config) (*http.Transport, error) {
 	if t == nil {
 		return tr, nil
 	}
-	tc, err := tlsconf.Client(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
+	tc, err := tlsconf.NewClient(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify, "", log)
 	if err != nil {
 		return nil, err
 	}
-	tr.TLSClientConfig = tc
+	tc.Transport(tr) // the CA bundle as it is at each new connection
 	return tr, nil
 }
 

@@ -132,7 +132,7 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 	cfg.SetDefaults()
 	o := buildOptions(name, opts)
 	u, _ := baseURL(cfg.URL)
-	tlsConf, err := cfg.TLS.build()
+	tlsc, err := cfg.TLS.build(o.log)
 	if err != nil {
 		return nil, err
 	}
@@ -149,13 +149,15 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: min(cfg.Timeout, 10*time.Second), KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   cfg.Timeout,
 		ResponseHeaderTimeout: cfg.Timeout,
 		MaxIdleConns:          cfg.MaxConcurrentRequests + 2,
 		MaxIdleConnsPerHost:   cfg.MaxConcurrentRequests + 2,
 		IdleConnTimeout:       90 * time.Second,
 		DisableCompression:    true,
+	}
+	if tlsc != nil {
+		tlsc.Transport(tr)
 	}
 	h := &HEC{
 		name: name, cfg: cfg, channel: channel,

@@ -2,7 +2,6 @@ package siem
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,23 +97,19 @@ func (t *TLSConfig) validate() error {
 	return nil
 }
 
-// build reads the files and returns the tls.Config (nil when t is nil).
+// build reads the files and returns the client TLS (nil when t is nil),
+// which reads the CA bundle again when it changes (tlsconf.Client).
 //
 // ServerName is left empty unless server_name is set: net/http and
 // tls.Dialer then verify each hop against its own host (an HTTPS proxy
 // against the proxy's name, the destination against the URL's or the
 // address's host). Set to the destination's host, it was also required of
 // an HTTPS proxy's certificate, and every request through one failed.
-func (t *TLSConfig) build() (*tls.Config, error) {
+func (t *TLSConfig) build(log *slog.Logger) (*tlsconf.Client, error) {
 	if t == nil {
 		return nil, nil
 	}
-	tc, err := tlsconf.Client(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify)
-	if err != nil {
-		return nil, err
-	}
-	tc.ServerName = t.ServerName
-	return tc, nil
+	return tlsconf.NewClient(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify, t.ServerName, log)
 }
 
 // rateLimit lets one log line through per interval (the rest are counted

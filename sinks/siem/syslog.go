@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/backoff"
+	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -26,14 +27,14 @@ const writeAttempts = 3
 // pipeline.Sink; concurrent Writes share one connection, one batch at a
 // time.
 type Syslog struct {
-	name    string
-	cfg     SyslogConfig
-	enc     *syslogEncoder
-	log     *slog.Logger
-	m       *destMetrics
-	now     func() time.Time
-	tlsConf *tls.Config
-	dialer  net.Dialer
+	name   string
+	cfg    SyslogConfig
+	enc    *syslogEncoder
+	log    *slog.Logger
+	m      *destMetrics
+	now    func() time.Time
+	tls    *tlsconf.Client // transport: tls (nil: tcp)
+	dialer net.Dialer
 
 	// mu is a one-slot semaphore (so that waiting for it honors ctx); it
 	// guards everything below.
@@ -215,15 +216,15 @@ func NewSyslog(name string, cfg SyslogConfig, opts ...Option) (*Syslog, error) {
 		warn:   rateLimit{every: 10 * time.Second},
 	}
 	if cfg.Transport == "tls" {
-		host, _, _ := net.SplitHostPort(cfg.Address)
-		tc, err := cfg.TLS.build()
+		t := cfg.TLS
+		if t == nil {
+			t = &TLSConfig{} // the system roots, verified against the address's host
+		}
+		tc, err := t.build(o.log)
 		if err != nil {
 			return nil, err
 		}
-		if tc == nil {
-			tc = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-		}
-		s.tlsConf = tc
+		s.tls = tc
 	}
 	s.life, s.stop = context.WithCancel(context.Background())
 	return s, nil
@@ -401,8 +402,8 @@ func (s *Syslog) dial(ctx context.Context) (net.Conn, error) {
 	defer cancel()
 	var c net.Conn
 	var err error
-	if s.tlsConf != nil {
-		c, err = (&tls.Dialer{NetDialer: &s.dialer, Config: s.tlsConf}).DialContext(dctx, "tcp", s.cfg.Address)
+	if s.tls != nil {
+		c, err = s.tls.Dial(dctx, s.dialer.DialContext, "tcp", s.cfg.Address)
 	} else {
 		c, err = s.dialer.DialContext(dctx, "tcp", s.cfg.Address)
 	}

@@ -292,7 +292,7 @@ func (s *Source) existingTopics(ctx context.Context) (have, missing []string, er
 // topics this user may not describe, which exist. It returns the missing
 // ones and those behind an ACL.
 func (s *Source) splitDenied(ctx context.Context, absent []string) (missing, denied []string) {
-	tr := &kafka.Transport{DialTimeout: s.dialer.Timeout, ClientID: s.dialer.ClientID, TLS: s.dialer.TLS, SASL: s.dialer.SASLMechanism}
+	tr := &kafka.Transport{DialTimeout: s.dialer.Timeout, ClientID: s.dialer.ClientID, Dial: s.dialer.DialFunc, TLS: s.dialer.TLS, SASL: s.dialer.SASLMechanism}
 	for _, t := range absent {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		code, err := kafkacfg.ProbeTopic(pctx, kafka.TCP(s.cfg.Brokers...), tr, t)
