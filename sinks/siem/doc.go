@@ -48,7 +48,11 @@
 //	                                    the whole request is permanent
 //	400   7  Incorrect index            events before N delivered, the rest permanent:
 //	                                    a configuration error; fix "index" and replay
-//	                                    the quarantine
+//	                                    the quarantine. (400s with N and indexer
+//	                                    acknowledgement: the events before N have no
+//	                                    ackId, so they are sent again, counted in
+//	                                    logrouter_siem_resent_events_total
+//	                                    {reason="invalid_partial"})
 //	400   5  No data, other codes       permanent for the whole request
 //	400   10 Data channel is missing    retryable, logged as an error
 //	400   11 Invalid data channel       retryable, logged as an error
@@ -90,8 +94,9 @@
 // three times within one Write, then the queue takes over): the events of
 // every such ack timeout are counted in logrouter_siem_resent_events_total
 // {reason="ack_timeout"}, and they are the only source of duplicates in ack
-// mode besides connection errors and a partly taken 503 (reason
-// "busy_partial"). If the ack endpoint answers 400 code 14
+// mode besides connection errors, a partly taken 503 (reason
+// "busy_partial") and the events before an invalid one (reason
+// "invalid_partial"). If the ack endpoint answers 400 code 14
 // (ACK is disabled), or a 200 answer carries no ackId, the destination logs
 // an error once and falls back to no-ack mode: "delivered" then means HEC
 // answered 200.
@@ -135,7 +140,13 @@
 // the break (at most replay_bytes, though the most recent batch is kept
 // whatever its size), then the current batch; a connection that breaks
 // while it resends them (a receiver that accepts and resets while it
-// restarts) keeps all of them for the next. The reconnect and resend
+// restarts) keeps all of them for the next. For replay_age after a break
+// the window is not trimmed to replay_bytes: a batch that would take it
+// past that is refused, retryably, before it is written, and waits in the
+// queue until a connection has lasted replay_age (a load balancer without
+// a backend, or a TLS 1.3 receiver refusing the client's certificate,
+// accepts each connection and breaks it after the write "succeeded"), and
+// the reconnect backoff grows across such breaks. The reconnect and resend
 // start when the break is seen, not at the next batch (a quiet P1
 // destination may get none for hours), and Close resends a pending window
 // before it lets go (with up to three connections, within its deadline;

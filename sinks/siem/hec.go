@@ -511,7 +511,7 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 		h.m.requests[outPartial].Inc()
 		bad := sp.start + res.invalid
 		if bad > sp.start {
-			out = append(out, part{span: span{sp.start, bad}, kind: partDelivered})
+			out = append(out, h.takenBefore(span{sp.start, bad}, st, err))
 		}
 		out = append(out, part{span: span{bad, bad + 1}, kind: partPermanent, status: st, err: pipeline.Permanent(err)})
 		if bad+1 < sp.end {
@@ -524,7 +524,7 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 		h.logErr(&h.errLog, "Splunk refused the index: the events go to quarantine; fix \"index\" (or the token's allowed indexes) and replay them", herr)
 		if res.invalid > 0 && res.invalid < n {
 			bad := sp.start + res.invalid
-			out = append(out, part{span: span{sp.start, bad}, kind: partDelivered})
+			out = append(out, h.takenBefore(span{sp.start, bad}, st, err))
 			return append(out, part{span: span{bad, sp.end}, kind: partPermanent, status: st, err: pipeline.Permanent(err)})
 		}
 		return whole(partPermanent, err)
@@ -586,6 +586,20 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 	}
 	h.m.requests[outClientError].Inc()
 	return whole(partRetry, err)
+}
+
+// takenBefore is the part of a request Splunk took before the invalid
+// event that stopped it (a 400 with invalid-event-number): delivered, or,
+// with indexer acknowledgement, sent again (counted as resent): a 400
+// carries no ackId, so nothing would ever confirm that those events were
+// indexed, and ack mode counts an event delivered only once confirmed.
+func (h *HEC) takenBefore(sp span, status int, err error) part {
+	if h.acks == nil || h.ackOff.Load() {
+		return part{span: sp, kind: partDelivered}
+	}
+	h.m.resentInvalid.Add(float64(sp.end - sp.start))
+	return part{span: sp, kind: partRetry, status: status,
+		err: fmt.Errorf("splunk_hec %s: taken before an invalid event but not acknowledged (a 400 carries no ackId): sent again: %w", h.name, err)}
 }
 
 func (h *HEC) logErr(rl *rateLimit, msg string, herr *HECError) {

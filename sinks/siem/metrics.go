@@ -88,27 +88,28 @@ var outcomeNames = [numOutcomes]string{"ok", "partial", "rejected", "busy", "ser
 
 // destMetrics are one destination's series, resolved once.
 type destMetrics struct {
-	requests                                        [numOutcomes]prometheus.Counter
-	delivered, retryable, permanent                 prometheus.Counter
-	ackTimeouts                                     prometheus.Counter
-	resentAck, resentBroken, resentRepl, resentBusy prometheus.Counter
-	reconnects                                      prometheus.Counter
-	age                                             [pipeline.NumPriorities]prometheus.Observer
-	reqSeconds                                      prometheus.Observer
+	requests                                                       [numOutcomes]prometheus.Counter
+	delivered, retryable, permanent                                prometheus.Counter
+	ackTimeouts                                                    prometheus.Counter
+	resentAck, resentBroken, resentRepl, resentBusy, resentInvalid prometheus.Counter
+	reconnects                                                     prometheus.Counter
+	age                                                            [pipeline.NumPriorities]prometheus.Observer
+	reqSeconds                                                     prometheus.Observer
 }
 
 func (m *Metrics) forDestination(name string) *destMetrics {
 	d := &destMetrics{
-		delivered:    m.Events.WithLabelValues(name, "delivered"),
-		retryable:    m.Events.WithLabelValues(name, "retryable"),
-		permanent:    m.Events.WithLabelValues(name, "permanent"),
-		ackTimeouts:  m.AckTimeouts.WithLabelValues(name),
-		resentAck:    m.Resent.WithLabelValues(name, "ack_timeout"),
-		resentBroken: m.Resent.WithLabelValues(name, "broken_connection"),
-		resentRepl:   m.Resent.WithLabelValues(name, "replay"),
-		resentBusy:   m.Resent.WithLabelValues(name, "busy_partial"),
-		reconnects:   m.Reconnects.WithLabelValues(name),
-		reqSeconds:   m.RequestSeconds.WithLabelValues(name),
+		delivered:     m.Events.WithLabelValues(name, "delivered"),
+		retryable:     m.Events.WithLabelValues(name, "retryable"),
+		permanent:     m.Events.WithLabelValues(name, "permanent"),
+		ackTimeouts:   m.AckTimeouts.WithLabelValues(name),
+		resentAck:     m.Resent.WithLabelValues(name, "ack_timeout"),
+		resentBroken:  m.Resent.WithLabelValues(name, "broken_connection"),
+		resentRepl:    m.Resent.WithLabelValues(name, "replay"),
+		resentBusy:    m.Resent.WithLabelValues(name, "busy_partial"),
+		resentInvalid: m.Resent.WithLabelValues(name, "invalid_partial"),
+		reconnects:    m.Reconnects.WithLabelValues(name),
+		reqSeconds:    m.RequestSeconds.WithLabelValues(name),
 	}
 	for i := range d.requests {
 		d.requests[i] = m.Requests.WithLabelValues(name, outcomeNames[i])

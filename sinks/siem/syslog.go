@@ -45,6 +45,7 @@ type Syslog struct {
 	replay      bool // the window must be resent on the next connection
 	backoff     time.Duration
 	nextDial    time.Time
+	lastBreak   time.Time // when a connection last broke (dropConn)
 
 	warn      rateLimit
 	closed    atomic.Bool
@@ -170,9 +171,31 @@ func (s *Syslog) repairLocked(ctx context.Context) error {
 		s.dropConn(err)
 		return err
 	}
-	s.backoff = 0
+	s.settled()
 	return nil
 }
+
+// unsettled reports whether a connection broke within replay_age: the
+// receiver may break the next one too (it accepts and resets while it
+// restarts, a load balancer has no backend, a TLS 1.3 server refuses the
+// client's certificate after the client's handshake completed), so
+// nothing written since is known to have been read.
+func (s *Syslog) unsettled() bool {
+	return !s.lastBreak.IsZero() && time.Since(s.lastBreak) < s.cfg.ReplayAge
+}
+
+// settled resets the reconnect backoff after a successful write, once no
+// connection broke within replay_age (so that a receiver that breaks every
+// connection is not dialled every reconnect_backoff_min).
+func (s *Syslog) settled() {
+	if !s.unsettled() {
+		s.backoff = 0
+	}
+}
+
+// errUnsettled: Write refused a batch that the replay window could not
+// keep while the receiver is unsettled.
+var errUnsettled = errors.New("the receiver broke a connection within replay_age and the replay window (replay_bytes) is full: the batch waits in the queue until a connection lasts replay_age")
 
 // frameBuf is a batch rendered as framed messages.
 type frameBuf struct {
@@ -350,6 +373,21 @@ func (s *Syslog) writeBatch(ctx context.Context, f *frameBuf) error {
 }
 
 func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
+	// While the receiver is unsettled, the window is the only copy of
+	// what was written since (the queue deleted it as delivered): it is
+	// not trimmed to replay_bytes then (see remember), and a batch that
+	// would take it past replay_bytes is refused, retryably, before it is
+	// written. Otherwise an outage that shows up as broken connections
+	// would lose all but the last replay_bytes.
+	if s.cfg.ReplayBytes >= 0 && len(s.window) > 0 && s.windowBytes+len(f.buf) > s.cfg.ReplayBytes && s.unsettled() {
+		releaseFrameBuf(f)
+		s.m.requests[outNetwork].Inc()
+		if ok, suppressed := s.warn.allow(); ok {
+			s.log.Warn("syslog receiver keeps breaking connections; holding new events in the queue until the recent ones are resent and a connection lasts replay_age",
+				"address", s.cfg.Address, "replay_batches", len(s.window), "replay_bytes", s.windowBytes, "suppressed", suppressed)
+		}
+		return fmt.Errorf("syslog %s: %w", s.name, errUnsettled)
+	}
 	var lastErr error
 	for attempt := 0; attempt < writeAttempts; attempt++ {
 		if ctx.Err() != nil {
@@ -375,7 +413,7 @@ func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
 		n, err := s.writeConn(ctx, s.conn.c, f.buf)
 		if err == nil {
 			s.m.requests[outOK].Inc()
-			s.backoff = 0
+			s.settled()
 			s.remember(f)
 			return nil
 		}
@@ -453,6 +491,7 @@ func (s *Syslog) dropConn(cause error) {
 	_ = sc.c.Close()
 	<-sc.done
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
+	s.lastBreak = time.Now()
 	s.m.reconnects.Inc()
 	s.failed()
 	// Keep what was written within replay_age before the break. When the
@@ -511,7 +550,8 @@ func (s *Syslog) remember(f *frameBuf) {
 	s.window = append(s.window, f)
 	s.windowBytes += len(f.buf)
 	cut := now.Add(-s.cfg.ReplayAge)
-	for len(s.window) > 1 && (s.windowBytes > s.cfg.ReplayBytes || s.window[0].at.Before(cut)) {
+	overBytes := !s.unsettled() // unsettled: writePersistent bounds the window
+	for len(s.window) > 1 && ((overBytes && s.windowBytes > s.cfg.ReplayBytes) || s.window[0].at.Before(cut)) {
 		s.windowBytes -= len(s.window[0].buf)
 		releaseFrameBuf(s.window[0])
 		s.window[0] = nil

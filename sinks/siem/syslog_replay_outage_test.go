@@ -163,10 +163,8 @@ func TestReplayWindowSurvivesFailedReplays(t *testing.T) {
 	// The receiver is healthy again: B is written, and A must be resent first.
 	rcv.mode.Store(modeRecord)
 	time.Sleep(100 * time.Millisecond) // the last reset-mode connection is gone, and seen to be
-	if err := s.Write(ctx, b); err != nil {
-		t.Fatalf("write B to the healthy receiver: %v", err)
-	}
-	_ = s.Close(ctx) // EOF at the receiver: it has read everything
+	writeUntilSettled(t, s, b)         // refused until a connection lasts replay_age (A fills the window)
+	_ = s.Close(ctx)                   // EOF at the receiver: it has read everything
 	waitFor(t, "B at the receiver", 10*time.Second, func() bool { return strings.Contains(rcv.recorded(), `"id":"e000001"`) })
 	if !strings.Contains(rcv.recorded(), `"id":"e000000"`) {
 		t.Errorf("batch A (written just before the break, Write returned nil) was never resent: " +
