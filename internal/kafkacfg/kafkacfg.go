@@ -71,6 +71,30 @@ func Validate(prefix string, t *TLS, s *SASL) error {
 	return nil
 }
 
+// MaxTopicLen is Kafka's limit on topic names.
+const MaxTopicLen = 249
+
+// TopicByte reports whether c may be in a Kafka topic name (A-Z, a-z, 0-9,
+// '.', '_', '-').
+func TopicByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// CheckTopic refuses a name Kafka does not allow for a topic (a pattern
+// such as logs-*, a space, a slash): such a topic never exists, so a
+// consumer would wait for it forever.
+func CheckTopic(name string) error {
+	if name == "." || name == ".." || len(name) > MaxTopicLen {
+		return fmt.Errorf("%q is not a Kafka topic name (not . or .., at most %d bytes)", name, MaxTopicLen)
+	}
+	for i := 0; i < len(name); i++ {
+		if !TopicByte(name[i]) {
+			return fmt.Errorf("%q is not a Kafka topic name: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed (list each topic; patterns are not supported)", name)
+		}
+	}
+	return nil
+}
+
 // CheckBroker refuses a broker address the client could never dial: not
 // host:port, an empty host, or a port outside 1..65535.
 func CheckBroker(b string) error {

@@ -27,9 +27,6 @@ const (
 	DefaultMissingTopicTimeout = 30 * time.Second
 )
 
-// maxTopicLen is Kafka's limit on topic names.
-const maxTopicLen = 249
-
 // Config configures a Kafka destination. Zero values mean the documented
 // defaults (see SetDefaults).
 type Config struct {

@@ -23,7 +23,7 @@ func classify(err error) (permanent bool, code int16) {
 		return false, 0 // network, TLS, timeouts, context: retryable
 	}
 	switch kerr {
-	case kafkago.MessageSizeTooLarge, // after isolation: this message alone is too big for the topic
+	case kafkago.MessageSizeTooLarge, // after halving: this message alone is too big for the topic
 		kafkago.InvalidMessage, // CORRUPT_MESSAGE: CRC or format check failed for this message
 		kafkago.InvalidMessageSize,
 		kafkago.InvalidRecord,    // the broker's record validation refused it

@@ -80,13 +80,15 @@
 //	  write_timeout exceeded, ctx canceled             event of the batch was delivered)
 //
 // Kafka answers a produce request per partition batch, so a permanent code
-// does not say which message was at fault (a batch of good
-// events that compresses to more than the broker's message.max.bytes gets
-// MESSAGE_TOO_LARGE too). Messages that fail with a permanent code are
-// therefore sent again one per request, up to 64 per Write (the rest are
-// reported retryable and isolated by the next attempts), and only those that
-// fail alone are reported permanent: a bad event never takes its neighbours
-// to quarantine.
+// does not say which message was at fault. A batch of good events that
+// compresses to more than the topic's max.message.bytes gets
+// MESSAGE_TOO_LARGE: such a request is sent again at once in halves (and
+// halves of those while they are refused so), so a batch_bytes above what
+// the topic takes costs a few more requests. Messages that fail with
+// another permanent code are sent again one per request, up to 64 per
+// Write (the rest are reported retryable and isolated by the next
+// attempts), and only those that fail alone are reported permanent: a bad
+// event never takes its neighbours to quarantine.
 //
 // Write copies every event's bytes into a pooled buffer before handing them
 // to kafka-go, because a request still on the wire when Write returned early

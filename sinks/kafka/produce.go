@@ -134,43 +134,78 @@ func (s *Sink) produce(ctx, parent context.Context, st *writeState) {
 	var iso []int32 // messages of requests refused with a permanent code
 	for k := range st.reqs {
 		r := &st.reqs[k]
-		if !r.answered {
-			// Not answered within the Write's time: perhaps stored (at
-			// least once), and the request may still be on the wire, so
-			// the buffers are not reused.
-			st.reusable = false
-			err := s.callError(parent, cmp.Or(ctx.Err(), r.err, context.DeadlineExceeded))
-			for j := r.lo; j < r.hi; j++ {
-				st.fail(int(st.idx[st.order[j]]), 0, err)
-			}
-			continue
-		}
-		if r.err == nil {
-			continue
-		}
-		perm, code := classify(r.err)
-		for j := r.lo; j < r.hi; j++ {
-			m := st.order[j]
-			if rerr, ok := r.recErrs[j-r.lo]; ok {
-				// The broker named this record: it alone is at fault.
-				st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, fmt.Errorf("%w: %v", r.err, rerr), perm))
-				continue
-			}
-			switch {
-			case len(r.recErrs) > 0:
-				// The batch was refused for other records: these are fine.
-				st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, r.err, false))
-			case perm && r.hi-r.lo > 1 && len(iso) < maxIsolated:
-				iso = append(iso, m)
-			default:
-				// A permanent code past maxIsolated is reported retryable:
-				// the next attempts isolate it.
-				st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, r.err, perm && r.hi-r.lo == 1))
-			}
-		}
+		s.settle(ctx, parent, st, r, st.order[r.lo:r.hi], &iso)
 	}
 	if len(iso) > 0 {
 		s.isolate(ctx, parent, st, iso)
+	}
+}
+
+// settle records the outcome of request r, which sent msgs: every message
+// not stored becomes an item of st, except those of a request refused with
+// a permanent code about the whole request, which are added to iso (up to
+// maxIsolated) to be sent alone, and those of a request refused as too
+// large (MESSAGE_TOO_LARGE: the compressed batch is larger than the
+// topic's max.message.bytes, while each event fits), which are sent again
+// in halves at once (bisect).
+func (s *Sink) settle(ctx, parent context.Context, st *writeState, r *request, msgs []int32, iso *[]int32) {
+	if !r.answered {
+		// Not answered within the Write's time: perhaps stored (at least
+		// once), and the request may still be on the wire, so the buffers
+		// are not reused.
+		st.reusable = false
+		err := s.callError(parent, cmp.Or(ctx.Err(), r.err, context.DeadlineExceeded))
+		for _, m := range msgs {
+			st.fail(int(st.idx[m]), 0, err)
+		}
+		return
+	}
+	if r.err == nil {
+		return
+	}
+	perm, code := classify(r.err)
+	tooLarge := perm && len(r.recErrs) == 0 && errors.Is(r.err, kafkago.MessageSizeTooLarge)
+	switch {
+	case tooLarge && len(msgs) > 1 && ctx.Err() == nil:
+		s.bisect(ctx, parent, st, r, msgs, iso)
+		return
+	case tooLarge && len(msgs) == 1:
+		err := fmt.Errorf("%w: the event (%d bytes) is larger than topic %q accepts: lower max_message_bytes to the broker's message.max.bytes (and the topic's max.message.bytes) so that such events are refused before sending, or raise those limits", r.err, len(st.msgs[msgs[0]].Value), r.topic)
+		st.fail(int(st.idx[msgs[0]]), code, st.wrap(s, r.topic, err, true))
+		return
+	}
+	for j, m := range msgs {
+		if rerr, ok := r.recErrs[j]; ok {
+			// The broker named this record: it alone is at fault.
+			st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, fmt.Errorf("%w: %v", r.err, rerr), perm))
+			continue
+		}
+		switch {
+		case len(r.recErrs) > 0:
+			// The batch was refused for other records: these are fine.
+			st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, r.err, false))
+		case perm && len(msgs) > 1 && len(*iso) < maxIsolated:
+			*iso = append(*iso, m)
+		default:
+			// A permanent code past maxIsolated is reported retryable:
+			// the next attempts isolate it.
+			st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, r.err, perm && len(msgs) == 1))
+		}
+	}
+}
+
+// bisect sends msgs, which the broker refused together as too large, as
+// two requests of half of them each (and those in halves again while they
+// are refused so), settling each: a batch_bytes above what the topic takes
+// compressed costs a few more requests, not the events past maxIsolated
+// waiting for the queue's backoff. A message refused alone is permanent
+// (isolate's explanation).
+func (s *Sink) bisect(ctx, parent context.Context, st *writeState, r *request, msgs []int32, iso *[]int32) {
+	mid := len(msgs) / 2
+	for _, half := range [2][]int32{msgs[:mid], msgs[mid:]} {
+		h := request{topic: r.topic, part: r.part}
+		s.sendMessages(ctx, st, &h, half, maxAttempts)
+		s.settle(ctx, parent, st, &h, half, iso)
 	}
 }
 
@@ -182,18 +217,7 @@ func (s *Sink) isolate(ctx, parent context.Context, st *writeState, iso []int32)
 		r := request{topic: st.msgs[m].Topic, part: int(st.part[m])}
 		one := [1]int32{m}
 		s.sendMessages(ctx, st, &r, one[:], 1)
-		switch {
-		case !r.answered:
-			st.reusable = false
-			st.fail(int(st.idx[m]), 0, s.callError(parent, cmp.Or(ctx.Err(), r.err, context.DeadlineExceeded)))
-		case r.err != nil:
-			perm, code := classify(r.err)
-			err := r.err
-			if perm && errors.Is(err, kafkago.MessageSizeTooLarge) {
-				err = fmt.Errorf("%w: the event (%d bytes) is larger than topic %q accepts: lower max_message_bytes to the broker's message.max.bytes (and the topic's max.message.bytes) so that such events are refused before sending, or raise those limits", err, len(st.msgs[m].Value), r.topic)
-			}
-			st.fail(int(st.idx[m]), code, st.wrap(s, r.topic, err, perm))
-		}
+		s.settle(ctx, parent, st, &r, one[:], nil)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/logrouter/logrouter/internal/kafkacfg"
 	"github.com/logrouter/logrouter/pipeline"
 )
 
@@ -46,10 +47,6 @@ type topicKey struct {
 	src  string
 }
 
-func topicByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-}
-
 // parseTopic validates the "topic" setting and compiles it.
 func parseTopic(t string) (*topicTemplate, error) {
 	bad := func(format string, args ...any) (*topicTemplate, error) {
@@ -68,7 +65,7 @@ func parseTopic(t string) (*topicTemplate, error) {
 		if i > 0 {
 			lit := s[:i]
 			for j := 0; j < len(lit); j++ {
-				if !topicByte(lit[j]) {
+				if !kafkacfg.TopicByte(lit[j]) {
 					return bad("Kafka topic names allow only A-Z, a-z, 0-9, '.', '_' and '-', not %q", lit[j])
 				}
 			}
@@ -96,8 +93,8 @@ func parseTopic(t string) (*topicTemplate, error) {
 		}
 		s = s[end+1:]
 	}
-	if maxLen > maxTopicLen {
-		return bad("names can reach %d bytes, Kafka allows %d ({source_type} takes up to %d): shorten the fixed part", maxLen, maxTopicLen, maxSourceTypeLen)
+	if maxLen > kafkacfg.MaxTopicLen {
+		return bad("names can reach %d bytes, Kafka allows %d ({source_type} takes up to %d): shorten the fixed part", maxLen, kafkacfg.MaxTopicLen, maxSourceTypeLen)
 	}
 	hasSrc := false
 	hasPrio := false
@@ -186,7 +183,7 @@ func appendSanitized(b []byte, src string) []byte {
 	}
 	for i := 0; i < len(src) && i < maxSourceTypeLen; i++ {
 		c := src[i]
-		if !topicByte(c) {
+		if !kafkacfg.TopicByte(c) {
 			c = '_'
 		}
 		b = append(b, c)

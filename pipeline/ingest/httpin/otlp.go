@@ -1236,13 +1236,13 @@ func jobject(v *fastjson.Value, what string) error {
 // by max_event_bytes and the nesting bound as a record of the other
 // endpoints is (a record past them is quarantined alone).
 func (o *otlpRequest) walkJSON(body []byte) error {
-	return objMembers(body, func(k, v []byte) error {
+	return jsonscan.Members(body, func(k, v []byte) error {
 		if !jkey(k, "resourceLogs", "resource_logs") {
 			return nil
 		}
 		return arrayEach(v, func(rl []byte) error {
 			var res []byte
-			if err := objMembers(rl, func(k, v []byte) error {
+			if err := jsonscan.Members(rl, func(k, v []byte) error {
 				if jkey(k, "resource", "resource") {
 					res = v
 				}
@@ -1267,12 +1267,12 @@ func (o *otlpRequest) walkJSON(body []byte) error {
 				}
 			}
 			o.renderResource(func() error { return o.attrsJSON(resAttrs) })
-			return objMembers(rl, func(k, v []byte) error {
+			return jsonscan.Members(rl, func(k, v []byte) error {
 				if !jkey(k, "scopeLogs", "scope_logs") {
 					return nil
 				}
 				return arrayEach(v, func(sl []byte) error {
-					return objMembers(sl, func(k, v []byte) error {
+					return jsonscan.Members(sl, func(k, v []byte) error {
 						if !jkey(k, "logRecords", "log_records") {
 							return nil
 						}
@@ -1302,64 +1302,6 @@ func jkey(k []byte, camel, snake string) bool {
 	return string(k) == camel || string(k) == snake
 }
 
-// errJSONFraming refuses a body whose objects and arrays are malformed.
-var errJSONFraming = errors.New("malformed JSON")
-
-// objMembers calls fn with each member of the JSON object d: its key as
-// written (between its quotes) and its value's bytes, found by scanning
-// (the values fn parses are validated then). null is an object without
-// members.
-func objMembers(d []byte, fn func(k, v []byte) error) error {
-	i := jsonscan.SkipWS(d, 0)
-	if string(d[i:]) == "null" {
-		return nil
-	}
-	if i >= len(d) || d[i] != '{' {
-		return fmt.Errorf("%w: expected an object", errJSONFraming)
-	}
-	i = jsonscan.SkipWS(d, i+1)
-	if i < len(d) && d[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(d) || d[i] != '"' {
-				return fmt.Errorf("%w: expected a member's key at byte %d", errJSONFraming, i)
-			}
-			e := jsonscan.StringEnd(d, i)
-			if e < 0 {
-				return fmt.Errorf("%w: unterminated key", errJSONFraming)
-			}
-			k := d[i+1 : e-1]
-			i = jsonscan.SkipWS(d, e)
-			if i >= len(d) || d[i] != ':' {
-				return fmt.Errorf("%w: expected ':' after key %q", errJSONFraming, k)
-			}
-			i = jsonscan.SkipWS(d, i+1)
-			ve := jsonscan.ValueEnd(d, i)
-			if ve < 0 {
-				return fmt.Errorf("%w: the value of %q", errJSONFraming, k)
-			}
-			if err := fn(k, d[i:ve]); err != nil {
-				return err
-			}
-			i = jsonscan.SkipWS(d, ve)
-			if i < len(d) && d[i] == ',' {
-				i = jsonscan.SkipWS(d, i+1)
-				continue
-			}
-			if i < len(d) && d[i] == '}' {
-				i++
-				break
-			}
-			return fmt.Errorf("%w: expected ',' or '}' after the value of %q", errJSONFraming, k)
-		}
-	}
-	if jsonscan.SkipWS(d, i) != len(d) {
-		return fmt.Errorf("%w: data after the object", errJSONFraming)
-	}
-	return nil
-}
-
 // arrayEach calls fn with each element of the JSON array d (null: none).
 func arrayEach(d []byte, fn func(el []byte) error) error {
 	d = skipWS(d)
@@ -1367,7 +1309,7 @@ func arrayEach(d []byte, fn func(el []byte) error) error {
 		return nil
 	}
 	if len(d) == 0 || d[0] != '[' {
-		return fmt.Errorf("%w: expected an array", errJSONFraming)
+		return fmt.Errorf("%w: expected an array", jsonscan.ErrFraming)
 	}
 	a := newArrayElems(d)
 	for {
@@ -1380,7 +1322,7 @@ func arrayEach(d []byte, fn func(el []byte) error) error {
 		}
 	}
 	if a.err != nil {
-		return fmt.Errorf("%w: %v", errJSONFraming, a.err)
+		return fmt.Errorf("%w: %v", jsonscan.ErrFraming, a.err)
 	}
 	return nil
 }

@@ -128,6 +128,8 @@ func (c *Config) Validate(prefix string) error {
 			return fmt.Errorf("%s.topics[%d].name: required", prefix, i)
 		case seen[t.Name]:
 			return fmt.Errorf("%s.topics[%d].name: %q listed twice", prefix, i, t.Name)
+		case kafkacfg.CheckTopic(t.Name) != nil:
+			return fmt.Errorf("%s.topics[%d].name: %w", prefix, i, kafkacfg.CheckTopic(t.Name))
 		case t.Format != "json" && t.Format != "ndjson" && t.Format != "raw":
 			return fmt.Errorf("%s.topics[%d].format: %q is not json, ndjson or raw", prefix, i, t.Format)
 		}

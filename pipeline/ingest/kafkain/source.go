@@ -680,11 +680,6 @@ func (p *partition) add(m *kafka.Message) {
 	if p.inBytes != nil {
 		p.inBytes.Add(float64(len(v))) // received bytes, as the other inputs count theirs
 	}
-	if len(v) > p.s.cfg.MaxMessageBytes {
-		p.reject(m, v[:p.s.cfg.MaxMessageBytes], "too_large",
-			fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes", len(v), p.s.cfg.MaxMessageBytes))
-		return
-	}
 	// A logrouter edge's metadata (edge -> Kafka -> gateway) is kept, and
 	// its events (the sink's priority header says so) are not normalized
 	// by a source profile again.
@@ -702,8 +697,16 @@ func (p *partition) add(m *kafka.Message) {
 	}
 	switch p.ts.format {
 	case "json":
+		if len(v) > p.s.cfg.MaxMessageBytes {
+			// A batch envelope (a CloudTrail file: the broker bounds the
+			// compressed batch, not the record) is taken record by record.
+			if edge || !p.addLarge(m, v, &em) {
+				p.tooLarge(m, v)
+			}
+			return
+		}
 		p.addJSON(m, v, &em)
-	default: // ndjson, raw: one event per line
+	default: // ndjson, raw: one event per line, each line bounded
 		for len(v) > 0 {
 			line := v
 			if i := indexByte(v, '\n'); i >= 0 {
@@ -715,6 +718,10 @@ func (p *partition) add(m *kafka.Message) {
 			if len(line) == 0 {
 				continue
 			}
+			if len(line) > p.s.cfg.MaxMessageBytes {
+				p.tooLarge(m, line)
+				continue
+			}
 			if p.ts.format == "raw" {
 				if err := p.w.Add(p.b, nil, line, &em); err != nil {
 					p.reject(m, line, normalize.Reason(err), err)
@@ -724,6 +731,51 @@ func (p *partition) add(m *kafka.Message) {
 			p.addJSON(m, line, &em)
 		}
 	}
+}
+
+// tooLarge quarantines the first max_message_bytes of raw, a record (or
+// line) longer than that.
+func (p *partition) tooLarge(m *kafka.Message, raw []byte) {
+	p.reject(m, raw[:p.s.cfg.MaxMessageBytes], "too_large",
+		fmt.Errorf("record of %d bytes exceeds inputs.kafka.max_message_bytes (%d); these are its first bytes: split it at the source or raise max_message_bytes", len(raw), p.s.cfg.MaxMessageBytes))
+}
+
+// addLarge adds raw, a JSON record longer than max_message_bytes, record
+// by record when it is a batch envelope or an API page
+// (normalize.LargeRecords: split by a byte scan, each record parsed alone,
+// as addJSON would have split it had it fit); a record of it longer than
+// max_message_bytes itself is quarantined alone. It reports false, having
+// added nothing, when raw is not such an envelope.
+func (p *partition) addLarge(m *kafka.Message, raw []byte, em *normalize.EventMeta) bool {
+	if fastjson.ValidateBytes(raw) != nil {
+		return false
+	}
+	arr := normalize.LargeRecords(raw)
+	if arr == nil {
+		return false
+	}
+	var one [1]*fastjson.Value
+	_ = jsonscan.Elements(arr, func(el []byte) error {
+		if len(el) > p.s.cfg.MaxMessageBytes {
+			p.tooLarge(m, el)
+			return nil
+		}
+		if jsonscan.TooDeep(el, jsonscan.MaxDepth) {
+			p.reject(m, el, "too_deep", jsonscan.ErrTooDeep)
+			return nil
+		}
+		v, err := p.jp.ParseBytes(el)
+		if err != nil {
+			p.reject(m, el, "invalid_json", err)
+			return nil
+		}
+		one[0] = v
+		p.w.AddRecords(p.b, one[:], em, func(part *fastjson.Value, err error) {
+			p.reject(m, part.MarshalTo(nil), normalize.Reason(err), err)
+		})
+		return nil
+	})
+	return true
 }
 
 func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMeta) {
