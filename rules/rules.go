@@ -51,6 +51,12 @@ type Set struct {
 	Default pipeline.Priority
 	// Fields lists every field path the rules read; a field's id is its index.
 	Fields []string
+	// OnError, when set before the set is used (it is read without
+	// synchronization), is called each time a rule that runs on expr's VM
+	// fails on an event (lower() of a missing field, a number compared
+	// with a string): the rule then counts as not matching, and the
+	// caller counts and logs the failure.
+	OnError func(rule int, err error)
 
 	index *ruleIndex // nil: walk every rule (see index.go)
 }
@@ -67,7 +73,7 @@ func (s *Set) VMRules() int {
 }
 
 // Eval returns the index of the first rule that matches, or -1. Errors of VM
-// rules count as no match (the caller can count them with EvalErr).
+// rules count as no match (and are passed to OnError).
 func (s *Set) Eval(env Env) int {
 	if s.index != nil {
 		return s.index.eval(s, env)
@@ -81,7 +87,15 @@ func (s *Set) match(i int, env Env) bool {
 	if r.native != nil {
 		return r.native(env)
 	}
-	ok, _ := r.runVM(s, env)
+	return s.runVM(i, env)
+}
+
+// runVM runs rule i on expr's VM, passing an error to OnError.
+func (s *Set) runVM(i int, env Env) bool {
+	ok, err := s.Rules[i].runVM(s, env)
+	if err != nil && s.OnError != nil {
+		s.OnError(i, err)
+	}
 	return ok
 }
 
@@ -95,7 +109,7 @@ func (s *Set) evalLinear(env Env) int {
 			}
 			continue
 		}
-		if ok, _ := r.runVM(s, env); ok {
+		if s.runVM(i, env) {
 			return i
 		}
 	}
@@ -447,6 +461,9 @@ func compileRuleMode(src string, ft *fieldTable, forceVM bool) (Rule, error) {
 	if err != nil {
 		return r, fmt.Errorf("expr does not compile: %v", err)
 	}
+	if err := checkCalls(tree.Node); err != nil {
+		return r, err
+	}
 	opts := []expr.Option{expr.AllowUndefinedVariables(), expr.AsBool(), expr.Patch(optionalMembers{})}
 	// Log fields are often named like expr builtins (type, date, duration,
 	// count...). A builtin name used as a plain identifier, not called, is a
@@ -555,6 +572,32 @@ func (f identVisitor) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok {
 		f(id)
 	}
+}
+
+// checkCalls refuses a call of anything but an expr builtin. Undefined
+// names are fields here (AllowUndefinedVariables), so a misspelt or
+// mis-cased function (lowr(x), Lower(x)) or a method call (x.lower())
+// would compile as a call of a missing field and fail on every event: the
+// rule would never match, silently.
+func checkCalls(n ast.Node) error {
+	var err error
+	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
+		c, ok := (*node).(*ast.CallNode)
+		if !ok || err != nil {
+			return
+		}
+		switch callee := c.Callee.(type) {
+		case *ast.IdentifierNode:
+			if _, ok := builtinNames[callee.Value]; !ok {
+				err = fmt.Errorf("expr calls %s(), which is not an expr-lang builtin (names are case-sensitive: lower, upper, trim, hasPrefix, len, ...; see https://expr-lang.org/docs/language-definition)", callee.Value)
+			}
+		case *ast.MemberNode:
+			err = fmt.Errorf("expr calls a method (%s(...)): fields have no methods; call the builtin with the field as its argument, e.g. lower(user.name) rather than user.name.lower()", callee.String())
+		default:
+			err = fmt.Errorf("expr calls %s, which is not an expr-lang builtin", c.Callee.String())
+		}
+	}))
+	return err
 }
 
 var builtinNames = func() map[string]struct{} {

@@ -25,11 +25,16 @@ type reloader struct {
 	mu    sync.Mutex // one reload at a time
 	print uint64     // fingerprint of the files last loaded (or tried)
 	// known are the rule test cases (file:name) that fail with the running
-	// rules in this configuration: tests written for another
-	// configuration's routing or normalization (the starter tests expect
-	// destinations archive and siem) fail with the rules that work too. A
-	// reload is refused only when some other case fails.
-	known    map[string]bool
+	// rules in this configuration, with how they fail (their diff): tests
+	// written for another configuration's routing or normalization (the
+	// starter tests expect destinations archive and siem) fail with the
+	// rules that work too. A reload is refused when some other case fails,
+	// or one of these fails differently (a P1 rule's case that failed only
+	// on its destinations now failing on its priority too).
+	known    map[string]string
+	// rules and tests are how many rules and rule tests are running: a
+	// reload to none of either is refused.
+	rules, tests int
 	printErr string // the last fingerprint error logged (logged once)
 	total    *prometheus.CounterVec
 	ok       prometheus.Gauge
@@ -125,15 +130,24 @@ func (a *App) loadRules() (ReloadResult, error) {
 	if err != nil {
 		return ReloadResult{}, fmt.Errorf("rule tests: %w", err)
 	}
-	failing := map[string]bool{}
+	// An emptied directory (a ConfigMap without its keys, a volume
+	// mounted elsewhere) has no failing test to refuse it, and would send
+	// every event to the default priority.
+	if len(r.Rules.Rules) == 0 && a.reload.rules > 0 {
+		return ReloadResult{}, fmt.Errorf("the rules directory %s holds no rule now (%d running): a reload never empties the rule set; restart to run without rules", a.src.Name, a.reload.rules)
+	}
+	if len(cases) == 0 && a.reload.tests > 0 {
+		return ReloadResult{}, fmt.Errorf("the rules directory %s holds no rule test now (%d running): a reload is checked by the rule tests next to the rules (*_test.yaml); restart to run without them", a.src.Name, a.reload.tests)
+	}
+	failing := map[string]string{}
 	var failed []string
 	for _, res := range r.RunTests(cases) {
 		if res.Diff == "" {
 			continue
 		}
 		k := caseKey(res.Case)
-		failing[k] = true
-		if !a.reload.known[k] {
+		failing[k] = res.Diff
+		if d, ok := a.reload.known[k]; !ok || d != res.Diff {
 			failed = append(failed, fmt.Sprintf("%s:%d %s:\n%s", res.Case.File, res.Case.Line, res.Case.Name, strings.TrimRight(res.Diff, "\n")))
 		}
 	}
@@ -143,12 +157,13 @@ func (a *App) loadRules() (ReloadResult, error) {
 			more = fmt.Sprintf("\n(and %d more)", n-3)
 			failed = failed[:3]
 		}
-		return ReloadResult{}, fmt.Errorf("%d of %d rule tests fail with the new rules that did not with the running ones (run `router rules test`):\n%s%s", n, len(cases), strings.Join(failed, "\n"), more)
+		return ReloadResult{}, fmt.Errorf("%d of %d rule tests fail with the new rules that did not (or not so) with the running ones (run `router rules test`):\n%s%s", n, len(cases), strings.Join(failed, "\n"), more)
 	}
 	if err := a.eng.Reload(r); err != nil {
 		return ReloadResult{}, err
 	}
 	a.reload.known = failing
+	a.reload.rules, a.reload.tests = len(r.Rules.Rules), len(cases)
 	return ReloadResult{Rules: len(r.Rules.Rules), VMRules: r.Rules.VMRules(), RuleTests: len(cases), KnownFailing: len(failing)}, nil
 }
 
@@ -161,14 +176,15 @@ func caseKey(tc *rules.TestCase) string { return tc.File + "\x00" + tc.Name }
 // configuration (see reloader.known).
 func (rl *reloader) baseline(print uint64, r *route.Router, src RulesSource, log *slog.Logger) {
 	rl.print = print
-	rl.known = map[string]bool{}
+	rl.known = map[string]string{}
 	cases, err := rules.LoadTests(src.FS, src.Dir)
 	if err != nil {
 		return // a reload reports it
 	}
+	rl.rules, rl.tests = len(r.Rules.Rules), len(cases)
 	for _, res := range r.RunTests(cases) {
 		if res.Diff != "" {
-			rl.known[caseKey(res.Case)] = true
+			rl.known[caseKey(res.Case)] = res.Diff
 		}
 	}
 	if n := len(rl.known); n > 0 {

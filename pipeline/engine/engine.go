@@ -74,20 +74,22 @@ type Engine struct {
 	now       func() time.Time
 	// rules holds the counters of every rule name ever loaded, index =
 	// Event.Rule + 1 (0: the default priority); it only grows (Reload).
-	rules       atomic.Pointer[[]ruleCounters]
-	rulesMu     sync.Mutex // Reload's
-	ruleIDs     map[string]int32
-	prioCtr     [pipeline.NumPriorities]prometheus.Counter
-	prioBytes   [pipeline.NumPriorities]prometheus.Counter
-	destOK      []prometheus.Counter
-	destFail    []prometheus.Counter
-	admit       []pipeline.Admitter // nil where the sink cannot refuse up front
-	full        []pipeline.FullReporter
-	holder      []pipeline.Holder // nil where the sink cannot take a batch on hold
-	unrouted    bool              // some priority goes to no destination
-	unroutedCtr prometheus.Counter
-	destB       []prometheus.Counter
-	destLat     []prometheus.Observer
+	rules atomic.Pointer[[]ruleCounters]
+	// ruleErrLogged is when a rule's failure was last logged (unix ns).
+	ruleErrLogged atomic.Int64
+	rulesMu       sync.Mutex // Reload's
+	ruleIDs       map[string]int32
+	prioCtr       [pipeline.NumPriorities]prometheus.Counter
+	prioBytes     [pipeline.NumPriorities]prometheus.Counter
+	destOK        []prometheus.Counter
+	destFail      []prometheus.Counter
+	admit         []pipeline.Admitter // nil where the sink cannot refuse up front
+	full          []pipeline.FullReporter
+	holder        []pipeline.Holder // nil where the sink cannot take a batch on hold
+	unrouted      bool              // some priority goes to no destination
+	unroutedCtr   prometheus.Counter
+	destB         []prometheus.Counter
+	destLat       []prometheus.Observer
 }
 
 // generation is a rule set in use: its router and the workers built from it.
@@ -509,6 +511,21 @@ func (e *Engine) install(r *route.Router) {
 		e.rules.Store(&rc)
 	}
 	r.RuleIDs = ids
+	errs := make([]prometheus.Counter, len(r.Rules.Rules))
+	for i, rule := range r.Rules.Rules {
+		errs[i] = e.m.RuleErrors.WithLabelValues(rule.Name)
+	}
+	set := r.Rules
+	set.OnError = func(i int, err error) {
+		errs[i].Inc()
+		// At most one line every 10 s: a rule failing on every event
+		// would otherwise log at the event rate.
+		now := time.Now().UnixNano()
+		if last := e.ruleErrLogged.Load(); now-last >= int64(10*time.Second) && e.ruleErrLogged.CompareAndSwap(last, now) {
+			e.log.Warn("a rule failed on an event and counted as not matching (the event may have gone to a lower priority); fix the rule, e.g. guard a field that may be missing: field != nil and lower(field) == ...",
+				"rule", set.Rules[i].Name, "err", err, "metric", "logrouter_rule_errors_total")
+		}
+	}
 	g := &generation{router: r}
 	g.workers.New = func() any { return r.NewWorker() }
 	e.gen.Store(g) // after the counters: a worker of g never writes an id they lack

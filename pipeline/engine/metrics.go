@@ -21,6 +21,7 @@ type Metrics struct {
 	Dropped        *prometheus.CounterVec // {stage, reason}
 	RuleMatches    *prometheus.CounterVec // {rule}
 	RuleBytes      *prometheus.CounterVec // {rule}
+	RuleErrors     *prometheus.CounterVec // {rule}
 	PriorityEvts   *prometheus.CounterVec // {priority}
 	PriorityBytes  *prometheus.CounterVec // {priority}
 	DestEvents     *prometheus.CounterVec // {destination, outcome}
@@ -62,6 +63,8 @@ func NewMetrics() *Metrics {
 			Name: "logrouter_rule_matches_total", Help: "Events classified by each rule (\"default\" when none matched)."}, []string{"rule"}),
 		RuleBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_rule_bytes_total", Help: "Normalized bytes of the events each rule classified."}, []string{"rule"}),
+		RuleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "logrouter_rule_errors_total", Help: "Events a rule failed on (evaluated on expr's VM with an error: lower() of a missing field, a type mismatch); the rule counted as not matching, so the event may have gone to a lower priority."}, []string{"rule"}),
 		PriorityEvts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "logrouter_priority_events_total", Help: "Events per priority."}, []string{"priority"}),
 		PriorityBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -92,6 +95,7 @@ func NewMetrics() *Metrics {
 	f(m.Dropped)
 	f(m.RuleMatches)
 	f(m.RuleBytes)
+	f(m.RuleErrors)
 	f(m.PriorityEvts)
 	f(m.PriorityBytes)
 	f(m.DestEvents)
