@@ -31,17 +31,17 @@ type reloader struct {
 	// rules that work too. A reload is refused when some other case fails,
 	// or one of these fails differently (a P1 rule's case that failed only
 	// on its destinations now failing on its priority too).
-	known    map[string]string
+	known map[string]string
 	// rules and tests are how many rules and rule tests are running: a
 	// reload to none of either is refused.
 	rules, tests int
-	printErr string // the last fingerprint error logged (logged once)
-	total    *prometheus.CounterVec
-	ok       prometheus.Gauge
-	okAt     prometheus.Gauge
-	stop     chan struct{}
-	stopOnce sync.Once
-	wg       sync.WaitGroup
+	printErr     string // the last fingerprint error logged (logged once)
+	total        *prometheus.CounterVec
+	ok           prometheus.Gauge
+	okAt         prometheus.Gauge
+	stop         chan struct{}
+	stopOnce     sync.Once
+	wg           sync.WaitGroup
 }
 
 // newReloaderState returns a reloader without metrics (register adds them).
