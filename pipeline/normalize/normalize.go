@@ -24,7 +24,8 @@
 // The event's Hash sums one 64-bit hash per leaf (path and value; an empty
 // object or array counts as a leaf), so key order and whitespace never
 // change it; ingest metadata (event.ingested and logrouter.*) is excluded,
-// so the same event sent twice hashes the same. @timestamp is hashed: for
+// so the same event sent twice hashes the same, except the sender of a
+// message that does not name its host (EventMeta.Sender). @timestamp is hashed: for
 // an event with no time of its own it is the ingest time, so identical
 // timeless lines sent at different times (a heartbeat) stay distinct
 // events, with distinct OpenSearch _ids; a resend of such a line is only
@@ -89,6 +90,12 @@ type EventMeta struct {
 	DefaultSourceType []byte
 	// Host (HEC host) becomes host.name when the event has none.
 	Host []byte
+	// Sender, when set, is part of the event's content hash (not written):
+	// the address of a sender whose message does not name its host (a
+	// syslog message without HOSTNAME, as a Cisco ASA sends by default),
+	// so that two devices' identical messages stay two events, while one
+	// device's resend is still recognized.
+	Sender []byte
 	// Source (HEC source) becomes logrouter.source.
 	Source []byte
 	// Index (HEC index, bulk _index) becomes logrouter.index.
@@ -316,6 +323,8 @@ type Normalizer struct {
 	// a lookup of a key the event lacks (most of the rules' fallback fields,
 	// for most events) ends at one bit instead of a probe of the index.
 	rootBloom [4]uint64
+	// sender is EventMeta.Sender of the last Build (hashed by AppendTo).
+	sender []byte
 	// hashedAside sums the hashes of the hashed nodes under skipped
 	// parents while an event is written (see node.hashed).
 	hashedAside uint64
@@ -937,12 +946,14 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	n.sourceType = nil
 	n.walkKey = nil // an earlier event's key: its bytes may be reused
 	n.meta = bm
+	n.sender = nil
 	n.dropOwnLR = m == nil || !m.KeepOwnLogrouter
 	n.lits = n.lits[:0]
 	n.unesc = n.unesc[:0]
 	if m == nil {
 		m = &noMeta
 	}
+	n.sender = m.Sender
 	// Source type: the envelope's, else the event's own event.dataset, else
 	// the input's default. The profile is the one that source type selects;
 	// an event with none of them (or one that selects no profile) is matched
@@ -1975,6 +1986,10 @@ func hex4(b []byte) (r rune, ok bool) {
 	return r, true
 }
 
+// senderHash is the path hash under which EventMeta.Sender is hashed: no
+// member's (those mix a key into their parent's).
+const senderHash = 0x73656e6465720a01
+
 // SourceType returns the source type resolved by the last Build.
 func (n *Normalizer) SourceType() []byte { return n.sourceType }
 
@@ -1986,6 +2001,9 @@ func (n *Normalizer) AppendTo(dst []byte) ([]byte, pipeline.Event) {
 	n.hashedAside = 0
 	dst, _, h = n.writeObject(dst, 0, 0, false)
 	h += n.hashedAside
+	if len(n.sender) > 0 {
+		h += n.leafHash(senderHash, n.sender)
+	}
 	return dst, pipeline.Event{
 		Time:       n.time,
 		Ingest:     n.meta.IngestTime,

@@ -485,6 +485,7 @@ type stream struct {
 	first     time.Time
 	defST     []byte
 	ctrs      map[counterKey]prometheus.Counter
+	sender    []byte // b.Meta.Peer's bytes (EventMeta.Sender)
 
 	// One batch may be in flight while the next one is read and parsed, so
 	// parsing overlaps the queues' fsync.
@@ -556,6 +557,19 @@ func (st *stream) add(frame []byte, cut frameCut) {
 	if ast, ok := st.s.appST[string(res.App)]; ok {
 		em.SourceType = ast
 	}
+	if len(res.Hostname) == 0 {
+		// Without a HOSTNAME (a Cisco ASA by default) only the sender
+		// tells two devices' identical messages apart: it joins the
+		// content hash, so that deduplication does not merge them.
+		if string(st.sender) != st.b.Meta.Peer {
+			st.sender = append(st.sender[:0], st.b.Meta.Peer...)
+		}
+		em.Sender = st.sender
+	}
+	// An event without a time of its own gets its message's arrival, not
+	// the batch's first (identical timeless messages of one batch stay two
+	// events: the content hash includes @timestamp).
+	em.DefaultTime = time.Now().UnixNano()
 	// A payload that holds several events (a Google Workspace activity,
 	// a batch envelope) is split as the HTTP and Kafka inputs split it,
 	// all or none: the frame is quarantined whole.
@@ -1072,6 +1086,9 @@ func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
 	}
 	if ast, ok := r.s.appST[string(res.App)]; ok {
 		em.SourceType = ast
+	}
+	if len(res.Hostname) == 0 {
+		em.Sender = []byte(b.Meta.Peer) // as stream.add
 	}
 	return w.AddAll(b, v, nil, &em)
 }
