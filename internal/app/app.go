@@ -410,6 +410,33 @@ func (a *App) SyslogAddrs() (udp, tcp, tls string) {
 	return a.sl.Addrs()
 }
 
+// failedStartClose bounds the closing of what a failed Start opened
+// (at most shutdown_timeout): nothing was accepted, so there is nothing to
+// drain.
+const failedStartClose = 2 * time.Second
+
+func (a *App) failedStartTimeout() time.Duration {
+	return min(failedStartClose, a.cfg.ShutdownTimeout)
+}
+
+// closeInput shuts an input a failed Start opened.
+func (a *App) closeInput(shutdown func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.failedStartTimeout())
+	defer cancel()
+	_ = shutdown(ctx)
+}
+
+// closeFailedStart logs why Start failed (the admin listener is closed, so
+// the log is all there is) and closes the engine.
+func (a *App) closeFailedStart(cause error) {
+	a.log.Error("start failed; closing the destinations' queues (what they hold stays on disk for the next start)", "err", cause)
+	ctx, cancel := context.WithTimeout(context.Background(), a.failedStartTimeout())
+	defer cancel()
+	if err := a.eng.Close(ctx); err != nil {
+		a.log.Warn("closing after the failed start", "err", err)
+	}
+}
+
 // AdminAddr is the admin listener's address (after Start).
 func (a *App) AdminAddr() string {
 	if a.adml == nil {
@@ -418,11 +445,15 @@ func (a *App) AdminAddr() string {
 	return a.adml.Addr().String()
 }
 
-// Start opens the listeners. On error, everything opened is closed.
+// Start opens the listeners. On error, everything opened is closed within
+// failedStartClose (a queue's delivery in flight to a destination that
+// does not answer would hold it for that destination's timeout, or
+// forever; what the queues hold stays on disk for the next start), and the
+// error returned.
 func (a *App) Start() error {
 	ln, err := net.Listen("tcp", a.cfg.Admin.Address)
 	if err != nil {
-		_ = a.eng.Close(context.Background())
+		a.closeFailedStart(err)
 		return fmt.Errorf("admin: listen on %s: %w (change admin.address)", a.cfg.Admin.Address, err)
 	}
 	a.adml = ln
@@ -440,30 +471,30 @@ func (a *App) Start() error {
 	if a.in != nil {
 		if err := a.in.Start(); err != nil {
 			_ = a.admin.Close()
-			_ = a.eng.Close(context.Background())
+			a.closeFailedStart(err)
 			return err
 		}
 	}
 	if a.sl != nil {
 		if err := a.sl.Start(); err != nil {
 			if a.in != nil {
-				_ = a.in.Shutdown(context.Background())
+				a.closeInput(a.in.Shutdown)
 			}
 			_ = a.admin.Close()
-			_ = a.eng.Close(context.Background())
+			a.closeFailedStart(err)
 			return err
 		}
 	}
 	if a.kin != nil {
 		if err := a.kin.Start(); err != nil {
 			if a.in != nil {
-				_ = a.in.Shutdown(context.Background())
+				a.closeInput(a.in.Shutdown)
 			}
 			if a.sl != nil {
-				_ = a.sl.Shutdown(context.Background())
+				a.closeInput(a.sl.Shutdown)
 			}
 			_ = a.admin.Close()
-			_ = a.eng.Close(context.Background())
+			a.closeFailedStart(err)
 			return err
 		}
 	}

@@ -654,12 +654,20 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		ack.Done(ErrShuttingDown)
 		return ErrShuttingDown
 	}
+	// A free slot is taken even when ctx has ended: an input's last
+	// batches at its shutdown deadline (messages already read, which a
+	// syslog sender will not send again) go on while the engine is open.
+	// (A select would pick between a free slot and a done ctx at random.)
 	select {
 	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		err := fmt.Errorf("%w: %w", errNoCapacity, ctx.Err())
-		ack.Done(err)
-		return err
+	default:
+		select {
+		case e.sem <- struct{}{}:
+		case <-ctx.Done():
+			err := fmt.Errorf("%w: %w", errNoCapacity, ctx.Err())
+			ack.Done(err)
+			return err
+		}
 	}
 	// Close may have begun while this Emit waited for a slot: check again,
 	// under the lock Close takes to set closed, so that every batch that

@@ -571,7 +571,7 @@ func TestSanitizedSourceTypes(t *testing.T) {
 		}
 	}
 	sort.Strings(sources)
-	want := []string{"source=_", "source=_.", "source=_._._._._._._._._._._._._._._._._._._._._._._._._._._._._._._._.", "source=_._._etc_passwd", "source=_hidden", "source=a_b_c", "source=unknown"}
+	want := []string{"source=_", "source=_.", "source=_._" + strings.Repeat("._", 39) /* whole: 81 of maxSourceTypeLen bytes */, "source=_._._etc_passwd", "source=_hidden", "source=a_b_c", "source=unknown"}
 	if !slices.Equal(sources, want) {
 		t.Fatalf("sources\n%q\nwant\n%q", sources, want)
 	}

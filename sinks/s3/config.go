@@ -139,8 +139,8 @@ func (c Config) Validate() error {
 const maxKeyBytes = 1024
 
 // longestKey returns the length of the longest key c's layout renders: every
-// source type and node at their longest (sanitized values are at most
-// maxValueLen bytes), each priority, the earliest and latest times and the
+// source type and node at their longest (maxSourceTypeLen and maxValueLen
+// bytes), each priority, the earliest and latest times and the
 // largest sequence number. 0 when the layout is invalid (reported apart).
 func (c Config) longestKey() int {
 	lc := c.Layout()
@@ -150,7 +150,7 @@ func (c Config) longestKey() int {
 		return 0
 	}
 	longest := 0
-	st := strings.Repeat("s", maxValueLen)
+	st := strings.Repeat("s", maxSourceTypeLen)
 	for _, p := range []pipeline.Priority{pipeline.P1, pipeline.P2, pipeline.P3, pipeline.PriorityNone} {
 		for _, ns := range []int64{math.MinInt64, math.MaxInt64} {
 			k := l.Key(Partition{Priority: p, SourceType: st, Hour: HourOf(ns)}, time.Unix(0, ns), math.MaxUint64)

@@ -142,7 +142,8 @@ func FuzzKeyLayout(f *testing.F) {
 				t.Fatalf("%s: does not start with the configured clean prefix", where())
 			}
 		}
-		// Event data is bounded: sanitized values are at most 64 bytes.
+		// Event data is bounded: sanitized values are at most 64 bytes
+		// (source types 200).
 		if bound := keyBound(l); len(key) > bound {
 			t.Fatalf("%s: %d bytes, more than the template allows (%d)", where(), len(key), bound)
 		}
@@ -150,9 +151,13 @@ func FuzzKeyLayout(f *testing.F) {
 			t.Fatalf("%s: %d bytes, over S3's limit of %d", where(), len(key), maxS3Key)
 		}
 
-		// The source type counts only through Sanitize.
-		if k2 := l.Key(Partition{Priority: p.Priority, SourceType: san, Hour: p.Hour}, start, seq); k2 != key {
-			t.Fatalf("%s: the sanitized source type %q gives another key %q", where(), san, k2)
+		// The source type counts only through SanitizeSourceType.
+		sst := SanitizeSourceType(st)
+		if err := checkSegment(sst, false); err != nil || len(sst) > maxSourceTypeLen || strings.Contains(sst, "..") {
+			t.Fatalf("SanitizeSourceType(%q) = %q (%v)", st, sst, err)
+		}
+		if k2 := l.Key(Partition{Priority: p.Priority, SourceType: sst, Hour: p.Hour}, start, seq); k2 != key {
+			t.Fatalf("%s: the sanitized source type %q gives another key %q", where(), sst, k2)
 		}
 
 		// The default template parses back into its fields.
@@ -243,7 +248,7 @@ func keyBound(l *Layout) int {
 		case phPriority:
 			n += len("none")
 		case phSourceType:
-			n += maxValueLen
+			n += maxSourceTypeLen
 		case phDate:
 			n += len("-292277026596-12-04") // HourTime's range
 		case phHour:

@@ -28,8 +28,16 @@ const (
 // StartLayout formats {start}, the object's creation time in UTC.
 const StartLayout = "20060102T150405Z"
 
-// maxValueLen bounds every sanitized value that feeds a key.
-const maxValueLen = 64
+// maxValueLen bounds every sanitized value that feeds a key but the source
+// type, which maxSourceTypeLen bounds: a partition value that is not the
+// source type as sanitized reads as an empty partition to an Athena query
+// naming it (partition projection injects the value given), and long
+// source types (a Kafka topic, an Event Hubs category) are not rare. A key
+// stays far below S3's 1024 bytes with both.
+const (
+	maxValueLen      = 64
+	maxSourceTypeLen = 200
+)
 
 // LayoutConfig is the part of a destination's configuration that decides
 // object keys. It is shared by the local archive and the S3 backend so both
@@ -232,7 +240,7 @@ func (l *Layout) Key(p Partition, start time.Time, seq uint64) string {
 		case phPriority:
 			b = append(b, p.Priority.String()...)
 		case phSourceType:
-			b = appendSanitized(b, p.SourceType)
+			b = appendSanitized(b, p.SourceType, maxSourceTypeLen)
 		case phDate:
 			b = ht.AppendFormat(b, "2006-01-02")
 		case phHour:
@@ -362,7 +370,13 @@ func Sanitize(s string) string {
 	if isClean(s) {
 		return s
 	}
-	return string(appendSanitized(make([]byte, 0, min(len(s), maxValueLen)), s))
+	return string(appendSanitized(make([]byte, 0, min(len(s), maxValueLen)), s, maxValueLen))
+}
+
+// SanitizeSourceType is Sanitize for a source type: cut at 200 bytes
+// rather than 64 (see maxSourceTypeLen). {source_type} renders it.
+func SanitizeSourceType(s string) string {
+	return string(appendSanitized(make([]byte, 0, min(len(s), maxSourceTypeLen)), s, maxSourceTypeLen))
 }
 
 func safeByte(c byte) bool {
@@ -382,9 +396,10 @@ func isClean(s string) bool {
 	return true
 }
 
-func appendSanitized(b []byte, s string) []byte {
+// appendSanitized appends s as Sanitize maps it, cut at max bytes.
+func appendSanitized(b []byte, s string, max int) []byte {
 	start := len(b)
-	for i := 0; i < len(s) && len(b)-start < maxValueLen; i++ {
+	for i := 0; i < len(s) && len(b)-start < max; i++ {
 		c := s[i]
 		if !safeByte(c) {
 			c = '_'

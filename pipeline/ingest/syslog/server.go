@@ -76,12 +76,22 @@ type Server struct {
 	wg       sync.WaitGroup
 	shutdown context.Context
 	cancel   context.CancelFunc
-	hardStop atomic.Bool // the shutdown deadline passed: stop draining
+	hardStop atomic.Bool  // the shutdown deadline passed: stop draining
+	drainEnd atomic.Int64 // unix ns: the end of the drain (drainMax), set before closing
 }
 
 // drainIdle is how long a connection may stay silent while the router
-// drains it at shutdown before it is closed.
-const drainIdle = 200 * time.Millisecond
+// drains it at shutdown before it is closed; drainMax bounds the drain of
+// connections and UDP sockets whose senders never pause (they would hold
+// the shutdown until its deadline, leaving the queues no time), and so
+// does half the time left to the shutdown's deadline.
+const (
+	drainIdle = 200 * time.Millisecond
+	drainMax  = 2 * time.Second
+)
+
+// drainUntil returns when the drain that Shutdown began ends.
+func (s *Server) drainUntil() time.Time { return time.Unix(0, s.drainEnd.Load()) }
 
 type metrics struct {
 	messages   *prometheus.CounterVec        // {input, transport, sender, status}
@@ -747,8 +757,18 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		if closing {
 			// Shutting down: keep reading what the sender already sent (it
 			// sits in socket buffers and would be lost) until the connection
-			// goes quiet, ends, or the shutdown deadline passes.
+			// goes quiet, ends, drainMax passes, or the shutdown deadline
+			// does. (Checked at every frame: under a steady stream no read
+			// times out.)
+			drainUntil := s.drainUntil()
+			if !time.Now().Before(drainUntil) {
+				st.addRest(fr)
+				return
+			}
 			deadline = time.Now().Add(drainIdle)
+			if drainUntil.Before(deadline) {
+				deadline = drainUntil
+			}
 		}
 		if flushAt := st.first.Add(s.cfg.BatchWait); st.pending() && flushAt.Before(deadline) {
 			deadline = flushAt
@@ -823,7 +843,8 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	// Shutdown: the datagrams the kernel already holds for this socket
 	// are read before returning (closing the socket would discard them,
 	// uncounted): until none arrives for udpDrainQuiet, at most
-	// udpDrainMax (a sender that never pauses), or the shutdown deadline.
+	// the drain's end (drainMax: a sender that never pauses), or the
+	// shutdown deadline.
 	var drainUntil time.Time
 	for {
 		if s.hardStop.Load() {
@@ -834,7 +855,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 		if s.closing.Load() && drainUntil.IsZero() {
 			// Checked on every datagram: under a steady stream no read
 			// times out, and Shutdown would wait for this reader forever.
-			drainUntil = time.Now().Add(udpDrainMax)
+			drainUntil = s.drainUntil()
 		}
 		deadline := time.Now().Add(250 * time.Millisecond)
 		if st.pending() {
@@ -905,11 +926,9 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	}
 }
 
-// udpDrainQuiet and udpDrainMax bound a UDP reader's drain at shutdown.
-const (
-	udpDrainQuiet = 50 * time.Millisecond
-	udpDrainMax   = 2 * time.Second
-)
+// udpDrainQuiet ends a UDP reader's drain at shutdown once no datagram
+// came for that long (drainMax bounds it too).
+const udpDrainQuiet = 50 * time.Millisecond
 
 // closeUDP closes a UDP socket at the end of a shutdown whose drain ran out
 // of time (a sender that never paused, or the shutdown deadline): the
@@ -1005,13 +1024,21 @@ func (s *Server) Close() {
 
 // Shutdown stops accepting, drains every connection (reads what its sender
 // already sent until it ends or stays quiet for 200ms) and every UDP socket
-// (the datagrams the kernel holds, until none comes for 50ms, at most 2s),
-// flushes, and waits
+// (the datagrams the kernel holds, until none comes for 50ms), each for at
+// most 2s or half the time to ctx's deadline, whichever is shorter (a
+// sender that never pauses must leave the queues time), flushes, and waits
 // within ctx; past ctx, reading stops and batches still refused are dropped
 // and counted (reason shutdown_deadline). Data a sender writes after that is
 // refused by the closed connection (RELP-style acknowledgement is the only
 // way for syslog to do better). Idempotent.
 func (s *Server) Shutdown(ctx context.Context) error {
+	end := time.Now().Add(drainMax)
+	if d, ok := ctx.Deadline(); ok {
+		if half := time.Now().Add(time.Until(d) / 2); half.Before(end) {
+			end = half
+		}
+	}
+	s.drainEnd.CompareAndSwap(0, end.UnixNano()) // before closing: readers see it with it
 	if s.closing.Swap(true) {
 		return nil
 	}
