@@ -62,6 +62,30 @@ func (r *rotatingServer) config() *tls.Config {
 	}}
 }
 
+// handshakeOnly listens on 127.0.0.1 with cfg and completes each
+// connection's handshake, then closes it.
+func handshakeOnly(t *testing.T, cfg *tls.Config) net.Listener {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_ = c.(*tls.Conn).Handshake()
+				_ = c.Close()
+			}()
+		}
+	}()
+	return ln
+}
+
 func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -82,23 +106,7 @@ func TestClientDialSeesRotatedCA(t *testing.T) {
 	writeFile(t, caFile, pemA)
 	var srv rotatingServer
 	srv.set(t, certA, keyA)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", srv.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				_ = c.(*tls.Conn).Handshake()
-				_ = c.Close()
-			}()
-		}
-	}()
+	ln := handshakeOnly(t, srv.config())
 	c, err := NewClient(caFile, "", "", false, "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -191,20 +199,7 @@ func TestClientServerName(t *testing.T) {
 	writeFile(t, caFile, pemA)
 	var rs rotatingServer
 	rs.set(t, certA, keyA)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", rs.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = c.(*tls.Conn).Handshake(); _ = c.Close() }()
-		}
-	}()
+	ln := handshakeOnly(t, rs.config())
 	for name, ok := range map[string]bool{"localhost": true, "siem.example.com": false} {
 		c, err := NewClient(caFile, "", "", false, name, nil)
 		if err != nil {
