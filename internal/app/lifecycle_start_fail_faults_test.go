@@ -42,14 +42,17 @@ func TestLifecycleFailedStartHangsOnRecoveredBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hole.Close()
-	var held []net.Conn
+	var held []net.Conn // the accepting goroutine's until it ends
+	accepting := make(chan struct{})
 	defer func() {
+		_ = hole.Close()
+		<-accepting
 		for _, c := range held {
 			c.Close()
 		}
 	}()
 	go func() {
+		defer close(accepting)
 		for {
 			c, err := hole.Accept()
 			if err != nil {

@@ -77,21 +77,25 @@ type Server struct {
 	shutdown context.Context
 	cancel   context.CancelFunc
 	hardStop atomic.Bool  // the shutdown deadline passed: stop draining
-	drainEnd atomic.Int64 // unix ns: the end of the drain (drainMax), set before closing
+	drainEnd atomic.Int64 // unix ns: half the time to the shutdown deadline (0: none), set before closing
 }
 
 // drainIdle is how long a connection may stay silent while the router
-// drains it at shutdown before it is closed; drainMax bounds the drain of
-// connections and UDP sockets whose senders never pause (they would hold
-// the shutdown until its deadline, leaving the queues no time), and so
-// does half the time left to the shutdown's deadline.
-const (
-	drainIdle = 200 * time.Millisecond
-	drainMax  = 2 * time.Second
-)
+// drains it at shutdown before it is closed. A drain also ends at half the
+// time to the shutdown's deadline (drainUntil): a sender that never pauses
+// would otherwise hold the shutdown until its deadline, leaving the queues
+// no time. (Not sooner: a sender held back by a slow destination has
+// megabytes in socket buffers that it counts as sent.)
+const drainIdle = 200 * time.Millisecond
 
-// drainUntil returns when the drain that Shutdown began ends.
-func (s *Server) drainUntil() time.Time { return time.Unix(0, s.drainEnd.Load()) }
+// drainUntil returns when the drain that Shutdown began ends; zero when
+// the shutdown has no deadline.
+func (s *Server) drainUntil() time.Time {
+	if ns := s.drainEnd.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 type metrics struct {
 	messages   *prometheus.CounterVec        // {input, transport, sender, status}
@@ -757,16 +761,16 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		if closing {
 			// Shutting down: keep reading what the sender already sent (it
 			// sits in socket buffers and would be lost) until the connection
-			// goes quiet, ends, drainMax passes, or the shutdown deadline
+			// goes quiet, ends, the drain's end passes, or the shutdown deadline
 			// does. (Checked at every frame: under a steady stream no read
 			// times out.)
 			drainUntil := s.drainUntil()
-			if !time.Now().Before(drainUntil) {
+			if !drainUntil.IsZero() && !time.Now().Before(drainUntil) {
 				st.addRest(fr)
 				return
 			}
 			deadline = time.Now().Add(drainIdle)
-			if drainUntil.Before(deadline) {
+			if !drainUntil.IsZero() && drainUntil.Before(deadline) {
 				deadline = drainUntil
 			}
 		}
@@ -843,7 +847,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	// Shutdown: the datagrams the kernel already holds for this socket
 	// are read before returning (closing the socket would discard them,
 	// uncounted): until none arrives for udpDrainQuiet, at most
-	// the drain's end (drainMax: a sender that never pauses), or the
+	// udpDrainMax or the drain's end (a sender that never pauses), or the
 	// shutdown deadline.
 	var drainUntil time.Time
 	for {
@@ -855,7 +859,10 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 		if s.closing.Load() && drainUntil.IsZero() {
 			// Checked on every datagram: under a steady stream no read
 			// times out, and Shutdown would wait for this reader forever.
-			drainUntil = s.drainUntil()
+			drainUntil = time.Now().Add(udpDrainMax)
+			if end := s.drainUntil(); !end.IsZero() && end.Before(drainUntil) {
+				drainUntil = end
+			}
 		}
 		deadline := time.Now().Add(250 * time.Millisecond)
 		if st.pending() {
@@ -926,9 +933,12 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 	}
 }
 
-// udpDrainQuiet ends a UDP reader's drain at shutdown once no datagram
-// came for that long (drainMax bounds it too).
-const udpDrainQuiet = 50 * time.Millisecond
+// udpDrainQuiet and udpDrainMax bound a UDP reader's drain at shutdown
+// (the kernel's buffer drains fast: nothing holds the reader back).
+const (
+	udpDrainQuiet = 50 * time.Millisecond
+	udpDrainMax   = 2 * time.Second
+)
 
 // closeUDP closes a UDP socket at the end of a shutdown whose drain ran out
 // of time (a sender that never paused, or the shutdown deadline): the
@@ -1024,21 +1034,18 @@ func (s *Server) Close() {
 
 // Shutdown stops accepting, drains every connection (reads what its sender
 // already sent until it ends or stays quiet for 200ms) and every UDP socket
-// (the datagrams the kernel holds, until none comes for 50ms), each for at
-// most 2s or half the time to ctx's deadline, whichever is shorter (a
-// sender that never pauses must leave the queues time), flushes, and waits
+// (the datagrams the kernel holds, until none comes for 50ms, at most 2s),
+// each for at most half the time to ctx's deadline (a sender that never
+// pauses must leave the queues time), flushes, and waits
 // within ctx; past ctx, reading stops and batches still refused are dropped
 // and counted (reason shutdown_deadline). Data a sender writes after that is
 // refused by the closed connection (RELP-style acknowledgement is the only
 // way for syslog to do better). Idempotent.
 func (s *Server) Shutdown(ctx context.Context) error {
-	end := time.Now().Add(drainMax)
 	if d, ok := ctx.Deadline(); ok {
-		if half := time.Now().Add(time.Until(d) / 2); half.Before(end) {
-			end = half
-		}
+		// Before closing: readers that see it closing see this too.
+		s.drainEnd.CompareAndSwap(0, time.Now().Add(time.Until(d)/2).UnixNano())
 	}
-	s.drainEnd.CompareAndSwap(0, end.UnixNano()) // before closing: readers see it with it
 	if s.closing.Swap(true) {
 		return nil
 	}
