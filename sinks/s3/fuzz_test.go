@@ -172,7 +172,7 @@ func FuzzKeyLayout(f *testing.F) {
 			}
 			ht := HourTime(p.Hour)
 			name := l.Node() + "-" + start.UTC().Format(StartLayout) + "-" + pad6(seq) + ext
-			want := []string{"priority=" + p.Priority.String(), "source=" + san,
+			want := []string{"priority=" + p.Priority.String(), "source=" + sst,
 				"dt=" + ht.Format("2006-01-02"), "hour=" + ht.Format("15"), name}
 			for i, w := range want {
 				if segs[np+i] != w {
