@@ -39,9 +39,11 @@ type Config struct {
 	// MaxFileBytes rotates a file before it would grow past this size.
 	// 0 means DefaultMaxFileBytes (256 MiB).
 	MaxFileBytes int64 `yaml:"max_file_bytes"`
-	// Fsync makes every Write fsync before returning. Default false: Write
-	// returns once the bytes were handed to the kernel with write(2).
-	Fsync bool `yaml:"fsync"`
+	// Fsync makes every Write fsync before returning (default true): a
+	// Write's nil lets the queue delete the events. false: Write returns
+	// once the bytes were handed to the kernel with write(2), and a power
+	// loss can lose what the last seconds delivered.
+	Fsync *bool `yaml:"fsync"`
 }
 
 // Validate reports configuration errors; the messages name the yaml key
@@ -104,7 +106,7 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	if cfg.MaxFileBytes == 0 {
 		cfg.MaxFileBytes = DefaultMaxFileBytes
 	}
-	rf, err := NewRotatingFile(cfg.Dir, SanitizeName(name), cfg.MaxFileBytes, cfg.Fsync, o.now)
+	rf, err := NewRotatingFile(cfg.Dir, SanitizeName(name), cfg.MaxFileBytes, cfg.Fsync == nil || *cfg.Fsync, o.now)
 	if err != nil {
 		return nil, fmt.Errorf("file: %w", err)
 	}

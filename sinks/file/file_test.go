@@ -79,7 +79,7 @@ func TestValidate(t *testing.T) {
 func TestWriteContents(t *testing.T) {
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2024, 5, 1, 13, 59, 0, 0, time.UTC)}
-	s, err := New("siem/../x", Config{Dir: dir, Fsync: true}, WithClock(clk.now))
+	s, err := New("siem/../x", Config{Dir: dir, Fsync: new(true)}, WithClock(clk.now))
 	if err != nil {
 		t.Fatal(err)
 	}

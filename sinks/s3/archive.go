@@ -260,7 +260,7 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 		return nil, fmt.Errorf("%s: dir: %w", label, err)
 	}
 	mkdir := func() error { return os.MkdirAll(dir, dirPerm) }
-	if cfg.Fsync { // a new root durable too: its objects are only as durable as its entry
+	if cfg.fsync() { // a new root durable too: its objects are only as durable as its entry
 		mkdir = func() error { return wal.EnsureDir(wal.OS, dir) }
 	}
 	if err := mkdir(); err != nil {
@@ -269,7 +269,7 @@ func New(name string, cfg Config, opts ...Option) (*LocalArchive, error) {
 	if dir, err = resolveRoot(dir); err != nil {
 		return nil, fmt.Errorf("%s: dir: %w", label, err)
 	}
-	if err := recoverPartials(dir, cfg.Fsync, o.onError); err != nil {
+	if err := recoverPartials(dir, cfg.fsync(), o.onError); err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	onFinalize := o.onFinalize
@@ -636,7 +636,7 @@ func (a *LocalArchive) appendLocked(o *object, frame []byte, rawLen int64) error
 	start := o.off
 	o.off += int64(n)
 	o.size += rawLen
-	if a.cfg.Fsync {
+	if a.cfg.fsync() {
 		if err := o.f.Sync(); err != nil {
 			// After a failed fsync the page cache may have dropped the
 			// data while a later fsync succeeds: never trust this file.
@@ -662,7 +662,7 @@ func (a *LocalArchive) abandon(o *object) {
 	}
 	_ = o.f.Close()
 	o.f = nil
-	_, final, err := finalizePartial(o.partial, a.cfg.Fsync)
+	_, final, err := finalizePartial(o.partial, a.cfg.fsync())
 	if err != nil {
 		a.report(fmt.Errorf("%s: finalize %s after a write error: %w", a.label, o.partial, err))
 		return
@@ -785,7 +785,7 @@ func (a *LocalArchive) openFile(o *object) error {
 		if err != nil {
 			return fmt.Errorf("%s: create %s: %w", a.label, partial, err)
 		}
-		if a.cfg.Fsync {
+		if a.cfg.fsync() {
 			if err := syncDir(filepath.Dir(partial)); err != nil {
 				_ = f.Close()
 				_ = os.Remove(partial)
@@ -804,7 +804,7 @@ func (a *LocalArchive) mkdirs(dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
-	if !a.cfg.Fsync {
+	if !a.cfg.fsync() {
 		return os.MkdirAll(dir, dirPerm)
 	}
 	rel, err := filepath.Rel(a.dir, dir)
@@ -850,7 +850,7 @@ func (a *LocalArchive) finalize(o *object) error {
 		return fmt.Errorf("%s: roll %s: %w", a.label, o.partial, err)
 	}
 	var err error
-	if a.cfg.Fsync {
+	if a.cfg.fsync() {
 		if err = syncDir(filepath.Dir(o.path)); err != nil {
 			err = fmt.Errorf("%s: fsync directory of %s: %w", a.label, o.path, err)
 		}

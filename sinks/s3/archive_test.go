@@ -192,7 +192,7 @@ func TestValidate(t *testing.T) {
 	}
 	d := Config{Dir: "d"}.withDefaults()
 	if d.MaxObjectBytes != 128<<20 || d.MaxObjectAge != 5*time.Minute || d.MaxOpenObjects != 256 ||
-		d.Compression != "zstd" || d.GzipLevel != 1 || d.Prefix != "logs" || d.TimeSource != "event" || d.Fsync {
+		d.Compression != "zstd" || d.GzipLevel != 1 || d.Prefix != "logs" || d.TimeSource != "event" || !d.fsync() {
 		t.Fatalf("defaults: %+v", d)
 	}
 }
@@ -201,7 +201,7 @@ func TestWriteContents(t *testing.T) {
 	for _, comp := range []string{"zstd", "gzip"} {
 		t.Run(comp, func(t *testing.T) {
 			clk := newClock(t0)
-			a := newArchive(t, Config{Compression: comp, Fsync: comp == "gzip"}, WithClock(clk.now))
+			a := newArchive(t, Config{Compression: comp, Fsync: new(comp == "gzip")}, WithClock(clk.now))
 			h13 := time.Date(2024, 5, 1, 13, 0, 1, 0, time.UTC)
 			h12 := time.Date(2024, 5, 1, 12, 59, 59, 999999999, time.UTC)
 			write(t, a, mkBatch(t0,

@@ -82,10 +82,15 @@ type Config struct {
 	// no partition outside it.
 	TimeSource string `yaml:"time_source"`
 	// Fsync makes every Write fsync the objects it appended to (and the
-	// directories of new and renamed files) before returning. Default
-	// false: Write returns after write(2).
-	Fsync bool `yaml:"fsync"`
+	// directories of new and renamed files) before returning (default
+	// true): a Write's nil lets the queue delete the events, so without it
+	// a power loss could lose what the last seconds delivered. false:
+	// Write returns after write(2) (a process crash loses nothing).
+	Fsync *bool `yaml:"fsync"`
 }
+
+// fsync reports whether Writes fsync (Fsync, default true).
+func (c Config) fsync() bool { return c.Fsync == nil || *c.Fsync }
 
 // Layout returns the key-layout part of c.
 func (c Config) Layout() LayoutConfig {

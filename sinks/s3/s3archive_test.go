@@ -255,7 +255,7 @@ func TestS3ConfigValidate(t *testing.T) {
 		d.PartSize != 16<<20 || d.UploadConcurrency != 4 || d.TimeSource != "event" {
 		t.Fatalf("defaults: %+v", d)
 	}
-	if st := d.staging(); !st.Fsync || st.Dir != "/s" {
+	if st := d.staging(); !st.fsync() || st.Dir != "/s" {
 		t.Fatalf("staging config: %+v", st)
 	}
 }
@@ -267,7 +267,7 @@ func TestS3WriteUpload(t *testing.T) {
 			var errs errorLog
 			clk := newClock(t0)
 			a := newS3(t, srv, S3Config{Compression: comp, MaxObjectAge: time.Minute}, WithClock(clk.now), WithErrorHandler(errs.add), withSweepInterval(5*time.Millisecond))
-			if !a.local.cfg.Fsync {
+			if !a.local.cfg.fsync() {
 				t.Fatal("staging without fsync")
 			}
 			h12 := time.Date(2024, 5, 1, 12, 59, 59, 0, time.UTC)
@@ -795,7 +795,7 @@ func TestS3StartupScan(t *testing.T) {
 	srv := s3test.New(t, testBucket)
 	dir := t.TempDir()
 	// An earlier run: gzip objects staged and rolled, never uploaded.
-	l, err := New("earlier", Config{Dir: dir, Node: "node1", Compression: "gzip", Fsync: true})
+	l, err := New("earlier", Config{Dir: dir, Node: "node1", Compression: "gzip", Fsync: new(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -887,7 +887,7 @@ func TestS3TemplateExtension(t *testing.T) {
 			dir := t.TempDir()
 			tmpl := "{prefix}/dt={date}/hour={hour}/{node}-{start}-{seq}" + c.ext
 			// An earlier run left an object staged.
-			l, err := New("earlier", Config{Dir: dir, Node: "node1", KeyTemplate: tmpl, Compression: c.comp, Fsync: true})
+			l, err := New("earlier", Config{Dir: dir, Node: "node1", KeyTemplate: tmpl, Compression: c.comp, Fsync: new(true)})
 			if err != nil {
 				t.Fatal(err)
 			}

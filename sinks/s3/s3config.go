@@ -193,7 +193,7 @@ func (c S3Config) staging() Config {
 		MaxObjectAge:   c.MaxObjectAge,
 		MaxOpenObjects: c.MaxOpenObjects,
 		TimeSource:     c.TimeSource,
-		Fsync:          true,
+		Fsync:          new(true), // the staging's object is the only copy once the queue deleted its events
 	}
 }
 
