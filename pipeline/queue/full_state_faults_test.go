@@ -67,3 +67,36 @@ func TestFullWhileTheQueueIsStillFull(t *testing.T) {
 	e.waitIdle()
 	e.close()
 }
+
+// TestNotFullOnceEmptyForAnOversizedBatch: a queue takes a batch larger
+// than max_bytes when it holds nothing else (reserveOwn), so a refusal of
+// such a batch while it held something must not make Full() true for ever
+// after: once the queue drained, the batch would be taken, and HEC health
+// (503 code 18) would otherwise take the replica out until the next
+// refusal, which never comes while no load balancer sends to it.
+func TestNotFullOnceEmptyForAnOversizedBatch(t *testing.T) {
+	e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: "block"})
+	block := make(chan struct{})
+	e.sink.setFail(func(*pipeline.Batch) error { <-block; return nil })
+	if _, err := e.write(pipeline.P2); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]pipeline.Priority, 80000) // ~1.2 MiB: over max_bytes alone
+	for i := range big {
+		big[i] = pipeline.P2
+	}
+	if _, err := e.write(big...); !errors.Is(err, pipeline.ErrOverloaded) {
+		t.Fatalf("an oversized batch into a queue that holds something: %v, want a refusal", err)
+	}
+	close(block)
+	e.waitIdle()
+	time.Sleep(fullFor + 100*time.Millisecond)
+	if e.q.Full() {
+		t.Error("Full() true for an empty queue, which would take the oversized batch now")
+	}
+	if _, err := e.write(big...); err != nil {
+		t.Fatalf("the oversized batch into the empty queue: %v", err)
+	}
+	e.waitIdle()
+	e.close()
+}

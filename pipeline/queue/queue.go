@@ -428,7 +428,9 @@ func (q *Queue) Full() bool {
 	if t == 0 {
 		return false
 	}
-	return time.Since(time.Unix(0, t)) < fullFor || q.pendingBytes.Load()+q.refusedNeed.Load() > q.cfg.MaxBytes
+	// As reserveOwn decides: an empty queue takes any batch.
+	pending := q.pendingBytes.Load()
+	return time.Since(time.Unix(0, t)) < fullFor || pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
 
 // Unadmit implements pipeline.Admitter: it gives back the room Admit
