@@ -100,6 +100,18 @@ func (s *Server) hecAuth(w http.ResponseWriter, r *http.Request) (*Token, int, b
 	return nil, writeHEC(w, http.StatusForbidden, hecInvalidToken, ""), false
 }
 
+// hecDataAuth is hecAuth for the event and raw endpoints: a token with
+// ack: true (Splunk's useACK) also needs a channel, as Splunk answers
+// code 10 without one: a client that wants acknowledgements and sends no
+// channel would wait for an ackId that never comes.
+func (s *Server) hecDataAuth(w http.ResponseWriter, r *http.Request) (*Token, int, bool) {
+	tok, code, ok := s.hecAuth(w, r)
+	if ok && tok != nil && tok.Ack && hecChannel(r) == "" {
+		return nil, writeHEC(w, http.StatusBadRequest, hecChannelMissing, "Data channel is missing: this token has ack: true (indexer acknowledgement); send the header X-Splunk-Request-Channel: <a GUID>"), false
+	}
+	return tok, code, ok
+}
+
 func (s *Server) hecBody(w http.ResponseWriter, r *http.Request, c *charge) (*[]byte, int, bool) {
 	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
@@ -200,7 +212,7 @@ func hecTime(v *fastjson.Value, scratch []byte) int64 {
 // answer names the invalid event's number; that event and everything after it
 // go to quarantine.
 func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) int {
-	tok, code, ok := s.hecAuth(w, r)
+	tok, code, ok := s.hecDataAuth(w, r)
 	if !ok {
 		return code
 	}
@@ -445,7 +457,7 @@ func queryDefaults(r *http.Request) hecDefaults {
 // JSON object is taken as the event's fields; any other line becomes
 // "message".
 func (s *Server) handleHECRaw(w http.ResponseWriter, r *http.Request, c *charge) int {
-	tok, code, ok := s.hecAuth(w, r)
+	tok, code, ok := s.hecDataAuth(w, r)
 	if !ok {
 		return code
 	}

@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -50,13 +51,21 @@ func TestHECAckAnswers(t *testing.T) {
 	ev := `{"event":"x"}`
 	a := f.do("POST", "/services/collector/event", auth, ev, ch...).Body.String()
 	b := f.do("POST", "/services/collector/raw?channel=c2", auth, "line").Body.String()
-	none := f.do("POST", "/services/collector/event", auth, ev).Body.String()
+	none := f.do("POST", "/services/collector/event", auth, ev)
+	rawNone := f.do("POST", "/services/collector/raw", auth, "line")
 	vec := f.do("POST", "/services/collector/event", "Splunk vec", ev, ch...).Body.String()
+	vecNone := f.do("POST", "/services/collector/event", "Splunk vec", ev)
 	if !strings.Contains(a, `"ackId":`) || !strings.Contains(b, `"ackId":`) || a == b {
 		t.Errorf("answers on channels %s, %s: want distinct ackIds", a, b)
 	}
-	if strings.Contains(none, "ackId") || strings.Contains(vec, "ackId") {
-		t.Errorf("answers without a channel %s, with a token without ack %s: want no ackId (Splunk without acknowledgement)", none, vec)
+	// A token with ack needs a channel, as Splunk with useACK: code 10.
+	for _, w := range []*httptest.ResponseRecorder{none, rawNone} {
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), `"code":10`) {
+			t.Errorf("an ack token's request without a channel: %d %s, want 400 code 10", w.Code, w.Body)
+		}
+	}
+	if strings.Contains(vec, "ackId") || vecNone.Code != http.StatusOK || strings.Contains(vecNone.Body.String(), "ackId") {
+		t.Errorf("a token without ack: %s, without a channel %d %s: want 200 and no ackId (Splunk without acknowledgement)", vec, vecNone.Code, vecNone.Body)
 	}
 }
 
