@@ -100,3 +100,28 @@ func TestNotFullOnceEmptyForAnOversizedBatch(t *testing.T) {
 	e.waitIdle()
 	e.close()
 }
+
+// TestFullAfterRestartWithAFullQueue: a queue recovered full from disk is
+// full (HEC health 503 code 18) before its first refusal, so that a load
+// balancer does not send a restarted replica requests it can only refuse.
+func TestFullAfterRestartWithAFullQueue(t *testing.T) {
+	e := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: "block"})
+	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("destination down") })
+	if _, err := fillUntilRefused(e, pipeline.P2, 2000); !errors.Is(err, pipeline.ErrOverloaded) {
+		t.Fatalf("queue never refused: %v", err)
+	}
+	small := []pipeline.Priority{pipeline.P2, pipeline.P2, pipeline.P2}
+	for err := error(nil); err == nil; _, err = e.write(small...) {
+	}
+	e.reopen()
+	if !e.q.Full() {
+		t.Error("Full() false for a queue recovered full from disk, before its first refusal")
+	}
+	e.close()
+
+	empty := newEnv(t, wal.NewMemFS(), Config{MaxBytes: 1 << 20, OnFull: "block"})
+	if empty.q.Full() {
+		t.Error("Full() true for a new, empty queue")
+	}
+	empty.close()
+}

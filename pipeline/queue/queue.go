@@ -417,6 +417,10 @@ func (q *Queue) Admit(b *pipeline.Batch) error {
 // reports itself full (pipeline.FullReporter).
 const fullFor = 2 * time.Second
 
+// fullMargin is the room below which a queue that refused nothing yet
+// counts as full (Full): less than one small request's batch.
+const fullMargin = 64 << 10
+
 // Full implements pipeline.FullReporter: the queue refused a batch for
 // want of room within the last fullFor, or it still has no room for the
 // last batch it refused (the state, not only the last refusal, so that a
@@ -424,12 +428,16 @@ const fullFor = 2 * time.Second
 // it is as full as before). A queue that drops instead (on_full drop_p3,
 // drop_p2_p3) refuses nothing of what it drops, and is not full for it.
 func (q *Queue) Full() bool {
-	t := q.refusedAt.Load()
-	if t == 0 {
-		return false
-	}
 	// As reserveOwn decides: an empty queue takes any batch.
 	pending := q.pendingBytes.Load()
+	t := q.refusedAt.Load()
+	if t == 0 {
+		// Nothing refused yet (since the start): a queue that blocks is
+		// full when a batch of fullMargin would not fit (one recovered
+		// full from disk is full before its first refusal); one that
+		// drops refuses nothing of what it drops.
+		return !q.dropsP(pipeline.P3) && pending > 0 && pending+fullMargin > q.cfg.MaxBytes
+	}
 	return time.Since(time.Unix(0, t)) < fullFor || pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
 
