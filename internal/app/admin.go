@@ -155,11 +155,25 @@ func (a *App) logAdminAccess() {
 func (a *App) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		what := r.Method + " " + r.URL.Path
+		// A browser's request from another site (a page the operator has
+		// open on the router's host) is never an admin's: the CLI and curl
+		// send no Origin or Sec-Fetch-Site.
+		if err := crossOrigin.Check(r); err != nil {
+			http.Error(w, what+" changes state and was sent by a web page of another origin (a cross-site browser request): refused; use the router CLI or curl", http.StatusForbidden)
+			return
+		}
 		if !a.adminTokenSet {
 			if !loopbackPeer(r.RemoteAddr) {
 				http.Error(w, fmt.Sprintf("%s changes state: with no admin.token configured it is accepted only from loopback (127.0.0.0/8, ::1), and this request came from %s; "+
 					"run the command on the router's host (or in its pod), or set admin.token on the router and send it as \"Authorization: Bearer <token>\" (router quarantine replay: --token or LOGROUTER_ADMIN_TOKEN)",
 					what, peer(r.RemoteAddr)), http.StatusForbidden)
+				return
+			}
+			// DNS rebinding: a page of evil.example whose name now
+			// resolves to 127.0.0.1 reaches the loopback peer too, with
+			// its own name as Host.
+			if !loopbackHost(r.Host) {
+				http.Error(w, fmt.Sprintf("%s changes state: with no admin.token configured it is accepted from loopback addressed as localhost, 127.0.0.1 or [::1], not as %q (a DNS rebinding page reaches loopback under its own name); set admin.token to use other names", what, r.Host), http.StatusForbidden)
 				return
 			}
 			h(w, r)
@@ -181,6 +195,24 @@ func (a *App) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// crossOrigin refuses non-safe cross-origin browser requests (CSRF).
+var crossOrigin = http.NewCrossOriginProtection()
+
+// loopbackHost reports whether host (a request's Host: name or address,
+// with or without a port) names the loopback: localhost, a 127/8 address
+// or ::1.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

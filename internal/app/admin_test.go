@@ -76,6 +76,7 @@ func (h *harness) adminDo(method, path, auth string, body io.Reader) resp {
 func (h *harness) adminServe(method, path, peer, auth string, body io.Reader) resp {
 	req := httptest.NewRequest(method, path, body)
 	req.RemoteAddr = peer
+	req.Host = "localhost:8686" // as the CLI or a port-forward addresses it
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
