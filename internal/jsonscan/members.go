@@ -113,3 +113,24 @@ func Splice(d, part []byte, with string) []byte {
 	out = append(out, with...)
 	return append(out, d[at+len(part):]...)
 }
+
+// Values returns about how many values d holds: its commas and opening
+// brackets outside strings, plus one. What a parser allocates for d grows
+// with it, not with d's length alone (an array of "0," costs fastjson tens
+// of bytes a byte).
+func Values(d []byte) int {
+	n := 1
+	for i := 0; i < len(d); i++ {
+		switch d[i] {
+		case '"':
+			e := StringEnd(d, i)
+			if e < 0 {
+				return n
+			}
+			i = e - 1
+		case ',', '[', '{':
+			n++
+		}
+	}
+	return n
+}

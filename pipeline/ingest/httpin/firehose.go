@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
 
@@ -138,6 +139,12 @@ func (fh *firehoseRequest) release() {
 }
 
 // record turns one record's base64 data into events.
+// maxValueCost bounds a long CloudWatch message's values: one per
+// maxValueCost bytes at most on average, so that parsing it costs a few
+// times its size (real messages hold far fewer: a log event is three
+// values and a message of tens of bytes or more).
+const maxValueCost = 16
+
 func (fh *firehoseRequest) record(data []byte) {
 	q := fh.q
 	n := base64.StdEncoding.DecodedLen(len(data))
@@ -165,6 +172,15 @@ func (fh *firehoseRequest) record(data []byte) {
 	if t := skipWS(payload); len(t) > 0 && t[0] == '{' {
 		// One JSON document, perhaps pretty-printed over several lines:
 		// a CloudWatch Logs message, or one event. Lines otherwise.
+		// Longer than max_event_bytes it is parsed only as a CloudWatch
+		// message (many log events, each a few values of tens of bytes
+		// or more), never when it is dense in values (a gzip bomb of
+		// "0,0,...": fastjson spends tens of bytes a byte on it).
+		if len(t) > q.s.cfg.MaxEventBytes && (!bytes.Contains(t, []byte(`"logEvents"`)) || jsonscan.Values(t)*maxValueCost > len(t)) {
+			q.oversized(t)
+			fh.ownLastReject()
+			return
+		}
 		if v, err := q.parse(t); err == nil {
 			if bytes.Contains(t, []byte(`"logEvents"`)) && fh.cloudWatch(v) {
 				return
