@@ -338,6 +338,13 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 	// input refused, each in its subscription message: made events of as
 	// that input makes them (the log group, stream, account and time).
 	cw := r.URL.Path == "/admin/replay/cloudwatch"
+	if edge && a.kin == nil {
+		// Only a gateway reads edges' events (its Kafka input): on any
+		// other router the path would let the admin token deliver events
+		// with the logrouter.* they claim.
+		http.Error(w, "this router has no Kafka input to read logrouter edges' events with: replay them to the gateway that refused them", http.StatusConflict)
+		return
+	}
 	var sys *syslog.Replayer
 	if r.URL.Path == "/admin/replay/syslog" {
 		if a.sl == nil {
@@ -561,10 +568,11 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 		http.Error(w, "the request body did not arrive whole, nothing was replayed: retry ("+rerr.Error()+")", http.StatusServiceUnavailable)
 		return
 	}
-	if err := a.eng.Quarantine(r.Context(), rejected); err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
+	// The events first: a request refused for want of room (503) is sent
+	// again whole, and its refused lines must then be quarantined once,
+	// not once per attempt. (Should the quarantine fail after the events
+	// were taken, the client's resend duplicates them, which the dedup
+	// key absorbs, rather than losing the refusals.)
 	n := len(b.Events)
 	if n > 0 {
 		done := make(chan error, 1)
@@ -579,6 +587,10 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			http.Error(w, "not accepted, retry: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+	}
+	if err := a.eng.Quarantine(r.Context(), rejected); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !written {
