@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -523,6 +524,10 @@ type replayGroup struct {
 	// an event without a time of its own keeps its @timestamp, index date
 	// and archive partition.
 	ingest int64
+	// sender is the syslog frames' sender (their record's peer): a frame
+	// without HOSTNAME has it in its content hash, so that two devices'
+	// identical messages replayed together stay two events.
+	sender string
 }
 
 // replayRec is what one request carries of a record: its line in the file
@@ -752,6 +757,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// was made into (httpin.ProtoOTLP).
 			g.hec = d == "input" && (r.Protocol == "hec" || r.Protocol == httpin.ProtoOTLP)
 			g.syslog = d == "input" && strings.HasPrefix(r.Protocol, "syslog-")
+			if g.syslog {
+				g.sender = r.Peer
+			}
 			g.edge = d == "input" && r.Protocol == "kafka-edge"
 			g.cloudwatch = d == "input" && r.Protocol == httpin.ProtoCloudWatch
 			if d == "input" {
@@ -1447,6 +1455,11 @@ func postReplay(admin adminClient, g replayGroup, recs []replayRec) (rejected, r
 	}
 	if g.recordTime != 0 {
 		q.Set("record_time", strconv.FormatInt(g.recordTime, 10))
+	}
+	if g.sender != "" {
+		if _, err := netip.ParseAddr(g.sender); err == nil {
+			q.Set("sender", g.sender)
+		}
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()

@@ -352,6 +352,16 @@ func (a *App) handleReplay(w http.ResponseWriter, r *http.Request, written bool)
 			return
 		}
 		sys = a.sl.NewReplayer()
+		if snd := r.URL.Query().Get("sender"); snd != "" {
+			// The device that sent the frames: only in their content
+			// hash (dedup), never written as provenance.
+			ip, err := netip.ParseAddr(snd)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("sender %q is not an IP address (the quarantine record's peer)", snd), http.StatusBadRequest)
+				return
+			}
+			sys.SetSender(ip.String())
+		}
 	}
 	// The input's defaults the records had (a token's source type and
 	// index), given by the client from the quarantine records: applied

@@ -1101,14 +1101,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // as syslog, app_source_types and source_type applied. One per replay
 // request; not safe for concurrent use.
 type Replayer struct {
-	s  *Server
-	mp route.SyslogParser
+	s      *Server
+	mp     route.SyslogParser
+	sender []byte
 }
 
 // NewReplayer returns a Replayer for this input's records.
 func (s *Server) NewReplayer() *Replayer {
 	return &Replayer{s: s, mp: route.SyslogParser{Parser: parse.New(parse.Options{Location: s.loc, KeepOriginal: s.cfg.KeepOriginal})}}
 }
+
+// Sender, when set, is the address of the device that sent the frames
+// (their quarantine record's peer): a frame without HOSTNAME has it in its
+// content hash, as stream.add gives it, so that two devices' identical
+// messages replayed together stay two events. Unset, b.Meta.Peer.
+func (r *Replayer) SetSender(sender string) { r.sender = []byte(sender) }
 
 // Add adds frame's event to b with w, as stream.add does for a frame
 // that arrives whole.
@@ -1122,7 +1129,10 @@ func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
 		em.SourceType = ast
 	}
 	if len(res.Hostname) == 0 {
-		em.Sender = []byte(b.Meta.Peer) // as stream.add
+		em.Sender = r.sender // as stream.add
+		if len(em.Sender) == 0 {
+			em.Sender = []byte(b.Meta.Peer)
+		}
 	}
 	return w.AddAll(b, v, nil, &em)
 }
