@@ -69,7 +69,10 @@ type Rejected struct {
 
 // RejectedEvent is the metadata of a refused event (see Rejected.Event).
 type RejectedEvent struct {
-	Hash         uint64
+	Hash uint64
+	// Key is the event's dedup key when it is not Hash (dedup.key_fields;
+	// the Kafka destination's message key), else 0.
+	Key          uint64
 	Time, Ingest int64 // unix ns
 	SourceType   string
 	Priority     Priority

@@ -835,7 +835,11 @@ func addWritten(b *pipeline.Batch, rec quarantine.Record) error {
 	if ingest == 0 {
 		ingest = b.Meta.IngestTime
 	}
-	b.Commit(append(b.Arena(), rec.Raw...), pipeline.Event{Time: ev.Time, Ingest: ingest, Hash: ev.Hash, Key: ev.Hash,
+	key := ev.Key // its dedup key as written (the Kafka message key)
+	if key == 0 {
+		key = ev.Hash
+	}
+	b.Commit(append(b.Arena(), rec.Raw...), pipeline.Event{Time: ev.Time, Ingest: ingest, Hash: ev.Hash, Key: key,
 		SourceType: ev.SourceType, Priority: ev.Priority, Rule: -1, Replayed: true})
 	return nil
 }

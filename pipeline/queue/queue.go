@@ -1144,6 +1144,9 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 			Status: it.Status, Time: now,
 			Event: &pipeline.RejectedEvent{Hash: ev.Hash, Time: ev.Time, Ingest: ev.Ingest, SourceType: ev.SourceType, Priority: ev.Priority},
 		}
+		if ownKey(ev) {
+			r.Event.Key = ev.Key
+		}
 		if ev.Replayed {
 			// Refused again after a replay: its record says so, and
 			// replay does not send it once more unless asked (no loop).

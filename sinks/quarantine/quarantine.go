@@ -21,6 +21,10 @@
 //	"event":{"hash":"9f86d081884c7d65","time":"...","ingest":"...",
 //	         "source_type":"aws.cloudtrail","priority":"P2"}
 //
+// and "key" (16 hex digits) when its dedup key is not its hash
+// (dedup.key_fields), which a replay as written keeps (the Kafka
+// destination's message key, and so its partition).
+//
 // Empty fields are omitted. When Raw is not valid UTF-8 it is stored as
 // "raw_base64" (standard encoding, with padding) instead of "raw", so the
 // exact bytes survive; so is Raw whose JSON escaping would be longer than
@@ -330,7 +334,9 @@ type line struct {
 // JSON number loses precision past 2^53), times as RFC 3339 with
 // nanoseconds (exact).
 type eventLine struct {
-	Hash       string `json:"hash"`
+	Hash string `json:"hash"`
+	// Key is the dedup key, 16 hex digits, when it is not the hash.
+	Key        string `json:"key,omitempty"`
 	Time       string `json:"time"`
 	Ingest     string `json:"ingest"`
 	SourceType string `json:"source_type,omitempty"`
@@ -415,6 +421,9 @@ func appendLine(e *encBuf, r *pipeline.Rejected, now time.Time, key *SealKey, se
 			Ingest:     time.Unix(0, ev.Ingest).UTC().Format(time.RFC3339Nano),
 			SourceType: ev.SourceType,
 			Priority:   ev.Priority.String(),
+		}
+		if ev.Key != 0 {
+			l.Event.Key = fmt.Sprintf("%016x", ev.Key)
 		}
 		if !utf8.ValidString(ev.SourceType) {
 			l.Event.SourceType, l.Event.SourceTypeBase64 = "", base64.StdEncoding.EncodeToString([]byte(ev.SourceType))

@@ -249,5 +249,11 @@ func parseEvent(e *eventLine) (*pipeline.RejectedEvent, error) {
 		}
 		st = string(b)
 	}
-	return &pipeline.RejectedEvent{Hash: h, Time: t.UnixNano(), Ingest: ing.UnixNano(), SourceType: st, Priority: p}, nil
+	var key uint64
+	if e.Key != "" {
+		if key, err = strconv.ParseUint(e.Key, 16, 64); err != nil || len(e.Key) != 16 {
+			return nil, fmt.Errorf(`"key" %q is not 16 hex digits`, e.Key)
+		}
+	}
+	return &pipeline.RejectedEvent{Hash: h, Key: key, Time: t.UnixNano(), Ingest: ing.UnixNano(), SourceType: st, Priority: p}, nil
 }

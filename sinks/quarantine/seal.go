@@ -171,6 +171,13 @@ func (k *SealKey) seal(dest string, ev *pipeline.RejectedEvent, p pipeline.Prior
 	m.Write(fixed[:])
 	writeField(m, []byte(ev.SourceType))
 	writeField(m, raw)
+	if ev.Key != 0 {
+		// After the raw bytes (length-prefixed): a record without a key
+		// seals as records did before keys were kept.
+		var k [8]byte
+		binary.LittleEndian.PutUint64(k[:], ev.Key)
+		m.Write(k[:])
+	}
 	var out [sealSize]byte
 	copy(out[:], m.Sum(nil))
 	return out
