@@ -93,9 +93,12 @@
 // requests in flight across concurrent Writes. Bodies are gzipped (gzip_level, default 1;
 // Content-Encoding: gzip) unless gzip is false. Requests go through the
 // opensearch-go client, which spreads them over the urls and skips nodes
-// that fail until they answer health checks again; its own retries are off,
-// because the durable queue in front of the sink retries (with backoff,
-// only the items that failed) and must see every failure.
+// whose connections fail until they answer health checks again; its own
+// retries are off, because the durable queue in front of the sink retries
+// (with backoff, only the items that failed) and must see every failure.
+// A node that answers 502, 503 or 504 stays in the client's rotation, so
+// such a request is sent at once to the next node (up to three nodes in
+// all, with several urls) before the answer counts.
 //
 // # Outcomes
 //
@@ -123,6 +126,8 @@
 //	  watermark)
 //	404 index_not_found_exception (auto-create    retryable, logged retried
 //	  off or excluding the index)                   at error level
+//	index_closed_exception, any status (400: a    retryable, logged retried
+//	  closed index)                                 at error level
 //	400 whose reason is the shard limit ("this    retryable, logged retried
 //	  action would add [n] total shards, but        at error level
 //	  ... maximum shards open")

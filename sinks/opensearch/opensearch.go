@@ -440,26 +440,48 @@ func (s *Sink) post(ctx context.Context, raw []byte) (*response, error) {
 	if s.gzip {
 		g, payload = compress(raw, s.cfg.GzipLevel)
 	}
-	body := new(trackedBody)
-	body.r.Reset(payload)
+	var bodies []*trackedBody
 	defer func() {
-		body.detach()
+		for _, b := range bodies {
+			b.detach()
+		}
 		putGzipper(g)
 	}()
 
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, "/_bulk", body)
-	if err != nil {
-		return nil, err
+	// A node that answers 502, 503 or 504 (cut off from the cluster
+	// manager, draining behind a load balancer) stays in the client's
+	// rotation (only transport errors mark a node dead), so the request
+	// goes at once to the next node, up to three in all: otherwise every
+	// other batch would wait for the queue's backoff.
+	attempts := min(len(s.cfg.URLs), 3)
+	var res *http.Response
+	var err error
+	for attempt := 1; ; attempt++ {
+		body := new(trackedBody) // a body per attempt: net/http may still read the last one
+		body.r.Reset(payload)
+		bodies = append(bodies, body)
+		req, rerr := http.NewRequestWithContext(rctx, http.MethodPost, "/_bulk", body)
+		if rerr != nil {
+			return nil, rerr
+		}
+		req.ContentLength = int64(len(payload))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		if s.gzip {
+			req.Header.Set("Content-Encoding", "gzip")
+		}
+		s.reqBytes.Add(float64(len(payload)))
+		res, err = s.client.Stream(req)
+		if attempt < attempts && res != nil && rctx.Err() == nil &&
+			(res.StatusCode == http.StatusBadGateway || res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusGatewayTimeout) {
+			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+			_ = res.Body.Close()
+			s.requests.WithLabelValues(strconv.Itoa(res.StatusCode)).Inc()
+			continue
+		}
+		break
 	}
-	req.ContentLength = int64(len(payload))
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	if s.gzip {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	s.reqBytes.Add(float64(len(payload)))
-	res, err := s.client.Stream(req)
 	if res == nil {
 		s.requests.WithLabelValues("error").Inc()
 		if err == nil {

@@ -233,6 +233,8 @@ func clusterState(status int, errType, reason []byte) string {
 		return "OpenSearch blocks writes to the index (cluster_block_exception: read-only after the flood-stage disk watermark, or an index block): the events stay queued and are retried until the block is lifted (free disk space, or remove the block)"
 	case status == 401 || status == 403:
 		return "OpenSearch refused the credentials or permissions: the events stay queued and are retried until an operator fixes the username/password, certificate, AWS role or the role's index permissions"
+	case string(errType) == "index_closed_exception":
+		return "OpenSearch refuses writes to a closed index (closed by an operator or an ISM close action): the events stay queued and are retried until the index is opened again, or the index pattern no longer names it"
 	case status == 404 && string(errType) == "index_not_found_exception":
 		return "OpenSearch has no such index and will not create it (action.auto_create_index is false or excludes it, or an alias or data stream is missing): the events stay queued and are retried until an operator creates the index or allows its creation"
 	case status == 400 && bytes.Contains(reason, []byte("no write index is defined for alias")):
