@@ -407,6 +407,9 @@ func (s *Server) checkDocLocked(ix *index, source []byte) ([]byte, string, [2]st
 	if s.marker != "" && lookup(v, s.marker) != nil {
 		return nil, "illegal_argument_exception", [2]string{"failed to parse field [" + s.marker + "]", "document carries the reject marker field [" + s.marker + "] (osfake)"}
 	}
+	if ct, r := checkNames(v.GetObject(), true); ct != "" {
+		return nil, ct, r
+	}
 	check := func(fields map[string]fieldMapping) (string, [2]string) {
 		for path, fm := range fields {
 			x := lookup(v, path)
@@ -426,6 +429,53 @@ func (s *Server) checkDocLocked(ix *index, source []byte) ([]byte, string, [2]st
 		return nil, ct, r
 	}
 	return bytes.Clone(source), "", [2]string{}
+}
+
+// metadataFields are the fields OpenSearch keeps for itself: a document
+// that holds one at its top level is refused ("Field [_id] is a metadata
+// field and cannot be added inside a document").
+var metadataFields = map[string]bool{"_id": true, "_index": true, "_source": true, "_routing": true,
+	"_field_names": true, "_ignored": true, "_seq_no": true, "_version": true, "_primary_term": true, "_doc_count": true, "_data_stream_timestamp": true}
+
+// checkNames refuses the field names OpenSearch 2.x refuses, each with
+// mapper_parsing_exception: a metadata field at the top level, an empty
+// name, one that ends with '.' or is only dots, and a key repeated in one
+// object (its JSON parser is strict about duplicates).
+func checkNames(o *fastjson.Object, top bool) (string, [2]string) {
+	if o == nil {
+		return "", [2]string{}
+	}
+	var ct string
+	var r [2]string
+	seen := make(map[string]bool, o.Len())
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if ct != "" {
+			return
+		}
+		name := string(k)
+		switch {
+		case top && metadataFields[name]:
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "Field [" + name + "] is a metadata field and cannot be added inside a document. Use the index API request parameters."}
+		case strings.Trim(name, ".") == "": // empty, or only dots
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot be an empty string"}
+		case strings.HasSuffix(name, "."):
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot contain only whitespace or end with a dot: ['" + name + "']"}
+		case seen[name]:
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "Duplicate field '" + name + "'"}
+		}
+		seen[name] = true
+		if ct == "" && v.Type() == fastjson.TypeObject {
+			ct, r = checkNames(v.GetObject(), false)
+		}
+		if ct == "" && v.Type() == fastjson.TypeArray {
+			for _, el := range v.GetArray() {
+				if ct == "" && el.Type() == fastjson.TypeObject {
+					ct, r = checkNames(el.GetObject(), false)
+				}
+			}
+		}
+	})
+	return ct, r
 }
 
 func (s *Server) updateLocked(out []byte, ix *index, it *bulkItem, itemErr func(int, string, string, ...string) ([]byte, bool)) ([]byte, bool) {
