@@ -11,6 +11,7 @@ package httpin
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
@@ -56,6 +57,10 @@ type Server struct {
 	ln     net.Listener
 	grpc   *grpcServer // OTLP/gRPC (grpc_address), nil when off
 	tokens []Token
+	// tokenDigests are the tokens' SHA-256 digests, in tokens' order:
+	// compared in constant time, they reveal neither a token nor its
+	// length.
+	tokenDigests [][sha256.Size]byte
 
 	refused   refusedRejects // see deliver
 	parsers   fastjson.ParserPool
@@ -88,6 +93,13 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		sem:    make(chan struct{}, cfg.MaxConcurrentRequests),
 		mem:    budget{limit: cfg.MaxInflightBytes},
 		tokens: cfg.Tokens,
+		tokenDigests: func() [][sha256.Size]byte {
+			d := make([][sha256.Size]byte, len(cfg.Tokens))
+			for i := range cfg.Tokens {
+				d[i] = sha256.Sum256([]byte(cfg.Tokens[i].Token))
+			}
+			return d
+		}(),
 		reqCtr: eng.Metrics().Requests,
 		bytes:  eng.Metrics().InputBytes.WithLabelValues(cfg.Name),
 	}
@@ -415,15 +427,22 @@ func (s *Server) authHeader(h string) (*Token, authResult) {
 	return s.checkSecret(secret)
 }
 
-// checkSecret returns the token whose secret is secret.
+// checkSecret returns the token whose secret is secret. Every token's
+// digest is compared, in constant time: the time taken tells neither
+// which token matched nor any token's length.
 func (s *Server) checkSecret(secret string) (*Token, authResult) {
-	for i := range s.tokens {
-		if subtle.ConstantTimeCompare([]byte(s.tokens[i].Token), []byte(secret)) == 1 {
-			s.tokenReqs[i].Inc()
-			return &s.tokens[i], authOK
+	d := sha256.Sum256([]byte(secret))
+	match := -1
+	for i := range s.tokenDigests {
+		if subtle.ConstantTimeCompare(d[:], s.tokenDigests[i][:]) == 1 && match < 0 {
+			match = i
 		}
 	}
-	return nil, authInvalid
+	if match < 0 {
+		return nil, authInvalid
+	}
+	s.tokenReqs[match].Inc()
+	return &s.tokens[match], authOK
 }
 
 // request is the state of one ingest request.
