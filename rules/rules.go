@@ -592,7 +592,13 @@ func checkCalls(n ast.Node) error {
 				err = fmt.Errorf("expr calls %s(), which is not an expr-lang builtin (names are case-sensitive: lower, upper, trim, hasPrefix, len, ...; see https://expr-lang.org/docs/language-definition)", callee.Value)
 			}
 		case *ast.MemberNode:
-			err = fmt.Errorf("expr calls a method (%s(...)): fields have no methods; call the builtin with the field as its argument, e.g. lower(user.name) rather than user.name.lower()", callee.String())
+			switch callee.Node.(type) {
+			case *ast.CallNode, *ast.BuiltinNode:
+				// A method of a builtin's result: now().Year(),
+				// date("2023-08-14").Hour(), as expr documents them.
+			default:
+				err = fmt.Errorf("expr calls a method (%s(...)): fields have no methods; call the builtin with the field as its argument, e.g. lower(user.name) rather than user.name.lower()", callee.String())
+			}
 		default:
 			err = fmt.Errorf("expr calls %s, which is not an expr-lang builtin", c.Callee.String())
 		}
