@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -204,11 +205,19 @@ var crossOrigin = http.NewCrossOriginProtection()
 // with or without a port) names the loopback: localhost, a 127/8 address
 // or ::1.
 func loopbackHost(host string) bool {
+	if host == "" {
+		return true // HTTP/1.0 without Host: no browser sends that
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	// The machine's own name (Debian maps it to 127.0.1.1): a rebinding
+	// page cannot send it, its Host is its own name.
+	if name, err := os.Hostname(); err == nil && strings.EqualFold(host, name) {
 		return true
 	}
 	ip := net.ParseIP(host)
