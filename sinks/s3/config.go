@@ -143,26 +143,34 @@ func (c Config) Validate() error {
 // maxKeyBytes is S3's limit on the length of an object key.
 const maxKeyBytes = 1024
 
-// longestKey returns the length of the longest key c's layout renders: every
-// source type and node at their longest (maxSourceTypeLen and maxValueLen
-// bytes), each priority, the earliest and latest times and the
-// largest sequence number. 0 when the layout is invalid (reported apart).
-func (c Config) longestKey() int {
+// maxNameBytes bounds one key segment: a directory or file name on the
+// local disk (archive_dir, and s3's staging), NAME_MAX on Linux, less
+// ".partial" and a "-recovered-N" suffix recovery may add.
+const maxNameBytes = 255 - len(".partial") - len("-recovered-99")
+
+// longestKey returns the length of the longest key c's layout renders, and
+// of its longest '/'-separated segment: every source type and node at
+// their longest (maxSourceTypeLen and maxValueLen bytes), each priority,
+// the earliest and latest times and the largest sequence number. 0 when
+// the layout is invalid (reported apart).
+func (c Config) longestKey() (key, segment int) {
 	lc := c.Layout()
 	lc.Node = strings.Repeat("n", maxValueLen)
 	l, err := NewLayout(lc)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	longest := 0
 	st := strings.Repeat("s", maxSourceTypeLen)
 	for _, p := range []pipeline.Priority{pipeline.P1, pipeline.P2, pipeline.P3, pipeline.PriorityNone} {
 		for _, ns := range []int64{math.MinInt64, math.MaxInt64} {
 			k := l.Key(Partition{Priority: p, SourceType: st, Hour: HourOf(ns)}, time.Unix(0, ns), math.MaxUint64)
-			longest = max(longest, len(k))
+			key = max(key, len(k))
+			for seg := range strings.SplitSeq(k, "/") {
+				segment = max(segment, len(seg))
+			}
 		}
 	}
-	return longest
+	return key, segment
 }
 
 // validateObjects checks the keys that decide object keys and contents, which
@@ -182,8 +190,12 @@ func (c Config) validateObjects(add func(format string, args ...any)) {
 	}
 	// S3 keys are at most 1024 bytes, and an object whose key is longer
 	// could never be uploaded: render the longest key the layout can make.
-	if n := c.longestKey(); n > maxKeyBytes {
-		add(`"prefix" and "key_template" make object keys of up to %d bytes (with 64-byte source types and node, and the widest dates); S3 allows %d: shorten them, or repeat {source_type} less`, n, maxKeyBytes)
+	n, seg := c.longestKey()
+	if n > maxKeyBytes {
+		add(`"prefix" and "key_template" make object keys of up to %d bytes (with 200-byte source types, a 64-byte node and the widest dates); S3 allows %d: shorten them, or repeat {source_type} less`, n, maxKeyBytes)
+	}
+	if seg > maxNameBytes {
+		add(`"key_template" makes a directory or file name of up to %d bytes (with 200-byte source types and a 64-byte node); file systems allow 255, less the ".partial" and recovery suffixes (%d): put {source_type} in a segment of its own, as the default source={source_type}/`, seg, maxNameBytes)
 	}
 	if c.GzipLevel < 1 || c.GzipLevel > 9 {
 		add(`"gzip_level" must be between 1 (fastest) and 9 (smallest), got %d`, c.GzipLevel)

@@ -119,6 +119,7 @@ const placeholderList = "{prefix}, {priority}, {source_type}, {date}, {hour}, {n
 type part struct {
 	ph  placeholder
 	lit string
+	max int // {source_type}: the bytes it is cut at (see sourceTypeRoom)
 }
 
 // Layout renders object keys from a validated template. Keys are relative,
@@ -180,6 +181,7 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
+	sourceTypeRoom(parts)
 	l := &Layout{parts: parts, hasSeq: hasSeq, ext: ext}
 	prefix := cfg.Prefix
 	if prefix == "" {
@@ -192,6 +194,41 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 	}
 	l.node = nodeName(node)
 	return l, nil
+}
+
+// sourceTypeRoom sets how long each {source_type} may be: maxSourceTypeLen
+// in a segment of its own with literals only (the default
+// "source={source_type}", a Hive partition that Athena queries name), else
+// maxValueLen (a file name with {node}, {start} and {seq} too must stay
+// within a file system's 255 bytes).
+func sourceTypeRoom(parts []part) {
+	seg := 0 // the first part of the current segment
+	for i := 0; i <= len(parts); i++ {
+		if i < len(parts) && !(parts[i].ph == literal && strings.Contains(parts[i].lit, "/")) {
+			continue
+		}
+		// parts[seg:i] (and the literal at i up to its '/') make a segment,
+		// give or take literals spanning segments: count the placeholders.
+		others, sts := 0, 0
+		for _, pt := range parts[seg:i] {
+			switch pt.ph {
+			case literal, phPrefix:
+			case phSourceType:
+				sts++
+			default:
+				others++
+			}
+		}
+		for j := seg; j < i; j++ {
+			if parts[j].ph == phSourceType {
+				parts[j].max = maxValueLen
+				if others == 0 && sts == 1 {
+					parts[j].max = maxSourceTypeLen
+				}
+			}
+		}
+		seg = i + 1
+	}
 }
 
 // nodeName renders {node}: node itself when it is already a safe key
@@ -240,7 +277,7 @@ func (l *Layout) Key(p Partition, start time.Time, seq uint64) string {
 		case phPriority:
 			b = append(b, p.Priority.String()...)
 		case phSourceType:
-			b = appendSanitized(b, p.SourceType, maxSourceTypeLen)
+			b = appendSanitized(b, p.SourceType, pt.max)
 		case phDate:
 			b = ht.AppendFormat(b, "2006-01-02")
 		case phHour:
