@@ -65,6 +65,7 @@ type sconn struct {
 	brokenAt atomic.Int64 // unix ns, 0 while healthy
 	done     chan struct{}
 	onBreak  func() // called once the break is recorded
+	readErr  error  // what ended watch (read after done)
 }
 
 func (sc *sconn) watch() {
@@ -72,6 +73,7 @@ func (sc *sconn) watch() {
 	var buf [512]byte
 	for {
 		if _, err := sc.c.Read(buf[:]); err != nil {
+			sc.readErr = err
 			if sc.brokenAt.CompareAndSwap(0, time.Now().UnixNano()) && sc.onBreak != nil {
 				sc.onBreak()
 			}
@@ -153,7 +155,7 @@ var errRepairWait = errors.New("waiting out the reconnect backoff")
 // errRepairWait) and resends them. Nil means nothing waits for replay.
 func (s *Syslog) repairLocked(ctx context.Context) error {
 	if s.conn != nil && s.conn.brokenAt.Load() != 0 {
-		s.dropConn(errors.New("the receiver closed the connection"))
+		s.dropConn(errReceiverClosed)
 	}
 	if s.conn != nil || !s.replay || len(s.window) == 0 {
 		return nil
@@ -192,6 +194,9 @@ func (s *Syslog) settled() {
 		s.backoff = 0
 	}
 }
+
+// errReceiverClosed: the watcher saw the receiver end the connection.
+var errReceiverClosed = errors.New("the receiver closed the connection")
 
 // errUnsettled: Write refused a batch that the replay window could not
 // keep while the receiver is unsettled.
@@ -394,7 +399,7 @@ func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
 			break
 		}
 		if s.conn != nil && s.conn.brokenAt.Load() != 0 {
-			s.dropConn(errors.New("the receiver closed the connection"))
+			s.dropConn(errReceiverClosed)
 		}
 		if s.conn == nil {
 			c, err := s.dial(ctx)
@@ -491,7 +496,14 @@ func (s *Syslog) dropConn(cause error) {
 	_ = sc.c.Close()
 	<-sc.done
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
-	s.lastBreak = time.Now()
+	// A receiver that closes a connection with data unread resets it (TCP
+	// sends RST then); one that closes it cleanly (EOF: an idle timeout,
+	// TLS close_notify) had read everything: only the former unsettles
+	// the destination (see unsettled), or a receiver with an idle timeout
+	// shorter than replay_age would keep it unsettled for ever.
+	if !errors.Is(cause, errReceiverClosed) || !errors.Is(sc.readErr, io.EOF) {
+		s.lastBreak = time.Now()
+	}
 	s.m.reconnects.Inc()
 	s.failed()
 	// Keep what was written within replay_age before the break. When the
