@@ -66,7 +66,16 @@ type sconn struct {
 	done     chan struct{}
 	onBreak  func() // called once the break is recorded
 	readErr  error  // what ended watch (read after done)
+	// lastWrite is when a write on the connection last completed (unix
+	// ns): a clean close that soon after it may be a receiver that closed
+	// before it read the write (see dropConn).
+	lastWrite atomic.Int64
 }
+
+// cleanCloseAfter is how long after the last write a receiver's clean
+// close (EOF) shows it read everything: a load balancer without a backend
+// closes at once, before it reads (its kernel then resets the rest).
+const cleanCloseAfter = 100 * time.Millisecond
 
 func (sc *sconn) watch() {
 	defer close(sc.done)
@@ -417,6 +426,7 @@ func (s *Syslog) writePersistent(ctx context.Context, f *frameBuf) error {
 		}
 		n, err := s.writeConn(ctx, s.conn.c, f.buf)
 		if err == nil {
+			s.conn.lastWrite.Store(time.Now().UnixNano())
 			s.m.requests[outOK].Inc()
 			s.settled()
 			s.remember(f)
@@ -498,10 +508,13 @@ func (s *Syslog) dropConn(cause error) {
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
 	// A receiver that closes a connection with data unread resets it (TCP
 	// sends RST then); one that closes it cleanly (EOF: an idle timeout,
-	// TLS close_notify) had read everything: only the former unsettles
-	// the destination (see unsettled), or a receiver with an idle timeout
-	// shorter than replay_age would keep it unsettled for ever.
-	if !errors.Is(cause, errReceiverClosed) || !errors.Is(sc.readErr, io.EOF) {
+	// TLS close_notify) cleanCloseAfter or more after the last write had
+	// read everything: only the former unsettles the destination (see
+	// unsettled), or a receiver with an idle timeout shorter than
+	// replay_age would keep it unsettled for ever.
+	clean := errors.Is(cause, errReceiverClosed) && errors.Is(sc.readErr, io.EOF) &&
+		brokenAt.Sub(time.Unix(0, sc.lastWrite.Load())) >= cleanCloseAfter
+	if !clean {
 		s.lastBreak = time.Now()
 	}
 	s.m.reconnects.Inc()
@@ -546,6 +559,7 @@ func (s *Syslog) replayWindow(ctx context.Context) error {
 		}
 		s.m.resentRepl.Add(float64(f.events))
 		f.at = time.Now()
+		s.conn.lastWrite.Store(f.at.UnixNano())
 	}
 	s.replay = false
 	return nil

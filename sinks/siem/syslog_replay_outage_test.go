@@ -21,7 +21,9 @@ import (
 //	modeReset:   accepts, reads nothing and resets the connection after a
 //	             short pause (a load balancer without a healthy backend, a
 //	             receiver that is still starting);
-//	modeRecord:  reads everything and keeps the bytes.
+//	modeRecord:  reads everything and keeps the bytes;
+//	modeClose:   accepts and closes at once, reading nothing (a clean
+//	             close: FIN, then resets what arrives after it).
 type modalReceiver struct {
 	ln   net.Listener
 	mode atomic.Int32
@@ -36,6 +38,7 @@ const (
 	modeDiscard = iota
 	modeReset
 	modeRecord
+	modeClose
 )
 
 func newModalReceiver(t *testing.T) *modalReceiver {
@@ -78,6 +81,7 @@ func (r *modalReceiver) serve(c net.Conn, mode int32) {
 	case modeReset:
 		time.Sleep(30 * time.Millisecond)
 		_ = c.(*net.TCPConn).SetLinger(0)
+	case modeClose:
 	case modeRecord:
 		b, _ := io.ReadAll(c)
 		r.mu.Lock()

@@ -108,8 +108,17 @@ func TestSyslogTLSClientCertRefusedReportedDelivered(t *testing.T) {
 // replay window, which remember() trims to replay_bytes without a log line
 // or a counter, so what it trims is lost once a backend is back.
 func TestSyslogAcceptThenResetReportedDelivered(t *testing.T) {
+	for name, mode := range map[string]int32{"reset": modeReset, "closed at once": modeClose} {
+		t.Run(name, func(t *testing.T) { acceptThenBreak(t, mode) })
+	}
+}
+
+// acceptThenBreak: a front that accepts every connection and breaks it
+// unread (mode), then a healthy receiver; nothing Write reported
+// delivered may be missing.
+func acceptThenBreak(t *testing.T, mode int32) {
 	rcv := newModalReceiver(t)
-	rcv.mode.Store(modeReset)
+	rcv.mode.Store(mode)
 	s := newTestSyslog(t, SyslogConfig{
 		Address:             rcv.ln.Addr().String(),
 		ReconnectBackoffMin: time.Millisecond, ReconnectBackoffMax: 5 * time.Millisecond,
