@@ -489,6 +489,11 @@ func refs(n ast.Node) (paths []string, err error) {
 			visit(n.Key, scope)
 			visit(n.Value, scope)
 		case *ast.CallNode:
+			if m, ok := n.Callee.(*ast.MemberNode); ok {
+				// A method of a builtin's result (checkCalls allows no
+				// other): date(login.when).Hour() reads login.when.
+				visit(m.Node, scope)
+			}
 			for _, a := range n.Arguments {
 				visit(a, scope)
 			}
