@@ -5,6 +5,7 @@ package kafkacfg
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -117,28 +118,30 @@ func TLSClient(t *TLS) (*tlsconf.Client, error) {
 	return tlsconf.NewClient(t.CAFile, t.CertFile, t.KeyFile, t.InsecureSkipVerify, "", nil)
 }
 
-// dialTLS is a kafka-go Dial/DialFunc that dials with c, each connection
-// with the CA bundle as it is then (kafka-go's own TLS takes one
-// tls.Config for the transport's life).
-func dialTLS(c *tlsconf.Client) func(context.Context, string, string) (net.Conn, error) {
-	d := &net.Dialer{KeepAlive: 30 * time.Second}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return c.Dial(ctx, d.DialContext, network, addr)
+// tlsHooks returns what a kafka-go Transport (Dial, TLS) or Dialer
+// (DialFunc, TLS) takes for c: with a CA bundle that reloads, a dial that
+// makes each connection with the bundle as it is then (kafka-go's own TLS
+// takes one tls.Config for the transport's life); otherwise that one
+// config. Both nil for plaintext (c nil).
+func tlsHooks(c *tlsconf.Client) (func(context.Context, string, string) (net.Conn, error), *tls.Config) {
+	switch {
+	case c == nil:
+		return nil, nil
+	case c.Reloads():
+		d := &net.Dialer{KeepAlive: 30 * time.Second}
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return c.Dial(ctx, d.DialContext, network, addr)
+		}, nil
+	default:
+		return nil, c.Config()
 	}
 }
 
 // Transport returns a kafka-go Transport to the brokers with c (nil:
 // plaintext) and m (nil: no SASL).
 func Transport(dialTimeout time.Duration, clientID string, c *tlsconf.Client, m sasl.Mechanism) *kafka.Transport {
-	tr := &kafka.Transport{DialTimeout: dialTimeout, ClientID: clientID, SASL: m}
-	switch {
-	case c == nil:
-	case c.Reloads():
-		tr.Dial = dialTLS(c)
-	default:
-		tr.TLS = c.Config()
-	}
-	return tr
+	dial, tc := tlsHooks(c)
+	return &kafka.Transport{DialTimeout: dialTimeout, ClientID: clientID, SASL: m, Dial: dial, TLS: tc}
 }
 
 // Mechanism builds the SASL mechanism, or nil when s is nil.
@@ -175,15 +178,8 @@ func Dialer(clientID string, t *TLS, s *SASL) (*kafka.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true, SASLMechanism: m}
-	switch {
-	case tc == nil:
-	case tc.Reloads():
-		d.DialFunc = dialTLS(tc)
-	default:
-		d.TLS = tc.Config()
-	}
-	return d, nil
+	dial, tlsConf := tlsHooks(tc)
+	return &kafka.Dialer{ClientID: clientID, Timeout: 10 * time.Second, DualStack: true, SASLMechanism: m, DialFunc: dial, TLS: tlsConf}, nil
 }
 
 // ProbeTopic asks the brokers at addr about topic alone and returns the

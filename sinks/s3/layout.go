@@ -410,12 +410,6 @@ func Sanitize(s string) string {
 	return string(appendSanitized(make([]byte, 0, min(len(s), maxValueLen)), s, maxValueLen))
 }
 
-// SanitizeSourceType is Sanitize for a source type: cut at 200 bytes
-// rather than 64 (see maxSourceTypeLen). {source_type} renders it.
-func SanitizeSourceType(s string) string {
-	return string(appendSanitized(make([]byte, 0, min(len(s), maxSourceTypeLen)), s, maxSourceTypeLen))
-}
-
 func safeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }

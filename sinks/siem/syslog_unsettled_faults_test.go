@@ -57,24 +57,7 @@ func TestSyslogTLSClientCertRefusedReportedDelivered(t *testing.T) {
 		ReplayBytes: 4 << 10, // the default 4 MiB scaled down to the test's traffic
 		ReplayAge:   300 * time.Millisecond,
 	})
-	ctx := context.Background()
-	delivered := map[string]bool{}
-	nilWrites := 0
-	for i := 0; i < 20; i++ {
-		raws := idRange(i*10, i*10+10, "ws")
-		b := makeBatch(raws, pipeline.P1)
-		wctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := s.Write(wctx, b)
-		cancel()
-		b.Release()
-		if err == nil {
-			nilWrites++
-			for j := i * 10; j < i*10+10; j++ {
-				delivered[fmt.Sprintf("e%06d", j)] = true
-			}
-		}
-		time.Sleep(30 * time.Millisecond) // the refusal arrives; the watcher sees it
-	}
+	delivered, nilWrites := writeBatches(s, 30*time.Millisecond) // the refusal arrives; the watcher sees it
 	if got := len(rcv.messages()); got != 0 {
 		t.Fatalf("the receiver read %d messages while it refused the client", got)
 	}
@@ -89,14 +72,7 @@ func TestSyslogTLSClientCertRefusedReportedDelivered(t *testing.T) {
 		return msgIDs(t, rcv.messages())["e001009"] > 0
 	})
 	time.Sleep(300 * time.Millisecond) // any replay still on its way
-	got := msgIDs(t, rcv.messages())
-	lost := 0
-	for id := range delivered {
-		if got[id] == 0 {
-			lost++
-		}
-	}
-	if lost > 0 {
+	if lost := missing(delivered, msgIDs(t, rcv.messages())); lost > 0 {
 		t.Errorf("%d events that Write reported delivered (over TLS connections the receiver refused for the missing client certificate) never reached the receiver: lost from the queue and from the replay window", lost)
 	}
 }
@@ -126,22 +102,7 @@ func acceptThenBreak(t *testing.T, mode int32) {
 		ReplayAge:   300 * time.Millisecond,
 	})
 	ctx := context.Background()
-	delivered := map[string]bool{}
-	nilWrites := 0
-	for i := 0; i < 20; i++ {
-		b := makeBatch(idRange(i*10, i*10+10, "ws"), pipeline.P1)
-		wctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := s.Write(wctx, b)
-		cancel()
-		b.Release()
-		if err == nil {
-			nilWrites++
-			for j := i * 10; j < i*10+10; j++ {
-				delivered[fmt.Sprintf("e%06d", j)] = true
-			}
-		}
-		time.Sleep(40 * time.Millisecond) // the reset arrives; the watcher sees it
-	}
+	delivered, nilWrites := writeBatches(s, 40*time.Millisecond) // the reset arrives; the watcher sees it
 	t.Logf("%d of 20 Writes to a front that resets every connection unread returned nil", nilWrites)
 	rcv.mode.Store(modeRecord)
 	time.Sleep(100 * time.Millisecond)
@@ -152,16 +113,41 @@ func acceptThenBreak(t *testing.T, mode int32) {
 	waitFor(t, "the last batch at the receiver", 5*time.Second, func() bool {
 		return msgIDs(t, splitFrames(rcv.recorded()))["e001000"] > 0
 	})
-	got := msgIDs(t, splitFrames(rcv.recorded()))
-	lost := 0
-	for id := range delivered {
-		if got[id] == 0 {
-			lost++
-		}
-	}
-	if lost > 0 {
+	if lost := missing(delivered, msgIDs(t, splitFrames(rcv.recorded()))); lost > 0 {
 		t.Errorf("%d events that Write reported delivered over connections the receiver reset unread never reached it", lost)
 	}
+}
+
+// writeBatches writes 20 batches of 10 events (e000000..e000199), pausing
+// after each, and returns the events of the Writes that returned nil.
+func writeBatches(s *Syslog, pause time.Duration) (delivered map[string]bool, nilWrites int) {
+	delivered = map[string]bool{}
+	for i := 0; i < 20; i++ {
+		b := makeBatch(idRange(i*10, i*10+10, "ws"), pipeline.P1)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := s.Write(ctx, b)
+		cancel()
+		b.Release()
+		if err == nil {
+			nilWrites++
+			for j := i * 10; j < i*10+10; j++ {
+				delivered[fmt.Sprintf("e%06d", j)] = true
+			}
+		}
+		time.Sleep(pause)
+	}
+	return delivered, nilWrites
+}
+
+// missing counts the ids of delivered that got lacks.
+func missing(delivered map[string]bool, got map[string]int) int {
+	n := 0
+	for id := range delivered {
+		if got[id] == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // writeUntilSettled writes b until Write takes it, as the queue in front

@@ -11,6 +11,7 @@ import (
 	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline/dedup"
+	"github.com/logrouter/logrouter/pipeline/engine"
 )
 
 // TestDedupTwoDevicesOneEvent (review of deduplication)
@@ -40,27 +41,7 @@ import (
 func TestDedupTwoDevicesOneEvent(t *testing.T) {
 	cfg := Config{UDP: &UDPConfig{Address: "127.0.0.1:0", Readers: 1}, BatchWait: 10 * time.Millisecond}
 	cfg.SetDefaults()
-	rec := &testutil.RecordSink{SinkName: "all"}
-	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
-	eng := testengine.New(t, "", rec, &testutil.MemQuarantine{}, log)
-	dc := dedup.Config{Enabled: true, CountField: "dedup.count"}
-	dc.SetDefaults()
-	if err := dc.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	eng.EnableDedup(dc)
-	srv, err := New(cfg, eng, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	rec, eng, srv := startDedupServer(t, cfg, dedup.Config{Enabled: true, CountField: "dedup.count"})
 	addr, _, _ := srv.Addrs()
 	msg := `<164>Nov 28 2026 10:00:00: %ASA-4-106023: Deny tcp src outside:198.51.100.23/61000 dst inside:10.0.0.5/22 by access-group "outside_in" [0x0, 0x0]`
 	for i, from := range []string{"127.0.0.2", "127.0.0.3"} {
@@ -99,4 +80,32 @@ func TestDedupTwoDevicesOneEvent(t *testing.T) {
 			t.Logf("delivered: %s", ev.Raw)
 		}
 	}
+}
+
+// startDedupServer starts a syslog input with cfg on an engine with no
+// rules, deduplication dc and one recording destination; it is shut down
+// when the test ends.
+func startDedupServer(t *testing.T, cfg Config, dc dedup.Config) (*testutil.RecordSink, *engine.Engine, *Server) {
+	t.Helper()
+	rec := &testutil.RecordSink{SinkName: "all"}
+	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	eng := testengine.New(t, "", rec, &testutil.MemQuarantine{}, log)
+	dc.SetDefaults()
+	if err := dc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	eng.EnableDedup(dc)
+	srv, err := New(cfg, eng, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return rec, eng, srv
 }

@@ -1,14 +1,10 @@
 package syslog
 
 import (
-	"context"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/logrouter/logrouter/internal/testutil"
-	"github.com/logrouter/logrouter/internal/testutil/testengine"
 	"github.com/logrouter/logrouter/pipeline/dedup"
 )
 
@@ -40,24 +36,7 @@ import (
 func TestDedupTimelessMessagesOfOneBatch(t *testing.T) {
 	cfg := Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, BatchWait: 300 * time.Millisecond}
 	cfg.SetDefaults()
-	rec := &testutil.RecordSink{SinkName: "all"}
-	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
-	eng := testengine.New(t, "", rec, &testutil.MemQuarantine{}, log)
-	dc := dedup.Config{Enabled: true}
-	dc.SetDefaults()
-	eng.EnableDedup(dc)
-	srv, err := New(cfg, eng, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	rec, eng, srv := startDedupServer(t, cfg, dedup.Config{Enabled: true})
 	_, addr, _ := srv.Addrs()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
