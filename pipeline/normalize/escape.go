@@ -172,3 +172,28 @@ func appendKey(dst, k []byte, plain bool) []byte {
 	dst = append(dst, k...)
 	return append(dst, '"')
 }
+
+// plainKeyDot is plainKey that also reports whether k holds a '.', in the
+// same pass (walk needs both for every member; see searchableKey).
+func plainKeyDot(k []byte) (plain, dot bool) {
+	plain = true
+	i := 0
+	for ; i+8 <= len(k); i += 8 {
+		x := binary.LittleEndian.Uint64(k[i:])
+		if !plain8(x) {
+			plain = false
+		}
+		if d := x ^ ones*'.'; (d-ones)&^d&highs != 0 {
+			dot = true
+		}
+	}
+	for ; i < len(k); i++ {
+		if !safeASCII[k[i]] {
+			plain = false
+		}
+		if k[i] == '.' {
+			dot = true
+		}
+	}
+	return plain, dot
+}

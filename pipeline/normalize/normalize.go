@@ -1277,7 +1277,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 		if len(key) == 0 && parent == n.liftParent {
 			key = n.paramKey() // an unnamed member of a lifted list
 		}
-		plain := plainKey(key)
+		plain, dot := plainKeyDot(key)
 		if !plain && !utf8.Valid(key) {
 			// Written with each invalid byte as U+FFFD: two keys that
 			// differ only there would come out alike, twice in one object
@@ -1285,6 +1285,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			// Rare: the copy is made only for such keys.
 			key = validKey(key)
 		}
+		key = searchableKeyDot(key, parent == 0, dot) // a name OpenSearch refuses, rewritten (keys.go)
 		n.walkKey, n.walkPlain = key, plain
 		if n.keepExisting {
 			if c := n.child(parent, key); c >= 0 && n.nodes[c].kind != kRemoved {
@@ -2169,6 +2170,7 @@ func (n *Normalizer) writeInner(dst []byte, o *fastjson.Object, ph uint64) ([]by
 		if !utf8.Valid(key) {
 			key = validKey(key) // as in walk: keys alike once written are one key
 		}
+		key = searchableKey(key, false)
 		n.kvs = append(n.kvs, kvPair{key, v})
 	})
 	kvs := n.kvs[base:]

@@ -435,7 +435,7 @@ func (s *Server) checkDocLocked(ix *index, source []byte) ([]byte, string, [2]st
 // that holds one at its top level is refused ("Field [_id] is a metadata
 // field and cannot be added inside a document").
 var metadataFields = map[string]bool{"_id": true, "_index": true, "_source": true, "_routing": true,
-	"_field_names": true, "_ignored": true, "_seq_no": true, "_version": true, "_primary_term": true, "_doc_count": true, "_data_stream_timestamp": true}
+	"_field_names": true, "_ignored": true, "_seq_no": true, "_version": true, "_primary_term": true, "_doc_count": true, "_data_stream_timestamp": true, "_nested_path": true}
 
 // checkNames refuses the field names OpenSearch 2.x refuses, each with
 // mapper_parsing_exception: a metadata field at the top level, an empty
@@ -458,8 +458,12 @@ func checkNames(o *fastjson.Object, top bool) (string, [2]string) {
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "Field [" + name + "] is a metadata field and cannot be added inside a document. Use the index API request parameters."}
 		case strings.Trim(name, ".") == "": // empty, or only dots
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot be an empty string"}
+		case strings.TrimSpace(name) == "":
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot contain only whitespace: ['" + name + "']"}
 		case strings.HasSuffix(name, "."):
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot contain only whitespace or end with a dot: ['" + name + "']"}
+		case blankSegment(name):
+			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "object field starting or ending with a [.] makes object resolution ambiguous: [" + name + "]"}
 		case seen[name]:
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "Duplicate field '" + name + "'"}
 		}
@@ -476,6 +480,20 @@ func checkNames(o *fastjson.Object, top bool) (string, [2]string) {
 		}
 	})
 	return ct, r
+}
+
+// blankSegment reports whether a dotted name has an empty or blank
+// segment (".a", "a..b", "a. .b"), which OpenSearch's path split refuses.
+func blankSegment(name string) bool {
+	if !strings.Contains(name, ".") {
+		return false
+	}
+	for _, seg := range strings.Split(name, ".") {
+		if strings.TrimSpace(seg) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) updateLocked(out []byte, ix *index, it *bulkItem, itemErr func(int, string, string, ...string) ([]byte, bool)) ([]byte, bool) {
