@@ -364,6 +364,7 @@ type Normalizer struct {
 	underlay  bool       // walking fields parsed from the event's text (parseText): existing ones win
 	tzDef     int64      // offset of times without a zone: the event's event.timezone (eventZone)
 	parsedTS  int32      // the "timestamp" parseText added, or -1
+	hdrTS     int32      // parsedTS when it is a syslog header's around a JSON payload (see headerTime), or -1
 	tp        TextParser // made on first use (Config.NewTextParser)
 	tpBuf     []byte     // tp's output, walked into the tree: valid until the next Build
 	tpJSON    fastjson.Parser
@@ -941,7 +942,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, m *EventMeta) error {
 	n.time = 0
 	n.timeNode = -1
-	n.parsedTS = -1
+	n.parsedTS, n.hdrTS = -1, -1
 	n.tpObj, n.tpReuse = nil, false
 	n.sourceType = nil
 	n.walkKey = nil // an earlier event's key: its bytes may be reused
@@ -1050,7 +1051,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 			// The variant parses as its base did (it inherits the
 			// parse): the same object, walked again.
 			n.tpReuse = parsed && v.parse == baseParse
-			parsed, n.parsedTS = false, -1
+			parsed, n.parsedTS, n.hdrTS = false, -1, -1
 		}
 	}
 	if len(st) == 0 {
@@ -1084,7 +1085,9 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		n.time = bm.IngestTime
 	}
 	if n.parsedTS < 0 && !n.dropOwnLR {
-		n.parsedTS = n.syslogTimestamp()
+		if n.parsedTS = n.syslogTimestamp(); n.parsedTS < 0 {
+			n.parsedTS = n.headerTime() // the header's around a JSON payload (AppendJSON's form)
+		}
 	}
 	if n.parsedTS >= 0 && n.parsedTS != n.timeNode && !n.c.cfg.KeepTimestampField {
 		// The syslog parser's (parseText's, or the syslog input's): the
@@ -1773,11 +1776,64 @@ func (n *Normalizer) parseTimeNode(c int32, now time.Time) (int64, bool) {
 	return 0, false
 }
 
+// headerTime returns the syslog header's "timestamp" node when the message's
+// payload is a JSON object (an application's own record, whose time fields
+// are the event's), or -1.
+func (n *Normalizer) headerTime() int32 {
+	if n.hdrTS >= 0 {
+		return n.hdrTS // parseText's (applyParsed)
+	}
+	// The syslog parser writes its header's time as the object's first
+	// member (appendHead; the split form's EventMeta.Head walks first too),
+	// and only when the payload has no "timestamp" of its own. By position,
+	// not by headGen, so that both forms normalize alike
+	// (FuzzSplitMatchesAppendJSON). (A headerless line whose payload
+	// starts with its own "timestamp" reads as the header's: that
+	// member is then tried after the payload's other time fields.)
+	c := n.nodes[1].next // node 1 is @timestamp, the root's first child
+	if c < 0 || string(n.nodes[c].key) != "timestamp" {
+		return -1
+	}
+	lr := n.child(0, keyLogrouter)
+	if lr < 0 || n.child(lr, keyParseStatus) < 0 {
+		return -1
+	}
+	if pl := n.child(lr, keyPayload); pl < 0 || string(n.stringOf(pl)) != "json" {
+		return -1
+	}
+	return c
+}
+
+// headerFirst reports whether o, the syslog parser's AppendJSON object, is
+// one of a JSON payload whose "timestamp" is the header's: its first
+// member (see headerTime).
+func headerFirst(o *fastjson.Object) bool {
+	i := 0
+	ok := false
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		if i == 0 {
+			ok = string(k) == "timestamp"
+		}
+		i++
+	})
+	if !ok {
+		return false
+	}
+	lr := o.Get("logrouter")
+	return lr != nil && string(lr.GetStringBytes("payload")) == "json"
+}
+
+// findTime returns the time of the first of normalize.timestamp_fields that
+// parses. The syslog header's time around a JSON payload is tried last: the
+// payload's own time (an slog "time" with its offset and milliseconds, a
+// zap "ts") is when the event happened, the header's when the line was
+// written or relayed (an RFC 3164 header has neither zone nor fraction).
 func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 	now := time.Unix(0, ingest)
+	hdr := n.headerTime()
 	for i := range n.c.tsFields {
 		c := n.findPath(&n.c.tsFields[i])
-		if c < 0 {
+		if c < 0 || c == hdr {
 			continue
 		}
 		nd := &n.nodes[c]
@@ -1791,6 +1847,15 @@ func (n *Normalizer) findTime(ingest int64) (int64, bool) {
 				nd.kind = kRemoved
 			}
 			n.timeNode = c
+			return ns, true
+		}
+	}
+	if hdr >= 0 && n.nodes[hdr].kind != kRemoved {
+		if ns, ok := n.parseTimeNode(hdr, now); ok {
+			if !n.c.cfg.KeepTimestampField {
+				n.nodes[hdr].kind = kRemoved
+			}
+			n.timeNode = hdr
 			return ns, true
 		}
 	}

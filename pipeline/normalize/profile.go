@@ -805,6 +805,9 @@ func (n *Normalizer) applyParsed(p *parser, c int32, o *fastjson.Object) {
 		// The parser's "timestamp" (the header's, or the payload's date
 		// and time): Build removes it unless it became @timestamp.
 		n.parsedTS = n.child(0, keyTimestamp)
+		if n.parsedTS >= 0 && headerFirst(o) {
+			n.hdrTS = n.parsedTS
+		}
 	}
 }
 

@@ -51,11 +51,52 @@ func (p *Parser) leefTime() {
 	// time.ParseInLocation keeps no reference to its value: no copy.
 	v := unsafe.String(unsafe.SliceData(dt), len(dt))
 	for _, l := range layouts {
-		if t, err := time.ParseInLocation(l, v, loc); err == nil {
-			p.pl.hasTime, p.pl.ns = true, t.UnixNano()
-			return
+		t, err := time.ParseInLocation(l, v, loc)
+		if err != nil {
+			continue
 		}
+		if t.Year() == 0 { // a pattern without a year ("MMM dd HH:mm:ss")
+			var ok bool
+			if t, ok = nearestYear(t, p.now()); !ok {
+				return
+			}
+		}
+		if strings.Contains(l, "MST") {
+			// Go reads an abbreviation loc does not define as offset 0:
+			// EST, PST... would come out 5 or 8 hours off. Read the ones
+			// timeparse knows; refuse the rest (the header's time stays).
+			name, off := t.Zone()
+			if off == 0 && name != "UTC" {
+				zo, ok := timeparse.ParseZone([]byte(name))
+				if !ok {
+					return
+				}
+				t = t.Add(-time.Duration(zo) * time.Second)
+			}
+		}
+		if y := t.Year(); y < 1971 || y > 2200 {
+			return // not a time this event can have: the header's stays
+		}
+		p.pl.hasTime, p.pl.ns = true, t.UnixNano()
+		return
 	}
+}
+
+// nearestYear gives t (parsed without a year: year 0) the year an RFC 3164
+// header's time gets (timeparse): the latest that puts it not more than a
+// month after now. ok is false when no year has that day (Feb 29).
+func nearestYear(t, now time.Time) (time.Time, bool) {
+	limit := now.Add(31 * 24 * time.Hour)
+	var best time.Time
+	found := false
+	for y := now.Year() - 1; y <= now.Year()+1; y++ {
+		c := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+		if c.Day() != t.Day() || c.After(limit) {
+			continue
+		}
+		best, found = c, true
+	}
+	return best, found
 }
 
 // leefDefaultLayouts are LEEF's devTime forms without a devTimeFormat.
