@@ -248,6 +248,14 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 		return nil, fmt.Errorf("inputs.syslog.tls: load cert_file/key_file: %w", err)
 	}
 	tc := kp.Server()
+	// No session tickets: over TLS 1.3 the server sends them after the
+	// handshake, and a syslog sender only writes (loggen, syslog-ng,
+	// anything on OpenSSL): the unread ticket bytes make its kernel answer
+	// the close with a reset, and ours then discards every message it had
+	// not read yet, acknowledged by TCP and lost uncounted (a review
+	// measured 11265 of 20000). Resumption buys nothing on connections
+	// that live for hours.
+	tc.SessionTicketsDisabled = true
 	if t.ClientCAFile != "" {
 		// Loaded again when the file changes (a rotated client CA).
 		ca, err := tlsconf.LoadCAPool(t.ClientCAFile, s.log)
