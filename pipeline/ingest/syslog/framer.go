@@ -10,7 +10,13 @@ const (
 	modeUnknown = iota
 	modeOctet   // "LEN SP MSG"
 	modeLF      // MSG "\n"
+	modeRELP    // "TXNR SP open SP ...": rsyslog's omrelp, not syslog (errRELP)
 )
+
+// errRELP: the stream is a RELP session (rsyslog's omrelp), which the
+// syslog input does not speak. Its session offer is no log message: the
+// connection is refused, not its commands ingested as events.
+var errRELP = errors.New("the peer speaks RELP (rsyslog omrelp), which logrouter does not: configure omfwd with TCP (octet-counted framing) and a disk-assisted queue, or TLS")
 
 // framer cuts a byte stream into syslog messages. It owns its buffer, so a
 // read that fails with a timeout loses nothing: the caller flushes its batch
@@ -88,6 +94,10 @@ func (f *framer) next() (frame []byte, cut frameCut, err error) {
 			if fr, tr, ok := f.cut(data); ok {
 				return fr, tr, nil
 			}
+			if f.mode == modeRELP {
+				f.start = f.end
+				return nil, frameWhole, errRELP
+			}
 		}
 		if f.eof {
 			if len(data) == 0 {
@@ -123,7 +133,10 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 	if f.mode == modeUnknown {
 		if m, decided := detect(data); decided {
 			f.mode = m
-		} else if len(data) < 12 && !f.eof {
+			if m == modeRELP {
+				return nil, frameWhole, false
+			}
+		} else if len(data) < 48 && !f.eof { // LEN SP '<' of RFC 6587; RELP's offer (relpOffer)
 			return nil, frameWhole, false // need more bytes to decide
 		} else {
 			f.mode = modeLF
@@ -271,7 +284,50 @@ func detect(data []byte) (mode int, decided bool) {
 	case data[i+1] == '<':
 		return modeOctet, true
 	}
-	return modeLF, true
+	// RELP's first frame: "1 open 86 relp_version=0\n..." (a line that
+	// only starts "3 open ..." is syslog without a header: not RELP).
+	if relp, decided := relpOffer(data[i+1:]); decided {
+		if relp {
+			return modeRELP, true
+		}
+		return modeLF, true
+	}
+	return 0, false
+}
+
+// relpOffer matches "open SP DATALEN SP relp_version=" (what follows a RELP
+// frame's "TXNR SP"); decided is false while b is a prefix of it.
+func relpOffer(b []byte) (relp, decided bool) {
+	const open, ver = "open ", " relp_version="
+	prefix := func(want string) (matched, short bool) {
+		n := min(len(b), len(want))
+		if string(b[:n]) != want[:n] {
+			return false, false
+		}
+		if n < len(want) {
+			return false, true
+		}
+		b = b[n:]
+		return true, false
+	}
+	if ok, short := prefix(open); !ok {
+		return false, !short
+	}
+	j := 0
+	for j < len(b) && j < 10 && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j == len(b) {
+		return false, j >= 10
+	}
+	if j == 0 {
+		return false, true
+	}
+	b = b[j:]
+	if ok, short := prefix(ver); !ok {
+		return false, !short
+	}
+	return true, true
 }
 
 // octetHeader parses "LEN SP" at the start of data.

@@ -137,7 +137,7 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		senders: map[string]bool{}, max: cfg.MaxSenders,
 	}
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_connections_refused_total",
-		Help: "Connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many), handshakes (max_connections TLS handshakes in progress)."},
+		Help: "Connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many), handshakes (max_connections TLS handshakes in progress), relp (the peer opened a RELP session: rsyslog omrelp, not supported)."},
 		[]string{"input", "reason"})
 	hs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_tls_handshake_failures_total",
 		Help: "TLS connections closed because their handshake failed, by reason: timeout (not completed within tls.handshake_timeout), certificate (client certificate missing or not verified), peer_alert (the sender ended it with an alert: most often it does not trust the router's certificate), closed (the peer left), protocol (anything else: not TLS, no common version or cipher)."},
@@ -153,7 +153,7 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		}
 	}
 	m.refused = map[string]prometheus.Counter{}
-	for _, reason := range []string{refusedMax, refusedPerIP, refusedHandshakes} {
+	for _, reason := range []string{refusedMax, refusedPerIP, refusedHandshakes, refusedRELP} {
 		m.refused[reason] = refused.WithLabelValues(cfg.Name, reason)
 	}
 	m.handshake = hs
@@ -290,6 +290,7 @@ const (
 	refusedMax        = "max_connections"
 	refusedPerIP      = "max_connections_per_ip"
 	refusedHandshakes = "handshakes"
+	refusedRELP       = "relp" // rsyslog omrelp: a protocol the input does not speak
 )
 
 // refusalWarnEvery spaces the warnings about refused connections: a flood
@@ -818,6 +819,12 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 					return
 				}
 				continue // woken by Shutdown: start draining
+			}
+			if errors.Is(err, errRELP) {
+				st.flush()
+				s.m.refused[refusedRELP].Inc()
+				s.log.Warn("syslog connection refused: "+err.Error(), "peer", peer)
+				return
 			}
 			st.addRest(fr) // a reset, a TLS stream cut short
 			st.flush()

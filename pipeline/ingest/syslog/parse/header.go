@@ -175,6 +175,13 @@ func (p *Parser) parse5424(m []byte) bool {
 	if i < len(m) {
 		i++ // SP before MSG
 	}
+	// rsyslog relaying an RFC 3164 message in RFC 5424
+	// (RSYSLOG_SyslogProtocol23Format) keeps the space its %msg% starts
+	// with: "... - -  Failed password". Spaces before MSG are not the
+	// message's (a "^Failed" rule would miss it).
+	for i < len(m) && m[i] == ' ' {
+		i++
+	}
 	h.body = stripBOM(m[i:])
 	return true
 }
