@@ -31,6 +31,14 @@ type Config struct {
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	// FetchMaxBytes bounds one fetch. Default 16 MiB.
 	FetchMaxBytes int `yaml:"fetch_max_bytes"`
+	// MaxBatchBytes bounds what one compressed record batch may decompress
+	// to (kafka-go decompresses a batch whole, before any record's size is
+	// known). A batch past it stops its partition until the input has found
+	// the batch's offsets: it skips them and quarantines a note naming them
+	// (reason batch_too_large). Default 64 MiB, or four times
+	// fetch_max_bytes when that is more. The bound is the process's: the
+	// largest of the Kafka inputs'.
+	MaxBatchBytes int `yaml:"max_batch_bytes"`
 	// CommitInterval spaces offset commits. Default 1s.
 	CommitInterval time.Duration `yaml:"commit_interval"`
 	// DrainTimeout bounds how long a rebalance or shutdown waits for
@@ -82,6 +90,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.FetchMaxBytes == 0 {
 		c.FetchMaxBytes = 16 << 20
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = max(DefaultMaxBatchBytes, 4*c.FetchMaxBytes)
 	}
 	if c.CommitInterval == 0 {
 		c.CommitInterval = time.Second
@@ -140,6 +151,9 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.BatchEvents < 1 || c.BatchWait <= 0 || c.MaxInflightBatches < 1 || c.MaxMessageBytes < 1 || c.FetchMaxBytes < c.MaxMessageBytes {
 		return fmt.Errorf("%s: batch_events, batch_wait, max_inflight_batches and max_message_bytes must be positive and fetch_max_bytes at least max_message_bytes", prefix)
+	}
+	if c.MaxBatchBytes < c.MaxMessageBytes {
+		return fmt.Errorf("%s.max_batch_bytes (%d) must be at least max_message_bytes (%d): a batch holds whole records", prefix, c.MaxBatchBytes, c.MaxMessageBytes)
 	}
 	for _, d := range []struct {
 		key string

@@ -165,6 +165,7 @@ func (s *Source) Start() error {
 		return fmt.Errorf("inputs.kafka: %w", err)
 	}
 	s.started = time.Now()
+	setBatchLimit(s, int64(s.cfg.MaxBatchBytes))
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.run(ctx)
@@ -418,6 +419,7 @@ func (s *Source) Shutdown(ctx context.Context) error {
 	if s.cancel == nil || s.stopped.Swap(true) {
 		return nil
 	}
+	defer setBatchLimit(s, 0)
 	s.cancel()
 	// Ending run closes the group, which ends the generation: every
 	// partition drains (bounded by drain_timeout) and commits before the
@@ -481,6 +483,7 @@ type partition struct {
 	records    prometheus.Counter
 	control    prometheus.Counter
 	inBytes    prometheus.Counter
+	oversized  atomic.Bool // the reader met a batch past max_batch_bytes (skipOversized)
 }
 
 // consume runs until the generation ends (rebalance) or the input stops.
@@ -514,6 +517,16 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
 		ReadBackoffMin: 100 * time.Millisecond, ReadBackoffMax: time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			for _, a := range args {
+				if err, ok := a.(error); ok && errors.Is(err, errBatchTooLarge) {
+					// Retried by kafka-go for ever: consume finds the
+					// batch's offsets and skips them (skipBatch).
+					if !p.oversized.Swap(true) {
+						s.log.Warn("kafka: "+err.Error()+"; finding its offsets to skip it", "partition", p.label, "max_batch_bytes", s.cfg.MaxBatchBytes)
+					}
+					return
+				}
+			}
 			s.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "partition", p.label)
 		}),
 	})
@@ -554,6 +567,16 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		if err != nil {
 			if run.Err() != nil {
 				break
+			}
+			if errors.Is(err, errBatchTooLarge) {
+				p.oversized.Store(true)
+			}
+			if p.oversized.Load() {
+				// Nothing came before the deadline and a batch past
+				// max_batch_bytes stopped the reader: every record
+				// before it is delivered (r.Offset is the next to read).
+				p.skipOversized(run, r)
+				continue
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				p.flush(run)
@@ -652,26 +675,7 @@ func (p *partition) newBatch() {
 
 // add turns one record into events (or quarantined rejects).
 func (p *partition) add(m *kafka.Message) {
-	if p.accepted < 0 {
-		// The group had no commit for the partition (pa.Offset was
-		// start_offset's sentinel): the first record fetched is where it
-		// starts. Commit that position (commit does, at once), so that
-		// the next owner resumes here rather than resolving "latest"
-		// again past records fetched here and never delivered.
-		p.mu.Lock()
-		p.accepted = m.Offset
-		p.mu.Unlock()
-	}
-	if p.lo < 0 {
-		p.lo = m.Offset
-		p.first = time.Now()
-		// The batch's ingest time is its first record's arrival, not the
-		// previous flush (after a quiet hour, a record would be stamped
-		// an hour early: event.ingested, and @timestamp when it has no
-		// time of its own).
-		p.b.Meta.IngestTime = p.first.UnixNano()
-		p.w = p.s.eng.Refresh(p.w) // rules reloaded since the last batch: this one uses them
-	}
+	p.open(m.Offset)
 	p.hi = m.Offset
 	if controlRecord(m) {
 		return // a transaction marker: its offset is done, it holds no event
@@ -730,6 +734,31 @@ func (p *partition) add(m *kafka.Message) {
 			}
 			p.addJSON(m, line, &em)
 		}
+	}
+}
+
+// open takes offset off into the batch: the first offset of a new batch
+// starts it.
+func (p *partition) open(off int64) {
+	if p.accepted < 0 {
+		// The group had no commit for the partition (pa.Offset was
+		// start_offset's sentinel): the first record fetched is where it
+		// starts. Commit that position (commit does, at once), so that
+		// the next owner resumes here rather than resolving "latest"
+		// again past records fetched here and never delivered.
+		p.mu.Lock()
+		p.accepted = off
+		p.mu.Unlock()
+	}
+	if p.lo < 0 {
+		p.lo = off
+		p.first = time.Now()
+		// The batch's ingest time is its first record's arrival, not the
+		// previous flush (after a quiet hour, a record would be stamped
+		// an hour early: event.ingested, and @timestamp when it has no
+		// time of its own).
+		p.b.Meta.IngestTime = p.first.UnixNano()
+		p.w = p.s.eng.Refresh(p.w) // rules reloaded since the last batch: this one uses them
 	}
 }
 

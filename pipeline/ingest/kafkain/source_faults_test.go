@@ -111,6 +111,12 @@ var faultLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // choosing.
 func faultEngine(t *testing.T, cfg engine.Config, sink pipeline.Sink) *engine.Engine {
 	t.Helper()
+	return faultEngineQ(t, cfg, sink, faultQuarantine{})
+}
+
+// faultEngineQ is faultEngine with a quarantine of the test's choosing.
+func faultEngineQ(t *testing.T, cfg engine.Config, sink pipeline.Sink, q pipeline.Quarantine) *engine.Engine {
+	t.Helper()
 	set, err := rules.Load(fstest.MapFS{"r.yaml": {Data: []byte("rules: []\n")}}, ".", pipeline.P3)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +129,7 @@ func faultEngine(t *testing.T, cfg engine.Config, sink pipeline.Sink) *engine.En
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.New(cfg, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{sink}, faultQuarantine{},
+	e, err := engine.New(cfg, &route.Router{Norm: norm, Rules: set, Table: table}, []pipeline.Sink{sink}, q,
 		engine.NewMetrics(), faultLog)
 	if err != nil {
 		t.Fatal(err)
