@@ -333,6 +333,7 @@ func (f *sinkFactory) newS3(d config.Destination, log *slog.Logger) (pipeline.Si
 	if err != nil {
 		return nil, err
 	}
+	f.registerEvictions(d.Name, a.Evictions)
 	labels := prometheus.Labels{"destination": d.Name}
 	f.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logrouter_s3_backlog_objects", ConstLabels: labels,
@@ -345,6 +346,14 @@ func (f *sinkFactory) newS3(d config.Destination, log *slog.Logger) (pipeline.Si
 	return a, nil
 }
 
+// registerEvictions exports an archive's early closes at max_open_objects.
+func (f *sinkFactory) registerEvictions(dest string, n func() uint64) {
+	f.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "logrouter_archive_evictions_total",
+		ConstLabels: prometheus.Labels{"destination": dest},
+		Help:        "Archive objects closed early because max_open_objects were open: each is a smaller object than max_object_age/max_object_bytes would make; raise max_open_objects to priorities x source types x hours written at once."},
+		func() float64 { return float64(n()) }))
+}
+
 func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.Sink, error) {
 	switch d.Type {
 	case "archive_dir":
@@ -352,9 +361,14 @@ func (f *sinkFactory) newSink(d config.Destination, log *slog.Logger) (pipeline.
 		if c.Node == "" {
 			c.Node = f.cfg.Node
 		}
-		return s3.New(d.Name, c, s3.WithErrorHandler(func(err error) {
+		a, err := s3.New(d.Name, c, s3.WithErrorHandler(func(err error) {
 			log.Error("archive background error (objects stay .partial until the next start)", "err", err)
 		}))
+		if err != nil {
+			return nil, err
+		}
+		f.registerEvictions(d.Name, a.Evictions)
+		return a, nil
 	case s3.TypeS3:
 		return f.newS3(d, log)
 	case "file":

@@ -309,9 +309,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	// Archive layout: priority, source type, date, hour.
-	matches, _ := filepath.Glob(filepath.Join(h.data, "archive", "logs", "priority=P1", "source=edr", "dt=*", "hour=*", "node1-*.ndjson.zst"))
+	matches, _ := filepath.Glob(filepath.Join(h.data, "archive", "logs", "priority=P1", "source_type=edr", "dt=*", "hour=*", "node1-*.ndjson.zst"))
 	if len(matches) == 0 {
-		t.Errorf("no archive object under logs/priority=P1/source=edr/dt=*/hour=*/")
+		t.Errorf("no archive object under logs/priority=P1/source_type=edr/dt=*/hour=*/")
 	}
 
 	// Quarantine: every rejected record with its reason.

@@ -108,6 +108,7 @@ type LocalArchive struct {
 	now        func() time.Time
 	onError    func(error)
 	onFinalize func(path string)
+	evictions  atomic.Uint64 // objects closed at max_open_objects (lruLocked)
 
 	zenc   *zstd.Encoder
 	gzPool sync.Pool // *gzip.Writer at cfg.GzipLevel
@@ -723,16 +724,37 @@ func (a *LocalArchive) acquire(ctx context.Context, p Partition) (*object, error
 	}
 }
 
-// lruLocked returns the least recently written open object; a.mu is held.
+// lruLocked returns the open object to close at max_open_objects: the
+// least recently written one of an hour before the last two (a backfill's
+// or a late sender's, which gets few events more), else the least recently
+// written of all. A backfill touching more hours than the cap then cuts its
+// own objects short, not the live partitions': closing those after every
+// batch made one tiny object per batch per partition for as long as the
+// backfill ran. Counted in Evictions. a.mu is held.
 func (a *LocalArchive) lruLocked() *object {
-	var victim *object
+	live := a.now().Unix()/3600 - 1
+	var victim, past *object
 	for _, o := range a.objects {
-		if victim == nil || o.lastWrite.Load() < victim.lastWrite.Load() {
+		lw := o.lastWrite.Load()
+		if victim == nil || lw < victim.lastWrite.Load() {
 			victim = o
 		}
+		if o.part.Hour < live && (past == nil || lw < past.lastWrite.Load()) {
+			past = o
+		}
+	}
+	a.evictions.Add(1)
+	if past != nil {
+		return past
 	}
 	return victim
 }
+
+// Evictions returns how many objects were closed early because
+// max_open_objects were open (logrouter_archive_evictions_total): many mean
+// small objects, and that max_open_objects is below priorities x source
+// types x hours written at once.
+func (a *LocalArchive) Evictions() uint64 { return a.evictions.Load() }
 
 // retire removes o from the table so that no new append finds it.
 func (a *LocalArchive) retire(o *object) {

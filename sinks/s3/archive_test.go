@@ -233,9 +233,9 @@ func TestWriteContents(t *testing.T) {
 				}
 			}
 			want := map[string][]string{
-				"logs/priority=P1/source=crowdstrike.falcon/dt=2024-05-01/hour=13": {"{\"n\":1}\n{\"n\":2}\n{\"n\":5}\n{\"n\":7}\n"},
-				"logs/priority=P1/source=crowdstrike.falcon/dt=2024-05-01/hour=12": {"{\"n\":4}\n"},
-				"logs/priority=P2/source=okta/dt=2024-05-01/hour=13":               {"{\"n\":3}\n{\"n\":6,\"s\":\"\\n\\\"x\\\"\"}\n"},
+				"logs/priority=P1/source_type=crowdstrike.falcon/dt=2024-05-01/hour=13": {"{\"n\":1}\n{\"n\":2}\n{\"n\":5}\n{\"n\":7}\n"},
+				"logs/priority=P1/source_type=crowdstrike.falcon/dt=2024-05-01/hour=12": {"{\"n\":4}\n"},
+				"logs/priority=P2/source_type=okta/dt=2024-05-01/hour=13":               {"{\"n\":3}\n{\"n\":6,\"s\":\"\\n\\\"x\\\"\"}\n"},
 			}
 			if got := byDir(final); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("objects:\n%q\nwant\n%q", got, want)
@@ -271,7 +271,7 @@ func TestTimeSourceIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	final, _ := listing(t, a.Dir())
-	want := map[string][]string{"arch/v1/priority=P3/source=fw/dt=2023-01-02/hour=03": {"{\"a\":1}\n{\"a\":2}\n"}}
+	want := map[string][]string{"arch/v1/priority=P3/source_type=fw/dt=2023-01-02/hour=03": {"{\"a\":1}\n{\"a\":2}\n"}}
 	if got := byDir(final); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("objects %q, want %q", got, want)
 	}
@@ -293,7 +293,7 @@ func TestRollBySize(t *testing.T) {
 		t.Fatal(err)
 	}
 	final, _ = listing(t, a.Dir())
-	got := byDir(final)["logs/priority=P2/source=s/dt=2024-05-01/hour=13"]
+	got := byDir(final)["logs/priority=P2/source_type=s/dt=2024-05-01/hour=13"]
 	want := []string{
 		"{\"i\":0,\"pad\":\"xx\"}\n{\"i\":1,\"pad\":\"xx\"}\n",
 		"{\"i\":2,\"pad\":\"xx\"}\n{\"i\":3,\"pad\":\"xx\"}\n",
@@ -376,7 +376,7 @@ func TestOpenObjectCap(t *testing.T) {
 	w("a") // a is now more recent than b
 	w("c") // evicts b
 	_, partial := listing(t, a.Dir())
-	if len(partial) != 2 || !strings.Contains(partial[0], "source=a/") || !strings.Contains(partial[1], "source=c/") {
+	if len(partial) != 2 || !strings.Contains(partial[0], "source_type=a/") || !strings.Contains(partial[1], "source_type=c/") {
 		t.Fatalf("open after evicting b: %v", partial)
 	}
 	w("d") // evicts a
@@ -392,7 +392,7 @@ func TestOpenObjectCap(t *testing.T) {
 	if len(final) != 5 {
 		t.Fatalf("%d objects after Close", len(final))
 	}
-	if got := byDir(final)["logs/priority=P1/source=a/dt=2024-05-01/hour=13"]; !slices.Equal(got, []string{"{\"s\":\"a\"}\n{\"s\":\"a\"}\n"}) {
+	if got := byDir(final)["logs/priority=P1/source_type=a/dt=2024-05-01/hour=13"]; !slices.Equal(got, []string{"{\"s\":\"a\"}\n{\"s\":\"a\"}\n"}) {
 		t.Fatalf("object a = %q", got)
 	}
 }
@@ -434,15 +434,15 @@ func TestRecoverPartials(t *testing.T) {
 			for _, p := range partial {
 				path := filepath.Join(dir, p)
 				switch {
-				case strings.Contains(p, "source=torn/"):
+				case strings.Contains(p, "source_type=torn/"):
 					appendFile(t, path, frame[:len(frame)-3])
-				case strings.Contains(p, "source=zeros/"):
+				case strings.Contains(p, "source_type=zeros/"):
 					appendFile(t, path, make([]byte, 4096))
-				case strings.Contains(p, "source=empty/"):
+				case strings.Contains(p, "source_type=empty/"):
 					if err := os.Truncate(path, 0); err != nil {
 						t.Fatal(err)
 					}
-				case strings.Contains(p, "source=intact/"):
+				case strings.Contains(p, "source_type=intact/"):
 					// An object of the same name already exists.
 					clash = strings.TrimSuffix(path, partialSuffix)
 					if err := os.WriteFile(clash, []byte("other"), 0o600); err != nil {
@@ -470,7 +470,7 @@ func TestRecoverPartials(t *testing.T) {
 			}
 			got := map[string]string{}
 			for k, v := range final {
-				src := regexp.MustCompile(`source=([a-z]+)/`).FindStringSubmatch(k)[1]
+				src := regexp.MustCompile(`source_type=([a-z]+)/`).FindStringSubmatch(k)[1]
 				got[src] = v
 				if src == "intact" && !strings.Contains(k, "-recovered-1.ndjson.") {
 					t.Errorf("clashing object recovered as %s", k)
@@ -562,7 +562,7 @@ func TestSanitizedSourceTypes(t *testing.T) {
 	}
 	var sources []string
 	for k := range final {
-		if !filepath.IsLocal(k) || strings.Contains(k, "/.") || !strings.HasPrefix(k, "_./up/priority=P1/source=") {
+		if !filepath.IsLocal(k) || strings.Contains(k, "/.") || !strings.HasPrefix(k, "_./up/priority=P1/source_type=") {
 			t.Errorf("unsafe key %q", k)
 		}
 		sources = append(sources, strings.Split(k, "/")[3])
@@ -571,7 +571,7 @@ func TestSanitizedSourceTypes(t *testing.T) {
 		}
 	}
 	sort.Strings(sources)
-	want := []string{"source=_", "source=_.", "source=_._" + strings.Repeat("._", 39) /* whole: 81 of maxSourceTypeLen bytes */, "source=_._._etc_passwd", "source=_hidden", "source=a_b_c", "source=unknown"}
+	want := []string{"source_type=_", "source_type=_.", "source_type=_._" + strings.Repeat("._", 39) /* whole: 81 of maxSourceTypeLen bytes */, "source_type=_._._etc_passwd", "source_type=_hidden", "source_type=a_b_c", "source_type=unknown"}
 	if !slices.Equal(sources, want) {
 		t.Fatalf("sources\n%q\nwant\n%q", sources, want)
 	}
@@ -685,7 +685,7 @@ func TestWriteErrorRollsObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	final, _ := listing(t, a.Dir())
-	got := byDir(final)["logs/priority=P1/source=s/dt=2024-05-01/hour=13"]
+	got := byDir(final)["logs/priority=P1/source_type=s/dt=2024-05-01/hour=13"]
 	if !slices.Equal(got, []string{"{\"n\":1}\n", "{\"n\":3}\n"}) {
 		t.Fatalf("objects %q", got)
 	}
@@ -734,7 +734,7 @@ func TestConcurrentWriters(t *testing.T) {
 					if _, err := fmt.Sscanf(line, `{"src":%q,"prio":%q,"w":%d,"b":%d,"e":%d}`, &src, &prio, &w, &b, &e); err != nil {
 						t.Fatalf("%s: %q: %v", k, line, err)
 					}
-					if !strings.Contains(k, "/priority="+prio+"/source="+src+"/") {
+					if !strings.Contains(k, "/priority="+prio+"/source_type="+src+"/") {
 						t.Fatalf("event %s in object %s", line, k)
 					}
 					if seen[line] {

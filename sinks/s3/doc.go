@@ -9,9 +9,9 @@
 //
 // The default key is
 //
-//	{prefix}/priority={priority}/source={source_type}/dt={date}/hour={hour}/{node}-{start}-{seq}.ndjson.zst
+//	{prefix}/priority={priority}/source_type={source_type}/dt={date}/hour={hour}/{node}-{start}-{seq}.ndjson.zst
 //
-// for example logs/priority=P1/source=crowdstrike.falcon/dt=2024-05-01/hour=13/
+// for example logs/priority=P1/source_type=crowdstrike.falcon/dt=2024-05-01/hour=13/
 // ip-10-0-0-5-20240501T131502Z-000042.ndjson.zst. {date} and {hour} are the
 // UTC hour bucket of the events (time_source: event or ingest), {start} the
 // object's creation time. Every value that comes from data or configuration is

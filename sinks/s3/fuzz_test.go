@@ -18,7 +18,7 @@ const maxS3Key = 1024
 var fuzzTemplates = []string{
 	"", // DefaultKeyTemplate
 	"{prefix}/{priority}/{source_type}/{date}/{hour}/{node}-{start}-{seq}",
-	"{prefix}/source={source_type}/{node}-{start}-{seq}.ndjson.zst",
+	"{prefix}/source_type={source_type}/{node}-{start}-{seq}.ndjson.zst",
 	"{prefix}/{source_type}.{priority}/{date}T{hour}/{node}_{seq}",
 	"{prefix}/{source_type}-{source_type}/{seq}",
 	"{source_type}/{seq}",
@@ -173,7 +173,7 @@ func FuzzKeyLayout(f *testing.F) {
 			}
 			ht := HourTime(p.Hour)
 			name := l.Node() + "-" + start.UTC().Format(StartLayout) + "-" + pad6(seq) + ext
-			want := []string{"priority=" + p.Priority.String(), "source=" + sst,
+			want := []string{"priority=" + p.Priority.String(), "source_type=" + sst,
 				"dt=" + ht.Format("2006-01-02"), "hour=" + ht.Format("15"), name}
 			for i, w := range want {
 				if segs[np+i] != w {

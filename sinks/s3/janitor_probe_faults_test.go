@@ -78,7 +78,7 @@ func (g *urvGate) open() { g.once.Do(func() { close(g.ch) }) }
 // staticPrefix() "logs/", which includes "logs/eu/...", and
 // Layout.ownsKey accepts any key under it with the same number of '/' and a
 // file name "{node}-{start}...". Y's keys have exactly as many segments as
-// X's ("eu" takes the place of "source=..."), so X aborts Y's upload in
+// X's ("eu" takes the place of "source_type=..."), so X aborts Y's upload in
 // progress; Y's next UploadPart or CompleteMultipartUpload fails with
 // NoSuchUpload (reported Permanent), and Y has to send the whole object
 // again. The depth check added for the "logs" / "logs/eu" case
@@ -236,7 +236,7 @@ func TestOneFailureStallsUploadsBehindUnrelatedUpload(t *testing.T) {
 			return false
 		}
 		switch {
-		case strings.Contains(r.URL.Path, "source=slow"):
+		case strings.Contains(r.URL.Path, "source_type=slow"):
 			select {
 			case slowSeen <- struct{}{}:
 			default:
@@ -245,7 +245,7 @@ func TestOneFailureStallsUploadsBehindUnrelatedUpload(t *testing.T) {
 			case <-gate.ch:
 			case <-time.After(4 * time.Second):
 			}
-		case strings.Contains(r.URL.Path, "source=flaky"):
+		case strings.Contains(r.URL.Path, "source_type=flaky"):
 			mu.Lock()
 			flakyPuts++
 			first := flakyPuts == 1
@@ -278,7 +278,7 @@ func TestOneFailureStallsUploadsBehindUnrelatedUpload(t *testing.T) {
 	write(t, a.local, mkBatch(t0, ev{`{"flaky":1}`, pipeline.P1, "flaky", t0}))
 	flakyUploaded := func() bool {
 		for k := range srv.Objects(t, testBucket) {
-			if strings.Contains(k, "source=flaky") {
+			if strings.Contains(k, "source_type=flaky") {
 				return true
 			}
 		}

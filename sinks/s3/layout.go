@@ -14,7 +14,7 @@ import (
 
 // DefaultKeyTemplate is the object key template used when key_template is
 // empty; the extension is replaced to match the compression.
-const DefaultKeyTemplate = "{prefix}/priority={priority}/source={source_type}/dt={date}/hour={hour}/{node}-{start}-{seq}.ndjson.zst"
+const DefaultKeyTemplate = "{prefix}/priority={priority}/source_type={source_type}/dt={date}/hour={hour}/{node}-{start}-{seq}.ndjson.zst"
 
 // DefaultPrefix is the default for {prefix}.
 const DefaultPrefix = "logs"
@@ -198,7 +198,7 @@ func NewLayout(cfg LayoutConfig) (*Layout, error) {
 
 // sourceTypeRoom sets how long each {source_type} may be: maxSourceTypeLen
 // in a segment of its own with literals only (the default
-// "source={source_type}", a Hive partition that Athena queries name), else
+// "source_type={source_type}", a Hive partition that Athena queries name), else
 // maxValueLen (a file name with {node}, {start} and {seq} too must stay
 // within a file system's 255 bytes).
 func sourceTypeRoom(parts []part) {
@@ -485,7 +485,7 @@ func (l *Layout) ownsKey(key string) bool {
 	// ("priority=", "dt="...), this prefix and node exactly, and values
 	// where the placeholders are. A writer under a nested prefix with a
 	// template as deep (logs/eu/priority=P1/dt=... against
-	// logs/priority=P1/source=x/dt=...) is told apart here.
+	// logs/priority=P1/source_type=x/dt=...) is told apart here.
 	return l.ownsFileName(key[strings.LastIndexByte(key, '/')+1:]) && l.matchParts(l.parts, key)
 }
 

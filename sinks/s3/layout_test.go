@@ -17,7 +17,7 @@ func TestDefaultKey(t *testing.T) {
 	p := Partition{Priority: pipeline.P1, SourceType: "crowdstrike.falcon", Hour: HourOf(time.Date(2024, 5, 1, 13, 59, 59, 0, time.UTC).UnixNano())}
 	start := time.Date(2024, 5, 1, 15, 15, 2, 999, time.FixedZone("x", 2*3600))
 	got := l.Key(p, start, 42)
-	want := "logs/priority=P1/source=crowdstrike.falcon/dt=2024-05-01/hour=13/ip-10-0-0-5-20240501T131502Z-000042.ndjson.zst"
+	want := "logs/priority=P1/source_type=crowdstrike.falcon/dt=2024-05-01/hour=13/ip-10-0-0-5-20240501T131502Z-000042.ndjson.zst"
 	if got != want {
 		t.Fatalf("Key =\n%s\nwant\n%s", got, want)
 	}
@@ -28,7 +28,7 @@ func TestDefaultKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := g.Key(Partition{Priority: pipeline.PriorityNone, SourceType: "", Hour: -1}, start, 7); got != "a/b/priority=none/source=unknown/dt=1969-12-31/hour=23/n-20240501T131502Z-000007.ndjson.gz" {
+	if got := g.Key(Partition{Priority: pipeline.PriorityNone, SourceType: "", Hour: -1}, start, 7); got != "a/b/priority=none/source_type=unknown/dt=1969-12-31/hour=23/n-20240501T131502Z-000007.ndjson.gz" {
 		t.Fatalf("gzip key = %s", got)
 	}
 	if g.Ext() != ".ndjson.gz" || l.Ext() != ".ndjson.zst" {

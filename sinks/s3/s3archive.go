@@ -41,7 +41,8 @@ const (
 
 // Content types of uploaded objects.
 const (
-	contentType = "application/x-ndjson"
+	contentTypeZstd = "application/zstd" // RFC 8878
+	contentTypeGzip = "application/gzip" // RFC 6713
 )
 
 // s3Options are the options that only S3Archive uses.
@@ -163,7 +164,8 @@ var errVanished = errors.New("staged object vanished")
 // stream from the file through the transfer manager: one PutObject up to
 // part_size, a multipart upload above, about three parts in memory per
 // upload. Each upload carries a CRC32C checksum, Content-Type
-// application/x-ndjson, Content-Encoding zstd or gzip, and the configured
+// application/zstd or application/gzip (no Content-Encoding: an HTTP
+// client would decode the file on download), and the configured
 // Object Lock retention (upload time + retain_days), legal hold,
 // server-side encryption and storage class.
 //
@@ -442,6 +444,9 @@ func (a *S3Archive) Backlog() (files int, bytes int64) {
 	defer a.mu.Unlock()
 	return len(a.files), a.bytes
 }
+
+// Evictions is LocalArchive.Evictions of the staging archive.
+func (a *S3Archive) Evictions() uint64 { return a.local.Evictions() }
 
 // Close rejects new Writes, rolls every open object (see LocalArchive.Close)
 // and uploads everything staged, waiting at most until ctx is done. What is
@@ -774,16 +779,20 @@ func (a *S3Archive) upload(ctx context.Context, f *stagedFile) error {
 
 // input returns the upload request for key, reading body.
 func (a *S3Archive) input(key string, body *os.File) *transfermanager.UploadObjectInput {
-	enc := CompressionZstd
+	// The object is a compressed file (.ndjson.zst, .ndjson.gz), and says
+	// so in its Content-Type. No Content-Encoding: over HTTP (a presigned
+	// URL, the console's download, curl --compressed, DuckDB's httpfs) it
+	// would be decoded on the way, and the saved .gz would hold plain
+	// NDJSON that gunzip and extension-led readers refuse.
+	ct := contentTypeZstd
 	if strings.HasSuffix(key, ".gz") {
-		enc = CompressionGzip
+		ct = contentTypeGzip
 	}
 	in := &transfermanager.UploadObjectInput{
 		Bucket:            aws.String(a.cfg.Bucket),
 		Key:               aws.String(key),
 		Body:              body,
-		ContentType:       aws.String(contentType),
-		ContentEncoding:   aws.String(enc),
+		ContentType:       aws.String(ct),
 		ChecksumAlgorithm: tmtypes.ChecksumAlgorithmCrc32c,
 	}
 	if a.cfg.StorageClass != "" {

@@ -305,9 +305,9 @@ func TestS3WriteUpload(t *testing.T) {
 				}
 			}
 			want := map[string][]string{
-				"logs/priority=P1/source=crowdstrike.falcon/dt=2024-05-01/hour=13": {"{\"n\":1}\n{\"n\":3,\"s\":\"\\n\\\"x\\\"\"}\n{\"n\":5}\n"},
-				"logs/priority=P2/source=okta/dt=2024-05-01/hour=13":               {"{\"n\":2}\n", "{\"n\":6}\n"},
-				"logs/priority=P3/source=fw/dt=2024-05-01/hour=12":                 {"{\"n\":4}\n"},
+				"logs/priority=P1/source_type=crowdstrike.falcon/dt=2024-05-01/hour=13": {"{\"n\":1}\n{\"n\":3,\"s\":\"\\n\\\"x\\\"\"}\n{\"n\":5}\n"},
+				"logs/priority=P2/source_type=okta/dt=2024-05-01/hour=13":               {"{\"n\":2}\n", "{\"n\":6}\n"},
+				"logs/priority=P3/source_type=fw/dt=2024-05-01/hour=12":                 {"{\"n\":4}\n"},
 			}
 			if got := byDir(objects); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("objects:\n%q\nwant\n%q", got, want)
@@ -320,7 +320,7 @@ func TestS3WriteUpload(t *testing.T) {
 				}
 				puts++
 				h := r.Header
-				if h.Get("Content-Type") != "application/x-ndjson" || !strings.Contains(h.Get("Content-Encoding"), comp) {
+				if h.Get("Content-Type") != "application/"+map[string]string{"zstd": "zstd", "gzip": "gzip"}[comp] || h.Get("Content-Encoding") != "" {
 					t.Errorf("PutObject %s: Content-Type %q, Content-Encoding %q", r.Key, h.Get("Content-Type"), h.Get("Content-Encoding"))
 				}
 				if !hasCRC32C(h) {
@@ -444,14 +444,14 @@ func TestS3MultipartAndHeaders(t *testing.T) {
 				"X-Amz-Server-Side-Encryption":                "aws:kms",
 				"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "alias/archive",
 				"X-Amz-Storage-Class":                         "GLACIER_IR",
-				"Content-Type":                                "application/x-ndjson",
+				"Content-Type":                                "application/zstd",
 			} {
 				if got := h.Get(k); got != v {
 					t.Errorf("%s %s: %s = %q, want %q", r.Op, r.Key, k, got, v)
 				}
 			}
-			if !strings.Contains(h.Get("Content-Encoding"), "zstd") {
-				t.Errorf("%s %s: Content-Encoding %q", r.Op, r.Key, h.Get("Content-Encoding"))
+			if r.Op != s3test.OpUploadPart && (h.Get("Content-Type") != "application/zstd" || h.Get("Content-Encoding") != "") {
+				t.Errorf("%s %s: Content-Type %q, Content-Encoding %q", r.Op, r.Key, h.Get("Content-Type"), h.Get("Content-Encoding"))
 			}
 			if r.Op == s3test.OpPutObject && !hasCRC32C(h) {
 				t.Errorf("PutObject without a CRC32C checksum: %v", h)
@@ -640,7 +640,7 @@ func TestS3CrashRecovery(t *testing.T) {
 	// another node's, a node whose name starts the same, and this node's
 	// outside the prefix.
 	ctx := context.Background()
-	dirKey := "logs/priority=P1/source=x/dt=2024-05-01/hour=13/"
+	dirKey := "logs/priority=P1/source_type=x/dt=2024-05-01/hour=13/"
 	plant := []string{
 		dirKey + "node1-20240501T120000Z-000001.ndjson.zst",
 		dirKey + "node2-20240501T120000Z-000001.ndjson.zst",
@@ -827,12 +827,12 @@ func TestS3StartupScan(t *testing.T) {
 	}
 	gz := 0
 	for _, r := range srv.Requests() {
-		if r.Op == s3test.OpPutObject && strings.Contains(r.Header.Get("Content-Encoding"), "gzip") {
+		if r.Op == s3test.OpPutObject && r.Header.Get("Content-Type") == "application/gzip" {
 			gz++
 		}
 	}
 	if gz != 2 {
-		t.Fatalf("%d PutObject with Content-Encoding gzip, want 2 (by extension, not configuration)", gz)
+		t.Fatalf("%d PutObject with Content-Type application/gzip, want 2 (by extension, not configuration)", gz)
 	}
 	files, dirs := stagedFiles(t, dir)
 	if !slices.Equal(files, []string{"notes.txt"}) || len(dirs) != 0 {
@@ -962,7 +962,7 @@ func TestS3SweepSparesOtherNodes(t *testing.T) {
 	srv := s3test.New(t, testBucket)
 	a := newS3(t, srv, S3Config{})
 	ctx := context.Background()
-	dirKey := "logs/priority=P1/source=x/dt=2024-05-01/hour=13/"
+	dirKey := "logs/priority=P1/source_type=x/dt=2024-05-01/hour=13/"
 	mine := dirKey + "node1-20240501T120000Z-000001.ndjson.zst"
 	others := []string{
 		dirKey + "node1-b-20240501T120000Z-000001.ndjson.zst",

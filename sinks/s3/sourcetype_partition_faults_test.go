@@ -55,7 +55,7 @@ func TestS3LongSourceTypesShareOnePartition(t *testing.T) {
 			}
 			// The documented partition value: the name itself (it holds only
 			// [A-Za-z0-9._-]).
-			if strings.Contains(k, "/source="+st+"/") && strings.Contains(content, n) {
+			if strings.Contains(k, "/source_type="+st+"/") && strings.Contains(content, n) {
 				found[st] = true
 			}
 		}

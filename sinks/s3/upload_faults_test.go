@@ -142,8 +142,8 @@ func TestSweepAbortsUploadsOfNestedPrefix(t *testing.T) {
 	srv := s3test.New(t, testBucket)
 	a := newS3(t, srv, S3Config{Prefix: "logs"})
 	ctx := context.Background()
-	mine := "logs/priority=P1/source=x/dt=2024-05-01/hour=13/node1-20240501T120000Z-000001.ndjson.zst"
-	other := "logs/eu/priority=P1/source=x/dt=2024-05-01/hour=13/node1-20240501T120000Z-000001.ndjson.zst"
+	mine := "logs/priority=P1/source_type=x/dt=2024-05-01/hour=13/node1-20240501T120000Z-000001.ndjson.zst"
+	other := "logs/eu/priority=P1/source_type=x/dt=2024-05-01/hour=13/node1-20240501T120000Z-000001.ndjson.zst"
 	for _, k := range []string{mine, other} {
 		if _, err := srv.Client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String(k)}); err != nil {
 			t.Fatal(err)

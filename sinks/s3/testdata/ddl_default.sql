@@ -38,5 +38,5 @@ TBLPROPERTIES (
   'projection.hour.type'='integer',
   'projection.hour.range'='0,23',
   'projection.hour.digits'='2',
-  'storage.location.template'='s3://acme-security-archive/logs/priority=${priority}/source=${source_type}/dt=${dt}/hour=${hour}/'
+  'storage.location.template'='s3://acme-security-archive/logs/priority=${priority}/source_type=${source_type}/dt=${dt}/hour=${hour}/'
 );
