@@ -178,12 +178,23 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		f(&o)
 	}
 	print, _ := fingerprint(src) // before the load: an edit during it shows as a change
+	loaded, fallback := src, false
 	router, err := BuildRouter(cfg, src)
 	if err != nil {
-		return nil, err
+		lg, ok := lastGoodSource(cfg.Rules.LastGoodDir)
+		if cfg.Rules.LastGoodDir == "" || !ok {
+			return nil, err
+		}
+		r, lerr := BuildRouter(cfg, lg)
+		if lerr != nil {
+			return nil, errors.Join(err, fmt.Errorf("rules.last_good_dir %s does not load either: %w", lg.Name, lerr))
+		}
+		log.Error("the rules directory does not load; starting with the last rules that did (rules.last_good_dir). Fix the rules: they are loaded as soon as they change",
+			"rules_dir", src.Name, "err", err, "last_good", lg.Name)
+		router, loaded, fallback = r, lg, true
 	}
 	rl := newReloaderState()
-	rl.baseline(print, router, src, log)
+	rl.baseline(print, router, loaded, log)
 	m := engine.NewMetrics()
 	qm := queue.NewMetrics(m.Registry)
 	sf := &sinkFactory{cfg: cfg, reg: m.Registry}
@@ -263,6 +274,12 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	eng.EnableDedup(cfg.Dedup)
 	a := &App{cfg: cfg, log: log, eng: eng, queues: queues, sealKey: sealKey, done: make(chan struct{}), src: src,
 		reload: rl.register(m.Registry)}
+	if fallback {
+		rl.ok.Set(0) // LogrouterRulesReloadFailing: the rules directory is broken
+		rl.lastGood.Set(1)
+	} else {
+		a.keepLastGood(print)
+	}
 	if cfg.Inputs.HTTP != nil {
 		a.in, err = httpin.New(*cfg.Inputs.HTTP, eng, log)
 		if err != nil {

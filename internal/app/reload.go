@@ -39,6 +39,7 @@ type reloader struct {
 	total        *prometheus.CounterVec
 	ok           prometheus.Gauge
 	okAt         prometheus.Gauge
+	lastGood     prometheus.Gauge
 	stop         chan struct{}
 	stopOnce     sync.Once
 	wg           sync.WaitGroup
@@ -58,7 +59,9 @@ func (rl *reloader) register(reg prometheus.Registerer) *reloader {
 		Help: "1 when the last reload of the rules succeeded (or none was tried), 0 when it failed and older rules are running."})
 	rl.okAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logrouter_rules_last_reload_success_timestamp_seconds",
 		Help: "When the running rules were loaded (start or reload), unix seconds."})
-	reg.MustRegister(rl.total, rl.ok, rl.okAt)
+	rl.lastGood = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logrouter_rules_last_good_in_use",
+		Help: "1 when the router started with the copy in rules.last_good_dir because its rules directory did not load (fix it: it is reloaded as soon as it changes)."})
+	reg.MustRegister(rl.total, rl.ok, rl.okAt, rl.lastGood)
 	rl.ok.Set(1)
 	rl.okAt.Set(float64(time.Now().Unix()))
 	return rl
@@ -115,7 +118,9 @@ func (a *App) reloadRules(onlyIfChanged bool) (ReloadResult, error) {
 	rl.total.WithLabelValues("ok").Inc()
 	rl.ok.Set(1)
 	rl.okAt.Set(float64(time.Now().Unix()))
+	rl.lastGood.Set(0)
 	a.log.Info("rules reloaded", "rules_dir", a.src.Name, "rules", res.Rules, "vm_rules", res.VMRules, "rule_tests", res.RuleTests)
+	a.keepLastGood(print)
 	return res, nil
 }
 
@@ -200,7 +205,10 @@ func (rl *reloader) baseline(print uint64, r *route.Router, src RulesSource, log
 // such a link changes no mtime the directory shows.
 func fingerprint(src RulesSource) (uint64, error) {
 	h := xxhash.New()
-	for _, dir := range []string{src.Dir, path.Join(src.Dir, "profiles")} {
+	for _, sub := range []string{".", "profiles"} {
+		// Paths relative to src.Dir: a copy elsewhere (saveLastGood)
+		// fingerprints alike.
+		dir := path.Join(src.Dir, sub)
 		ents, err := fs.ReadDir(src.FS, dir)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && dir != src.Dir {
@@ -221,7 +229,7 @@ func fingerprint(src RulesSource) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
-			fmt.Fprintf(h, "%s/%s\x00%d\x00", dir, n, len(b))
+			fmt.Fprintf(h, "%s/%s\x00%d\x00", sub, n, len(b))
 			_, _ = h.Write(b)
 		}
 	}
@@ -269,4 +277,17 @@ func (a *App) handleReload(w http.ResponseWriter, _ *http.Request) {
 		Status string `json:"status"`
 		ReloadResult
 	}{"ok", res})
+}
+
+// keepLastGood saves the rules just loaded (fingerprint print) as the last
+// good copy, when rules.last_good_dir is set; a failure is logged (the
+// router runs on, with the older copy).
+func (a *App) keepLastGood(print uint64) {
+	dir := a.cfg.Rules.LastGoodDir
+	if dir == "" {
+		return
+	}
+	if err := saveLastGood(dir, a.src, print); err != nil {
+		a.log.Warn("rules.last_good_dir: cannot save a copy of the rules just loaded; the previous copy stays", "dir", dir, "err", err)
+	}
 }

@@ -25,6 +25,7 @@ import (
 // "archive".
 type reloadRig struct {
 	t     *testing.T
+	cfg   *config.Config
 	app   *App
 	rules string
 	data  string
@@ -42,7 +43,7 @@ const reloadTest = `tests:
     expect: {priority: P1}
 `
 
-func newReloadRig(t *testing.T, interval time.Duration) *reloadRig {
+func newReloadRig(t *testing.T, interval time.Duration, tweak ...func(*config.Config)) *reloadRig {
 	t.Helper()
 	data := t.TempDir()
 	r := &reloadRig{t: t, data: data, rules: filepath.Join(data, "rules")}
@@ -63,16 +64,26 @@ func newReloadRig(t *testing.T, interval time.Duration) *reloadRig {
 	cfg.Rules.ReloadInterval = interval
 	cfg.Quarantine.Dir = filepath.Join(data, "quarantine")
 	cfg.Queue.Dir = filepath.Join(data, "queue")
+	for _, f := range tweak {
+		f(cfg)
+	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cfg, RulesSource{FS: os.DirFS(r.rules), Dir: ".", Name: r.rules}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.cfg = cfg
+	a, err := r.newApp()
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.app = a
 	return r
+}
+
+// newApp builds another app of the rig's configuration and rules (a
+// restart, after stop).
+func (r *reloadRig) newApp() (*App, error) {
+	return New(r.cfg, RulesSource{FS: os.DirFS(r.rules), Dir: ".", Name: r.rules}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // write makes the P1 rule match kind == kind, with a test that says so.

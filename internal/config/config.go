@@ -123,6 +123,13 @@ type Rules struct {
 	// reloads the rules and profiles when a file changed (a ConfigMap
 	// update). SIGHUP and POST /admin/reload reload at once. 0: off.
 	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// LastGoodDir, when set, keeps a copy of the rules and profiles that
+	// last loaded (start or reload); a start whose rules directory does
+	// not load starts with that copy (logged, and
+	// logrouter_rules_last_good_in_use 1) instead of failing: a broken
+	// rules ConfigMap no longer takes every replica down at its next
+	// restart. Put it on a persistent volume. Default: off.
+	LastGoodDir string `yaml:"last_good_dir"`
 }
 
 // Destination is one sink; exactly the block named by Type is set.
