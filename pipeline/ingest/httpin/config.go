@@ -68,6 +68,14 @@ type Config struct {
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxConnections bounds the open connections of the HTTP listener
+	// (not OTLP/gRPC's); past it a new connection is closed at once and
+	// counted. Default 8192.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerIP bounds those of one source address (an IPv6
+	// sender's /64). Default 512; -1: no bound. Raise it for a load
+	// balancer or NAT gateway that many senders share.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// SourceType is the default source type of events from this input.
 	SourceType string `yaml:"source_type"`
 	// Tokens accepted on every endpoint (HEC "Authorization: Splunk <token>",
@@ -161,6 +169,12 @@ func (c *Config) SetDefaults() {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 120 * time.Second
 	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 8192
+	}
+	if c.MaxConnectionsPerIP == 0 {
+		c.MaxConnectionsPerIP = 512
+	}
 	if c.ESVersion == "" {
 		c.ESVersion = "8.11.0"
 	}
@@ -194,6 +208,9 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.MaxInflightBytes < 0 {
 		return fmt.Errorf("%s.max_inflight_bytes: must be positive (omit it for a quarter of the memory limit)", prefix)
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerIP < -1 {
+		return fmt.Errorf("%s: max_connections must be positive and max_connections_per_ip positive or -1 (no bound); omit them for 8192 and 512", prefix)
 	}
 	if c.GRPCAddress != "" {
 		_, port, err := net.SplitHostPort(c.GRPCAddress)

@@ -24,12 +24,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/connlimit"
 	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
@@ -65,6 +67,8 @@ type Server struct {
 	refused   refusedRejects // see deliver
 	parsers   fastjson.ParserPool
 	reqCtr    *prometheus.CounterVec
+	conns     *connlimit.Limiter // max_connections, max_connections_per_ip
+	lastWarn  atomic.Int64       // unix ns of the last refused-connection warning
 	tokenReqs []prometheus.Counter // per configured token, in cfg.Tokens order
 	bytes     prometheus.Counter
 
@@ -103,6 +107,17 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		reqCtr: eng.Metrics().Requests,
 		bytes:  eng.Metrics().InputBytes.WithLabelValues(cfg.Name),
 	}
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_http_connections_refused_total",
+		Help: "HTTP input connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many)."},
+		[]string{"input", "reason"})
+	if err := eng.Metrics().Registry.Register(refused); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) {
+			return nil, err
+		}
+		refused = are.ExistingCollector.(*prometheus.CounterVec)
+	}
+	s.conns = connlimit.New(cfg.MaxConnections, cfg.MaxConnectionsPerIP)
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -110,6 +125,20 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// max_connections and max_connections_per_ip: a connection past
+		// them is closed before its first request is read.
+		ConnState: func(c net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				if reason, ok := s.conns.Acquire(c); !ok {
+					refused.WithLabelValues(cfg.Name, reason).Inc()
+					s.warnRefused(c, reason)
+					_ = c.Close()
+				}
+			case http.StateClosed, http.StateHijacked:
+				s.conns.Release(c)
+			}
+		},
 	}
 	for _, t := range cfg.Tokens {
 		s.tokenReqs = append(s.tokenReqs, eng.Metrics().TokenRequests.WithLabelValues(cfg.Name, t.Name))
@@ -854,4 +883,20 @@ func deliveryStatus(err error) (int, string) {
 		return http.StatusServiceUnavailable, "records that cannot become events could not be stored in quarantine, so nothing in this request was accepted; retry: " + err.Error()
 	}
 	return http.StatusServiceUnavailable, "events were not accepted by every destination, retry: " + err.Error()
+}
+
+// warnRefused logs a refused connection, at most once a minute (peers choose
+// how often they are refused; the metric counts each).
+func (s *Server) warnRefused(c net.Conn, reason string) {
+	now := time.Now().UnixNano()
+	last := s.lastWarn.Load()
+	if now-last < int64(time.Minute) || !s.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	hint := "every inputs.http.max_connections slot is taken: raise it, add replicas, or find the peers holding them"
+	if reason == connlimit.ReasonPerIP {
+		hint = "this address holds inputs.http.max_connections_per_ip connections: raise it if the address is a load balancer or NAT gateway many senders share"
+	}
+	s.log.Warn("HTTP connection refused (further refusals are only counted for a minute: logrouter_http_connections_refused_total)",
+		"peer", c.RemoteAddr().String(), "reason", reason, "hint", hint)
 }
