@@ -67,8 +67,8 @@ type Server struct {
 	refused   refusedRejects // see deliver
 	parsers   fastjson.ParserPool
 	reqCtr    *prometheus.CounterVec
-	conns     *connlimit.Limiter // max_connections, max_connections_per_ip
-	lastWarn  atomic.Int64       // unix ns of the last refused-connection warning
+	conns     *connlimit.Limiter   // max_connections, max_connections_per_ip
+	lastWarn  atomic.Int64         // unix ns of the last refused-connection warning
 	tokenReqs []prometheus.Counter // per configured token, in cfg.Tokens order
 	bytes     prometheus.Counter
 
