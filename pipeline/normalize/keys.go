@@ -1,6 +1,10 @@
 package normalize
 
-import "bytes"
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+)
 
 // OpenSearch (and Elasticsearch) refuse a document, with a
 // mapper_parsing_exception that no retry mends, when one of its field names
@@ -16,8 +20,8 @@ import "bytes"
 //     ".a" -> "_.a", "a." -> "a._";
 //   - a top-level metadata name gains a leading underscore: "_id" -> "__id".
 //
-// Blank means ASCII whitespace and the control characters Java's
-// Character.isWhitespace counts (OpenSearch's Strings.hasText).
+// Blank is Java's Character.isWhitespace (OpenSearch's String.isBlank):
+// ASCII whitespace, 0x1c-0x1f, and Unicode separators but the non-breaking.
 
 // metadataNames are OpenSearch 2.x's metadata fields, with _type (still one
 // in Elasticsearch 7, which the opensearch destination can write to).
@@ -37,7 +41,7 @@ func searchableKey(key []byte, top bool) []byte {
 
 // searchableKeyDot is searchableKey for a key known to hold a '.' or not.
 func searchableKeyDot(key []byte, top, dot bool) []byte {
-	if !dot && len(key) > 0 && !blankByte(key[0]) && !blankByte(key[len(key)-1]) && (!top || key[0] != '_') {
+	if !dot && len(key) > 0 && !blankByte(key[0]) && key[0] < utf8.RuneSelf && (!top || key[0] != '_') {
 		return key // the common case: no dot, nothing blank at either end, no leading '_' at the root
 	}
 	if top && len(key) > 1 && key[0] == '_' {
@@ -85,12 +89,34 @@ func badSegments(key []byte) bool {
 	}
 }
 
-// blank reports whether s is empty or only blank bytes.
+// blank reports whether s is empty or only blank: Java's
+// Character.isWhitespace, which OpenSearch's String.isBlank applies (ASCII
+// blanks, and Unicode space, line and paragraph separators other than the
+// non-breaking ones: U+3000 is blank, U+00A0 is not).
 func blank(s []byte) bool {
-	for _, c := range s {
-		if !blankByte(c) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !blankByte(c) {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if !javaSpace(r) {
 			return false
 		}
+		i += n
 	}
 	return true
+}
+
+// javaSpace is Character.isWhitespace for a non-ASCII rune.
+func javaSpace(r rune) bool {
+	switch r {
+	case 0xA0, 0x2007, 0x202F:
+		return false
+	}
+	return unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp)
 }

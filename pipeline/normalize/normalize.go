@@ -1785,18 +1785,19 @@ func (n *Normalizer) headerTime() int32 {
 	}
 	// The syslog parser writes its header's time as the object's first
 	// member (appendHead; the split form's EventMeta.Head walks first too),
-	// and only when the payload has no "timestamp" of its own. By position,
-	// not by headGen, so that both forms normalize alike
-	// (FuzzSplitMatchesAppendJSON). (A headerless line whose payload
-	// starts with its own "timestamp" reads as the header's: that
-	// member is then tried after the payload's other time fields.)
+	// followed by the header's log, host or process, and only when the
+	// payload has no "timestamp" of its own. By position, not by headGen,
+	// so that both forms normalize alike (FuzzSplitMatchesAppendJSON).
 	c := n.nodes[1].next // node 1 is @timestamp, the root's first child
-	if c < 0 || string(n.nodes[c].key) != "timestamp" {
+	if c < 0 || string(n.nodes[c].key) != "timestamp" || n.nodes[c].next < 0 || !headerMember(n.nodes[n.nodes[c].next].key) {
 		return -1
 	}
 	lr := n.child(0, keyLogrouter)
-	if lr < 0 || n.child(lr, keyParseStatus) < 0 {
+	if lr < 0 {
 		return -1
+	}
+	if ps := n.child(lr, keyParseStatus); ps < 0 || string(n.stringOf(ps)) == "raw" {
+		return -1 // no header, so no header time: the first member is the payload's
 	}
 	if pl := n.child(lr, keyPayload); pl < 0 || string(n.stringOf(pl)) != "json" {
 		return -1
@@ -1804,23 +1805,39 @@ func (n *Normalizer) headerTime() int32 {
 	return c
 }
 
+// headerMember reports whether k is a member the syslog parser writes after
+// its header's time and before the payload (appendHead): a "timestamp"
+// followed by one is the header's. (Without one, a header of a time alone,
+// the time is taken as the payload's, in timestamp_fields order, as before
+// 2026-12-01.)
+func headerMember(k []byte) bool {
+	switch string(k) {
+	case "log", "host", "process":
+		return true
+	}
+	return false
+}
+
 // headerFirst reports whether o, the syslog parser's AppendJSON object, is
 // one of a JSON payload whose "timestamp" is the header's: its first
-// member (see headerTime).
+// member, followed by a header member (see headerTime).
 func headerFirst(o *fastjson.Object) bool {
 	i := 0
 	ok := false
 	o.Visit(func(k []byte, _ *fastjson.Value) {
-		if i == 0 {
+		switch i {
+		case 0:
 			ok = string(k) == "timestamp"
+		case 1:
+			ok = ok && headerMember(k)
 		}
 		i++
 	})
-	if !ok {
+	if !ok || i < 2 {
 		return false
 	}
 	lr := o.Get("logrouter")
-	return lr != nil && string(lr.GetStringBytes("payload")) == "json"
+	return lr != nil && string(lr.GetStringBytes("payload")) == "json" && string(lr.GetStringBytes("parse_status")) != "raw"
 }
 
 // findTime returns the time of the first of normalize.timestamp_fields that

@@ -195,7 +195,7 @@ func (c Config) validateObjects(add func(format string, args ...any)) {
 		add(`"prefix" and "key_template" make object keys of up to %d bytes (with 200-byte source types, a 64-byte node and the widest dates); S3 allows %d: shorten them, or repeat {source_type} less`, n, maxKeyBytes)
 	}
 	if seg > maxNameBytes {
-		add(`"key_template" makes a directory or file name of up to %d bytes (with 200-byte source types and a 64-byte node); file systems allow 255, less the ".partial" and recovery suffixes (%d): put {source_type} in a segment of its own, as the default source={source_type}/`, seg, maxNameBytes)
+		add(`"key_template" makes a directory or file name of up to %d bytes (with 200-byte source types and a 64-byte node); file systems allow 255, less the ".partial" and recovery suffixes (%d): put {source_type} in a segment of its own, as the default source_type={source_type}/`, seg, maxNameBytes)
 	}
 	if c.GzipLevel < 1 || c.GzipLevel > 9 {
 		add(`"gzip_level" must be between 1 (fastest) and 9 (smallest), got %d`, c.GzipLevel)

@@ -130,11 +130,13 @@ func (b *boundedReader) Close() error { return b.rc.Close() }
 // before the batch has been fetched (the fetch came back empty). On an
 // error it returns to be called again.
 func (p *partition) skipOversized(ctx context.Context, r *kafka.Reader) {
-	x := r.Offset()
-	y, err := p.s.batchEnd(ctx, p.topic, p.id, x)
+	// r.Offset is the next offset to read; before the first record, the
+	// start_offset sentinel (FirstOffset, LastOffset), which batchEnd
+	// resolves.
+	x, y, err := p.s.batchEnd(ctx, p.topic, p.id, r.Offset())
 	if err != nil {
 		if ctx.Err() == nil {
-			p.s.log.Warn("kafka: cannot find the offsets of the batch past max_batch_bytes; trying again", "partition", p.label, "offset", x, "err", err)
+			p.s.log.Warn("kafka: cannot find the offsets of the batch past max_batch_bytes; trying again", "partition", p.label, "offset", r.Offset(), "err", err)
 			backoff.Sleep(ctx, time.Second)
 		}
 		return
@@ -172,26 +174,27 @@ func (p *partition) skipBatch(x, y int64) {
 // 2^31 offsets takes 62).
 const maxProbes = 64
 
-// batchEnd returns the first offset after the record batch holding x (or
-// x itself when no batch past max_batch_bytes holds x): the smallest y > x
-// whose fetch does not meet that batch, found by doubling the distance and
-// then bisecting, each probe one fetch of the batch holding the offset.
-func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) (int64, error) {
-	leader := func(ctx context.Context, b string) (*kafka.Conn, error) {
-		return s.dialer.DialLeader(ctx, "tcp", b, topic, part)
-	}
-	var first, last int64
-	if err := s.dialAny(ctx, leader, func(c *kafka.Conn) (err error) {
-		first, last, err = c.ReadOffsets()
-		return err
-	}); err != nil {
-		return 0, err
+// batchEnd returns x (a sentinel resolved: the partition's first offset
+// for FirstOffset, its end for LastOffset) and the first offset after the
+// record batch holding it (x itself when no batch past max_batch_bytes
+// holds x): the smallest y > x whose fetch does not meet that batch, found
+// by doubling the distance and then bisecting, each probe one fetch of the
+// batch holding the offset.
+func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) (start, end int64, err error) {
+	leader := s.leaderDial(topic, part)
+	first, last, err := s.offsets(ctx, topic, part)
+	if err != nil {
+		return 0, 0, err
 	}
 	switch {
-	case x == kafka.FirstOffset:
+	case x == kafka.FirstOffset || (x >= 0 && x < first):
 		x = first
-	case x == kafka.LastOffset || x > last:
-		return x, nil
+	case x == kafka.LastOffset:
+		// start_offset latest, unresolved (consume resolves it when the
+		// broker answers): where the reader began is unknown here.
+		return 0, 0, errors.New("the partition's start (start_offset latest) was not resolved; it is at the next assignment")
+	case x > last:
+		return x, x, nil
 	}
 	probes := 0
 	oversized := func(off int64) (bool, error) {
@@ -228,14 +231,14 @@ func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) 
 		return over, err
 	}
 	if over, err := oversized(x); err != nil || !over {
-		return x, err
+		return x, x, err
 	}
 	lo, step := x, int64(1) // lo: oversized; hi: not
 	hi := x + step
 	for {
 		over, err := oversized(hi)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if !over {
 			break
@@ -247,7 +250,7 @@ func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) 
 		mid := lo + (hi-lo)/2
 		over, err := oversized(mid)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if over {
 			lo = mid
@@ -255,5 +258,5 @@ func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) 
 			hi = mid
 		}
 	}
-	return hi, nil
+	return x, hi, nil
 }

@@ -535,6 +535,18 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 	lastFetch.Store(time.Now().UnixNano())
 	stopLag := s.watchLag(run, r, p, &lastFetch)
 	defer stopLag() // before r.Close
+	if pa.Offset < 0 {
+		// No commit yet: start_offset's sentinel resolved here rather
+		// than by kafka-go, so that the reader's position is an offset
+		// from the start (skipOversized needs one when the first batch
+		// is past max_batch_bytes). Committed at once (commit), as the
+		// first record's offset was, so that the next owner resumes
+		// here. The broker not answering leaves the sentinel to kafka-go.
+		if off, ok := s.resolveStart(run, topic, pa.ID, pa.Offset); ok {
+			pa.Offset = off
+			p.accepted = off
+		}
+	}
 	if off, ok := s.inRange(run, topic, pa.ID, pa.Offset); !ok {
 		// Like auto.offset.reset: the committed offset is outside the
 		// log (truncated by an unclean leader election, the topic
@@ -611,14 +623,7 @@ func (s *Source) inRange(ctx context.Context, topic string, part int, off int64)
 	if off < 0 {
 		return off, true
 	}
-	var first, last int64
-	leader := func(ctx context.Context, b string) (*kafka.Conn, error) {
-		return s.dialer.DialLeader(ctx, "tcp", b, topic, part)
-	}
-	err := s.dialAny(ctx, leader, func(c *kafka.Conn) (err error) {
-		first, last, err = c.ReadOffsets()
-		return err
-	})
+	first, last, err := s.offsets(ctx, topic, part)
 	if err != nil || (off >= first && off <= last) {
 		return off, true
 	}
@@ -626,6 +631,37 @@ func (s *Source) inRange(ctx context.Context, topic string, part int, off int64)
 		return last, false
 	}
 	return first, false
+}
+
+// offsets returns the partition's first offset and its end (the offset the
+// next record will get), asked of its leader.
+func (s *Source) offsets(ctx context.Context, topic string, part int) (first, last int64, err error) {
+	err = s.dialAny(ctx, s.leaderDial(topic, part), func(c *kafka.Conn) (err error) {
+		first, last, err = c.ReadOffsets()
+		return err
+	})
+	return first, last, err
+}
+
+// leaderDial dials the partition's leader (for dialAny).
+func (s *Source) leaderDial(topic string, part int) func(ctx context.Context, broker string) (*kafka.Conn, error) {
+	return func(ctx context.Context, b string) (*kafka.Conn, error) {
+		return s.dialer.DialLeader(ctx, "tcp", b, topic, part)
+	}
+}
+
+// resolveStart returns the offset sentinel (kafka.FirstOffset,
+// kafka.LastOffset) stands for in the partition's log now; ok is false
+// when the broker cannot be asked.
+func (s *Source) resolveStart(ctx context.Context, topic string, part int, sentinel int64) (int64, bool) {
+	first, last, err := s.offsets(ctx, topic, part)
+	if err != nil {
+		return sentinel, false
+	}
+	if sentinel == kafka.LastOffset {
+		return last, true
+	}
+	return first, true
 }
 
 // lagRefresh is how long a partition may go without asking for a record

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/valyala/fastjson"
 )
@@ -458,7 +459,7 @@ func checkNames(o *fastjson.Object, top bool) (string, [2]string) {
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "Field [" + name + "] is a metadata field and cannot be added inside a document. Use the index API request parameters."}
 		case strings.Trim(name, ".") == "": // empty, or only dots
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot be an empty string"}
-		case strings.TrimSpace(name) == "":
+		case javaBlank(name):
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot contain only whitespace: ['" + name + "']"}
 		case strings.HasSuffix(name, "."):
 			ct, r = "mapper_parsing_exception", [2]string{"failed to parse", "field name cannot contain only whitespace or end with a dot: ['" + name + "']"}
@@ -489,11 +490,28 @@ func blankSegment(name string) bool {
 		return false
 	}
 	for _, seg := range strings.Split(name, ".") {
-		if strings.TrimSpace(seg) == "" {
+		if javaBlank(seg) {
 			return true
 		}
 	}
 	return false
+}
+
+// javaBlank is Java's String.isBlank, which OpenSearch's name checks use:
+// Character.isWhitespace for every rune (not Go's unicode.IsSpace, which
+// counts the non-breaking spaces and U+0085 too).
+func javaBlank(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= '\t' && r <= '\r', r >= 0x1c && r <= ' ':
+		case r == 0xA0 || r == 0x2007 || r == 0x202F:
+			return false
+		case unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) updateLocked(out []byte, ix *index, it *bulkItem, itemErr func(int, string, string, ...string) ([]byte, bool)) ([]byte, bool) {

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -56,15 +57,23 @@ func (p *Parser) leefTime() {
 			continue
 		}
 		if t.Year() == 0 { // a pattern without a year ("MMM dd HH:mm:ss")
-			var ok bool
-			if t, ok = nearestYear(t, p.now()); !ok {
+			// Parsed again with the year an RFC 3164 time gets: loc's
+			// offsets (and its abbreviations) are those of that year,
+			// not of year 0 (New York's was then its mean solar time).
+			y, ok := nearestYear(t, p.now())
+			if !ok {
+				return
+			}
+			if t, err = time.ParseInLocation(l+" 2006", v+" "+strconv.Itoa(y), loc); err != nil {
 				return
 			}
 		}
-		if strings.Contains(l, "MST") {
-			// Go reads an abbreviation loc does not define as offset 0:
-			// EST, PST... would come out 5 or 8 hours off. Read the ones
-			// timeparse knows; refuse the rest (the header's time stays).
+		if strings.Contains(l, "MST") && t.Location() != loc {
+			// Go reads an abbreviation loc does not define as offset 0,
+			// in a location of its own: EST, PST... would come out 5 or
+			// 8 hours off. Read the ones timeparse knows; refuse the
+			// rest (the header's time stays). One loc defines (WET in
+			// Europe/Lisbon) keeps loc's offset.
 			name, off := t.Zone()
 			if off == 0 && name != "UTC" {
 				zo, ok := timeparse.ParseZone([]byte(name))
@@ -82,19 +91,20 @@ func (p *Parser) leefTime() {
 	}
 }
 
-// nearestYear gives t (parsed without a year: year 0) the year an RFC 3164
-// header's time gets (timeparse): the latest that puts it not more than a
-// month after now. ok is false when no year has that day (Feb 29).
-func nearestYear(t, now time.Time) (time.Time, bool) {
+// nearestYear returns the year an RFC 3164 header's time gets (timeparse)
+// for t, parsed without a year (year 0): the latest that puts its wall
+// clock, read as UTC, not more than a month after now (the zone moves it
+// by hours, not across the month's margin). ok is false when no year near
+// now has that day (Feb 29).
+func nearestYear(t, now time.Time) (int, bool) {
 	limit := now.Add(31 * 24 * time.Hour)
-	var best time.Time
-	found := false
+	best, found := 0, false
 	for y := now.Year() - 1; y <= now.Year()+1; y++ {
-		c := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+		c := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 		if c.Day() != t.Day() || c.After(limit) {
 			continue
 		}
-		best, found = c, true
+		best, found = y, true
 	}
 	return best, found
 }
