@@ -882,6 +882,7 @@ var (
 	keyIndex             = []byte("index")
 	keySource            = []byte("source")
 	keySourcetype        = []byte("sourcetype")
+	keySender            = []byte("sender")
 )
 
 // buildTree resets the tree and walks the input with prof's renames and
@@ -1166,6 +1167,17 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		n.metaStr(lr, keyProtocol, s2b(bm.Protocol))
 		n.metaStr(lr, keyPeer, s2b(bm.Peer))
 		n.metaStr(lr, keyToken, s2b(bm.Token))
+	}
+	if len(n.sender) > 0 {
+		// A hostless message's sender, in its hash: written so that a
+		// gateway reading this edge's output hashes it again (the edge's
+		// logrouter.peer is not it for every input, and nothing else
+		// says the message was hostless).
+		n.metaStr(lr, keySender, n.sender)
+	} else if m.Normalized {
+		if c := n.child(lr, keySender); c >= 0 {
+			n.sender = n.stringOf(c) // the edge's: hashed as the edge hashed it
+		}
 	}
 	n.metaStr(lr, keyIndex, m.Index)
 	n.metaStr(lr, keySource, m.Source)
