@@ -178,20 +178,9 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 		f(&o)
 	}
 	print, _ := fingerprint(src) // before the load: an edit during it shows as a change
-	loaded, fallback := src, false
-	router, err := BuildRouter(cfg, src)
+	router, loaded, fallback, err := startRules(cfg, src, log)
 	if err != nil {
-		lg, ok := lastGoodSource(cfg.Rules.LastGoodDir)
-		if cfg.Rules.LastGoodDir == "" || !ok {
-			return nil, err
-		}
-		r, lerr := BuildRouter(cfg, lg)
-		if lerr != nil {
-			return nil, errors.Join(err, fmt.Errorf("rules.last_good_dir %s does not load either: %w", lg.Name, lerr))
-		}
-		log.Error("the rules directory does not load; starting with the last rules that did (rules.last_good_dir). Fix the rules: they are loaded as soon as they change",
-			"rules_dir", src.Name, "err", err, "last_good", lg.Name)
-		router, loaded, fallback = r, lg, true
+		return nil, err
 	}
 	rl := newReloaderState()
 	rl.baseline(print, router, loaded, log)
@@ -277,6 +266,7 @@ func New(cfg *config.Config, src RulesSource, log *slog.Logger, opts ...Option) 
 	if fallback {
 		rl.ok.Set(0) // LogrouterRulesReloadFailing: the rules directory is broken
 		rl.lastGood.Set(1)
+		rl.fallback = true
 	} else {
 		a.keepLastGood(print)
 	}
@@ -529,7 +519,13 @@ func (a *App) Start() error {
 			return err
 		}
 	}
-	if iv := a.cfg.Rules.ReloadInterval; iv > 0 {
+	iv := a.cfg.Rules.ReloadInterval
+	if iv == 0 && a.reload.fallback {
+		// Running the last good copy: the rules directory is loaded as
+		// soon as it is fixed, whether or not reload_interval is set.
+		iv = fallbackReloadInterval
+	}
+	if iv > 0 {
 		if a.src.Name == "" {
 			a.log.Warn("rules.reload_interval is set but the rules are the embedded starter set, which cannot change: no reload check runs")
 		} else {

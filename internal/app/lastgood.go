@@ -4,10 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/logrouter/logrouter/internal/config"
+	"github.com/logrouter/logrouter/pipeline/route"
+	"github.com/logrouter/logrouter/rules"
 )
 
 // The last rules that loaded (rules.last_good_dir).
@@ -28,6 +34,59 @@ import (
 // <dir>/next (files fsynced), then current is renamed to prev, next to
 // current, and prev removed: a crash in between leaves prev or current
 // whole, and lastGoodSource takes current, else prev.
+
+// fallbackReloadInterval is how often the rules directory is checked while
+// the last good copy runs and rules.reload_interval is off.
+const fallbackReloadInterval = 5 * time.Second
+
+// startRules builds the router a start runs: from src, or, when
+// rules.last_good_dir holds a copy and src does not load or does not pass
+// the gate a reload applies (an emptied rule or test set, a rule test that
+// fails with src and not with the copy), from the copy (fallback true).
+// Without a copy src must only load, as before.
+func startRules(cfg *config.Config, src RulesSource, log *slog.Logger) (r *route.Router, loaded RulesSource, fallback bool, err error) {
+	r, err = BuildRouter(cfg, src)
+	lg, ok := lastGoodSource(cfg.Rules.LastGoodDir)
+	if cfg.Rules.LastGoodDir == "" || !ok {
+		return r, src, false, err
+	}
+	lr, lerr := BuildRouter(cfg, lg)
+	if lerr != nil {
+		if err != nil {
+			return nil, src, false, errors.Join(err, fmt.Errorf("rules.last_good_dir %s does not load either: %w", lg.Name, lerr))
+		}
+		log.Warn("rules.last_good_dir: the saved copy does not load (this configuration changed since?); it is replaced by the rules now loaded", "last_good", lg.Name, "err", lerr)
+		return r, src, false, nil
+	}
+	if err == nil {
+		known, nrules, ntests := knownFailing(lr, lg)
+		if _, _, gerr := gate(r, src, known, nrules, ntests); gerr != nil {
+			err = gerr
+		}
+	}
+	if err == nil {
+		return r, src, false, nil
+	}
+	log.Error("the rules directory does not load, or fails its tests where the last rules that loaded did not; starting with those (rules.last_good_dir). Fix the rules: the directory is loaded again when it changes",
+		"rules_dir", src.Name, "err", err, "last_good", lg.Name)
+	return lr, lg, true, nil
+}
+
+// knownFailing returns the rule tests of src that fail with r (the gate's
+// known), and how many rules and tests r and src have.
+func knownFailing(r *route.Router, src RulesSource) (map[string]string, int, int) {
+	known := map[string]string{}
+	cases, err := rules.LoadTests(src.FS, src.Dir)
+	if err != nil {
+		return known, len(r.Rules.Rules), 0
+	}
+	for _, res := range r.RunTests(cases) {
+		if res.Diff != "" {
+			known[caseKey(res.Case)] = res.Diff
+		}
+	}
+	return known, len(r.Rules.Rules), len(cases)
+}
 
 // lastGoodSource returns the saved copy under dir, or ok false without one.
 func lastGoodSource(dir string) (RulesSource, bool) {
@@ -85,6 +144,14 @@ func saveLastGood(dir string, src RulesSource, want uint64) error {
 		return err
 	}
 	cur, prev := filepath.Join(dir, "current"), filepath.Join(dir, "prev")
+	if _, err := os.Stat(cur); errors.Is(err, fs.ErrNotExist) {
+		// A crash between the renames below left prev alone: it is the
+		// only whole copy, and becomes current again before anything is
+		// removed.
+		if err := os.Rename(prev, cur); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	if err := os.RemoveAll(prev); err != nil {
 		return err
 	}

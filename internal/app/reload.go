@@ -40,6 +40,7 @@ type reloader struct {
 	ok           prometheus.Gauge
 	okAt         prometheus.Gauge
 	lastGood     prometheus.Gauge
+	fallback     bool // the start runs the last good copy (startRules)
 	stop         chan struct{}
 	stopOnce     sync.Once
 	wg           sync.WaitGroup
@@ -131,18 +132,37 @@ func (a *App) loadRules() (ReloadResult, error) {
 	if err != nil {
 		return ReloadResult{}, err
 	}
-	cases, err := rules.LoadTests(a.src.FS, a.src.Dir)
+	failing, ncases, err := gate(r, a.src, a.reload.known, a.reload.rules, a.reload.tests)
 	if err != nil {
-		return ReloadResult{}, fmt.Errorf("rule tests: %w", err)
+		return ReloadResult{}, err
+	}
+	if err := a.eng.Reload(r); err != nil {
+		return ReloadResult{}, err
+	}
+	a.reload.known = failing
+	a.reload.rules, a.reload.tests = len(r.Rules.Rules), ncases
+	return ReloadResult{Rules: len(r.Rules.Rules), VMRules: r.Rules.VMRules(), RuleTests: ncases, KnownFailing: len(failing)}, nil
+}
+
+// gate checks r, built from src, against the rules it would replace: known
+// (their failing rule tests with how they fail), rules and tests (how many
+// ran). It refuses an emptied rule set or test set, and any test that fails
+// with r and did not (or not so) with the rules before; else it returns
+// r's failing tests and how many tests src has. A reload passes it, and so
+// must a start's rules when there is a last good copy to compare with.
+func gate(r *route.Router, src RulesSource, known map[string]string, nrules, ntests int) (map[string]string, int, error) {
+	cases, err := rules.LoadTests(src.FS, src.Dir)
+	if err != nil {
+		return nil, 0, fmt.Errorf("rule tests: %w", err)
 	}
 	// An emptied directory (a ConfigMap without its keys, a volume
 	// mounted elsewhere) has no failing test to refuse it, and would send
 	// every event to the default priority.
-	if len(r.Rules.Rules) == 0 && a.reload.rules > 0 {
-		return ReloadResult{}, fmt.Errorf("the rules directory %s holds no rule now (%d running): a reload never empties the rule set; restart to run without rules", a.src.Name, a.reload.rules)
+	if len(r.Rules.Rules) == 0 && nrules > 0 {
+		return nil, 0, fmt.Errorf("the rules directory %s holds no rule now (%d running): a reload never empties the rule set; restart to run without rules", src.Name, nrules)
 	}
-	if len(cases) == 0 && a.reload.tests > 0 {
-		return ReloadResult{}, fmt.Errorf("the rules directory %s holds no rule test now (%d running): a reload is checked by the rule tests next to the rules (*_test.yaml); restart to run without them", a.src.Name, a.reload.tests)
+	if len(cases) == 0 && ntests > 0 {
+		return nil, 0, fmt.Errorf("the rules directory %s holds no rule test now (%d running): a reload is checked by the rule tests next to the rules (*_test.yaml); restart to run without them", src.Name, ntests)
 	}
 	failing := map[string]string{}
 	var failed []string
@@ -152,7 +172,7 @@ func (a *App) loadRules() (ReloadResult, error) {
 		}
 		k := caseKey(res.Case)
 		failing[k] = res.Diff
-		if d, ok := a.reload.known[k]; !ok || d != res.Diff {
+		if d, ok := known[k]; !ok || d != res.Diff {
 			failed = append(failed, fmt.Sprintf("%s:%d %s:\n%s", res.Case.File, res.Case.Line, res.Case.Name, strings.TrimRight(res.Diff, "\n")))
 		}
 	}
@@ -162,14 +182,9 @@ func (a *App) loadRules() (ReloadResult, error) {
 			more = fmt.Sprintf("\n(and %d more)", n-3)
 			failed = failed[:3]
 		}
-		return ReloadResult{}, fmt.Errorf("%d of %d rule tests fail with the new rules that did not (or not so) with the running ones (run `router rules test`):\n%s%s", n, len(cases), strings.Join(failed, "\n"), more)
+		return nil, 0, fmt.Errorf("%d of %d rule tests fail with the new rules that did not (or not so) with the running ones (run `router rules test`):\n%s%s", n, len(cases), strings.Join(failed, "\n"), more)
 	}
-	if err := a.eng.Reload(r); err != nil {
-		return ReloadResult{}, err
-	}
-	a.reload.known = failing
-	a.reload.rules, a.reload.tests = len(r.Rules.Rules), len(cases)
-	return ReloadResult{Rules: len(r.Rules.Rules), VMRules: r.Rules.VMRules(), RuleTests: len(cases), KnownFailing: len(failing)}, nil
+	return failing, len(cases), nil
 }
 
 // caseKey names a rule test case across loads.
@@ -181,20 +196,10 @@ func caseKey(tc *rules.TestCase) string { return tc.File + "\x00" + tc.Name }
 // configuration (see reloader.known).
 func (rl *reloader) baseline(print uint64, r *route.Router, src RulesSource, log *slog.Logger) {
 	rl.print = print
-	rl.known = map[string]string{}
-	cases, err := rules.LoadTests(src.FS, src.Dir)
-	if err != nil {
-		return // a reload reports it
-	}
-	rl.rules, rl.tests = len(r.Rules.Rules), len(cases)
-	for _, res := range r.RunTests(cases) {
-		if res.Diff != "" {
-			rl.known[caseKey(res.Case)] = res.Diff
-		}
-	}
+	rl.known, rl.rules, rl.tests = knownFailing(r, src)
 	if n := len(rl.known); n > 0 {
 		log.Info("some rule tests fail with this configuration (tests written for another routing or normalization): a reload is refused only when other tests fail",
-			"failing", n, "tests", len(cases))
+			"failing", n, "tests", rl.tests)
 	}
 }
 

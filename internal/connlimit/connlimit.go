@@ -90,3 +90,49 @@ func Key(a net.Addr) netip.Addr {
 	}
 	return ip
 }
+
+// Listener returns ln refusing, at Accept, the connections l has no slot
+// for: each is closed at once and reported to refused (which may be nil),
+// and Accept goes on to the next (it never blocks on the bound, so a flood
+// from one address does not keep the others out). A connection accepted
+// holds its slot until it is closed. A TLS server wraps this listener, so a
+// refused connection costs no handshake (nor its failure's log line).
+func (l *Limiter) Listener(ln net.Listener, refused func(c net.Conn, reason string)) net.Listener {
+	return &listener{Listener: ln, l: l, refused: refused}
+}
+
+type listener struct {
+	net.Listener
+	l       *Limiter
+	refused func(net.Conn, string)
+}
+
+func (ln *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := ln.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if reason, ok := ln.l.Acquire(c); !ok {
+			if ln.refused != nil {
+				ln.refused(c, reason)
+			}
+			_ = c.Close()
+			continue
+		}
+		return &conn{Conn: c, l: ln.l}, nil
+	}
+}
+
+// conn releases its slot when closed (once).
+type conn struct {
+	net.Conn
+	l    *Limiter
+	once sync.Once
+}
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.Release(c.Conn) })
+	return err
+}

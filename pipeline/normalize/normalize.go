@@ -1797,11 +1797,15 @@ func (n *Normalizer) headerTime() int32 {
 	}
 	// The syslog parser writes its header's time as the object's first
 	// member (appendHead; the split form's EventMeta.Head walks first too),
-	// followed by the header's log, host or process, and only when the
-	// payload has no "timestamp" of its own. By position, not by headGen,
-	// so that both forms normalize alike (FuzzSplitMatchesAppendJSON).
+	// and only when the payload has no "timestamp" of its own. By position,
+	// not by headGen, so that both forms normalize alike
+	// (FuzzSplitMatchesAppendJSON). A message without a header (parse
+	// status raw) has no header time; one whose header has a time but no
+	// PRI, host or app, around a payload that starts with its own
+	// "timestamp", reads that member as the header's: it is then tried
+	// after the payload's other time fields.
 	c := n.nodes[1].next // node 1 is @timestamp, the root's first child
-	if c < 0 || string(n.nodes[c].key) != "timestamp" || n.nodes[c].next < 0 || !headerMember(n.nodes[n.nodes[c].next].key) {
+	if c < 0 || string(n.nodes[c].key) != "timestamp" {
 		return -1
 	}
 	lr := n.child(0, keyLogrouter)
@@ -1817,35 +1821,19 @@ func (n *Normalizer) headerTime() int32 {
 	return c
 }
 
-// headerMember reports whether k is a member the syslog parser writes after
-// its header's time and before the payload (appendHead): a "timestamp"
-// followed by one is the header's. (Without one, a header of a time alone,
-// the time is taken as the payload's, in timestamp_fields order, as before
-// 2026-12-01.)
-func headerMember(k []byte) bool {
-	switch string(k) {
-	case "log", "host", "process":
-		return true
-	}
-	return false
-}
-
 // headerFirst reports whether o, the syslog parser's AppendJSON object, is
 // one of a JSON payload whose "timestamp" is the header's: its first
-// member, followed by a header member (see headerTime).
+// member, the status not raw (see headerTime).
 func headerFirst(o *fastjson.Object) bool {
 	i := 0
 	ok := false
 	o.Visit(func(k []byte, _ *fastjson.Value) {
-		switch i {
-		case 0:
+		if i == 0 {
 			ok = string(k) == "timestamp"
-		case 1:
-			ok = ok && headerMember(k)
 		}
 		i++
 	})
-	if !ok || i < 2 {
+	if !ok {
 		return false
 	}
 	lr := o.Get("logrouter")

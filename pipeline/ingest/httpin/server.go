@@ -64,13 +64,14 @@ type Server struct {
 	// length.
 	tokenDigests [][sha256.Size]byte
 
-	refused   refusedRejects // see deliver
-	parsers   fastjson.ParserPool
-	reqCtr    *prometheus.CounterVec
-	conns     *connlimit.Limiter   // max_connections, max_connections_per_ip
-	lastWarn  atomic.Int64         // unix ns of the last refused-connection warning
-	tokenReqs []prometheus.Counter // per configured token, in cfg.Tokens order
-	bytes     prometheus.Counter
+	refused      refusedRejects // see deliver
+	parsers      fastjson.ParserPool
+	reqCtr       *prometheus.CounterVec
+	conns        *connlimit.Limiter     // max_connections, max_connections_per_ip
+	refusedConns *prometheus.CounterVec // logrouter_http_connections_refused_total
+	lastWarn     atomic.Int64           // unix ns of the last refused-connection warning
+	tokenReqs    []prometheus.Counter   // per configured token, in cfg.Tokens order
+	bytes        prometheus.Counter
 
 	mu      sync.Mutex
 	started bool
@@ -125,21 +126,8 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// max_connections and max_connections_per_ip: a connection past
-		// them is closed before its first request is read.
-		ConnState: func(c net.Conn, st http.ConnState) {
-			switch st {
-			case http.StateNew:
-				if reason, ok := s.conns.Acquire(c); !ok {
-					refused.WithLabelValues(cfg.Name, reason).Inc()
-					s.warnRefused(c, reason)
-					_ = c.Close()
-				}
-			case http.StateClosed, http.StateHijacked:
-				s.conns.Release(c)
-			}
-		},
 	}
+	s.refusedConns = refused
 	for _, t := range cfg.Tokens {
 		s.tokenReqs = append(s.tokenReqs, eng.Metrics().TokenRequests.WithLabelValues(cfg.Name, t.Name))
 	}
@@ -267,6 +255,12 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("inputs.http: listen on %s: %w (is another process using the port? change inputs.http.address)", s.cfg.Address, err)
 	}
+	// max_connections and max_connections_per_ip: a connection past them
+	// is closed at accept, before a TLS handshake or a request is read.
+	ln = s.conns.Listener(ln, func(c net.Conn, reason string) {
+		s.refusedConns.WithLabelValues(s.cfg.Name, reason).Inc()
+		s.warnRefused(c, reason)
+	})
 	s.ln = ln
 	s.started = true
 	s.done = make(chan error, 1)

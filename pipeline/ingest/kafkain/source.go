@@ -541,10 +541,23 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		// from the start (skipOversized needs one when the first batch
 		// is past max_batch_bytes). Committed at once (commit), as the
 		// first record's offset was, so that the next owner resumes
-		// here. The broker not answering leaves the sentinel to kafka-go.
-		if off, ok := s.resolveStart(run, topic, pa.ID, pa.Offset); ok {
-			pa.Offset = off
-			p.accepted = off
+		// here. Asked again with backoff while the broker does not
+		// answer (a leader election): a sentinel left to kafka-go would
+		// leave skipOversized no position to start from.
+		for attempt := 0; ; attempt++ {
+			off, ok := s.resolveStart(run, topic, pa.ID, pa.Offset)
+			if ok {
+				pa.Offset = off
+				p.accepted = off
+				break
+			}
+			if run.Err() != nil {
+				return // the generation ended: nothing was read or committed
+			}
+			if attempt == 0 {
+				s.log.Warn("kafka: cannot read the partition's offsets to resolve start_offset; retrying", "partition", p.label)
+			}
+			backoff.Sleep(run, retryDelay(attempt))
 		}
 	}
 	if off, ok := s.inRange(run, topic, pa.ID, pa.Offset); !ok {
