@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/pipeline/engine"
 )
@@ -30,21 +28,7 @@ func TestCompressedRecordBatchPastMaxBatchBytesSkipped(t *testing.T) {
 	faultProduce(t, broker, topic, []byte(`{"message":"first"}`))
 	// 64 records of 1 MiB of '0' in one zstd batch of a few KiB: 64 MiB
 	// decompressed (a real bomb is gigabytes: the same code path).
-	val := []byte(`{"message":"` + strings.Repeat("0", 1<<20) + `"}`)
-	msgs := make([]kafka.Message, 64)
-	for i := range msgs {
-		msgs[i] = kafka.Message{Value: val}
-	}
-	tr := &kafka.Transport{}
-	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: 50 * time.Millisecond,
-		BatchSize: len(msgs), BatchBytes: 128 << 20, Compression: kafka.Zstd, Transport: tr,
-		Balancer: kafka.BalancerFunc(func(kafka.Message, ...int) int { return 0 })}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Close()
-	tr.CloseIdleConnections()
-	msgs, val, w = nil, nil, nil
+	produceBomb(t, broker, topic, 64)
 	faultProduce(t, broker, topic, []byte(`{"message":"last"}`))
 
 	cfg := faultConfig(broker, "g-bomb", topic)
