@@ -779,6 +779,9 @@ func expandEnv(n *yaml.Node, env *envText) error {
 				walk(c, value)
 			}
 		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				emptyBlock(n.Content[i], n.Content[i+1])
+			}
 			for i, c := range n.Content {
 				walk(c, value && i%2 == 1) // keys at even indexes
 			}
@@ -804,6 +807,20 @@ func expandEnv(n *yaml.Node, env *envText) error {
 		return &unsetEnvError{unset: unset}
 	}
 	return nil
+}
+
+// blockKeys are the keys whose presence switches something on (a listener,
+// TLS) and that hold a block of settings, all of them optional.
+var blockKeys = map[string]bool{"udp": true, "tcp": true, "tls": true, "http": true, "cef": true}
+
+// emptyBlock makes such a key written without a value ("udp:", "tls:") the
+// empty block it stands for ("udp: {}"): decoded as null it left the block
+// unset, as if absent, and validated: no listener, and a syslog
+// destination's "tls:" (TLS with the system's roots) was plain TCP.
+func emptyBlock(key, val *yaml.Node) {
+	if key.Kind == yaml.ScalarNode && blockKeys[key.Value] && val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+		*val = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: val.Line, Column: val.Column}
+	}
 }
 
 // unsetEnv is a ${VAR} without default whose variable is unset or empty.

@@ -191,11 +191,14 @@ func (c *Config) Validate(prefix string) error {
 	case c.MaxConnectionsPerIP < -1:
 		return fmt.Errorf("%s.max_connections_per_ip: %d: set a positive bound, or -1 for none", prefix, c.MaxConnectionsPerIP)
 	}
+	if c.UDP == nil && c.TCP == nil && c.TLS == nil {
+		return fmt.Errorf("%s: no transport: add udp: {}, tcp: {} or tls: {cert_file: ..., key_file: ...} (each listens on its default port unless address is set), or remove the syslog block", prefix)
+	}
 	if u := c.UDP; u != nil && (u.Readers < 1 || u.Readers > maxUDPReaders) {
 		return fmt.Errorf("%s.udp.readers: %d is outside 1..%d (default: the number of CPUs, at most 8)", prefix, u.Readers, maxUDPReaders)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
-		return fmt.Errorf("%s.timezone: %w", prefix, err)
+		return fmt.Errorf("%s.timezone: %w: use an IANA zone name such as Europe/Berlin, or UTC (the zone of RFC 3164 times, which carry none)", prefix, err)
 	}
 	if t := c.TLS; t != nil {
 		if (t.CertFile == "") != (t.KeyFile == "") {
