@@ -390,6 +390,9 @@ func (c *Config) checkListeners() error {
 	ls = append(ls, listener{"admin.address", c.Admin.Address})
 	if h := c.Inputs.HTTP; h != nil {
 		ls = append(ls, listener{"inputs.http.address", h.Address})
+		if h.GRPCAddress != "" {
+			ls = append(ls, listener{"inputs.http.grpc_address", h.GRPCAddress})
+		}
 	}
 	if sy := c.Inputs.Syslog; sy != nil {
 		if sy.TCP != nil {

@@ -133,3 +133,15 @@ func TestZstdLevelDocumented(t *testing.T) {
 		t.Errorf("zstd_level (fastest|default|better, default fastest) is not documented in the archive_dir table")
 	}
 }
+
+// TestGRPCAddressCheckedWithOtherListeners: inputs.http.grpc_address was
+// left out of the listener checks: on the admin port, or a port past
+// 65535, validate said OK and `router run` failed at start.
+func TestGRPCAddressCheckedWithOtherListeners(t *testing.T) {
+	for _, grpc := range []string{"127.0.0.1:18686", ":99999"} {
+		y := "admin: {address: \"127.0.0.1:18686\"}\ninputs:\n  http: {address: \"127.0.0.1:18088\", grpc_address: \"" + grpc + "\"}\ndestinations:\n  - {name: a, type: file, file: {dir: /tmp/x}}\nrouting: {all: [a]}\n"
+		if _, err := Parse("c.yaml", []byte(y)); err == nil || !strings.Contains(err.Error(), "grpc_address") {
+			t.Errorf("grpc_address %s: %v, want an error naming inputs.http.grpc_address", grpc, err)
+		}
+	}
+}
