@@ -85,7 +85,13 @@ func Key(a net.Addr) netip.Addr {
 	default:
 		return netip.Addr{}
 	}
-	if ip.Is6() {
+	return KeyOf(ip)
+}
+
+// KeyOf is Key for an address already taken from its connection: an IPv6
+// address's /64, any other address as it is.
+func KeyOf(ip netip.Addr) netip.Addr {
+	if ip.Is6() && !ip.Is4In6() {
 		return netip.PrefixFrom(ip, 64).Masked().Addr()
 	}
 	return ip

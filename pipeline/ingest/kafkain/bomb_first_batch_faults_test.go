@@ -31,6 +31,26 @@ func produceBomb(t *testing.T, broker, topic string, n int) {
 	}
 }
 
+// bombSource returns a Kafka input (not started) of group on topic whose
+// bounds an oversized batch passes: records up to 2 MiB, batches up to 8
+// MiB decompressed; startOffset "" is the default. Its sink and quarantine
+// come with it.
+func bombSource(t *testing.T, broker, group, topic, startOffset string) (*Source, *faultSink, *testutil.MemQuarantine) {
+	t.Helper()
+	cfg := faultConfig(broker, group, topic)
+	cfg.StartOffset = startOffset
+	cfg.MaxMessageBytes = 2 << 20
+	cfg.FetchMaxBytes = 2 << 20
+	cfg.MaxBatchBytes = 8 << 20
+	sink := newFaultSink()
+	q := &testutil.MemQuarantine{}
+	s, err := New(cfg, faultEngineQ(t, engine.Config{}, sink, q), faultLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, sink, q
+}
+
 // A group without a commit for the partition (a new gateway deployment, a
 // new topic) whose first batch is past max_batch_bytes: consume seeks the
 // reader to start_offset's sentinel (kafka.FirstOffset), so r.Offset() is
@@ -43,16 +63,7 @@ func TestOversizedFirstBatchWithoutCommit(t *testing.T) {
 	produceBomb(t, broker, topic, 16)
 	faultProduce(t, broker, topic, []byte(`{"message":"last"}`))
 
-	cfg := faultConfig(broker, "g-bomb0", topic)
-	cfg.MaxMessageBytes = 2 << 20
-	cfg.FetchMaxBytes = 2 << 20
-	cfg.MaxBatchBytes = 8 << 20
-	sink := newFaultSink()
-	q := &testutil.MemQuarantine{}
-	s, err := New(cfg, faultEngineQ(t, engine.Config{}, sink, q), faultLog)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sink, _ := bombSource(t, broker, "g-bomb0", topic, "")
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/logrouter/logrouter/internal/testutil"
-	"github.com/logrouter/logrouter/pipeline/engine"
 )
 
 // TestCompressedRecordBatchPastMaxBatchBytesSkipped: kafka-go decompresses
@@ -31,16 +28,7 @@ func TestCompressedRecordBatchPastMaxBatchBytesSkipped(t *testing.T) {
 	produceBomb(t, broker, topic, 64)
 	faultProduce(t, broker, topic, []byte(`{"message":"last"}`))
 
-	cfg := faultConfig(broker, "g-bomb", topic)
-	cfg.MaxMessageBytes = 2 << 20
-	cfg.FetchMaxBytes = 2 << 20
-	cfg.MaxBatchBytes = 8 << 20
-	sink := newFaultSink()
-	q := &testutil.MemQuarantine{}
-	s, err := New(cfg, faultEngineQ(t, engine.Config{}, sink, q), faultLog)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sink, q := bombSource(t, broker, "g-bomb", topic, "")
 	// A low GC target keeps HeapAlloc near the live heap: what is held,
 	// not garbage waiting for a collection.
 	defer debug.SetGCPercent(debug.SetGCPercent(5))

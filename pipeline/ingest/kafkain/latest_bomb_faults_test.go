@@ -8,9 +8,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/logrouter/logrouter/internal/testutil"
-	"github.com/logrouter/logrouter/pipeline/engine"
 )
 
 // start_offset latest, no commit yet, and the broker does not answer
@@ -52,17 +49,7 @@ func TestOversizedFirstBatchLatestUnresolved(t *testing.T) {
 	})
 	faultProduce(t, broker, topic, []byte(`{"message":"before"}`))
 
-	cfg := faultConfig(broker, "g-bomblatest", topic)
-	cfg.StartOffset = "latest"
-	cfg.MaxMessageBytes = 2 << 20
-	cfg.FetchMaxBytes = 2 << 20
-	cfg.MaxBatchBytes = 8 << 20
-	sink := newFaultSink()
-	q := &testutil.MemQuarantine{}
-	s, err := New(cfg, faultEngineQ(t, engine.Config{}, sink, q), faultLog)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, sink, _ := bombSource(t, broker, "g-bomblatest", topic, "latest")
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}

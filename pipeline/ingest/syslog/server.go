@@ -37,6 +37,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/logrouter/logrouter/internal/backoff"
+	"github.com/logrouter/logrouter/internal/connlimit"
 	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -429,7 +430,7 @@ func (s *Server) holdIP(ip netip.Addr) bool {
 	if s.cfg.MaxConnectionsPerIP < 0 {
 		return true
 	}
-	ip = ipKey(ip)
+	ip = connlimit.KeyOf(ip) // an IPv6 host has a whole /64 to take addresses from
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perIP[ip] >= s.cfg.MaxConnectionsPerIP {
@@ -439,23 +440,13 @@ func (s *Server) holdIP(ip netip.Addr) bool {
 	return true
 }
 
-// ipKey is what max_connections_per_ip counts by: an IPv4 address, or an
-// IPv6 address's /64 (a host has a whole /64 and can take a new address
-// for every connection).
-func ipKey(ip netip.Addr) netip.Addr {
-	if ip.Is6() && !ip.Is4In6() {
-		return netip.PrefixFrom(ip, 64).Masked().Addr()
-	}
-	return ip
-}
-
 // releaseIP undoes one holdIP. The map keeps only addresses with open
 // connections.
 func (s *Server) releaseIP(ip netip.Addr) {
 	if s.cfg.MaxConnectionsPerIP < 0 {
 		return
 	}
-	ip = ipKey(ip)
+	ip = connlimit.KeyOf(ip) // an IPv6 host has a whole /64 to take addresses from
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.perIP[ip] <= 1 {
