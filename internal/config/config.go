@@ -304,6 +304,14 @@ func (c *Config) Validate() error {
 		add(errors.New("shutdown_timeout: must be positive"))
 	}
 
+	// The top-level queue block is checked once, under its own key; each
+	// destination's queue then adds only what its own block can get wrong
+	// (a bad top-level value was reported again per destination, under
+	// destinations[i].queue keys the file does not have).
+	top := c.Queue // as written; each destination's is QueueFor
+	top.SetDefaults()
+	topErr := top.Validate("queue")
+	add(topErr)
 	names := map[string]bool{}
 	if len(c.Destinations) == 0 {
 		add(errors.New("destinations: none configured; at least the archive is needed"))
@@ -343,8 +351,18 @@ func (c *Config) Validate() error {
 		if set > 1 {
 			add(fmt.Errorf("%s: set only the block of its type (%s)", at, d.Type))
 		}
-		qc := c.QueueFor(d)
-		add(qc.Validate(at + ".queue"))
+		switch {
+		case d.Queue == nil:
+			// QueueFor is the top-level block over valid kind defaults:
+			// checked above.
+		case topErr != nil:
+			own := queue.Config{}.Merge(d.Queue)
+			own.SetDefaultsFor(queueKind(d.Type))
+			add(own.Validate(at + ".queue"))
+		default:
+			qc := c.QueueFor(d)
+			add(qc.Validate(at + ".queue"))
+		}
 	}
 	check := func(key string, list []string) {
 		seen := map[string]bool{}
@@ -367,9 +385,6 @@ func (c *Config) Validate() error {
 		// threat detection) never: they would be acknowledged and gone.
 		add(errors.New(`routing: P1 events go to no destination (routing.P1 and routing.all are empty): they would be acknowledged and dropped; route P1 to the SIEM (P1: [siem]) or give an "all" destination`))
 	}
-	top := c.Queue // as written; each destination's is QueueFor
-	top.SetDefaults()
-	add(top.Validate("queue"))
 	add(c.checkListeners())
 	add(c.checkInputNames())
 	add(c.checkOwnedDirs())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -308,7 +309,12 @@ var cefKeyRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 func (c SyslogConfig) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	cefWritten := !reflect.ValueOf(c.CEF).IsZero()
 	c.SetDefaults() // on a copy; it builds new maps, the caller's stay as they are
+	if cefWritten && c.Format != "cef" {
+		// Ignoring it sent JSON bodies to a SIEM parser set up for CEF.
+		add(`"cef" is set but "format" is %s: add format: cef to send CEF, or remove the cef block`, c.Format)
+	}
 	if strings.TrimSpace(c.Address) == "" {
 		add(`"address" is required: the receiver as host:port, like siem.example.com:6514`)
 	} else if host, port, err := net.SplitHostPort(c.Address); err != nil || host == "" {
