@@ -33,6 +33,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/connlimit"
 	"github.com/logrouter/logrouter/internal/jsonscan"
+	"github.com/logrouter/logrouter/internal/promreg"
 	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -111,12 +112,9 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_http_connections_refused_total",
 		Help: "HTTP input connections closed at once, by reason: max_connections (every slot taken), max_connections_per_ip (the source address holds that many)."},
 		[]string{"input", "reason"})
-	if err := eng.Metrics().Registry.Register(refused); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, err
-		}
-		refused = are.ExistingCollector.(*prometheus.CounterVec)
+	refused, err := promreg.Register(eng.Metrics().Registry, refused)
+	if err != nil {
+		return nil, err
 	}
 	s.conns = connlimit.New(cfg.MaxConnections, cfg.MaxConnectionsPerIP)
 	s.srv = &http.Server{

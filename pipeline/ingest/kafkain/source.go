@@ -51,6 +51,7 @@ import (
 	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/kafkacfg"
+	"github.com/logrouter/logrouter/internal/promreg"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
 	"github.com/logrouter/logrouter/pipeline/normalize"
@@ -137,20 +138,12 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 	return s, nil
 }
 
-// register registers c, or returns the collector registered before under
-// its name (a second kafka input shares the vectors, told apart by the
-// input label). The first error is kept in *errp.
+// register is promreg.Register, keeping the first error in *errp (a
+// second kafka input shares the vectors, told apart by the input label).
 func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if prev, ok := are.ExistingCollector.(C); ok {
-				return prev
-			}
-		}
-		if *errp == nil {
-			*errp = err
-		}
+	c, err := promreg.Register(reg, c)
+	if err != nil && *errp == nil {
+		*errp = err
 	}
 	return c
 }

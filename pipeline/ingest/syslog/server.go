@@ -38,6 +38,7 @@ import (
 
 	"github.com/logrouter/logrouter/internal/backoff"
 	"github.com/logrouter/logrouter/internal/connlimit"
+	"github.com/logrouter/logrouter/internal/promreg"
 	"github.com/logrouter/logrouter/internal/tlsconf"
 	"github.com/logrouter/logrouter/pipeline"
 	"github.com/logrouter/logrouter/pipeline/engine"
@@ -145,13 +146,26 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		[]string{"input", "reason"})
 	kd := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_syslog_udp_kernel_drops_total",
 		Help: "UDP datagrams the kernel dropped because the receive buffer was full (SO_RXQ_OVFL)."}, []string{"input"})
-	for _, c := range []prometheus.Collector{m.messages, m.oversize, m.conns, refused, hs, kd} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, err
-			}
-		}
+	// A second syslog input shares the vectors (told apart by the input
+	// label): the collectors registered first are the ones to count on.
+	var err error
+	if m.messages, err = promreg.Register(reg, m.messages); err != nil {
+		return nil, err
+	}
+	if m.oversize, err = promreg.Register(reg, m.oversize); err != nil {
+		return nil, err
+	}
+	if m.conns, err = promreg.Register(reg, m.conns); err != nil {
+		return nil, err
+	}
+	if refused, err = promreg.Register(reg, refused); err != nil {
+		return nil, err
+	}
+	if hs, err = promreg.Register(reg, hs); err != nil {
+		return nil, err
+	}
+	if kd, err = promreg.Register(reg, kd); err != nil {
+		return nil, err
 	}
 	m.refused = map[string]prometheus.Counter{}
 	for _, reason := range []string{refusedMax, refusedPerIP, refusedHandshakes, refusedRELP} {
