@@ -44,7 +44,8 @@
 //	200   0  Success                    delivered (with ack: once its ackId is confirmed)
 //	400   6  Invalid data format, N     events before N delivered (Splunk indexed them),
 //	      12 Event field is required    event N permanent (quarantine), events after N
-//	      13 Event field cannot be blank retryable (Splunk did not read them); without N,
+//	      13 Event field cannot be blank sent again at once in the same Write (Splunk
+//	                                    did not read them; it is not busy); without N,
 //	                                    the whole request is permanent
 //	400   7  Incorrect index            events before N delivered, the rest permanent:
 //	                                    a configuration error; fix "index" and replay

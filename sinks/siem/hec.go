@@ -515,8 +515,14 @@ func (h *HEC) sendSpan(ctx context.Context, e *hecBuf, sp span, out []part) []pa
 		}
 		out = append(out, part{span: span{bad, bad + 1}, kind: partPermanent, status: st, err: pipeline.Permanent(err)})
 		if bad+1 < sp.end {
-			out = append(out, part{span: span{bad + 1, sp.end}, kind: partRetry, status: st,
-				err: fmt.Errorf("splunk_hec %s: not read by Splunk: it follows an invalid event in the same request", h.name)})
+			// Splunk did not read them: it stopped at the invalid event,
+			// it is not busy. Sent again at once, in this Write: left to
+			// the queue's retry, each further invalid event in the batch
+			// cost the events behind it a longer backoff (k invalid
+			// events: k-1 growing waits before healthy P1 events reached
+			// the SIEM). Each resend decides at least one event, so this
+			// ends.
+			return h.sendSpan(ctx, e, span{bad + 1, sp.end}, out)
 		}
 		return out
 	case st == http.StatusBadRequest && code == hecCodeIncorrectIndex:
