@@ -77,36 +77,62 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 	q.rejIndex = string(fh.index)
 	defer fh.release()
 
-	// The request's own JSON has a parser of its own: q.p parses each
-	// record's payload while the records array is walked.
-	outer := s.parsers.Get()
-	defer s.parsers.Put(outer)
-	env, err := parseBounded(outer, body, len(body))
+	// The envelope is walked, not parsed whole: a parsed value per record
+	// (or per element of a records array of numbers: a few KiB of gzip)
+	// was held before any per-request limit could be checked, hundreds of
+	// MiB outside max_inflight_bytes. Each record is parsed alone, by a
+	// parser of its own (q.p parses the record's payload).
+	var records, requestID []byte
+	err := jsonscan.Members(body, func(k, v []byte) error {
+		switch string(k) {
+		case "records":
+			records = v
+		case "requestId":
+			requestID = v
+		}
+		return nil
+	})
+	if err == nil && jsonscan.TooDeep(body, jsonscan.MaxDepth) {
+		err = errTooDeep
+	}
 	if err != nil {
 		q.abort()
 		return writeFirehose(w, http.StatusBadRequest, "the body is not Firehose's JSON request: "+detail(err))
 	}
-	rv := env.Get("records")
-	if rv == nil || rv.Type() != fastjson.TypeArray {
+	if len(records) == 0 || records[0] != '[' {
 		q.abort()
 		return writeFirehose(w, http.StatusBadRequest, `the body has no "records" array: is this a Firehose HTTP endpoint request?`)
 	}
-	if w.Header().Get(firehoseRequestID) == "" {
+	outer := s.parsers.Get()
+	defer s.parsers.Put(outer)
+	if w.Header().Get(firehoseRequestID) == "" && len(requestID) > 0 {
 		// Firehose sends the id as a header and in the body; answer with
 		// the body's if the header was lost on the way (a proxy).
-		w.Header().Set(firehoseRequestID, string(env.GetStringBytes("requestId")))
+		if v, err := outer.ParseBytes(requestID); err == nil {
+			w.Header().Set(firehoseRequestID, string(v.GetStringBytes()))
+		}
 	}
-	recs, _ := rv.Array()
-	for i, rec := range recs {
-		if q.full(q.records()) {
-			break
+	i := -1
+	err = jsonscan.Elements(records, func(el []byte) error {
+		i++
+		if q.full(max(i, q.records())) { // records so far, or the events they made
+			return errStopWalk
+		}
+		rec, err := outer.ParseBytes(el)
+		if err != nil {
+			return err
 		}
 		data := rec.GetStringBytes("data")
 		if data == nil {
 			q.reject(rec.MarshalTo(nil), "invalid_record", fmt.Errorf("record %d has no \"data\" string", i))
-			continue
+			return nil
 		}
 		fh.record(data)
+		return nil
+	})
+	if err != nil && err != errStopWalk {
+		q.abort()
+		return writeFirehose(w, http.StatusBadRequest, "the body is not Firehose's JSON request: "+detail(err))
 	}
 	if q.full(0) {
 		return q.refuse(w)
@@ -262,6 +288,10 @@ func (fh *firehoseRequest) gunzip(p []byte) ([]byte, error) {
 }
 
 // errRecordTooLarge: a record's gzip data decompresses past max_body_bytes.
+// errStopWalk ends a walk over a request's records early (a per-request
+// limit reached: the request is refused).
+var errStopWalk = errors.New("stop")
+
 var errRecordTooLarge = errors.New("record data exceeds inputs.http.max_body_bytes")
 
 // cloudWatch turns a CloudWatch Logs subscription message into one event

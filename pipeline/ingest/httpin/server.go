@@ -45,6 +45,7 @@ import (
 const (
 	ProtoHEC    = "hec"
 	ProtoHECRaw = "hec_raw"
+	ProtoHECAck = "hec_ack" // acknowledgement polls (logrouter_http_requests_total only)
 	ProtoBulk   = "bulk"
 	ProtoNDJSON = "ndjson"
 )
@@ -116,6 +117,12 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	hsFail, err := promreg.Register(eng.Metrics().Registry, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_http_tls_handshake_failures_total",
+		Help: "HTTP input connections whose TLS handshake failed (a sender that does not trust the certificate, plain HTTP sent to the TLS port, a scanner); logged at debug, summed up in a warning at most once a minute."},
+		[]string{"input"}))
+	if err != nil {
+		return nil, err
+	}
 	s.conns = connlimit.New(cfg.MaxConnections, cfg.MaxConnectionsPerIP)
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
@@ -123,7 +130,7 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 		ReadTimeout:       cfg.ReadTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          newServerErrorLog(s.log, hsFail.WithLabelValues(cfg.Name)),
 	}
 	s.refusedConns = refused
 	for _, t := range cfg.Tokens {
@@ -152,6 +159,7 @@ const PublishedDevToken = "dev-token-change-me"
 func (s *Server) Handler() http.Handler {
 	hec, raw, bulk := s.limit(ProtoHEC, s.handleHEC), s.limit(ProtoHECRaw, s.handleHECRaw), s.limit(ProtoBulk, s.handleBulk)
 	hec, raw = withHECOptions(hec), withHECOptions(raw)
+	ack := s.limit(ProtoHECAck, s.handleHECAck)
 	routes := []struct {
 		methods, path string
 		h             http.HandlerFunc
@@ -161,8 +169,8 @@ func (s *Server) Handler() http.Handler {
 		{"POST OPTIONS", "/services/collector/event/1.0", hec},
 		{"POST OPTIONS", "/services/collector/raw", raw},
 		{"POST OPTIONS", "/services/collector/raw/1.0", raw},
-		{"POST", "/services/collector/ack", s.handleHECAck},
-		{"POST", "/services/collector/ack/1.0", s.handleHECAck},
+		{"POST", "/services/collector/ack", ack},
+		{"POST", "/services/collector/ack/1.0", ack},
 		{"GET", "/services/collector/health", s.handleHECHealth},
 		{"GET", "/services/collector/health/1.0", s.handleHECHealth},
 		{"POST PUT", "/_bulk", bulk},
@@ -362,7 +370,7 @@ func (s *Server) limit(proto string, h func(w http.ResponseWriter, r *http.Reque
 func writeBusy(w http.ResponseWriter, proto, msg string) int {
 	w.Header().Set("Retry-After", "1")
 	switch proto {
-	case ProtoHEC, ProtoHECRaw:
+	case ProtoHEC, ProtoHECRaw, ProtoHECAck:
 		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	case ProtoFirehose:
 		return writeFirehose(w, http.StatusServiceUnavailable, msg)
@@ -713,7 +721,7 @@ func (q *request) full(records int) bool {
 		q.over = overEvents
 	case int64(len(q.b.Arena()))+q.rejBytes > q.s.cfg.MaxNormalizedBytes:
 		q.over = overNormalized
-	case !q.c.to(q.c.body + q.scratch + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes):
+	case !q.c.to(q.c.body + q.scratch + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes + int64(cap(q.rejected))*rejectedBytes):
 		q.over = overBudget
 	default:
 		return false
@@ -723,6 +731,11 @@ func (q *request) full(records int) bool {
 
 // eventBytes is the memory of one pipeline.Event in a batch.
 const eventBytes = int64(unsafe.Sizeof(pipeline.Event{}))
+
+// rejectedBytes is the memory of one quarantined record's entry, its
+// detail included (a request of many tiny records that are all refused
+// holds little else).
+const rejectedBytes = int64(unsafe.Sizeof(pipeline.Rejected{})) + 64
 
 // records is how many records the request holds.
 func (q *request) records() int { return len(q.b.Events) + len(q.rejected) }
