@@ -941,9 +941,24 @@ func (e *Engine) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("in-flight batches did not finish before the shutdown deadline: %w", ctx.Err()))
 	}
 	e.cancel()
-	for _, s := range e.sinks {
-		if err := s.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("close destination %s: %w", s.Name(), err))
+	// The destinations drain side by side: one after another, a
+	// destination that is down took the whole deadline and the ones
+	// after it were cancelled before delivering anything.
+	closeErrs := make([]error, len(e.sinks))
+	var wg sync.WaitGroup
+	for i, s := range e.sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Close(ctx); err != nil {
+				closeErrs[i] = fmt.Errorf("close destination %s: %w", s.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range closeErrs {
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if e.quarantine != nil {

@@ -48,6 +48,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,8 +67,8 @@ const cursorInterval = 200 * time.Millisecond
 type Queue struct {
 	name string
 	cfg  Config
-	// refusedAt is when Admit last refused a batch for want of room
-	// (unix ns; 0: never), for Full.
+	// refusedAt is when the queue last refused a batch for want of room
+	// (monoNow; 0: never), for Full.
 	refusedAt   atomic.Int64
 	refusedNeed atomic.Int64 // what the last refused batch needed
 	fs          wal.FS
@@ -84,6 +85,7 @@ type Queue struct {
 	closeMu      sync.RWMutex // Write holds it shared; Close exclusively
 	closed       bool
 	draining     atomic.Bool
+	drained      chan struct{} // closed when draining starts: wakes deliveries asleep in a backoff
 	cancel       context.CancelFunc
 	done         chan struct{}
 
@@ -172,7 +174,7 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 	q := &Queue{
 		name: name, cfg: cfg, sink: sink, dlq: dlq, log: log.With("destination", name),
 		dir:  filepath.Join(cfg.Dir, name),
-		wake: make(chan struct{}, 1), done: make(chan struct{}), mx: m,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), drained: make(chan struct{}), mx: m,
 		accepted:    m.Accepted.WithLabelValues(name),
 		recovered:   m.Recovered.WithLabelValues(name),
 		delivered:   m.Delivered.WithLabelValues(name),
@@ -288,6 +290,13 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		events += int64(rec.Count)
 		bytes += int64(len(rec.Payload))
 	}
+	if f, err := q.fs.OpenFile(s.cursorPath, os.O_RDONLY, 0); err == nil {
+		f.Close()
+	} else if errors.Is(err, os.ErrNotExist) {
+		// The cursor file exists from the first open on, so that a full
+		// volume can still move it (overwriteCursor) and free segments.
+		moved = true
+	}
 	if moved {
 		// Persist the corrected cursor now: left on disk, the old one would
 		// skip, at the next start, every record acknowledged from here on
@@ -370,12 +379,25 @@ func (q *Queue) dropsP(p pipeline.Priority) bool {
 // fullErr is the error refusing a batch for want of room; it notes the
 // refusal for Full.
 func (q *Queue) fullErr(need int64) error {
-	q.refusedNeed.Store(need)
-	q.refusedAt.Store(time.Now().UnixNano())
+	q.noteRefused(need)
 	return fmt.Errorf("%w: destination %q: its queue is full (%d of %d bytes waiting, %d more needed); "+
 		"the destination is slower than the input or down: fix it, or raise destinations[].queue.max_bytes",
 		pipeline.ErrOverloaded, q.name, q.pendingBytes.Load(), q.cfg.MaxBytes, need)
 }
+
+// noteRefused records a refusal for want of room for Full: need more
+// bytes than max_bytes leaves, or (need 0) no room on the volume.
+func (q *Queue) noteRefused(need int64) {
+	q.refusedNeed.Store(need)
+	q.refusedAt.Store(monoNow())
+}
+
+// monoStart and monoNow read Go's monotonic clock: a refusal's age must
+// not follow the wall clock (a step back of an hour, NTP correcting a
+// clock that ran fast, kept an empty queue "full" for the hour).
+var monoStart = time.Now()
+
+func monoNow() int64 { return int64(time.Since(monoStart)) + 1 }
 
 // Admit implements pipeline.Admitter: it refuses a batch the queue could
 // not take, before any destination wrote anything.
@@ -422,7 +444,8 @@ const fullFor = 2 * time.Second
 const fullMargin = 64 << 10
 
 // Full implements pipeline.FullReporter: the queue refused a batch for
-// want of room within the last fullFor, or it still has no room for the
+// want of room (max_bytes, or a full volume: ENOSPC) within the last
+// fullFor, or it still has no room for the
 // last batch it refused (the state, not only the last refusal, so that a
 // load balancer that stopped sending does not see it healthy again while
 // it is as full as before). A queue that drops instead (on_full drop_p3,
@@ -438,7 +461,7 @@ func (q *Queue) Full() bool {
 		// drops refuses nothing of what it drops.
 		return !q.dropsP(pipeline.P3) && pending > 0 && pending+fullMargin > q.cfg.MaxBytes
 	}
-	return time.Since(time.Unix(0, t)) < fullFor || pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
+	return time.Duration(monoNow()-t) < fullFor || pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
 
 // Unadmit implements pipeline.Admitter: it gives back the room Admit
@@ -644,6 +667,12 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 	case firstErr != nil:
 		// Nothing accepted, nothing dropped: the sender retries the whole
 		// batch (what the policy dropped comes again).
+		if errors.Is(firstErr, syscall.ENOSPC) {
+			// Refused for want of room on the volume, as surely as for
+			// max_bytes: Full says so (HEC health 503 code 18, so that a
+			// load balancer sends elsewhere).
+			q.noteRefused(0)
+		}
 		if held {
 			h.Abort()
 		} else {
@@ -1120,11 +1149,33 @@ func (q *Queue) deliver(ctx context.Context, b *pipeline.Batch, book func(events
 		// A memory queue has no next start: it keeps trying until Close's
 		// deadline cancels ctx, then counts what is left as lost.
 		q.backingOff.Add(1)
-		slept := backoff.Sleep(ctx, q.backoff(attempt))
+		slept := q.sleep(ctx, q.backoff(attempt))
 		q.backingOff.Add(-1)
 		if !slept {
 			return false
 		}
+	}
+}
+
+// sleep waits d for a retry; false when ctx ends or, for a disk queue,
+// when draining starts: a delivery asleep in a long backoff (a
+// destination down for minutes: up to retry_max) left the drain waiting
+// for it, the whole shutdown_timeout, and the destinations closed after
+// it were cancelled undrained. What it holds stays queued for the next
+// start. A memory queue has no next start: it sleeps on (see deliver).
+func (q *Queue) sleep(ctx context.Context, d time.Duration) bool {
+	if q.cfg.Mode == "memory" {
+		return backoff.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-q.drained:
+		return false
 	}
 }
 
@@ -1182,7 +1233,15 @@ func (q *Queue) saveCursors() {
 		if s.cursor == s.saved {
 			continue
 		}
-		if err := saveCursor(q.fs, s.cursorPath, s.cursor); err != nil {
+		err := saveCursor(q.fs, s.cursorPath, s.cursor)
+		if errors.Is(err, syscall.ENOSPC) {
+			// The volume is full: the atomic save needs a new file's
+			// block, and the segments it would let go are what fills the
+			// volume. Overwriting the cursor's own 20 bytes needs none
+			// (and is as safe: one sector, checked by its CRC).
+			err = overwriteCursor(q.fs, s.cursorPath, s.cursor)
+		}
+		if err != nil {
 			q.log.Error("queue cursor not saved (deliveries since the last save will repeat after a crash)", "priority", p.String(), "err", err)
 			continue
 		}
@@ -1218,6 +1277,7 @@ func (q *Queue) Close(ctx context.Context) error {
 	q.closed = true
 	q.closeMu.Unlock()
 	q.draining.Store(true)
+	close(q.drained)
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -1274,22 +1334,54 @@ func (q *Queue) closeLogs() error {
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func saveCursor(fs wal.FS, path string, p wal.Pos) error {
+	buf := cursorBytes(p)
+	return writeFileAtomic(fs, path, buf[:])
+}
+
+// cursorBytes encodes a cursor: segment, offset, CRC-32C of the two.
+func cursorBytes(p wal.Pos) [20]byte {
 	var buf [20]byte
 	binary.LittleEndian.PutUint64(buf[0:], p.Seg)
 	binary.LittleEndian.PutUint64(buf[8:], uint64(p.Off))
 	binary.LittleEndian.PutUint32(buf[16:], crc32.Checksum(buf[:16], crcTable))
-	return writeFileAtomic(fs, path, buf[:])
+	return buf
+}
+
+// overwriteCursor writes p over the existing cursor file in place, for a
+// full volume (saveCursors). It needs no new block: the file exists from
+// the queue's first open (openSub) and keeps its 20 bytes.
+func overwriteCursor(fs wal.FS, path string, p wal.Pos) error {
+	f, err := fs.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	buf := cursorBytes(p)
+	if _, err := f.Write(buf[:]); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeFileAtomic replaces path with data durably: a temporary file written
 // and fsynced, renamed over path, the directory fsynced (the cursor and the
-// skip file).
-func writeFileAtomic(fs wal.FS, path string, data []byte) error {
+// skip file). A failed attempt removes its temporary file (on a full
+// volume it holds blocks the queue needs).
+func writeFileAtomic(fs wal.FS, path string, data []byte) (err error) {
 	tmp := path + ".tmp"
 	f, err := fs.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			_ = fs.Remove(tmp)
+		}
+	}()
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
