@@ -72,7 +72,7 @@ type Source struct {
 	done     chan struct{}
 	started  time.Time
 	assigned atomic.Int64 // partitions consumed now
-	lostAt   atomic.Int64 // when assigned last fell to 0 (unix ns)
+	lostAt   atomic.Int64 // when assigned last fell to 0 (ns since monoStart: a wall-clock step must not move it)
 	stopped  atomic.Bool
 	reapers  sync.WaitGroup
 }
@@ -138,6 +138,9 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 	return s, nil
 }
 
+// monoStart anchors monotonic readings (Source.lostAt).
+var monoStart = time.Now()
+
 // register is promreg.Register, keeping the first error in *errp (a
 // second kafka input shares the vectors, told apart by the input label).
 func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
@@ -196,7 +199,7 @@ func (s *Source) groupConfig(topics []string) kafka.ConsumerGroupConfig {
 // outage).
 func (s *Source) Ready() (bool, string) {
 	if s.assigned.Load() > 0 || time.Since(s.started) < s.cfg.ReadyGrace ||
-		time.Since(time.Unix(0, s.lostAt.Load())) < s.cfg.ReadyGrace {
+		s.lostAt.Load() != 0 && time.Since(monoStart)-time.Duration(s.lostAt.Load()) < s.cfg.ReadyGrace {
 		return true, ""
 	}
 	return false, fmt.Sprintf("kafka input %s: no partition assigned for %s (group %s)", s.cfg.Name, s.cfg.ReadyGrace, s.cfg.GroupID)
@@ -496,7 +499,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 	defer func() {
 		n := s.assigned.Add(-1)
 		if n == 0 {
-			s.lostAt.Store(time.Now().UnixNano())
+			s.lostAt.Store(int64(time.Since(monoStart)) + 1) // 0: never
 		}
 		s.m.assigned.Set(float64(n))
 		// The partition's series go with it: another replica owns it now,
