@@ -328,7 +328,14 @@ func ParseFile(name string, data []byte) ([]located, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, errors.New(yamlerr.Format(name, err))
+		msg := yamlerr.Format(name, err)
+		if strings.Contains(msg, `unknown key "tests"`) {
+			// A test file whose name the loader did not take for one
+			// (12-local-test.yaml, 12-local_tests.yaml): the key is
+			// right, the name is not.
+			msg += fmt.Sprintf("\n%s looks like a rule test file: a test file's name must end in _test.yaml (like 12-local_test.yaml), or it is read as a rule file", name)
+		}
+		return nil, errors.New(msg)
 	}
 	if err := yamlerr.NoFurtherDocument(name, dec, "a rule file"); err != nil {
 		return nil, err
