@@ -13,7 +13,9 @@ import (
 // Fault: a rule test file whose name does not end exactly in _test.yaml
 // (a SOC engineer's "12-p1-local-test.yaml" or "12-p1-local_tests.yaml")
 // is loaded as a rule file. The error is
-//   12-p1-local-test.yaml:1: unknown key "tests" (in rules.File); check its spelling and indentation
+//
+//	12-p1-local-test.yaml:1: unknown key "tests" (in rules.File); check its spelling and indentation
+//
 // which sends the engineer to the spelling of "tests" (correct) and its
 // indentation (correct), never to the file name, the only thing wrong. The
 // same message refuses a hot reload in a running router.
