@@ -11,7 +11,11 @@ import (
 // Sleep waits d or until ctx ends, and reports whether d elapsed (false:
 // ctx ended first). A d of zero or less returns at once, true unless ctx
 // has already ended.
-func Sleep(ctx context.Context, d time.Duration) bool {
+func Sleep(ctx context.Context, d time.Duration) bool { return SleepOr(ctx, d, nil) }
+
+// SleepOr is Sleep that also ends, reporting false, when stop is closed
+// (nil: never).
+func SleepOr(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -21,6 +25,8 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-stop:
 		return false
 	}
 }

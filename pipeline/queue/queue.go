@@ -1167,16 +1167,7 @@ func (q *Queue) sleep(ctx context.Context, d time.Duration) bool {
 	if q.cfg.Mode == "memory" {
 		return backoff.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-q.drained:
-		return false
-	}
+	return backoff.SleepOr(ctx, d, q.drained)
 }
 
 // quarantine stores the permanently failed items of view in the
