@@ -185,6 +185,14 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 		inFlightG:   m.InFlight.WithLabelValues(name),
 	}
 	m.MaxBytes.WithLabelValues(name).Set(float64(cfg.MaxBytes))
+	// The series alerts read with increase() exist at 0 from the start:
+	// created by their first event, already holding its count, they showed
+	// no increase (Prometheus takes no absent series for 0), and the first
+	// quarantine or loss after each start went unalerted.
+	m.Quarantined.WithLabelValues(name, "destination_rejected")
+	for _, reason := range []string{"corrupt_record", "undecodable_record", "memory_queue_shutdown"} {
+		m.Lost.WithLabelValues(name, reason)
+	}
 	q.scratch.New = func() any { return new(writeScratch) }
 	q.holds.New = func() any { return new(hold) }
 	q.fs = fs

@@ -174,6 +174,9 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Server, error) {
 	m.handshake = hs
 	m.kernelDrop = kd.WithLabelValues(cfg.Name)
 	m.kernelLost = eng.Metrics().Dropped.WithLabelValues("syslog_udp", "kernel_receive_buffer")
+	// At 0 from the start, as the alerts' increase() needs (see queue.New).
+	eng.Metrics().Dropped.WithLabelValues("syslog_udp", "destinations_refused")
+	eng.Metrics().Dropped.WithLabelValues("syslog", "shutdown_deadline")
 	m.bytes = eng.Metrics().InputBytes.WithLabelValues(cfg.Name)
 	s := &Server{cfg: cfg, eng: eng, log: log.With("input", cfg.Name), loc: loc, m: m,
 		conns: make(chan struct{}, cfg.MaxConnections), handshakes: make(chan struct{}, cfg.MaxConnections),
@@ -475,11 +478,6 @@ func (s *Server) releaseIP(ip netip.Addr) {
 func (s *Server) refuse(c net.Conn, ip netip.Addr, reason string) {
 	defer c.Close() // last: once the peer sees it, the refusal is counted and logged
 	s.m.refused[reason].Inc()
-	now := time.Now().UnixNano()
-	last := s.lastRefusalWarn.Load()
-	if now-last < int64(refusalWarnEvery) || !s.lastRefusalWarn.CompareAndSwap(last, now) {
-		return
-	}
 	var hint string
 	switch reason {
 	case refusedMax:
@@ -489,8 +487,19 @@ func (s *Server) refuse(c net.Conn, ip netip.Addr, reason string) {
 	case refusedHandshakes:
 		hint = "inputs.syslog.max_connections TLS handshakes are in progress: peers that do not complete theirs are closed after inputs.syslog.tls.handshake_timeout"
 	}
+	s.warnRefused(ip.String(), reason, hint)
+}
+
+// warnRefused logs a refused connection at most once per refusalWarnEvery
+// (peers choose how often they are refused; the metric counts each).
+func (s *Server) warnRefused(peer, reason, hint string) {
+	now := time.Now().UnixNano()
+	last := s.lastRefusalWarn.Load()
+	if now-last < int64(refusalWarnEvery) || !s.lastRefusalWarn.CompareAndSwap(last, now) {
+		return
+	}
 	s.log.Warn("syslog connection refused (further refusals are only counted for a while: logrouter_syslog_connections_refused_total)",
-		"peer", ip.String(), "reason", reason, "hint", hint)
+		"peer", peer, "reason", reason, "hint", hint)
 }
 
 // addrOf is the source address of a connection, IPv4-mapped IPv6
@@ -828,7 +837,7 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 			if errors.Is(err, errRELP) {
 				st.flush()
 				s.m.refused[refusedRELP].Inc()
-				s.log.Warn("syslog connection refused: "+err.Error(), "peer", peer)
+				s.warnRefused(peer, refusedRELP, err.Error())
 				return
 			}
 			st.addRest(fr) // a reset, a TLS stream cut short
@@ -899,6 +908,7 @@ func (s *Server) serveUDP(pc *net.UDPConn) {
 		if err != nil {
 			if isTimeout(err) {
 				st.flush()
+				st.settlePrev() // a refusal is counted now, not at the sender's next datagram
 				// Drained when the read waited its whole quiet time (an
 				// early timeout is Shutdown waking the reader). The
 				// socket closes now, not at the end of the shutdown:
