@@ -787,15 +787,9 @@ func (o *otlpRequest) recordProto(res [][]byte, b []byte) error {
 		case it.msg(6):
 			hasAttrs = true
 		case it.msg(9):
-			r.traceID = nil
-			if len(it.v) == 16 && !allZero(it.v) {
-				r.traceID = hex.AppendEncode(trace[:0], it.v)
-			}
+			r.traceID = protoID(trace[:0], it.v, 16)
 		case it.msg(10):
-			r.spanID = nil
-			if len(it.v) == 8 && !allZero(it.v) {
-				r.spanID = hex.AppendEncode(span[:0], it.v)
-			}
+			r.spanID = protoID(span[:0], it.v, 8)
 		case it.msg(12):
 			r.eventName = it.v
 		}
@@ -1846,4 +1840,38 @@ func writeOTLP(w http.ResponseWriter, enc otlpEnc, status int, body []byte) int 
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	return status
+}
+
+// protoID is a trace or span id of a protobuf LogRecord (n bytes) as
+// lower-case hex, appended to dst; nil for none (empty, or all zero, as
+// the spec says an invalid id is). An id of another length is kept, not
+// dropped under a full-success answer: the id's hex text sent as the
+// bytes (a shipper copying a trace_id string into the field) as it is,
+// other bytes hex-encoded (at most 64), so that the event still carries
+// what the sender meant to correlate it by.
+func protoID(dst, v []byte, n int) []byte {
+	switch {
+	case len(v) == 0 || allZero(v):
+		return nil
+	case len(v) == n:
+		return hex.AppendEncode(dst, v)
+	case len(v) == 2*n && isHexText(v):
+		for _, c := range v {
+			if 'A' <= c && c <= 'F' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		return dst
+	}
+	return hex.AppendEncode(dst, v[:min(len(v), 64)])
+}
+
+func isHexText(v []byte) bool {
+	for _, c := range v {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
