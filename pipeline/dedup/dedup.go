@@ -55,11 +55,15 @@ type Config struct {
 	// Scope is "global" (default: one set for everything) or "priority"
 	// (one set per priority, each with MaxBytes/3).
 	Scope string `yaml:"scope"`
-	// CountField, when set (e.g. "dedup.count"), is added to the first
-	// copy of an event kept after a window in which repeats of it were
-	// dropped, with how many were dropped (Tenzir's count field): a brute
-	// force repeated 10,000 times in ten minutes is one event, then one
-	// with dedup.count 9999. Counting costs 4 bytes per slot (24 bytes a
+	// CountField, when set (e.g. "dedup.count"), is added to a kept copy
+	// of an event with how many repeats were dropped (Tenzir's count
+	// field): those of its own batch (a burst in one request or syslog
+	// flush), and, on the first copy kept after a window, those of the
+	// later batches the window dropped. A repeat that arrives in a later
+	// batch within the window is only reported with the next copy after
+	// it (its first copy is already delivered): for counting attempts,
+	// deduplicate only the priorities where repeats are noise
+	// (Priorities). Counting costs 4 bytes per slot (24 bytes a
 	// key instead of 16). The path must not exist in events.
 	CountField string `yaml:"count_field"`
 	// Priorities lists the priorities deduplicated (default all three):

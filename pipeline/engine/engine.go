@@ -66,6 +66,7 @@ type Engine struct {
 	dedupSets  []*dedup.Set                       // the distinct sets of dedup
 	dedupSetOf [pipeline.NumPriorities]int8       // index in dedupSets of each priority's set, -1 for none
 	dedupOn    bool
+	dedupAll   bool                          // every priority is deduplicated (distinctRepeats has nothing to do)
 	dedupCtr   map[string]prometheus.Counter // by source type (bounded)
 	dedupMu    sync.Mutex
 	reachAt    atomic.Int64 // when the dedup reach gauge was last set (unix ns)
@@ -209,6 +210,7 @@ func (e *Engine) EnableDedup(cfg dedup.Config) {
 		e.dedupSetOf[p] = int8(slices.Index(e.dedupSets, s))
 	}
 	e.dedupOn = true
+	e.dedupAll = e.dedup[pipeline.P1] != nil && e.dedup[pipeline.P2] != nil && e.dedup[pipeline.P3] != nil && e.dedup[pipeline.PriorityNone] != nil
 	e.dedupCtr = map[string]prometheus.Counter{}
 }
 
@@ -228,7 +230,13 @@ func (e *Engine) rememberKeys(b *pipeline.Batch) {
 		for i := range b.Events {
 			if e.dedup[b.Events[i].Priority] == s {
 				ks.keys = append(ks.keys, b.Events[i].Key)
-				ks.repeats = append(ks.repeats, b.Events[i].DedupRepeats)
+				// With count_field the kept copy carries its batch's
+				// repeats itself (removeDuplicates): none to carry on.
+				var r uint32
+				if e.countPath == nil {
+					r = b.Events[i].DedupRepeats
+				}
+				ks.repeats = append(ks.repeats, r)
 			}
 		}
 		s.AddMany(ks.keys, now, ks.repeats)
@@ -291,10 +299,8 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 				// (syslog, Kafka) lost its repeats in the first pass but
 				// still carries their count.
 				kept = append(kept, ev)
-				if dropped > 0 && e.countPath != nil {
-					b.Rewrite(len(kept)-1, func(arena, old []byte) []byte {
-						return e.appendCount(arena, old, dropped)
-					})
+				if e.countPath != nil {
+					inBatch.carried[len(kept)-1] = dropped
 				}
 				continue
 			}
@@ -318,6 +324,23 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 		run++
 	}
 	flush()
+	if e.countPath != nil {
+		// A kept copy carries, with the count of earlier windows, the
+		// repeats dropped from its own batch: known now, they are written
+		// now. Left to the next copy after the window, a one-off burst
+		// (ten identical failed logins in one request, then none) never
+		// delivered its count. rememberKeys then leaves them out of the
+		// set's count, or the next copy would report them again; an event
+		// that is dropped instead (its batch refused, emitted again, and
+		// a repeat by then) hands them to the set (AddDedupCount above).
+		// A batch emitted again keeps the field its first pass wrote
+		// (appendCount).
+		for j := range kept {
+			if n := inBatch.carried[j] + kept[j].DedupRepeats; n > 0 {
+				b.Rewrite(j, func(arena, old []byte) []byte { return e.appendCount(arena, old, n) })
+			}
+		}
+	}
 	if dups == 0 {
 		return
 	}
@@ -325,6 +348,45 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	b.Events = kept
 	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(dups))
 	e.m.DedupBytes.Add(float64(dupBytes))
+}
+
+// distinctRepeats gives each further copy of an event in b that is kept
+// (its priority not deduplicated) a Hash of its own: the first copy's
+// mixed with the copy's number in the batch. Hash is the OpenSearch _id:
+// five identical lines in one syslog flush or request (an ASA under a
+// password spray, second-resolution timestamps) were one document, the
+// other four answered 409 and counted delivered, while the SIEM and the
+// archive had five. The numbering depends only on the batch, so a sender's
+// resend of a refused request gets the same ids again. Key, the dedup and
+// Kafka partition key, stays the content's.
+func (e *Engine) distinctRepeats(b *pipeline.Batch) {
+	if len(b.Events) < 2 || e.dedupAll {
+		return
+	}
+	ks := batchKeys.Get().(*keySet)
+	defer batchKeys.Put(ks)
+	ks.reset(len(b.Events))
+	for i := range b.Events {
+		ev := &b.Events[i]
+		if e.dedupOn && e.dedup[ev.Priority] != nil {
+			continue // deduplicated: no repeat is left
+		}
+		first, isNew := ks.add(ev.Hash, 0, int32(i))
+		if isNew {
+			continue
+		}
+		ks.carried[first]++
+		ev.Hash = repeatHash(ev.Hash, ks.carried[first])
+	}
+}
+
+// repeatHash is the Hash of the k-th further copy of an event with hash h
+// in one batch (splitmix64 of h and k).
+func repeatHash(h uint64, k uint32) uint64 {
+	z := h + uint64(k)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // appendCount appends old with the dedup count field set to n (see
@@ -355,6 +417,7 @@ type keySet struct {
 	// scratch for one set's keys.
 	dup     []bool
 	dropped []uint32
+	carried []uint32 // count_field: the set's count for each kept event, by kept index
 	keys    []uint64
 	repeats []uint32
 	idx     []int32
@@ -406,6 +469,8 @@ func (k *keySet) reset(n int) {
 	}
 	k.slots, k.set, k.first = k.slots[:size], k.set[:size], k.first[:size]
 	clear(k.slots)
+	k.carried = grow(k.carried, n)
+	clear(k.carried)
 }
 
 // add reports whether (h, set) was new, recording idx as its first copy's;
@@ -696,6 +761,7 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	if only < 0 {
 		e.removeDuplicates(b)
 		kept = len(b.Events)
+		e.distinctRepeats(b)
 	}
 
 	j := e.jobs.Get().(*job)

@@ -341,8 +341,9 @@ func countingEngine(t *testing.T) (*Engine, *tu.RecordSink, *time.Time) {
 }
 
 // TestDedupWithinBatchAndCountField: repeats inside one batch are dropped
-// too, and with count_field the first copy kept after a window carries how
-// many repeats that window dropped.
+// too; with count_field the kept copy of a batch carries how many repeats
+// its batch dropped, and the first copy kept after a window how many later
+// batches dropped.
 func TestDedupWithinBatchAndCountField(t *testing.T) {
 	e, arch, now := countingEngine(t)
 	mk := keyedBatch
@@ -366,9 +367,13 @@ func TestDedupWithinBatchAndCountField(t *testing.T) {
 	if len(evs) != 5 {
 		t.Fatalf("archive got %d events, want 5", len(evs))
 	}
-	// 2 repeats inside the first batch (which the set never looked up:
-	// they used to go uncounted) and 4 in later batches.
-	if got := string(evs[3].Raw); got != `{"k":1,"dedup":{"count":6}}` {
+	// The 2 repeats inside the first batch are on its kept copy (known
+	// then: a one-off burst must deliver its count); the copy after the
+	// window carries the 4 of later batches.
+	if got := string(evs[0].Raw); got != `{"k":1,"dedup":{"count":2}}` {
+		t.Errorf("kept copy of a batch with 2 repeats: %s", got)
+	}
+	if got := string(evs[3].Raw); got != `{"k":1,"dedup":{"count":4}}` {
 		t.Errorf("kept copy after the window: %s", got)
 	}
 	if got := string(evs[4].Raw); got != `{"k":2}` {

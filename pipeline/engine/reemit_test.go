@@ -59,7 +59,8 @@ func TestUnroutedCountedOncePerDelivery(t *testing.T) {
 
 // TestInBatchRepeatsSurviveReEmit: a refused batch re-emitted as is
 // (syslog, Kafka) has lost its in-batch
-// repeats to removeDuplicates; their count (DedupRepeats) must survive.
+// repeats to removeDuplicates; their count (DedupRepeats) must survive,
+// delivered once, on the kept copy.
 func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
 	e, arch, now := countingEngine(t)
 	b := keyedBatch(1, 1, 1)
@@ -76,7 +77,10 @@ func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := arch.Events()
-	if got := string(evs[len(evs)-1].Raw); got != `{"k":1,"dedup":{"count":2}}` {
-		t.Errorf("kept copy after the window: %s, want the 2 in-batch repeats counted", got)
+	if got := string(evs[0].Raw); got != `{"k":1,"dedup":{"count":2}}` {
+		t.Errorf("kept copy: %s, want the 2 in-batch repeats counted on it", got)
+	}
+	if got := string(evs[len(evs)-1].Raw); got != `{"k":1}` {
+		t.Errorf("kept copy after the window: %s, want no count (the 2 were delivered with the first copy)", got)
 	}
 }

@@ -57,6 +57,13 @@
 // different events of one index share it with probability about n²/2⁶⁵
 // (1e9 events in an index: about one pair a month), and the second is
 // answered 409 and counted delivered (the archive has it all the same).
+// Identical events are different occurrences too (five failed logins in
+// one second from a device whose timestamps have no fraction): the engine
+// gives each further copy in a batch (one request, one syslog flush) an id
+// of its own (the first's mixed with its number, the same again when the
+// batch is resent), so they are as many documents as the SIEM and the
+// archive get; copies in different batches within one index share the id
+// (deduplication with count_field counts them instead).
 // The index comes from the "index" template (default
 // "logs-{source_type}-{yyyy.MM.dd}"): {source_type} is the event's source
 // type made a valid index name (ASCII lower-cased; \/*?"<>| ,#: control and
