@@ -18,8 +18,11 @@
 //     as [02/Jan/2006:15:04:05 -0700]. The zone is required.
 //  4. RFC 1123 / 1123Z / 822: Mon, 02 Jan 2006 15:04:05 MST or -0700. The
 //     weekday is optional, the day may have one digit, the zone may be
-//     omitted (UTC). Zone abbreviations: UTC, GMT, UT, Z, EST, EDT, CST, CDT,
-//     MST, MDT, PST, PDT (fixed offsets); any other abbreviation fails.
+//     omitted (UTC). Zone abbreviations (fixed offsets, see zoneOffsets):
+//     UTC, GMT, UT, Z, the US zones (EST, EDT, CST, CDT, MST, MDT, PST, PDT,
+//     AKST, AKDT, HST), Europe's (WET, WEST, CET, CEST, MET, MEST, EET,
+//     EEST, BST, MSK) and Asia-Pacific's (JST, KST, HKT, SGT, AWST, ACST,
+//     ACDT, AEST, AEDT, NZST, NZDT); any other abbreviation fails.
 //  5. ANSIC / UnixDate / RubyDate: Mon Jan _2 15:04:05 [MST|-0700] 2006.
 //  6. RFC 3164 syslog: Jan _2 15:04:05 or Jan 02 15:04:05, optional
 //     fraction, optional zone, optional trailing year (Jan 2 15:04:05 2006)
@@ -567,39 +570,44 @@ func parseZone(z []byte) (int64, bool) {
 	if z[0] == '+' || z[0] == '-' {
 		return parseOffset(z)
 	}
-	if len(z) > 3 {
+	if len(z) > 4 {
 		return 0, false
 	}
-	var k uint32
-	for _, c := range z {
-		c |= 0x20
-		if c < 'a' || c > 'z' {
+	var buf [4]byte
+	for i, c := range z {
+		c &^= 0x20 // upper case
+		if c < 'A' || c > 'Z' {
 			return 0, false
 		}
-		k = k<<8 | uint32(c)
+		buf[i] = c
 	}
-	const h = 3600
-	switch k {
-	case 'z', 'u'<<8 | 't', 'u'<<16 | 't'<<8 | 'c', 'g'<<16 | 'm'<<8 | 't':
-		return 0, true
-	case 'e'<<16 | 's'<<8 | 't':
-		return -5 * h, true
-	case 'e'<<16 | 'd'<<8 | 't':
-		return -4 * h, true
-	case 'c'<<16 | 's'<<8 | 't':
-		return -6 * h, true
-	case 'c'<<16 | 'd'<<8 | 't':
-		return -5 * h, true
-	case 'm'<<16 | 's'<<8 | 't':
-		return -7 * h, true
-	case 'm'<<16 | 'd'<<8 | 't':
-		return -6 * h, true
-	case 'p'<<16 | 's'<<8 | 't':
-		return -8 * h, true
-	case 'p'<<16 | 'd'<<8 | 't':
-		return -7 * h, true
+	off, ok := zoneOffsets[string(buf[:len(z)])]
+	return int64(off) * 60, ok
+}
+
+// zoneOffsets are the zone abbreviations Parse knows, in minutes east of
+// UTC. Only abbreviations with one common meaning in logs: CST is US
+// Central (not China), IST (India, Ireland, Israel) is left out.
+var zoneOffsets = map[string]int32{
+	"Z": 0, "UT": 0, "UTC": 0, "GMT": 0,
+	"EST": -5 * 60, "EDT": -4 * 60, "CST": -6 * 60, "CDT": -5 * 60,
+	"MST": -7 * 60, "MDT": -6 * 60, "PST": -8 * 60, "PDT": -7 * 60,
+	"AKST": -9 * 60, "AKDT": -8 * 60, "HST": -10 * 60,
+	"WET": 0, "WEST": 60, "CET": 60, "CEST": 120, "MET": 60, "MEST": 120,
+	"EET": 120, "EEST": 180, "BST": 60, "MSK": 180,
+	"JST": 540, "KST": 540, "HKT": 480, "SGT": 480,
+	"AWST": 480, "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660,
+	"NZST": 720, "NZDT": 780,
+}
+
+// IsZoneAbbrev reports whether b (upper case) is a zone abbreviation
+// Parse knows.
+func IsZoneAbbrev(b []byte) bool {
+	if len(b) == 0 || len(b) > 4 {
+		return false
 	}
-	return 0, false
+	_, ok := zoneOffsets[string(b)]
+	return ok
 }
 
 // lower3 packs three ASCII letters, lowercased, into a uint32.

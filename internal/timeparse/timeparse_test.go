@@ -190,10 +190,10 @@ func TestParseInvalid(t *testing.T) {
 		"2006-01-02T1a:04:05Z",
 		"02/Jan/2006:15:04:05", "02/Foo/2006:15:04:05 -0700", "02/Jan/2006:15:04:05 -0700 x",
 		"32/Jan/2006:15:04:05 -0700", "02/Jan/2006 15:04:05 -0700", "02/Jan/2006:15:04:05-0700",
-		"Mon, 02 Jan 2006 15:04:05 CET", "Mon, 02 Jan 2006 15:04:05 BST", "Mon, 02 Jan 06 15:04:05 MST",
+		"Mon, 02 Jan 2006 15:04:05 IST", "Mon, 02 Jan 2006 15:04:05 XYZT", "Mon, 02 Jan 06 15:04:05 MST",
 		"Mon, 02 Jan 2006 15:04:05 MST junk", "Mon, 30 Feb 2006 15:04:05 GMT", "Xyz, 02 Jan 2006 15:04:05 GMT",
 		"Mon,02 Jan 2006 15:04:05 GMT x", "Mon, 002 Jan 2006 15:04:05 GMT",
-		"Mon Jan  2 15:04:05 CET 2006", "Mon Jan  2 15:04:05 2006 MST", "Mon Jan  2 15:04:05 2006 2006",
+		"Mon Jan  2 15:04:05 ABC 2006", "Mon Jan  2 15:04:05 2006 MST", "Mon Jan  2 15:04:05 2006 2006",
 		"Mon Jan 32 15:04:05 2006", "Mon Foo  2 15:04:05 2006", "MonJan  2 15:04:05 2006",
 		"Jan 2 15:04:05 20066", "Jan 2 2006 15:04:05 2006", "Jan  2 25:04:05", "Jan 0 15:04:05",
 		"Jan 2 15:04:05.", "January 2 15:04:05", "Jan2 15:04:05", "Jan 2 15:04:05 junk",
@@ -712,5 +712,31 @@ func TestParseIn(t *testing.T) {
 		if off, ok := ParseZone([]byte(tc.in)); ok != tc.ok || off != tc.off {
 			t.Errorf("ParseZone(%q) = %d, %v; want %d, %v", tc.in, off, ok, tc.off, tc.ok)
 		}
+	}
+}
+
+// TestEuropeanAndAsiaPacificZones: the zone abbreviations of devices set
+// to European and Asia-Pacific time (Cisco IOS "clock timezone CET 1" with
+// show-timezone) are read at their offsets; before only UTC and the US
+// zones were known, and a CET time failed to parse.
+func TestEuropeanAndAsiaPacificZones(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string
+	}{
+		{"Mon, 02 Jan 2006 15:04:05 CET", "2006-01-02T14:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 CEST", "2006-01-02T13:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 BST", "2006-01-02T14:04:05Z"},
+		{"Mon Jan  2 15:04:05 JST 2006", "2006-01-02T06:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 AEDT", "2006-01-02T04:04:05Z"},
+		{"Mon, 02 Jan 2006 15:04:05 nzst", "2006-01-02T03:04:05Z"},
+	} {
+		ns, ok := Parse([]byte(c.in), time.Time{})
+		if got := time.Unix(0, ns).UTC().Format(time.RFC3339); !ok || got != c.want {
+			t.Errorf("Parse(%q) = %s, %v; want %s", c.in, got, ok, c.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseZone([]byte("CEST")) }); n != 0 {
+		t.Errorf("ParseZone allocates %v times", n)
 	}
 }

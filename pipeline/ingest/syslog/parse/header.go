@@ -733,13 +733,7 @@ func (p *Parser) wallToUTC(w int64) int64 {
 }
 
 // isZoneAbbrev reports whether b is a zone abbreviation timeparse accepts.
-func isZoneAbbrev(b []byte) bool {
-	switch string(b) {
-	case "UTC", "GMT", "UT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT":
-		return true
-	}
-	return false
-}
+func isZoneAbbrev(b []byte) bool { return timeparse.IsZoneAbbrev(b) }
 
 func allDigits(b []byte) bool {
 	for _, c := range b {
