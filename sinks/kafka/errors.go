@@ -26,9 +26,14 @@ func classify(err error) (permanent bool, code int16) {
 	case kafkago.MessageSizeTooLarge, // after halving: this message alone is too big for the topic
 		kafkago.InvalidMessage, // CORRUPT_MESSAGE: CRC or format check failed for this message
 		kafkago.InvalidMessageSize,
-		kafkago.InvalidRecord,    // the broker's record validation refused it
-		kafkago.InvalidTimestamp, // its time is outside the topic's accepted range
-		kafkago.InvalidTopic:     // the rendered topic name is not a valid one
+		kafkago.InvalidRecord, // the broker's record validation refused it
+		kafkago.InvalidTopic:  // the rendered topic name is not a valid one
+		// Not INVALID_TIMESTAMP: a record's timestamp is its send time
+		// (never the event's), so the broker refuses it only when this
+		// router's clock and the broker's differ by more than
+		// message.timestamp.before/after.max.ms, which fixing the clock
+		// ends: retried, or an edge with a bad clock quarantined its
+		// whole stream.
 		return true, int16(kerr)
 	}
 	return false, int16(kerr)

@@ -66,8 +66,10 @@
 //	  before sending, with the record overhead)
 //	MESSAGE_TOO_LARGE, CORRUPT_MESSAGE (kafka-go's   permanent, once the message
 //	  InvalidMessage), INVALID_MESSAGE_SIZE,           was sent again alone (see
-//	  INVALID_RECORD, INVALID_TIMESTAMP,               below) and still failed
-//	  INVALID_TOPIC_EXCEPTION
+//	  INVALID_RECORD, INVALID_TOPIC_EXCEPTION          below) and still failed
+//	INVALID_TIMESTAMP (the record's time is the      retryable: the router's clock
+//	  send time: the clocks differ by more than        is off from the broker's; fix
+//	  message.timestamp.*.max.ms)                      NTP
 //	UNKNOWN_TOPIC_OR_PARTITION (topic missing)       retryable: waits for an operator
 //	NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE,  retryable (kafka-go also retries
 //	  REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS(_AFTER_   these inside one Write)

@@ -662,7 +662,8 @@ func TestClassify(t *testing.T) {
 		{kafkaError(2), true},  // CORRUPT_MESSAGE
 		{kafkaError(87), true}, // INVALID_RECORD
 		{kafkaError(17), true}, // INVALID_TOPIC
-		{fmt.Errorf("wrapped: %w", kafkaError(32)), true},
+		{fmt.Errorf("wrapped: %w", kafkaError(2)), true},
+		{kafkaError(32), false}, // INVALID_TIMESTAMP: the send time, so a clock off from the broker's
 		{kafkaError(3), false},  // UNKNOWN_TOPIC_OR_PARTITION
 		{kafkaError(5), false},  // LEADER_NOT_AVAILABLE
 		{kafkaError(6), false},  // NOT_LEADER_FOR_PARTITION
