@@ -129,6 +129,20 @@ type MemFS struct {
 	// volatile: Sync keeps no durable copy (NewVolatileFS); Crash is
 	// meaningless there.
 	volatile bool
+	// fileCap, when > 0, is the capacity past which a file's buffer grows
+	// to exactly what it holds instead of doubling (SetFileCapHint).
+	fileCap int64
+}
+
+// SetFileCapHint tells m the size its files usually stop at (a Log's
+// SegmentBytes): a file's buffer grows by doubling up to n bytes of
+// capacity and no further, then to exactly what is written. Without it a
+// segment rolled just past a power of two sits in a buffer twice its size,
+// and a memory queue held about twice its max_bytes.
+func (m *MemFS) SetFileCapHint(n int64) {
+	m.mu.Lock()
+	m.fileCap = n
+	m.mu.Unlock()
 }
 
 type memInode struct {
@@ -381,7 +395,11 @@ func (f *memFile) Write(p []byte) (int, error) {
 	}
 	if end := f.off + int64(len(p)); end > int64(len(ino.data)) {
 		if end > int64(cap(ino.data)) {
-			grown := make([]byte, len(ino.data), max(end, 2*int64(cap(ino.data))))
+			c := max(end, 2*int64(cap(ino.data)))
+			if m.fileCap > 0 && c > m.fileCap {
+				c = max(end, m.fileCap)
+			}
+			grown := make([]byte, len(ino.data), c)
 			copy(grown, ino.data)
 			ino.data = grown
 		}

@@ -494,6 +494,12 @@ func (k *keySet) add(h uint64, set int8, idx int32) (first int32, isNew bool) {
 }
 
 func (e *Engine) dedupCounter(st string) prometheus.Counter {
+	if len(st) > maxLabelBytes {
+		// The cache is keyed by the label, not the source type: 1000 source
+		// types of up to max_event_bytes each were a gigabyte kept for the
+		// life of the engine.
+		st = boundLabel(st)
+	}
 	e.dedupMu.Lock()
 	defer e.dedupMu.Unlock()
 	c, ok := e.dedupCtr[st]

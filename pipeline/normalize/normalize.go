@@ -500,14 +500,37 @@ func (n *Normalizer) RootFilter() *[4]uint64 {
 	return &n.rootBloom
 }
 
+// MaxSourceTypeBytes bounds a source type (Event.SourceType, and
+// event.dataset where it comes from the envelope). Senders choose it (HEC
+// sourcetype, an edge event's event.dataset), bounded before only by
+// max_event_bytes, and the router keeps source types in maps that live as
+// long as a worker, a queue or the process (intern tables, the dedup
+// counters): 4096 of 256 KiB each were a gigabyte. Splunk's own are short
+// (its sourcetype names are identifiers); S3 keys and Kafka topics cut
+// theirs to 200 bytes.
+const MaxSourceTypeBytes = 256
+
+// boundSourceType cuts st to MaxSourceTypeBytes, at a UTF-8 boundary.
+func boundSourceType(st []byte) []byte {
+	if len(st) <= MaxSourceTypeBytes {
+		return st
+	}
+	i := MaxSourceTypeBytes
+	for i > 0 && st[i]&0xC0 == 0x80 {
+		i--
+	}
+	return st[:i]
+}
+
 // intern returns s as a string without allocating for source types seen
-// before; the table is bounded, past it each new value allocates once.
+// before; the table is bounded in count and in length (a source type past
+// MaxSourceTypeBytes is not kept), past it each new value allocates once.
 func (n *Normalizer) intern(b []byte) string {
 	if s, ok := n.interned[string(b)]; ok {
 		return s
 	}
 	s := string(b)
-	if len(n.interned) < maxInterned {
+	if len(n.interned) < maxInterned && len(s) <= MaxSourceTypeBytes {
 		n.interned[s] = s
 	}
 	return s
@@ -1109,6 +1132,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	*tn = node{key: segTimestamp[0], plain: true, kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
 
 	// event.dataset is the source type.
+	st = boundSourceType(st)
 	n.sourceType = st
 	if c := n.findPath(&pathDataset); explicit || (c >= 0 && len(n.stringOf(c)) == 0) {
 		// The envelope's wins; so does any source type over an empty,

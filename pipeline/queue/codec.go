@@ -117,14 +117,22 @@ type decoder struct {
 	interned map[string]string
 }
 
-const maxInterned = 4096
+// maxInterned bounds the decoder's table of source types, and
+// maxInternedBytes the length of one kept in it: the decoder lives as long
+// as its queue, and a record written before source types were bounded
+// (normalize.MaxSourceTypeBytes) may carry one of up to max_event_bytes.
+// A longer one allocates for each event instead.
+const (
+	maxInterned      = 4096
+	maxInternedBytes = 256
+)
 
 func (d *decoder) intern(b []byte) string {
 	if s, ok := d.interned[string(b)]; ok {
 		return s
 	}
 	s := string(b)
-	if len(d.interned) < maxInterned {
+	if len(d.interned) < maxInterned && len(s) <= maxInternedBytes {
 		d.interned[s] = s
 	}
 	return s

@@ -171,6 +171,11 @@ func open(name string, cfg Config, fs wal.FS, sink pipeline.Sink, dlq pipeline.Q
 	if log == nil {
 		log = slog.Default()
 	}
+	if mfs, ok := fs.(*wal.MemFS); ok {
+		// In memory a segment's buffer is what the queue holds: sized to
+		// the segment, not doubled past it.
+		mfs.SetFileCapHint(cfg.SegmentBytes)
+	}
 	q := &Queue{
 		name: name, cfg: cfg, sink: sink, dlq: dlq, log: log.With("destination", name),
 		dir:  filepath.Join(cfg.Dir, name),

@@ -309,7 +309,7 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw [
 		}
 		// A line over max is not parsed: nextObject finds its bounds (it
 		// may hold several envelopes).
-		if len(line) <= max && len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' && !jsonscan.TooDeep(line, jsonscan.MaxDepth) {
+		if len(line) <= max && len(line) >= 2 && line[0] == '{' && line[len(line)-1] == '}' && !jsonscan.TooDeep(line, jsonscan.MaxDepth) && !tooDense(line) {
 			if v, err := p.ParseBytes(line); err == nil && v.Type() == fastjson.TypeObject {
 				return line, v, nil, nil
 			}
@@ -325,8 +325,9 @@ func nextEnvelope(p *fastjson.Parser, rest []byte, byLine *bool, max int) (raw [
 	return raw, v, nil, err
 }
 
-// parseBounded parses one envelope of at most max bytes and of at most
-// jsonscan.MaxDepth nesting (errEnvelopeTooLong, errTooDeep: not parsed).
+// parseBounded parses one envelope of at most max bytes, of at most
+// jsonscan.MaxDepth nesting and not too dense in values
+// (errEnvelopeTooLong, errTooDeep, errTooManyValues: not parsed).
 func parseBounded(p *fastjson.Parser, raw []byte, max int) (*fastjson.Value, error) {
 	if len(raw) > max {
 		return nil, errEnvelopeTooLong
@@ -334,7 +335,24 @@ func parseBounded(p *fastjson.Parser, raw []byte, max int) (*fastjson.Value, err
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		return nil, errTooDeep
 	}
+	if tooDense(raw) {
+		return nil, errTooManyValues
+	}
 	return p.ParseBytes(raw)
+}
+
+// parseUnlessDense parses raw with p unless valueCost refuses it.
+func parseUnlessDense(p *fastjson.Parser, raw []byte) (*fastjson.Value, error) {
+	if tooDense(raw) {
+		return nil, errTooManyValues
+	}
+	return p.ParseBytes(raw)
+}
+
+// tooDense reports whether valueCost refuses raw.
+func tooDense(raw []byte) bool {
+	_, err := valueCost(raw)
+	return err != nil
 }
 
 // errEnvelopeTooLong: an envelope longer than max_event_bytes, not parsed.

@@ -93,7 +93,9 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 		err := errActionTooLong
 		if len(line) <= q.s.cfg.MaxEventBytes {
 			var a *fastjson.Value
-			if a, err = pa.ParseBytes(line); err == nil {
+			if tooDense(line) {
+				err = errTooManyValues
+			} else if a, err = pa.ParseBytes(line); err == nil {
 				ao, err = a.Object()
 			}
 		}
@@ -429,6 +431,9 @@ func (s *Server) handleESLicense(w http.ResponseWriter, r *http.Request) {
 // the like: one member, one of the four operations, its value an object),
 // its metadata, and whether the line is one.
 func actionOp(p *fastjson.Parser, line []byte) (op string, meta *fastjson.Value, ok bool) {
+	if tooDense(line) {
+		return "", nil, false
+	}
 	v, err := p.ParseBytes(line)
 	if err != nil {
 		return "", nil, false
@@ -517,7 +522,7 @@ func (q *request) rejectBulkBody(body, urlIndex, defST []byte, bad int) {
 		raw := src.b
 		if op == "update" {
 			// The event of an update is its doc or upsert (see handleBulk).
-			if v, err := ps.ParseBytes(src.b); err == nil {
+			if v, err := parseUnlessDense(&ps, src.b); err == nil {
 				if d := v.Get("doc"); d != nil && d.Type() == fastjson.TypeObject {
 					raw = d.MarshalTo(nil)
 				} else if u := v.Get("upsert"); u != nil && u.Type() == fastjson.TypeObject {

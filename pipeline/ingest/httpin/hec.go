@@ -290,6 +290,9 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 				rest = skipWS(rest[len(raw):])
 			}
 		}
+		if err == nil && len(raw) > valueScanBytes {
+			_ = q.noteParse(raw) // what the parse holds, charged by full
+		}
 		if splitErr != nil {
 			fail(hecInvalidFormat, "invalid_json", splitErr, rest)
 			rest = nil // the whole remainder was quarantined with it
@@ -308,11 +311,12 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 				continue
 			}
 			err = nil
-		case errTooDeep:
-			// Valid JSON nested past the bound: quarantined alone, as on
-			// the other endpoints (the sender cannot "fix" it, and a 400
-			// would make it drop the whole batch).
-			q.reject(raw, "too_deep", err)
+		case errTooDeep, errTooManyValues:
+			// Valid JSON nested past the bound, or too dense in values:
+			// quarantined alone, as on the other endpoints (the sender
+			// cannot "fix" it, and a 400 would make it drop the whole
+			// batch).
+			q.reject(raw, parseReason(err), err)
 			continue
 		}
 		if err != nil {

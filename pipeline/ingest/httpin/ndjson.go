@@ -84,10 +84,11 @@ func (s *Server) handleNDJSON(w http.ResponseWriter, r *http.Request, c *charge)
 				continue
 			}
 			var v *fastjson.Value
-			if v, err = q.parse(e); err == errTooDeep {
-				// Valid JSON nested past the bound: quarantined alone, as
-				// the same record is on a line of its own.
-				rejectLine(arr.n, e, "too_deep", err)
+			if v, err = q.parse(e); err == errTooDeep || err == errTooManyValues {
+				// Valid JSON nested past the bound or too dense in values:
+				// quarantined alone, as the same record is on a line of
+				// its own.
+				rejectLine(arr.n, e, parseReason(err), err)
 				err = nil
 				continue
 			} else if err != nil {

@@ -496,6 +496,7 @@ type request struct {
 	over     overLimit // which per-request limit the request passed, if any
 	c        *charge   // its share of max_inflight_bytes
 	scratch  int64     // buffers the handler holds besides body and batch (firehose records)
+	parsed   int64     // what its parser holds: the largest parse cost of a record so far (valueCost)
 	// rejST and rejIndex are the defaults a quarantined record keeps for
 	// its replay (pipeline.Rejected.DefaultSourceType, DefaultIndex);
 	// rejMeta the request's other metadata for its records (the HEC
@@ -561,18 +562,77 @@ func (q *request) parse(raw []byte) (*fastjson.Value, error) {
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		return nil, errTooDeep
 	}
+	if err := q.noteParse(raw); err != nil {
+		return nil, err
+	}
 	return q.p.ParseBytes(raw)
+}
+
+// noteParse refuses raw when it is too dense in values to parse
+// (valueCost), else counts what parsing it makes q's parser hold: full
+// charges it to max_inflight_bytes before the next record.
+func (q *request) noteParse(raw []byte) error {
+	c, err := valueCost(raw)
+	q.parsed = max(q.parsed, c)
+	return err
 }
 
 // errTooDeep refuses a record nested deeper than jsonscan.MaxDepth.
 var errTooDeep = jsonscan.ErrTooDeep
 
+// errTooManyValues refuses a record too dense in values (valueCost).
+var errTooManyValues = fmt.Errorf("record longer than %d KiB holds a value every %d bytes or less on average (a long array of tiny values, the shape of a decompression bomb): not parsed; split it into smaller records", denseRecordBytes>>10, maxValueDensity)
+
 // parseReason is the quarantine reason of a record parse refused with err.
 func parseReason(err error) string {
-	if err == errTooDeep {
+	switch err {
+	case errTooDeep:
 		return "too_deep"
+	case errTooManyValues:
+		return "too_many_values"
 	}
 	return "invalid_json"
+}
+
+// What a record costs fastjson grows with its values, not its length: the
+// parser keeps its values in one slice grown by append, and an array's
+// elements point into every backing array the slice had, so all of them
+// stay live while the record is used: about parseValueBytes a value, some
+// 200 times the size of an array of "0,". A record longer than
+// valueScanBytes is counted (jsonscan.Values) and charged at that rate;
+// one longer than denseRecordBytes with a value every maxValueDensity
+// bytes or less is not parsed (too_many_values): within max_event_bytes
+// (1 MiB) a record's parse then holds at most ~27 MiB, a shorter one at
+// most ~14 MiB. Real log records average tens of bytes a value or more.
+const (
+	valueScanBytes   = 8 << 10
+	denseRecordBytes = 64 << 10
+	maxValueDensity  = 16
+	parseValueBytes  = 420
+	// keepParserBytes: a parser whose largest parse cost more is not
+	// pooled again (its value slice would stay with it), but dropped.
+	keepParserBytes = 4 << 20
+)
+
+// valueCost returns about what parsing raw holds of the heap (0 for a
+// record of at most valueScanBytes, whose cost is small), or
+// errTooManyValues.
+func valueCost(raw []byte) (int64, error) {
+	if len(raw) <= valueScanBytes {
+		return 0, nil
+	}
+	n := jsonscan.Values(raw)
+	if len(raw) > denseRecordBytes && n*maxValueDensity > len(raw) {
+		return 0, errTooManyValues
+	}
+	return int64(n) * parseValueBytes, nil
+}
+
+// putParser pools q's parser again unless a large parse grew it.
+func (q *request) putParser() {
+	if q.parsed <= keepParserBytes {
+		q.s.parsers.Put(q.p)
+	}
 }
 
 // maxDetail bounds the text kept with a refused record (an error message
@@ -721,7 +781,7 @@ func (q *request) full(records int) bool {
 		q.over = overEvents
 	case int64(len(q.b.Arena()))+q.rejBytes > q.s.cfg.MaxNormalizedBytes:
 		q.over = overNormalized
-	case !q.c.to(q.c.body + q.scratch + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes + int64(cap(q.rejected))*rejectedBytes):
+	case !q.c.to(q.c.body + q.scratch + q.parsed + int64(cap(q.b.Arena())) + int64(cap(q.b.Events))*eventBytes + int64(cap(q.rejected))*rejectedBytes):
 		q.over = overBudget
 	default:
 		return false
@@ -786,7 +846,7 @@ func (e quarantineError) Unwrap() error { return e.err }
 // and a batch is delivered whole or not at all. Records a refused request
 // stored are not stored again when the sender resends it (refusedRejects).
 func (q *request) deliver(ctx context.Context) (accepted int, err error) {
-	q.s.parsers.Put(q.p)
+	q.putParser()
 	q.s.eng.PutWorker(q.w)
 	q.p, q.w = nil, nil
 	defer func() {
@@ -821,7 +881,7 @@ func (q *request) deliver(ctx context.Context) (accepted int, err error) {
 // abort releases resources without delivering.
 func (q *request) abort() {
 	if q.p != nil {
-		q.s.parsers.Put(q.p)
+		q.putParser()
 		q.s.eng.PutWorker(q.w)
 		q.p, q.w = nil, nil
 	}
