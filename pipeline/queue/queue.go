@@ -71,11 +71,14 @@ type Queue struct {
 	// (monoNow; 0: never), for Full.
 	refusedAt   atomic.Int64
 	refusedNeed atomic.Int64 // what the last refused batch needed
-	fs          wal.FS
-	dir         string
-	sink        pipeline.Sink
-	dlq         pipeline.Quarantine
-	log         *slog.Logger
+	// volumeFull: the last append was refused with ENOSPC, and no append
+	// has succeeded nor segment been deleted since (for Full).
+	volumeFull atomic.Bool
+	fs         wal.FS
+	dir        string
+	sink       pipeline.Sink
+	dlq        pipeline.Quarantine
+	log        *slog.Logger
 
 	subs [pipeline.NumPriorities]*sub
 
@@ -303,18 +306,30 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		events += int64(rec.Count)
 		bytes += int64(len(rec.Payload))
 	}
+	missing := false
 	if f, err := q.fs.OpenFile(s.cursorPath, os.O_RDONLY, 0); err == nil {
 		f.Close()
 	} else if errors.Is(err, os.ErrNotExist) {
 		// The cursor file exists from the first open on, so that a full
 		// volume can still move it (overwriteCursor) and free segments.
-		moved = true
+		missing, moved = true, true
 	}
 	if moved {
 		// Persist the corrected cursor now: left on disk, the old one would
 		// skip, at the next start, every record acknowledged from here on
 		// that is not delivered by then.
-		if err := saveCursor(q.fs, s.cursorPath, cur); err != nil {
+		err := saveCursor(q.fs, s.cursorPath, cur)
+		if err != nil && !missing && errors.Is(err, syscall.ENOSPC) {
+			err = overwriteCursor(q.fs, s.cursorPath, cur) // a full volume: in place
+		}
+		switch {
+		case err != nil && missing:
+			// No file reads as {0,0}, which skips nothing: the queue can
+			// start (a full volume written by a release that created cursor
+			// files lazily must still drain); the save is tried again with
+			// the next delivery.
+			q.log.Warn("queue cursor file not created; it is written with the next delivery", "priority", p.String(), "err", err)
+		case err != nil:
 			_ = l.Close()
 			return nil, fmt.Errorf("queue %s: save the corrected cursor %s: %w", q.name, s.cursorPath, err)
 		}
@@ -458,10 +473,11 @@ const fullMargin = 64 << 10
 
 // Full implements pipeline.FullReporter: the queue refused a batch for
 // want of room (max_bytes, or a full volume: ENOSPC) within the last
-// fullFor, or it still has no room for the
-// last batch it refused (the state, not only the last refusal, so that a
-// load balancer that stopped sending does not see it healthy again while
-// it is as full as before). A queue that drops instead (on_full drop_p3,
+// fullFor, or it still has no room for the last batch it refused: under
+// max_bytes, or on the volume (no append succeeded and no segment was
+// deleted since the ENOSPC). It reports the state, not only the last
+// refusal, so that a load balancer that stopped sending does not see it
+// healthy again while it is as full as before. A queue that drops instead (on_full drop_p3,
 // drop_p2_p3) refuses nothing of what it drops, and is not full for it.
 func (q *Queue) Full() bool {
 	// As reserveOwn decides: an empty queue takes any batch.
@@ -474,7 +490,15 @@ func (q *Queue) Full() bool {
 		// drops refuses nothing of what it drops.
 		return !q.dropsP(pipeline.P3) && pending > 0 && pending+fullMargin > q.cfg.MaxBytes
 	}
-	return time.Duration(monoNow()-t) < fullFor || pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
+	return time.Duration(monoNow()-t) < fullFor || pending > 0 && (q.volumeFull.Load() || pending+q.refusedNeed.Load() > q.cfg.MaxBytes)
+}
+
+// noteRoom clears the full-volume state: an append succeeded, or segments
+// were deleted.
+func (q *Queue) noteRoom() {
+	if q.volumeFull.Load() {
+		q.volumeFull.Store(false)
+	}
 }
 
 // Unadmit implements pipeline.Admitter: it gives back the room Admit
@@ -685,6 +709,7 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 			// max_bytes: Full says so (HEC health 503 code 18, so that a
 			// load balancer sends elsewhere).
 			q.noteRefused(0)
+			q.volumeFull.Store(true)
 		}
 		if held {
 			h.Abort()
@@ -693,8 +718,10 @@ func (q *Queue) write(b *pipeline.Batch, held bool) (*hold, error) {
 		}
 		return nil, fmt.Errorf("queue %s: %w", q.name, firstErr)
 	case external:
+		q.noteRoom()
 		return h, nil
 	}
+	q.noteRoom()
 	h.Commit()
 	return nil, nil
 }
@@ -1244,6 +1271,16 @@ func (q *Queue) saveCursors() {
 			// volume. Overwriting the cursor's own 20 bytes needs none
 			// (and is as safe: one sector, checked by its CRC).
 			err = overwriteCursor(q.fs, s.cursorPath, s.cursor)
+			if errors.Is(err, os.ErrNotExist) {
+				// No cursor file yet (one that could not be created at
+				// open, on a full volume): free the delivered segments
+				// first, then create it. A crash in between restarts
+				// from the oldest segment left: repeats, no loss.
+				if terr := s.log.TrimBefore(s.cursor); terr != nil {
+					q.log.Warn("queue segments not deleted", "priority", p.String(), "err", terr)
+				}
+				err = saveCursor(q.fs, s.cursorPath, s.cursor)
+			}
 		}
 		if err != nil {
 			q.log.Error("queue cursor not saved (deliveries since the last save will repeat after a crash)", "priority", p.String(), "err", err)
@@ -1251,8 +1288,12 @@ func (q *Queue) saveCursors() {
 		}
 		s.saved = s.cursor
 		s.skips.prune(q.fs, s.saved) // entries the saved cursor passed
+		before := s.log.Size()
 		if err := s.log.TrimBefore(s.saved); err != nil {
 			q.log.Warn("queue segments not deleted", "priority", p.String(), "err", err)
+		}
+		if s.log.Size() < before {
+			q.noteRoom()
 		}
 	}
 }
