@@ -766,7 +766,11 @@ func addCloudWatch(wk *route.Worker, b *pipeline.Batch, p, msgs *fastjson.Parser
 		m.Meta(&em)
 		obj, err := httpin.LogEventBody(msgs, msg, ts, &em)
 		if err != nil {
-			reject(m.Record(le), "too_deep", err.Error())
+			reason := "too_deep"
+			if errors.Is(err, jsonscan.ErrTooManyValues) {
+				reason = "too_many_values"
+			}
+			reject(m.Record(le), reason, err.Error())
 			continue
 		}
 		if obj != nil {

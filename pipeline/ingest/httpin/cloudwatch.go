@@ -80,11 +80,15 @@ func LogEvent(le *fastjson.Value) (msg []byte, ts int64, ok bool) {
 // time ts: a JSON object message (parsed with p; obj non-nil) keeps its own
 // time, ts standing in when it has none (em.DefaultTime); any other is a
 // text message of time ts (em.Time). err is jsonscan.ErrTooDeep for a
-// message nested past jsonscan.MaxDepth.
+// message nested past jsonscan.MaxDepth, jsonscan.ErrTooManyValues for
+// one too dense in values to parse (jsonscan.ParseCost; not parsed).
 func LogEventBody(p *fastjson.Parser, msg []byte, ts int64, em *normalize.EventMeta) (obj *fastjson.Value, err error) {
 	if t := skipWS(msg); len(t) > 0 && t[0] == '{' {
 		if jsonscan.TooDeep(t, jsonscan.MaxDepth) {
 			return nil, jsonscan.ErrTooDeep
+		}
+		if _, err := jsonscan.ParseCost(t); err != nil {
+			return nil, err
 		}
 		if obj, err := p.ParseBytes(t); err == nil && obj.Type() == fastjson.TypeObject {
 			em.DefaultTime = ts

@@ -40,7 +40,7 @@ func denseRecord(n int, el string) string {
 // 2-byte element stayed live (~208 MiB for a 1 MiB record, from a ~1 KiB
 // gzip request), none of it charged to max_inflight_bytes: a handful of
 // such requests at once OOM-killed the router. Such a record (longer than
-// 64 KiB, a value every 16 bytes or less) is now quarantined alone as
+// 64 KiB, a value every 6 bytes or less) is now quarantined alone as
 // too_many_values on every record path, and the others are delivered.
 func TestDenseRecordQuarantined(t *testing.T) {
 	dense := denseRecord(1<<20-64, "0")

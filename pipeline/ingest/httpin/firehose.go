@@ -84,10 +84,10 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 	// parser of its own (q.p parses the record's payload).
 	var records, requestID []byte
 	err := jsonscan.Members(body, func(k, v []byte) error {
-		switch string(k) {
-		case "records":
+		switch {
+		case isKey(k, "records"):
 			records = v
-		case "requestId":
+		case isKey(k, "requestId"):
 			requestID = v
 		}
 		return nil
@@ -104,7 +104,12 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 		return writeFirehose(w, http.StatusBadRequest, `the body has no "records" array: is this a Firehose HTTP endpoint request?`)
 	}
 	outer := s.parsers.Get()
-	defer s.parsers.Put(outer)
+	var outerCost int64 // the largest record parse of outer
+	defer func() {
+		if outerCost <= jsonscan.KeepParserBytes {
+			s.parsers.Put(outer)
+		}
+	}()
 	if w.Header().Get(firehoseRequestID) == "" && len(requestID) > 0 {
 		// Firehose sends the id as a header and in the body; answer with
 		// the body's if the header was lost on the way (a proxy).
@@ -118,6 +123,19 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 		if q.full(max(i, q.records())) { // records so far, or the events they made
 			return errStopWalk
 		}
+		// A record is {"data":"<base64>"}: a few values, however long. One
+		// dense in values (an array of "0,", a few KiB of gzip) is not
+		// parsed; what a long one's parse holds is charged (full).
+		if jsonscan.TooDeep(el, jsonscan.MaxDepth) {
+			return errTooDeep
+		}
+		cost, err := valueCost(el)
+		if err != nil {
+			q.reject(el[:min(len(el), q.s.cfg.MaxEventBytes)], "too_many_values", fmt.Errorf("record %d: %w", i, err))
+			return nil
+		}
+		outerCost = max(outerCost, cost)
+		q.parsed = max(q.parsed, outerCost)
 		rec, err := outer.ParseBytes(el)
 		if err != nil {
 			return err
@@ -156,10 +174,11 @@ type firehoseRequest struct {
 	dec, unz []byte
 	zr       *gzip.Reader
 	msgs     *fastjson.Parser // CloudWatch messages; q.p holds their envelope
+	msgsCost int64            // the largest message parse of msgs (valueCost)
 }
 
 func (fh *firehoseRequest) release() {
-	if fh.msgs != nil {
+	if fh.msgs != nil && fh.msgsCost <= jsonscan.KeepParserBytes {
 		fh.q.s.parsers.Put(fh.msgs)
 	}
 }
@@ -324,6 +343,11 @@ func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
 		}
 		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index}
 		m.Meta(&q.em)
+		if c, err := valueCost(msg); err == nil && c > fh.msgsCost {
+			// What parsing it holds, charged with the envelope's (full).
+			fh.msgsCost = c
+			q.parsed = max(q.parsed, c)
+		}
 		obj, err := LogEventBody(fh.msgs, msg, ts, &q.em)
 		if err != nil {
 			q.reject(append([]byte(nil), msg...), parseReason(err), err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/logrouter/logrouter/internal/jsonscan"
 	"github.com/logrouter/logrouter/internal/timeparse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 )
@@ -290,7 +291,7 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 				rest = skipWS(rest[len(raw):])
 			}
 		}
-		if err == nil && len(raw) > valueScanBytes {
+		if err == nil && len(raw) > jsonscan.CostScanBytes {
 			_ = q.noteParse(raw) // what the parse holds, charged by full
 		}
 		if splitErr != nil {

@@ -102,7 +102,7 @@ func (s *Server) handleHECAck(w http.ResponseWriter, r *http.Request, c *charge)
 	}
 	var acks []byte
 	err = jsonscan.Members(body, func(k, v []byte) error {
-		if string(k) == "acks" {
+		if isKey(k, "acks") {
 			acks = v
 		}
 		return nil

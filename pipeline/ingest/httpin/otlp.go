@@ -166,7 +166,9 @@ func (s *Server) exportOTLP(ctx context.Context, q *request, enc otlpEnc, body [
 		// The body's tree is q.p's; each envelope is another parser's.
 		o.p = s.parsers.Get()
 		err = o.walkJSON(body)
-		s.parsers.Put(o.p)
+		if o.pCost <= jsonscan.KeepParserBytes {
+			s.parsers.Put(o.p)
+		}
 	}
 	if q.full(0) {
 		return otlpOutcome{refused: true}
@@ -177,8 +179,11 @@ func (s *Server) exportOTLP(ctx context.Context, q *request, enc otlpEnc, body [
 		q.b.Reset()
 		q.rejected = q.rejected[:0]
 		reason := "invalid_otlp"
-		if errors.Is(err, errTooDeep) {
+		switch {
+		case errors.Is(err, errTooDeep):
 			reason = "too_deep"
+		case errors.Is(err, errTooManyValues):
+			reason = "too_many_values"
 		}
 		err = fmt.Errorf("the body is not an OTLP ExportLogsServiceRequest in %s: %w", enc, err)
 		q.reject(body, reason, err)
@@ -222,6 +227,7 @@ func (e otlpEnc) String() string {
 type otlpRequest struct {
 	q        *request
 	p        *fastjson.Parser // parses the envelopes
+	pCost    int64            // the largest envelope parse of p (valueCost)
 	defST    []byte
 	defIndex []byte
 	n        int // log records so far
@@ -586,6 +592,16 @@ func (o *otlpRequest) addEnvelope(raw []byte, r *otlpRecord) {
 		q.reject(raw, "too_deep", errTooDeep)
 		return
 	}
+	// A body or attribute of many tiny values (an array of zeros: a few
+	// KiB of gzip) is not parsed; what a long envelope's parse holds is
+	// charged (full).
+	cost, err := valueCost(raw)
+	if err != nil {
+		q.reject(raw, "too_many_values", err)
+		return
+	}
+	o.pCost = max(o.pCost, cost)
+	q.parsed = max(q.parsed, cost)
 	v, err := o.p.ParseBytes(raw)
 	if err != nil {
 		// Never for what the walkers write; kept, not lost, if it were.
@@ -921,6 +937,12 @@ func (o *otlpRequest) field(k []byte) {
 		e.buf = append(e.buf, o.tmp...)
 		return
 	}
+	if tooDense(o.tmp) {
+		// Not parsed (its envelope is refused as too_many_values).
+		e.key(k)
+		e.buf = append(e.buf, o.tmp...)
+		return
+	}
 	v, err := o.fp.ParseBytes(o.tmp)
 	if err != nil {
 		// Never for what the walkers write; kept as it is if it were.
@@ -1249,6 +1271,9 @@ func (o *otlpRequest) walkJSON(body []byte) error {
 				if len(res) > o.q.s.cfg.MaxEventBytes || jsonscan.TooDeep(res, jsonscan.MaxDepth) {
 					return fmt.Errorf("a resource of %d bytes is over inputs.http.max_event_bytes or nested too deep", len(res))
 				}
+				if err := o.q.noteParse(res); err != nil {
+					return fmt.Errorf("a resource: %w", err)
+				}
 				rv, err := o.rp.ParseBytes(res)
 				if err != nil {
 					return err
@@ -1364,6 +1389,10 @@ func (o *otlpRequest) recordJSON(resBytes int, raw []byte) error {
 	}
 	if jsonscan.TooDeep(raw, jsonscan.MaxDepth) {
 		o.reject(o.stripTokenJSON(raw), "too_deep", fmt.Errorf("a log record nested deeper than %d levels of OTLP/JSON", jsonscan.MaxDepth))
+		return nil
+	}
+	if err := o.q.noteParse(raw); err != nil {
+		o.reject(o.stripTokenJSON(raw), "too_many_values", err)
 		return nil
 	}
 	rec, err := o.q.p.ParseBytes(raw)

@@ -581,7 +581,7 @@ func (q *request) noteParse(raw []byte) error {
 var errTooDeep = jsonscan.ErrTooDeep
 
 // errTooManyValues refuses a record too dense in values (valueCost).
-var errTooManyValues = fmt.Errorf("record longer than %d KiB holds a value every %d bytes or less on average (a long array of tiny values, the shape of a decompression bomb): not parsed; split it into smaller records", denseRecordBytes>>10, maxValueDensity)
+var errTooManyValues = jsonscan.ErrTooManyValues
 
 // parseReason is the quarantine reason of a record parse refused with err.
 func parseReason(err error) string {
@@ -594,43 +594,13 @@ func parseReason(err error) string {
 	return "invalid_json"
 }
 
-// What a record costs fastjson grows with its values, not its length: the
-// parser keeps its values in one slice grown by append, and an array's
-// elements point into every backing array the slice had, so all of them
-// stay live while the record is used: about parseValueBytes a value, some
-// 200 times the size of an array of "0,". A record longer than
-// valueScanBytes is counted (jsonscan.Values) and charged at that rate;
-// one longer than denseRecordBytes with a value every maxValueDensity
-// bytes or less is not parsed (too_many_values): within max_event_bytes
-// (1 MiB) a record's parse then holds at most ~27 MiB, a shorter one at
-// most ~14 MiB. Real log records average tens of bytes a value or more.
-const (
-	valueScanBytes   = 8 << 10
-	denseRecordBytes = 64 << 10
-	maxValueDensity  = 16
-	parseValueBytes  = 420
-	// keepParserBytes: a parser whose largest parse cost more is not
-	// pooled again (its value slice would stay with it), but dropped.
-	keepParserBytes = 4 << 20
-)
-
-// valueCost returns about what parsing raw holds of the heap (0 for a
-// record of at most valueScanBytes, whose cost is small), or
-// errTooManyValues.
-func valueCost(raw []byte) (int64, error) {
-	if len(raw) <= valueScanBytes {
-		return 0, nil
-	}
-	n := jsonscan.Values(raw)
-	if len(raw) > denseRecordBytes && n*maxValueDensity > len(raw) {
-		return 0, errTooManyValues
-	}
-	return int64(n) * parseValueBytes, nil
-}
+// valueCost returns about what parsing raw holds of the heap, or
+// errTooManyValues (see jsonscan.ParseCost).
+func valueCost(raw []byte) (int64, error) { return jsonscan.ParseCost(raw) }
 
 // putParser pools q's parser again unless a large parse grew it.
 func (q *request) putParser() {
-	if q.parsed <= keepParserBytes {
+	if q.parsed <= jsonscan.KeepParserBytes {
 		q.s.parsers.Put(q.p)
 	}
 }

@@ -463,6 +463,7 @@ type partition struct {
 	ts     topicState
 	w      *route.Worker
 	jp     fastjson.Parser
+	jpCost int64 // what jp's last parse holds (jsonscan.ParseCost)
 	b      *pipeline.Batch
 	lo, hi int64
 	first  time.Time
@@ -838,15 +839,16 @@ func (p *partition) addLarge(m *kafka.Message, raw []byte, em *normalize.EventMe
 			p.reject(m, el, "too_deep", jsonscan.ErrTooDeep)
 			return nil
 		}
-		v, err := p.jp.ParseBytes(el)
+		v, err := p.parse(el)
 		if err != nil {
-			p.reject(m, el, "invalid_json", err)
+			p.reject(m, el, parseReason(err), err)
 			return nil
 		}
 		one[0] = v
 		p.w.AddRecords(p.b, one[:], em, func(part *fastjson.Value, err error) {
 			p.reject(m, part.MarshalTo(nil), normalize.Reason(err), err)
 		})
+		p.parsed()
 		return nil
 	})
 	return true
@@ -857,11 +859,12 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 		p.reject(m, raw, "too_deep", jsonscan.ErrTooDeep)
 		return
 	}
-	obj, err := p.jp.ParseBytes(raw)
+	obj, err := p.parse(raw)
 	if err != nil {
-		p.reject(m, raw, "invalid_json", err)
+		p.reject(m, raw, parseReason(err), err)
 		return
 	}
+	defer p.parsed()
 	if obj.Type() != fastjson.TypeObject {
 		p.reject(m, raw, "not_object", errors.New("the record is not a JSON object"))
 		return
@@ -886,6 +889,36 @@ func (p *partition) addJSON(m *kafka.Message, raw []byte, em *normalize.EventMet
 	if err := p.w.Add(p.b, obj, nil, em); err != nil {
 		p.reject(m, raw, normalize.Reason(err), err)
 	}
+}
+
+// parse parses one record with p.jp, unless it is too dense in values to
+// parse (jsonscan.ErrTooManyValues: a long array of tiny values, the shape
+// of a decompression bomb, would hold tens of times its size). Call parsed
+// once the value is no longer used.
+func (p *partition) parse(raw []byte) (*fastjson.Value, error) {
+	c, err := jsonscan.ParseCost(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.jpCost = c
+	return p.jp.ParseBytes(raw)
+}
+
+// parsed lets go of what a large parse grew p.jp to (its value slice would
+// stay with the partition for as long as it is assigned).
+func (p *partition) parsed() {
+	if p.jpCost > jsonscan.KeepParserBytes {
+		p.jp = fastjson.Parser{}
+	}
+	p.jpCost = 0
+}
+
+// parseReason is the quarantine reason of a record parse refused with err.
+func parseReason(err error) string {
+	if errors.Is(err, jsonscan.ErrTooManyValues) {
+		return "too_many_values"
+	}
+	return "invalid_json"
 }
 
 func (p *partition) reject(m *kafka.Message, raw []byte, reason string, err error) {
