@@ -18,14 +18,24 @@ func NewPath(segs ...string) Path {
 
 // AppendWith appends event (one JSON object) with the number n at path p: inside
 // the objects of p's leading members the event already has, as new members
-// for the rest, at the end of the innermost existing object. It appends
-// the event unchanged when the field is already there (a batch emitted
-// again after a refusal: the first attempt added it) or when a member on
-// the path is not an object.
+// for the rest, at the end of the innermost existing object. When the
+// field is already there (a batch emitted again after a refusal: the first
+// attempt added it) it is set to n if it holds a smaller number, else left
+// as it is; the event is appended unchanged when a member on the path is
+// not an object.
 func (p Path) AppendWith(dst, event []byte, n uint64) []byte {
-	at, have, ok := p.insertPoint(event)
+	at, have, end, ok := p.insertPoint(event)
 	if !ok {
 		return append(dst, event...)
+	}
+	if end > 0 {
+		// The field exists: event[at:end] is its value.
+		if old, err := strconv.ParseUint(string(event[at:end]), 10, 64); err != nil || old >= n {
+			return append(dst, event...)
+		}
+		dst = append(dst, event[:at]...)
+		dst = strconv.AppendUint(dst, n, 10)
+		return append(dst, event[end:]...)
 	}
 	dst = append(dst, event[:at]...)
 	if prev := lastNonSpace(event[:at]); prev != '{' {
@@ -47,12 +57,13 @@ func (p Path) AppendWith(dst, event []byte, n uint64) []byte {
 
 // insertPoint finds where the count goes: the offset of the closing brace
 // of the innermost object on the path that event has, and how many of p's
-// members exist (so many objects deep). ok is false when the whole path
-// exists or a member on it is not an object (or event is no object).
-func (p Path) insertPoint(event []byte) (at, have int, ok bool) {
+// members exist (so many objects deep); or, the whole path existing, its
+// value's bounds event[at:end] (end > 0). ok is false when a member on the
+// path is not an object (or event is no object).
+func (p Path) insertPoint(event []byte) (at, have, end int, ok bool) {
 	i := SkipWS(event, 0)
 	if i >= len(event) || event[i] != '{' {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	for have = 0; ; {
 		// event[i] is the '{' of the object at depth have.
@@ -61,21 +72,21 @@ func (p Path) insertPoint(event []byte) (at, have int, ok bool) {
 		for i < len(event) && event[i] != '}' {
 			k := i
 			if event[i] != '"' {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
 			if i = StringEnd(event, i); i < 0 {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
 			key := event[k:i]
 			if i = SkipWS(event, i); i >= len(event) || event[i] != ':' {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
 			v := SkipWS(event, i+1)
 			if string(key) == string(p[have]) {
 				found = v
 			}
 			if i = ValueEnd(event, v); i < 0 {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
 			if i = SkipWS(event, i); i < len(event) && event[i] == ',' {
 				i = SkipWS(event, i+1)
@@ -86,12 +97,19 @@ func (p Path) insertPoint(event []byte) (at, have int, ok bool) {
 		}
 		if found < 0 {
 			if i >= len(event) {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
-			return i, have, true // before this object's '}'
+			return i, have, 0, true // before this object's '}'
 		}
-		if have == len(p)-1 || event[found] != '{' {
-			return 0, 0, false // already there, or a scalar in the way
+		if have == len(p)-1 {
+			e := ValueEnd(event, found)
+			if e < 0 {
+				return 0, 0, 0, false
+			}
+			return found, have, e, true // already there
+		}
+		if event[found] != '{' {
+			return 0, 0, 0, false // a scalar in the way
 		}
 		i, have = found, have+1
 	}

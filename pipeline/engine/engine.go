@@ -333,8 +333,9 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 		// set's count, or the next copy would report them again; an event
 		// that is dropped instead (its batch refused, emitted again, and
 		// a repeat by then) hands them to the set (AddDedupCount above).
-		// A batch emitted again keeps the field its first pass wrote
-		// (appendCount).
+		// A batch emitted again has the field its first pass wrote set to
+		// this pass's count where that is larger (appendCount): the kept
+		// copy may since carry a window's repeats as well.
 		for j := range kept {
 			if n := inBatch.carried[j] + kept[j].DedupRepeats; n > 0 {
 				b.Rewrite(j, func(arena, old []byte) []byte { return e.appendCount(arena, old, n) })
@@ -396,9 +397,11 @@ func repeatHash(h uint64, k uint32) uint64 {
 //
 // An event that already carries the field (a refused batch that its source
 // emits again: the first attempt rewrote it, and the set still holds the
-// count because the batch's keys were not recorded) is left as it is: the
-// field's path must not occur in events (dedup.Config.CountField), so it
-// can only be ours.
+// count because the batch's keys were not recorded) has it raised to n,
+// never lowered: this pass's n counts what the first did and what the set
+// took since (a window's repeats dropped from later batches). The field's
+// path must not occur in events (dedup.Config.CountField), so it can only
+// be ours.
 func (e *Engine) appendCount(dst, old []byte, n uint32) []byte {
 	return e.countPath.AppendWith(dst, old, uint64(n))
 }
