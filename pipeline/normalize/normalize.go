@@ -393,6 +393,7 @@ type Normalizer struct {
 	// per-batch caches
 	ingestNs  int64
 	ingestBuf []byte
+	stBuf     []byte // a long source type, bounded (boundSourceType)
 	meta      *pipeline.Meta
 
 	interned map[string]string
@@ -510,16 +511,28 @@ func (n *Normalizer) RootFilter() *[4]uint64 {
 // theirs to 200 bytes.
 const MaxSourceTypeBytes = 256
 
-// boundSourceType cuts st to MaxSourceTypeBytes, at a UTF-8 boundary.
-func boundSourceType(st []byte) []byte {
+// boundSourceType returns st, or, longer than MaxSourceTypeBytes, its
+// first bytes (at a UTF-8 boundary where st has one near) with "~" and the
+// FNV-1a hash of the whole in hex, in n.stBuf (valid until the next
+// Build): two long source types that share their first bytes stay apart
+// (they route, count and deduplicate apart), and the cut is never empty.
+func (n *Normalizer) boundSourceType(st []byte) []byte {
 	if len(st) <= MaxSourceTypeBytes {
 		return st
 	}
-	i := MaxSourceTypeBytes
-	for i > 0 && st[i]&0xC0 == 0x80 {
+	i := MaxSourceTypeBytes - 9
+	for j := 0; j < utf8.UTFMax-1 && st[i]&0xC0 == 0x80; j++ {
 		i--
 	}
-	return st[:i]
+	h := uint32(2166136261)
+	for _, c := range st {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	n.stBuf = append(append(n.stBuf[:0], st[:i]...), '~')
+	for sh := 28; sh >= 0; sh -= 4 {
+		n.stBuf = append(n.stBuf, "0123456789abcdef"[h>>uint(sh)&0xf])
+	}
+	return n.stBuf
 }
 
 // intern returns s as a string without allocating for source types seen
@@ -1132,7 +1145,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	*tn = node{key: segTimestamp[0], plain: true, kind: kLit, data: n.tsBuf, first: -1, last: -1, next: tn.next}
 
 	// event.dataset is the source type.
-	st = boundSourceType(st)
+	st = n.boundSourceType(st)
 	n.sourceType = st
 	if c := n.findPath(&pathDataset); explicit || (c >= 0 && len(n.stringOf(c)) == 0) {
 		// The envelope's wins; so does any source type over an empty,
