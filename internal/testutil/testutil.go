@@ -81,12 +81,23 @@ func (DiscardSink) Close(context.Context) error { return nil }
 type MemQuarantine struct {
 	mu   sync.Mutex
 	recs []pipeline.Rejected
+	err  error
+}
+
+// SetErr makes Put fail with err (nil: succeed again).
+func (q *MemQuarantine) SetErr(err error) {
+	q.mu.Lock()
+	q.err = err
+	q.mu.Unlock()
 }
 
 // Put implements pipeline.Quarantine; it copies Raw.
 func (q *MemQuarantine) Put(_ context.Context, recs []pipeline.Rejected) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
 	for _, r := range recs {
 		r.Raw = append([]byte(nil), r.Raw...)
 		q.recs = append(q.recs, r)

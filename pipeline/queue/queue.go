@@ -1244,7 +1244,10 @@ func (q *Queue) quarantine(ctx context.Context, view *pipeline.Batch, items []pi
 			return true
 		}
 		q.log.Error("quarantine write failed; retrying (events stay queued)", "events", len(recs), "err", err)
-		if !backoff.Sleep(ctx, q.backoff(attempt)) {
+		if q.draining.Load() && q.cfg.Mode != "memory" {
+			return false // shutting down: they stay queued for the next start, as deliver leaves them
+		}
+		if !q.sleep(ctx, q.backoff(attempt)) {
 			return false
 		}
 	}
