@@ -96,6 +96,13 @@ func parseTopic(t string) (*topicTemplate, error) {
 	if maxLen > kafkacfg.MaxTopicLen {
 		return bad("names can reach %d bytes, Kafka allows %d ({source_type} takes up to %d): shorten the fixed part", maxLen, kafkacfg.MaxTopicLen, maxSourceTypeLen)
 	}
+	if tt.parts[0].ph == phSourceType {
+		// Senders choose source types (HEC sourcetype, event.dataset): a
+		// name that starts with one is any topic of the cluster
+		// (__consumer_offsets, the router's own input topic, another
+		// team's).
+		return bad("a template cannot start with {source_type}, which senders choose (they could name any topic of the cluster): start it with a fixed prefix, such as \"logs.{source_type}\"")
+	}
 	hasSrc := false
 	hasPrio := false
 	for _, p := range tt.parts {
