@@ -313,3 +313,6 @@ func TestFullClearsAfterDrain(t *testing.T) {
 	}
 	e.close()
 }
+
+// FreeBytes implements wal.SpaceFS.
+func (v *fullVolume) FreeBytes(string) (int64, error) { return v.free() * fullVolBlock, nil }

@@ -74,6 +74,7 @@ type Queue struct {
 	// volumeFull: the last append was refused with ENOSPC, and no append
 	// has succeeded nor segment been deleted since (for Full).
 	volumeFull atomic.Bool
+	volChecked atomic.Int64 // when Full last asked the volume for room (monoNow)
 	fs         wal.FS
 	dir        string
 	sink       pipeline.Sink
@@ -490,8 +491,43 @@ func (q *Queue) Full() bool {
 		// drops refuses nothing of what it drops.
 		return !q.dropsP(pipeline.P3) && pending > 0 && pending+fullMargin > q.cfg.MaxBytes
 	}
-	return time.Duration(monoNow()-t) < fullFor || pending > 0 && (q.volumeFull.Load() || pending+q.refusedNeed.Load() > q.cfg.MaxBytes)
+	now := monoNow()
+	if time.Duration(now-t) < fullFor {
+		return true
+	}
+	if pending == 0 {
+		return false
+	}
+	if q.volumeFull.Load() {
+		q.recheckVolume(now)
+	}
+	return q.volumeFull.Load() || pending+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
+
+// recheckVolume clears the full-volume state when the volume has room
+// again, asked at most once per fullFor: room freed elsewhere (another
+// queue on the volume, files deleted by hand, the volume grown) is not
+// seen by this queue's own appends, which a load balancer that took the
+// replica out never sends.
+func (q *Queue) recheckVolume(now int64) {
+	sfs, ok := q.fs.(wal.SpaceFS)
+	if !ok {
+		return
+	}
+	last := q.volChecked.Load()
+	if time.Duration(now-last) < fullFor || !q.volChecked.CompareAndSwap(last, now) {
+		return
+	}
+	if free, err := sfs.FreeBytes(q.dir); err == nil && free >= min(q.cfg.SegmentBytes, volumeRoom) {
+		q.noteRoom()
+	}
+}
+
+// volumeRoom is the free space at which a volume that refused an append
+// counts as having room again (or a segment's size, if smaller): a few
+// large requests' batches, so that a volume with a little room does not
+// flap the replica in and out of its load balancer.
+const volumeRoom = 4 << 20
 
 // noteRoom clears the full-volume state: an append succeeded, or segments
 // were deleted.
@@ -1267,6 +1303,7 @@ func (q *Queue) saveCursors() {
 		if s.cursor == s.saved {
 			continue
 		}
+		before := s.log.Size()
 		err := saveCursor(q.fs, s.cursorPath, s.cursor)
 		if errors.Is(err, syscall.ENOSPC) {
 			// The volume is full: the atomic save needs a new file's
@@ -1286,12 +1323,14 @@ func (q *Queue) saveCursors() {
 			}
 		}
 		if err != nil {
+			if s.log.Size() < before {
+				q.noteRoom() // the missing cursor's trim above
+			}
 			q.log.Error("queue cursor not saved (deliveries since the last save will repeat after a crash)", "priority", p.String(), "err", err)
 			continue
 		}
 		s.saved = s.cursor
 		s.skips.prune(q.fs, s.saved) // entries the saved cursor passed
-		before := s.log.Size()
 		if err := s.log.TrimBefore(s.saved); err != nil {
 			q.log.Warn("queue segments not deleted", "priority", p.String(), "err", err)
 		}
