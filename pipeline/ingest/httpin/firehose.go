@@ -103,13 +103,8 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 		q.abort()
 		return writeFirehose(w, http.StatusBadRequest, `the body has no "records" array: is this a Firehose HTTP endpoint request?`)
 	}
-	outer := s.parsers.Get()
-	var outerCost int64 // the largest record parse of outer
-	defer func() {
-		if outerCost <= jsonscan.KeepParserBytes {
-			s.parsers.Put(outer)
-		}
-	}()
+	outer := s.parsers.Get() // small parses only (maxFirehoseRecordValues)
+	defer s.parsers.Put(outer)
 	if w.Header().Get(firehoseRequestID) == "" && len(requestID) > 0 {
 		// Firehose sends the id as a header and in the body; answer with
 		// the body's if the header was lost on the way (a proxy).
@@ -123,19 +118,19 @@ func (s *Server) handleFirehose(w http.ResponseWriter, r *http.Request, c *charg
 		if q.full(max(i, q.records())) { // records so far, or the events they made
 			return errStopWalk
 		}
-		// A record is {"data":"<base64>"}: a few values, however long. One
-		// dense in values (an array of "0,", a few KiB of gzip) is not
-		// parsed; what a long one's parse holds is charged (full).
+		// A record is {"data":"<base64>"}: a few values, however long
+		// (its data up to Firehose's 1000 KiB). One of more values is not
+		// Firehose's and is not parsed: what parsing it holds grows with
+		// its values (an array of numbers, a few KiB of gzip, held
+		// hundreds of MiB), and it has no max_event_bytes of its own.
 		if jsonscan.TooDeep(el, jsonscan.MaxDepth) {
 			return errTooDeep
 		}
-		cost, err := valueCost(el)
-		if err != nil {
-			q.reject(el[:min(len(el), q.s.cfg.MaxEventBytes)], "too_many_values", fmt.Errorf("record %d: %w", i, err))
+		if len(el) > jsonscan.CostScanBytes && jsonscan.Values(el) > maxFirehoseRecordValues {
+			q.reject(el[:min(len(el), q.s.cfg.MaxEventBytes)], "invalid_record",
+				fmt.Errorf("record %d of %d bytes holds more than %d values: a Firehose record is {\"data\":\"<base64>\"}", i, len(el), maxFirehoseRecordValues))
 			return nil
 		}
-		outerCost = max(outerCost, cost)
-		q.parsed = max(q.parsed, outerCost)
 		rec, err := outer.ParseBytes(el)
 		if err != nil {
 			return err
@@ -183,13 +178,24 @@ func (fh *firehoseRequest) release() {
 	}
 }
 
-// record turns one record's base64 data into events.
+// maxFirehoseRecordValues bounds the values of one element of a Firehose
+// request's records array: Firehose writes {"data":"..."}; a relay may
+// add a few members.
+const maxFirehoseRecordValues = 64
+
 // maxValueCost bounds a long CloudWatch message's values: one per
 // maxValueCost bytes at most on average, so that parsing it costs a few
 // times its size (real messages hold far fewer: a log event is three
 // values and a message of tens of bytes or more).
 const maxValueCost = 16
 
+// maxCloudWatchBytes bounds a CloudWatch Logs message parsed whole past
+// max_event_bytes: a subscription delivers at most 1 MiB of log events a
+// message (PutLogEvents' batch limit), a few MiB once their JSON is
+// escaped in the message; a longer one is not CloudWatch's.
+const maxCloudWatchBytes = 8 << 20
+
+// record turns one record's base64 data into events.
 func (fh *firehoseRequest) record(data []byte) {
 	q := fh.q
 	n := base64.StdEncoding.DecodedLen(len(data))
@@ -221,7 +227,7 @@ func (fh *firehoseRequest) record(data []byte) {
 		// message (many log events, each a few values of tens of bytes
 		// or more), never when it is dense in values (a gzip bomb of
 		// "0,0,...": fastjson spends tens of bytes a byte on it).
-		if len(t) > q.s.cfg.MaxEventBytes && (!bytes.Contains(t, []byte(`"logEvents"`)) || jsonscan.Values(t)*maxValueCost > len(t)) {
+		if len(t) > q.s.cfg.MaxEventBytes && (len(t) > maxCloudWatchBytes || !bytes.Contains(t, []byte(`"logEvents"`)) || jsonscan.Values(t)*maxValueCost > len(t)) {
 			q.oversized(t)
 			fh.ownLastReject()
 			return

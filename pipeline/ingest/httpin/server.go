@@ -565,8 +565,19 @@ func (q *request) parse(raw []byte) (*fastjson.Value, error) {
 	if err := q.noteParse(raw); err != nil {
 		return nil, err
 	}
+	if len(raw) > jsonscan.CostScanBytes && q.full(q.records()) {
+		// What the parse would hold does not fit max_inflight_bytes with
+		// the other requests': refused (busy) before it is allocated, not
+		// after. full marked the request; it is answered as refused.
+		return nil, errOverBudget
+	}
 	return q.p.ParseBytes(raw)
 }
+
+// errOverBudget: a record's parse would pass max_inflight_bytes; the
+// request is refused whole (busy), so the reason never reaches the
+// quarantine.
+var errOverBudget = errors.New("max_inflight_bytes reached")
 
 // noteParse refuses raw when it is too dense in values to parse
 // (valueCost), else counts what parsing it makes q's parser hold: full
