@@ -58,7 +58,7 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 			sp := SyslogParser{Parser: parse.New(opts)}
 			v, pr, err := sp.Parse([]byte(tc.Syslog.Value), &em)
 			if err != nil {
-				res.Diff = fmt.Sprintf("the syslog parser's output is not JSON: %v", err)
+				res.Diff = fmt.Sprintf("  the syslog parser's output is not JSON: %v\n", err)
 				out = append(out, res)
 				continue
 			}
@@ -72,7 +72,7 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 		} else {
 			v, err := p.ParseBytes(tc.JSON)
 			if err != nil {
-				res.Diff = fmt.Sprintf("event is not valid JSON: %v", err)
+				res.Diff = fmt.Sprintf("  event is not valid JSON: %v\n", err)
 				out = append(out, res)
 				continue
 			}
@@ -105,7 +105,7 @@ func (r *Router) RunTests(cases []rules.TestCase) []TestResult {
 			res = TestResult{Case: tc}
 			raw, ev, err := w.Explain(nil, &meta, o, text, &em)
 			if err != nil {
-				res.Diff = fmt.Sprintf("event was rejected by normalization: %v", err)
+				res.Diff = fmt.Sprintf("  event was rejected by normalization: %v\n", err)
 			} else {
 				res.Output = raw
 				res.Rule = r.Rules.RuleName(int(ev.Rule))

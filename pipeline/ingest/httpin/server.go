@@ -374,6 +374,9 @@ func writeBusy(w http.ResponseWriter, proto, msg string) int {
 		return writeHEC(w, http.StatusServiceUnavailable, hecBusy, msg)
 	case ProtoFirehose:
 		return writeFirehose(w, http.StatusServiceUnavailable, msg)
+	case ProtoNDJSON:
+		// /ingest's own error shape, as for its other refusals.
+		return writeNDJSONError(w, http.StatusTooManyRequests, msg)
 	}
 	return writeJSONError(w, http.StatusTooManyRequests, "es_rejected_execution_exception", msg)
 }
