@@ -150,6 +150,11 @@ func (f *framer) cut(data []byte) ([]byte, frameCut, bool) {
 			if n > int64(f.max)+maxTrailer {
 				// Oversized: return the first max bytes, skip the rest.
 				avail := len(data) - hdr
+				if f.eof && int64(avail) < n {
+					// The stream ended inside it: incomplete (next), not a
+					// message cut to the limit.
+					return nil, frameWhole, false
+				}
 				if avail < f.max && !f.eof {
 					if f.start > 0 {
 						f.compact()
