@@ -364,15 +364,30 @@ func (p *Parser) parse3164(m []byte) bool {
 	}
 	// Cisco IOS with "service sequence-numbers": "000123: " before the
 	// timestamp, which may be marked "*" (clock not set) or "." (clock
-	// not synchronized): skipped when a timestamp follows.
-	if k := ciscoSeq(m, i); k > i {
-		if k < len(m) && (m[k] == '*' || m[k] == '.') {
-			k++
+	// not synchronized), and with "logging origin-id hostname" (or ip,
+	// or string) the device's name and ": " after it: skipped when a
+	// timestamp follows, the origin taken as the host.
+	var origin []byte
+	if k := ciscoSeq(m, i); k < len(m) {
+		if host, after := originID(m, k); after > k {
+			if _, _, _, ok := p.parseTimestamp3164(m, clockMark(m, after)); ok {
+				origin, k = host, after
+			}
 		}
-		if _, _, _, ok := p.parseTimestamp3164(m, k); ok {
-			i = k
+		if k > i {
+			k = clockMark(m, k)
+			if _, _, _, ok := p.parseTimestamp3164(m, k); ok {
+				i = k
+			} else {
+				origin = nil
+			}
 		}
 	}
+	defer func() {
+		if len(h.host) == 0 && origin != nil {
+			h.host = origin
+		}
+	}()
 	start := i
 	ns, end, zoned, ok := p.parseTimestamp3164(m, i)
 	if !ok {
@@ -415,6 +430,28 @@ func (p *Parser) parse3164(m []byte) bool {
 	}
 	p.parseTag(m[i:])
 	return true
+}
+
+// clockMark skips the "*" (clock not set) or "." (not synchronized) Cisco
+// IOS puts before its timestamp.
+func clockMark(m []byte, k int) int {
+	if k < len(m) && (m[k] == '*' || m[k] == '.') {
+		k++
+	}
+	return k
+}
+
+// originID returns the name at m[i:] of a Cisco IOS "logging origin-id"
+// (host characters, no ':') and the index after its ": ", or nil and i.
+func originID(m []byte, i int) ([]byte, int) {
+	j := i
+	for j < len(m) && j-i <= 255 && m[j] != ':' && isHostChar(m[j]) {
+		j++
+	}
+	if j == i || j-i > 255 || j+1 >= len(m) || m[j] != ':' || m[j+1] != ' ' {
+		return nil, i
+	}
+	return m[i:j], j + 2
 }
 
 // ciscoSeq returns the index after a Cisco IOS sequence number at m[i:]
