@@ -193,6 +193,20 @@ func (b *Batch) Reset() {
 	b.dedupCounts = b.dedupCounts[:0]
 }
 
+// Shrink lets go of b's buffers where they hold more than max bytes, for
+// an owner that keeps an empty batch between uses (a syslog connection):
+// after one burst it would otherwise hold the burst's capacity for as long
+// as it lives (Reset keeps capacity, and a batch from the pool comes back
+// at the size its last user grew it to). b must be empty.
+func (b *Batch) Shrink(max int) {
+	if cap(b.arena) > max {
+		b.arena = nil
+	}
+	if cap(b.Events)*int(unsafe.Sizeof(Event{})) > max {
+		b.Events = nil
+	}
+}
+
 // Truncate drops the events from index n on and their arena bytes: a
 // builder that added several events for one record takes them back when
 // the record is refused whole. For root batches only, before the batch is

@@ -2,7 +2,9 @@ package syslog
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/debug"
 	"time"
 )
 
@@ -44,6 +46,14 @@ type Config struct {
 	// Defaults 1000 and 50ms.
 	BatchEvents int           `yaml:"batch_events"`
 	BatchWait   time.Duration `yaml:"batch_wait"`
+	// MaxInflightBytes bounds the messages all connections and UDP sockets
+	// hold together, in batches being filled and batches waiting for the
+	// destinations' queues (a refused batch is held and re-sent): once it
+	// is spent, a connection hands its batch over at once and is not read
+	// until the batch before it is accepted (TCP backpressure; UDP drops,
+	// counted). Default a quarter of the memory limit (GOMEMLIMIT, set
+	// from the container's), at least 64 MiB; 1 GiB without a limit.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
 	// Timezone of RFC 3164 timestamps, which carry none (IANA name).
 	// Default UTC.
 	Timezone string `yaml:"timezone"`
@@ -136,6 +146,9 @@ func (c *Config) SetDefaults() {
 	if c.BatchWait == 0 {
 		c.BatchWait = 50 * time.Millisecond
 	}
+	if c.MaxInflightBytes == 0 {
+		c.MaxInflightBytes = defaultInflightBytes()
+	}
 	if c.Timezone == "" {
 		c.Timezone = "UTC"
 	}
@@ -188,6 +201,8 @@ func (c *Config) Validate(prefix string) error {
 		return fmt.Errorf("%s.on_oversize: %q is not truncate or quarantine", prefix, c.OnOversize)
 	case c.MaxConnections < 1 || c.BatchEvents < 1 || c.BatchWait <= 0 || c.IdleTimeout <= 0 || c.MaxSenders < 1:
 		return fmt.Errorf("%s: max_connections, batch_events, batch_wait, idle_timeout and max_senders must be positive", prefix)
+	case c.MaxInflightBytes < 1<<20:
+		return fmt.Errorf("%s.max_inflight_bytes: %d is below 1 MiB", prefix, c.MaxInflightBytes)
 	case c.MaxConnectionsPerIP < -1:
 		return fmt.Errorf("%s.max_connections_per_ip: %d: set a positive bound, or -1 for none", prefix, c.MaxConnectionsPerIP)
 	}
@@ -212,4 +227,14 @@ func (c *Config) Validate(prefix string) error {
 		}
 	}
 	return nil
+}
+
+// defaultInflightBytes is max_inflight_bytes when unset: a quarter of the
+// runtime's memory limit (which `router run` sets from the container's
+// limit), at least 64 MiB; 1 GiB without a limit.
+func defaultInflightBytes() int64 {
+	if lim := debug.SetMemoryLimit(-1); lim > 0 && lim < math.MaxInt64 {
+		return max(lim/4, 64<<20)
+	}
+	return 1 << 30
 }

@@ -78,7 +78,10 @@ type Server struct {
 	wg       sync.WaitGroup
 	shutdown context.Context
 	cancel   context.CancelFunc
-	hardStop atomic.Bool  // the shutdown deadline passed: stop draining
+	hardStop atomic.Bool // the shutdown deadline passed: stop draining
+	// inflight is what the streams' batches hold together (stream.charge),
+	// bounded by max_inflight_bytes.
+	inflight atomic.Int64
 	drainEnd atomic.Int64 // unix ns: half the time to the shutdown deadline (0: none), set before closing
 }
 
@@ -528,6 +531,10 @@ type stream struct {
 	// parsing overlaps the queues' fsync.
 	prev     *pipeline.Batch
 	prevDone chan error
+
+	// What the stream holds of Server.inflight: its batch's events and
+	// refused messages, and the batch in flight (prevBytes).
+	charged, rejBytes, prevBytes int64
 }
 
 type counterKey struct {
@@ -557,8 +564,34 @@ func (st *stream) pending() bool { return len(st.b.Events) > 0 || len(st.rejecte
 
 // full reports whether the batch has batch_events records, refused ones
 // included: each keeps a copy of its message (up to max_message_bytes) until
-// the flush, so they count toward the bound as events do.
-func (st *stream) full() bool { return len(st.b.Events)+len(st.rejected) >= st.s.cfg.BatchEvents }
+// the flush, so they count toward the bound as events do; or whether the
+// input's max_inflight_bytes is spent, so that the batch is handed over at
+// once and the connection waits for the one before it (backpressure).
+func (st *stream) full() bool {
+	st.chargeStep()
+	return len(st.b.Events)+len(st.rejected) >= st.s.cfg.BatchEvents || st.s.inflight.Load() > st.s.cfg.MaxInflightBytes
+}
+
+// charge brings what the stream holds of Server.inflight up to date.
+func (st *stream) charge() { st.chargeBy(0) }
+
+// chargeStep is charge for a message added: the shared counter moves by
+// chargeStepBytes at least (one atomic add per message would be contended
+// by every connection).
+func (st *stream) chargeStep() { st.chargeBy(chargeStepBytes) }
+
+const chargeStepBytes = 64 << 10
+
+func (st *stream) chargeBy(step int64) {
+	n := st.prevBytes + st.rejBytes
+	if st.b != nil {
+		n += int64(len(st.b.Arena()))
+	}
+	if d := n - st.charged; d != 0 && (d >= step || d <= -step) {
+		st.s.inflight.Add(d)
+		st.charged = n
+	}
+}
 
 // add parses one message into the batch; peer must be set in b.Meta.
 func (st *stream) add(frame []byte, cut frameCut) {
@@ -628,6 +661,7 @@ func (st *stream) count(status parse.Status) {
 }
 
 func (st *stream) reject(raw []byte, reason string, err error) {
+	st.rejBytes += int64(len(raw))
 	st.rejected = append(st.rejected, pipeline.Rejected{Raw: append([]byte(nil), raw...), Reason: reason, Detail: err.Error(),
 		Input: st.s.cfg.Name, Protocol: st.b.Meta.Protocol, Peer: st.b.Meta.Peer, Time: time.Now().UnixNano()})
 }
@@ -653,17 +687,33 @@ func (st *stream) flush() {
 		backoff.Sleep(s.shutdown, retryDelay(attempt))
 	}
 	st.rejected = st.rejected[:0]
+	st.rejBytes = 0
 	if len(st.b.Events) == 0 {
 		st.reset()
+		st.charge()
 		return
 	}
 	st.waitPrev()
 	cur := st.b
-	st.prev, st.prevDone = cur, make(chan error, 1)
+	used := len(cur.Arena())
+	st.prev, st.prevDone, st.prevBytes = cur, make(chan error, 1), int64(used)
 	st.emit(cur, st.prevDone)
 	st.b = nil
 	st.reset()
+	// The next batch comes from the pool at the size its last user grew
+	// it to: after a burst, a connection back to small messages would
+	// hold the burst's capacity for as long as it lives.
+	st.b.Shrink(max(idleBatchBytes, 2*used))
+	st.charge()
 }
+
+// idleBatchBytes is the most a connection's empty batch keeps between
+// batches once its messages are small again, and while it is quiet.
+const idleBatchBytes = 1 << 20
+
+// idleShrinkAfter is how long a quiet connection keeps a larger empty
+// batch before letting it go.
+const idleShrinkAfter = time.Second
 
 func (st *stream) emit(b *pipeline.Batch, done chan error) {
 	b.Ack = pipeline.NewAck(func(err error) { done <- err })
@@ -683,7 +733,8 @@ func (st *stream) waitPrev() {
 	b := st.prev
 	defer func() {
 		b.Release()
-		st.prev, st.prevDone = nil, nil
+		st.prev, st.prevDone, st.prevBytes = nil, nil, 0
+		st.charge()
 	}()
 	n := len(b.Events)
 	err := <-st.prevDone
@@ -743,6 +794,9 @@ func (st *stream) close() {
 	st.drain()
 	st.s.eng.PutWorker(st.w)
 	st.b.Release()
+	st.b = nil
+	st.rejBytes = 0
+	st.charge() // gives back what it held
 }
 
 func retryDelay(attempt int) time.Duration {
@@ -800,6 +854,9 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		if flushAt := st.first.Add(s.cfg.BatchWait); st.pending() && flushAt.Before(deadline) {
 			deadline = flushAt
 		}
+		if shrinkAt := time.Now().Add(idleShrinkAfter); !st.pending() && st.prev == nil && cap(st.b.Arena()) > idleBatchBytes && shrinkAt.Before(deadline) {
+			deadline = shrinkAt // quiet after a burst: let its batch's capacity go
+		}
 		if pollAt := time.Now().Add(prevPoll); st.prev != nil && pollAt.Before(deadline) {
 			// A batch in flight: look at its answer soon, so that a
 			// refusal is re-sent even when the sender goes quiet.
@@ -819,6 +876,9 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 				if st.pending() {
 					st.flush()
 					continue
+				}
+				if st.prev == nil {
+					st.b.Shrink(idleBatchBytes)
 				}
 				if st.prev != nil || (!closing && time.Now().Before(idleAt)) {
 					continue // woken to look at the batch in flight, not idle
