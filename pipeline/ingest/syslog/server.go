@@ -535,6 +535,7 @@ type stream struct {
 	// What the stream holds of Server.inflight: its batch's events and
 	// refused messages, and the batch in flight (prevBytes).
 	charged, rejBytes, prevBytes int64
+	lastFrame                    time.Time // the last message's arrival (idle shrink)
 }
 
 type counterKey struct {
@@ -596,11 +597,13 @@ func (st *stream) chargeBy(step int64) {
 // add parses one message into the batch; peer must be set in b.Meta.
 func (st *stream) add(frame []byte, cut frameCut) {
 	st.s.m.bytes.Add(float64(len(frame)))
+	now := time.Now()
+	st.lastFrame = now
 	if st.first.IsZero() {
 		// The batch's ingest time is its first message's arrival, not
 		// the previous flush (a quiet device's next message would be
 		// stamped when the last batch left).
-		st.first = time.Now()
+		st.first = now
 		st.b.Meta.IngestTime = st.first.UnixNano()
 		st.w = st.s.eng.Refresh(st.w) // rules reloaded since the last batch: this one uses them
 	}
@@ -639,7 +642,7 @@ func (st *stream) add(frame []byte, cut frameCut) {
 	// An event without a time of its own gets its message's arrival, not
 	// the batch's first (identical timeless messages of one batch stay two
 	// events: the content hash includes @timestamp).
-	em.DefaultTime = time.Now().UnixNano()
+	em.DefaultTime = now.UnixNano()
 	// A payload that holds several events (a Google Workspace activity,
 	// a batch envelope) is split as the HTTP and Kafka inputs split it,
 	// all or none: the frame is quarantined whole.
@@ -877,7 +880,7 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 					st.flush()
 					continue
 				}
-				if st.prev == nil {
+				if st.prev == nil && time.Since(st.lastFrame) >= idleShrinkAfter {
 					st.b.Shrink(idleBatchBytes)
 				}
 				if st.prev != nil || (!closing && time.Now().Before(idleAt)) {

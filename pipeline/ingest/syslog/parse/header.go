@@ -370,7 +370,10 @@ func (p *Parser) parse3164(m []byte) bool {
 	var origin []byte
 	if k := ciscoSeq(m, i); k < len(m) {
 		if host, after := originID(m, k); after > k {
-			if _, _, _, ok := p.parseTimestamp3164(m, clockMark(m, after)); ok {
+			// Only in IOS's shape, the time followed by ": %MNEMONIC": a
+			// program whose message starts with a time ("myapp: 2026-11-28
+			// 10:00:00,123 INFO ...", Python's SysLogHandler) is a TAG.
+			if _, end, _, ok := p.parseTimestamp3164(m, clockMark(m, after)); ok && hasPrefix(m[end:], ": %") {
 				origin, k = host, after
 			}
 		}
