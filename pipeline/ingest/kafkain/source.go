@@ -716,8 +716,19 @@ func (p *partition) newBatch() {
 	p.b = pipeline.NewBatch()
 	p.b.Meta = pipeline.Meta{Input: p.s.cfg.Name, Protocol: "kafka", Peer: p.label, IngestTime: time.Now().UnixNano()}
 	p.lo, p.hi, p.first = -1, -1, time.Time{}
+	// The quarantined copies of the last batch (up to max_message_bytes
+	// each) are not kept by the array: a burst of rejects would stay
+	// referenced for as long as the partition is assigned.
+	clear(p.rej)
+	if cap(p.rej) > maxKeptRejects {
+		p.rej = nil
+	}
 	p.rej = p.rej[:0]
 }
+
+// maxKeptRejects bounds the rejects slice a partition keeps between
+// batches.
+const maxKeptRejects = 256
 
 // add turns one record into events (or quarantined rejects).
 func (p *partition) add(m *kafka.Message) {
