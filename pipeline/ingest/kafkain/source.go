@@ -512,7 +512,8 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: topic, Partition: pa.ID, Dialer: s.dialer,
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
-		ReadBackoffMin: 100 * time.Millisecond, ReadBackoffMax: time.Second,
+		OffsetOutOfRangeError: true, // outOfRange: a log cut below the position while it runs
+		ReadBackoffMin:        100 * time.Millisecond, ReadBackoffMax: time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			for _, a := range args {
 				if err, ok := a.(error); ok && errors.Is(err, errBatchTooLarge) {
@@ -604,6 +605,10 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 				p.flush(run)
 				continue
 			}
+			if errors.Is(err, kafka.OffsetOutOfRange) {
+				p.outOfRange(run, r)
+				continue
+			}
 			s.log.Warn("kafka fetch failed; retrying", "partition", p.label, "err", err)
 			backoff.Sleep(run, 500*time.Millisecond)
 			continue
@@ -622,6 +627,52 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		}
 	}
 	p.drain()
+}
+
+// outOfRange handles the reader's position falling outside the
+// partition's log while it runs (OffsetOutOfRangeError: an unclean leader
+// election cut the log below it, the topic was recreated), as inRange does
+// at assignment: kafka-go would wait quietly for the log to grow back to
+// the position and skip every record below it. What was read before is
+// delivered and committed first; then the partition reads on from
+// start_offset, and commits that position. A log cut and written past the
+// position again before the next fetch cannot be told apart from one that
+// was not cut (kafka-go exposes neither topic IDs nor leader epochs).
+func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
+	pos := r.Offset()
+	p.settle(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	off, ok := p.s.inRange(ctx, p.topic, p.id, pos)
+	if first, _, err := p.s.offsets(ctx, p.topic, p.id); !ok && err == nil && pos < first {
+		// Retention passed the position (a partition far behind): the
+		// records from the first offset on exist; whatever start_offset
+		// says, none of them is skipped.
+		off = first
+	}
+	if ok {
+		// The log reaches the position again, or cannot be asked: read on
+		// from it. The reader stopped at the error, and a seek to where it
+		// is does nothing: seek away and back to restart it.
+		backoff.Sleep(ctx, time.Second)
+		_ = r.SetOffset(kafka.LastOffset)
+		if err := r.SetOffset(pos); err != nil {
+			p.s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", pos, "err", err)
+		}
+		return
+	}
+	p.s.m.resets.Inc()
+	p.s.log.Warn("kafka: the partition's log was cut below its position (an unclean leader election, the topic recreated); reading on from start_offset: records written below the position and past the cut are read, none skipped",
+		"partition", p.label, "position", pos, "start_offset", p.s.cfg.StartOffset, "now", off)
+	p.mu.Lock()
+	p.accepted = off
+	p.mu.Unlock()
+	if err := r.SetOffset(off); err != nil {
+		p.s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", off, "err", err)
+		return
+	}
+	p.commit(true)
 }
 
 // inRange checks a committed offset against the partition's log: ok is
@@ -1106,6 +1157,23 @@ func (p *partition) commit(force bool) {
 func (p *partition) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.cfg.DrainTimeout)
 	defer cancel()
+	p.settle(ctx)
+	p.commit(true)
+	p.mu.Lock()
+	left := p.inflight
+	p.inflight = nil
+	p.mu.Unlock()
+	if len(left) > 0 {
+		p.s.log.Warn("kafka: batches still in flight at the end of the drain; their records will be read again", "partition", p.label, "batches", len(left))
+	}
+	p.reap(left)
+	p.b.Release()
+}
+
+// settle flushes and waits until ctx ends or no batch in flight may still
+// be accepted (sending refused ones again meanwhile), committing the
+// contiguous prefix as it goes.
+func (p *partition) settle(ctx context.Context) {
 	p.flush(ctx)
 	for ctx.Err() == nil {
 		p.commit(false)
@@ -1126,14 +1194,11 @@ func (p *partition) drain() {
 		case <-ctx.Done():
 		}
 	}
-	p.commit(true)
-	p.mu.Lock()
-	left := p.inflight
-	p.inflight = nil
-	p.mu.Unlock()
-	if len(left) > 0 {
-		p.s.log.Warn("kafka: batches still in flight at the end of the drain; their records will be read again", "partition", p.label, "batches", len(left))
-	}
+}
+
+// reap releases the batches left in flight at the end of a drain, each
+// after its Ack.
+func (p *partition) reap(left []*flight) {
 	for _, f := range left {
 		p.mu.Lock() // a late Ack's finish writes the state
 		st := f.state
@@ -1157,7 +1222,6 @@ func (p *partition) drain() {
 			}
 		}(f)
 	}
-	p.b.Release()
 }
 
 func retryDelay(attempt int) time.Duration {
