@@ -173,5 +173,12 @@ func (c *Config) Validate(prefix string) error {
 		// (The Java client refuses this too; a third is customary.)
 		return fmt.Errorf("%s.heartbeat_interval (%s) must be below session_timeout (%s), a third of it or less: the group coordinator expels members whose heartbeats come later than session_timeout", prefix, c.HeartbeatInterval, c.SessionTimeout)
 	}
+	if c.DrainTimeout >= c.RebalanceTimeout {
+		// A rebalance waits for each member to rejoin within
+		// rebalance_timeout, and a member drains before it rejoins: one
+		// still draining is expelled, its final commit refused, and the
+		// next owner reads its delivered records again.
+		return fmt.Errorf("%s.drain_timeout (%s) must be below rebalance_timeout (%s): a member still draining when the rebalance times out is expelled and its commit refused (the next owner reads its records again)", prefix, c.DrainTimeout, c.RebalanceTimeout)
+	}
 	return kafkacfg.Validate(prefix, c.TLS, c.SASL)
 }

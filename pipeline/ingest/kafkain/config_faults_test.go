@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,22 @@ func TestHeartbeatNotBelowSessionTimeout(t *testing.T) {
 	cfg.SetDefaults()
 	if err := cfg.Validate("inputs.kafka"); err == nil {
 		t.Fatal("inputs.kafka.heartbeat_interval 15s >= session_timeout 10s passed Validate: the member is expelled between heartbeats and the group rebalances for ever")
+	}
+}
+
+// TestDrainTimeoutBelowRebalanceTimeout: a drain_timeout at or above
+// rebalance_timeout passed Validate; a member still draining when the
+// rebalance timed out was expelled, its final commit refused, and the next
+// owner read its delivered records again.
+func TestDrainTimeoutBelowRebalanceTimeout(t *testing.T) {
+	cfg := Config{Brokers: []string{"kafka-0:9092"}, Topics: []Topic{{Name: "logs"}},
+		DrainTimeout: 30 * time.Second, RebalanceTimeout: 30 * time.Second}
+	cfg.SetDefaults()
+	if err := cfg.Validate("inputs.kafka"); err == nil || !strings.Contains(err.Error(), "inputs.kafka.drain_timeout") {
+		t.Fatalf("drain_timeout 30s with rebalance_timeout 30s: %v, want refused naming drain_timeout", err)
+	}
+	cfg.DrainTimeout = 10 * time.Second
+	if err := cfg.Validate("inputs.kafka"); err != nil {
+		t.Fatalf("the defaults' ratio refused: %v", err)
 	}
 }

@@ -198,7 +198,8 @@ func faultWait(t *testing.T, d time.Duration, what string, cond func() bool) {
 func faultConfig(broker, group, topic string) Config {
 	return Config{Brokers: []string{broker}, GroupID: group, Topics: []Topic{{Name: topic}},
 		BatchWait: 20 * time.Millisecond, CommitInterval: 50 * time.Millisecond,
-		SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second, HeartbeatInterval: 300 * time.Millisecond}
+		SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second, HeartbeatInterval: 300 * time.Millisecond,
+		DrainTimeout: 5 * time.Second}
 }
 
 // TestLatestStartRereadsUncommitted: with start_offset latest, a
@@ -294,7 +295,7 @@ func TestShutdownHonoursDeadline(t *testing.T) {
 	defer sink.Release()
 	e := faultEngine(t, engine.Config{WriteTimeout: 30 * time.Second}, sink)
 	cfg := faultConfig(broker, "g-shutdown", "logs")
-	cfg.DrainTimeout = 10 * time.Second
+	cfg.DrainTimeout, cfg.RebalanceTimeout = 10*time.Second, 15*time.Second
 	s, err := New(cfg, e, faultLog)
 	if err != nil {
 		t.Fatal(err)
