@@ -114,7 +114,7 @@ func reviewGateway(t *testing.T, broker, osURL, data string) *App {
 	k := cfg.Inputs.Kafka
 	k.Brokers, k.TLS, k.SASL = []string{broker}, nil, nil
 	k.BatchWait, k.CommitInterval = 20*time.Millisecond, 50*time.Millisecond
-	k.SessionTimeout, k.RebalanceTimeout, k.HeartbeatInterval = 6*time.Second, 6*time.Second, 500*time.Millisecond
+	k.SessionTimeout, k.RebalanceTimeout, k.HeartbeatInterval, k.DrainTimeout = 6*time.Second, 6*time.Second, 500*time.Millisecond, 3*time.Second
 	for i := range cfg.Destinations {
 		d := &cfg.Destinations[i]
 		switch d.Type {

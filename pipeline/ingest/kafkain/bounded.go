@@ -267,7 +267,7 @@ func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) 
 	// spread over it, and the range ends at the first ordinary one found.
 	probes = 0
 	n := hi - x - 1
-	step = max(1, n/maxVerify)
+	step = max(1, (n+maxVerify-1)/maxVerify) // at most maxVerify probes (maxProbes' budget)
 	for prev, off := x, x+1; off < hi; prev, off = off, off+step {
 		over, err := oversized(off)
 		if err != nil {

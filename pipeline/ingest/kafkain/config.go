@@ -42,8 +42,9 @@ type Config struct {
 	// CommitInterval spaces offset commits. Default 1s.
 	CommitInterval time.Duration `yaml:"commit_interval"`
 	// DrainTimeout bounds how long a rebalance or shutdown waits for
-	// in-flight batches before committing their contiguous prefix.
-	// Default 10s.
+	// in-flight batches before committing their contiguous prefix; below
+	// RebalanceTimeout. Default 10s, or half of RebalanceTimeout when that
+	// is shorter than 20s.
 	DrainTimeout      time.Duration `yaml:"drain_timeout"`
 	SessionTimeout    time.Duration `yaml:"session_timeout"`    // default 30s
 	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout"`  // default 30s
@@ -97,14 +98,18 @@ func (c *Config) SetDefaults() {
 	if c.CommitInterval == 0 {
 		c.CommitInterval = time.Second
 	}
-	if c.DrainTimeout == 0 {
-		c.DrainTimeout = 10 * time.Second
-	}
 	if c.SessionTimeout == 0 {
 		c.SessionTimeout = 30 * time.Second
 	}
 	if c.RebalanceTimeout == 0 {
 		c.RebalanceTimeout = 30 * time.Second
+	}
+	if c.DrainTimeout == 0 {
+		// Below rebalance_timeout (see Validate), with room to rejoin.
+		c.DrainTimeout = 10 * time.Second
+		if c.RebalanceTimeout > 0 {
+			c.DrainTimeout = min(c.DrainTimeout, c.RebalanceTimeout/2)
+		}
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = 3 * time.Second

@@ -640,10 +640,9 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 // was not cut (kafka-go exposes neither topic IDs nor leader epochs).
 func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 	pos := r.Offset()
-	p.settle(ctx)
-	if ctx.Err() != nil {
-		return
-	}
+	// Decided now, as the cut is seen: settling the batches in flight can
+	// take long enough for a log being written to grow past the position
+	// again, which would hide the cut.
 	off, ok := p.s.inRange(ctx, p.topic, p.id, pos)
 	if first, _, err := p.s.offsets(ctx, p.topic, p.id); !ok && err == nil && pos < first {
 		// Retention passed the position (a partition far behind): the
@@ -651,10 +650,22 @@ func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 		// says, none of them is skipped.
 		off = first
 	}
-	if ok {
-		// The log reaches the position again, or cannot be asked: read on
-		// from it. The reader stopped at the error, and a seek to where it
-		// is does nothing: seek away and back to restart it.
+	p.settle(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	p.commit(false) // takes the batches settled since settle last looked
+	p.mu.Lock()
+	settled := len(p.inflight) == 0
+	if !ok && settled {
+		p.accepted = off
+	}
+	p.mu.Unlock()
+	if ok || !settled {
+		// The log reaches the position again, or cannot be asked (or a
+		// batch is still in flight: asked again at the next error): read
+		// on from it. The reader stopped at the error, and a seek to where
+		// it is does nothing: seek away and back to restart it.
 		backoff.Sleep(ctx, time.Second)
 		_ = r.SetOffset(kafka.LastOffset)
 		if err := r.SetOffset(pos); err != nil {
@@ -665,9 +676,6 @@ func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 	p.s.m.resets.Inc()
 	p.s.log.Warn("kafka: the partition's log was cut below its position (an unclean leader election, the topic recreated); reading on from start_offset: records written below the position and past the cut are read, none skipped",
 		"partition", p.label, "position", pos, "start_offset", p.s.cfg.StartOffset, "now", off)
-	p.mu.Lock()
-	p.accepted = off
-	p.mu.Unlock()
 	if err := r.SetOffset(off); err != nil {
 		p.s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", off, "err", err)
 		return
