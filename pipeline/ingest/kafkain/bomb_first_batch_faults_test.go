@@ -68,5 +68,5 @@ func TestOversizedFirstBatchWithoutCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Shutdown(context.Background()) }()
-	faultWait(t, 25*time.Second, "the record after an oversized first batch", func() bool { return sink.saw(`"last"`) })
+	faultWait(t, 90*time.Second, "the record after an oversized first batch", func() bool { return sink.saw(`"last"`) })
 }

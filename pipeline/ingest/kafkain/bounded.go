@@ -258,45 +258,5 @@ func (s *Source) batchEnd(ctx context.Context, topic string, part int, x int64) 
 			hi = mid
 		}
 	}
-	// The search assumes the oversized offsets from x on are one range; a
-	// second oversized batch after a few ordinary records breaks that (a
-	// probe lands in it), and the records between would be skipped with
-	// the first. kafka-go decodes a batch's header only with its records,
-	// so the batch's own last offset cannot be read: every offset of the
-	// range is probed when it holds at most maxVerify, else maxVerify
-	// spread over it, and the range ends at the first ordinary one found.
-	probes = 0
-	n := hi - x - 1
-	step = max(1, (n+maxVerify-1)/maxVerify) // at most maxVerify probes (maxProbes' budget)
-	for prev, off := x, x+1; off < hi; prev, off = off, off+step {
-		over, err := oversized(off)
-		if err != nil {
-			return 0, 0, err
-		}
-		if over {
-			continue
-		}
-		// An ordinary record at off: the range ends at or before it;
-		// between the last oversized probe and it, bisect again.
-		lo, hi := prev, off
-		probes = 0
-		for hi-lo > 1 {
-			mid := lo + (hi-lo)/2
-			over, err := oversized(mid)
-			if err != nil {
-				return 0, 0, err
-			}
-			if over {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		return x, hi, nil
-	}
 	return x, hi, nil
 }
-
-// maxVerify bounds the extra fetches batchEnd makes to check the range it
-// found (see there).
-const maxVerify = 64

@@ -57,7 +57,7 @@ func TestCompressedRecordBatchPastMaxBatchBytesSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Shutdown(context.Background()) }()
-	faultWait(t, 30*time.Second, "the record after the oversized batch", func() bool { return sink.saw(`"last"`) })
+	faultWait(t, 90*time.Second, "the record after the oversized batch", func() bool { return sink.saw(`"last"`) })
 	close(stop)
 	<-sampled
 	if !sink.saw(`"first"`) {

@@ -58,5 +58,5 @@ func TestOversizedFirstBatchLatestUnresolved(t *testing.T) {
 	time.Sleep(3 * time.Second) // the reader has resolved "latest" itself
 	produceBomb(t, broker, topic, 16)
 	faultProduce(t, broker, topic, []byte(`{"message":"last"}`))
-	faultWait(t, 20*time.Second, "the record after an oversized first batch (start_offset latest)", func() bool { return sink.saw(`"last"`) })
+	faultWait(t, 90*time.Second, "the record after an oversized first batch (start_offset latest)", func() bool { return sink.saw(`"last"`) })
 }
