@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logrouter/logrouter/internal/testutil"
 	"github.com/logrouter/logrouter/internal/testutil/testengine"
@@ -87,7 +88,8 @@ func TestIdleConnectionKeepsPeakBatchArena(t *testing.T) {
 			t.Fatal("the batch is not full after batch_events messages")
 		}
 		st.flush()
-		oneSmallFlush() // the sender's next, small message; then it is quiet
+		oneSmallFlush()                          // the sender's next, small message; then it is quiet
+		st.idle(time.Now().Add(idleShrinkAfter)) // what the read loop does once it has been
 
 		idle := reviewLiveHeap()
 		runtime.KeepAlive(st)
