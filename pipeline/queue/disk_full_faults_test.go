@@ -258,18 +258,7 @@ func TestFullTrueWhileVolumeFullRefusesWrites(t *testing.T) {
 	vol := newFullVolume(64)
 	e := newEnv(t, vol, Config{Dir: "/q", SegmentBytes: 64 << 10})
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("destination down") })
-	var err error
-	for range 1000 {
-		b := fullVolBatch(20)
-		err = e.q.Write(context.Background(), b)
-		b.Release()
-		if err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("the volume did not fill: %v", err)
-	}
+	err := fillVolume(t, e)
 	if !e.q.Full() {
 		t.Errorf("Write refused for want of room (%v), yet Full() is false", err)
 	}
@@ -316,3 +305,22 @@ func TestFullClearsAfterDrain(t *testing.T) {
 
 // FreeBytes implements wal.SpaceFS.
 func (v *fullVolume) FreeBytes(string) (int64, error) { return v.free() * fullVolBlock, nil }
+
+// fillVolume writes batches of 20 acknowledged P1 events until the volume
+// refuses one with ENOSPC, and returns that refusal.
+func fillVolume(t *testing.T, e *env) error {
+	t.Helper()
+	var err error
+	for range 1000 {
+		b := fullVolBatch(20)
+		err = e.q.Write(context.Background(), b)
+		b.Release()
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("the volume did not fill: %v", err)
+	}
+	return err
+}

@@ -34,18 +34,7 @@ func TestFullStaysTrueWhileVolumeStillFull(t *testing.T) {
 	vol := newFullVolume(64)
 	e := newEnv(t, vol, Config{Dir: "/q", SegmentBytes: 64 << 10})
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("destination down") })
-	var err error
-	for range 1000 {
-		b := fullVolBatch(20)
-		err = e.q.Write(context.Background(), b)
-		b.Release()
-		if err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("the volume did not fill: %v", err)
-	}
+	err := fillVolume(t, e)
 	if !e.q.Full() {
 		t.Fatalf("refused with ENOSPC but Full() is false at once")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,17 +47,7 @@ func TestFullClearsWhenVolumeRoomReturns(t *testing.T) {
 
 	e := newEnv(t, vol, Config{Dir: "/q", SegmentBytes: 64 << 10})
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("destination down") })
-	for range 1000 {
-		b := fullVolBatch(20)
-		err = e.q.Write(context.Background(), b)
-		b.Release()
-		if err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("the volume did not fill: %v", err)
-	}
+	err = fillVolume(t, e)
 	if !e.q.Full() {
 		t.Fatal("refused with ENOSPC but Full() is false")
 	}
