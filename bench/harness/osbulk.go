@@ -11,6 +11,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/sinks/opensearch/osfake"
 )
 
 // OSReceiver is an OpenSearch 2.x bulk endpoint that counts: GET / answers
@@ -127,27 +129,23 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		acts = append(acts, a)
 	}
 	wk.acts = acts[:0]
+	// The answer is cut to ?filter_path= as OpenSearch cuts it (the
+	// router asks for each item's _index, _id, status and error).
+	f := osfake.ParseFilterPath(r.URL.Query().Get("filter_path"))
+	keeps := [2]itemKeep{keepOf(f, "index"), keepOf(f, "create")}
 	n, conflicts, invalid := 0, 0, 0
 	for i := range acts {
 		a := &acts[i]
-		op := "index"
+		k := &keeps[0]
 		if a.create {
-			op = "create"
-		}
-		if n > 0 {
-			items.WriteByte(',')
+			k = &keeps[1]
 		}
 		if t := bytes.TrimSpace(a.src); len(t) == 0 || t[0] != '{' || fastjson.ValidateBytes(t) != nil {
 			// OpenSearch refuses a document that is not a JSON object,
 			// item by item: the router must quarantine it, never count
 			// it sent.
 			o.Dest.invalid.Add(1)
-			n++
-			items.WriteString(`{"`)
-			items.WriteString(op)
-			items.WriteString(`":{"_index":`)
-			writeQuoted(items, a.index)
-			items.WriteString(`,"status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse"}}}`)
+			n = k.write(items, n, a.index, nil, 400, `{"type":"mapper_parsing_exception","reason":"failed to parse"}`)
 			invalid++
 			continue
 		}
@@ -155,28 +153,112 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 		// of an event under another _id (another content: a cross-protocol
 		// repeat) is stored, a duplicate in the index.
 		conflict := o.Dest.eventFast(&wk.p, a.src, now, a.create && o.stored(a.id))
-		n++
-		items.WriteString(`{"`)
-		items.WriteString(op)
-		items.WriteString(`":{"_index":`)
-		writeQuoted(items, a.index)
-		items.WriteString(`,"_id":`)
-		writeQuoted(items, a.id)
 		if conflict {
 			conflicts++
-			items.WriteString(`,"status":409,"error":{"type":"version_conflict_engine_exception","reason":"version conflict, document already exists"}}}`)
+			n = k.write(items, n, a.index, a.id, 409, `{"type":"version_conflict_engine_exception","reason":"version conflict, document already exists"}`)
 			continue
 		}
-		items.WriteString(`,"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"status":201}}`)
+		n = k.write(items, n, a.index, a.id, 201, "")
 	}
 	w.Header().Set("Content-Type", "application/json")
+	errs := "false"
 	if conflicts > 0 || invalid > 0 {
-		_, _ = w.Write([]byte(`{"took":1,"errors":true,"items":[`))
-	} else {
-		_, _ = w.Write([]byte(`{"took":1,"errors":false,"items":[`))
+		errs = "true"
 	}
+	head := []byte{'{'}
+	if f.Keeps("took") {
+		head = append(head, `"took":1,`...)
+	}
+	if f.Keeps("errors") {
+		head = append(head, `"errors":`+errs+`,`...)
+	}
+	if n == 0 {
+		_, _ = w.Write(append(bytes.TrimSuffix(head, []byte(",")), '}'))
+		return
+	}
+	_, _ = w.Write(append(head, `"items":[`...))
 	_, _ = w.Write(items.Bytes())
 	_, _ = w.Write([]byte(`]}`))
+}
+
+// itemKeep says which fields of an item's answer filter_path keeps, for one
+// operation.
+type itemKeep struct {
+	op                                                         string
+	index, id, version, result, shards, seq, term, status, err bool
+}
+
+func keepOf(f *osfake.FilterPath, op string) itemKeep {
+	k := func(field string) bool { return f.Keeps("items", op, field) }
+	return itemKeep{op: op, index: k("_index"), id: k("_id"), version: k("_version"), result: k("result"),
+		shards: k("_shards"), seq: k("_seq_no"), term: k("_primary_term"), status: k("status"), err: k("error")}
+}
+
+// write appends one item's answer (an OpenSearch 2.x answer: a created
+// item's has every field; a refused one's _index, _id, status and error)
+// after n items, and returns the items written; an item the filter
+// empties is left out, as OpenSearch leaves it out.
+func (k *itemKeep) write(items *bytes.Buffer, n int, index, id []byte, status int, errJSON string) int {
+	mark := items.Len()
+	if n > 0 {
+		items.WriteByte(',')
+	}
+	items.WriteString(`{"`)
+	items.WriteString(k.op)
+	items.WriteString(`":{`)
+	body := items.Len()
+	field := func(name string) {
+		if items.Len() > body {
+			items.WriteByte(',')
+		}
+		items.WriteByte('"')
+		items.WriteString(name)
+		items.WriteString(`":`)
+	}
+	if k.index {
+		field("_index")
+		writeQuoted(items, index)
+	}
+	if k.id && id != nil {
+		field("_id")
+		writeQuoted(items, id)
+	}
+	if status == 201 {
+		if k.version {
+			field("_version")
+			items.WriteByte('1')
+		}
+		if k.result {
+			field("result")
+			items.WriteString(`"created"`)
+		}
+		if k.shards {
+			field("_shards")
+			items.WriteString(`{"total":2,"successful":1,"failed":0}`)
+		}
+		if k.seq {
+			field("_seq_no")
+			items.WriteString(strconv.Itoa(n))
+		}
+		if k.term {
+			field("_primary_term")
+			items.WriteByte('1')
+		}
+	}
+	if k.status {
+		field("status")
+		items.WriteString(strconv.Itoa(status))
+	}
+	if k.err && errJSON != "" {
+		field("error")
+		items.WriteString(errJSON)
+	}
+	if items.Len() == body {
+		items.Truncate(mark)
+		return n
+	}
+	items.WriteString("}}")
+	return n + 1
 }
 
 // bulkAction is one action line of a bulk body and its document.

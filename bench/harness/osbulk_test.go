@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/logrouter/logrouter/sinks/opensearch/osfake"
 )
 
 // TestOSReceiverRefusesMalformed: the fake OpenSearch used to parse only
@@ -79,6 +81,51 @@ func TestReadAction(t *testing.T) {
 		}
 		if tc.ok && (a.create != tc.create || string(a.index) != tc.index || string(a.id) != tc.id) {
 			t.Errorf("%s: got create %v index %q id %q", tc.line, a.create, a.index, a.id)
+		}
+	}
+}
+
+// TestOSReceiverFilterPath: the receiver cuts its answer to ?filter_path= as
+// OpenSearch does (osfake.FilterPath applied to its whole answer), so the
+// router reads the answer a cluster sends it.
+func TestOSReceiverFilterPath(t *testing.T) {
+	var body bytes.Buffer
+	for _, item := range [][2]string{
+		{"a", `{"bench_run":"R","bench_seq":0,"bench_sent_ns":1}`},
+		{"a", `{"bench_run":"R","bench_seq":0,"bench_sent_ns":1}`}, // same _id: 409
+		{"b", `[1]`}, // 400
+	} {
+		fmt.Fprintf(&body, `{"create":{"_index":"x","_id":"%s"}}`+"\n%s\n", item[0], item[1])
+	}
+	answer := func(query string) string {
+		d := NewDest("opensearch", "R", "P2")
+		o, err := NewOSReceiver(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close()
+		resp, err := http.Post(o.URL()+"/_bulk"+query, "application/x-ndjson", bytes.NewReader(body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if fastjson.ValidateBytes(b) != nil {
+			t.Fatalf("answer to %q is not JSON: %s", query, b)
+		}
+		return string(b)
+	}
+	whole := answer("")
+	if !strings.Contains(whole, `"status":201`) || !strings.Contains(whole, `"status":409`) || !strings.Contains(whole, `"status":400`) {
+		t.Fatalf("want a created, a conflicting and a refused item: %s", whole)
+	}
+	for _, filter := range []string{
+		"items.*._index,items.*._id,items.*.status,items.*.error,error,status", // the router's
+		"items.*.error", "took", "errors,items.*._seq_no", "-items.*._shards", "nothing",
+	} {
+		want := string(osfake.ParseFilterPath(filter).Apply([]byte(whole)))
+		if got := answer("?filter_path=" + filter); got != want {
+			t.Errorf("filter_path=%s\n got %s\nwant %s", filter, got, want)
 		}
 	}
 }

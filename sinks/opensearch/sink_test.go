@@ -64,10 +64,16 @@ func TestRoundTrip(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, Config{Gzip: &gz})
-			var gzipHeader atomic.Int64
+			var gzipHeader, filtered atomic.Int64
 			e.srv.SetRequestHook(func(r *http.Request) {
 				if r.URL.Path == "/_bulk" && r.Header.Get("Content-Encoding") == "gzip" {
 					gzipHeader.Add(1)
+				}
+				// The answer is cut to what the sink reads; status keeps
+				// every item in it.
+				if f := osfake.ParseFilterPath(r.URL.Query().Get("filter_path")); r.URL.Path == "/_bulk" && f != nil &&
+					f.Keeps("items", "create", "status") && f.Keeps("items", "create", "_id") && !f.Keeps("items", "create", "_shards") {
+					filtered.Add(1)
 				}
 			})
 			// About 2.5 MB over two days: split in 4 concurrent requests.
@@ -94,6 +100,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if e.srv.BulkItems() != len(b.Events) {
 				t.Fatalf("%d items sent for %d events", e.srv.BulkItems(), len(b.Events))
+			}
+			if int(filtered.Load()) != all {
+				t.Fatalf("%d of %d bulk requests asked for a filtered answer (filter_path)", filtered.Load(), all)
 			}
 			if i, c, r, q := e.counts(); i != len(b.Events) || c+r+q != 0 {
 				t.Fatalf("metrics indexed %d conflict %d retried %d quarantined %d", i, c, r, q)

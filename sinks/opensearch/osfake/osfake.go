@@ -22,6 +22,10 @@
 //     visible at once either way); per-item answers with _index, _id,
 //     _version, result, status, _seq_no, _primary_term and _shards, and
 //     "errors": true when any item failed;
+//   - ?filter_path= on every endpoint (FilterPath): the successful answer
+//     cut to the named fields, * and ** wildcards, - exclusions, arrays
+//     transparent and emptied objects and array elements left out; an error
+//     document is sent whole, as OpenSearch does;
 //   - per-item errors: 409 version_conflict_engine_exception (create of an
 //     existing id), 400 mapper_parsing_exception (a document that is not a
 //     JSON object, a field whose value does not fit its mapped type, a
@@ -464,6 +468,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !authOK {
 		w.Header().Set("WWW-Authenticate", `Basic realm="OpenSearch Security"`)
 		writeError(w, http.StatusUnauthorized, "security_exception", "missing authentication credentials for REST request ["+r.URL.Path+"]")
+		return
+	}
+	if f := ParseFilterPath(r.URL.Query().Get("filter_path")); f != nil {
+		fw := &filterWriter{ResponseWriter: w, f: f}
+		s.route(fw, r)
+		fw.finish()
 		return
 	}
 	s.route(w, r)
