@@ -495,13 +495,16 @@ func (q *Queue) Full() bool {
 	if time.Duration(now-t) < fullFor {
 		return true
 	}
-	if pending == 0 {
-		return false
-	}
+	// The volume first: an empty queue takes any batch as far as max_bytes
+	// goes, but not on a volume without room (filled by another queue, a
+	// log file, by hand), where it refuses every append.
 	if q.volumeFull.Load() {
 		q.recheckVolume(now)
+		if q.volumeFull.Load() {
+			return true
+		}
 	}
-	return q.volumeFull.Load() || pending+q.refusedNeed.Load() > q.cfg.MaxBytes
+	return pending > 0 && pending+q.refusedNeed.Load() > q.cfg.MaxBytes
 }
 
 // recheckVolume clears the full-volume state when the volume has room
