@@ -622,6 +622,17 @@ func (st *stream) add(frame []byte, cut frameCut) {
 	}
 	em := normalize.EventMeta{DefaultSourceType: st.defST, KeepOwnLogrouter: true} // the parser's parse_status; a payload's own logrouter is refused
 	v, res, err := st.mp.Parse(frame, &em)
+	if c := st.mp.Cost(); c > 0 {
+		// A large JSON payload's parse (up to ~70 times its size) is
+		// memory the connection holds until the event is made: the
+		// others see it in the budget meanwhile, and the parser lets it
+		// go after (an idle connection would keep it).
+		st.s.inflight.Add(c)
+		defer func() {
+			st.s.inflight.Add(-c)
+			st.mp.Done()
+		}()
+	}
 	st.count(res.Status)
 	if err != nil { // the parser promises valid JSON: keep the message anyway
 		st.reject(frame, "parse_error", err)
@@ -1219,6 +1230,7 @@ func (r *Replayer) SetSender(sender string) { r.sender = []byte(sender) }
 func (r *Replayer) Add(w *route.Worker, b *pipeline.Batch, frame []byte) error {
 	em := normalize.EventMeta{DefaultSourceType: []byte(r.s.cfg.SourceType), KeepOwnLogrouter: true}
 	v, res, err := r.mp.Parse(frame, &em)
+	defer r.mp.Done()
 	if err != nil {
 		return err
 	}
