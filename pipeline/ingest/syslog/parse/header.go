@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"net/netip"
 	"time"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
@@ -445,13 +446,40 @@ func clockMark(m []byte, k int) int {
 }
 
 // originID returns the name at m[i:] of a Cisco IOS "logging origin-id"
-// (host characters, no ':') and the index after its ": ", or nil and i.
+// (host characters, no ':'; or an IPv6 address, "logging origin-id ipv6")
+// and the index after its ": ", or nil and i.
 func originID(m []byte, i int) ([]byte, int) {
 	j := i
 	for j < len(m) && j-i <= 255 && m[j] != ':' && isHostChar(m[j]) {
 		j++
 	}
 	if j == i || j-i > 255 || j+1 >= len(m) || m[j] != ':' || m[j+1] != ' ' {
+		if j < len(m) && m[j] == ':' {
+			return originIPv6(m, i)
+		}
+		return nil, i
+	}
+	return m[i:j], j + 2
+}
+
+// originIPv6 is originID for an IPv6 address: hex digits, ':' and '.' (an
+// embedded IPv4) up to the first ": ", which must parse as an address.
+func originIPv6(m []byte, i int) ([]byte, int) {
+	j := i
+	for j < len(m) && j-i <= 45 {
+		c := m[j]
+		if c == ':' && j+1 < len(m) && m[j+1] == ' ' {
+			break
+		}
+		if c != ':' && c != '.' && !isHex(c) {
+			return nil, i
+		}
+		j++
+	}
+	if j+1 >= len(m) || m[j] != ':' || m[j+1] != ' ' {
+		return nil, i
+	}
+	if a, err := netip.ParseAddr(string(m[i:j])); err != nil || !a.Is6() {
 		return nil, i
 	}
 	return m[i:j], j + 2
