@@ -91,6 +91,7 @@ type metrics struct {
 	records    *prometheus.CounterVec // {input, topic}
 	resets     prometheus.Counter     // committed offsets out of the log's range, reset by start_offset
 	control    *prometheus.CounterVec // {input, topic}: transaction markers skipped
+	expired    *prometheus.CounterVec // {input, topic}: records retention removed before they were read
 	inBytes    prometheus.Counter     // the engine's logrouter_input_bytes_total{input}: record values read
 }
 
@@ -129,10 +130,12 @@ func New(cfg Config, eng *engine.Engine, log *slog.Logger) (*Source, error) {
 		Help: "Committed offsets found outside their partition's log (truncated, topic recreated) and reset by start_offset."}, []string{"input"}), &err2)
 	ctl := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_control_records_total",
 		Help: "Transaction markers (the commit and abort records of transactional producers) skipped: not the producer's records."}, []string{"input", "topic"}), &err2)
+	exp := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logrouter_kafka_records_expired_total",
+		Help: "Records the broker deleted before they were read (the topic's retention passed the group's position: a consumer group behind by more than retention.ms or retention.bytes, or a DeleteRecords call): never received, lost upstream of the router; reading went on from the partition's first offset."}, []string{"input", "topic"}), &err2)
 	if err2 != nil {
 		return nil, err2
 	}
-	s.m = &metrics{control: ctl, lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
+	s.m = &metrics{control: ctl, expired: exp, lag: lag, committed: committed, rebalances: reb.WithLabelValues(cfg.Name), assigned: asg.WithLabelValues(cfg.Name),
 		commitErrs: cerr.WithLabelValues(cfg.Name), records: rec, resets: rst.WithLabelValues(cfg.Name),
 		inBytes: eng.Metrics().InputBytes.WithLabelValues(cfg.Name)}
 	return s, nil
@@ -514,19 +517,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: 250 * time.Millisecond,
 		OffsetOutOfRangeError: true, // outOfRange: a log cut below the position while it runs
 		ReadBackoffMin:        100 * time.Millisecond, ReadBackoffMax: time.Second,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			for _, a := range args {
-				if err, ok := a.(error); ok && errors.Is(err, errBatchTooLarge) {
-					// Retried by kafka-go for ever: consume finds the
-					// batch's offsets and skips them (skipBatch).
-					if !p.oversized.Swap(true) {
-						s.log.Warn("kafka: "+err.Error()+"; finding its offsets to skip it", "partition", p.label, "max_batch_bytes", s.cfg.MaxBatchBytes)
-					}
-					return
-				}
-			}
-			s.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "partition", p.label)
-		}),
+		ErrorLogger: kafka.LoggerFunc(p.readerError),
 	})
 	defer r.Close()
 	var lastFetch atomic.Int64 // when the loop last asked for a record
@@ -558,7 +549,14 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 			backoff.Sleep(run, retryDelay(attempt))
 		}
 	}
-	if off, ok := s.inRange(run, topic, pa.ID, pa.Offset); !ok {
+	if off, ok, expired := s.inRange(run, topic, pa.ID, pa.Offset); !ok && expired > 0 {
+		// Retention deleted records after the group's commit: read on
+		// from the first that exists (not from the end, which would skip
+		// every record retained), counted as expired.
+		p.expire(expired)
+		pa.Offset = off
+		p.accepted = off
+	} else if !ok {
 		// Like auto.offset.reset: the committed offset is outside the
 		// log (truncated by an unclean leader election, the topic
 		// recreated, a restore or mirror failover). kafka-go would wait
@@ -629,6 +627,55 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 	p.drain()
 }
 
+// readerError takes the kafka-go Reader's error log lines (its
+// ErrorLogger): a batch past max_batch_bytes is skipped by consume
+// (skipBatch); records retention removed below the position, which the
+// Reader skips on its own while it runs, are counted; the rest is logged.
+func (p *partition) readerError(msg string, args ...any) {
+	s := p.s
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, errBatchTooLarge) {
+			// Retried by kafka-go for ever: consume finds the
+			// batch's offsets and skips them (skipBatch).
+			if !p.oversized.Swap(true) {
+				s.log.Warn("kafka: "+err.Error()+"; finding its offsets to skip it", "partition", p.label, "max_batch_bytes", s.cfg.MaxBatchBytes)
+			}
+			return
+		}
+	}
+	if n, ok := retentionSkip(msg, args); ok {
+		p.expire(n)
+		return
+	}
+	s.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "partition", p.label)
+}
+
+// readerSkipFormat is how kafka-go (v0.4.51, reader.go) logs a position
+// retention passed while the Reader runs, before it moves on to the first
+// offset: its last argument is the number of records skipped.
+const readerSkipFormat = "the kafka reader is reading before the first offset"
+
+// retentionSkip reads the records skipped out of a kafka-go error line.
+func retentionSkip(msg string, args []any) (int64, bool) {
+	if !strings.HasPrefix(msg, readerSkipFormat) || len(args) == 0 {
+		return 0, false
+	}
+	n, ok := args[len(args)-1].(int64)
+	return n, ok && n > 0
+}
+
+// expire counts n records the broker deleted before the partition read
+// them, and says so: they are lost before the router, and an operator
+// must know (LogrouterKafkaRecordsExpired).
+func (p *partition) expire(n int64) {
+	if n <= 0 {
+		return
+	}
+	p.s.m.expired.WithLabelValues(p.s.cfg.Name, p.topic).Add(float64(n))
+	p.s.log.Error("kafka: records were deleted by the topic's retention before they were read (the consumer group is behind by more than retention.ms or retention.bytes): they are lost before the router; reading goes on from the partition's first offset. Add replicas (up to the partitions), look for a slow destination, or raise the topic's retention",
+		"partition", p.label, "records", n)
+}
+
 // outOfRange handles the reader's position falling outside the
 // partition's log while it runs (OffsetOutOfRangeError: an unclean leader
 // election cut the log below it, the topic was recreated), as inRange does
@@ -643,13 +690,7 @@ func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 	// Decided now, as the cut is seen: settling the batches in flight can
 	// take long enough for a log being written to grow past the position
 	// again, which would hide the cut.
-	off, ok := p.s.inRange(ctx, p.topic, p.id, pos)
-	if first, _, err := p.s.offsets(ctx, p.topic, p.id); !ok && err == nil && pos < first {
-		// Retention passed the position (a partition far behind): the
-		// records from the first offset on exist; whatever start_offset
-		// says, none of them is skipped.
-		off = first
-	}
+	off, ok, expired := p.s.inRange(ctx, p.topic, p.id, pos)
 	p.settle(ctx)
 	if ctx.Err() != nil {
 		return
@@ -673,6 +714,15 @@ func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 		}
 		return
 	}
+	if expired > 0 {
+		p.expire(expired)
+		if err := r.SetOffset(off); err != nil {
+			p.s.log.Error("kafka: cannot seek; the partition waits for the next rebalance", "partition", p.label, "offset", off, "err", err)
+			return
+		}
+		p.commit(true)
+		return
+	}
 	p.s.m.resets.Inc()
 	p.s.log.Warn("kafka: the partition's log was cut below its position (an unclean leader election, the topic recreated); reading on from start_offset: records written below the position and past the cut are read, none skipped",
 		"partition", p.label, "position", pos, "start_offset", p.s.cfg.StartOffset, "now", off)
@@ -684,22 +734,27 @@ func (p *partition) outOfRange(ctx context.Context, r *kafka.Reader) {
 }
 
 // inRange checks a committed offset against the partition's log: ok is
-// false when it lies past the last offset or before the first, and off is
-// then where start_offset says to begin (the first or the last offset).
-// A sentinel (no commit yet) or a log that cannot be asked is taken as it
-// is.
-func (s *Source) inRange(ctx context.Context, topic string, part int, off int64) (int64, bool) {
+// false when it lies past the last offset or before the first. Before the
+// first, retention passed it (a group far behind): off is the first
+// offset, whatever start_offset says (the records from there on exist;
+// none of them is skipped), and expired counts the records deleted unread.
+// Past the last (the log cut by an unclean leader election, the topic
+// recreated), off is where start_offset says to begin. A sentinel (no
+// commit yet) or a log that cannot be asked is taken as it is.
+func (s *Source) inRange(ctx context.Context, topic string, part int, off int64) (at int64, ok bool, expired int64) {
 	if off < 0 {
-		return off, true
+		return off, true, 0
 	}
 	first, last, err := s.offsets(ctx, topic, part)
-	if err != nil || (off >= first && off <= last) {
-		return off, true
+	switch {
+	case err != nil || (off >= first && off <= last):
+		return off, true, 0
+	case off < first:
+		return first, false, first - off
+	case s.cfg.StartOffset == "latest":
+		return last, false, 0
 	}
-	if s.cfg.StartOffset == "latest" {
-		return last, false
-	}
-	return first, false
+	return first, false, 0
 }
 
 // offsets returns the partition's first offset and its end (the offset the
