@@ -124,6 +124,46 @@ type Batch struct {
 	// dedupCounts are the repeats deduplication removed from this batch
 	// (see AddDedupCount).
 	dedupCounts []DedupCount
+	// removed are the repeats deduplication removed from Events and the
+	// engine has not counted yet (see AddRemoved); removedEvents their sum.
+	removed       []Removed
+	removedEvents int
+}
+
+// Removed is a run of repeats of one source type that deduplication
+// removed from a batch: Events of them, Bytes long in all.
+type Removed struct {
+	SourceType    string
+	Events, Bytes int
+}
+
+// AddRemoved records that deduplication removed n events of source type
+// st, bytes long in all, from b.Events. The engine counts them as
+// deduplicated when b is accepted and as refused with it when it is not
+// (TakeRemoved): a refused batch was not acknowledged, its repeats
+// included. A batch its source emits again (syslog, Kafka) carries them
+// to the next pass, which counts them as its input again.
+func (b *Batch) AddRemoved(st string, n, bytes int) {
+	if k := len(b.removed) - 1; k >= 0 && b.removed[k].SourceType == st {
+		b.removed[k].Events += n
+		b.removed[k].Bytes += bytes
+	} else {
+		b.removed = append(b.removed, Removed{SourceType: st, Events: n, Bytes: bytes})
+	}
+	b.removedEvents += n
+}
+
+// RemovedEvents is how many repeats AddRemoved recorded that are not
+// taken yet: events of b's input that are no longer in b.Events.
+func (b *Batch) RemovedEvents() int { return b.removedEvents }
+
+// TakeRemoved returns what AddRemoved recorded and forgets it. The slice
+// is valid until the next AddRemoved.
+func (b *Batch) TakeRemoved() []Removed {
+	r := b.removed
+	b.removed = b.removed[:0]
+	b.removedEvents = 0
+	return r
 }
 
 // DedupCount is a repeat count deduplication owes a key of its set Set.
@@ -178,6 +218,8 @@ func (b *Batch) Release() {
 	b.Ack = nil
 	b.Meta = Meta{}
 	b.dedupCounts = b.dedupCounts[:0]
+	clear(b.removed)
+	b.removed, b.removedEvents = b.removed[:0], 0
 	if cap(b.arena) > maxPooledArena {
 		b.arena = nil
 	}
@@ -191,6 +233,8 @@ func (b *Batch) Reset() {
 	b.Events = b.Events[:0]
 	b.arena = b.arena[:0]
 	b.dedupCounts = b.dedupCounts[:0]
+	clear(b.removed)
+	b.removed, b.removedEvents = b.removed[:0], 0
 }
 
 // Shrink lets go of b's buffers where they hold more than max bytes, for

@@ -272,14 +272,13 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	}
 	now := e.now()
 	kept := b.Events[:0]
-	dups, dupBytes := 0, 0
+	dups := 0
 	var lastST string
-	var lastCtr prometheus.Counter
-	run := 0
+	run, runBytes := 0, 0
 	flush := func() {
 		if run > 0 {
-			lastCtr.Add(float64(run))
-			run = 0
+			b.AddRemoved(lastST, run, runBytes)
+			run, runBytes = 0, 0
 		}
 	}
 	inBatch := batchKeys.Get().(*keySet)
@@ -316,12 +315,12 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 			b.AddDedupCount(e.dedupSetOf[ev.Priority], ev.Key, 1+ev.DedupRepeats)
 		}
 		dups++
-		dupBytes += len(ev.Raw)
-		if ev.SourceType != lastST || lastCtr == nil {
+		if ev.SourceType != lastST {
 			flush()
-			lastST, lastCtr = ev.SourceType, e.dedupCounter(ev.SourceType)
+			lastST = ev.SourceType
 		}
 		run++
+		runBytes += len(ev.Raw)
 	}
 	flush()
 	if e.countPath != nil {
@@ -347,8 +346,19 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 	}
 	clear(b.Events[len(kept):])
 	b.Events = kept
-	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(dups))
-	e.m.DedupBytes.Add(float64(dupBytes))
+}
+
+// countRemoved counts the repeats deduplication removed from b (AddRemoved)
+// as deduplicated, once b is accepted.
+func (e *Engine) countRemoved(b *pipeline.Batch) {
+	if b.RemovedEvents() == 0 {
+		return
+	}
+	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(b.RemovedEvents()))
+	for _, r := range b.TakeRemoved() {
+		e.dedupCounter(r.SourceType).Add(float64(r.Events))
+		e.m.DedupBytes.Add(float64(r.Bytes))
+	}
 }
 
 // distinctRepeats gives each further copy of an event in b that is kept
@@ -712,18 +722,22 @@ func (e *Engine) EmitTo(ctx context.Context, b *pipeline.Batch, destination stri
 
 func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 	// Read once: after the Ack fires the source may release b. The wrapper
-	// counts events the sender will have to resend.
+	// counts events the sender will have to resend, or the repeats
+	// deduplication removed as deduplicated once b is accepted.
 	//
-	// Refused counts the events left after deduplication: the repeats
-	// removed were dropped (and counted as such), not refused, so that
-	// input - refused = deduplicated + delivered holds whether the source
-	// resends a new copy of the batch (HTTP) or re-emits this one, from
-	// which the repeats are gone (syslog, Kafka).
+	// Input and refused count the batch whole: its events and the repeats
+	// an earlier pass removed from it (a batch its source emits again:
+	// syslog, Kafka; b.RemovedEvents). Repeats count as deduplicated only
+	// when the batch is accepted: a refused one was not acknowledged, its
+	// repeats included, and its sender resends them (HTTP sends a new copy
+	// of the request; syslog and Kafka emit this batch again, which carries
+	// them). So input - refused = deduplicated + delivered, and a repeat is
+	// deduplicated once however often its batch was refused.
 	//
 	// A batch turned away before it is counted (the engine closing, no
 	// delivery capacity in time) counts neither as input nor as refused.
 	ack := b.Ack
-	kept := len(b.Events)
+	kept := len(b.Events) + b.RemovedEvents()
 	if e.closed.Load() {
 		ack.Done(ErrShuttingDown)
 		return ErrShuttingDown
@@ -763,13 +777,14 @@ func (e *Engine) emit(ctx context.Context, b *pipeline.Batch, only int) error {
 		ack = pipeline.NewAck(func(err error) {
 			if err != nil {
 				refused.Add(float64(kept))
+			} else {
+				e.countRemoved(b)
 			}
 			inner.Done(err)
 		})
 	}
 	if only < 0 {
 		e.removeDuplicates(b)
-		kept = len(b.Events)
 		e.distinctRepeats(b)
 	}
 
@@ -962,7 +977,9 @@ func (e *Engine) count(b *pipeline.Batch) {
 	if len(b.Events) == 0 {
 		return
 	}
-	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events)))
+	// The repeats an earlier pass removed are this pass's input too (see
+	// emit): its refusal counts them refused.
+	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events) + b.RemovedEvents()))
 	e.m.InputNormBytes.WithLabelValues(b.Meta.Input).Add(float64(b.Bytes()))
 	var prio, prioB [pipeline.NumPriorities]int
 	// Most batches hit few rules: count runs of the same rule. Events

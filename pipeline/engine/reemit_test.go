@@ -84,3 +84,43 @@ func TestInBatchRepeatsSurviveReEmit(t *testing.T) {
 		t.Errorf("kept copy after the window: %s, want no count (the 2 were delivered with the first copy)", got)
 	}
 }
+
+// TestRefusedRepeatsCountedOnceDeduplicated: the repeats removed from a
+// batch that is then refused were counted deduplicated at once (and, in the
+// ledger, accepted: input - refused), at every refused attempt: an HTTP
+// sender's resend of a refused request counted its repeats again, though
+// nothing of the refused attempt was acknowledged. They count as
+// deduplicated once, when their batch is accepted; refused with it until
+// then, both when the source sends a new copy (HTTP) and when it emits the
+// same batch again (syslog, Kafka: the batch carries them).
+func TestRefusedRepeatsCountedOnceDeduplicated(t *testing.T) {
+	for _, reemit := range []bool{false, true} {
+		name := map[bool]string{false: "new copy (HTTP)", true: "same batch (syslog, Kafka)"}[reemit]
+		t.Run(name, func(t *testing.T) {
+			e, arch, _ := countingEngine(t)
+			b := keyedBatch(1, 1, 1) // one event and two in-batch repeats
+			arch.Err = errors.New("down")
+			if err, _ := emit(t, e, b); err == nil {
+				t.Fatal("expected the refusal")
+			}
+			in := func() float64 { return testutil.ToFloat64(e.m.InputEvents.WithLabelValues("test")) }
+			refused := func() float64 { return testutil.ToFloat64(e.m.InputRefused.WithLabelValues("test")) }
+			dedupd := func() float64 { return testutil.ToFloat64(e.m.InputDedup.WithLabelValues("test")) }
+			if in() != 3 || refused() != 3 {
+				t.Fatalf("after the refusal: input %v refused %v, want 3 and 3 (nothing acknowledged)", in(), refused())
+			}
+			arch.Err = nil
+			if !reemit {
+				b = keyedBatch(1, 1, 1)
+			}
+			if err, _ := emit(t, e, b); err != nil {
+				t.Fatal(err)
+			}
+			delivered := float64(len(arch.Events()))
+			if in() != 6 || refused() != 3 || dedupd() != 2 || delivered != 1 {
+				t.Errorf("input %v refused %v deduplicated %v delivered %v; want 6, 3, 2, 1 (input - refused = deduplicated + delivered)",
+					in(), refused(), dedupd(), delivered)
+			}
+		})
+	}
+}

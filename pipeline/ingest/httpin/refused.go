@@ -1,6 +1,7 @@
 package httpin
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 
@@ -15,8 +16,9 @@ import (
 // is delivered), and a refused Emit tells the sender to resend it all. The
 // resend's copies of these records are already in the quarantine, once
 // each: they are not stored or counted again, or a replay would deliver
-// them twice. A record is remembered by its input, reason and bytes, as
-// many times as it was refused, for the last maxRefusedRejects records.
+// them twice. A record is remembered by its bytes and everything a replay
+// of it uses (rejectKey), as many times as it was refused, for the last
+// maxRefusedRejects records.
 type refusedRejects struct {
 	n     atomic.Int64 // remembered: 0 lets deliver skip the lock
 	mu    sync.Mutex
@@ -27,12 +29,24 @@ type refusedRejects struct {
 
 const maxRefusedRejects = 1 << 16
 
+// rejectKey identifies a rejected record by everything a replay of it
+// uses: its bytes, reason, where it came from and the metadata its request
+// gave it. Only the resend of the same request matches then; a record of
+// another sender or request with the same bytes (an empty heartbeat line, a
+// truncated prefix) under other metadata is stored and counted on its own
+// (it was swallowed by the first one's memory). Two requests that match in
+// every one of these share a copy: the same replay either way.
 func rejectKey(r *pipeline.Rejected) uint64 {
 	d := xxhash.New()
-	_, _ = d.WriteString(r.Input)
-	_, _ = d.Write([]byte{0})
-	_, _ = d.WriteString(r.Reason)
-	_, _ = d.Write([]byte{0})
+	for _, f := range [...]string{r.Input, r.Protocol, r.Peer, r.Reason, r.DefaultSourceType, r.DefaultIndex,
+		r.SourceType, r.DefaultHost, r.DefaultSource} {
+		_, _ = d.WriteString(f)
+		_, _ = d.Write([]byte{0})
+	}
+	var t [16]byte
+	binary.LittleEndian.PutUint64(t[:8], uint64(r.DefaultTime))
+	binary.LittleEndian.PutUint64(t[8:], uint64(r.RecordTime))
+	_, _ = d.Write(t[:])
 	_, _ = d.Write(r.Raw)
 	return d.Sum64()
 }

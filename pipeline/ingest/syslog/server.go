@@ -756,9 +756,11 @@ func (st *stream) waitPrev() {
 		st.prev, st.prevDone, st.prevBytes = nil, nil, 0
 		st.charge()
 	}()
-	n := len(b.Events)
 	err := <-st.prevDone
 	for attempt := 0; err != nil; attempt++ {
+		// The batch's messages: its events and the repeats deduplication
+		// removed from it, refused with it (Batch.RemovedEvents).
+		n := len(b.Events) + b.RemovedEvents()
 		if engine.NotCounted(err) && (st.transport == "udp" || s.shutdown.Err() != nil) {
 			// Given up on before the engine counted it as input: the
 			// ledger row counts it received and refused.
