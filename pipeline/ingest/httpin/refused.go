@@ -30,15 +30,16 @@ type refusedRejects struct {
 const maxRefusedRejects = 1 << 16
 
 // rejectKey identifies a rejected record by everything a replay of it
-// uses: its bytes, reason, where it came from and the metadata its request
-// gave it. Only the resend of the same request matches then; a record of
-// another sender or request with the same bytes (an empty heartbeat line, a
-// truncated prefix) under other metadata is stored and counted on its own
-// (it was swallowed by the first one's memory). Two requests that match in
-// every one of these share a copy: the same replay either way.
+// uses: its bytes, reason, input and protocol and the metadata its request
+// gave it. A record of another request with the same bytes (an empty
+// heartbeat line, a truncated prefix) under other metadata is stored and
+// counted on its own (it was swallowed by the first one's memory). Two
+// requests that match in every one of these share a copy: the same replay
+// either way. Not the peer: behind an L7 proxy or ingress a resend comes
+// from another address, and each refused attempt would be stored again.
 func rejectKey(r *pipeline.Rejected) uint64 {
 	d := xxhash.New()
-	for _, f := range [...]string{r.Input, r.Protocol, r.Peer, r.Reason, r.DefaultSourceType, r.DefaultIndex,
+	for _, f := range [...]string{r.Input, r.Protocol, r.Reason, r.DefaultSourceType, r.DefaultIndex,
 		r.SourceType, r.DefaultHost, r.DefaultSource} {
 		_, _ = d.WriteString(f)
 		_, _ = d.Write([]byte{0})

@@ -89,7 +89,7 @@ func TestReaderRetentionSkipCounted(t *testing.T) {
 	}
 	s := &Source{cfg: Config{Name: "kafka"}, log: faultLog, m: &metrics{
 		expired: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x"}, []string{"input", "topic"})}}
-	p := &partition{s: s, topic: "logs", label: "logs/0"}
+	p := &partition{s: s, topic: "logs", label: "logs/0", expired: s.m.expired.WithLabelValues("kafka", "logs")}
 	p.readerError(format, 0, "logs", int64(42), int64(100), int64(58))
 	if got := reviewCounter(t, s.m.expired.WithLabelValues("kafka", "logs")); got != 58 {
 		t.Fatalf("expired %v, want 58", got)

@@ -482,6 +482,7 @@ type partition struct {
 	comm       prometheus.Gauge
 	records    prometheus.Counter
 	control    prometheus.Counter
+	expired    prometheus.Counter // records retention deleted before they were read
 	inBytes    prometheus.Counter
 	oversized  atomic.Bool // the reader met a batch past max_batch_bytes (skipOversized)
 }
@@ -497,7 +498,11 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation, topic
 		w: s.eng.Worker(), notify: make(chan struct{}, 1), committed: pa.Offset, accepted: pa.Offset, lo: -1,
 		lag:     s.m.lag.WithLabelValues(s.cfg.Name, topic, pid),
 		comm:    s.m.committed.WithLabelValues(s.cfg.Name, topic, pid),
-		records: s.m.records.WithLabelValues(s.cfg.Name, topic), control: s.m.control.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes}
+		records: s.m.records.WithLabelValues(s.cfg.Name, topic), control: s.m.control.WithLabelValues(s.cfg.Name, topic), inBytes: s.m.inBytes,
+		// At 0 from the start: increase() over a series that first shows
+		// up at N reads 0, and LogrouterKafkaRecordsExpired would miss a
+		// pod's first expiry (a one-off catch-up after an outage).
+		expired: s.m.expired.WithLabelValues(s.cfg.Name, topic)}
 	defer func() { s.eng.PutWorker(p.w) }() // the worker it has at the end (Refresh)
 	s.m.assigned.Set(float64(s.assigned.Add(1)))
 	defer func() {
@@ -656,6 +661,9 @@ func (p *partition) readerError(msg string, args ...any) {
 const readerSkipFormat = "the kafka reader is reading before the first offset"
 
 // retentionSkip reads the records skipped out of a kafka-go error line.
+// The commit moves past them with the next record accepted after the
+// skip: should the partition change owner before one is, the next owner
+// finds the commit below the log's start and counts them again.
 func retentionSkip(msg string, args []any) (int64, bool) {
 	if !strings.HasPrefix(msg, readerSkipFormat) || len(args) == 0 {
 		return 0, false
@@ -671,7 +679,7 @@ func (p *partition) expire(n int64) {
 	if n <= 0 {
 		return
 	}
-	p.s.m.expired.WithLabelValues(p.s.cfg.Name, p.topic).Add(float64(n))
+	p.expired.Add(float64(n))
 	p.s.log.Error("kafka: records were deleted by the topic's retention before they were read (the consumer group is behind by more than retention.ms or retention.bytes): they are lost before the router; reading goes on from the partition's first offset. Add replicas (up to the partitions), look for a slow destination, or raise the topic's retention",
 		"partition", p.label, "records", n)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
 )
@@ -479,7 +480,9 @@ func originIPv6(m []byte, i int) ([]byte, int) {
 	if j+1 >= len(m) || m[j] != ':' || m[j+1] != ' ' {
 		return nil, i
 	}
-	if a, err := netip.ParseAddr(string(m[i:j])); err != nil || !a.Is6() {
+	// Not copied (a string conversion would escape: one allocation a
+	// message): the scan above leaves no zone for netip to keep.
+	if a, err := netip.ParseAddr(unsafe.String(&m[i], j-i)); err != nil || !a.Is6() {
 		return nil, i
 	}
 	return m[i:j], j + 2
