@@ -73,15 +73,17 @@ func adminTokenFlag(c *cobra.Command, token *string) {
 }
 
 // adminFromConfig sets what an admin command reaches from the router's
-// configuration, when -c names one: admin.address (unless --admin was
-// given), admin.token (unless --token or the environment gives one), and,
-// with dir non-nil, quarantine.dir. Without -c the flags' defaults stand.
+// configuration: admin.address (unless --admin was given), admin.token
+// (unless --token or the environment gives one), and, with dir non-nil,
+// quarantine.dir. Without -c it reads the embedded configuration, as
+// `router run` without -c does, so that LOGROUTER_ADMIN_ADDR moves both;
+// should the environment make that fail, the flags' defaults stand.
 func adminFromConfig(cmd *cobra.Command, g *globalFlags, admin, token, dir *string) error {
-	if g.config == "" {
-		return nil
-	}
 	cfg, _, err := g.load()
 	if err != nil {
+		if g.config == "" {
+			return nil
+		}
 		return err
 	}
 	if !cmd.Flags().Changed("admin") && cfg.Admin.Address != "" {
@@ -134,7 +136,7 @@ func statsCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default with -c: the configuration's admin.address)")
+	c.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default: the configuration's admin.address, the embedded one's without -c)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON")
 	adminTokenFlag(c, &token)
 	return c
@@ -251,7 +253,7 @@ replays from its own host (loopback) only.`,
 			return replayQuarantineTo(cmd.OutOrStdout(), newAdminClient(admin, token), args, dest, reason, dryRun)
 		},
 	}
-	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default with -c: the configuration's admin.address)")
+	replay.Flags().StringVar(&admin, "admin", "http://127.0.0.1:8686", "the router's admin listener (default: the configuration's admin.address, the embedded one's without -c)")
 	replay.Flags().StringVar(&dest, "destination", "", "only records refused by this destination (\"input\" for input rejections)")
 	replay.Flags().StringVar(&reason, "reason", "", "only records with this reason (records the router rejected again during an earlier replay are sent only when their reason is named)")
 	replay.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be replayed, send nothing, record nothing")
@@ -336,6 +338,7 @@ type replayTally struct {
 	already    int // replayed by an earlier run: skipped
 	filtered   int // left by --destination or --reason
 	again      int // rejected again during an earlier replay: left unless --reason names theirs
+	cut        int // an input's too_large records (their first bytes only): left unless --reason too_large
 	noRaw      int // without raw bytes: nothing to send
 	refused    int // refused by the router even alone (413): left, not sent again
 	torn       int // incomplete last lines
@@ -351,6 +354,7 @@ func (t *replayTally) add(o *replayTally) {
 	t.already += o.already
 	t.filtered += o.filtered
 	t.again += o.again
+	t.cut += o.cut
 	t.noRaw += o.noRaw
 	t.refused += o.refused
 	t.torn += o.torn
@@ -383,6 +387,9 @@ func (t *replayTally) details() string {
 func (t *replayTally) appendLeft(d []string) []string {
 	if t.again > 0 {
 		d = append(d, fmt.Sprintf("%d rejected again by an earlier replay (send them with --reason and their reason: router quarantine list shows it)", t.again))
+	}
+	if t.cut > 0 {
+		d = append(d, fmt.Sprintf("%d too_large (only their first bytes were kept: replayed, each would be a cut-off event; send them with --reason too_large if that is wanted)", t.cut))
 	}
 	if t.filtered > 0 {
 		d = append(d, fmt.Sprintf("%d filtered out", t.filtered))
@@ -748,6 +755,12 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// once more would loop (a cron job re-sending it forever).
 			// Naming its reason sends it.
 			fc.again++
+		case reason == "" && d == "input" && r.Reason == "too_large":
+			// An input keeps a record over its size limit as its first
+			// bytes: sent, that prefix would be taken as an event of its
+			// own (a JSON record cut short is text). Naming the reason
+			// sends it.
+			fc.cut++
 		default:
 			fc.selected++
 			// A destination's refusal with what was written goes back as

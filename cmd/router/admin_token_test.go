@@ -148,7 +148,7 @@ func TestReplayChunksWithinRouterLimits(t *testing.T) {
 	many := strings.TrimSuffix(strings.Repeat(`{"m":1}`+"\n", 4000), "\n")
 	var content strings.Builder
 	for range 3 {
-		content.WriteString(qline("too_large", big))
+		content.WriteString(qline("invalid_json", big))
 	}
 	for range 3 {
 		content.WriteString(qline("invalid_json", many))

@@ -86,7 +86,7 @@ func (g *globalFlags) load() (*config.Config, app.RulesSource, error) {
 		return nil, src, err
 	}
 	if g.rules != "" {
-		src = app.RulesSource{FS: os.DirFS(g.rules), Dir: ".", Name: g.rules}
+		src = app.RulesDir(g.rules)
 	}
 	return cfg, src, nil
 }

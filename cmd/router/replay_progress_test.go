@@ -107,7 +107,7 @@ func TestReplayTornLastLineReplaysTheRest(t *testing.T) {
 func TestReplayWithFilterDoesNotResend(t *testing.T) {
 	dir := t.TempDir()
 	writeOld(t, filepath.Join(dir, "quarantine-20240101T00.ndjson"),
-		qline("invalid_json", "a1")+qline("too_large", "a2"))
+		qline("invalid_json", "a1")+qline("too_deep", "a2"))
 	a := newReplayAdmin(t)
 	out := replayOnce(t, a.srv.URL, dir, "", "invalid_json")
 	if !strings.Contains(out, "replayed 1 of 2 records (1 filtered out)") {

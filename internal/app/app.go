@@ -58,13 +58,29 @@ func RulesFor(cfg *config.Config, configPath string) RulesSource {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(filepath.Dir(configPath), dir)
 	}
-	return RulesSource{FS: os.DirFS(dir), Dir: ".", Name: dir}
+	return RulesDir(dir)
 }
 
-// where names src's directory in an error, when it is on disk.
+// RulesDir is the RulesSource of a directory on disk (--rules, or the
+// configuration's rules.dir resolved against its file's directory); its
+// Name, which errors show, is absolute.
+func RulesDir(dir string) RulesSource {
+	name := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		name = abs
+	}
+	return RulesSource{FS: os.DirFS(dir), Dir: ".", Name: name}
+}
+
+// where names src's directory in an error, when it is on disk, and says
+// so when it does not exist (a configuration copied away from its rules/,
+// rules.dir being relative to the configuration file).
 func (src RulesSource) where() string {
 	if src.Name == "" {
 		return ""
+	}
+	if _, err := os.Stat(src.Name); errors.Is(err, fs.ErrNotExist) {
+		return " (rules directory " + src.Name + " does not exist: rules.dir is relative to the configuration file's directory; copy the rules/ directory there, set rules.dir, or pass --rules DIR)"
 	}
 	return " (rules directory " + src.Name + ")"
 }

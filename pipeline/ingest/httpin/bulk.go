@@ -49,12 +49,15 @@ type bulkItem struct {
 // bytes is refused with 400. Past
 // max_events_per_request items or max_normalized_bytes the answer is 413, as
 // Elasticsearch answers a request over its size limit.
+// esAuthHint is the reason of the Elasticsearch-style 401: what to send.
+const esAuthHint = "missing or invalid credentials: use Basic auth with a configured token as the password (any user), 'Authorization: Bearer <token>', or 'Authorization: ApiKey <base64 of id:token>' (Beats: api_key: \"id:<token>\")"
+
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) int {
 	start := time.Now()
 	tok, ar := s.authenticate(r, false)
 	if ar != authOK {
 		w.Header().Set("WWW-Authenticate", `Basic realm="logrouter"`)
-		return writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials: use Basic auth with a configured token as password, or 'Authorization: Bearer <token>'")
+		return writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 	}
 	bp, status, msg := s.readBody(w, r, c)
 	if status != 0 {
@@ -287,7 +290,7 @@ func writeJSONError(w http.ResponseWriter, status int, typ, reason string) int {
 // Logstash and Vector check before sending bulk requests.
 func (s *Server) handleESInfo(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	out := []byte(`{"name":"logrouter","cluster_name":"logrouter","cluster_uuid":"logrouter","version":{"number":`)
@@ -306,7 +309,7 @@ func (s *Server) handleESInfo(w http.ResponseWriter, r *http.Request) {
 // will not start without one): green, red (503) once shutting down.
 func (s *Server) handleESClusterHealth(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	s.mu.Lock()
@@ -329,7 +332,7 @@ func (s *Server) handleESClusterHealth(w http.ResponseWriter, r *http.Request) {
 // indices.
 func (s *Server) handleESXPack(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -345,7 +348,7 @@ func (s *Server) handleESXPack(w http.ResponseWriter, r *http.Request) {
 // GET says the pipeline exists, PUT and DELETE are acknowledged.
 func (s *Server) handleESIngestPipeline(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -367,7 +370,7 @@ func (s *Server) handleESIngestPipeline(w http.ResponseWriter, r *http.Request) 
 // has them.
 func (s *Server) handleESNodesIngest(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
@@ -420,7 +423,7 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 // one. logrouter has none to offer; this is the shape they check.
 func (s *Server) handleESLicense(w http.ResponseWriter, r *http.Request) {
 	if _, ar := s.authenticate(r, false); ar != authOK {
-		writeJSONError(w, http.StatusUnauthorized, "security_exception", "missing or invalid credentials")
+		writeJSONError(w, http.StatusUnauthorized, "security_exception", esAuthHint)
 		return
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
