@@ -38,3 +38,29 @@ func TestMissingRulesDirSaysWhere(t *testing.T) {
 		t.Fatalf("rules test --rules %s: %v", dir, err)
 	}
 }
+
+// TestExplainHECEnvelopes: `router explain` read a HEC body as one event
+// holding the envelope (sourcetype unknown, P3) where the router sends the
+// event it carries to the SIEM (P1); --format hec unwraps envelopes as the
+// event endpoint does, each numbered, a blank event refused.
+func TestExplainHECEnvelopes(t *testing.T) {
+	body := `{"time":1795860000,"host":"ws-042","sourcetype":"crowdstrike.falcon","event":{"metadata":{"eventType":"DetectionSummaryEvent"},"event":{"ComputerName":"ws-042","Severity":4}}}` +
+		`{"event":{"records":[{"a":1},{"a":2}]},"sourcetype":"aws.cloudtrail"}` + "\n"
+	out, err := run(t, body, "explain", "--format", "hec")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"line 1 envelope 1: rule=edr-crowdstrike-detection priority=P1",
+		`"@timestamp":"2026-11-28T10:00:00.000Z"`,
+		"line 1 envelope 2 record 2: rule=cloud-aws-cloudtrail priority=P2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain --format hec lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = run(t, `{"event":""}`+"\n", "explain", "--format", "hec")
+	if err == nil || !strings.Contains(out, "line 1 envelope 1: rejected (hec_missing_event)") {
+		t.Errorf("a blank event: %v\n%s", err, out)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/logrouter/logrouter/internal/app"
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/pipeline"
+	"github.com/logrouter/logrouter/pipeline/ingest/httpin"
 	"github.com/logrouter/logrouter/pipeline/ingest/syslog/parse"
 	"github.com/logrouter/logrouter/pipeline/normalize"
 	"github.com/logrouter/logrouter/pipeline/route"
@@ -237,8 +238,8 @@ func explainCmd(g *globalFlags) *cobra.Command {
 			if output != "text" && output != "json" {
 				return &exitError{2, fmt.Errorf("--output: use text or json")}
 			}
-			if format != "json" && format != "syslog" {
-				return &exitError{2, fmt.Errorf("--format: use json or syslog")}
+			if format != "json" && format != "syslog" && format != "hec" {
+				return &exitError{2, fmt.Errorf("--format: use json, syslog or hec")}
 			}
 			var sy *route.SyslogInput
 			if format == "syslog" {
@@ -249,37 +250,90 @@ func explainCmd(g *globalFlags) *cobra.Command {
 					sy = r.Syslog
 				}
 			}
-			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sy)
+			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sy, format == "hec")
 		},
 	}
 	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype")
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per event)")
-	c.Flags().StringVar(&format, "format", "json", "input lines are json (NDJSON; other lines become message) or syslog (parsed as the syslog input does)")
+	c.Flags().StringVar(&format, "format", "json", "input lines are json (NDJSON; other lines become message), syslog (parsed as the syslog input does) or hec (HEC event endpoint bodies: envelopes unwrapped, their sourcetype, time, host, source, index and fields applied)")
 	return c
 }
 
-func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sy *route.SyslogInput) error {
+func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJSON bool, sy *route.SyslogInput, hec bool) error {
 	var sp *route.SyslogParser
 	if sy != nil {
 		sp = &route.SyslogParser{Parser: parse.New(sy.Parse)}
 	}
 	wk := r.NewWorker()
 	var p fastjson.Parser
+	var hecScratch [64]byte
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	meta := pipeline.Meta{Input: "explain", Protocol: "ndjson", IngestTime: time.Now().UnixNano()}
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
 	line, bad, events := 0, 0, 0 // events: non-empty lines, envelopes counted by their records
 	split := false
+	var obj *fastjson.Value
+	var text []byte
+	envelope := 0 // with hec: the envelope's number in its line
+	lineOf := func() string {
+		if envelope > 0 {
+			return fmt.Sprintf("line %d envelope %d", line, envelope)
+		}
+		return fmt.Sprintf("line %d", line)
+	}
+	// An event that holds several (a batch envelope's records, a Google
+	// Workspace activity's events) is explained one by one, as the inputs
+	// split it (normalize.Parts).
+	one := func(i, n int, o *fastjson.Value) {
+		events++
+		where, record := lineOf(), 0
+		if n > 1 || o != obj {
+			record, split = i+1, true
+			where = fmt.Sprintf("%s record %d", where, record)
+		}
+		out, ev, err := wk.Explain(nil, &meta, o, text, &em)
+		if err != nil {
+			bad++
+			fmt.Fprintf(w, "%s: rejected (%s): %v\n", where, normalize.Reason(err), err)
+			return
+		}
+		dests := r.Table.Names(ev.Priority)
+		rule := r.Rules.RuleName(int(ev.Rule))
+		if asJSON {
+			rec, _ := json.Marshal(struct {
+				Line         int             `json:"line"`
+				Envelope     int             `json:"envelope,omitempty"`
+				Record       int             `json:"record,omitempty"`
+				Rule         string          `json:"rule"`
+				Priority     string          `json:"priority"`
+				Destinations []string        `json:"destinations"`
+				SourceType   string          `json:"source_type"`
+				Hash         string          `json:"hash"`
+				Event        json.RawMessage `json:"event"`
+			}{line, envelope, record, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
+			fmt.Fprintf(w, "%s\n", rec)
+			return
+		}
+		fmt.Fprintf(w, "%s: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
+			where, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
+	}
+	explainValue := func() {
+		if obj == nil {
+			one(0, 1, nil)
+		} else {
+			normalize.EachPartOf(obj, sp == nil, one) // the syslog input splits activities only
+		}
+	}
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		var obj *fastjson.Value
-		var text []byte
-		if sp != nil {
+		obj, text = nil, nil
+		switch {
+		case sp != nil:
 			// As the syslog input makes the event (a JSON payload parsed
 			// once, the header's members around it).
 			em = normalize.EventMeta{SourceType: []byte(sourcetype), DefaultSourceType: []byte(sy.SourceType), KeepOwnLogrouter: true}
@@ -294,7 +348,37 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 				em.SourceType = []byte(st)
 			}
 			obj = v
-		} else if raw[0] == '{' {
+		case hec:
+			// As the HEC event endpoint: each envelope of the line (one,
+			// several concatenated, or a JSON array of them) unwrapped,
+			// its metadata applied, --sourcetype as the token's.
+			err := httpin.HECEnvelopes(raw, func(e []byte) error {
+				envelope++
+				v, err := p.ParseBytes(e)
+				if err != nil {
+					return err
+				}
+				ev := v.Get("event")
+				if ev == nil || ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
+					bad++
+					events++
+					fmt.Fprintf(w, "%s: rejected (hec_missing_event): the envelope's \"event\" is missing, null or blank (HEC answers code 12 or 13)\n", lineOf())
+					return nil
+				}
+				em = httpin.HECMeta(v, hecScratch[:])
+				em.DefaultSourceType = []byte(sourcetype)
+				obj, text = httpin.HECEventBody(ev)
+				explainValue()
+				return nil
+			})
+			envelope, split = 0, true // counted by envelope and record
+			if err != nil {
+				bad++
+				events++
+				fmt.Fprintf(w, "line %d: rejected (invalid_json): not HEC event envelopes: %v\n", line, err)
+			}
+			continue
+		case raw[0] == '{':
 			v, err := p.ParseBytes(raw)
 			if err != nil {
 				bad++
@@ -303,49 +387,10 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 				continue
 			}
 			obj = v
-		} else {
+		default:
 			text = raw
 		}
-		// An event that holds several (a batch envelope's records, a
-		// Google Workspace activity's events) is explained one by one, as
-		// the inputs split it (normalize.Parts).
-		one := func(i, n int, o *fastjson.Value) {
-			events++
-			where, record := fmt.Sprintf("line %d", line), 0
-			if n > 1 || o != obj {
-				record, split = i+1, true
-				where = fmt.Sprintf("line %d record %d", line, record)
-			}
-			out, ev, err := wk.Explain(nil, &meta, o, text, &em)
-			if err != nil {
-				bad++
-				fmt.Fprintf(w, "%s: rejected (%s): %v\n", where, normalize.Reason(err), err)
-				return
-			}
-			dests := r.Table.Names(ev.Priority)
-			rule := r.Rules.RuleName(int(ev.Rule))
-			if asJSON {
-				rec, _ := json.Marshal(struct {
-					Line         int             `json:"line"`
-					Record       int             `json:"record,omitempty"`
-					Rule         string          `json:"rule"`
-					Priority     string          `json:"priority"`
-					Destinations []string        `json:"destinations"`
-					SourceType   string          `json:"source_type"`
-					Hash         string          `json:"hash"`
-					Event        json.RawMessage `json:"event"`
-				}{line, record, rule, ev.Priority.String(), dests, ev.SourceType, fmt.Sprintf("%016x", ev.Hash), out})
-				fmt.Fprintf(w, "%s\n", rec)
-				return
-			}
-			fmt.Fprintf(w, "%s: rule=%s priority=%s destinations=[%s] source_type=%s\n  %s\n",
-				where, rule, ev.Priority, strings.Join(dests, ", "), ev.SourceType, out)
-		}
-		if obj == nil {
-			one(0, 1, nil)
-		} else {
-			normalize.EachPartOf(obj, sp == nil, one) // the syslog input splits activities only
-		}
+		explainValue()
 	}
 	if err := sc.Err(); err != nil {
 		return err
