@@ -271,6 +271,10 @@ func quarantineFiles(out io.Writer, args []string) ([]string, error) {
 	var files []string
 	for _, a := range args {
 		st, err := os.Stat(a)
+		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(a) {
+			wd, _ := os.Getwd()
+			return nil, fmt.Errorf("no quarantine at %s (relative to the working directory, %s): run where the router runs, or name the directory (the configuration's quarantine.dir, read with -c)", a, wd)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -64,3 +64,14 @@ func TestExplainHECEnvelopes(t *testing.T) {
 		t.Errorf("a blank event: %v\n%s", err, out)
 	}
 }
+
+// TestQuarantineListNamesWhereItLooked: run from another directory, the
+// quarantine commands said "stat ./data/quarantine: no such file or
+// directory", not that the path is the working directory's.
+func TestQuarantineListNamesWhereItLooked(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, err := run(t, "", "quarantine", "list")
+	if err == nil || !strings.Contains(err.Error(), "relative to the working directory") {
+		t.Fatalf("quarantine list elsewhere: %v", err)
+	}
+}
