@@ -120,7 +120,13 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.Run(cmd.Context())
+			err = a.Run(cmd.Context())
+			if err != nil && g.config == "" && errors.Is(err, syscall.EADDRINUSE) {
+				// The keys the error names are the embedded file's: say
+				// how to move its ports without one.
+				err = fmt.Errorf("%w; the embedded configuration takes its ports from LOGROUTER_HTTP_ADDR, LOGROUTER_OTLP_GRPC_ADDR, LOGROUTER_SYSLOG_UDP_ADDR, LOGROUTER_SYSLOG_TCP_ADDR and LOGROUTER_ADMIN_ADDR", err)
+			}
+			return err
 		},
 	}
 }
