@@ -183,7 +183,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, c *charge) i
 		}
 		q.em = normalize.EventMeta{Index: it.index, DefaultSourceType: defST}
 		if len(defST) == 0 {
-			q.em.DefaultSourceType = it.index
+			q.em.DefaultSourceType = indexSourceType(it.index)
 		}
 		if q.addOne(src, v, nil) {
 			it.eventIdx = len(q.b.Events) - 1
@@ -545,6 +545,64 @@ func (q *request) itemDefaults(index, defST []byte) {
 	r := &q.rejected[len(q.rejected)-1]
 	r.DefaultIndex = string(index)
 	if len(defST) == 0 {
-		r.DefaultSourceType = string(index)
+		r.DefaultSourceType = string(indexSourceType(index))
 	}
+}
+
+// indexSourceType is the source type an action's index gives its event
+// when the token names none: the index without a trailing date, the daily
+// or monthly suffix shippers add by default (Vector's vector-%Y.%m.%d,
+// Logstash's logstash-%{+YYYY.MM.dd}, Fluent Bit's Logstash_Format):
+// "vector-2026.12.02" is "vector", not a source type of its own each day
+// (an archive partition, a profile lookup and a counter label per day).
+// The index itself stays in logrouter.index.
+func indexSourceType(index []byte) []byte {
+	n := len(index)
+	digits := func(b []byte) bool {
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return len(b) > 0
+	}
+	sep := func(c byte) bool { return c == '.' || c == '-' || c == '_' }
+	// The longest date suffix first: -YYYY.MM.DD, -YYYYMMDD, -YYYY.MM.
+	for _, shape := range [...]string{"0000.00.00", "00000000", "0000.00"} {
+		k := len(shape)
+		if n <= k+1 || !sep(index[n-k-1]) {
+			continue
+		}
+		d, ok := index[n-k:], true
+		for i := range k {
+			if shape[i] == '0' && (d[i] < '0' || d[i] > '9') || shape[i] == '.' && !sep(d[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok && digits(d[:4]) && plausibleDate(d, k) {
+			return index[:n-k-1]
+		}
+	}
+	return index
+}
+
+// plausibleDate reports whether d, a date of shape length k (10:
+// YYYY.MM.DD, 8: YYYYMMDD, 7: YYYY.MM), has a year 1900-2099, a month
+// 01-12 and a day 01-31.
+func plausibleDate(d []byte, k int) bool {
+	two := func(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
+	if c := two(d[:2]); c != 19 && c != 20 {
+		return false
+	}
+	var month, day int
+	switch k {
+	case 10:
+		month, day = two(d[5:7]), two(d[8:10])
+	case 8:
+		month, day = two(d[4:6]), two(d[6:8])
+	default:
+		month, day = two(d[5:7]), 1
+	}
+	return month >= 1 && month <= 12 && day >= 1 && day <= 31
 }
