@@ -759,7 +759,9 @@ func replayFile(out io.Writer, admin adminClient, path, dest, reason string, dry
 			// once more would loop (a cron job re-sending it forever).
 			// Naming its reason sends it.
 			fc.again++
-		case reason == "" && d == "input" && r.Reason == "too_large":
+		case reason == "" && d == "input" && r.Reason == "too_large" && r.Protocol != httpin.ProtoFirehose:
+			// (Firehose keeps a record it cannot gunzip within the limit
+			// whole, as its gzip data: that one replays as it came.)
 			// An input keeps a record over its size limit as its first
 			// bytes: sent, that prefix would be taken as an event of its
 			// own (a JSON record cut short is text). Naming the reason

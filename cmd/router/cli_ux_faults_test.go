@@ -51,16 +51,16 @@ func TestExplainHECEnvelopes(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"line 1 envelope 1: rule=edr-crowdstrike-detection priority=P1",
+		"envelope 1: rule=edr-crowdstrike-detection priority=P1",
 		`"@timestamp":"2026-11-28T10:00:00.000Z"`,
-		"line 1 envelope 2 record 2: rule=cloud-aws-cloudtrail priority=P2",
+		"envelope 2 record 2: rule=cloud-aws-cloudtrail priority=P2",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain --format hec lacks %q:\n%s", want, out)
 		}
 	}
 	out, err = run(t, `{"event":""}`+"\n", "explain", "--format", "hec")
-	if err == nil || !strings.Contains(out, "line 1 envelope 1: rejected (hec_missing_event)") {
+	if err == nil || !strings.Contains(out, "envelope 1: rejected (hec_blank_event") {
 		t.Errorf("a blank event: %v\n%s", err, out)
 	}
 }

@@ -124,7 +124,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if err != nil && g.config == "" && errors.Is(err, syscall.EADDRINUSE) {
 				// The keys the error names are the embedded file's: say
 				// how to move its ports without one.
-				err = fmt.Errorf("%w; the embedded configuration takes its ports from LOGROUTER_HTTP_ADDR, LOGROUTER_OTLP_GRPC_ADDR, LOGROUTER_SYSLOG_UDP_ADDR, LOGROUTER_SYSLOG_TCP_ADDR and LOGROUTER_ADMIN_ADDR", err)
+				err = fmt.Errorf("%w; the embedded configuration takes its ports from LOGROUTER_HTTP_ADDR, LOGROUTER_OTLP_GRPC_ADDR, LOGROUTER_SYSLOG_UDP_ADDR, LOGROUTER_SYSLOG_TCP_ADDR, LOGROUTER_SYSLOG_TLS_ADDR and LOGROUTER_ADMIN_ADDR", err)
 			}
 			return err
 		},
@@ -259,7 +259,7 @@ func explainCmd(g *globalFlags) *cobra.Command {
 			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sy, format == "hec")
 		},
 	}
-	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype")
+	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype (with --format hec: the token's default, for envelopes without one)")
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per event)")
 	c.Flags().StringVar(&format, "format", "json", "input lines are json (NDJSON; other lines become message), syslog (parsed as the syslog input does) or hec (HEC event endpoint bodies: envelopes unwrapped, their sourcetype, time, host, source, index and fields applied)")
 	return c
@@ -276,6 +276,9 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	meta := pipeline.Meta{Input: "explain", Protocol: "ndjson", IngestTime: time.Now().UnixNano()}
+	if hec {
+		meta.Protocol = httpin.ProtoHEC
+	}
 	em := normalize.EventMeta{SourceType: []byte(sourcetype)}
 	line, bad, events := 0, 0, 0 // events: non-empty lines, envelopes counted by their records
 	split := false
@@ -283,6 +286,9 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	var text []byte
 	envelope := 0 // with hec: the envelope's number in its line
 	lineOf := func() string {
+		if line == 0 {
+			return fmt.Sprintf("envelope %d", envelope)
+		}
 		if envelope > 0 {
 			return fmt.Sprintf("line %d envelope %d", line, envelope)
 		}
@@ -331,6 +337,53 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 			normalize.EachPartOf(obj, sp == nil, one) // the syslog input splits activities only
 		}
 	}
+	if hec {
+		// As the HEC event endpoint takes a body: envelopes one after
+		// another or in a JSON array, pretty-printed or not, each
+		// unwrapped with its metadata (--sourcetype as the token's
+		// default); at an envelope without an event it stops, as the
+		// endpoint does (the rest is not processed).
+		body, err := io.ReadAll(in)
+		if err != nil {
+			return err
+		}
+		errStop := errors.New("stop")
+		err = httpin.HECEnvelopes(body, func(e []byte) error {
+			envelope++
+			v, err := p.ParseBytes(e)
+			if err != nil {
+				return err
+			}
+			ev := v.Get("event")
+			reason, detail := "", ""
+			switch {
+			case ev == nil:
+				reason, detail = "hec_missing_event", `the envelope has no "event" (HEC answers code 12)`
+			case ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0):
+				reason, detail = "hec_blank_event", `the envelope's "event" is null or blank (HEC answers code 13)`
+			}
+			if reason != "" {
+				bad++
+				events++
+				fmt.Fprintf(w, "%s: rejected (%s): %s; HEC stops there: the envelopes after it are not processed (hec_not_processed)\n", lineOf(), reason, detail)
+				return errStop
+			}
+			em = httpin.HECMeta(v, hecScratch[:])
+			em.DefaultSourceType = []byte(sourcetype)
+			obj, text = httpin.HECEventBody(ev)
+			explainValue()
+			return nil
+		})
+		if err != nil && err != errStop {
+			bad++
+			events++
+			fmt.Fprintf(w, "after envelope %d: rejected (invalid_json): not HEC event envelopes: %v\n", envelope, err)
+		}
+		if bad > 0 {
+			return &exitError{1, fmt.Errorf("%d of %d events (envelopes, and the records of batch envelopes) were rejected", bad, events)}
+		}
+		return nil
+	}
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
@@ -354,36 +407,6 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 				em.SourceType = []byte(st)
 			}
 			obj = v
-		case hec:
-			// As the HEC event endpoint: each envelope of the line (one,
-			// several concatenated, or a JSON array of them) unwrapped,
-			// its metadata applied, --sourcetype as the token's.
-			err := httpin.HECEnvelopes(raw, func(e []byte) error {
-				envelope++
-				v, err := p.ParseBytes(e)
-				if err != nil {
-					return err
-				}
-				ev := v.Get("event")
-				if ev == nil || ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
-					bad++
-					events++
-					fmt.Fprintf(w, "%s: rejected (hec_missing_event): the envelope's \"event\" is missing, null or blank (HEC answers code 12 or 13)\n", lineOf())
-					return nil
-				}
-				em = httpin.HECMeta(v, hecScratch[:])
-				em.DefaultSourceType = []byte(sourcetype)
-				obj, text = httpin.HECEventBody(ev)
-				explainValue()
-				return nil
-			})
-			envelope, split = 0, true // counted by envelope and record
-			if err != nil {
-				bad++
-				events++
-				fmt.Fprintf(w, "line %d: rejected (invalid_json): not HEC event envelopes: %v\n", line, err)
-			}
-			continue
 		case raw[0] == '{':
 			v, err := p.ParseBytes(raw)
 			if err != nil {
