@@ -157,6 +157,15 @@ func (b *Batch) AddRemoved(st string, n, bytes int) {
 // taken yet: events of b's input that are no longer in b.Events.
 func (b *Batch) RemovedEvents() int { return b.removedEvents }
 
+// RemovedBytes is the length of the repeats RemovedEvents counts.
+func (b *Batch) RemovedBytes() int {
+	n := 0
+	for _, r := range b.removed {
+		n += r.Bytes
+	}
+	return n
+}
+
 // TakeRemoved returns what AddRemoved recorded and forgets it. The slice
 // is valid until the next AddRemoved.
 func (b *Batch) TakeRemoved() []Removed {

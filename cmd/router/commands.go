@@ -256,10 +256,14 @@ func explainCmd(g *globalFlags) *cobra.Command {
 					sy = r.Syslog
 				}
 			}
+			if format == "hec" && sourcetype == "" && cfg.Inputs.HTTP != nil {
+				// A token without a source type gets the input's.
+				sourcetype = cfg.Inputs.HTTP.SourceType
+			}
 			return explain(cmd.OutOrStdout(), in, r, sourcetype, output == "json", sy, format == "hec")
 		},
 	}
-	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype (with --format hec: the token's default, for envelopes without one)")
+	c.Flags().StringVar(&sourcetype, "sourcetype", "", "treat events as sent with this HEC sourcetype (with --format hec: the token's default for envelopes without one; default inputs.http.source_type)")
 	c.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per event)")
 	c.Flags().StringVar(&format, "format", "json", "input lines are json (NDJSON; other lines become message), syslog (parsed as the syslog input does) or hec (HEC event endpoint bodies: envelopes unwrapped, their sourcetype, time, host, source, index and fields applied)")
 	return c

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,4 +51,40 @@ func TestExplainHECPrettyPrinted(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rule=") {
 		t.Fatalf("a pretty-printed HEC body (accepted by the input): %v\n%s", err, out)
 	}
+}
+
+// TestExplainHECInputSourceType: an envelope without a sourcetype, sent
+// with a token that names none, gets inputs.http.source_type from the HEC
+// input; explain --format hec -c gives it the same.
+func TestExplainHECInputSourceType(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `inputs:
+  http:
+    address: 127.0.0.1:0
+    source_type: linux.auth
+    tokens: [{name: t, token: x}]
+destinations:
+  - {name: archive, type: archive_dir, archive_dir: {dir: ` + filepath.Join(dir, "a") + `}}
+routing: {all: [archive]}
+quarantine: {dir: ` + filepath.Join(dir, "q") + `}
+queue: {dir: ` + filepath.Join(dir, "queue") + `}
+rules: {dir: ` + mustAbs(t, "../../rules") + `}
+`
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, `{"event":"Failed password for root from 203.0.113.9 port 52014 ssh2"}`+"\n", "explain", "-c", path, "--format", "hec")
+	if err != nil || !strings.Contains(out, "source_type=linux.auth") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -980,7 +980,7 @@ func (e *Engine) count(b *pipeline.Batch) {
 	// The repeats an earlier pass removed are this pass's input too (see
 	// emit): its refusal counts them refused.
 	e.m.InputEvents.WithLabelValues(b.Meta.Input).Add(float64(len(b.Events) + b.RemovedEvents()))
-	e.m.InputNormBytes.WithLabelValues(b.Meta.Input).Add(float64(b.Bytes()))
+	e.m.InputNormBytes.WithLabelValues(b.Meta.Input).Add(float64(b.Bytes() + b.RemovedBytes()))
 	var prio, prioB [pipeline.NumPriorities]int
 	// Most batches hit few rules: count runs of the same rule. Events
 	// replayed as written were classified when they came in: they count

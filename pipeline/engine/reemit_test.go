@@ -121,6 +121,17 @@ func TestRefusedRepeatsCountedOnceDeduplicated(t *testing.T) {
 				t.Errorf("input %v refused %v deduplicated %v delivered %v; want 6, 3, 2, 1 (input - refused = deduplicated + delivered)",
 					in(), refused(), dedupd(), delivered)
 			}
+			// The normalized bytes count the batch whole each pass, the
+			// repeats an earlier pass removed included: three {"k":1}
+			// (7 bytes) a pass; emitted again, the kept copy carries the
+			// count its first pass wrote ({"k":1,"dedup":{"count":2}}).
+			want := 2 * 3 * 7.0
+			if reemit {
+				want = 3*7 + 27 + 2*7
+			}
+			if nb := testutil.ToFloat64(e.m.InputNormBytes.WithLabelValues("test")); nb != want {
+				t.Errorf("input normalized bytes %v, want %v", nb, want)
+			}
 		})
 	}
 }
