@@ -125,9 +125,8 @@ type Batch struct {
 	// (see AddDedupCount).
 	dedupCounts []DedupCount
 	// removed are the repeats deduplication removed from Events and the
-	// engine has not counted yet (see AddRemoved); removedEvents their sum.
-	removed       []Removed
-	removedEvents int
+	// engine has not counted yet (see AddRemoved).
+	removed []Removed
 }
 
 // Removed is a run of repeats of one source type that deduplication
@@ -150,12 +149,18 @@ func (b *Batch) AddRemoved(st string, n, bytes int) {
 	} else {
 		b.removed = append(b.removed, Removed{SourceType: st, Events: n, Bytes: bytes})
 	}
-	b.removedEvents += n
 }
 
 // RemovedEvents is how many repeats AddRemoved recorded that are not
 // taken yet: events of b's input that are no longer in b.Events.
-func (b *Batch) RemovedEvents() int { return b.removedEvents }
+// (A run per source type: a few entries.)
+func (b *Batch) RemovedEvents() int {
+	n := 0
+	for _, r := range b.removed {
+		n += r.Events
+	}
+	return n
+}
 
 // RemovedBytes is the length of the repeats RemovedEvents counts.
 func (b *Batch) RemovedBytes() int {
@@ -171,7 +176,6 @@ func (b *Batch) RemovedBytes() int {
 func (b *Batch) TakeRemoved() []Removed {
 	r := b.removed
 	b.removed = b.removed[:0]
-	b.removedEvents = 0
 	return r
 }
 
@@ -228,7 +232,7 @@ func (b *Batch) Release() {
 	b.Meta = Meta{}
 	b.dedupCounts = b.dedupCounts[:0]
 	clear(b.removed)
-	b.removed, b.removedEvents = b.removed[:0], 0
+	b.removed = b.removed[:0]
 	if cap(b.arena) > maxPooledArena {
 		b.arena = nil
 	}
@@ -243,7 +247,7 @@ func (b *Batch) Reset() {
 	b.arena = b.arena[:0]
 	b.dedupCounts = b.dedupCounts[:0]
 	clear(b.removed)
-	b.removed, b.removedEvents = b.removed[:0], 0
+	b.removed = b.removed[:0]
 }
 
 // Shrink lets go of b's buffers where they hold more than max bytes, for

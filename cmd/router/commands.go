@@ -288,13 +288,10 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 	split := false
 	var obj *fastjson.Value
 	var text []byte
-	envelope := 0 // with hec: the envelope's number in its line
+	envelope := 0 // with hec: the envelope's number in the body (line stays 0)
 	lineOf := func() string {
-		if line == 0 {
+		if hec {
 			return fmt.Sprintf("envelope %d", envelope)
-		}
-		if envelope > 0 {
-			return fmt.Sprintf("line %d envelope %d", line, envelope)
 		}
 		return fmt.Sprintf("line %d", line)
 	}
@@ -358,18 +355,11 @@ func explain(w io.Writer, in io.Reader, r *route.Router, sourcetype string, asJS
 			if err != nil {
 				return err
 			}
-			ev := v.Get("event")
-			reason, detail := "", ""
-			switch {
-			case ev == nil:
-				reason, detail = "hec_missing_event", `the envelope has no "event" (HEC answers code 12)`
-			case ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0):
-				reason, detail = "hec_blank_event", `the envelope's "event" is null or blank (HEC answers code 13)`
-			}
-			if reason != "" {
+			ev, reason, err := httpin.HECEvent(v)
+			if err != nil {
 				bad++
 				events++
-				fmt.Fprintf(w, "%s: rejected (%s): %s; HEC stops there: the envelopes after it are not processed (hec_not_processed)\n", lineOf(), reason, detail)
+				fmt.Fprintf(w, "%s: rejected (%s): %v; HEC stops there: the envelopes after it are not processed (hec_not_processed)\n", lineOf(), reason, err)
 				return errStop
 			}
 			em = httpin.HECMeta(v, hecScratch[:])

@@ -698,9 +698,9 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 			reject(env, "replay_rejected", "not an HEC envelope: "+err.Error())
 			return nil
 		}
-		ev := v.Get("event")
-		if ev == nil || ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
-			reject(env, "replay_rejected", `the envelope's "event" is missing, null or blank (HEC refuses it: code 12 or 13)`)
+		ev, _, err := httpin.HECEvent(v)
+		if err != nil {
+			reject(env, "replay_rejected", err.Error()+" (HEC refuses it: code 12 or 13)")
 			return nil
 		}
 		em := httpin.HECMeta(v, scratch)

@@ -351,10 +351,11 @@ func (e *Engine) removeDuplicates(b *pipeline.Batch) {
 // countRemoved counts the repeats deduplication removed from b (AddRemoved)
 // as deduplicated, once b is accepted.
 func (e *Engine) countRemoved(b *pipeline.Batch) {
-	if b.RemovedEvents() == 0 {
+	n := b.RemovedEvents()
+	if n == 0 {
 		return
 	}
-	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(b.RemovedEvents()))
+	e.m.InputDedup.WithLabelValues(b.Meta.Input).Add(float64(n))
 	for _, r := range b.TakeRemoved() {
 		e.dedupCounter(r.SourceType).Add(float64(r.Events))
 		e.m.DedupBytes.Add(float64(r.Bytes))

@@ -558,14 +558,6 @@ func (q *request) itemDefaults(index, defST []byte) {
 // The index itself stays in logrouter.index.
 func indexSourceType(index []byte) []byte {
 	n := len(index)
-	digits := func(b []byte) bool {
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-		return len(b) > 0
-	}
 	sep := func(c byte) bool { return c == '.' || c == '-' || c == '_' }
 	// The longest date suffix first: -YYYY.MM.DD, -YYYYMMDD, -YYYY.MM.
 	for _, shape := range [...]string{"0000.00.00", "00000000", "0000.00"} {
@@ -580,7 +572,7 @@ func indexSourceType(index []byte) []byte {
 				break
 			}
 		}
-		if ok && digits(d[:4]) && plausibleDate(d, k) {
+		if ok && plausibleDate(d, k) {
 			return index[:n-k-1]
 		}
 	}

@@ -170,6 +170,20 @@ func HECEnvelopes(b []byte, fn func(raw []byte) error) error {
 	}
 }
 
+// HECEvent returns an envelope's "event", or why the event endpoint
+// refuses the envelope: reason hec_missing_event (HEC code 12) or
+// hec_blank_event (null or an empty string, code 13), with the error.
+func HECEvent(v *fastjson.Value) (ev *fastjson.Value, reason string, err error) {
+	ev = v.Get("event")
+	switch {
+	case ev == nil:
+		return nil, "hec_missing_event", errEventRequired
+	case ev.Type() == fastjson.TypeNull || (ev.Type() == fastjson.TypeString && len(ev.GetStringBytes()) == 0):
+		return nil, "hec_blank_event", errEventBlank
+	}
+	return ev, "", nil
+}
+
 // HECEventBody is what an envelope's "event" is normalized from: an
 // object as such, a string as its text, anything else (a number, a
 // boolean, an array) as its JSON text.
@@ -324,13 +338,13 @@ func (s *Server) handleHEC(w http.ResponseWriter, r *http.Request, c *charge) in
 			fail(hecInvalidFormat, parseReason(err), err, raw)
 			break
 		}
-		ev := v.Get("event")
-		if ev == nil {
-			fail(hecEventRequired, "hec_missing_event", errEventRequired, raw)
-			break
-		}
-		if t := ev.Type(); t == fastjson.TypeNull || (t == fastjson.TypeString && len(ev.GetStringBytes()) == 0) {
-			fail(hecEventBlank, "hec_blank_event", errEventBlank, raw)
+		ev, reason, err := HECEvent(v)
+		if err != nil {
+			code := hecEventRequired
+			if err == errEventBlank {
+				code = hecEventBlank
+			}
+			fail(code, reason, err, raw)
 			break
 		}
 		q.em = HECMeta(v, scratch[:])
