@@ -9,7 +9,7 @@
 // id: decimal, zero-padded to 20 digits so that name order is id order. Ids
 // start at 1 and only grow. The segment with the highest id is the active one,
 // the only one ever written; the others are sealed. Other files in the
-// directory are ignored.
+// directory are ignored, but for the durable mark below.
 //
 // A segment starts with an 8-byte file header, "LRWAL\x00" followed by the
 // format version as a little-endian uint16 (currently 1), and continues with
@@ -24,6 +24,20 @@
 //	    12     4  payload CRC  CRC-32C (Castagnoli) of the payload
 //	    16     4  header CRC   CRC-32C of header bytes 0 to 15
 //	    20     n  payload
+//
+// Beside the segments, a log written under SyncAlways keeps a durable mark,
+// the file "synced.mark": 24 bytes, little-endian, rewritten in place after
+// every fsync that completes:
+//
+//	offset  size  field
+//	     0     4  magic        0x4B4D5752 (the bytes "RWMK")
+//	     4     8  segment      the active segment's id
+//	    12     8  offset       the end of its records known fsynced
+//	    20     4  CRC          CRC-32C of bytes 0 to 19
+//
+// The mark itself is fsynced only when Open writes it, so after a power loss
+// it names what was durable at some earlier fsync, never more (see Durable
+// mark below). Under SyncInterval there is none: Open removes it.
 //
 // A segment rolls when the next record would take it past
 // Options.SegmentBytes (64 MiB by default); a record too large for that goes
@@ -85,6 +99,20 @@
 //     while creating it) gets its header rewritten. The one thing a torn tail
 //     can hide is damage to the final record of the log itself: bit rot that
 //     destroys its header is indistinguishable from an unfinished write.
+//   - Durable mark. A power loss during a group fsync can leave any subset
+//     of the unsynced pages on disk, not a prefix: a record whose payload
+//     did not reach the disk can be followed by one that did. In the last
+//     segment, the first damaged record or bad header at or past the offset
+//     the durable mark names (the start of the segment if the mark names an
+//     earlier one) begins the torn tail: it and everything after it were
+//     written after the last fsync known to have finished, so under
+//     SyncAlways never acknowledged, and are cut, not counted lost. Without
+//     a readable mark (none yet, a garbled one, a log written under
+//     SyncInterval, whose records were acknowledged before their fsync),
+//     such damage counts as below. Damage before the mark is counted lost.
+//     The mark can lag the truth by the fsyncs whose mark writes the power
+//     loss took, so media damage to a record acknowledged in that window
+//     reads as torn, like bit rot in the final record's header.
 //   - Bad payload. Anywhere, a record with a valid header but a bad payload
 //     CRC is skipped and left in place; it counts in CorruptRecords, and its
 //     count, vouched for by the header CRC, in LostEvents: the loss is exact.

@@ -297,3 +297,36 @@ func (w *window) resync(from, limit int64) (int64, error) {
 	}
 	return limit, nil
 }
+
+// The durable mark: a small file beside the segments (markName) that says how
+// far the log was known fsynced. See the package documentation, "Durable
+// mark".
+const (
+	markName  = "synced.mark"
+	markSize  = 24
+	markMagic = 0x4B4D5752 // the bytes "RWMK"
+)
+
+// putMark encodes a durable mark: segment id seg is known fsynced up to byte
+// off.
+func putMark(b *[markSize]byte, seg uint64, off int64) {
+	binary.LittleEndian.PutUint32(b[0:], markMagic)
+	binary.LittleEndian.PutUint64(b[4:], seg)
+	binary.LittleEndian.PutUint64(b[12:], uint64(off))
+	binary.LittleEndian.PutUint32(b[20:], crc32.Checksum(b[:20], castagnoli))
+}
+
+// parseMark decodes a durable mark, reporting false for anything that is not
+// a whole, intact one (a file cut short or garbled by a crash reads as no
+// mark).
+func parseMark(b []byte) (seg uint64, off int64, ok bool) {
+	if len(b) < markSize || binary.LittleEndian.Uint32(b[0:]) != markMagic ||
+		binary.LittleEndian.Uint32(b[20:]) != crc32.Checksum(b[:20], castagnoli) {
+		return 0, 0, false
+	}
+	seg, o := binary.LittleEndian.Uint64(b[4:]), binary.LittleEndian.Uint64(b[12:])
+	if seg == 0 || o < segHeaderSize || o > 1<<62 {
+		return 0, 0, false
+	}
+	return seg, int64(o), true
+}

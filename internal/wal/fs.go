@@ -37,6 +37,9 @@ type File interface {
 	io.Reader
 	io.ReaderAt
 	io.Writer
+	// WriteAt writes at an offset, like pwrite(2); the Log uses it only on
+	// its durable mark, a file opened without O_APPEND.
+	io.WriterAt
 	io.Closer
 	// Sync makes the file's data durable (fsync).
 	Sync() error
@@ -372,9 +375,29 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) Write(p []byte) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	return f.writeLocked(p, -1)
+}
+
+// WriteAt writes p at off, like pwrite(2): the file's offset does not move.
+// As os.File's, it refuses a file opened with O_APPEND.
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if f.flag&os.O_APPEND != 0 {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errors.New("invalid use of WriteAt on file opened with O_APPEND")}
+	}
+	if off < 0 {
+		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errors.New("negative offset")}
+	}
+	return f.writeLocked(p, off)
+}
+
+// writeLocked writes p at the file's offset (at < 0; it then moves) or at
+// at. The caller holds f.fs.mu.
+func (f *memFile) writeLocked(p []byte, at int64) (int, error) {
 	m := f.fs
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err := f.check("write"); err != nil {
 		return 0, err
 	}
@@ -393,7 +416,11 @@ func (f *memFile) Write(p []byte) (int, error) {
 	if f.flag&os.O_APPEND != 0 {
 		f.off = int64(len(ino.data))
 	}
-	if end := f.off + int64(len(p)); end > int64(len(ino.data)) {
+	off := f.off
+	if at >= 0 {
+		off = at
+	}
+	if end := off + int64(len(p)); end > int64(len(ino.data)) {
 		if end > int64(cap(ino.data)) {
 			c := max(end, 2*int64(cap(ino.data)))
 			if m.fileCap > 0 && c > m.fileCap {
@@ -407,9 +434,11 @@ func (f *memFile) Write(p []byte) (int, error) {
 		ino.data = ino.data[:end]
 		clear(ino.data[old:]) // a hole reads as zeros
 	}
-	copy(ino.data[f.off:], p)
-	ino.dirtyFrom = min(ino.dirtyFrom, int(f.off))
-	f.off += int64(len(p))
+	copy(ino.data[off:], p)
+	ino.dirtyFrom = min(ino.dirtyFrom, int(off))
+	if at < 0 {
+		f.off += int64(len(p))
+	}
 	return len(p), failErr
 }
 
@@ -472,7 +501,7 @@ func (f *memFile) Close() error {
 
 // ErrorFS wraps an FS and lets tests inject errors (e.g. syscall.ENOSPC on
 // Write, EIO on Sync) per operation and file name. Before each operation it
-// calls Inject(op, name), with op one of "open", "read" (ReadAt), "write", "sync", "truncate",
+// calls Inject(op, name), with op one of "open", "read" (ReadAt), "write" (Write and WriteAt), "sync", "truncate",
 // "remove", "rename", "syncdir", "readdir", "mkdir" and name the file's (for
 // rename the old name's, for directory operations the directory's) path as
 // passed to the FS. A non-nil result fails the operation with that error
@@ -557,6 +586,14 @@ func (f *errorFile) Write(p []byte) (int, error) {
 		return n, err
 	}
 	return f.File.Write(p)
+}
+
+func (f *errorFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.fs.inject("write", f.name); err != nil {
+		n, _ := f.File.WriteAt(p[:len(p)/2], off)
+		return n, err
+	}
+	return f.File.WriteAt(p, off)
 }
 
 func (f *errorFile) ReadAt(p []byte, off int64) (int, error) {

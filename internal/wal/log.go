@@ -175,6 +175,12 @@ type Log struct {
 	skips  map[Pos]struct{}
 	nskips atomic.Int32
 
+	// mark is the durable mark file (SyncAlways only; nil otherwise, or if
+	// it could not be set up at Open): rewritten in place, not fsynced,
+	// after each fsync that moves syncedOff. markBuf stages it.
+	mark    File
+	markBuf [markSize]byte
+
 	quit chan struct{}
 	done chan struct{}
 }
@@ -209,13 +215,23 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 
 	var w window
 	newActive := len(l.segs) == 0
+	synced := l.readMark()
 	for i := range l.segs {
 		last := i == len(l.segs)-1
 		if i > 0 && l.segs[i].id != l.segs[i-1].id+1 {
 			rec.Details = append(rec.Details, fmt.Sprintf("%s: segments %d to %d are missing (events in them unknown)",
 				l.path(l.segs[i].id), l.segs[i-1].id+1, l.segs[i].id-1))
 		}
-		size, hdrOK, err := l.recoverSegment(&w, l.segs[i].id, last, &rec)
+		wm := int64(-1)
+		if last && synced.ok {
+			switch {
+			case synced.seg == l.segs[i].id:
+				wm = synced.off
+			case synced.seg < l.segs[i].id:
+				wm = segHeaderSize // no fsync of this segment's records is known to have finished
+			}
+		}
+		size, hdrOK, err := l.recoverSegment(&w, l.segs[i].id, last, wm, &rec)
 		if err != nil {
 			return nil, rec, err
 		}
@@ -255,6 +271,7 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 		_ = l.f.Close()
 		return nil, rec, fmt.Errorf("wal: open: fsync %s: %w", l.path(l.segs[len(l.segs)-1].id), err)
 	}
+	l.setUpMark(l.segs[len(l.segs)-1])
 	for _, d := range []string{dir, filepath.Dir(filepath.Clean(dir))} {
 		if err := fs.SyncDir(d); err != nil {
 			_ = l.f.Close()
@@ -306,7 +323,11 @@ func EnsureDir(fs FS, dir string) error {
 // segment, truncates a torn tail (rewriting a segment file header cut short).
 // It returns the segment's size afterwards and whether its file header is
 // valid.
-func (l *Log) recoverSegment(w *window, id uint64, last bool, rec *Recovery) (size int64, hdrOK bool, err error) {
+//
+// wm, for the last segment, is the offset its durable mark says was fsynced
+// (-1: not known): damage at or past it is an unsynced write that a power
+// loss kept only part of, so it and everything after it are a torn tail.
+func (l *Log) recoverSegment(w *window, id uint64, last bool, wm int64, rec *Recovery) (size int64, hdrOK bool, err error) {
 	name := l.path(id)
 	flag := os.O_RDONLY
 	if last {
@@ -361,6 +382,16 @@ func (l *Log) recoverSegment(w *window, id uint64, last bool, rec *Recovery) (si
 		it, err := w.scanAt(off, size)
 		if err != nil {
 			return 0, false, fmt.Errorf("wal: open: recover %s: %w", name, err)
+		}
+		if it.kind != kRecord && last && wm >= 0 && it.off >= wm {
+			// Written after the last fsync known to have finished, so
+			// never acknowledged: a power loss persisted the unsynced pages
+			// in any order, and this record lost some while a later one
+			// kept its own. Not damage; cut from here.
+			tailStart = it.off
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: %s, past the last completed fsync (offset %d): an unfinished write",
+				name, it.off, it.reason, wm))
+			break
 		}
 		if it.kind == kRecord {
 			rec.Records++
@@ -738,6 +769,7 @@ func (l *Log) syncLocked() error {
 func (l *Log) syncDoneLocked(target int64) {
 	if target > l.syncedOff {
 		l.syncedOff = target
+		l.writeMarkLocked()
 	}
 	l.syncErr = nil
 	if l.opts.Sync == SyncAlways {
@@ -946,10 +978,86 @@ func (l *Log) Close() error {
 	if cerr := l.f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("wal: close: %w", cerr)
 	}
+	if l.mark != nil {
+		l.mark.Close() // an advisory file: see setUpMark
+		l.mark = nil
+	}
 	for id, f := range l.rfiles {
 		f.Close()
 		delete(l.rfiles, id)
 	}
 	l.mu.Unlock()
 	return err
+}
+
+// markState is a durable mark read at Open.
+type markState struct {
+	seg uint64
+	off int64
+	ok  bool
+}
+
+// readMark reads the log's durable mark; a missing, short or garbled one
+// reads as none (recovery then counts every damaged record as lost, as
+// before marks existed).
+func (l *Log) readMark() markState {
+	f, err := l.fs.OpenFile(filepath.Join(l.dir, markName), os.O_RDONLY, 0)
+	if err != nil {
+		return markState{}
+	}
+	defer f.Close()
+	var b [markSize]byte
+	if n, _ := f.ReadAt(b[:], 0); n < markSize {
+		return markState{}
+	}
+	seg, off, ok := parseMark(b[:])
+	return markState{seg: seg, off: off, ok: ok}
+}
+
+// setUpMark prepares the durable mark once recovery is done and the active
+// segment act is fsynced to its end. Under SyncAlways it writes and fsyncs
+// the mark (act, its size) and keeps the file open for writeMarkLocked;
+// under SyncInterval it removes any mark, which would otherwise describe
+// records acknowledged without an fsync (Open fsyncs the directory after).
+//
+// The mark is advisory: it only ever lags the truth (written after the
+// fsync it reports), and a missing or garbled one makes recovery count
+// damage as before. So failures here are not errors: without a mark, a
+// power loss during a group fsync may be counted as lost events again.
+func (l *Log) setUpMark(act segInfo) {
+	name := filepath.Join(l.dir, markName)
+	if l.opts.Sync != SyncAlways {
+		_ = l.fs.Remove(name)
+		return
+	}
+	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o640)
+	if err != nil {
+		_ = l.fs.Remove(name)
+		return
+	}
+	putMark(&l.markBuf, act.id, act.size)
+	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
+		f.Close()
+		_ = l.fs.Remove(name)
+		return
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		_ = l.fs.Remove(name)
+		return
+	}
+	l.mark = f
+}
+
+// writeMarkLocked records in the durable mark that the active segment is
+// fsynced up to syncedOff. It does not fsync the mark: after a power loss
+// the mark on disk is this one or an older one, never one ahead of what was
+// durable, which is all recovery needs. A failed write leaves the older
+// mark; it is not an error.
+func (l *Log) writeMarkLocked() {
+	if l.mark == nil {
+		return
+	}
+	putMark(&l.markBuf, l.seg, l.syncedOff)
+	_, _ = l.mark.WriteAt(l.markBuf[:], 0)
 }

@@ -110,6 +110,22 @@ func (f *fullVolumeFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteAt (the WAL's durable mark) fails with ENOSPC, writing nothing,
+// when it would extend the file past the blocks free.
+func (f *fullVolumeFile) WriteAt(p []byte, off int64) (int, error) {
+	v := f.v
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	cur, _ := f.File.Size()
+	if end := off + int64(len(p)); end > cur && v.used+fullVolBlocksOf(end)-fullVolBlocksOf(cur) > v.blocks {
+		return 0, &os.PathError{Op: "write", Path: f.name, Err: syscall.ENOSPC}
+	}
+	n, err := f.File.WriteAt(p, off)
+	now, _ := f.File.Size()
+	v.setSize(f.name, now)
+	return n, err
+}
+
 func (f *fullVolumeFile) Truncate(size int64) error {
 	if err := f.File.Truncate(size); err != nil {
 		return err

@@ -19,33 +19,23 @@ import (
 // B's payload did not (zeros: the file was extended but that block never
 // written). Reopen.
 //
-// What happens: scanAt finds B's header valid and its payload CRC wrong, a
-// "complete" record, and C valid after it, so tailStart is past C and B is
-// reported as CorruptRecords 1, LostEvents 5; the queue counts 5 events
-// lost (logrouter_queue_lost_events_total) and reports itself degraded.
+// What happened: scanAt found B's header valid and its payload CRC wrong, a
+// "complete" record, and C valid after it, so tailStart was past C and B
+// was reported as CorruptRecords 1, LostEvents 5; the queue counted 5
+// events lost (logrouter_queue_lost_events_total) and reported itself
+// degraded.
 //
 // Expected: doc.go: "Torn tail ... Under SyncAlways it was never
 // acknowledged" and "LostEvents ... the loss is exact": no acknowledged
 // event was lost, so nothing may be counted lost. POSIX gives no ordering
-// among the pages one fsync writes back (Linux writes a file's dirty pages
-// and the device's volatile cache persists them in any order until the
-// flush completes), so the recovery's assumption that only a prefix of the
-// unsynced bytes survives does not hold; bytes after the last fsync that
-// succeeded are all torn, whatever their content. Recovery cannot know
-// that offset today (no durable watermark); a fix needs one (e.g. a
-// per-fsync commit marker or a synced-offset record) or must not count
-// damage in the last segment that is followed only by records it cannot
-// prove were synced. A previous review fixed the same phantom loss for a
-// cut tail sealed by a roll (TestRollSealsUnsyncedTruncate).
+// among the pages one fsync writes back, so the bytes after the last fsync
+// that finished are all torn, whatever their content. Fixed with the
+// durable mark (doc.go, "Durable mark"): recovery knows A was fsynced and
+// cuts from B, the first damage past it.
 //
 // Severity: accounting (false loss and degraded alarm after an ordinary
 // power failure).
 func TestUnsyncedTailPersistedOutOfOrderCountedLost(t *testing.T) {
-	// Known, not fixed yet: the fix needs a durable watermark in the
-	// segment format (a record header field: the offset known synced when
-	// the record was written, so that recovery can tell damage it proves
-	// was synced from a torn, never-acknowledged write).
-	t.Skip("known limitation (review of the WAL, 2026-12-01): an unsynced record persisted out of order after a power loss is counted lost; see the comment")
 	mem := NewMemFS()
 	var (
 		mu       sync.Mutex
@@ -113,6 +103,10 @@ func TestUnsyncedTailPersistedOutOfOrderCountedLost(t *testing.T) {
 	res := readAll(t, l2, Pos{})
 	if len(res.recs) == 0 || payloadID(res.recs[0].Payload) != 1 {
 		t.Fatalf("acknowledged record A missing: %v", res.ids())
+	}
+	if len(res.recs) != 1 || rec.TornTailBytes == 0 {
+		t.Errorf("B and C were never acknowledged and written past the last fsync: want them cut as a torn tail, got records %v, torn %d bytes (%v)",
+			res.ids(), rec.TornTailBytes, rec.Details)
 	}
 	if rec.LostEvents != 0 || rec.CorruptRecords != 0 || len(res.corrupt) != 0 {
 		t.Errorf("only never-acknowledged records were in flight at the power loss, yet recovery reports %d corrupt records, %d events lost (%v)",
