@@ -117,9 +117,14 @@ type sub struct {
 	// (a record valid at start and damaged since, or one appended since)
 	// is counted when the forwarder meets it.
 	startDamage map[wal.Pos]bool
-	cursorPath  string
-	pending     atomic.Int64
-	queued      prometheus.Gauge
+	// startUndecodable holds the records an earlier start of a release
+	// that cannot decode them counted lost (skipUndecodable) and that this
+	// one cannot decode either: left out of what waits at start, and
+	// passed by the forwarder without counting again.
+	startUndecodable map[wal.Pos]bool
+	cursorPath       string
+	pending          atomic.Int64
+	queued           prometheus.Gauge
 
 	// window holds the deliveries read from this log and not yet retired,
 	// in log order; window[0] has ticket first. Only the forwarder's
@@ -270,6 +275,7 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 	// this process balances: accepted + recovered = ... + lost + queued.
 	var events, damaged, bytes int64
 	s.startDamage = map[wal.Pos]bool{}
+	s.startUndecodable = map[wal.Pos]bool{}
 	r := l.NewReader(cur)
 	for {
 		rec, err := r.Next()
@@ -303,6 +309,10 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 		if err != nil {
 			_ = l.Close()
 			return nil, fmt.Errorf("queue %s: scan %s: %w", q.name, dir, err)
+		}
+		if sk.get(rec.At).kind == skipUndecodable && !decodes(rec, p) {
+			s.startUndecodable[rec.At] = true // counted lost by an earlier start
+			continue
 		}
 		events += int64(rec.Count)
 		bytes += int64(len(rec.Payload))
@@ -1074,6 +1084,16 @@ func (q *Queue) givePending(n int64) int64 {
 // position after the last record read, how many records and payload bytes.
 func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, records int, bytes int64, err error) {
 	end = s.cursor
+	var undecAt []wal.Pos // undecodable records counted lost by this call
+	var undecEn []skipEntry
+	defer func() {
+		if len(undecAt) == 0 {
+			return
+		}
+		if err := s.skips.addAll(q.fs, undecAt, undecEn); err != nil {
+			q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", s.p.String(), "records", len(undecAt), "err", err)
+		}
+	}()
 	for len(b.Events) < q.cfg.BatchEvents && int64(b.Bytes()) < q.cfg.BatchBytes {
 		rec, err := s.reader.Next()
 		if err == io.EOF {
@@ -1112,6 +1132,12 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		if err != nil {
 			return end, records, bytes, err
 		}
+		if s.startUndecodable[rec.At] {
+			// Counted lost by an earlier start, and left out of what
+			// waited at this one: passed, counted nowhere again.
+			end = rec.Next
+			continue
+		}
 		before := len(b.Events)
 		if derr := d.decodeInto(b, rec.Payload, rec.Count, s.p); derr != nil {
 			b.Events = b.Events[:before]
@@ -1120,11 +1146,15 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 			q.lost(s.p, &wal.CorruptError{At: rec.At, Records: 1, Events: int64(rec.Count), Bytes: int64(len(rec.Payload)), Reason: derr.Error()}, "undecodable_record")
 			s.pending.Add(-int64(rec.Count))
 			s.queued.Sub(float64(rec.Count))
-			// Not recorded in the skip file: a later release that can
-			// decode it (a roll-forward after a rollback) must still
-			// deliver it. Until the cursor passes it, each restart counts
-			// it lost again (a known over-count, rare: records of a newer
-			// release waiting through a rollback).
+			// Recorded so that a restart before the cursor passes it does
+			// not count it again; not skipped for good (Log.Skip): a
+			// release that can decode it (a roll-forward after a rollback)
+			// must still deliver it.
+			// Written once per fill (below): records that do not decode
+			// come in runs (everything a newer release queued), and one
+			// fill passes a whole run, as they add no events.
+			undecAt = append(undecAt, rec.At)
+			undecEn = append(undecEn, skipEntry{kind: skipUndecodable, check: withdrawnCheck(crc32.Checksum(rec.Payload, crcTable), len(rec.Payload))})
 		}
 		records++
 		bytes += int64(len(rec.Payload))
@@ -1506,4 +1536,14 @@ func loadCursor(fs wal.FS, path string) (wal.Pos, error) {
 		return wal.Pos{}, fmt.Errorf("%s: checksum mismatch", path)
 	}
 	return wal.Pos{Seg: binary.LittleEndian.Uint64(buf[0:]), Off: int64(binary.LittleEndian.Uint64(buf[8:]))}, nil
+}
+
+// decodes reports whether this release can decode rec (a start-up check of
+// a record an earlier start could not decode; rare, so its scratch batch
+// is not pooled).
+func decodes(rec wal.Record, p pipeline.Priority) bool {
+	b := pipeline.NewBatch()
+	defer b.Release()
+	d := decoder{interned: map[string]string{}}
+	return d.decodeInto(b, rec.Payload, rec.Count, p) == nil
 }

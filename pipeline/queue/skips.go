@@ -18,6 +18,12 @@ import (
 const (
 	skipWithdrawn byte = 1 // a record of a Write that failed (withdraw): never delivered
 	skipDamaged   byte = 2 // a damaged region, counted lost once: not counted again
+	// A whole record this release could not decode (written by a newer
+	// one: a rollback), counted lost once: a later start of a release
+	// that cannot decode it either passes it without counting again, one
+	// that can (the roll-forward) delivers it. Releases before this kind
+	// existed ignore it.
+	skipUndecodable byte = 3
 )
 
 // skipSet is a log's positions that outlive a restart until the cursor
@@ -28,8 +34,8 @@ const (
 // sender's resend delivered it again), and counted the same damage lost at
 // every start while the cursor could not pass it.
 //
-// Each entry carries a check of what it names (a withdrawn record's payload
-// CRC-32C and size, a damaged region's size), verified before it is used:
+// Each entry carries a check of what it names (a withdrawn or undecodable
+// record's payload CRC-32C and size, a damaged region's size), verified before it is used:
 // a position can come back with other contents (a record lost with a power
 // loss under fsync interval, whose entry was fsynced, and an acknowledged
 // one appended there since; segments removed by hand and numbered again),
@@ -48,8 +54,8 @@ type skipEntry struct {
 // entrySize is one entry on disk: segment, offset, kind, check.
 const entrySize = 8 + 8 + 1 + 8
 
-// withdrawnCheck identifies a withdrawn record: its payload's CRC-32C and
-// size.
+// withdrawnCheck identifies a whole record (a withdrawn or an undecodable
+// one): its payload's CRC-32C and size.
 func withdrawnCheck(crc uint32, size int) uint64 { return uint64(crc) | uint64(size)<<32 }
 
 // loadSkips reads path (missing: empty), keeps the entries at or after cur
@@ -77,7 +83,7 @@ func loadSkips(fs wal.FS, path string, cur wal.Pos, l *wal.Log) (*skipSet, error
 	for e := b[:len(b)-4]; len(e) > 0; e = e[entrySize:] {
 		at := wal.Pos{Seg: binary.LittleEndian.Uint64(e), Off: int64(binary.LittleEndian.Uint64(e[8:]))}
 		en := skipEntry{kind: e[16], check: binary.LittleEndian.Uint64(e[17:])}
-		if at.Less(cur) || (en.kind == skipWithdrawn && !holdsRecord(l, at, en.check)) {
+		if at.Less(cur) || ((en.kind == skipWithdrawn || en.kind == skipUndecodable) && !holdsRecord(l, at, en.check)) {
 			dropped = true
 			continue
 		}
@@ -103,6 +109,25 @@ func (s *skipSet) add(fs wal.FS, at wal.Pos, en skipEntry) error {
 		return nil
 	}
 	s.m[at] = en
+	return s.saveLocked(fs)
+}
+
+// addAll records the entries ens at ats (parallel slices) with one write of
+// the set: a run of records recorded one add at a time rewrote the whole
+// file per record, quadratic in the run's length.
+func (s *skipSet) addAll(fs wal.FS, ats []wal.Pos, ens []skipEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for i, at := range ats {
+		if s.m[at] != ens[i] {
+			s.m[at] = ens[i]
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
 	return s.saveLocked(fs)
 }
 
