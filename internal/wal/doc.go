@@ -35,9 +35,11 @@
 //	    12     8  offset       the end of its records known fsynced
 //	    20     4  CRC          CRC-32C of bytes 0 to 19
 //
-// The mark itself is fsynced only when Open writes it, so after a power loss
-// it names what was durable at some earlier fsync, never more (see Durable
-// mark below). Under SyncInterval there is none: Open removes it.
+// The mark is written after the fsync it reports and fsynced at Open, at
+// Close and at most once a second by a group fsync, so after a power loss it
+// names what was durable at some earlier fsync, never more (see Durable mark
+// below). Under SyncInterval there is none: Open removes it (and fails if it
+// cannot: its records are acknowledged before their fsync).
 //
 // A segment rolls when the next record would take it past
 // Options.SegmentBytes (64 MiB by default); a record too large for that goes
@@ -102,17 +104,18 @@
 //   - Durable mark. A power loss during a group fsync can leave any subset
 //     of the unsynced pages on disk, not a prefix: a record whose payload
 //     did not reach the disk can be followed by one that did. In the last
-//     segment, the first damaged record or bad header at or past the offset
-//     the durable mark names (the start of the segment if the mark names an
-//     earlier one) begins the torn tail: it and everything after it were
-//     written after the last fsync known to have finished, so under
-//     SyncAlways never acknowledged, and are cut, not counted lost. Without
-//     a readable mark (none yet, a garbled one, a log written under
-//     SyncInterval, whose records were acknowledged before their fsync),
-//     such damage counts as below. Damage before the mark is counted lost.
-//     The mark can lag the truth by the fsyncs whose mark writes the power
-//     loss took, so media damage to a record acknowledged in that window
-//     reads as torn, like bit rot in the final record's header.
+//     segment, a damaged record or bad header at or past the offset the
+//     durable mark names for that segment was written after the last fsync
+//     known to have finished, so under SyncAlways never acknowledged: it is
+//     skipped and left in place like damage, but counted in UnsyncedRecords
+//     and UnsyncedBytes, not as lost, and Readers report it with
+//     CorruptError.Unsynced. The records after it stay: the mark can lag
+//     (a group fsync also fsyncs it at most once per markSyncInterval, one
+//     second; Close fsyncs it), and a stale mark must never cost an intact
+//     record, only the count of media damage to a record acknowledged in
+//     that last second, read as an unfinished write. Without a mark for
+//     the last segment (none yet, a garbled one, one naming another
+//     segment), damage counts as below. Damage before the mark is lost.
 //   - Bad payload. Anywhere, a record with a valid header but a bad payload
 //     CRC is skipped and left in place; it counts in CorruptRecords, and its
 //     count, vouched for by the header CRC, in LostEvents: the loss is exact.
@@ -131,8 +134,9 @@
 //
 // Every byte of every segment is accounted for exactly once: segment file
 // headers, valid records (Records, Events, Bytes of payload), skipped records
-// (CorruptRecords, LostEvents), skipped bytes (CorruptBytes) and the torn
-// tail (TornTailBytes). Details has one line per problem, naming the file and
+// (CorruptRecords, LostEvents), skipped bytes (CorruptBytes), unfinished
+// writes past the durable mark (UnsyncedBytes) and the torn tail
+// (TornTailBytes). Details has one line per problem, naming the file and
 // offset. Damage other than a torn tail stays on disk, so every Open reports
 // it again until TrimBefore removes it; Readers skip the same regions,
 // returning a *CorruptError once per region as they pass it, so a queue can

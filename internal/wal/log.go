@@ -84,7 +84,8 @@ func (p Pos) Less(q Pos) bool {
 // accounted for exactly once: segment file headers, valid records
 // (Records, with Bytes of payload), records skipped for a bad payload checksum
 // (or, outside the last segment, cut short), bytes skipped with no valid
-// record header (CorruptBytes) and the torn tail (TornTailBytes).
+// record header (CorruptBytes), unfinished writes past the durable mark
+// (UnsyncedBytes) and the torn tail (TornTailBytes).
 type Recovery struct {
 	// Segments is the number of segment files found (before Open creates
 	// any).
@@ -111,6 +112,15 @@ type Recovery struct {
 	// one (or the end of the segment), or a segment file header was missing
 	// or garbled. The events in them are unknown.
 	CorruptBytes int64
+	// UnsyncedRecords and UnsyncedBytes are the damaged records (bad
+	// payload) and the bytes of all damaged regions (theirs and those
+	// without a valid header) in the last segment past its durable mark:
+	// writes that no completed fsync covered, so never acknowledged under
+	// SyncAlways, that a power loss kept only part of while a later record
+	// reached the disk. Skipped and left in place like damage, but not
+	// lost: Readers report them with CorruptError.Unsynced set.
+	UnsyncedRecords int
+	UnsyncedBytes   int64
 	// Details has one human-readable line per problem (and per torn tail or
 	// missing segment), naming the file and offset.
 	Details []string
@@ -176,10 +186,16 @@ type Log struct {
 	nskips atomic.Int32
 
 	// mark is the durable mark file (SyncAlways only; nil otherwise, or if
-	// it could not be set up at Open): rewritten in place, not fsynced,
-	// after each fsync that moves syncedOff. markBuf stages it.
-	mark    File
-	markBuf [markSize]byte
+	// it could not be set up at Open): rewritten in place after each fsync
+	// that moves syncedOff, fsynced at most once per markSyncInterval.
+	// markBuf stages it.
+	mark       File
+	markBuf    [markSize]byte
+	markDirty  bool      // written since its last fsync
+	markSynced time.Time // when it was last fsynced (markDueLocked)
+	// unsynced holds where the regions Open found past the durable mark
+	// begin (Recovery.UnsyncedRecords); read-only after Open.
+	unsynced map[Pos]struct{}
 
 	quit chan struct{}
 	done chan struct{}
@@ -203,7 +219,7 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 	if err != nil {
 		return nil, rec, fmt.Errorf("wal: open: %w", err)
 	}
-	l := &Log{fs: fs, dir: dir, opts: o, rfiles: map[uint64]File{}}
+	l := &Log{fs: fs, dir: dir, opts: o, rfiles: map[uint64]File{}, unsynced: map[Pos]struct{}{}}
 	l.cond.L = &l.mu
 	for _, name := range names {
 		if id, ok := parseSegName(name); ok {
@@ -222,14 +238,9 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 			rec.Details = append(rec.Details, fmt.Sprintf("%s: segments %d to %d are missing (events in them unknown)",
 				l.path(l.segs[i].id), l.segs[i-1].id+1, l.segs[i].id-1))
 		}
-		wm := int64(-1)
-		if last && synced.ok {
-			switch {
-			case synced.seg == l.segs[i].id:
-				wm = synced.off
-			case synced.seg < l.segs[i].id:
-				wm = segHeaderSize // no fsync of this segment's records is known to have finished
-			}
+		wm := int64(-1) // a mark of another segment says nothing of this one
+		if last && synced.ok && synced.seg == l.segs[i].id {
+			wm = synced.off
 		}
 		size, hdrOK, err := l.recoverSegment(&w, l.segs[i].id, last, wm, &rec)
 		if err != nil {
@@ -271,7 +282,10 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 		_ = l.f.Close()
 		return nil, rec, fmt.Errorf("wal: open: fsync %s: %w", l.path(l.segs[len(l.segs)-1].id), err)
 	}
-	l.setUpMark(l.segs[len(l.segs)-1])
+	if err := l.setUpMark(l.segs[len(l.segs)-1]); err != nil {
+		_ = l.f.Close()
+		return nil, rec, err
+	}
 	for _, d := range []string{dir, filepath.Dir(filepath.Clean(dir))} {
 		if err := fs.SyncDir(d); err != nil {
 			_ = l.f.Close()
@@ -383,16 +397,6 @@ func (l *Log) recoverSegment(w *window, id uint64, last bool, wm int64, rec *Rec
 		if err != nil {
 			return 0, false, fmt.Errorf("wal: open: recover %s: %w", name, err)
 		}
-		if it.kind != kRecord && last && wm >= 0 && it.off >= wm {
-			// Written after the last fsync known to have finished, so
-			// never acknowledged: a power loss persisted the unsynced pages
-			// in any order, and this record lost some while a later one
-			// kept its own. Not damage; cut from here.
-			tailStart = it.off
-			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: %s, past the last completed fsync (offset %d): an unfinished write",
-				name, it.off, it.reason, wm))
-			break
-		}
 		if it.kind == kRecord {
 			rec.Records++
 			rec.Events += int64(it.count)
@@ -408,6 +412,22 @@ func (l *Log) recoverSegment(w *window, id uint64, last bool, wm int64, rec *Rec
 	for _, it := range problems {
 		if last && it.off >= tailStart {
 			continue // part of the torn tail
+		}
+		if last && wm >= 0 && it.off >= wm {
+			// Written after the last fsync the mark knows finished, so
+			// (SyncAlways) never acknowledged: a power loss persisted the
+			// unsynced pages in any order, and this region lost some while
+			// a later record kept its own. Skipped like damage, not lost;
+			// the records after it stay (a stale mark must never cost an
+			// intact one).
+			if it.kind != kGarbage {
+				rec.UnsyncedRecords++
+			}
+			rec.UnsyncedBytes += it.end - it.off
+			l.unsynced[Pos{id, it.off}] = struct{}{}
+			rec.Details = append(rec.Details, fmt.Sprintf("%s: offset %d: %s, past the last completed fsync (offset %d): an unfinished write, not a loss; %d bytes skipped",
+				name, it.off, it.reason, wm, it.end-it.off))
+			continue
 		}
 		switch it.kind {
 		case kBadCRC, kShort:
@@ -752,8 +772,17 @@ func (l *Log) syncLocked() error {
 	f := l.f
 	l.syncing = true
 	l.cutUnsynced = false // this fsync covers any cut made before it
+	var mark File
+	if l.markDueLocked(time.Now()) {
+		mark = l.mark
+	}
 	l.mu.Unlock()
 	err := f.Sync()
+	if mark != nil {
+		// After the data's: one more small fsync a second, for the
+		// waiters of this group only. A failure leaves an older mark.
+		_ = mark.Sync()
+	}
 	l.mu.Lock()
 	l.syncing = false
 	if err != nil {
@@ -846,7 +875,8 @@ func (l *Log) rollLocked() error {
 	l.seg = id
 	l.writeOff, l.syncedOff = segHeaderSize, segHeaderSize
 	l.visible = Pos{id, segHeaderSize}
-	old.Close() // its data is durable; a close error changes nothing
+	l.writeMarkLocked() // the new segment: nothing of it synced yet
+	old.Close()         // its data is durable; a close error changes nothing
 	return nil
 }
 
@@ -979,7 +1009,10 @@ func (l *Log) Close() error {
 		err = fmt.Errorf("wal: close: %w", cerr)
 	}
 	if l.mark != nil {
-		l.mark.Close() // an advisory file: see setUpMark
+		if l.markDirty {
+			_ = l.mark.Sync() // advisory: see setUpMark
+		}
+		l.mark.Close()
 		l.mark = nil
 	}
 	for id, f := range l.rfiles {
@@ -1017,47 +1050,92 @@ func (l *Log) readMark() markState {
 // setUpMark prepares the durable mark once recovery is done and the active
 // segment act is fsynced to its end. Under SyncAlways it writes and fsyncs
 // the mark (act, its size) and keeps the file open for writeMarkLocked;
-// under SyncInterval it removes any mark, which would otherwise describe
-// records acknowledged without an fsync (Open fsyncs the directory after).
+// under SyncInterval it removes any mark, which would otherwise
+// describe records acknowledged without an fsync (Open fsyncs the directory
+// after), and fails if it cannot.
 //
-// The mark is advisory: it only ever lags the truth (written after the
-// fsync it reports), and a missing or garbled one makes recovery count
-// damage as before. So failures here are not errors: without a mark, a
-// power loss during a group fsync may be counted as lost events again.
-func (l *Log) setUpMark(act segInfo) {
+// Under SyncAlways the mark is advisory: recovery only changes how it
+// counts damage past it (not lost), never what it keeps, and a missing or
+// garbled mark makes it count damage as lost, as before marks existed. So
+// failing to set it up is not an error there.
+func (l *Log) setUpMark(act segInfo) error {
 	name := filepath.Join(l.dir, markName)
 	if l.opts.Sync != SyncAlways {
-		_ = l.fs.Remove(name)
-		return
+		if err := l.fs.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("wal: open: remove %s (the durable mark of fsync always; under fsync interval it would make recovery read acknowledged, damaged records as unfinished writes): %w", name, err)
+		}
+		return nil
 	}
 	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o640)
 	if err != nil {
 		_ = l.fs.Remove(name)
-		return
+		return nil
 	}
 	putMark(&l.markBuf, act.id, act.size)
 	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
 		f.Close()
 		_ = l.fs.Remove(name)
-		return
+		return nil
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		_ = l.fs.Remove(name)
-		return
+		return nil
 	}
 	l.mark = f
+	return nil
 }
 
 // writeMarkLocked records in the durable mark that the active segment is
-// fsynced up to syncedOff. It does not fsync the mark: after a power loss
-// the mark on disk is this one or an older one, never one ahead of what was
-// durable, which is all recovery needs. A failed write leaves the older
-// mark; it is not an error.
+// fsynced up to syncedOff. It does not fsync the mark (a later group fsync
+// does, within markSyncInterval: markDueLocked): after a power loss the mark on disk is this one or an
+// older one, never one ahead of what was durable, which is all recovery
+// needs. A failed write leaves an older mark, or a garbled one that reads
+// as none; it is not an error.
 func (l *Log) writeMarkLocked() {
 	if l.mark == nil {
 		return
 	}
 	putMark(&l.markBuf, l.seg, l.syncedOff)
 	_, _ = l.mark.WriteAt(l.markBuf[:], 0)
+	l.markDirty = true
+}
+
+// markSyncInterval bounds how far the durable mark on disk lags the
+// fsyncs it reports while the log is written to: at most one group fsync in
+// this interval also fsyncs the mark. Damage to a record acknowledged
+// within it (or since the log's last fsync before a pause), found after a
+// power loss, is counted as an unfinished write instead of a loss.
+const markSyncInterval = time.Second
+
+// markDueLocked reports whether the fsync about to run should also fsync
+// the durable mark (what an earlier fsync wrote to it), and if so takes the
+// turn.
+func (l *Log) markDueLocked(now time.Time) bool {
+	if l.mark == nil || !l.markDirty || now.Sub(l.markSynced) < markSyncInterval {
+		return false
+	}
+	l.markDirty = false
+	l.markSynced = now
+	return true
+}
+
+// syncMark fsyncs the durable mark if it was written since its last fsync
+// (tests: a power loss long after the appends).
+func (l *Log) syncMark() {
+	l.mu.Lock()
+	f := l.mark
+	due := f != nil && l.markDirty
+	l.markDirty = false
+	l.mu.Unlock()
+	if due {
+		_ = f.Sync()
+	}
+}
+
+// isUnsynced reports whether a damaged region at at is one Open found past
+// the durable mark.
+func (l *Log) isUnsynced(at Pos) bool {
+	_, ok := l.unsynced[at]
+	return ok
 }

@@ -145,11 +145,9 @@ func TestMarkGarbledReadsAsNone(t *testing.T) {
 	}
 }
 
-// A mark naming an earlier segment than the last says no fsync of the last
-// segment's records is known to have finished (the log rolled, and the
-// power failed before an fsync of the new segment completed, or before its
-// mark reached the disk): damage there is a torn write, cut with what
-// follows it; the sealed segments' records stay.
+// A mark naming an earlier segment than the last says nothing about the
+// last one (the log rolled and the new segment's mark was lost, or a
+// release without marks ran since): damage there is counted as before.
 func TestMarkFromEarlierSegment(t *testing.T) {
 	mem := NewMemFS()
 	l, _ := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
@@ -172,10 +170,47 @@ func TestMarkFromEarlierSegment(t *testing.T) {
 	l2, rec := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
 	res := readAll(t, l2, Pos{})
 	closeLog(t, l2)
-	want := uint64(len(ats) - len(inLast))
-	if rec.LostEvents != 0 || rec.CorruptRecords != 0 || rec.TornTailBytes == 0 || len(res.recs) != int(want) || payloadID(res.recs[len(res.recs)-1].Payload) != want {
-		t.Errorf("want the last segment cut from the damage (no loss counted, records 1..%d); got %d lost, torn %d, %v (%v)",
-			want, rec.LostEvents, rec.TornTailBytes, res.ids(), rec.Details)
+	if rec.LostEvents != 2 || rec.UnsyncedRecords != 0 || len(res.recs) != len(ats)-1 {
+		t.Errorf("want the damage counted lost (2 events) and every other record kept; got %d lost, %d unsynced, %v (%v)",
+			rec.LostEvents, rec.UnsyncedRecords, res.ids(), rec.Details)
+	}
+}
+
+// A roll writes the new segment's mark: damage past it in the new segment,
+// with a record after it, is an unfinished write.
+func TestMarkAfterRoll(t *testing.T) {
+	mem := NewMemFS()
+	l, _ := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
+	ats := appendN(t, l, 6)
+	l.syncMark()
+	mem.Crash()
+	l.Close()
+	// The mark names the last segment up to its last fsync; put it back
+	// to where the roll left it, as if the later fsyncs' marks were lost.
+	lastSeg := ats[len(ats)-1].Seg
+	var b [markSize]byte
+	putMark(&b, lastSeg, segHeaderSize)
+	overwrite(t, mem, "/log/"+markName, 0, b[:])
+	var inLast []Pos
+	for _, at := range ats {
+		if at.Seg == lastSeg {
+			inLast = append(inLast, at)
+		}
+	}
+	rot(t, mem, "/log", inLast[0])
+	l2, rec := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
+	res := readAll(t, l2, Pos{})
+	closeLog(t, l2)
+	if rec.LostEvents != 0 || rec.UnsyncedRecords != 1 || len(res.recs) != len(ats)-1 {
+		t.Errorf("want the damage skipped as unsynced and every other record kept; got %d lost, %d unsynced, %v (%v)",
+			rec.LostEvents, rec.UnsyncedRecords, res.ids(), rec.Details)
+	}
+	f, _ := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0)
+	var m [markSize]byte
+	f.ReadAt(m[:], 0)
+	f.Close()
+	if seg, _, ok := parseMark(m[:]); !ok || seg != lastSeg {
+		t.Errorf("mark names segment %d after the reopen, want %d", seg, lastSeg)
 	}
 }
 

@@ -36,6 +36,11 @@ type CorruptError struct {
 	Bytes int64
 	// Reason says what is wrong, for humans.
 	Reason string
+	// Unsynced: the region lies past the durable mark Open found (see
+	// Recovery.UnsyncedRecords): an unfinished write that a power loss
+	// kept part of, never acknowledged under SyncAlways. Its events are
+	// not lost; the caller skips it without counting them.
+	Unsynced bool
 }
 
 // PayloadBytes is the record payload bytes the region held, as a queue
@@ -48,6 +53,10 @@ func (e *CorruptError) PayloadBytes() int64 {
 }
 
 func (e *CorruptError) Error() string {
+	if e.Unsynced {
+		return fmt.Sprintf("wal: unfinished write at segment %d offset %d skipped: %s (%d bytes, %d records of %d events, never acknowledged)",
+			e.At.Seg, e.At.Off, e.Reason, e.Bytes, e.Records, e.Events)
+	}
 	return fmt.Sprintf("wal: damaged region at segment %d offset %d skipped: %s (%d bytes, %d records, %d events lost)",
 		e.At.Seg, e.At.Off, e.Reason, e.Bytes, e.Records, e.Events)
 }
@@ -121,9 +130,11 @@ func (r *Reader) Next() (Record, error) {
 			}
 			return Record{Payload: it.payload, Count: it.count, At: Pos{seg, it.off}, Next: Pos{seg, it.end}}, nil
 		case kBadCRC, kShort:
-			return Record{}, &CorruptError{At: Pos{seg, it.off}, Records: 1, Events: int64(it.count), Bytes: it.end - it.off, Reason: it.reason}
+			return Record{}, &CorruptError{At: Pos{seg, it.off}, Records: 1, Events: int64(it.count), Bytes: it.end - it.off, Reason: it.reason,
+				Unsynced: r.l.isUnsynced(Pos{seg, it.off})}
 		default:
-			return Record{}, &CorruptError{At: Pos{seg, it.off}, Bytes: it.end - it.off, Reason: it.reason}
+			return Record{}, &CorruptError{At: Pos{seg, it.off}, Bytes: it.end - it.off, Reason: it.reason,
+				Unsynced: r.l.isUnsynced(Pos{seg, it.off})}
 		}
 	}
 }

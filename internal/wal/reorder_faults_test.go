@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -31,7 +32,7 @@ import (
 // among the pages one fsync writes back, so the bytes after the last fsync
 // that finished are all torn, whatever their content. Fixed with the
 // durable mark (doc.go, "Durable mark"): recovery knows A was fsynced and
-// cuts from B, the first damage past it.
+// skips B as an unfinished write (CorruptError.Unsynced), not a loss.
 //
 // Severity: accounting (false loss and degraded alarm after an ordinary
 // power failure).
@@ -104,11 +105,11 @@ func TestUnsyncedTailPersistedOutOfOrderCountedLost(t *testing.T) {
 	if len(res.recs) == 0 || payloadID(res.recs[0].Payload) != 1 {
 		t.Fatalf("acknowledged record A missing: %v", res.ids())
 	}
-	if len(res.recs) != 1 || rec.TornTailBytes == 0 {
-		t.Errorf("B and C were never acknowledged and written past the last fsync: want them cut as a torn tail, got records %v, torn %d bytes (%v)",
-			res.ids(), rec.TornTailBytes, rec.Details)
+	if !slices.Equal(res.ids(), []uint64{1, 3}) || rec.UnsyncedRecords != 1 || len(res.corrupt) != 1 || !res.corrupt[0].Unsynced {
+		t.Errorf("B was never acknowledged and written past the last fsync: want it skipped as an unfinished write (C kept: never cut what survived); got records %v, %d unsynced, %v (%v)",
+			res.ids(), rec.UnsyncedRecords, res.corrupt, rec.Details)
 	}
-	if rec.LostEvents != 0 || rec.CorruptRecords != 0 || len(res.corrupt) != 0 {
+	if rec.LostEvents != 0 || rec.CorruptRecords != 0 {
 		t.Errorf("only never-acknowledged records were in flight at the power loss, yet recovery reports %d corrupt records, %d events lost (%v)",
 			rec.CorruptRecords, rec.LostEvents, rec.Details)
 	}

@@ -289,6 +289,16 @@ func (q *Queue) openSub(p pipeline.Priority, opts wal.Options) (*sub, error) {
 			if sk.get(ce.At) == dmg {
 				continue // counted by an earlier start
 			}
+			if ce.Unsynced {
+				// An unfinished write a power loss kept part of (past the
+				// log's durable mark): never acknowledged, not lost.
+				// Recorded as counted: the next start's mark is past it.
+				q.log.Info("queue skipped an unfinished write damaged by a power loss (never acknowledged)", "priority", p.String(), "at", ce.At, "bytes", ce.Bytes, "events", ce.Events)
+				if err := sk.add(q.fs, ce.At, dmg); err != nil {
+					q.log.Warn("queue: cannot record an unfinished write as skipped; the next start counts it lost", "priority", p.String(), "err", err)
+				}
+				continue
+			}
 			q.lost(p, ce, "corrupt_record")
 			damaged += ce.Events
 			if err := sk.add(q.fs, ce.At, dmg); err != nil {
@@ -1090,9 +1100,7 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		if len(undecAt) == 0 {
 			return
 		}
-		if err := s.skips.addAll(q.fs, undecAt, undecEn); err != nil {
-			q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", s.p.String(), "records", len(undecAt), "err", err)
-		}
+		s.skips.stage(undecAt, undecEn) // written by saveCursors
 	}()
 	for len(b.Events) < q.cfg.BatchEvents && int64(b.Bytes()) < q.cfg.BatchBytes {
 		rec, err := s.reader.Next()
@@ -1108,8 +1116,10 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		}
 		var ce *wal.CorruptError
 		if errors.As(err, &ce) {
-			// Damage found at start was counted (and never queued) then.
-			if !s.startDamage[ce.At] {
+			// Damage found at start was counted (and never queued) then,
+			// as was a record an earlier start could not decode (left out
+			// of what waits), damaged since; an unfinished write is no loss.
+			if !s.startDamage[ce.At] && !s.startUndecodable[ce.At] && !ce.Unsynced {
 				// What was reserved for it is payload bytes, not the
 				// region (headers included); never below zero, where
 				// max_bytes would stop limiting.
@@ -1150,9 +1160,11 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 			// not count it again; not skipped for good (Log.Skip): a
 			// release that can decode it (a roll-forward after a rollback)
 			// must still deliver it.
-			// Written once per fill (below): records that do not decode
-			// come in runs (everything a newer release queued), and one
-			// fill passes a whole run, as they add no events.
+			// Staged, and written with the cursors (saveCursors):
+			// records that do not decode come in runs, or scattered
+			// among decodable ones, and a write per record or per
+			// batch rewrote the whole file each time. A crash before
+			// the write counts them again at the next start.
 			undecAt = append(undecAt, rec.At)
 			undecEn = append(undecEn, skipEntry{kind: skipUndecodable, check: withdrawnCheck(crc32.Checksum(rec.Payload, crcTable), len(rec.Payload))})
 		}
@@ -1333,6 +1345,9 @@ func (q *Queue) backoff(attempt int) time.Duration {
 func (q *Queue) saveCursors() {
 	for _, p := range pipeline.Priorities {
 		s := q.subs[p]
+		if err := s.skips.flush(q.fs); err != nil {
+			q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", p.String(), "err", err)
+		}
 		if s.cursor == s.saved {
 			continue
 		}

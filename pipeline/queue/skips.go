@@ -41,9 +41,10 @@ const (
 // one appended there since; segments removed by hand and numbered again),
 // and such an entry must not skip it.
 type skipSet struct {
-	path string
-	mu   sync.Mutex
-	m    map[wal.Pos]skipEntry
+	path  string
+	mu    sync.Mutex
+	m     map[wal.Pos]skipEntry
+	dirty bool // staged entries not yet written (flush)
 }
 
 type skipEntry struct {
@@ -112,20 +113,26 @@ func (s *skipSet) add(fs wal.FS, at wal.Pos, en skipEntry) error {
 	return s.saveLocked(fs)
 }
 
-// addAll records the entries ens at ats (parallel slices) with one write of
-// the set: a run of records recorded one add at a time rewrote the whole
-// file per record, quadratic in the run's length.
-func (s *skipSet) addAll(fs wal.FS, ats []wal.Pos, ens []skipEntry) error {
+// stage records the entries ens at ats (parallel slices) in memory; flush
+// writes them. Records counted as they are read (undecodable ones) come by
+// the thousand: a durable rewrite of the whole set for each (or for each
+// batch) was quadratic in their number.
+func (s *skipSet) stage(ats []wal.Pos, ens []skipEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := false
 	for i, at := range ats {
 		if s.m[at] != ens[i] {
 			s.m[at] = ens[i]
-			changed = true
+			s.dirty = true
 		}
 	}
-	if !changed {
+}
+
+// flush writes the set if stage changed it since it was last written.
+func (s *skipSet) flush(fs wal.FS) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dirty {
 		return nil
 	}
 	return s.saveLocked(fs)
@@ -156,6 +163,14 @@ func (s *skipSet) prune(fs wal.FS, cur wal.Pos) {
 
 // saveLocked writes the set atomically, or removes the file when it is empty.
 func (s *skipSet) saveLocked(fs wal.FS) error {
+	err := s.writeLocked(fs)
+	if err == nil {
+		s.dirty = false
+	}
+	return err
+}
+
+func (s *skipSet) writeLocked(fs wal.FS) error {
 	if len(s.m) == 0 {
 		if err := fs.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
