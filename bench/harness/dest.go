@@ -22,9 +22,10 @@ type Dest struct {
 	received  atomic.Uint64 // events of this run
 	bytes     atomic.Uint64 // their bytes as received (envelope or line)
 	invalid   atomic.Uint64 // not JSON, no object, no bench_seq
+	corrupt   atomic.Uint64 // of this run, but its content is not what was sent (sum.go)
 	foreign   atomic.Uint64 // another run or no bench_run
 	dups      atomic.Uint64 // a bench_seq seen before, stored again
-	conflicts atomic.Uint64 // a bench_seq seen before, refused as a conflict (OpenSearch create: 409)
+	conflicts atomic.Uint64 // creates refused 409: their _id was stored (OpenSearch)
 	requests  atomic.Uint64 // requests (receivers) or files (verified directories)
 	stored    atomic.Uint64 // bytes of the files read back (verified directories)
 	refused   atomic.Uint64 // requests answered 503 on purpose (outage)
@@ -55,46 +56,46 @@ func prioBit(p string) uint8 {
 }
 
 // event records one received event object; size is its size on the wire and
-// now the receive time (unix ns; 0: no latency). With conflict set, an
-// event seen before is counted as a conflict (refused, not stored: an
-// OpenSearch create of an existing _id) instead of a duplicate, and
-// event reports true.
-func (d *Dest) event(v *fastjson.Value, size int, now int64, conflict bool) (refused bool) {
+// now the receive time (unix ns; 0: no latency). A receiver that refuses
+// a copy (OpenSearch's 409 to a create of a stored _id) does not call it.
+func (d *Dest) event(v *fastjson.Value, size int, now int64) {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		d.invalid.Add(1)
-		return false
+		return
 	}
 	if run := v.GetStringBytes("bench_run"); !bytes.Equal(run, d.run) {
 		d.foreign.Add(1)
-		return false
+		return
 	}
 	sv := v.Get("bench_seq")
 	if sv == nil {
 		d.invalid.Add(1)
-		return false
+		return
 	}
 	seq, err := sv.Uint64()
 	if err != nil || seq >= maxSeq {
 		d.invalid.Add(1)
-		return false
+		return
+	}
+	if v.Exists("bench_sum") && !sumHolds(v) {
+		// Its content is not what was sent: not received; it shows as
+		// lost, and corrupt says why.
+		d.corrupt.Add(1)
+		return
 	}
 	var sent int64
 	if now != 0 {
 		sent = v.GetInt64("bench_sent_ns")
 	}
-	return d.record(seq, sent, size, now, conflict)
+	d.record(seq, sent, size, now)
 }
 
 // record counts one event of this run: seq its bench_seq, sent its
 // bench_sent_ns (0: none), size its bytes, now the receive time (0: no
 // latency).
-func (d *Dest) record(seq uint64, sent int64, size int, now int64, conflict bool) (refused bool) {
+func (d *Dest) record(seq uint64, sent int64, size int, now int64) {
 	again := d.seen.set(seq)
 	if again {
-		if conflict {
-			d.conflicts.Add(1)
-			return true
-		}
 		d.dups.Add(1)
 	}
 	d.received.Add(1)
@@ -105,17 +106,16 @@ func (d *Dest) record(seq uint64, sent int64, size int, now int64, conflict bool
 	if !again && now != 0 && sent > 0 {
 		d.hist.Record(now - sent)
 	}
-	return false
 }
 
 // eventBytes parses one event and records it.
-func (d *Dest) eventBytes(p *fastjson.Parser, b []byte, now int64, conflict bool) (refused bool) {
+func (d *Dest) eventBytes(p *fastjson.Parser, b []byte, now int64) {
 	v, err := p.ParseBytes(b)
 	if err != nil {
 		d.invalid.Add(1)
-		return false
+		return
 	}
-	return d.event(v, len(b), now, conflict)
+	d.event(v, len(b), now)
 }
 
 // fullParseEvery: a receiver on the load path parses one event in this many
@@ -129,15 +129,17 @@ const fullParseEvery = 16
 // One event in fullParseEvery, chosen at random, and any event the scan
 // cannot read, goes through eventBytes. (The OpenSearch receiver validates
 // every document first, as the cluster would.)
-func (d *Dest) eventFast(p *fastjson.Parser, b []byte, now int64, conflict bool) (refused bool) {
+func (d *Dest) eventFast(p *fastjson.Parser, b []byte, now int64) {
 	if rand.Uint32N(fullParseEvery) == 0 { // a random sample: a fault tied to a position is caught too
-		return d.eventBytes(p, b, now, conflict)
+		d.eventBytes(p, b, now)
+		return
 	}
 	seq, sent, ok := d.scanEvent(b)
 	if !ok {
-		return d.eventBytes(p, b, now, conflict)
+		d.eventBytes(p, b, now)
+		return
 	}
-	return d.record(seq, sent, len(b), now, conflict)
+	d.record(seq, sent, len(b), now)
 }
 
 var (
@@ -163,8 +165,8 @@ func (d *Dest) scanEvent(b []byte) (seq uint64, sent int64, ok bool) {
 		return 0, 0, false
 	}
 	seq, ok = scanUint(b, keySeq)
-	if !ok || seq >= maxSeq {
-		return 0, 0, false
+	if !ok || seq >= maxSeq || seq%sumEvery == 0 {
+		return 0, 0, false // (one with a bench_sum is parsed: its content is checked)
 	}
 	s, ok := scanUint(b, keySent)
 	if !ok {

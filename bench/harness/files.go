@@ -71,7 +71,7 @@ func (o *objectReader) read(d *Dest, name string, src io.Reader, partial bool) e
 			line = line[:len(line)-1]
 		}
 		if len(line) > 0 {
-			d.eventBytes(&o.p, line, 0, false)
+			d.eventBytes(&o.p, line, 0)
 		}
 		if err == io.EOF {
 			return nil

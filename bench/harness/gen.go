@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/bench/loadgen"
 )
@@ -51,6 +52,7 @@ type gen struct {
 	dupsSent  uint64
 	sizeSum   uint64
 	sizeN     uint64
+	p         fastjson.Parser // the events that get a bench_sum (sum.go)
 }
 
 type ringEnt struct {
@@ -88,6 +90,9 @@ func (g *gen) fill(b *batch, proto Protocol, n int) {
 		ev = append(ev, g.run...)
 		ev = append(ev, `","bench_seq":`...)
 		ev = strconv.AppendUint(ev, seq, 10)
+		if seq%sumEvery == 0 {
+			ev = appendSum(ev, &g.p, b.raw)
+		}
 		ev = append(ev, `,"bench_sent_ns":`...)
 		ev = strconv.AppendInt(ev, sent, 10)
 		if g.logSource {

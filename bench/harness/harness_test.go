@@ -183,6 +183,9 @@ func TestScanEventAgreesWithParse(t *testing.T) {
 	for _, line := range bytes.Split(bytes.TrimSpace(b.body), []byte("\n")) {
 		seq, sent, ok := d.scanEvent(line)
 		v, err := p.ParseBytes(line)
+		if err == nil && !ok && v.Exists("bench_sum") {
+			continue // declined: an event with a content check is parsed
+		}
 		if err != nil || !ok {
 			t.Fatalf("scan ok=%v, parse err=%v: %s", ok, err, line)
 		}

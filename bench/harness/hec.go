@@ -80,7 +80,7 @@ func (h *HECReceiver) collect(w http.ResponseWriter, r *http.Request) {
 			h.Dest.invalid.Add(1)
 			continue
 		}
-		h.Dest.event(v.Get("event"), len(obj), now, false)
+		h.Dest.event(v.Get("event"), len(obj), now)
 	}
 	if n == 0 {
 		hecAnswer(w, http.StatusBadRequest, `{"text":"No data","code":5}`)

@@ -41,7 +41,8 @@ type loadStats struct {
 	refused     atomic.Uint64 // 429/503 answers
 	errors      atomic.Uint64 // transport errors
 	rejected    atomic.Uint64 // events answered with a permanent error (not acknowledged, not resent)
-	abandoned   atomic.Uint64 // events still refused when retryFor ran out
+	abandoned   atomic.Uint64 // events still refused when retryFor ran out, or bulk items refused 429/503 (not resent)
+	partial     atomic.Uint64 // OTLP requests answered with partial_success: every record counted acknowledged
 	eventsSent  atomic.Uint64
 	eventsAcked atomic.Uint64
 	bytesAcked  atomic.Uint64
@@ -163,6 +164,9 @@ type worker struct {
 	conn  net.Conn
 	msgs  []kafka.Message
 	items []int
+	// itemsBusy: of a partial bulk answer, the items refused with 429/503
+	// (the rest of those not in items were refused for good).
+	itemsBusy int
 }
 
 func (w *worker) close() {
@@ -284,7 +288,8 @@ func (w *worker) sendHTTP(ctx context.Context, b *batch) {
 			}
 			w.st.eventsAcked.Add(uint64(len(w.items)))
 			w.st.bytesAcked.Add(uint64(len(b.body) * len(w.items) / len(b.seqs)))
-			w.st.rejected.Add(uint64(len(b.seqs) - len(w.items)))
+			w.st.rejected.Add(uint64(len(b.seqs) - len(w.items) - w.itemsBusy))
+			w.st.abandoned.Add(uint64(w.itemsBusy))
 			return
 		}
 		if ctx.Err() != nil || !w.backoff(ctx, attempt, retryAfter) {
@@ -308,9 +313,13 @@ func (w *worker) classify(status int, body []byte, n int) outcome {
 		return outRetry
 	}
 	if w.proto == ProtoOTLP && len(body) > 0 {
-		// An ExportLogsServiceResponse with partial_success: some records
-		// were quarantined, which it does not name; none counts as taken.
-		return outReject
+		// An ExportLogsServiceResponse with partial_success (its only
+		// field): the router took every record but the ones it
+		// quarantined, which it does not name. All count as acknowledged,
+		// so the quarantined ones show as lost (the load is valid: any
+		// refusal is a fault), and the run is marked (partial).
+		w.st.partial.Add(1)
+		return outAck
 	}
 	if w.proto != ProtoBulk {
 		return outAck
@@ -329,6 +338,7 @@ func (w *worker) classify(status int, body []byte, n int) outcome {
 	}
 	w.items = w.items[:0]
 	retryable := 0
+	defer func() { w.itemsBusy = retryable }()
 	for i, it := range items {
 		o, err := it.Object()
 		if err != nil {

@@ -26,22 +26,25 @@ type OSReceiver struct {
 	s                  *server
 	downFrom, downTill atomic.Int64
 
-	// ids holds the _ids of the documents stored by create: OpenSearch
-	// answers 409 to a create of an _id it holds, and only then.
+	// ids holds the (index, _id) keys of the documents stored by create:
+	// OpenSearch answers 409 to a create of an _id the index holds, and
+	// only then.
 	idMu sync.Mutex
 	ids  map[uint64]struct{}
 }
 
-// stored records the _id of a create and reports whether it was already
-// stored (a 409). _ids are 16 hex digits (the router's event hash); any
-// other is hashed.
-func (o *OSReceiver) stored(id []byte) bool {
+// stored records the _id of a create in index and reports whether the
+// index already held it (a 409). _ids are 16 hex digits (the router's event
+// hash); any other is hashed. The key mixes in the index's hash: _ids are
+// per index.
+func (o *OSReceiver) stored(index, id []byte) bool {
 	var k uint64
 	if v, err := strconv.ParseUint(string(id), 16, 64); err == nil && len(id) == 16 {
 		k = v
 	} else {
 		k = xxhash.Sum64(id)
 	}
+	k ^= xxhash.Sum64(index) * 0x9E3779B97F4A7C15
 	o.idMu.Lock()
 	defer o.idMu.Unlock()
 	if _, ok := o.ids[k]; ok {
@@ -149,15 +152,19 @@ func (o *OSReceiver) bulk(w http.ResponseWriter, r *http.Request) {
 			invalid++
 			continue
 		}
-		// A create of an _id already stored gets OpenSearch's 409; a copy
-		// of an event under another _id (another content: a cross-protocol
-		// repeat) is stored, a duplicate in the index.
-		conflict := o.Dest.eventFast(&wk.p, a.src, now, a.create && o.stored(a.id))
-		if conflict {
+		// A create of an _id the index holds gets OpenSearch's 409 and
+		// stores nothing, whatever the document: a router that gave two
+		// events one _id loses the second there (it counts 409 as
+		// delivered), and so it shows as lost here. A copy of an event
+		// under another _id (another content: a cross-protocol repeat) is
+		// stored, a duplicate in the index.
+		if a.create && o.stored(a.index, a.id) {
+			o.Dest.conflicts.Add(1)
 			conflicts++
 			n = k.write(items, n, a.index, a.id, 409, `{"type":"version_conflict_engine_exception","reason":"version conflict, document already exists"}`)
 			continue
 		}
+		o.Dest.eventFast(&wk.p, a.src, now)
 		n = k.write(items, n, a.index, a.id, 201, "")
 	}
 	w.Header().Set("Content-Type", "application/json")

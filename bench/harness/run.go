@@ -385,7 +385,12 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 	rr.Distinct, rr.DupsSent = distinct, dups
 	rr.MBps = float64(rr.BytesAcked) / 1e6 / load
 	rr.EventsPerSec = float64(rr.EventsAcked) / load
-	rr.TBPerDay = rr.MBps * 86400 / 1e6
+	// What the router moved to its destinations, over the load and the
+	// drain that finished its deliveries: a backlog left in the queues at
+	// the end of the load is not throughput. TB/day is a daily figure of
+	// that, not of the acceptance rate.
+	rr.SustainedMBps = float64(rr.BytesAcked) / 1e6 / (load + rr.DrainSeconds)
+	rr.TBPerDay = rr.SustainedMBps * 86400 / 1e6
 	rr.CPUSeconds = (cpu1 - cpu0).Seconds()
 	if rr.BytesAcked > 0 {
 		rr.CPUSecPerGB = rr.CPUSeconds / (float64(rr.BytesAcked) / 1e9)
@@ -398,9 +403,19 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 	// A read-back that failed (an object no reader could decode whole, a
 	// query that failed) has not verified what it counted: not OK.
 	rr.OK = drainErr == nil && verifyErr == nil && rr.EventsAcked > 0
+	// Every event the harness sends is valid: a refusal for good is a
+	// fault of the system under test, as is an OTLP partial success.
+	if rr.Rejected > 0 {
+		rr.OK = false
+		rr.Notes = append(rr.Notes, fmt.Sprintf("%d valid events were refused for good (4xx or a refused bulk item)", rr.Rejected))
+	}
+	if p := st.partial.Load(); p > 0 {
+		rr.OK = false
+		rr.Notes = append(rr.Notes, fmt.Sprintf("%d OTLP requests were answered with partial_success (records quarantined)", p))
+	}
 	for _, d := range s.dests {
 		dr := DestReport{Name: d.Name, Received: d.received.Load(), Duplicated: d.dups.Load(),
-			Invalid: d.invalid.Load(), Foreign: d.foreign.Load(), MB: float64(d.bytes.Load()) / 1e6,
+			Invalid: d.invalid.Load(), Foreign: d.foreign.Load(), Corrupt: d.corrupt.Load(), MB: float64(d.bytes.Load()) / 1e6,
 			Requests: d.requests.Load(), Refused: d.refused.Load(), Conflicts: d.conflicts.Load()}
 		if st := d.stored.Load(); st > 0 {
 			mb := float64(st) / 1e6
@@ -433,7 +448,10 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 		}
 		rr.Lost += dr.Lost
 		rr.Dup += dr.Duplicated
-		if dr.Lost > 0 || dr.Invalid > 0 {
+		// Misrouted: routed where its priority does not go (a routing
+		// fault); foreign: no event of this run (each receiver is the
+		// run's own).
+		if dr.Lost > 0 || dr.Invalid > 0 || dr.Misrouted > 0 || dr.Foreign > 0 || dr.Corrupt > 0 {
 			rr.OK = false
 		}
 		rr.Dests = append(rr.Dests, dr)
@@ -622,6 +640,12 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 	rr, err := drive(ctx, o, run, g, s)
 	if err != nil {
 		return nil, err
+	}
+	if spec.outage && osd.refused.Load() == 0 {
+		// The router sent nothing during the outage: the scenario did
+		// not test what it names.
+		rr.OK = false
+		rr.Notes = append(rr.Notes, "the OpenSearch outage was not exercised: no bulk request came while it answered 503")
 	}
 	if m, err := scrapeLast(s); err == nil {
 		rr.RouterDeduplicated = m

@@ -95,7 +95,7 @@ func (v *vlogsPeer) verify(ctx context.Context, d *Dest, run string) error {
 			d.invalid.Add(1)
 			continue
 		}
-		d.record(seq, 0, 0, 0, false)
+		d.record(seq, 0, 0, 0)
 	}
 	return sc.Err()
 }
