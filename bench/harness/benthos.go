@@ -124,6 +124,9 @@ func compareLoad(o *Options, url string) loadConfig {
 
 // runRouterFiles is logrouter's side of benthos-compare.
 func runRouterFiles(ctx context.Context, o *Options, run, bin, dir, mode string) (*RunReport, error) {
+	if err := freshDir(dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
 		return nil, err
 	}
@@ -217,6 +220,9 @@ pipeline:
 
 // runBenthos is Benthos's side of benthos-compare.
 func runBenthos(ctx context.Context, o *Options, run, bin, dir string) (*RunReport, error) {
+	if err := freshDir(dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -473,6 +473,9 @@ func runMission(ctx context.Context, o *Options, run, bin, dir string, spec miss
 	if err != nil {
 		return nil, err
 	}
+	if err := freshDir(dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -812,4 +815,13 @@ func describeRouter(ctx context.Context, o Options, repo, bin string) string {
 		return pkg + " of " + repo
 	}
 	return pkg + " at " + strings.TrimSpace(string(out))
+}
+
+// freshDir removes what an earlier run left in dir (-workdir reused): its
+// archive would be read back as events of another run, which fail this one.
+func freshDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear the run directory %s: %w", dir, err)
+	}
+	return nil
 }
