@@ -144,7 +144,7 @@ func (n *Normalizer) FieldKey(dst []byte, p *Path) []byte {
 // prefix.*), each hashed as writeObject hashes a member (its key, ':' and
 // its value as written), using buf as scratch; 0 when there are none.
 func (n *Normalizer) asideUnder(buf []byte, prefix string) ([]byte, uint64) {
-	lr := n.child(0, keyLogrouter)
+	lr := n.childH(0, keyLogrouter, hashLogrouter)
 	if lr < 0 || n.nodes[lr].kind != kObject {
 		return buf, 0
 	}

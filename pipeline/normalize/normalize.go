@@ -45,6 +45,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fastjson"
 
 	"github.com/logrouter/logrouter/internal/timeparse"
@@ -142,42 +143,61 @@ type Compiled struct {
 // actionTable maps field paths to actions by hashKey (the same hash the
 // root index uses, so a root key is hashed once).
 type actionTable struct {
-	mask  uint64
+	mask uint64
+	// tags holds per slot its path's hash with the low bit set (tag), 0
+	// for an empty slot: probed apart from the slots, so that a lookup,
+	// one per member walked (most of them missing), reads 8 bytes a
+	// slot, not a slot (120 bytes with its hash and used flag: a
+	// profile's table of 512 slots was 60 KiB, more than the L1 cache,
+	// and cost BenchmarkNormalizeRoute 2-5%).
+	tags  []uint64
 	slots []actionSlot
 }
 
 type actionSlot struct {
-	used bool
-	hash uint64
 	path string
 	a    action
 }
+
+// tag is h as tags hold it: never 0.
+func tag(h uint64) uint64 { return h | 1 }
 
 func newActionTable(m map[string]action) actionTable {
 	size := 8
 	for size < 2*len(m) {
 		size *= 2
 	}
-	t := actionTable{mask: uint64(size - 1), slots: make([]actionSlot, size)}
+	t := actionTable{mask: uint64(size - 1), tags: make([]uint64, size), slots: make([]actionSlot, size)}
 	for p, a := range m {
 		h := hashString(p)
 		i := h & t.mask
-		for t.slots[i].used {
+		for t.tags[i] != 0 {
 			i = (i + 1) & t.mask
 		}
 		a.src = p
-		t.slots[i] = actionSlot{used: true, hash: h, path: p, a: a}
+		if len(a.target) > 0 {
+			a.targetHash = hashKey(a.target[0])
+		}
+		t.tags[i] = tag(h)
+		t.slots[i] = actionSlot{path: p, a: a}
 	}
 	return t
 }
 
-func (t *actionTable) get(path []byte, h uint64) (action, bool) {
-	for i := h & t.mask; t.slots[i].used; i = (i + 1) & t.mask {
-		if sl := &t.slots[i]; sl.hash == h && sl.path == string(path) {
-			return sl.a, true
+// get returns the action at path (h: its hashKey), or nil. It points into
+// the table, which is immutable: an action is not copied per member.
+func (t *actionTable) get(path []byte, h uint64) *action {
+	want := tag(h)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch t.tags[i] {
+		case want:
+			if sl := &t.slots[i]; sl.path == string(path) {
+				return &sl.a
+			}
+		case 0:
+			return nil
 		}
 	}
-	return action{}, false
 }
 
 // action is what happens to a field path. interior marks a proper prefix of
@@ -186,6 +206,9 @@ type action struct {
 	drop     bool
 	interior bool
 	target   [][]byte // rename target segments
+	// targetHash is hashKey of target's first segment, a root key: a
+	// rename looks it up in the root index once per member it moves.
+	targetHash uint64
 	// within: the rename moves a scalar only, an object stays where it
 	// is. Either the target lies inside the source ("host" -> "host.name":
 	// an object there is already the shape the target names a member of,
@@ -432,13 +455,18 @@ const (
 // (the content hash is leafHash's).
 func hashKey(b []byte) uint64 {
 	const m = 0xff51afd7ed558ccd
-	h := mix64(uint64(len(b)) ^ 0x9e3779b97f4a7c15) // mixed: a length change cannot cancel a byte change
+	// The length is mixed in last, by the finalizer, not first: a
+	// finalizer of the length ahead of the first word was on the
+	// critical path of every key's hash.
+	size := uint64(len(b))
+	h := uint64(0x9e3779b97f4a7c15)
 	for ; len(b) >= 8; b = b[8:] {
 		h = bits.RotateLeft64((h^binary.LittleEndian.Uint64(b))*m, 31)
 	}
 	if n := len(b); n > 0 {
-		// The rest (1-7 bytes) in one word; the length in h tells
-		// the overlapping reads of different lengths apart.
+		// The rest (1-7 bytes) in one word; the length, mixed in at
+		// the end, tells the overlapping reads of different lengths
+		// apart.
 		var t uint64
 		switch {
 		case n >= 4:
@@ -448,7 +476,7 @@ func hashKey(b []byte) uint64 {
 		}
 		h = bits.RotateLeft64((h^t)*m, 31)
 	}
-	return mix64(h)
+	return mix64(h ^ size)
 }
 
 func hashString(s string) uint64 { return hashKey(s2b(s)) }
@@ -556,14 +584,36 @@ func (n *Normalizer) newNode(key []byte, kind uint8, gen int32) int32 {
 	} else {
 		plain = plainKey(key)
 	}
-	n.nodes = append(n.nodes, node{key: key, plain: plain, kind: kind, gen: gen, first: -1, last: -1, next: -1})
-	return int32(len(n.nodes) - 1)
+	// Grown with a zero node and filled in place: a composite literal
+	// appended is built on the stack and copied in 16-byte moves, which
+	// read back the byte-wide stores just made (a store-forwarding stall
+	// on every node of every event).
+	n.nodes = append(n.nodes, node{})
+	i := len(n.nodes) - 1
+	nd := &n.nodes[i]
+	nd.key, nd.plain, nd.kind, nd.gen = key, plain, kind, gen
+	nd.first, nd.last, nd.next = -1, -1, -1
+	return int32(i)
 }
 
 func (n *Normalizer) child(parent int32, key []byte) int32 {
 	if parent == 0 && n.rootCount <= rootMaxIndex {
 		return n.rootLookup(key, hashKey(key))
 	}
+	return n.scanChild(parent, key)
+}
+
+// childH is child with h, hashKey of key, computed ahead (used only when
+// parent is the root).
+func (n *Normalizer) childH(parent int32, key []byte, h uint64) int32 {
+	if parent == 0 && n.rootCount <= rootMaxIndex {
+		return n.rootLookup(key, h)
+	}
+	return n.scanChild(parent, key)
+}
+
+// scanChild is child by a scan of parent's members.
+func (n *Normalizer) scanChild(parent int32, key []byte) int32 {
 	for c := n.nodes[parent].first; c >= 0; c = n.nodes[c].next {
 		if n.nodes[c].kind != kRemoved && string(n.nodes[c].key) == string(key) {
 			return c
@@ -680,23 +730,27 @@ type renamed struct {
 }
 
 // setRenamed sets the scalar a rename (source path src, input object
-// parent, key) moves to target, and records where it came from; it returns
-// -1, having set nothing, when target already holds a value that outranks
-// it: the event's own value of the field (never a rename's), or another
-// renamed value whose source path sorts first. So the result does not
-// depend on the members' order (key order never changes the content hash),
-// and a value that yields is kept under its own name (by the caller, or by
-// moveBack when the outranking value comes later).
-func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, key []byte, src string, v *fastjson.Value) int32 {
+// parent, key) moves to target (th: hashKey of its first segment), and
+// records where it came from; it returns -1, having set nothing, when
+// target already holds a value that outranks it: the event's own value of
+// the field (never a rename's), or another renamed value whose source path
+// sorts first. So the result does not depend on the members' order (key
+// order never changes the content hash), and a value that yields is kept
+// under its own name (by the caller, or by moveBack when the outranking
+// value comes later).
+func (n *Normalizer) setRenamed(target [][]byte, th uint64, kind uint8, gen, parent int32, key []byte, src string, v *fastjson.Value) int32 {
 	p := int32(0)
-	for _, s := range target[:len(target)-1] {
-		p = n.set(p, s, kObject, 0)
+	if len(target) > 1 {
+		p = n.setH(0, target[0], th, kObject, 0)
+		for _, s := range target[1 : len(target)-1] {
+			p = n.set(p, s, kObject, 0)
+		}
 	}
 	leaf := target[len(target)-1]
 	var h uint64
 	var c int32
 	if p == 0 {
-		h = hashKey(leaf)
+		h = th // leaf is target[0]
 		if n.rootCount <= rootMaxIndex {
 			c = n.rootLookup(leaf, h)
 		} else {
@@ -728,7 +782,9 @@ func (n *Normalizer) setRenamed(target [][]byte, kind uint8, gen, parent int32, 
 		c = n.setH(p, leaf, h, kind, gen)
 	}
 	n.nodes[c].moved = true
-	n.renames = append(n.renames, renamed{node: c, parent: parent, gen: gen, key: key, src: src})
+	n.renames = append(n.renames, renamed{}) // filled in place (see newNode)
+	r := &n.renames[len(n.renames)-1]
+	r.node, r.parent, r.gen, r.key, r.src = c, parent, gen, key, src
 	return c
 }
 
@@ -847,8 +903,17 @@ func (n *Normalizer) displace(c int32) {
 
 // setPath walks/creates objects along segs and sets the leaf.
 func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
-	parent := int32(0)
-	for _, s := range segs[:len(segs)-1] {
+	return n.setPathH(segs, hashKey(segs[0]), kind, gen)
+}
+
+// setPathH is setPath with h, hashKey of segs[0] (a root key), computed
+// once ahead: for the paths of renames and of logrouter's own fields.
+func (n *Normalizer) setPathH(segs [][]byte, h uint64, kind uint8, gen int32) int32 {
+	if len(segs) == 1 {
+		return n.setH(0, segs[0], h, kind, gen)
+	}
+	parent := n.setH(0, segs[0], h, kObject, 0)
+	for _, s := range segs[1 : len(segs)-1] {
 		parent = n.set(parent, s, kObject, 0)
 	}
 	return n.set(parent, segs[len(segs)-1], kind, gen)
@@ -858,12 +923,19 @@ func (n *Normalizer) setPath(segs [][]byte, kind uint8, gen int32) int32 {
 // scalar blocks the path; it reports whether it did.
 func (n *Normalizer) setMissing(segs [][]byte) int32 { return n.setAbsent(segs, false) }
 
+// setMissingH is setMissing with h, hashKey of segs[0], computed ahead.
+func (n *Normalizer) setMissingH(segs [][]byte, h uint64) int32 {
+	return n.setLeafH(segs, h, false, false)
+}
+
 // setCopied is setMissing for a profile's copy: a value there that yields
 // (null or "", see yieldsEmpty) is no value, and the copy takes its place
 // (a renamed one goes back under its own key). A Microsoft 365 record's
 // empty top-level UserAgent must not keep its ExtendedProperties' user
 // agent out of user_agent.original.
-func (n *Normalizer) setCopied(segs [][]byte) int32 { return n.setLeaf(segs, false, true) }
+func (n *Normalizer) setCopied(segs [][]byte) int32 {
+	return n.setLeafH(segs, hashKey(segs[0]), false, true)
+}
 
 // setAbsent is setMissing; with displace, a value on the path is kept
 // inside the object the path needs as "value" (see setH) rather than
@@ -871,29 +943,32 @@ func (n *Normalizer) setCopied(segs [][]byte) int32 { return n.setLeaf(segs, fal
 // event.ingested), not for defaults such as host.name, where the event's
 // own value wins.
 func (n *Normalizer) setAbsent(segs [][]byte, displace bool) int32 {
-	return n.setLeaf(segs, displace, false)
+	return n.setLeafH(segs, hashKey(segs[0]), displace, false)
 }
 
-// setLeaf is setAbsent; with overEmpty, a value at the leaf that yields
-// (emptyAt) does not block it (setCopied).
-func (n *Normalizer) setLeaf(segs [][]byte, displace, overEmpty bool) int32 {
+// setLeafH is setAbsent, h being hashKey of segs[0] (a root key, looked
+// up and set with one hash); with overEmpty, a value at the leaf that
+// yields (emptyAt) does not block it (setCopied).
+func (n *Normalizer) setLeafH(segs [][]byte, h0 uint64, displace, overEmpty bool) int32 {
 	parent := int32(0)
+	h := h0 // the hash of the key looked up at the root; 0 below it
 	for _, s := range segs[:len(segs)-1] {
-		c := n.child(parent, s)
+		c := n.childH(parent, s, h)
 		switch {
 		case c < 0:
-			c = n.set(parent, s, kObject, 0)
+			c = n.setH(parent, s, h, kObject, 0)
 		case n.nodes[c].kind != kObject && !displace:
 			return -1
 		case n.nodes[c].kind != kObject:
 			n.displace(c)
 		}
-		parent = c
+		parent, h = c, 0
 	}
-	if c := n.child(parent, segs[len(segs)-1]); c >= 0 && !(overEmpty && n.emptyAt(c)) {
+	leaf := segs[len(segs)-1]
+	if c := n.childH(parent, leaf, h); c >= 0 && !(overEmpty && n.emptyAt(c)) {
 		return -1
 	}
-	return n.set(parent, segs[len(segs)-1], kStr, 0)
+	return n.setH(parent, leaf, h, kStr, 0)
 }
 
 var (
@@ -921,6 +996,16 @@ var (
 	keySender            = []byte("sender")
 )
 
+// hashKey of the root keys logrouter looks up and sets in every event,
+// computed once.
+var (
+	hashTimestampField = hashKey(segTimestamp[0])
+	hashEvent          = hashKey(segDataset[0]) // event.dataset, event.ingested
+	hashHost           = hashKey(segHost[0])
+	hashLogrouter      = hashKey(keyLogrouter)
+	hashTimestamp      = hashKey(keyTimestamp)
+)
+
 // buildTree resets the tree and walks the input with prof's renames and
 // drops (or the global ones); it returns the @timestamp node.
 func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, prof *profile) (int32, error) {
@@ -944,7 +1029,7 @@ func (n *Normalizer) buildTree(obj *fastjson.Value, text []byte, m *EventMeta, p
 		n.act, n.actOn, n.noneWords = &prof.actions, prof.actionsOn, prof.noneWords
 	}
 	root := n.newNode(nil, kObject, 0)
-	ts := n.set(root, segTimestamp[0], kLit, 0) // first in the output
+	ts := n.setH(root, segTimestamp[0], hashTimestampField, kLit, 0) // first in the output
 	switch {
 	case obj != nil:
 		n.headGen = 0
@@ -1150,13 +1235,13 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 	if c := n.findPath(&pathDataset); explicit || (c >= 0 && len(n.stringOf(c)) == 0) {
 		// The envelope's wins; so does any source type over an empty,
 		// null or non-string own event.dataset.
-		c = n.setPath(segDataset, kStr, 0)
+		c = n.setPathH(segDataset, hashEvent, kStr, 0)
 		n.nodes[c].data = st
-	} else if c := n.setAbsent(segDataset, true); c >= 0 {
+	} else if c := n.setLeafH(segDataset, hashEvent, true, false); c >= 0 {
 		n.nodes[c].data = st
 	}
 
-	if c := n.setAbsent(segIngested, true); c >= 0 {
+	if c := n.setLeafH(segIngested, hashEvent, true, false); c >= 0 {
 		n.nodes[c].kind = kLit
 		n.nodes[c].data = n.ingested(bm.IngestTime)
 		n.nodes[c].skip = true
@@ -1167,7 +1252,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		n.nodes[c].skip = true
 	}
 	if len(m.Host) > 0 {
-		if c := n.setMissing(segHost); c >= 0 {
+		if c := n.setMissingH(segHost, hashHost); c >= 0 {
 			n.nodes[c].data = m.Host
 		}
 	}
@@ -1185,7 +1270,7 @@ func (n *Normalizer) Build(obj *fastjson.Value, text []byte, bm *pipeline.Meta, 
 		}
 	}
 
-	lr := n.set(0, keyLogrouter, kObject, 0) // ingest metadata always wins (node 0 is the root)
+	lr := n.setH(0, keyLogrouter, hashLogrouter, kObject, 0) // ingest metadata always wins (node 0 is the root)
 	n.nodes[lr].skip = true
 	if u := n.child(lr, keyUnconverted); u >= 0 && n.nodes[u].kind == kObject {
 		// Values set aside (here, or by the edge whose output this is):
@@ -1300,7 +1385,8 @@ func isLogrouterKey(k []byte) bool {
 }
 
 // walk adds the members of o under parent. rules enables rename/drop lookups
-// (off inside renamed subtrees and labels).
+// (off inside renamed subtrees and labels, and below an object no rename or
+// drop reaches into).
 func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 	n.gen++
 	gen := n.gen
@@ -1308,8 +1394,11 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 	check := rules && n.actOn
 	var wild []wildSegment
 	if check && base > 0 {
-		a, _ := n.act.get(n.path, hashKey(n.path))
-		check, wild = a.interior, a.wild
+		if a := n.act.get(n.path, hashKey(n.path)); a != nil {
+			check, wild = a.interior, a.wild
+		} else {
+			check = false
+		}
 	}
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		if n.err != nil {
@@ -1345,7 +1434,10 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 				return
 			}
 		}
-		descend := rules
+		// Below an object whose path begins no rename or drop (not
+		// interior: see markInterior) none applies: its members are
+		// walked without their paths.
+		descend := check
 		isObj := v.Type() == fastjson.TypeObject
 		kind := kValue
 		if isObj {
@@ -1360,7 +1452,7 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 			}
 			h = hashKey(key)
 		}
-		if rules {
+		if check {
 			n.path = n.path[:base]
 			if base > 0 {
 				n.path = append(n.path, '.')
@@ -1373,33 +1465,31 @@ func (n *Normalizer) walk(parent int32, o *fastjson.Object, rules bool) {
 					break
 				}
 			}
-			if check {
-				ph := h
-				if base > 0 {
-					ph = hashKey(n.path)
+			ph := h
+			if base > 0 {
+				ph = hashKey(n.path)
+			}
+			if a := n.act.get(n.path, ph); a != nil {
+				if a.drop {
+					return
 				}
-				if a, ok := n.act.get(n.path, ph); ok {
-					if a.drop {
+				if a.lift && n.lift(parent, v, base, descend) {
+					return
+				}
+				if a.target != nil && !isObj && len(n.noneWords) > 0 && n.noneWord(v) {
+					return // the source's word for none (ProfileSpec.NoneValues): no value to rank or keep
+				}
+				if a.target != nil && !(isObj && a.within) {
+					if n.underlay && n.takenAt(a.target, isObj) {
 						return
 					}
-					if a.lift && n.lift(parent, v, base, descend) {
-						return
-					}
-					if a.target != nil && !isObj && len(n.noneWords) > 0 && n.noneWord(v) {
-						return // the source's word for none (ProfileSpec.NoneValues): no value to rank or keep
-					}
-					if a.target != nil && !(isObj && a.within) {
-						if n.underlay && n.takenAt(a.target, isObj) {
-							return
-						}
-						// Children keep their input paths for lookups, so a
-						// profile can move an object and map some of its
-						// fields elsewhere in the same pass.
-						if isObj {
-							c = n.setPath(a.target, kind, gen)
-						} else {
-							c = n.setRenamed(a.target, kind, gen, parent, key, n.rankSource(a.src), v)
-						}
+					// Children keep their input paths for lookups, so a
+					// profile can move an object and map some of its
+					// fields elsewhere in the same pass.
+					if isObj {
+						c = n.setPathH(a.target, a.targetHash, kind, gen)
+					} else {
+						c = n.setRenamed(a.target, a.targetHash, kind, gen, parent, key, n.rankSource(a.src), v)
 					}
 				}
 			}
@@ -1771,11 +1861,11 @@ func (n *Normalizer) profileTime(p *profile, ingest int64) (int64, bool) {
 // event with the parser's logrouter.parse_status whose payload was not a
 // JSON object (whose own "timestamp" member would replace the header's).
 func (n *Normalizer) syslogTimestamp() int32 {
-	lr := n.child(0, keyLogrouter)
+	lr := n.childH(0, keyLogrouter, hashLogrouter)
 	if lr < 0 || n.child(lr, keyParseStatus) < 0 {
 		return -1
 	}
-	c := n.child(0, keyTimestamp)
+	c := n.childH(0, keyTimestamp, hashTimestamp)
 	if pl := n.child(lr, keyPayload); pl >= 0 && string(n.stringOf(pl)) == "json" {
 		// A JSON payload's own "timestamp" member stays; the header's
 		// (walked from EventMeta.Head, around the payload) is the
@@ -1845,7 +1935,7 @@ func (n *Normalizer) headerTime() int32 {
 	if c < 0 || string(n.nodes[c].key) != "timestamp" {
 		return -1
 	}
-	lr := n.child(0, keyLogrouter)
+	lr := n.childH(0, keyLogrouter, hashLogrouter)
 	if lr < 0 {
 		return -1
 	}
@@ -2169,6 +2259,7 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		noHash := skip || nd.skip
 		var h uint64
 		empty := false
+		leaf := false // a scalar: hashed below as its written `"key":value`
 		switch nd.kind {
 		case kObject:
 			var k int
@@ -2180,7 +2271,7 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 		case kStr:
 			empty = len(nd.data) == 0
 			dst = AppendString(dst, nd.data)
-			h = n.leafHash(ph, dst[kstart:])
+			leaf = true
 		case kLit:
 			if len(nd.data) > 0 && nd.data[0] == '[' {
 				// Two values kept as an array (keepBoth): hashed per
@@ -2192,13 +2283,19 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 				}
 			}
 			dst = append(dst, nd.data...)
-			h = n.leafHash(ph, dst[kstart:])
+			leaf = true
 		case kValue:
-			if composite(nd.val) {
-				dst, empty, h = n.writeValue(dst, nd.val, n.keyHash(ph, nd.key))
-			} else {
-				dst, empty, _ = n.writeValue(dst, nd.val, 0)
-				h = n.leafHash(ph, dst[kstart:])
+			switch v := nd.val; v.Type() {
+			case fastjson.TypeString: // the most common member, written here (as writeValue does)
+				b, _ := v.StringBytes()
+				empty = len(b) == 0
+				dst = AppendString(dst, b)
+				leaf = true
+			case fastjson.TypeObject, fastjson.TypeArray:
+				dst, empty, h = n.writeValue(dst, v, n.keyHash(ph, nd.key))
+			default:
+				dst, empty, _ = n.writeValue(dst, v, 0)
+				leaf = true
 			}
 		}
 		if empty && !n.c.cfg.KeepEmpty {
@@ -2206,6 +2303,17 @@ func (n *Normalizer) writeObject(dst []byte, idx int32, ph uint64, skip bool) ([
 			continue
 		}
 		count++
+		// A scalar is hashed once it is kept, and only when its hash
+		// counts (in sum or in hashedAside): ingest metadata's does not
+		// (logrouter.*, event.ingested). leafHash, written out: it does
+		// not inline, and this is once per member of every event.
+		if leaf && (!noHash || nd.hashed) {
+			if m := dst[kstart:]; n.keyed {
+				h = n.keyedLeaf(ph, m)
+			} else {
+				h = mix64(ph ^ xxhash.Sum64(m))
+			}
+		}
 		if !noHash {
 			sum += h
 		} else if nd.hashed {

@@ -720,7 +720,7 @@ func (n *Normalizer) parseColumns(p *parser) {
 // ParseSpec.Format). The object lives in the Normalizer's buffers until the
 // next Build.
 func (n *Normalizer) parseText(p *parser) {
-	if n.c.newTextParser == nil || n.child(0, keyLogrouter) >= 0 {
+	if n.c.newTextParser == nil || n.childH(0, keyLogrouter, hashLogrouter) >= 0 {
 		return // parsed by the syslog input already (its parse_status), or an edge's event
 	}
 	c := n.findPath(&p.field)
@@ -799,12 +799,12 @@ func (n *Normalizer) applyParsed(p *parser, c int32, o *fastjson.Object) {
 	if !p.keep {
 		n.nodes[c].kind = kRemoved
 	}
-	own := n.child(0, keyTimestamp)
+	own := n.childH(0, keyTimestamp, hashTimestamp)
 	n.walkUnderlay(o)
 	if own < 0 {
 		// The parser's "timestamp" (the header's, or the payload's date
 		// and time): Build removes it unless it became @timestamp.
-		n.parsedTS = n.child(0, keyTimestamp)
+		n.parsedTS = n.childH(0, keyTimestamp, hashTimestamp)
 		if n.parsedTS >= 0 && headerFirst(o) {
 			n.hdrTS = n.parsedTS
 		}
@@ -2396,7 +2396,7 @@ func (n *Normalizer) setAside(c int32, p *Path) {
 	n.lits = AppendString(n.lits, s)
 	lit := n.lits[start:len(n.lits):len(n.lits)]
 	n.nodes[c].kind = kRemoved
-	lr := n.set(0, keyLogrouter, kObject, 0)
+	lr := n.setH(0, keyLogrouter, hashLogrouter, kObject, 0)
 	n.nodes[lr].skip = true
 	u := n.set(lr, keyUnconverted, kObject, 0)
 	n.nodes[u].hashed = true
