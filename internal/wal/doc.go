@@ -35,11 +35,14 @@
 //	    12     8  offset       the end of its records known fsynced
 //	    20     4  CRC          CRC-32C of bytes 0 to 19
 //
-// The mark is written after the fsync it reports and fsynced at Open, at
-// Close and at most once a second by a group fsync, so after a power loss it
-// names what was durable at some earlier fsync, never more (see Durable mark
-// below). Under SyncInterval there is none: Open removes it (and fails if it
-// cannot: its records are acknowledged before their fsync).
+// The mark is written after the fsync it reports and fsynced at Open and
+// within a second of each write (a timer, off the acknowledgement path), so
+// after a power loss it names what was durable at some earlier fsync, never
+// more (see Durable mark below). A clean Close removes it (nothing is
+// unsynced then, and a release without marks run next cannot leave it
+// stale); a write or fsync of it that fails empties it. Under SyncInterval
+// there is none: Open removes it (and fails if it cannot: its records are
+// acknowledged before their fsync).
 //
 // A segment rolls when the next record would take it past
 // Options.SegmentBytes (64 MiB by default); a record too large for that goes
@@ -110,12 +113,14 @@
 //     skipped and left in place like damage, but counted in UnsyncedRecords
 //     and UnsyncedBytes, not as lost, and Readers report it with
 //     CorruptError.Unsynced. The records after it stay: the mark can lag
-//     (a group fsync also fsyncs it at most once per markSyncInterval, one
-//     second; Close fsyncs it), and a stale mark must never cost an intact
-//     record, only the count of media damage to a record acknowledged in
-//     that last second, read as an unfinished write. Without a mark for
-//     the last segment (none yet, a garbled one, one naming another
-//     segment), damage counts as below. Damage before the mark is lost.
+//     (by up to markSyncInterval, one second), and a stale mark must never
+//     cost an intact record, only the count of media damage to a record
+//     acknowledged in that last second, read as an unfinished write. A
+//     mark left by a crash, then stale under a release without marks run
+//     on the same segment (a rollback), can read such damage of its records
+//     the same way. Without a mark for the last segment (none: after a
+//     clean Close, or a garbled one, or one naming another segment),
+//     damage counts as below. Damage before the mark is lost.
 //   - Bad payload. Anywhere, a record with a valid header but a bad payload
 //     CRC is skipped and left in place; it counts in CorruptRecords, and its
 //     count, vouched for by the header CRC, in LostEvents: the loss is exact.

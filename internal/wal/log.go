@@ -189,10 +189,11 @@ type Log struct {
 	// it could not be set up at Open): rewritten in place after each fsync
 	// that moves syncedOff, fsynced at most once per markSyncInterval.
 	// markBuf stages it.
-	mark       File
-	markBuf    [markSize]byte
-	markDirty  bool      // written since its last fsync
-	markSynced time.Time // when it was last fsynced (markDueLocked)
+	mark      File
+	markBuf   [markSize]byte
+	markDirty bool        // written since its last fsync
+	markTimer *time.Timer // fsyncs it markSyncInterval after it became dirty
+	markArmed bool        // markTimer is set to fire
 	// unsynced holds where the regions Open found past the durable mark
 	// begin (Recovery.UnsyncedRecords); read-only after Open.
 	unsynced map[Pos]struct{}
@@ -772,17 +773,8 @@ func (l *Log) syncLocked() error {
 	f := l.f
 	l.syncing = true
 	l.cutUnsynced = false // this fsync covers any cut made before it
-	var mark File
-	if l.markDueLocked(time.Now()) {
-		mark = l.mark
-	}
 	l.mu.Unlock()
 	err := f.Sync()
-	if mark != nil {
-		// After the data's: one more small fsync a second, for the
-		// waiters of this group only. A failure leaves an older mark.
-		_ = mark.Sync()
-	}
 	l.mu.Lock()
 	l.syncing = false
 	if err != nil {
@@ -1008,13 +1000,7 @@ func (l *Log) Close() error {
 	if cerr := l.f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("wal: close: %w", cerr)
 	}
-	if l.mark != nil {
-		if l.markDirty {
-			_ = l.mark.Sync() // advisory: see setUpMark
-		}
-		l.mark.Close()
-		l.mark = nil
-	}
+	l.closeMarkLocked(err == nil)
 	for id, f := range l.rfiles {
 		f.Close()
 		delete(l.rfiles, id)
@@ -1057,7 +1043,8 @@ func (l *Log) readMark() markState {
 // Under SyncAlways the mark is advisory: recovery only changes how it
 // counts damage past it (not lost), never what it keeps, and a missing or
 // garbled mark makes it count damage as lost, as before marks existed. So
-// failing to set it up is not an error there.
+// failing to set it up is not an error there, unless an old one is left
+// that can be neither rewritten nor removed.
 func (l *Log) setUpMark(act segInfo) error {
 	name := filepath.Join(l.dir, markName)
 	if l.opts.Sync != SyncAlways {
@@ -1066,70 +1053,136 @@ func (l *Log) setUpMark(act segInfo) error {
 		}
 		return nil
 	}
+	// Without a mark of its own the log must not keep an old one: it
+	// would stop following the fsyncs.
+	drop := func() error {
+		if err := l.fs.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("wal: open: cannot write nor remove %s (the durable mark; an old one left would make recovery read acknowledged, damaged records as unfinished writes): %w", name, err)
+		}
+		return nil
+	}
 	f, err := l.fs.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o640)
 	if err != nil {
-		_ = l.fs.Remove(name)
-		return nil
+		return drop()
 	}
 	putMark(&l.markBuf, act.id, act.size)
 	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
 		f.Close()
-		_ = l.fs.Remove(name)
-		return nil
+		return drop()
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		_ = l.fs.Remove(name)
-		return nil
+		return drop()
 	}
 	l.mark = f
 	return nil
 }
 
 // writeMarkLocked records in the durable mark that the active segment is
-// fsynced up to syncedOff. It does not fsync the mark (a later group fsync
-// does, within markSyncInterval: markDueLocked): after a power loss the mark on disk is this one or an
-// older one, never one ahead of what was durable, which is all recovery
-// needs. A failed write leaves an older mark, or a garbled one that reads
-// as none; it is not an error.
+// fsynced up to syncedOff, and arms markTimer to fsync it within
+// markSyncInterval (off the acknowledgement path): after a power loss the
+// mark on disk is this one or an older one, never one ahead of what was
+// durable. A write that fails invalidates the mark (invalidateMarkLocked):
+// a frozen old one would read more and more damage as unsynced.
 func (l *Log) writeMarkLocked() {
 	if l.mark == nil {
 		return
 	}
 	putMark(&l.markBuf, l.seg, l.syncedOff)
-	_, _ = l.mark.WriteAt(l.markBuf[:], 0)
+	if _, err := l.mark.WriteAt(l.markBuf[:], 0); err != nil {
+		l.invalidateMarkLocked()
+		return
+	}
 	l.markDirty = true
+	if !l.markArmed {
+		l.markArmed = true
+		if l.markTimer == nil {
+			l.markTimer = time.AfterFunc(markSyncInterval, l.syncMark)
+		} else {
+			l.markTimer.Reset(markSyncInterval)
+		}
+	}
 }
 
 // markSyncInterval bounds how far the durable mark on disk lags the
-// fsyncs it reports while the log is written to: at most one group fsync in
-// this interval also fsyncs the mark. Damage to a record acknowledged
-// within it (or since the log's last fsync before a pause), found after a
-// power loss, is counted as an unfinished write instead of a loss.
+// fsyncs it reports. Media damage to a record acknowledged within it, found
+// after a power loss, is counted as an unfinished write instead of a loss.
 const markSyncInterval = time.Second
 
-// markDueLocked reports whether the fsync about to run should also fsync
-// the durable mark (what an earlier fsync wrote to it), and if so takes the
-// turn.
-func (l *Log) markDueLocked(now time.Time) bool {
-	if l.mark == nil || !l.markDirty || now.Sub(l.markSynced) < markSyncInterval {
-		return false
-	}
-	l.markDirty = false
-	l.markSynced = now
-	return true
-}
-
 // syncMark fsyncs the durable mark if it was written since its last fsync
-// (tests: a power loss long after the appends).
+// (markTimer; tests call it for a power loss long after the appends). A
+// failed fsync invalidates the mark.
 func (l *Log) syncMark() {
 	l.mu.Lock()
+	l.markArmed = false
 	f := l.mark
-	due := f != nil && l.markDirty
+	if f == nil || !l.markDirty || l.closed {
+		l.mu.Unlock()
+		return
+	}
 	l.markDirty = false
 	l.mu.Unlock()
-	if due {
-		_ = f.Sync()
+	if err := f.Sync(); err != nil {
+		l.mu.Lock()
+		if l.mark == f {
+			l.invalidateMarkLocked()
+		}
+		l.mu.Unlock()
+	}
+}
+
+// invalidateMarkLocked stops using the durable mark after a write or fsync
+// of it failed, emptying it through its handle (it then reads as none), so
+// that recovery counts damage as lost rather than trust a mark that stopped
+// following the fsyncs. Best effort: if the handle takes nothing more (a
+// failing device), an old mark may remain until the next Open reads it.
+// Never by name: a handle that died with its process must not touch what a
+// later one wrote (MemFS.Crash).
+func (l *Log) invalidateMarkLocked() {
+	f := l.mark
+	l.mark, l.markDirty = nil, false
+	if l.markTimer != nil {
+		l.markTimer.Stop()
+		l.markArmed = false
+	}
+	if err := f.Truncate(0); err != nil {
+		var zero [markSize]byte
+		_, _ = f.WriteAt(zero[:], 0)
+	}
+	_ = f.Sync()
+	f.Close()
+}
+
+// closeMarkLocked ends the durable mark at Close. After a clean Close
+// (synced: the last fsync succeeded) it is brought up to date and fsynced,
+// then removed: nothing is unsynced, so damage found later is a loss, and a
+// release without marks run next (a rollback) cannot leave one behind that
+// would be stale when this one reads it again. Removed only once the update
+// went through its handle (a handle that died with its process must not
+// remove what a later one wrote). After a failed fsync it is left as it is.
+func (l *Log) closeMarkLocked(synced bool) {
+	if l.markTimer != nil {
+		l.markTimer.Stop()
+		l.markArmed = false
+	}
+	f := l.mark
+	if f == nil {
+		return
+	}
+	l.mark = nil
+	defer f.Close()
+	if !synced {
+		return
+	}
+	putMark(&l.markBuf, l.seg, l.syncedOff)
+	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
+		return
+	}
+	if err := f.Sync(); err != nil {
+		return
+	}
+	if err := l.fs.Remove(filepath.Join(l.dir, markName)); err == nil {
+		_ = l.fs.SyncDir(l.dir)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The durable mark (doc.go, "Durable mark") only lets recovery call damage
@@ -26,10 +27,11 @@ func appendN(t *testing.T, l *Log, n int) []Pos {
 	return ats
 }
 
-// overwrite writes b at off in name and fsyncs it: damage that is durable.
+// overwrite writes b at off in name (created if need be) and fsyncs it:
+// damage that is durable, or a mark put in place.
 func overwrite(t *testing.T, fs FS, name string, off int64, b []byte) {
 	t.Helper()
-	f, err := fs.OpenFile(name, os.O_RDWR, 0)
+	f, err := fs.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +42,9 @@ func overwrite(t *testing.T, fs FS, name string, off int64, b []byte) {
 		t.Fatal(err)
 	}
 	f.Close()
+	if err := fs.SyncDir(filepath.Dir(name)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rot flips a byte in the payload of the record at at: bit rot.
@@ -74,9 +79,13 @@ func TestMarkSyncedDamageCountedLost(t *testing.T) {
 func TestMarkRemovedUnderSyncInterval(t *testing.T) {
 	mem := NewMemFS()
 	l, _ := mustOpen(t, mem, "/log", Options{})
-	closeLog(t, l)
 	if _, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0); err != nil {
 		t.Fatalf("no mark after a SyncAlways open: %v", err)
+	}
+	mem.Crash() // the SyncAlways run ends without a Close: its mark stays
+	l.Close()
+	if _, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0); err != nil {
+		t.Fatalf("no mark after a crash: %v", err)
 	}
 	l, _ = mustOpen(t, mem, "/log", Options{Sync: SyncInterval})
 	if _, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0); err == nil {
@@ -182,12 +191,19 @@ func TestMarkAfterRoll(t *testing.T) {
 	mem := NewMemFS()
 	l, _ := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
 	ats := appendN(t, l, 6)
+	lastSeg := ats[len(ats)-1].Seg
 	l.syncMark()
+	f, _ := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0)
+	var m [markSize]byte
+	f.ReadAt(m[:], 0)
+	f.Close()
+	if seg, _, ok := parseMark(m[:]); !ok || seg != lastSeg {
+		t.Fatalf("mark names segment %d after rolls, want %d", seg, lastSeg)
+	}
 	mem.Crash()
 	l.Close()
-	// The mark names the last segment up to its last fsync; put it back
-	// to where the roll left it, as if the later fsyncs' marks were lost.
-	lastSeg := ats[len(ats)-1].Seg
+	// Put it back to where the roll left it, as if the later fsyncs'
+	// marks were lost with the power.
 	var b [markSize]byte
 	putMark(&b, lastSeg, segHeaderSize)
 	overwrite(t, mem, "/log/"+markName, 0, b[:])
@@ -205,23 +221,17 @@ func TestMarkAfterRoll(t *testing.T) {
 		t.Errorf("want the damage skipped as unsynced and every other record kept; got %d lost, %d unsynced, %v (%v)",
 			rec.LostEvents, rec.UnsyncedRecords, res.ids(), rec.Details)
 	}
-	f, _ := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0)
-	var m [markSize]byte
-	f.ReadAt(m[:], 0)
-	f.Close()
-	if seg, _, ok := parseMark(m[:]); !ok || seg != lastSeg {
-		t.Errorf("mark names segment %d after the reopen, want %d", seg, lastSeg)
-	}
 }
 
-// The mark follows the fsyncs: after appends and a close it names the end
-// of the active segment, and a reopen finds a clean log.
+// The mark follows the fsyncs: after appends (and its timer's fsync) it
+// names the end of the active segment; a clean Close removes it (nothing is
+// unsynced then), and a reopen finds a clean log and writes a new one.
 func TestMarkFollowsSyncs(t *testing.T) {
 	mem := NewMemFS()
 	l, _ := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
 	ats := appendN(t, l, 5)
 	end := l.End()
-	closeLog(t, l)
+	l.syncMark()
 	f, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +243,32 @@ func TestMarkFollowsSyncs(t *testing.T) {
 	if !ok || seg != end.Seg || off != end.Off {
 		t.Fatalf("mark %d/%d (ok %v), want the end %v (last record at %v)", seg, off, ok, end, ats[len(ats)-1])
 	}
+	closeLog(t, l)
+	if _, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0); err == nil {
+		t.Fatal("the mark outlived a clean Close")
+	}
 	l2, rec := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
-	closeLog(t, l2)
 	requireClean(t, rec)
+	if _, err := mem.OpenFile("/log/"+markName, os.O_RDONLY, 0); err != nil {
+		t.Fatalf("no mark after Open: %v", err)
+	}
+	closeLog(t, l2)
+}
+
+// The timer fsyncs the mark within markSyncInterval of a fsync, also when
+// the appends stop.
+func TestMarkTimerSyncsAfterPause(t *testing.T) {
+	mem := NewMemFS()
+	l, _ := mustOpen(t, mem, "/log", Options{})
+	ats := appendN(t, l, 3)
+	time.Sleep(markSyncInterval + 300*time.Millisecond)
+	mem.Crash()
+	l.Close()
+	rot(t, mem, "/log", ats[1])
+	l2, rec := mustOpen(t, mem, "/log", Options{})
+	closeLog(t, l2)
+	if rec.LostEvents != 2 || rec.UnsyncedRecords != 0 {
+		t.Errorf("record 2 acknowledged more than markSyncInterval before the power loss, then damaged: want it counted lost; got %d lost, %d unsynced (%v)",
+			rec.LostEvents, rec.UnsyncedRecords, rec.Details)
+	}
 }

@@ -122,9 +122,15 @@ type sub struct {
 	// one cannot decode either: left out of what waits at start, and
 	// passed by the forwarder without counting again.
 	startUndecodable map[wal.Pos]bool
-	cursorPath       string
-	pending          atomic.Int64
-	queued           prometheus.Gauge
+	// undec holds the records fill found undecodable since the last
+	// saveCursors, which records them in the skip file (one write for
+	// all) and only then counts them lost: counted before the write, a
+	// crash in between counted them again at the next start; written one
+	// by one, a run of them rewrote the file for each.
+	undec      []undecodable
+	cursorPath string
+	pending    atomic.Int64
+	queued     prometheus.Gauge
 
 	// window holds the deliveries read from this log and not yet retired,
 	// in log order; window[0] has ticket first. Only the forwarder's
@@ -1094,14 +1100,6 @@ func (q *Queue) givePending(n int64) int64 {
 // position after the last record read, how many records and payload bytes.
 func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, records int, bytes int64, err error) {
 	end = s.cursor
-	var undecAt []wal.Pos // undecodable records counted lost by this call
-	var undecEn []skipEntry
-	defer func() {
-		if len(undecAt) == 0 {
-			return
-		}
-		s.skips.stage(undecAt, undecEn) // written by saveCursors
-	}()
 	for len(b.Events) < q.cfg.BatchEvents && int64(b.Bytes()) < q.cfg.BatchBytes {
 		rec, err := s.reader.Next()
 		if err == io.EOF {
@@ -1152,21 +1150,12 @@ func (q *Queue) fill(b *pipeline.Batch, s *sub, d *decoder) (end wal.Pos, record
 		if derr := d.decodeInto(b, rec.Payload, rec.Count, s.p); derr != nil {
 			b.Events = b.Events[:before]
 			// A record whose CRC holds but does not decode was written by a
-			// different version: skip it, counted as lost.
-			q.lost(s.p, &wal.CorruptError{At: rec.At, Records: 1, Events: int64(rec.Count), Bytes: int64(len(rec.Payload)), Reason: derr.Error()}, "undecodable_record")
-			s.pending.Add(-int64(rec.Count))
-			s.queued.Sub(float64(rec.Count))
-			// Recorded so that a restart before the cursor passes it does
-			// not count it again; not skipped for good (Log.Skip): a
-			// release that can decode it (a roll-forward after a rollback)
-			// must still deliver it.
-			// Staged, and written with the cursors (saveCursors):
-			// records that do not decode come in runs, or scattered
-			// among decodable ones, and a write per record or per
-			// batch rewrote the whole file each time. A crash before
-			// the write counts them again at the next start.
-			undecAt = append(undecAt, rec.At)
-			undecEn = append(undecEn, skipEntry{kind: skipUndecodable, check: withdrawnCheck(crc32.Checksum(rec.Payload, crcTable), len(rec.Payload))})
+			// different version: skipped, and counted lost by saveCursors
+			// once its skip entry is written (see undecodable).
+			s.undec = append(s.undec, undecodable{
+				ce:    wal.CorruptError{At: rec.At, Records: 1, Events: int64(rec.Count), Bytes: int64(len(rec.Payload)), Reason: derr.Error()},
+				entry: skipEntry{kind: skipUndecodable, check: withdrawnCheck(crc32.Checksum(rec.Payload, crcTable), len(rec.Payload))},
+			})
 		}
 		records++
 		bytes += int64(len(rec.Payload))
@@ -1345,9 +1334,7 @@ func (q *Queue) backoff(attempt int) time.Duration {
 func (q *Queue) saveCursors() {
 	for _, p := range pipeline.Priorities {
 		s := q.subs[p]
-		if err := s.skips.flush(q.fs); err != nil {
-			q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", p.String(), "err", err)
-		}
+		q.countUndecodable(s)
 		if s.cursor == s.saved {
 			continue
 		}
@@ -1561,4 +1548,40 @@ func decodes(rec wal.Record, p pipeline.Priority) bool {
 	defer b.Release()
 	d := decoder{interned: map[string]string{}}
 	return d.decodeInto(b, rec.Payload, rec.Count, p) == nil
+}
+
+// undecodable is a record fill could not decode, waiting for saveCursors to
+// record it (entry) and count it lost (ce).
+type undecodable struct {
+	ce    wal.CorruptError
+	entry skipEntry
+}
+
+// countUndecodable records s's undecodable records in its skip file, with
+// one write, so that a restart before the cursor passes them does not count
+// them again (not skipped for good, Log.Skip: a release that can decode them,
+// a roll-forward after a rollback, must still deliver them), then counts them
+// lost. They stay pending and queued until then, so the ledger balances
+// throughout. A failed write is logged; they are counted all the same.
+func (q *Queue) countUndecodable(s *sub) {
+	if len(s.undec) == 0 {
+		return
+	}
+	ats := make([]wal.Pos, len(s.undec))
+	ens := make([]skipEntry, len(s.undec))
+	for i := range s.undec {
+		ats[i], ens[i] = s.undec[i].ce.At, s.undec[i].entry
+	}
+	s.skips.stage(ats, ens)
+	if err := s.skips.flush(q.fs); err != nil {
+		q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", s.p.String(), "records", len(s.undec), "err", err)
+	}
+	for i := range s.undec {
+		ce := &s.undec[i].ce
+		q.lost(s.p, ce, "undecodable_record")
+		s.pending.Add(-ce.Events)
+		s.queued.Sub(float64(ce.Events))
+	}
+	clear(s.undec)
+	s.undec = s.undec[:0]
 }
