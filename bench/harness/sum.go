@@ -24,25 +24,39 @@ var keySum = []byte(`"bench_sum":"`)
 // is not a time (which normalization rewrites as @timestamp).
 func longestString(v *fastjson.Value) []byte {
 	var best []byte
-	var walk func(*fastjson.Value)
-	walk = func(v *fastjson.Value) {
-		switch v.Type() {
-		case fastjson.TypeString:
-			if s := v.GetStringBytes(); len(s) > len(best) && !timeLike(s) {
-				best = s
+	eachString(v, "", func(s []byte) bool {
+		if len(s) > len(best) && !timeLike(s) {
+			best = s
+		}
+		return true
+	})
+	return best
+}
+
+// eachString calls f with every string value in v, at any depth, but for
+// the values of members named skip, until f returns false.
+func eachString(v *fastjson.Value, skip string, f func([]byte) bool) bool {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return f(v.GetStringBytes())
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		more := true
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			if more && (skip == "" || string(k) != skip) {
+				more = eachString(x, skip, f)
 			}
-		case fastjson.TypeObject:
-			o, _ := v.Object()
-			o.Visit(func(_ []byte, x *fastjson.Value) { walk(x) })
-		case fastjson.TypeArray:
-			a, _ := v.Array()
-			for _, x := range a {
-				walk(x)
+		})
+		return more
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		for _, x := range a {
+			if !eachString(x, skip, f) {
+				return false
 			}
 		}
 	}
-	walk(v)
-	return best
+	return true
 }
 
 // appendSum appends `,"bench_sum":"<hex>"` for the loadgen event raw
@@ -72,35 +86,11 @@ func sumHolds(v *fastjson.Value) bool {
 	if err != nil {
 		return false
 	}
-	found := false
-	var walk func(*fastjson.Value)
-	walk = func(x *fastjson.Value) {
-		if found {
-			return
-		}
-		switch x.Type() {
-		case fastjson.TypeString:
-			found = xxhash.Sum64(x.GetStringBytes()) == want
-		case fastjson.TypeObject:
-			o, _ := x.Object()
-			o.Visit(func(k []byte, y *fastjson.Value) {
-				if string(k) != "bench_sum" {
-					walk(y)
-				}
-			})
-		case fastjson.TypeArray:
-			a, _ := x.Array()
-			for _, y := range a {
-				walk(y)
-			}
-		}
-	}
-	walk(v)
-	return found
+	return !eachString(v, "bench_sum", func(s []byte) bool { return xxhash.Sum64(s) != want })
 }
 
 // timeLike reports whether s reads as a time: a date first (2026-11-28,
-// 2026/11/28) or a number (epoch seconds in a string).
+// 2026/11/28) or a number (epoch seconds in a string, not an address).
 func timeLike(s []byte) bool {
 	digits := 0
 	for digits < len(s) && s[digits] >= '0' && s[digits] <= '9' {
@@ -109,10 +99,14 @@ func timeLike(s []byte) bool {
 	if digits == 4 && len(s) > 4 && (s[4] == '-' || s[4] == '/') {
 		return true
 	}
+	dots := 0
 	for _, c := range s[digits:] {
-		if c != '.' && (c < '0' || c > '9') {
+		switch {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
 			return false
 		}
 	}
-	return digits > 0
+	return digits > 0 && dots <= 1
 }
