@@ -144,23 +144,9 @@ func TestUndecodableRecordCountedLostOnEveryRestart(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, wal.OS, Config{Dir: dir, BatchEvents: 10, MaxInFlight: 1})
 	e.close()
-	// A record of 2 events in a format this release does not know.
-	l, _, err := wal.Open(wal.OS, filepath.Join(dir, "dest", "p2"), wal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := l.Append([]byte{9, 'n', 'e', 'w', 'e', 'r'}, 2); err != nil {
-		t.Fatal(err)
-	}
-	// Record B behind it: one valid event, written as Write writes it.
-	bb := batch(pipeline.P2)
-	if _, _, err := l.Append(appendEvents(nil, bb.Events), 1); err != nil {
-		t.Fatal(err)
-	}
-	bb.Release()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	// A record X of 2 events in a format this release does not know, and
+	// record B behind it: one valid event.
+	appendUndecodableThenValid(t, wal.OS, filepath.Join(dir, "dest", "p2"))
 
 	var tries atomic.Int64 // delivery attempts: B's means X was passed
 	e.sink.setFail(func(*pipeline.Batch) error { tries.Add(1); return errors.New("down") })

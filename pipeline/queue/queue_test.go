@@ -1028,3 +1028,32 @@ func damageP2(t *testing.T, dir, marker string) {
 		t.Fatal(err)
 	}
 }
+
+// newerPayload is a queue record payload in a codec version this release
+// does not know (9): what a newer release queued before a rollback.
+var newerPayload = []byte{9, 'n', 'e', 'w', 'e', 'r'}
+
+// appendUndecodableThenValid appends to the log in logDir (on fs) a record
+// of 2 events this release cannot decode (newerPayload), then a valid
+// record of one P2 event as Write writes it. It returns the first's
+// position and the valid event's raw bytes.
+func appendUndecodableThenValid(t *testing.T, fs wal.FS, logDir string) (x wal.Pos, valid string) {
+	t.Helper()
+	l, _, err := wal.Open(fs, logDir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, _, err = l.Append(newerPayload, 2); err != nil {
+		t.Fatal(err)
+	}
+	bb := batch(pipeline.P2)
+	valid = string(bb.Events[0].Raw)
+	if _, _, err := l.Append(appendEvents(nil, bb.Events), 1); err != nil {
+		t.Fatal(err)
+	}
+	bb.Release()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return x, valid
+}

@@ -66,21 +66,7 @@ func TestStagedUndecodableCountedTwiceAfterCrash(t *testing.T) {
 	e := newEnv(t, efs, Config{Dir: dir, BatchEvents: 10, MaxInFlight: 1})
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("down") })
 	e.close()
-	l, _, err := wal.Open(mem, filepath.Join(dir, "dest", "p2"), wal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := l.Append([]byte{9, 'n', 'e', 'w', 'e', 'r'}, 2); err != nil {
-		t.Fatal(err)
-	}
-	bb := batch(pipeline.P2)
-	if _, _, err := l.Append(appendEvents(nil, bb.Events), 1); err != nil {
-		t.Fatal(err)
-	}
-	bb.Release()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	appendUndecodableThenValid(t, mem, filepath.Join(dir, "dest", "p2"))
 
 	undec := func() float64 { return e.val(e.m.Lost.WithLabelValues("dest", "undecodable_record")) }
 	var tries atomic.Int64 // delivery attempts: B's means fill passed X

@@ -53,22 +53,7 @@ func TestUndecodableRecordStaysForLaterReleases(t *testing.T) {
 	e := newEnv(t, wal.OS, Config{Dir: dir, BatchEvents: 10, MaxInFlight: 1})
 	e.close()
 	logDir := filepath.Join(dir, "dest", "p2")
-	l, _, err := wal.Open(wal.OS, logDir, wal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _, err := l.Append([]byte{9, 'n', 'e', 'w', 'e', 'r'}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb := batch(pipeline.P2)
-	if _, _, err := l.Append(appendEvents(nil, bb.Events), 1); err != nil {
-		t.Fatal(err)
-	}
-	bb.Release()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	x, _ := appendUndecodableThenValid(t, wal.OS, logDir)
 
 	// The rollback: this release, destination down.
 	e.sink.setFail(func(*pipeline.Batch) error { return errors.New("down") })
@@ -85,7 +70,7 @@ func TestUndecodableRecordStaysForLaterReleases(t *testing.T) {
 	e.close()
 
 	// The roll-forward's start: cursor and skip file as openSub loads them.
-	l, _, err = wal.Open(wal.OS, logDir, wal.Options{})
+	l, _, err := wal.Open(wal.OS, logDir, wal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
