@@ -359,6 +359,9 @@ func drive(ctx context.Context, o *Options, run string, g *gen, s *systemRun) (*
 	self1, _ := cpuTime(0)
 	rss, _ := peakRSS(pid)
 	rr.Profile = <-profDone
+	if rr.Profile != "" {
+		rr.Notes = append(rr.Notes, "profiled: the CPU profiler's own cost (a few percent) is in CPU s/GB, and the router is bench/cmd/lrrouter built from -repo")
+	}
 	if drainErr != nil {
 		rr.Notes = append(rr.Notes, "drain: "+drainErr.Error())
 	}
