@@ -929,10 +929,40 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		}
 		st.add(frame, cut)
 		if st.full() {
+			over := s.inflight.Load() > s.cfg.MaxInflightBytes
 			st.flush()
+			if over {
+				st.awaitBudget()
+			}
 		}
 	}
 }
+
+// awaitBudget, after a flush that max_inflight_bytes forced, waits until
+// the batch is accepted and the budget has room again (at most
+// budgetWaitMax), not reading the connection meanwhile (TCP backpressure).
+// Reading on at once handed over one message per batch while the input was
+// over budget: a queue write each, when the input was already behind.
+// Every connection over budget has handed its batch over, so what holds
+// the budget is batches in flight, which finish: no wait can deadlock, and
+// the bound keeps one stuck destination from stalling a connection for
+// longer than the batch wait would.
+func (st *stream) awaitBudget() {
+	st.waitPrev()
+	s := st.s
+	for deadline := time.Now().Add(budgetWaitMax); s.inflight.Load() > s.cfg.MaxInflightBytes && time.Now().Before(deadline); {
+		if !backoff.Sleep(s.shutdown, budgetPoll) {
+			return
+		}
+	}
+}
+
+// budgetPoll is how often a connection waiting for max_inflight_bytes looks
+// at it, and budgetWaitMax how long it waits at most.
+const (
+	budgetPoll    = 2 * time.Millisecond
+	budgetWaitMax = 200 * time.Millisecond
+)
 
 func peerOf(a net.Addr) string {
 	if ta, ok := a.(*net.TCPAddr); ok {
