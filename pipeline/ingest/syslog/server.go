@@ -80,9 +80,11 @@ type Server struct {
 	cancel   context.CancelFunc
 	hardStop atomic.Bool // the shutdown deadline passed: stop draining
 	// inflight is what the streams' batches hold together (stream.charge),
-	// bounded by max_inflight_bytes.
-	inflight atomic.Int64
-	drainEnd atomic.Int64 // unix ns: half the time to the shutdown deadline (0: none), set before closing
+	// bounded by max_inflight_bytes. retrying is the part of it held by
+	// batches the destinations refused, re-sent by waitPrev until taken:
+	// it does not free by waiting (awaitBudget).
+	inflight, retrying atomic.Int64
+	drainEnd           atomic.Int64 // unix ns: half the time to the shutdown deadline (0: none), set before closing
 }
 
 // drainIdle is how long a connection may stay silent while the router
@@ -535,7 +537,10 @@ type stream struct {
 	// What the stream holds of Server.inflight: its batch's events and
 	// refused messages, and the batch in flight (prevBytes).
 	charged, rejBytes, prevBytes int64
-	lastFrame                    time.Time // the last message's arrival (idle shrink)
+	// budgetWaited: an awaitBudget found no room in its time; no other
+	// wait until a flush sees the budget with room.
+	budgetWaited bool
+	lastFrame    time.Time // the last message's arrival (idle shrink)
 }
 
 type counterKey struct {
@@ -751,7 +756,9 @@ func (st *stream) waitPrev() {
 	}
 	s := st.s
 	b := st.prev
+	var held int64 // counted in Server.retrying while re-sent
 	defer func() {
+		s.retrying.Add(-held)
 		b.Release()
 		st.prev, st.prevDone, st.prevBytes = nil, nil, 0
 		st.charge()
@@ -777,6 +784,8 @@ func (st *stream) waitPrev() {
 		}
 		if attempt == 0 {
 			s.log.Warn("destinations refused a syslog batch; holding the connection until they accept", "transport", st.transport, "events", n, "err", err)
+			held = st.prevBytes
+			s.retrying.Add(held)
 		}
 		backoff.Sleep(s.shutdown, retryDelay(attempt))
 		done := make(chan error, 1)
@@ -930,31 +939,41 @@ func (s *Server) serveConn(c net.Conn, transport string) {
 		st.add(frame, cut)
 		if st.full() {
 			over := s.inflight.Load() > s.cfg.MaxInflightBytes
+			if !over {
+				st.budgetWaited = false
+			}
 			st.flush()
-			if over {
-				st.awaitBudget()
+			if over && !st.budgetWaited {
+				st.budgetWaited = !st.awaitBudget()
 			}
 		}
 	}
 }
 
 // awaitBudget, after a flush that max_inflight_bytes forced, waits until
-// the batch is accepted and the budget has room again (at most
-// budgetWaitMax), not reading the connection meanwhile (TCP backpressure).
-// Reading on at once handed over one message per batch while the input was
-// over budget: a queue write each, when the input was already behind.
-// Every connection over budget has handed its batch over, so what holds
-// the budget is batches in flight, which finish: no wait can deadlock, and
-// the bound keeps one stuck destination from stalling a connection for
-// longer than the batch wait would.
-func (st *stream) awaitBudget() {
+// the batch is accepted and the budget has room again, not reading the
+// connection meanwhile (TCP backpressure). Reading on at once handed over
+// one message per batch while the input was over budget: a queue write
+// each, when the input was already behind. It reports whether the budget
+// had room (or the wait was cut short by the router stopping); false after
+// budgetWaitMax without room, and the connection then reads on without
+// waiting again until the budget has room (budgetWaited): what holds it
+// then does not free by waiting, and a wait per message would throttle the
+// connection to a few messages a second. Batches the destinations refused
+// (retrying) are left out, as are waits once the router drains: its
+// connections must be read to their end.
+func (st *stream) awaitBudget() bool {
 	st.waitPrev()
 	s := st.s
-	for deadline := time.Now().Add(budgetWaitMax); s.inflight.Load() > s.cfg.MaxInflightBytes && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(budgetWaitMax); s.inflight.Load()-s.retrying.Load() > s.cfg.MaxInflightBytes; {
+		if s.closing.Load() || !time.Now().Before(deadline) {
+			return s.closing.Load()
+		}
 		if !backoff.Sleep(s.shutdown, budgetPoll) {
-			return
+			return true
 		}
 	}
+	return true
 }
 
 // budgetPoll is how often a connection waiting for max_inflight_bytes looks
