@@ -35,8 +35,9 @@
 //	    12     8  offset       the end of its records known fsynced
 //	    20     4  CRC          CRC-32C of bytes 0 to 19
 //
-// The mark is written after the fsync it reports and fsynced at Open and
-// within a second of each write (a timer, off the acknowledgement path), so
+// The mark is written after the fsync it reports and fsynced at Open, at
+// each segment roll and within a second of each write (a timer, off the
+// acknowledgement path), so
 // after a power loss it names what was durable at some earlier fsync, never
 // more (see Durable mark below). A clean Close removes it (nothing is
 // unsynced then, and a release without marks run next cannot leave it
