@@ -338,7 +338,6 @@ func (w *worker) classify(status int, body []byte, n int) outcome {
 	}
 	w.items = w.items[:0]
 	retryable := 0
-	defer func() { w.itemsBusy = retryable }()
 	for i, it := range items {
 		o, err := it.Object()
 		if err != nil {
@@ -357,6 +356,7 @@ func (w *worker) classify(status int, body []byte, n int) outcome {
 		w.st.refused.Add(1)
 		return outRetry
 	}
+	w.itemsBusy = retryable
 	return outPartial
 }
 

@@ -232,7 +232,7 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 
 	var w window
 	newActive := len(l.segs) == 0
-	synced := l.readMark()
+	markSeg, markOff, markOK := l.readMark()
 	for i := range l.segs {
 		last := i == len(l.segs)-1
 		if i > 0 && l.segs[i].id != l.segs[i-1].id+1 {
@@ -240,8 +240,8 @@ func Open(fs FS, dir string, o Options) (*Log, Recovery, error) {
 				l.path(l.segs[i].id), l.segs[i-1].id+1, l.segs[i].id-1))
 		}
 		wm := int64(-1) // a mark of another segment says nothing of this one
-		if last && synced.ok && synced.seg == l.segs[i].id {
-			wm = synced.off
+		if last && markOK && markSeg == l.segs[i].id {
+			wm = markOff
 		}
 		size, hdrOK, err := l.recoverSegment(&w, l.segs[i].id, last, wm, &rec)
 		if err != nil {
@@ -871,12 +871,11 @@ func (l *Log) rollLocked() error {
 	// load a log rolls every second or so, and a mark still naming the
 	// sealed segment says nothing of the new one, so a power loss would
 	// count its unfinished writes lost. One small fsync per roll.
-	l.writeMarkLocked()
 	if l.mark != nil {
-		if err := l.mark.Sync(); err != nil {
+		if err := l.storeMark(l.mark, l.seg, l.syncedOff); err != nil {
 			l.invalidateMarkLocked()
 		} else {
-			l.markDirty = false
+			l.markDirty = false // the timer, if armed, finds nothing to do
 		}
 	}
 	old.Close() // its data is durable; a close error changes nothing
@@ -1020,28 +1019,20 @@ func (l *Log) Close() error {
 	return err
 }
 
-// markState is a durable mark read at Open.
-type markState struct {
-	seg uint64
-	off int64
-	ok  bool
-}
-
 // readMark reads the log's durable mark; a missing, short or garbled one
 // reads as none (recovery then counts every damaged record as lost, as
 // before marks existed).
-func (l *Log) readMark() markState {
+func (l *Log) readMark() (seg uint64, off int64, ok bool) {
 	f, err := l.fs.OpenFile(filepath.Join(l.dir, markName), os.O_RDONLY, 0)
 	if err != nil {
-		return markState{}
+		return 0, 0, false
 	}
 	defer f.Close()
 	var b [markSize]byte
 	if n, _ := f.ReadAt(b[:], 0); n < markSize {
-		return markState{}
+		return 0, 0, false
 	}
-	seg, off, ok := parseMark(b[:])
-	return markState{seg: seg, off: off, ok: ok}
+	return parseMark(b[:])
 }
 
 // setUpMark prepares the durable mark once recovery is done and the active
@@ -1076,17 +1067,22 @@ func (l *Log) setUpMark(act segInfo) error {
 	if err != nil {
 		return drop()
 	}
-	putMark(&l.markBuf, act.id, act.size)
-	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
-		f.Close()
-		return drop()
-	}
-	if err := f.Sync(); err != nil {
+	if err := l.storeMark(f, act.id, act.size); err != nil {
 		f.Close()
 		return drop()
 	}
 	l.mark = f
 	return nil
+}
+
+// storeMark writes the mark (segment seg fsynced up to off) to f and
+// fsyncs it.
+func (l *Log) storeMark(f File, seg uint64, off int64) error {
+	putMark(&l.markBuf, seg, off)
+	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // writeMarkLocked records in the durable mark that the active segment is
@@ -1152,10 +1148,7 @@ func (l *Log) syncMark() {
 func (l *Log) invalidateMarkLocked() {
 	f := l.mark
 	l.mark, l.markDirty = nil, false
-	if l.markTimer != nil {
-		l.markTimer.Stop()
-		l.markArmed = false
-	}
+	l.stopMarkTimerLocked()
 	if err := f.Truncate(0); err != nil {
 		var zero [markSize]byte
 		_, _ = f.WriteAt(zero[:], 0)
@@ -1172,28 +1165,26 @@ func (l *Log) invalidateMarkLocked() {
 // went through its handle (a handle that died with its process must not
 // remove what a later one wrote). After a failed fsync it is left as it is.
 func (l *Log) closeMarkLocked(synced bool) {
-	if l.markTimer != nil {
-		l.markTimer.Stop()
-		l.markArmed = false
-	}
+	l.stopMarkTimerLocked()
 	f := l.mark
 	if f == nil {
 		return
 	}
 	l.mark = nil
 	defer f.Close()
-	if !synced {
-		return
-	}
-	putMark(&l.markBuf, l.seg, l.syncedOff)
-	if _, err := f.WriteAt(l.markBuf[:], 0); err != nil {
-		return
-	}
-	if err := f.Sync(); err != nil {
+	if !synced || l.storeMark(f, l.seg, l.syncedOff) != nil {
 		return
 	}
 	if err := l.fs.Remove(filepath.Join(l.dir, markName)); err == nil {
 		_ = l.fs.SyncDir(l.dir)
+	}
+}
+
+// stopMarkTimerLocked stops markTimer (the mark is going away).
+func (l *Log) stopMarkTimerLocked() {
+	if l.markTimer != nil {
+		l.markTimer.Stop()
+		l.markArmed = false
 	}
 }
 

@@ -163,12 +163,7 @@ func TestMarkFromEarlierSegment(t *testing.T) {
 	ats := appendN(t, l, 6)
 	closeLog(t, l)
 	lastSeg := ats[len(ats)-1].Seg
-	var inLast []Pos
-	for _, at := range ats {
-		if at.Seg == lastSeg {
-			inLast = append(inLast, at)
-		}
-	}
+	inLast := inSegment(ats, lastSeg)
 	if lastSeg < 2 || len(inLast) < 2 {
 		t.Fatalf("want at least two records in a second segment: %v", ats)
 	}
@@ -207,12 +202,7 @@ func TestMarkAfterRoll(t *testing.T) {
 	var b [markSize]byte
 	putMark(&b, lastSeg, segHeaderSize)
 	overwrite(t, mem, "/log/"+markName, 0, b[:])
-	var inLast []Pos
-	for _, at := range ats {
-		if at.Seg == lastSeg {
-			inLast = append(inLast, at)
-		}
-	}
+	inLast := inSegment(ats, lastSeg)
 	rot(t, mem, "/log", inLast[0])
 	l2, rec := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
 	res := readAll(t, l2, Pos{})
@@ -281,12 +271,7 @@ func TestMarkSyncedAtRoll(t *testing.T) {
 	l, _ := mustOpen(t, mem, "/log", Options{SegmentBytes: 400})
 	ats := appendN(t, l, 6)
 	lastSeg := ats[len(ats)-1].Seg
-	var inLast []Pos
-	for _, at := range ats {
-		if at.Seg == lastSeg {
-			inLast = append(inLast, at)
-		}
-	}
+	inLast := inSegment(ats, lastSeg)
 	if lastSeg < 2 || len(inLast) < 2 {
 		t.Fatalf("want at least two records in a second segment: %v", ats)
 	}
@@ -300,4 +285,15 @@ func TestMarkSyncedAtRoll(t *testing.T) {
 		t.Errorf("a power loss just after a roll: want the damage in the new segment read as unsynced, every other record kept; got %d lost, %d unsynced, %v (%v)",
 			rec.LostEvents, rec.UnsyncedRecords, res.ids(), rec.Details)
 	}
+}
+
+// inSegment returns the positions of ats in segment seg.
+func inSegment(ats []Pos, seg uint64) []Pos {
+	var in []Pos
+	for _, at := range ats {
+		if at.Seg == seg {
+			in = append(in, at)
+		}
+	}
+	return in
 }

@@ -1567,13 +1567,8 @@ func (q *Queue) countUndecodable(s *sub) {
 	if len(s.undec) == 0 {
 		return
 	}
-	ats := make([]wal.Pos, len(s.undec))
-	ens := make([]skipEntry, len(s.undec))
-	for i := range s.undec {
-		ats[i], ens[i] = s.undec[i].ce.At, s.undec[i].entry
-	}
-	s.skips.stage(ats, ens)
-	if err := s.skips.flush(q.fs); err != nil {
+	err := s.skips.addAll(q.fs, len(s.undec), func(i int) (wal.Pos, skipEntry) { return s.undec[i].ce.At, s.undec[i].entry })
+	if err != nil {
 		q.log.Warn("queue: cannot record that undecodable records were counted; the next start counts them again", "priority", s.p.String(), "records", len(s.undec), "err", err)
 	}
 	for i := range s.undec {

@@ -41,10 +41,9 @@ const (
 // one appended there since; segments removed by hand and numbered again),
 // and such an entry must not skip it.
 type skipSet struct {
-	path  string
-	mu    sync.Mutex
-	m     map[wal.Pos]skipEntry
-	dirty bool // staged entries not yet written (flush)
+	path string
+	mu   sync.Mutex
+	m    map[wal.Pos]skipEntry
 }
 
 type skipEntry struct {
@@ -113,26 +112,22 @@ func (s *skipSet) add(fs wal.FS, at wal.Pos, en skipEntry) error {
 	return s.saveLocked(fs)
 }
 
-// stage records the entries ens at ats (parallel slices) in memory; flush
-// writes them. Records counted as they are read (undecodable ones) come by
-// the thousand: a durable rewrite of the whole set for each (or for each
-// batch) was quadratic in their number.
-func (s *skipSet) stage(ats []wal.Pos, ens []skipEntry) {
+// addAll records n entries (entry(i): a position and what it stands for)
+// with one write of the set, if any changed. Records counted as they are
+// read (undecodable ones) come by the thousand: a durable rewrite of the
+// whole set for each was quadratic in their number.
+func (s *skipSet) addAll(fs wal.FS, n int, entry func(i int) (wal.Pos, skipEntry)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, at := range ats {
-		if s.m[at] != ens[i] {
-			s.m[at] = ens[i]
-			s.dirty = true
+	changed := false
+	for i := range n {
+		at, en := entry(i)
+		if s.m[at] != en {
+			s.m[at] = en
+			changed = true
 		}
 	}
-}
-
-// flush writes the set if stage changed it since it was last written.
-func (s *skipSet) flush(fs wal.FS) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.dirty {
+	if !changed {
 		return nil
 	}
 	return s.saveLocked(fs)
@@ -163,14 +158,6 @@ func (s *skipSet) prune(fs wal.FS, cur wal.Pos) {
 
 // saveLocked writes the set atomically, or removes the file when it is empty.
 func (s *skipSet) saveLocked(fs wal.FS) error {
-	err := s.writeLocked(fs)
-	if err == nil {
-		s.dirty = false
-	}
-	return err
-}
-
-func (s *skipSet) writeLocked(fs wal.FS) error {
 	if len(s.m) == 0 {
 		if err := fs.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -39,8 +39,9 @@ import (
 // compacted at prune) or defer the durable write to saveCursors, which
 // must in any case make it durable before the cursor passes the records.
 //
-// Fixed: fill stages the entries (skipSet.stage) and saveCursors writes
-// them with the cursors (flush), at most once per save.
+// Fixed: fill keeps the records (sub.undec) and saveCursors writes their
+// entries with one write (countUndecodable, skipSet.addAll), at most once
+// per save.
 func TestUndecodableInterleavedRewritesSkipFilePerBatch(t *testing.T) {
 	const n = 2000
 	fs := &reviewCountFS{FS: wal.NewMemFS()}

@@ -120,21 +120,12 @@ func reviewHoldBudget(t *testing.T, srv *Server) net.Conn {
 // wait looks at (Server.retrying), and a wait that found no room is not
 // repeated until a flush sees room (stream.budgetWaited).
 func TestBudgetHeldByRefusedRouteThrottlesHealthySender(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
-	eng, archive := reviewSplitEngine(t, log)
-	srv, err := New(Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, MaxInflightBytes: 1 << 20}, eng, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	srv, archive := startHeldServer(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx) // the refused batch is dropped, counted, at its deadline
 	})
-	reviewHoldBudget(t, srv)
 
 	c, err := net.Dial("tcp", srv.tcp.Addr().String())
 	if err != nil {
@@ -142,10 +133,7 @@ func TestBudgetHeldByRefusedRouteThrottlesHealthySender(t *testing.T) {
 	}
 	defer c.Close()
 	const n = 50
-	var b strings.Builder
-	for i := range n {
-		fmt.Fprintf(&b, "<14>1 2026-11-28T10:00:00Z h app - - - healthy %d\n", i)
-	}
+	b := healthyLines(n)
 	start := time.Now()
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		t.Fatal(err)
@@ -183,16 +171,7 @@ func TestBudgetHeldByRefusedRouteThrottlesHealthySender(t *testing.T) {
 //
 // Fixed: no budget wait once the router drains (Server.closing).
 func TestBudgetWaitLosesSocketDataAtShutdown(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
-	eng, archive := reviewSplitEngine(t, log)
-	srv, err := New(Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, MaxInflightBytes: 1 << 20}, eng, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	reviewHoldBudget(t, srv)
+	srv, archive := startHeldServer(t)
 
 	c, err := net.Dial("tcp", srv.tcp.Addr().String())
 	if err != nil {
@@ -200,10 +179,7 @@ func TestBudgetWaitLosesSocketDataAtShutdown(t *testing.T) {
 	}
 	defer c.Close()
 	const n = 5000
-	var b strings.Builder
-	for i := range n {
-		fmt.Fprintf(&b, "<14>1 2026-11-28T10:00:00Z h app - - - healthy %d\n", i)
-	}
+	b := healthyLines(n)
 	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Write([]byte(b.String())); err != nil {
 		t.Fatalf("the socket buffers did not take the %d bytes: %v", b.Len(), err)
@@ -218,4 +194,31 @@ func TestBudgetWaitLosesSocketDataAtShutdown(t *testing.T) {
 		// line is taken as a message of its own, P3, as framer.rest says.)
 		t.Errorf("the archive took %d of the %d messages a healthy sender had written before the shutdown: the drain read one per 200 ms (awaitBudget) and the rest were discarded unread at close", got, n)
 	}
+}
+
+// startHeldServer starts a syslog server (max_inflight_bytes 1 MiB) on
+// reviewSplitEngine, whose budget a refused batch then holds
+// (reviewHoldBudget); archive is the healthy destination.
+func startHeldServer(t *testing.T) (*Server, *reviewCountSink) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	eng, archive := reviewSplitEngine(t, log)
+	srv, err := New(Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, MaxInflightBytes: 1 << 20}, eng, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reviewHoldBudget(t, srv)
+	return srv, archive
+}
+
+// healthyLines is n newline-framed P3 messages.
+func healthyLines(n int) *strings.Builder {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "<14>1 2026-11-28T10:00:00Z h app - - - healthy %d\n", i)
+	}
+	return &b
 }
