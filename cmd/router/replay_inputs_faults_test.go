@@ -175,7 +175,7 @@ func TestReplayFirehoseCloudWatchReplayKeepsTheLogEvent(t *testing.T) {
 	if !ok {
 		t.Fatalf("the replayed log event was not archived (replay said: %s)", strings.TrimSpace(out.String()))
 	}
-	for _, f := range []string{"@timestamp", "logrouter.source", "labels.log_stream", "labels.cloud_account_id", "event.dataset", "logrouter.index"} {
+	for _, f := range []string{"@timestamp", "logrouter.source", "labels.log_stream", "labels.cloud_account_id", "labels.log_event_id", "event.dataset", "logrouter.index"} {
 		want, got := faultsReplayField(t, direct, f), faultsReplayField(t, replayed, f)
 		if want == nil {
 			t.Fatalf("control lacks %s: %.800s", f, direct)

@@ -736,7 +736,7 @@ func addHEC(wk *route.Worker, b *pipeline.Batch, p *fastjson.Parser, raw, scratc
 // addCloudWatch makes events of the log events of raw, a CloudWatch Logs
 // subscription message (a log event the Firehose input refused, in its
 // message: httpin.ProtoCloudWatch), as that input does: the log group as
-// logrouter.source, the stream and account as labels, the log event's
+// logrouter.source, the stream, account and log event id as labels, the log event's
 // time, and the stream's source type and index from defs. A log event
 // refused again is quarantined in its message again.
 func addCloudWatch(wk *route.Worker, b *pipeline.Batch, p, msgs *fastjson.Parser, raw []byte, defs *replayDefaults, reject func(raw []byte, reason, detail string)) {
@@ -763,7 +763,7 @@ func addCloudWatch(wk *route.Worker, b *pipeline.Batch, p, msgs *fastjson.Parser
 		}
 		em := normalize.EventMeta{DefaultSourceType: defs.sourceType, Index: defs.index}
 		defs.meta.Fill(&em)
-		m.Meta(&em)
+		m.Meta(&em, le)
 		obj, err := httpin.LogEventBody(msgs, msg, ts, &em)
 		if err != nil {
 			reason := "too_deep"

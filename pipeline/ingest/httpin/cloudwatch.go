@@ -23,12 +23,14 @@ const ProtoCloudWatch = "firehose-cloudwatch"
 // value and the arena given to ParseCloudWatch.
 type CloudWatchMessage struct {
 	v *fastjson.Value
+	a *fastjson.Arena
 	// Control is set for a CONTROL_MESSAGE (CloudWatch's check that the
 	// destination is reachable): no log events.
 	Control bool
 	// Group is the log group: the events' logrouter.source.
 	Group []byte
-	// Labels is the events' labels: log_stream and cloud_account_id.
+	// Labels is the events' labels: log_stream and cloud_account_id, and
+	// the log event's log_event_id, set by Meta for each event.
 	Labels *fastjson.Value
 	// Events are the log events ({"id","timestamp","message"}).
 	Events []*fastjson.Value
@@ -43,7 +45,7 @@ func ParseCloudWatch(v *fastjson.Value, a *fastjson.Arena) (m CloudWatchMessage,
 	if typ == nil || events == nil || events.Type() != fastjson.TypeArray {
 		return m, false
 	}
-	m.v = v
+	m.v, m.a = v, a
 	if string(typ) == "CONTROL_MESSAGE" {
 		m.Control = true
 		return m, true
@@ -60,10 +62,21 @@ func ParseCloudWatch(v *fastjson.Value, a *fastjson.Arena) (m CloudWatchMessage,
 	return m, true
 }
 
-// Meta sets em's metadata from the message (Source, Fields) over what the
-// stream gave it (source types, index).
-func (m *CloudWatchMessage) Meta(em *normalize.EventMeta) {
+// Meta sets em's metadata for log event le from the message (Source,
+// Fields) over what the stream gave it (source types, index). Fields are
+// the message's labels and le's id as log_event_id: CloudWatch gives every
+// log event a unique id, so two log events of one stream with the same
+// message in the same millisecond stay two events (their content hashes
+// differ; without it dedup took the second for a copy), while a Firehose
+// retry of a delivery, the same ids again, is still dropped as duplicate.
+// The labels are rewritten for each event: use them before the next call.
+func (m *CloudWatchMessage) Meta(em *normalize.EventMeta, le *fastjson.Value) {
 	em.Source, em.Fields = m.Group, m.Labels
+	if id := le.GetStringBytes("id"); len(id) > 0 {
+		m.Labels.Set("log_event_id", m.a.NewStringBytes(id))
+	} else {
+		m.Labels.Del("log_event_id")
+	}
 }
 
 // LogEvent returns log event le's message and time (unix ns, 0 when it

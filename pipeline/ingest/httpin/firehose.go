@@ -37,8 +37,8 @@ const firehoseRequestID = "X-Amz-Firehose-Request-Id"
 // (CloudWatch Logs subscriptions always compress) is undone. A CloudWatch
 // Logs subscription message ({"messageType":"DATA_MESSAGE","logGroup",
 // "logStream","logEvents":[...]}) gives one event per log event (its
-// message, JSON or text; the log group as logrouter.source, the stream and
-// account as labels); CONTROL_MESSAGEs are skipped. Anything else is
+// message, JSON or text; the log group as logrouter.source, the stream,
+// account and log event id as labels); CONTROL_MESSAGEs are skipped. Anything else is
 // NDJSON or text, one event per line (EventBridge, CloudTrail through a
 // stream, application logs), batch envelopes split as on /ingest.
 //
@@ -348,7 +348,7 @@ func (fh *firehoseRequest) cloudWatch(v *fastjson.Value) bool {
 			continue
 		}
 		q.em = normalize.EventMeta{SourceType: fh.st, DefaultSourceType: fh.defST, Index: fh.index}
-		m.Meta(&q.em)
+		m.Meta(&q.em, le)
 		if c, err := valueCost(msg); err == nil && c > fh.msgsCost {
 			// What parsing it holds, charged with the envelope's (full).
 			fh.msgsCost = c

@@ -240,3 +240,46 @@ func TestFirehoseRefusedPartKeepsItsMessage(t *testing.T) {
 		t.Errorf("log event %d %.200s, want its time and the activity holding only the wide event", le.Timestamp, le.Message)
 	}
 }
+
+// TestCloudWatchLogEventIDs: two log events of one stream with the same
+// message in the same millisecond are two events (CloudWatch gave them two
+// ids); a Firehose retry of a delivery (the same ids) is the same events,
+// which dedup drops. Before, the id was dropped and the two had one
+// content hash.
+func TestCloudWatchLogEventIDs(t *testing.T) {
+	const line = `Failed password for root from 203.0.113.9 port 50123 ssh2`
+	msg := func(ids ...string) string {
+		var evs []string
+		for _, id := range ids {
+			evs = append(evs, `{"id":"`+id+`","timestamp":1764410400000,"message":"`+line+`"}`)
+		}
+		return `{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/var/log/secure","logStream":"i-0abc","subscriptionFilters":["all"],"logEvents":[` + strings.Join(evs, ",") + `]}`
+	}
+	cfg := Config{Tokens: []Token{{Name: "fh", Token: "s3cret"}}}
+	hdr := []string{firehoseRequestID, fhID, "X-Amz-Firehose-Access-Key", "s3cret", "Content-Type", "application/json"}
+	f := newFixture(t, cfg, nil)
+	const a, b = "37920593719212360513302745496612405226532118932484358144", "37920593719212360513302745496612405226532118932484358145"
+	for _, body := range []string{firehoseBody(gz(t, msg(a, b))), firehoseBody(gz(t, msg(a))), firehoseBody(gz(t, msg(b, "")))} {
+		if w := f.do("POST", "/firehose", "", body, hdr...); w.Code != http.StatusOK {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	evs := f.rec.Events()
+	if len(evs) != 5 {
+		t.Fatalf("%d events recorded, want 5 (this fixture does not dedup)", len(evs))
+	}
+	for i, want := range []string{a, b, a, b} {
+		if raw := string(evs[i].Raw); !strings.Contains(raw, `"log_event_id":"`+want+`"`) || !strings.Contains(raw, `"log_stream":"i-0abc"`) {
+			t.Errorf("event %d lacks its log_event_id %s: %s", i, want, raw)
+		}
+	}
+	if strings.Contains(string(evs[4].Raw), "log_event_id") {
+		t.Errorf("a log event without an id took another's: %s", evs[5].Raw)
+	}
+	if evs[0].Hash == evs[1].Hash {
+		t.Error("two log events with one message and time have one content hash: dedup would drop the second")
+	}
+	if evs[0].Hash != evs[2].Hash || evs[1].Hash != evs[3].Hash {
+		t.Error("a retried delivery's log events hash differently: dedup would keep the copies")
+	}
+}
