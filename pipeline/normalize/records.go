@@ -61,6 +61,11 @@ func Records(obj *fastjson.Value) []*fastjson.Value {
 // pageItems returns the items of o when it is a Microsoft Graph collection
 // page or a Google Workspace Reports API page (see Records), else nil.
 func pageItems(o *fastjson.Object) []*fastjson.Value {
+	// Every event passes here: two lookups (a length compare per member)
+	// turn away all but a page's shape before the full visit.
+	if o.Get("value") == nil && o.Get("items") == nil {
+		return nil
+	}
 	var value, items *fastjson.Value
 	var context, odata, kind, google, other bool
 	o.Visit(func(key []byte, v *fastjson.Value) {
