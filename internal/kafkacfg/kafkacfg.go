@@ -6,6 +6,7 @@ package kafkacfg
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -213,4 +214,47 @@ func ProbeTopic(ctx context.Context, addr net.Addr, tr *kafka.Transport, topic s
 		}
 	}
 	return int16(kafka.UnknownTopicOrPartition), nil
+}
+
+// Explain returns what an operator should do about err, a failure to
+// connect, authenticate or be authorized at the brokers, or "" when err is
+// none of those it knows. block names the settings in the config
+// (inputs.kafka, "destination edge"); s is their SASL block (nil: none),
+// group the consumer group ("" for a producer). kafka-go reports these as
+// a broker error code or a Go TLS error, which name neither the setting
+// nor the fix.
+func Explain(block string, s *SASL, group string, err error) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		notTLS    tls.RecordHeaderError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, kafka.SASLAuthenticationFailed):
+		mech, user := "", ""
+		if s != nil {
+			mech, user = s.Mechanism, s.Username
+		}
+		return fmt.Sprintf("the brokers refused the credentials of %s.sasl (mechanism %s, username %q): check the username and password, and that the user exists for this mechanism (SCRAM users are per mechanism). "+
+			"Azure Event Hubs: mechanism plain, username $ConnectionString, password the namespace's connection string; Amazon MSK: scram-sha-512 and the user of a secret associated with the cluster; Confluent Cloud: plain, an API key and its secret", block, mech, user)
+	case errors.Is(err, kafka.UnsupportedSASLMechanism):
+		mech := ""
+		if s != nil {
+			mech = s.Mechanism
+		}
+		return fmt.Sprintf("the brokers' listener does not enable SASL mechanism %s (%s.sasl.mechanism): use one it enables (the broker's sasl.enabled.mechanisms)", mech, block)
+	case errors.Is(err, kafka.GroupAuthorizationFailed) && group != "":
+		return fmt.Sprintf("the user may not use consumer group %q (%s.group_id): grant it Read on the group (kafka-acls --add --allow-principal User:NAME --operation Read --group %s)", group, block, group)
+	case errors.Is(err, kafka.ClusterAuthorizationFailed):
+		return fmt.Sprintf("the brokers refused an operation on the cluster to the user of %s: grant it what the operation needs (a producer with idempotence: IdempotentWrite on the cluster)", block)
+	case errors.As(err, &unknownCA):
+		return fmt.Sprintf("the brokers' certificate is not signed by a CA this router trusts: set %s.tls.ca_file to the PEM of the CA that signed it", block)
+	case errors.As(err, &hostname):
+		return fmt.Sprintf("the brokers' certificate does not name the address dialled: list the brokers in %s.brokers by a name their certificate holds", block)
+	case errors.As(err, &notTLS):
+		return fmt.Sprintf("%s.tls is set but the brokers' port does not speak TLS: use the port of their TLS listener, or remove tls", block)
+	}
+	return ""
 }

@@ -327,6 +327,11 @@ func (s *Sink) callError(parent context.Context, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("kafka %s: the brokers did not acknowledge the batch within write_timeout %s (the queue sends it again): %w", s.name, s.cfg.WriteTimeout, err)
 	}
+	if hint := kafkacfg.Explain("destination "+s.name, s.cfg.SASL, "", err); hint != "" {
+		// Credentials, ACLs or TLS: retried, but nothing gets through
+		// until the configuration or the brokers change.
+		return fmt.Errorf("kafka %s: %s: %w", s.name, hint, err)
+	}
 	return fmt.Errorf("kafka %s: %w", s.name, err)
 }
 

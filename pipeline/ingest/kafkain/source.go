@@ -377,7 +377,13 @@ func (s *Source) runGroup(ctx context.Context, cg *kafka.ConsumerGroup) {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return
 			}
-			s.log.Warn("kafka: joining the consumer group failed; retrying", "err", err)
+			if hint := kafkacfg.Explain("inputs.kafka", s.cfg.SASL, s.cfg.GroupID, err); hint != "" {
+				// Not a passing fault: nothing is read until the
+				// configuration or the brokers' ACLs change.
+				s.log.Error("kafka: joining the consumer group failed; retrying: "+hint, "err", err)
+			} else {
+				s.log.Warn("kafka: joining the consumer group failed; retrying", "err", err)
+			}
 			joinFails++
 			backoff.Sleep(ctx, min(time.Duration(joinFails)*time.Second, 10*time.Second))
 			continue
