@@ -13,7 +13,9 @@ import (
 
 func TestExplain(t *testing.T) {
 	s := &SASL{Mechanism: "scram-sha-512", Username: "edge", Password: "pw-not-logged"}
-	wrap := func(err error) error { return fmt.Errorf("could not successfully authenticate to b:9093 with SASL: %w", err) }
+	wrap := func(err error) error {
+		return fmt.Errorf("could not successfully authenticate to b:9093 with SASL: %w", err)
+	}
 	for _, c := range []struct {
 		name  string
 		err   error
