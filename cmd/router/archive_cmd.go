@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/logrouter/logrouter"
 	"github.com/logrouter/logrouter/internal/config"
 	"github.com/logrouter/logrouter/sinks/s3"
 )
@@ -24,13 +25,25 @@ the archive is queryable without crawlers or MSCK REPAIR:
     aws athena start-query-execution --query-string file:///dev/stdin ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := g.load()
+			// Read for the s3 destination alone: run where the table is
+			// made (a laptop, a CI job), the file's other secrets (HEC
+			// tokens, Kafka passwords) need not be set.
+			var p *config.Partial
+			var err error
+			if g.config == "" {
+				p, err = config.ParsePartial("config.example.yaml (embedded)", logrouter.ExampleConfig)
+			} else {
+				p, err = config.LoadPartial(g.config)
+			}
 			if err != nil {
 				return &exitError{2, err}
 			}
-			d, err := s3Destination(cfg, dest)
+			d, err := s3Destination(p.Config, dest)
 			if err != nil {
 				return &exitError{2, err}
+			}
+			if err := p.CheckDestination(d); err != nil {
+				return &exitError{2, fmt.Errorf("destination %s: %w", d.Name, err)}
 			}
 			fmt.Fprint(cmd.OutOrStdout(), s3.DDL(*d.S3, table))
 			return nil

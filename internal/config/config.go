@@ -639,6 +639,114 @@ func (r *rootNode) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Partial is a configuration read for a command that uses one part of it
+// (router archive ddl) on a machine that may lack its secrets: a ${VAR}
+// whose variable is unset expands to "" instead of failing, defaults are
+// applied and nothing is validated. CheckDestination then says whether the
+// part the command uses is whole.
+type Partial struct {
+	*Config
+	unset []unsetEnv
+	file  string
+	// spans holds each destination's lines in the file, by name.
+	spans map[string][2]int
+}
+
+// LoadPartial reads the file at path as a Partial.
+func LoadPartial(path string) (*Partial, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return ParsePartial(path, data)
+}
+
+// ParsePartial parses data (named name in errors) as a Partial. Unknown
+// keys and values of the wrong type are errors, as in Parse.
+func ParsePartial(name string, data []byte) (*Partial, error) {
+	var c Config
+	masked, env := maskEnv(data)
+	env.lenient = true
+	dec := yaml.NewDecoder(bytes.NewReader(masked))
+	dec.KnownFields(true)
+	if err := dec.Decode(&expanded{env: env, into: &c}); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the file is empty", name)
+		}
+		return nil, errors.New(env.hide(yamlerr.Format(name, err)))
+	}
+	c.SetDefaults()
+	p := &Partial{Config: &c, unset: env.unset, file: name, spans: map[string][2]int{}}
+	var root yaml.Node
+	if yaml.Unmarshal(masked, &root) == nil && len(root.Content) == 1 {
+		p.findSpans(root.Content[0])
+	}
+	return p, nil
+}
+
+// findSpans records the lines of each item of the top-level destinations
+// list: from its first line to the line before the next item, or before
+// the next top-level key.
+func (p *Partial) findSpans(top *yaml.Node) {
+	if top.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value != "destinations" || top.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		end := int(^uint(0) >> 1)
+		if i+2 < len(top.Content) {
+			end = top.Content[i+2].Line - 1
+		}
+		items := top.Content[i+1].Content
+		for j, it := range items {
+			last := end
+			if j+1 < len(items) {
+				last = items[j+1].Line - 1
+			}
+			if it.Kind != yaml.MappingNode {
+				continue
+			}
+			for k := 0; k+1 < len(it.Content); k += 2 {
+				if it.Content[k].Value == "name" {
+					p.spans[it.Content[k+1].Value] = [2]int{it.Line, last}
+				}
+			}
+		}
+	}
+}
+
+// CheckDestination validates destination d's block (its type's) and
+// reports every unset ${VAR} written inside its item of the destinations
+// list: a command that uses d alone needs those variables, and no others.
+func (p *Partial) CheckDestination(d Destination) error {
+	var errs []error
+	if span, ok := p.spans[d.Name]; ok {
+		var in []unsetEnv
+		for _, u := range p.unset {
+			if u.line >= span[0] && u.line <= span[1] {
+				in = append(in, u)
+			}
+		}
+		if len(in) > 0 {
+			errs = append(errs, &unsetEnvError{file: p.file, unset: in})
+		}
+	} else if len(p.unset) > 0 {
+		// Not found in the file's text (an unusual layout): any unset
+		// variable may be in it.
+		errs = append(errs, &unsetEnvError{file: p.file, unset: p.unset})
+	}
+	for _, b := range d.blocks() {
+		if b.typ == d.Type && b.set {
+			if err := b.validate(); err != nil {
+				errs = append(errs, fmt.Errorf("destination %s: %s: %w", d.Name, d.Type, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Load reads and parses the file at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -671,6 +779,10 @@ type envText struct {
 	// values are the expanded values that held references, with those
 	// references as written: hide takes them out of error messages.
 	values []expandedValue
+	// lenient: an unset ${VAR} is recorded in unset instead of failing
+	// expandEnv (LoadPartial).
+	lenient bool
+	unset   []unsetEnv
 }
 
 type expandedValue struct{ value, written string }
@@ -821,6 +933,10 @@ func expandEnv(n *yaml.Node, env *envText) error {
 		}
 	}
 	walk(n, true)
+	if env.lenient {
+		env.unset = unset
+		return nil
+	}
 	if len(unset) > 0 {
 		return &unsetEnvError{unset: unset}
 	}
