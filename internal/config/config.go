@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -616,6 +617,7 @@ func Parse(name string, data []byte) (*Config, error) {
 type expanded struct {
 	env  *envText
 	into *Config
+	root *yaml.Node // the document's root, expanded, once decoded
 }
 
 func (e *expanded) UnmarshalYAML(decode func(any) error) error {
@@ -626,6 +628,7 @@ func (e *expanded) UnmarshalYAML(decode func(any) error) error {
 	if err := expandEnv(root.node, e.env); err != nil {
 		return err
 	}
+	e.root = root.node
 	return decode(e.into)
 }
 
@@ -646,10 +649,10 @@ func (r *rootNode) UnmarshalYAML(n *yaml.Node) error {
 // part the command uses is whole.
 type Partial struct {
 	*Config
-	unset []unsetEnv
-	file  string
-	// spans holds each destination's lines in the file, by name.
-	spans map[string][2]int
+	file string
+	root *yaml.Node // the expanded document, as decoded
+	// unsetAt holds the unset references by the scalar node holding them.
+	unsetAt map[*yaml.Node][]unsetEnv
 }
 
 // LoadPartial reads the file at path as a Partial.
@@ -662,89 +665,121 @@ func LoadPartial(path string) (*Partial, error) {
 }
 
 // ParsePartial parses data (named name in errors) as a Partial. Unknown
-// keys and values of the wrong type are errors, as in Parse.
+// keys, values of the wrong type and a second document are errors, as in
+// Parse.
 func ParsePartial(name string, data []byte) (*Partial, error) {
 	var c Config
 	masked, env := maskEnv(data)
-	env.lenient = true
+	env.lenient, env.unsetAt = true, map[*yaml.Node][]unsetEnv{}
 	dec := yaml.NewDecoder(bytes.NewReader(masked))
 	dec.KnownFields(true)
-	if err := dec.Decode(&expanded{env: env, into: &c}); err != nil {
+	e := &expanded{env: env, into: &c}
+	if err := dec.Decode(e); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the file is empty", name)
 		}
 		return nil, errors.New(env.hide(yamlerr.Format(name, err)))
 	}
-	c.SetDefaults()
-	p := &Partial{Config: &c, unset: env.unset, file: name, spans: map[string][2]int{}}
-	var root yaml.Node
-	if yaml.Unmarshal(masked, &root) == nil && len(root.Content) == 1 {
-		p.findSpans(root.Content[0])
+	if err := yamlerr.NoFurtherDocument(name, dec, "the configuration"); err != nil {
+		return nil, err
 	}
-	return p, nil
+	c.SetDefaults()
+	return &Partial{Config: &c, file: name, root: e.root, unsetAt: env.unsetAt}, nil
 }
 
-// findSpans records the lines of each item of the top-level destinations
-// list: from its first line to the line before the next item, or before
-// the next top-level key.
-func (p *Partial) findSpans(top *yaml.Node) {
-	if top.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value != "destinations" || top.Content[i+1].Kind != yaml.SequenceNode {
+// CheckDestination validates destination d's block (it must have the one
+// of its type) and reports every unset ${VAR} its settings are made of:
+// those written in its item of the destinations list, and in what that
+// item takes from elsewhere by alias or merge (<<: *anchor). A command
+// that uses d alone needs those variables, and no others. d is found by
+// name, which must be unique.
+func (p *Partial) CheckDestination(d Destination) error {
+	at := -1
+	for i, o := range p.Destinations {
+		if o.Name != d.Name {
 			continue
 		}
-		end := int(^uint(0) >> 1)
-		if i+2 < len(top.Content) {
-			end = top.Content[i+2].Line - 1
+		if at >= 0 {
+			return fmt.Errorf("destinations[%d] and [%d] are both named %q: give each destination its own name", at, i, d.Name)
 		}
-		items := top.Content[i+1].Content
-		for j, it := range items {
-			last := end
-			if j+1 < len(items) {
-				last = items[j+1].Line - 1
+		at = i
+	}
+	if at < 0 {
+		return fmt.Errorf("no destination named %q", d.Name)
+	}
+	var unset []unsetEnv
+	if item := p.destinationNode(at); item != nil {
+		seen := map[*yaml.Node]bool{}
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			if n == nil || seen[n] {
+				return
 			}
-			if it.Kind != yaml.MappingNode {
-				continue
+			seen[n] = true
+			unset = append(unset, p.unsetAt[n]...)
+			walk(n.Alias)
+			for _, c := range n.Content {
+				walk(c)
 			}
-			for k := 0; k+1 < len(it.Content); k += 2 {
-				if it.Content[k].Value == "name" {
-					p.spans[it.Content[k+1].Value] = [2]int{it.Line, last}
-				}
-			}
+		}
+		walk(item)
+	} else {
+		// Not found in the document (a layout this does not follow):
+		// any unset variable may be in it.
+		for _, u := range p.unsetAt {
+			unset = append(unset, u...)
 		}
 	}
-}
-
-// CheckDestination validates destination d's block (its type's) and
-// reports every unset ${VAR} written inside its item of the destinations
-// list: a command that uses d alone needs those variables, and no others.
-func (p *Partial) CheckDestination(d Destination) error {
 	var errs []error
-	if span, ok := p.spans[d.Name]; ok {
-		var in []unsetEnv
-		for _, u := range p.unset {
-			if u.line >= span[0] && u.line <= span[1] {
-				in = append(in, u)
-			}
-		}
-		if len(in) > 0 {
-			errs = append(errs, &unsetEnvError{file: p.file, unset: in})
-		}
-	} else if len(p.unset) > 0 {
-		// Not found in the file's text (an unusual layout): any unset
-		// variable may be in it.
-		errs = append(errs, &unsetEnvError{file: p.file, unset: p.unset})
+	if len(unset) > 0 {
+		slices.SortFunc(unset, func(a, b unsetEnv) int { return a.line - b.line })
+		errs = append(errs, &unsetEnvError{file: p.file, unset: unset})
 	}
+	found := false
 	for _, b := range d.blocks() {
-		if b.typ == d.Type && b.set {
-			if err := b.validate(); err != nil {
-				errs = append(errs, fmt.Errorf("destination %s: %s: %w", d.Name, d.Type, err))
-			}
+		if b.typ != d.Type {
+			continue
 		}
+		found = true
+		if !b.set {
+			errs = append(errs, fmt.Errorf("type %s needs its block (%s: {...}) next to type", d.Type, d.Type))
+		} else if err := b.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Type, err))
+		}
+	}
+	if !found {
+		errs = append(errs, fmt.Errorf("type %q is not one of %s", d.Type, strings.Join(DestinationTypes, ", ")))
 	}
 	return errors.Join(errs...)
+}
+
+// destinationNode returns the node of the i-th item of the top-level
+// destinations list, aliases resolved, or nil.
+func (p *Partial) destinationNode(i int) *yaml.Node {
+	deref := func(n *yaml.Node) *yaml.Node {
+		for n != nil && n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		return n
+	}
+	top := deref(p.root)
+	if top != nil && top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
+		top = deref(top.Content[0])
+	}
+	if top == nil || top.Kind != yaml.MappingNode {
+		return nil
+	}
+	for k := 0; k+1 < len(top.Content); k += 2 {
+		if top.Content[k].Value != "destinations" {
+			continue
+		}
+		list := deref(top.Content[k+1])
+		if list == nil || list.Kind != yaml.SequenceNode || i >= len(list.Content) {
+			return nil
+		}
+		return list.Content[i]
+	}
+	return nil
 }
 
 // Load reads and parses the file at path.
@@ -779,10 +814,10 @@ type envText struct {
 	// values are the expanded values that held references, with those
 	// references as written: hide takes them out of error messages.
 	values []expandedValue
-	// lenient: an unset ${VAR} is recorded in unset instead of failing
-	// expandEnv (LoadPartial).
+	// lenient: an unset ${VAR} is recorded in unsetAt, by the scalar node
+	// that holds it, instead of failing expandEnv (LoadPartial).
 	lenient bool
-	unset   []unsetEnv
+	unsetAt map[*yaml.Node][]unsetEnv
 }
 
 type expandedValue struct{ value, written string }
@@ -923,6 +958,9 @@ func expandEnv(n *yaml.Node, env *envText) error {
 			written := n.Value
 			expanded, refs, missing := env.expand(n.Value)
 			unset = append(unset, missing...) // each with its own line (a block scalar spans several)
+			if env.lenient && len(missing) > 0 {
+				env.unsetAt[n] = missing
+			}
 			if refs > 0 {
 				env.values = append(env.values, expandedValue{value: expanded, written: env.restore(written)})
 			}
@@ -934,7 +972,6 @@ func expandEnv(n *yaml.Node, env *envText) error {
 	}
 	walk(n, true)
 	if env.lenient {
-		env.unset = unset
 		return nil
 	}
 	if len(unset) > 0 {

@@ -248,7 +248,7 @@ func Explain(block string, s *SASL, group string, err error) string {
 	case errors.Is(err, kafka.GroupAuthorizationFailed) && group != "":
 		return fmt.Sprintf("the user may not use consumer group %q (%s.group_id): grant it Read on the group (kafka-acls --add --allow-principal User:NAME --operation Read --group %s)", group, block, group)
 	case errors.Is(err, kafka.ClusterAuthorizationFailed):
-		return fmt.Sprintf("the brokers refused an operation on the cluster to the user of %s: grant it what the operation needs (a producer with idempotence: IdempotentWrite on the cluster)", block)
+		return fmt.Sprintf("the brokers refused an operation on the cluster to the user of %s: grant it the cluster permission the operation needs (kafka-acls --cluster)", block)
 	case errors.As(err, &unknownCA):
 		return fmt.Sprintf("the brokers' certificate is not signed by a CA this router trusts: set %s.tls.ca_file to the PEM of the CA that signed it", block)
 	case errors.As(err, &hostname):

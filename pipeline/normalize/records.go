@@ -61,8 +61,9 @@ func Records(obj *fastjson.Value) []*fastjson.Value {
 // pageItems returns the items of o when it is a Microsoft Graph collection
 // page or a Google Workspace Reports API page (see Records), else nil.
 func pageItems(o *fastjson.Object) []*fastjson.Value {
-	// Every event passes here: two lookups (a length compare per member)
-	// turn away all but a page's shape before the full visit.
+	// Every event passes here: two lookups (a pass over the keys each,
+	// a length compare per member) turn away all but a page's shape
+	// before the full visit and its callback.
 	if o.Get("value") == nil && o.Get("items") == nil {
 		return nil
 	}
