@@ -1660,6 +1660,23 @@ func jValueKey(k []byte) bool {
 	return false
 }
 
+// appendJSONBytes appends a bytesValue of OTLP/JSON, b, as the protobuf
+// encoding's bytes are appended (appendPBAny): standard base64 with
+// padding, in a JSON string. Proto3's JSON mapping takes standard or
+// URL-safe base64, padded or not, as the Collector does; anything else is
+// an error, as the Collector answers 400 (kept as it came, a sender's
+// mistake would pass for bytes).
+func appendJSONBytes(dst, key, b []byte) ([]byte, error) {
+	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if raw, err := enc.DecodeString(string(b)); err == nil {
+			dst = append(dst, '"')
+			dst = base64.StdEncoding.AppendEncode(dst, raw)
+			return append(dst, '"'), nil
+		}
+	}
+	return dst, fmt.Errorf("%s is not base64", key)
+}
+
 // appendJSONAny appends an AnyValue in OTLP/JSON ({"stringValue":...},
 // {"intValue":"5"}, {"kvlistValue":{"values":[...]}}...) as the JSON
 // value it holds, as appendPBAny does; the last of its members wins.
@@ -1681,11 +1698,16 @@ func appendJSONAny(dst []byte, v *fastjson.Value, depth int) ([]byte, error) {
 		return dst, fmt.Errorf("%s holds a %s", key, val.Type())
 	}
 	switch string(key) {
-	case "stringValue", "string_value", "bytesValue", "bytes_value":
+	case "stringValue", "string_value":
 		if val.Type() != fastjson.TypeString {
 			return bad()
 		}
 		return normalize.AppendString(dst, val.GetStringBytes()), nil
+	case "bytesValue", "bytes_value":
+		if val.Type() != fastjson.TypeString {
+			return bad()
+		}
+		return appendJSONBytes(dst, key, val.GetStringBytes())
 	case "boolValue", "bool_value":
 		b, err := val.Bool()
 		if err != nil {
