@@ -198,12 +198,16 @@ func TestBudgetWaitLosesSocketDataAtShutdown(t *testing.T) {
 
 // startHeldServer starts a syslog server (max_inflight_bytes 1 MiB) on
 // reviewSplitEngine, whose budget a refused batch then holds
-// (reviewHoldBudget); archive is the healthy destination.
+// (reviewHoldBudget); archive is the healthy destination. Batches are
+// bounded by the budget alone (batch_events and batch_wait far above):
+// under the race detector a connection read too slowly to pass 1 MiB
+// within the default batch_wait, so its refused batches never held the
+// budget and the setup timed out.
 func startHeldServer(t *testing.T) (*Server, *reviewCountSink) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
 	eng, archive := reviewSplitEngine(t, log)
-	srv, err := New(Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, MaxInflightBytes: 1 << 20}, eng, log)
+	srv, err := New(Config{TCP: &TCPConfig{Address: "127.0.0.1:0"}, MaxInflightBytes: 1 << 20, BatchEvents: 100000, BatchWait: 5 * time.Second}, eng, log)
 	if err != nil {
 		t.Fatal(err)
 	}
