@@ -71,10 +71,10 @@
 //	  send time: the clocks differ by more than        is off from the broker's; fix
 //	  message.timestamp.*.max.ms)                      NTP
 //	UNKNOWN_TOPIC_OR_PARTITION (topic missing)       retryable: waits for an operator
-//	NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE,  retryable (kafka-go also retries
-//	  REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS(_AFTER_   these inside one Write)
-//	  APPEND), NETWORK_EXCEPTION, KAFKA_STORAGE_ERROR,
-//	  any other temporary code
+//	NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE,  retryable (retried inside one
+//	  REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS(_AFTER_   Write; a leader change or a lost
+//	  APPEND), NETWORK_EXCEPTION, KAFKA_STORAGE_ERROR, connection makes the sink read
+//	  any other temporary code                         the cluster's layout again)
 //	TOPIC/CLUSTER_AUTHORIZATION_FAILED, SASL or TLS  retryable: operator fixes
 //	  failures, UNSUPPORTED_COMPRESSION_TYPE,
 //	  RECORD_LIST_TOO_LARGE, any other or unknown code
@@ -111,6 +111,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -209,6 +210,10 @@ type Sink struct {
 	missingWait time.Duration
 
 	gate pipeline.Gate
+
+	// refreshed is when refreshMetadata last dropped the transport's
+	// cluster layout (unix ns).
+	refreshed atomic.Int64
 }
 
 var _ pipeline.Sink = (*Sink)(nil)

@@ -250,7 +250,8 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 				r.err = err
 				return // not answered
 			}
-			r.err = err // network, TLS, a broken connection: retried
+			r.err = err         // network, TLS, a broken connection: retried
+			s.refreshMetadata() // a broker gone: its partitions get new leaders
 			continue
 		}
 		r.answered, r.err, r.recErrs = true, nil, nil
@@ -264,6 +265,9 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 		if perm, _ := classify(res.Error); perm || !retriable(res.Error) {
 			return
 		}
+		if staleLeader(res.Error) {
+			s.refreshMetadata()
+		}
 		r.answered = attempt == attempts-1 // retried below; answered if it was the last try
 		if r.answered {
 			return
@@ -271,6 +275,33 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 	}
 	// Attempts used up on transport errors: the broker never answered
 	// this request; the last error says why.
+}
+
+// staleLeader reports whether err says that the request went to a broker
+// that no longer leads the partition (a rolling restart, a reassignment).
+func staleLeader(err error) bool {
+	return errors.Is(err, kafkago.NotLeaderForPartition) || errors.Is(err, kafkago.LeaderNotAvailable) ||
+		errors.Is(err, kafkago.FencedLeaderEpoch) || errors.Is(err, kafkago.UnknownLeaderEpoch)
+}
+
+// refreshMetadata makes the sink's own transport look up the cluster's
+// layout again before its next request, at most once a second: kafka-go's
+// Transport refreshes it only every 6 s and until then sends every
+// request of a partition whose leadership moved to the old leader
+// (NOT_LEADER_FOR_PARTITION each time; a leader move failed writes for up
+// to 6 s). Dropping its connection pool does it: requests under way keep
+// theirs (it is reference counted), the next one dials and reads the
+// metadata anew. A transport given with WithTransport is its owner's.
+func (s *Sink) refreshMetadata() {
+	if s.own == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := s.refreshed.Load()
+	if now-last < int64(time.Second) || !s.refreshed.CompareAndSwap(last, now) {
+		return
+	}
+	s.own.CloseIdleConnections()
 }
 
 // retriable reports whether a produce error may go away by itself within a
