@@ -92,7 +92,14 @@
 // /services/collector/ack?channel=... every ack.poll_interval, and Write
 // returns nil only once every request's ackId is confirmed. A request not
 // confirmed within ack.timeout is sent again as a new request (at most
-// three times within one Write, then the queue takes over): the events of
+// three times within one Write, then the queue takes over), and the ackIds
+// of the copies sent before stay polled until the Write ends: the first
+// confirmation of any copy delivers the events (Splunk may confirm minutes
+// late; an ack always later than ack.timeout used to confirm nothing and
+// have the events indexed again each round). The client keeps cookies, so
+// behind a load balancer with sticky sessions (Splunk's advice for
+// acknowledgement: an ackId is known only to the indexer that gave it)
+// every request and poll of the channel reaches one indexer. The events of
 // every such ack timeout are counted in logrouter_siem_resent_events_total
 // {reason="ack_timeout"}, and they are the only source of duplicates in ack
 // mode besides connection errors, a partly taken 503 (reason
@@ -138,8 +145,11 @@
 // goroutine reads the connection so that a receiver's close or reset is
 // seen at once; when the connection breaks, the destination reconnects with
 // jittered backoff, resends the batches it wrote during replay_age before
-// the break (at most replay_bytes, though the most recent batch is kept
-// whatever its size), then the current batch; a connection that breaks
+// the break, and on Linux any older ones whose bytes the receiver's TCP
+// had not acknowledged (SIOCOUTQ, read at each write and at the break: a
+// receiver that stopped reading leaves them in this host's send queue,
+// each write succeeding until it is full) (at most replay_bytes, though
+// the most recent batch is kept whatever its size), then the current batch; a connection that breaks
 // while it resends them (a receiver that accepts and resets while it
 // restarts) keeps all of them for the next. For replay_age after a break
 // the window is not trimmed to replay_bytes: a batch that would take it

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"slices"
 	"sort"
@@ -159,6 +160,17 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 	if tlsc != nil {
 		tlsc.Transport(tr)
 	}
+	// A cookie jar keeps a load balancer's stickiness cookie (an ELB's
+	// AWSALB, an F5's BIGipServer): Splunk's guidance for indexer
+	// acknowledgement behind a load balancer is sticky sessions by cookie,
+	// since an ackId is known only to the indexer that handed it out.
+	// Without one, requests and ack polls of the channel spread over the
+	// indexers, whose ackIds collide (read as a Splunk restart) and whose
+	// polls never confirm the others' ids: resends and duplicates.
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, fmt.Errorf("splunk_hec %s: %w", name, err)
+	}
 	h := &HEC{
 		name: name, cfg: cfg, channel: channel,
 		eventURL: u.String() + hecEventPath,
@@ -167,7 +179,7 @@ func NewHEC(name string, cfg HECConfig, opts ...Option) (*HEC, error) {
 		// Never follow a redirect: Go would resend a POST as a GET without
 		// its body, and whatever answered that would decide the events'
 		// fate. A 3xx is retried as it is (doc.go, Outcomes).
-		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
 		log:     o.log.With("destination", name, "type", TypeHEC),
@@ -408,6 +420,15 @@ type part struct {
 	ack    *ackWaiter
 }
 
+// lateAck is the ackId of a copy of span's events sent again after its ack
+// timed out, kept polled (awaitAcks): done once its outcome was read, ok
+// if Splunk confirmed it.
+type lateAck struct {
+	span
+	w        *ackWaiter
+	done, ok bool
+}
+
 // Write sends b's events as HEC envelopes (in several concurrent requests
 // when larger than max_batch_bytes) and returns nil once Splunk accepted
 // every one (with ack: confirmed every one). Otherwise it returns a
@@ -625,6 +646,34 @@ func (h *HEC) fallbackNoAck(why string) {
 // awaitAcks waits for the acks of parts in partAckWait and resends the
 // requests whose ack timed out.
 func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
+	// The ackIds of copies sent again after their ack timed out stay
+	// polled (ackTracker.keep) until the Write ends: Splunk may confirm
+	// one late (its guidance: acks can take minutes), and that confirms
+	// every event of its span, whichever copy's ack comes first. Without
+	// them, acks always later than ack.timeout confirmed nothing and each
+	// round indexed the events again.
+	var late []lateAck
+	defer func() {
+		for _, l := range late {
+			h.acks.cancel(l.w)
+		}
+	}()
+	confirmedLate := func(sp span) bool {
+		for i := range late {
+			l := &late[i]
+			if !l.done {
+				select {
+				case o := <-l.w.res:
+					l.done, l.ok = true, o == ackConfirmed
+				default:
+				}
+			}
+			if l.ok && l.start <= sp.start && sp.end <= l.end {
+				return true
+			}
+		}
+		return false
+	}
 	for round := 0; ; round++ {
 		var resend []span
 		// take files p's ack outcome o.
@@ -634,12 +683,18 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 				p.kind = partDelivered
 			case ackTimedOut:
 				h.m.ackTimeouts.Inc()
-				if round >= maxAckResends || !canResend {
+				switch {
+				case confirmedLate(p.span):
+					p.kind = partDelivered
+				case round >= maxAckResends || !canResend:
 					p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
-				} else {
+				default:
 					h.m.resentAck.Add(float64(p.end - p.start))
 					p.kind = partRetry // replaced by the resend's parts below
 					resend = append(resend, p.span)
+					if h.acks.keep(p.ack) {
+						late = append(late, lateAck{span: p.span, w: p.ack})
+					}
 				}
 			}
 		}
@@ -676,6 +731,10 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 				}
 				for j := range parts {
 					q := &parts[j]
+					if q.kind == partAckWait && confirmedLate(q.span) {
+						h.acks.cancel(q.ack)
+						q.kind = partDelivered
+					}
 					if q.kind == partAckWait {
 						h.acks.cancel(q.ack)
 						q.kind, q.err = partRetry, ctx.Err()

@@ -31,8 +31,9 @@ const maxAcksPerPoll = 1000
 // outcome.
 type ackWaiter struct {
 	id       int64
-	deadline time.Time
+	deadline time.Time // zero: kept late (keep), never expires
 	res      chan ackOutcome
+	gen      uint64 // the tracker's generation at add
 }
 
 // ackTracker polls /services/collector/ack for every pending ackId of the
@@ -51,6 +52,9 @@ type ackTracker struct {
 	body      []byte
 	ids       []int64
 	warn      rateLimit
+	// gen counts the times Splunk numbered a channel's ackIds from 0
+	// again: a waiter of an earlier generation cannot be kept (keep).
+	gen uint64
 }
 
 func newAckTracker(h *HEC) *ackTracker {
@@ -65,6 +69,7 @@ func newAckTracker(h *HEC) *ackTracker {
 func (t *ackTracker) add(id int64) *ackWaiter {
 	w := &ackWaiter{id: id, deadline: time.Now().Add(t.h.cfg.Ack.Timeout), res: make(chan ackOutcome, 1)}
 	t.mu.Lock()
+	w.gen = t.gen
 	if t.h.ackOff.Load() {
 		t.mu.Unlock()
 		w.res <- ackUnsupported
@@ -86,6 +91,8 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 		}
 		clear(t.issued)
 		t.maxIssued = id
+		t.gen++
+		w.gen = t.gen
 		t.h.log.Warn("splunk_hec: an ackId was handed out again (Splunk restarted or the channel expired); requests waiting for their acknowledgement are sent again", "ack_id", id)
 	}
 	t.issued[id] = struct{}{}
@@ -104,6 +111,27 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 	default:
 	}
 	return w
+}
+
+// keep registers w again after its ack timed out and its request was sent
+// again, to be polled with no deadline until cancelled: Splunk may still
+// confirm it (an ack late past ack.timeout), which confirms the events of
+// that copy. It reports false when w cannot be kept: Splunk numbered the
+// channel's ackIds anew since w was handed out (its id may now be
+// another request's).
+func (t *ackTracker) keep(w *ackWaiter) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w.gen != t.gen || t.h.ackOff.Load() || t.pending[w.id] != nil {
+		return false
+	}
+	select {
+	case <-w.res: // the timeout already taken; drained to be sure
+	default:
+	}
+	w.deadline = time.Time{}
+	t.pending[w.id] = w
+	return true
 }
 
 // cancel forgets w (its Write gave up).
@@ -161,7 +189,7 @@ func (t *ackTracker) run(life context.Context) {
 func (t *ackTracker) expire(now time.Time) {
 	t.mu.Lock()
 	for id, w := range t.pending {
-		if now.After(w.deadline) {
+		if !w.deadline.IsZero() && now.After(w.deadline) {
 			delete(t.pending, id)
 			w.res <- ackTimedOut
 		}

@@ -43,9 +43,12 @@ type Syslog struct {
 	window      []*frameBuf // batches written on conn recently, oldest first
 	windowBytes int
 	replay      bool // the window must be resent on the next connection
-	backoff     time.Duration
-	nextDial    time.Time
-	lastBreak   time.Time // when a connection last broke (dropConn)
+	// lastUnsent is the bytes of conn's send queue its peer's TCP had not
+	// acknowledged at the last write (unsentBytes; -1 unknown).
+	lastUnsent int
+	backoff    time.Duration
+	nextDial   time.Time
+	lastBreak  time.Time // when a connection last broke (dropConn)
 
 	warn      rateLimit
 	closed    atomic.Bool
@@ -262,6 +265,13 @@ func NewSyslog(name string, cfg SyslogConfig, opts ...Option) (*Syslog, error) {
 			return nil, err
 		}
 		s.tls = tc
+	}
+	if cfg.MaxMessageBytes == 0 {
+		// Receivers cut what is longer than their own limit (rsyslog's
+		// default is 8 KiB; RFC 5424 asks only for 2048 octets) and keep
+		// the pieces as separate records, broken JSON or CEF, which this
+		// sink cannot see: counted delivered.
+		s.log.Warn("syslog destination without max_message_bytes: events longer than the receiver's own limit are split by it into broken records; set max_message_bytes to that limit (rsyslog's default 8192, syslog-ng's 65536) so that such events are quarantined whole instead", "address", cfg.Address)
 	}
 	s.life, s.stop = context.WithCancel(context.Background())
 	return s, nil
@@ -503,6 +513,11 @@ func (s *Syslog) writeConn(ctx context.Context, c net.Conn, buf []byte) (int, er
 func (s *Syslog) dropConn(cause error) {
 	sc := s.conn
 	s.conn = nil
+	// Before Close: what the receiver's TCP never acknowledged. A reset
+	// connection's send queue is already discarded (0): the count at the
+	// last write stands in (an over-count at worst: more resent, not less).
+	unsent := max(unsentBytes(sc.c), s.lastUnsent)
+	s.lastUnsent = 0
 	_ = sc.c.Close()
 	<-sc.done
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
@@ -530,8 +545,11 @@ func (s *Syslog) dropConn(cause error) {
 	if s.replay {
 		cut = time.Time{}
 	}
+	// And what the receiver's TCP never acknowledged, whatever its age
+	// (remember kept it): it never reached the receiver.
+	keepFrom := s.unsentFrom(unsent)
 	i := 0
-	for i < len(s.window) && s.window[i].at.Before(cut) {
+	for i < len(s.window) && i < keepFrom && s.window[i].at.Before(cut) {
 		s.windowBytes -= len(s.window[i].buf)
 		releaseFrameBuf(s.window[i])
 		s.window[i] = nil
@@ -576,13 +594,37 @@ func (s *Syslog) remember(f *frameBuf) {
 	s.window = append(s.window, f)
 	s.windowBytes += len(f.buf)
 	cut := now.Add(-s.cfg.ReplayAge)
+	// Batches the receiver's TCP has not acknowledged are kept whatever
+	// their age: a receiver that stopped reading (hung under load) leaves
+	// them in this host's send queue, every write succeeding until it is
+	// full, and dropped by age they were lost at the break though never
+	// sent.
+	s.lastUnsent = unsentBytes(s.conn.c)
+	keep := s.unsentFrom(s.lastUnsent)
 	overBytes := !s.unsettled() // unsettled: writePersistent bounds the window
-	for len(s.window) > 1 && ((overBytes && s.windowBytes > s.cfg.ReplayBytes) || s.window[0].at.Before(cut)) {
+	for len(s.window) > 1 && ((overBytes && s.windowBytes > s.cfg.ReplayBytes) || (s.window[0].at.Before(cut) && keep > 0)) {
+		keep--
 		s.windowBytes -= len(s.window[0].buf)
 		releaseFrameBuf(s.window[0])
 		s.window[0] = nil
 		s.window = s.window[1:]
 	}
+}
+
+// unsentFrom returns the index in the window of the first batch that the
+// last unsent bytes written reach into (len(window) when unsent <= 0: all
+// were acknowledged; 0 when unknown, -1, is not assumed: replay_age
+// decides then, as before such counts were read).
+func (s *Syslog) unsentFrom(unsent int) int {
+	if unsent <= 0 {
+		return len(s.window)
+	}
+	for j, acc := len(s.window)-1, 0; j >= 0; j-- {
+		if acc += len(s.window[j].buf); acc >= unsent {
+			return j
+		}
+	}
+	return 0
 }
 
 // writeConfirmed writes f on a connection of its own, half-closes it and
