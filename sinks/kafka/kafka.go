@@ -195,9 +195,8 @@ type Sink struct {
 	cfg       Config
 	topics    *topicTemplate
 	addr      net.Addr
-	rt        kafkago.RoundTripper
-	own       *kafkago.Transport // built by New, closed by Close; nil with WithTransport
-	client    *kafkago.Client
+	cur       atomic.Pointer[transport] // swapped by refreshMetadata
+	newOwn    func() *kafkago.Transport // builds a transport of the sink's settings; nil with WithTransport
 	acks      kafkago.RequiredAcks
 	codec     kafkago.Compression
 	batchSize int // most messages per request; 0: batch_bytes alone
@@ -217,6 +216,18 @@ type Sink struct {
 }
 
 var _ pipeline.Sink = (*Sink)(nil)
+
+// transport is what the sink sends through: rt, and own when the sink
+// built it (nil with WithTransport), with a Client over rt.
+type transport struct {
+	rt     kafkago.RoundTripper
+	own    *kafkago.Transport
+	client *kafkago.Client
+}
+
+func (s *Sink) transport(rt kafkago.RoundTripper, own *kafkago.Transport) *transport {
+	return &transport{rt: rt, own: own, client: &kafkago.Client{Addr: s.addr, Transport: rt, Timeout: s.cfg.WriteTimeout}}
+}
 
 // New validates cfg (with defaults applied) and returns a Sink. It does not
 // contact the brokers: the first Write does, and reports an unreachable
@@ -244,7 +255,6 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 		cfg:       cfg,
 		topics:    topics,
 		addr:      kafkago.TCP(cfg.Brokers...),
-		rt:        o.rt,
 		acks:      acks,
 		codec:     codec,
 		batchSize: o.batchSize,
@@ -260,20 +270,25 @@ func New(name string, cfg Config, opts ...Option) (*Sink, error) {
 	if s.missingWait == 0 {
 		s.missingWait = DefaultMissingTopicTimeout
 	}
-	if s.rt == nil {
-		tc, err := kafkacfg.TLSClient(cfg.TLS)
-		if err != nil {
-			return nil, fmt.Errorf("kafka %s: %w", name, err)
-		}
-		mech, err := kafkacfg.Mechanism(cfg.SASL)
-		if err != nil {
-			return nil, fmt.Errorf("kafka %s: %w", name, err)
-		}
-		s.own = kafkacfg.Transport(min(10*time.Second, cfg.WriteTimeout), clientID, tc, mech)
-		s.own.MetadataTTL = o.metadataTTL
-		s.rt = s.own
+	if o.rt != nil {
+		s.cur.Store(s.transport(o.rt, nil))
+		return s, nil
 	}
-	s.client = &kafkago.Client{Addr: s.addr, Transport: s.rt, Timeout: cfg.WriteTimeout}
+	tc, err := kafkacfg.TLSClient(cfg.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("kafka %s: %w", name, err)
+	}
+	mech, err := kafkacfg.Mechanism(cfg.SASL)
+	if err != nil {
+		return nil, fmt.Errorf("kafka %s: %w", name, err)
+	}
+	s.newOwn = func() *kafkago.Transport {
+		t := kafkacfg.Transport(min(10*time.Second, cfg.WriteTimeout), clientID, tc, mech)
+		t.MetadataTTL = o.metadataTTL
+		return t
+	}
+	own := s.newOwn()
+	s.cur.Store(s.transport(own, own))
 	return s, nil
 }
 
@@ -346,7 +361,7 @@ func (s *Sink) callError(parent context.Context, err error) error {
 // for an invalid name, permanent) items. kafka-go would otherwise fail the
 // whole WriteMessages call for one missing topic.
 func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
-	r, err := s.rt.RoundTrip(ctx, s.addr, &metadata.Request{TopicNames: st.topics})
+	r, err := s.cur.Load().rt.RoundTrip(ctx, s.addr, &metadata.Request{TopicNames: st.topics})
 	if err != nil {
 		return fmt.Errorf("looking up topics: %w", err)
 	}
@@ -424,10 +439,11 @@ func (s *Sink) checkTopics(ctx context.Context, st *writeState) error {
 // error code of the answer, UNKNOWN_TOPIC_OR_PARTITION when it cannot be
 // asked (the answer then is what the cache said).
 func (s *Sink) probe(ctx context.Context, name string) int16 {
-	if s.own == nil {
+	own := s.cur.Load().own
+	if own == nil {
 		return int16(kafkago.UnknownTopicOrPartition) // a transport a test gave
 	}
-	code, err := kafkacfg.ProbeTopic(ctx, s.addr, s.own, name)
+	code, err := kafkacfg.ProbeTopic(ctx, s.addr, own, name)
 	if err != nil {
 		return int16(kafkago.UnknownTopicOrPartition)
 	}
@@ -471,8 +487,8 @@ func (s *Sink) foundTopic(name string) {
 // background). After Close, Write returns pipeline.ErrClosed.
 func (s *Sink) Close(ctx context.Context) error {
 	err := s.gate.Close(ctx, func() error {
-		if s.own != nil {
-			s.own.CloseIdleConnections()
+		if own := s.cur.Load().own; own != nil {
+			own.CloseIdleConnections()
 		}
 		return nil
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/metadata"
 )
 
 // A Write sends its own produce requests, one per partition batch, with
@@ -242,7 +243,7 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 			}
 		}
 		recs.next = 0
-		res, err := s.client.Produce(ctx, &kafkago.ProduceRequest{
+		res, err := s.cur.Load().client.Produce(ctx, &kafkago.ProduceRequest{
 			Topic: r.topic, Partition: r.part, RequiredAcks: s.acks, Compression: s.codec, Records: &recs,
 		})
 		if err != nil {
@@ -250,8 +251,8 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 				r.err = err
 				return // not answered
 			}
-			r.err = err         // network, TLS, a broken connection: retried
-			s.refreshMetadata() // a broker gone: its partitions get new leaders
+			r.err = err            // network, TLS, a broken connection: retried
+			s.refreshMetadata(ctx) // a broker gone: its partitions get new leaders
 			continue
 		}
 		r.answered, r.err, r.recErrs = true, nil, nil
@@ -266,7 +267,7 @@ func (s *Sink) sendMessages(ctx context.Context, st *writeState, r *request, msg
 			return
 		}
 		if staleLeader(res.Error) {
-			s.refreshMetadata()
+			s.refreshMetadata(ctx)
 		}
 		r.answered = attempt == attempts-1 // retried below; answered if it was the last try
 		if r.answered {
@@ -284,16 +285,19 @@ func staleLeader(err error) bool {
 		errors.Is(err, kafkago.FencedLeaderEpoch) || errors.Is(err, kafkago.UnknownLeaderEpoch)
 }
 
-// refreshMetadata makes the sink's own transport look up the cluster's
-// layout again before its next request, at most once a second: kafka-go's
-// Transport refreshes it only every 6 s and until then sends every
-// request of a partition whose leadership moved to the old leader
-// (NOT_LEADER_FOR_PARTITION each time; a leader move failed writes for up
-// to 6 s). Dropping its connection pool does it: requests under way keep
-// theirs (it is reference counted), the next one dials and reads the
-// metadata anew. A transport given with WithTransport is its owner's.
-func (s *Sink) refreshMetadata() {
-	if s.own == nil {
+// refreshMetadata gives the sink a transport that has read the cluster's
+// layout anew, at most once a second: kafka-go's Transport refreshes it
+// only every 6 s and until then sends every request of a partition whose
+// leadership moved to the old leader (NOT_LEADER_FOR_PARTITION each time;
+// a leader move failed writes for up to 6 s). A new transport is built and
+// asked for the metadata (within 5 s); only once it has them does it
+// replace the current one, whose requests under way finish (its pool is
+// reference counted): while the brokers named in brokers cannot be reached
+// the current transport, which keeps its last known layout, stays. A
+// transport given with WithTransport is its owner's, never replaced.
+func (s *Sink) refreshMetadata(ctx context.Context) {
+	cur := s.cur.Load()
+	if cur.own == nil || s.newOwn == nil {
 		return
 	}
 	now := time.Now().UnixNano()
@@ -301,7 +305,20 @@ func (s *Sink) refreshMetadata() {
 	if now-last < int64(time.Second) || !s.refreshed.CompareAndSwap(last, now) {
 		return
 	}
-	s.own.CloseIdleConnections()
+	fresh := s.newOwn()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := fresh.RoundTrip(pctx, s.addr, &metadata.Request{}); err != nil {
+		fresh.CloseIdleConnections()
+		return
+	}
+	// Called within a Write: Close, which closes the current transport,
+	// runs only after it.
+	if !s.cur.CompareAndSwap(cur, s.transport(fresh, fresh)) {
+		fresh.CloseIdleConnections()
+		return
+	}
+	cur.own.CloseIdleConnections()
 }
 
 // retriable reports whether a produce error may go away by itself within a

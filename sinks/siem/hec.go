@@ -645,7 +645,7 @@ func (h *HEC) fallbackNoAck(why string) {
 
 // awaitAcks waits for the acks of parts in partAckWait and resends the
 // requests whose ack timed out.
-func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
+func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []part) {
 	// The ackIds of copies sent again after their ack timed out stay
 	// polled (ackTracker.keep) until the Write ends: Splunk may confirm
 	// one late (its guidance: acks can take minutes), and that confirms
@@ -653,11 +653,6 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 	// them, acks always later than ack.timeout confirmed nothing and each
 	// round indexed the events again.
 	var late []lateAck
-	defer func() {
-		for _, l := range late {
-			h.acks.cancel(l.w)
-		}
-	}()
 	confirmedLate := func(sp span) bool {
 		for i := range late {
 			l := &late[i]
@@ -674,6 +669,20 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 		}
 		return false
 	}
+	defer func() {
+		// A part left to retry (its resend refused, 503 or a broken
+		// connection, or not made as the Write ended) whose earlier
+		// copy Splunk confirmed meanwhile is delivered: sending it again
+		// would be a duplicate.
+		for i := range out {
+			if p := &out[i]; p.kind == partRetry && confirmedLate(p.span) {
+				p.kind, p.err, p.status = partDelivered, nil, 0
+			}
+		}
+		for _, l := range late {
+			h.acks.cancel(l.w)
+		}
+	}()
 	for round := 0; ; round++ {
 		var resend []span
 		// take files p's ack outcome o.
@@ -689,7 +698,6 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 				case round >= maxAckResends || !canResend:
 					p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
 				default:
-					h.m.resentAck.Add(float64(p.end - p.start))
 					p.kind = partRetry // replaced by the resend's parts below
 					resend = append(resend, p.span)
 					if h.acks.keep(p.ack) {
@@ -743,6 +751,19 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) []part {
 					}
 				}
 				return parts
+			}
+		}
+		// A copy confirmed while the round waited for the other parts
+		// delivers its spans: they are not sent again.
+		resend = resend[:0]
+		for i := range parts {
+			if p := &parts[i]; p.kind == partRetry && p.err == nil {
+				if confirmedLate(p.span) {
+					p.kind = partDelivered
+				} else {
+					h.m.resentAck.Add(float64(p.end - p.start))
+					resend = append(resend, p.span)
+				}
 			}
 		}
 		if len(resend) == 0 {

@@ -43,12 +43,9 @@ type Syslog struct {
 	window      []*frameBuf // batches written on conn recently, oldest first
 	windowBytes int
 	replay      bool // the window must be resent on the next connection
-	// lastUnsent is the bytes of conn's send queue its peer's TCP had not
-	// acknowledged at the last write (unsentBytes; -1 unknown).
-	lastUnsent int
-	backoff    time.Duration
-	nextDial   time.Time
-	lastBreak  time.Time // when a connection last broke (dropConn)
+	backoff     time.Duration
+	nextDial    time.Time
+	lastBreak   time.Time // when a connection last broke (dropConn)
 
 	warn      rateLimit
 	closed    atomic.Bool
@@ -513,11 +510,9 @@ func (s *Syslog) writeConn(ctx context.Context, c net.Conn, buf []byte) (int, er
 func (s *Syslog) dropConn(cause error) {
 	sc := s.conn
 	s.conn = nil
-	// Before Close: what the receiver's TCP never acknowledged. A reset
-	// connection's send queue is already discarded (0): the count at the
-	// last write stands in (an over-count at worst: more resent, not less).
-	unsent := max(unsentBytes(sc.c), s.lastUnsent)
-	s.lastUnsent = 0
+	// Before Close: what the receiver's TCP never acknowledged (Linux
+	// still counts it after a reset).
+	unsent := unsentBytes(sc.c)
 	_ = sc.c.Close()
 	<-sc.done
 	brokenAt := time.Unix(0, sc.brokenAt.Load())
@@ -599,8 +594,7 @@ func (s *Syslog) remember(f *frameBuf) {
 	// them in this host's send queue, every write succeeding until it is
 	// full, and dropped by age they were lost at the break though never
 	// sent.
-	s.lastUnsent = unsentBytes(s.conn.c)
-	keep := s.unsentFrom(s.lastUnsent)
+	keep := s.unsentFrom(unsentBytes(s.conn.c))
 	overBytes := !s.unsettled() // unsettled: writePersistent bounds the window
 	for len(s.window) > 1 && ((overBytes && s.windowBytes > s.cfg.ReplayBytes) || (s.window[0].at.Before(cut) && keep > 0)) {
 		keep--
