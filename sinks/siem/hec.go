@@ -684,7 +684,6 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 		}
 	}()
 	for round := 0; ; round++ {
-		var resend []span
 		// take files p's ack outcome o.
 		take := func(p *part, o ackOutcome, canResend bool) {
 			switch o {
@@ -698,8 +697,7 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 				case round >= maxAckResends || !canResend:
 					p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
 				default:
-					p.kind = partRetry // replaced by the resend's parts below
-					resend = append(resend, p.span)
+					p.kind = partRetry // sent again below, unless a late ack confirms it first
 					if h.acks.keep(p.ack) {
 						late = append(late, lateAck{span: p.span, w: p.ack})
 					}
@@ -755,7 +753,7 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 		}
 		// A copy confirmed while the round waited for the other parts
 		// delivers its spans: they are not sent again.
-		resend = resend[:0]
+		var resend []span
 		for i := range parts {
 			if p := &parts[i]; p.kind == partRetry && p.err == nil {
 				if confirmedLate(p.span) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,18 +42,7 @@ func TestSyslogIdleCloseReplaysReadBatches(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("SIOCOUTQ is Linux's")
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := smallBufferListener(t)
 	defer ln.Close()
 	var mu sync.Mutex
 	got := map[string]int{}
@@ -203,15 +190,7 @@ func review2HEC(t *testing.T, url string, m *Metrics) *HEC {
 // copy was confirmed before the resends go out is delivered, not resent:
 // e000000 indexed once.
 func TestHECResendsWhatALateAckConfirmed(t *testing.T) {
-	fake := newFake(t, hecfake.Config{Ack: true})
-	fake.SetAckDelay(300 * time.Millisecond)
-	url, copiesA := review2Front(t, fake, false)
-	m := NewMetrics(nil)
-	h := review2HEC(t, url, m)
-	b := makeBatch(idRange(0, 2, "ws"), pipeline.P1)
-	defer b.Release()
-	err := h.Write(context.Background(), b)
-	got := countIDs(t, fake.Events())
+	_, m, copiesA, err, got := lateAckWrite(t, false)
 	t.Logf("Write: %v; indexed %v; sent e000000 %d times; resent(ack_timeout) %v", err, got, copiesA(),
 		counterValue(t, m.Resent.WithLabelValues("splunk", "ack_timeout")))
 	if got["e000000"] > 1 {
@@ -232,15 +211,7 @@ func TestHECResendsWhatALateAckConfirmed(t *testing.T) {
 // confirmedLate.) Expected: e000000's copy 1, confirmed at ~300 ms, before
 // its resend's 503 and before Write returned, delivers it: Write nil.
 func TestHECLateConfirmationIgnoredWhenResendFails(t *testing.T) {
-	fake := newFake(t, hecfake.Config{Ack: true})
-	fake.SetAckDelay(300 * time.Millisecond)
-	url, copiesA := review2Front(t, fake, true)
-	m := NewMetrics(nil)
-	h := review2HEC(t, url, m)
-	b := makeBatch(idRange(0, 2, "ws"), pipeline.P1)
-	defer b.Release()
-	err := h.Write(context.Background(), b)
-	got := countIDs(t, fake.Events())
+	fake, _, copiesA, err, got := lateAckWrite(t, true)
 	t.Logf("Write: %v; indexed %v; sent e000000 %d times; acks confirmed %d", err, got, copiesA(), fake.Stats().AcksConfirmed)
 	if copiesA() != 2 || got["e000000"] != 1 {
 		t.Skipf("setup: e000000 sent %d times, indexed %d", copiesA(), got["e000000"])
@@ -255,4 +226,21 @@ func TestHECLateConfirmationIgnoredWhenResendFails(t *testing.T) {
 	} else if err != nil {
 		t.Errorf("Write: %v, though Splunk confirmed e000000's first copy before Write returned", err)
 	}
+}
+
+// lateAckWrite writes events e000000 and e000001 through review2Front
+// (failResend: the resend of e000000 is answered 503) to a fake Splunk
+// that confirms each ackId 300 ms after its request, and returns what
+// Splunk indexed (countIDs) and how often e000000 was sent.
+func lateAckWrite(t *testing.T, failResend bool) (fake *hecfake.Server, m *Metrics, copiesA func() int, err error, got map[string]int) {
+	t.Helper()
+	fake = newFake(t, hecfake.Config{Ack: true})
+	fake.SetAckDelay(300 * time.Millisecond)
+	url, copiesA := review2Front(t, fake, failResend)
+	m = NewMetrics(nil)
+	h := review2HEC(t, url, m)
+	b := makeBatch(idRange(0, 2, "ws"), pipeline.P1)
+	defer b.Release()
+	err = h.Write(context.Background(), b)
+	return fake, m, copiesA, err, countIDs(t, fake.Events())
 }

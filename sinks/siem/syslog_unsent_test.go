@@ -30,18 +30,7 @@ func TestSyslogKeepsWhatNeverLeftTheHost(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("SIOCOUTQ is Linux's")
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := smallBufferListener(t)
 	defer ln.Close()
 	var mu sync.Mutex
 	got := map[string]int{}
@@ -132,4 +121,24 @@ func TestSyslogKeepsWhatNeverLeftTheHost(t *testing.T) {
 	if unsent <= 0 || len(lost) > 4 {
 		t.Errorf("%d of %d events lost (%v), %d bytes unacknowledged before the break: batches that never left this host were not replayed", len(lost), n, lost, unsent)
 	}
+}
+
+// smallBufferListener listens on loopback with a 2 KiB receive buffer
+// (inherited by accepted connections): a receiver that stops reading
+// leaves the rest in the sender's send queue, unacknowledged.
+func smallBufferListener(t *testing.T) net.Listener {
+	t.Helper()
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
