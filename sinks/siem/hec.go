@@ -653,6 +653,7 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 	// them, acks always later than ack.timeout confirmed nothing and each
 	// round indexed the events again.
 	var late []lateAck
+	var wake chan struct{} // signalled when a kept copy's ack resolves
 	confirmedLate := func(sp span) bool {
 		for i := range late {
 			l := &late[i]
@@ -698,7 +699,10 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 					p.kind, p.err = partRetry, fmt.Errorf("splunk_hec %s: %w (after %d resends)", h.name, errAckTimeout, round)
 				default:
 					p.kind = partRetry // sent again below, unless a late ack confirms it first
-					if h.acks.keep(p.ack) {
+					if wake == nil {
+						wake = make(chan struct{}, 1)
+					}
+					if h.acks.keep(p.ack, wake) {
 						late = append(late, lateAck{span: p.span, w: p.ack})
 					}
 				}
@@ -709,6 +713,13 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 			if p.kind != partAckWait {
 				continue
 			}
+			// A kept copy confirmed while earlier parts were waited
+			// for delivers p at once (its wake may have been taken).
+			if len(late) > 0 && confirmedLate(p.span) {
+				h.acks.cancel(p.ack)
+				p.kind = partDelivered
+				continue
+			}
 			// An outcome already there is taken before the context is
 			// looked at (select picks at random among ready cases).
 			select {
@@ -717,9 +728,19 @@ func (h *HEC) awaitAcks(ctx context.Context, e *hecBuf, parts []part) (out []par
 				continue
 			default:
 			}
+		wait:
 			select {
 			case o := <-p.ack.res:
 				take(p, o, true)
+			case <-wake:
+				// A copy kept late resolved: if Splunk confirmed one
+				// holding p's events, they are in; p's own ack (of
+				// a resend) is no longer waited for.
+				if !confirmedLate(p.span) {
+					goto wait
+				}
+				h.acks.cancel(p.ack)
+				p.kind = partDelivered
 			case <-ctx.Done():
 				// Requests Splunk already confirmed are delivered, even
 				// those not looked at yet: handing them back would send

@@ -34,6 +34,21 @@ type ackWaiter struct {
 	deadline time.Time // zero: kept late (keep), never expires
 	res      chan ackOutcome
 	gen      uint64 // the tracker's generation at add
+	// notify, set by keep, is signalled (without blocking) once res
+	// holds the outcome of a copy kept late, so that the Write waiting
+	// for another copy of the same events wakes at its confirmation.
+	notify chan struct{}
+}
+
+// settle hands w its outcome; the tracker's lock is held.
+func (w *ackWaiter) settle(o ackOutcome) {
+	w.res <- o
+	if w.notify != nil {
+		select {
+		case w.notify <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // ackTracker polls /services/collector/ack for every pending ackId of the
@@ -87,7 +102,7 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 		// request's ack, so none of them can be: each is sent again.
 		for pid, old := range t.pending {
 			delete(t.pending, pid)
-			old.res <- ackTimedOut
+			old.settle(ackTimedOut)
 		}
 		clear(t.issued)
 		t.maxIssued = id
@@ -116,10 +131,10 @@ func (t *ackTracker) add(id int64) *ackWaiter {
 // keep registers w again after its ack timed out and its request was sent
 // again, to be polled with no deadline until cancelled: Splunk may still
 // confirm it (an ack late past ack.timeout), which confirms the events of
-// that copy. It reports false when w cannot be kept: Splunk numbered the
-// channel's ackIds anew since w was handed out (its id may now be
-// another request's).
-func (t *ackTracker) keep(w *ackWaiter) bool {
+// that copy; notify is signalled when it resolves. It reports false when
+// w cannot be kept: Splunk numbered the channel's ackIds anew since w was
+// handed out (its id may now be another request's).
+func (t *ackTracker) keep(w *ackWaiter, notify chan struct{}) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if w.gen != t.gen || t.h.ackOff.Load() || t.pending[w.id] != nil {
@@ -130,7 +145,14 @@ func (t *ackTracker) keep(w *ackWaiter) bool {
 	default:
 	}
 	w.deadline = time.Time{}
+	w.notify = notify
 	t.pending[w.id] = w
+	// The poller stops once nothing is pending, as after the timeout
+	// that removed w: it must poll w again.
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 	return true
 }
 
@@ -147,7 +169,7 @@ func (t *ackTracker) resolve(id int64, o ackOutcome) {
 	t.mu.Lock()
 	if w := t.pending[id]; w != nil {
 		delete(t.pending, id)
-		w.res <- o
+		w.settle(o)
 	}
 	t.mu.Unlock()
 }
@@ -156,7 +178,7 @@ func (t *ackTracker) failAll(o ackOutcome) {
 	t.mu.Lock()
 	for id, w := range t.pending {
 		delete(t.pending, id)
-		w.res <- o
+		w.settle(o)
 	}
 	t.mu.Unlock()
 }
@@ -191,7 +213,7 @@ func (t *ackTracker) expire(now time.Time) {
 	for id, w := range t.pending {
 		if !w.deadline.IsZero() && now.After(w.deadline) {
 			delete(t.pending, id)
-			w.res <- ackTimedOut
+			w.settle(ackTimedOut)
 		}
 	}
 	t.mu.Unlock()

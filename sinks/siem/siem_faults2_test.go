@@ -151,7 +151,7 @@ func review2Front(t *testing.T, fake *hecfake.Server, failResend bool) (url stri
 		case isB && b == 1:
 			time.Sleep(250 * time.Millisecond)
 		case isA && a == 2 && failResend:
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(250 * time.Millisecond) // the first copy is confirmed meanwhile
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = io.WriteString(w, `{"text":"Server is busy","code":9}`)
@@ -229,9 +229,11 @@ func TestHECLateConfirmationIgnoredWhenResendFails(t *testing.T) {
 }
 
 // lateAckWrite writes events e000000 and e000001 through review2Front
-// (failResend: the resend of e000000 is answered 503) to a fake Splunk
-// that confirms each ackId 300 ms after its request, and returns what
-// Splunk indexed (countIDs) and how often e000000 was sent.
+// to a fake Splunk that confirms each ackId 300 ms after its request, and
+// returns what Splunk indexed (countIDs) and how often e000000 was sent.
+// With failResend it writes e000000 alone, so that its resend goes out at
+// its ack timeout (~200 ms; no other part holds the round) and is answered
+// 503 at ~450 ms, after the first copy's confirmation (~300 ms).
 func lateAckWrite(t *testing.T, failResend bool) (fake *hecfake.Server, m *Metrics, copiesA func() int, err error, got map[string]int) {
 	t.Helper()
 	fake = newFake(t, hecfake.Config{Ack: true})
@@ -239,8 +241,50 @@ func lateAckWrite(t *testing.T, failResend bool) (fake *hecfake.Server, m *Metri
 	url, copiesA := review2Front(t, fake, failResend)
 	m = NewMetrics(nil)
 	h := review2HEC(t, url, m)
-	b := makeBatch(idRange(0, 2, "ws"), pipeline.P1)
+	n := 2
+	if failResend {
+		n = 1
+	}
+	b := makeBatch(idRange(0, n, "ws"), pipeline.P1)
 	defer b.Release()
 	err = h.Write(context.Background(), b)
 	return fake, m, copiesA, err, countIDs(t, fake.Events())
+}
+
+// TestHECLateConfirmationEndsTheWait: once Splunk confirms a copy kept
+// late (its ack timed out and it was sent again), the Write waiting for
+// the resend's ack returns at that confirmation, not at the resend's own
+// timeout. Here the ack timeout is 1 s and Splunk confirms every ackId
+// 1.5 s after its request: the first copy times out at ~1 s and is sent
+// again, is confirmed at ~1.5 s, and the resend's ack would time out at
+// ~2 s. Before, the Write waited for that timeout.
+func TestHECLateConfirmationEndsTheWait(t *testing.T) {
+	fake := newFake(t, hecfake.Config{Ack: true})
+	fake.SetAckDelay(1500 * time.Millisecond)
+	no := false
+	m := NewMetrics(nil)
+	h, err := NewHEC("splunk", HECConfig{
+		URL: fake.URL(), Token: Secret(testToken), DefaultHost: "router-1", Timeout: 5 * time.Second,
+		Gzip: &no, Ack: HECAckConfig{Enabled: true, PollInterval: 20 * time.Millisecond, Timeout: time.Second},
+	}, WithMetrics(m), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	b := makeBatch(idRange(0, 1, "ws"), pipeline.P1)
+	defer b.Release()
+	start := time.Now()
+	err = h.Write(context.Background(), b)
+	took := time.Since(start)
+	got := countIDs(t, fake.Events())
+	t.Logf("Write: %v after %v; indexed %v", err, took, got)
+	if err != nil {
+		t.Fatalf("Write: %v, though Splunk confirmed the first copy", err)
+	}
+	if got["e000000"] != 2 {
+		t.Skipf("setup: e000000 indexed %d times, want 2 (sent again at the first timeout)", got["e000000"])
+	}
+	if took > 1850*time.Millisecond {
+		t.Errorf("Write returned after %v: it waited for the resend's ack timeout (~2 s), not for the first copy's late confirmation (~1.5 s)", took)
+	}
 }
