@@ -170,7 +170,8 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 			}
 			if len(shown) < show {
 				shown = append(shown, fmt.Sprintf("%s:%d %s %s/%s %s\n  detail: %s\n  raw: %s",
-					path, n, rec.Time.Format(time.RFC3339), d, rec.Input, rec.Reason, rec.Detail, excerpt(rec.Raw, 300)))
+					path, n, rec.Time.Format(time.RFC3339), termSafe(d), termSafe(rec.Input), termSafe(rec.Reason),
+					termSafe(rec.Detail), excerpt(rec.Raw, 300)))
 			}
 		})
 		if err != nil {
@@ -196,7 +197,7 @@ func listQuarantine(out io.Writer, args []string, f listFilter, show int, asJSON
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DESTINATION\tREASON\tINPUT\tRECORDS\tREPLAYED\tRAW BYTES\tFIRST\tLAST")
 	for _, gr := range sum.Groups {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", gr.Destination, gr.Reason, gr.Input, gr.Records, gr.Replayed, gr.RawBytes,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", termSafe(gr.Destination), termSafe(gr.Reason), termSafe(gr.Input), gr.Records, gr.Replayed, gr.RawBytes,
 			gr.First.Format(time.RFC3339), gr.Last.Format(time.RFC3339))
 	}
 	_ = tw.Flush()
@@ -251,8 +252,15 @@ func eachLine(path string, fn func(n int, line []byte)) error {
 	}
 }
 
+// termSafe renders s for a terminal as excerpt renders raw bytes, whole: a
+// record's detail quotes what a sender sent (an OpenSearch refusal quotes
+// the refused value), so it may carry escape sequences that would rewrite
+// the analyst's screen or clipboard.
+func termSafe(s string) string { return excerpt([]byte(s), len(s)) }
+
 // excerpt renders the start of raw for a terminal: at most n bytes, invalid
-// UTF-8 and control characters escaped.
+// UTF-8, C0 and C1 control characters (ESC, CSI, OSC...) and bidirectional
+// overrides (which reorder what is shown) escaped.
 func excerpt(raw []byte, n int) string {
 	cut := len(raw) > n
 	if cut {
@@ -266,6 +274,8 @@ func excerpt(raw []byte, n int) string {
 			fmt.Fprintf(&b, `\x%02x`, raw[0])
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
 		}

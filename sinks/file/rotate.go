@@ -47,6 +47,7 @@ type RotatingFile struct {
 	maxBytes  int64
 	fsync     bool
 	now       func() time.Time
+	mkdir     func() error // creates dir (durably with fsync)
 
 	sem chan struct{} // a mutex whose Lock honours ctx; guards every field below
 
@@ -83,6 +84,7 @@ func NewRotatingFile(dir, base string, maxBytes int64, fsync bool, now func() ti
 		return nil, fmt.Errorf("rotating file: create directory: %w", err)
 	}
 	return &RotatingFile{
+		mkdir:    mkdir,
 		dir:      dir,
 		base:     base,
 		maxBytes: maxBytes,
@@ -211,8 +213,15 @@ func (r *RotatingFile) closeFile() error {
 	return nil
 }
 
-// open creates the next file for hour h.
+// open creates the next file for hour h, and the directory again when it
+// was removed (an operator clearing replayed quarantine files with rm -rf,
+// a tmp cleaner): without it every Write would fail until a restart.
 func (r *RotatingFile) open(h int64) error {
+	if _, err := os.Stat(r.dir); errors.Is(err, fs.ErrNotExist) {
+		if err := r.mkdir(); err != nil {
+			return fmt.Errorf("create directory %s again (it was removed): %w", r.dir, err)
+		}
+	}
 	stamp := time.Unix(h*3600, 0).UTC().Format(hourLayout)
 	idx := r.idx + 1
 	if h != r.idxHour {

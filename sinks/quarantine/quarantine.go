@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -186,7 +187,12 @@ func (b *Budget) recountLocked() {
 	var err error
 	for _, dir := range dirs {
 		var n int64
-		if n, err = filesBytes(dir); err != nil {
+		if n, err = filesBytes(dir); errors.Is(err, fs.ErrNotExist) {
+			// Removed by an operator freeing the quarantine: it holds
+			// nothing (the next record creates it again).
+			err = nil
+			continue
+		} else if err != nil {
 			break
 		}
 		onDisk += n
