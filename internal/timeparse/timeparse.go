@@ -22,7 +22,12 @@
 //     UTC, GMT, UT, Z, the US zones (EST, EDT, CST, CDT, MST, MDT, PST, PDT,
 //     AKST, AKDT, HST), Europe's (WET, WEST, CET, CEST, MET, MEST, EET,
 //     EEST, BST, MSK) and Asia-Pacific's (JST, KST, HKT, SGT, AWST, ACST,
-//     ACDT, AEST, AEDT, NZST, NZDT); any other abbreviation fails.
+//     ACDT, AEST, AEDT, NZST, NZDT); any other abbreviation fails. CST,
+//     CDT, PST and BST, which the tz database also uses elsewhere (China,
+//     Taiwan, Cuba, the Philippines, Bangladesh), take that meaning in
+//     ParseIn when its default zone has exactly that offset (see
+//     altZones): set the syslog input's timezone, or the source's
+//     event.timezone, to the site's zone.
 //  5. ANSIC / UnixDate / RubyDate: Mon Jan _2 15:04:05 [MST|-0700] 2006.
 //  6. RFC 3164 syslog: Jan _2 15:04:05 or Jan 02 15:04:05, optional
 //     fraction, optional zone, optional trailing year (Jan 2 15:04:05 2006)
@@ -293,7 +298,7 @@ func parseISO(b []byte, def int64) (int64, bool) {
 		case '+', '-':
 			off, ok = parseOffset(rest)
 		case ' ':
-			off, ok = parseZone(trim(rest))
+			off, ok = parseZoneIn(trim(rest), def)
 		default:
 			ok = false
 		}
@@ -385,7 +390,7 @@ func parseDayFirst(b []byte, def int64) (int64, bool) {
 	}
 	off := def
 	if len(zone) > 0 {
-		if off, ok = parseZone(zone); !ok {
+		if off, ok = parseZoneIn(zone, def); !ok {
 			return 0, false
 		}
 	}
@@ -431,7 +436,7 @@ func parseMonthFirst(b []byte, now time.Time, def int64) (int64, bool) {
 	}
 	off := def
 	if len(f) > 0 && !(len(f) == 4 && isDigit(f[0])) {
-		if off, ok = parseZone(f); !ok {
+		if off, ok = parseZoneIn(f, def); !ok {
 			return 0, false
 		}
 		if f, rest, ok = field(rest); !ok {
@@ -563,7 +568,12 @@ func ParseZone(z []byte) (int64, bool) {
 
 // parseZone parses a numeric offset or a supported zone abbreviation (the
 // whole of z) into seconds east of UTC.
-func parseZone(z []byte) (int64, bool) {
+func parseZone(z []byte) (int64, bool) { return parseZoneIn(z, 0) }
+
+// parseZoneIn is parseZone in a place whose zone is def (seconds east of
+// UTC): an abbreviation with another meaning at exactly that offset (see
+// altZones) takes it.
+func parseZoneIn(z []byte, def int64) (int64, bool) {
 	if len(z) == 0 {
 		return 0, false
 	}
@@ -581,13 +591,34 @@ func parseZone(z []byte) (int64, bool) {
 		}
 		buf[i] = c
 	}
+	if def != 0 {
+		for _, alt := range altZones[string(buf[:len(z)])] {
+			if int64(alt)*60 == def {
+				return def, true
+			}
+		}
+	}
 	off, ok := zoneOffsets[string(buf[:len(z)])]
 	return int64(off) * 60, ok
 }
 
+// altZones are the other meanings, in minutes east of UTC, that the tz
+// database gives abbreviations zoneOffsets reads one way: CST is also
+// China's and Taiwan's +08:00 (Java's Date.toString() on a server there
+// writes it) and Cuba's -05:00, CDT Cuba's -04:00, PST the Philippines'
+// +08:00, BST Bangladesh's +06:00. One is taken only where the time is
+// read in a zone of exactly that offset (ParseIn's def: a syslog input's
+// timezone, an event's event.timezone), where zoneOffsets's meaning would
+// be hours off; elsewhere zoneOffsets's meaning holds.
+var altZones = map[string][]int16{
+	"CST": {480, -300}, "CDT": {-240}, "PST": {480}, "BST": {360},
+}
+
 // zoneOffsets are the zone abbreviations Parse knows, in minutes east of
-// UTC. Only abbreviations with one common meaning in logs: CST is US
-// Central (not China), IST (India, Ireland, Israel) is left out.
+// UTC, each in its most common meaning in logs: CST is US Central (as
+// Java's parser reads it) unless the time is read in a zone where it means
+// something else (altZones); IST (India, Ireland, Israel), with no meaning
+// common enough to assume, is left out.
 var zoneOffsets = map[string]int32{
 	"Z": 0, "UT": 0, "UTC": 0, "GMT": 0,
 	"EST": -5 * 60, "EDT": -4 * 60, "CST": -6 * 60, "CDT": -5 * 60,

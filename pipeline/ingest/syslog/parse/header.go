@@ -779,8 +779,15 @@ func (p *Parser) wallTime(ts []byte, hasZone, hasYear bool) (int64, bool) {
 	if !hasYear {
 		now = p.now()
 	}
-	if hasZone || p.utc {
+	if p.utc {
 		return timeparse.Parse(ts, now)
+	}
+	if hasZone {
+		// Read in the input's zone, so that an abbreviation it gives
+		// another meaning (CST in Asia/Shanghai is +08:00, not US
+		// Central) takes that one.
+		_, off := p.now().In(p.loc).Zone()
+		return timeparse.ParseIn(ts, now, int64(off))
 	}
 	if !hasYear {
 		// Infer the year against the local wall clock.
