@@ -161,7 +161,8 @@ func KeysFor(maxBytes int64) int64 { return maxBytes / bytesPerKey }
 // Set is a windowed, bounded set of hashes. Safe for concurrent use.
 //
 // A counting set (NewCounting) also keeps, per slot, how many repeats were
-// dropped. When a generation is retired, its keys with repeats are carried
+// dropped. When a generation is retired by the window (not forgotten early
+// by the budget: see rotate), its keys with repeats are carried
 // into the current generation, marked: the next copy of such a key is not a
 // duplicate (the window is over) and Lookup hands over the count, which
 // Add then clears. Carried keys that do not come back within the next
@@ -538,7 +539,7 @@ func (s *Set) addLocked(sh *shard, h uint64, now int64, count uint32) {
 	}
 	s.alloc(sh)
 	if uint64(cur.n) >= cur.size/2 {
-		s.rotate(sh, now) // budget: this generation is full, start the next
+		s.rotate(sh, now, false) // budget: this generation is full, start the next
 		cur = &sh.gens[sh.cur]
 	}
 	cur.insert(h, count)
@@ -571,7 +572,7 @@ func heapTables(n int, counting bool) (slots []uint64, counts []uint32) {
 func (s *Set) expire(sh *shard, now int64) {
 	cur := &sh.gens[sh.cur]
 	if cur.start != 0 && now-cur.start >= s.genSpan {
-		s.rotate(sh, now)
+		s.rotate(sh, now, true)
 	}
 	for i := range sh.gens {
 		g := &sh.gens[i]
@@ -582,11 +583,17 @@ func (s *Set) expire(sh *shard, now int64) {
 }
 
 // rotate makes the oldest generation the new current one, forgetting it.
-func (s *Set) rotate(sh *shard, now int64) {
+// windowOver (its span ended, not the budget) carries its counts
+// into the new one. A rotation the budget forces does not: the carries
+// took up to a quarter of the new generation's slots, so that under steady
+// pressure a counting set held less than half the keys its budget names,
+// and its repeats were delivered again. Counts of keys the budget forgets
+// early are given up, as a carry that does not fit always was.
+func (s *Set) rotate(sh *shard, now int64, windowOver bool) {
 	sh.cur = (sh.cur + 1) % generations
 	g := &sh.gens[sh.cur]
 	var keep []carry
-	if s.counting && g.n > 0 {
+	if windowOver && s.counting && g.n > 0 {
 		keep = g.carries(nil)
 	}
 	g.reset()
